@@ -1,0 +1,6 @@
+// The pure Raft core: no I/O, no clock, no randomness of its own. See types.ts for the contract.
+export { Raft } from "./raft.ts";
+export { RaftLog } from "./log.ts";
+export { majority, quorumIndex } from "./quorum.ts";
+export { formatLog } from "./narrate.ts";
+export * from "./types.ts";

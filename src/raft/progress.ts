@@ -1,0 +1,32 @@
+/**
+ * What a leader knows about one follower (Figure 2's nextIndex and matchIndex), plus the
+ * flow control that turns "replicate at once on every proposal" into batching under load:
+ * at most one AppendEntries carrying entries is in flight per follower; proposals that
+ * arrive meanwhile wait and travel together in the next one, sent as soon as the reply
+ * comes back (or at the next heartbeat, if a message was lost).
+ */
+export class Progress {
+  /** Index of the next entry to send. */
+  next: number;
+  /** Highest index known to be replicated on the follower. */
+  match = 0;
+  /** An AppendEntries with entries is awaiting its reply. */
+  inflight = false;
+  /** The leaderCommit carried by the last AppendEntries sent, so a commit advance is told at once. */
+  sentCommit = -1;
+
+  constructor(lastIndex: number) {
+    this.next = lastIndex + 1;
+  }
+
+  /** A success reply: never move backwards (replies may arrive late, twice or out of order). */
+  acknowledge(matchIndex: number): void {
+    if (matchIndex > this.match) this.match = matchIndex;
+    if (this.next < this.match + 1) this.next = this.match + 1;
+  }
+
+  /** A rejection: jump back to `next`, but never at or below what is known to match. */
+  backtrack(next: number, lastIndex: number): void {
+    this.next = Math.min(Math.max(next, this.match + 1), lastIndex + 1);
+  }
+}

@@ -1,0 +1,473 @@
+import { RaftLog } from "./log.ts";
+import {
+  formatAppendEntries,
+  formatAppendReply,
+  formatLog,
+  formatRequestVote,
+  formatVoteReply,
+  formatVotedFor,
+} from "./narrate.ts";
+import { Progress } from "./progress.ts";
+import { majority, quorumIndex } from "./quorum.ts";
+import type {
+  AppendEntries,
+  AppendEntriesReply,
+  Entry,
+  HardState,
+  Message,
+  NodeId,
+  ProposeResult,
+  RaftConfig,
+  RaftStatus,
+  Ready,
+  RequestVote,
+  RequestVoteReply,
+  RestoredState,
+  Role,
+} from "./types.ts";
+
+const DEFAULT_MAX_ENTRIES = 256;
+const DEFAULT_MAX_BYTES = 256 * 1024;
+
+/**
+ * One Raft server, as Figure 2 of the paper describes it, with no I/O of its own.
+ *
+ * Events come in through `step` (a message from a peer), `tick` (time has passed) and
+ * `propose` (a client command); each runs to completion synchronously. What the host must
+ * do next accumulates and is drained by `ready()` (see types.ts for the order: persist,
+ * send, apply, sleep). Behaviour that differs by role lives in `stepFollower`,
+ * `stepCandidate` and `stepLeader`, one of which is installed as `stepRole` on every role
+ * change, as etcd's raft does.
+ */
+export class Raft {
+  readonly id: NodeId;
+  private readonly others: readonly NodeId[];
+  private readonly clusterSize: number;
+  private readonly config: RaftConfig;
+  private readonly maxEntries: number;
+  private readonly maxBytes: number;
+
+  // Persistent state (Figure 2). Durable via Ready.hardState and Ready.logWrite.
+  private term: number;
+  private votedFor: NodeId | null;
+  private readonly log: RaftLog;
+
+  // Volatile state on all servers.
+  private role: Role = "Follower";
+  private leader: NodeId | null = null;
+  private commitIndex: number;
+  private lastApplied: number;
+
+  // Time. `now` is the time of the event being handled; deadlines are absolute on the same clock.
+  private now: number;
+  private electionTimeout = 0;
+  private electionDeadline = 0;
+  private heartbeatDeadline = 0;
+
+  // Candidate state.
+  private votes = new Set<NodeId>();
+
+  // Leader state, reinitialised after every election.
+  private progress = new Map<NodeId, Progress>();
+
+  // Output, drained by ready().
+  private outbox: Message[] = [];
+  private lastHardState: HardState;
+
+  private stepRole: (m: Message) => void;
+
+  constructor(config: RaftConfig, restored: RestoredState, now: number) {
+    this.config = config;
+    this.id = config.id;
+    this.clusterSize = config.peers.length;
+    this.others = config.peers.filter((p) => p !== config.id);
+    this.maxEntries = config.maxEntriesPerAppend ?? DEFAULT_MAX_ENTRIES;
+    this.maxBytes = config.maxBytesPerAppend ?? DEFAULT_MAX_BYTES;
+    if (!config.peers.includes(config.id)) throw new Error(`raft: id ${config.id} is not among peers`);
+
+    this.term = restored.hardState.term;
+    this.votedFor = restored.hardState.votedFor;
+    this.lastHardState = restored.hardState;
+    this.log = new RaftLog(restored.entries);
+    // What the host applied durably was committed; nothing below it needs handing out again.
+    this.lastApplied = Math.min(restored.applied, this.log.lastIndex);
+    this.commitIndex = this.lastApplied;
+    this.now = now;
+    this.stepRole = this.stepFollower;
+    this.resetElectionTimer();
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Events in.
+
+  /** A message from a peer. */
+  step(m: Message, now: number): void {
+    this.now = now;
+    if (m.to !== this.id || m.from === this.id || !this.others.includes(m.from)) return;
+    this.narrateReceipt(m);
+
+    if (m.term > this.term) {
+      this.narrate(`${m.type === "RequestVote" || m.type === "AppendEntries" ? "... " : ""}${staleTermReason(m)}`);
+      this.becomeFollower(m.term, m.type === "AppendEntries" ? m.leaderId : null);
+    }
+
+    switch (m.type) {
+      case "RequestVote":
+        return this.handleRequestVote(m);
+      case "AppendEntries":
+        return this.handleAppendEntries(m);
+      default:
+        // Replies from an older term answer questions nobody is asking any more.
+        if (m.term < this.term) return;
+        return this.stepRole(m);
+    }
+  }
+
+  /** Time has passed: fire whichever deadline is due. Calling it early is harmless. */
+  tick(now: number): void {
+    this.now = now;
+    if (this.role === "Leader") {
+      if (now >= this.heartbeatDeadline) {
+        this.heartbeatDeadline = now + this.config.heartbeatMs;
+        this.broadcastAppend(true);
+      }
+    } else if (now >= this.electionDeadline) {
+      this.startElection();
+    }
+  }
+
+  /** A client command. Only a leader accepts it; it is replicated at once, not at the next heartbeat. */
+  propose(command: unknown, now: number): ProposeResult {
+    this.now = now;
+    if (this.role !== "Leader") return { accepted: false, leader: this.leader };
+    const entry: Entry = { index: this.log.lastIndex + 1, term: this.term, command };
+    this.log.append(entry);
+    this.narrate(`Submit received by Leader: ${formatLog([entry])}`);
+    this.maybeCommit();
+    this.broadcastAppend(false);
+    return { accepted: true, index: entry.index, term: entry.term };
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Output.
+
+  /** Everything to persist, send and apply since the last call, and when to wake next. */
+  ready(): Ready {
+    const hs: HardState = { term: this.term, votedFor: this.votedFor };
+    const hardState =
+      hs.term !== this.lastHardState.term || hs.votedFor !== this.lastHardState.votedFor ? hs : null;
+    if (hardState) this.lastHardState = hardState;
+    const committed = this.commitIndex > this.lastApplied ? this.log.slice(this.lastApplied + 1, this.commitIndex) : [];
+    this.lastApplied = this.commitIndex;
+    const messages = this.outbox;
+    this.outbox = [];
+    return {
+      hardState,
+      logWrite: this.log.takeWrite(),
+      messages,
+      committed,
+      wakeAt: this.role === "Leader" ? this.heartbeatDeadline : this.electionDeadline,
+    };
+  }
+
+  status(): RaftStatus {
+    return {
+      id: this.id,
+      state: this.role,
+      term: this.term,
+      votedFor: this.votedFor,
+      leader: this.leader,
+      commitIndex: this.commitIndex,
+      lastApplied: this.lastApplied,
+      logLength: this.log.lastIndex,
+    };
+  }
+
+  /** Entries [from, to] of the in-memory log (for hosts that show or re-derive state). */
+  entries(from = 1, to?: number): Entry[] {
+    return this.log.slice(from, to);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Role changes.
+
+  private becomeFollower(term: number, leader: NodeId | null): void {
+    if (term > this.term) {
+      this.term = term;
+      this.votedFor = null;
+    }
+    this.role = "Follower";
+    this.leader = leader;
+    this.stepRole = this.stepFollower;
+    this.narrate(`becomes Follower with term=${this.term}; log=${this.logSummary()}`);
+    this.resetElectionTimer();
+  }
+
+  private startElection(): void {
+    this.role = "Candidate";
+    this.stepRole = this.stepCandidate;
+    this.term += 1;
+    this.votedFor = this.id;
+    this.leader = null;
+    this.votes = new Set([this.id]);
+    this.narrate(`becomes Candidate (currentTerm=${this.term}); log=${this.logSummary()}`);
+    for (const peer of this.others) {
+      const m: RequestVote = {
+        type: "RequestVote",
+        from: this.id,
+        to: peer,
+        term: this.term,
+        candidateId: this.id,
+        lastLogIndex: this.log.lastIndex,
+        lastLogTerm: this.log.lastTerm,
+      };
+      this.narrate(`sending RequestVote to ${peer}: ${formatRequestVote(m)}`);
+      this.send(m);
+    }
+    this.resetElectionTimer();
+    if (this.votes.size >= majority(this.clusterSize)) this.becomeLeader();
+  }
+
+  private becomeLeader(): void {
+    this.role = "Leader";
+    this.stepRole = this.stepLeader;
+    this.leader = this.id;
+    this.progress = new Map(this.others.map((p) => [p, new Progress(this.log.lastIndex)]));
+    this.narrate(`becomes Leader; term=${this.term}, log=${this.logSummary()}`);
+    this.heartbeatDeadline = this.now + this.config.heartbeatMs;
+    this.broadcastAppend(true);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Handlers common to every role.
+
+  private handleRequestVote(m: RequestVote): void {
+    const upToDate =
+      m.lastLogTerm > this.log.lastTerm ||
+      (m.lastLogTerm === this.log.lastTerm && m.lastLogIndex >= this.log.lastIndex);
+    const grant =
+      m.term === this.term && (this.votedFor === null || this.votedFor === m.candidateId) && upToDate;
+    if (grant) {
+      this.votedFor = m.candidateId;
+      this.resetElectionTimer(false);
+    } else if (m.term === this.term && !upToDate) {
+      this.narrate(`... candidate's log is not up to date (lastLogTerm=${this.log.lastTerm}, lastLogIndex=${this.log.lastIndex})`);
+    }
+    const reply: RequestVoteReply = {
+      type: "RequestVoteReply",
+      from: this.id,
+      to: m.from,
+      term: this.term,
+      voteGranted: grant,
+    };
+    this.narrate(`... RequestVote reply: ${formatVoteReply(reply)}`);
+    this.send(reply);
+  }
+
+  private handleAppendEntries(m: AppendEntries): void {
+    let reply: AppendEntriesReply;
+    if (m.term < this.term) {
+      reply = this.appendReply(m.from, false, 0, 0, -1);
+    } else {
+      if (this.role === "Leader") throw new Error(`raft: two leaders in term ${this.term} (${this.id} and ${m.leaderId})`);
+      if (this.role === "Candidate") this.becomeFollower(m.term, m.leaderId);
+      this.leader = m.leaderId;
+      this.resetElectionTimer(false);
+      reply = this.appendFromLeader(m);
+    }
+    this.narrate(`AppendEntries reply: ${formatAppendReply(reply)}`);
+    this.send(reply);
+  }
+
+  /** The follower's side of AppendEntries (Figure 2, receiver implementation, steps 2–5). */
+  private appendFromLeader(m: AppendEntries): AppendEntriesReply {
+    const prevTerm = this.log.term(m.prevLogIndex);
+    if (prevTerm === undefined) {
+      // Our log is too short: the leader should continue right after our last entry.
+      return this.appendReply(m.from, false, 0, this.log.lastIndex + 1, -1);
+    }
+    if (prevTerm !== m.prevLogTerm) {
+      // Point the leader at the first entry of the conflicting term, so it skips the whole term.
+      return this.appendReply(m.from, false, 0, this.log.firstIndexOfTerm(prevTerm, m.prevLogIndex), prevTerm);
+    }
+    // Append what is new; truncate only at a real conflict, so that a late, shorter
+    // AppendEntries can never erase entries a newer one already brought.
+    for (const e of m.entries) {
+      const have = this.log.term(e.index);
+      if (have === e.term) continue;
+      if (have !== undefined) this.log.truncateFrom(e.index);
+      this.log.append(e);
+    }
+    const matchIndex = m.prevLogIndex + m.entries.length;
+    const newCommit = Math.min(m.leaderCommit, matchIndex);
+    if (newCommit > this.commitIndex) {
+      this.narrate(`... setting commitIndex=${newCommit}`);
+      this.commitIndex = newCommit;
+    }
+    return this.appendReply(m.from, true, matchIndex, 0, -1);
+  }
+
+  private appendReply(
+    to: NodeId,
+    success: boolean,
+    matchIndex: number,
+    conflictIndex: number,
+    conflictTerm: number,
+  ): AppendEntriesReply {
+    return { type: "AppendEntriesReply", from: this.id, to, term: this.term, success, matchIndex, conflictIndex, conflictTerm };
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Role-specific handling of replies (requests are handled the same in every role).
+
+  private stepFollower(m: Message): void {
+    if (m.type === "RequestVoteReply") this.narrate(`while waiting for reply, state = ${this.role}`);
+  }
+
+  private stepCandidate(m: Message): void {
+    if (m.type !== "RequestVoteReply" || m.term !== this.term) return;
+    if (!m.voteGranted) return;
+    this.votes.add(m.from);
+    if (this.votes.size >= majority(this.clusterSize)) {
+      this.narrate(`wins election with ${this.votes.size} votes`);
+      this.becomeLeader();
+    }
+  }
+
+  private stepLeader(m: Message): void {
+    if (m.type === "RequestVoteReply") {
+      this.narrate(`while waiting for reply, state = ${this.role}`);
+      return;
+    }
+    if (m.type !== "AppendEntriesReply" || m.term !== this.term) return;
+    const pr = this.progress.get(m.from);
+    if (!pr) return;
+    pr.inflight = false;
+    if (m.success) {
+      pr.acknowledge(m.matchIndex);
+      if (this.maybeCommit()) {
+        // Tell every follower now rather than at the next heartbeat.
+        this.broadcastAppend(false);
+        return;
+      }
+    } else {
+      // Fast backtracking (§5.3): skip the follower's whole conflicting term, or jump to
+      // just past its log when it was too short.
+      const last = m.conflictTerm >= 0 ? this.log.lastIndexOfTerm(m.conflictTerm) : undefined;
+      pr.backtrack(last !== undefined ? last + 1 : m.conflictIndex, this.log.lastIndex);
+      this.narrate(`AppendEntries reply from ${m.from} !success: nextIndex := ${pr.next}`);
+    }
+    if (pr.next <= this.log.lastIndex || pr.sentCommit < this.commitIndex) this.sendAppend(m.from, pr);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Leader machinery.
+
+  /** Advance commitIndex to the highest index stored on a majority, if it is of this term. */
+  private maybeCommit(): boolean {
+    const matches = [this.log.lastIndex, ...[...this.progress.values()].map((p) => p.match)];
+    const q = quorumIndex(matches);
+    if (q <= this.commitIndex || !this.isCommittable(q)) return false;
+    this.narrate(`leader sets commitIndex := ${q}`);
+    this.commitIndex = q;
+    return true;
+  }
+
+  /**
+   * The Figure 8 rule: a leader only commits by counting replicas an entry of its own term
+   * (earlier ones follow implicitly). Terms never decrease along the log, so checking the
+   * quorum index alone is exact. Protected so a test can subclass a mutant that breaks it.
+   */
+  protected isCommittable(index: number): boolean {
+    return this.log.term(index) === this.term;
+  }
+
+  /**
+   * Send AppendEntries to followers. A heartbeat goes to everyone (and doubles as the retry
+   * of anything lost); otherwise only to followers with nothing in flight, which either have
+   * entries to receive or have not yet heard the current commit index.
+   */
+  private broadcastAppend(heartbeat: boolean): void {
+    for (const [peer, pr] of this.progress) {
+      if (heartbeat || (!pr.inflight && (pr.next <= this.log.lastIndex || pr.sentCommit < this.commitIndex))) {
+        this.sendAppend(peer, pr);
+      }
+    }
+  }
+
+  private sendAppend(peer: NodeId, pr: Progress): void {
+    const prevLogIndex = pr.next - 1;
+    const entries = this.log.batch(pr.next, this.maxEntries, this.maxBytes);
+    const m: AppendEntries = {
+      type: "AppendEntries",
+      from: this.id,
+      to: peer,
+      term: this.term,
+      leaderId: this.id,
+      prevLogIndex,
+      prevLogTerm: this.log.term(prevLogIndex) ?? 0,
+      entries,
+      leaderCommit: this.commitIndex,
+    };
+    pr.inflight = entries.length > 0;
+    pr.sentCommit = this.commitIndex;
+    this.narrate(`sending AppendEntries to ${peer}: ni=${pr.next}, args=${formatAppendEntries(m)}`);
+    this.send(m);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Small helpers.
+
+  /**
+   * Start a new election countdown with a fresh random timeout. `announce` narrates it; the
+   * silent form is the reference's "reset" on hearing from a leader or granting a vote.
+   */
+  private resetElectionTimer(announce = true): void {
+    if (announce) {
+      const [lo, hi] = this.config.electionTimeoutMs;
+      this.electionTimeout = lo + Math.floor(this.config.rand() * Math.max(0, hi - lo));
+      this.narrate(`election timer started (${this.electionTimeout}ms), term=${this.term}`);
+    }
+    this.electionDeadline = this.now + this.electionTimeout;
+  }
+
+  private send(m: Message): void {
+    this.outbox.push(m);
+  }
+
+  private narrateReceipt(m: Message): void {
+    switch (m.type) {
+      case "RequestVote":
+        return this.narrate(
+          `RequestVote: ${formatRequestVote(m)} [currentTerm=${this.term}, votedFor=${formatVotedFor(this.votedFor)}]`,
+        );
+      case "RequestVoteReply":
+        return this.narrate(`received RequestVoteReply ${formatVoteReply(m)}`);
+      case "AppendEntries":
+        return this.narrate(`AppendEntries: ${formatAppendEntries(m)}`);
+      case "AppendEntriesReply":
+        return; // the leader narrates what it does with a reply, not every heartbeat ack
+    }
+  }
+
+  private logSummary(): string {
+    return formatLog(this.log.slice(this.log.lastIndex - 5), this.log.lastIndex);
+  }
+
+  private narrate(line: string): void {
+    this.config.log?.(`[${this.id}] ${line}`);
+  }
+}
+
+function staleTermReason(m: Message): string {
+  switch (m.type) {
+    case "RequestVote":
+      return "term out of date in RequestVote";
+    case "AppendEntries":
+      return "term out of date in AppendEntries";
+    case "RequestVoteReply":
+      return "term out of date in RequestVoteReply";
+    case "AppendEntriesReply":
+      return "term out of date in heartbeat reply";
+  }
+}

@@ -1,0 +1,153 @@
+// The vocabulary of the Raft core: what goes in, what comes out.
+//
+// The core is a pure, deterministic state machine (in the style of etcd's raft). It never
+// touches a disk, a socket or a clock: time arrives as the `now` argument of every event,
+// randomness through an injected `rand`, and everything the host must do comes back as one
+// `Ready` value. The host's loop is the whole persistence contract:
+//
+//   1. feed one event (step / tick / propose) — synchronously, never interleaved;
+//   2. take the Ready;
+//   3. PERSIST `hardState` and `logWrite` durably (one transaction);
+//   4. only then SEND `messages` (a vote grant, an AppendEntries success or a leader's
+//      entries must never leave before the state that justifies them is durable);
+//   5. APPLY `committed` entries in order;
+//   6. arrange to call `tick(now)` again no later than `wakeAt`.
+
+export type NodeId = number;
+
+/** A log entry. `command` is any JSON value (the key/value layer puts its operations here). */
+export interface Entry {
+  readonly index: number;
+  readonly term: number;
+  readonly command: unknown;
+}
+
+/** The state Figure 2 calls "persistent state on all servers" (the log is persisted apart). */
+export interface HardState {
+  readonly term: number;
+  readonly votedFor: NodeId | null;
+}
+
+export type Role = "Follower" | "Candidate" | "Leader";
+
+export interface RequestVote {
+  readonly type: "RequestVote";
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly term: number;
+  readonly candidateId: NodeId;
+  readonly lastLogIndex: number;
+  readonly lastLogTerm: number;
+}
+
+export interface RequestVoteReply {
+  readonly type: "RequestVoteReply";
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly term: number;
+  readonly voteGranted: boolean;
+}
+
+export interface AppendEntries {
+  readonly type: "AppendEntries";
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly term: number;
+  readonly leaderId: NodeId;
+  readonly prevLogIndex: number;
+  readonly prevLogTerm: number;
+  readonly entries: readonly Entry[];
+  readonly leaderCommit: number;
+}
+
+export interface AppendEntriesReply {
+  readonly type: "AppendEntriesReply";
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly term: number;
+  readonly success: boolean;
+  /**
+   * On success: the index of the last entry the follower now knows matches the leader
+   * (prevLogIndex + entries.length). Carried in the reply so a late or duplicated reply
+   * can never move the leader's matchIndex backwards or past what was really sent.
+   */
+  readonly matchIndex: number;
+  /** On failure (fast backtracking, §5.3): first index of the conflicting term, or lastIndex+1. */
+  readonly conflictIndex: number;
+  /** On failure: the term of the follower's entry at prevLogIndex, or -1 if it has none. */
+  readonly conflictTerm: number;
+}
+
+export type Message = RequestVote | RequestVoteReply | AppendEntries | AppendEntriesReply;
+
+/** Requests are what the reference counts as RPCs; replies travel back on the same call. */
+export function isRequest(m: Message): m is RequestVote | AppendEntries {
+  return m.type === "RequestVote" || m.type === "AppendEntries";
+}
+
+/**
+ * "Delete every stored entry with index >= fromIndex, then store `entries`."
+ * `entries[0].index === fromIndex` when entries is non-empty; entries may be empty (pure truncation).
+ */
+export interface LogWrite {
+  readonly fromIndex: number;
+  readonly entries: readonly Entry[];
+}
+
+/** Everything the host must do after an event, in this order: persist, send, apply, sleep. */
+export interface Ready {
+  /** Set when term or votedFor changed: must be durable before any message is sent. */
+  readonly hardState: HardState | null;
+  /** Set when the log changed: must be durable before any message is sent. */
+  readonly logWrite: LogWrite | null;
+  readonly messages: readonly Message[];
+  /** Newly committed entries, in index order, to apply after persisting. */
+  readonly committed: readonly Entry[];
+  /** Absolute time (same clock as `now`) by which the host must call `tick` again. */
+  readonly wakeAt: number;
+}
+
+export interface RaftConfig {
+  readonly id: NodeId;
+  /** All server ids of the cluster, including `id`. */
+  readonly peers: readonly NodeId[];
+  /** Election timeout is drawn uniformly from [min, max) ms at every reset. Reference: [150, 300]. */
+  readonly electionTimeoutMs: readonly [number, number];
+  /** Leader heartbeat interval, ms. Reference: 50. */
+  readonly heartbeatMs: number;
+  /** Most entries one AppendEntries carries. */
+  readonly maxEntriesPerAppend?: number;
+  /** Most bytes (JSON length of the commands) one AppendEntries carries (at least one entry is always sent). */
+  readonly maxBytesPerAppend?: number;
+  /** Uniform random number in [0, 1): injected, seeded by the simulator. */
+  readonly rand: () => number;
+  /** Narration sink; the core prefixes every line with `[id] `. */
+  readonly log?: (line: string) => void;
+}
+
+/** What a server durably had when it (re)starts. A brand-new server passes empty state. */
+export interface RestoredState {
+  readonly hardState: HardState;
+  /** The stored log, entries with index 1..n in order. */
+  readonly entries: readonly Entry[];
+  /**
+   * Index up to which the host's state machine has already applied (durably) what it
+   * restores itself; 0 to have every committed entry handed to it again.
+   */
+  readonly applied: number;
+}
+
+export type ProposeResult =
+  | { readonly accepted: true; readonly index: number; readonly term: number }
+  | { readonly accepted: false; readonly leader: NodeId | null };
+
+export interface RaftStatus {
+  readonly id: NodeId;
+  readonly state: Role;
+  readonly term: number;
+  readonly votedFor: NodeId | null;
+  readonly leader: NodeId | null;
+  readonly commitIndex: number;
+  readonly lastApplied: number;
+  readonly logLength: number;
+}
