@@ -16,6 +16,8 @@ import type {
   HardState,
   Message,
   NodeId,
+  PreVote,
+  PreVoteReply,
   ProposeResult,
   RaftConfig,
   RaftStatus,
@@ -24,7 +26,12 @@ import type {
   RequestVoteReply,
   RestoredState,
   Role,
+  TimeoutNow,
+  TransferResult,
 } from "./types.ts";
+
+/** The roles the core moves between; a pre-candidate is a follower polling for an election. */
+type CoreRole = Role | "PreCandidate";
 
 const DEFAULT_MAX_ENTRIES = 256;
 const DEFAULT_MAX_BYTES = 256 * 1024;
@@ -53,8 +60,10 @@ export class Raft {
   private readonly log: RaftLog;
 
   // Volatile state on all servers.
-  private role: Role = "Follower";
+  private role: CoreRole = "Follower";
   private leader: NodeId | null = null;
+  /** When this server last heard from a leader of its term (for PreVote's and CheckQuorum's lease). */
+  private lastLeaderContact = -Infinity;
   private commitIndex: number;
   private lastApplied: number;
 
@@ -64,11 +73,17 @@ export class Raft {
   private electionDeadline = 0;
   private heartbeatDeadline = 0;
 
-  // Candidate state.
+  // Candidate and pre-candidate state.
   private votes = new Set<NodeId>();
 
   // Leader state, reinitialised after every election.
   private progress = new Map<NodeId, Progress>();
+  /** CheckQuorum: followers heard from since the last check, and when the next check is due. */
+  private recentlyActive = new Set<NodeId>();
+  private checkQuorumDeadline = Infinity;
+  /** Leadership transfer under way: to whom, and when to give up. */
+  private transferee: NodeId | null = null;
+  private transferDeadline = Infinity;
 
   // Output, drained by ready().
   private outbox: Message[] = [];
@@ -106,6 +121,12 @@ export class Raft {
     if (m.to !== this.id || m.from === this.id || !this.others.includes(m.from)) return;
     this.narrateReceipt(m);
 
+    if (m.type === "RequestVote" && m.term > this.term && this.config.checkQuorum && !m.transfer && this.inLease()) {
+      // CheckQuorum's other half: while a leader is known to be alive, a higher-term
+      // candidate is a server that was cut off, not a sign the leader died. Ignore it.
+      this.narrate(`... ignoring RequestVote: heard from leader ${this.leader} within the election timeout`);
+      return;
+    }
     if (m.term > this.term) {
       this.narrate(`${m.type === "RequestVote" || m.type === "AppendEntries" ? "... " : ""}${staleTermReason(m)}`);
       this.becomeFollower(m.term, m.type === "AppendEntries" ? m.leaderId : null);
@@ -116,6 +137,13 @@ export class Raft {
         return this.handleRequestVote(m);
       case "AppendEntries":
         return this.handleAppendEntries(m);
+      case "PreVote":
+        return this.handlePreVote(m);
+      case "TimeoutNow":
+        return this.handleTimeoutNow(m);
+      case "PreVoteReply":
+        // Matched to the poll by forTerm, not by the voter's term (which may lag ours).
+        return this.stepRole(m);
       default:
         // Replies from an older term answer questions nobody is asking any more.
         if (m.term < this.term) return;
@@ -127,12 +155,18 @@ export class Raft {
   tick(now: number): void {
     this.now = now;
     if (this.role === "Leader") {
+      if (now >= this.checkQuorumDeadline && !this.checkQuorum()) return;
+      if (now >= this.transferDeadline) {
+        this.narrate(`leadership transfer to ${this.transferee} timed out`);
+        this.endTransfer();
+      }
       if (now >= this.heartbeatDeadline) {
         this.heartbeatDeadline = now + this.config.heartbeatMs;
         this.broadcastAppend(true);
       }
     } else if (now >= this.electionDeadline) {
-      this.startElection();
+      if (this.config.preVote) this.startPreVote();
+      else this.startElection(false);
     }
   }
 
@@ -140,12 +174,33 @@ export class Raft {
   propose(command: unknown, now: number): ProposeResult {
     this.now = now;
     if (this.role !== "Leader") return { accepted: false, leader: this.leader };
+    // During a transfer new entries would only delay the transferee's catching up.
+    if (this.transferee !== null) return { accepted: false, leader: this.transferee };
     const entry: Entry = { index: this.log.lastIndex + 1, term: this.term, command };
     this.log.append(entry);
     this.narrate(`Submit received by Leader: ${formatLog([entry])}`);
     this.maybeCommit();
     this.broadcastAppend(false);
     return { accepted: true, index: entry.index, term: entry.term };
+  }
+
+  /**
+   * Hand leadership to `target` (thesis §3.10): bring it up to date, then tell it to start an
+   * election at once with TimeoutNow. Proposals are refused meanwhile; the attempt is
+   * abandoned after an election timeout.
+   */
+  transferLeadership(target: NodeId, now: number): TransferResult {
+    this.now = now;
+    if (this.role !== "Leader") return { ok: false, reason: "not_leader", leader: this.leader };
+    if (target === this.id) return { ok: true };
+    const pr = this.progress.get(target);
+    if (!pr) return { ok: false, reason: "unknown_server", leader: this.id };
+    this.narrate(`transferring leadership to ${target} (matchIndex=${pr.match}, lastIndex=${this.log.lastIndex})`);
+    this.transferee = target;
+    this.transferDeadline = now + this.config.electionTimeoutMs[1];
+    if (pr.match === this.log.lastIndex) this.sendTimeoutNow(target);
+    else if (!pr.inflight) this.sendAppend(target, pr);
+    return { ok: true };
   }
 
   // ---------------------------------------------------------------------------------------
@@ -166,14 +221,19 @@ export class Raft {
       logWrite: this.log.takeWrite(),
       messages,
       committed,
-      wakeAt: this.role === "Leader" ? this.heartbeatDeadline : this.electionDeadline,
+      wakeAt:
+        this.role === "Leader"
+          ? Math.min(this.heartbeatDeadline, this.checkQuorumDeadline, this.transferDeadline)
+          : this.electionDeadline,
     };
   }
 
   status(): RaftStatus {
     return {
       id: this.id,
-      state: this.role,
+      state: this.role === "PreCandidate" ? "Follower" : this.role,
+      preCandidate: this.role === "PreCandidate",
+      transferringTo: this.transferee,
       term: this.term,
       votedFor: this.votedFor,
       leader: this.leader,
@@ -199,11 +259,36 @@ export class Raft {
     this.role = "Follower";
     this.leader = leader;
     this.stepRole = this.stepFollower;
+    this.endTransfer();
+    this.checkQuorumDeadline = Infinity;
     this.narrate(`becomes Follower with term=${this.term}; log=${this.logSummary()}`);
     this.resetElectionTimer();
   }
 
-  private startElection(): void {
+  /** PreVote: poll the cluster without touching term or vote; a majority's yes starts the real election. */
+  private startPreVote(): void {
+    this.role = "PreCandidate";
+    this.stepRole = this.stepPreCandidate;
+    this.leader = null;
+    this.votes = new Set([this.id]);
+    this.narrate(`becomes PreCandidate (currentTerm=${this.term}); log=${this.logSummary()}`);
+    for (const peer of this.others) {
+      const m: PreVote = {
+        type: "PreVote",
+        from: this.id,
+        to: peer,
+        term: this.term,
+        lastLogIndex: this.log.lastIndex,
+        lastLogTerm: this.log.lastTerm,
+      };
+      this.narrate(`sending PreVote to ${peer}: {Term:${m.term} LastLogIndex:${m.lastLogIndex} LastLogTerm:${m.lastLogTerm}}`);
+      this.send(m);
+    }
+    this.resetElectionTimer();
+    if (this.votes.size >= majority(this.clusterSize)) this.startElection(false);
+  }
+
+  private startElection(transfer: boolean): void {
     this.role = "Candidate";
     this.stepRole = this.stepCandidate;
     this.term += 1;
@@ -220,6 +305,7 @@ export class Raft {
         candidateId: this.id,
         lastLogIndex: this.log.lastIndex,
         lastLogTerm: this.log.lastTerm,
+        ...(transfer ? { transfer: true } : {}),
       };
       this.narrate(`sending RequestVote to ${peer}: ${formatRequestVote(m)}`);
       this.send(m);
@@ -235,6 +321,8 @@ export class Raft {
     this.progress = new Map(this.others.map((p) => [p, new Progress(this.log.lastIndex)]));
     this.narrate(`becomes Leader; term=${this.term}, log=${this.logSummary()}`);
     this.heartbeatDeadline = this.now + this.config.heartbeatMs;
+    this.recentlyActive.clear();
+    this.checkQuorumDeadline = this.config.checkQuorum ? this.now + this.config.electionTimeoutMs[1] : Infinity;
     this.broadcastAppend(true);
   }
 
@@ -264,14 +352,35 @@ export class Raft {
     this.send(reply);
   }
 
+  /** Would we vote for this server at term m.term + 1? Nothing of ours changes either way. */
+  private handlePreVote(m: PreVote): void {
+    const upToDate =
+      m.lastLogTerm > this.log.lastTerm ||
+      (m.lastLogTerm === this.log.lastTerm && m.lastLogIndex >= this.log.lastIndex);
+    const inLease = this.inLease();
+    const granted = m.term >= this.term && upToDate && !inLease;
+    if (inLease) this.narrate(`... refusing PreVote: heard from leader ${this.leader} within the election timeout`);
+    else if (!upToDate) this.narrate(`... refusing PreVote: candidate's log is not up to date`);
+    const reply: PreVoteReply = { type: "PreVoteReply", from: this.id, to: m.from, term: this.term, forTerm: m.term, granted };
+    this.narrate(`... PreVote reply: {Term:${reply.term} Granted:${granted}}`);
+    this.send(reply);
+  }
+
+  private handleTimeoutNow(m: TimeoutNow): void {
+    if (m.term < this.term || this.role === "Leader") return;
+    this.narrate(`received TimeoutNow from ${m.from}: starting an election at once`);
+    this.startElection(true);
+  }
+
   private handleAppendEntries(m: AppendEntries): void {
     let reply: AppendEntriesReply;
     if (m.term < this.term) {
       reply = this.appendReply(m.from, false, 0, 0, -1);
     } else {
       if (this.role === "Leader") throw new Error(`raft: two leaders in term ${this.term} (${this.id} and ${m.leaderId})`);
-      if (this.role === "Candidate") this.becomeFollower(m.term, m.leaderId);
+      if (this.role !== "Follower") this.becomeFollower(m.term, m.leaderId);
       this.leader = m.leaderId;
+      this.lastLeaderContact = this.now;
       this.resetElectionTimer(false);
       reply = this.appendFromLeader(m);
     }
@@ -324,6 +433,15 @@ export class Raft {
     if (m.type === "RequestVoteReply") this.narrate(`while waiting for reply, state = ${this.role}`);
   }
 
+  private stepPreCandidate(m: Message): void {
+    if (m.type !== "PreVoteReply" || m.forTerm !== this.term || !m.granted) return;
+    this.votes.add(m.from);
+    if (this.votes.size >= majority(this.clusterSize)) {
+      this.narrate(`wins pre-vote with ${this.votes.size} votes`);
+      this.startElection(false);
+    }
+  }
+
   private stepCandidate(m: Message): void {
     if (m.type !== "RequestVoteReply" || m.term !== this.term) return;
     if (!m.voteGranted) return;
@@ -343,8 +461,10 @@ export class Raft {
     const pr = this.progress.get(m.from);
     if (!pr) return;
     pr.inflight = false;
+    this.recentlyActive.add(m.from);
     if (m.success) {
       pr.acknowledge(m.matchIndex);
+      if (m.from === this.transferee && pr.match === this.log.lastIndex) this.sendTimeoutNow(m.from);
       if (this.maybeCommit()) {
         // Tell every follower now rather than at the next heartbeat.
         this.broadcastAppend(false);
@@ -362,6 +482,33 @@ export class Raft {
 
   // ---------------------------------------------------------------------------------------
   // Leader machinery.
+
+  /**
+   * CheckQuorum: step down unless a majority (ourselves included) answered since the last
+   * check, so a leader cut off from its cluster stops taking writes it cannot commit.
+   */
+  private checkQuorum(): boolean {
+    const heard = this.recentlyActive.size + 1;
+    this.recentlyActive.clear();
+    if (heard >= majority(this.clusterSize)) {
+      this.checkQuorumDeadline = this.now + this.config.electionTimeoutMs[1];
+      return true;
+    }
+    this.narrate(`steps down: heard from ${heard} of ${this.clusterSize} servers within the election timeout`);
+    this.becomeFollower(this.term, null);
+    return false;
+  }
+
+  private sendTimeoutNow(peer: NodeId): void {
+    const m: TimeoutNow = { type: "TimeoutNow", from: this.id, to: peer, term: this.term };
+    this.narrate(`sending TimeoutNow to ${peer}`);
+    this.send(m);
+  }
+
+  private endTransfer(): void {
+    this.transferee = null;
+    this.transferDeadline = Infinity;
+  }
 
   /** Advance commitIndex to the highest index stored on a majority, if it is of this term. */
   private maybeCommit(): boolean {
@@ -435,6 +582,12 @@ export class Raft {
     this.outbox.push(m);
   }
 
+  /** Heard from a live leader within the minimum election timeout (a leader is always in its own lease). */
+  private inLease(): boolean {
+    if (this.role === "Leader") return true;
+    return this.leader !== null && this.now - this.lastLeaderContact < this.config.electionTimeoutMs[0];
+  }
+
   private narrateReceipt(m: Message): void {
     switch (m.type) {
       case "RequestVote":
@@ -445,8 +598,15 @@ export class Raft {
         return this.narrate(`received RequestVoteReply ${formatVoteReply(m)}`);
       case "AppendEntries":
         return this.narrate(`AppendEntries: ${formatAppendEntries(m)}`);
+      case "PreVote":
+        return this.narrate(
+          `PreVote: {Term:${m.term} CandidateId:${m.from} LastLogIndex:${m.lastLogIndex} LastLogTerm:${m.lastLogTerm}} [currentTerm=${this.term}]`,
+        );
+      case "PreVoteReply":
+        return this.narrate(`received PreVoteReply {Term:${m.term} Granted:${m.granted}}`);
+      case "TimeoutNow":
       case "AppendEntriesReply":
-        return; // the leader narrates what it does with a reply, not every heartbeat ack
+        return; // narrated by what they cause, not on receipt
     }
   }
 
@@ -469,5 +629,11 @@ function staleTermReason(m: Message): string {
       return "term out of date in RequestVoteReply";
     case "AppendEntriesReply":
       return "term out of date in heartbeat reply";
+    case "PreVote":
+      return "term out of date in PreVote";
+    case "PreVoteReply":
+      return "term out of date in PreVoteReply";
+    case "TimeoutNow":
+      return "term out of date in TimeoutNow";
   }
 }

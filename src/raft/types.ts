@@ -38,6 +38,8 @@ export interface RequestVote {
   readonly candidateId: NodeId;
   readonly lastLogIndex: number;
   readonly lastLogTerm: number;
+  /** Set when the election was asked for by the leader (TimeoutNow): voters skip the lease check. */
+  readonly transfer?: boolean;
 }
 
 export interface RequestVoteReply {
@@ -78,11 +80,52 @@ export interface AppendEntriesReply {
   readonly conflictTerm: number;
 }
 
-export type Message = RequestVote | RequestVoteReply | AppendEntries | AppendEntriesReply;
+/**
+ * PreVote (Raft thesis §9.6): "would you vote for me if I started an election?" It changes
+ * nobody's term or vote, so a server cut off from the cluster cannot inflate terms and
+ * depose a healthy leader when it returns. `term` is the sender's real current term; the
+ * election it asks about would be at term + 1.
+ */
+export interface PreVote {
+  readonly type: "PreVote";
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly term: number;
+  readonly lastLogIndex: number;
+  readonly lastLogTerm: number;
+}
+
+export interface PreVoteReply {
+  readonly type: "PreVoteReply";
+  readonly from: NodeId;
+  readonly to: NodeId;
+  /** The voter's real current term. */
+  readonly term: number;
+  /** The pre-candidate's term the question was asked in (matches the reply to its poll). */
+  readonly forTerm: number;
+  readonly granted: boolean;
+}
+
+/** Leadership transfer (thesis §3.10): the leader tells an up-to-date follower to start an election now. */
+export interface TimeoutNow {
+  readonly type: "TimeoutNow";
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly term: number;
+}
+
+export type Message =
+  | RequestVote
+  | RequestVoteReply
+  | AppendEntries
+  | AppendEntriesReply
+  | PreVote
+  | PreVoteReply
+  | TimeoutNow;
 
 /** Requests are what the reference counts as RPCs; replies travel back on the same call. */
-export function isRequest(m: Message): m is RequestVote | AppendEntries {
-  return m.type === "RequestVote" || m.type === "AppendEntries";
+export function isRequest(m: Message): m is RequestVote | AppendEntries | PreVote | TimeoutNow {
+  return m.type === "RequestVote" || m.type === "AppendEntries" || m.type === "PreVote" || m.type === "TimeoutNow";
 }
 
 /**
@@ -119,6 +162,18 @@ export interface RaftConfig {
   readonly maxEntriesPerAppend?: number;
   /** Most bytes (JSON length of the commands) one AppendEntries carries (at least one entry is always sent). */
   readonly maxBytesPerAppend?: number;
+  /**
+   * PreVote: before raising its term, a server whose election timer fired asks a majority
+   * whether they would vote for it; servers that heard from a leader within the minimum
+   * election timeout say no. Off by default (the reference scenarios assume plain Raft).
+   */
+  readonly preVote?: boolean;
+  /**
+   * CheckQuorum: a leader that has not heard from a majority within an election timeout
+   * (the upper bound) steps down; and servers ignore a RequestVote of a higher term while
+   * they still hear from a leader. Off by default.
+   */
+  readonly checkQuorum?: boolean;
   /** Uniform random number in [0, 1): injected, seeded by the simulator. */
   readonly rand: () => number;
   /** Narration sink; the core prefixes every line with `[id] `. */
@@ -137,13 +192,22 @@ export interface RestoredState {
   readonly applied: number;
 }
 
+export type TransferResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: "not_leader" | "unknown_server"; readonly leader: NodeId | null };
+
 export type ProposeResult =
   | { readonly accepted: true; readonly index: number; readonly term: number }
   | { readonly accepted: false; readonly leader: NodeId | null };
 
 export interface RaftStatus {
   readonly id: NodeId;
+  /** A pre-candidate reports "Follower": it has raised no term and holds no vote of its own. */
   readonly state: Role;
+  /** Polling the cluster with PreVote (only with `preVote` on). */
+  readonly preCandidate: boolean;
+  /** The follower a leadership transfer is handing over to, if one is under way. */
+  readonly transferringTo: NodeId | null;
   readonly term: number;
   readonly votedFor: NodeId | null;
   readonly leader: NodeId | null;
