@@ -14,6 +14,8 @@ export class Progress {
   inflight = false;
   /** The leaderCommit carried by the last AppendEntries sent, so a commit advance is told at once. */
   sentCommit = -1;
+  /** The highest ReadIndex round this follower has answered in the current term. */
+  readAck = 0;
 
   constructor(lastIndex: number) {
     this.next = lastIndex + 1;

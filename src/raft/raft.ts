@@ -21,6 +21,8 @@ import type {
   ProposeResult,
   RaftConfig,
   RaftStatus,
+  ReadIndexResult,
+  ReadState,
   Ready,
   RequestVote,
   RequestVoteReply,
@@ -84,6 +86,21 @@ export class Raft {
   /** Leadership transfer under way: to whom, and when to give up. */
   private transferee: NodeId | null = null;
   private transferDeadline = Infinity;
+  /**
+   * ReadIndex (thesis §6.4). A read is answered at the commit index it arrived at, once a
+   * round of heartbeats that started after it has been answered by a majority (so no newer
+   * leader can have committed anything), and the host has applied up to that index.
+   * Rounds are numbered; at most one is in flight, and every read that arrives meanwhile
+   * rides on the next one, so concurrent reads share a round.
+   */
+  private readSeqSent = 0;
+  private readSeqConfirmed = 0;
+  /** Reads waiting for their round. */
+  private pendingReads: { ctx: string; index: number; seq: number }[] = [];
+  /** Reads that arrived before this leader committed an entry of its own term: their index is not known yet. */
+  private readsAwaitingCommit: string[] = [];
+  private readyReads: ReadState[] = [];
+  private failedReads: string[] = [];
 
   // Output, drained by ready().
   private outbox: Message[] = [];
@@ -203,6 +220,19 @@ export class Raft {
     return { ok: true };
   }
 
+  /**
+   * A linearizable read without writing to the log. The answer comes through a later
+   * Ready: in `reads` (answer once applied up to its index) or `failedReads`.
+   */
+  readIndex(ctx: string, now: number): ReadIndexResult {
+    this.now = now;
+    if (this.role !== "Leader") return { accepted: false, leader: this.leader };
+    if (this.log.term(this.commitIndex) !== this.term) this.readsAwaitingCommit.push(ctx);
+    else this.pendingReads.push({ ctx, index: this.commitIndex, seq: this.readSeqSent + 1 });
+    this.maybeStartReadRound();
+    return { accepted: true };
+  }
+
   // ---------------------------------------------------------------------------------------
   // Output.
 
@@ -216,7 +246,13 @@ export class Raft {
     this.lastApplied = this.commitIndex;
     const messages = this.outbox;
     this.outbox = [];
+    const reads = this.readyReads;
+    const failedReads = this.failedReads;
+    this.readyReads = [];
+    this.failedReads = [];
     return {
+      reads,
+      failedReads,
       hardState,
       logWrite: this.log.takeWrite(),
       messages,
@@ -261,6 +297,7 @@ export class Raft {
     this.stepRole = this.stepFollower;
     this.endTransfer();
     this.checkQuorumDeadline = Infinity;
+    this.failAllReads();
     this.narrate(`becomes Follower with term=${this.term}; log=${this.logSummary()}`);
     this.resetElectionTimer();
   }
@@ -323,6 +360,14 @@ export class Raft {
     this.heartbeatDeadline = this.now + this.config.heartbeatMs;
     this.recentlyActive.clear();
     this.checkQuorumDeadline = this.config.checkQuorum ? this.now + this.config.electionTimeoutMs[1] : Infinity;
+    this.readSeqSent = 0;
+    this.readSeqConfirmed = 0;
+    if (this.config.leaderNoop) {
+      const noop: Entry = { index: this.log.lastIndex + 1, term: this.term, command: null };
+      this.log.append(noop);
+      this.narrate(`appends a no-op entry at index ${noop.index} to commit earlier terms`);
+      this.maybeCommit();
+    }
     this.broadcastAppend(true);
   }
 
@@ -384,6 +429,7 @@ export class Raft {
       this.resetElectionTimer(false);
       reply = this.appendFromLeader(m);
     }
+    if (m.readSeq !== undefined) reply = { ...reply, readSeq: m.readSeq };
     this.narrate(`AppendEntries reply: ${formatAppendReply(reply)}`);
     this.send(reply);
   }
@@ -462,6 +508,11 @@ export class Raft {
     if (!pr) return;
     pr.inflight = false;
     this.recentlyActive.add(m.from);
+    // Any reply of this term, success or not, shows the follower still takes us as leader.
+    if (m.readSeq !== undefined && m.readSeq > pr.readAck) {
+      pr.readAck = m.readSeq;
+      this.confirmReads();
+    }
     if (m.success) {
       pr.acknowledge(m.matchIndex);
       if (m.from === this.transferee && pr.match === this.log.lastIndex) this.sendTimeoutNow(m.from);
@@ -517,7 +568,43 @@ export class Raft {
     if (q <= this.commitIndex || !this.isCommittable(q)) return false;
     this.narrate(`leader sets commitIndex := ${q}`);
     this.commitIndex = q;
+    if (this.readsAwaitingCommit.length > 0) {
+      // The first commit of our term: now the commit index is known to be current.
+      for (const ctx of this.readsAwaitingCommit) this.pendingReads.push({ ctx, index: q, seq: this.readSeqSent + 1 });
+      this.readsAwaitingCommit = [];
+      this.maybeStartReadRound();
+    }
     return true;
+  }
+
+  /** Start a heartbeat round for waiting reads, unless one is already in flight. */
+  private maybeStartReadRound(): void {
+    if (this.readSeqConfirmed !== this.readSeqSent) return;
+    if (!this.pendingReads.some((r) => r.seq > this.readSeqSent)) return;
+    this.readSeqSent += 1;
+    this.broadcastAppend(true);
+    this.confirmReads(); // a one-server cluster is its own majority
+  }
+
+  /** Release every read whose round a majority has answered, then start the next round. */
+  private confirmReads(): void {
+    const confirmed = quorumIndex([this.readSeqSent, ...[...this.progress.values()].map((p) => p.readAck)]);
+    if (confirmed <= this.readSeqConfirmed) return;
+    this.readSeqConfirmed = confirmed;
+    const still: typeof this.pendingReads = [];
+    for (const r of this.pendingReads) {
+      if (r.seq <= confirmed) this.readyReads.push({ ctx: r.ctx, index: r.index });
+      else still.push(r);
+    }
+    this.pendingReads = still;
+    this.maybeStartReadRound();
+  }
+
+  private failAllReads(): void {
+    for (const r of this.pendingReads) this.failedReads.push(r.ctx);
+    this.failedReads.push(...this.readsAwaitingCommit);
+    this.pendingReads = [];
+    this.readsAwaitingCommit = [];
   }
 
   /**
@@ -536,15 +623,19 @@ export class Raft {
    */
   private broadcastAppend(heartbeat: boolean): void {
     for (const [peer, pr] of this.progress) {
-      if (heartbeat || (!pr.inflight && (pr.next <= this.log.lastIndex || pr.sentCommit < this.commitIndex))) {
+      if (!pr.inflight && (heartbeat || pr.next <= this.log.lastIndex || pr.sentCommit < this.commitIndex)) {
         this.sendAppend(peer, pr);
+      } else if (heartbeat) {
+        // Entries are already on their way: a bare heartbeat asserts leadership without
+        // sending them twice. If they were lost, its reply clears `inflight` and they go again.
+        this.sendAppend(peer, pr, false);
       }
     }
   }
 
-  private sendAppend(peer: NodeId, pr: Progress): void {
+  private sendAppend(peer: NodeId, pr: Progress, withEntries = true): void {
     const prevLogIndex = pr.next - 1;
-    const entries = this.log.batch(pr.next, this.maxEntries, this.maxBytes);
+    const entries = withEntries ? this.log.batch(pr.next, this.maxEntries, this.maxBytes) : [];
     const m: AppendEntries = {
       type: "AppendEntries",
       from: this.id,
@@ -555,8 +646,9 @@ export class Raft {
       prevLogTerm: this.log.term(prevLogIndex) ?? 0,
       entries,
       leaderCommit: this.commitIndex,
+      ...(this.readSeqSent > 0 ? { readSeq: this.readSeqSent } : {}),
     };
-    pr.inflight = entries.length > 0;
+    if (withEntries) pr.inflight = entries.length > 0;
     pr.sentCommit = this.commitIndex;
     this.narrate(`sending AppendEntries to ${peer}: ni=${pr.next}, args=${formatAppendEntries(m)}`);
     this.send(m);

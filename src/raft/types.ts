@@ -60,6 +60,8 @@ export interface AppendEntries {
   readonly prevLogTerm: number;
   readonly entries: readonly Entry[];
   readonly leaderCommit: number;
+  /** The leader's latest ReadIndex round; echoed in the reply, it confirms leadership for reads. */
+  readonly readSeq?: number;
 }
 
 export interface AppendEntriesReply {
@@ -78,6 +80,8 @@ export interface AppendEntriesReply {
   readonly conflictIndex: number;
   /** On failure: the term of the follower's entry at prevLogIndex, or -1 if it has none. */
   readonly conflictTerm: number;
+  /** The request's readSeq, echoed. */
+  readonly readSeq?: number;
 }
 
 /**
@@ -137,6 +141,12 @@ export interface LogWrite {
   readonly entries: readonly Entry[];
 }
 
+/** A linearizable read whose leadership check passed: answer it once `index` is applied. */
+export interface ReadState {
+  readonly ctx: string;
+  readonly index: number;
+}
+
 /** Everything the host must do after an event, in this order: persist, send, apply, sleep. */
 export interface Ready {
   /** Set when term or votedFor changed: must be durable before any message is sent. */
@@ -148,6 +158,10 @@ export interface Ready {
   readonly committed: readonly Entry[];
   /** Absolute time (same clock as `now`) by which the host must call `tick` again. */
   readonly wakeAt: number;
+  /** ReadIndex reads now safe to answer once their index is applied. */
+  readonly reads: readonly ReadState[];
+  /** ReadIndex reads that cannot be answered here (leadership was lost): retry elsewhere. */
+  readonly failedReads: readonly string[];
 }
 
 export interface RaftConfig {
@@ -174,6 +188,12 @@ export interface RaftConfig {
    * they still hear from a leader. Off by default.
    */
   readonly checkQuorum?: boolean;
+  /**
+   * Append an empty entry (command null) on becoming leader, so entries of earlier terms
+   * commit without waiting for a client, and ReadIndex reads can be served at once.
+   * Off by default: the reference's raw-log scenarios count entries exactly.
+   */
+  readonly leaderNoop?: boolean;
   /** Uniform random number in [0, 1): injected, seeded by the simulator. */
   readonly rand: () => number;
   /** Narration sink; the core prefixes every line with `[id] `. */
@@ -195,6 +215,10 @@ export interface RestoredState {
 export type TransferResult =
   | { readonly ok: true }
   | { readonly ok: false; readonly reason: "not_leader" | "unknown_server"; readonly leader: NodeId | null };
+
+export type ReadIndexResult =
+  | { readonly accepted: true }
+  | { readonly accepted: false; readonly leader: NodeId | null };
 
 export type ProposeResult =
   | { readonly accepted: true; readonly index: number; readonly term: number }

@@ -1,6 +1,6 @@
 import { Raft, type Entry, type HardState, type Message, type RaftConfig } from "../../../src/raft/index.ts";
 
-export type Options = Partial<Pick<RaftConfig, "preVote" | "checkQuorum">>;
+export type Options = Partial<Pick<RaftConfig, "preVote" | "checkQuorum" | "leaderNoop">>;
 
 /** A tiny lock-step driver: every message is delivered at once, in order. Enough for unit checks. */
 export function cluster(n: number, seed = 1, options: Options = {}) {
@@ -9,6 +9,7 @@ export function cluster(n: number, seed = 1, options: Options = {}) {
   const lines: string[] = [];
   const disk = Array.from({ length: n }, () => ({ hs: { term: 0, votedFor: null } as HardState, log: [] as Entry[] }));
   const applied: Entry[][] = Array.from({ length: n }, () => []);
+  const reads: { ctx: string; index: number | null }[][] = Array.from({ length: n }, () => []);
   const peers = [...Array(n).keys()];
   let now = 0;
   const nodes = peers.map(
@@ -23,6 +24,7 @@ export function cluster(n: number, seed = 1, options: Options = {}) {
     if (rd.logWrite) disk[i]!.log = [...disk[i]!.log.slice(0, rd.logWrite.fromIndex - 1), ...rd.logWrite.entries];
     queue.push(...rd.messages);
     applied[i]!.push(...rd.committed);
+    reads[i]!.push(...rd.reads, ...rd.failedReads.map((ctx) => ({ ctx, index: null })));
     return rd.wakeAt;
   };
   const settle = () => {
@@ -43,6 +45,6 @@ export function cluster(n: number, seed = 1, options: Options = {}) {
     }
   };
   const leaders = () => nodes.filter((r) => r.status().state === "Leader" && !cut.has(r.id));
-  return { nodes, disk, applied, lines, advance, settle, cut, leaders, now: () => now };
+  return { nodes, disk, applied, reads, lines, advance, settle, cut, leaders, now: () => now };
 }
 
