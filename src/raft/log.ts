@@ -10,8 +10,8 @@ export class RaftLog {
   private entries: Entry[];
   /** Approximate wire size of each entry's command (JSON length), for batching bounds. */
   private sizes: number[];
-  private readonly offset: number;
-  private readonly offsetTerm: number;
+  private offset: number;
+  private offsetTerm: number;
   /** Lowest index changed since the last `takeWrite`, or null when nothing changed. */
   private dirtyFrom: number | null = null;
 
@@ -23,6 +23,15 @@ export class RaftLog {
     this.entries.forEach((e, i) => {
       if (e.index !== offset + 1 + i) throw new Error(`log: entry ${i} has index ${e.index}, want ${offset + 1 + i}`);
     });
+  }
+
+  /** The index of the last entry folded into a snapshot (0 when there is none). */
+  get snapshotIndex(): number {
+    return this.offset;
+  }
+
+  get snapshotTerm(): number {
+    return this.offsetTerm;
   }
 
   get lastIndex(): number {
@@ -100,6 +109,34 @@ export class RaftLog {
     this.entries.length = from - this.offset - 1;
     this.sizes.length = this.entries.length;
     this.markDirty(from);
+  }
+
+  /**
+   * Forget entries up to `index`, which a snapshot now covers. The host deletes its stored
+   * copies itself, with the snapshot; there is nothing more to write.
+   */
+  compact(index: number): void {
+    if (index <= this.offset) return;
+    if (index > this.lastIndex) throw new Error(`log: cannot compact to ${index}, last index is ${this.lastIndex}`);
+    const term = this.term(index)!;
+    const drop = index - this.offset;
+    this.entries = this.entries.slice(drop);
+    this.sizes = this.sizes.slice(drop);
+    this.offset = index;
+    this.offsetTerm = term;
+    if (this.dirtyFrom !== null && this.dirtyFrom <= index) this.dirtyFrom = index + 1;
+  }
+
+  /**
+   * Start over after a snapshot that does not match this log: every entry goes. The write
+   * that follows deletes whatever the host still stores after `index`.
+   */
+  resetTo(index: number, term: number): void {
+    this.entries = [];
+    this.sizes = [];
+    this.offset = index;
+    this.offsetTerm = term;
+    this.dirtyFrom = index + 1;
   }
 
   /** What the host must write to bring its durable copy in line, then forget it. */

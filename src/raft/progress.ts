@@ -16,6 +16,8 @@ export class Progress {
   sentCommit = -1;
   /** The highest ReadIndex round this follower has answered in the current term. */
   readAck = 0;
+  /** When an InstallSnapshot was sent and not yet answered (null: none in flight). */
+  snapshotSentAt: number | null = null;
 
   constructor(lastIndex: number) {
     this.next = lastIndex + 1;

@@ -14,6 +14,8 @@ import type {
   AppendEntriesReply,
   Entry,
   HardState,
+  InstallSnapshot,
+  InstallSnapshotReply,
   Message,
   NodeId,
   PreVote,
@@ -28,6 +30,7 @@ import type {
   RequestVoteReply,
   RestoredState,
   Role,
+  SnapshotMeta,
   TimeoutNow,
   TransferResult,
 } from "./types.ts";
@@ -101,6 +104,8 @@ export class Raft {
   private readsAwaitingCommit: string[] = [];
   private readyReads: ReadState[] = [];
   private failedReads: string[] = [];
+  /** A snapshot from the leader accepted since the last ready(). */
+  private installedSnapshot: SnapshotMeta | null = null;
 
   // Output, drained by ready().
   private outbox: Message[] = [];
@@ -120,9 +125,9 @@ export class Raft {
     this.term = restored.hardState.term;
     this.votedFor = restored.hardState.votedFor;
     this.lastHardState = restored.hardState;
-    this.log = new RaftLog(restored.entries);
+    this.log = new RaftLog(restored.entries, restored.snapshot?.index ?? 0, restored.snapshot?.term ?? 0);
     // What the host applied durably was committed; nothing below it needs handing out again.
-    this.lastApplied = Math.min(restored.applied, this.log.lastIndex);
+    this.lastApplied = Math.min(Math.max(restored.applied, this.log.snapshotIndex), this.log.lastIndex);
     this.commitIndex = this.lastApplied;
     this.now = now;
     this.stepRole = this.stepFollower;
@@ -156,6 +161,8 @@ export class Raft {
         return this.handleAppendEntries(m);
       case "PreVote":
         return this.handlePreVote(m);
+      case "InstallSnapshot":
+        return this.handleInstallSnapshot(m);
       case "TimeoutNow":
         return this.handleTimeoutNow(m);
       case "PreVoteReply":
@@ -233,6 +240,18 @@ export class Raft {
     return { accepted: true };
   }
 
+  /**
+   * The host has snapshotted its state machine up to `index` (at most what it has applied)
+   * and stored that snapshot durably: entries up to there can go. The host deletes its
+   * stored copies with the snapshot; a follower that later needs them gets the snapshot.
+   */
+  compact(index: number): void {
+    const upTo = Math.min(index, this.lastApplied);
+    if (upTo <= this.log.snapshotIndex) return;
+    this.log.compact(upTo);
+    this.narrate(`compacts its log up to index ${upTo} (term ${this.log.snapshotTerm})`);
+  }
+
   // ---------------------------------------------------------------------------------------
   // Output.
 
@@ -244,6 +263,8 @@ export class Raft {
     if (hardState) this.lastHardState = hardState;
     const committed = this.commitIndex > this.lastApplied ? this.log.slice(this.lastApplied + 1, this.commitIndex) : [];
     this.lastApplied = this.commitIndex;
+    const snapshot = this.installedSnapshot;
+    this.installedSnapshot = null;
     const messages = this.outbox;
     this.outbox = [];
     const reads = this.readyReads;
@@ -253,6 +274,7 @@ export class Raft {
     return {
       reads,
       failedReads,
+      snapshot,
       hardState,
       logWrite: this.log.takeWrite(),
       messages,
@@ -276,6 +298,7 @@ export class Raft {
       commitIndex: this.commitIndex,
       lastApplied: this.lastApplied,
       logLength: this.log.lastIndex,
+      snapshotIndex: this.log.snapshotIndex,
     };
   }
 
@@ -411,6 +434,33 @@ export class Raft {
     this.send(reply);
   }
 
+  /** A follower's side of InstallSnapshot (§7): adopt the leader's snapshot unless we already have its contents. */
+  private handleInstallSnapshot(m: InstallSnapshot): void {
+    let matchIndex = 0;
+    if (m.term === this.term) {
+      if (this.role !== "Follower") this.becomeFollower(m.term, m.leaderId);
+      this.leader = m.leaderId;
+      this.lastLeaderContact = this.now;
+      this.resetElectionTimer(false);
+      matchIndex = m.lastIncludedIndex;
+      if (m.lastIncludedIndex <= this.commitIndex) {
+        this.narrate(`... snapshot up to ${m.lastIncludedIndex} is already committed here (commitIndex=${this.commitIndex})`);
+      } else {
+        if (this.log.term(m.lastIncludedIndex) === m.lastIncludedTerm) {
+          this.log.compact(m.lastIncludedIndex); // our log goes on past the snapshot, and matches: keep the rest
+        } else {
+          this.log.resetTo(m.lastIncludedIndex, m.lastIncludedTerm);
+        }
+        this.commitIndex = m.lastIncludedIndex;
+        this.lastApplied = m.lastIncludedIndex;
+        this.installedSnapshot = { index: m.lastIncludedIndex, term: m.lastIncludedTerm };
+        this.narrate(`installs snapshot up to index ${m.lastIncludedIndex} (term ${m.lastIncludedTerm}); log=${this.logSummary()}`);
+      }
+    }
+    const reply: InstallSnapshotReply = { type: "InstallSnapshotReply", from: this.id, to: m.from, term: this.term, matchIndex };
+    this.send(reply);
+  }
+
   private handleTimeoutNow(m: TimeoutNow): void {
     if (m.term < this.term || this.role === "Leader") return;
     this.narrate(`received TimeoutNow from ${m.from}: starting an election at once`);
@@ -436,6 +486,17 @@ export class Raft {
 
   /** The follower's side of AppendEntries (Figure 2, receiver implementation, steps 2–5). */
   private appendFromLeader(m: AppendEntries): AppendEntriesReply {
+    if (m.prevLogIndex < this.log.snapshotIndex) {
+      // What our snapshot covers is committed, so it matches the leader's log: skip it.
+      const skip = this.log.snapshotIndex - m.prevLogIndex;
+      if (skip > m.entries.length && m.entries.length > 0) return this.appendReply(m.from, true, this.log.snapshotIndex, 0, -1);
+      m = {
+        ...m,
+        prevLogIndex: this.log.snapshotIndex,
+        prevLogTerm: this.log.snapshotTerm,
+        entries: m.entries.slice(skip),
+      };
+    }
     const prevTerm = this.log.term(m.prevLogIndex);
     if (prevTerm === undefined) {
       // Our log is too short: the leader should continue right after our last entry.
@@ -503,9 +564,30 @@ export class Raft {
       this.narrate(`while waiting for reply, state = ${this.role}`);
       return;
     }
+    if (m.type === "InstallSnapshotReply") {
+      const pr = this.progress.get(m.from);
+      if (!pr || m.term !== this.term) return;
+      pr.inflight = false;
+      pr.snapshotSentAt = null;
+      this.recentlyActive.add(m.from);
+      pr.acknowledge(m.matchIndex);
+      this.narrate(`InstallSnapshot reply from ${m.from}: matchIndex := ${pr.match}`);
+      if (this.maybeCommit()) this.broadcastAppend(false);
+      else if (pr.next <= this.log.lastIndex || pr.sentCommit < this.commitIndex) this.sendAppend(m.from, pr);
+      return;
+    }
     if (m.type !== "AppendEntriesReply" || m.term !== this.term) return;
     const pr = this.progress.get(m.from);
     if (!pr) return;
+    if (pr.snapshotSentAt !== null) {
+      // A snapshot is on its way; this reply (to a bare heartbeat) only shows the follower is alive.
+      this.recentlyActive.add(m.from);
+      if (m.readSeq !== undefined && m.readSeq > pr.readAck) {
+        pr.readAck = m.readSeq;
+        this.confirmReads();
+      }
+      return;
+    }
     pr.inflight = false;
     this.recentlyActive.add(m.from);
     // Any reply of this term, success or not, shows the follower still takes us as leader.
@@ -623,6 +705,10 @@ export class Raft {
    */
   private broadcastAppend(heartbeat: boolean): void {
     for (const [peer, pr] of this.progress) {
+      if (pr.snapshotSentAt !== null && this.now - pr.snapshotSentAt > this.config.electionTimeoutMs[1]) {
+        pr.snapshotSentAt = null; // presumed lost: send it again
+        pr.inflight = false;
+      }
       if (!pr.inflight && (heartbeat || pr.next <= this.log.lastIndex || pr.sentCommit < this.commitIndex)) {
         this.sendAppend(peer, pr);
       } else if (heartbeat) {
@@ -634,7 +720,10 @@ export class Raft {
   }
 
   private sendAppend(peer: NodeId, pr: Progress, withEntries = true): void {
-    const prevLogIndex = pr.next - 1;
+    if (withEntries && pr.next <= this.log.snapshotIndex) return this.sendSnapshot(peer, pr);
+    // While a snapshot travels, a bare heartbeat names the snapshot's last entry as its
+    // previous one: it keeps the follower's timer quiet, and its reply is only a sign of life.
+    const prevLogIndex = pr.snapshotSentAt !== null ? this.log.snapshotIndex : pr.next - 1;
     const entries = withEntries ? this.log.batch(pr.next, this.maxEntries, this.maxBytes) : [];
     const m: AppendEntries = {
       type: "AppendEntries",
@@ -651,6 +740,24 @@ export class Raft {
     if (withEntries) pr.inflight = entries.length > 0;
     pr.sentCommit = this.commitIndex;
     this.narrate(`sending AppendEntries to ${peer}: ni=${pr.next}, args=${formatAppendEntries(m)}`);
+    this.send(m);
+  }
+
+  private sendSnapshot(peer: NodeId, pr: Progress): void {
+    const m: InstallSnapshot = {
+      type: "InstallSnapshot",
+      from: this.id,
+      to: peer,
+      term: this.term,
+      leaderId: this.id,
+      lastIncludedIndex: this.log.snapshotIndex,
+      lastIncludedTerm: this.log.snapshotTerm,
+    };
+    pr.inflight = true;
+    pr.snapshotSentAt = this.now;
+    this.narrate(
+      `sending InstallSnapshot to ${peer}: ni=${pr.next}, args={Term:${m.term} LeaderId:${m.leaderId} LastIncludedIndex:${m.lastIncludedIndex} LastIncludedTerm:${m.lastIncludedTerm}}`,
+    );
     this.send(m);
   }
 
@@ -696,8 +803,13 @@ export class Raft {
         );
       case "PreVoteReply":
         return this.narrate(`received PreVoteReply {Term:${m.term} Granted:${m.granted}}`);
+      case "InstallSnapshot":
+        return this.narrate(
+          `InstallSnapshot: {Term:${m.term} LeaderId:${m.leaderId} LastIncludedIndex:${m.lastIncludedIndex} LastIncludedTerm:${m.lastIncludedTerm}}`,
+        );
       case "TimeoutNow":
       case "AppendEntriesReply":
+      case "InstallSnapshotReply":
         return; // narrated by what they cause, not on receipt
     }
   }
@@ -727,5 +839,9 @@ function staleTermReason(m: Message): string {
       return "term out of date in PreVoteReply";
     case "TimeoutNow":
       return "term out of date in TimeoutNow";
+    case "InstallSnapshot":
+      return "term out of date in InstallSnapshot";
+    case "InstallSnapshotReply":
+      return "term out of date in InstallSnapshot reply";
   }
 }

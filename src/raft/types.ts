@@ -118,7 +118,36 @@ export interface TimeoutNow {
   readonly term: number;
 }
 
+/**
+ * The leader's log no longer holds the entries a follower needs: send the state machine's
+ * snapshot instead (§7). The core never sees the snapshot's bytes: the host attaches them
+ * (chunked, on platforms whose messages and rows have size limits) and hands the message to
+ * the follower's core only once it holds the whole snapshot.
+ */
+export interface InstallSnapshot {
+  readonly type: "InstallSnapshot";
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly term: number;
+  readonly leaderId: NodeId;
+  readonly lastIncludedIndex: number;
+  readonly lastIncludedTerm: number;
+  /** Filled in by the host that sends it; opaque to the core. */
+  readonly data?: unknown;
+}
+
+export interface InstallSnapshotReply {
+  readonly type: "InstallSnapshotReply";
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly term: number;
+  /** The follower now matches the leader up to here (the snapshot's last index) on success; 0 on a stale term. */
+  readonly matchIndex: number;
+}
+
 export type Message =
+  | InstallSnapshot
+  | InstallSnapshotReply
   | RequestVote
   | RequestVoteReply
   | AppendEntries
@@ -128,8 +157,20 @@ export type Message =
   | TimeoutNow;
 
 /** Requests are what the reference counts as RPCs; replies travel back on the same call. */
-export function isRequest(m: Message): m is RequestVote | AppendEntries | PreVote | TimeoutNow {
-  return m.type === "RequestVote" || m.type === "AppendEntries" || m.type === "PreVote" || m.type === "TimeoutNow";
+export function isRequest(m: Message): m is RequestVote | AppendEntries | PreVote | TimeoutNow | InstallSnapshot {
+  return (
+    m.type === "RequestVote" ||
+    m.type === "AppendEntries" ||
+    m.type === "PreVote" ||
+    m.type === "TimeoutNow" ||
+    m.type === "InstallSnapshot"
+  );
+}
+
+/** The last log entry a snapshot covers. */
+export interface SnapshotMeta {
+  readonly index: number;
+  readonly term: number;
 }
 
 /**
@@ -151,6 +192,12 @@ export interface ReadState {
 export interface Ready {
   /** Set when term or votedFor changed: must be durable before any message is sent. */
   readonly hardState: HardState | null;
+  /**
+   * Set when a leader's snapshot was accepted: install the snapshot data that came with the
+   * InstallSnapshot message as the state machine, and delete stored entries up to `index` —
+   * durably, with `logWrite` (which then truncates whatever of the old log did not match).
+   */
+  readonly snapshot: SnapshotMeta | null;
   /** Set when the log changed: must be durable before any message is sent. */
   readonly logWrite: LogWrite | null;
   readonly messages: readonly Message[];
@@ -203,7 +250,9 @@ export interface RaftConfig {
 /** What a server durably had when it (re)starts. A brand-new server passes empty state. */
 export interface RestoredState {
   readonly hardState: HardState;
-  /** The stored log, entries with index 1..n in order. */
+  /** The snapshot the stored state machine was restored from, if any; the log starts after it. */
+  readonly snapshot?: SnapshotMeta;
+  /** The stored log, entries with index (snapshot.index + 1)..n in order. */
   readonly entries: readonly Entry[];
   /**
    * Index up to which the host's state machine has already applied (durably) what it
@@ -238,4 +287,6 @@ export interface RaftStatus {
   readonly commitIndex: number;
   readonly lastApplied: number;
   readonly logLength: number;
+  /** The last index folded into a snapshot (0: none). */
+  readonly snapshotIndex: number;
 }
