@@ -1,0 +1,143 @@
+// The replicated key/value state machine: what every server applies, in log order.
+//
+// Pure and deterministic (no clock, no randomness, no I/O): the same sequence of log
+// commands gives the same results and the same snapshot on every replica. `apply` takes
+// a committed entry's command as unknown JSON and never throws; entries that are not
+// valid key/value commands are ignored (and ignored identically everywhere).
+//
+// Exactly-once: a command with a session {clientId, requestId} whose id is the last one
+// applied for that client is answered with the stored result and not applied again; an
+// older id is reported as stale. See sessions.ts for how the table is bounded.
+
+import { z } from "zod";
+import { ClientIdSchema, type KvCommand, operationOf, parseKvCommand, RequestIdSchema } from "./command.ts";
+import type { KvResult } from "./results.ts";
+import { DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_EXPIRY_MS, type SessionRecord, SessionTable } from "./sessions.ts";
+import { KvStore } from "./store.ts";
+
+export interface KvStateMachineOptions {
+  /** Sessions idle longer than this (leader clock, ms) are dropped. Default 1 hour. */
+  readonly sessionExpiryMs?: number;
+  /** At most this many sessions are kept (least recently used dropped). Default 10 000. */
+  readonly maxSessions?: number;
+}
+
+export type ApplyOutcome =
+  /** The command was applied now; `result` is its answer. */
+  | { readonly status: "applied"; readonly result: KvResult }
+  /** A retry of the client's last request: not applied again; `result` is the first answer. */
+  | { readonly status: "duplicate"; readonly result: KvResult }
+  /** An id older than the client's last one: not applied, and its answer is no longer known. */
+  | { readonly status: "stale"; readonly lastRequestId: number }
+  /** Not a (valid) key/value command: nothing happened. */
+  | { readonly status: "ignored"; readonly reason: "not_kv" | "malformed"; readonly message: string };
+
+const SNAPSHOT_FORMAT = "kv/1";
+
+const ResultSchema = z.union([
+  z.object({ found: z.boolean(), prev: z.string().nullable(), swapped: z.boolean() }),
+  z.object({ found: z.boolean(), prev: z.string().nullable() }),
+  z.object({ found: z.boolean(), value: z.string().nullable() }),
+]);
+
+export const KvSnapshotSchema = z.object({
+  format: z.literal(SNAPSHOT_FORMAT),
+  /** The session clock; null before any command was applied. */
+  clock: z.number().nullable(),
+  /** [key, value] in insertion order. */
+  data: z.array(z.tuple([z.string(), z.string()])),
+  /** [clientId, requestId, lastSeen, result], least recently used first. */
+  sessions: z.array(z.tuple([ClientIdSchema, RequestIdSchema, z.number(), ResultSchema])),
+});
+/** The applied state as plain JSON, for durable storage. */
+export type KvSnapshot = z.infer<typeof KvSnapshotSchema>;
+
+export class KvStateMachine {
+  private readonly store = new KvStore();
+  private readonly sessions: SessionTable;
+
+  constructor(options: KvStateMachineOptions = {}) {
+    this.sessions = new SessionTable(
+      options.sessionExpiryMs ?? DEFAULT_SESSION_EXPIRY_MS,
+      options.maxSessions ?? DEFAULT_MAX_SESSIONS,
+    );
+  }
+
+  /** A state machine holding `snapshot` (validated: it comes from storage as unknown JSON). */
+  static fromSnapshot(snapshot: unknown, options: KvStateMachineOptions = {}): KvStateMachine {
+    const machine = new KvStateMachine(options);
+    machine.restore(snapshot);
+    return machine;
+  }
+
+  /** Applies one committed log entry's command. Never throws. */
+  apply(command: unknown): ApplyOutcome {
+    const parsed = parseKvCommand(command);
+    if (!parsed.ok) return { status: "ignored", reason: parsed.reason, message: parsed.message };
+    return this.applyCommand(parsed.command);
+  }
+
+  /** Applies an already validated command. */
+  applyCommand(command: KvCommand): ApplyOutcome {
+    // Time moves (and idle sessions expire) before the lookup: a client silent for longer
+    // than the expiry is treated as new, which is the documented cost of the bound.
+    this.sessions.advance(command.proposedAt);
+    const session = command.session;
+    if (session !== undefined) {
+      const seen = this.sessions.lookup(session.clientId, session.requestId);
+      if (seen.kind === "duplicate") return { status: "duplicate", result: seen.result };
+      if (seen.kind === "stale") return { status: "stale", lastRequestId: seen.lastRequestId };
+    }
+    const result = this.store.execute(operationOf(command));
+    if (session !== undefined) this.sessions.record(session.clientId, session.requestId, result);
+    return { status: "applied", result };
+  }
+
+  /** The current value of `key`, read locally (not linearizable by itself: for tests and status). */
+  peek(key: string): string | undefined {
+    const read = this.store.get(key);
+    return read.found && read.value !== null ? read.value : undefined;
+  }
+
+  /** Number of keys held. */
+  get keyCount(): number {
+    return this.store.size;
+  }
+
+  /** Number of exactly-once sessions held. */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** The session's last request id and result, if the client has a live session. */
+  session(clientId: string): SessionRecord | undefined {
+    return this.sessions.get(clientId);
+  }
+
+  /** The whole applied state as JSON-able data. Equal logs give equal snapshots. */
+  snapshot(): KvSnapshot {
+    const clock = this.sessions.clock;
+    return {
+      format: SNAPSHOT_FORMAT,
+      clock: Number.isFinite(clock) ? clock : null,
+      data: this.store.entries(),
+      sessions: this.sessions.entries().map(([clientId, r]) => [clientId, r.requestId, r.lastSeen, r.result]),
+    };
+  }
+
+  /** Replaces the state with `snapshot`. Throws on a snapshot that is not one of ours. */
+  restore(snapshot: unknown): void {
+    const parsed = KvSnapshotSchema.parse(snapshot);
+    let previous = Number.NEGATIVE_INFINITY;
+    for (const [clientId, , lastSeen] of parsed.sessions) {
+      // Expiry walks the table in use order and stops at the first young session.
+      if (lastSeen < previous) throw new Error(`kv snapshot: sessions out of order at ${clientId}`);
+      previous = lastSeen;
+    }
+    this.store.load(parsed.data);
+    this.sessions.load(
+      parsed.clock ?? Number.NEGATIVE_INFINITY,
+      parsed.sessions.map(([clientId, requestId, lastSeen, result]) => [clientId, { requestId, result, lastSeen }]),
+    );
+  }
+}
