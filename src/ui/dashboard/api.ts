@@ -1,0 +1,135 @@
+// The coordinator's HTTP API (/work/shared/API.md) as the page uses it. Every failure becomes
+// an ApiError carrying the status and the API's {"error", "message"} so the page can show it.
+
+import type { ServerState } from "../timeline/types.ts";
+
+export interface ServerStatus {
+  id: number;
+  state: ServerState;
+  term: number;
+  votedFor: number | null;
+  commitIndex: number;
+  lastApplied: number;
+  logLength: number;
+  connected: boolean;
+}
+
+export interface ClusterStatus {
+  cluster: string;
+  size: number;
+  leader: number | null;
+  servers: ServerStatus[];
+}
+
+export interface ClusterEvent {
+  /** ms since the epoch */
+  t: number;
+  server: number | null;
+  line: string;
+}
+
+export interface EventsPage {
+  now: number;
+  events: ClusterEvent[];
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+
+  /** "404 not_found: no such cluster" — or the network failure's own words (status 0). */
+  describe(): string {
+    return this.status === 0 ? this.message : `${this.status} ${this.code}${this.message ? `: ${this.message}` : ""}`;
+  }
+}
+
+export interface Tokens {
+  admin: string;
+  client: string;
+}
+
+export class Api {
+  constructor(private readonly tokens: () => Tokens) {}
+
+  private async call<T>(method: string, path: string, body: unknown, kind: "admin" | "client"): Promise<T> {
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const token = this.tokens()[kind];
+    if (token) headers["Authorization"] = `Bearer ${token}`;
+    let response: Response;
+    try {
+      response = await fetch(path, {
+        method,
+        headers,
+        body: body === undefined ? null : JSON.stringify(body),
+      });
+    } catch (err) {
+      throw new ApiError(0, "network", `network error: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const text = await response.text();
+    let parsed: unknown = null;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      parsed = null;
+    }
+    if (!response.ok) {
+      const e = (parsed ?? {}) as { error?: unknown; message?: unknown };
+      const code = typeof e.error === "string" ? e.error : response.statusText || "error";
+      const message = typeof e.message === "string" ? e.message : parsed === null ? text.slice(0, 200) : "";
+      throw new ApiError(response.status, code, message);
+    }
+    return parsed as T;
+  }
+
+  private cluster(c: string): string {
+    return `/clusters/${encodeURIComponent(c)}`;
+  }
+
+  createCluster(c: string, size: number): Promise<{ cluster: string; size: number }> {
+    return this.call("POST", this.cluster(c), { size }, "admin");
+  }
+  status(c: string): Promise<ClusterStatus> {
+    return this.call("GET", this.cluster(c), undefined, "admin");
+  }
+  deleteCluster(c: string): Promise<null> {
+    return this.call("DELETE", this.cluster(c), undefined, "admin");
+  }
+  events(c: string, since: number): Promise<EventsPage> {
+    return this.call("GET", `${this.cluster(c)}/events?since=${since}`, undefined, "admin");
+  }
+
+  serverFault(c: string, id: number, action: "disconnect" | "reconnect" | "crash" | "restart"): Promise<ClusterStatus> {
+    return this.call("POST", `${this.cluster(c)}/servers/${id}/${action}`, undefined, "admin");
+  }
+  partition(c: string, groups: number[][]): Promise<ClusterStatus> {
+    return this.call("POST", `${this.cluster(c)}/partition`, { groups }, "admin");
+  }
+  heal(c: string): Promise<ClusterStatus> {
+    return this.call("POST", `${this.cluster(c)}/heal`, undefined, "admin");
+  }
+  network(c: string, conditions: { dropRate?: number; delayMs?: [number, number] }): Promise<ClusterStatus> {
+    return this.call("POST", `${this.cluster(c)}/network`, conditions, "admin");
+  }
+
+  private key(c: string, key: string): string {
+    return `${this.cluster(c)}/kv/${encodeURIComponent(key)}`;
+  }
+  kvGet(c: string, key: string): Promise<{ found: boolean; value: string | null }> {
+    return this.call("GET", this.key(c, key), undefined, "client");
+  }
+  kvPut(c: string, key: string, value: string): Promise<{ found: boolean; prev: string | null }> {
+    return this.call("PUT", this.key(c, key), { value }, "client");
+  }
+  kvCas(c: string, key: string, compare: string, value: string): Promise<{ found: boolean; prev: string | null; swapped: boolean }> {
+    return this.call("POST", `${this.key(c, key)}/cas`, { compare, value }, "client");
+  }
+  kvAppend(c: string, key: string, value: string): Promise<{ found: boolean; prev: string | null }> {
+    return this.call("POST", `${this.key(c, key)}/append`, { value }, "client");
+  }
+}

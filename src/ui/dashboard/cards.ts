@@ -1,0 +1,128 @@
+// One card per server. The cards are built once per cluster size and then only their text
+// and classes change, so a button keeps keyboard focus while the status polls underneath it.
+
+import { stateClass } from "../timeline/render.ts";
+import type { ClusterStatus, ServerStatus } from "./api.ts";
+import type { El } from "./dom.ts";
+import { eventTarget } from "./dom.ts";
+
+export type ServerAction = "disconnect" | "reconnect" | "crash" | "restart";
+
+const ACTIONS: readonly { action: ServerAction; label: string; danger?: boolean }[] = [
+  { action: "disconnect", label: "Disconnect" },
+  { action: "reconnect", label: "Reconnect" },
+  { action: "crash", label: "Crash", danger: true },
+  { action: "restart", label: "Restart" },
+];
+
+/** How many of the newest log indices a card draws. */
+const TAIL = 10;
+
+function cardHtml(id: number): string {
+  const fact = (name: string, label = name) =>
+    `<div><dt>${label}</dt><dd data-field="${name}">–</dd></div>`;
+  const buttons = ACTIONS.map(
+    ({ action, label, danger }) =>
+      `<button type="button" data-action="${action}"${danger ? ' class="danger"' : ""} ` +
+      `aria-label="${label} server ${id}">${label}</button>`,
+  ).join("");
+  return (
+    `<article class="card st-follower" data-server="${id}" aria-labelledby="srv-${id}-title">` +
+    `<div class="card-head"><h3 id="srv-${id}-title">Server ${id}</h3>` +
+    `<span class="badge" data-field="state">–</span></div>` +
+    `<p class="mark" data-field="mark"></p>` +
+    `<p class="netline">network: <strong data-field="connected">–</strong></p>` +
+    `<dl class="facts">${fact("term")}${fact("votedFor")}${fact("logLength")}` +
+    `${fact("commitIndex")}${fact("lastApplied")}</dl>` +
+    `<div class="logtail" data-field="logtail"></div>` +
+    `<p class="said" data-field="said"></p>` +
+    `<div class="actions" role="group" aria-label="Faults for server ${id}">${buttons}</div>` +
+    `</article>`
+  );
+}
+
+/** The newest log indices as boxes: applied (solid), committed (light), not yet committed (white). */
+export function logTailHtml(s: ServerStatus): string {
+  if (s.logLength === 0) return `<span class="empty">empty log</span>`;
+  const from = Math.max(1, s.logLength - TAIL + 1);
+  const boxes: string[] = [];
+  if (from > 1) boxes.push(`<span class="empty" aria-hidden="true">…</span>`);
+  for (let i = from; i <= s.logLength; i++) {
+    const kind = i <= s.lastApplied ? "applied" : i <= s.commitIndex ? "committed" : "pending";
+    boxes.push(`<span class="${kind}" title="entry ${i}: ${kind}">${i}</span>`);
+  }
+  return boxes.join("");
+}
+
+export class ServerCards {
+  private size = 0;
+  private readonly rendered = new Map<string, string>();
+
+  constructor(
+    private readonly container: El,
+    onAction: (id: number, action: ServerAction) => void,
+  ) {
+    container.addEventListener("click", (event) => {
+      const button = eventTarget(event, "button[data-action]");
+      const card = button?.closest("[data-server]");
+      if (!button || !card) return;
+      onAction(Number(card.getAttribute("data-server")), button.getAttribute("data-action") as ServerAction);
+    });
+  }
+
+  build(size: number): void {
+    this.size = size;
+    this.rendered.clear();
+    this.container.innerHTML = Array.from({ length: size }, (_, id) => cardHtml(id)).join("");
+  }
+
+  /** Writes `value` into a field only when it changed (no churn for screen readers or layout). */
+  private set(card: El, field: string, value: string, html = false): void {
+    const key = `${card.getAttribute("data-server")}:${field}`;
+    if (this.rendered.get(key) === value) return;
+    this.rendered.set(key, value);
+    const el = card.querySelector(`[data-field="${field}"]`);
+    if (!el) return;
+    if (html) el.innerHTML = value;
+    else el.textContent = value;
+  }
+
+  update(status: ClusterStatus, lastSaid: (id: number) => string | null): void {
+    if (status.size !== this.size) this.build(status.size);
+    const leaderTerm = status.servers.find((s) => s.id === status.leader)?.term ?? null;
+    for (const s of status.servers) {
+      const card = this.container.querySelector(`[data-server="${s.id}"]`);
+      if (!card) continue;
+      const cls = `card ${stateClass(s.state)}`;
+      if (card.className !== cls) card.className = cls;
+      this.set(card, "state", s.state);
+      this.set(card, "term", String(s.term));
+      this.set(card, "votedFor", s.votedFor === null ? "none" : String(s.votedFor));
+      this.set(card, "commitIndex", String(s.commitIndex));
+      this.set(card, "lastApplied", String(s.lastApplied));
+      this.set(card, "logLength", String(s.logLength));
+      this.set(card, "connected", s.connected ? "connected" : "cut off (disconnected)");
+      card.querySelector('[data-field="connected"]')?.classList.toggle("net-down", !s.connected);
+
+      const mark = card.querySelector('[data-field="mark"]');
+      let markText = "";
+      let markClass = "mark";
+      if (s.id === status.leader) {
+        markText = "★ current leader";
+        markClass = "mark current";
+      } else if (s.state === "Leader" && leaderTerm !== null && s.term < leaderTerm) {
+        // A cut-off leader keeps believing in its old term until it hears a newer one.
+        markText = `stale leader (cluster is at term ${leaderTerm})`;
+        markClass = "mark stale";
+      }
+      this.set(card, "mark", markText);
+      if (mark && mark.className !== markClass) mark.className = markClass;
+
+      this.set(card, "logtail", logTailHtml(s), true);
+      const said = lastSaid(s.id);
+      this.set(card, "said", said === null ? "" : `“${said}”`);
+      const saidEl = card.querySelector('[data-field="said"]');
+      if (saidEl && said !== null) saidEl.setAttribute("title", said);
+    }
+  }
+}

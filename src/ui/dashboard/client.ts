@@ -1,0 +1,246 @@
+// The dashboard's page script (bundled by esbuild into src/ui/generated/page-script.ts and
+// inlined into the page). It opens a cluster, then polls its status and its event feed about
+// every 250 ms — one request of each at a time, never overlapping — and wires the controls.
+
+import { EventCursor } from "../timeline/events.ts";
+import { escapeHtml } from "../timeline/render.ts";
+import type { ServerState } from "../timeline/types.ts";
+import { Api, ApiError, type ClusterStatus } from "./api.ts";
+import { ServerCards, type ServerAction } from "./cards.ts";
+import { browser, byId } from "./dom.ts";
+import { KvConsole } from "./kv-console.ts";
+import { LiveTimeline } from "./live-timeline.ts";
+import { groupSelectsHtml, networkConditions, readGroups } from "./network-panel.ts";
+
+const POLL_MS = 250;
+const CLUSTER_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+const ui = {
+  form: byId("cluster-form"),
+  name: byId("cluster-name"),
+  size: byId("cluster-size"),
+  remove: byId("delete-cluster"),
+  adminToken: byId("admin-token"),
+  clientToken: byId("client-token"),
+  status: byId("status"),
+  intro: byId("intro"),
+  workspace: byId("workspace"),
+  summary: byId("summary"),
+  groups: byId("groups"),
+};
+
+// Tokens live in sessionStorage: they survive a reload of this tab, not the browser.
+for (const [input, key] of [[ui.adminToken, "raft-admin-token"], [ui.clientToken, "raft-client-token"]] as const) {
+  input.value = browser.sessionStorage.getItem(key) ?? "";
+  input.addEventListener("change", () => browser.sessionStorage.setItem(key, input.value));
+}
+const api = new Api(() => ({ admin: ui.adminToken.value.trim(), client: ui.clientToken.value.trim() }));
+
+let cluster: string | null = null;
+/** Bumped whenever another cluster is opened, so a stale poll loop stops itself. */
+let generation = 0;
+let latest: ClusterStatus | null = null;
+
+function say(message: string, error = false): void {
+  ui.status.textContent = message;
+  ui.status.classList.toggle("error", error);
+}
+
+function describe(err: unknown): string {
+  return err instanceof ApiError ? err.describe() : err instanceof Error ? err.message : String(err);
+}
+
+const timeline = new LiveTimeline({
+  scroll: byId("tl-scroll"),
+  pause: byId("tl-pause"),
+  clear: byId("tl-clear"),
+  filter: byId("tl-filter"),
+  heartbeats: byId("tl-heartbeats"),
+  follow: byId("tl-follow"),
+  count: byId("tl-count"),
+});
+
+const cards = new ServerCards(byId("cards"), (id, action) => void serverAction(id, action));
+
+new KvConsole(api, () => cluster, {
+  form: byId("kv-form"),
+  key: byId("kv-key"),
+  value: byId("kv-value"),
+  compare: byId("kv-compare"),
+  log: byId("kv-log"),
+});
+
+function render(status: ClusterStatus): void {
+  latest = status;
+  cards.update(status, (id) => timeline.lastSaid(id));
+  const leader = status.servers.find((s) => s.id === status.leader);
+  const down = status.servers.filter((s) => s.state === "Dead").length;
+  const cut = status.servers.filter((s) => !s.connected).length;
+  ui.summary.innerHTML =
+    `Cluster <strong>${escapeHtml(status.cluster)}</strong> · ${status.size} servers · leader: ` +
+    (leader ? `<strong>server ${leader.id}</strong> (term ${leader.term})` : `<strong>none</strong>`) +
+    (down ? ` · ${down} crashed` : "") +
+    (cut ? ` · ${cut} cut off` : "");
+}
+
+/** Shows a cluster whose status we just got: builds the per-size parts once, then polls. */
+function show(status: ClusterStatus): void {
+  cluster = status.cluster;
+  generation += 1;
+  ui.intro.hidden = true;
+  ui.workspace.hidden = false;
+  ui.remove.disabled = false;
+  ui.name.value = status.cluster;
+  ui.size.value = String(status.size);
+  browser.history.replaceState(null, "", `#cluster=${encodeURIComponent(status.cluster)}`);
+  cards.build(status.size);
+  ui.groups.innerHTML = groupSelectsHtml(status.size);
+  const initial = new Map<number, { state: ServerState; term: number }>(
+    status.servers.map((s) => [s.id, { state: s.state, term: s.term }]),
+  );
+  timeline.reset(status.size, initial);
+  render(status);
+  void poll(status.cluster, generation, new EventCursor());
+}
+
+async function poll(c: string, gen: number, cursor: EventCursor): Promise<void> {
+  let failures = 0;
+  while (gen === generation) {
+    const started = Date.now();
+    const [status, events] = await Promise.allSettled([api.status(c), api.events(c, cursor.since)]);
+    if (gen !== generation) return;
+    if (status.status === "fulfilled") {
+      render(status.value);
+      if (failures > 0) say(`Connected again to cluster ${c}.`);
+      failures = 0;
+    } else {
+      failures += 1;
+      const err = status.reason;
+      if (err instanceof ApiError && err.status === 404) {
+        say(`Cluster ${c} no longer exists.`, true);
+        return;
+      }
+      say(`Status poll failed (${failures}×): ${describe(err)}`, true);
+    }
+    if (events.status === "fulfilled") {
+      timeline.feedProblem(null);
+      timeline.add(cursor.accept(events.value.events, events.value.now));
+    } else {
+      timeline.feedProblem(describe(events.reason));
+    }
+    // Back off while the Worker is unreachable, so a dead tab does not hammer it.
+    const wait = POLL_MS * Math.min(8, 2 ** failures) - (Date.now() - started);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, wait)));
+  }
+}
+
+async function openCluster(name: string, size: number): Promise<void> {
+  if (!CLUSTER_NAME.test(name)) {
+    say("A cluster name is 1–64 letters, digits, '_' or '-'.", true);
+    return;
+  }
+  say(`Opening cluster ${name}…`);
+  try {
+    let resized = false;
+    try {
+      await api.createCluster(name, size);
+    } catch (err) {
+      // 409: it exists with another size — open it as it is.
+      if (!(err instanceof ApiError && err.status === 409)) throw err;
+      resized = true;
+    }
+    const status = await api.status(name);
+    show(status);
+    say(
+      resized
+        ? `Cluster ${name} already exists with ${status.size} servers; opened it as it is.`
+        : `Cluster ${name} is open: ${status.size} servers.`,
+    );
+  } catch (err) {
+    say(`Could not open cluster ${name}: ${describe(err)}`, true);
+  }
+}
+
+/** Runs a fault action; its answer is the cluster status, drawn at once without waiting for the poll. */
+async function act(label: string, call: (c: string) => Promise<ClusterStatus>): Promise<void> {
+  const c = cluster;
+  if (!c) return;
+  try {
+    const status = await call(c);
+    if (status && Array.isArray(status.servers)) render(status);
+    say(`${label}: done.`);
+  } catch (err) {
+    say(`${label} failed: ${describe(err)}`, true);
+  }
+}
+
+const ACTION_LABELS: Record<ServerAction, string> = {
+  disconnect: "Disconnect",
+  reconnect: "Reconnect",
+  crash: "Crash",
+  restart: "Restart",
+};
+
+function serverAction(id: number, action: ServerAction): Promise<void> {
+  return act(`${ACTION_LABELS[action]} server ${id}`, (c) => api.serverFault(c, id, action));
+}
+
+ui.form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  void openCluster(ui.name.value.trim(), Number(ui.size.value));
+});
+
+ui.remove.addEventListener("click", () => {
+  const c = cluster;
+  if (!c || !browser.confirm(`Delete cluster ${c}? Its servers stop and their storage is wiped.`)) return;
+  generation += 1; // stop polling first: the next status would be a 404
+  api.deleteCluster(c).then(
+    () => {
+      cluster = null;
+      latest = null;
+      ui.workspace.hidden = true;
+      ui.intro.hidden = false;
+      ui.remove.disabled = true;
+      browser.history.replaceState(null, "", "#");
+      say(`Cluster ${c} deleted.`);
+    },
+    (err: unknown) => {
+      say(`Delete failed: ${describe(err)}`, true);
+      if (latest) show(latest);
+    },
+  );
+});
+
+byId("partition").addEventListener("click", () => {
+  const groups = readGroups(ui.groups);
+  const text = groups.map((g) => `{${g.join(", ")}}`).join(" ") || "everyone alone";
+  void act(`Partition ${text}`, (c) => api.partition(c, groups));
+});
+byId("heal").addEventListener("click", () => void act("Heal", (c) => api.heal(c)));
+byId("lossy").addEventListener("click", () => {
+  const conditions = networkConditions(byId("drop-rate").value, byId("delay-min").value, byId("delay-max").value);
+  if (!conditions.ok) return say(conditions.error, true);
+  const { dropRate, delayMs } = conditions.body;
+  void act(`Lossy network (drop ${dropRate}, delay ${delayMs[0]}–${delayMs[1]} ms)`, (c) => api.network(c, conditions.body));
+});
+byId("reliable").addEventListener("click", () => void act("Reliable network", (c) => api.network(c, {})));
+
+// A link like /#cluster=demo reopens that cluster (without creating it).
+const fromHash = /cluster=([^&]+)/.exec(browser.location.hash)?.[1];
+if (fromHash) {
+  const name = decodeURIComponent(fromHash);
+  ui.name.value = name;
+  api.status(name).then(
+    (status) => {
+      show(status);
+      say(`Cluster ${name} is open: ${status.size} servers.`);
+    },
+    (err: unknown) => {
+      const missing = err instanceof ApiError && err.status === 404;
+      say(
+        missing ? `Cluster ${name} does not exist yet: press Create / open.` : `Could not open cluster ${name}: ${describe(err)}`,
+        !missing,
+      );
+    },
+  );
+}

@@ -1,0 +1,78 @@
+// The key/value console: get / put / cas / append through the API's kv routes, each answer
+// (or error) written to a results list, newest first.
+
+import { escapeHtml } from "../timeline/render.ts";
+import { ApiError, type Api } from "./api.ts";
+import type { El } from "./dom.ts";
+import { eventTarget } from "./dom.ts";
+
+export type KvOp = "get" | "put" | "cas" | "append";
+
+const MAX_RESULTS = 40;
+
+const quote = (s: string | null) => (s === null ? "null" : JSON.stringify(s));
+
+/** A one-line human reading of an answer, e.g. `GET "k" → "v"`. */
+export function describeKvResult(op: KvOp, key: string, result: Record<string, unknown>): string {
+  const prev = result["prev"] as string | null | undefined;
+  const head = `${op.toUpperCase()} ${quote(key)}`;
+  switch (op) {
+    case "get":
+      return result["found"] ? `${head} → ${quote(result["value"] as string | null)}` : `${head} → not found`;
+    case "put":
+      return result["found"] ? `${head} → stored (was ${quote(prev ?? null)})` : `${head} → stored (new key)`;
+    case "cas":
+      if (result["swapped"]) return `${head} → swapped (was ${quote(prev ?? null)})`;
+      return result["found"] ? `${head} → not swapped (is ${quote(prev ?? null)})` : `${head} → not swapped (no such key)`;
+    case "append":
+      return result["found"] ? `${head} → appended (was ${quote(prev ?? null)})` : `${head} → created`;
+  }
+}
+
+export class KvConsole {
+  constructor(
+    private readonly api: Api,
+    private readonly cluster: () => string | null,
+    private readonly ui: { form: El; key: El; value: El; compare: El; log: El },
+  ) {
+    ui.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      void this.run("get");
+    });
+    ui.form.addEventListener("click", (event) => {
+      const button = eventTarget(event, "button[data-kv]");
+      if (!button || button.getAttribute("type") === "submit") return; // submit handles Get
+      void this.run(button.getAttribute("data-kv") as KvOp);
+    });
+  }
+
+  private async run(op: KvOp): Promise<void> {
+    const c = this.cluster();
+    const key = this.ui.key.value;
+    if (!c) return this.report("Open a cluster first.", true);
+    if (key === "") return this.report("Type a key first.", true);
+    const value = this.ui.value.value;
+    const started = Date.now();
+    try {
+      let result: Record<string, unknown>;
+      if (op === "get") result = await this.api.kvGet(c, key);
+      else if (op === "put") result = await this.api.kvPut(c, key, value);
+      else if (op === "cas") result = await this.api.kvCas(c, key, this.ui.compare.value, value);
+      else result = await this.api.kvAppend(c, key, value);
+      this.report(`${describeKvResult(op, key, result)}  (${Date.now() - started} ms)`, false, JSON.stringify(result));
+    } catch (err) {
+      // The API's own words (e.g. "503 unavailable: no leader ...") say what went wrong.
+      const what = err instanceof ApiError ? err.describe() : String(err);
+      this.report(`${op.toUpperCase()} ${quote(key)} failed: ${what}`, true);
+    }
+  }
+
+  private report(text: string, error: boolean, raw?: string): void {
+    const title = raw ? ` title="${escapeHtml(raw)}"` : "";
+    this.ui.log.insertAdjacentHTML("afterbegin", `<li class="${error ? "error" : "ok"}"${title}>${escapeHtml(text)}</li>`);
+    while (this.ui.log.childElementCount > MAX_RESULTS) {
+      const items = this.ui.log.querySelectorAll("li");
+      items[items.length - 1]?.remove();
+    }
+  }
+}
