@@ -38,6 +38,8 @@ export type SessionLookup =
 export class SessionTable {
   private readonly sessions = new Map<string, SessionRecord>();
   private clockMs = Number.NEGATIVE_INFINITY;
+  /** Clients whose session was written or dropped since the last `takeChanged`. */
+  private changed = new Set<string>();
 
   constructor(
     readonly expiryMs: number = DEFAULT_SESSION_EXPIRY_MS,
@@ -63,6 +65,7 @@ export class SessionTable {
     for (const [clientId, record] of this.sessions) {
       if (record.lastSeen >= oldest) break; // ordered by lastSeen: the rest are younger
       this.sessions.delete(clientId);
+      this.changed.add(clientId);
     }
   }
 
@@ -81,7 +84,21 @@ export class SessionTable {
     for (const clientId of this.sessions.keys()) {
       if (this.sessions.size <= this.maxSessions) break;
       this.sessions.delete(clientId); // least recently used first
+      this.changed.add(clientId);
     }
+  }
+
+  /**
+   * Sessions written (with their record) or dropped (null) since the last call, in the order
+   * they were last touched, so a host that stores them with an increasing sequence number
+   * restores the same use order.
+   */
+  takeChanged(): Array<[string, SessionRecord | null]> {
+    const out: Array<[string, SessionRecord | null]> = [];
+    for (const clientId of this.changed) if (!this.sessions.has(clientId)) out.push([clientId, null]);
+    for (const [clientId, record] of this.sessions) if (this.changed.has(clientId)) out.push([clientId, record]);
+    this.changed = new Set();
+    return out;
   }
 
   get(clientId: string): SessionRecord | undefined {
@@ -96,6 +113,7 @@ export class SessionTable {
   /** Replaces the whole table (used when restoring a snapshot; entries in use order). */
   load(clock: number, entries: ReadonlyArray<readonly [string, SessionRecord]>): void {
     this.sessions.clear();
+    this.changed.clear();
     this.clockMs = clock;
     for (const [clientId, record] of entries) this.sessions.set(clientId, record);
   }
@@ -103,5 +121,6 @@ export class SessionTable {
   private touch(clientId: string, record: SessionRecord): void {
     this.sessions.delete(clientId); // re-insert at the end: most recently used
     this.sessions.set(clientId, record);
+    this.changed.add(clientId);
   }
 }

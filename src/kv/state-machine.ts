@@ -52,6 +52,13 @@ export const KvSnapshotSchema = z.object({
 /** The applied state as plain JSON, for durable storage. */
 export type KvSnapshot = z.infer<typeof KvSnapshotSchema>;
 
+export interface KvChanges {
+  readonly clock: number | null;
+  readonly keys: ReadonlyArray<readonly [string, string]>;
+  /** In use order, least recently used first; null: the session was dropped. */
+  readonly sessions: ReadonlyArray<readonly [string, SessionRecord | null]>;
+}
+
 export class KvStateMachine {
   private readonly store = new KvStore();
   private readonly sessions: SessionTable;
@@ -112,6 +119,20 @@ export class KvStateMachine {
   /** The session's last request id and result, if the client has a live session. */
   session(clientId: string): SessionRecord | undefined {
     return this.sessions.get(clientId);
+  }
+
+  /**
+   * What changed since the last call, for a host that stores the state row by row instead
+   * of rewriting a snapshot after every command: keys written (with their values), sessions
+   * written or dropped (null), and the session clock.
+   */
+  takeChanges(): KvChanges {
+    const clock = this.sessions.clock;
+    return {
+      clock: Number.isFinite(clock) ? clock : null,
+      keys: this.store.takeChanged(),
+      sessions: this.sessions.takeChanged(),
+    };
   }
 
   /** The whole applied state as JSON-able data. Equal logs give equal snapshots. */

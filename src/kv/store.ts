@@ -6,6 +6,8 @@ import type { AppendResult, CasResult, GetResult, KvResult, KvResultOf, PutResul
 
 export class KvStore {
   private readonly data = new Map<string, string>();
+  /** Keys written since the last `takeChanged`, so a host can persist just those. */
+  private changed = new Set<string>();
 
   /** Applies one operation and answers its result. */
   execute<O extends KvOperation>(operation: O): KvResultOf[O["op"]];
@@ -29,7 +31,7 @@ export class KvStore {
 
   put(key: string, value: string): PutResult {
     const prev = this.data.get(key);
-    this.data.set(key, value);
+    this.set(key, value);
     return prev === undefined ? { found: false, prev: null } : { found: true, prev };
   }
 
@@ -38,15 +40,27 @@ export class KvStore {
     const prev = this.data.get(key);
     if (prev === undefined) return { found: false, prev: null, swapped: false };
     if (prev !== compare) return { found: true, prev, swapped: false };
-    this.data.set(key, value);
+    this.set(key, value);
     return { found: true, prev, swapped: true };
   }
 
   /** Adds `suffix` to the value; a missing key is created holding `suffix`. */
   append(key: string, suffix: string): AppendResult {
     const prev = this.data.get(key);
-    this.data.set(key, prev === undefined ? suffix : prev + suffix);
+    this.set(key, prev === undefined ? suffix : prev + suffix);
     return prev === undefined ? { found: false, prev: null } : { found: true, prev };
+  }
+
+  /** Keys written since the last call, with their values now (there is no delete operation). */
+  takeChanged(): Array<[string, string]> {
+    const out: Array<[string, string]> = [...this.changed].map((k) => [k, this.data.get(k)!]);
+    this.changed = new Set();
+    return out;
+  }
+
+  private set(key: string, value: string): void {
+    this.data.set(key, value);
+    this.changed.add(key);
   }
 
   get size(): number {
@@ -61,6 +75,7 @@ export class KvStore {
   /** Replaces the whole content (used when restoring a snapshot). */
   load(entries: ReadonlyArray<readonly [string, string]>): void {
     this.data.clear();
+    this.changed.clear();
     for (const [key, value] of entries) this.data.set(key, value);
   }
 }

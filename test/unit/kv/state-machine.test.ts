@@ -170,3 +170,36 @@ function randomLog(rand: () => number, n: number): unknown[] {
   }
   return log;
 }
+
+describe("change tracking for row-by-row persistence", () => {
+  test("replaying the changes onto a copy rebuilds the same snapshot", async () => {
+    const { KvStateMachine } = await import("../../../src/kv/index.ts");
+    const live = new KvStateMachine({ sessionExpiryMs: 1000, maxSessions: 3 });
+    const rows = new Map<string, string>();
+    const sessions = new Map<string, unknown>();
+    let clock: number | null = null;
+    const cmds = [
+      { kind: "kv", op: "put", key: "a", value: "1", proposedAt: 0, session: { clientId: "c1", requestId: 1 } },
+      { kind: "kv", op: "append", key: "b", value: "x", proposedAt: 10, session: { clientId: "c2", requestId: 1 } },
+      { kind: "kv", op: "cas", key: "a", compare: "1", value: "2", proposedAt: 20, session: { clientId: "c3", requestId: 1 } },
+      { kind: "kv", op: "put", key: "c", value: "3", proposedAt: 30, session: { clientId: "c4", requestId: 1 } }, // evicts c1 (max 3)
+      { kind: "kv", op: "get", key: "a", proposedAt: 5000 }, // expires every session
+      { kind: "kv", op: "put", key: "a", value: "4", proposedAt: 5001, session: { clientId: "c5", requestId: 7 } },
+    ];
+    for (const cmd of cmds) {
+      live.apply(cmd);
+      const ch = live.takeChanges();
+      clock = ch.clock;
+      for (const [k, v] of ch.keys) rows.set(k, v);
+      for (const [id, rec] of ch.sessions) {
+        sessions.delete(id);
+        if (rec) sessions.set(id, rec);
+      }
+    }
+    const snap = live.snapshot();
+    expect(clock).toBe(snap.clock);
+    expect([...rows.entries()]).toEqual(snap.data);
+    expect([...sessions.keys()]).toEqual(snap.sessions.map((s) => s[0]));
+    expect(live.takeChanges()).toEqual({ clock, keys: [], sessions: [] });
+  });
+});
