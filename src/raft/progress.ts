@@ -12,6 +12,9 @@ export class Progress {
   match = 0;
   /** An AppendEntries with entries is awaiting its reply. */
   inflight = false;
+  /** The last index that append carried, and when it left (to resend it if no answer comes). */
+  inflightUpTo = 0;
+  inflightSince = 0;
   /** The leaderCommit carried by the last AppendEntries sent, so a commit advance is told at once. */
   sentCommit = -1;
   /** The highest ReadIndex round this follower has answered in the current term. */

@@ -151,7 +151,11 @@ export class Raft {
     }
     if (m.term > this.term) {
       this.narrate(`${m.type === "RequestVote" || m.type === "AppendEntries" ? "... " : ""}${staleTermReason(m)}`);
-      this.becomeFollower(m.term, m.type === "AppendEntries" ? m.leaderId : null);
+      // A higher term alone is no reason to wait longer before standing ourselves: only
+      // hearing a leader or granting a vote restarts the countdown (Figure 2). Otherwise a
+      // stale candidate's hopeless RequestVote would keep delaying the one server that can win.
+      const fromLeader = m.type === "AppendEntries" || m.type === "InstallSnapshot" || m.type === "TimeoutNow";
+      this.becomeFollower(m.term, fromLeader ? (m.type === "TimeoutNow" ? m.from : m.leaderId) : null, fromLeader);
     }
 
     switch (m.type) {
@@ -310,11 +314,13 @@ export class Raft {
   // ---------------------------------------------------------------------------------------
   // Role changes.
 
-  private becomeFollower(term: number, leader: NodeId | null): void {
+  private becomeFollower(term: number, leader: NodeId | null, restartTimer = true): void {
     if (term > this.term) {
       this.term = term;
       this.votedFor = null;
     }
+    // A deposed leader's election deadline is long past: it always gets a fresh one.
+    const wasLeader = this.role === "Leader";
     this.role = "Follower";
     this.leader = leader;
     this.stepRole = this.stepFollower;
@@ -322,7 +328,7 @@ export class Raft {
     this.checkQuorumDeadline = Infinity;
     this.failAllReads();
     this.narrate(`becomes Follower with term=${this.term}; log=${this.logSummary()}`);
-    this.resetElectionTimer();
+    if (restartTimer || wasLeader) this.resetElectionTimer();
   }
 
   /** PreVote: poll the cluster without touching term or vote; a majority's yes starts the real election. */
@@ -480,6 +486,7 @@ export class Raft {
       reply = this.appendFromLeader(m);
     }
     if (m.readSeq !== undefined) reply = { ...reply, readSeq: m.readSeq };
+    if (!reply.success) reply = { ...reply, rejectedIndex: m.prevLogIndex };
     this.narrate(`AppendEntries reply: ${formatAppendReply(reply)}`);
     this.send(reply);
   }
@@ -588,15 +595,18 @@ export class Raft {
       }
       return;
     }
-    pr.inflight = false;
     this.recentlyActive.add(m.from);
     // Any reply of this term, success or not, shows the follower still takes us as leader.
     if (m.readSeq !== undefined && m.readSeq > pr.readAck) {
       pr.readAck = m.readSeq;
       this.confirmReads();
     }
+    // Replies may come late, twice or out of order. Only the answer to the append in flight
+    // (or a rejection of the attempt at pr.next) may trigger a new send; acting on every
+    // copy would multiply messages with each duplicate.
     if (m.success) {
       pr.acknowledge(m.matchIndex);
+      if (pr.inflight && pr.match >= pr.inflightUpTo) pr.inflight = false;
       if (m.from === this.transferee && pr.match === this.log.lastIndex) this.sendTimeoutNow(m.from);
       if (this.maybeCommit()) {
         // Tell every follower now rather than at the next heartbeat.
@@ -604,13 +614,15 @@ export class Raft {
         return;
       }
     } else {
+      if (m.rejectedIndex !== undefined && m.rejectedIndex !== pr.next - 1) return;
+      pr.inflight = false;
       // Fast backtracking (§5.3): skip the follower's whole conflicting term, or jump to
       // just past its log when it was too short.
       const last = m.conflictTerm >= 0 ? this.log.lastIndexOfTerm(m.conflictTerm) : undefined;
       pr.backtrack(last !== undefined ? last + 1 : m.conflictIndex, this.log.lastIndex);
       this.narrate(`AppendEntries reply from ${m.from} !success: nextIndex := ${pr.next}`);
     }
-    if (pr.next <= this.log.lastIndex || pr.sentCommit < this.commitIndex) this.sendAppend(m.from, pr);
+    if (!pr.inflight && (pr.next <= this.log.lastIndex || pr.sentCommit < this.commitIndex)) this.sendAppend(m.from, pr);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -709,11 +721,14 @@ export class Raft {
         pr.snapshotSentAt = null; // presumed lost: send it again
         pr.inflight = false;
       }
+      if (heartbeat && pr.inflight && pr.snapshotSentAt === null && this.now - pr.inflightSince >= this.config.heartbeatMs) {
+        pr.inflight = false; // no answer within a heartbeat: presumed lost, send again
+      }
       if (!pr.inflight && (heartbeat || pr.next <= this.log.lastIndex || pr.sentCommit < this.commitIndex)) {
         this.sendAppend(peer, pr);
       } else if (heartbeat) {
         // Entries are already on their way: a bare heartbeat asserts leadership without
-        // sending them twice. If they were lost, its reply clears `inflight` and they go again.
+        // sending them twice.
         this.sendAppend(peer, pr, false);
       }
     }
@@ -737,7 +752,11 @@ export class Raft {
       leaderCommit: this.commitIndex,
       ...(this.readSeqSent > 0 ? { readSeq: this.readSeqSent } : {}),
     };
-    if (withEntries) pr.inflight = entries.length > 0;
+    if (withEntries) {
+      pr.inflight = entries.length > 0;
+      pr.inflightUpTo = prevLogIndex + entries.length;
+      pr.inflightSince = this.now;
+    }
     pr.sentCommit = this.commitIndex;
     this.narrate(`sending AppendEntries to ${peer}: ni=${pr.next}, args=${formatAppendEntries(m)}`);
     this.send(m);

@@ -82,6 +82,11 @@ export interface AppendEntriesReply {
   readonly conflictTerm: number;
   /** The request's readSeq, echoed. */
   readonly readSeq?: number;
+  /**
+   * On failure: the request's prevLogIndex, so the leader can tell the answer to its
+   * latest attempt from a late or duplicated one (which it ignores, as etcd does).
+   */
+  readonly rejectedIndex?: number;
 }
 
 /**
