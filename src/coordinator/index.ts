@@ -1,5 +1,12 @@
-import { DurableObject } from "cloudflare:workers";
-export class RaftServer extends DurableObject {
-  ping(): string { this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS t (x)"); return "pong"; }
-}
-export default { fetch: () => new Response("ok") } satisfies ExportedHandler;
+// The Worker's entry point: the coordinator's router, and the Durable Object class every
+// Raft server runs as (wrangler.toml binds RAFT_SERVER to it).
+import { createApp } from "./app.ts";
+import type { Env } from "./env.ts";
+
+export { RaftServer } from "../server/index.ts";
+
+const app = createApp();
+
+export default {
+  fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+} satisfies ExportedHandler<Env>;

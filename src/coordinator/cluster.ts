@@ -1,0 +1,294 @@
+// The coordinator's handle on one cluster: its servers' stubs, its status, and the faults
+// the test harness injects. The coordinator keeps no state of its own: a cluster's
+// configuration lives in every server's storage (server 0's copy is the one consulted),
+// and the network's state is pushed into the servers, which enforce it themselves.
+import {
+  clock,
+  echoNarration,
+  ids,
+  serverStub,
+  type ClusterConfig,
+  type EventLine,
+  type NetworkSettings,
+  type RaftServerStub,
+  type ServerStatus,
+} from "../server/index.ts";
+import type { NodeId } from "../raft/types.ts";
+import type { Env } from "./env.ts";
+import { HttpError, notFound } from "./errors.ts";
+
+export type Settings = Pick<ClusterConfig, "size" | "electionTimeoutMs" | "heartbeatMs">;
+
+/** GET /clusters/{c}. */
+export interface ClusterView {
+  readonly cluster: string;
+  readonly size: number;
+  readonly electionTimeoutMs: readonly [number, number];
+  readonly heartbeatMs: number;
+  readonly leader: NodeId | null;
+  readonly servers: readonly ServerStatus[];
+}
+
+export class Cluster {
+  private constructor(
+    private readonly env: Env,
+    readonly config: ClusterConfig,
+  ) {}
+
+  get name(): string {
+    return this.config.cluster;
+  }
+
+  get size(): number {
+    return this.config.size;
+  }
+
+  /** The cluster called `name`; 404 when there is none. */
+  static async open(env: Env, name: string): Promise<Cluster> {
+    const config = await reach(env, name, 0, (s) => s.clusterConfig());
+    if (!config) throw notFound(`no cluster ${JSON.stringify(name)}`);
+    return new Cluster(env, config);
+  }
+
+  /**
+   * Create the cluster, or find it already there. Server 0 decides: the first configuration
+   * it stores wins, and a request for another one is a conflict (409). Every server is then
+   * (re)initialised, which is idempotent, so a creation cut short is finished by repeating it.
+   */
+  static async create(env: Env, name: string, settings: Settings): Promise<{ created: boolean; cluster: Cluster }> {
+    const offered: ClusterConfig = { cluster: name, ...settings, epoch: crypto.randomUUID() };
+    const first = await reach(env, name, 0, (s) => s.init(offered, 0));
+    const config = first.config;
+    if (!first.created && !sameSettings(config, settings)) {
+      throw new HttpError(
+        409,
+        "conflict",
+        `cluster ${name} exists with size ${config.size}, electionTimeoutMs [${config.electionTimeoutMs.join(", ")}], ` +
+          `heartbeatMs ${config.heartbeatMs}; delete it first to change them`,
+      );
+    }
+    const cluster = new Cluster(env, config);
+    await Promise.all(
+      ids(config.size)
+        .slice(1)
+        .map(async (id) => {
+          const r = await cluster.reach(id, (s) => s.init(config, id));
+          // Left over from an older cluster of the same name whose deletion was cut short.
+          if (r.config.epoch !== config.epoch) {
+            await cluster.reach(id, (s) => s.destroy());
+            await cluster.reach(id, (s) => s.init(config, id));
+          }
+        }),
+    );
+    return { created: first.created, cluster };
+  }
+
+  /** One call to server `id` (see `reach`). */
+  reach<T>(id: NodeId, call: (s: RaftServerStub) => Promise<T>, idempotent = true): Promise<T> {
+    return reach(this.env, this.name, id, call, idempotent);
+  }
+
+  /** Client command for the raw log. Not retried: a second try could append it twice. */
+  submit(id: NodeId, command: unknown) {
+    return this.reach(id, (s) => s.submit(command), false);
+  }
+
+  committed(id: NodeId) {
+    return this.reach(id, (s) => s.committed());
+  }
+
+  /** Status plus what the server's storage holds; 404 for a server never initialised. */
+  async inspect(id: NodeId) {
+    const detail = await this.reach(id, (s) => s.inspect());
+    if (!detail) throw notFound(`server ${id} of ${this.name} was never initialised; repeat POST /clusters/${this.name}`);
+    return detail;
+  }
+
+  async statuses(): Promise<ServerStatus[]> {
+    return Promise.all(ids(this.size).map((id) => this.status(id)));
+  }
+
+  async status(id: NodeId): Promise<ServerStatus> {
+    const s = await this.reach(id, (server) => server.status());
+    return s ?? notMember(id);
+  }
+
+  async view(): Promise<ClusterView> {
+    const servers = await this.statuses();
+    const { cluster, size, electionTimeoutMs, heartbeatMs } = this.config;
+    return { cluster, size, electionTimeoutMs, heartbeatMs, leader: leaderOf(servers), servers };
+  }
+
+  async destroy(): Promise<void> {
+    await Promise.all(ids(this.size).map((id) => this.reach(id, (s) => s.destroy())));
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Faults. Each is narrated ("[TEST] Disconnect 2", as the reference's harness does) with
+  // the time it was ordered, and the narration travels alongside the change itself.
+  //
+  // A link carries messages only when BOTH ends list each other (each server checks its own
+  // list when sending and when receiving), so every change below is one round of pushes.
+
+  async disconnect(i: NodeId): Promise<void> {
+    await this.withNote(`Disconnect ${i}`, () =>
+      ids(this.size).map((id) => this.reach(id, (s) => (id === i ? s.setLinks(false, []) : s.setLink(i, false)))),
+    );
+  }
+
+  /** Links between `i` and every connected server come back. */
+  async reconnect(i: NodeId): Promise<void> {
+    await this.withNote(`Reconnect ${i}`, () =>
+      ids(this.size).map((id) => this.reach(id, (s) => (id === i ? s.setLinks(true, this.othersThan(i)) : s.acceptLink(i)))),
+    );
+  }
+
+  /** Only servers of the same group can talk; a server in no group is cut off. */
+  async partition(groups: readonly (readonly NodeId[])[]): Promise<void> {
+    await this.withNote(`Partition ${groups.map((g) => `[${g.join(" ")}]`).join(" ")}`, () =>
+      ids(this.size).map((id) => {
+        const group = groups.find((g) => g.includes(id));
+        return this.reach(id, (s) => s.setLinks(group !== undefined, (group ?? []).filter((p) => p !== id)));
+      }),
+    );
+  }
+
+  async heal(): Promise<void> {
+    await this.withNote("Heal", () =>
+      ids(this.size).map((id) => this.reach(id, (s) => s.setLinks(true, this.othersThan(id)))),
+    );
+  }
+
+  async network(settings: NetworkSettings): Promise<void> {
+    await this.withNote(`Network dropRate=${settings.dropRate} delayMs=[${settings.delayMs.join(", ")}]`, () =>
+      ids(this.size).map((id) => this.reach(id, (s) => s.setNetwork(settings))),
+    );
+  }
+
+  async crash(i: NodeId): Promise<void> {
+    await this.withNote(`Crash ${i}`, () => [
+      serverStub(this.env.RAFT_SERVER, this.name, i)
+        .crash()
+        .catch(() => {
+          // The object resets itself (ctx.abort) while answering: the call fails by design.
+        }),
+    ]);
+    // Make sure the crash took: the next instance of the object must boot as Dead.
+    const s = await this.status(i);
+    if (s.state !== "Dead") throw new HttpError(500, "internal", `server ${i} did not go down`);
+  }
+
+  async restart(i: NodeId): Promise<void> {
+    await this.withNote(`Restart ${i}`, () => [this.reach(i, (s) => s.restart())]);
+  }
+
+  async dropCalls(i: NodeId, after: number | null): Promise<void> {
+    const line = after === null ? `Don't drop calls of ${i}` : `Drop calls of ${i} after ${after}`;
+    await this.withNote(line, () => [this.reach(i, (s) => s.dropCalls(after))]);
+  }
+
+  private othersThan(i: NodeId): NodeId[] {
+    return ids(this.size).filter((p) => p !== i);
+  }
+
+  /** Narrate `text` and apply `change` at the same time (the line carries the earlier timestamp). */
+  private async withNote(text: string, change: () => Promise<unknown>[]): Promise<void> {
+    const noted = this.note(text);
+    await Promise.all([noted, ...change()]);
+  }
+
+  /**
+   * A harness line. Every server keeps a copy (so the crash of one does not lose it); the
+   * copies share one timestamp, which is how /events tells them apart from repeats. Best
+   * effort: a server being reset right now just misses its copy.
+   */
+  async note(text: string): Promise<void> {
+    const line = `[TEST] ${text}`;
+    const t = Date.now();
+    if (echoNarration(this.env)) console.log(`${clock(t)} ${line}`);
+    await Promise.all(ids(this.size).map((id) => this.reach(id, (s) => s.note(t, line)).catch(() => {})));
+  }
+
+  /** Every server's recent narration plus the harness lines, newer than `since`, by time. */
+  async events(since: number): Promise<EventLine[]> {
+    const perServer = await Promise.all(ids(this.size).map((id) => this.reach(id, (s) => s.events(since))));
+    const seen = new Set<string>();
+    const all: EventLine[] = [];
+    for (const lines of perServer) {
+      for (const l of lines) {
+        if (l.server === null) {
+          const key = `${l.t} ${l.line}`;
+          if (seen.has(key)) continue;
+          seen.add(key);
+        }
+        all.push(l);
+      }
+    }
+    return all.sort((a, b) => a.t - b.t); // stable: each server's own order is kept
+  }
+}
+
+/**
+ * One RPC to server `id` of `cluster`. An object reset while answering (a crash, an
+ * eviction, a deploy) makes the call throw, and that stub stays broken. An idempotent call
+ * is tried once more on a fresh stub (the object boots from its storage to answer it);
+ * otherwise, or if that fails too, the answer is 503.
+ */
+async function reach<T>(
+  env: Env,
+  cluster: string,
+  id: NodeId,
+  call: (s: RaftServerStub) => Promise<T>,
+  idempotent = true,
+): Promise<T> {
+  try {
+    return await call(serverStub(env.RAFT_SERVER, cluster, id));
+  } catch (first) {
+    if (idempotent) {
+      try {
+        return await call(serverStub(env.RAFT_SERVER, cluster, id));
+      } catch {
+        // fall through with the first error
+      }
+    }
+    const why = first instanceof Error ? first.message : String(first);
+    throw new HttpError(503, "unavailable", `server ${id} did not answer (it may have been reset): ${why}`);
+  }
+}
+
+function sameSettings(a: Settings, b: Settings): boolean {
+  return (
+    a.size === b.size &&
+    a.heartbeatMs === b.heartbeatMs &&
+    a.electionTimeoutMs[0] === b.electionTimeoutMs[0] &&
+    a.electionTimeoutMs[1] === b.electionTimeoutMs[1]
+  );
+}
+
+/**
+ * The leader of the highest term among servers that believe they lead (a stale leader cut
+ * off from the others may still believe it, in an older term).
+ */
+export function leaderOf(servers: readonly ServerStatus[]): NodeId | null {
+  let best: ServerStatus | null = null;
+  for (const s of servers) if (s.state === "Leader" && (!best || s.term > best.term)) best = s;
+  return best ? best.id : null;
+}
+
+/** A server whose initialisation never happened (a creation cut short): shown as Dead. */
+function notMember(id: NodeId): ServerStatus {
+  return {
+    id,
+    state: "Dead",
+    term: 0,
+    votedFor: null,
+    leader: null,
+    commitIndex: 0,
+    lastApplied: 0,
+    logLength: 0,
+    connected: false,
+    peers: [],
+    dropCallsAfter: null,
+    stats: { alarms: 0, rpcsSent: 0, rpcsReceived: 0 },
+  };
+}

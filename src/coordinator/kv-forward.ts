@@ -1,0 +1,111 @@
+// Getting one key/value operation applied: find the leader, hand it the operation, follow
+// `not_leader` hints, retry what is safe to retry, and give up at a deadline.
+//
+// What may be retried: an operation known not to have been applied (no leader took it, or
+// another leader's entry took its index) always; one whose outcome is unknown (a wait that
+// ran out, a server reset mid-call) only when repeating it cannot apply it twice: a read,
+// or a request with exactly-once ids. Otherwise the client hears 504 and decides.
+import type { Session, KvOperation, KvResult } from "../kv/index.ts";
+import type { NodeId } from "../raft/types.ts";
+import type { KvAnswer } from "../server/index.ts";
+import type { Cluster } from "./cluster.ts";
+
+/**
+ * The last leader each cluster named, per Worker isolate: a hint, never trusted for
+ * correctness (a wrong guess costs one `not_leader` round trip).
+ */
+const leaderHints = new Map<string, NodeId>();
+
+export interface KvCall {
+  readonly operation: KvOperation;
+  readonly session: Session | undefined;
+  /** `?server=i`: only this server may take it; 421 if it is not the leader. */
+  readonly pinned: NodeId | null;
+  readonly timeoutMs: number;
+}
+
+export type KvOutcome =
+  | { readonly status: 200; readonly result: KvResult; readonly server: NodeId; readonly index: number }
+  | { readonly status: 421; readonly leader: NodeId | null }
+  | { readonly status: 400; readonly code: string; readonly message: string }
+  | { readonly status: 503 }
+  | { readonly status: 504 };
+
+export async function forwardKv(cluster: Cluster, call: KvCall): Promise<KvOutcome> {
+  const deadline = Date.now() + call.timeoutMs;
+  // A healthy leader applies within a few heartbeats; a leader that cannot reach a majority
+  // never will, so an attempt ends after two election timeouts and the leader is sought anew.
+  const attemptMs = 2 * cluster.config.electionTimeoutMs[1];
+  const retryUnknown = call.operation.op === "get" || call.session !== undefined;
+  let mayHaveApplied = false;
+  let target: NodeId | null = call.pinned ?? leaderHints.get(cluster.name) ?? null;
+
+  for (;;) {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) break;
+    if (target === null) target = await findLeader(cluster);
+    if (target === null) {
+      await sleep(Math.min(20, remaining)); // an election is probably under way
+      continue;
+    }
+    const answer = await attempt(cluster, target, call, Math.min(attemptMs, remaining));
+    switch (answer.kind) {
+      case "ok":
+        leaderHints.set(cluster.name, target);
+        return { status: 200, result: answer.result, server: target, index: answer.index };
+      case "stale":
+        return {
+          status: 400,
+          code: "stale_request",
+          message: `Request-Id is older than this client's last applied request (${answer.lastRequestId})`,
+        };
+      case "rejected":
+        return { status: 400, code: "bad_request", message: answer.message };
+      case "not_leader":
+        if (call.pinned !== null) return { status: 421, leader: answer.leader };
+        leaderHints.delete(cluster.name);
+        target = answer.leader !== null && answer.leader !== target ? answer.leader : null;
+        if (target === null) await sleep(Math.min(10, Math.max(0, deadline - Date.now())));
+        continue;
+      case "not_applied":
+        leaderHints.delete(cluster.name);
+        target = call.pinned;
+        continue;
+      case "unknown":
+        mayHaveApplied = true;
+        if (call.pinned !== null || !retryUnknown) return { status: 504 };
+        leaderHints.delete(cluster.name);
+        target = null;
+        continue;
+    }
+  }
+  return mayHaveApplied ? { status: 504 } : { status: 503 };
+}
+
+async function attempt(cluster: Cluster, id: NodeId, call: KvCall, waitMs: number): Promise<KvAnswer> {
+  try {
+    return await cluster.reach(id, (s) => s.kv(call.operation, call.session, waitMs), false);
+  } catch {
+    // The server was reset during the call (a crash): the operation may or may not be in its log.
+    return { kind: "unknown" };
+  }
+}
+
+/**
+ * The leader of the highest term among servers that are up and connected: a deposed leader
+ * cut off in a minority still believes it leads, but in an older term.
+ */
+async function findLeader(cluster: Cluster): Promise<NodeId | null> {
+  const statuses = await Promise.all(
+    Array.from({ length: cluster.size }, (_, id) => cluster.status(id).catch(() => null)),
+  );
+  let best: { id: NodeId; term: number } | null = null;
+  for (const s of statuses) {
+    if (s !== null && s.state === "Leader" && s.connected && (best === null || s.term > best.term)) best = { id: s.id, term: s.term };
+  }
+  return best?.id ?? null;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

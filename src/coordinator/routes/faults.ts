@@ -1,0 +1,59 @@
+// Fault injection (admin). Every route answers the cluster's status after the change.
+import type { Context, Hono } from "hono";
+import { adminOnly } from "../access.ts";
+import { Cluster } from "../cluster.ts";
+import type { AppEnv } from "../env.ts";
+import { badRequest } from "../errors.ts";
+import { resource } from "../resource.ts";
+import { body, clusterName, dropCallsBody, networkSettings, partitionBody, serverId } from "../validate.ts";
+
+type Ctx = Context<AppEnv>;
+
+/** A fault on server `i`: validate, apply, answer the cluster's status. */
+function onServer(fault: (cluster: Cluster, id: number, c: Ctx) => Promise<void>) {
+  return async (c: Ctx) => {
+    const cluster = await Cluster.open(c.env, clusterName(c));
+    const id = serverId(c, cluster.size);
+    await fault(cluster, id, c);
+    return c.json(await cluster.view());
+  };
+}
+
+function onCluster(fault: (cluster: Cluster, c: Ctx) => Promise<void>) {
+  return async (c: Ctx) => {
+    const cluster = await Cluster.open(c.env, clusterName(c));
+    await fault(cluster, c);
+    return c.json(await cluster.view());
+  };
+}
+
+export function faultRoutes(app: Hono<AppEnv>): void {
+  const server = (path: string, fault: Parameters<typeof onServer>[0]) =>
+    resource(app, `/clusters/:c/servers/:i/${path}`, { POST: [adminOnly, onServer(fault)] });
+
+  server("disconnect", (cluster, id) => cluster.disconnect(id));
+  server("reconnect", (cluster, id) => cluster.reconnect(id));
+  server("crash", (cluster, id) => cluster.crash(id));
+  server("restart", (cluster, id) => cluster.restart(id));
+  server("drop-calls", async (cluster, id, c) => cluster.dropCalls(id, (await body(c, dropCallsBody)).after));
+
+  resource(app, "/clusters/:c/partition", {
+    POST: [
+      adminOnly,
+      onCluster(async (cluster, c) => {
+        const { groups } = await body(c, partitionBody);
+        const seen = new Set<number>();
+        for (const id of groups.flat()) {
+          if (id >= cluster.size) throw badRequest(`partition names server ${id}; this cluster has 0..${cluster.size - 1}`);
+          if (seen.has(id)) throw badRequest(`partition names server ${id} twice`);
+          seen.add(id);
+        }
+        await cluster.partition(groups);
+      }),
+    ],
+  });
+  resource(app, "/clusters/:c/heal", { POST: [adminOnly, onCluster((cluster) => cluster.heal())] });
+  resource(app, "/clusters/:c/network", {
+    POST: [adminOnly, onCluster(async (cluster, c) => cluster.network(await body(c, networkSettings, true)))],
+  });
+}

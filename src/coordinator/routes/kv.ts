@@ -1,0 +1,61 @@
+// The key/value routes of API.md. Validation and size limits come from src/kv (pure and
+// tested there); leader finding and retries from kv-forward.ts. The answer leaves only
+// after the operation is committed and applied.
+import type { Context, Hono } from "hono";
+import { parseKvRequest, parseSessionHeaders, type KvOpName } from "../../kv/index.ts";
+import { clientOnly } from "../access.ts";
+import { Cluster } from "../cluster.ts";
+import type { AppEnv } from "../env.ts";
+import { HttpError, badRequest } from "../errors.ts";
+import { forwardKv } from "../kv-forward.ts";
+import { resource } from "../resource.ts";
+import { clusterName, readJson, serverIdFrom } from "../validate.ts";
+
+/** How long the coordinator keeps trying by default; `?timeoutMs=` overrides it (1..60000). */
+export const DEFAULT_KV_TIMEOUT_MS = 3000;
+
+export function kvRoutes(app: Hono<AppEnv>): void {
+  resource(app, "/clusters/:c/kv/:key", {
+    GET: [clientOnly, (c) => handle(c, "get")],
+    PUT: [clientOnly, (c) => handle(c, "put")],
+  });
+  resource(app, "/clusters/:c/kv/:key/cas", { POST: [clientOnly, (c) => handle(c, "cas")] });
+  resource(app, "/clusters/:c/kv/:key/append", { POST: [clientOnly, (c) => handle(c, "append")] });
+}
+
+async function handle(c: Context<AppEnv>, op: KvOpName): Promise<Response> {
+  const name = clusterName(c);
+  const request = parseKvRequest(op, c.req.param("key") ?? "", op === "get" ? undefined : await readJson(c));
+  if (!request.ok) throw new HttpError(request.status, request.error, request.message);
+  const session = parseSessionHeaders(c.req.header("Client-Id"), c.req.header("Request-Id"));
+  if (!session.ok) throw new HttpError(session.status, session.error, session.message);
+  const timeoutMs = timeoutParam(c);
+  const cluster = await Cluster.open(c.env, name);
+  const server = c.req.query("server");
+  const pinned = server === undefined ? null : serverIdFrom(server, cluster.size);
+
+  const out = await forwardKv(cluster, { operation: request.operation, session: session.session, pinned, timeoutMs });
+  switch (out.status) {
+    case 200:
+      c.header("Raft-Server", String(out.server));
+      c.header("Raft-Index", String(out.index));
+      return c.json(out.result);
+    case 421:
+      return c.json({ error: "not_leader", message: `server ${pinned} is not the leader`, leader: out.leader }, 421);
+    case 400:
+      throw new HttpError(400, out.code, out.message);
+    case 503:
+      throw new HttpError(503, "unavailable", `no leader took the operation within ${timeoutMs} ms; it was not applied`);
+    case 504:
+      throw new HttpError(504, "timeout", "the operation's outcome is unknown: retry with the same Client-Id and Request-Id");
+  }
+}
+
+function timeoutParam(c: Context): number {
+  const raw = c.req.query("timeoutMs");
+  if (raw === undefined) return DEFAULT_KV_TIMEOUT_MS;
+  if (!/^\d{1,5}$/.test(raw) || Number(raw) < 1 || Number(raw) > 60_000) {
+    throw badRequest(`bad timeoutMs ${JSON.stringify(raw)}: an integer 1..60000`);
+  }
+  return Number(raw);
+}

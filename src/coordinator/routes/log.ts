@@ -1,0 +1,31 @@
+// The raw replicated log (admin): submit a command to one server, read what it applied.
+import type { Hono } from "hono";
+import { adminOnly } from "../access.ts";
+import { Cluster } from "../cluster.ts";
+import type { AppEnv } from "../env.ts";
+import { resource } from "../resource.ts";
+import { body, clusterName, serverId, submitBody } from "../validate.ts";
+
+export function logRoutes(app: Hono<AppEnv>): void {
+  resource(app, "/clusters/:c/servers/:i/submit", {
+    POST: [
+      adminOnly,
+      async (c) => {
+        const cluster = await Cluster.open(c.env, clusterName(c));
+        const id = serverId(c, cluster.size);
+        const { command } = await body(c, submitBody);
+        return c.json(await cluster.submit(id, command));
+      },
+    ],
+  });
+  resource(app, "/clusters/:c/servers/:i/committed", {
+    GET: [
+      adminOnly,
+      async (c) => {
+        const cluster = await Cluster.open(c.env, clusterName(c));
+        const id = serverId(c, cluster.size);
+        return c.json({ entries: await cluster.committed(id) });
+      },
+    ],
+  });
+}

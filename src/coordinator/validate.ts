@@ -1,0 +1,117 @@
+// Input checking for every route: path parameters, query strings and JSON bodies. Every
+// rejection is a 4xx with a message that says what was wrong; nothing malformed gets as
+// far as a Durable Object.
+import type { Context } from "hono";
+import { z } from "zod";
+import { badRequest, HttpError, notFound } from "./errors.ts";
+
+/** Largest request body accepted, bytes. */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+const CLUSTER_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function clusterName(c: Context): string {
+  const name = c.req.param("c") ?? "";
+  if (!CLUSTER_NAME.test(name)) {
+    throw badRequest(`bad cluster name ${JSON.stringify(name)}: 1-64 characters of A-Z a-z 0-9 _ -`);
+  }
+  return name;
+}
+
+/** Server id `i` of the path: an integer; 404 when the cluster has no such server. */
+export function serverId(c: Context, size: number): number {
+  return serverIdFrom(c.req.param("i") ?? "", size);
+}
+
+/** A server id given as text (path or `?server=`): an integer; 404 when the cluster has no such server. */
+export function serverIdFrom(raw: string, size: number): number {
+  if (!/^\d{1,9}$/.test(raw)) throw badRequest(`bad server id ${JSON.stringify(raw)}: an integer 0..${size - 1}`);
+  const id = Number(raw);
+  if (id >= size) throw notFound(`no server ${id}: this cluster has servers 0..${size - 1}`);
+  return id;
+}
+
+/**
+ * The JSON body, checked against `schema`. An empty body counts as `{}` when `emptyIsObject`
+ * (routes whose fields are all optional). Malformed JSON, wrong types and unknown fields: 400.
+ */
+export async function body<S extends z.ZodType>(c: Context, schema: S, emptyIsObject = false): Promise<z.output<S>> {
+  return check(schema, await readJson(c, emptyIsObject), "body");
+}
+
+/** The body as parsed JSON, within the size limit; malformed JSON is a 400 `bad_json`. */
+export async function readJson(c: Context, emptyIsObject = false): Promise<unknown> {
+  const length = Number(c.req.header("Content-Length") ?? "0");
+  if (length > MAX_BODY_BYTES) throw tooLarge();
+  const text = await c.req.text();
+  if (text.length > MAX_BODY_BYTES) throw tooLarge();
+  let value: unknown;
+  if (text.trim() === "" && emptyIsObject) value = {};
+  else {
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new HttpError(400, "bad_json", text.trim() === "" ? "a JSON body is required" : "the body is not valid JSON");
+    }
+  }
+  return value;
+}
+
+/** Query parameter `since` (ms epoch), default 0. */
+export function sinceParam(c: Context): number {
+  const raw = c.req.query("since");
+  if (raw === undefined || raw === "") return 0;
+  if (!/^\d{1,16}$/.test(raw)) throw badRequest(`bad since ${JSON.stringify(raw)}: milliseconds since the epoch`);
+  return Number(raw);
+}
+
+export function check<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => `${i.path.length ? i.path.join(".") : what}: ${i.message}`);
+    throw badRequest(`bad ${what}: ${issues.join("; ")}`);
+  }
+  return result.data;
+}
+
+function tooLarge(): HttpError {
+  return new HttpError(413, "too_large", `the body is over ${MAX_BODY_BYTES} bytes`);
+}
+
+// ---------------------------------------------------------------------------------------
+// Bodies.
+
+const int = z.number().int();
+
+export const clusterSettings = z
+  .strictObject({
+    size: int.min(1).max(9).default(3),
+    electionTimeoutMs: z.tuple([int.min(20).max(60_000), int.min(20).max(60_000)]).default([150, 300]),
+    heartbeatMs: int.min(10).max(10_000).default(50),
+  })
+  .refine((s) => s.electionTimeoutMs[0] <= s.electionTimeoutMs[1], {
+    message: "electionTimeoutMs must be [min, max] with min <= max",
+    path: ["electionTimeoutMs"],
+  })
+  .refine((s) => s.heartbeatMs < s.electionTimeoutMs[0], {
+    message: "heartbeatMs must be shorter than the smallest election timeout",
+    path: ["heartbeatMs"],
+  });
+
+export const networkSettings = z
+  .strictObject({
+    dropRate: z.number().min(0).max(1).default(0),
+    delayMs: z.tuple([int.min(0).max(10_000), int.min(0).max(10_000)]).default([0, 0]),
+  })
+  .refine((s) => s.delayMs[0] <= s.delayMs[1], { message: "delayMs must be [min, max] with min <= max", path: ["delayMs"] });
+
+export const partitionBody = z.strictObject({
+  groups: z.array(z.array(int.min(0).max(8)).max(9)).max(9),
+});
+
+export const dropCallsBody = z.strictObject({ after: int.min(0).max(1_000_000).nullable() });
+
+export const submitBody = z.strictObject({ command: z.json() }).refine((b) => "command" in b && b.command !== undefined, {
+  message: "command is required (any JSON value)",
+  path: ["command"],
+});

@@ -1,0 +1,60 @@
+// Client commands a leader proposed and is waiting to see applied.
+//
+// A proposal is known by its (index, term). When the entry at that index is applied, the
+// wait ends: with the state machine's answer if the entry is ours (same term), or with
+// "not_applied" if another leader's entry took that index (ours can then never be applied:
+// it existed in one entry only). A wait that outlives its deadline ends "unknown": the
+// entry may still commit later, so only a retry with the same exactly-once ids is safe.
+import type { ApplyOutcome } from "../kv/index.ts";
+import type { Entry } from "../raft/types.ts";
+import type { KvAnswer } from "./protocol.ts";
+
+interface Waiter {
+  readonly term: number;
+  readonly resolve: (answer: KvAnswer) => void;
+  readonly timer: ReturnType<typeof setTimeout>;
+}
+
+export class PendingProposals {
+  private readonly waiters = new Map<number, Waiter>();
+
+  wait(index: number, term: number, timeoutMs: number): Promise<KvAnswer> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(index);
+        resolve({ kind: "unknown" });
+      }, timeoutMs);
+      this.waiters.get(index)?.resolve({ kind: "not_applied" }); // superseded at the same index
+      this.waiters.set(index, { term, resolve, timer });
+    });
+  }
+
+  /** Entries just applied, with what the state machine said of each. */
+  settle(entries: readonly Entry[], outcomes: readonly ApplyOutcome[]): void {
+    if (this.waiters.size === 0) return;
+    entries.forEach((e, i) => {
+      const w = this.waiters.get(e.index);
+      if (!w) return;
+      this.waiters.delete(e.index);
+      clearTimeout(w.timer);
+      w.resolve(e.term === w.term ? answerOf(e.index, outcomes[i]!) : { kind: "not_applied" });
+    });
+  }
+
+  get size(): number {
+    return this.waiters.size;
+  }
+}
+
+function answerOf(index: number, outcome: ApplyOutcome): KvAnswer {
+  switch (outcome.status) {
+    case "applied":
+    case "duplicate":
+      return { kind: "ok", index, result: outcome.result, duplicate: outcome.status === "duplicate" };
+    case "stale":
+      return { kind: "stale", lastRequestId: outcome.lastRequestId };
+    case "ignored":
+      // Our own command, validated before proposing, cannot be ignored; say so loudly if it is.
+      return { kind: "rejected", message: outcome.message };
+  }
+}

@@ -1,0 +1,115 @@
+// What the coordinator and a RaftServer object say to each other over JS RPC (besides the
+// Raft messages themselves, which are the core's own types). Plain data only: every value
+// here crosses an RPC boundary by structured clone.
+import type { KvResult } from "../kv/index.ts";
+import type { NodeId, Role } from "../raft/types.ts";
+
+/** A cluster's configuration, fixed at creation and stored by every one of its servers. */
+export interface ClusterConfig {
+  readonly cluster: string;
+  readonly size: number;
+  readonly electionTimeoutMs: readonly [number, number];
+  readonly heartbeatMs: number;
+  /**
+   * A random id of this incarnation of the cluster. Raft messages carry it, so a message
+   * still in flight from a deleted cluster can never reach a new cluster of the same name.
+   */
+  readonly epoch: string;
+}
+
+/** This server's view of the simulated network; pushed by the coordinator, stored durably. */
+export interface NetState {
+  /** Shown as ServerStatus.connected: false after disconnect, or when a partition leaves it out. */
+  readonly connected: boolean;
+  /**
+   * Peers this server exchanges messages with. A link carries messages only when both ends
+   * list each other: the sender checks its list, the receiver its own.
+   */
+  readonly peers: readonly NodeId[];
+  /** Probability that any one Raft message (request or reply) is lost. */
+  readonly dropRate: number;
+  /** Every Raft message is held back a uniform random time in [lo, hi] ms before it travels. */
+  readonly delayMs: readonly [number, number];
+}
+
+export interface NetworkSettings {
+  readonly dropRate: number;
+  readonly delayMs: readonly [number, number];
+}
+
+export const RELIABLE: NetworkSettings = { dropRate: 0, delayMs: [0, 0] };
+
+export interface ServerStats {
+  /** alarm() invocations since this object (re)started. */
+  readonly alarms: number;
+  /** Raft requests (RequestVote, AppendEntries) this server put on the wire. */
+  readonly rpcsSent: number;
+  /** Raft requests this server accepted from peers. */
+  readonly rpcsReceived: number;
+}
+
+/** ServerStatus of API.md, plus what the dashboard and the tests like to see. */
+export interface ServerStatus {
+  readonly id: NodeId;
+  readonly state: Role | "Dead";
+  readonly term: number;
+  readonly votedFor: NodeId | null;
+  readonly leader: NodeId | null;
+  readonly commitIndex: number;
+  readonly lastApplied: number;
+  readonly logLength: number;
+  readonly connected: boolean;
+  readonly peers: readonly NodeId[];
+  readonly dropCallsAfter: number | null;
+  readonly stats: ServerStats;
+}
+
+/** What the server's storage holds, read from SQLite rather than from memory. */
+export interface DurableSummary {
+  readonly term: number;
+  readonly votedFor: NodeId | null;
+  readonly logLength: number;
+}
+
+/** One narrated line; `server` is null for lines of the test harness ("[TEST] Crash 1"). */
+export interface EventLine {
+  readonly t: number;
+  readonly server: NodeId | null;
+  readonly line: string;
+}
+
+export interface InitResult {
+  /** True when the server adopted the offered configuration (it had none). */
+  readonly created: boolean;
+  /** The configuration the server now holds: the offered one, or the one it already had. */
+  readonly config: ClusterConfig;
+}
+
+/** The name of server `id`'s object: one Durable Object per server. */
+export function serverName(cluster: string, id: NodeId): string {
+  return `${cluster}:${id}`;
+}
+
+/** Every server of a cluster of `size`, linked to every other, on a reliable wire. */
+export function fullyConnected(size: number, self: NodeId): NetState {
+  return { connected: true, peers: ids(size).filter((p) => p !== self), ...RELIABLE };
+}
+
+export function ids(size: number): NodeId[] {
+  return Array.from({ length: size }, (_, i) => i);
+}
+
+/** What a server answers the coordinator for one key/value operation. */
+export type KvAnswer =
+  /** Applied (or a retry of an applied request: `duplicate`), with the state machine's result. */
+  | { readonly kind: "ok"; readonly index: number; readonly result: KvResult; readonly duplicate: boolean }
+  /** Not proposed: this server does not lead (or is down). Nothing happened. */
+  | { readonly kind: "not_leader"; readonly leader: NodeId | null }
+  /** Proposed, but another leader's entry took its index: it will never be applied. */
+  | { readonly kind: "not_applied" }
+  /** Proposed, not yet applied when the wait ended: it may still be. */
+  | { readonly kind: "unknown" }
+  /** The request id is older than the client's last applied one: not applied, answer unknown. */
+  | { readonly kind: "stale"; readonly lastRequestId: number }
+  /** The state machine refused the command (cannot happen for validated commands). */
+  | { readonly kind: "rejected"; readonly message: string };

@@ -1,0 +1,374 @@
+// One Raft server as a Durable Object: a thin shell around the pure core (src/raft).
+//
+// The shell's loop, for every event (a peer's message, the alarm, a client's command):
+//   1. feed the core synchronously (step / tick / propose);
+//   2. take ready();
+//   3. persist hardState + logWrite in ONE synchronous SQLite transaction;
+//   4. send the messages;
+//   5. apply the committed entries;
+//   6. arm the alarm for wakeAt.
+// Steps 1–6 run without an `await`, so no other event can slip in between the core's
+// decision and its persistence: the core sees each event whole.
+//
+// Why sending right after a synchronous write is safe — the OUTPUT GATE: a Durable Object
+// holds back every outgoing message (RPC calls to other objects, and the return value of
+// the RPC it is answering) until the storage writes made before it are confirmed durable.
+// So a vote grant or an AppendEntries success can never reach a peer before the term, vote
+// or entries that justify it are on disk, even though we do not await the write. If the
+// write fails, the object is reset and the messages are never delivered.
+//
+// Crash and restart: an object can be reset at any moment (eviction, ctx.abort()). The
+// constructor then rebuilds everything from storage alone, inside blockConcurrencyWhile,
+// and the pending alarm (which survives the reset) wakes it. A crash ordered by the
+// coordinator additionally leaves a durable "down" mark: the server then answers no Raft
+// RPC and runs no timer until restarted.
+import { DurableObject } from "cloudflare:workers";
+import { makeKvCommand, type ApplyOutcome, type KvOperation, type Session } from "../kv/index.ts";
+import { Raft } from "../raft/raft.ts";
+import { isRequest, type Entry, type Message, type NodeId, type ProposeResult } from "../raft/types.ts";
+import { LazyAlarm } from "./alarm.ts";
+import { KvState } from "./kv-state.ts";
+import { PendingProposals } from "./pending.ts";
+import { Links } from "./links.ts";
+import { echoNarration, Narration } from "./narration.ts";
+import {
+  fullyConnected,
+  ids,
+  type ClusterConfig,
+  type DurableSummary,
+  type EventLine,
+  type InitResult,
+  type KvAnswer,
+  type NetworkSettings,
+  type ServerStatus,
+} from "./protocol.ts";
+import { serverStub, type RaftServerStub } from "./rpc.ts";
+import { ServerStorage } from "./storage.ts";
+
+export interface ServerEnv {
+  RAFT_SERVER: DurableObjectNamespace<RaftServer>;
+  /** "0" keeps narration off the console, "1" puts it there (it is always kept for /events). */
+  NARRATE?: string;
+}
+
+export class RaftServer extends DurableObject<ServerEnv> {
+  private readonly store: ServerStorage;
+  private narration: Narration;
+  private wake!: LazyAlarm;
+
+  /** Null until the coordinator has made this object a member of a cluster. */
+  private config: ClusterConfig | null = null;
+  private id: NodeId = -1;
+  /** The network as this server sees it (boot() loads the stored view). */
+  private readonly links = new Links(fullyConnected(1, 0));
+  /** Null while the server is down (crashed) or not a member of any cluster. */
+  private core: Raft | null = null;
+  /** The key/value state machine, durable row by row (kv-state.ts). */
+  private kvState: KvState;
+  /** Client commands this server proposed as leader, waiting to be applied. */
+  private readonly pending = new PendingProposals();
+  private readonly stats = { alarms: 0, rpcsSent: 0, rpcsReceived: 0 };
+  private readonly stubs = new Map<NodeId, RaftServerStub>();
+
+  constructor(ctx: DurableObjectState, env: ServerEnv) {
+    super(ctx, env);
+    this.store = new ServerStorage(ctx.storage);
+    this.kvState = new KvState(ctx.storage.sql);
+    this.narration = new Narration(echoNarration(env));
+    void ctx.blockConcurrencyWhile(async () => {
+      this.wake = new LazyAlarm(ctx.storage, await ctx.storage.getAlarm());
+      this.boot();
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Raft traffic (server to server).
+
+  /**
+   * A Raft message from peer `m.from`. Answers the replies addressed to the caller in the
+   * same round trip; anything else the core wants sent leaves as a call of its own. Null
+   * means "no answer": this server is down, the link is cut, or the message is from
+   * another incarnation of the cluster.
+   */
+  receive(epoch: string, m: Message): Message[] | null {
+    const core = this.core;
+    if (!core || this.config?.epoch !== epoch || !this.links.linkUp(m.from)) return null;
+    this.stats.rpcsReceived++;
+    core.step(m, Date.now());
+    return this.drain(core, m.from);
+  }
+
+  override async alarm(): Promise<void> {
+    this.wake.fired();
+    this.stats.alarms++;
+    const core = this.core;
+    if (!core) return; // down or deleted: no timer runs
+    core.tick(Date.now());
+    this.drain(core);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Client commands (from the coordinator).
+
+  submit(command: unknown): ProposeResult {
+    const core = this.core;
+    if (!core) return { accepted: false, leader: null };
+    const result = core.propose(command, Date.now());
+    this.drain(core);
+    return result;
+  }
+
+  /**
+   * The entries this server has applied, in order. Applied state is durable (kv-state.ts),
+   * so after a restart this includes what was applied before the crash.
+   */
+  committed(): Entry[] {
+    const core = this.core;
+    return core ? core.entries(1, core.status().lastApplied) : [];
+  }
+
+  /**
+   * A key/value operation, from the coordinator: propose it if this server leads, and
+   * answer once it is applied (or once it is known not to be, or after `timeoutMs`).
+   */
+  async kv(operation: KvOperation, session: Session | undefined, timeoutMs: number): Promise<KvAnswer> {
+    const core = this.core;
+    if (!core) return { kind: "not_leader", leader: null };
+    const now = Date.now();
+    const proposed = core.propose(makeKvCommand(operation, now, session), now);
+    if (!proposed.accepted) return { kind: "not_leader", leader: proposed.leader };
+    const answer = this.pending.wait(proposed.index, proposed.term, timeoutMs);
+    this.drain(core); // a one-server cluster commits and applies right here
+    return answer;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Administration (from the coordinator). These answer even while the server is down.
+
+  /**
+   * Make this object server `id` of the cluster `config` describes. Idempotent; a server
+   * that already belongs to a cluster keeps its configuration and reports it.
+   */
+  init(config: ClusterConfig, id: NodeId): InitResult {
+    if (this.config) return { created: false, config: this.config };
+    this.store.setConfig(config, id);
+    this.store.setNet(fullyConnected(config.size, id));
+    this.boot();
+    return { created: true, config };
+  }
+
+  clusterConfig(): ClusterConfig | null {
+    return this.config;
+  }
+
+  status(): ServerStatus | null {
+    if (!this.config) return null;
+    const s = this.core?.status();
+    const durable = s ? null : this.store.summary();
+    return {
+      id: this.id,
+      state: s?.state ?? "Dead",
+      term: s?.term ?? durable!.term,
+      votedFor: s ? s.votedFor : durable!.votedFor,
+      leader: s?.leader ?? null,
+      commitIndex: s?.commitIndex ?? 0,
+      lastApplied: s?.lastApplied ?? 0,
+      logLength: s?.logLength ?? durable!.logLength,
+      connected: this.links.net.connected,
+      peers: this.links.net.peers,
+      dropCallsAfter: this.links.dropCallsAfter,
+      stats: { ...this.stats },
+    };
+  }
+
+  /**
+   * Status and what storage holds (not memory), read in one turn so they can be compared:
+   * the test of "persisted before it mattered".
+   */
+  inspect(): (ServerStatus & { durable: DurableSummary }) | null {
+    const status = this.status();
+    return status && { ...status, durable: this.store.summary() };
+  }
+
+  /**
+   * Replace this server's links: `connected` is what status shows, `peers` the servers it
+   * will exchange messages with (a link works when both ends list each other).
+   */
+  setLinks(connected: boolean, peers: NodeId[]): void {
+    this.updateNet({ ...this.links.net, connected, peers });
+  }
+
+  /** `peer` reconnects: take it back, if this server is connected itself. */
+  acceptLink(peer: NodeId): void {
+    if (this.links.net.connected) this.setLink(peer, true);
+  }
+
+  /** Bring one link up or down, keeping the others. */
+  setLink(peer: NodeId, up: boolean): void {
+    const others = this.links.net.peers.filter((p) => p !== peer);
+    this.updateNet({ ...this.links.net, peers: up ? [...others, peer].sort((a, b) => a - b) : others });
+  }
+
+  setNetwork(settings: NetworkSettings): void {
+    this.updateNet({ ...this.links.net, dropRate: settings.dropRate, delayMs: settings.delayMs });
+  }
+
+  /** The reference's dropCallsAfterN(n) / dontDropCalls() (null). In memory only. */
+  dropCalls(after: number | null): void {
+    this.links.dropCallsAfter = after;
+  }
+
+  /**
+   * Lose all memory, keep storage, stay down. The down mark is made durable first (and the
+   * alarm removed), then the object is really reset; its next instance boots as Dead.
+   * The caller's call fails with the abort: that is the crash.
+   */
+  async crash(): Promise<void> {
+    if (!this.config || this.store.isDown()) return;
+    this.core = null; // from here on, nothing of the old server runs
+    this.store.setDown(true);
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.sync();
+    this.ctx.abort("crashed by the coordinator");
+  }
+
+  /** Come back from durable storage alone. */
+  restart(): void {
+    if (!this.config || !this.store.isDown()) return;
+    this.store.setDown(false);
+    this.boot();
+  }
+
+  /** The cluster is deleted: stop every timer and wipe storage. */
+  async destroy(): Promise<void> {
+    this.config = null;
+    this.core = null;
+    this.stubs.clear();
+    await this.store.wipe();
+    this.kvState = new KvState(this.ctx.storage.sql);
+    this.wake = new LazyAlarm(this.ctx.storage, null);
+    this.narration = new Narration(echoNarration(this.env));
+  }
+
+  /** A line of the coordinator's ("[TEST] Disconnect 2"), kept with this server's narration. */
+  note(t: number, line: string): void {
+    this.narration.add(null, line, t, false);
+  }
+
+  events(since: number): EventLine[] {
+    return this.narration.since(since);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // The loop.
+
+  /** Build this server from storage alone: at construction and on restart. */
+  private boot(): void {
+    this.core = null;
+    this.stubs.clear();
+    this.links.dropCallsAfter = null;
+    const stored = this.store.config();
+    if (!stored) return;
+    const { config, id } = stored;
+    this.config = config;
+    this.id = id;
+    this.links.net = this.store.net() ?? fullyConnected(config.size, id);
+    if (this.store.isDown()) return;
+    const core = new Raft(
+      {
+        id,
+        peers: ids(config.size),
+        electionTimeoutMs: config.electionTimeoutMs,
+        heartbeatMs: config.heartbeatMs,
+        rand: Math.random,
+        log: (line) => this.narration.add(id, line),
+      },
+      { ...this.store.restore(), applied: this.kvState.applied },
+      Date.now(),
+    );
+    this.core = core;
+    this.drain(core);
+  }
+
+  /**
+   * Steps 2–6 of the loop for the event the core just handled. Returns the replies addressed
+   * to `replyTo` (the caller of `receive`), which travel back on its call.
+   */
+  private drain(core: Raft, replyTo?: NodeId): Message[] {
+    const ready = core.ready();
+    // Raft state and the entries it commits are written in one transaction, durable before
+    // anything leaves (output gate): one transaction per event, whatever the batch size.
+    let outcomes: ApplyOutcome[] = [];
+    this.store.persist(ready.hardState, ready.logWrite, ready.committed.length > 0 ? () => (outcomes = this.kvState.apply(ready.committed)) : undefined);
+    this.pending.settle(ready.committed, outcomes);
+    const replies: Message[] = [];
+    for (const m of ready.messages) {
+      if (m.to === replyTo && !isRequest(m)) replies.push(m);
+      else this.send(core, m);
+    }
+    this.wake.ensure(ready.wakeAt);
+    return replies;
+  }
+
+  /** Put one message on the simulated wire; its replies come back as events of their own. */
+  private send(core: Raft, m: Message): void {
+    if (!this.links.linkUp(m.to)) return;
+    if (isRequest(m)) {
+      if (!this.links.takeCall()) return;
+      this.stats.rpcsSent++;
+    }
+    if (this.links.lost()) return;
+    void this.call(core, m);
+  }
+
+  private async call(core: Raft, m: Message): Promise<void> {
+    const sent = this.travel(core, m.to);
+    if (sent !== true && !(await sent)) return;
+    let replies: Message[] | null;
+    try {
+      replies = await this.peer(m.to).receive(this.config!.epoch, m);
+    } catch {
+      // The peer was reset (crash, eviction) or unreachable: the message is lost. A stub
+      // that threw stays broken, so the next message gets a fresh one.
+      this.stubs.delete(m.to);
+      return;
+    }
+    for (const r of replies ?? []) {
+      if (this.links.lost()) continue;
+      // This server may have crashed or restarted meanwhile, or the link gone down.
+      if (this.core !== core || !this.links.linkUp(r.from)) return;
+      const back = this.travel(core, r.from);
+      if (back !== true && !(await back)) return;
+      core.step(r, Date.now());
+      this.drain(core);
+    }
+  }
+
+  /**
+   * The network's delay for one message between here and `peer`; false if the message is
+   * lost meanwhile (the link went down, or this server crashed or restarted). Without a
+   * delay it resolves at once, so the call goes out in the same turn as the event that
+   * made it (no extra turn in which other events could run).
+   */
+  private travel(core: Raft, peer: NodeId): true | Promise<boolean> {
+    const ms = this.links.delay();
+    if (ms <= 0) return true;
+    return new Promise((resolve) =>
+      setTimeout(() => resolve(this.core === core && this.links.linkUp(peer)), ms),
+    );
+  }
+
+  private peer(id: NodeId): RaftServerStub {
+    let stub = this.stubs.get(id);
+    if (!stub) {
+      stub = serverStub(this.env.RAFT_SERVER, this.config!.cluster, id);
+      this.stubs.set(id, stub);
+    }
+    return stub;
+  }
+
+  private updateNet(net: Parameters<ServerStorage["setNet"]>[0]): void {
+    this.store.setNet(net);
+    this.links.net = net;
+  }
+}

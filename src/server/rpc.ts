@@ -1,0 +1,35 @@
+// A typed stub for a RaftServer object. Workers' RPC typing rewrites every method's types
+// for structured clone and loses detail on the way (tuples become arrays, `unknown`
+// commands become `never`); the values that really travel are plain JSON-like data, so
+// the stub is given the class's own signatures, made asynchronous.
+import type { NodeId } from "../raft/types.ts";
+import { serverName } from "./protocol.ts";
+import type { RaftServer } from "./raft-server.ts";
+
+type RpcMethods =
+  | "receive"
+  | "submit"
+  | "kv"
+  | "committed"
+  | "init"
+  | "clusterConfig"
+  | "status"
+  | "inspect"
+  | "setLinks"
+  | "setLink"
+  | "acceptLink"
+  | "setNetwork"
+  | "dropCalls"
+  | "crash"
+  | "restart"
+  | "destroy"
+  | "note"
+  | "events";
+
+export type RaftServerStub = {
+  [K in RpcMethods]: RaftServer[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
+};
+
+export function serverStub(ns: DurableObjectNamespace<RaftServer>, cluster: string, id: NodeId): RaftServerStub {
+  return ns.getByName(serverName(cluster, id)) as unknown as RaftServerStub;
+}

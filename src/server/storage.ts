@@ -1,0 +1,147 @@
+// Every SQL statement of a RaftServer object lives here.
+//
+// Tables:
+//   hard_state  one row: currentTerm and votedFor (Figure 2's persistent state besides the log)
+//   log         one row per entry; the command as JSON text
+//   meta        small JSON records: the cluster configuration, the network view, the "down" mark
+import type { Entry, HardState, LogWrite, NodeId, RestoredState } from "../raft/types.ts";
+import type { ClusterConfig, DurableSummary, NetState } from "./protocol.ts";
+
+const SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS hard_state (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     term INTEGER NOT NULL,
+     voted_for INTEGER
+   )`,
+  `CREATE TABLE IF NOT EXISTS log (
+     idx INTEGER PRIMARY KEY,
+     term INTEGER NOT NULL,
+     command TEXT NOT NULL
+   )`,
+  `CREATE TABLE IF NOT EXISTS meta (
+     key TEXT PRIMARY KEY,
+     value TEXT NOT NULL
+   )`,
+];
+
+type MetaKey = "config" | "net" | "down";
+
+export class ServerStorage {
+  private readonly sql: SqlStorage;
+
+  constructor(private readonly storage: DurableObjectStorage) {
+    this.sql = storage.sql;
+    this.createTables();
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Raft's persistent state.
+
+  /**
+   * Make one Ready's hardState and logWrite durable together, in one synchronous transaction:
+   * either both land or neither does, and nothing else can run in between. The state
+   * machine's writes for the entries this Ready commits join the same transaction.
+   */
+  persist(hardState: HardState | null, logWrite: LogWrite | null, alsoInTransaction?: () => void): void {
+    if (!hardState && !logWrite && !alsoInTransaction) return;
+    this.storage.transactionSync(() => {
+      if (hardState) {
+        this.sql.exec(
+          `INSERT INTO hard_state (id, term, voted_for) VALUES (1, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET term = excluded.term, voted_for = excluded.voted_for`,
+          hardState.term,
+          hardState.votedFor,
+        );
+      }
+      if (logWrite) {
+        this.sql.exec("DELETE FROM log WHERE idx >= ?", logWrite.fromIndex);
+        for (const e of logWrite.entries) {
+          this.sql.exec("INSERT INTO log (idx, term, command) VALUES (?, ?, ?)", e.index, e.term, JSON.stringify(e.command) ?? "null");
+        }
+      }
+      alsoInTransaction?.();
+    });
+  }
+
+  /**
+   * Everything the core needs to start again. `applied` is 0: the raw-log state machine is
+   * in memory only, so every committed entry is handed to it again once the commit index is
+   * known (lastApplied is volatile here).
+   */
+  restore(): RestoredState {
+    return { hardState: this.hardState(), entries: this.entries(), applied: 0 };
+  }
+
+  summary(): DurableSummary {
+    const hs = this.hardState();
+    const row = this.sql.exec<{ n: number }>("SELECT COALESCE(MAX(idx), 0) AS n FROM log").one();
+    return { term: hs.term, votedFor: hs.votedFor, logLength: row.n };
+  }
+
+  private hardState(): HardState {
+    const rows = this.sql.exec<{ term: number; voted_for: number | null }>("SELECT term, voted_for FROM hard_state WHERE id = 1").toArray();
+    const row = rows[0];
+    return row ? { term: row.term, votedFor: row.voted_for } : { term: 0, votedFor: null };
+  }
+
+  private entries(): Entry[] {
+    return this.sql
+      .exec<{ idx: number; term: number; command: string }>("SELECT idx, term, command FROM log ORDER BY idx")
+      .toArray()
+      .map((r) => ({ index: r.idx, term: r.term, command: JSON.parse(r.command) as unknown }));
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // The shell's own records.
+
+  /** Which cluster this object serves, and as which server. */
+  config(): { config: ClusterConfig; id: NodeId } | null {
+    return this.getMeta<{ config: ClusterConfig; id: NodeId }>("config");
+  }
+
+  setConfig(config: ClusterConfig, id: NodeId): void {
+    this.putMeta("config", { config, id });
+  }
+
+  net(): NetState | null {
+    return this.getMeta<NetState>("net");
+  }
+
+  setNet(net: NetState): void {
+    this.putMeta("net", net);
+  }
+
+  /** The crash mark: a crashed server stays down across object resets until restarted. */
+  isDown(): boolean {
+    return this.getMeta<boolean>("down") === true;
+  }
+
+  setDown(down: boolean): void {
+    if (down) this.putMeta("down", true);
+    else this.sql.exec("DELETE FROM meta WHERE key = 'down'");
+  }
+
+  /** Forget everything (the cluster was deleted); the object is then as good as new. */
+  async wipe(): Promise<void> {
+    await this.storage.deleteAlarm();
+    await this.storage.deleteAll();
+    this.createTables();
+  }
+
+  private createTables(): void {
+    for (const statement of SCHEMA) this.sql.exec(statement);
+  }
+
+  private getMeta<T>(key: MetaKey): T | null {
+    const row = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0];
+    return row ? (JSON.parse(row.value) as T) : null;
+  }
+
+  private putMeta(key: MetaKey, value: unknown): void {
+    this.sql.exec(
+      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      key,
+      JSON.stringify(value),
+    );
+  }
+}
