@@ -736,9 +736,10 @@ export class Raft {
 
   private sendAppend(peer: NodeId, pr: Progress, withEntries = true): void {
     if (withEntries && pr.next <= this.log.snapshotIndex) return this.sendSnapshot(peer, pr);
-    // While a snapshot travels, a bare heartbeat names the snapshot's last entry as its
-    // previous one: it keeps the follower's timer quiet, and its reply is only a sign of life.
-    const prevLogIndex = pr.snapshotSentAt !== null ? this.log.snapshotIndex : pr.next - 1;
+    // A bare heartbeat whose previous entry was compacted away (while a snapshot travels,
+    // say) names the snapshot's last entry instead: it keeps the follower's timer quiet,
+    // and its reply is only a sign of life.
+    const prevLogIndex = Math.max(pr.next - 1, pr.snapshotSentAt !== null ? this.log.snapshotIndex : 0, withEntries ? 0 : this.log.snapshotIndex);
     const entries = withEntries ? this.log.batch(pr.next, this.maxEntries, this.maxBytes) : [];
     const m: AppendEntries = {
       type: "AppendEntries",

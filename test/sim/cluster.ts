@@ -1,0 +1,613 @@
+// The deterministic simulator: a cluster of pure Raft cores on a virtual clock.
+//
+// Every server is a host loop around one `Raft`: feed it one event (a message, a timer tick,
+// a proposal), take its Ready, then, in this order, write hardState and logWrite to the
+// server's Disk, put the messages on the simulated Network, hand `committed` to the server's
+// state machine (an applied list), and arrange a tick at `wakeAt`. Events sit in one priority
+// queue ordered by (virtual time, insertion order), so a seed replays a run exactly. The
+// Checker is consulted at each of those steps and after every event.
+
+import { Raft } from "../../src/raft/raft.ts";
+import type {
+  Entry,
+  HardState,
+  Message,
+  NodeId,
+  ProposeResult,
+  RaftConfig,
+  ReadIndexResult,
+  TransferResult,
+  RaftStatus,
+  Ready,
+  RestoredState,
+} from "../../src/raft/types.ts";
+import { Disk } from "./disk.ts";
+import { EventQueue } from "./event-queue.ts";
+import { Checker, InvariantViolation, type InvariantName } from "./invariants.ts";
+import { Narrator } from "./narration.ts";
+import { Network, RELIABLE, type NetworkProfile } from "./network.ts";
+import { Rng } from "./prng.ts";
+
+export type RaftFactory = (config: RaftConfig, restored: RestoredState, now: number) => Raft;
+
+/** Where a host can die while handling a Ready. */
+export type CrashPoint = "beforePersist" | "beforeSend";
+
+/** Ways to make the host misbehave: random faults for the search, broken hosts for mutant tests. */
+export interface HostFaults {
+  /** Rewrite the hard state on its way to disk (a disk that forgets votedFor or the term). */
+  persistHardState?(id: NodeId, onDisk: HardState, next: HardState): HardState;
+  /** Rewrite a Ready before the host acts on it. */
+  ready?(id: NodeId, ready: Ready, cluster: Cluster): Ready;
+  /** Change what the state machine applies (for example, apply a batch in the wrong order). */
+  apply?(id: NodeId, entries: readonly Entry[]): readonly Entry[];
+  /** Crash the server part-way through handling a Ready, or not (null). */
+  crashPoint?(id: NodeId): CrashPoint | null;
+}
+
+export interface ClusterOptions {
+  readonly n: number;
+  readonly seed: number;
+  /** Reference: [150, 300). */
+  readonly electionTimeoutMs?: readonly [number, number];
+  /** Reference: 50. */
+  readonly heartbeatMs?: number;
+  readonly maxEntriesPerAppend?: number;
+  readonly maxBytesPerAppend?: number;
+  readonly network?: Partial<NetworkProfile>;
+  /** Timers fire up to this long after wakeAt (Durable Object alarms run 0–6 ms late). */
+  readonly tickJitterMs?: number;
+  /**
+   * "volatile": a crash loses the state machine and a restart has every committed entry
+   * handed to it again (the reference harness). "durable": the state machine survives and
+   * the restart passes `applied` (what the Durable Object shell does).
+   */
+  readonly stateMachine?: "volatile" | "durable";
+  readonly raftFactory?: RaftFactory;
+  /**
+   * Log compaction: once a server has applied this many entries past its last snapshot, the
+   * host snapshots its state machine, persists it and calls core.compact() (0: never).
+   */
+  readonly compactEvery?: number;
+  /** The core's optional behaviours (all off by default, as in the reference). */
+  readonly raftOptions?: Partial<Pick<RaftConfig, "preVote" | "checkQuorum" | "leaderNoop">>;
+  readonly faults?: HostFaults;
+  /** Invariants not to enforce (mutant tests switch one off to prove the next one fires). */
+  readonly disabled?: readonly InvariantName[];
+  readonly narrationCapacity?: number;
+  /** Print every narrated line as it happens. */
+  readonly echo?: (line: string) => void;
+  /** Narrate every lost message ([NET] lines). */
+  readonly narrateNetwork?: boolean;
+  /**
+   * false: keep no narration at all, and give the cores no log sink (they then build no
+   * strings). Several times faster; a run is deterministic, so a failing seed is simply
+   * replayed with narration on to show its story.
+   */
+  readonly narrate?: boolean;
+}
+
+type SimEvent =
+  | { readonly kind: "deliver"; readonly msg: Message }
+  | { readonly kind: "tick"; readonly id: NodeId; readonly life: number; readonly token: number }
+  | { readonly kind: "run"; readonly fn: () => void };
+
+/** A simulated process (a client, a fault injector): a generator that yields how long to sleep, in ms. */
+export type Proc<T = void> = Generator<number, T, undefined>;
+
+export class ProcessHandle<T> {
+  done = false;
+  result: T | undefined = undefined;
+  constructor(readonly name: string) {}
+}
+
+/** What the host attaches to an InstallSnapshot: the sender's snapshotted state machine. */
+interface SnapshotData {
+  readonly index: number;
+  readonly term: number;
+  readonly machine: readonly Entry[];
+}
+
+interface Slot {
+  readonly id: NodeId;
+  readonly disk: Disk;
+  core: Raft | null;
+  life: number;
+  /** What this server's state machine applied, in order. */
+  applied: Entry[];
+  /** How far the core has handed out committed entries (ApplyOrder's expectation). */
+  lastApplied: number;
+  /** Status after the last event of this life (null when down). */
+  status: RaftStatus | null;
+  /** The state machine carried by the InstallSnapshot being delivered (the host holds it while the core decides). */
+  inboundSnapshot: SnapshotData | null;
+  /** The pending tick: its target time (NaN when none) and a token that invalidates older ones. */
+  wakeAt: number;
+  wakeToken: number;
+}
+
+const MAX_EVENTS_AT_ONE_INSTANT = 100_000;
+/** A busy 7-server run under long delays keeps a few thousand events pending; 50k means runaway traffic. */
+const MAX_PENDING_EVENTS = 50_000;
+
+export class Cluster {
+  readonly n: number;
+  readonly seed: number;
+  readonly ids: readonly NodeId[];
+  readonly net: Network;
+  readonly narrator: Narrator;
+  readonly checker: Checker;
+  faults: HostFaults;
+  tickJitterMs: number;
+  /** Events handled by some server (deliveries, ticks, proposals, restarts). */
+  events = 0;
+
+  private readonly opts: ClusterOptions;
+  private readonly queue = new EventQueue<SimEvent>();
+  private readonly slots: Slot[];
+  private readonly timerRng: Rng;
+  private readonly factory: RaftFactory;
+  private readonly narrateNetwork: boolean;
+  private clock = 0;
+  private running = false;
+  private instant = -1;
+  private atInstant = 0;
+  private captured: Message[] | null = null;
+  /** ReadIndex reads asked for and not yet answered: ctx -> maxApplied when asked. */
+  private readonly readFloors = new Map<string, number>();
+  /** ReadIndex reads the cores confirmed (and the host would answer once applied). */
+  readsConfirmed = 0;
+  private readonly quiet: boolean;
+
+  constructor(opts: ClusterOptions) {
+    this.opts = opts;
+    this.n = opts.n;
+    this.seed = opts.seed;
+    this.ids = Array.from({ length: opts.n }, (_, i) => i);
+    this.quiet = opts.narrate === false;
+    this.narrator = new Narrator(this.quiet ? 1 : (opts.narrationCapacity ?? 4000), opts.echo ?? null);
+    this.checker = new Checker(opts.n, opts.disabled ?? []);
+    this.net = new Network(opts.n, new Rng(opts.seed, "network"), { ...RELIABLE, ...opts.network });
+    this.timerRng = new Rng(opts.seed, "timers");
+    this.factory = opts.raftFactory ?? ((config, restored, now) => new Raft(config, restored, now));
+    this.faults = opts.faults ?? {};
+    this.tickJitterMs = opts.tickJitterMs ?? 0;
+    this.narrateNetwork = opts.narrateNetwork ?? true;
+    this.slots = this.ids.map((id) => ({
+      id,
+      disk: new Disk(),
+      core: null,
+      life: 0,
+      applied: [],
+      lastApplied: 0,
+      status: null,
+      inboundSnapshot: null,
+      wakeAt: Number.NaN,
+      wakeToken: 0,
+    }));
+    for (const slot of this.slots) this.boot(slot);
+  }
+
+  // --- looking in ----------------------------------------------------------------------------
+
+  /** Virtual time, ms since the cluster was created. */
+  get now(): number {
+    return this.clock;
+  }
+
+  alive(id: NodeId): boolean {
+    return this.slot(id).core !== null;
+  }
+
+  /** Up and not disconnected (the reference harness's "connected"). */
+  connected(id: NodeId): boolean {
+    return this.alive(id) && this.net.connected[id]!;
+  }
+
+  /** The core's status after its last event, or null while it is down. */
+  status(id: NodeId): RaftStatus | null {
+    return this.slot(id).status;
+  }
+
+  disk(id: NodeId): Disk {
+    return this.slot(id).disk;
+  }
+
+  /** What the server's state machine has applied (emptied by a crash unless the state machine is durable). */
+  applied(id: NodeId): readonly Entry[] {
+    return this.slot(id).applied;
+  }
+
+  /** The live core itself (tests that inspect or poke it directly). */
+  core(id: NodeId): Raft | null {
+    return this.slot(id).core;
+  }
+
+  life(id: NodeId): number {
+    return this.slot(id).life;
+  }
+
+  narrate(line: string): void {
+    if (!this.quiet) this.narrator.add(this.clock, line);
+  }
+
+  // --- driving time ------------------------------------------------------------------------
+
+  runFor(ms: number): void {
+    this.runUntil(this.clock + ms);
+  }
+
+  /** Handle every event due at or before `t`, then set the clock to `t`. */
+  runUntil(t: number): void {
+    if (this.running) throw new Error("simulator re-entered: a process must yield, not sleep");
+    this.running = true;
+    try {
+      for (;;) {
+        const next = this.queue.peekTime();
+        if (next === undefined || next > t) break;
+        const ev = this.queue.pop()!;
+        this.clock = ev.time;
+        this.dispatch(ev.item);
+      }
+      if (t > this.clock) this.clock = t;
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Run a process to completion on the calling stack (the test's main flow). */
+  run<T>(proc: Proc<T>): T {
+    for (;;) {
+      const r = proc.next();
+      if (r.done) return r.value;
+      this.runFor(Math.max(0, r.value));
+    }
+  }
+
+  /** Start a process that runs concurrently with the test, interleaved by virtual time. */
+  spawn<T>(name: string, proc: Proc<T>): ProcessHandle<T> {
+    const handle = new ProcessHandle<T>(name);
+    const resume = (): void => {
+      const r = proc.next();
+      if (r.done) {
+        handle.done = true;
+        handle.result = r.value;
+      } else {
+        this.queue.push(this.clock + Math.max(0, r.value), { kind: "run", fn: resume });
+      }
+    };
+    this.queue.push(this.clock, { kind: "run", fn: resume });
+    return handle;
+  }
+
+  /** Run `fn` at virtual time `at` (in the middle of whatever else is happening). */
+  at(at: number, fn: () => void): void {
+    this.queue.push(Math.max(at, this.clock), { kind: "run", fn });
+  }
+
+  // --- acting on servers ---------------------------------------------------------------------
+
+  propose(id: NodeId, command: unknown): ProposeResult {
+    const slot = this.slot(id);
+    if (!slot.core) return { accepted: false, leader: null };
+    const res = this.handle(slot, "propose", (core) => core.propose(command, this.clock));
+    // A host that died while persisting never answered its client.
+    if (!slot.core) return { accepted: false, leader: null };
+    if (res.accepted) {
+      const st = slot.status!;
+      const d = slot.disk.entry(res.index);
+      if (st.state !== "Leader" || !d || d.term !== res.term || JSON.stringify(d.command) !== JSON.stringify(command)) {
+        this.checker.fail("WellFormed", `server ${id} accepted a proposal at (${res.index}, term ${res.term}) it does not hold as leader`);
+      }
+    }
+    return res;
+  }
+
+  /** Ask server `id` for a linearizable read (ReadIndex); its confirmation comes in a later Ready. */
+  readIndex(id: NodeId, ctx: string): ReadIndexResult {
+    const slot = this.slot(id);
+    if (!slot.core) return { accepted: false, leader: null };
+    this.readFloors.set(ctx, this.checker.maxApplied);
+    const r = this.handle(slot, "readIndex", (core) => core.readIndex(ctx, this.clock));
+    if (!r.accepted) this.readFloors.delete(ctx);
+    this.narrate(`[SIM] read ${ctx} asked of ${id}: ${r.accepted ? `accepted (index ${this.checker.maxApplied} already applied somewhere)` : "refused"}`);
+    return r;
+  }
+
+  /** Ask the leader `id` to hand leadership to `target`. */
+  transferLeadership(id: NodeId, target: NodeId): TransferResult {
+    const slot = this.slot(id);
+    if (!slot.core) return { ok: false, reason: "not_leader", leader: null };
+    return this.handle(slot, "transferLeadership", (core) => core.transferLeadership(target, this.clock));
+  }
+
+  /** Hand a fabricated message straight to a server's core; returns what it sent in response (also put on the network). */
+  inject(id: NodeId, msg: Message): readonly Message[] {
+    const slot = this.slot(id);
+    if (!slot.core) throw new Error(`inject: server ${id} is down`);
+    this.narrate(`[TEST] inject into ${id}: ${JSON.stringify(msg)}`);
+    const out: Message[] = [];
+    this.captured = out;
+    try {
+      this.handle(slot, `injected ${msg.type}`, (core) => core.step(msg, this.clock));
+    } finally {
+      this.captured = null;
+    }
+    return out;
+  }
+
+  /** An extra, early tick (the contract says calling tick early is harmless). */
+  pokeTick(id: NodeId): void {
+    const slot = this.slot(id);
+    if (slot.core) this.handle(slot, "early tick", (core) => core.tick(this.clock));
+  }
+
+  /** Memory lost, disk kept, links cut; stays down until restart. */
+  crash(id: NodeId): void {
+    const slot = this.slot(id);
+    if (!slot.core) throw new Error(`crash: server ${id} is already down`);
+    this.crashNow(slot);
+  }
+
+  /** Boot a new core from exactly what the disk holds, and reconnect it. */
+  restart(id: NodeId): void {
+    const slot = this.slot(id);
+    if (slot.core) throw new Error(`restart: server ${id} is up`);
+    slot.life++;
+    this.boot(slot);
+  }
+
+  /** Cross-check the cluster-wide properties from scratch (call at the end of a run). */
+  finalCheck(): void {
+    this.checker.fullCheck(
+      this.slots.map((s) => s.disk),
+      this.slots.map((s) => s.applied),
+    );
+  }
+
+  // --- the host loop -------------------------------------------------------------------------
+
+  private slot(id: NodeId): Slot {
+    const s = this.slots[id];
+    if (!s) throw new Error(`no server ${id}`);
+    return s;
+  }
+
+  private dispatch(ev: SimEvent): void {
+    if (this.clock === this.instant) {
+      if (++this.atInstant > MAX_EVENTS_AT_ONE_INSTANT) {
+        throw new InvariantViolation("Livelock", `more than ${MAX_EVENTS_AT_ONE_INSTANT} events at virtual time ${this.clock} ms`);
+      }
+    } else {
+      this.instant = this.clock;
+      this.atInstant = 0;
+    }
+    switch (ev.kind) {
+      case "run":
+        return ev.fn();
+      case "tick": {
+        const slot = this.slot(ev.id);
+        if (!slot.core || slot.life !== ev.life || slot.wakeToken !== ev.token) return;
+        slot.wakeAt = Number.NaN;
+        this.handle(slot, "tick", (core) => core.tick(this.clock));
+        return;
+      }
+      case "deliver":
+        return this.deliver(ev.msg);
+    }
+  }
+
+  private deliver(m: Message): void {
+    const slot = this.slot(m.to);
+    if (!slot.core) return this.lost(m, "receiver is down");
+    if (!this.net.linkUp(m.from, m.to)) return this.lost(m, "link cut while in flight");
+    this.net.stats.delivered++;
+    if (m.type === "InstallSnapshot") slot.inboundSnapshot = (m.data as SnapshotData | undefined) ?? null;
+    try {
+      this.handle(slot, `${m.type} from ${m.from}`, (core) => core.step(m, this.clock));
+    } finally {
+      slot.inboundSnapshot = null;
+    }
+  }
+
+  private lost(m: Message, why: string): void {
+    if (this.narrateNetwork && !this.quiet) this.narrate(`[NET] ${m.type} ${m.from}->${m.to} (term ${m.term}) lost: ${why}`);
+  }
+
+  /** One event on one server: run it, then carry out its Ready. */
+  private handle<T>(slot: Slot, what: string, event: (core: Raft) => T): T {
+    const core = slot.core!;
+    const before = slot.status;
+    let result: T;
+    let ready: Ready;
+    let after: RaftStatus;
+    try {
+      result = event(core);
+      ready = core.ready();
+      after = core.status();
+    } catch (e) {
+      if (e instanceof InvariantViolation) throw e;
+      throw new InvariantViolation("CoreAssertion", `server ${slot.id} threw while handling ${what}: ${(e as Error).message}`);
+    }
+    this.events++;
+    this.carryOut(slot, core, ready, before, after);
+    return result;
+  }
+
+  /** The persistence contract, in order: persist, send, apply, sleep. */
+  private carryOut(slot: Slot, core: Raft, original: Ready, before: RaftStatus | null, after: RaftStatus): void {
+    const id = slot.id;
+    const disk = slot.disk;
+    const c = this.checker;
+    c.beforeCarryOut(id, before, after);
+    const ready = this.faults.ready ? this.faults.ready(id, original, this) : original;
+    const crashAt = this.faults.crashPoint ? this.faults.crashPoint(id) : null;
+    if (crashAt === "beforePersist") return this.crashNow(slot, "before persisting its Ready");
+
+    // 1. Persist.
+    if (ready.hardState) {
+      c.onHardState(id, disk.hardState, ready.hardState);
+      const hs = this.faults.persistHardState ? this.faults.persistHardState(id, disk.hardState, ready.hardState) : ready.hardState;
+      disk.writeHardState(hs);
+    }
+    if (ready.snapshot) this.installSnapshot(slot, ready.snapshot, after);
+    if (ready.logWrite) {
+      c.beforeLogWrite(id, ready.logWrite, before, after, disk);
+      disk.writeLog(ready.logWrite);
+      c.afterLogWrite(id, ready.logWrite, disk);
+    }
+    if (crashAt === "beforeSend") return this.crashNow(slot, "after persisting, before sending");
+    const lastInMemory =
+      after.logLength > (after.snapshotIndex ?? 0) ? core.entries(after.logLength, after.logLength)[0] : undefined;
+    c.persisted(id, disk, after, lastInMemory);
+
+    // 2. Send.
+    for (const m of ready.messages) {
+      c.onSend(id, m, disk, this.ids);
+      this.captured?.push(m);
+      this.send(m);
+    }
+
+    // 3. Apply.
+    c.onCommitted(id, ready.committed, slot.lastApplied, disk, after);
+    slot.lastApplied += ready.committed.length;
+    const toApply = this.faults.apply ? this.faults.apply(id, ready.committed) : ready.committed;
+    for (const e of toApply) {
+      slot.applied.push(e);
+      c.onApply(id, slot.applied.length, e);
+    }
+
+    for (const rs of ready.reads ?? []) {
+      const floor = this.readFloors.get(rs.ctx);
+      if (floor === undefined) continue; // a read asked of an earlier life of this server
+      this.readFloors.delete(rs.ctx);
+      this.readsConfirmed++;
+      this.narrate(`[SIM] read ${rs.ctx} confirmed by ${id} at index ${rs.index}`);
+      c.onRead(id, rs.ctx, rs.index, floor);
+    }
+    for (const ctx of ready.failedReads ?? []) this.readFloors.delete(ctx);
+
+    slot.status = after;
+    c.afterEvent(id, before, after, disk);
+
+    // 4. Sleep until wakeAt.
+    this.scheduleWake(slot, ready.wakeAt);
+
+    // A host-side chore between events: snapshot the state machine and compact the log.
+    const every = this.opts.compactEvery ?? 0;
+    if (every > 0 && after.lastApplied - disk.snapshotIndex >= every) this.compact(slot, core, after.lastApplied);
+  }
+
+  private compact(slot: Slot, core: Raft, upTo: number): void {
+    try {
+      core.compact(upTo);
+    } catch (e) {
+      throw new InvariantViolation("CoreAssertion", `server ${slot.id} threw in compact(${upTo}): ${(e as Error).message}`);
+    }
+    const snapshotIndex = core.status().snapshotIndex;
+    if (snapshotIndex !== upTo) {
+      this.checker.fail("WellFormed", `server ${slot.id} compacted to ${snapshotIndex} when asked for ${upTo} (all applied)`);
+      return;
+    }
+    slot.disk.compactTo(upTo, slot.applied);
+  }
+
+  /** Ready.snapshot: the state machine becomes the leader's snapshot, and the disk log starts after it. */
+  private installSnapshot(slot: Slot, meta: { index: number; term: number }, after: RaftStatus): void {
+    const data = slot.inboundSnapshot;
+    if (!data || data.index !== meta.index || data.term !== meta.term) {
+      this.checker.fail(
+        "WellFormed",
+        `server ${slot.id} accepted a snapshot up to (${meta.index}, term ${meta.term}) that did not come with this delivery` +
+          (data ? ` (the message carried (${data.index}, term ${data.term}))` : ""),
+      );
+      return;
+    }
+    this.checker.onInstallSnapshot(slot.id, meta, data.machine, after);
+    slot.disk.installSnapshot(meta, data.machine);
+    slot.applied = data.machine.slice(0, meta.index);
+    if (this.opts.stateMachine === "durable") slot.disk.machine = slot.applied;
+    slot.lastApplied = meta.index;
+  }
+
+  private send(original: Message): void {
+    let m = original;
+    if (m.type === "InstallSnapshot") {
+      // The core never sees the snapshot's bytes: the host attaches its own durable snapshot.
+      const disk = this.slot(m.from).disk;
+      const data: SnapshotData = { index: disk.snapshotIndex, term: disk.termAt(disk.snapshotIndex)!, machine: disk.snapshotMachine };
+      if (data.index !== m.lastIncludedIndex || data.term !== m.lastIncludedTerm) {
+        this.checker.fail(
+          "PersistenceContract",
+          `server ${m.from} sent a snapshot up to (${m.lastIncludedIndex}, term ${m.lastIncludedTerm}) but holds (${data.index}, term ${data.term}) on disk`,
+        );
+      }
+      m = { ...m, data };
+    }
+    if (this.net.tamper) m = this.net.tamper(m);
+    const route = this.net.route(m);
+    if (route.lost !== null) return this.lost(m, route.lost);
+    for (const d of route.delays) this.queue.push(this.clock + d, { kind: "deliver", msg: m });
+    if (this.queue.size > MAX_PENDING_EVENTS) {
+      throw new InvariantViolation(
+        "MessageStorm",
+        `${this.queue.size} events pending at virtual time ${this.clock.toFixed(3)} ms (last sent: ${m.type} ${m.from}->${m.to}, ` +
+          `${this.net.stats.sent} messages sent so far)`,
+      );
+    }
+  }
+
+  private scheduleWake(slot: Slot, wakeAt: number): void {
+    if (!Number.isFinite(wakeAt)) {
+      this.checker.fail("WellFormed", `server ${slot.id} asked to wake at ${wakeAt}`);
+      return;
+    }
+    if (wakeAt === slot.wakeAt) return; // that tick is already pending
+    slot.wakeAt = wakeAt;
+    slot.wakeToken++;
+    const jitter = this.tickJitterMs > 0 ? this.timerRng.float(0, this.tickJitterMs) : 0;
+    this.queue.push(Math.max(this.clock, wakeAt) + jitter, { kind: "tick", id: slot.id, life: slot.life, token: slot.wakeToken });
+  }
+
+  private crashNow(slot: Slot, why?: string): void {
+    slot.core = null;
+    slot.status = null;
+    slot.wakeAt = Number.NaN;
+    slot.wakeToken++;
+    this.net.connected[slot.id] = false;
+    if (this.opts.stateMachine !== "durable") slot.applied = [];
+    if (why) this.narrate(`[SIM] ${slot.id} crashes ${why}`);
+  }
+
+  private boot(slot: Slot): void {
+    const id = slot.id;
+    const durable = this.opts.stateMachine === "durable";
+    // A volatile state machine is rebuilt from the snapshot (if any), then from the log.
+    slot.applied = durable ? slot.disk.machine : slot.disk.snapshotMachine.slice();
+    const restored = slot.disk.restored(slot.applied.length);
+    const config: RaftConfig = {
+      id,
+      peers: this.ids,
+      electionTimeoutMs: this.opts.electionTimeoutMs ?? [150, 300],
+      heartbeatMs: this.opts.heartbeatMs ?? 50,
+      ...this.opts.raftOptions,
+      ...(this.opts.maxEntriesPerAppend !== undefined ? { maxEntriesPerAppend: this.opts.maxEntriesPerAppend } : {}),
+      ...(this.opts.maxBytesPerAppend !== undefined ? { maxBytesPerAppend: this.opts.maxBytesPerAppend } : {}),
+      rand: new Rng(this.seed, "server", id, "life", slot.life).next,
+      ...(this.quiet ? {} : { log: (line: string) => this.narrator.add(this.clock, line) }),
+    };
+    let core: Raft;
+    try {
+      core = this.factory(config, restored, this.clock);
+    } catch (e) {
+      throw new InvariantViolation("CoreAssertion", `server ${id} failed to start: ${(e as Error).message}`);
+    }
+    slot.core = core;
+    this.net.connected[id] = true;
+    const first = core.status();
+    if (slot.life > 0) this.checker.onRestart(id, first);
+    slot.lastApplied = first.lastApplied;
+    slot.status = null;
+    this.handle(slot, "start", () => undefined);
+  }
+}

@@ -1,0 +1,482 @@
+// The properties the simulator checks after every event, and the error that names the one
+// that broke. The cluster calls the `on*` hooks at each step of a server's event (persist,
+// send, apply) and `afterEvent` once the event is done. Checks are incremental: an event
+// changes one server, so comparing that server's change against the recorded cluster history
+// is the same as re-checking every server after every event, without the quadratic cost.
+// `fullCheck` re-derives the cluster-wide properties from scratch, as a cross-check at the end.
+
+import type { Disk } from "./disk.ts";
+import type { Entry, HardState, LogWrite, Message, NodeId, RaftStatus } from "../../src/raft/types.ts";
+
+export const INVARIANTS = [
+  /** At most one leader per term, across the whole history (restarts included). */
+  "ElectionSafety",
+  /** Two logs holding an entry with the same index and term are identical up to it. */
+  "LogMatching",
+  /** An entry committed (applied by some server) is in the log of every leader of a later term. */
+  "LeaderCompleteness",
+  /** No two servers apply different commands at the same position of their state machines. */
+  "StateMachineSafety",
+  /** A leader never deletes or overwrites entries of its own log while it is leader. */
+  "LeaderAppendOnly",
+  /** A server's term never decreases, within a life or across a crash and restart. */
+  "MonotonicTerm",
+  /** A server's commitIndex and lastApplied never decrease within a life. */
+  "MonotonicCommit",
+  /** A leader advances commitIndex only onto an entry of its own term (the Figure 8 rule). */
+  "CommitRule",
+  /** A server grants at most one vote per term (judged from the messages it sent), even across restarts. */
+  "NoDoubleVote",
+  /** Disk equals memory after every event, and whatever a message claims is already durable when it leaves. */
+  "PersistenceContract",
+  /** Ready.committed hands out log entries in order, without gaps or repeats, and only committed ones. */
+  "ApplyOrder",
+  /**
+   * A ReadIndex read is answered at an index no lower than anything applied anywhere before
+   * the read was asked for (so the answer reflects every write acknowledged before it: linearizable).
+   */
+  "ReadIndexSafety",
+  /** Messages and Ready values are well formed (addresses, contiguous log writes, accepted proposals). */
+  "WellFormed",
+  /** The core threw (one of its own assertions fired). */
+  "CoreAssertion",
+  /** Virtual time stopped advancing (endless events at one instant). */
+  "Livelock",
+  /** Pending events (messages in flight, timers) grew past a bound: traffic that feeds on itself. */
+  "MessageStorm",
+  /** After faults stop and the network heals, a leader emerges and new proposals commit everywhere in bounded time. */
+  "Liveness",
+] as const;
+
+export type InvariantName = (typeof INVARIANTS)[number];
+
+export class InvariantViolation extends Error {
+  constructor(
+    readonly invariant: InvariantName,
+    readonly detail: string,
+  ) {
+    super(`invariant ${invariant} violated: ${detail}`);
+    this.name = "InvariantViolation";
+  }
+}
+
+export function jsonOf(command: unknown): string {
+  return JSON.stringify(command) ?? "undefined";
+}
+
+/**
+ * JSON of an entry's command, cached per entry object: the core hands the same Entry objects
+ * out again and again (every AppendEntries, every retry), and re-serialising them dominated
+ * the checker's cost.
+ */
+const entryJsonCache = new WeakMap<object, string>();
+export function entryJson(e: Entry): string {
+  let j = entryJsonCache.get(e);
+  if (j === undefined) {
+    j = jsonOf(e.command);
+    entryJsonCache.set(e, j);
+  }
+  return j;
+}
+
+interface Identity {
+  readonly json: string;
+  readonly prevTerm: number;
+  readonly by: NodeId;
+}
+
+interface Applied {
+  readonly index: number;
+  readonly term: number;
+  readonly json: string;
+  readonly by: NodeId;
+}
+
+interface Committed {
+  readonly term: number;
+  readonly json: string;
+  /** Leaders of this term or later must hold the entry: one past the highest term that existed when it was first applied. */
+  readonly minLeaderTerm: number;
+}
+
+export class Checker {
+  private readonly disabled: ReadonlySet<InvariantName>;
+  private readonly leaderOfTerm = new Map<number, NodeId>();
+  /** "index:term" -> the command and predecessor term every copy of that entry must have. */
+  private readonly identity = new Map<string, Identity>();
+  /** State machine position (1-based) -> what the first server to apply it applied. */
+  private readonly machine: (Applied | undefined)[] = [];
+  /** Log index -> the committed entry, recorded when some server first applies it. */
+  private readonly committed = new Map<number, Committed>();
+  /** "server:term" -> the candidate that server voted for. */
+  private readonly votes = new Map<string, NodeId>();
+  /** Per server: the highest term it ever acted on (sent, or held after a fully persisted event). */
+  private readonly termFloor: number[];
+  private maxTerm = 0;
+  /** The highest log index any server has applied (what a client may have been told is done). */
+  maxApplied = 0;
+
+  constructor(n: number, disabled: Iterable<InvariantName> = []) {
+    this.disabled = new Set(disabled);
+    this.termFloor = new Array<number>(n).fill(0);
+  }
+
+  fail(invariant: InvariantName, detail: string): void {
+    if (!this.disabled.has(invariant)) throw new InvariantViolation(invariant, detail);
+  }
+
+  /** The largest term any server has held so far. */
+  get highestTerm(): number {
+    return this.maxTerm;
+  }
+
+  /** The term history: which server led which term. */
+  leaders(): ReadonlyMap<number, NodeId> {
+    return this.leaderOfTerm;
+  }
+
+  /** Log index -> committed entry (term, command JSON), as far as any server applied. */
+  committedEntries(): ReadonlyMap<number, { readonly term: number; readonly json: string }> {
+    return this.committed;
+  }
+
+  observeTerm(term: number): void {
+    if (term > this.maxTerm) this.maxTerm = term;
+  }
+
+  // --- persist -----------------------------------------------------------------------------
+
+  onHardState(id: NodeId, onDisk: HardState, next: HardState): void {
+    if (next.term < onDisk.term) {
+      this.fail("MonotonicTerm", `server ${id} asked to persist term ${next.term} over durable term ${onDisk.term}`);
+    }
+  }
+
+  beforeLogWrite(id: NodeId, w: LogWrite, before: RaftStatus | null, after: RaftStatus, disk: Disk): void {
+    for (let k = 0; k < w.entries.length; k++) {
+      if (w.entries[k]!.index !== w.fromIndex + k) {
+        this.fail("WellFormed", `server ${id} logWrite from ${w.fromIndex} holds entry index ${w.entries[k]!.index} at position ${k}`);
+      }
+    }
+    if (w.fromIndex < 1 || w.fromIndex > disk.lastIndex + 1) {
+      this.fail("WellFormed", `server ${id} logWrite from ${w.fromIndex} leaves a gap after durable last index ${disk.lastIndex}`);
+    }
+    if (w.fromIndex <= disk.snapshotIndex) {
+      this.fail("WellFormed", `server ${id} logWrite from ${w.fromIndex} reaches into its snapshot (up to ${disk.snapshotIndex})`);
+    }
+    const leaderThroughout =
+      before !== null && before.state === "Leader" && after.state === "Leader" && before.term === after.term;
+    if (!leaderThroughout) return;
+    if (w.fromIndex <= disk.lastIndex) {
+      this.fail(
+        "LeaderAppendOnly",
+        `leader ${id} (term ${after.term}) rewrote its log from index ${w.fromIndex} (durable last index ${disk.lastIndex})`,
+      );
+    }
+    for (const e of w.entries) {
+      if (e.term !== after.term) {
+        this.fail("LeaderAppendOnly", `leader ${id} (term ${after.term}) appended entry ${e.index} of term ${e.term}`);
+      }
+    }
+  }
+
+  afterLogWrite(id: NodeId, w: LogWrite, disk: Disk): void {
+    for (const e of w.entries) {
+      const prevTerm = disk.termAt(e.index - 1) ?? -1;
+      if (e.term < prevTerm) {
+        this.fail("LogMatching", `server ${id}: entry ${e.index} has term ${e.term} below its predecessor's ${prevTerm}`);
+      }
+      const key = `${e.index}:${e.term}`;
+      const json = disk.json(e.index)!;
+      const known = this.identity.get(key);
+      if (!known) {
+        this.identity.set(key, { json, prevTerm, by: id });
+      } else if (known.json !== json || known.prevTerm !== prevTerm) {
+        this.fail(
+          "LogMatching",
+          `entry (index ${e.index}, term ${e.term}) is ${json} after term ${prevTerm} on server ${id}, ` +
+            `but ${known.json} after term ${known.prevTerm} on server ${known.by}`,
+        );
+      }
+    }
+  }
+
+  /** After the Ready is durable: the disk must mirror memory. */
+  persisted(id: NodeId, disk: Disk, after: RaftStatus, lastInMemory: Entry | undefined): void {
+    const hs = disk.hardState;
+    if (hs.term !== after.term || hs.votedFor !== after.votedFor) {
+      this.fail(
+        "PersistenceContract",
+        `server ${id} has term=${after.term} votedFor=${after.votedFor} in memory but ` +
+          `term=${hs.term} votedFor=${hs.votedFor} on disk after persisting its Ready`,
+      );
+    }
+    if (after.snapshotIndex !== undefined && disk.snapshotIndex !== after.snapshotIndex) {
+      this.fail("PersistenceContract", `server ${id} has a snapshot up to ${after.snapshotIndex} in memory but up to ${disk.snapshotIndex} on disk`);
+    }
+    if (disk.lastIndex !== after.logLength) {
+      this.fail("PersistenceContract", `server ${id} has ${after.logLength} entries in memory but ${disk.lastIndex} on disk`);
+    } else if (lastInMemory) {
+      const d = disk.entry(lastInMemory.index);
+      if (!d || d.term !== lastInMemory.term || disk.json(lastInMemory.index) !== entryJson(lastInMemory)) {
+        this.fail("PersistenceContract", `server ${id}: last entry ${lastInMemory.index} in memory differs from disk`);
+      }
+    }
+  }
+
+  // --- send --------------------------------------------------------------------------------
+
+  onSend(id: NodeId, m: Message, disk: Disk, peers: readonly NodeId[]): void {
+    if (m.from !== id || m.to === id || !peers.includes(m.to)) {
+      this.fail("WellFormed", `server ${id} sent ${m.type} from ${m.from} to ${m.to}`);
+    }
+    this.observeTerm(m.term);
+    if (m.term > this.termFloor[id]!) this.termFloor[id] = m.term;
+    const hs = disk.hardState;
+    if (m.term > hs.term) {
+      this.fail("PersistenceContract", `server ${id} sent ${m.type} of term ${m.term} while its durable term is ${hs.term}`);
+    }
+    switch (m.type) {
+      case "RequestVote": {
+        if (hs.term !== m.term || hs.votedFor !== id) {
+          this.fail(
+            "PersistenceContract",
+            `candidate ${id} asked for votes in term ${m.term} before durably voting for itself (disk: term=${hs.term} votedFor=${hs.votedFor})`,
+          );
+        }
+        // The log it campaigns on must be durable (it may have grown since, in the same event).
+        if (m.lastLogIndex > disk.lastIndex || disk.termAt(m.lastLogIndex) !== m.lastLogTerm) {
+          this.fail(
+            "PersistenceContract",
+            `candidate ${id} claims last log (${m.lastLogIndex}, term ${m.lastLogTerm}) that is not on its disk (which ends at (${disk.lastIndex}, term ${disk.termAt(disk.lastIndex)}))`,
+          );
+        }
+        this.recordVote(id, m.term, id);
+        break;
+      }
+      case "RequestVoteReply": {
+        if (!m.voteGranted) break;
+        if (hs.term !== m.term || hs.votedFor !== m.to) {
+          this.fail(
+            "PersistenceContract",
+            `server ${id} granted its term-${m.term} vote to ${m.to} before it was durable (disk: term=${hs.term} votedFor=${hs.votedFor})`,
+          );
+        }
+        this.recordVote(id, m.term, m.to);
+        break;
+      }
+      case "AppendEntries": {
+        // A prev index inside the sender's snapshot cannot be checked against its disk (and no follower can match it).
+        const checkable = m.prevLogIndex === 0 || m.prevLogIndex >= disk.snapshotIndex;
+        if (checkable && (m.prevLogIndex > disk.lastIndex || disk.termAt(m.prevLogIndex) !== m.prevLogTerm)) {
+          this.fail("PersistenceContract", `leader ${id} sent prev (${m.prevLogIndex}, term ${m.prevLogTerm}) not on its disk`);
+        }
+        for (const e of m.entries) {
+          const d = disk.entry(e.index);
+          if (!d || d.term !== e.term || disk.json(e.index) !== entryJson(e)) {
+            this.fail("PersistenceContract", `leader ${id} sent entry ${e.index} (term ${e.term}) that is not on its disk`);
+          }
+        }
+        break;
+      }
+      case "AppendEntriesReply": {
+        if (m.success && m.matchIndex > disk.lastIndex) {
+          this.fail("PersistenceContract", `server ${id} acknowledged index ${m.matchIndex} but holds ${disk.lastIndex} entries on disk`);
+        }
+        break;
+      }
+    }
+  }
+
+  private recordVote(voter: NodeId, term: number, candidate: NodeId): void {
+    const key = `${voter}:${term}`;
+    const earlier = this.votes.get(key);
+    if (earlier === undefined) this.votes.set(key, candidate);
+    else if (earlier !== candidate) {
+      this.fail("NoDoubleVote", `server ${voter} voted for ${earlier} and then for ${candidate} in term ${term}`);
+    }
+  }
+
+  // --- apply -------------------------------------------------------------------------------
+
+  /** Ready.committed as the core handed it out, before the state machine sees it. */
+  onCommitted(id: NodeId, entries: readonly Entry[], lastApplied: number, disk: Disk, after: RaftStatus): void {
+    entries.forEach((e, k) => {
+      const want = lastApplied + 1 + k;
+      if (e.index !== want) {
+        this.fail("ApplyOrder", `server ${id} was handed entry ${e.index} to apply where ${want} was next`);
+      }
+      const d = disk.entry(e.index);
+      if (!d || d.term !== e.term || disk.json(e.index) !== entryJson(e)) {
+        this.fail("ApplyOrder", `server ${id} was handed entry ${e.index} (term ${e.term}) that differs from its durable log`);
+      }
+      if (e.index > after.commitIndex) {
+        this.fail("ApplyOrder", `server ${id} was handed entry ${e.index} beyond its commitIndex ${after.commitIndex}`);
+      }
+    });
+    const now = lastApplied + entries.length;
+    if (after.lastApplied !== now) {
+      this.fail("ApplyOrder", `server ${id} reports lastApplied=${after.lastApplied} but has handed out entries up to ${now}`);
+    }
+  }
+
+  /** The state machine of `id` applied `e` as its `position`-th command. */
+  onApply(id: NodeId, position: number, e: Entry): void {
+    const json = entryJson(e);
+    const first = this.machine[position];
+    if (!first) {
+      this.machine[position] = { index: e.index, term: e.term, json, by: id };
+    } else if (first.json !== json || first.term !== e.term || first.index !== e.index) {
+      this.fail(
+        "StateMachineSafety",
+        `server ${id} applied ${json} (index ${e.index}, term ${e.term}) as command #${position}, ` +
+          `but server ${first.by} applied ${first.json} (index ${first.index}, term ${first.term}) there`,
+      );
+    }
+    if (e.index > this.maxApplied) this.maxApplied = e.index;
+    const known = this.committed.get(e.index);
+    if (!known) {
+      this.committed.set(e.index, { term: e.term, json, minLeaderTerm: this.maxTerm + 1 });
+    } else if (known.term !== e.term || known.json !== json) {
+      this.fail(
+        "StateMachineSafety",
+        `server ${id} applied ${json} (term ${e.term}) at index ${e.index}, where ${known.json} (term ${known.term}) was applied before`,
+      );
+    }
+  }
+
+  /** Server `id` says read `ctx` may be answered once index `index` is applied; `floor` was maxApplied when it was asked. */
+  onRead(id: NodeId, ctx: string, index: number, floor: number): void {
+    if (index < floor) {
+      this.fail(
+        "ReadIndexSafety",
+        `server ${id} would answer read ${ctx} at index ${index}, but index ${floor} was already applied when the read was asked`,
+      );
+    }
+  }
+
+  /** The host installs a leader's snapshot as its state machine: it must agree with everything applied anywhere. */
+  onInstallSnapshot(id: NodeId, meta: { index: number; term: number }, machine: readonly Entry[], after: RaftStatus): void {
+    if (machine.length < meta.index || (meta.index > 0 && machine[meta.index - 1]!.term !== meta.term)) {
+      this.fail("StateMachineSafety", `server ${id} got a snapshot up to (${meta.index}, term ${meta.term}) whose state machine does not end there`);
+      return;
+    }
+    for (let p = 1; p <= meta.index; p++) this.onApply(id, p, machine[p - 1]!);
+    if (after.commitIndex < meta.index) {
+      this.fail("ApplyOrder", `server ${id} installed a snapshot up to ${meta.index} beyond its commitIndex ${after.commitIndex}`);
+    }
+  }
+
+  // --- whole event -------------------------------------------------------------------------
+
+  /**
+   * First thing after an event, before its Ready is carried out: how the server's own state
+   * moved. Checked first so that a regression is reported as itself, not as whatever it breaks next.
+   */
+  beforeCarryOut(id: NodeId, before: RaftStatus | null, after: RaftStatus): void {
+    this.observeTerm(after.term);
+    if (!before) return;
+    if (after.term < before.term) {
+      this.fail("MonotonicTerm", `server ${id} went from term ${before.term} back to ${after.term}`);
+    }
+    if (after.commitIndex < before.commitIndex) {
+      this.fail("MonotonicCommit", `server ${id} commitIndex went from ${before.commitIndex} back to ${after.commitIndex}`);
+    }
+    if (after.lastApplied < before.lastApplied) {
+      this.fail("MonotonicCommit", `server ${id} lastApplied went from ${before.lastApplied} back to ${after.lastApplied}`);
+    }
+    if (after.term === before.term && before.votedFor !== null && after.votedFor !== before.votedFor) {
+      this.fail("NoDoubleVote", `server ${id} changed its term-${after.term} vote from ${before.votedFor} to ${after.votedFor}`);
+    }
+  }
+
+  /** Once the event's Ready is carried out (persisted, sent, applied). */
+  afterEvent(id: NodeId, before: RaftStatus | null, after: RaftStatus, disk: Disk): void {
+    if (after.term > this.termFloor[id]!) this.termFloor[id] = after.term;
+
+    if (after.state === "Leader" && after.commitIndex > (before?.commitIndex ?? 0)) {
+      const t = disk.termAt(after.commitIndex);
+      if (t !== after.term) {
+        this.fail(
+          "CommitRule",
+          `leader ${id} of term ${after.term} advanced commitIndex to ${after.commitIndex}, an entry of term ${t}`,
+        );
+      }
+    }
+
+    if (after.state !== "Leader") return;
+    const holder = this.leaderOfTerm.get(after.term);
+    if (holder === undefined) this.leaderOfTerm.set(after.term, id);
+    else if (holder !== id) {
+      this.fail("ElectionSafety", `servers ${holder} and ${id} both became leader of term ${after.term}`);
+    }
+    const newLeader = !before || before.state !== "Leader" || before.term !== after.term;
+    if (newLeader) this.checkLeaderCompleteness(id, after.term, disk);
+  }
+
+  private checkLeaderCompleteness(id: NodeId, term: number, disk: Disk): void {
+    for (const [index, c] of this.committed) {
+      if (c.minLeaderTerm > term) continue;
+      if (index <= disk.snapshotIndex) {
+        // Folded into the leader's snapshot: its state machine must hold it.
+        const s = disk.snapshotMachine[index - 1];
+        if (!s || s.term !== c.term || entryJson(s) !== c.json) {
+          this.fail("LeaderCompleteness", `server ${id} became leader of term ${term} with a snapshot lacking committed entry ${index} (${c.json})`);
+        }
+        continue;
+      }
+      const d = disk.entry(index);
+      if (!d || d.term !== c.term || disk.json(index) !== c.json) {
+        const has = d ? `${disk.json(index)} of term ${d.term}` : "nothing";
+        this.fail(
+          "LeaderCompleteness",
+          `server ${id} became leader of term ${term} without committed entry ${index} (${c.json}, term ${c.term}); it holds ${has}`,
+        );
+      }
+    }
+  }
+
+  onRestart(id: NodeId, status: RaftStatus): void {
+    if (status.term < this.termFloor[id]!) {
+      this.fail("MonotonicTerm", `server ${id} restarted at term ${status.term} after having acted in term ${this.termFloor[id]}`);
+    }
+  }
+
+  /**
+   * Re-derive the cluster-wide safety properties from the final disks and state machines,
+   * independently of the incremental bookkeeping above.
+   */
+  fullCheck(disks: readonly Disk[], machines: readonly (readonly Entry[])[]): void {
+    for (let a = 0; a < disks.length; a++) {
+      for (let b = a + 1; b < disks.length; b++) {
+        const da = disks[a]!;
+        const db = disks[b]!;
+        const upTo = Math.min(da.lastIndex, db.lastIndex);
+        const from = Math.max(da.snapshotIndex, db.snapshotIndex) + 1;
+        let lastSame = 0;
+        for (let k = upTo; k >= from; k--) {
+          if (da.termAt(k) === db.termAt(k)) {
+            lastSame = k;
+            break;
+          }
+        }
+        for (let k = from; k <= lastSame; k++) {
+          if (da.termAt(k) !== db.termAt(k) || da.json(k) !== db.json(k)) {
+            this.fail("LogMatching", `servers ${a} and ${b} share entry (${lastSame}, term ${da.termAt(lastSame)}) but differ at index ${k}`);
+          }
+        }
+      }
+    }
+    for (let a = 0; a < machines.length; a++) {
+      for (let b = a + 1; b < machines.length; b++) {
+        const ma = machines[a]!;
+        const mb = machines[b]!;
+        for (let k = 0; k < Math.min(ma.length, mb.length); k++) {
+          if (ma[k]!.index !== mb[k]!.index || jsonOf(ma[k]!.command) !== jsonOf(mb[k]!.command)) {
+            this.fail("StateMachineSafety", `servers ${a} and ${b} applied different commands as command #${k + 1}`);
+          }
+        }
+      }
+    }
+  }
+}

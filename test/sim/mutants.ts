@@ -1,0 +1,268 @@
+// Deliberately broken cores and hosts, one per invariant, to prove that each checker can
+// fire: a checker that never fires proves nothing. Each mutant names the invariant that must
+// catch it and the options that plug it into a random run. Where the checker that would fire
+// first is not the one under test, the mutant switches that one off (`disabled`), so the
+// next line of defence is shown to hold on its own.
+//
+// Some mutants reach into the core's private fields: TypeScript's `private` is a compile-time
+// notion, and a mutant is by definition code that does what the real one must not.
+
+import { Raft } from "../../src/raft/raft.ts";
+import type { Entry, Message, ProposeResult, RaftConfig, Ready, RestoredState } from "../../src/raft/types.ts";
+import type { InvariantName } from "./invariants.ts";
+import type { RandomRunOptions } from "./random-run.ts";
+
+export interface Mutant {
+  readonly name: string;
+  readonly what: string;
+  /** The checker that must catch it. */
+  readonly caughtBy: InvariantName;
+  /** How to run it (merged into the random run's options). */
+  readonly options: Omit<RandomRunOptions, "seed">;
+  /** Give up (and fail the test) after this many seeds. */
+  readonly maxSeeds: number;
+}
+
+function factory(ctor: new (c: RaftConfig, r: RestoredState, now: number) => Raft): RandomRunOptions["raftFactory"] {
+  return (config, restored, now) => new ctor(config, restored, now);
+}
+
+/** Figure 8's bug: a leader commits an entry of an earlier term by counting replicas. */
+export class CommitsEarlierTerms extends Raft {
+  protected override isCommittable(_index: number): boolean {
+    return true;
+  }
+}
+
+/** A follower that forgets its commitIndex whenever it steps down or hears a higher term. */
+class ForgetsCommitIndex extends Raft {
+  override step(m: Message, now: number): void {
+    const before = this.status();
+    super.step(m, now);
+    const after = this.status();
+    if (after.term > before.term || (before.state === "Leader" && after.state !== "Leader")) {
+      (this as unknown as { commitIndex: number }).commitIndex = 0;
+    }
+  }
+}
+
+/** Counts a quorum as one: every candidate wins at once. */
+class QuorumOfOne extends Raft {
+  constructor(config: RaftConfig, restored: RestoredState, now: number) {
+    super(config, restored, now);
+    (this as unknown as { clusterSize: number }).clusterSize = 1;
+  }
+}
+
+/** Judges every candidate's log out of date: no vote is ever granted, no leader is ever elected. */
+class NeverVotes extends Raft {
+  override step(m: Message, now: number): void {
+    super.step(m.type === "RequestVote" ? { ...m, lastLogTerm: -1, lastLogIndex: -1 } : m, now);
+  }
+}
+
+/** Answers an accepted proposal with the wrong log index. */
+class WrongProposeIndex extends Raft {
+  override propose(command: unknown, now: number): ProposeResult {
+    const r = super.propose(command, now);
+    return r.accepted ? { ...r, index: r.index + 1 } : r;
+  }
+}
+
+/** Asks to be woken "now", forever, without ever doing anything. */
+class WakesNow extends Raft {
+  override ready(): Ready {
+    return { ...super.ready(), wakeAt: -1 };
+  }
+}
+
+/** Answers every AppendEntries reply with a fresh AppendEntries, and sends every message twice. */
+class Chatty extends Raft {
+  override step(m: Message, now: number): void {
+    super.step(m, now);
+    if (m.type !== "AppendEntriesReply" || this.status().state !== "Leader") return;
+    const self = this as unknown as { progress: Map<number, unknown>; sendAppend(peer: number, pr: unknown): void };
+    const pr = self.progress.get(m.from);
+    if (pr) self.sendAppend(m.from, pr);
+  }
+
+  override ready(): Ready {
+    const r = super.ready();
+    return { ...r, messages: [...r.messages, ...r.messages] };
+  }
+}
+
+/** Trips over its own feet after a while (an assertion in the core). */
+class ThrowsLater extends Raft {
+  override tick(now: number): void {
+    if (now > 3000) throw new Error("mutant: assertion failed in tick");
+    super.tick(now);
+  }
+}
+
+const SHORT = { faultMs: 5000 } as const;
+
+export const MUTANTS: readonly Mutant[] = [
+  {
+    name: "commit-earlier-terms",
+    what: "isCommittable() returns true: entries of earlier terms are committed by counting (Figure 8)",
+    caughtBy: "CommitRule",
+    options: { raftFactory: factory(CommitsEarlierTerms), knobs: SHORT },
+    maxSeeds: 20,
+  },
+  {
+    name: "disk-forgets-votedFor",
+    what: "the disk never stores votedFor",
+    caughtBy: "PersistenceContract",
+    options: { faults: { persistHardState: (_id, _onDisk, next) => ({ term: next.term, votedFor: null }) }, knobs: SHORT },
+    maxSeeds: 10,
+  },
+  {
+    name: "disk-forgets-votedFor/double-vote",
+    what: "the same, PersistenceContract off: after a restart the server votes again in the same term",
+    caughtBy: "NoDoubleVote",
+    options: {
+      faults: { persistHardState: (_id, _onDisk, next) => ({ term: next.term, votedFor: null }) },
+      disabled: ["PersistenceContract"],
+      servers: 3,
+    },
+    maxSeeds: 200,
+  },
+  {
+    name: "disk-forgets-term",
+    what: "the disk never updates the term; PersistenceContract off: a restart goes back in time",
+    caughtBy: "MonotonicTerm",
+    options: {
+      faults: { persistHardState: (_id, onDisk, next) => ({ term: onDisk.term, votedFor: next.votedFor }) },
+      disabled: ["PersistenceContract"],
+      knobs: SHORT,
+    },
+    maxSeeds: 20,
+  },
+  {
+    name: "applier-reorders",
+    what: "server 0's state machine applies each batch of committed entries backwards",
+    caughtBy: "StateMachineSafety",
+    options: { faults: { apply: (id, entries) => (id === 0 ? [...entries].reverse() : entries) }, knobs: SHORT },
+    maxSeeds: 50,
+  },
+  {
+    name: "ready-committed-reversed",
+    what: "the host receives Ready.committed backwards",
+    caughtBy: "ApplyOrder",
+    options: { faults: { ready: (_id, r) => ({ ...r, committed: [...r.committed].reverse() }) }, knobs: SHORT },
+    maxSeeds: 50,
+  },
+  {
+    name: "leader-rewrites-log",
+    what: "a leader's log write restarts one entry early, overwriting an entry it already holds",
+    caughtBy: "LeaderAppendOnly",
+    options: {
+      faults: {
+        ready: (id, r, cluster): Ready => {
+          const w = r.logWrite;
+          const st = cluster.core(id)?.status();
+          if (!w || w.fromIndex <= 1 || st?.state !== "Leader" || w.entries.length === 0) return r;
+          const prev: Entry | undefined = cluster.disk(id).entry(w.fromIndex - 1);
+          return prev ? { ...r, logWrite: { fromIndex: w.fromIndex - 1, entries: [prev, ...w.entries] } } : r;
+        },
+      },
+      knobs: SHORT,
+    },
+    maxSeeds: 20,
+  },
+  {
+    name: "network-corrupts-entries",
+    what: "the network rewrites the command of entries carried to server 1",
+    caughtBy: "LogMatching",
+    options: {
+      tamper: (c) => {
+        c.net.tamper = (m) =>
+          m.type === "AppendEntries" && m.to === 1 && m.entries.length > 0
+            ? { ...m, entries: m.entries.map((e) => ({ ...e, command: "corrupted" })) }
+            : m;
+      },
+      knobs: SHORT,
+    },
+    maxSeeds: 20,
+  },
+  {
+    name: "reads-without-waiting",
+    what: "the host answers every ReadIndex read from whatever it has applied (as if its index were 0)",
+    caughtBy: "ReadIndexSafety",
+    options: { faults: { ready: (_id, r) => ({ ...r, reads: r.reads.map((x) => ({ ...x, index: 0 })) }) }, knobs: SHORT },
+    maxSeeds: 20,
+  },
+  {
+    name: "snapshot-data-corrupted",
+    what: "the network corrupts the state machine carried by InstallSnapshot",
+    caughtBy: "StateMachineSafety",
+    options: {
+      servers: 3,
+      knobs: SHORT,
+      tamper: (c) => {
+        c.net.tamper = (m) => {
+          if (m.type !== "InstallSnapshot" || !m.data) return m;
+          const data = m.data as { machine: readonly Entry[] };
+          return { ...m, data: { ...data, machine: data.machine.map((e) => ({ ...e, command: "corrupted" })) } };
+        };
+      },
+      compactEvery: 3,
+    },
+    maxSeeds: 60,
+  },
+  {
+    name: "forgets-commit-index",
+    what: "a server resets commitIndex to 0 when it steps down or sees a higher term",
+    caughtBy: "MonotonicCommit",
+    options: { raftFactory: factory(ForgetsCommitIndex), knobs: SHORT },
+    maxSeeds: 50,
+  },
+  {
+    name: "quorum-of-one",
+    what: "a candidate counts itself as a majority",
+    caughtBy: "ElectionSafety",
+    // The first illegitimate leader usually lacks committed entries: LeaderCompleteness would fire first.
+    options: { raftFactory: factory(QuorumOfOne), disabled: ["LeaderCompleteness"], knobs: SHORT },
+    maxSeeds: 50,
+  },
+  {
+    name: "never-votes",
+    what: "every candidate's log is judged out of date, so no leader is ever elected",
+    caughtBy: "Liveness",
+    options: { raftFactory: factory(NeverVotes), knobs: { faultMs: 1000, livenessBudgetMs: 3000 } },
+    maxSeeds: 5,
+  },
+  {
+    name: "chatty-leader",
+    what: "a leader answers every AppendEntries reply with a new AppendEntries and sends every message twice",
+    caughtBy: "MessageStorm",
+    options: { raftFactory: factory(Chatty), knobs: SHORT },
+    maxSeeds: 3,
+  },
+  {
+    name: "wrong-propose-index",
+    what: "propose() answers the wrong log index",
+    caughtBy: "WellFormed",
+    options: { raftFactory: factory(WrongProposeIndex), knobs: SHORT },
+    maxSeeds: 10,
+  },
+  {
+    name: "wakes-now-forever",
+    what: "every Ready asks to be woken immediately",
+    caughtBy: "Livelock",
+    options: { raftFactory: factory(WakesNow), knobs: { faultMs: 1000 } },
+    maxSeeds: 3,
+  },
+  {
+    name: "core-throws",
+    what: "the core throws from tick() after 3 s",
+    caughtBy: "CoreAssertion",
+    options: { raftFactory: factory(ThrowsLater), knobs: SHORT },
+    maxSeeds: 3,
+  },
+];
+
+export function mutantByName(name: string): Mutant | undefined {
+  return MUTANTS.find((m) => m.name === name);
+}

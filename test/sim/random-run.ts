@@ -1,0 +1,504 @@
+// One randomized run: a seeded schedule of faults and proposals against a cluster, with
+// every invariant checked after every event, then a liveness phase: faults stop, the network
+// heals, every server restarts, and a leader must be elected and its new proposals committed
+// on every server within a bounded virtual time.
+//
+// Runs are silent (no narration) for speed. A run is a pure function of its seed and options,
+// so a failing seed is replayed once more with narration on to tell its story.
+
+import type { NodeId } from "../../src/raft/types.ts";
+import { Cluster, type CrashPoint, type HostFaults, type Proc, type RaftFactory } from "./cluster.ts";
+import { HarnessFailure } from "./harness.ts";
+import { InvariantViolation, type InvariantName } from "./invariants.ts";
+import { RELIABLE, type NetworkProfile } from "./network.ts";
+import { Rng } from "./prng.ts";
+
+export const CHAOS_ACTIONS = [
+  "partition",
+  "oneWay",
+  "heal",
+  "disconnect",
+  "reconnect",
+  "crash",
+  "crashLeader",
+  "isolateLeader",
+  "restart",
+  "network",
+  "calm",
+  "dropCalls",
+  "earlyTick",
+  "transferLeadership",
+] as const;
+export type ChaosAction = (typeof CHAOS_ACTIONS)[number];
+
+export interface ScheduleKnobs {
+  /** Virtual duration of the fault phase. */
+  readonly faultMs: number;
+  /** Mean gap between two fault actions. */
+  readonly meanFaultGapMs: number;
+  readonly weights: Readonly<Record<ChaosAction, number>>;
+  /** Mean gap between two client proposals. */
+  readonly meanProposalGapMs: number;
+  /** Probability, per Ready, that the host dies part-way through carrying it out (null: drawn per seed). */
+  readonly crashPointRate: number | null;
+  /** At most this many servers down at once (null: n - 1). */
+  readonly maxDown: number | null;
+  /** How long after healing a leader must have committed a new proposal on every server. */
+  readonly livenessBudgetMs: number;
+}
+
+export const DEFAULT_KNOBS: ScheduleKnobs = {
+  faultMs: 20_000,
+  meanFaultGapMs: 150,
+  weights: {
+    partition: 2,
+    oneWay: 2,
+    heal: 3,
+    disconnect: 1.5,
+    reconnect: 2,
+    crash: 1.5,
+    crashLeader: 1,
+    isolateLeader: 1,
+    restart: 2,
+    network: 1.5,
+    calm: 1,
+    dropCalls: 1,
+    earlyTick: 1,
+    transferLeadership: 1,
+  },
+  meanProposalGapMs: 25,
+  crashPointRate: null,
+  maxDown: null,
+  livenessBudgetMs: 10_000,
+};
+
+export interface RandomRunOptions {
+  readonly seed: number;
+  /** Cluster size; drawn from the seed (3, 5 or 7) when absent. */
+  readonly servers?: number;
+  /** Host compaction interval; drawn from the seed when absent. */
+  readonly compactEvery?: number;
+  readonly knobs?: Partial<ScheduleKnobs>;
+  /** Mutant tests: a broken core, a broken host, a switched-off invariant, a tampering network. */
+  readonly raftFactory?: RaftFactory;
+  readonly faults?: Omit<HostFaults, "crashPoint">;
+  readonly disabled?: readonly InvariantName[];
+  readonly tamper?: (c: Cluster) => void;
+  /** Narrate (slow); the CLI turns it on to replay a failure or with --verbose. */
+  readonly narrate?: boolean;
+  readonly echo?: (line: string) => void;
+  /** On failure, replay narrated and keep this many lines (0: don't replay). A narrated run keeps them anyway. */
+  readonly tailLines?: number;
+  /** Extra CLI arguments that reproduce the options above (a mutant's name), for the replay command. */
+  readonly replayArgs?: string;
+}
+
+export interface RandomRunResult {
+  readonly ok: boolean;
+  readonly seed: number;
+  readonly servers: number;
+  readonly events: number;
+  readonly virtualMs: number;
+  readonly proposalsAccepted: number;
+  readonly committed: number;
+  readonly leaders: number;
+  /** ReadIndex reads the cores confirmed (each checked against ReadIndexSafety). */
+  readonly reads: number;
+  /** InstallSnapshot messages sent. */
+  readonly snapshots: number;
+  /** Virtual ms from healing to a new proposal applied on every server. */
+  readonly healMs: number | null;
+  readonly invariant: InvariantName | null;
+  readonly message: string | null;
+  readonly tail: readonly string[];
+  /** The one-line command that replays this run. */
+  readonly replay: string;
+}
+
+export function replayCommand(seed: number, servers: number, extra = ""): string {
+  return `npm run sim -- --seeds 1 --seed ${seed} --servers ${servers}${extra ? ` ${extra}` : ""} --verbose`;
+}
+
+interface Setup {
+  readonly servers: number;
+  readonly knobs: ScheduleKnobs;
+  readonly crashPointRate: number;
+  readonly stateMachine: "volatile" | "durable";
+  readonly tickJitterMs: number;
+  readonly maxEntriesPerAppend: number | undefined;
+  readonly preVote: boolean;
+  readonly checkQuorum: boolean;
+  readonly leaderNoop: boolean;
+  /** Host compaction: snapshot every this many applied entries (0: never). */
+  readonly compactEvery: number;
+}
+
+/** Everything about a run that is drawn from its seed before it starts. */
+function drawSetup(opts: RandomRunOptions, rng: Rng): Setup {
+  // The core's optional behaviours come from a stream of their own, so adding them did not
+  // change the schedule any earlier seed produced.
+  const flags = new Rng(opts.seed, "core-options");
+  const drawnServers = rng.pick([3, 5, 5, 7]);
+  const knobs = { ...DEFAULT_KNOBS, ...opts.knobs };
+  const drawnRate = rng.pick([0, 0.001, 0.005]);
+  return {
+    servers: opts.servers ?? drawnServers,
+    knobs,
+    crashPointRate: knobs.crashPointRate ?? drawnRate,
+    stateMachine: rng.chance(0.5) ? "durable" : "volatile",
+    tickJitterMs: rng.pick([0, 1, 6]),
+    maxEntriesPerAppend: rng.pick([undefined, 1, 3, 64]),
+    preVote: flags.chance(0.5),
+    checkQuorum: flags.chance(0.5),
+    leaderNoop: flags.chance(0.5),
+    compactEvery: opts.compactEvery ?? new Rng(opts.seed, "snapshots").pick([0, 0, 3, 10, 50]),
+  };
+}
+
+function randomProfile(rng: Rng): NetworkProfile {
+  return {
+    delayMs: rng.pick([
+      [0.5, 1],
+      [1, 10],
+      [0, 27],
+      [5, 60],
+    ] as const),
+    dropRate: rng.pick([0, 0, 0.05, 0.1, 0.3]),
+    duplicateRate: rng.pick([0, 0, 0.05, 0.2]),
+    longDelayRate: rng.pick([0, 0, 0.05, 0.2]),
+    longDelayMs: rng.pick([
+      [50, 500],
+      [200, 2200],
+    ] as const),
+    longDelayRepliesOnly: rng.chance(0.5),
+  };
+}
+
+function pickWeighted(rng: Rng, weights: Readonly<Record<ChaosAction, number>>): ChaosAction {
+  const total = CHAOS_ACTIONS.reduce((s, a) => s + weights[a], 0);
+  let x = rng.float(0, total);
+  for (const a of CHAOS_ACTIONS) {
+    x -= weights[a];
+    if (x < 0) return a;
+  }
+  return CHAOS_ACTIONS[CHAOS_ACTIONS.length - 1]!;
+}
+
+class Run {
+  readonly c: Cluster;
+  readonly setup: Setup;
+  private readonly chaosRng: Rng;
+  private readonly clientRng: Rng;
+  private readonly crashRng: Rng;
+  /** Proposals and random crash points run only between go() and the liveness phase. */
+  private stopped = true;
+  proposalsAccepted = 0;
+  healMs: number | null = null;
+
+  constructor(readonly opts: RandomRunOptions) {
+    const setupRng = new Rng(opts.seed, "setup");
+    this.setup = drawSetup(opts, setupRng);
+    this.chaosRng = new Rng(opts.seed, "chaos");
+    this.clientRng = new Rng(opts.seed, "client");
+    this.crashRng = new Rng(opts.seed, "crash-points");
+    const s = this.setup;
+    this.c = new Cluster({
+      n: s.servers,
+      seed: opts.seed,
+      stateMachine: s.stateMachine,
+      tickJitterMs: s.tickJitterMs,
+      ...(s.maxEntriesPerAppend !== undefined ? { maxEntriesPerAppend: s.maxEntriesPerAppend } : {}),
+      raftOptions: { preVote: s.preVote, checkQuorum: s.checkQuorum, leaderNoop: s.leaderNoop },
+      compactEvery: s.compactEvery,
+      ...(opts.raftFactory ? { raftFactory: opts.raftFactory } : {}),
+      faults: { ...opts.faults, crashPoint: (id) => this.crashPoint(id) },
+      disabled: opts.disabled ?? [],
+      narrate: opts.narrate ?? false,
+      narrationCapacity: 1000,
+      ...(opts.echo ? { echo: opts.echo } : {}),
+    });
+    opts.tamper?.(this.c);
+    this.c.narrate(
+      `[TEST] random run seed=${opts.seed} servers=${s.servers} stateMachine=${s.stateMachine} ` +
+        `tickJitter=${s.tickJitterMs}ms maxEntries=${s.maxEntriesPerAppend ?? "default"} crashPointRate=${s.crashPointRate} ` +
+        `preVote=${s.preVote} checkQuorum=${s.checkQuorum} leaderNoop=${s.leaderNoop} compactEvery=${s.compactEvery}`,
+    );
+  }
+
+  private get maxDown(): number {
+    return this.setup.knobs.maxDown ?? this.c.n - 1;
+  }
+
+  private down(): NodeId[] {
+    return this.c.ids.filter((i) => !this.c.alive(i));
+  }
+
+  private crashPoint(id: NodeId): CrashPoint | null {
+    if (this.stopped || this.setup.crashPointRate === 0) return null;
+    if (!this.crashRng.chance(this.setup.crashPointRate)) return null;
+    // The dying server is the one handling this Ready, still counted as up.
+    if (this.down().length + 1 > this.maxDown) return null;
+    const at = this.crashRng.pick(["beforePersist", "beforeSend"] as const);
+    this.c.narrate(`[TEST] ${id} will crash ${at}`);
+    return at;
+  }
+
+  *chaos(): Proc {
+    const { c, chaosRng: rng } = this;
+    const k = this.setup.knobs;
+    const end = c.now + k.faultMs;
+    while (c.now < end) {
+      yield rng.float(0, 2 * k.meanFaultGapMs);
+      const action = pickWeighted(rng, k.weights);
+      const alive = c.ids.filter((i) => c.alive(i));
+      switch (action) {
+        case "partition": {
+          c.net.healAllLinks();
+          const order = rng.shuffle(c.ids);
+          const cut1 = rng.int(1, c.n);
+          const groups = rng.chance(0.3) && cut1 < c.n - 1
+            ? [order.slice(0, cut1), order.slice(cut1, cut1 + 1), order.slice(cut1 + 1)]
+            : [order.slice(0, cut1), order.slice(cut1)];
+          c.net.partition(groups);
+          c.narrate(`[TEST] Partition ${groups.map((g) => `{${g.join(",")}}`).join(" | ")}`);
+          break;
+        }
+        case "oneWay": {
+          const a = rng.pick(c.ids);
+          const b = rng.pick(c.ids.filter((i) => i !== a));
+          c.net.cutLink(a, b);
+          c.narrate(`[TEST] Cut link ${a}->${b}`);
+          break;
+        }
+        case "heal":
+          c.net.healAllLinks();
+          c.narrate("[TEST] Heal all links");
+          break;
+        case "disconnect": {
+          const up = alive.filter((i) => c.net.connected[i]);
+          if (up.length === 0) break;
+          const i = rng.pick(up);
+          c.net.connected[i] = false;
+          c.narrate(`[TEST] Disconnect ${i}`);
+          break;
+        }
+        case "reconnect": {
+          const off = alive.filter((i) => !c.net.connected[i]);
+          if (off.length === 0) break;
+          const i = rng.pick(off);
+          c.net.connected[i] = true;
+          c.narrate(`[TEST] Reconnect ${i}`);
+          break;
+        }
+        case "crash": {
+          if (alive.length === 0 || this.down().length >= this.maxDown) break;
+          const i = rng.pick(alive);
+          c.narrate(`[TEST] Crash ${i}`);
+          c.crash(i);
+          break;
+        }
+        case "crashLeader":
+        case "isolateLeader": {
+          // The primary is the most interesting server to lose (a Jepsen favourite).
+          const leaders = alive.filter((i) => c.status(i)!.state === "Leader");
+          if (leaders.length === 0) break;
+          const i = rng.pick(leaders);
+          if (action === "isolateLeader") {
+            c.net.connected[i] = false;
+            c.narrate(`[TEST] Isolate leader ${i}`);
+          } else if (this.down().length < this.maxDown) {
+            c.narrate(`[TEST] Crash leader ${i}`);
+            c.crash(i);
+          }
+          break;
+        }
+        case "restart": {
+          const down = this.down();
+          if (down.length === 0) break;
+          const i = rng.pick(down);
+          c.narrate(`[TEST] Restart ${i}`);
+          c.restart(i);
+          break;
+        }
+        case "network":
+          c.net.profile = randomProfile(rng);
+          c.narrate(`[TEST] Network ${JSON.stringify(c.net.profile)}`);
+          break;
+        case "calm":
+          c.net.profile = RELIABLE;
+          c.narrate("[TEST] Network reliable");
+          break;
+        case "dropCalls": {
+          const i = rng.pick(c.ids);
+          const n = rng.int(0, 5);
+          c.net.dropCallsAfterN(i, n);
+          c.narrate(`[TEST] peer ${i} drop calls after ${n}`);
+          c.at(c.now + rng.float(20, 500), () => {
+            c.net.dontDropCalls(i);
+            c.narrate(`[TEST] peer ${i} don't drop calls`);
+          });
+          break;
+        }
+        case "earlyTick":
+          if (alive.length > 0) c.pokeTick(rng.pick(alive));
+          break;
+        case "transferLeadership": {
+          const leaders = alive.filter((i) => c.status(i)!.state === "Leader");
+          if (leaders.length === 0) break;
+          const from = rng.pick(leaders);
+          const to = rng.pick(c.ids.filter((i) => i !== from));
+          c.narrate(`[TEST] Transfer leadership ${from} -> ${to}`);
+          c.transferLeadership(from, to);
+          break;
+        }
+      }
+    }
+  }
+
+  *client(): Proc {
+    const { c, clientRng: rng } = this;
+    let k = 0;
+    while (!this.stopped) {
+      yield rng.float(0, 2 * this.setup.knobs.meanProposalGapMs);
+      if (this.stopped) return;
+      k++;
+      const alive = c.ids.filter((i) => c.alive(i));
+      if (alive.length === 0) continue;
+      // Mostly to whoever believes it leads (stale leaders included), sometimes to anyone.
+      const leaders = alive.filter((i) => c.status(i)?.state === "Leader");
+      const targets = leaders.length > 0 && rng.chance(0.8) ? leaders : [rng.pick(alive)];
+      // One action in five is a linearizable read (ReadIndex), the rest are writes.
+      const read = rng.chance(0.2);
+      for (const t of targets) {
+        if (read) c.readIndex(t, `r${k}@${t}`);
+        else if (c.propose(t, `c${k}@${t}`).accepted) this.proposalsAccepted++;
+      }
+    }
+  }
+
+  /** Faults stop, links heal, everyone restarts; then a leader must commit a new proposal everywhere. */
+  *liveness(): Proc {
+    const c = this.c;
+    this.stopped = true;
+    c.net.profile = RELIABLE;
+    c.net.healAllLinks();
+    for (const i of c.ids) {
+      c.net.dontDropCalls(i);
+      if (!c.alive(i)) c.restart(i);
+      c.net.connected[i] = true;
+    }
+    c.narrate("[TEST] Liveness: faults stop, network healed, all servers up");
+    const t0 = c.now;
+    const deadline = t0 + this.setup.knobs.livenessBudgetMs;
+    let m = 0;
+    while (c.now < deadline) {
+      const leader = this.stableLeader();
+      if (leader === null) {
+        yield 10;
+        continue;
+      }
+      const cmd = `marker${++m}`;
+      const r = c.propose(leader, cmd);
+      if (!r.accepted) {
+        yield 10;
+        continue;
+      }
+      c.narrate(`[TEST] marker ${cmd} accepted by ${leader} at (${r.index}, term ${r.term})`);
+      while (c.now < deadline) {
+        yield 5;
+        if (c.ids.every((i) => (c.applied(i)[r.index - 1]?.command ?? null) === cmd)) {
+          this.healMs = c.now - t0;
+          return;
+        }
+        const st = c.status(leader);
+        // The proposal's leader lost its term: its entry may be gone; propose again to the next one.
+        if (!st || st.state !== "Leader" || st.term !== r.term) break;
+      }
+    }
+    const states = c.ids
+      .map((i) => {
+        const st = c.status(i);
+        return st ? `${i}:${st.state}/t${st.term}/commit${st.commitIndex}/log${st.logLength}` : `${i}:down`;
+      })
+      .join(" ");
+    c.checker.fail(
+      "Liveness",
+      `no new proposal committed on every server within ${this.setup.knobs.livenessBudgetMs} ms of healing (${m} markers tried; ${states})`,
+    );
+  }
+
+  /** The one leader whose term no server exceeds, or null. */
+  private stableLeader(): NodeId | null {
+    const c = this.c;
+    let leader: NodeId | null = null;
+    let maxTerm = 0;
+    for (const i of c.ids) {
+      const st = c.status(i)!;
+      maxTerm = Math.max(maxTerm, st.term);
+      if (st.state === "Leader") {
+        if (leader !== null && c.status(leader)!.term === st.term) return null;
+        if (leader === null || st.term > c.status(leader)!.term) leader = i;
+      }
+    }
+    return leader !== null && c.status(leader)!.term === maxTerm ? leader : null;
+  }
+
+  go(): void {
+    const c = this.c;
+    this.stopped = false;
+    c.spawn("client", this.client());
+    c.run(this.chaos());
+    c.run(this.liveness());
+    c.finalCheck();
+  }
+}
+
+function runOnce(opts: RandomRunOptions): { run: Run; error: unknown } {
+  const run = new Run(opts);
+  try {
+    run.go();
+    return { run, error: null };
+  } catch (e) {
+    return { run, error: e };
+  }
+}
+
+export function randomRun(opts: RandomRunOptions): RandomRunResult {
+  const { run, error } = runOnce(opts);
+  const c = run.c;
+  const servers = run.setup.servers;
+  const base = {
+    seed: opts.seed,
+    servers,
+    events: c.events,
+    virtualMs: c.now,
+    proposalsAccepted: run.proposalsAccepted,
+    committed: Math.max(...c.ids.map((i) => c.applied(i).length)),
+    leaders: c.checker.leaders().size,
+    reads: c.readsConfirmed,
+    snapshots: c.net.stats.snapshots,
+    healMs: run.healMs,
+    replay: replayCommand(opts.seed, servers, opts.replayArgs),
+  };
+  const lines = opts.tailLines ?? 60;
+  if (error === null) return { ...base, ok: true, invariant: null, message: null, tail: opts.narrate ? c.narrator.tail(lines) : [] };
+
+  const invariant = error instanceof InvariantViolation ? error.invariant : null;
+  let message =
+    error instanceof InvariantViolation || error instanceof HarnessFailure
+      ? error.message
+      : `simulator error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+  let tail: string[] = [];
+  if (lines > 0) {
+    if (opts.narrate) tail = c.narrator.tail(lines);
+    else {
+      // Same seed, same options, narration on: the same run, now with its story.
+      const replay = runOnce({ ...opts, narrate: true, echo: undefined });
+      tail = replay.run.c.narrator.tail(lines);
+      const again = replay.error instanceof InvariantViolation ? replay.error.invariant : null;
+      const sameFailure = replay.error !== null && again === invariant && replay.run.c.events === c.events;
+      if (!sameFailure) message += "\n(warning: the narrated replay did not fail identically; the simulator is not deterministic)";
+    }
+  }
+  return { ...base, ok: false, invariant, message, tail };
+}
