@@ -238,8 +238,13 @@ export class Raft {
   readIndex(ctx: string, now: number): ReadIndexResult {
     this.now = now;
     if (this.role !== "Leader") return { accepted: false, leader: this.leader };
-    if (this.log.term(this.commitIndex) !== this.term) this.readsAwaitingCommit.push(ctx);
-    else this.pendingReads.push({ ctx, index: this.commitIndex, seq: this.readSeqSent + 1 });
+    if (this.log.term(this.commitIndex) !== this.term) {
+      this.readsAwaitingCommit.push(ctx);
+      // Nothing of our term to commit: append a no-op so the reads need not wait for a write.
+      if (this.log.lastTerm !== this.term) this.appendNoop("so reads can be served");
+    } else {
+      this.pendingReads.push({ ctx, index: this.commitIndex, seq: this.readSeqSent + 1 });
+    }
     this.maybeStartReadRound();
     return { accepted: true };
   }
@@ -391,12 +396,7 @@ export class Raft {
     this.checkQuorumDeadline = this.config.checkQuorum ? this.now + this.config.electionTimeoutMs[1] : Infinity;
     this.readSeqSent = 0;
     this.readSeqConfirmed = 0;
-    if (this.config.leaderNoop) {
-      const noop: Entry = { index: this.log.lastIndex + 1, term: this.term, command: null };
-      this.log.append(noop);
-      this.narrate(`appends a no-op entry at index ${noop.index} to commit earlier terms`);
-      this.maybeCommit();
-    }
+    if (this.config.leaderNoop) this.appendNoop("to commit earlier terms");
     this.broadcastAppend(true);
   }
 
@@ -485,8 +485,13 @@ export class Raft {
       this.resetElectionTimer(false);
       reply = this.appendFromLeader(m);
     }
-    if (m.readSeq !== undefined) reply = { ...reply, readSeq: m.readSeq };
-    if (!reply.success) reply = { ...reply, rejectedIndex: m.prevLogIndex };
+    // Echo only to a leader of our own term: a reply to an older leader's message carries
+    // our (newer) term, and its echo would be taken by the new leader as an answer to its
+    // own round of the same number (found by the simulator: a stale read, seed 833, 7 servers).
+    if (m.term === this.term) {
+      if (m.readSeq !== undefined) reply = { ...reply, readSeq: m.readSeq };
+      if (!reply.success) reply = { ...reply, rejectedIndex: m.prevLogIndex };
+    }
     this.narrate(`AppendEntries reply: ${formatAppendReply(reply)}`);
     this.send(reply);
   }
@@ -671,6 +676,15 @@ export class Raft {
     return true;
   }
 
+  /** An empty entry of this term: once it commits, so has everything before it. */
+  private appendNoop(why: string): void {
+    const noop: Entry = { index: this.log.lastIndex + 1, term: this.term, command: null };
+    this.log.append(noop);
+    this.narrate(`appends a no-op entry at index ${noop.index} ${why}`);
+    this.maybeCommit();
+    if (this.role === "Leader" && this.progress.size > 0) this.broadcastAppend(false);
+  }
+
   /** Start a heartbeat round for waiting reads, unless one is already in flight. */
   private maybeStartReadRound(): void {
     if (this.readSeqConfirmed !== this.readSeqSent) return;
@@ -758,7 +772,8 @@ export class Raft {
       pr.inflightUpTo = prevLogIndex + entries.length;
       pr.inflightSince = this.now;
     }
-    pr.sentCommit = this.commitIndex;
+    // A follower can only commit what this message proves it holds: remember that much.
+    pr.sentCommit = Math.min(this.commitIndex, prevLogIndex + entries.length);
     this.narrate(`sending AppendEntries to ${peer}: ni=${pr.next}, args=${formatAppendEntries(m)}`);
     this.send(m);
   }

@@ -42,15 +42,31 @@ describe("ReadIndex", () => {
     else expect(c.reads[leader!.id]!.map((r) => r.ctx)).toEqual(["stale"]);
   });
 
-  test("without a commit in its own term a leader waits before fixing the read index", () => {
-    const c = cluster(3, 17); // no no-op: the leader has committed nothing of its term
+  test("without a commit in its own term a leader appends a no-op and fixes the read index once it commits", () => {
+    const c = cluster(3, 17); // leaderNoop off: the leader has nothing of its term in its log
     c.advance(400);
     const [leader] = c.leaders();
+    expect(leader!.status().logLength).toBe(0);
+    leader!.readIndex("r", c.now());
+    expect(leader!.status().logLength).toBe(1);
+    c.settle();
+    expect(c.reads[leader!.id]).toEqual([{ ctx: "r", index: 1 }]);
+    for (const a of c.applied) expect(a.map((e) => e.command)).toEqual([null]);
+  });
+
+  test("a read that finds an uncommitted entry of the leader's term waits for it, adding nothing", () => {
+    const c = cluster(3, 17);
+    c.advance(400);
+    const [leader] = c.leaders();
+    c.cut.add((leader!.id + 1) % 3);
+    c.cut.add((leader!.id + 2) % 3);
+    leader!.propose("w", c.now());
     leader!.readIndex("r", c.now());
     c.settle();
+    expect(leader!.status().logLength).toBe(1);
     expect(c.reads[leader!.id]).toEqual([]);
-    leader!.propose("w", c.now());
-    c.settle();
+    c.cut.clear();
+    c.advance(150); // the lost appends are resent after a heartbeat without an answer
     expect(c.reads[leader!.id]).toEqual([{ ctx: "r", index: 1 }]);
   });
 
@@ -68,5 +84,29 @@ describe("ReadIndex", () => {
     c.nodes[0]!.readIndex("r", c.now());
     c.settle();
     expect(c.reads[0]).toEqual([{ ctx: "r", index: 1 }]);
+  });
+});
+
+describe("ReadIndex across terms", () => {
+  test("a reply to an older leader's AppendEntries echoes no readSeq (it would confirm the new leader's round)", async () => {
+    const { Raft } = await import("../../../src/raft/index.ts");
+    const r = new Raft(
+      { id: 1, peers: [0, 1, 2], electionTimeoutMs: [150, 300], heartbeatMs: 50, rand: () => 0.5 },
+      { hardState: { term: 5, votedFor: 0 }, entries: [], applied: 0 },
+      0,
+    );
+    r.step(
+      { type: "AppendEntries", from: 0, to: 1, term: 3, leaderId: 0, prevLogIndex: 0, prevLogTerm: 0, entries: [], leaderCommit: 0, readSeq: 8 },
+      1,
+    );
+    const [reply] = r.ready().messages;
+    expect(reply).toMatchObject({ type: "AppendEntriesReply", term: 5, success: false });
+    expect(reply).not.toHaveProperty("readSeq");
+    expect(reply).not.toHaveProperty("rejectedIndex");
+    r.step(
+      { type: "AppendEntries", from: 0, to: 1, term: 5, leaderId: 0, prevLogIndex: 0, prevLogTerm: 0, entries: [], leaderCommit: 0, readSeq: 2 },
+      2,
+    );
+    expect(r.ready().messages[0]).toMatchObject({ success: true, readSeq: 2 });
   });
 });
