@@ -16,16 +16,26 @@ interface Waiter {
 }
 
 export class PendingProposals {
-  private readonly waiters = new Map<number, Waiter>();
+  /**
+   * By index. Several proposals can wait at one index: a leader that lost its uncommitted
+   * entry and, leading again, proposed another there. The older one is not known to be
+   * lost (another server may still hold it and win): only the applied entry decides.
+   */
+  private readonly waiters = new Map<number, Waiter[]>();
 
   wait(index: number, term: number, timeoutMs: number): Promise<KvAnswer> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiters.delete(index);
-        resolve({ kind: "unknown" });
-      }, timeoutMs);
-      this.waiters.get(index)?.resolve({ kind: "not_applied" }); // superseded at the same index
-      this.waiters.set(index, { term, resolve, timer });
+      const waiter: Waiter = {
+        term,
+        resolve,
+        timer: setTimeout(() => {
+          const rest = (this.waiters.get(index) ?? []).filter((w) => w !== waiter);
+          if (rest.length > 0) this.waiters.set(index, rest);
+          else this.waiters.delete(index);
+          resolve({ kind: "unknown" });
+        }, timeoutMs),
+      };
+      this.waiters.set(index, [...(this.waiters.get(index) ?? []), waiter]);
     });
   }
 
@@ -33,16 +43,14 @@ export class PendingProposals {
   settle(entries: readonly Entry[], outcomes: readonly ApplyOutcome[]): void {
     if (this.waiters.size === 0) return;
     entries.forEach((e, i) => {
-      const w = this.waiters.get(e.index);
-      if (!w) return;
+      const ws = this.waiters.get(e.index);
+      if (!ws) return;
       this.waiters.delete(e.index);
-      clearTimeout(w.timer);
-      w.resolve(e.term === w.term ? answerOf(e.index, outcomes[i]!) : { kind: "not_applied" });
+      for (const w of ws) {
+        clearTimeout(w.timer);
+        w.resolve(e.term === w.term ? answerOf(e.index, outcomes[i]!) : { kind: "not_applied" });
+      }
     });
-  }
-
-  get size(): number {
-    return this.waiters.size;
   }
 }
 

@@ -1,0 +1,148 @@
+// The simulated key/value workload from the command line (see kv-workload.ts):
+//
+//   npx tsx test/sim/kv-cli.ts --seeds N [--seed S] [--servers 3|5] [--clients C] [--keys K]
+//                              [--fault-ms MS] [--mutant new-id-on-unknown|local-reads] [--verbose] [--show N]
+//
+// Runs seeds S..S+N-1 (S defaults to 1; N to 1). A failing seed prints what broke (the Raft
+// invariant, the non-linearizable key with its longest linearizable prefix, the duplicated
+// value...) and the one-line command that replays it; the exit code is then 1. --verbose
+// narrates every run as it goes (use it with one seed). --mutant runs a broken coordinator
+// (new-id-on-unknown: retries an unknown outcome with a new request id; local-reads: answers
+// gets from a server's local state): failures are then expected, and the summary counts which
+// check caught how many seeds.
+
+import { type CoordinatorKind, type KvProblemKind, kvRun, type KvRunResult, MUTANT_COORDINATORS } from "./kv-workload.ts";
+
+interface Args {
+  seeds: number;
+  seed: number;
+  servers: 3 | 5 | undefined;
+  clients: number | undefined;
+  keys: number | undefined;
+  faultMs: number | undefined;
+  coordinator: CoordinatorKind;
+  verbose: boolean;
+  show: number;
+}
+
+function usage(problem: string): never {
+  console.error(
+    `${problem}\nusage: npx tsx test/sim/kv-cli.ts --seeds N [--seed S] [--servers 3|5] [--clients C] [--keys K] ` +
+      `[--fault-ms MS] [--mutant ${MUTANT_COORDINATORS.join("|")}] [--verbose] [--show N]`,
+  );
+  process.exit(2);
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const args: Args = {
+    seeds: 1,
+    seed: 1,
+    servers: undefined,
+    clients: undefined,
+    keys: undefined,
+    faultMs: undefined,
+    coordinator: "exactly-once",
+    verbose: false,
+    show: 3,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = (min: number): number => {
+      const v = Number(argv[++i]);
+      if (!Number.isInteger(v) || v < min) usage(`${a} needs an integer >= ${min}`);
+      return v;
+    };
+    if (a === "--seeds") args.seeds = value(1);
+    else if (a === "--seed") args.seed = value(0);
+    else if (a === "--servers") {
+      const n = value(1);
+      if (n !== 3 && n !== 5) usage("--servers must be 3 or 5");
+      args.servers = n;
+    } else if (a === "--clients") args.clients = value(1);
+    else if (a === "--keys") args.keys = value(1);
+    else if (a === "--fault-ms") args.faultMs = value(0);
+    else if (a === "--verbose") args.verbose = true;
+    else if (a === "--show") args.show = value(0);
+    else if (a === "--mutant") {
+      const name = argv[++i];
+      const mutant = MUTANT_COORDINATORS.find((m) => m === name);
+      if (mutant === undefined) usage(`the mutants are ${MUTANT_COORDINATORS.join(", ")}`);
+      args.coordinator = mutant;
+    } else usage(`unknown argument ${a}`);
+  }
+  return args;
+}
+
+function report(r: KvRunResult): void {
+  console.log(`\n=== FAIL seed ${r.seed} (${r.servers} servers, ${r.clients} clients, ${r.keys} keys) ===`);
+  for (const p of r.problems) console.log(`[${p.kind}] ${p.message}`);
+  if (r.tail.length > 0) console.log(`--- last ${r.tail.length} narrated lines ---\n${r.tail.join("\n")}`);
+  console.log(`--- replay with: ${r.replay}`);
+}
+
+function main(): void {
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+    throw e;
+  });
+  const args = parseArgs(process.argv.slice(2));
+  const started = performance.now();
+  const failures: KvRunResult[] = [];
+  const caughtBy = new Map<KvProblemKind, number>();
+  const durable = { durable: 0, volatile: 0 };
+  const sum = { calls: 0, ok: 0, unknown: 0, failed: 0, history: 0, events: 0, checkMs: 0, maxCheckMs: 0, fromSession: 0 };
+  let lastProgress = started;
+  for (let k = 0; k < args.seeds; k++) {
+    const seed = args.seed + k;
+    const r = kvRun({
+      seed,
+      coordinator: args.coordinator,
+      ...(args.servers !== undefined ? { servers: args.servers } : {}),
+      ...(args.clients !== undefined ? { clients: args.clients } : {}),
+      ...(args.keys !== undefined ? { keys: args.keys } : {}),
+      ...(args.faultMs !== undefined ? { faultMs: args.faultMs } : {}),
+      ...(args.verbose ? { narrate: true, echo: (line: string) => console.log(line) } : {}),
+    });
+    durable[r.stateMachine]++;
+    sum.calls += r.tally.calls;
+    sum.ok += r.tally.ok;
+    sum.unknown += r.tally.unknown;
+    sum.failed += r.tally.failed;
+    sum.history += r.historySize;
+    sum.events += r.events;
+    sum.checkMs += r.checkMs;
+    sum.maxCheckMs = Math.max(sum.maxCheckMs, r.checkMs);
+    sum.fromSession += r.tally.answeredFromSession;
+    if (args.verbose || args.seeds === 1) {
+      console.log(
+        `seed ${seed}: ${r.ok ? "ok" : "FAIL"}; ${r.servers} servers (${r.stateMachine} state machines), ${r.clients} clients, ${r.keys} keys; calls ${JSON.stringify(r.tally)}; ` +
+          `history ${r.historySize} ops, verdict ${r.verdict} in ${r.checkMs} ms; ${r.rebuilds} replica rebuilds; ${r.events} events`,
+      );
+    }
+    if (!r.ok) {
+      failures.push(r);
+      for (const kind of new Set(r.problems.map((p) => p.kind))) caughtBy.set(kind, (caughtBy.get(kind) ?? 0) + 1);
+      if (failures.length <= args.show) report(r);
+      else console.log(`FAIL seed ${r.seed}: ${r.problems.map((p) => p.kind).join(", ")} — ${r.replay}`);
+    }
+    const now = performance.now();
+    if (!args.verbose && now - lastProgress > 10_000) {
+      lastProgress = now;
+      console.log(`... ${k + 1}/${args.seeds} seeds, ${failures.length} failing, ${((now - started) / 1000).toFixed(1)} s`);
+    }
+  }
+  const wall = (performance.now() - started) / 1000;
+  console.log(
+    `\n${args.coordinator !== "exactly-once" ? `[mutant ${args.coordinator}] ` : ""}${args.seeds - failures.length}/${args.seeds} seeds passed ` +
+      `(seeds ${args.seed}..${args.seed + args.seeds - 1}): ${sum.calls} calls, ${sum.ok} ok, ${sum.unknown} unknown, ${sum.failed} failed, ` +
+      `${sum.fromSession} answered from the session table; state machines durable in ${durable.durable} seeds, volatile in ${durable.volatile}; ${sum.history} operations checked in ${(sum.checkMs / 1000).toFixed(1)} s ` +
+      `(slowest ${sum.maxCheckMs} ms); ${sum.events} events; wall ${wall.toFixed(1)} s`,
+  );
+  if (failures.length > 0) {
+    console.log(`failing seeds: ${failures.map((f) => f.seed).join(" ")}`);
+    console.log(`caught by: ${[...caughtBy].map(([k, n]) => `${k} ${n}`).join(", ")}`);
+    process.exit(1);
+  }
+}
+
+main();

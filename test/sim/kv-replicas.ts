@@ -1,0 +1,169 @@
+// Each simulated server's key/value state machine, and the proposals waiting on it.
+//
+// cluster.ts keeps, per server, the list of entries that server's state machine applied
+// (`Cluster.applied(id)`), and hands every batch of newly committed entries through the host's
+// `apply` hook before appending it there. This file puts a real KvStateMachine (src/kv) behind
+// that list, through the same hook: new entries are applied as they commit, and their outcomes
+// answer the proposals waiting for them, as src/server/pending.ts does in the Durable Object.
+//
+// What a restarted server holds is whatever the simulated disk says (the seed draws it):
+//  - "durable" runs keep the applied list across a crash, so the KvStateMachine lives on and a
+//    restart continues after `applied` (the Durable Object shell's choice);
+//  - "volatile" runs lose it, the restart starts from the snapshot and the core hands every
+//    later committed entry again;
+//  - an accepted InstallSnapshot replaces the list with the leader's.
+// Whenever the list was replaced, the machine is rebuilt by re-applying it from index 1 (the
+// simulator's snapshot is the list of entries it covers, so this is restoring the snapshot).
+//
+// One extra check lives here because only the host sees it: each workload operation writes a
+// unique value, so a value applied ("applied", not "duplicate") twice by one replica is an
+// exactly-once violation, whatever the final values or the history show.
+
+import type { Entry, NodeId } from "../../src/raft/types.ts";
+import { type ApplyOutcome, type KvCommand, KvStateMachine } from "../../src/kv/index.ts";
+import type { Cluster } from "./cluster.ts";
+
+/** How a proposal at (index, term) ended on the server that took it. */
+export type ProposalAnswer =
+  /** The entry at the index is ours: what the state machine said. */
+  | { readonly kind: "outcome"; readonly outcome: ApplyOutcome }
+  /** Another leader's entry took the index: ours can never be applied. */
+  | { readonly kind: "not_applied" };
+
+interface Waiter {
+  readonly term: number;
+  /** The server's life when it took the proposal: a crash ends the request (the caller sees that). */
+  readonly life: number;
+  readonly settle: (answer: ProposalAnswer) => void;
+}
+
+interface Replica {
+  machine: KvStateMachine;
+  /** The applied list the machine mirrors (cluster.ts replaces the array on a reset). */
+  source: readonly Entry[] | null;
+  /** How many entries of `source` the machine has applied. */
+  count: number;
+  /** Written value -> index where this replica applied it (for the double-apply check). */
+  written: Map<string, number>;
+}
+
+export class KvReplicas {
+  private readonly replicas: Replica[];
+  /** "server@index" -> the proposals waiting for that server to apply that index. */
+  private readonly waiters = new Map<string, Waiter[]>();
+  /** Exactly-once violations: what was applied twice -> the servers that did (deduplicated across rebuilds). */
+  private readonly doubles = new Map<string, Set<NodeId>>();
+  /** How often a replica rebuilt its machine from its applied list. */
+  rebuilds = 0;
+  /** Outcomes of newly committed kv commands, by status (rebuilds not counted). */
+  readonly outcomes = { applied: 0, duplicate: 0, stale: 0, ignored: 0 };
+
+  constructor(private readonly c: Cluster) {
+    this.replicas = c.ids.map(() => ({ machine: new KvStateMachine(), source: null, count: 0, written: new Map() }));
+  }
+
+  /** The host's apply hook: called with each batch of committed entries, before cluster.ts records them. */
+  onApply(id: NodeId, entries: readonly Entry[]): void {
+    if (entries.length === 0) return;
+    const r = this.sync(id);
+    for (const e of entries) {
+      const outcome = this.applyOne(id, r, e);
+      if (outcome !== null) this.outcomes[outcome.status]++;
+      r.count++;
+      const key = waiterKey(id, e.index);
+      const list = this.waiters.get(key);
+      if (list === undefined) continue;
+      this.waiters.delete(key);
+      for (const w of list) {
+        // A waiter of an earlier life of this server: that request died with the crash.
+        if (w.life !== this.c.life(id)) continue;
+        w.settle(
+          e.term !== w.term
+            ? { kind: "not_applied" }
+            : { kind: "outcome", outcome: outcome ?? { status: "ignored", reason: "not_kv", message: "not a kv command" } },
+        );
+      }
+    }
+  }
+
+  /**
+   * Wait for server `id` to apply `index`; the answer depends on the term of the entry it
+   * applies there. (Not "a later proposal at the same index supersedes this one", as
+   * src/server/pending.ts has it: our entry leaving this server's log does not by itself
+   * prove that no other server's log will get it committed; a different committed entry does.)
+   */
+  wait(id: NodeId, index: number, term: number, settle: (answer: ProposalAnswer) => void): void {
+    const key = waiterKey(id, index);
+    const waiter: Waiter = { term, life: this.c.life(id), settle };
+    const list = this.waiters.get(key);
+    if (list === undefined) this.waiters.set(key, [waiter]);
+    else list.push(waiter);
+  }
+
+  /** The caller stopped waiting (its deadline passed, or the server died). */
+  cancel(id: NodeId, index: number, settle: (answer: ProposalAnswer) => void): void {
+    const key = waiterKey(id, index);
+    const list = this.waiters.get(key)?.filter((w) => w.settle !== settle);
+    if (list === undefined || list.length === 0) this.waiters.delete(key);
+    else this.waiters.set(key, list);
+  }
+
+  /** Server `id`'s state machine, up to date with what the server applied. */
+  machine(id: NodeId): KvStateMachine {
+    return this.sync(id).machine;
+  }
+
+  /** How many entries server `id`'s machine reflects. */
+  appliedCount(id: NodeId): number {
+    return this.sync(id).count;
+  }
+
+  doubleApplies(): string[] {
+    return [...this.doubles].map(([what, servers]) => `${what}, on server${servers.size > 1 ? "s" : ""} ${[...servers].sort((a, b) => a - b).join(",")}`);
+  }
+
+  /** Rebuild the machine if cluster.ts replaced the server's applied list (crash, restart, snapshot). */
+  private sync(id: NodeId): Replica {
+    const r = this.replicas[id]!;
+    const list = this.c.applied(id);
+    if (r.source === list && r.count === list.length) return r;
+    this.rebuilds++;
+    r.machine = new KvStateMachine();
+    r.source = list;
+    r.count = 0;
+    r.written = new Map();
+    for (const e of list) {
+      this.applyOne(id, r, e);
+      r.count++;
+    }
+    return r;
+  }
+
+  /** Apply one entry; null for entries that are not kv commands at all (markers, no-ops). */
+  private applyOne(id: NodeId, r: Replica, e: Entry): ApplyOutcome | null {
+    const outcome = r.machine.apply(e.command);
+    if (outcome.status === "ignored" && outcome.reason === "not_kv") return null;
+    if (outcome.status === "applied") {
+      // "applied" means the command passed the machine's own validation.
+      const command = e.command as KvCommand;
+      if (command.op !== "get") {
+        const first = r.written.get(command.value);
+        if (first === undefined) r.written.set(command.value, e.index);
+        else {
+          const who = command.session;
+          const what =
+            `${command.op}(${command.key}, ${JSON.stringify(command.value)}) applied twice: at index ${first} and ${e.index}` +
+            (who ? ` (the second time as ${who.clientId}#${who.requestId})` : "");
+          const servers = this.doubles.get(what) ?? new Set<NodeId>();
+          servers.add(id);
+          this.doubles.set(what, servers);
+        }
+      }
+    }
+    return outcome;
+  }
+}
+
+function waiterKey(id: NodeId, index: number): string {
+  return `${id}@${index}`;
+}

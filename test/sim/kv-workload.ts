@@ -1,0 +1,673 @@
+// The key/value workload in the simulator: the nemesis test of test/workerd/kv-nemesis.test.ts
+// in virtual time, one seed per run, as many seeds as wanted.
+//
+// One run:
+//  - the cluster and its faults are random-run.ts's (3 or 5 servers; partitions, one-way
+//    cuts, crashes also half-way through a Ready, restarts, loss, duplication, long delays,
+//    leadership transfers, compaction; every Raft invariant checked after every event), with
+//    its own raw proposals switched off and the host's `apply` hook feeding each server's
+//    KvStateMachine (kv-replicas.ts: durable or volatile as the seed draws it);
+//  - 4–6 clients do random get/put/cas/append on 2–4 keys, one request at a time, with
+//    exactly-once sessions (Client-Id = "c<i>", Request-Id increasing from 1). Every value a
+//    client writes is unique ("<client>.<seq>;"), so a value seen twice means a double apply;
+//  - a simulated coordinator, as src/coordinator/kv-forward.ts: find the leader (cached hint,
+//    `not_leader` redirects), propose, wait until that server applies the entry's index; the
+//    same term there gives the state machine's answer, another term means "not applied"
+//    (retry), a wait that runs out or a server that dies means "unknown" (retry with the SAME
+//    ids), until the client's deadline (then: unknown if some attempt may have been applied,
+//    else failed). The coordinator's own hops to the servers lose, delay past the deadline
+//    (the request then lands later, unasked-for) and duplicate requests, from the seed;
+//  - after the fault phase and random-run's liveness phase (everything healed and up), the
+//    clients finish, the replicas settle, and the run is judged: Raft invariants; the
+//    history linearizable (test/lin's WGL checker, verdict "ok" — "unknown" counts as a
+//    failure); no appended value twice in any server's final value; no written value applied
+//    twice by any replica; all replicas equal.
+//
+// `coordinator: "new-id-on-unknown"` is the mutant: it retries an unknown outcome with a new
+// request id, which breaks exactly-once; some seed must catch it.
+
+import { type KvOperation, type KvResult, makeKvCommand, type Session } from "../../src/kv/index.ts";
+import type { NodeId } from "../../src/raft/types.ts";
+import { checkKvHistory, explainReport, type Verdict } from "../lin/checker.ts";
+import { HistoryRecorder } from "../lin/history.ts";
+import { kvModel } from "../lin/kv-model.ts";
+import type { Cluster, Proc } from "./cluster.ts";
+import { InvariantViolation } from "./invariants.ts";
+import { KvReplicas, type ProposalAnswer } from "./kv-replicas.ts";
+import { Rng } from "./prng.ts";
+import { randomRun } from "./random-run.ts";
+
+/**
+ * The coordinator: the real one, or a mutant. "new-id-on-unknown" retries an unknown outcome
+ * with a new request id (exactly-once is gone); "local-reads" answers a get from whichever
+ * server it reaches, from that server's applied state, without going through the log (reads
+ * are no longer linearizable).
+ */
+export type CoordinatorKind = "exactly-once" | "new-id-on-unknown" | "local-reads";
+export const MUTANT_COORDINATORS = ["new-id-on-unknown", "local-reads"] as const;
+
+/** A client call's overall deadline (the client library's per-call deadline). */
+export const CLIENT_DEADLINE_MS = 3_000;
+/** One attempt's wait at a server: two election timeouts, as kv-forward.ts. */
+export const ATTEMPT_MS = 600;
+/** Mean pause between a client's calls. */
+const MEAN_THINK_MS = 25;
+/** A client makes at most this many calls: keeps each key's history small enough to decide. */
+const MAX_CALLS_PER_CLIENT = 100;
+/** Default length of the fault phase (virtual ms). */
+export const DEFAULT_FAULT_MS = 4_000;
+/** Clients keep starting calls this long into the healed phase: a clean tail of answers. */
+const CALM_CALLS_MS = 300;
+/** How often a waiting coordinator notices that its server died. */
+const DEATH_POLL_MS = 20;
+/** After the clients finish, the replicas get this long to apply everything. */
+const SETTLE_MS = 1_000;
+/** random-run.ts's own raw proposals: a mean gap this long means none. */
+const NO_RAW_PROPOSALS_MS = 1e12;
+
+/** The coordinator's hops to and from the servers. */
+export interface HopProfile {
+  readonly delayMs: readonly [number, number];
+  /** A request or an answer lost: the coordinator waits out the attempt and calls it unknown. */
+  readonly lossRate: number;
+  /** A hop that takes `slowMs` instead (past the attempt's wait: the request lands later, unwatched). */
+  readonly slowRate: number;
+  readonly slowMs: readonly [number, number];
+  /** The request is delivered twice: the server proposes the same command again a little later. */
+  readonly duplicateRate: number;
+}
+
+export interface KvRunOptions {
+  readonly seed: number;
+  /** Drawn from the seed (3 or 5) when absent. */
+  readonly servers?: 3 | 5;
+  /** Drawn from the seed (4–6) when absent. */
+  readonly clients?: number;
+  /** Drawn from the seed (2–4) when absent. */
+  readonly keys?: number;
+  readonly faultMs?: number;
+  readonly coordinator?: CoordinatorKind;
+  /** Narrate the run (slow): the cores' lines, the faults, and one [KV] line per call. */
+  readonly narrate?: boolean;
+  readonly echo?: (line: string) => void;
+  /** Lines of narration kept for a failure report (a Raft invariant failure is replayed narrated to get them). */
+  readonly tailLines?: number;
+  /** Give the linearizability checker this long (wall ms) before it answers "unknown". */
+  readonly checkTimeoutMs?: number;
+}
+
+export interface KvTally {
+  /** Client calls: started, answered, unknown outcome, certainly not applied. */
+  calls: number;
+  ok: number;
+  unknown: number;
+  failed: number;
+  /** Coordinator attempts, and how they ended when not with an answer. */
+  attempts: number;
+  notLeader: number;
+  notApplied: number;
+  unknownAttempts: number;
+  lostAnswers: number;
+  /** Requests the coordinator's hop delivered twice, or late (after giving up on them). */
+  duplicatedRequests: number;
+  lateRequests: number;
+  /** Answers that came from the session table (a retry of something already applied). */
+  answeredFromSession: number;
+}
+
+export type KvProblemKind =
+  | "invariant"
+  | "simulator"
+  | "workload"
+  | "divergence"
+  | "linearizability"
+  | "undecided"
+  | "duplicate-append"
+  | "double-apply";
+
+export interface KvProblem {
+  readonly kind: KvProblemKind;
+  readonly message: string;
+}
+
+export interface KvRunResult {
+  readonly ok: boolean;
+  readonly seed: number;
+  readonly servers: number;
+  readonly clients: number;
+  readonly keys: number;
+  readonly coordinator: CoordinatorKind;
+  /** What the seed drew for the servers' state machines (see kv-replicas.ts). */
+  readonly stateMachine: "durable" | "volatile";
+  readonly tally: KvTally;
+  readonly events: number;
+  readonly virtualMs: number;
+  /** Operations in the checked history (failed calls are left out), and the checker's verdict and time. */
+  readonly historySize: number;
+  readonly verdict: Verdict | null;
+  readonly checkMs: number;
+  /** Replicas that rebuilt their state machine by re-applying (crash of a volatile one, restart, snapshot). */
+  readonly rebuilds: number;
+  /**
+   * What the replicas' state machines said of newly committed kv commands, summed over
+   * servers: "duplicate" and "stale" are the session table stopping a second application.
+   */
+  readonly outcomes: { readonly applied: number; readonly duplicate: number; readonly stale: number; readonly ignored: number };
+  readonly problems: readonly KvProblem[];
+  /** The end of the narration, for a Raft invariant failure; empty otherwise (replay with --verbose). */
+  readonly tail: readonly string[];
+  readonly replay: string;
+}
+
+interface KvSetup {
+  readonly servers: 3 | 5;
+  readonly clients: number;
+  readonly keys: readonly string[];
+  readonly faultMs: number;
+  readonly coordinator: CoordinatorKind;
+  readonly hop: HopProfile;
+}
+
+function drawSetup(opts: KvRunOptions): KvSetup {
+  // Every draw happens whatever the options say, so "--seed S --servers N" replays seed S.
+  const rng = new Rng(opts.seed, "kv-setup");
+  const servers = rng.pick([3, 5] as const);
+  const clients = rng.int(4, 7);
+  const keys = rng.int(2, 5);
+  const hop: HopProfile = {
+    delayMs: [0.2, 2],
+    lossRate: rng.pick([0, 0.01, 0.05]),
+    slowRate: rng.pick([0, 0.02, 0.1]),
+    slowMs: [20, 900],
+    duplicateRate: rng.pick([0, 0.02, 0.1]),
+  };
+  const nKeys = opts.keys ?? keys;
+  return {
+    servers: opts.servers ?? servers,
+    clients: opts.clients ?? clients,
+    keys: Array.from({ length: nKeys }, (_, k) => `k${k}`),
+    faultMs: opts.faultMs ?? DEFAULT_FAULT_MS,
+    coordinator: opts.coordinator ?? "exactly-once",
+    hop,
+  };
+}
+
+export function kvReplayCommand(opts: KvRunOptions, servers: number): string {
+  const extra = [
+    opts.clients !== undefined ? `--clients ${opts.clients}` : "",
+    opts.keys !== undefined ? `--keys ${opts.keys}` : "",
+    opts.faultMs !== undefined ? `--fault-ms ${opts.faultMs}` : "",
+    opts.coordinator !== undefined && opts.coordinator !== "exactly-once" ? `--mutant ${opts.coordinator}` : "",
+  ].filter((s) => s !== "");
+  return `npx tsx test/sim/kv-cli.ts --seed ${opts.seed} --servers ${servers}${extra.map((s) => ` ${s}`).join("")} --verbose`;
+}
+
+/**
+ * A simulated process that can be woken before its sleep ends (cluster.ts's `spawn` cannot):
+ * a coordinator waiting for an apply resumes at the instant the entry is applied, so the
+ * recorded return times are as tight as the simulated hops allow.
+ */
+class Task {
+  done = false;
+  private token = 0;
+  private running = false;
+  private wokenWhileRunning = false;
+  private proc: Proc | null = null;
+
+  constructor(private readonly c: Cluster) {}
+
+  start(proc: Proc): void {
+    this.proc = proc;
+    this.after(0);
+  }
+
+  wake(): void {
+    if (this.done) return;
+    if (this.running) this.wokenWhileRunning = true;
+    else this.after(0);
+  }
+
+  private after(ms: number): void {
+    const token = ++this.token;
+    this.c.at(this.c.now + ms, () => {
+      if (token === this.token) this.resume();
+    });
+  }
+
+  private resume(): void {
+    this.running = true;
+    this.wokenWhileRunning = false;
+    let r: IteratorResult<number, void>;
+    try {
+      r = this.proc!.next();
+    } finally {
+      this.running = false;
+    }
+    if (r.done) this.done = true;
+    else this.after(this.wokenWhileRunning ? 0 : Math.max(0, r.value));
+  }
+}
+
+type Attempt =
+  | { readonly kind: "ok"; readonly result: KvResult }
+  /** The server was down when the request arrived: it proposed nothing. */
+  | { readonly kind: "unreachable" }
+  | { readonly kind: "not_leader"; readonly leader: NodeId | null }
+  | { readonly kind: "not_applied" }
+  | { readonly kind: "unknown" }
+  /** An answer no correct service gives to this workload (stale, ignored). */
+  | { readonly kind: "wrong"; readonly message: string };
+
+/** One client call in flight: whether any of its requests may have been (or may yet be) applied. */
+interface CallState {
+  mayHaveApplied: boolean;
+}
+
+type Recorder = HistoryRecorder<KvOperation, KvResult>;
+
+class Workload {
+  readonly replicas: KvReplicas;
+  readonly recorder: Recorder;
+  readonly tally: KvTally = {
+    calls: 0,
+    ok: 0,
+    unknown: 0,
+    failed: 0,
+    attempts: 0,
+    notLeader: 0,
+    notApplied: 0,
+    unknownAttempts: 0,
+    lostAnswers: 0,
+    duplicatedRequests: 0,
+    lateRequests: 0,
+    answeredFromSession: 0,
+  };
+  readonly problems: KvProblem[] = [];
+  private readonly tasks: Task[] = [];
+  /** The coordinator's cached leader (a hint, never trusted for correctness). */
+  private hint: NodeId | null = null;
+  /** Clients start no call after this (virtual ms). */
+  private readonly stopAt: number;
+  /** A durable state machine is the disk's own list (cluster.ts `boot`); a volatile one a copy. */
+  readonly stateMachine: "durable" | "volatile";
+
+  constructor(
+    readonly c: Cluster,
+    readonly setup: KvSetup,
+  ) {
+    this.replicas = new KvReplicas(c);
+    this.recorder = new HistoryRecorder(() => c.now);
+    this.stopAt = setup.faultMs + CALM_CALLS_MS;
+    this.stateMachine = c.applied(0) === c.disk(0).machine ? "durable" : "volatile";
+    for (let i = 0; i < setup.clients; i++) {
+      const task = new Task(c);
+      this.tasks.push(task);
+      task.start(this.client(i, task));
+    }
+  }
+
+  clientsDone(): boolean {
+    return this.tasks.every((t) => t.done);
+  }
+
+  private *client(i: number, task: Task): Proc {
+    const c = this.c;
+    const rng = new Rng(c.seed, "kv-client", i);
+    const clientId = `c${i}`;
+    const ids = { next: 1 };
+    const lastSeen = new Map<string, string>(); // CAS operands that sometimes match
+    yield rng.float(0, 2 * MEAN_THINK_MS);
+    for (let seq = 0; seq < MAX_CALLS_PER_CLIENT && c.now < this.stopAt; seq++) {
+      const key = rng.pick(this.setup.keys);
+      const value = `${i}.${seq};`;
+      const roll = rng.next();
+      const op: KvOperation =
+        roll < 0.3
+          ? { op: "get", key }
+          : roll < 0.5
+            ? { op: "put", key, value }
+            : roll < 0.85
+              ? { op: "append", key, value }
+              : { op: "cas", key, compare: rng.chance(0.8) ? (lastSeen.get(key) ?? value) : value, value };
+      const result = yield* this.call(clientId, ids, op, task, rng);
+      if (result !== null) {
+        const after = valueAfter(op, result);
+        if (after !== null) lastSeen.set(key, after);
+      }
+      ids.next++; // the next call gets a fresh id; a call's retries keep theirs
+      yield rng.float(0, 2 * MEAN_THINK_MS);
+    }
+  }
+
+  /** One client call, as the client library and the coordinator make it: retried until an answer or the deadline. */
+  private *call(clientId: string, ids: { next: number }, op: KvOperation, task: Task, rng: Rng): Generator<number, KvResult | null, undefined> {
+    const c = this.c;
+    const t = this.tally;
+    t.calls++;
+    const handle = this.recorder.invoke(clientId, op);
+    const deadline = c.now + CLIENT_DEADLINE_MS;
+    const state: CallState = { mayHaveApplied: false };
+    let target: NodeId | null = this.hint;
+    while (c.now < deadline) {
+      if (target === null) target = this.findLeader(rng);
+      if (target === null) {
+        yield 20; // an election is probably under way
+        continue;
+      }
+      const session = { clientId, requestId: ids.next };
+      t.attempts++;
+      const a = yield* this.attempt(target, op, session, Math.min(ATTEMPT_MS, deadline - c.now), state, task, rng);
+      if (a.kind !== "ok") c.narrate(`[KV] ${clientId}#${session.requestId} ${describe(op)} at server ${target}: ${a.kind}${a.kind === "not_leader" ? ` (leader hint ${a.leader})` : ""}`);
+      switch (a.kind) {
+        case "ok":
+          this.hint = target;
+          this.recorder.ok(handle, a.result);
+          t.ok++;
+          c.narrate(`[KV] ${clientId}#${session.requestId} ${describe(op)} -> ${JSON.stringify(a.result)} (server ${target})`);
+          return a.result;
+        case "not_leader":
+          t.notLeader++;
+          this.hint = null;
+          target = a.leader !== null && a.leader !== target ? a.leader : null;
+          if (target === null) yield 10;
+          break;
+        case "unreachable":
+          this.hint = null;
+          target = null;
+          yield 10;
+          break;
+        case "not_applied":
+          t.notApplied++;
+          this.hint = null;
+          target = null;
+          break;
+        case "unknown":
+          t.unknownAttempts++;
+          this.hint = null;
+          target = null;
+          // The mutant: a "fresh" request for the same operation. Exactly-once is gone.
+          if (this.setup.coordinator === "new-id-on-unknown") ids.next++;
+          break;
+        case "wrong":
+          this.problems.push({ kind: "workload", message: `${clientId}#${session.requestId} ${describe(op)}: ${a.message}` });
+          this.recorder.unknown(handle);
+          t.unknown++;
+          return null;
+      }
+    }
+    if (state.mayHaveApplied) {
+      this.recorder.unknown(handle);
+      t.unknown++;
+    } else {
+      this.recorder.fail(handle);
+      t.failed++;
+    }
+    c.narrate(`[KV] ${clientId}#${ids.next} ${describe(op)} -> ${state.mayHaveApplied ? "unknown" : "failed"} (deadline)`);
+    return null;
+  }
+
+  /** One coordinator attempt at one server: the request's hop, the proposal, the wait for the apply, the answer's hop. */
+  private *attempt(
+    target: NodeId,
+    op: KvOperation,
+    session: Session,
+    waitMs: number,
+    state: CallState,
+    task: Task,
+    rng: Rng,
+  ): Generator<number, Attempt, undefined> {
+    const c = this.c;
+    const hop = this.setup.hop;
+    const until = c.now + waitMs;
+    if (rng.chance(hop.lossRate)) {
+      yield waitMs; // the request was lost: no answer comes
+      return { kind: "unknown" };
+    }
+    const there = this.hopDelay(rng);
+    if (there >= waitMs) {
+      // The coordinator stops waiting; the request still arrives, later, and may be applied.
+      this.late(target, op, session, there, state);
+      yield waitMs;
+      return { kind: "unknown" };
+    }
+    yield there;
+    if (!c.alive(target)) {
+      yield this.hopDelay(rng);
+      return { kind: "unreachable" };
+    }
+    if (op.op === "get" && this.setup.coordinator === "local-reads") {
+      const value = this.replicas.machine(target).peek(op.key);
+      yield this.hopDelay(rng);
+      return { kind: "ok", result: value === undefined ? { found: false, value: null } : { found: true, value } };
+    }
+    const life = c.life(target);
+    const res = c.propose(target, makeKvCommand(op, c.now, session));
+    if (!c.alive(target) || c.life(target) !== life) {
+      // The host died handling the proposal, maybe after persisting the entry: the call fails.
+      state.mayHaveApplied = true;
+      yield this.hopDelay(rng);
+      return { kind: "unknown" };
+    }
+    if (!res.accepted) {
+      yield this.hopDelay(rng);
+      return { kind: "not_leader", leader: res.leader };
+    }
+    state.mayHaveApplied = true;
+    if (rng.chance(hop.duplicateRate)) this.late(target, op, session, rng.float(1, 300), state, "duplicated");
+
+    const box: { answer: ProposalAnswer | null } = { answer: null };
+    const settle = (a: ProposalAnswer): void => {
+      box.answer = a;
+      task.wake();
+    };
+    this.replicas.wait(target, res.index, res.term, settle);
+    while (box.answer === null && c.now < until && c.alive(target) && c.life(target) === life) {
+      yield Math.min(until - c.now, DEATH_POLL_MS);
+    }
+    const answer = box.answer as ProposalAnswer | null;
+    if (answer === null) {
+      this.replicas.cancel(target, res.index, settle);
+      if (c.now < until) yield this.hopDelay(rng); // the server died: the call fails a hop later
+      return { kind: "unknown" };
+    }
+    if (answer.kind === "not_applied") {
+      yield this.hopDelay(rng);
+      return answer;
+    }
+    const o = answer.outcome;
+    if (o.status === "stale") return { kind: "wrong", message: `answered stale (the session's last id is ${o.lastRequestId})` };
+    if (o.status === "ignored") return { kind: "wrong", message: `its entry was ignored: ${o.message}` };
+    if (o.status === "duplicate") this.tally.answeredFromSession++;
+    const back = rng.chance(hop.lossRate) ? Infinity : this.hopDelay(rng);
+    if (c.now + back > until) {
+      // Applied, but the answer is lost or comes after the coordinator stopped waiting.
+      this.tally.lostAnswers++;
+      yield Math.max(0, until - c.now);
+      return { kind: "unknown" };
+    }
+    yield back;
+    return { kind: "ok", result: o.result };
+  }
+
+  /** A copy of a request that reaches the server `delay` ms from now, with nobody waiting for its answer. */
+  private late(target: NodeId, op: KvOperation, session: Session, delay: number, state: CallState, why: "late" | "duplicated" = "late"): void {
+    const c = this.c;
+    state.mayHaveApplied = true; // from now on it may be proposed, and applied, at any time
+    if (why === "late") this.tally.lateRequests++;
+    else this.tally.duplicatedRequests++;
+    c.at(c.now + delay, () => {
+      if (!c.alive(target)) return;
+      const res = c.propose(target, makeKvCommand(op, c.now, session));
+      c.narrate(`[KV] ${why} request ${session.clientId}#${session.requestId} ${describe(op)} reaches ${target}: ${res.accepted ? `proposed at ${res.index}` : "refused"}`);
+    });
+  }
+
+  /** The leader of the highest term among servers that are up and connected, as kv-forward.ts's findLeader; now and then any server. */
+  private findLeader(rng: Rng): NodeId | null {
+    const c = this.c;
+    const alive = c.ids.filter((i) => c.alive(i));
+    if (alive.length === 0) return null;
+    if (rng.chance(0.1)) return rng.pick(alive); // a wrong guess: exercises not_leader redirects
+    let best: NodeId | null = null;
+    let bestTerm = -1;
+    for (const i of alive) {
+      const st = c.status(i);
+      if (st !== null && st.state === "Leader" && c.net.connected[i] && st.term > bestTerm) {
+        best = i;
+        bestTerm = st.term;
+      }
+    }
+    return best;
+  }
+
+  private hopDelay(rng: Rng): number {
+    const h = this.setup.hop;
+    return rng.chance(h.slowRate) ? rng.float(h.slowMs[0], h.slowMs[1]) : rng.float(h.delayMs[0], h.delayMs[1]);
+  }
+}
+
+/** The key's value right after `op` answered `result` (null: absent). */
+function valueAfter(op: KvOperation, result: KvResult): string | null {
+  const r = result as { value?: string | null; prev?: string | null; swapped?: boolean };
+  switch (op.op) {
+    case "get":
+      return r.value ?? null;
+    case "put":
+      return op.value;
+    case "append":
+      return (r.prev ?? "") + op.value;
+    case "cas":
+      return r.swapped === true ? op.value : (r.prev ?? null);
+  }
+}
+
+function describe(op: KvOperation): string {
+  switch (op.op) {
+    case "get":
+      return `get(${op.key})`;
+    case "cas":
+      return `cas(${op.key}, ${JSON.stringify(op.compare)} -> ${JSON.stringify(op.value)})`;
+    default:
+      return `${op.op}(${op.key}, ${JSON.stringify(op.value)})`;
+  }
+}
+
+/** Run one seed: faults and clients, then every check. Deterministic: the seed (and options) decide everything. */
+export function kvRun(opts: KvRunOptions): KvRunResult {
+  const setup = drawSetup(opts);
+  const workloads: Workload[] = [];
+  let current: Workload | null = null;
+  const raw = randomRun({
+    seed: opts.seed,
+    servers: setup.servers,
+    knobs: { faultMs: setup.faultMs, meanProposalGapMs: NO_RAW_PROPOSALS_MS },
+    // The host's apply step: the kv state machines follow what each server applies.
+    faults: {
+      apply: (id, entries) => {
+        current?.replicas.onApply(id, entries);
+        return entries;
+      },
+    },
+    tamper: (c) => {
+      current = new Workload(c, setup);
+      workloads.push(current);
+    },
+    narrate: opts.narrate ?? false,
+    ...(opts.echo ? { echo: opts.echo } : {}),
+    tailLines: opts.tailLines ?? 60,
+  });
+  // A failed run was replayed narrated, with a workload of its own: judge the first one.
+  const w = workloads[0]!;
+  current = w;
+  const c = w.c;
+  const problems: KvProblem[] = [];
+  const base = {
+    seed: opts.seed,
+    servers: setup.servers,
+    clients: setup.clients,
+    keys: setup.keys.length,
+    coordinator: setup.coordinator,
+    stateMachine: w.stateMachine,
+    tally: w.tally,
+    replay: kvReplayCommand(opts, setup.servers),
+  };
+  const finish = (verdict: Verdict | null, historySize: number, checkMs: number, tail: readonly string[]): KvRunResult => ({
+    ...base,
+    ok: problems.length === 0,
+    events: c.events,
+    virtualMs: c.now,
+    historySize,
+    verdict,
+    checkMs,
+    rebuilds: w.replicas.rebuilds,
+    outcomes: { ...w.replicas.outcomes },
+    problems,
+    tail,
+  });
+
+  if (!raw.ok) {
+    problems.push({ kind: raw.invariant !== null ? "invariant" : "simulator", message: raw.message ?? "random run failed" });
+    return finish(null, 0, 0, raw.tail);
+  }
+
+  // The healed tail: the clients finish their last calls, the replicas catch up.
+  try {
+    const limit = c.now + CLIENT_DEADLINE_MS + 1_000;
+    while (!w.clientsDone() && c.now < limit) c.runFor(50);
+    if (!w.clientsDone()) problems.push({ kind: "workload", message: `clients still busy ${CLIENT_DEADLINE_MS + 1_000} ms after the faults stopped` });
+    c.runFor(SETTLE_MS);
+    c.finalCheck();
+  } catch (e) {
+    const invariant = e instanceof InvariantViolation;
+    problems.push({ kind: invariant ? "invariant" : "simulator", message: e instanceof Error ? (invariant ? e.message : (e.stack ?? e.message)) : String(e) });
+    return finish(null, 0, 0, []);
+  }
+  problems.push(...w.problems);
+  problems.push(...checkReplicas(w));
+  for (const d of w.replicas.doubleApplies().slice(0, 5)) problems.push({ kind: "double-apply", message: d });
+
+  const history = w.recorder.history();
+  const report = checkKvHistory(history, { timeoutMs: opts.checkTimeoutMs ?? 10_000 });
+  if (report.verdict === "illegal") {
+    problems.push({ kind: "linearizability", message: clip(explainReport(kvModel, history, report), 80) });
+  } else if (report.verdict === "unknown") {
+    problems.push({ kind: "undecided", message: `the checker gave up after ${report.elapsedMs} ms on ${history.length} operations` });
+  }
+  return finish(report.verdict, history.length, report.elapsedMs, []);
+}
+
+/** Every server up, caught up and holding the same kv state; no appended value twice in any value. */
+function checkReplicas(w: Workload): KvProblem[] {
+  const c = w.c;
+  const problems: KvProblem[] = [];
+  const counts = c.ids.map((i) => w.replicas.appliedCount(i));
+  const most = Math.max(...counts);
+  const lagging = c.ids.filter((i) => counts[i] !== most || !c.alive(i));
+  if (lagging.length > 0) {
+    problems.push({ kind: "divergence", message: `servers ${lagging.join(",")} did not catch up (applied: ${counts.join(", ")}; up: ${c.ids.map((i) => c.alive(i)).join(", ")})` });
+  }
+  const snapshots = c.ids.map((i) => JSON.stringify(w.replicas.machine(i).snapshot()));
+  for (const i of c.ids) {
+    if (counts[i] === most && snapshots[i] !== snapshots[counts.indexOf(most)]) {
+      problems.push({ kind: "divergence", message: `server ${i}'s kv state differs from server ${counts.indexOf(most)}'s after the same ${most} entries` });
+    }
+  }
+  // Every written value is unique, so a value twice in a final value was applied twice.
+  const repeated = new Map<string, NodeId[]>();
+  for (const i of c.ids) {
+    for (const [key, value] of w.replicas.machine(i).snapshot().data) {
+      const tokens = value.split(";").slice(0, -1);
+      const twice = tokens.find((token, n) => tokens.indexOf(token) !== n);
+      if (twice === undefined) continue;
+      const what = `${key} = ${JSON.stringify(value)} holds "${twice};" twice`;
+      repeated.set(what, [...(repeated.get(what) ?? []), i]);
+    }
+  }
+  for (const [what, servers] of repeated) problems.push({ kind: "duplicate-append", message: `${what} (on servers ${servers.join(",")})` });
+  return problems;
+}
+
+function clip(text: string, lines: number): string {
+  const all = text.split("\n");
+  return all.length <= lines ? text : [...all.slice(0, lines), `... (${all.length - lines} more lines)`].join("\n");
+}
