@@ -1,0 +1,90 @@
+// Command-line options of `npm run bench` (pass them after `--`: `npm run bench -- --quick`).
+import { parseArgs } from "node:util";
+
+export interface Options {
+  /** Where the JSON results go. */
+  readonly out: string;
+  /** Per floor measurement (each of rpc, rpcWrite, write, writeAlarm, commit), ms, over three rounds. */
+  readonly floorMs: number;
+  /** Node→Worker→object calls timed for the HTTP floor. */
+  readonly httpFloorCalls: number;
+  /** Sequential puts timed (one client, one after another). */
+  readonly sequential: number;
+  /** Length of each concurrency phase (1, 8, 64 clients), ms. */
+  readonly phaseMs: number;
+  readonly concurrency: readonly number[];
+  /** Raft cluster sizes. */
+  readonly sizes: readonly number[];
+  /** Leader-crash → first successful write trials per cluster. */
+  readonly trials: number;
+  /** Idle window for the per-second costs, ms. */
+  readonly idleMs: number;
+  /** Sequential puts traced stage by stage through the narration. */
+  readonly anatomyPuts: number;
+  /** Run the plain RaftServer instead of ProfiledRaftServer (no storage counters). */
+  readonly plain: boolean;
+  /** Keep the temporary directory (bundle and Durable Object storage). */
+  readonly keep: boolean;
+  readonly quick: boolean;
+}
+
+const USAGE = `npm run bench -- [options]
+  --quick            short phases (about 1 minute in all)
+  --out <file>       JSON results (default bench/results.json)
+  --phase-ms <n>     length of each 1/8/64-client phase (default 4000; quick 1200)
+  --sequential <n>   sequential puts (default 300; quick 100)
+  --trials <n>       failover trials per cluster (default 20; quick 5)
+  --idle-ms <n>      idle window (default 5000; quick 2000)
+  --floor-ms <n>     per floor measurement, split over 3 rounds (default 1500; quick 600)
+  --sizes <a,b>      raft cluster sizes (default 3,5)
+  --plain            unmodified RaftServer: no storage-transaction counts
+  --keep             keep the temporary bundle and storage
+  --help`;
+
+export function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: "boolean", default: false },
+      out: { type: "string", default: "bench/results.json" },
+      "phase-ms": { type: "string" },
+      sequential: { type: "string" },
+      trials: { type: "string" },
+      "idle-ms": { type: "string" },
+      "floor-ms": { type: "string" },
+      sizes: { type: "string", default: "3,5" },
+      plain: { type: "boolean", default: false },
+      keep: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const quick = values.quick;
+  const num = (name: string, raw: string | undefined, normal: number, short: number): number => {
+    if (raw === undefined) return quick ? short : normal;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, not ${raw}\n${USAGE}`);
+    return n;
+  };
+  const sizes = values.sizes.split(",").map((s) => Number(s.trim()));
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 9)) throw new Error(`--sizes must list sizes 1..9\n${USAGE}`);
+  return {
+    out: values.out,
+    floorMs: num("floor-ms", values["floor-ms"], 1500, 600),
+    httpFloorCalls: quick ? 150 : 450,
+    sequential: Math.round(num("sequential", values.sequential, 300, 100)),
+    phaseMs: num("phase-ms", values["phase-ms"], 4000, 1200),
+    concurrency: [1, 8, 64],
+    sizes,
+    trials: Math.round(num("trials", values.trials, 20, 5)),
+    idleMs: num("idle-ms", values["idle-ms"], 5000, 2000),
+    anatomyPuts: quick ? 20 : 50,
+    plain: values.plain,
+    keep: values.keep,
+    quick,
+  };
+}

@@ -1,0 +1,90 @@
+// ProfiledRaftServer: the real RaftServer, unchanged, whose storage object counts what the
+// server asks of it, to answer "how many storage transactions, SQL writes and alarm writes
+// does one committed operation cost" without touching src/. `npm run bench` binds RAFT_SERVER
+// to it (`--plain` binds the bare RaftServer instead); the counting adds a few property
+// look-ups per storage call, microseconds against the milliseconds measured.
+import { RaftServer, type ServerEnv } from "../src/server/index.ts";
+
+export interface StorageCounters {
+  /** transactionSync() calls: each is one atomic, durable batch of SQL. */
+  transactions: number;
+  /** sql.exec() of INSERT / UPDATE / DELETE / REPLACE statements. */
+  sqlWrites: number;
+  /** Any other sql.exec() (SELECT, CREATE TABLE IF NOT EXISTS). */
+  sqlReads: number;
+  /** storage.setAlarm() calls (each one is a storage write too). */
+  setAlarms: number;
+  /** Async KV-style writes: put() / delete() / deleteAll(). */
+  kvWrites: number;
+}
+
+const WRITE = /^\s*(INSERT|UPDATE|DELETE|REPLACE)\b/i;
+
+/** `target`'s property `prop`; a function comes back bound to `target` (native methods need it). */
+function forward(target: object, prop: string | symbol): unknown {
+  const value = Reflect.get(target, prop, target) as unknown;
+  return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+}
+
+function countingSql(sql: SqlStorage, counts: StorageCounters): SqlStorage {
+  return new Proxy(sql, {
+    get(target, prop) {
+      if (prop === "exec") {
+        return (query: string, ...bindings: unknown[]) => {
+          if (WRITE.test(query)) counts.sqlWrites++;
+          else counts.sqlReads++;
+          return target.exec(query, ...bindings);
+        };
+      }
+      return forward(target, prop);
+    },
+  });
+}
+
+/**
+ * Count on the real storage object itself: the DurableObject base class refuses anything but
+ * the genuine DurableObjectState, so the counting wrappers are installed as own properties of
+ * ctx.storage (shadowing the prototype's methods) before the server's constructor runs.
+ */
+function countStorage(storage: DurableObjectStorage, counts: StorageCounters): void {
+  const sql = countingSql(storage.sql, counts);
+  const original = {
+    transactionSync: storage.transactionSync.bind(storage),
+    setAlarm: storage.setAlarm.bind(storage),
+    put: storage.put.bind(storage),
+    delete: storage.delete.bind(storage),
+    deleteAll: storage.deleteAll.bind(storage),
+  };
+  const own = (name: string, value: unknown) => Object.defineProperty(storage, name, { value, configurable: true, writable: true });
+  own("sql", sql);
+  own("transactionSync", <T>(fn: () => T): T => {
+    counts.transactions++;
+    return original.transactionSync(fn);
+  });
+  own("setAlarm", (at: number | Date, options?: DurableObjectSetAlarmOptions) => {
+    counts.setAlarms++;
+    return original.setAlarm(at, options);
+  });
+  for (const name of ["put", "delete", "deleteAll"] as const) {
+    own(name, (...args: unknown[]) => {
+      counts.kvWrites++;
+      return (original[name] as (...a: unknown[]) => unknown)(...args);
+    });
+  }
+}
+
+export class ProfiledRaftServer extends RaftServer {
+  declare private readonly counts: StorageCounters;
+
+  constructor(ctx: DurableObjectState, env: ServerEnv) {
+    const counts: StorageCounters = { transactions: 0, sqlWrites: 0, sqlReads: 0, setAlarms: 0, kvWrites: 0 };
+    countStorage(ctx.storage, counts);
+    super(ctx, env);
+    this.counts = counts;
+  }
+
+  /** Counters since this object (re)started, with the server's own stats. */
+  benchProfile(): { storage: StorageCounters; status: ReturnType<RaftServer["status"]> } {
+    return { storage: { ...this.counts }, status: this.status() };
+  }
+}

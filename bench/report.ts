@@ -1,0 +1,329 @@
+// The run's results as markdown: the floor, the side-by-side table with every Raft figure
+// as a ratio to the floor and to the single object, and the issue's targets, met or missed.
+import type { Phase } from "./lib/load.ts";
+import type { FloorResult, FloorTimingSummary, HttpFloor } from "./suites/floor.ts";
+import { STAGES } from "./suites/anatomy.ts";
+import type { LoadCost, RaftResult } from "./suites/raft.ts";
+import type { SingleResult } from "./suites/single.ts";
+
+export interface Results {
+  readonly meta: Record<string, unknown>;
+  readonly floor: FloorResult;
+  readonly single: SingleResult;
+  readonly raft: RaftResult[];
+}
+
+export interface Target {
+  readonly id: string;
+  readonly text: string;
+  readonly threshold: string;
+  readonly measured: string;
+  /** null: could not be evaluated (and `measured` says why). */
+  readonly met: boolean | null;
+}
+
+const LOAD_CLIENTS = 64;
+
+const fmt = (x: number | null | undefined, digits = 2): string => {
+  if (x === null || x === undefined || !Number.isFinite(x)) return "—";
+  if (Math.abs(x) >= 100) return x.toFixed(0);
+  if (Math.abs(x) >= 10) return x.toFixed(1);
+  return x.toFixed(digits);
+};
+const ratio = (a: number | null | undefined, b: number | null | undefined): string =>
+  a === null || a === undefined || b === null || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0
+    ? "—"
+    : `${fmt(a / b)}×`;
+
+/** "kv routes missing: PUT ... answered 404 {...}" → "kv routes missing" (the notes keep the whole text). */
+const short = (why: string | null): string | null => (why === null ? null : why.split(":")[0]!);
+
+const phaseAt = <P extends Phase>(phases: readonly P[], clients: number): P | undefined => phases.find((p) => p.clients === clients);
+
+// ---------------------------------------------------------------------------------------
+// Targets.
+
+export function evaluateTargets(r: Results): Target[] {
+  const targets: Target[] = [];
+  const rpcWrite = r.floor.inWorkerd.rpcWrite.p50;
+  const raft3 = r.raft.find((x) => x.size === 3);
+  const missing = (x: RaftResult | undefined) => (!x ? "raft-3 not run" : short(x.unavailable));
+
+  {
+    const limit = r.single.sequential.latency.p50 + 3 * rpcWrite;
+    const got = raft3?.sequential?.latency.p50;
+    targets.push({
+      id: "seq-p50",
+      text: "raft-3 sequential put p50 ≤ single p50 + 3× floor RPC+write",
+      threshold: `≤ ${fmt(limit)} ms (${fmt(r.single.sequential.latency.p50)} + 3×${fmt(rpcWrite, 3)})`,
+      measured: got === undefined ? (missing(raft3) ?? "—") : `${fmt(got)} ms`,
+      met: got === undefined ? null : got <= limit,
+    });
+  }
+  {
+    const single = phaseAt(r.single.concurrency, LOAD_CLIENTS)?.throughput;
+    const got = raft3 ? phaseAt(raft3.concurrency, LOAD_CLIENTS)?.throughput : undefined;
+    targets.push({
+      id: "tput-64",
+      text: `raft-3 throughput at ${LOAD_CLIENTS} clients ≥ 50% of single`,
+      threshold: single === undefined ? "—" : `≥ ${fmt(single / 2)} ops/s`,
+      measured: got === undefined || single === undefined ? (missing(raft3) ?? "—") : `${fmt(got)} ops/s (${fmt((100 * got) / single, 0)}%)`,
+      met: got === undefined || single === undefined ? null : got >= single / 2,
+    });
+  }
+  for (const x of r.raft) {
+    const label = `raft-${x.size}`;
+    const load = phaseAt(x.concurrency, LOAD_CLIENTS)?.cost;
+    const why = short(x.unavailable) ?? "no load phase";
+    targets.push({
+      id: `ae-${x.size}`,
+      text: `${label}: AppendEntries per committed op per follower under load (${LOAD_CLIENTS} clients)`,
+      threshold: "≤ 0.25",
+      measured: load ? `${fmt(load.appendEntriesPerOpPerFollower, 3)}${load.stable ? "" : " (leader changed during the phase)"}` : why,
+      met: load ? load.appendEntriesPerOpPerFollower <= 0.25 : null,
+    });
+    const st = load?.storage;
+    targets.push({
+      id: `tx-${x.size}`,
+      text: `${label}: storage transactions per committed op under load, per server (one per batch, not per entry)`,
+      threshold: "≤ 0.25 on the leader and on each follower",
+      measured: st
+        ? `leader ${fmt(st.leaderTransactionsPerOp, 3)}, follower ${fmt(st.followerTransactionsPerOp, 3)} (${fmt(st.followerTransactionsPerAppendEntries)} per AppendEntries)`
+        : load
+          ? "not counted (--plain run)"
+          : why,
+      met: st ? st.leaderTransactionsPerOp <= 0.25 && st.followerTransactionsPerOp <= 0.25 : null,
+    });
+    const f = x.failover;
+    const failLimit = x.electionTimeoutMs[1] + 100;
+    targets.push({
+      id: `failover-${x.size}`,
+      text: `${label}: leader crash → first successful write, p50`,
+      threshold: `≤ ${failLimit} ms (election timeout upper bound + 100)`,
+      measured: f ? `${fmt(f.ms.p50)} ms (p99 ${fmt(f.ms.p99)}, ${f.ms.n}/${f.trials} trials)` : why,
+      met: f && f.ms.n > 0 ? f.ms.p50 <= failLimit : null,
+    });
+    const alarmLimit = 1000 / x.electionTimeoutMs[0];
+    targets.push({
+      id: `idle-alarms-${x.size}`,
+      text: `${label}: idle follower alarms per second (mean over followers)`,
+      threshold: `≤ ${fmt(alarmLimit)}/s (one per shortest election timeout; one per heartbeat would be ${fmt(1000 / x.heartbeatMs)}/s)`,
+      measured: `${fmt(x.idle.followers.alarmsPerSec)}/s (busiest follower ${fmt(x.idle.followers.maxAlarmsPerSec)}/s, over ${fmt(x.idle.seconds, 1)} s)`,
+      met: x.idle.followers.alarmsPerSec <= alarmLimit,
+    });
+  }
+  return targets;
+}
+
+// ---------------------------------------------------------------------------------------
+// Tables.
+
+function table(header: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(" | ")} |`;
+  return [line(header), line(header.map((h, i) => (i === 0 ? "---" : "---:"))), ...rows.map(line)].join("\n");
+}
+
+function floorTable(f: FloorResult): string {
+  const w = f.inWorkerd;
+  const row = (name: string, s: FloorTimingSummary) => [
+    name,
+    fmt(s.p50, 3),
+    fmt(s.p99, 3),
+    fmt(s.mean, 3),
+    `${s.calls} (batches of ${s.batch.join("/")})`,
+    s.roundP50.map((x) => fmt(x, 2)).join(" / "),
+    "—",
+  ];
+  const http = (name: string, s: HttpFloor) => [
+    name,
+    fmt(s.p50, 3),
+    fmt(s.p99, 3),
+    fmt(s.mean, 3),
+    `${s.n}`,
+    s.roundP50.map((x) => fmt(x, 2)).join(" / "),
+    `${fmt(s.cpuPerCall.workerdMs)} / ${fmt(s.cpuPerCall.nodeMs)}`,
+  ];
+  return table(
+    ["floor", "p50 ms", "p99 ms", "mean ms", "calls", "p50 per round (start / middle / end)", "CPU ms per call: workerd / Node"],
+    [
+      row("object→object RPC (inside workerd)", w.rpc),
+      row("**RPC whose callee writes one row** (inside workerd) — *the floor*", w.rpcWrite),
+      row("one local durable write (write + sync)", w.write),
+      row("one local durable write that also moves the alarm", w.writeAlarm),
+      row("leader's write, then RPC+write (least a commit costs)", w.commit),
+      http("Node→Worker→object, no-op (from Node)", f.http.noop),
+      http("Node→Worker→object, one row written (from Node)", f.http.write),
+    ],
+  );
+}
+
+function mainTable(r: Results): string {
+  const floor = r.floor.inWorkerd.rpcWrite;
+  const floorTput = 1000 / floor.mean;
+  const header = ["metric", "floor", "single"];
+  for (const x of r.raft) header.push(`raft-${x.size}`, "×floor", "×single");
+  const rows: string[][] = [];
+
+  /** One row: the floor's and the single object's figure, and each cluster's with its ratios. */
+  const add = (
+    name: string,
+    floorValue: number | null,
+    singleValue: number | null,
+    raftValue: (x: RaftResult) => number | null | undefined,
+    digits = 2,
+  ) => {
+    const cells = [name, fmt(floorValue, digits), fmt(singleValue, digits)];
+    for (const x of r.raft) {
+      const v = raftValue(x);
+      cells.push(fmt(v, digits), ratio(v, floorValue), ratio(v, singleValue));
+    }
+    rows.push(cells);
+  };
+
+  add("sequential put p50 (ms)", floor.p50, r.single.sequential.latency.p50, (x) => x.sequential?.latency.p50);
+  add("sequential put p99 (ms)", floor.p99, r.single.sequential.latency.p99, (x) => x.sequential?.latency.p99);
+  for (const clients of [1, 8, 64]) {
+    const single = phaseAt(r.single.concurrency, clients);
+    if (!single) continue;
+    const at = (x: RaftResult) => phaseAt(x.concurrency, clients);
+    add(`${clients} client${clients > 1 ? "s" : ""}: throughput (ops/s)`, floorTput, single.throughput, (x) => at(x)?.throughput, 0);
+    add(`${clients} client${clients > 1 ? "s" : ""}: put p50 (ms)`, floor.p50, single.latency.p50, (x) => at(x)?.latency.p50);
+    add(`${clients} client${clients > 1 ? "s" : ""}: put p99 (ms)`, floor.p99, single.latency.p99, (x) => at(x)?.latency.p99);
+  }
+  const httpWrite = r.floor.http.write.cpuPerCall;
+  add("sequential: workerd CPU per put (ms)", httpWrite.workerdMs, r.single.sequential.cpuPerOp.workerdMs, (x) => x.sequential?.cpuPerOp.workerdMs);
+  add("sequential: Node CPU per put (ms)", httpWrite.nodeMs, r.single.sequential.cpuPerOp.nodeMs, (x) => x.sequential?.cpuPerOp.nodeMs);
+  const single64 = phaseAt(r.single.concurrency, LOAD_CLIENTS);
+  if (single64) {
+    const at64 = (x: RaftResult) => phaseAt(x.concurrency, LOAD_CLIENTS);
+    add(`${LOAD_CLIENTS} clients: workerd CPU per put (ms)`, httpWrite.workerdMs, single64.cpuPerOp.workerdMs, (x) => at64(x)?.cpuPerOp.workerdMs);
+    add(`${LOAD_CLIENTS} clients: Node CPU per put (ms)`, httpWrite.nodeMs, single64.cpuPerOp.nodeMs, (x) => at64(x)?.cpuPerOp.nodeMs);
+  }
+  add("leader crash → first write p50 (ms)", floor.p50, null, (x) => (x.failover?.ms.n ? x.failover.ms.p50 : null), 0);
+  add("leader crash → first write p99 (ms)", floor.p99, null, (x) => (x.failover?.ms.n ? x.failover.ms.p99 : null), 0);
+  const load = (x: RaftResult) => phaseAt(x.concurrency, LOAD_CLIENTS)?.cost;
+  add(`Raft RPCs per op (${LOAD_CLIENTS} clients, all servers)`, null, 0, (x) => load(x)?.rpcsPerOp, 3);
+  add(`AppendEntries per op per follower (${LOAD_CLIENTS} clients)`, null, 0, (x) => load(x)?.appendEntriesPerOpPerFollower, 3);
+  add(`alarms per op (${LOAD_CLIENTS} clients, all servers)`, null, 0, (x) => load(x)?.alarmsPerOp, 3);
+  // SingleKv runs every operation in exactly one transactionSync: 1 per op by construction.
+  add(`storage transactions per op, leader (${LOAD_CLIENTS} clients)`, null, 1, (x) => load(x)?.storage?.leaderTransactionsPerOp, 3);
+  add(`storage transactions per op, per follower (${LOAD_CLIENTS} clients)`, null, 0, (x) => load(x)?.storage?.followerTransactionsPerOp, 3);
+  add(`SQL writes per op, leader (${LOAD_CLIENTS} clients)`, null, null, (x) => load(x)?.storage?.leaderSqlWritesPerOp, 3);
+  add("idle: workerd CPU ms per second", null, null, (x) => x.idle.workerdCpuMsPerSec, 1);
+  add("idle: leader RPCs per second", null, 0, (x) => x.idle.leader.rpcsSentPerSec, 1);
+  add("idle: leader alarms per second", null, 0, (x) => x.idle.leader.alarmsPerSec, 1);
+  add("idle: follower alarms per second (mean)", null, 0, (x) => x.idle.followers.alarmsPerSec, 1);
+  add("idle: storage transactions per second, leader", null, 0, (x) => x.idle.leader.transactionsPerSec, 1);
+  return table(header, rows);
+}
+
+/** Per-op costs of every phase, and the sequential put cut into stages: the profile. */
+function profileTables(r: Results): string {
+  const rows: string[][] = [];
+  for (const x of r.raft) {
+    const phases: Array<[string, Phase & { cost: LoadCost }]> = [];
+    if (x.sequential) phases.push(["sequential", x.sequential]);
+    for (const p of x.concurrency) phases.push([`${p.clients} client${p.clients > 1 ? "s" : ""}`, p]);
+    for (const [name, p] of phases) {
+      const c = p.cost;
+      const st = c.storage;
+      rows.push([
+        `raft-${x.size}, ${name}`,
+        `${c.ops}${c.stable ? "" : " (leader changed)"}`,
+        fmt(c.rpcsPerOp, 3),
+        fmt(c.appendEntriesPerOpPerFollower, 3),
+        fmt(c.appendEntriesAboveIdlePerOpPerFollower, 3),
+        fmt(c.alarmsPerOp, 3),
+        fmt(st?.leaderTransactionsPerOp, 3),
+        fmt(st?.followerTransactionsPerOp, 3),
+        fmt(st?.followerTransactionsPerAppendEntries, 3),
+        fmt(st?.leaderSqlWritesPerOp, 3),
+        fmt(st?.followerSqlWritesPerOp, 3),
+        fmt(st?.setAlarmsPerOp, 3),
+      ]);
+    }
+  }
+  const costs = table(
+    ["cluster, phase", "committed", "RPCs/op", "AE/op/follower", "… above idle heartbeats", "alarms/op", "leader tx/op", "follower tx/op", "follower tx/AE", "leader SQL writes/op", "follower SQL writes/op", "setAlarm/op"],
+    rows,
+  );
+  const traced = r.raft.filter((x) => x.anatomy && x.anatomy.traced > 0);
+  const anatomy = table(
+    ["one sequential put, median ms", "single", ...traced.map((x) => `raft-${x.size}`)],
+    [
+      ...STAGES.map(([k, label]) => [label, fmt(r.single.anatomy.medianMs[k], 1), ...traced.map((x) => fmt(x.anatomy!.medianMs[k], 1))]),
+      ["whole put, from Node", fmt(r.single.anatomy.medianMs.total, 1), ...traced.map((x) => fmt(x.anatomy!.medianMs.total, 1))],
+      ["puts traced", `${r.single.anatomy.traced}/${r.single.anatomy.puts}`, ...traced.map((x) => `${x.anatomy!.traced}/${x.anatomy!.puts}`)],
+    ],
+  );
+  return [
+    "Per committed op (tx = storage transactions; counted only when RAFT_SERVER is ProfiledRaftServer):",
+    "",
+    costs,
+    "",
+    "One sequential put, stage by stage (medians of each stage, ms, 1 ms clocks: the Worker's and the",
+    "servers' narration timestamps, and Node's; see bench/suites/anatomy.ts). Stage medians need not add",
+    "up to the whole put's median.",
+    "",
+    anatomy,
+  ].join("\n");
+}
+
+function targetTable(targets: readonly Target[]): string {
+  return table(
+    ["target", "threshold", "measured", "result"],
+    targets.map((t) => [t.text, t.threshold, t.measured, t.met === null ? "not evaluated" : t.met ? "**met**" : "**missed**"]),
+  );
+}
+
+export function markdown(r: Results, targets: readonly Target[]): string {
+  const notes: string[] = [];
+  for (const x of r.raft) {
+    if (x.unavailable) notes.push(`- raft-${x.size}: ${x.unavailable} — put, throughput and failover figures skipped.`);
+    for (const p of x.concurrency) {
+      if (Object.keys(p.errors).length) notes.push(`- raft-${x.size}, ${p.clients} clients: non-200 answers ${JSON.stringify(p.errors)}.`);
+      if (!p.cost.stable) notes.push(`- raft-${x.size}, ${p.clients} clients: leader or term changed during the phase; per-op costs mix two leaderships.`);
+    }
+    if (x.failover?.failures.length) notes.push(`- raft-${x.size} failover: ${x.failover.failures.join("; ")}.`);
+    if (x.failover && Object.keys(x.failover.errors).length) {
+      notes.push(`- raft-${x.size} failover: answers before the first success ${JSON.stringify(x.failover.errors)}; puts per trial p50 ${x.failover.putsPerTrial.p50}.`);
+    }
+  }
+  for (const p of r.single.concurrency) {
+    if (Object.keys(p.errors).length) notes.push(`- single, ${p.clients} clients: non-200 answers ${JSON.stringify(p.errors)}.`);
+  }
+  const m = r.meta as { date?: string; command?: string; cpus?: string; node?: string; loadavgBefore?: number[]; loadavgAfter?: number[]; seconds?: number; raftServerClass?: string };
+  return [
+    `Run ${m.date} · \`${m.command}\` · ${m.seconds} s · Node ${m.node} · ${m.cpus} · load average ` +
+      `before ${m.loadavgBefore?.join(" ")}, after ${m.loadavgAfter?.join(" ")} · RAFT_SERVER = ${m.raftServerClass}`,
+    "",
+    "### Floor",
+    "",
+    floorTable(r.floor),
+    "",
+    "In-workerd timings are per-call means of back-to-back batches (workerd's clock has 1 ms",
+    "resolution), so their p99 is flattened. Node→Worker rows are per request, timed from Node.",
+    `The floor is sampled in ${r.floor.rounds} rounds spread over the run and pooled.`,
+    "",
+    "### Side by side",
+    "",
+    mainTable(r),
+    "",
+    "Latencies and throughput are measured from Node (Miniflare dispatchFetch: every request",
+    "pays the Node→Worker row of the floor table, single object and Raft alike). ×floor divides",
+    "by the floor's RPC+write (same percentile; throughput: against 1000 / its mean, the rate of",
+    "back-to-back RPC+writes; CPU rows: against one Node→Worker→object write); ×single by the",
+    "single object's figure in the same row. CPU is read from /proc for the workerd process (the",
+    "Worker and every object) and for Node (the load generator and Miniflare's plumbing).",
+    ...(notes.length ? ["", ...notes] : []),
+    "",
+    "### Profile",
+    "",
+    profileTables(r),
+    "",
+    "### Targets",
+    "",
+    targetTable(targets),
+    "",
+  ].join("\n");
+}

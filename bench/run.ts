@@ -1,0 +1,82 @@
+// `npm run bench`: the floor, the single object, and Raft clusters of 3 and 5, measured in one
+// run on one machine, then a JSON file and a markdown table (stdout). Progress goes to stderr.
+//
+//   npm run bench                       # full run, a few minutes
+//   npm run bench -- --quick            # about a minute
+//   npm run bench -- --out /tmp/r.json  # somewhere else for the JSON
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { Http } from "./lib/http.ts";
+import { parseOptions } from "./lib/options.ts";
+import { bundle, REPO, start } from "./lib/runtime.ts";
+import { evaluateTargets, markdown, type Results } from "./report.ts";
+import { FloorSampler } from "./suites/floor.ts";
+import { measureRaft, type RaftResult } from "./suites/raft.ts";
+import { measureSingle } from "./suites/single.ts";
+
+const progress = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+
+async function main(): Promise<void> {
+  const o = parseOptions(process.argv.slice(2));
+  const began = performance.now();
+  const load0 = loadavg();
+  const dir = mkdtempSync(join(tmpdir(), "raft-bench-"));
+  progress(`bundling bench/worker.ts (wrangler deploy --dry-run) into ${dir}`);
+  const script = bundle(join(dir, "dist"));
+  const rt = await start(script, join(dir, "storage"), !o.plain);
+  const http = new Http(rt.mf);
+  try {
+    // The floor in three rounds (start, middle, end), pooled: the machine drifts.
+    const rounds = 3;
+    const floorSampler = new FloorSampler(http, Math.round(o.floorMs / rounds), Math.round(o.httpFloorCalls / rounds));
+    const floorRound = async (n: number) => {
+      progress(`floor, round ${n}/${rounds}: ${Math.round(o.floorMs / rounds)} ms per in-workerd measurement, ${Math.round(o.httpFloorCalls / rounds)} Node→Worker calls`);
+      await floorSampler.round();
+    };
+    await floorRound(1);
+    progress(`single object: ${o.sequential} sequential puts, then ${o.concurrency.join("/")} clients × ${o.phaseMs} ms`);
+    const single = await measureSingle(http, o);
+    await floorRound(2);
+    const raft: RaftResult[] = [];
+    for (const size of o.sizes) {
+      progress(`raft-${size}: idle ${o.idleMs} ms, ${o.sequential} sequential puts, ${o.concurrency.join("/")} clients × ${o.phaseMs} ms, ${o.trials} failover trials`);
+      const r = await measureRaft(http, size, { ...o, profiled: rt.profiled });
+      if (r.unavailable) progress(`raft-${size}: ${r.unavailable}`);
+      raft.push(r);
+    }
+    await floorRound(3);
+    const floor = floorSampler.result();
+    const results: Results = {
+      meta: {
+        date: new Date().toISOString(),
+        command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
+        node: process.version,
+        cpus: `${cpus().length} × ${cpus()[0]?.model ?? "?"}`,
+        loadavgBefore: load0.map((x) => Math.round(x * 100) / 100),
+        loadavgAfter: loadavg().map((x) => Math.round(x * 100) / 100),
+        raftServerClass: rt.profiled ? "ProfiledRaftServer (RaftServer with counted storage)" : "RaftServer",
+        options: o,
+        seconds: Math.round((performance.now() - began) / 100) / 10,
+      },
+      floor,
+      single,
+      raft,
+    };
+    const targets = evaluateTargets(results);
+    const out = resolve(REPO, o.out);
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, JSON.stringify({ ...results, targets }, null, 2) + "\n");
+    process.stdout.write(markdown(results, targets));
+    progress(`done in ${results.meta.seconds} s; JSON in ${out}`);
+  } finally {
+    await rt.mf.dispose();
+    if (o.keep) progress(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? (e.stack ?? e.message) : e);
+  process.exit(1);
+});

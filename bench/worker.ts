@@ -1,0 +1,136 @@
+// The bench's Worker: the real coordinator and RaftServer, unchanged, plus the two references
+// the issue compares Raft against, reachable over the same kind of HTTP routes:
+//   /single/{c}/kv/{key}...   an unreplicated key/value object (SingleKv), same shapes as
+//                             /clusters/{c}/kv/{key}...
+//   /floor/measure/{kind}     object→object timings taken inside workerd (BenchFloor),
+//                             ?ms=<duration> or ?n=<calls>
+//   /floor/http/{noop|write}  one Worker→object call, for timing the Node→Worker path
+//   /profile/{c}?size=n       storage counters of a cluster's servers (ProfiledRaftServer only)
+// Everything else falls through to the real coordinator (with a "Bench-Trace: 1" header, its
+// answer also carries the Worker's clock at arrival and at answer).
+import type { Context } from "hono";
+import { Hono } from "hono";
+import coordinator from "../src/coordinator/index.ts";
+import type { AppEnv, Env } from "../src/coordinator/env.ts";
+import { HttpError, notFound } from "../src/coordinator/errors.ts";
+import { resource } from "../src/coordinator/resource.ts";
+import { clusterName, readJson } from "../src/coordinator/validate.ts";
+import { parseKvRequest, parseSessionHeaders, type KvOpName } from "../src/kv/index.ts";
+import { BenchFloor, FLOOR_KINDS, type FloorKind } from "./floor.ts";
+import type { ProfiledRaftServer } from "./profiled-raft-server.ts";
+import { SingleKv } from "./single-kv.ts";
+
+export * from "../src/coordinator/index.ts";
+export { BenchFloor } from "./floor.ts";
+export { SingleKv } from "./single-kv.ts";
+export { ProfiledRaftServer } from "./profiled-raft-server.ts";
+
+interface BenchEnv extends Env {
+  BENCH_FLOOR: DurableObjectNamespace<BenchFloor>;
+  SINGLE_KV: DurableObjectNamespace<SingleKv>;
+}
+
+// Typed as the coordinator's app so its helpers (resource, validate) apply as they are; the
+// bench's own bindings are read through benchEnv().
+type Ctx = Context<AppEnv>;
+const benchEnv = (c: Ctx) => c.env as BenchEnv;
+
+const bench = new Hono<AppEnv>();
+
+// ---------------------------------------------------------------------------------------
+// The single object: parsed and answered exactly as the real kv routes are (same parsers,
+// same status codes), then one RPC to the object named after the "cluster".
+
+function singleKv(op: KvOpName) {
+  return async (c: Ctx) => {
+    const name = clusterName(c);
+    const key = c.req.param("key") ?? "";
+    const raw = op === "get" ? undefined : await readJson(c);
+    const parsed = parseKvRequest(op, key, raw);
+    if (!parsed.ok) throw new HttpError(parsed.status, parsed.error, parsed.message);
+    const session = parseSessionHeaders(c.req.header("Client-Id"), c.req.header("Request-Id"));
+    if (!session.ok) throw new HttpError(session.status, session.error, session.message);
+    const outcome = await benchEnv(c).SINGLE_KV.getByName(name).run(parsed.operation, session.session ?? null);
+    if (!outcome.ok) {
+      throw new HttpError(409, outcome.error, `request id is older than this client's last (${outcome.lastRequestId})`);
+    }
+    return c.json(outcome.result);
+  };
+}
+
+resource(bench, "/single/:c/kv/:key", { GET: [singleKv("get")], PUT: [singleKv("put")] });
+resource(bench, "/single/:c/kv/:key/cas", { POST: [singleKv("cas")] });
+resource(bench, "/single/:c/kv/:key/append", { POST: [singleKv("append")] });
+
+// ---------------------------------------------------------------------------------------
+// The floor.
+
+bench.get("/floor/measure/:kind", async (c) => {
+  const kind = c.req.param("kind") as FloorKind;
+  if (!FLOOR_KINDS.includes(kind)) throw notFound(`no floor measurement ${kind}; one of ${FLOOR_KINDS.join(", ")}`);
+  // ?ms= runs for that long; ?n= for at least that many calls instead.
+  const ms = Number(c.req.query("ms") ?? "1000");
+  const n = c.req.query("n") === undefined ? undefined : Number(c.req.query("n"));
+  if (!(ms > 0 && ms <= 60_000)) throw new HttpError(400, "bad_request", "ms must be in (0, 60000]");
+  if (n !== undefined && !(Number.isInteger(n) && n > 0 && n <= 1_000_000)) throw new HttpError(400, "bad_request", "n must be an integer in 1..1000000");
+  // A fresh pair of objects per kind, so one measurement's rows do not weigh on another's.
+  const caller = benchEnv(c).BENCH_FLOOR.getByName(`floor-${kind}-a`);
+  return c.json(await caller.measure(kind, `floor-${kind}-b`, ms, n));
+});
+
+bench.get("/floor/http/:what", async (c) => {
+  const stub = benchEnv(c).BENCH_FLOOR.getByName("floor-http");
+  const what = c.req.param("what");
+  if (what === "noop") await stub.noop();
+  else if (what === "write") await stub.write();
+  else throw notFound("one of /floor/http/noop, /floor/http/write");
+  return c.json({ ok: true });
+});
+
+// ---------------------------------------------------------------------------------------
+// Storage counters (only when RAFT_SERVER runs as ProfiledRaftServer, the default; not with --plain).
+
+bench.get("/profile/:c", async (c) => {
+  const name = clusterName(c);
+  const size = Number(c.req.query("size") ?? "0");
+  if (!Number.isInteger(size) || size < 1 || size > 9) throw new HttpError(400, "bad_request", "size must be 1..9");
+  const ns = benchEnv(c).RAFT_SERVER as unknown as DurableObjectNamespace<ProfiledRaftServer>;
+  const counters = await Promise.all(
+    Array.from({ length: size }, (_, id) => ns.getByName(`${name}:${id}`).benchProfile()),
+  );
+  return c.json({ servers: counters });
+});
+
+bench.onError((err, c) => {
+  if (err instanceof HttpError) return c.json(err.body(), err.status);
+  const message = err instanceof Error ? err.message : String(err);
+  // /profile against a bare RaftServer (--plain) lands here: benchProfile() does not exist.
+  return c.json({ error: "internal", message }, 500);
+});
+
+type Fetch = (request: Parameters<ExportedHandlerFetchHandler<BenchEnv>>[0], env: BenchEnv, ctx: ExecutionContext) => Promise<Response>;
+
+/**
+ * `handler`'s answer with the Worker's clock at the request's arrival and at its answer added
+ * as headers (Bench-Worker-In / -Out, ms): lets the anatomy profile tell the Node↔Worker legs
+ * from the time spent among the objects.
+ */
+async function traced(handler: Fetch, ...args: Parameters<Fetch>): Promise<Response> {
+  const arrived = Date.now();
+  const res = await handler(...args);
+  const answered = Date.now();
+  const out = new Response(res.body, res);
+  out.headers.set("Bench-Worker-In", String(arrived));
+  out.headers.set("Bench-Worker-Out", String(answered));
+  return out;
+}
+
+export default {
+  async fetch(request, env, ctx) {
+    const path = new URL(request.url).pathname;
+    const ours = path.startsWith("/single/") || path.startsWith("/floor/") || path.startsWith("/profile/");
+    const handler: Fetch = ours ? async (r, e, c) => bench.fetch(r, e, c) : async (r, e, c) => coordinator.fetch(r, e, c);
+    if (request.headers.get("Bench-Trace") === "1") return traced(handler, request, env, ctx);
+    return handler(request, env, ctx);
+  },
+} satisfies ExportedHandler<BenchEnv>;
