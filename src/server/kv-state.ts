@@ -9,15 +9,23 @@
 //
 // Every committed entry goes through `apply`: kv commands change the state, anything else
 // (raw `submit` commands, the leader's no-op) is ignored identically on every replica.
+//
+// Keys, values and client ids are stored as JSON string literals, not as raw TEXT: a JS
+// string may hold a lone surrogate ("\ud800" is valid JSON in a request body), which SQLite's
+// UTF-8 TEXT cannot represent; stored raw it came back as three U+FFFD, so a restarted
+// replica held a different value from the others. JSON.stringify escapes it, losslessly,
+// as the log's own rows already do (storage.ts).
 import { KvStateMachine, type ApplyOutcome } from "../kv/index.ts";
 import type { Entry } from "../raft/types.ts";
 
 const SCHEMA = [
+  // key and value: JSON string literals (see above).
   `CREATE TABLE IF NOT EXISTS kv_data (
      key TEXT PRIMARY KEY,
      value TEXT NOT NULL
    )`,
-  // seq orders sessions by last use (least recently used first), as the state machine keeps them.
+  // seq orders sessions by last use (least recently used first), as the state machine keeps
+  // them. client_id: a JSON string literal; result: the answer as JSON.
   `CREATE TABLE IF NOT EXISTS kv_session (
      client_id TEXT PRIMARY KEY,
      seq INTEGER NOT NULL,
@@ -60,20 +68,20 @@ export class KvState {
     for (const [key, value] of changes.keys) {
       this.sql.exec(
         "INSERT INTO kv_data (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        key,
-        value,
+        JSON.stringify(key),
+        JSON.stringify(value),
       );
     }
     for (const [clientId, record] of changes.sessions) {
       if (record === null) {
-        this.sql.exec("DELETE FROM kv_session WHERE client_id = ?", clientId);
+        this.sql.exec("DELETE FROM kv_session WHERE client_id = ?", JSON.stringify(clientId));
         continue;
       }
       this.sql.exec(
         `INSERT INTO kv_session (client_id, seq, request_id, last_seen, result) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (client_id) DO UPDATE SET seq = excluded.seq, request_id = excluded.request_id,
            last_seen = excluded.last_seen, result = excluded.result`,
-        clientId,
+        JSON.stringify(clientId),
         ++this.sessionSeq,
         record.requestId,
         record.lastSeen,
@@ -100,13 +108,13 @@ export class KvState {
     const data = this.sql
       .exec<{ key: string; value: string }>("SELECT key, value FROM kv_data ORDER BY rowid")
       .toArray()
-      .map((r) => [r.key, r.value] as [string, string]);
+      .map((r) => [JSON.parse(r.key) as string, JSON.parse(r.value) as string] as [string, string]);
     const sessions = this.sql
       .exec<{ client_id: string; request_id: number; last_seen: number; result: string }>(
         "SELECT client_id, request_id, last_seen, result FROM kv_session ORDER BY seq",
       )
       .toArray()
-      .map((r) => [r.client_id, r.request_id, r.last_seen, JSON.parse(r.result)] as const);
+      .map((r) => [JSON.parse(r.client_id) as string, r.request_id, r.last_seen, JSON.parse(r.result)] as const);
     this.machine = KvStateMachine.fromSnapshot({ format: "kv/1", clock: meta?.clock ?? null, data, sessions });
   }
 

@@ -25,7 +25,7 @@ export function kvRoutes(app: Hono<AppEnv>): void {
 
 async function handle(c: Context<AppEnv>, op: KvOpName): Promise<Response> {
   const name = clusterName(c);
-  const request = parseKvRequest(op, c.req.param("key") ?? "", op === "get" ? undefined : await readJson(c));
+  const request = parseKvRequest(op, keyParam(c), op === "get" ? undefined : await readJson(c));
   if (!request.ok) throw new HttpError(request.status, request.error, request.message);
   const session = parseSessionHeaders(c.req.header("Client-Id"), c.req.header("Request-Id"));
   if (!session.ok) throw new HttpError(session.status, session.error, session.message);
@@ -48,6 +48,20 @@ async function handle(c: Context<AppEnv>, op: KvOpName): Promise<Response> {
       throw new HttpError(503, "unavailable", `no leader took the operation within ${timeoutMs} ms; it was not applied`);
     case 504:
       throw new HttpError(504, "timeout", "the operation's outcome is unknown: retry with the same Client-Id and Request-Id");
+  }
+}
+
+/**
+ * The key, percent-decoded from the path. Malformed percent-encoding ("%ZZ", a cut UTF-8
+ * sequence) is a bad key name, 400: the router would otherwise keep it as literal text,
+ * so "/kv/%ZZ" and "/kv/%25ZZ" would silently name the same key.
+ */
+function keyParam(c: Context): string {
+  const raw = /^\/clusters\/[^/]*\/kv\/([^/]*)/.exec(new URL(c.req.url).pathname)?.[1] ?? "";
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw badRequest(`bad key ${JSON.stringify(raw)}: not valid percent-encoded UTF-8`);
   }
 }
 
