@@ -13,9 +13,9 @@
 //
 // Looking the leader up again: where the reference finds the leader once and then, after
 // waiting for commits, cuts or crashes "the leader" (or a follower of it), the tests look
-// the leader up again right before acting. On a loaded machine workerd can stall for a few hundred ms, longer
-// than an election timeout, and the resulting election in between is not what those
-// scenarios are about. Scenarios that are about the leader staying put keep theirs.
+// the leader up again right before acting. On a loaded machine workerd can stall for a few
+// hundred ms, longer than an election timeout, and the resulting election in between is
+// not what those scenarios are about. Scenarios about the leader staying put keep theirs.
 import { env, exports } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { expect, onTestFinished } from "vitest";

@@ -46,7 +46,7 @@ interface Tally {
   unexpected: string[];
 }
 
-/** A small deterministic PRNG per actor, so a failing run's choices can be followed. */
+/** A small PRNG (xorshift32) per actor, seeded from the clock: every run draws other faults. */
 function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
   return () => {
