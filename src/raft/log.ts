@@ -49,11 +49,6 @@ export class RaftLog {
     return this.entries[index - this.offset - 1]!.term;
   }
 
-  entry(index: number): Entry | undefined {
-    if (index <= this.offset) return undefined;
-    return this.entries[index - this.offset - 1];
-  }
-
   /** Entries [from, to] inclusive, clipped to what the log holds. */
   slice(from: number, to: number = this.lastIndex): Entry[] {
     const lo = Math.max(from, this.offset + 1) - this.offset - 1;

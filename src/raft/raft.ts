@@ -753,7 +753,8 @@ export class Raft {
     // A bare heartbeat whose previous entry was compacted away (while a snapshot travels,
     // say) names the snapshot's last entry instead: it keeps the follower's timer quiet,
     // and its reply is only a sign of life.
-    const prevLogIndex = Math.max(pr.next - 1, pr.snapshotSentAt !== null ? this.log.snapshotIndex : 0, withEntries ? 0 : this.log.snapshotIndex);
+    // (With entries, pr.next - 1 is never below the snapshot: that case went to sendSnapshot.)
+    const prevLogIndex = Math.max(pr.next - 1, this.log.snapshotIndex);
     const entries = withEntries ? this.log.batch(pr.next, this.maxEntries, this.maxBytes) : [];
     const m: AppendEntries = {
       type: "AppendEntries",

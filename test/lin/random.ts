@@ -1,16 +1,8 @@
-// Seeded randomness for tests: a failing seed replays exactly.
+// Seeded randomness for tests: a failing seed replays exactly. The generator itself is the
+// simulator's (one PRNG for every test); this module adds the helpers the checker tests use.
+import { mulberry32 } from "../sim/prng.ts";
 
-/** mulberry32: a small, fast 32-bit PRNG; returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /** An integer in [lo, hi]. */
 export function randInt(rand: () => number, lo: number, hi: number): number {

@@ -5,7 +5,7 @@
 // `npx tsx test/sim/kv-cli.ts --seeds 2000` runs as many as wanted.
 
 import { describe, expect, test } from "vitest";
-import { type CoordinatorKind, kvRun, type KvProblemKind, type KvRunResult, type KvTally } from "./kv-workload.ts";
+import { type CoordinatorKind, emptyTally, kvRun, type KvProblemKind, type KvRunResult, type KvTally } from "./kv-workload.ts";
 
 const SEEDS = Number(process.env["KV_SIM_SEEDS"] ?? 150);
 const BATCH = 50;
@@ -40,18 +40,7 @@ describe("kv workload in the simulator", () => {
     rebuilds: 0,
     threeServers: 0,
     fiveServers: 0,
-    calls: 0,
-    ok: 0,
-    unknown: 0,
-    failed: 0,
-    attempts: 0,
-    notLeader: 0,
-    notApplied: 0,
-    unknownAttempts: 0,
-    lostAnswers: 0,
-    duplicatedRequests: 0,
-    lateRequests: 0,
-    answeredFromSession: 0,
+    ...emptyTally(),
   };
 
   for (let from = 1; from <= SEEDS; from += BATCH) {

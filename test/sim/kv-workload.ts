@@ -115,6 +115,24 @@ export interface KvTally {
   answeredFromSession: number;
 }
 
+/** A tally with every count at zero. */
+export function emptyTally(): KvTally {
+  return {
+    calls: 0,
+    ok: 0,
+    unknown: 0,
+    failed: 0,
+    attempts: 0,
+    notLeader: 0,
+    notApplied: 0,
+    unknownAttempts: 0,
+    lostAnswers: 0,
+    duplicatedRequests: 0,
+    lateRequests: 0,
+    answeredFromSession: 0,
+  };
+}
+
 export type KvProblemKind =
   | "invariant"
   | "simulator"
@@ -268,20 +286,7 @@ type Recorder = HistoryRecorder<KvOperation, KvResult>;
 class Workload {
   readonly replicas: KvReplicas;
   readonly recorder: Recorder;
-  readonly tally: KvTally = {
-    calls: 0,
-    ok: 0,
-    unknown: 0,
-    failed: 0,
-    attempts: 0,
-    notLeader: 0,
-    notApplied: 0,
-    unknownAttempts: 0,
-    lostAnswers: 0,
-    duplicatedRequests: 0,
-    lateRequests: 0,
-    answeredFromSession: 0,
-  };
+  readonly tally: KvTally = emptyTally();
   readonly problems: KvProblem[] = [];
   private readonly tasks: Task[] = [];
   /** The coordinator's cached leader (a hint, never trusted for correctness). */
