@@ -9,6 +9,7 @@ import { eventRoutes } from "./routes/events.ts";
 import { faultRoutes } from "./routes/faults.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { kvRoutes } from "./routes/kv.ts";
+import { leaderRoutes } from "./routes/leader.ts";
 import { logRoutes } from "./routes/log.ts";
 import { dashboardHtml } from "../ui/dashboard.ts";
 
@@ -20,6 +21,7 @@ export function createApp(): Hono<AppEnv> {
   logRoutes(app);
   eventRoutes(app);
   kvRoutes(app);
+  leaderRoutes(app);
   app.get("/", (c) => c.html(dashboardHtml()));
 
   app.notFound((c) => c.json({ error: "not_found", message: `no route for ${c.req.method} ${c.req.path}` }, 404));

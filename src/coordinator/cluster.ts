@@ -12,19 +12,17 @@ import {
   type NetworkSettings,
   type RaftServerStub,
   type ServerStatus,
+  withOptionDefaults,
 } from "../server/index.ts";
 import type { NodeId } from "../raft/types.ts";
 import type { Env } from "./env.ts";
 import { HttpError, notFound } from "./errors.ts";
 
-export type Settings = Pick<ClusterConfig, "size" | "electionTimeoutMs" | "heartbeatMs">;
+export type Settings = Omit<ClusterConfig, "cluster" | "epoch">;
 
-/** GET /clusters/{c}. */
-export interface ClusterView {
+/** GET /clusters/{c}: the settings, the leader and every server's status. */
+export interface ClusterView extends Settings {
   readonly cluster: string;
-  readonly size: number;
-  readonly electionTimeoutMs: readonly [number, number];
-  readonly heartbeatMs: number;
   readonly leader: NodeId | null;
   readonly servers: readonly ServerStatus[];
 }
@@ -47,7 +45,7 @@ export class Cluster {
   static async open(env: Env, name: string): Promise<Cluster> {
     const config = await reach(env, name, 0, (s) => s.clusterConfig());
     if (!config) throw notFound(`no cluster ${JSON.stringify(name)}`);
-    return new Cluster(env, config);
+    return new Cluster(env, withOptionDefaults(config));
   }
 
   /**
@@ -58,14 +56,9 @@ export class Cluster {
   static async create(env: Env, name: string, settings: Settings): Promise<{ created: boolean; cluster: Cluster }> {
     const offered: ClusterConfig = { cluster: name, ...settings, epoch: crypto.randomUUID() };
     const first = await reach(env, name, 0, (s) => s.init(offered, 0));
-    const config = first.config;
+    const config = withOptionDefaults(first.config);
     if (!first.created && !sameSettings(config, settings)) {
-      throw new HttpError(
-        409,
-        "conflict",
-        `cluster ${name} exists with size ${config.size}, electionTimeoutMs [${config.electionTimeoutMs.join(", ")}], ` +
-          `heartbeatMs ${config.heartbeatMs}; delete it first to change them`,
-      );
+      throw new HttpError(409, "conflict", `cluster ${name} exists with ${JSON.stringify(settingsOf(config))}; delete it first to change them`);
     }
     const cluster = new Cluster(env, config);
     await Promise.all(
@@ -115,8 +108,7 @@ export class Cluster {
 
   async view(): Promise<ClusterView> {
     const servers = await this.statuses();
-    const { cluster, size, electionTimeoutMs, heartbeatMs } = this.config;
-    return { cluster, size, electionTimeoutMs, heartbeatMs, leader: leaderOf(servers), servers };
+    return { cluster: this.name, ...settingsOf(this.config), leader: leaderOf(servers), servers };
   }
 
   async destroy(): Promise<void> {
@@ -256,13 +248,22 @@ async function reach<T>(
   }
 }
 
+/** A configuration's settings, in a fixed order (for answers and comparison). */
+export function settingsOf(config: Settings): Settings {
+  const c = withOptionDefaults(config as ClusterConfig);
+  return {
+    size: c.size,
+    electionTimeoutMs: c.electionTimeoutMs,
+    heartbeatMs: c.heartbeatMs,
+    preVote: c.preVote,
+    checkQuorum: c.checkQuorum,
+    snapshotThreshold: c.snapshotThreshold,
+    snapshotChunkBytes: c.snapshotChunkBytes,
+  };
+}
+
 function sameSettings(a: Settings, b: Settings): boolean {
-  return (
-    a.size === b.size &&
-    a.heartbeatMs === b.heartbeatMs &&
-    a.electionTimeoutMs[0] === b.electionTimeoutMs[0] &&
-    a.electionTimeoutMs[1] === b.electionTimeoutMs[1]
-  );
+  return JSON.stringify(settingsOf(a)) === JSON.stringify(settingsOf(b));
 }
 
 /**
@@ -272,6 +273,18 @@ function sameSettings(a: Settings, b: Settings): boolean {
 export function leaderOf(servers: readonly ServerStatus[]): NodeId | null {
   let best: ServerStatus | null = null;
   for (const s of servers) if (s.state === "Leader" && (!best || s.term > best.term)) best = s;
+  return best ? best.id : null;
+}
+
+/**
+ * The leader of the highest term among servers that are up and connected: a deposed leader
+ * cut off in a minority still believes it leads, but in an older term.
+ */
+export function connectedLeaderOf(servers: readonly (ServerStatus | null)[]): NodeId | null {
+  let best: ServerStatus | null = null;
+  for (const s of servers) {
+    if (s !== null && s.state === "Leader" && s.connected && (!best || s.term > best.term)) best = s;
+  }
   return best ? best.id : null;
 }
 
@@ -289,6 +302,8 @@ function notMember(id: NodeId): ServerStatus {
     connected: false,
     peers: [],
     dropCallsAfter: null,
-    stats: { alarms: 0, rpcsSent: 0, rpcsReceived: 0 },
+    snapshotIndex: 0,
+    transferringTo: null,
+    stats: { alarms: 0, rpcsSent: 0, rpcsReceived: 0, snapshotsSent: 0, snapshotsInstalled: 0 },
   };
 }

@@ -8,7 +8,7 @@
 import type { Session, KvOperation, KvResult } from "../kv/index.ts";
 import type { NodeId } from "../raft/types.ts";
 import type { KvAnswer } from "../server/index.ts";
-import type { Cluster } from "./cluster.ts";
+import { connectedLeaderOf, type Cluster } from "./cluster.ts";
 
 /**
  * The last leader each cluster named, per Worker isolate: a hint, never trusted for
@@ -19,6 +19,11 @@ const leaderHints = new Map<string, NodeId>();
 export interface KvCall {
   readonly operation: KvOperation;
   readonly session: Session | undefined;
+  /**
+   * A get answered by ReadIndex (no log write) rather than through the log; `?consistency=log`
+   * turns it off. Both are linearizable.
+   */
+  readonly readIndex: boolean;
   /** `?server=i`: only this server may take it; 421 if it is not the leader. */
   readonly pinned: NodeId | null;
   readonly timeoutMs: number;
@@ -38,6 +43,7 @@ export async function forwardKv(cluster: Cluster, call: KvCall): Promise<KvOutco
   const attemptMs = 2 * cluster.config.electionTimeoutMs[1];
   const retryUnknown = call.operation.op === "get" || call.session !== undefined;
   let mayHaveApplied = false;
+  let hops = 0;
   let target: NodeId | null = call.pinned ?? leaderHints.get(cluster.name) ?? null;
 
   for (;;) {
@@ -65,7 +71,10 @@ export async function forwardKv(cluster: Cluster, call: KvCall): Promise<KvOutco
         if (call.pinned !== null) return { status: 421, leader: answer.leader };
         leaderHints.delete(cluster.name);
         target = answer.leader !== null && answer.leader !== target ? answer.leader : null;
-        if (target === null) await sleep(Math.min(10, Math.max(0, deadline - Date.now())));
+        // Following a hint is free once; servers that keep naming each other are between
+        // leaders (a hand-over: the old leader names the target, which names the old one
+        // until it wins), so from the second hop on, give the election a moment.
+        if (target === null || ++hops > 1) await sleep(Math.min(10, Math.max(0, deadline - Date.now())));
         continue;
       case "not_applied":
         leaderHints.delete(cluster.name);
@@ -83,29 +92,23 @@ export async function forwardKv(cluster: Cluster, call: KvCall): Promise<KvOutco
 }
 
 async function attempt(cluster: Cluster, id: NodeId, call: KvCall, waitMs: number): Promise<KvAnswer> {
+  const { operation, session } = call;
   try {
-    return await cluster.reach(id, (s) => s.kv(call.operation, call.session, waitMs), false);
+    if (call.readIndex && operation.op === "get") return await cluster.reach(id, (s) => s.read(operation.key, waitMs), false);
+    return await cluster.reach(id, (s) => s.kv(operation, session, waitMs), false);
   } catch {
     // The server was reset during the call (a crash): the operation may or may not be in its log.
     return { kind: "unknown" };
   }
 }
 
-/**
- * The leader of the highest term among servers that are up and connected: a deposed leader
- * cut off in a minority still believes it leads, but in an older term.
- */
 async function findLeader(cluster: Cluster): Promise<NodeId | null> {
   const statuses = await Promise.all(
     Array.from({ length: cluster.size }, (_, id) => cluster.status(id).catch(() => null)),
   );
-  let best: { id: NodeId; term: number } | null = null;
-  for (const s of statuses) {
-    if (s !== null && s.state === "Leader" && s.connected && (best === null || s.term > best.term)) best = { id: s.id, term: s.term };
-  }
-  return best?.id ?? null;
+  return connectedLeaderOf(statuses);
 }
 
-function sleep(ms: number): Promise<void> {
+export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -88,6 +88,10 @@ export const clusterSettings = z
     size: int.min(1).max(9).default(3),
     electionTimeoutMs: z.tuple([int.min(20).max(60_000), int.min(20).max(60_000)]).default([150, 300]),
     heartbeatMs: int.min(10).max(10_000).default(50),
+    preVote: z.boolean().default(false),
+    checkQuorum: z.boolean().default(false),
+    snapshotThreshold: int.min(0).max(1_000_000).default(1000),
+    snapshotChunkBytes: int.min(64).max(4 * 1024 * 1024).default(256 * 1024),
   })
   .refine((s) => s.electionTimeoutMs[0] <= s.electionTimeoutMs[1], {
     message: "electionTimeoutMs must be [min, max] with min <= max",
@@ -108,6 +112,8 @@ export const networkSettings = z
 export const partitionBody = z.strictObject({
   groups: z.array(z.array(int.min(0).max(8)).max(9)).max(9),
 });
+
+export const transferBody = z.strictObject({ id: int.min(0).max(999_999_999) });
 
 export const dropCallsBody = z.strictObject({ after: int.min(0).max(1_000_000).nullable() });
 

@@ -311,6 +311,20 @@ export class Raft {
     };
   }
 
+  /**
+   * The (index, term) a snapshot of the state machine taken at applied index `index` covers.
+   * A host whose state machine lives on (rather than being kept as point-in-time copies)
+   * sends its current state, at its applied index, with an InstallSnapshot: this names it.
+   * Only applied indices no older than the last compaction qualify (their term is known).
+   */
+  snapshotMetaAt(index: number): SnapshotMeta {
+    const term = this.log.term(index);
+    if (index < this.log.snapshotIndex || index > this.lastApplied || term === undefined) {
+      throw new Error(`raft: no snapshot at ${index}: applied ${this.lastApplied}, compacted up to ${this.log.snapshotIndex}`);
+    }
+    return { index, term };
+  }
+
   /** Entries [from, to] of the in-memory log (for hosts that show or re-derive state). */
   entries(from = 1, to?: number): Entry[] {
     return this.log.slice(from, to);

@@ -15,7 +15,7 @@
 // UTF-8 TEXT cannot represent; stored raw it came back as three U+FFFD, so a restarted
 // replica held a different value from the others. JSON.stringify escapes it, losslessly,
 // as the log's own rows already do (storage.ts).
-import { KvStateMachine, type ApplyOutcome } from "../kv/index.ts";
+import { KvStateMachine, type ApplyOutcome, type GetResult, type KvChanges, type KvSnapshot } from "../kv/index.ts";
 import type { Entry } from "../raft/types.ts";
 
 const SCHEMA = [
@@ -64,7 +64,46 @@ export class KvState {
     if (entries.length === 0) return [];
     const outcomes = entries.map((e) => this.machine.apply(e.command));
     this.appliedIndex = entries[entries.length - 1]!.index;
-    const changes = this.machine.takeChanges();
+    this.write(this.machine.takeChanges());
+    return outcomes;
+  }
+
+  /** A linearizable read's answer, once the caller knows the state is recent enough. */
+  get(key: string): GetResult {
+    const value = this.machine.peek(key);
+    return value === undefined ? { found: false, value: null } : { found: true, value };
+  }
+
+  /** The whole state at `applied`, as an InstallSnapshot carries it. */
+  snapshot(): KvSnapshot {
+    return this.machine.snapshot();
+  }
+
+  /**
+   * Become a leader's snapshot, taken at `index`: every row is replaced. Validated before
+   * anything is written (a malformed snapshot throws and changes nothing). Must run inside
+   * the caller's synchronous transaction, with the Raft state that accepted it.
+   */
+  install(snapshot: unknown, index: number): void {
+    const machine = KvStateMachine.fromSnapshot(snapshot);
+    const s = machine.snapshot();
+    this.sql.exec("DELETE FROM kv_data");
+    this.sql.exec("DELETE FROM kv_session");
+    this.machine = machine;
+    this.appliedIndex = index;
+    this.sessionSeq = 0;
+    this.write({
+      clock: s.clock,
+      keys: s.data,
+      sessions: s.sessions.map(([clientId, requestId, lastSeen, result]) => [clientId, { requestId, lastSeen, result }] as const),
+    });
+  }
+
+  rowCounts(): { kv: number; sessions: number } {
+    return { kv: this.machine.keyCount, sessions: this.machine.sessionCount };
+  }
+
+  private write(changes: KvChanges): void {
     for (const [key, value] of changes.keys) {
       this.sql.exec(
         "INSERT INTO kv_data (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -95,7 +134,6 @@ export class KvState {
       changes.clock,
       this.sessionSeq,
     );
-    return outcomes;
   }
 
   /** Rebuild the state machine from its rows (at construction, and after a wipe). */

@@ -39,6 +39,21 @@ export class PendingProposals {
     });
   }
 
+  /**
+   * A leader's snapshot replaced the state machine up to `index`: entries up to there are
+   * never applied here one by one, so their waiters cannot learn their fate. Unknown.
+   */
+  forgetUpTo(index: number): void {
+    for (const [i, ws] of this.waiters) {
+      if (i > index) continue;
+      this.waiters.delete(i);
+      for (const w of ws) {
+        clearTimeout(w.timer);
+        w.resolve({ kind: "unknown" });
+      }
+    }
+  }
+
   /** Entries just applied, with what the state machine said of each. */
   settle(entries: readonly Entry[], outcomes: readonly ApplyOutcome[]): void {
     if (this.waiters.size === 0) return;

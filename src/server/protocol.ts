@@ -15,6 +15,30 @@ export interface ClusterConfig {
    * still in flight from a deleted cluster can never reach a new cluster of the same name.
    */
   readonly epoch: string;
+  /** PreVote (Raft thesis §9.6): a server cut off from the cluster cannot inflate terms. */
+  readonly preVote: boolean;
+  /** CheckQuorum: a leader that no longer hears from a majority steps down. */
+  readonly checkQuorum: boolean;
+  /**
+   * Log compaction: once more than this many applied entries sit in a server's log, the
+   * older half of them is folded into the snapshot (0: never compact).
+   */
+  readonly snapshotThreshold: number;
+  /** InstallSnapshot travels in chunks of at most this many characters of the snapshot's JSON. */
+  readonly snapshotChunkBytes: number;
+}
+
+/** The options of issue 6, with the values a configuration stored before they existed gets. */
+export const CLUSTER_OPTION_DEFAULTS = {
+  preVote: false,
+  checkQuorum: false,
+  snapshotThreshold: 1000,
+  snapshotChunkBytes: 256 * 1024,
+} as const satisfies Partial<ClusterConfig>;
+
+/** A stored configuration, completed with the defaults of options added since it was stored. */
+export function withOptionDefaults(config: Omit<ClusterConfig, keyof typeof CLUSTER_OPTION_DEFAULTS> & Partial<ClusterConfig>): ClusterConfig {
+  return { ...CLUSTER_OPTION_DEFAULTS, ...config };
 }
 
 /** This server's view of the simulated network; pushed by the coordinator, stored durably. */
@@ -46,6 +70,10 @@ export interface ServerStats {
   readonly rpcsSent: number;
   /** Raft requests this server accepted from peers. */
   readonly rpcsReceived: number;
+  /** Snapshot transfers this server completed as leader (every chunk also counts in rpcsSent). */
+  readonly snapshotsSent: number;
+  /** Snapshots from a leader this server installed. */
+  readonly snapshotsInstalled: number;
 }
 
 /** ServerStatus of API.md, plus what the dashboard and the tests like to see. */
@@ -61,6 +89,10 @@ export interface ServerStatus {
   readonly connected: boolean;
   readonly peers: readonly NodeId[];
   readonly dropCallsAfter: number | null;
+  /** The last index folded into this server's snapshot (0: none). */
+  readonly snapshotIndex: number;
+  /** A leader handing leadership over: to whom. */
+  readonly transferringTo: NodeId | null;
   readonly stats: ServerStats;
 }
 
@@ -68,7 +100,31 @@ export interface ServerStatus {
 export interface DurableSummary {
   readonly term: number;
   readonly votedFor: NodeId | null;
+  /** The last index stored: in the log, or folded into the snapshot. */
   readonly logLength: number;
+  readonly snapshotIndex: number;
+  readonly snapshotTerm: number;
+  /** The last index the stored key/value state reflects. */
+  readonly applied: number;
+  /** Rows per table: the log, the key/value data, the exactly-once sessions. */
+  readonly rows: { readonly log: number; readonly kv: number; readonly sessions: number };
+}
+
+/**
+ * One piece of an InstallSnapshot on the wire. A snapshot's JSON text can be far larger than
+ * one RPC may carry, so the leader sends it in order, `text` being characters
+ * [offset, offset + text.length) of `total`; the follower hands the whole message to its core
+ * once the last piece is in.
+ */
+export interface SnapshotChunk {
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly term: number;
+  readonly lastIncludedIndex: number;
+  readonly lastIncludedTerm: number;
+  readonly offset: number;
+  readonly total: number;
+  readonly text: string;
 }
 
 /** One narrated line; `server` is null for lines of the test harness ("[TEST] Crash 1"). */

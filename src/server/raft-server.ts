@@ -25,10 +25,20 @@
 import { DurableObject } from "cloudflare:workers";
 import { makeKvCommand, type ApplyOutcome, type KvOperation, type Session } from "../kv/index.ts";
 import { Raft } from "../raft/raft.ts";
-import { isRequest, type Entry, type Message, type NodeId, type ProposeResult } from "../raft/types.ts";
+import {
+  isRequest,
+  type Entry,
+  type InstallSnapshot,
+  type Message,
+  type NodeId,
+  type ProposeResult,
+  type TransferResult,
+} from "../raft/types.ts";
 import { LazyAlarm } from "./alarm.ts";
 import { KvState } from "./kv-state.ts";
 import { PendingProposals } from "./pending.ts";
+import { PendingReads } from "./pending-reads.ts";
+import { SnapshotAssembly } from "./snapshot-assembly.ts";
 import { Links } from "./links.ts";
 import { echoNarration, Narration } from "./narration.ts";
 import {
@@ -41,6 +51,8 @@ import {
   type KvAnswer,
   type NetworkSettings,
   type ServerStatus,
+  type SnapshotChunk,
+  withOptionDefaults,
 } from "./protocol.ts";
 import { serverStub, type RaftServerStub } from "./rpc.ts";
 import { ServerStorage } from "./storage.ts";
@@ -67,7 +79,13 @@ export class RaftServer extends DurableObject<ServerEnv> {
   private kvState: KvState;
   /** Client commands this server proposed as leader, waiting to be applied. */
   private readonly pending = new PendingProposals();
-  private readonly stats = { alarms: 0, rpcsSent: 0, rpcsReceived: 0 };
+  /** ReadIndex reads this server accepted as leader, waiting for their confirmation. */
+  private readonly reads = new PendingReads();
+  /** The snapshot a leader is sending this server, piece by piece. */
+  private readonly inbound = new SnapshotAssembly();
+  /** Peers a snapshot is on its way to: one transfer per peer at a time. */
+  private readonly snapshotsInFlight = new Set<NodeId>();
+  private readonly stats = { alarms: 0, rpcsSent: 0, rpcsReceived: 0, snapshotsSent: 0, snapshotsInstalled: 0 };
   private readonly stubs = new Map<NodeId, RaftServerStub>();
 
   constructor(ctx: DurableObjectState, env: ServerEnv) {
@@ -98,6 +116,33 @@ export class RaftServer extends DurableObject<ServerEnv> {
     return this.drain(core, m.from);
   }
 
+  /**
+   * One piece of a leader's InstallSnapshot (snapshot-assembly.ts). Answers [] while more
+   * is to come, the core's replies once the last piece is in and the snapshot was handed to
+   * the core, and null when the piece is refused (as for `receive`, or out of order).
+   */
+  installChunk(epoch: string, chunk: SnapshotChunk): Message[] | null {
+    const core = this.core;
+    if (!core || this.config?.epoch !== epoch || !this.links.linkUp(chunk.from)) return null;
+    this.stats.rpcsReceived++;
+    if (chunk.term < core.status().term) return null; // a deposed leader's snapshot: not worth assembling
+    const got = this.inbound.add(chunk);
+    if (got.kind === "refused") return null;
+    if (got.kind === "more") return [];
+    const data: unknown = JSON.parse(got.text);
+    const m: InstallSnapshot = {
+      type: "InstallSnapshot",
+      from: chunk.from,
+      to: chunk.to,
+      term: chunk.term,
+      leaderId: chunk.from,
+      lastIncludedIndex: chunk.lastIncludedIndex,
+      lastIncludedTerm: chunk.lastIncludedTerm,
+    };
+    core.step(m, Date.now());
+    return this.drain(core, m.from, data);
+  }
+
   override async alarm(): Promise<void> {
     this.wake.fired();
     this.stats.alarms++;
@@ -119,12 +164,15 @@ export class RaftServer extends DurableObject<ServerEnv> {
   }
 
   /**
-   * The entries this server has applied, in order. Applied state is durable (kv-state.ts),
+   * The entries this server has applied and still holds in its log, in order; those up to
+   * `snapshotIndex` were folded into the snapshot. Applied state is durable (kv-state.ts),
    * so after a restart this includes what was applied before the crash.
    */
-  committed(): Entry[] {
+  committed(): { entries: Entry[]; snapshotIndex: number } {
     const core = this.core;
-    return core ? core.entries(1, core.status().lastApplied) : [];
+    if (!core) return { entries: [], snapshotIndex: 0 };
+    const { snapshotIndex, lastApplied } = core.status();
+    return { entries: core.entries(snapshotIndex + 1, lastApplied), snapshotIndex };
   }
 
   /**
@@ -140,6 +188,31 @@ export class RaftServer extends DurableObject<ServerEnv> {
     const answer = this.pending.wait(proposed.index, proposed.term, timeoutMs);
     this.drain(core); // a one-server cluster commits and applies right here
     return answer;
+  }
+
+  /**
+   * A linearizable read of `key` without writing to the log (ReadIndex, pending-reads.ts):
+   * answered once a majority confirmed this server still leads and the state is applied up
+   * to the commit index the read arrived at.
+   */
+  async read(key: string, timeoutMs: number): Promise<KvAnswer> {
+    const core = this.core;
+    if (!core) return { kind: "not_leader", leader: null };
+    const ctx = this.reads.nextContext();
+    const accepted = core.readIndex(ctx, Date.now());
+    if (!accepted.accepted) return { kind: "not_leader", leader: accepted.leader };
+    const answer = this.reads.wait(ctx, key, timeoutMs);
+    this.drain(core); // a one-server cluster confirms right here
+    return answer;
+  }
+
+  /** Hand leadership to `target` (the core catches it up, then sends it TimeoutNow). */
+  transferLeadership(target: NodeId): TransferResult {
+    const core = this.core;
+    if (!core) return { ok: false, reason: "not_leader", leader: null };
+    const result = core.transferLeadership(target, Date.now());
+    this.drain(core);
+    return result;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -164,7 +237,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
   status(): ServerStatus | null {
     if (!this.config) return null;
     const s = this.core?.status();
-    const durable = s ? null : this.store.summary();
+    const durable = s ? null : this.durableSummary();
     return {
       id: this.id,
       state: s?.state ?? "Dead",
@@ -177,6 +250,8 @@ export class RaftServer extends DurableObject<ServerEnv> {
       connected: this.links.net.connected,
       peers: this.links.net.peers,
       dropCallsAfter: this.links.dropCallsAfter,
+      snapshotIndex: s?.snapshotIndex ?? durable!.snapshotIndex,
+      transferringTo: s?.transferringTo ?? null,
       stats: { ...this.stats },
     };
   }
@@ -187,7 +262,11 @@ export class RaftServer extends DurableObject<ServerEnv> {
    */
   inspect(): (ServerStatus & { durable: DurableSummary }) | null {
     const status = this.status();
-    return status && { ...status, durable: this.store.summary() };
+    return status && { ...status, durable: this.durableSummary() };
+  }
+
+  private durableSummary(): DurableSummary {
+    return this.store.summary(this.kvState.applied, this.kvState.rowCounts());
   }
 
   /**
@@ -244,6 +323,8 @@ export class RaftServer extends DurableObject<ServerEnv> {
     this.config = null;
     this.core = null;
     this.stubs.clear();
+    this.reads.failAll();
+    this.inbound.clear();
     await this.store.wipe();
     this.kvState = new KvState(this.ctx.storage.sql);
     this.wake = new LazyAlarm(this.ctx.storage, null);
@@ -266,10 +347,13 @@ export class RaftServer extends DurableObject<ServerEnv> {
   private boot(): void {
     this.core = null;
     this.stubs.clear();
+    this.reads.failAll();
+    this.inbound.clear();
     this.links.dropCallsAfter = null;
     const stored = this.store.config();
     if (!stored) return;
-    const { config, id } = stored;
+    const id = stored.id;
+    const config = withOptionDefaults(stored.config);
     this.config = config;
     this.id = id;
     this.links.net = this.store.net() ?? fullyConnected(config.size, id);
@@ -280,6 +364,8 @@ export class RaftServer extends DurableObject<ServerEnv> {
         peers: ids(config.size),
         electionTimeoutMs: config.electionTimeoutMs,
         heartbeatMs: config.heartbeatMs,
+        preVote: config.preVote,
+        checkQuorum: config.checkQuorum,
         rand: Math.random,
         log: (line) => this.narration.add(id, line),
       },
@@ -292,22 +378,115 @@ export class RaftServer extends DurableObject<ServerEnv> {
 
   /**
    * Steps 2–6 of the loop for the event the core just handled. Returns the replies addressed
-   * to `replyTo` (the caller of `receive`), which travel back on its call.
+   * to `replyTo` (the caller of `receive`), which travel back on its call. `snapshotData` is
+   * the state machine that came with an InstallSnapshot just handed to the core.
    */
-  private drain(core: Raft, replyTo?: NodeId): Message[] {
+  private drain(core: Raft, replyTo?: NodeId, snapshotData?: unknown): Message[] {
     const ready = core.ready();
-    // Raft state and the entries it commits are written in one transaction, durable before
-    // anything leaves (output gate): one transaction per event, whatever the batch size.
+    const installed = ready.snapshot;
+    if (installed && snapshotData === undefined) throw new Error(`snapshot up to ${installed.index} accepted without its data`);
+    // Raft state, an accepted snapshot and the entries this Ready commits are written in one
+    // transaction, durable before anything leaves (output gate): one transaction per event,
+    // whatever the batch size.
     let outcomes: ApplyOutcome[] = [];
-    this.store.persist(ready.hardState, ready.logWrite, ready.committed.length > 0 ? () => (outcomes = this.kvState.apply(ready.committed)) : undefined);
+    const stateMachineWork =
+      installed || ready.committed.length > 0
+        ? () => {
+            if (installed) {
+              this.kvState.install(snapshotData, installed.index);
+              this.store.compactTo(installed);
+            }
+            outcomes = this.kvState.apply(ready.committed);
+          }
+        : undefined;
+    this.store.persist(ready.hardState, ready.logWrite, stateMachineWork);
+    if (installed) {
+      this.stats.snapshotsInstalled++;
+      this.pending.forgetUpTo(installed.index);
+    }
     this.pending.settle(ready.committed, outcomes);
+    this.reads.settle(ready.reads, ready.failedReads, this.kvState.applied, (key) => this.kvState.get(key));
     const replies: Message[] = [];
     for (const m of ready.messages) {
       if (m.to === replyTo && !isRequest(m)) replies.push(m);
+      else if (m.type === "InstallSnapshot") this.sendSnapshot(core, m);
       else this.send(core, m);
     }
     this.wake.ensure(ready.wakeAt);
+    this.maybeCompact(core);
     return replies;
+  }
+
+  /**
+   * Log compaction, a chore after the event: once more than `snapshotThreshold` applied
+   * entries sit in the log, fold the older half into the snapshot. The state machine's own
+   * rows are the snapshot's contents (they reflect lastApplied, at or past the snapshot's
+   * index), so compacting is writing one row and deleting log rows: the cost of a
+   * transaction, paid once per threshold/2 entries. The newer half stays as the log's tail,
+   * for followers a little behind and for the raw /committed view.
+   */
+  private maybeCompact(core: Raft): void {
+    const threshold = this.config?.snapshotThreshold ?? 0;
+    if (threshold <= 0) return;
+    const { lastApplied, snapshotIndex } = core.status();
+    if (lastApplied - snapshotIndex <= threshold) return;
+    const meta = core.snapshotMetaAt(lastApplied - Math.floor(threshold / 2));
+    core.compact(meta.index);
+    this.store.persist(null, null, () => this.store.compactTo(meta));
+  }
+
+  /**
+   * A follower needs entries the log no longer holds: send it the state machine as it is
+   * now, at this server's applied index (the core names that point: snapshotMetaAt), in
+   * pieces of at most snapshotChunkBytes, one RPC each. The core resends InstallSnapshot if
+   * no answer comes within an election timeout; while one transfer to a peer is under way
+   * another is not started.
+   */
+  private sendSnapshot(core: Raft, m: InstallSnapshot): void {
+    if (this.snapshotsInFlight.has(m.to) || !this.links.linkUp(m.to)) return;
+    const meta = core.snapshotMetaAt(this.kvState.applied);
+    const text = JSON.stringify(this.kvState.snapshot());
+    const chunks = Math.max(1, Math.ceil(text.length / this.config!.snapshotChunkBytes));
+    this.narration.add(this.id, `[${this.id}] sends ${m.to} the state machine at index ${meta.index} (term ${meta.term}): ${text.length} characters in ${chunks} chunk(s)`);
+    this.snapshotsInFlight.add(m.to);
+    void this.transferSnapshot(core, { ...m, lastIncludedIndex: meta.index, lastIncludedTerm: meta.term }, text).finally(() =>
+      this.snapshotsInFlight.delete(m.to),
+    );
+  }
+
+  private async transferSnapshot(core: Raft, m: InstallSnapshot, text: string): Promise<void> {
+    const size = this.config!.snapshotChunkBytes;
+    for (let offset = 0; ; ) {
+      const piece = text.slice(offset, offset + size);
+      const chunk: SnapshotChunk = {
+        from: m.from,
+        to: m.to,
+        term: m.term,
+        lastIncludedIndex: m.lastIncludedIndex,
+        lastIncludedTerm: m.lastIncludedTerm,
+        offset,
+        total: text.length,
+        text: piece,
+      };
+      if (this.core !== core || !this.links.linkUp(m.to) || !this.links.takeCall()) return;
+      this.stats.rpcsSent++;
+      if (this.links.lost()) return;
+      const sent = this.travel(core, m.to);
+      if (sent !== true && !(await sent)) return;
+      let replies: Message[] | null;
+      try {
+        replies = await this.peer(m.to).installChunk(this.config!.epoch, chunk);
+      } catch {
+        this.stubs.delete(m.to);
+        return;
+      }
+      if (replies === null) return; // refused: the core will try again
+      offset += piece.length;
+      if (offset >= text.length) {
+        this.stats.snapshotsSent++;
+        return this.takeReplies(core, replies);
+      }
+    }
   }
 
   /** Put one message on the simulated wire; its replies come back as events of their own. */
@@ -333,6 +512,11 @@ export class RaftServer extends DurableObject<ServerEnv> {
       this.stubs.delete(m.to);
       return;
     }
+    await this.takeReplies(core, replies);
+  }
+
+  /** Replies that came back on a call: each is an event of its own, if it survives the wire. */
+  private async takeReplies(core: Raft, replies: Message[] | null): Promise<void> {
     for (const r of replies ?? []) {
       if (this.links.lost()) continue;
       // This server may have crashed or restarted meanwhile, or the link gone down.

@@ -8,8 +8,11 @@ import type { RaftServer } from "./raft-server.ts";
 
 type RpcMethods =
   | "receive"
+  | "installChunk"
   | "submit"
   | "kv"
+  | "read"
+  | "transferLeadership"
   | "committed"
   | "init"
   | "clusterConfig"

@@ -2,9 +2,11 @@
 //
 // Tables:
 //   hard_state  one row: currentTerm and votedFor (Figure 2's persistent state besides the log)
-//   log         one row per entry; the command as JSON text
+//   log         one row per entry; the command as JSON text; entries a snapshot covers are deleted
+//   snapshot    one row: the last index and term folded into the snapshot (the snapshot's
+//               contents are the key/value state's own tables, kv-state.ts)
 //   meta        small JSON records: the cluster configuration, the network view, the "down" mark
-import type { Entry, HardState, LogWrite, NodeId, RestoredState } from "../raft/types.ts";
+import type { Entry, HardState, LogWrite, NodeId, RestoredState, SnapshotMeta } from "../raft/types.ts";
 import type { ClusterConfig, DurableSummary, NetState } from "./protocol.ts";
 
 const SCHEMA = [
@@ -17,6 +19,11 @@ const SCHEMA = [
      idx INTEGER PRIMARY KEY,
      term INTEGER NOT NULL,
      command TEXT NOT NULL
+   )`,
+  `CREATE TABLE IF NOT EXISTS snapshot (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     idx INTEGER NOT NULL,
+     term INTEGER NOT NULL
    )`,
   `CREATE TABLE IF NOT EXISTS meta (
      key TEXT PRIMARY KEY,
@@ -64,18 +71,52 @@ export class ServerStorage {
   }
 
   /**
-   * Everything the core needs to start again. `applied` is 0: the raw-log state machine is
-   * in memory only, so every committed entry is handed to it again once the commit index is
-   * known (lastApplied is volatile here).
+   * Record that entries up to `meta.index` are folded into the snapshot and delete them.
+   * Call it inside `persist` (as `alsoInTransaction`): the meta row, the deletion and the
+   * state machine they stand for land together, so a restart never looks for entries that
+   * are gone.
    */
-  restore(): RestoredState {
-    return { hardState: this.hardState(), entries: this.entries(), applied: 0 };
+  compactTo(meta: SnapshotMeta): void {
+    this.sql.exec(
+      `INSERT INTO snapshot (id, idx, term) VALUES (1, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET idx = excluded.idx, term = excluded.term`,
+      meta.index,
+      meta.term,
+    );
+    this.sql.exec("DELETE FROM log WHERE idx <= ?", meta.index);
   }
 
-  summary(): DurableSummary {
+  /**
+   * Everything the core needs to start again: the snapshot's position and the log after it.
+   * The caller adds the index its stored state machine has applied.
+   */
+  restore(): Omit<RestoredState, "applied"> {
+    const snapshot = this.snapshot();
+    return {
+      hardState: this.hardState(),
+      ...(snapshot.index > 0 ? { snapshot } : {}),
+      entries: this.entries(snapshot.index),
+    };
+  }
+
+  summary(applied: number, kvRows: { kv: number; sessions: number }): DurableSummary {
     const hs = this.hardState();
-    const row = this.sql.exec<{ n: number }>("SELECT COALESCE(MAX(idx), 0) AS n FROM log").one();
-    return { term: hs.term, votedFor: hs.votedFor, logLength: row.n };
+    const snapshot = this.snapshot();
+    const log = this.sql.exec<{ n: number; last: number }>("SELECT COUNT(*) AS n, COALESCE(MAX(idx), 0) AS last FROM log").one();
+    return {
+      term: hs.term,
+      votedFor: hs.votedFor,
+      logLength: Math.max(log.last, snapshot.index),
+      snapshotIndex: snapshot.index,
+      snapshotTerm: snapshot.term,
+      applied,
+      rows: { log: log.n, ...kvRows },
+    };
+  }
+
+  private snapshot(): SnapshotMeta {
+    const row = this.sql.exec<{ idx: number; term: number }>("SELECT idx, term FROM snapshot WHERE id = 1").toArray()[0];
+    return row ? { index: row.idx, term: row.term } : { index: 0, term: 0 };
   }
 
   private hardState(): HardState {
@@ -84,9 +125,9 @@ export class ServerStorage {
     return row ? { term: row.term, votedFor: row.voted_for } : { term: 0, votedFor: null };
   }
 
-  private entries(): Entry[] {
+  private entries(after: number): Entry[] {
     return this.sql
-      .exec<{ idx: number; term: number; command: string }>("SELECT idx, term, command FROM log ORDER BY idx")
+      .exec<{ idx: number; term: number; command: string }>("SELECT idx, term, command FROM log WHERE idx > ? ORDER BY idx", after)
       .toArray()
       .map((r) => ({ index: r.idx, term: r.term, command: JSON.parse(r.command) as unknown }));
   }

@@ -130,7 +130,7 @@ export class Harness {
   }
 
   async committed(i: number): Promise<Entry[]> {
-    return this.stub(i).committed();
+    return (await this.stub(i).committed()).entries;
   }
 
   /** Exactly one leader among connected servers (retried 8 × 150 ms, as the reference does). */

@@ -1,7 +1,7 @@
 // Clusters (admin): create, inspect, delete; and one server's detail.
 import type { Hono } from "hono";
 import { adminOnly } from "../access.ts";
-import { Cluster } from "../cluster.ts";
+import { Cluster, settingsOf } from "../cluster.ts";
 import type { AppEnv } from "../env.ts";
 import { resource } from "../resource.ts";
 import { body, clusterName, clusterSettings, serverId } from "../validate.ts";
@@ -14,7 +14,7 @@ export function clusterRoutes(app: Hono<AppEnv>): void {
         const name = clusterName(c);
         const settings = await body(c, clusterSettings, true);
         const { created, cluster } = await Cluster.create(c.env, name, settings);
-        return c.json({ cluster: name, size: cluster.size, electionTimeoutMs: cluster.config.electionTimeoutMs, heartbeatMs: cluster.config.heartbeatMs }, created ? 201 : 200);
+        return c.json({ cluster: name, ...settingsOf(cluster.config) }, created ? 201 : 200);
       },
     ],
     GET: [adminOnly, async (c) => c.json(await (await Cluster.open(c.env, clusterName(c))).view())],

@@ -30,11 +30,12 @@ async function handle(c: Context<AppEnv>, op: KvOpName): Promise<Response> {
   const session = parseSessionHeaders(c.req.header("Client-Id"), c.req.header("Request-Id"));
   if (!session.ok) throw new HttpError(session.status, session.error, session.message);
   const timeoutMs = timeoutParam(c);
+  const readIndex = consistencyParam(c) === "readindex" && op === "get";
   const cluster = await Cluster.open(c.env, name);
   const server = c.req.query("server");
   const pinned = server === undefined ? null : serverIdFrom(server, cluster.size);
 
-  const out = await forwardKv(cluster, { operation: request.operation, session: session.session, pinned, timeoutMs });
+  const out = await forwardKv(cluster, { operation: request.operation, session: session.session, readIndex, pinned, timeoutMs });
   switch (out.status) {
     case 200:
       c.header("Raft-Server", String(out.server));
@@ -63,6 +64,19 @@ function keyParam(c: Context): string {
   } catch {
     throw badRequest(`bad key ${JSON.stringify(raw)}: not valid percent-encoded UTF-8`);
   }
+}
+
+/**
+ * How a get is made linearizable: "readindex" (the default: the leader confirms it still
+ * leads with a round of heartbeats, nothing is written) or "log" (the get is an entry of the
+ * log, like a write). Writes always go through the log, whatever it says (but a bad value is
+ * still a 400).
+ */
+function consistencyParam(c: Context): "readindex" | "log" {
+  const raw = c.req.query("consistency");
+  if (raw === undefined || raw === "readindex") return "readindex";
+  if (raw === "log") return "log";
+  throw badRequest(`bad consistency ${JSON.stringify(raw)}: "readindex" (the default) or "log"`);
 }
 
 function timeoutParam(c: Context): number {

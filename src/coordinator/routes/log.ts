@@ -24,7 +24,7 @@ export function logRoutes(app: Hono<AppEnv>): void {
       async (c) => {
         const cluster = await Cluster.open(c.env, clusterName(c));
         const id = serverId(c, cluster.size);
-        return c.json({ entries: await cluster.committed(id) });
+        return c.json(await cluster.committed(id));
       },
     ],
   });
