@@ -21,9 +21,12 @@ export class Progress {
   readAck = 0;
   /** When an InstallSnapshot was sent and not yet answered (null: none in flight). */
   snapshotSentAt: number | null = null;
+  /** When this follower last answered in the current term (CheckQuorum); the election's time at first. */
+  lastHeard: number;
 
-  constructor(lastIndex: number) {
+  constructor(lastIndex: number, now: number) {
     this.next = lastIndex + 1;
+    this.lastHeard = now;
   }
 
   /** A success reply: never move backwards (replies may arrive late, twice or out of order). */

@@ -83,8 +83,7 @@ export class Raft {
 
   // Leader state, reinitialised after every election.
   private progress = new Map<NodeId, Progress>();
-  /** CheckQuorum: followers heard from since the last check, and when the next check is due. */
-  private recentlyActive = new Set<NodeId>();
+  /** CheckQuorum: when the leader would have heard from less than a majority within an election timeout. */
   private checkQuorumDeadline = Infinity;
   /** Leadership transfer under way: to whom, and when to give up. */
   private transferee: NodeId | null = null;
@@ -403,10 +402,9 @@ export class Raft {
     this.role = "Leader";
     this.stepRole = this.stepLeader;
     this.leader = this.id;
-    this.progress = new Map(this.others.map((p) => [p, new Progress(this.log.lastIndex)]));
+    this.progress = new Map(this.others.map((p) => [p, new Progress(this.log.lastIndex, this.now)]));
     this.narrate(`becomes Leader; term=${this.term}, log=${this.logSummary()}`);
     this.heartbeatDeadline = this.now + this.config.heartbeatMs;
-    this.recentlyActive.clear();
     this.checkQuorumDeadline = this.config.checkQuorum ? this.now + this.config.electionTimeoutMs[1] : Infinity;
     this.readSeqSent = 0;
     this.readSeqConfirmed = 0;
@@ -595,7 +593,7 @@ export class Raft {
       if (!pr || m.term !== this.term) return;
       pr.inflight = false;
       pr.snapshotSentAt = null;
-      this.recentlyActive.add(m.from);
+      pr.lastHeard = this.now;
       pr.acknowledge(m.matchIndex);
       this.narrate(`InstallSnapshot reply from ${m.from}: matchIndex := ${pr.match}`);
       if (this.maybeCommit()) this.broadcastAppend(false);
@@ -607,14 +605,14 @@ export class Raft {
     if (!pr) return;
     if (pr.snapshotSentAt !== null) {
       // A snapshot is on its way; this reply (to a bare heartbeat) only shows the follower is alive.
-      this.recentlyActive.add(m.from);
+      pr.lastHeard = this.now;
       if (m.readSeq !== undefined && m.readSeq > pr.readAck) {
         pr.readAck = m.readSeq;
         this.confirmReads();
       }
       return;
     }
-    this.recentlyActive.add(m.from);
+    pr.lastHeard = this.now;
     // Any reply of this term, success or not, shows the follower still takes us as leader.
     if (m.readSeq !== undefined && m.readSeq > pr.readAck) {
       pr.readAck = m.readSeq;
@@ -652,15 +650,29 @@ export class Raft {
    * check, so a leader cut off from its cluster stops taking writes it cannot commit.
    */
   private checkQuorum(): boolean {
-    const heard = this.recentlyActive.size + 1;
-    this.recentlyActive.clear();
-    if (heard >= majority(this.clusterSize)) {
-      this.checkQuorumDeadline = this.now + this.config.electionTimeoutMs[1];
+    const lapsesAt = this.quorumLapsesAt();
+    if (this.now < lapsesAt) {
+      this.checkQuorumDeadline = lapsesAt;
       return true;
     }
+    const window = this.config.electionTimeoutMs[1];
+    const heard = 1 + [...this.progress.values()].filter((pr) => this.now - pr.lastHeard < window).length;
     this.narrate(`steps down: heard from ${heard} of ${this.clusterSize} servers within the election timeout`);
     this.becomeFollower(this.term, null);
     return false;
+  }
+
+  /**
+   * The moment fewer than a majority (ourselves included) will have been heard from within
+   * the last election timeout, unless someone answers before then: the k-th most recent
+   * answer plus the timeout, k being the followers a majority needs. Answers only move it
+   * later, so checking at this moment (and recomputing) steps down exactly on time.
+   */
+  private quorumLapsesAt(): number {
+    const needed = majority(this.clusterSize) - 1;
+    if (needed === 0) return Infinity;
+    const heard = [...this.progress.values()].map((pr) => pr.lastHeard).sort((a, b) => b - a);
+    return heard[needed - 1]! + this.config.electionTimeoutMs[1];
   }
 
   private sendTimeoutNow(peer: NodeId): void {

@@ -1,6 +1,6 @@
 // Randomized search from the command line:
 //
-//   npm run sim -- --seeds N [--seed S] [--servers 3|5|7] [--verbose] [--mutant NAME]
+//   npm run sim -- --seeds N [--seed S] [--servers 3|5|7] [--snapshot-source stored|live] [--verbose] [--mutant NAME]
 //
 // Runs seeds S, S+1, ..., S+N-1 (S defaults to 1). Each seed is one random schedule of faults
 // and proposals with every invariant checked after every event, then a liveness phase. A
@@ -8,27 +8,33 @@
 // command that replays it; the exit code is then 1. --verbose narrates every run as it goes
 // (use it with --seeds 1 to replay one seed). --mutant NAME runs a deliberately broken core or
 // host from mutants.ts instead (to watch a checker fire); --mutant list names them.
+// --snapshot-source forces how InstallSnapshot is filled (otherwise drawn per seed): "live" is
+// the Durable Object's way (the current state machine, renamed by core.snapshotMetaAt).
 
 import { MUTANTS, mutantByName, type Mutant } from "./mutants.ts";
+import type { SnapshotSource } from "./disk.ts";
 import { randomRun, type RandomRunResult } from "./random-run.ts";
 
 interface Args {
   seeds: number;
   seed: number;
   servers: number | undefined;
+  snapshotSource: SnapshotSource | undefined;
   verbose: boolean;
   mutant: Mutant | null;
   /** Print the details of at most this many failures (all are listed). */
   show: number;
 }
 
+const USAGE = `usage: npm run sim -- --seeds N [--seed S] [--servers 3|5|7] [--snapshot-source stored|live] [--verbose] [--mutant NAME|list]`;
+
 function usage(problem: string): never {
-  console.error(`${problem}\nusage: npm run sim -- --seeds N [--seed S] [--servers 3|5|7] [--verbose] [--mutant NAME|list]`);
+  console.error(`${problem}\n${USAGE}`);
   process.exit(2);
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { seeds: 1, seed: 1, servers: undefined, verbose: false, mutant: null, show: 3 };
+  const args: Args = { seeds: 1, seed: 1, servers: undefined, snapshotSource: undefined, verbose: false, mutant: null, show: 3 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): number => {
@@ -36,11 +42,18 @@ function parseArgs(argv: readonly string[]): Args {
       if (!Number.isInteger(v) || v < 0) usage(`${a} needs a non-negative integer`);
       return v;
     };
-    if (a === "--seeds") args.seeds = value();
+    if (a === "--help" || a === "-h") {
+      console.log(USAGE);
+      process.exit(0);
+    } else if (a === "--seeds") args.seeds = value();
     else if (a === "--seed") args.seed = value();
     else if (a === "--servers") {
       args.servers = value();
       if (![3, 5, 7].includes(args.servers)) usage("--servers must be 3, 5 or 7");
+    } else if (a === "--snapshot-source") {
+      const v = argv[++i];
+      if (v !== "stored" && v !== "live") usage("--snapshot-source must be stored or live");
+      args.snapshotSource = v;
     } else if (a === "--verbose") args.verbose = true;
     else if (a === "--show") args.show = value();
     else if (a === "--mutant") {
@@ -80,19 +93,31 @@ function main(): void {
   let virtualMs = 0;
   let committed = 0;
   let maxHeal = 0;
+  let live = 0;
+  let preVote = 0;
+  let snapshots = 0;
   let lastProgress = started;
   for (let k = 0; k < args.seeds; k++) {
     const seed = args.seed + k;
+    const replayArgs = [
+      ...(args.snapshotSource ? [`--snapshot-source ${args.snapshotSource}`] : []),
+      ...(args.mutant ? [`--mutant ${args.mutant.name}`] : []),
+    ].join(" ");
     const r = randomRun({
-      ...(args.mutant ? { ...args.mutant.options, replayArgs: `--mutant ${args.mutant.name}` } : {}),
+      ...(args.mutant ? args.mutant.options : {}),
       seed,
+      replayArgs,
       ...(args.servers !== undefined ? { servers: args.servers } : {}),
+      ...(args.snapshotSource !== undefined ? { snapshotSource: args.snapshotSource } : {}),
       ...(args.verbose ? { narrate: true, echo: (line: string) => console.log(line) } : {}),
     });
     events += r.events;
     virtualMs += r.virtualMs;
     committed += r.committed;
     if (r.healMs !== null) maxHeal = Math.max(maxHeal, r.healMs);
+    if (r.snapshotSource === "live") live++;
+    if (r.preVote) preVote++;
+    snapshots += r.snapshots;
     if (!r.ok) {
       failures.push(r);
       if (failures.length <= args.show) report(r);
@@ -109,7 +134,8 @@ function main(): void {
     `\n${args.mutant ? `[mutant ${args.mutant.name}] ` : ""}${args.seeds - failures.length}/${args.seeds} seeds passed (seeds ${args.seed}..${args.seed + args.seeds - 1}` +
       `${args.servers !== undefined ? `, ${args.servers} servers` : ""}): ` +
       `${events} events, ${(virtualMs / 1000).toFixed(0)} s virtual, ${committed} entries committed, ` +
-      `slowest recovery after healing ${maxHeal.toFixed(0)} ms virtual; wall ${wall.toFixed(1)} s`,
+      `slowest recovery after healing ${maxHeal.toFixed(0)} ms virtual; ${preVote} seeds with PreVote, ` +
+      `${live} with live snapshots, ${snapshots} InstallSnapshots sent; wall ${wall.toFixed(1)} s`,
   );
   if (failures.length > 0) {
     console.log(`failing seeds: ${failures.map((f) => f.seed).join(" ")}`);

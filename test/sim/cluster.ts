@@ -11,6 +11,7 @@ import { Raft } from "../../src/raft/raft.ts";
 import type {
   Entry,
   HardState,
+  InstallSnapshot,
   Message,
   NodeId,
   ProposeResult,
@@ -20,8 +21,9 @@ import type {
   RaftStatus,
   Ready,
   RestoredState,
+  SnapshotMeta,
 } from "../../src/raft/types.ts";
-import { Disk } from "./disk.ts";
+import { Disk, type SnapshotSource } from "./disk.ts";
 import { EventQueue } from "./event-queue.ts";
 import { Checker, InvariantViolation, type InvariantName } from "./invariants.ts";
 import { Narrator } from "./narration.ts";
@@ -43,6 +45,11 @@ export interface HostFaults {
   apply?(id: NodeId, entries: readonly Entry[]): readonly Entry[];
   /** Crash the server part-way through handling a Ready, or not (null). */
   crashPoint?(id: NodeId): CrashPoint | null;
+  /**
+   * Rewrite the state machine content a snapshot up to `upTo` is made of: what a "stored" host
+   * folds into its snapshot when it compacts, or what a "live" host attaches to an InstallSnapshot.
+   */
+  snapshot?(id: NodeId, machine: readonly Entry[], upTo: number): readonly Entry[];
 }
 
 export interface ClusterOptions {
@@ -65,10 +72,20 @@ export interface ClusterOptions {
   readonly stateMachine?: "volatile" | "durable";
   readonly raftFactory?: RaftFactory;
   /**
-   * Log compaction: once a server has applied this many entries past its last snapshot, the
-   * host snapshots its state machine, persists it and calls core.compact() (0: never).
+   * Log compaction (0: never). "stored": once a server has applied this many entries past its
+   * last snapshot, the host snapshots its state machine, persists the copy and calls
+   * core.compact() up to everything applied. "live": this is the Durable Object's
+   * snapshotThreshold: once more than this many applied entries sit in the log, the host
+   * compacts up to applied - floor(compactEvery / 2), keeping the newest half as a tail.
    */
   readonly compactEvery?: number;
+  /**
+   * What an InstallSnapshot carries. "stored" (default): the copy of the state machine the
+   * sender took when it last compacted, named as the core names it. "live" (what the Durable
+   * Object shell does): no copies are kept; the sender attaches its current applied state
+   * machine and renames the message to core.snapshotMetaAt(applied). Needs a durable state machine.
+   */
+  readonly snapshotSource?: SnapshotSource;
   /** The core's optional behaviours (all off by default, as in the reference). */
   readonly raftOptions?: Partial<Pick<RaftConfig, "preVote" | "checkQuorum" | "leaderNoop">>;
   readonly faults?: HostFaults;
@@ -158,6 +175,8 @@ export class Cluster {
   /** ReadIndex reads the cores confirmed (and the host would answer once applied). */
   readsConfirmed = 0;
   private readonly quiet: boolean;
+  /** snapshotSource "live". */
+  private readonly live: boolean;
 
   constructor(opts: ClusterOptions) {
     this.opts = opts;
@@ -173,9 +192,13 @@ export class Cluster {
     this.faults = opts.faults ?? {};
     this.tickJitterMs = opts.tickJitterMs ?? 0;
     this.narrateNetwork = opts.narrateNetwork ?? true;
+    this.live = opts.snapshotSource === "live";
+    if (this.live && opts.stateMachine !== "durable") {
+      throw new Error('snapshotSource "live" needs stateMachine "durable": the live state machine is the only copy of the snapshot');
+    }
     this.slots = this.ids.map((id) => ({
       id,
-      disk: new Disk(),
+      disk: new Disk(opts.snapshotSource ?? "stored"),
       core: null,
       life: 0,
       applied: [],
@@ -495,10 +518,13 @@ export class Cluster {
 
     // A host-side chore between events: snapshot the state machine and compact the log.
     const every = this.opts.compactEvery ?? 0;
-    if (every > 0 && after.lastApplied - disk.snapshotIndex >= every) this.compact(slot, core, after.lastApplied);
+    const inLog = after.lastApplied - disk.snapshotIndex;
+    if (every > 0 && this.live && inLog > every) this.compact(slot, core, after.lastApplied - Math.floor(every / 2));
+    else if (every > 0 && !this.live && inLog >= every) this.compact(slot, core, after.lastApplied);
   }
 
   private compact(slot: Slot, core: Raft, upTo: number): void {
+    const previous = slot.disk.snapshotIndex;
     try {
       core.compact(upTo);
     } catch (e) {
@@ -509,7 +535,10 @@ export class Cluster {
       this.checker.fail("WellFormed", `server ${slot.id} compacted to ${snapshotIndex} when asked for ${upTo} (all applied)`);
       return;
     }
-    slot.disk.compactTo(upTo, slot.applied);
+    // "live": the durable state machine is the snapshot; "stored": the host keeps a copy of it.
+    const machine = !this.live && this.faults.snapshot ? this.faults.snapshot(slot.id, slot.applied, upTo) : slot.applied;
+    slot.disk.compactTo(upTo, machine);
+    this.checker.onSnapshot(slot.id, "compacted", { index: upTo, term: slot.disk.termAt(upTo)! }, slot.disk.snapshotMachine, previous);
   }
 
   /** Ready.snapshot: the state machine becomes the leader's snapshot, and the disk log starts after it. */
@@ -523,7 +552,7 @@ export class Cluster {
       );
       return;
     }
-    this.checker.onInstallSnapshot(slot.id, meta, data.machine, after);
+    this.checker.onInstallSnapshot(slot.id, meta, data.machine, slot.disk.snapshotIndex, after);
     slot.disk.installSnapshot(meta, data.machine);
     slot.applied = data.machine.slice(0, meta.index);
     if (this.opts.stateMachine === "durable") slot.disk.machine = slot.applied;
@@ -533,16 +562,8 @@ export class Cluster {
   private send(original: Message): void {
     let m = original;
     if (m.type === "InstallSnapshot") {
-      // The core never sees the snapshot's bytes: the host attaches its own durable snapshot.
-      const disk = this.slot(m.from).disk;
-      const data: SnapshotData = { index: disk.snapshotIndex, term: disk.termAt(disk.snapshotIndex)!, machine: disk.snapshotMachine };
-      if (data.index !== m.lastIncludedIndex || data.term !== m.lastIncludedTerm) {
-        this.checker.fail(
-          "PersistenceContract",
-          `server ${m.from} sent a snapshot up to (${m.lastIncludedIndex}, term ${m.lastIncludedTerm}) but holds (${data.index}, term ${data.term}) on disk`,
-        );
-      }
-      m = { ...m, data };
+      // The core never sees the snapshot's bytes: the host attaches them.
+      m = this.live ? this.attachLiveSnapshot(m) : this.attachStoredSnapshot(m);
     }
     if (this.net.tamper) m = this.net.tamper(m);
     const route = this.net.route(m);
@@ -555,6 +576,49 @@ export class Cluster {
           `${this.net.stats.sent} messages sent so far)`,
       );
     }
+  }
+
+  /** "stored": the sender's durable snapshot, which must be the one the core names. */
+  private attachStoredSnapshot(m: InstallSnapshot): InstallSnapshot {
+    const disk = this.slot(m.from).disk;
+    const data: SnapshotData = { index: disk.snapshotIndex, term: disk.termAt(disk.snapshotIndex)!, machine: disk.snapshotMachine };
+    if (data.index !== m.lastIncludedIndex || data.term !== m.lastIncludedTerm) {
+      this.checker.fail(
+        "PersistenceContract",
+        `server ${m.from} sent a snapshot up to (${m.lastIncludedIndex}, term ${m.lastIncludedTerm}) but holds (${data.index}, term ${data.term}) on disk`,
+      );
+    }
+    return { ...m, data };
+  }
+
+  /**
+   * "live", as the Durable Object does it: the state machine as applied right now (a copy, as
+   * the shell serialises it), and the message renamed to what that state covers. The core
+   * compacts only what was applied, so the applied count is never below its snapshot.
+   */
+  private attachLiveSnapshot(m: InstallSnapshot): InstallSnapshot {
+    const slot = this.slot(m.from);
+    const applied = slot.applied.length;
+    let meta: SnapshotMeta;
+    try {
+      meta = slot.core!.snapshotMetaAt(applied);
+    } catch (e) {
+      throw new InvariantViolation("CoreAssertion", `server ${m.from} threw in snapshotMetaAt(${applied}): ${(e as Error).message}`);
+    }
+    if (meta.index < m.lastIncludedIndex || slot.disk.termAt(meta.index) !== meta.term) {
+      this.checker.fail(
+        "PersistenceContract",
+        `server ${m.from} has applied up to (${meta.index}, term ${meta.term}), short of the snapshot up to ${m.lastIncludedIndex} its core ` +
+          `sends, or not what its disk holds there (term ${slot.disk.termAt(meta.index)})`,
+      );
+    }
+    const current = slot.applied.slice(0, meta.index);
+    const machine = this.faults.snapshot ? this.faults.snapshot(m.from, current, meta.index) : current;
+    this.narrate(
+      `[SIM] ${m.from} attaches its live state machine to InstallSnapshot for ${m.to}: up to (${meta.index}, term ${meta.term}) ` +
+        `where the core named (${m.lastIncludedIndex}, term ${m.lastIncludedTerm})`,
+    );
+    return { ...m, lastIncludedIndex: meta.index, lastIncludedTerm: meta.term, data: { index: meta.index, term: meta.term, machine } };
   }
 
   private scheduleWake(slot: Slot, wakeAt: number): void {

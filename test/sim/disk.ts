@@ -2,9 +2,16 @@
 // and log write here before any message leaves; a restart reads exactly this back. With log
 // compaction, the log starts after a snapshot: the state machine's content up to `offset`
 // (entries 1..offset as applied) plus the index and term of its last entry.
+//
+// Where that content lives depends on the host (ClusterOptions.snapshotSource): "stored" keeps
+// a point-in-time copy of the state machine taken at each compaction; "live" (what the Durable
+// Object does) keeps none: the durable state machine itself, which has applied at least up to
+// the snapshot, stands for it.
 
 import { entryJson } from "./invariants.ts";
 import type { Entry, HardState, LogWrite, RestoredState, SnapshotMeta } from "../../src/raft/types.ts";
+
+export type SnapshotSource = "stored" | "live";
 
 export class Disk {
   hardState: HardState = { term: 0, votedFor: null };
@@ -15,10 +22,22 @@ export class Disk {
   private entries: Entry[] = [];
   /** JSON of each entry's command, computed once, for cheap comparisons. */
   private jsons: string[] = [];
-  /** The snapshot's state machine: the commands of entries 1..offset, as applied. */
-  snapshotMachine: Entry[] = [];
+  /** "stored": the copy of the state machine taken when the snapshot was made (entries 1..offset). */
+  private storedMachine: Entry[] = [];
   /** The state machine's durable copy (used when the host keeps its state machine on disk). */
   machine: Entry[] = [];
+  /** How many times the host compacted this log (a statistic for tests; installs do not count). */
+  compactions = 0;
+
+  constructor(readonly snapshotSource: SnapshotSource = "stored") {}
+
+  /**
+   * The state machine content the snapshot stands for: at least entries 1..snapshotIndex, as
+   * applied ("live": the durable state machine itself, which may go further).
+   */
+  get snapshotMachine(): readonly Entry[] {
+    return this.snapshotSource === "live" ? this.machine : this.storedMachine;
+  }
 
   get lastIndex(): number {
     return this.offset + this.entries.length;
@@ -64,15 +83,23 @@ export class Disk {
     }
   }
 
-  /** The host snapshotted its state machine up to `index`: keep that, drop the entries it covers. */
+  /**
+   * The host snapshotted its state machine up to `index`: keep that ("stored": a copy of
+   * `machine`'s first `index` commands; "live": nothing, the durable state machine is it), drop
+   * the entries it covers.
+   */
   compactTo(index: number, machine: readonly Entry[]): void {
     const term = this.termAt(index);
     if (term === undefined) throw new Error(`disk: cannot compact to ${index} (log holds ${this.offset + 1}..${this.lastIndex})`);
     this.dropThrough(index, term);
-    this.snapshotMachine = machine.slice(0, index);
+    if (this.snapshotSource === "stored") this.storedMachine = machine.slice(0, index);
+    this.compactions++;
   }
 
-  /** A leader's snapshot was accepted: keep the entries after it if they match, else start over from it. */
+  /**
+   * A leader's snapshot was accepted: keep the entries after it if they match, else start over
+   * from it. ("live": the host makes `machine` its durable state machine; nothing else to keep.)
+   */
   installSnapshot(meta: SnapshotMeta, machine: readonly Entry[]): void {
     if (this.termAt(meta.index) === meta.term && meta.index <= this.lastIndex) this.dropThrough(meta.index, meta.term);
     else {
@@ -81,7 +108,7 @@ export class Disk {
       this.offset = meta.index;
       this.offsetTerm = meta.term;
     }
-    this.snapshotMachine = machine.slice(0, meta.index);
+    if (this.snapshotSource === "stored") this.storedMachine = machine.slice(0, meta.index);
   }
 
   private dropThrough(index: number, term: number): void {

@@ -36,6 +36,20 @@ export const INVARIANTS = [
    * the read was asked for (so the answer reflects every write acknowledged before it: linearizable).
    */
   "ReadIndexSafety",
+  /**
+   * PreVote's promise: polling changes nothing durable. A server that becomes a pre-candidate
+   * keeps the term and vote it had, and keeps that term for as long as it stays one (its vote
+   * may only go, as any follower's may, from nobody to another candidate of that term); the
+   * PreVote and PreVoteReply messages it sends never carry a term above its durable term.
+   */
+  "PreVoteTermStable",
+  /**
+   * A snapshot never loses a committed entry: whenever a server compacts its log into a
+   * snapshot up to k, or installs a leader's snapshot up to k, the state machine content that
+   * snapshot stands for holds, at every index 1..k, exactly the command the cluster committed
+   * there. And a server's snapshotIndex never goes back, within a life or across a restart.
+   */
+  "SnapshotSafety",
   /** Messages and Ready values are well formed (addresses, contiguous log writes, accepted proposals). */
   "WellFormed",
   /** The core threw (one of its own assertions fired). */
@@ -113,12 +127,25 @@ export class Checker {
   /** Per server: the highest term it ever acted on (sent, or held after a fully persisted event). */
   private readonly termFloor: number[];
   private maxTerm = 0;
+  /** Per server: the term and vote it had when it became a pre-candidate (null: not one now). */
+  private readonly preVoteFrom: ({ term: number; votedFor: NodeId | null } | null)[];
+  /** Per server: the highest snapshotIndex it has held on disk (snapshots never go back). */
+  private readonly snapshotFloor: number[];
+  /**
+   * Per server: the entries of the last snapshot content found equal to the committed history.
+   * The next snapshot mostly repeats them (the same Entry objects): those positions are
+   * re-verified by reference, which keeps a check per compaction linear in what is new.
+   */
+  private readonly verifiedSnapshot: (readonly Entry[])[];
   /** The highest log index any server has applied (what a client may have been told is done). */
   maxApplied = 0;
 
   constructor(n: number, disabled: Iterable<InvariantName> = []) {
     this.disabled = new Set(disabled);
     this.termFloor = new Array<number>(n).fill(0);
+    this.preVoteFrom = new Array<null>(n).fill(null);
+    this.snapshotFloor = new Array<number>(n).fill(0);
+    this.verifiedSnapshot = Array.from({ length: n }, () => []);
   }
 
   fail(invariant: InvariantName, detail: string): void {
@@ -214,6 +241,7 @@ export class Checker {
     if (after.snapshotIndex !== undefined && disk.snapshotIndex !== after.snapshotIndex) {
       this.fail("PersistenceContract", `server ${id} has a snapshot up to ${after.snapshotIndex} in memory but up to ${disk.snapshotIndex} on disk`);
     }
+    this.snapshotNotBack(id, disk.snapshotIndex, "on disk");
     if (disk.lastIndex !== after.logLength) {
       this.fail("PersistenceContract", `server ${id} has ${after.logLength} entries in memory but ${disk.lastIndex} on disk`);
     } else if (lastInMemory) {
@@ -233,6 +261,11 @@ export class Checker {
     this.observeTerm(m.term);
     if (m.term > this.termFloor[id]!) this.termFloor[id] = m.term;
     const hs = disk.hardState;
+    if ((m.type === "PreVote" || m.type === "PreVoteReply") && m.term > hs.term) {
+      // Checked before the general rule below, so that this is reported as what it is: a poll
+      // that claims a term nobody holds durably (as if the pre-candidate had bumped its term).
+      this.fail("PreVoteTermStable", `server ${id} sent ${m.type} of term ${m.term} while its durable term is ${hs.term}`);
+    }
     if (m.term > hs.term) {
       this.fail("PersistenceContract", `server ${id} sent ${m.type} of term ${m.term} while its durable term is ${hs.term}`);
     }
@@ -355,15 +388,99 @@ export class Checker {
     }
   }
 
-  /** The host installs a leader's snapshot as its state machine: it must agree with everything applied anywhere. */
-  onInstallSnapshot(id: NodeId, meta: { index: number; term: number }, machine: readonly Entry[], after: RaftStatus): void {
-    if (machine.length < meta.index || (meta.index > 0 && machine[meta.index - 1]!.term !== meta.term)) {
-      this.fail("StateMachineSafety", `server ${id} got a snapshot up to (${meta.index}, term ${meta.term}) whose state machine does not end there`);
+  /**
+   * Server `id` folded its state machine into a snapshot up to `meta.index` ("compacted"), or
+   * took a leader's ("installed"); `machine` is the state machine content that snapshot stands
+   * for (at least `meta.index` commands: position p holds log entry p), and `previous` the
+   * snapshotIndex the server had before. Checked the moment the snapshot is made, so a host
+   * that folds the wrong content is caught at once, not when a follower or a restart uses it.
+   */
+  onSnapshot(
+    id: NodeId,
+    how: "compacted" | "installed",
+    meta: { index: number; term: number },
+    machine: readonly Entry[],
+    previous: number,
+  ): void {
+    const k = meta.index;
+    if (k < previous) {
+      this.fail("SnapshotSafety", `server ${id} ${how} a snapshot up to ${k} over its snapshot up to ${previous}`);
+    }
+    this.snapshotNotBack(id, k, how);
+    const seen = this.verifiedSnapshot[id]!;
+    for (let p = 1; p <= k; p++) {
+      const e = machine[p - 1];
+      if (e !== undefined && e === seen[p - 1]) continue;
+      const c = this.committed.get(p);
+      const has = e === undefined ? "nothing" : `${entryJson(e)} (index ${e.index}, term ${e.term})`;
+      if (!c) {
+        this.fail("SnapshotSafety", `server ${id} ${how} a snapshot up to ${k} holding ${has} at position ${p}, which no server applied`);
+      } else if (!e || e.index !== p || e.term !== c.term || entryJson(e) !== c.json) {
+        this.fail(
+          "SnapshotSafety",
+          `server ${id} ${how} a snapshot up to ${k} that lacks committed entry ${p} (${c.json}, term ${c.term}): it holds ${has} there`,
+        );
+      }
+    }
+    if (k > 0 && machine[k - 1]?.term !== meta.term) {
+      this.fail("SnapshotSafety", `server ${id} ${how} a snapshot named (${k}, term ${meta.term}) whose entry ${k} is of term ${machine[k - 1]?.term}`);
+    }
+    this.verifiedSnapshot[id] = machine.slice(0, k);
+  }
+
+  /** The host installs a leader's snapshot as its state machine: those commands now count as applied by it. */
+  onInstallSnapshot(id: NodeId, meta: { index: number; term: number }, machine: readonly Entry[], previous: number, after: RaftStatus): void {
+    this.onSnapshot(id, "installed", meta, machine, previous);
+    if (machine.length < meta.index) {
+      // Reported above as SnapshotSafety; with that switched off, it is still a state machine gone wrong.
+      this.fail("StateMachineSafety", `server ${id} got a snapshot up to (${meta.index}, term ${meta.term}) holding only ${machine.length} commands`);
       return;
     }
     for (let p = 1; p <= meta.index; p++) this.onApply(id, p, machine[p - 1]!);
     if (after.commitIndex < meta.index) {
       this.fail("ApplyOrder", `server ${id} installed a snapshot up to ${meta.index} beyond its commitIndex ${after.commitIndex}`);
+    }
+  }
+
+  private snapshotNotBack(id: NodeId, index: number, where: string): void {
+    const floor = this.snapshotFloor[id]!;
+    if (index < floor) {
+      this.fail("SnapshotSafety", `server ${id} has a snapshot up to ${index} (${where}) after having had one up to ${floor}`);
+    } else this.snapshotFloor[id] = index;
+  }
+
+  /**
+   * PreVoteTermStable, judged from the server's status before and after an event: becoming a
+   * pre-candidate changes neither term nor vote, and staying one keeps the term. The one
+   * change allowed meanwhile is granting its still-free vote of that term to another
+   * candidate, which any follower may do (etcd's pre-candidates do too; NoDoubleVote and
+   * PersistenceContract police the vote itself).
+   */
+  private checkPreVote(id: NodeId, before: RaftStatus | null, after: RaftStatus): void {
+    if (!after.preCandidate) {
+      this.preVoteFrom[id] = null;
+      return;
+    }
+    let from = this.preVoteFrom[id];
+    if (!from) {
+      // Just became one: measured against what it had before this event.
+      from = before ? { term: before.term, votedFor: before.votedFor } : { term: after.term, votedFor: after.votedFor };
+      this.preVoteFrom[id] = from;
+    }
+    if (after.term !== from.term) {
+      this.fail(
+        "PreVoteTermStable",
+        `server ${id} is a pre-candidate at term ${after.term}, but was at term ${from.term} when it began to poll`,
+      );
+    }
+    if (after.votedFor !== from.votedFor) {
+      if (from.votedFor === null && after.votedFor !== id && before?.preCandidate) from.votedFor = after.votedFor;
+      else {
+        this.fail(
+          "PreVoteTermStable",
+          `server ${id} is a pre-candidate with votedFor=${after.votedFor}, but had votedFor=${from.votedFor} when it began to poll (term ${from.term})`,
+        );
+      }
     }
   }
 
@@ -375,7 +492,11 @@ export class Checker {
    */
   beforeCarryOut(id: NodeId, before: RaftStatus | null, after: RaftStatus): void {
     this.observeTerm(after.term);
+    this.checkPreVote(id, before, after);
     if (!before) return;
+    if (after.snapshotIndex < before.snapshotIndex) {
+      this.fail("SnapshotSafety", `server ${id} snapshotIndex went from ${before.snapshotIndex} back to ${after.snapshotIndex}`);
+    }
     if (after.term < before.term) {
       this.fail("MonotonicTerm", `server ${id} went from term ${before.term} back to ${after.term}`);
     }
@@ -418,10 +539,12 @@ export class Checker {
     for (const [index, c] of this.committed) {
       if (c.minLeaderTerm > term) continue;
       if (index <= disk.snapshotIndex) {
-        // Folded into the leader's snapshot: its state machine must hold it.
+        // Folded into the leader's snapshot: its state machine must hold it. (A snapshot that
+        // lost a committed entry is SnapshotSafety's failure, found when the snapshot was made;
+        // this re-checks it where it would do harm.)
         const s = disk.snapshotMachine[index - 1];
         if (!s || s.term !== c.term || entryJson(s) !== c.json) {
-          this.fail("LeaderCompleteness", `server ${id} became leader of term ${term} with a snapshot lacking committed entry ${index} (${c.json})`);
+          this.fail("SnapshotSafety", `server ${id} became leader of term ${term} with a snapshot lacking committed entry ${index} (${c.json})`);
         }
         continue;
       }
@@ -440,6 +563,8 @@ export class Checker {
     if (status.term < this.termFloor[id]!) {
       this.fail("MonotonicTerm", `server ${id} restarted at term ${status.term} after having acted in term ${this.termFloor[id]}`);
     }
+    this.preVoteFrom[id] = null;
+    this.snapshotNotBack(id, status.snapshotIndex, "after a restart");
   }
 
   /**

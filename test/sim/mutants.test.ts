@@ -31,6 +31,16 @@ describe("mutants: every checker can fire", () => {
     });
   }
 
+  // Raising the term before polling is what PreVote forbids, yet plain Raft survives term
+  // inflation: no other checker notices. PreVoteTermStable is the only line of defence.
+  test("precandidate-bumps-term goes unnoticed with PreVoteTermStable off", () => {
+    const m = MUTANTS.find((x) => x.name === "precandidate-bumps-term")!;
+    for (let seed = 1; seed <= 5; seed++) {
+      const r = randomRun({ ...m.options, disabled: ["PreVoteTermStable"], seed, tailLines: 0 });
+      expect(r.ok, `seed ${seed}: ${r.message}`).toBe(true);
+    }
+  });
+
   test("a failure report names the seed, the invariant, the story and the replay command", () => {
     const m = MUTANTS.find((x) => x.caughtBy === "LogMatching")!;
     const r = randomRun({ ...m.options, seed: 1, replayArgs: `--mutant ${m.name}` });

@@ -92,6 +92,22 @@ class Chatty extends Raft {
   }
 }
 
+/**
+ * A pre-candidate that raises its term before polling (and forgets its vote, as a new term
+ * does): what PreVote exists to prevent. Its PreVotes carry the new term, which it persists
+ * first, so only the status check of PreVoteTermStable can tell.
+ */
+class PreCandidateBumpsTerm extends Raft {
+  override tick(now: number): void {
+    const self = this as unknown as { role: string; term: number; votedFor: number | null; electionDeadline: number };
+    if (self.role !== "Leader" && now >= self.electionDeadline) {
+      self.term += 1;
+      self.votedFor = null;
+    }
+    super.tick(now);
+  }
+}
+
 /** Trips over its own feet after a while (an assertion in the core). */
 class ThrowsLater extends Raft {
   override tick(now: number): void {
@@ -196,20 +212,62 @@ export const MUTANTS: readonly Mutant[] = [
   {
     name: "snapshot-data-corrupted",
     what: "the network corrupts the state machine carried by InstallSnapshot",
+    caughtBy: "SnapshotSafety",
+    options: corruptedSnapshots([]),
+    maxSeeds: 60,
+  },
+  {
+    name: "snapshot-data-corrupted/state-machine",
+    what: "the same, SnapshotSafety off: the follower's state machine then disagrees with the others'",
     caughtBy: "StateMachineSafety",
+    options: corruptedSnapshots(["SnapshotSafety"]),
+    maxSeeds: 60,
+  },
+  {
+    name: "snapshot-drops-entry",
+    what: "a host that keeps snapshot copies leaves the second command out of every copy it folds",
+    caughtBy: "SnapshotSafety",
     options: {
       servers: 3,
       knobs: SHORT,
-      tamper: (c) => {
-        c.net.tamper = (m) => {
-          if (m.type !== "InstallSnapshot" || !m.data) return m;
-          const data = m.data as { machine: readonly Entry[] };
-          return { ...m, data: { ...data, machine: data.machine.map((e) => ({ ...e, command: "corrupted" })) } };
-        };
-      },
       compactEvery: 3,
+      snapshotSource: "stored",
+      faults: { snapshot: (_id, machine) => [...machine.slice(0, 1), ...machine.slice(2)] },
+    },
+    maxSeeds: 10,
+  },
+  {
+    name: "live-snapshot-drops-entry",
+    what: "a live-snapshot host (the Durable Object's way) leaves the last command out of the state it sends",
+    caughtBy: "SnapshotSafety",
+    options: {
+      servers: 3,
+      knobs: SHORT,
+      compactEvery: 3,
+      snapshotSource: "live",
+      faults: { snapshot: (_id, machine) => machine.slice(0, -1) },
     },
     maxSeeds: 60,
+  },
+  {
+    name: "precandidate-bumps-term",
+    what: "a server raises its term (and forgets its vote) before it polls with PreVote",
+    caughtBy: "PreVoteTermStable",
+    options: { raftFactory: factory(PreCandidateBumpsTerm), raftOptions: { preVote: true }, knobs: SHORT },
+    maxSeeds: 5,
+  },
+  {
+    name: "prevote-claims-next-term",
+    what: "the host sends every PreVote with the term the election would have (term + 1), which nobody persisted",
+    caughtBy: "PreVoteTermStable",
+    options: {
+      raftOptions: { preVote: true },
+      faults: {
+        ready: (_id, r) => ({ ...r, messages: r.messages.map((m) => (m.type === "PreVote" ? { ...m, term: m.term + 1 } : m)) }),
+      },
+      knobs: SHORT,
+    },
+    maxSeeds: 5,
   },
   {
     name: "forgets-commit-index",
@@ -262,6 +320,23 @@ export const MUTANTS: readonly Mutant[] = [
     maxSeeds: 3,
   },
 ];
+
+/** InstallSnapshot's state machine rewritten in flight (every command replaced). */
+function corruptedSnapshots(disabled: InvariantName[]): Omit<RandomRunOptions, "seed"> {
+  return {
+    servers: 3,
+    knobs: SHORT,
+    disabled,
+    tamper: (c) => {
+      c.net.tamper = (m) => {
+        if (m.type !== "InstallSnapshot" || !m.data) return m;
+        const data = m.data as { machine: readonly Entry[] };
+        return { ...m, data: { ...data, machine: data.machine.map((e) => ({ ...e, command: "corrupted" })) } };
+      };
+    },
+    compactEvery: 3,
+  };
+}
 
 export function mutantByName(name: string): Mutant | undefined {
   return MUTANTS.find((m) => m.name === name);

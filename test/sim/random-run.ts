@@ -7,7 +7,8 @@
 // so a failing seed is replayed once more with narration on to tell its story.
 
 import type { NodeId } from "../../src/raft/types.ts";
-import { Cluster, type CrashPoint, type HostFaults, type Proc, type RaftFactory } from "./cluster.ts";
+import { Cluster, type ClusterOptions, type CrashPoint, type HostFaults, type Proc, type RaftFactory } from "./cluster.ts";
+import type { SnapshotSource } from "./disk.ts";
 import { HarnessFailure } from "./harness.ts";
 import { InvariantViolation, type InvariantName } from "./invariants.ts";
 import { RELIABLE, type NetworkProfile } from "./network.ts";
@@ -76,8 +77,15 @@ export interface RandomRunOptions {
   readonly seed: number;
   /** Cluster size; drawn from the seed (3, 5 or 7) when absent. */
   readonly servers?: number;
-  /** Host compaction interval; drawn from the seed when absent. */
+  /** Host compaction interval (or threshold, "live"); drawn from the seed when absent. */
   readonly compactEvery?: number;
+  /**
+   * What InstallSnapshot carries (see ClusterOptions.snapshotSource); drawn from the seed when
+   * absent. Forcing "live" also forces a durable state machine and some compaction.
+   */
+  readonly snapshotSource?: SnapshotSource;
+  /** Force some of the core's optional behaviours (otherwise drawn per seed). */
+  readonly raftOptions?: ClusterOptions["raftOptions"];
   readonly knobs?: Partial<ScheduleKnobs>;
   /** Mutant tests: a broken core, a broken host, a switched-off invariant, a tampering network. */
   readonly raftFactory?: RaftFactory;
@@ -106,6 +114,10 @@ export interface RandomRunResult {
   readonly reads: number;
   /** InstallSnapshot messages sent. */
   readonly snapshots: number;
+  /** What those carried ("live": the sender's current state machine). */
+  readonly snapshotSource: SnapshotSource;
+  /** PreVote was on (PreVoteTermStable had pre-candidates to watch). */
+  readonly preVote: boolean;
   /** Virtual ms from healing to a new proposal applied on every server. */
   readonly healMs: number | null;
   readonly invariant: InvariantName | null;
@@ -131,6 +143,7 @@ interface Setup {
   readonly leaderNoop: boolean;
   /** Host compaction: snapshot every this many applied entries (0: never). */
   readonly compactEvery: number;
+  readonly snapshotSource: SnapshotSource;
 }
 
 /** Everything about a run that is drawn from its seed before it starts. */
@@ -141,17 +154,31 @@ function drawSetup(opts: RandomRunOptions, rng: Rng): Setup {
   const drawnServers = rng.pick([3, 5, 5, 7]);
   const knobs = { ...DEFAULT_KNOBS, ...opts.knobs };
   const drawnRate = rng.pick([0, 0.001, 0.005]);
+  const drawnStateMachine = rng.chance(0.5) ? "durable" : "volatile";
+  const tickJitterMs = rng.pick([0, 1, 6]);
+  const maxEntriesPerAppend = rng.pick([undefined, 1, 3, 64]);
+  const preVote = flags.chance(0.5);
+  const checkQuorum = flags.chance(0.5);
+  const leaderNoop = flags.chance(0.5);
+  const snapshots = new Rng(opts.seed, "snapshots");
+  const drawnCompactEvery = snapshots.pick([0, 0, 3, 10, 50]);
+  // The Durable Object's way (live snapshots) for half the seeds that compact with a durable
+  // state machine, from a stream of its own so that no earlier draw changed.
+  const drawnLive = new Rng(opts.seed, "snapshot-source").chance(0.5);
+  const live = opts.snapshotSource === "live" || (opts.snapshotSource === undefined && drawnLive && drawnStateMachine === "durable");
+  const compactEvery = opts.compactEvery ?? (live && drawnCompactEvery === 0 ? snapshots.pick([3, 10, 50]) : drawnCompactEvery);
   return {
     servers: opts.servers ?? drawnServers,
     knobs,
     crashPointRate: knobs.crashPointRate ?? drawnRate,
-    stateMachine: rng.chance(0.5) ? "durable" : "volatile",
-    tickJitterMs: rng.pick([0, 1, 6]),
-    maxEntriesPerAppend: rng.pick([undefined, 1, 3, 64]),
-    preVote: flags.chance(0.5),
-    checkQuorum: flags.chance(0.5),
-    leaderNoop: flags.chance(0.5),
-    compactEvery: opts.compactEvery ?? new Rng(opts.seed, "snapshots").pick([0, 0, 3, 10, 50]),
+    stateMachine: live ? "durable" : drawnStateMachine,
+    tickJitterMs,
+    maxEntriesPerAppend,
+    preVote: opts.raftOptions?.preVote ?? preVote,
+    checkQuorum: opts.raftOptions?.checkQuorum ?? checkQuorum,
+    leaderNoop: opts.raftOptions?.leaderNoop ?? leaderNoop,
+    compactEvery,
+    snapshotSource: live && compactEvery > 0 ? "live" : "stored",
   };
 }
 
@@ -210,6 +237,7 @@ class Run {
       ...(s.maxEntriesPerAppend !== undefined ? { maxEntriesPerAppend: s.maxEntriesPerAppend } : {}),
       raftOptions: { preVote: s.preVote, checkQuorum: s.checkQuorum, leaderNoop: s.leaderNoop },
       compactEvery: s.compactEvery,
+      snapshotSource: s.snapshotSource,
       ...(opts.raftFactory ? { raftFactory: opts.raftFactory } : {}),
       faults: { ...opts.faults, crashPoint: (id) => this.crashPoint(id) },
       disabled: opts.disabled ?? [],
@@ -221,7 +249,8 @@ class Run {
     this.c.narrate(
       `[TEST] random run seed=${opts.seed} servers=${s.servers} stateMachine=${s.stateMachine} ` +
         `tickJitter=${s.tickJitterMs}ms maxEntries=${s.maxEntriesPerAppend ?? "default"} crashPointRate=${s.crashPointRate} ` +
-        `preVote=${s.preVote} checkQuorum=${s.checkQuorum} leaderNoop=${s.leaderNoop} compactEvery=${s.compactEvery}`,
+        `preVote=${s.preVote} checkQuorum=${s.checkQuorum} leaderNoop=${s.leaderNoop} compactEvery=${s.compactEvery} ` +
+        `snapshotSource=${s.snapshotSource}`,
     );
   }
 
@@ -477,6 +506,8 @@ export function randomRun(opts: RandomRunOptions): RandomRunResult {
     leaders: c.checker.leaders().size,
     reads: c.readsConfirmed,
     snapshots: c.net.stats.snapshots,
+    snapshotSource: run.setup.snapshotSource,
+    preVote: run.setup.preVote,
     healMs: run.healMs,
     replay: replayCommand(opts.seed, servers, opts.replayArgs),
   };

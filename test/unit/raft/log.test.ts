@@ -64,13 +64,13 @@ describe("quorum", () => {
 
 describe("Progress", () => {
   test("late success replies never move match or next backwards", () => {
-    const p = new Progress(10);
+    const p = new Progress(10, 0);
     p.acknowledge(8);
     p.acknowledge(5);
     expect([p.match, p.next]).toEqual([8, 11]);
   });
   test("backtracking stays above match and within the log", () => {
-    const p = new Progress(10);
+    const p = new Progress(10, 0);
     p.acknowledge(4);
     p.backtrack(2, 10);
     expect(p.next).toBe(5);

@@ -70,4 +70,53 @@ describe("snapshots and log compaction", () => {
     c.nodes[0]!.compact(5);
     expect(c.nodes[0]!.status().snapshotIndex).toBe(0); // "a" is not applied until ready()
   });
+
+  // The live-snapshot host (the Durable Object) sends its state machine as applied at send
+  // time, which may be past the core's snapshot: snapshotMetaAt names that point.
+  test("snapshotMetaAt names any applied index from the snapshot on, and nothing else", () => {
+    const c = cluster(3, 27);
+    c.advance(400);
+    const [leader] = c.leaders();
+    for (let i = 1; i <= 10; i++) leader!.propose(i, c.now());
+    c.settle();
+    const term = leader!.status().term;
+    c.compact(leader!.id, 6);
+    expect(leader!.snapshotMetaAt(6)).toEqual({ index: 6, term });
+    expect(leader!.snapshotMetaAt(10)).toEqual({ index: 10, term });
+    expect(() => leader!.snapshotMetaAt(5)).toThrow(/no snapshot at 5/); // compacted away: its term is gone
+    leader!.propose(11, c.now()); // in the log, not yet applied
+    expect(() => leader!.snapshotMetaAt(11)).toThrow(/no snapshot at 11/);
+    c.settle();
+    expect(leader!.snapshotMetaAt(11)).toEqual({ index: 11, term });
+  });
+
+  test("a snapshot named past the sender's compaction point installs there and replication goes on", () => {
+    const c = cluster(3, 29);
+    c.advance(400);
+    const [leader] = c.leaders();
+    const lagging = c.nodes.find((r) => r !== leader)!;
+    c.cut.add(lagging.id);
+    for (let i = 1; i <= 10; i++) leader!.propose(i, c.now());
+    c.settle();
+    c.compact(leader!.id, 4);
+    // The leader's host renames every InstallSnapshot to what it has applied, as a live-snapshot
+    // host does (the driver then attaches the applied entries up to the new name).
+    const ready = leader!.ready.bind(leader);
+    leader!.ready = () => {
+      const r = ready();
+      const meta = () => leader!.snapshotMetaAt(c.applied[leader!.id]!.length);
+      return { ...r, messages: r.messages.map((m) => (m.type === "InstallSnapshot" ? { ...m, ...renamed(meta()) } : m)) };
+    };
+    c.cut.delete(lagging.id);
+    c.advance(120);
+    expect(c.lines.some((l) => l.startsWith(`[${lagging.id}] installs snapshot up to index 10`))).toBe(true);
+    expect(commands(c, lagging.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    leader!.propose(11, c.now());
+    c.settle();
+    expect(commands(c, lagging.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+  });
 });
+
+function renamed(meta: { index: number; term: number }) {
+  return { lastIncludedIndex: meta.index, lastIncludedTerm: meta.term };
+}
