@@ -1,9 +1,13 @@
 // The run's results as markdown: the floor, the side-by-side table with every Raft figure
-// as a ratio to the floor and to the single object, and the issue's targets, met or missed.
+// as a ratio to the floor and to the single object, reads (ReadIndex as a ratio to log
+// reads), the long history (restart and rows as ratios to a fresh server and to a server
+// that never compacts), and the issues' targets, met or missed.
 import type { Phase } from "./lib/load.ts";
 import type { FloorResult, FloorTimingSummary, HttpFloor } from "./suites/floor.ts";
 import { STAGES } from "./suites/anatomy.ts";
+import type { CompactionResult, HistoryCase } from "./suites/compaction.ts";
 import type { LoadCost, RaftResult } from "./suites/raft.ts";
+import type { ReadMode, ReadsResult } from "./suites/reads.ts";
 import type { SingleResult } from "./suites/single.ts";
 
 export interface Results {
@@ -11,6 +15,8 @@ export interface Results {
   readonly floor: FloorResult;
   readonly single: SingleResult;
   readonly raft: RaftResult[];
+  readonly reads: ReadsResult;
+  readonly history: CompactionResult;
 }
 
 export interface Target {
@@ -112,7 +118,63 @@ export function evaluateTargets(r: Results): Target[] {
       met: x.idle.followers.alarmsPerSec <= alarmLimit,
     });
   }
+  targets.push(...readTargets(r.reads), ...historyTargets(r.history));
   return targets;
+}
+
+const READ_TARGET = 2;
+const RESTART_TARGET = 2;
+
+function readTargets(reads: ReadsResult): Target[] {
+  const ri = reads.modes.find((m) => m.consistency === "readindex");
+  const log = reads.modes.find((m) => m.consistency === "log");
+  const one = (id: string, where: string, pick: (m: ReadMode) => number, ceiling?: number): Target => {
+    const text = `raft-${reads.size} reads at ${reads.clients} clients, ${where}: ReadIndex throughput ≥ ${READ_TARGET}× reads through the log`;
+    if (!ri || !log) return { id, text, threshold: `≥ ${READ_TARGET}×`, measured: short(reads.unavailable) ?? "—", met: null };
+    const a = pick(ri);
+    const b = pick(log);
+    return {
+      id,
+      text,
+      threshold: `≥ ${READ_TARGET}× (≥ ${fmt(READ_TARGET * b)} ops/s)`,
+      measured: `${fmt(a)} against ${fmt(b)} ops/s (${ratio(a, b)})${ceiling === undefined ? "" : `; no-op requests by the same client: ${fmt(ceiling)} ops/s`}`,
+      met: Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a >= READ_TARGET * b : null,
+    };
+  };
+  return [
+    one("reads-node", "from Node", (m) => m.fromNode.throughput, reads.nodeCeiling?.throughput),
+    one("reads-workerd", "driven inside workerd", (m) => m.inWorkerd.throughput),
+  ];
+}
+
+/** The history cases by role: the fresh server, the one that never compacts, the compacting one. */
+function historyCases(h: CompactionResult): { fresh?: HistoryCase; never?: HistoryCase; compacted?: HistoryCase } {
+  return {
+    fresh: h.cases.find((c) => c.ops === 0),
+    never: h.cases.find((c) => c.ops > 0 && c.snapshotThreshold === 0),
+    compacted: h.cases.find((c) => c.ops > 0 && c.snapshotThreshold > 0),
+  };
+}
+
+function historyTargets(h: CompactionResult): Target[] {
+  const { fresh, never, compacted } = historyCases(h);
+  const text = `restart + first status of a server holding ${h.ops.toLocaleString("en-US")} applied puts, compacted (snapshotThreshold ${compacted?.snapshotThreshold ?? 1000}), median ≤ ${RESTART_TARGET}× a fresh server's`;
+  const ok = (c: HistoryCase | undefined): c is HistoryCase => c !== undefined && c.restartMs.n > 0;
+  if (!ok(fresh) || !ok(compacted)) {
+    return [{ id: "restart-compacted", text, threshold: `≤ ${RESTART_TARGET}×`, measured: short(h.unavailable) ?? "restarts failed", met: null }];
+  }
+  const a = compacted.restartMs.p50;
+  const b = fresh.restartMs.p50;
+  const uncompacted = ok(never) ? `; never compacting: ${fmt(never.restartMs.p50)} ms (${ratio(never.restartMs.p50, b)})` : "";
+  return [
+    {
+      id: "restart-compacted",
+      text,
+      threshold: `≤ ${RESTART_TARGET}× (≤ ${fmt(RESTART_TARGET * b)} ms; fresh ${fmt(b)} ms)`,
+      measured: `${fmt(a)} ms (${ratio(a, b)})${uncompacted}`,
+      met: a <= RESTART_TARGET * b,
+    },
+  ];
 }
 
 // ---------------------------------------------------------------------------------------
@@ -269,6 +331,65 @@ function profileTables(r: Results): string {
   ].join("\n");
 }
 
+function readsTable(reads: ReadsResult): string {
+  const ri = reads.modes.find((m) => m.consistency === "readindex");
+  const log = reads.modes.find((m) => m.consistency === "log");
+  if (!ri || !log) return `Not measured: ${reads.unavailable ?? "no results"}.`;
+  const rows: string[][] = [];
+  const top = reads.nodeCeiling;
+  /** `ceiling`: the same figure for the no-op requests (from-Node rows only). */
+  const add = (name: string, f: (m: ReadMode) => number | null | undefined, digits = 2, ceiling?: number | null) => {
+    const a = f(ri);
+    const b = f(log);
+    rows.push([name, fmt(b, digits), fmt(a, digits), ratio(a, b), fmt(ceiling, digits), ceiling === undefined ? "—" : ratio(a, ceiling)]);
+  };
+  add("from Node: throughput (ops/s)", (m) => m.fromNode.throughput, 0, top?.throughput);
+  add("from Node: read p50 (ms)", (m) => m.fromNode.latency.p50, 2, top?.latency.p50);
+  add("from Node: read p99 (ms)", (m) => m.fromNode.latency.p99, 2, top?.latency.p99);
+  add("from Node: workerd CPU per read (ms)", (m) => m.fromNode.cpuPerOp.workerdMs, 2, top?.cpuPerOp.workerdMs);
+  add("from Node: Node CPU per read (ms)", (m) => m.fromNode.cpuPerOp.nodeMs, 2, top?.cpuPerOp.nodeMs);
+  add("from Node: Raft RPCs per read (all servers)", (m) => m.fromNodeCost.rpcsPerRead, 3);
+  add("from Node: log entries per read", (m) => m.fromNodeCost.entriesPerRead, 3);
+  add("from Node: storage transactions per read, leader", (m) => m.fromNodeCost.leaderTransactionsPerRead, 3);
+  add("from Node: storage transactions per read, per follower", (m) => m.fromNodeCost.followerTransactionsPerRead, 3);
+  add("inside workerd: throughput (ops/s)", (m) => m.inWorkerd.throughput, 0);
+  add("inside workerd: read p50 (ms, 1 ms clock)", (m) => m.inWorkerd.latency.p50);
+  add("inside workerd: read p99 (ms, 1 ms clock)", (m) => m.inWorkerd.latency.p99);
+  add("inside workerd: workerd CPU per read (ms)", (m) => m.inWorkerd.cpuPerOp.workerdMs);
+  add("inside workerd: Raft RPCs per read (all servers)", (m) => m.inWorkerdCost.rpcsPerRead, 3);
+  add("inside workerd: log entries per read", (m) => m.inWorkerdCost.entriesPerRead, 3);
+  add("inside workerd: storage transactions per read, leader", (m) => m.inWorkerdCost.leaderTransactionsPerRead, 3);
+  return table(
+    [`raft-${reads.size}, ${reads.clients} clients`, "log reads (`?consistency=log`)", "ReadIndex (default)", "×log", "no-op request (ceiling)", "ReadIndex ×ceiling"],
+    rows,
+  );
+}
+
+function historyTable(h: CompactionResult): string {
+  const { fresh, never, compacted } = historyCases(h);
+  if (!fresh || !never || !compacted) return `Not measured: ${h.unavailable ?? "no results"}.`;
+  const rows: string[][] = [];
+  const add = (name: string, f: (c: HistoryCase) => number | null | undefined, digits = 2) => {
+    const a = f(fresh);
+    const b = f(never);
+    const c = f(compacted);
+    rows.push([name, fmt(a, digits), fmt(b, digits), ratio(b, a), fmt(c, digits), ratio(c, a), ratio(c, b)]);
+  };
+  add("restart + first status, median (ms)", (c) => c.restartMs.p50, 1);
+  add("restart + first status, slowest (ms)", (c) => c.restartMs.max, 1);
+  add("restart request inside the Worker, median (ms, 1 ms clock)", (c) => c.restartWorkerMs.p50, 0);
+  add("log rows", (c) => c.durable?.rows.log, 0);
+  add("key/value rows", (c) => c.durable?.rows.kv, 0);
+  add("session rows", (c) => c.durable?.rows.sessions, 0);
+  add("snapshotIndex", (c) => c.durable?.snapshotIndex, 0);
+  add("logLength", (c) => c.durable?.logLength, 0);
+  add("fill: seconds", (c) => c.fillSeconds, 1);
+  return table(
+    ["one-server cluster", "fresh", `snapshotThreshold 0`, "×fresh", `snapshotThreshold ${compacted.snapshotThreshold}`, "×fresh", "×threshold 0"],
+    rows,
+  );
+}
+
 function targetTable(targets: readonly Target[]): string {
   return table(
     ["target", "threshold", "measured", "result"],
@@ -292,6 +413,19 @@ export function markdown(r: Results, targets: readonly Target[]): string {
   for (const p of r.single.concurrency) {
     if (Object.keys(p.errors).length) notes.push(`- single, ${p.clients} clients: non-200 answers ${JSON.stringify(p.errors)}.`);
   }
+  for (const m of r.reads.modes) {
+    for (const [where, p] of [["from Node", m.fromNode], ["inside workerd", m.inWorkerd]] as const) {
+      if (Object.keys(p.errors).length) notes.push(`- reads (${m.consistency}, ${where}): non-200 answers ${JSON.stringify(p.errors)}.`);
+    }
+  }
+  if (r.reads.nodeCeiling && Object.keys(r.reads.nodeCeiling.errors).length) {
+    notes.push(`- reads, no-op ceiling: non-200 answers ${JSON.stringify(r.reads.nodeCeiling.errors)}.`);
+  }
+  for (const c of r.history.cases) {
+    if (Object.keys(c.fillErrors).length) notes.push(`- history, ${c.name}: puts not applied during the fill ${JSON.stringify(c.fillErrors)}.`);
+    if (c.failures.length) notes.push(`- history, ${c.name}: ${c.failures.join("; ")}.`);
+  }
+  if (r.history.unavailable) notes.push(`- history: ${r.history.unavailable}.`);
   const m = r.meta as { date?: string; command?: string; cpus?: string; node?: string; loadavgBefore?: number[]; loadavgAfter?: number[]; seconds?: number; raftServerClass?: string };
   return [
     `Run ${m.date} · \`${m.command}\` · ${m.seconds} s · Node ${m.node} · ${m.cpus} · load average ` +
@@ -320,6 +454,24 @@ export function markdown(r: Results, targets: readonly Target[]): string {
     "### Profile",
     "",
     profileTables(r),
+    "",
+    "### Reads",
+    "",
+    readsTable(r.reads),
+    "",
+    `${r.reads.clients} closed-loop clients over 64 keys, each kind of read in two rounds of ${r.reads.roundMs} ms per driver, ordered`,
+    "ReadIndex, log, log, ReadIndex and pooled. \"From Node\" is the bench's usual client (Miniflare dispatchFetch); its ceiling",
+    "is the same client sending no-op requests through the Worker to an object (`GET /floor/http/noop`, two rounds in the",
+    "middle). \"Inside workerd\" hands the same GETs to the coordinator's fetch handler from the bench Worker itself",
+    "(bench/workerd-load.ts), without Node's per-request cost. Costs per read come from the servers' counters over the rounds.",
+    "",
+    "### Long history: restart and storage",
+    "",
+    historyTable(r.history),
+    "",
+    `One-server clusters, each filled with ${r.history.ops.toLocaleString("en-US")} puts over ${r.history.keys} keys, ${r.history.fillMode}; the fresh one`,
+    `was created and left empty. Restart: POST .../servers/0/crash, then POST .../servers/0/restart plus the first`,
+    `GET /clusters/{c}, timed from Node, ${r.history.restarts} times per server (median and slowest). Rows: GET /clusters/{c}/servers/0 → durable.rows.`,
     "",
     "### Targets",
     "",

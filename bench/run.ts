@@ -1,5 +1,7 @@
-// `npm run bench`: the floor, the single object, and Raft clusters of 3 and 5, measured in one
-// run on one machine, then a JSON file and a markdown table (stdout). Progress goes to stderr.
+// `npm run bench`: the floor, the single object, Raft clusters of 3 and 5, reads (ReadIndex
+// against reads through the log) and a long history (restart and storage, with and without
+// compaction), measured in one run on one machine, then a JSON file and a markdown table
+// (stdout). Progress goes to stderr.
 //
 //   npm run bench                       # full run, a few minutes
 //   npm run bench -- --quick            # about a minute
@@ -12,7 +14,9 @@ import { parseOptions } from "./lib/options.ts";
 import { bundle, REPO, start } from "./lib/runtime.ts";
 import { evaluateTargets, markdown, type Results } from "./report.ts";
 import { FloorSampler } from "./suites/floor.ts";
+import { measureCompaction } from "./suites/compaction.ts";
 import { measureRaft, type RaftResult } from "./suites/raft.ts";
+import { measureReads } from "./suites/reads.ts";
 import { measureSingle } from "./suites/single.ts";
 
 const progress = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -45,6 +49,12 @@ async function main(): Promise<void> {
       if (r.unavailable) progress(`raft-${size}: ${r.unavailable}`);
       raft.push(r);
     }
+    progress(`reads on raft-3: ReadIndex and log reads, 64 clients, rounds of ${o.readRoundMs} ms, from Node and inside workerd`);
+    const reads = await measureReads(http, { clients: 64, roundMs: o.readRoundMs, profiled: rt.profiled }, progress);
+    if (reads.unavailable) progress(`reads: ${reads.unavailable}`);
+    progress(`history: one-server clusters with ${o.historyOps} puts, snapshotThreshold 0 and 1000, and a fresh one; ${o.restarts} restarts each`);
+    const history = await measureCompaction(http, { historyOps: o.historyOps, restarts: o.restarts, profiled: rt.profiled }, progress);
+    if (history.unavailable) progress(`history: ${history.unavailable}`);
     await floorRound(3);
     const floor = floorSampler.result();
     const results: Results = {
@@ -62,6 +72,8 @@ async function main(): Promise<void> {
       floor,
       single,
       raft,
+      reads,
+      history,
     };
     const targets = evaluateTargets(results);
     const out = resolve(REPO, o.out);

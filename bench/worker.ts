@@ -6,6 +6,11 @@
 //                             ?ms=<duration> or ?n=<calls>
 //   /floor/http/{noop|write}  one Worker→object call, for timing the Node→Worker path
 //   /profile/{c}?size=n       storage counters of a cluster's servers (ProfiledRaftServer only)
+//   POST /fill/{c}?ops=&keys=&clients=&server=[&inside=1&batch=&first=]
+//                             kv puts generated inside workerd, straight to one server's stub
+//   GET /drive/{c}/reads?consistency=&clients=&ms=&keys=
+//                             closed-loop kv GETs generated inside workerd, through the
+//                             coordinator's own fetch handler (see workerd-load.ts)
 // Everything else falls through to the real coordinator (with a "Bench-Trace: 1" header, its
 // answer also carries the Worker's clock at arrival and at answer).
 import type { Context } from "hono";
@@ -19,6 +24,8 @@ import { parseKvRequest, parseSessionHeaders, type KvOpName } from "../src/kv/in
 import { BenchFloor, FLOOR_KINDS, type FloorKind } from "./floor.ts";
 import type { ProfiledRaftServer } from "./profiled-raft-server.ts";
 import { SingleKv } from "./single-kv.ts";
+import { serverName, serverStub } from "../src/server/index.ts";
+import { fill, reads } from "./workerd-load.ts";
 
 export * from "../src/coordinator/index.ts";
 export { BenchFloor } from "./floor.ts";
@@ -101,6 +108,64 @@ bench.get("/profile/:c", async (c) => {
   return c.json({ servers: counters });
 });
 
+// ---------------------------------------------------------------------------------------
+// Load generated inside workerd (workerd-load.ts).
+
+/** Integer query parameter `name` in [min, max], `fallback` when absent. */
+function intQuery(c: Ctx, name: string, fallback: number, min: number, max: number): number {
+  const raw = c.req.query(name);
+  const n = raw === undefined ? fallback : Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new HttpError(400, "bad_request", `${name} must be an integer in ${min}..${max}`);
+  return n;
+}
+
+// ?inside=1 (ProfiledRaftServer only): the server proposes the puts itself, in batches of
+// `batch` (benchFill), instead of one RPC per put from here; `first` numbers the first put
+// (keys cycle with the put's number), so consecutive requests continue one sequence.
+bench.post("/fill/:c", async (c) => {
+  const name = clusterName(c);
+  const ops = intQuery(c, "ops", 1000, 1, 1_000_000);
+  const keys = intQuery(c, "keys", 1000, 1, 1_000_000);
+  const clients = intQuery(c, "clients", 64, 1, 1000);
+  const id = intQuery(c, "server", 0, 0, 8);
+  const started = Date.now();
+  if (c.req.query("inside") === "1") {
+    const batch = intQuery(c, "batch", 1000, 1, 100_000);
+    const from = intQuery(c, "first", 0, 0, 100_000_000);
+    const ns = benchEnv(c).RAFT_SERVER as unknown as DurableObjectNamespace<ProfiledRaftServer>;
+    const stub = ns.getByName(serverName(name, id));
+    const errors: Record<string, number> = {};
+    let done = 0;
+    for (let first = 0; first < ops; first += batch) {
+      const r = await stub.benchFill(from + first, Math.min(batch, ops - first), keys, 10_000);
+      done += r.ops;
+      for (const [k, n] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + n;
+    }
+    return c.json({ ops: done, errors, ms: Date.now() - started });
+  }
+  const r = await fill(serverStub(benchEnv(c).RAFT_SERVER, name, id), ops, keys, clients, 10_000);
+  return c.json({ ops: r.ops, errors: r.errors, ms: r.ms });
+});
+
+bench.get("/drive/:c/reads", async (c) => {
+  const name = clusterName(c);
+  const consistency = c.req.query("consistency") ?? "readindex";
+  if (!/^[a-z]+$/.test(consistency)) throw new HttpError(400, "bad_request", "consistency must be a word");
+  const clients = intQuery(c, "clients", 64, 1, 1000);
+  const ms = intQuery(c, "ms", 2000, 1, 60_000);
+  const keys = intQuery(c, "keys", 64, 1, 1_000_000);
+  const env = c.env;
+  const ctx = c.executionCtx;
+  const r = await reads(
+    // The coordinator's handler takes an incoming request (its cf properties); ours has none.
+    async (request) => coordinator.fetch(request as Parameters<typeof coordinator.fetch>[0], env, ctx),
+    (i) => `/clusters/${encodeURIComponent(name)}/kv/rk-${i % keys}?consistency=${consistency}`,
+    clients,
+    ms,
+  );
+  return c.json({ ops: r.ops, errors: r.errors, ms: r.ms, latencies: r.latencies });
+});
+
 bench.onError((err, c) => {
   if (err instanceof HttpError) return c.json(err.body(), err.status);
   const message = err instanceof Error ? err.message : String(err);
@@ -128,7 +193,7 @@ async function traced(handler: Fetch, ...args: Parameters<Fetch>): Promise<Respo
 export default {
   async fetch(request, env, ctx) {
     const path = new URL(request.url).pathname;
-    const ours = path.startsWith("/single/") || path.startsWith("/floor/") || path.startsWith("/profile/");
+    const ours = ["/single/", "/floor/", "/profile/", "/fill/", "/drive/"].some((prefix) => path.startsWith(prefix));
     const handler: Fetch = ours ? async (r, e, c) => bench.fetch(r, e, c) : async (r, e, c) => coordinator.fetch(r, e, c);
     if (request.headers.get("Bench-Trace") === "1") return traced(handler, request, env, ctx);
     return handler(request, env, ctx);

@@ -34,15 +34,50 @@ export function valueOf(i: number): string {
 /** `n` puts, one after another, after `warmup` untimed ones. */
 export async function sequential(put: PutFn, n: number, warmup = 20): Promise<Phase> {
   for (let i = 0; i < warmup; i++) await put(0, i);
-  return run(put, 1, { count: n });
+  return (await run(put, 1, { count: n })).phase;
 }
 
 /** `clients` clients, each putting back to back, for `durationMs`. */
-export function concurrent(put: PutFn, clients: number, durationMs: number): Promise<Phase> {
-  return run(put, clients, { durationMs });
+export async function concurrent(put: PutFn, clients: number, durationMs: number): Promise<Phase> {
+  return (await run(put, clients, { durationMs })).phase;
 }
 
-async function run(put: PutFn, clients: number, stop: { count?: number; durationMs?: number }): Promise<Phase> {
+/** A phase with its raw latencies, for pooling several phases into one (`pooled`). */
+export interface PhaseSamples {
+  readonly phase: Phase;
+  readonly latencies: number[];
+}
+
+/** As `concurrent`, keeping the latency samples. */
+export function concurrentSamples(call: PutFn, clients: number, durationMs: number): Promise<PhaseSamples> {
+  return run(call, clients, { durationMs });
+}
+
+/**
+ * Phases of the same workload run at different times (say A B B A, against drift) as one:
+ * their operations over their summed time, their latencies together, CPU weighted by operations.
+ */
+export function pooled(parts: readonly PhaseSamples[]): Phase {
+  const ops = parts.reduce((a, p) => a + p.phase.ops, 0);
+  const seconds = parts.reduce((a, p) => a + p.phase.seconds, 0);
+  const errors: Record<string, number> = {};
+  for (const p of parts) for (const [k, n] of Object.entries(p.phase.errors)) errors[k] = (errors[k] ?? 0) + n;
+  const weighted = (f: (p: Phase) => number | null): number | null => {
+    if (parts.some((p) => f(p.phase) === null)) return null;
+    return ops > 0 ? round(parts.reduce((a, p) => a + f(p.phase)! * p.phase.ops, 0) / ops) : NaN;
+  };
+  return {
+    clients: parts[0]?.phase.clients ?? 0,
+    ops,
+    errors,
+    seconds: round(seconds),
+    throughput: round(seconds > 0 ? ops / seconds : NaN),
+    latency: roundSummary(summarize(parts.flatMap((p) => p.latencies))),
+    cpuPerOp: { workerdMs: weighted((p) => p.cpuPerOp.workerdMs), nodeMs: weighted((p) => p.cpuPerOp.nodeMs) ?? NaN },
+  };
+}
+
+async function run(put: PutFn, clients: number, stop: { count?: number; durationMs?: number }): Promise<PhaseSamples> {
   const latencies: number[] = [];
   const errors: Record<string, number> = {};
   const cpu0 = cpuNow();
@@ -61,7 +96,7 @@ async function run(put: PutFn, clients: number, stop: { count?: number; duration
   await Promise.all(Array.from({ length: clients }, (_, c) => client(c)));
   const seconds = (performance.now() - t0) / 1000;
   const cpu = cpuPer(cpu0, cpuNow(), Math.max(1, latencies.length));
-  return {
+  const phase: Phase = {
     clients,
     ops: latencies.length,
     errors,
@@ -70,4 +105,5 @@ async function run(put: PutFn, clients: number, stop: { count?: number; duration
     latency: roundSummary(summarize(latencies)),
     cpuPerOp: { workerdMs: cpu.workerdMs === null ? null : round(cpu.workerdMs), nodeMs: round(cpu.nodeMs) },
   };
+  return { phase, latencies };
 }

@@ -21,6 +21,12 @@ export interface Options {
   readonly idleMs: number;
   /** Sequential puts traced stage by stage through the narration. */
   readonly anatomyPuts: number;
+  /** One round of 64-client reads, ms (each kind of read: two rounds from Node, two inside workerd). */
+  readonly readRoundMs: number;
+  /** Puts applied to each long-history server (compaction suite). */
+  readonly historyOps: number;
+  /** Restarts timed per history server. */
+  readonly restarts: number;
   /** Run the plain RaftServer instead of ProfiledRaftServer (no storage counters). */
   readonly plain: boolean;
   /** Keep the temporary directory (bundle and Durable Object storage). */
@@ -37,6 +43,9 @@ const USAGE = `npm run bench -- [options]
   --idle-ms <n>      idle window (default 5000; quick 2000)
   --floor-ms <n>     per floor measurement, split over 3 rounds (default 1500; quick 600)
   --sizes <a,b>      raft cluster sizes (default 3,5)
+  --read-round-ms <n> one round of 64-client reads (default 2000; quick 800)
+  --history-ops <n>  puts applied to each long-history server (default 100000; quick 20000)
+  --restarts <n>     restarts timed per history server (default 7; quick 3)
   --plain            unmodified RaftServer: no storage-transaction counts
   --keep             keep the temporary bundle and storage
   --help`;
@@ -53,6 +62,9 @@ export function parseOptions(argv: string[]): Options {
       "idle-ms": { type: "string" },
       "floor-ms": { type: "string" },
       sizes: { type: "string", default: "3,5" },
+      "read-round-ms": { type: "string" },
+      "history-ops": { type: "string" },
+      restarts: { type: "string" },
       plain: { type: "boolean", default: false },
       keep: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
@@ -83,6 +95,9 @@ export function parseOptions(argv: string[]): Options {
     trials: Math.round(num("trials", values.trials, 20, 5)),
     idleMs: num("idle-ms", values["idle-ms"], 5000, 2000),
     anatomyPuts: quick ? 20 : 50,
+    readRoundMs: num("read-round-ms", values["read-round-ms"], 2000, 800),
+    historyOps: Math.round(num("history-ops", values["history-ops"], 100_000, 20_000)),
+    restarts: Math.round(num("restarts", values.restarts, 7, 3)),
     plain: values.plain,
     keep: values.keep,
     quick,

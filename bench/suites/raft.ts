@@ -16,15 +16,16 @@ interface Stats {
   rpcsReceived: number;
 }
 
-interface ServerView {
+export interface ServerView {
   id: number;
   state: string;
   term: number;
   commitIndex: number;
+  lastApplied: number;
   stats: Stats;
 }
 
-interface ClusterView {
+export interface ClusterView {
   size: number;
   electionTimeoutMs: [number, number];
   heartbeatMs: number;
@@ -33,7 +34,7 @@ interface ClusterView {
 }
 
 /** Every server's counters at one moment. */
-interface Snapshot {
+export interface Snapshot {
   readonly at: number;
   readonly view: ClusterView;
   readonly storage: StorageCounters[] | null;
@@ -161,7 +162,8 @@ export async function measureRaft(http: Http, size: number, o: RaftOptions): Pro
   }
 }
 
-class RaftBench {
+/** One cluster under measurement: its status, counters, steady state, and a put. */
+export class RaftBench {
   constructor(
     private readonly http: Http,
     private readonly name: string,

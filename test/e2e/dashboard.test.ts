@@ -1,6 +1,7 @@
-// The dashboard in a real browser against a real Worker (`npm run dev`): create a cluster,
-// see its leader, disconnect the leader from its card, see a new leader in a higher term,
-// put and get a key through the console. Leaves test-results/dashboard.png behind.
+// The dashboard in a real browser against a real Worker (`npm run dev`): create a cluster
+// (with PreVote ticked), see its leader, disconnect the leader from its card, see a new
+// leader in a higher term, put and get a key through the console, then hand leadership to
+// the remaining follower from its card ("Make leader"). Leaves test-results/dashboard.png behind.
 //
 //   npx vitest run --project e2e test/e2e/dashboard.test.ts
 //
@@ -138,7 +139,7 @@ afterAll(async () => {
   if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
-test("create a cluster, disconnect its leader, see a new one, use the kv console", async () => {
+test("create a cluster, disconnect its leader, see a new one, use the kv console, hand leadership over", async () => {
   const page = await context!.newPage();
   const errors: string[] = [];
   page.on("pageerror", (err) => errors.push(err.message));
@@ -148,7 +149,10 @@ test("create a cluster, disconnect its leader, see a new one, use the kv console
   expect(served, "GET / must serve the dashboard (dashboardHtml() from src/ui/dashboard.ts)").toMatch(/^200 text\/html/);
   await page.getByLabel("Cluster name", { exact: true }).fill(cluster);
   await page.getByRole("combobox", { name: "Servers" }).selectOption("3");
+  await page.getByRole("checkbox", { name: "PreVote" }).check();
   await page.getByRole("button", { name: "Create / open" }).click();
+  // The option went into the create call: GET /clusters/{c} echoes it, the summary shows it.
+  await expect.poll(() => page.locator("#summary").textContent()).toContain("(PreVote)");
 
   // One leader, marked as the cluster's current leader.
   const first = await waitFor("one leader", async () => {
@@ -184,6 +188,22 @@ test("create a cluster, disconnect its leader, see a new one, use the kv console
   await page.getByRole("button", { name: "Get", exact: true }).click();
   const got = await kvResult(page, /^GET "e2e-key" → /, "the get's answer");
   expect(got).toContain(`→ "${value}"`);
+
+  // Leadership transfer from the cards. The leader's own button is disabled; the cut-off
+  // old leader refuses (409, shown in the status line); the third server takes over.
+  const makeLeader = (id: number) => page.getByRole("button", { name: `Make leader server ${id}`, exact: true });
+  expect(await makeLeader(second.id).isDisabled()).toBe(true);
+  await makeLeader(first.id).click();
+  await expect.poll(() => page.locator("#status").textContent()).toMatch(new RegExp(`Make server ${first.id} leader failed: 409`));
+  const third = [0, 1, 2].find((id) => id !== first.id && id !== second.id)!;
+  await makeLeader(third).click();
+  const handedTo = await waitFor(`server ${third} leading after "Make leader"`, async () => {
+    const cards = await readCards(page);
+    return cards.find((c) => c.id === third && c.state === "Leader" && c.current);
+  });
+  expect(handedTo.term).toBeGreaterThan(second.term);
+  await expect.poll(() => page.locator("#status").textContent()).toBe(`Make server ${third} leader: done.`);
+  expect(await makeLeader(third).isDisabled()).toBe(true);
 
   mkdirSync("test-results", { recursive: true });
   await page.screenshot({ path: SCREENSHOT });

@@ -12,6 +12,10 @@ export interface ServerStatus {
   lastApplied: number;
   logLength: number;
   connected: boolean;
+  /** The last index folded into the server's snapshot (0: none). */
+  snapshotIndex: number;
+  /** A leader handing leadership over: to whom (null otherwise). */
+  transferringTo: number | null;
 }
 
 export interface ClusterStatus {
@@ -19,6 +23,15 @@ export interface ClusterStatus {
   size: number;
   leader: number | null;
   servers: ServerStatus[];
+  /** Echoed by GET /clusters/{c} since issue 6 (undefined from an older Worker). */
+  preVote?: boolean;
+  checkQuorum?: boolean;
+}
+
+/** The cluster options the creation form offers besides the size (API defaults: both off). */
+export interface ClusterOptions {
+  preVote: boolean;
+  checkQuorum: boolean;
 }
 
 export interface ClusterEvent {
@@ -91,8 +104,8 @@ export class Api {
     return `/clusters/${encodeURIComponent(c)}`;
   }
 
-  createCluster(c: string, size: number): Promise<{ cluster: string; size: number }> {
-    return this.call("POST", this.cluster(c), { size }, "admin");
+  createCluster(c: string, size: number, options: ClusterOptions): Promise<{ cluster: string; size: number }> {
+    return this.call("POST", this.cluster(c), { size, ...options }, "admin");
   }
   status(c: string): Promise<ClusterStatus> {
     return this.call("GET", this.cluster(c), undefined, "admin");
@@ -106,6 +119,10 @@ export class Api {
 
   serverFault(c: string, id: number, action: "disconnect" | "reconnect" | "crash" | "restart"): Promise<ClusterStatus> {
     return this.call("POST", `${this.cluster(c)}/servers/${id}/${action}`, undefined, "admin");
+  }
+  /** Answers once server `id` leads (or with the reason it could not: 409, 503, 504). */
+  transferLeader(c: string, id: number): Promise<ClusterStatus> {
+    return this.call("POST", `${this.cluster(c)}/leader`, { id }, "admin");
   }
   partition(c: string, groups: number[][]): Promise<ClusterStatus> {
     return this.call("POST", `${this.cluster(c)}/partition`, { groups }, "admin");

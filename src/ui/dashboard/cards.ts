@@ -6,13 +6,15 @@ import type { ClusterStatus, ServerStatus } from "./api.ts";
 import type { El } from "./dom.ts";
 import { eventTarget } from "./dom.ts";
 
-export type ServerAction = "disconnect" | "reconnect" | "crash" | "restart";
+export type ServerAction = "disconnect" | "reconnect" | "crash" | "restart" | "leader";
 
-const ACTIONS: readonly { action: ServerAction; label: string; danger?: boolean }[] = [
+const ACTIONS: readonly { action: ServerAction; label: string; danger?: boolean; wide?: boolean }[] = [
   { action: "disconnect", label: "Disconnect" },
   { action: "reconnect", label: "Reconnect" },
   { action: "crash", label: "Crash", danger: true },
   { action: "restart", label: "Restart" },
+  // Leadership transfer (POST /clusters/{c}/leader); disabled on the leader and on dead servers.
+  { action: "leader", label: "Make leader", wide: true },
 ];
 
 /** How many of the newest log indices a card draws. */
@@ -21,11 +23,13 @@ const TAIL = 10;
 function cardHtml(id: number): string {
   const fact = (name: string, label = name) =>
     `<div><dt>${label}</dt><dd data-field="${name}">–</dd></div>`;
-  const buttons = ACTIONS.map(
-    ({ action, label, danger }) =>
-      `<button type="button" data-action="${action}"${danger ? ' class="danger"' : ""} ` +
-      `aria-label="${label} server ${id}">${label}</button>`,
-  ).join("");
+  const buttons = ACTIONS.map(({ action, label, danger, wide }) => {
+    const cls = [danger ? "danger" : "", wide ? "wide" : ""].filter(Boolean).join(" ");
+    return (
+      `<button type="button" data-action="${action}"${cls ? ` class="${cls}"` : ""} ` +
+      `aria-label="${label} server ${id}">${label}</button>`
+    );
+  }).join("");
   return (
     `<article class="card st-follower" data-server="${id}" aria-labelledby="srv-${id}-title">` +
     `<div class="card-head"><h3 id="srv-${id}-title">Server ${id}</h3>` +
@@ -41,17 +45,45 @@ function cardHtml(id: number): string {
   );
 }
 
-/** The newest log indices as boxes: applied (solid), committed (light), not yet committed (white). */
-export function logTailHtml(s: ServerStatus): string {
+/**
+ * The newest log indices as boxes: applied (solid), committed (light), not yet committed
+ * (white). Indices folded into the snapshot are no longer in the log: one box stands for them.
+ */
+export function logTailHtml(s: Pick<ServerStatus, "logLength" | "commitIndex" | "lastApplied" | "snapshotIndex">): string {
   if (s.logLength === 0) return `<span class="empty">empty log</span>`;
-  const from = Math.max(1, s.logLength - TAIL + 1);
+  const snap = s.snapshotIndex;
+  const from = Math.max(snap + 1, s.logLength - TAIL + 1);
   const boxes: string[] = [];
-  if (from > 1) boxes.push(`<span class="empty" aria-hidden="true">…</span>`);
+  if (snap > 0) boxes.push(`<span class="snap" title="entries 1–${snap} are folded into the snapshot">snapshot ≤ ${snap}</span>`);
+  if (from > snap + 1) boxes.push(`<span class="empty" aria-hidden="true">…</span>`);
   for (let i = from; i <= s.logLength; i++) {
     const kind = i <= s.lastApplied ? "applied" : i <= s.commitIndex ? "committed" : "pending";
     boxes.push(`<span class="${kind}" title="entry ${i}: ${kind}">${i}</span>`);
   }
   return boxes.join("");
+}
+
+/**
+ * The line under a card's title: the cluster's current leader, a stale leader (cut off, still
+ * believing in an older term), and a leader handing leadership over.
+ */
+export function cardMark(
+  s: Pick<ServerStatus, "id" | "state" | "term" | "transferringTo">,
+  leader: number | null,
+  leaderTerm: number | null,
+): { text: string; cls: string } {
+  let text = "";
+  let cls = "mark";
+  if (s.id === leader) {
+    text = "★ current leader";
+    cls = "mark current";
+  } else if (s.state === "Leader" && leaderTerm !== null && s.term < leaderTerm) {
+    // A cut-off leader keeps believing in its old term until it hears a newer one.
+    text = `stale leader (cluster is at term ${leaderTerm})`;
+    cls = "mark stale";
+  }
+  if (s.state === "Leader" && s.transferringTo !== null) text += `${text ? " · " : ""}handing over to ${s.transferringTo}`;
+  return { text, cls };
 }
 
 export class ServerCards {
@@ -105,18 +137,14 @@ export class ServerCards {
       card.querySelector('[data-field="connected"]')?.classList.toggle("net-down", !s.connected);
 
       const mark = card.querySelector('[data-field="mark"]');
-      let markText = "";
-      let markClass = "mark";
-      if (s.id === status.leader) {
-        markText = "★ current leader";
-        markClass = "mark current";
-      } else if (s.state === "Leader" && leaderTerm !== null && s.term < leaderTerm) {
-        // A cut-off leader keeps believing in its old term until it hears a newer one.
-        markText = `stale leader (cluster is at term ${leaderTerm})`;
-        markClass = "mark stale";
-      }
+      const { text: markText, cls: markClass } = cardMark(s, status.leader, leaderTerm);
       this.set(card, "mark", markText);
       if (mark && mark.className !== markClass) mark.className = markClass;
+
+      // Leadership can go to any other live server; a cut-off one answers 409, shown as an error.
+      const makeLeader = card.querySelector('[data-action="leader"]');
+      const canLead = s.id !== status.leader && s.state !== "Dead";
+      if (makeLeader && makeLeader.disabled === canLead) makeLeader.disabled = !canLead;
 
       this.set(card, "logtail", logTailHtml(s), true);
       const said = lastSaid(s.id);

@@ -5,7 +5,7 @@
 import { EventCursor } from "../timeline/events.ts";
 import { escapeHtml } from "../timeline/render.ts";
 import type { ServerState } from "../timeline/types.ts";
-import { Api, ApiError, type ClusterStatus } from "./api.ts";
+import { Api, ApiError, type ClusterOptions, type ClusterStatus } from "./api.ts";
 import { ServerCards, type ServerAction } from "./cards.ts";
 import { browser, byId } from "./dom.ts";
 import { KvConsole } from "./kv-console.ts";
@@ -19,6 +19,8 @@ const ui = {
   form: byId("cluster-form"),
   name: byId("cluster-name"),
   size: byId("cluster-size"),
+  preVote: byId("cluster-prevote"),
+  checkQuorum: byId("cluster-checkquorum"),
   remove: byId("delete-cluster"),
   adminToken: byId("admin-token"),
   clientToken: byId("client-token"),
@@ -76,8 +78,11 @@ function render(status: ClusterStatus): void {
   const leader = status.servers.find((s) => s.id === status.leader);
   const down = status.servers.filter((s) => s.state === "Dead").length;
   const cut = status.servers.filter((s) => !s.connected).length;
+  const options = [status.preVote ? "PreVote" : "", status.checkQuorum ? "CheckQuorum" : ""].filter(Boolean);
   ui.summary.innerHTML =
-    `Cluster <strong>${escapeHtml(status.cluster)}</strong> · ${status.size} servers · leader: ` +
+    `Cluster <strong>${escapeHtml(status.cluster)}</strong> · ${status.size} servers` +
+    (options.length ? ` (${options.join(", ")})` : "") +
+    ` · leader: ` +
     (leader ? `<strong>server ${leader.id}</strong> (term ${leader.term})` : `<strong>none</strong>`) +
     (down ? ` · ${down} crashed` : "") +
     (cut ? ` · ${cut} cut off` : "");
@@ -92,6 +97,9 @@ function show(status: ClusterStatus): void {
   ui.remove.disabled = false;
   ui.name.value = status.cluster;
   ui.size.value = String(status.size);
+  // The form shows the open cluster's options, as it shows its size.
+  if (status.preVote !== undefined) ui.preVote.checked = status.preVote;
+  if (status.checkQuorum !== undefined) ui.checkQuorum.checked = status.checkQuorum;
   browser.history.replaceState(null, "", `#cluster=${encodeURIComponent(status.cluster)}`);
   cards.build(status.size);
   ui.groups.innerHTML = groupSelectsHtml(status.size);
@@ -134,26 +142,28 @@ async function poll(c: string, gen: number, cursor: EventCursor): Promise<void> 
   }
 }
 
-async function openCluster(name: string, size: number): Promise<void> {
+async function openCluster(name: string, size: number, options: ClusterOptions): Promise<void> {
   if (!CLUSTER_NAME.test(name)) {
     say("A cluster name is 1–64 letters, digits, '_' or '-'.", true);
     return;
   }
   say(`Opening cluster ${name}…`);
   try {
-    let resized = false;
+    let existing = false;
     try {
-      await api.createCluster(name, size);
+      await api.createCluster(name, size, options);
     } catch (err) {
-      // 409: it exists with another size — open it as it is.
+      // 409: it exists with another size or other options — open it as it is.
       if (!(err instanceof ApiError && err.status === 409)) throw err;
-      resized = true;
+      existing = true;
     }
     const status = await api.status(name);
     show(status);
     say(
-      resized
-        ? `Cluster ${name} already exists with ${status.size} servers; opened it as it is.`
+      existing
+        ? `Cluster ${name} already exists with other settings (${status.size} servers` +
+            `${status.preVote === undefined ? "" : `, PreVote ${status.preVote ? "on" : "off"}`}` +
+            `${status.checkQuorum === undefined ? "" : `, CheckQuorum ${status.checkQuorum ? "on" : "off"}`}); opened it as it is.`
         : `Cluster ${name} is open: ${status.size} servers.`,
     );
   } catch (err) {
@@ -174,7 +184,7 @@ async function act(label: string, call: (c: string) => Promise<ClusterStatus>): 
   }
 }
 
-const ACTION_LABELS: Record<ServerAction, string> = {
+const ACTION_LABELS: Record<Exclude<ServerAction, "leader">, string> = {
   disconnect: "Disconnect",
   reconnect: "Reconnect",
   crash: "Crash",
@@ -182,12 +192,20 @@ const ACTION_LABELS: Record<ServerAction, string> = {
 };
 
 function serverAction(id: number, action: ServerAction): Promise<void> {
+  if (action === "leader") {
+    // The answer comes once server `id` leads, up to two election timeouts later: say so meanwhile.
+    say(`Handing leadership to server ${id}…`);
+    return act(`Make server ${id} leader`, (c) => api.transferLeader(c, id));
+  }
   return act(`${ACTION_LABELS[action]} server ${id}`, (c) => api.serverFault(c, id, action));
 }
 
 ui.form.addEventListener("submit", (event) => {
   event.preventDefault();
-  void openCluster(ui.name.value.trim(), Number(ui.size.value));
+  void openCluster(ui.name.value.trim(), Number(ui.size.value), {
+    preVote: ui.preVote.checked,
+    checkQuorum: ui.checkQuorum.checked,
+  });
 });
 
 ui.remove.addEventListener("click", () => {

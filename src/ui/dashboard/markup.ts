@@ -19,6 +19,7 @@ h3 { font-size: 15px; margin: 0; }
 .top label { color: #d1d5db; }
 .top input, .top select { background: #fff; color: var(--ink); }
 .top details { align-self: center; }
+.top label.inline { flex-direction: row; align-items: center; gap: 5px; font-size: 13px; padding-bottom: 5px; }
 .top summary { cursor: pointer; color: #d1d5db; }
 .top details[open] { padding-top: 4px; }
 .row { display: flex; flex-wrap: wrap; gap: 8px; align-items: flex-end; }
@@ -70,10 +71,12 @@ button[aria-pressed=true] { background: #fde68a; }
   font: 10px/18px ui-monospace, Menlo, Consolas, monospace; color: var(--muted); background: #fff; }
 .logtail span.committed { background: #bfe3c9; border-color: #7fbf92; color: #0f3d1f; }
 .logtail span.applied { background: #23804a; border-color: #23804a; color: #fff; }
+.logtail span.snap { padding: 1px 5px; background: #d9dde6; border-color: #9aa3b5; color: var(--ink); }
 .logtail span.empty { border-color: transparent; background: transparent; min-width: 0; padding: 0 2px; font-size: 12px; }
 .said { margin: 4px 0 8px; font: 11px/1.35 ui-monospace, Menlo, Consolas, monospace; color: var(--muted);
   white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .actions { display: grid; grid-template-columns: 1fr 1fr; gap: 6px; margin-top: auto; }
+.actions button.wide { grid-column: 1 / -1; }
 .log-legend { margin: -6px 0 8px; }
 .log-legend .logtail { display: inline-flex; vertical-align: middle; margin: 0 0 0 4px; min-height: 0; }
 .log-legend .logtail span { padding: 0 5px; }
@@ -104,6 +107,10 @@ export const DASHBOARD_BODY = `
     <label>Cluster name <input id="cluster-name" name="cluster" value="demo" required maxlength="64"
       pattern="[A-Za-z0-9_\\-]{1,64}" autocomplete="off" spellcheck="false"></label>
     <label>Servers <select id="cluster-size" name="size">${SIZES}</select></label>
+    <label class="inline" title="A server cut off from the others cannot push the term up (Raft thesis §9.6)">
+      <input type="checkbox" id="cluster-prevote" name="preVote"> PreVote</label>
+    <label class="inline" title="A leader that stops hearing from a majority steps down">
+      <input type="checkbox" id="cluster-checkquorum" name="checkQuorum"> CheckQuorum</label>
     <button type="submit" id="open-cluster" class="primary">Create / open</button>
     <button type="button" id="delete-cluster" class="danger" disabled>Delete cluster</button>
   </form>
@@ -117,7 +124,8 @@ export const DASHBOARD_BODY = `
 </header>
 <p id="status" class="status" role="status" aria-live="polite">No cluster open.</p>
 <div id="intro" class="intro">
-  <p>Pick a cluster name and a size, then <strong>Create / open</strong>. An existing cluster is opened as it is.
+  <p>Pick a cluster name and a size (PreVote and CheckQuorum are off unless ticked), then <strong>Create / open</strong>.
+  An existing cluster is opened as it is.
   Each server is a Durable Object; the cards below show what each one reports, about four times a second.</p>
 </div>
 <main id="workspace" class="workspace" hidden>
@@ -126,7 +134,7 @@ export const DASHBOARD_BODY = `
       <h2 id="servers-title" class="visually-hidden">Servers</h2>
       <p id="summary" class="summary"></p>
       <p class="hint log-legend">Log boxes show each server's newest entries:
-        <span class="logtail"><span class="applied">applied</span><span class="committed">committed</span><span>not committed</span></span></p>
+        <span class="logtail"><span class="snap">snapshot ≤ k</span><span class="applied">applied</span><span class="committed">committed</span><span>not committed</span></span></p>
       <div id="cards" class="cards"></div>
     </section>
     <section class="panel" aria-labelledby="timeline-title">

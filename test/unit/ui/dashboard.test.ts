@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { OUTPUT, pageScriptModule } from "../../../src/ui/build-page-script.ts";
 import { dashboardHtml } from "../../../src/ui/dashboard.ts";
-import { logTailHtml } from "../../../src/ui/dashboard/cards.ts";
+import { cardMark, logTailHtml } from "../../../src/ui/dashboard/cards.ts";
 import { describeKvResult } from "../../../src/ui/dashboard/kv-console.ts";
 import { compileFilter } from "../../../src/ui/dashboard/live-timeline.ts";
 import { groupsFromChoices, networkConditions } from "../../../src/ui/dashboard/network-panel.ts";
@@ -27,7 +27,7 @@ describe("dashboardHtml", () => {
 
   test("has labelled controls for every action", () => {
     for (const id of [
-      "cluster-name", "cluster-size", "open-cluster", "delete-cluster", "partition", "heal", "lossy", "reliable",
+      "cluster-name", "cluster-size", "cluster-prevote", "cluster-checkquorum", "open-cluster", "delete-cluster", "partition", "heal", "lossy", "reliable",
       "drop-rate", "delay-min", "delay-max", "kv-key", "kv-value", "kv-compare", "tl-pause", "tl-filter", "tl-scroll",
     ]) {
       expect(html, id).toContain(`id="${id}"`);
@@ -72,12 +72,36 @@ describe("dashboard pieces", () => {
   });
 
   test("the log tail shows the newest indices by how far they got", () => {
-    const s = { id: 0, state: "Leader" as const, term: 2, votedFor: 0, connected: true };
+    const s = { snapshotIndex: 0 };
     expect(logTailHtml({ ...s, logLength: 0, commitIndex: 0, lastApplied: 0 })).toContain("empty log");
     const html = logTailHtml({ ...s, logLength: 20, commitIndex: 18, lastApplied: 17 });
     const boxes = [...html.matchAll(/<span class="(\w+)" title="entry (\d+)/g)].map((m) => `${m[2]}:${m[1]}`);
     expect(boxes[0]).toBe("11:applied");
     expect(boxes.slice(-4)).toEqual(["17:applied", "18:committed", "19:pending", "20:pending"]);
+    expect(html).not.toContain("snapshot");
+  });
+
+  test("indices folded into the snapshot are one box, never drawn as log entries", () => {
+    const boxes = (html: string) => [...html.matchAll(/<span class="(\w+)" title="entry (\d+)/g)].map((m) => Number(m[2]));
+    // Snapshot far behind the tail: its box, the gap, then the newest ten.
+    const far = logTailHtml({ snapshotIndex: 500, logLength: 1200, commitIndex: 1200, lastApplied: 1200 });
+    expect(far).toMatch(/^<span class="snap"[^>]*>snapshot ≤ 500<\/span><span class="empty"[^>]*>…<\/span>/);
+    expect(boxes(far)).toEqual([1191, 1192, 1193, 1194, 1195, 1196, 1197, 1198, 1199, 1200]);
+    // Snapshot inside the tail's window: entries start right after it, no gap.
+    const near = logTailHtml({ snapshotIndex: 16, logLength: 20, commitIndex: 20, lastApplied: 20 });
+    expect(near).toContain("snapshot ≤ 16");
+    expect(near).not.toContain("…");
+    expect(boxes(near)).toEqual([17, 18, 19, 20]);
+    // Everything compacted: only the snapshot.
+    expect(boxes(logTailHtml({ snapshotIndex: 20, logLength: 20, commitIndex: 20, lastApplied: 20 }))).toEqual([]);
+  });
+
+  test("a card's mark: current leader, stale leader, and a hand-over in progress", () => {
+    const leader = { id: 1, state: "Leader" as const, term: 4, transferringTo: null };
+    expect(cardMark(leader, 1, 4)).toEqual({ text: "★ current leader", cls: "mark current" });
+    expect(cardMark({ ...leader, transferringTo: 2 }, 1, 4)).toEqual({ text: "★ current leader · handing over to 2", cls: "mark current" });
+    expect(cardMark({ ...leader, id: 0, term: 2 }, 1, 4)).toEqual({ text: "stale leader (cluster is at term 4)", cls: "mark stale" });
+    expect(cardMark({ id: 2, state: "Follower", term: 4, transferringTo: null }, 1, 4)).toEqual({ text: "", cls: "mark" });
   });
 
   test("the timeline filter is a case-insensitive regular expression; a broken one hides nothing", () => {
