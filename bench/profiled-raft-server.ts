@@ -91,10 +91,11 @@ export class ProfiledRaftServer extends RaftServer {
    * whole batch runs in one turn of the object; the caller keeps batches to a second or so.
    */
   async benchFill(first: number, ops: number, keys: number, timeoutMs: number): Promise<{ ops: number; errors: Record<string, number> }> {
+    const epoch = this.clusterConfig()?.epoch ?? "";
     const answers = await Promise.all(
       Array.from({ length: ops }, (_, n) => {
         const i = first + n;
-        return this.kv({ op: "put", key: `key-${i % keys}`, value: `v${i}`.padEnd(32, ".") }, undefined, timeoutMs);
+        return this.kv(epoch, { op: "put", key: `key-${i % keys}`, value: `v${i}`.padEnd(32, ".") }, undefined, timeoutMs);
       }),
     );
     const errors: Record<string, number> = {};

@@ -55,6 +55,7 @@ async function closedLoop(
  */
 export function fill(server: RaftServerStub, ops: number, keys: number, clients: number, timeoutMs: number): Promise<LoadSummary> {
   let issued = 0;
+  let epoch: Promise<string> | null = null;
   return closedLoop(
     clients,
     () => issued < ops,
@@ -62,7 +63,8 @@ export function fill(server: RaftServerStub, ops: number, keys: number, clients:
       const i = issued++;
       let answer: KvAnswer;
       try {
-        answer = await server.kv({ op: "put", key: `key-${i % keys}`, value: `v${i}`.padEnd(32, ".") }, undefined, timeoutMs);
+        epoch ??= server.clusterConfig().then((c) => c?.epoch ?? "");
+        answer = await server.kv(await epoch, { op: "put", key: `key-${i % keys}`, value: `v${i}`.padEnd(32, ".") }, undefined, timeoutMs);
       } catch {
         return "threw";
       }

@@ -2,6 +2,12 @@
 // the test harness injects. The coordinator keeps no state of its own: a cluster's
 // configuration lives in every server's storage (server 0's copy is the one consulted),
 // and the network's state is pushed into the servers, which enforce it themselves.
+//
+// One cache, for the key/value hot path: the configurations this Worker isolate has seen,
+// so a kv request need not ask server 0 for it first (one RPC of the two a request made).
+// It is only a hint: every kv call names the configuration's epoch, a server of another
+// incarnation (the cluster was deleted, or re-created with other settings, perhaps through
+// another isolate) refuses it, and the route then reads the configuration afresh.
 import {
   clock,
   echoNarration,
@@ -27,6 +33,19 @@ export interface ClusterView extends Settings {
   readonly servers: readonly ServerStatus[];
 }
 
+/** Configurations by cluster name, as last read by this isolate (see the top of the file). */
+const configs = new Map<string, ClusterConfig>();
+
+/** Most entries a per-isolate cache keeps (an isolate can outlive thousands of test clusters). */
+const CACHE_ENTRIES = 1000;
+
+/** Put `key` in a bounded cache: the newest entries stay, the oldest go. */
+export function remember<K, V>(cache: Map<K, V>, key: K, value: V): void {
+  cache.delete(key);
+  cache.set(key, value);
+  if (cache.size > CACHE_ENTRIES) cache.delete(cache.keys().next().value as K);
+}
+
 export class Cluster {
   private constructor(
     private readonly env: Env,
@@ -43,9 +62,24 @@ export class Cluster {
 
   /** The cluster called `name`; 404 when there is none. */
   static async open(env: Env, name: string): Promise<Cluster> {
-    const config = await reach(env, name, 0, (s) => s.clusterConfig());
-    if (!config) throw notFound(`no cluster ${JSON.stringify(name)}`);
-    return new Cluster(env, withOptionDefaults(config));
+    const stored = await reach(env, name, 0, (s) => s.clusterConfig());
+    if (!stored) {
+      configs.delete(name);
+      throw notFound(`no cluster ${JSON.stringify(name)}`);
+    }
+    const config = withOptionDefaults(stored);
+    remember(configs, name, config);
+    return new Cluster(env, config);
+  }
+
+  /**
+   * The cluster called `name` from this isolate's cache when it is there (no RPC), else as
+   * `open`. Only for calls that name the epoch to the servers (the kv routes), which find out
+   * when the cache is stale.
+   */
+  static async openCached(env: Env, name: string): Promise<Cluster> {
+    const config = configs.get(name);
+    return config ? new Cluster(env, config) : Cluster.open(env, name);
   }
 
   /**
@@ -61,6 +95,7 @@ export class Cluster {
       throw new HttpError(409, "conflict", `cluster ${name} exists with ${JSON.stringify(settingsOf(config))}; delete it first to change them`);
     }
     const cluster = new Cluster(env, config);
+    remember(configs, name, config);
     await Promise.all(
       ids(config.size)
         .slice(1)
@@ -112,6 +147,7 @@ export class Cluster {
   }
 
   async destroy(): Promise<void> {
+    configs.delete(this.name);
     await Promise.all(ids(this.size).map((id) => this.reach(id, (s) => s.destroy())));
   }
 

@@ -8,10 +8,11 @@
 import type { Session, KvOperation, KvResult } from "../kv/index.ts";
 import type { NodeId } from "../raft/types.ts";
 import type { KvAnswer } from "../server/index.ts";
-import { connectedLeaderOf, type Cluster } from "./cluster.ts";
+import { connectedLeaderOf, remember, type Cluster } from "./cluster.ts";
 
 /**
- * The last leader each cluster named, per Worker isolate: a hint, never trusted for
+ * The last leader each cluster named, per Worker isolate, by the cluster's epoch (a cluster
+ * re-created under the same name starts without one): a hint, never trusted for
  * correctness (a wrong guess costs one `not_leader` round trip).
  */
 const leaderHints = new Map<string, NodeId>();
@@ -34,7 +35,9 @@ export type KvOutcome =
   | { readonly status: 421; readonly leader: NodeId | null }
   | { readonly status: 400; readonly code: string; readonly message: string }
   | { readonly status: 503 }
-  | { readonly status: 504 };
+  | { readonly status: 504 }
+  /** The cluster's configuration (cached) is not the servers' any more: open it again, try again. */
+  | { readonly status: "stale_config" };
 
 export async function forwardKv(cluster: Cluster, call: KvCall): Promise<KvOutcome> {
   const deadline = Date.now() + call.timeoutMs;
@@ -44,7 +47,7 @@ export async function forwardKv(cluster: Cluster, call: KvCall): Promise<KvOutco
   const retryUnknown = call.operation.op === "get" || call.session !== undefined;
   let mayHaveApplied = false;
   let hops = 0;
-  let target: NodeId | null = call.pinned ?? leaderHints.get(cluster.name) ?? null;
+  let target: NodeId | null = call.pinned ?? leaderHints.get(cluster.config.epoch) ?? null;
 
   for (;;) {
     const remaining = deadline - Date.now();
@@ -57,8 +60,10 @@ export async function forwardKv(cluster: Cluster, call: KvCall): Promise<KvOutco
     const answer = await attempt(cluster, target, call, Math.min(attemptMs, remaining));
     switch (answer.kind) {
       case "ok":
-        leaderHints.set(cluster.name, target);
+        remember(leaderHints, cluster.config.epoch, target);
         return { status: 200, result: answer.result, server: target, index: answer.index };
+      case "other_cluster":
+        return { status: "stale_config" };
       case "stale":
         return {
           status: 400,
@@ -69,7 +74,7 @@ export async function forwardKv(cluster: Cluster, call: KvCall): Promise<KvOutco
         return { status: 400, code: "bad_request", message: answer.message };
       case "not_leader":
         if (call.pinned !== null) return { status: 421, leader: answer.leader };
-        leaderHints.delete(cluster.name);
+        leaderHints.delete(cluster.config.epoch);
         target = answer.leader !== null && answer.leader !== target ? answer.leader : null;
         // Following a hint is free once; servers that keep naming each other are between
         // leaders (a hand-over: the old leader names the target, which names the old one
@@ -77,13 +82,13 @@ export async function forwardKv(cluster: Cluster, call: KvCall): Promise<KvOutco
         if (target === null || ++hops > 1) await sleep(Math.min(10, Math.max(0, deadline - Date.now())));
         continue;
       case "not_applied":
-        leaderHints.delete(cluster.name);
+        leaderHints.delete(cluster.config.epoch);
         target = call.pinned;
         continue;
       case "unknown":
         mayHaveApplied = true;
         if (call.pinned !== null || !retryUnknown) return { status: 504 };
-        leaderHints.delete(cluster.name);
+        leaderHints.delete(cluster.config.epoch);
         target = null;
         continue;
     }
@@ -94,8 +99,9 @@ export async function forwardKv(cluster: Cluster, call: KvCall): Promise<KvOutco
 async function attempt(cluster: Cluster, id: NodeId, call: KvCall, waitMs: number): Promise<KvAnswer> {
   const { operation, session } = call;
   try {
-    if (call.readIndex && operation.op === "get") return await cluster.reach(id, (s) => s.read(operation.key, waitMs), false);
-    return await cluster.reach(id, (s) => s.kv(operation, session, waitMs), false);
+    const epoch = cluster.config.epoch;
+    if (call.readIndex && operation.op === "get") return await cluster.reach(id, (s) => s.read(epoch, operation.key, waitMs), false);
+    return await cluster.reach(id, (s) => s.kv(epoch, operation, session, waitMs), false);
   } catch {
     // The server was reset during the call (a crash): the operation may or may not be in its log.
     return { kind: "unknown" };

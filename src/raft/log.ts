@@ -8,8 +8,12 @@ import type { Entry, LogWrite } from "./types.ts";
  */
 export class RaftLog {
   private entries: Entry[];
-  /** Approximate wire size of each entry's command (JSON length), for batching bounds. */
-  private sizes: number[];
+  /**
+   * Approximate wire size of each entry's command (JSON length), for batching bounds.
+   * Measured when first needed: a restart restores the whole stored log, but only the
+   * entries some follower still lacks are ever sent.
+   */
+  private sizes: (number | undefined)[];
   private offset: number;
   private offsetTerm: number;
   /** Lowest index changed since the last `takeWrite`, or null when nothing changed. */
@@ -19,7 +23,7 @@ export class RaftLog {
     this.offset = offset;
     this.offsetTerm = offsetTerm;
     this.entries = [...entries];
-    this.sizes = this.entries.map(sizeOf);
+    this.sizes = new Array<number | undefined>(this.entries.length);
     this.entries.forEach((e, i) => {
       if (e.index !== offset + 1 + i) throw new Error(`log: entry ${i} has index ${e.index}, want ${offset + 1 + i}`);
     });
@@ -65,7 +69,7 @@ export class RaftLog {
     const out: Entry[] = [];
     let bytes = 0;
     for (let i = start; i < this.entries.length && out.length < maxEntries; i++) {
-      const size = this.sizes[i]!;
+      const size = (this.sizes[i] ??= sizeOf(this.entries[i]!));
       if (out.length > 0 && bytes + size > maxBytes) break;
       bytes += size;
       out.push(this.entries[i]!);

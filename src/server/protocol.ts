@@ -159,6 +159,11 @@ export function ids(size: number): NodeId[] {
 export type KvAnswer =
   /** Applied (or a retry of an applied request: `duplicate`), with the state machine's result. */
   | { readonly kind: "ok"; readonly index: number; readonly result: KvResult; readonly duplicate: boolean }
+  /**
+   * Not proposed: this server is not a member of the incarnation of the cluster the caller
+   * named (the caller's configuration is stale: the cluster was deleted, or re-created).
+   */
+  | { readonly kind: "other_cluster" }
   /** Not proposed: this server does not lead (or is down). Nothing happened. */
   | { readonly kind: "not_leader"; readonly leader: NodeId | null }
   /** Proposed, but another leader's entry took its index: it will never be applied. */

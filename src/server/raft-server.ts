@@ -178,8 +178,11 @@ export class RaftServer extends DurableObject<ServerEnv> {
   /**
    * A key/value operation, from the coordinator: propose it if this server leads, and
    * answer once it is applied (or once it is known not to be, or after `timeoutMs`).
+   * `epoch` names the incarnation of the cluster the coordinator means (its configuration
+   * may be a cached one: see coordinator/cluster.ts).
    */
-  async kv(operation: KvOperation, session: Session | undefined, timeoutMs: number): Promise<KvAnswer> {
+  async kv(epoch: string, operation: KvOperation, session: Session | undefined, timeoutMs: number): Promise<KvAnswer> {
+    if (this.config?.epoch !== epoch) return { kind: "other_cluster" };
     const core = this.core;
     if (!core) return { kind: "not_leader", leader: null };
     const now = Date.now();
@@ -195,7 +198,8 @@ export class RaftServer extends DurableObject<ServerEnv> {
    * answered once a majority confirmed this server still leads and the state is applied up
    * to the commit index the read arrived at.
    */
-  async read(key: string, timeoutMs: number): Promise<KvAnswer> {
+  async read(epoch: string, key: string, timeoutMs: number): Promise<KvAnswer> {
+    if (this.config?.epoch !== epoch) return { kind: "other_cluster" };
     const core = this.core;
     if (!core) return { kind: "not_leader", leader: null };
     const ctx = this.reads.nextContext();

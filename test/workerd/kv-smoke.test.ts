@@ -1,6 +1,8 @@
 // The key/value routes end to end on workerd: a quick check that an operation is applied
 // once, answered after commit, and survives a leader crash with exactly-once ids.
+import { env } from "cloudflare:workers";
 import { expect, test } from "vitest";
+import { serverStub } from "../../src/server/rpc.ts";
 import { api, Harness } from "./harness.ts";
 
 test("put, get, cas and append through the kv routes", async () => {
@@ -56,4 +58,26 @@ test("bad input is a 4xx JSON error", async () => {
   expect((await api("GET", `/clusters/nope-${h.name}/kv/k`)).status).toBe(404);
   expect((await api("GET", `${base}/k?server=9`)).status).toBe(404);
   expect((await api("GET", `${base}/k`)).body).toEqual({ found: false, value: null });
+});
+
+// The kv routes take the cluster's configuration from the Worker isolate's cache. Another
+// isolate may delete the cluster and create it anew with other settings; this one's cache
+// then names an epoch no server has, the servers refuse, and the route reads the
+// configuration again. Simulated here by re-creating the cluster behind the coordinator's
+// back, straight through the server objects.
+test("a kv request with a stale cached configuration reopens the cluster", async () => {
+  const h = await Harness.create(3);
+  await h.checkSingleLeader();
+  const base = `/clusters/${h.name}/kv`;
+  expect((await api("PUT", `${base}/k`, { value: "old" })).status).toBe(200); // cached now
+  const old = (await serverStub(env.RAFT_SERVER, h.name, 0).clusterConfig())!;
+  await Promise.all([0, 1, 2].map((i) => serverStub(env.RAFT_SERVER, h.name, i).destroy()));
+  const reborn = { ...old, size: 1, epoch: crypto.randomUUID() };
+  expect((await serverStub(env.RAFT_SERVER, h.name, 0).init(reborn, 0)).created).toBe(true);
+
+  // The new one-server cluster answers: the old data is gone, and server 2 no longer exists.
+  const got = await api("GET", `${base}/k?timeoutMs=2000`);
+  expect(got).toEqual({ status: 200, body: { found: false, value: null } });
+  expect((await api("PUT", `${base}/k?server=2`, { value: "x" })).status).toBe(404);
+  expect(await api("PUT", `${base}/k`, { value: "new" })).toEqual({ status: 200, body: { found: false, prev: null } });
 });

@@ -31,24 +31,29 @@ async function handle(c: Context<AppEnv>, op: KvOpName): Promise<Response> {
   if (!session.ok) throw new HttpError(session.status, session.error, session.message);
   const timeoutMs = timeoutParam(c);
   const readIndex = consistencyParam(c) === "readindex" && op === "get";
-  const cluster = await Cluster.open(c.env, name);
   const server = c.req.query("server");
-  const pinned = server === undefined ? null : serverIdFrom(server, cluster.size);
-
-  const out = await forwardKv(cluster, { operation: request.operation, session: session.session, readIndex, pinned, timeoutMs });
-  switch (out.status) {
-    case 200:
-      c.header("Raft-Server", String(out.server));
-      c.header("Raft-Index", String(out.index));
-      return c.json(out.result);
-    case 421:
-      return c.json({ error: "not_leader", message: `server ${pinned} is not the leader`, leader: out.leader }, 421);
-    case 400:
-      throw new HttpError(400, out.code, out.message);
-    case 503:
-      throw new HttpError(503, "unavailable", `no leader took the operation within ${timeoutMs} ms; it was not applied`);
-    case 504:
-      throw new HttpError(504, "timeout", "the operation's outcome is unknown: retry with the same Client-Id and Request-Id");
+  // The cached configuration first; if the servers say it is stale, once more with a fresh one.
+  for (let fresh = false; ; fresh = true) {
+    const cluster = fresh ? await Cluster.open(c.env, name) : await Cluster.openCached(c.env, name);
+    const pinned = server === undefined ? null : serverIdFrom(server, cluster.size);
+    const out = await forwardKv(cluster, { operation: request.operation, session: session.session, readIndex, pinned, timeoutMs });
+    switch (out.status) {
+      case 200:
+        c.header("Raft-Server", String(out.server));
+        c.header("Raft-Index", String(out.index));
+        return c.json(out.result);
+      case 421:
+        return c.json({ error: "not_leader", message: `server ${pinned} is not the leader`, leader: out.leader }, 421);
+      case 400:
+        throw new HttpError(400, out.code, out.message);
+      case 503:
+        throw new HttpError(503, "unavailable", `no leader took the operation within ${timeoutMs} ms; it was not applied`);
+      case 504:
+        throw new HttpError(504, "timeout", "the operation's outcome is unknown: retry with the same Client-Id and Request-Id");
+      case "stale_config":
+        if (fresh) throw new HttpError(503, "unavailable", `cluster ${name} is being re-created; nothing was applied`);
+        continue;
+    }
   }
 }
 
