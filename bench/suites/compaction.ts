@@ -3,7 +3,7 @@
 //
 // Three one-server clusters (a one-server cluster commits each put at once, so a history
 // builds fast): "fresh" (created, nothing written), "threshold 0" ({"snapshotThreshold": 0}:
-// never compacts, every entry stays a log row) and "threshold 1000" (the default: once more
+// never compacts, every entry stays a log row: the default) and "threshold 1000" (once more
 // than 1000 applied entries sit in the log, the older half is folded into the snapshot).
 // Each of the two is filled with `ops` puts over `keys` distinct keys; then
 //   - rows: GET /clusters/{c}/servers/0 → durable.rows {log, kv, sessions};
@@ -81,7 +81,7 @@ export async function measureCompaction(http: Http, o: CompactionOptions, progre
   const plan: Array<{ name: string; threshold: number; ops: number }> = [
     { name: "fresh (no history)", threshold: 1000, ops: 0 },
     { name: "snapshotThreshold 0 (never compacts)", threshold: 0, ops: o.historyOps },
-    { name: "snapshotThreshold 1000 (default)", threshold: 1000, ops: o.historyOps },
+    { name: "snapshotThreshold 1000", threshold: 1000, ops: o.historyOps },
   ];
   const cases: HistoryCase[] = [];
   for (const step of plan) {

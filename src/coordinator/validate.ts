@@ -90,7 +90,7 @@ export const clusterSettings = z
     heartbeatMs: int.min(10).max(10_000).default(50),
     preVote: z.boolean().default(false),
     checkQuorum: z.boolean().default(false),
-    snapshotThreshold: int.min(0).max(1_000_000).default(1000),
+    snapshotThreshold: int.min(0).max(1_000_000).default(0),
     snapshotChunkBytes: int.min(64).max(4 * 1024 * 1024).default(256 * 1024),
   })
   .refine((s) => s.electionTimeoutMs[0] <= s.electionTimeoutMs[1], {

@@ -21,7 +21,8 @@ export interface ClusterConfig {
   readonly checkQuorum: boolean;
   /**
    * Log compaction: once more than this many applied entries sit in a server's log, the
-   * older half of them is folded into the snapshot (0: never compact).
+   * older half of them is folded into the snapshot. 0 (the default): never compact, so the
+   * raw log view (GET .../committed) keeps every applied entry, as API.md promises.
    */
   readonly snapshotThreshold: number;
   /** InstallSnapshot travels in chunks of at most this many characters of the snapshot's JSON. */
@@ -32,7 +33,7 @@ export interface ClusterConfig {
 export const CLUSTER_OPTION_DEFAULTS = {
   preVote: false,
   checkQuorum: false,
-  snapshotThreshold: 1000,
+  snapshotThreshold: 0,
   snapshotChunkBytes: 256 * 1024,
 } as const satisfies Partial<ClusterConfig>;
 

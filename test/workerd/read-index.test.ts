@@ -28,7 +28,7 @@ async function leaderStatus(h: Harness, leader: number): Promise<Status6> {
 
 /**
  * What was appended to server `i`'s log above `from` (the applied entries; nothing is
- * compacted at the default threshold).
+ * compacted: compaction is off by default).
  */
 async function appendedSince(h: Harness, i: number, from: number): Promise<Array<{ index: number; command: any }>> {
   return (await committedView(h, i)).entries.filter((e) => e.index > from);
