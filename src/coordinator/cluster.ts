@@ -92,7 +92,10 @@ export class Cluster {
     const first = await reach(env, name, 0, (s) => s.init(offered, 0));
     const config = withOptionDefaults(first.config);
     if (!first.created && !sameSettings(config, settings)) {
-      throw new HttpError(409, "conflict", `cluster ${name} exists with ${JSON.stringify(settingsOf(config))}; delete it first to change them`);
+      const held = Object.entries(settingsOf(config))
+        .map(([k, v]) => `${k} ${Array.isArray(v) ? `[${v.join(", ")}]` : String(v)}`)
+        .join(", ");
+      throw new HttpError(409, "conflict", `cluster ${name} exists with ${held}; delete it first to change them`);
     }
     const cluster = new Cluster(env, config);
     remember(configs, name, config);
