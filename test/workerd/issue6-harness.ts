@@ -13,28 +13,11 @@
 // remembered: two servers showing different commands at one index, at any time, fails.
 import { expect } from "vitest";
 import { freshName, type Harness } from "./harness.ts";
-import { coordinatorFetch, eventually } from "./kv-harness.ts";
+import { eventually, request, type FullAnswer } from "./kv-harness.ts";
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** An answer with its headers (Raft-Server, Raft-Index). */
-export interface FullAnswer<T = any> {
-  status: number;
-  body: T;
-  headers: Headers;
-}
-
-/** One request to the coordinator Worker, in-process; the body is parsed JSON (or null). */
-export async function request<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<FullAnswer<T>> {
-  const init: RequestInit = { method, headers: { ...headers } };
-  if (body !== undefined) {
-    init.body = typeof body === "string" ? body : JSON.stringify(body);
-    (init.headers as Record<string, string>)["Content-Type"] = "application/json";
-  }
-  const res = await coordinatorFetch(`http://coordinator${path}`, init);
-  const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as T) : (null as T), headers: res.headers };
-}
+export { request, type FullAnswer };
 
 // ---------------------------------------------------------------------------------------
 // The issue-6 shapes (declared here, from the spec, so these tests say what they expect).

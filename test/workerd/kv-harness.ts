@@ -54,6 +54,17 @@ export interface Answer<T = any> {
 
 /** One request to the coordinator, as harness.ts's `api` but through `coordinatorFetch`. */
 export async function call<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer<T>> {
+  const { status, body: answer } = await request<T>(method, path, body, headers);
+  return { status, body: answer };
+}
+
+/** An answer with its headers (Raft-Server, Raft-Index). */
+export interface FullAnswer<T = any> extends Answer<T> {
+  headers: Headers;
+}
+
+/** `call`, keeping the answer's headers. */
+export async function request<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<FullAnswer<T>> {
   const init: RequestInit = { method, headers: { ...headers } };
   if (body !== undefined) {
     init.body = typeof body === "string" ? body : JSON.stringify(body);
@@ -61,7 +72,7 @@ export async function call<T = any>(method: string, path: string, body?: unknown
   }
   const res = await coordinatorFetch(`http://coordinator${path}`, init);
   const text = await res.text();
-  return { status: res.status, body: text ? (JSON.parse(text) as T) : (null as T) };
+  return { status: res.status, body: text ? (JSON.parse(text) as T) : (null as T), headers: res.headers };
 }
 
 export interface TestClientOptions extends Partial<Omit<KvClientOptions, "cluster" | "baseUrl">> {

@@ -5,16 +5,25 @@ function commands(c: ReturnType<typeof cluster>, i: number) {
   return c.applied[i]!.map((e) => e.command);
 }
 
+/**
+ * A leader commits 1..10 while one follower is cut off, then compacts up to `compactTo`:
+ * the follower can only catch up through a snapshot once it is back.
+ */
+function laggingBehindCompaction(seed: number, compactTo: number) {
+  const c = cluster(3, seed);
+  c.advance(400);
+  const leader = c.leaders()[0]!;
+  const lagging = c.nodes.find((r) => r !== leader)!;
+  c.cut.add(lagging.id);
+  for (let i = 1; i <= 10; i++) leader.propose(i, c.now());
+  c.settle();
+  c.compact(leader.id, compactTo);
+  return { c, leader, lagging };
+}
+
 describe("snapshots and log compaction", () => {
   test("a follower that missed compacted entries catches up through InstallSnapshot", () => {
-    const c = cluster(3, 21);
-    c.advance(400);
-    const [leader] = c.leaders();
-    const lagging = c.nodes.find((r) => r !== leader)!;
-    c.cut.add(lagging.id);
-    for (let i = 1; i <= 10; i++) leader!.propose(i, c.now());
-    c.settle();
-    c.compact(leader!.id, 8);
+    const { c, leader, lagging } = laggingBehindCompaction(21, 8);
     expect(c.disk[leader!.id]!.log.map((e) => e.index)).toEqual([9, 10]);
     c.cut.delete(lagging.id);
     c.advance(120);
@@ -91,14 +100,7 @@ describe("snapshots and log compaction", () => {
   });
 
   test("a snapshot named past the sender's compaction point installs there and replication goes on", () => {
-    const c = cluster(3, 29);
-    c.advance(400);
-    const [leader] = c.leaders();
-    const lagging = c.nodes.find((r) => r !== leader)!;
-    c.cut.add(lagging.id);
-    for (let i = 1; i <= 10; i++) leader!.propose(i, c.now());
-    c.settle();
-    c.compact(leader!.id, 4);
+    const { c, leader, lagging } = laggingBehindCompaction(29, 4);
     // The leader's host renames every InstallSnapshot to what it has applied, as a live-snapshot
     // host does (the driver then attaches the applied entries up to the new name).
     const ready = leader!.ready.bind(leader);
