@@ -23,7 +23,7 @@
 // coordinator additionally leaves a durable "down" mark: the server then answers no Raft
 // RPC and runs no timer until restarted.
 import { DurableObject } from "cloudflare:workers";
-import { makeKvCommand, type ApplyOutcome, type KvOperation, type Session } from "../kv/index.ts";
+import { KvSnapshotSchema, makeKvCommand, type ApplyOutcome, type KvOperation, type KvSnapshot, type Session } from "../kv/index.ts";
 import { Raft } from "../raft/raft.ts";
 import {
   isRequest,
@@ -129,7 +129,9 @@ export class RaftServer extends DurableObject<ServerEnv> {
     const got = this.inbound.add(chunk);
     if (got.kind === "refused") return null;
     if (got.kind === "more") return [];
-    const data: unknown = JSON.parse(got.text);
+    // Checked before the core sees it: once the core accepts a snapshot, installing it must not fail.
+    const data = parseSnapshot(got.text);
+    if (data === null) return null;
     const m: InstallSnapshot = {
       type: "InstallSnapshot",
       from: chunk.from,
@@ -558,5 +560,15 @@ export class RaftServer extends DurableObject<ServerEnv> {
   private updateNet(net: Parameters<ServerStorage["setNet"]>[0]): void {
     this.store.setNet(net);
     this.links.net = net;
+  }
+}
+
+/** A snapshot's text as the key/value state it must be, or null (not ours, or cut). */
+function parseSnapshot(text: string): KvSnapshot | null {
+  try {
+    const parsed = KvSnapshotSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
   }
 }
