@@ -115,7 +115,7 @@ async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   const port = 9300 + Math.floor(Math.random() * 500);
   const rt = await start(bundle(join(dir, "dist")), join(dir, "storage"), false, port);
-  const http = new Http(rt.mf);
+  const http = await Http.open(rt.mf, "undici");
   const inspector = await Inspector.attach(port);
   try {
     await inspector.send("Profiler.enable");
@@ -145,6 +145,7 @@ async function main(): Promise<void> {
     }
   } finally {
     inspector.close();
+    await http.close();
     await rt.mf.dispose();
     rmSync(dir, { recursive: true, force: true });
   }

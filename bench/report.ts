@@ -426,10 +426,13 @@ export function markdown(r: Results, targets: readonly Target[]): string {
     if (c.failures.length) notes.push(`- history, ${c.name}: ${c.failures.join("; ")}.`);
   }
   if (r.history.unavailable) notes.push(`- history: ${r.history.unavailable}.`);
-  const m = r.meta as { date?: string; command?: string; cpus?: string; node?: string; loadavgBefore?: number[]; loadavgAfter?: number[]; seconds?: number; raftServerClass?: string };
+  const m = r.meta as { date?: string; command?: string; cpus?: string; node?: string; loadavgBefore?: number[]; loadavgAfter?: number[]; seconds?: number; raftServerClass?: string; options?: { client?: string } };
+  // The client Node sends its requests with (bench/lib/http.ts); older JSON files predate the choice.
+  const client =
+    m.options?.client === "undici" ? "an undici Pool with keep-alive connections to Miniflare's HTTP address" : "Miniflare's dispatchFetch";
   return [
     `Run ${m.date} · \`${m.command}\` · ${m.seconds} s · Node ${m.node} · ${m.cpus} · load average ` +
-      `before ${m.loadavgBefore?.join(" ")}, after ${m.loadavgAfter?.join(" ")} · RAFT_SERVER = ${m.raftServerClass}`,
+      `before ${m.loadavgBefore?.join(" ")}, after ${m.loadavgAfter?.join(" ")} · RAFT_SERVER = ${m.raftServerClass} · Node's client: ${m.options?.client ?? "dispatch"}`,
     "",
     "### Floor",
     "",
@@ -443,12 +446,12 @@ export function markdown(r: Results, targets: readonly Target[]): string {
     "",
     mainTable(r),
     "",
-    "Latencies and throughput are measured from Node (Miniflare dispatchFetch: every request",
+    `Latencies and throughput are measured from Node (${client}: every request`,
     "pays the Node→Worker row of the floor table, single object and Raft alike). ×floor divides",
     "by the floor's RPC+write (same percentile; throughput: against 1000 / its mean, the rate of",
     "back-to-back RPC+writes; CPU rows: against one Node→Worker→object write); ×single by the",
     "single object's figure in the same row. CPU is read from /proc for the workerd process (the",
-    "Worker and every object) and for Node (the load generator and Miniflare's plumbing).",
+    "Worker and every object) and for Node (the load generator and its HTTP client).",
     ...(notes.length ? ["", ...notes] : []),
     "",
     "### Profile",
@@ -460,7 +463,7 @@ export function markdown(r: Results, targets: readonly Target[]): string {
     readsTable(r.reads),
     "",
     `${r.reads.clients} closed-loop clients over 64 keys, each kind of read in two rounds of ${r.reads.roundMs} ms per driver, ordered`,
-    "ReadIndex, log, log, ReadIndex and pooled. \"From Node\" is the bench's usual client (Miniflare dispatchFetch); its ceiling",
+    `ReadIndex, log, log, ReadIndex and pooled. "From Node" is the bench's usual client (${client}); its ceiling`,
     "is the same client sending no-op requests through the Worker to an object (`GET /floor/http/noop`, two rounds in the",
     "middle). \"Inside workerd\" hands the same GETs to the coordinator's fetch handler from the bench Worker itself",
     "(bench/workerd-load.ts), without Node's per-request cost. Costs per read come from the servers' counters over the rounds.",

@@ -6,6 +6,7 @@
 //   npm run bench                       # full run, a few minutes
 //   npm run bench -- --quick            # about a minute
 //   npm run bench -- --out /tmp/r.json  # somewhere else for the JSON
+//   npm run bench -- --client dispatch  # Node sends through Miniflare's dispatchFetch (bench/lib/http.ts)
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -29,7 +30,8 @@ async function main(): Promise<void> {
   progress(`bundling bench/worker.ts (wrangler deploy --dry-run) into ${dir}`);
   const script = bundle(join(dir, "dist"));
   const rt = await start(script, join(dir, "storage"), !o.plain);
-  const http = new Http(rt.mf);
+  const http = await Http.open(rt.mf, o.client);
+  progress(`Node's client: ${o.client}`);
   try {
     // The floor in three rounds (start, middle, end), pooled: the machine drifts.
     const rounds = 3;
@@ -82,6 +84,7 @@ async function main(): Promise<void> {
     process.stdout.write(markdown(results, targets));
     progress(`done in ${results.meta.seconds} s; JSON in ${out}`);
   } finally {
+    await http.close();
     await rt.mf.dispose();
     if (o.keep) progress(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });

@@ -1,5 +1,6 @@
 // Command-line options of `npm run bench` (pass them after `--`: `npm run bench -- --quick`).
 import { parseArgs } from "node:util";
+import { CLIENT_KINDS, type ClientKind } from "./http.ts";
 
 export interface Options {
   /** Where the JSON results go. */
@@ -32,6 +33,8 @@ export interface Options {
   /** Keep the temporary directory (bundle and Durable Object storage). */
   readonly keep: boolean;
   readonly quick: boolean;
+  /** How Node sends its requests (bench/lib/http.ts; bench/client-cost.ts compares the two). */
+  readonly client: ClientKind;
 }
 
 const USAGE = `npm run bench -- [options]
@@ -46,6 +49,8 @@ const USAGE = `npm run bench -- [options]
   --read-round-ms <n> one round of 64-client reads (default 2000; quick 800)
   --history-ops <n>  puts applied to each long-history server (default 100000; quick 20000)
   --restarts <n>     restarts timed per history server (default 7; quick 3)
+  --client <kind>    how Node sends requests: undici (default; keep-alive Pool on Miniflare's
+                     HTTP address) or dispatch (Miniflare's dispatchFetch, the client before)
   --plain            unmodified RaftServer: no storage-transaction counts
   --keep             keep the temporary bundle and storage
   --help`;
@@ -65,6 +70,7 @@ export function parseOptions(argv: string[]): Options {
       "read-round-ms": { type: "string" },
       "history-ops": { type: "string" },
       restarts: { type: "string" },
+      client: { type: "string", default: "undici" },
       plain: { type: "boolean", default: false },
       keep: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
@@ -82,6 +88,8 @@ export function parseOptions(argv: string[]): Options {
     if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, not ${raw}\n${USAGE}`);
     return n;
   };
+  const client = values.client as ClientKind;
+  if (!CLIENT_KINDS.includes(client)) throw new Error(`--client must be one of ${CLIENT_KINDS.join(", ")}, not ${values.client}\n${USAGE}`);
   const sizes = values.sizes.split(",").map((s) => Number(s.trim()));
   if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 9)) throw new Error(`--sizes must list sizes 1..9\n${USAGE}`);
   return {
@@ -101,5 +109,6 @@ export function parseOptions(argv: string[]): Options {
     plain: values.plain,
     keep: values.keep,
     quick,
+    client,
   };
 }

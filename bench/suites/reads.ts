@@ -5,8 +5,9 @@
 //
 // Both in the same run, in rounds ordered A B B A so drift of the shared machine weighs on
 // both alike, and each measured twice:
-//   - from Node, like every other figure of the bench (each request also costs ~2.5–4 ms of
-//     Node CPU, which can cap both and shrink their ratio); the ceiling of that path is
+//   - from Node, like every other figure of the bench (each request also costs Node CPU —
+//     ~0.4 ms with the undici client, ~2.5–4 ms with dispatchFetch — which can cap both and
+//     shrink their ratio; bench/client-cost.ts); the ceiling of that path is
 //     measured alongside, in the middle rounds: 64 clients of no-op requests through the
 //     Worker to an object (the floor's "Node→Worker→object, no-op", under the same load);
 //   - inside workerd (bench/workerd-load.ts): the same requests handed to the coordinator's
