@@ -85,6 +85,12 @@ export class RaftServer extends DurableObject<ServerEnv> {
   private readonly inbound = new SnapshotAssembly();
   /** Peers a snapshot is on its way to: one transfer per peer at a time. */
   private readonly snapshotsInFlight = new Set<NodeId>();
+  /**
+   * The last snapshot serialized, by applied index: the core asks again every election
+   * timeout for a follower that is behind (and a crashed one refuses every attempt), and
+   * an idle state need not be serialized again each time.
+   */
+  private serializedSnapshot: { applied: number; text: string } | null = null;
   private readonly stats = { alarms: 0, rpcsSent: 0, rpcsReceived: 0, snapshotsSent: 0, snapshotsInstalled: 0 };
   private readonly stubs = new Map<NodeId, RaftServerStub>();
 
@@ -333,6 +339,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
     this.inbound.clear();
     await this.store.wipe();
     this.kvState = new KvState(this.ctx.storage.sql);
+    this.serializedSnapshot = null;
     this.wake = new LazyAlarm(this.ctx.storage, null);
     this.narration = new Narration(echoNarration(this.env));
   }
@@ -451,7 +458,10 @@ export class RaftServer extends DurableObject<ServerEnv> {
   private sendSnapshot(core: Raft, m: InstallSnapshot): void {
     if (this.snapshotsInFlight.has(m.to) || !this.links.linkUp(m.to)) return;
     const meta = core.snapshotMetaAt(this.kvState.applied);
-    const text = JSON.stringify(this.kvState.snapshot());
+    if (this.serializedSnapshot?.applied !== meta.index) {
+      this.serializedSnapshot = { applied: meta.index, text: JSON.stringify(this.kvState.snapshot()) };
+    }
+    const text = this.serializedSnapshot.text;
     const chunks = Math.max(1, Math.ceil(text.length / this.config!.snapshotChunkBytes));
     this.narration.add(this.id, `[${this.id}] sends ${m.to} the state machine at index ${meta.index} (term ${meta.term}): ${text.length} characters in ${chunks} chunk(s)`);
     this.snapshotsInFlight.add(m.to);
