@@ -14,6 +14,7 @@
 import { MUTANTS, mutantByName, type Mutant } from "./mutants.ts";
 import type { SnapshotSource } from "./disk.ts";
 import { randomRun, type RandomRunResult } from "./random-run.ts";
+import { exitWithFailures, runSeeds } from "./seed-loop.ts";
 
 interface Args {
   seeds: number;
@@ -81,14 +82,7 @@ function report(r: RandomRunResult): void {
 }
 
 function main(): void {
-  // `| head` closing the pipe is not an error.
-  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
-    if (e.code === "EPIPE") process.exit(0);
-    throw e;
-  });
   const args = parseArgs(process.argv.slice(2));
-  const started = performance.now();
-  const failures: RandomRunResult[] = [];
   let events = 0;
   let virtualMs = 0;
   let committed = 0;
@@ -96,51 +90,45 @@ function main(): void {
   let live = 0;
   let preVote = 0;
   let snapshots = 0;
-  let lastProgress = started;
-  for (let k = 0; k < args.seeds; k++) {
-    const seed = args.seed + k;
-    const replayArgs = [
-      ...(args.snapshotSource ? [`--snapshot-source ${args.snapshotSource}`] : []),
-      ...(args.mutant ? [`--mutant ${args.mutant.name}`] : []),
-    ].join(" ");
-    const r = randomRun({
-      ...(args.mutant ? args.mutant.options : {}),
-      seed,
-      replayArgs,
-      ...(args.servers !== undefined ? { servers: args.servers } : {}),
-      ...(args.snapshotSource !== undefined ? { snapshotSource: args.snapshotSource } : {}),
-      ...(args.verbose ? { narrate: true, echo: (line: string) => console.log(line) } : {}),
-    });
-    events += r.events;
-    virtualMs += r.virtualMs;
-    committed += r.committed;
-    if (r.healMs !== null) maxHeal = Math.max(maxHeal, r.healMs);
-    if (r.snapshotSource === "live") live++;
-    if (r.preVote) preVote++;
-    snapshots += r.snapshots;
-    if (!r.ok) {
-      failures.push(r);
-      if (failures.length <= args.show) report(r);
-      else console.log(`FAIL seed ${r.seed}: ${r.invariant ?? "error"} — ${r.replay}`);
-    }
-    const now = performance.now();
-    if (!args.verbose && now - lastProgress > 10_000) {
-      lastProgress = now;
-      console.log(`... ${k + 1}/${args.seeds} seeds, ${failures.length} failing, ${((now - started) / 1000).toFixed(1)} s`);
-    }
-  }
-  const wall = (performance.now() - started) / 1000;
+  const replayArgs = [
+    ...(args.snapshotSource ? [`--snapshot-source ${args.snapshotSource}`] : []),
+    ...(args.mutant ? [`--mutant ${args.mutant.name}`] : []),
+  ].join(" ");
+  const { failures, wallSeconds } = runSeeds<RandomRunResult>({
+    first: args.seed,
+    count: args.seeds,
+    show: args.show,
+    verbose: args.verbose,
+    run: (seed) => {
+      const r = randomRun({
+        ...(args.mutant ? args.mutant.options : {}),
+        seed,
+        replayArgs,
+        ...(args.servers !== undefined ? { servers: args.servers } : {}),
+        ...(args.snapshotSource !== undefined ? { snapshotSource: args.snapshotSource } : {}),
+        ...(args.verbose ? { narrate: true, echo: (line: string) => console.log(line) } : {}),
+      });
+      events += r.events;
+      virtualMs += r.virtualMs;
+      committed += r.committed;
+      if (r.healMs !== null) maxHeal = Math.max(maxHeal, r.healMs);
+      if (r.snapshotSource === "live") live++;
+      if (r.preVote) preVote++;
+      snapshots += r.snapshots;
+      return r;
+    },
+    ok: (r) => r.ok,
+    report,
+    oneLine: (r) => `FAIL seed ${r.seed}: ${r.invariant ?? "error"} — ${r.replay}`,
+  });
   console.log(
     `\n${args.mutant ? `[mutant ${args.mutant.name}] ` : ""}${args.seeds - failures.length}/${args.seeds} seeds passed (seeds ${args.seed}..${args.seed + args.seeds - 1}` +
       `${args.servers !== undefined ? `, ${args.servers} servers` : ""}): ` +
       `${events} events, ${(virtualMs / 1000).toFixed(0)} s virtual, ${committed} entries committed, ` +
       `slowest recovery after healing ${maxHeal.toFixed(0)} ms virtual; ${preVote} seeds with PreVote, ` +
-      `${live} with live snapshots, ${snapshots} InstallSnapshots sent; wall ${wall.toFixed(1)} s`,
+      `${live} with live snapshots, ${snapshots} InstallSnapshots sent; wall ${wallSeconds.toFixed(1)} s`,
   );
-  if (failures.length > 0) {
-    console.log(`failing seeds: ${failures.map((f) => f.seed).join(" ")}`);
-    process.exit(1);
-  }
+  exitWithFailures(failures.map((f) => f.seed));
 }
 
 main();

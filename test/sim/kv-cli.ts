@@ -12,6 +12,7 @@
 // check caught how many seeds.
 
 import { type CoordinatorKind, type KvProblemKind, kvRun, type KvRunResult, MUTANT_COORDINATORS } from "./kv-workload.ts";
+import { exitWithFailures, runSeeds } from "./seed-loop.ts";
 
 interface Args {
   seeds: number;
@@ -81,68 +82,58 @@ function report(r: KvRunResult): void {
 }
 
 function main(): void {
-  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
-    if (e.code === "EPIPE") process.exit(0);
-    throw e;
-  });
   const args = parseArgs(process.argv.slice(2));
-  const started = performance.now();
-  const failures: KvRunResult[] = [];
   const caughtBy = new Map<KvProblemKind, number>();
   const durable = { durable: 0, volatile: 0 };
   const sum = { calls: 0, ok: 0, unknown: 0, failed: 0, history: 0, events: 0, checkMs: 0, maxCheckMs: 0, fromSession: 0 };
-  let lastProgress = started;
-  for (let k = 0; k < args.seeds; k++) {
-    const seed = args.seed + k;
-    const r = kvRun({
-      seed,
-      coordinator: args.coordinator,
-      ...(args.servers !== undefined ? { servers: args.servers } : {}),
-      ...(args.clients !== undefined ? { clients: args.clients } : {}),
-      ...(args.keys !== undefined ? { keys: args.keys } : {}),
-      ...(args.faultMs !== undefined ? { faultMs: args.faultMs } : {}),
-      ...(args.verbose ? { narrate: true, echo: (line: string) => console.log(line) } : {}),
-    });
-    durable[r.stateMachine]++;
-    sum.calls += r.tally.calls;
-    sum.ok += r.tally.ok;
-    sum.unknown += r.tally.unknown;
-    sum.failed += r.tally.failed;
-    sum.history += r.historySize;
-    sum.events += r.events;
-    sum.checkMs += r.checkMs;
-    sum.maxCheckMs = Math.max(sum.maxCheckMs, r.checkMs);
-    sum.fromSession += r.tally.answeredFromSession;
-    if (args.verbose || args.seeds === 1) {
-      console.log(
-        `seed ${seed}: ${r.ok ? "ok" : "FAIL"}; ${r.servers} servers (${r.stateMachine} state machines), ${r.clients} clients, ${r.keys} keys; calls ${JSON.stringify(r.tally)}; ` +
-          `history ${r.historySize} ops, verdict ${r.verdict} in ${r.checkMs} ms; ${r.rebuilds} replica rebuilds; ${r.events} events`,
-      );
-    }
-    if (!r.ok) {
-      failures.push(r);
-      for (const kind of new Set(r.problems.map((p) => p.kind))) caughtBy.set(kind, (caughtBy.get(kind) ?? 0) + 1);
-      if (failures.length <= args.show) report(r);
-      else console.log(`FAIL seed ${r.seed}: ${r.problems.map((p) => p.kind).join(", ")} — ${r.replay}`);
-    }
-    const now = performance.now();
-    if (!args.verbose && now - lastProgress > 10_000) {
-      lastProgress = now;
-      console.log(`... ${k + 1}/${args.seeds} seeds, ${failures.length} failing, ${((now - started) / 1000).toFixed(1)} s`);
-    }
-  }
-  const wall = (performance.now() - started) / 1000;
+  const { failures, wallSeconds } = runSeeds<KvRunResult>({
+    first: args.seed,
+    count: args.seeds,
+    show: args.show,
+    verbose: args.verbose,
+    run: (seed) => {
+      const r = kvRun({
+        seed,
+        coordinator: args.coordinator,
+        ...(args.servers !== undefined ? { servers: args.servers } : {}),
+        ...(args.clients !== undefined ? { clients: args.clients } : {}),
+        ...(args.keys !== undefined ? { keys: args.keys } : {}),
+        ...(args.faultMs !== undefined ? { faultMs: args.faultMs } : {}),
+        ...(args.verbose ? { narrate: true, echo: (line: string) => console.log(line) } : {}),
+      });
+      durable[r.stateMachine]++;
+      sum.calls += r.tally.calls;
+      sum.ok += r.tally.ok;
+      sum.unknown += r.tally.unknown;
+      sum.failed += r.tally.failed;
+      sum.history += r.historySize;
+      sum.events += r.events;
+      sum.checkMs += r.checkMs;
+      sum.maxCheckMs = Math.max(sum.maxCheckMs, r.checkMs);
+      sum.fromSession += r.tally.answeredFromSession;
+      if (args.verbose || args.seeds === 1) {
+        console.log(
+          `seed ${seed}: ${r.ok ? "ok" : "FAIL"}; ${r.servers} servers (${r.stateMachine} state machines), ${r.clients} clients, ${r.keys} keys; calls ${JSON.stringify(r.tally)}; ` +
+            `history ${r.historySize} ops, verdict ${r.verdict} in ${r.checkMs} ms; ${r.rebuilds} replica rebuilds; ${r.events} events`,
+        );
+      }
+      if (!r.ok) for (const kind of new Set(r.problems.map((p) => p.kind))) caughtBy.set(kind, (caughtBy.get(kind) ?? 0) + 1);
+      return r;
+    },
+    ok: (r) => r.ok,
+    report,
+    oneLine: (r) => `FAIL seed ${r.seed}: ${r.problems.map((p) => p.kind).join(", ")} — ${r.replay}`,
+  });
   console.log(
     `\n${args.coordinator !== "exactly-once" ? `[mutant ${args.coordinator}] ` : ""}${args.seeds - failures.length}/${args.seeds} seeds passed ` +
       `(seeds ${args.seed}..${args.seed + args.seeds - 1}): ${sum.calls} calls, ${sum.ok} ok, ${sum.unknown} unknown, ${sum.failed} failed, ` +
       `${sum.fromSession} answered from the session table; state machines durable in ${durable.durable} seeds, volatile in ${durable.volatile}; ${sum.history} operations checked in ${(sum.checkMs / 1000).toFixed(1)} s ` +
-      `(slowest ${sum.maxCheckMs} ms); ${sum.events} events; wall ${wall.toFixed(1)} s`,
+      `(slowest ${sum.maxCheckMs} ms); ${sum.events} events; wall ${wallSeconds.toFixed(1)} s`,
   );
-  if (failures.length > 0) {
-    console.log(`failing seeds: ${failures.map((f) => f.seed).join(" ")}`);
-    console.log(`caught by: ${[...caughtBy].map(([k, n]) => `${k} ${n}`).join(", ")}`);
-    process.exit(1);
-  }
+  exitWithFailures(
+    failures.map((f) => f.seed),
+    [`caught by: ${[...caughtBy].map(([k, n]) => `${k} ${n}`).join(", ")}`],
+  );
 }
 
 main();

@@ -207,54 +207,46 @@ describe("Part 3: persistence and optimisations", () => {
     );
   });
 
-  test("CrashAfterSubmit", () => {
+  /**
+   * CrashAfterSubmit and DisconnectAfterSubmit: the leader sends 5 at once and is cut off
+   * (`cut`) before any reply: followers hold 5, nobody committed it. A new leader must not
+   * commit an entry of an older term by counting replicas; once an entry of its own term
+   * commits, 5 commits with it.
+   */
+  function afterSubmit(cut: (h: Harness, i: number) => void, heal: (h: Harness, i: number) => void): void {
     forEachSeed((seed) =>
       scenario(3, { seed }, (h) => {
-        // The leader sends 5 at once and crashes before any reply: followers hold 5, nobody committed it.
         const [origLeader] = h.checkSingleLeader();
         h.submitToLeader(origLeader, 5);
         h.sleep(1);
-        h.crash(origLeader);
+        cut(h, origLeader);
         h.sleep(10);
         h.checkSingleLeader();
         h.sleep(300);
-        // An entry of an older term is never committed by counting replicas.
         h.checkNotCommitted(5);
-        h.restart(origLeader);
+        heal(h, origLeader);
         h.sleep(150);
         const [newLeader] = h.checkSingleLeader();
         h.checkNotCommitted(5);
-        // An entry of the new term commits, and 5 with it.
         h.submitToLeader(newLeader, 6);
         h.sleep(100);
         h.checkCommittedN(5, 3);
         h.checkCommittedN(6, 3);
       }),
     );
-  });
+  }
 
-  test("DisconnectAfterSubmit", () => {
-    forEachSeed((seed) =>
-      scenario(3, { seed }, (h) => {
-        const [origLeader] = h.checkSingleLeader();
-        h.submitToLeader(origLeader, 5);
-        h.sleep(1);
-        h.disconnect(origLeader);
-        h.sleep(10);
-        h.checkSingleLeader();
-        h.sleep(300);
-        h.checkNotCommitted(5);
-        h.reconnect(origLeader);
-        h.sleep(150);
-        const [newLeader] = h.checkSingleLeader();
-        h.checkNotCommitted(5);
-        h.submitToLeader(newLeader, 6);
-        h.sleep(100);
-        h.checkCommittedN(5, 3);
-        h.checkCommittedN(6, 3);
-      }),
-    );
-  });
+  test("CrashAfterSubmit", () =>
+    afterSubmit(
+      (h, i) => h.crash(i),
+      (h, i) => h.restart(i),
+    ));
+
+  test("DisconnectAfterSubmit", () =>
+    afterSubmit(
+      (h, i) => h.disconnect(i),
+      (h, i) => h.reconnect(i),
+    ));
 
   test("Bug_StartElectionMissingPersist", () => {
     forEachSeed((seed) =>

@@ -163,6 +163,32 @@ async function armCutAfterNextProposal(h: Harness, i: number): Promise<void> {
   });
 }
 
+/**
+ * Send an operation through `leader`, armed to cut itself off right after proposing it, and
+ * wait until its followers have stored the entry: committed, though nobody knows it yet.
+ * Returns the operation's pending answer and the entry's index.
+ */
+async function proposeThenCutLeader<T>(
+  h: Harness,
+  leader: number,
+  followers: readonly number[],
+  send: () => Promise<T>,
+): Promise<{ pending: Promise<T>; index: number }> {
+  const before = (await h.server(leader)).logLength;
+  await armCutAfterNextProposal(h, leader);
+  const pending = send();
+  await eventually("the leader took the operation and cut itself off", async () => {
+    const s = await h.server(leader);
+    return (!s.connected && s.logLength > before) || `connected ${s.connected}, log ${s.logLength}`;
+  });
+  const index = (await h.server(leader)).logLength;
+  await eventually("the followers stored the entry", async () => {
+    const lengths = await Promise.all(followers.map(async (f) => (await h.server(f)).durable.logLength));
+    return lengths.every((l) => l >= index) || `follower logs ${lengths}, entry ${index}`;
+  });
+  return { pending, index };
+}
+
 // The leader crashes after its append is committed (stored on a majority) and before it
 // answers. The coordinator's call fails with the crash; the append is retried with the
 // same ids on the new leader, which commits the first entry and recognises the retry as a
@@ -176,20 +202,7 @@ test("AppendLinearizableAfterCrash", async () => {
   const followers = [0, 1, 2].filter((i) => i !== leader);
 
   const requestId = c1.nextRequestId;
-  const before = (await h.server(leader)).logLength;
-  await armCutAfterNextProposal(h, leader);
-  const pending = c1.append("foo", "baz");
-  // The leader took it and cut itself off...
-  await eventually("the leader took the append and cut itself off", async () => {
-    const s = await h.server(leader);
-    return (!s.connected && s.logLength > before) || `connected ${s.connected}, log ${s.logLength}`;
-  });
-  const index = (await h.server(leader)).logLength;
-  // ...after its followers stored the entry: committed, though nobody knows it yet.
-  await eventually("the followers stored the append", async () => {
-    const lengths = await Promise.all(followers.map(async (f) => (await h.server(f)).durable.logLength));
-    return lengths.every((l) => l >= index) || `follower logs ${lengths}, entry ${index}`;
-  });
+  const { pending, index } = await proposeThenCutLeader(h, leader, followers, () => c1.append("foo", "baz"));
   expect((await h.server(leader)).commitIndex).toBeLessThan(index); // it never heard back
   await h.crash(leader);
 
@@ -221,18 +234,7 @@ test("AppendLinearizableAfterCrash (control: without ids a blind retry applies t
   expect((await call("PUT", base, { value: "bar" })).status).toBe(200);
   const followers = [0, 1, 2].filter((i) => i !== leader);
 
-  const before = (await h.server(leader)).logLength;
-  await armCutAfterNextProposal(h, leader);
-  const pending = call("POST", `${base}/append`, { value: "baz" });
-  await eventually("the leader took the append and cut itself off", async () => {
-    const s = await h.server(leader);
-    return (!s.connected && s.logLength > before) || `connected ${s.connected}, log ${s.logLength}`;
-  });
-  const index = (await h.server(leader)).logLength;
-  await eventually("the followers stored the append", async () => {
-    const lengths = await Promise.all(followers.map(async (f) => (await h.server(f)).durable.logLength));
-    return lengths.every((l) => l >= index) || `follower logs ${lengths}, entry ${index}`;
-  });
+  const { pending } = await proposeThenCutLeader(h, leader, followers, () => call("POST", `${base}/append`, { value: "baz" }));
   await h.crash(leader);
   expect(await pending).toMatchObject({ status: 504, body: { error: "timeout" } });
 
