@@ -2,7 +2,7 @@
 // Raft messages themselves, which are the core's own types). Plain data only: every value
 // here crosses an RPC boundary by structured clone.
 import type { KvResult } from "../kv/index.ts";
-import type { NodeId, Role } from "../raft/types.ts";
+import type { NodeId, RaftStatus, Role } from "../raft/types.ts";
 
 /** A cluster's configuration, fixed at creation and stored by every one of its servers. */
 export interface ClusterConfig {
@@ -77,23 +77,16 @@ export interface ServerStats {
   readonly snapshotsInstalled: number;
 }
 
-/** ServerStatus of API.md, plus what the dashboard and the tests like to see. */
-export interface ServerStatus {
-  readonly id: NodeId;
+/**
+ * ServerStatus of API.md, plus what the dashboard and the tests like to see: the core's
+ * status (a pre-candidate shows as "Follower"), "Dead" while down, and the shell's own view.
+ */
+export interface ServerStatus
+  extends Pick<RaftStatus, "id" | "term" | "votedFor" | "leader" | "commitIndex" | "lastApplied" | "logLength" | "snapshotIndex" | "transferringTo"> {
   readonly state: Role | "Dead";
-  readonly term: number;
-  readonly votedFor: NodeId | null;
-  readonly leader: NodeId | null;
-  readonly commitIndex: number;
-  readonly lastApplied: number;
-  readonly logLength: number;
   readonly connected: boolean;
   readonly peers: readonly NodeId[];
   readonly dropCallsAfter: number | null;
-  /** The last index folded into this server's snapshot (0: none). */
-  readonly snapshotIndex: number;
-  /** A leader handing leadership over: to whom. */
-  readonly transferringTo: NodeId | null;
   readonly stats: ServerStats;
 }
 
