@@ -33,6 +33,8 @@ export interface KvCall {
 export type KvOutcome =
   | { readonly status: 200; readonly result: KvResult; readonly server: NodeId; readonly index: number }
   | { readonly status: 421; readonly leader: NodeId | null }
+  /** Committed and refused by every replica alike (an append past the value limit): nothing applied. */
+  | { readonly status: 413; readonly message: string }
   | { readonly status: 400; readonly code: string; readonly message: string }
   | { readonly status: 503 }
   | { readonly status: 504 }
@@ -62,6 +64,9 @@ export async function forwardKv(cluster: Cluster, call: KvCall): Promise<KvOutco
       case "ok":
         remember(leaderHints, cluster.config.epoch, target);
         return { status: 200, result: answer.result, server: target, index: answer.index };
+      case "too_large":
+        remember(leaderHints, cluster.config.epoch, target);
+        return { status: 413, message: answer.message };
       case "other_cluster":
         return { status: "stale_config" };
       case "stale":

@@ -4,6 +4,7 @@
 import type { Context } from "hono";
 import { z } from "zod";
 import { badRequest, HttpError, notFound } from "./errors.ts";
+import { DEFAULT_SNAPSHOT_THRESHOLD } from "../server/protocol.ts";
 
 /** Largest request body accepted, bytes. */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -90,7 +91,7 @@ export const clusterSettings = z
     heartbeatMs: int.min(10).max(10_000).default(50),
     preVote: z.boolean().default(false),
     checkQuorum: z.boolean().default(false),
-    snapshotThreshold: int.min(0).max(1_000_000).default(0),
+    snapshotThreshold: int.min(0).max(1_000_000).default(DEFAULT_SNAPSHOT_THRESHOLD),
     snapshotChunkBytes: int.min(64).max(4 * 1024 * 1024).default(256 * 1024),
   })
   .refine((s) => s.electionTimeoutMs[0] <= s.electionTimeoutMs[1], {

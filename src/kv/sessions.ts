@@ -18,21 +18,21 @@
 // The Map is kept in order of last use (touching a session moves it to the end), so both
 // bounds evict from the front in O(1) per dropped session.
 
-import type { KvResult } from "./results.ts";
+import type { StoredResult } from "./results.ts";
 
 export const DEFAULT_SESSION_EXPIRY_MS = 60 * 60 * 1000;
 export const DEFAULT_MAX_SESSIONS = 10_000;
 
 export interface SessionRecord {
   readonly requestId: number;
-  readonly result: KvResult;
+  readonly result: StoredResult;
   /** The session clock when this client's last command (or retry) was applied. */
   readonly lastSeen: number;
 }
 
 export type SessionLookup =
   | { readonly kind: "new" }
-  | { readonly kind: "duplicate"; readonly result: KvResult }
+  | { readonly kind: "duplicate"; readonly result: StoredResult }
   | { readonly kind: "stale"; readonly lastRequestId: number };
 
 export class SessionTable {
@@ -79,7 +79,7 @@ export class SessionTable {
   }
 
   /** Records the result of a newly applied request. */
-  record(clientId: string, requestId: number, result: KvResult): void {
+  record(clientId: string, requestId: number, result: StoredResult): void {
     this.touch(clientId, { requestId, result, lastSeen: this.clockMs });
     for (const clientId of this.sessions.keys()) {
       if (this.sessions.size <= this.maxSessions) break;

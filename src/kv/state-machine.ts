@@ -11,7 +11,8 @@
 
 import { z } from "zod";
 import { ClientIdSchema, type KvCommand, operationOf, parseKvCommand, RequestIdSchema } from "./command.ts";
-import type { KvResult } from "./results.ts";
+import { MAX_VALUE_BYTES, fitsUtf8Bytes, utf8ByteLength } from "./limits.ts";
+import { isRefused, type KvResult, type RefusedResult } from "./results.ts";
 import { DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_EXPIRY_MS, type SessionRecord, SessionTable } from "./sessions.ts";
 import { KvStore } from "./store.ts";
 
@@ -27,6 +28,11 @@ export type ApplyOutcome =
   | { readonly status: "applied"; readonly result: KvResult }
   /** A retry of the client's last request: not applied again; `result` is the first answer. */
   | { readonly status: "duplicate"; readonly result: KvResult }
+  /**
+   * Refused on every replica alike (a result over a size limit): nothing changed. `duplicate`
+   * when this is a retry of a request refused before.
+   */
+  | { readonly status: "refused"; readonly refusal: RefusedResult; readonly duplicate: boolean }
   /** An id older than the client's last one: not applied, and its answer is no longer known. */
   | { readonly status: "stale"; readonly lastRequestId: number }
   /** Not a (valid) key/value command: nothing happened. */
@@ -38,6 +44,7 @@ const ResultSchema = z.union([
   z.object({ found: z.boolean(), prev: z.string().nullable(), swapped: z.boolean() }),
   z.object({ found: z.boolean(), prev: z.string().nullable() }),
   z.object({ found: z.boolean(), value: z.string().nullable() }),
+  z.object({ refused: z.literal("too_large"), message: z.string() }),
 ]);
 
 export const KvSnapshotSchema = z.object({
@@ -92,12 +99,35 @@ export class KvStateMachine {
     const session = command.session;
     if (session !== undefined) {
       const seen = this.sessions.lookup(session.clientId, session.requestId);
-      if (seen.kind === "duplicate") return { status: "duplicate", result: seen.result };
+      if (seen.kind === "duplicate") {
+        return isRefused(seen.result)
+          ? { status: "refused", refusal: seen.result, duplicate: true }
+          : { status: "duplicate", result: seen.result };
+      }
       if (seen.kind === "stale") return { status: "stale", lastRequestId: seen.lastRequestId };
     }
-    const result = this.store.execute(operationOf(command));
+    const refusal = this.refusal(command);
+    const result = refusal ?? this.store.execute(operationOf(command));
     if (session !== undefined) this.sessions.record(session.clientId, session.requestId, result);
-    return { status: "applied", result };
+    return refusal ? { status: "refused", refusal, duplicate: false } : { status: "applied", result: result as KvResult };
+  }
+
+  /**
+   * Whether `command` would leave a value over the value limit. Only an append can: every
+   * other operation stores a value the command itself carries, and commands are bounded
+   * (command.ts). Decided from the replicated state alone, so every replica refuses alike,
+   * and no row (value, session result, snapshot) ever outgrows what storage accepts.
+   */
+  private refusal(command: KvCommand): RefusedResult | null {
+    if (command.op !== "append") return null;
+    const prev = this.store.get(command.key);
+    if (!prev.found || prev.value === null) return null;
+    const grown = prev.value + command.value;
+    if (fitsUtf8Bytes(grown, MAX_VALUE_BYTES)) return null;
+    return {
+      refused: "too_large",
+      message: `the appended value would be ${utf8ByteLength(grown)} bytes, over the ${MAX_VALUE_BYTES}-byte value limit; nothing was applied`,
+    };
   }
 
   /** The current value of `key`, read locally (not linearizable by itself: for tests and status). */

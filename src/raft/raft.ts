@@ -98,9 +98,9 @@ export class Raft {
   private readSeqSent = 0;
   private readSeqConfirmed = 0;
   /** Reads waiting for their round. */
-  private pendingReads: { ctx: string; index: number; seq: number }[] = [];
+  private pendingReads: { ctx: string; index: number; seq: number; arrivedAt: number }[] = [];
   /** Reads that arrived before this leader committed an entry of its own term: their index is not known yet. */
-  private readsAwaitingCommit: string[] = [];
+  private readsAwaitingCommit: { ctx: string; arrivedAt: number }[] = [];
   private readyReads: ReadState[] = [];
   private failedReads: string[] = [];
   /** A snapshot from the leader accepted since the last ready(). */
@@ -188,6 +188,7 @@ export class Raft {
         this.endTransfer();
       }
       if (now >= this.heartbeatDeadline) {
+        this.expireReads();
         this.heartbeatDeadline = now + this.config.heartbeatMs;
         this.broadcastAppend(true);
       }
@@ -238,11 +239,11 @@ export class Raft {
     this.now = now;
     if (this.role !== "Leader") return { accepted: false, leader: this.leader };
     if (this.log.term(this.commitIndex) !== this.term) {
-      this.readsAwaitingCommit.push(ctx);
+      this.readsAwaitingCommit.push({ ctx, arrivedAt: now });
       // Nothing of our term to commit: append a no-op so the reads need not wait for a write.
       if (this.log.lastTerm !== this.term) this.appendNoop("so reads can be served");
     } else {
-      this.pendingReads.push({ ctx, index: this.commitIndex, seq: this.readSeqSent + 1 });
+      this.pendingReads.push({ ctx, index: this.commitIndex, seq: this.readSeqSent + 1, arrivedAt: now });
     }
     this.maybeStartReadRound();
     return { accepted: true };
@@ -695,7 +696,7 @@ export class Raft {
     this.commitIndex = q;
     if (this.readsAwaitingCommit.length > 0) {
       // The first commit of our term: now the commit index is known to be current.
-      for (const ctx of this.readsAwaitingCommit) this.pendingReads.push({ ctx, index: q, seq: this.readSeqSent + 1 });
+      for (const r of this.readsAwaitingCommit) this.pendingReads.push({ ctx: r.ctx, index: q, seq: this.readSeqSent + 1, arrivedAt: r.arrivedAt });
       this.readsAwaitingCommit = [];
       this.maybeStartReadRound();
     }
@@ -736,9 +737,25 @@ export class Raft {
 
   private failAllReads(): void {
     for (const r of this.pendingReads) this.failedReads.push(r.ctx);
-    this.failedReads.push(...this.readsAwaitingCommit);
+    for (const r of this.readsAwaitingCommit) this.failedReads.push(r.ctx);
     this.pendingReads = [];
     this.readsAwaitingCommit = [];
+  }
+
+  /**
+   * Reads this leader could not confirm within an election timeout fail (the host retries
+   * them elsewhere): without CheckQuorum a leader cut off from its majority leads on forever,
+   * and its unconfirmable reads must not pile up for as long. Heartbeat ticks run this.
+   */
+  private expireReads(): void {
+    const oldest = this.now - this.config.electionTimeoutMs[1];
+    const expired = (r: { arrivedAt: number }) => r.arrivedAt <= oldest;
+    if (!this.pendingReads.some(expired) && !this.readsAwaitingCommit.some(expired)) return;
+    const gone = [...this.pendingReads.filter(expired), ...this.readsAwaitingCommit.filter(expired)];
+    this.narrate(`gives up on ${gone.length} read(s) not confirmed by a majority within the election timeout`);
+    for (const r of gone) this.failedReads.push(r.ctx);
+    this.pendingReads = this.pendingReads.filter((r) => !expired(r));
+    this.readsAwaitingCommit = this.readsAwaitingCommit.filter((r) => !expired(r));
   }
 
   /**

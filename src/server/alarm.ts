@@ -12,6 +12,8 @@ export class LazyAlarm {
     private readonly storage: DurableObjectStorage,
     /** When the pending alarm will fire, or null if none is set. */
     private at: number | null,
+    /** A failed setAlarm is a failed write: the shell resets the object (it re-arms on reload). */
+    private readonly onFailure: (error: unknown) => void = (e) => console.error("setAlarm failed", e),
   ) {}
 
   /** Make sure the object wakes no later than `wakeAt`. */
@@ -20,7 +22,10 @@ export class LazyAlarm {
     this.at = wakeAt;
     // Not awaited: like any storage write it is covered by the output gate, and the caller
     // must not yield between handling an event and persisting it.
-    this.storage.setAlarm(wakeAt).catch((e: unknown) => console.error("setAlarm failed", e));
+    this.storage.setAlarm(wakeAt).catch((e: unknown) => {
+      this.at = null;
+      this.onFailure(e);
+    });
   }
 
   /** The alarm has fired: none is pending any more. */

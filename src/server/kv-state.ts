@@ -63,8 +63,12 @@ export class KvState {
   apply(entries: readonly Entry[]): ApplyOutcome[] {
     if (entries.length === 0) return [];
     const outcomes = entries.map((e) => this.machine.apply(e.command));
-    this.appliedIndex = entries[entries.length - 1]!.index;
-    this.write(this.machine.takeChanges());
+    const applied = entries[entries.length - 1]!.index;
+    this.write(this.machine.takeChanges(), applied);
+    // Only once its rows are written. If a write throws, the machine in memory is ahead of
+    // the rolled-back rows: the shell then resets the whole object (raft-server.ts, "a failed
+    // write is a crash"), and the next instance loads these rows again.
+    this.appliedIndex = applied;
     return outcomes;
   }
 
@@ -89,21 +93,28 @@ export class KvState {
     const s = machine.snapshot();
     this.sql.exec("DELETE FROM kv_data");
     this.sql.exec("DELETE FROM kv_session");
+    this.sessionSeq = 0;
+    this.write(
+      {
+        clock: s.clock,
+        keys: s.data,
+        sessions: s.sessions.map(([clientId, requestId, lastSeen, result]) => [clientId, { requestId, lastSeen, result }] as const),
+      },
+      index,
+    );
     this.machine = machine;
     this.appliedIndex = index;
-    this.sessionSeq = 0;
-    this.write({
-      clock: s.clock,
-      keys: s.data,
-      sessions: s.sessions.map(([clientId, requestId, lastSeen, result]) => [clientId, { requestId, lastSeen, result }] as const),
-    });
   }
 
-  rowCounts(): { kv: number; sessions: number } {
-    return { kv: this.machine.keyCount, sessions: this.machine.sessionCount };
+  /** The applied index and row counts as storage holds them (not as memory believes). */
+  stored(): { applied: number; rows: { kv: number; sessions: number } } {
+    const applied = this.sql.exec<{ applied: number }>("SELECT applied FROM kv_applied WHERE id = 1").toArray()[0]?.applied ?? 0;
+    const kv = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM kv_data").one().n;
+    const sessions = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM kv_session").one().n;
+    return { applied, rows: { kv, sessions } };
   }
 
-  private write(changes: KvChanges): void {
+  private write(changes: KvChanges, applied: number): void {
     for (const [key, value] of changes.keys) {
       this.sql.exec(
         "INSERT INTO kv_data (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -130,7 +141,7 @@ export class KvState {
     this.sql.exec(
       `INSERT INTO kv_applied (id, applied, clock, session_seq) VALUES (1, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET applied = excluded.applied, clock = excluded.clock, session_seq = excluded.session_seq`,
-      this.appliedIndex,
+      applied,
       changes.clock,
       this.sessionSeq,
     );

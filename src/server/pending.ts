@@ -74,6 +74,8 @@ function answerOf(index: number, outcome: ApplyOutcome): KvAnswer {
     case "applied":
     case "duplicate":
       return { kind: "ok", index, result: outcome.result, duplicate: outcome.status === "duplicate" };
+    case "refused":
+      return { kind: "too_large", index, message: outcome.refusal.message };
     case "stale":
       return { kind: "stale", lastRequestId: outcome.lastRequestId };
     case "ignored":

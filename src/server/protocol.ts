@@ -21,19 +21,27 @@ export interface ClusterConfig {
   readonly checkQuorum: boolean;
   /**
    * Log compaction: once more than this many applied entries sit in a server's log, the
-   * older half of them is folded into the snapshot. 0 (the default): never compact, so the
-   * raw log view (GET .../committed) keeps every applied entry, as API.md promises.
+   * older half of them is folded into the snapshot. On by default (DEFAULT_SNAPSHOT_THRESHOLD),
+   * so a long-lived server's memory and boot time stay bounded; 0 never compacts, so the raw
+   * log view (GET .../committed) keeps every applied entry (its snapshotIndex stays 0).
    */
   readonly snapshotThreshold: number;
   /** InstallSnapshot travels in chunks of at most this many characters of the snapshot's JSON. */
   readonly snapshotChunkBytes: number;
 }
 
+/**
+ * Entries a server's log may hold past its snapshot before it compacts: 1000 keeps a
+ * restart within about the time of a fresh server's (docs/BENCHMARKS.md, "restart after
+ * 100,000 operations") and the in-memory log to at most 1000 entries of at most 64 KiB.
+ */
+export const DEFAULT_SNAPSHOT_THRESHOLD = 1000;
+
 /** The options of issue 6, with the values a configuration stored before they existed gets. */
 export const CLUSTER_OPTION_DEFAULTS = {
   preVote: false,
   checkQuorum: false,
-  snapshotThreshold: 0,
+  snapshotThreshold: DEFAULT_SNAPSHOT_THRESHOLD,
   snapshotChunkBytes: 256 * 1024,
 } as const satisfies Partial<ClusterConfig>;
 
@@ -75,6 +83,12 @@ export interface ServerStats {
   readonly snapshotsSent: number;
   /** Snapshots from a leader this server installed. */
   readonly snapshotsInstalled: number;
+  /**
+   * When this object instance was constructed (ms since the epoch): the counters above count
+   * from then. It changes whenever the object is reset and loaded again (a crash, an
+   * eviction, a deploy), so it tells that a reset really happened.
+   */
+  readonly loadedAt: number;
 }
 
 /**
@@ -166,5 +180,10 @@ export type KvAnswer =
   | { readonly kind: "unknown" }
   /** The request id is older than the client's last applied one: not applied, answer unknown. */
   | { readonly kind: "stale"; readonly lastRequestId: number }
+  /**
+   * Committed, and refused by the state machine on every replica (its result would break the
+   * value limit): nothing was applied. The client hears 413.
+   */
+  | { readonly kind: "too_large"; readonly index: number; readonly message: string }
   /** The state machine refused the command (cannot happen for validated commands). */
   | { readonly kind: "rejected"; readonly message: string };

@@ -17,6 +17,19 @@
 // or entries that justify it are on disk, even though we do not await the write. If the
 // write fails, the object is reset and the messages are never delivered.
 //
+// A FAILED WRITE IS A CRASH. The output gate covers a write that fails to become durable
+// after it was made; a write that throws at once (SQLITE_TOOBIG, a full database, a
+// transient error) is the shell's to handle, and the rule is: the object resets itself
+// (ctx.abort()) before anything else happens — no message sent, no answer, no apply, no
+// alarm change — and rebuilds from storage alone. Swallowing the error would leave memory
+// ahead of disk: a follower would find the entries in its in-memory log on the next
+// AppendEntries and acknowledge what it never stored, and later applies would write an
+// applied index past rows that were rolled back. So the state machine's applied index moves
+// only after its rows were written (kv-state.ts), and every persist goes through
+// crashOnFailedWrite. The state machine refuses, identically on every replica, what would
+// grow a row past the limits (an append past the value limit: 413), so a failed write is a
+// fault of the platform, never a property of the log.
+//
 // Crash and restart: an object can be reset at any moment (eviction, ctx.abort()). The
 // constructor then rebuilds everything from storage alone, inside blockConcurrencyWhile,
 // and the pending alarm (which survives the reset) wakes it. A crash ordered by the
@@ -100,7 +113,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
     this.kvState = new KvState(ctx.storage.sql);
     this.narration = new Narration(echoNarration(env));
     void ctx.blockConcurrencyWhile(async () => {
-      this.wake = new LazyAlarm(ctx.storage, await ctx.storage.getAlarm());
+      this.wake = new LazyAlarm(ctx.storage, await ctx.storage.getAlarm(), (e) => this.crashOnFailedWrite(e));
       this.boot();
     });
   }
@@ -278,7 +291,8 @@ export class RaftServer extends DurableObject<ServerEnv> {
   }
 
   private durableSummary(): DurableSummary {
-    return this.store.summary(this.kvState.applied, this.kvState.rowCounts());
+    const kv = this.kvState.stored();
+    return this.store.summary(kv.applied, kv.rows);
   }
 
   /**
@@ -340,7 +354,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
     await this.store.wipe();
     this.kvState = new KvState(this.ctx.storage.sql);
     this.serializedSnapshot = null;
-    this.wake = new LazyAlarm(this.ctx.storage, null);
+    this.wake = new LazyAlarm(this.ctx.storage, null, (e) => this.crashOnFailedWrite(e));
     this.narration = new Narration(echoNarration(this.env));
   }
 
@@ -412,7 +426,12 @@ export class RaftServer extends DurableObject<ServerEnv> {
             outcomes = this.kvState.apply(ready.committed);
           }
         : undefined;
-    this.store.persist(ready.hardState, ready.logWrite, stateMachineWork);
+    try {
+      this.store.persist(ready.hardState, ready.logWrite, stateMachineWork);
+    } catch (error) {
+      this.crashOnFailedWrite(error);
+      throw error;
+    }
     if (installed) {
       this.stats.snapshotsInstalled++;
       this.pending.forgetUpTo(installed.index);
@@ -444,8 +463,27 @@ export class RaftServer extends DurableObject<ServerEnv> {
     const { lastApplied, snapshotIndex } = core.status();
     if (lastApplied - snapshotIndex <= threshold) return;
     const meta = core.snapshotMetaAt(lastApplied - Math.floor(threshold / 2));
-    core.compact(meta.index);
-    this.store.persist(null, null, () => this.store.compactTo(meta));
+    try {
+      this.store.persist(null, null, () => this.store.compactTo(meta));
+    } catch (error) {
+      this.crashOnFailedWrite(error);
+      throw error;
+    }
+    core.compact(meta.index); // only once the log rows it forgets are gone from storage too
+  }
+
+  /**
+   * A write that did not land (SQLITE_TOOBIG, a full database, a transient error) is a crash:
+   * what the core decided in memory is ahead of storage, and nothing of it may leave. Before
+   * anything else runs: the core is dropped (pending continuations see \`this.core !== core\`
+   * and stop), and the object resets itself; the next call or the pending alarm rebuilds it
+   * from storage alone. The caller rethrows, so the event that failed answers nothing.
+   */
+  private crashOnFailedWrite(error: unknown): void {
+    this.core = null;
+    const why = error instanceof Error ? error.message : String(error);
+    this.narration.add(this.id, `[${this.id}] storage write failed (${why}): resets itself and reloads from storage`);
+    this.ctx.abort(`storage write failed: ${why}`);
   }
 
   /**

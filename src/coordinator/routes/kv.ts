@@ -46,6 +46,8 @@ async function handle(c: Context<AppEnv>, op: KvOpName): Promise<Response> {
         return c.json({ error: "not_leader", message: `server ${pinned} is not the leader`, leader: out.leader }, 421);
       case 400:
         throw new HttpError(400, out.code, out.message);
+      case 413:
+        throw new HttpError(413, "too_large", out.message);
       case 503:
         throw new HttpError(503, "unavailable", `no leader took the operation within ${timeoutMs} ms; it was not applied`);
       case 504:

@@ -50,6 +50,8 @@ export function fakeKvServer(options: FakeServerOptions = {}) {
       case "applied":
       case "duplicate":
         return reply(200, outcome.result);
+      case "refused":
+        return reply(413, { error: "too_large", message: outcome.refusal.message });
       case "stale":
         return reply(400, { error: "bad_request", message: `Request-Id older than ${outcome.lastRequestId}` });
       case "ignored":

@@ -2,13 +2,38 @@
 // snapshots that survive JSON storage and reproduce behaviour, including exactly-once.
 import { describe, expect, test } from "vitest";
 import { makeKvCommand, type KvOperation } from "../../../src/kv/command.ts";
-import { MAX_KEY_BYTES } from "../../../src/kv/limits.ts";
+import { MAX_KEY_BYTES, MAX_VALUE_BYTES } from "../../../src/kv/limits.ts";
 import { type ApplyOutcome, KvStateMachine } from "../../../src/kv/state-machine.ts";
 import { mulberry32, pick, randInt } from "../../lin/random.ts";
 
 const T0 = 1_700_000_000_000;
 
 describe("KvStateMachine.apply", () => {
+  test("an append whose value would pass the value limit is refused alike everywhere, applies nothing, and a retry hears the same", () => {
+    const session = { clientId: "c", requestId: 1 };
+    const half = "x".repeat(MAX_VALUE_BYTES / 2);
+    const replicas = [new KvStateMachine(), new KvStateMachine()];
+    for (const sm of replicas) {
+      expect(sm.apply(makeKvCommand({ op: "append", key: "k", value: half }, T0))).toMatchObject({ status: "applied" });
+      expect(sm.apply(makeKvCommand({ op: "append", key: "k", value: half }, T0))).toMatchObject({ status: "applied" }); // exactly at the limit
+      const before = JSON.stringify(sm.snapshot());
+      const refused = sm.apply(makeKvCommand({ op: "append", key: "k", value: "y" }, T0, session));
+      expect(refused).toMatchObject({ status: "refused", duplicate: false, refusal: { refused: "too_large" } });
+      expect(sm.peek("k")!.length).toBe(MAX_VALUE_BYTES);
+      // The session remembers the refusal: the same request id is answered the same, applied never.
+      expect(sm.apply(makeKvCommand({ op: "append", key: "k", value: "y" }, T0, session))).toMatchObject({ status: "refused", duplicate: true });
+      const after = sm.snapshot();
+      expect(after.data).toEqual(JSON.parse(before).data);
+      // ...and it survives a snapshot (the session's stored result is a refusal).
+      const copy = KvStateMachine.fromSnapshot(JSON.parse(JSON.stringify(after)));
+      expect(copy.apply(makeKvCommand({ op: "append", key: "k", value: "y" }, T0, session))).toMatchObject({ status: "refused", duplicate: true });
+    }
+    expect(JSON.stringify(replicas[0]!.snapshot())).toBe(JSON.stringify(replicas[1]!.snapshot()));
+    // A put of a value within the limit is never refused: only growth is bounded here.
+    expect(replicas[0]!.apply(makeKvCommand({ op: "put", key: "k", value: "short" }, T0))).toMatchObject({ status: "applied" });
+    expect(replicas[0]!.apply(makeKvCommand({ op: "append", key: "k", value: "y" }, T0))).toMatchObject({ status: "applied" });
+  });
+
   test("applies commands as they come out of the log (plain JSON)", () => {
     const sm = new KvStateMachine();
     const wire = JSON.parse(JSON.stringify(makeKvCommand({ op: "put", key: "k", value: "v" }, T0))) as unknown;

@@ -42,6 +42,20 @@ describe("ReadIndex", () => {
     else expect(c.reads[leader!.id]!.map((r) => r.ctx)).toEqual(["stale"]);
   });
 
+  test("a read no majority confirms within an election timeout fails, though the cut-off leader leads on", () => {
+    const c = cluster(3, 13, { leaderNoop: true }); // CheckQuorum off: the leader never steps down by itself
+    c.advance(400);
+    const [leader] = c.leaders();
+    c.cut.add(leader!.id);
+    leader!.readIndex("unconfirmable", c.now());
+    c.advance(250);
+    expect(c.reads[leader!.id]).toEqual([]);
+    c.advance(100); // past the 300 ms upper election timeout, at the next heartbeat tick
+    expect(c.reads[leader!.id]).toEqual([{ ctx: "unconfirmable", index: null }]);
+    expect(leader!.status().state).toBe("Leader");
+    expect(c.lines.some((l) => l.includes("gives up on 1 read(s)"))).toBe(true);
+  });
+
   test("without a commit in its own term a leader appends a no-op and fixes the read index once it commits", () => {
     const c = cluster(3, 17); // leaderNoop off: the leader has nothing of its term in its log
     c.advance(400);
