@@ -204,13 +204,29 @@ export class Cluster {
           // The object resets itself (ctx.abort) while answering: the call fails by design.
         }),
     ]);
-    // Make sure the crash took: the next instance of the object must boot as Dead.
+    // Make sure the crash took: the next instance of the object must boot as Dead. Up again
+    // means a restart came in between (routes of one isolate run one at a time, see
+    // admin-lock.ts, so it came through another): the crash did happen, and was undone.
     const s = await this.status(i);
-    if (s.state !== "Dead") throw new HttpError(500, "internal", `server ${i} did not go down`);
+    if (s.state !== "Dead") throw busy(i, "is up again: a restart raced this crash");
   }
 
+  /**
+   * A restart is a success only once the server has booted from its storage: a boot that
+   * fails leaves it down (`500 restart_failed`), and a server found down again afterwards
+   * was crashed by a call that raced this one (`409 busy`).
+   */
   async restart(i: NodeId): Promise<void> {
-    await this.withNote(`Restart ${i}`, () => [this.reach(i, (s) => s.restart())]);
+    let booted = false;
+    try {
+      await this.withNote(`Restart ${i}`, () => [this.reach(i, (s) => s.restart()).then((b) => (booted = b))]);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      throw new HttpError(500, "restart_failed", `server ${i} did not boot from its storage and stays down: ${why}`);
+    }
+    if (!booted) throw notFound(`server ${i} of ${this.name} was never initialised; repeat POST /clusters/${this.name}`);
+    const s = await this.status(i);
+    if (s.state === "Dead") throw busy(i, "is down again: a crash raced this restart");
   }
 
   async dropCalls(i: NodeId, after: number | null): Promise<void> {
@@ -287,6 +303,11 @@ async function reach<T>(
   }
 }
 
+/** 409 busy: another admin call on the same server, through another isolate, raced this one. */
+function busy(i: NodeId, what: string): HttpError {
+  return new HttpError(409, "busy", `server ${i} ${what}; its state is what the later call left: read it, or repeat the call`);
+}
+
 /** A configuration's settings, in a fixed order (for answers and comparison). */
 export function settingsOf(config: Settings): Settings {
   const c = withOptionDefaults(config as ClusterConfig);
@@ -343,6 +364,6 @@ function notMember(id: NodeId): ServerStatus {
     dropCallsAfter: null,
     snapshotIndex: 0,
     transferringTo: null,
-    stats: { alarms: 0, rpcsSent: 0, rpcsReceived: 0, snapshotsSent: 0, snapshotsInstalled: 0 },
+    stats: { alarms: 0, rpcsSent: 0, rpcsReceived: 0, snapshotsSent: 0, snapshotsInstalled: 0, loadedAt: 0 },
   };
 }

@@ -5,6 +5,10 @@
 // another leader's entry took its index) always; one whose outcome is unknown (a wait that
 // ran out, a server reset mid-call) only when repeating it cannot apply it twice: a read,
 // or a request with exactly-once ids. Otherwise the client hears 504 and decides.
+//
+// Once any attempt may have applied the operation, the answer is 504 unless an attempt
+// tells otherwise (200, or a refusal that says nothing was applied): later attempts that
+// find no leader, or servers of another incarnation of the cluster, do not undo that.
 import type { Session, KvOperation, KvResult } from "../kv/index.ts";
 import type { NodeId } from "../raft/types.ts";
 import type { KvAnswer } from "../server/index.ts";
@@ -30,6 +34,12 @@ export interface KvCall {
   readonly timeoutMs: number;
 }
 
+/** What forwardKv learnt besides its outcome. */
+export interface KvTrace {
+  /** Some attempt may have applied the operation (its outcome is unknown). */
+  mayHaveApplied: boolean;
+}
+
 export type KvOutcome =
   | { readonly status: 200; readonly result: KvResult; readonly server: NodeId; readonly index: number }
   | { readonly status: 421; readonly leader: NodeId | null }
@@ -41,13 +51,17 @@ export type KvOutcome =
   /** The cluster's configuration (cached) is not the servers' any more: open it again, try again. */
   | { readonly status: "stale_config" };
 
-export async function forwardKv(cluster: Cluster, call: KvCall): Promise<KvOutcome> {
+/**
+ * Forward `call` until an answer or its deadline. `trace` carries what earlier tries of
+ * the same request learnt (the route tries again with a fresh configuration when the
+ * servers say the cached one is stale), and learns what these attempts did.
+ */
+export async function forwardKv(cluster: Cluster, call: KvCall, trace: KvTrace = { mayHaveApplied: false }): Promise<KvOutcome> {
   const deadline = Date.now() + call.timeoutMs;
   // A healthy leader applies within a few heartbeats; a leader that cannot reach a majority
   // never will, so an attempt ends after two election timeouts and the leader is sought anew.
   const attemptMs = 2 * cluster.config.electionTimeoutMs[1];
   const retryUnknown = call.operation.op === "get" || call.session !== undefined;
-  let mayHaveApplied = false;
   let hops = 0;
   let target: NodeId | null = call.pinned ?? leaderHints.get(cluster.config.epoch) ?? null;
 
@@ -68,6 +82,8 @@ export async function forwardKv(cluster: Cluster, call: KvCall): Promise<KvOutco
         remember(leaderHints, cluster.config.epoch, target);
         return { status: 413, message: answer.message };
       case "other_cluster":
+        // Not proposed there; but an earlier attempt, in the incarnation this configuration
+        // names, may have been applied: then the outcome stays unknown (the route says 504).
         return { status: "stale_config" };
       case "stale":
         return {
@@ -91,14 +107,14 @@ export async function forwardKv(cluster: Cluster, call: KvCall): Promise<KvOutco
         target = call.pinned;
         continue;
       case "unknown":
-        mayHaveApplied = true;
+        trace.mayHaveApplied = true;
         if (call.pinned !== null || !retryUnknown) return { status: 504 };
         leaderHints.delete(cluster.config.epoch);
         target = null;
         continue;
     }
   }
-  return mayHaveApplied ? { status: 504 } : { status: 503 };
+  return trace.mayHaveApplied ? { status: 504 } : { status: 503 };
 }
 
 async function attempt(cluster: Cluster, id: NodeId, call: KvCall, waitMs: number): Promise<KvAnswer> {

@@ -54,6 +54,20 @@ export class PendingProposals {
     }
   }
 
+  /**
+   * The incarnation these proposals belong to is gone (the cluster was deleted): none can
+   * learn its fate here any more, and none may be answered by the entries of the next
+   * incarnation, which fill the same indices in the same terms. Unknown.
+   */
+  failAll(): void {
+    const all = [...this.waiters.values()].flat();
+    this.waiters.clear();
+    for (const w of all) {
+      clearTimeout(w.timer);
+      w.resolve({ kind: "unknown" });
+    }
+  }
+
   /** Entries just applied, with what the state machine said of each. */
   settle(entries: readonly Entry[], outcomes: readonly ApplyOutcome[]): void {
     if (this.waiters.size === 0) return;

@@ -104,7 +104,8 @@ export class RaftServer extends DurableObject<ServerEnv> {
    * an idle state need not be serialized again each time.
    */
   private serializedSnapshot: { applied: number; text: string } | null = null;
-  private readonly stats = { alarms: 0, rpcsSent: 0, rpcsReceived: 0, snapshotsSent: 0, snapshotsInstalled: 0 };
+  /** Counted since this instance was loaded (`loadedAt`): a reset starts them from zero. */
+  private readonly stats = { alarms: 0, rpcsSent: 0, rpcsReceived: 0, snapshotsSent: 0, snapshotsInstalled: 0, loadedAt: Date.now() };
   private readonly stubs = new Map<NodeId, RaftServerStub>();
 
   constructor(ctx: DurableObjectState, env: ServerEnv) {
@@ -337,11 +338,24 @@ export class RaftServer extends DurableObject<ServerEnv> {
     this.ctx.abort("crashed by the coordinator");
   }
 
-  /** Come back from durable storage alone. */
-  restart(): void {
-    if (!this.config || !this.store.isDown()) return;
+  /**
+   * Come back from durable storage alone. True once the server runs (also when it was not
+   * down); false for an object that belongs to no cluster. If booting throws, the server
+   * stays down, and durably marked so (a later restart tries again), and the error reaches
+   * the caller: a restart is a success only once the server has booted.
+   */
+  restart(): boolean {
+    if (!this.config) return false;
+    if (this.core) return true;
     this.store.setDown(false);
-    this.boot();
+    try {
+      this.boot();
+    } catch (error) {
+      this.core = null;
+      this.store.setDown(true);
+      throw error;
+    }
+    return this.core !== null;
   }
 
   /** The cluster is deleted: stop every timer and wipe storage. */
@@ -349,6 +363,9 @@ export class RaftServer extends DurableObject<ServerEnv> {
     this.config = null;
     this.core = null;
     this.stubs.clear();
+    // Waiters belong to this incarnation: none may be answered by the next one's entries
+    // (a re-created cluster fills the same indices, in the same terms).
+    this.pending.failAll();
     this.reads.failAll();
     this.inbound.clear();
     await this.store.wipe();

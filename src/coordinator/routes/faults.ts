@@ -1,6 +1,9 @@
 // Fault injection (admin). Every route answers the cluster's status after the change.
+// The fault routes of one cluster run one at a time (admin-lock.ts): a crash and a restart
+// of the same server sent together are applied one after the other, each answered 200.
 import type { Context, Hono } from "hono";
 import { adminOnly } from "../access.ts";
+import { exclusive } from "../admin-lock.ts";
 import { Cluster } from "../cluster.ts";
 import type { AppEnv } from "../env.ts";
 import { badRequest } from "../errors.ts";
@@ -14,16 +17,14 @@ function onServer(fault: (cluster: Cluster, id: number, c: Ctx) => Promise<void>
   return async (c: Ctx) => {
     const cluster = await Cluster.open(c.env, clusterName(c));
     const id = serverId(c, cluster.size);
-    await fault(cluster, id, c);
-    return c.json(await cluster.view());
+    return c.json(await exclusive(cluster.name, async () => (await fault(cluster, id, c), cluster.view())));
   };
 }
 
 function onCluster(fault: (cluster: Cluster, c: Ctx) => Promise<void>) {
   return async (c: Ctx) => {
     const cluster = await Cluster.open(c.env, clusterName(c));
-    await fault(cluster, c);
-    return c.json(await cluster.view());
+    return c.json(await exclusive(cluster.name, async () => (await fault(cluster, c), cluster.view())));
   };
 }
 

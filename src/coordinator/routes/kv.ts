@@ -7,7 +7,7 @@ import { clientOnly } from "../access.ts";
 import { Cluster } from "../cluster.ts";
 import type { AppEnv } from "../env.ts";
 import { HttpError, badRequest } from "../errors.ts";
-import { forwardKv } from "../kv-forward.ts";
+import { forwardKv, type KvTrace } from "../kv-forward.ts";
 import { resource } from "../resource.ts";
 import { clusterName, readJson, serverIdFrom } from "../validate.ts";
 
@@ -32,11 +32,15 @@ async function handle(c: Context<AppEnv>, op: KvOpName): Promise<Response> {
   const timeoutMs = timeoutParam(c);
   const readIndex = consistencyParam(c) === "readindex" && op === "get";
   const server = c.req.query("server");
-  // The cached configuration first; if the servers say it is stale, once more with a fresh one.
+  // The cached configuration first; if the servers say it is stale, once more with a fresh
+  // one, unless an attempt may already have applied the operation in the incarnation the
+  // stale one named: that outcome stays unknown (504), and the operation is not carried
+  // into another incarnation of the cluster.
+  const trace: KvTrace = { mayHaveApplied: false };
   for (let fresh = false; ; fresh = true) {
     const cluster = fresh ? await Cluster.open(c.env, name) : await Cluster.openCached(c.env, name);
     const pinned = server === undefined ? null : serverIdFrom(server, cluster.size);
-    const out = await forwardKv(cluster, { operation: request.operation, session: session.session, readIndex, pinned, timeoutMs });
+    const out = await forwardKv(cluster, { operation: request.operation, session: session.session, readIndex, pinned, timeoutMs }, trace);
     switch (out.status) {
       case 200:
         c.header("Raft-Server", String(out.server));
@@ -49,14 +53,29 @@ async function handle(c: Context<AppEnv>, op: KvOpName): Promise<Response> {
       case 413:
         throw new HttpError(413, "too_large", out.message);
       case 503:
-        throw new HttpError(503, "unavailable", `no leader took the operation within ${timeoutMs} ms; it was not applied`);
+        throw unavailable(session.session !== undefined, `no leader took the operation within ${timeoutMs} ms`);
       case 504:
         throw new HttpError(504, "timeout", "the operation's outcome is unknown: retry with the same Client-Id and Request-Id");
       case "stale_config":
-        if (fresh) throw new HttpError(503, "unavailable", `cluster ${name} is being re-created; nothing was applied`);
+        if (trace.mayHaveApplied) {
+          throw new HttpError(504, "timeout", `cluster ${name} was deleted or re-created while the operation was in flight; its outcome in the old cluster is unknown`);
+        }
+        if (fresh) throw unavailable(session.session !== undefined, `cluster ${name} is being re-created`);
         continue;
     }
   }
+}
+
+/**
+ * 503: no attempt of this request was applied. With exactly-once ids the operation is the
+ * ids, and another request carrying them (an earlier try still running at the coordinator,
+ * or a duplicate sent alongside) may have applied it: the answer says so, and only a retry
+ * with the same ids tells (it answers the first result if there is one).
+ */
+function unavailable(exactlyOnce: boolean, why: string): HttpError {
+  return exactlyOnce
+    ? new HttpError(503, "unavailable", `${why}; this request was not applied, but another request with the same Client-Id and Request-Id may have been: retry with the same ids to learn its result`)
+    : new HttpError(503, "unavailable", `${why}; it was not applied`);
 }
 
 /**
