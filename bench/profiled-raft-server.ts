@@ -10,6 +10,12 @@ export interface StorageCounters {
   transactions: number;
   /** sql.exec() of INSERT / UPDATE / DELETE / REPLACE statements. */
   sqlWrites: number;
+  /**
+   * Rows those statements wrote, as SQLite reports them (the cursor's rowsWritten: what
+   * Cloudflare bills as "rows written", index entries included), in all and by table.
+   */
+  rowsWritten: number;
+  rowsWrittenByTable: Record<string, number>;
   /** Any other sql.exec() (SELECT, CREATE TABLE IF NOT EXISTS). */
   sqlReads: number;
   /** storage.setAlarm() calls (each one is a storage write too). */
@@ -19,6 +25,8 @@ export interface StorageCounters {
 }
 
 const WRITE = /^\s*(INSERT|UPDATE|DELETE|REPLACE)\b/i;
+/** The table a write statement writes to. */
+const TABLE = /^\s*(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|REPLACE\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)\s+["`[]?(\w+)/i;
 
 /** `target`'s property `prop`; a function comes back bound to `target` (native methods need it). */
 function forward(target: object, prop: string | symbol): unknown {
@@ -31,9 +39,18 @@ function countingSql(sql: SqlStorage, counts: StorageCounters): SqlStorage {
     get(target, prop) {
       if (prop === "exec") {
         return (query: string, ...bindings: unknown[]) => {
-          if (WRITE.test(query)) counts.sqlWrites++;
-          else counts.sqlReads++;
-          return target.exec(query, ...bindings);
+          if (!WRITE.test(query)) {
+            counts.sqlReads++;
+            return target.exec(query, ...bindings);
+          }
+          counts.sqlWrites++;
+          const cursor = target.exec(query, ...bindings);
+          // A write without RETURNING runs to completion inside exec(): its count is final.
+          const rows = cursor.rowsWritten;
+          const table = TABLE.exec(query)?.[1] ?? "?";
+          counts.rowsWritten += rows;
+          counts.rowsWrittenByTable[table] = (counts.rowsWrittenByTable[table] ?? 0) + rows;
+          return cursor;
         };
       }
       return forward(target, prop);
@@ -77,7 +94,7 @@ export class ProfiledRaftServer extends RaftServer {
   declare private readonly counts: StorageCounters;
 
   constructor(ctx: DurableObjectState, env: ServerEnv) {
-    const counts: StorageCounters = { transactions: 0, sqlWrites: 0, sqlReads: 0, setAlarms: 0, kvWrites: 0 };
+    const counts: StorageCounters = { transactions: 0, sqlWrites: 0, rowsWritten: 0, rowsWrittenByTable: {}, sqlReads: 0, setAlarms: 0, kvWrites: 0 };
     countStorage(ctx.storage, counts);
     super(ctx, env);
     this.counts = counts;
@@ -105,6 +122,6 @@ export class ProfiledRaftServer extends RaftServer {
 
   /** Counters since this object (re)started, with the server's own stats. */
   benchProfile(): { storage: StorageCounters; status: ReturnType<RaftServer["status"]> } {
-    return { storage: { ...this.counts }, status: this.status() };
+    return { storage: { ...this.counts, rowsWrittenByTable: { ...this.counts.rowsWrittenByTable } }, status: this.status() };
   }
 }

@@ -9,6 +9,8 @@ import type { CompactionResult, HistoryCase } from "./suites/compaction.ts";
 import type { LoadCost, RaftResult } from "./suites/raft.ts";
 import type { ReadMode, ReadsResult } from "./suites/reads.ts";
 import type { SingleResult } from "./suites/single.ts";
+import type { EtcdResult } from "./suites/etcd.ts";
+import { costPerMillion, idleMonth, PRICES, type CostPerMillion } from "./cost.ts";
 
 export interface Results {
   readonly meta: Record<string, unknown>;
@@ -17,6 +19,7 @@ export interface Results {
   readonly raft: RaftResult[];
   readonly reads: ReadsResult;
   readonly history: CompactionResult;
+  readonly etcd: EtcdResult;
 }
 
 export interface Target {
@@ -45,6 +48,221 @@ const ratio = (a: number | null | undefined, b: number | null | undefined): stri
 const short = (why: string | null): string | null => (why === null ? null : why.split(":")[0]!);
 
 const phaseAt = <P extends Phase>(phases: readonly P[], clients: number): P | undefined => phases.find((p) => p.clients === clients);
+
+// ---------------------------------------------------------------------------------------
+// The headline: single, raft-3, raft-5 and etcd side by side, the goals of issue 13 (item 2)
+// as ratios, and what the counters say bounds each.
+
+export interface Goal {
+  readonly id: string;
+  readonly text: string;
+  readonly goal: string;
+  readonly measured: string;
+  readonly value: number | null;
+  readonly met: boolean | null;
+  /** What the counters of the same run say bounds it. */
+  readonly bounds: string;
+}
+
+const usd = (x: number | null | undefined): string => (x === null || x === undefined || !Number.isFinite(x) ? "—" : x >= 100 ? `$${x.toFixed(0)}` : x >= 1 ? `$${x.toFixed(2)}` : `$${x.toFixed(3)}`);
+
+/** "log 1.19, kv_data 1.00, …" — rows written per op by table, largest first. */
+function byTable(t: Record<string, number> | undefined): string {
+  if (!t) return "—";
+  return Object.entries(t)
+    .filter(([, n]) => Math.abs(n) >= 0.0005)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k} ${fmt(n, 2)}`)
+    .join(", ");
+}
+
+const raftOf = (r: { raft: RaftResult[] }, size: number) => r.raft.find((x) => x.size === size && !x.unavailable);
+
+export function evaluateGoals(r: Results): Goal[] {
+  const goals: Goal[] = [];
+  const raft3 = raftOf(r, 3);
+  const raft5 = raftOf(r, 5);
+  const single64 = phaseAt(r.single.concurrency, LOAD_CLIENTS);
+  const at64 = (x: RaftResult | undefined) => (x ? phaseAt(x.concurrency, LOAD_CLIENTS) : undefined);
+  const why = raft3 ? "—" : (short(r.raft.find((x) => x.size === 3)?.unavailable ?? "raft-3 not run") ?? "—");
+  {
+    const a = at64(raft3)?.throughput;
+    const b = single64?.throughput;
+    const v = a !== undefined && b !== undefined && b > 0 ? a / b : null;
+    const c3 = at64(raft3);
+    const st = c3?.cost.storage;
+    goals.push({
+      id: "tput-64",
+      text: `raft-3 throughput at ${LOAD_CLIENTS} clients ÷ single object`,
+      goal: "≥ 0.75",
+      measured: v === null ? why : `${fmt(v)} (${fmt(a, 0)} ÷ ${fmt(b, 0)} ops/s)`,
+      value: v,
+      met: v === null ? null : v >= 0.75,
+      bounds: c3
+        ? `workerd CPU per put ${fmt(c3.cpuPerOp.workerdMs)} ms against the single object's ${fmt(single64?.cpuPerOp.workerdMs)} ms, one workerd thread for every object here; per put: ${fmt(c3.cost.billedRequestsPerOp, 2)} billed requests (${fmt(c3.cost.rpcsPerOp, 2)} Raft RPCs) against 1, ${fmt(st?.transactionsPerOp, 2)} storage transactions against ${fmt(single64?.cost?.transactionsPerOp, 2)}, ${fmt(st?.rowsWrittenPerOp, 2)} SQL rows against ${fmt(single64?.cost?.rowsWrittenPerOp, 2)}`
+        : "—",
+    });
+  }
+  {
+    const a = raft3?.sequential?.latency.p50;
+    const b = r.single.sequential.latency.p50;
+    const v = a !== undefined && b > 0 ? a / b : null;
+    const seq = raft3?.sequential;
+    const st = seq?.cost.storage;
+    const an = raft3?.anatomy?.medianMs;
+    goals.push({
+      id: "seq-p50",
+      text: "raft-3 sequential put p50 ÷ single object",
+      goal: "≤ 2.0",
+      measured: v === null ? why : `${fmt(v)} (${fmt(a)} ÷ ${fmt(b)} ms)`,
+      value: v,
+      met: v === null ? null : v <= 2,
+      bounds: seq
+        ? `per sequential put: ${fmt(st?.leaderTransactionsPerOp, 2)} transactions on the leader and ${fmt(st?.followerTransactionsPerOp, 2)} on each follower, ${fmt(seq.cost.rpcsPerOp, 2)} Raft RPCs (${fmt(seq.cost.appendEntriesAboveIdlePerOpPerFollower, 2)} AppendEntries per follower above heartbeats), ${fmt(seq.cost.workerCallsPerOp, 2)} Worker→server calls; workerd CPU ${fmt(seq.cpuPerOp.workerdMs)} ms against ${fmt(r.single.sequential.cpuPerOp.workerdMs)}` +
+          (an ? `; inside workerd ${fmt(an.inWorker, 1)} ms against ${fmt(r.single.anatomy.medianMs.inWorker, 1)} (medians, 1 ms clock)` : "")
+        : "—",
+    });
+  }
+  for (const x of [raft3, raft5]) {
+    if (!x) continue;
+    const c = at64(x)?.cost;
+    const v = c?.appendEntriesPerOpPerFollower ?? null;
+    const heartbeats = c ? c.appendEntriesPerOpPerFollower - c.appendEntriesAboveIdlePerOpPerFollower : NaN;
+    goals.push({
+      id: `ae-${x.size}`,
+      text: `raft-${x.size}: AppendEntries per committed op per follower at ${LOAD_CLIENTS} clients`,
+      goal: "≤ 0.2",
+      measured: v === null ? "—" : `${fmt(v, 3)}${c!.stable ? "" : " (leader changed)"}`,
+      value: v,
+      met: v === null ? null : v <= 0.2,
+      bounds: c
+        ? `${fmt(c.appendEntriesAboveIdlePerOpPerFollower, 3)} caused by the load (batches of ${fmt(1 / c.appendEntriesAboveIdlePerOpPerFollower, 1)} entries) + ${fmt(heartbeats, 3)} heartbeats (${fmt(x.idle.leader.rpcsSentPerSec / Math.max(1, x.size - 1), 0)}/s per follower at ${fmt(at64(x)?.throughput, 0)} ops/s)`
+        : "—",
+    });
+  }
+  for (const x of [raft3, raft5]) {
+    if (!x) continue;
+    const st = at64(x)?.cost.storage;
+    const v = st?.rowsWrittenPerOp ?? null;
+    goals.push({
+      id: `rows-${x.size}`,
+      text: `raft-${x.size}: SQL rows written per committed op, all servers together, at ${LOAD_CLIENTS} clients`,
+      goal: "≤ 5",
+      measured: v === null ? (r.meta as { raftServerClass?: string }).raftServerClass === "RaftServer" ? "not counted (--plain)" : "—" : fmt(v, 2),
+      value: v,
+      met: v === null ? null : v <= 5,
+      bounds: st
+        ? `by table: ${byTable(st.rowsWrittenByTablePerOp)}; leader ${fmt(st.leaderRowsWrittenPerOp, 2)} (${byTable(st.leaderRowsWrittenByTablePerOp)}), each follower ${fmt(st.followerRowsWrittenPerOp, 2)}; ${fmt(st.transactionsPerOp, 2)} transactions per op in all (leader ${fmt(st.leaderTransactionsPerOp, 2)}, follower ${fmt(st.followerTransactionsPerOp, 2)}); single object: ${fmt(single64?.cost?.rowsWrittenPerOp, 2)}`
+        : "—",
+    });
+  }
+  return goals;
+}
+
+/** Cost per million committed writes at 64 clients, per system. */
+export function costs(r: Results): Array<{ name: string; cost: CostPerMillion; idle: ReturnType<typeof idleMonth> | null }> {
+  const out: Array<{ name: string; cost: CostPerMillion; idle: ReturnType<typeof idleMonth> | null }> = [];
+  const s = phaseAt(r.single.concurrency, LOAD_CLIENTS);
+  if (s) {
+    out.push({
+      name: "single",
+      cost: costPerMillion(1, s.cost ? s.cost.workerCallsPerOp : null, s.cost?.rowsWrittenPerOp, s.throughput),
+      idle: { requestsUsd: 0, rowsUsd: 0, durationUsd: 0, totalUsd: 0 },
+    });
+  }
+  for (const x of r.raft) {
+    const p = phaseAt(x.concurrency, LOAD_CLIENTS);
+    if (!p) continue;
+    out.push({
+      name: `raft-${x.size}`,
+      cost: costPerMillion(x.size, p.cost.billedRequestsPerOp, p.cost.storage?.billedRowsWrittenPerOp, p.throughput),
+      idle: idleMonth(x.size, x.idle.billedRequestsPerSec, x.idle.billedRowsWrittenPerSec),
+    });
+  }
+  return out;
+}
+
+function headlineTable(r: Results): string {
+  const single64 = phaseAt(r.single.concurrency, LOAD_CLIENTS);
+  const single1 = phaseAt(r.single.concurrency, 1);
+  const raft = [raftOf(r, 3), raftOf(r, 5)];
+  const etcd = r.etcd.unavailable ? null : r.etcd;
+  const e64 = etcd ? phaseAt(etcd.concurrency, LOAD_CLIENTS) : undefined;
+  const e1 = etcd ? phaseAt(etcd.concurrency, 1) : undefined;
+  const cost = costs(r);
+  const costOf = (name: string) => cost.find((c) => c.name === name);
+  const rows: string[][] = [];
+  type V = number | null | undefined;
+  const add = (name: string, single: V, pick: (x: RaftResult) => V, etcdValue: V, digits = 2, money = false) => {
+    const f = money ? usd : (x: V) => fmt(x, digits);
+    const vals = raft.map((x) => (x ? pick(x) : undefined));
+    const cells = [name, f(single), ...vals.map(f), etcd ? f(etcdValue) : "—"];
+    for (const v of vals) cells.push(ratio(v, single), etcd ? ratio(v, etcdValue) : "—");
+    rows.push(cells);
+  };
+  const p64 = (x: RaftResult) => phaseAt(x.concurrency, LOAD_CLIENTS);
+  add("sequential put p50 (ms)", r.single.sequential.latency.p50, (x) => x.sequential?.latency.p50, etcd?.sequential?.latency.p50);
+  add("sequential put p99 (ms)", r.single.sequential.latency.p99, (x) => x.sequential?.latency.p99, etcd?.sequential?.latency.p99);
+  add("1 client: throughput (ops/s)", single1?.throughput, (x) => phaseAt(x.concurrency, 1)?.throughput, e1?.throughput, 0);
+  add(`${LOAD_CLIENTS} clients: throughput (ops/s)`, single64?.throughput, (x) => p64(x)?.throughput, e64?.throughput, 0);
+  add(`${LOAD_CLIENTS} clients: put p50 (ms)`, single64?.latency.p50, (x) => p64(x)?.latency.p50, e64?.latency.p50);
+  add(`${LOAD_CLIENTS} clients: put p99 (ms)`, single64?.latency.p99, (x) => p64(x)?.latency.p99, e64?.latency.p99);
+  add(`${LOAD_CLIENTS} clients: server CPU per put (ms)`, single64?.cpuPerOp.workerdMs, (x) => p64(x)?.cpuPerOp.workerdMs, e64?.etcdCpuMsPerOp);
+  add(`${LOAD_CLIENTS} clients: billed requests per write`, costOf("single")?.cost.requestsPerOp, (x) => costOf(`raft-${x.size}`)?.cost.requestsPerOp, null, 2);
+  add(`${LOAD_CLIENTS} clients: billed rows written per write`, costOf("single")?.cost.rowsPerOp, (x) => costOf(`raft-${x.size}`)?.cost.rowsPerOp, null, 2);
+  add(`${LOAD_CLIENTS} clients: GB-s per million writes`, (costOf("single")?.cost.gbSecondsPerOp ?? NaN) * 1e6, (x) => (costOf(`raft-${x.size}`)?.cost.gbSecondsPerOp ?? NaN) * 1e6, null, 0);
+  add("$ per million writes (requests + rows + GB-s)", costOf("single")?.cost.totalUsd, (x) => costOf(`raft-${x.size}`)?.cost.totalUsd, null, 2, true);
+  add("$ per month, idle", costOf("single")?.idle?.totalUsd, (x) => costOf(`raft-${x.size}`)?.idle?.totalUsd, null, 2, true);
+  const header = ["figure", "single", "raft-3", "raft-5", etcd ? `etcd ${etcd.version} ×3` : "etcd", "raft-3 ÷ single", "raft-3 ÷ etcd", "raft-5 ÷ single", "raft-5 ÷ etcd"];
+  return table(header, rows);
+}
+
+function goalsTable(goals: readonly Goal[]): string {
+  return table(
+    ["goal (issue 13)", "measured", "goal", "result", "what the counters say bounds it"],
+    goals.map((g) => [g.text, g.measured, g.goal, g.met === null ? "not evaluated" : g.met ? "**met**" : "**missed**", g.bounds]),
+  );
+}
+
+function costTable(r: Results): string {
+  const rows = costs(r).map(({ name, cost: c, idle }) => [
+    name,
+    String(c.objects),
+    fmt(c.requestsPerOp, 3),
+    fmt(c.rowsPerOp, 3),
+    fmt(c.gbSecondsPerOp === null ? null : c.gbSecondsPerOp * 1e6, 0),
+    usd(c.requestsUsd),
+    usd(c.rowsUsd),
+    usd(c.durationUsd),
+    `**${usd(c.totalUsd)}**`,
+    idle ? `${usd(idle.totalUsd)} (${usd(idle.requestsUsd)} + ${usd(idle.rowsUsd)} + ${usd(idle.durationUsd)})` : "—",
+  ]);
+  return table(
+    ["at 64 clients", "objects", "billed requests / write", "billed rows written / write", "GB-s per million writes", "requests $", "rows $", "duration $", "$ per million writes", "idle, $ per month (requests + rows + duration)"],
+    rows,
+  );
+}
+
+/** Headline, goals and cost, as printed first: what a reader takes in before the details. */
+export function headline(r: Results, goals: readonly Goal[]): string {
+  const e = r.etcd;
+  const etcdNote = e.unavailable
+    ? `etcd: not measured — ${e.unavailable}.`
+    : `etcd: ${e.members} members of etcd ${e.version} on loopback (data in a temporary directory, WAL fsync as shipped), the same puts through its JSON gateway (\`POST ${e.gateway}/kv/put\`, base64 key and value) to the leader, same client; its CPU is the three etcd processes'.`;
+  return [
+    headlineTable(r),
+    "",
+    "Ratios are within this run. Latency and throughput from Node through the same client for all four. Server CPU: the",
+    "workerd process (Miniflare's entry, the Worker and every object, on one thread) or the etcd processes. Billed requests:",
+    "Worker→object calls, Raft RPCs and alarm invocations; rows: SQLite's rows written plus one per setAlarm(). Dollars at",
+    `Cloudflare's published prices (${PRICES.url}): $${PRICES.requestsPerMillion} per million requests, $${PRICES.gbSecondsPerMillion} per million GB-s`,
+    `at 128 MB per object while not hibernated, $${PRICES.rowsWrittenPerMillion} per million rows written, included amounts left out; duration at the`,
+    "64-client throughput measured here (a Raft server never hibernates: its heartbeats keep it awake; the single object does when idle).",
+    etcdNote,
+    "",
+    goalsTable(goals),
+  ].join("\n");
+}
 
 // ---------------------------------------------------------------------------------------
 // Targets.
@@ -301,12 +519,14 @@ function profileTables(r: Results): string {
         fmt(st?.followerTransactionsPerAppendEntries, 3),
         fmt(st?.leaderSqlWritesPerOp, 3),
         fmt(st?.followerSqlWritesPerOp, 3),
+        fmt(st?.rowsWrittenPerOp, 3),
         fmt(st?.setAlarmsPerOp, 3),
+        fmt(c.billedRequestsPerOp, 3),
       ]);
     }
   }
   const costs = table(
-    ["cluster, phase", "committed", "RPCs/op", "AE/op/follower", "… above idle heartbeats", "alarms/op", "leader tx/op", "follower tx/op", "follower tx/AE", "leader SQL writes/op", "follower SQL writes/op", "setAlarm/op"],
+    ["cluster, phase", "committed", "RPCs/op", "AE/op/follower", "… above idle heartbeats", "alarms/op", "leader tx/op", "follower tx/op", "follower tx/AE", "leader SQL writes/op", "follower SQL writes/op", "SQL rows written/op, all servers", "setAlarm/op", "billed requests/op"],
     rows,
   );
   const traced = r.raft.filter((x) => x.anatomy && x.anatomy.traced > 0);
@@ -397,7 +617,7 @@ function targetTable(targets: readonly Target[]): string {
   );
 }
 
-export function markdown(r: Results, targets: readonly Target[]): string {
+export function markdown(r: Results, targets: readonly Target[], goals: readonly Goal[] = evaluateGoals(r)): string {
   const notes: string[] = [];
   for (const x of r.raft) {
     if (x.unavailable) notes.push(`- raft-${x.size}: ${x.unavailable} — put, throughput and failover figures skipped.`);
@@ -433,6 +653,14 @@ export function markdown(r: Results, targets: readonly Target[]): string {
   return [
     `Run ${m.date} · \`${m.command}\` · ${m.seconds} s · Node ${m.node} · ${m.cpus} · load average ` +
       `before ${m.loadavgBefore?.join(" ")}, after ${m.loadavgAfter?.join(" ")} · RAFT_SERVER = ${m.raftServerClass} · Node's client: ${m.options?.client ?? "dispatch"}`,
+    "",
+    "### Headline",
+    "",
+    headline(r, goals),
+    "",
+    "### Cost per committed write",
+    "",
+    costTable(r),
     "",
     "### Floor",
     "",
@@ -479,6 +707,56 @@ export function markdown(r: Results, targets: readonly Target[]): string {
     "### Targets",
     "",
     targetTable(targets),
+    "",
+  ].join("\n");
+}
+
+// ---------------------------------------------------------------------------------------
+// `--url`: a running `wrangler dev` beside etcd.
+
+export interface UrlResults {
+  readonly meta: Record<string, unknown> & { url: string };
+  readonly raft: RaftResult[];
+  readonly etcd: EtcdResult;
+}
+
+export function urlMarkdown(r: UrlResults): string {
+  const etcd = r.etcd.unavailable ? null : r.etcd;
+  const raft = r.raft.filter((x) => !x.unavailable);
+  const rows: string[][] = [];
+  type V = number | null | undefined;
+  const add = (name: string, pick: (x: RaftResult) => V, e: V, digits = 2) => {
+    const vals = raft.map(pick);
+    rows.push([name, ...vals.map((v) => fmt(v, digits)), etcd ? fmt(e, digits) : "—", ...vals.map((v) => (etcd ? ratio(v, e) : "—"))]);
+  };
+  const at = (x: { concurrency: readonly Phase[] }, n: number) => phaseAt(x.concurrency, n);
+  add("sequential put p50 (ms)", (x) => x.sequential?.latency.p50, etcd?.sequential?.latency.p50);
+  add("sequential put p99 (ms)", (x) => x.sequential?.latency.p99, etcd?.sequential?.latency.p99);
+  for (const n of [1, 8, 64]) {
+    add(`${n} client${n > 1 ? "s" : ""}: throughput (ops/s)`, (x) => at(x, n)?.throughput, etcd ? at(etcd, n)?.throughput : null, 0);
+    add(`${n} client${n > 1 ? "s" : ""}: put p50 (ms)`, (x) => at(x, n)?.latency.p50, etcd ? at(etcd, n)?.latency.p50 : null);
+    add(`${n} client${n > 1 ? "s" : ""}: put p99 (ms)`, (x) => at(x, n)?.latency.p99, etcd ? at(etcd, n)?.latency.p99 : null);
+  }
+  add(`Raft RPCs per op (${LOAD_CLIENTS} clients, all servers)`, (x) => x.concurrency.find((p) => p.clients === LOAD_CLIENTS)?.cost.rpcsPerOp, null, 3);
+  add(`AppendEntries per op per follower (${LOAD_CLIENTS} clients)`, (x) => x.concurrency.find((p) => p.clients === LOAD_CLIENTS)?.cost.appendEntriesPerOpPerFollower, null, 3);
+  add(`alarms per op (${LOAD_CLIENTS} clients, all servers)`, (x) => x.concurrency.find((p) => p.clients === LOAD_CLIENTS)?.cost.alarmsPerOp, null, 3);
+  const m = r.meta as { date?: string; command?: string; seconds?: number; node?: string; cpus?: string; loadavgBefore?: number[]; loadavgAfter?: number[] };
+  const notes: string[] = [];
+  for (const x of r.raft) {
+    if (x.unavailable) notes.push(`- raft-${x.size}: ${x.unavailable}.`);
+    for (const p of x.concurrency) if (Object.keys(p.errors).length) notes.push(`- raft-${x.size}, ${p.clients} clients: non-200 answers ${JSON.stringify(p.errors)}.`);
+  }
+  if (etcd) for (const p of etcd.concurrency) if (Object.keys(p.errors).length) notes.push(`- etcd, ${p.clients} clients: non-200 answers ${JSON.stringify(p.errors)}.`);
+  return [
+    `Run ${m.date} · \`${m.command}\` · ${m.seconds} s · Node ${m.node} · ${m.cpus} · load average before ${m.loadavgBefore?.join(" ")}, after ${m.loadavgAfter?.join(" ")}`,
+    "",
+    `### The Worker at ${r.meta.url} beside etcd`,
+    "",
+    table(["figure", ...raft.map((x) => `raft-${x.size}`), etcd ? `etcd ${etcd.version} ×3` : "etcd", ...raft.map((x) => `raft-${x.size} ÷ etcd`)], rows),
+    "",
+    r.etcd.unavailable ? `etcd: not measured — ${r.etcd.unavailable}.` : `etcd: 3 loopback members, puts through \`POST ${r.etcd.gateway}/kv/put\` to the leader, the same client and workload.`,
+    "Raft: clusters created through the API on the running Worker, `PUT /clusters/{c}/kv/{key}`, the same workload as `npm run bench`; counts from the servers' stats.",
+    ...(notes.length ? ["", ...notes] : []),
     "",
   ].join("\n");
 }

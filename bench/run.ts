@@ -1,29 +1,41 @@
-// `npm run bench`: the floor, the single object, Raft clusters of 3 and 5, reads (ReadIndex
-// against reads through the log) and a long history (restart and storage, with and without
-// compaction), measured in one run on one machine, then a JSON file and a markdown table
-// (stdout). Progress goes to stderr.
+// `npm run bench`: the floor, the single object, Raft clusters of 3 and 5, etcd (a 3-member
+// loopback cluster, when `etcd` is on PATH), reads (ReadIndex against reads through the log)
+// and a long history (restart and storage, with and without compaction), measured in one run
+// on one machine, then a JSON file and markdown (stdout) that opens with the headline table:
+// the ratios, the goals of issue 13 and the cost per write. Progress goes to stderr.
 //
 //   npm run bench                       # full run, a few minutes
 //   npm run bench -- --quick            # about a minute
+//   npm run bench -- --no-etcd          # without etcd even if installed
+//   npm run bench -- --url http://127.0.0.1:8787   # the put workload against a running `npm run dev`
 //   npm run bench -- --out /tmp/r.json  # somewhere else for the JSON
 //   npm run bench -- --client dispatch  # Node sends through Miniflare's dispatchFetch (bench/lib/http.ts)
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Http } from "./lib/http.ts";
-import { parseOptions } from "./lib/options.ts";
+import { parseOptions, type Options } from "./lib/options.ts";
 import { bundle, REPO, start } from "./lib/runtime.ts";
-import { evaluateTargets, markdown, type Results } from "./report.ts";
+import { evaluateGoals, evaluateTargets, markdown, urlMarkdown, type Results, type UrlResults } from "./report.ts";
 import { FloorSampler } from "./suites/floor.ts";
 import { measureCompaction } from "./suites/compaction.ts";
 import { measureRaft, type RaftResult } from "./suites/raft.ts";
 import { measureReads } from "./suites/reads.ts";
 import { measureSingle } from "./suites/single.ts";
+import { measureEtcd, stopRunningEtcd, type EtcdResult } from "./suites/etcd.ts";
 
 const progress = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
+// Ctrl-C or a kill while etcd runs: stop its members and delete its directory before leaving.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    void stopRunningEtcd().finally(() => process.exit(130));
+  });
+}
+
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
+  if (o.url) return mainUrl(o, o.url);
   const began = performance.now();
   const load0 = loadavg();
   const dir = mkdtempSync(join(tmpdir(), "raft-bench-"));
@@ -51,6 +63,9 @@ async function main(): Promise<void> {
       if (r.unavailable) progress(`raft-${size}: ${r.unavailable}`);
       raft.push(r);
     }
+    progress(o.noEtcd ? "etcd: skipped (--no-etcd)" : `etcd: 3 members on loopback, ${o.sequential} sequential puts, then ${o.concurrency.join("/")} clients × ${o.phaseMs} ms`);
+    const etcd = await measureEtcd({ ...o, skip: o.noEtcd }, progress);
+    if (etcd.unavailable) progress(`etcd: ${etcd.unavailable}`);
     progress(`reads on raft-3: ReadIndex and log reads, 64 clients, rounds of ${o.readRoundMs} ms, from Node and inside workerd`);
     const reads = await measureReads(http, { clients: 64, roundMs: o.readRoundMs, profiled: rt.profiled }, progress);
     if (reads.unavailable) progress(`reads: ${reads.unavailable}`);
@@ -76,18 +91,67 @@ async function main(): Promise<void> {
       raft,
       reads,
       history,
+      etcd,
     };
     const targets = evaluateTargets(results);
+    const goals = evaluateGoals(results);
     const out = resolve(REPO, o.out);
     mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, JSON.stringify({ ...results, targets }, null, 2) + "\n");
-    process.stdout.write(markdown(results, targets));
+    writeFileSync(out, JSON.stringify({ ...results, goals, targets }, null, 2) + "\n");
+    process.stdout.write(markdown(results, targets, goals));
     progress(`done in ${results.meta.seconds} s; JSON in ${out}`);
   } finally {
     await http.close();
     await rt.mf.dispose();
     if (o.keep) progress(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * `--url`: the put workload against a running Worker (`npm run dev`): Raft clusters created
+ * through the API (no failover trials, no storage counters: the project's Worker has no bench
+ * routes), and etcd beside it. Each cluster is deleted afterwards.
+ */
+async function mainUrl(o: Options, url: string): Promise<void> {
+  const began = performance.now();
+  const load0 = loadavg();
+  const http = Http.connect(url);
+  try {
+    const probe = await http.call("GET", "/clusters/bench-probe", undefined, 5_000);
+    if (probe.status === 0) throw new Error(`nothing answers at ${url}: start it with \`npm run dev\` (${JSON.stringify(probe.body)})`);
+    const raft: RaftResult[] = [];
+    for (const size of o.sizes) {
+      progress(`${url}: raft-${size}: idle ${o.idleMs} ms, ${o.sequential} sequential puts, ${o.concurrency.join("/")} clients × ${o.phaseMs} ms`);
+      const r = await measureRaft(http, size, { ...o, trials: 0, anatomyPuts: 0, profiled: false });
+      if (r.unavailable) progress(`raft-${size}: ${r.unavailable}`);
+      raft.push(r);
+    }
+    progress(o.noEtcd ? "etcd: skipped (--no-etcd)" : `etcd: 3 members on loopback, the same workload`);
+    const etcd: EtcdResult = await measureEtcd({ ...o, skip: o.noEtcd }, progress);
+    if (etcd.unavailable) progress(`etcd: ${etcd.unavailable}`);
+    const results: UrlResults = {
+      meta: {
+        date: new Date().toISOString(),
+        command: `npm run bench -- ${process.argv.slice(2).join(" ")}`,
+        url,
+        node: process.version,
+        cpus: `${cpus().length} × ${cpus()[0]?.model ?? "?"}`,
+        loadavgBefore: load0.map((x) => Math.round(x * 100) / 100),
+        loadavgAfter: loadavg().map((x) => Math.round(x * 100) / 100),
+        options: o,
+        seconds: Math.round((performance.now() - began) / 100) / 10,
+      },
+      raft,
+      etcd,
+    };
+    const out = resolve(REPO, o.out === "bench/results.json" ? "bench/results-url.json" : o.out);
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, JSON.stringify(results, null, 2) + "\n");
+    process.stdout.write(urlMarkdown(results));
+    progress(`done in ${results.meta.seconds} s; JSON in ${out}`);
+  } finally {
+    await http.close();
   }
 }
 

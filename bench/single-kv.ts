@@ -22,6 +22,8 @@ const SCHEMA = [
 
 export class SingleKv extends DurableObject<object> {
   private readonly sql: SqlStorage;
+  /** Bench counters since the object started: operations, and SQLite's rows written (what Cloudflare bills). */
+  private readonly counts = { operations: 0, transactions: 0, rowsWritten: 0 };
 
   constructor(ctx: DurableObjectState, env: object) {
     super(ctx, env);
@@ -31,6 +33,8 @@ export class SingleKv extends DurableObject<object> {
 
   /** Apply one operation, at most once per (clientId, requestId) when `session` is given. */
   run(operation: KvOperation, session: Session | null): SingleOutcome {
+    this.counts.operations++;
+    this.counts.transactions++;
     return this.ctx.storage.transactionSync(() => {
       if (session) {
         const seen = this.sql
@@ -41,7 +45,7 @@ export class SingleKv extends DurableObject<object> {
       }
       const result = this.execute(operation);
       if (session) {
-        this.sql.exec(
+        this.write(
           `INSERT INTO sessions (client_id, request_id, result) VALUES (?, ?, ?)
            ON CONFLICT (client_id) DO UPDATE SET request_id = excluded.request_id, result = excluded.result`,
           session.clientId,
@@ -79,8 +83,17 @@ export class SingleKv extends DurableObject<object> {
     return row ? row.value : null;
   }
 
+  /** The bench's counters (see `counts`). */
+  benchCounters(): { operations: number; transactions: number; rowsWritten: number } {
+    return { ...this.counts };
+  }
+
+  private write(query: string, ...bindings: unknown[]): void {
+    this.counts.rowsWritten += this.sql.exec(query, ...bindings).rowsWritten;
+  }
+
   private store(key: string, value: string): void {
-    this.sql.exec(
+    this.write(
       "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
       key,
       value,

@@ -6,6 +6,9 @@
 //                             ?ms=<duration> or ?n=<calls>
 //   /floor/http/{noop|write}  one Worker→object call, for timing the Node→Worker path
 //   /profile/{c}?size=n       storage counters of a cluster's servers (ProfiledRaftServer only)
+//   /counters/worker          calls the coordinator made on server stubs (each one a billed
+//                             Durable Object request), since this isolate started
+//   /counters/single/{c}      the single object's operations, transactions and rows written
 //   POST /fill/{c}?ops=&keys=&clients=&server=[&inside=1&batch=&first=]
 //                             kv puts generated inside workerd, straight to one server's stub
 //   GET /drive/{c}/reads?consistency=&clients=&ms=&keys=
@@ -166,6 +169,58 @@ bench.get("/drive/:c/reads", async (c) => {
   return c.json({ ops: r.ops, errors: r.errors, ms: r.ms, latencies: r.latencies });
 });
 
+// ---------------------------------------------------------------------------------------
+// Billed requests: every call the coordinator makes on a server's stub (an RPC method call is
+// one RPC session, billed as one Durable Object request), counted by handing the coordinator
+// a RAFT_SERVER namespace whose stubs count their calls. Servers' calls to each other and
+// their alarms are in their own stats (rpcsSent, alarms).
+
+let stubCalls = 0;
+
+function countingStub<T extends object>(stub: T): T {
+  return new Proxy(stub, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target) as unknown;
+      if (typeof value !== "function" || typeof prop === "symbol" || prop === "then") return value;
+      return (...args: unknown[]) => {
+        stubCalls++;
+        // Reflect.apply: an RPC method handle is callable but not a Function, and its
+        // `.apply` would be one more remote method.
+        return Reflect.apply(value as (...a: unknown[]) => unknown, target, args);
+      };
+    },
+  });
+}
+
+const countingNamespaces = new WeakMap<object, object>();
+
+function countingNamespace<T extends object>(ns: T): T {
+  let wrapped = countingNamespaces.get(ns) as T | undefined;
+  if (!wrapped) {
+    wrapped = new Proxy(ns, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop, target) as unknown;
+        if (typeof value !== "function") return value;
+        if (prop === "get" || prop === "getByName") {
+          return (...args: unknown[]) => countingStub(Reflect.apply(value as (...a: unknown[]) => object, target, args));
+        }
+        return (value as (...a: unknown[]) => unknown).bind(target);
+      },
+    });
+    countingNamespaces.set(ns, wrapped);
+  }
+  return wrapped;
+}
+
+/** The Worker's env as the coordinator sees it here: RAFT_SERVER's stubs count their calls. */
+function coordinatorEnv(env: BenchEnv): BenchEnv {
+  return { ...env, RAFT_SERVER: countingNamespace(env.RAFT_SERVER) };
+}
+
+bench.get("/counters/worker", (c) => c.json({ stubCalls }));
+
+bench.get("/counters/single/:c", async (c) => c.json(await benchEnv(c).SINGLE_KV.getByName(clusterName(c)).benchCounters()));
+
 bench.onError((err, c) => {
   if (err instanceof HttpError) return c.json(err.body(), err.status);
   const message = err instanceof Error ? err.message : String(err);
@@ -193,8 +248,8 @@ async function traced(handler: Fetch, ...args: Parameters<Fetch>): Promise<Respo
 export default {
   async fetch(request, env, ctx) {
     const path = new URL(request.url).pathname;
-    const ours = ["/single/", "/floor/", "/profile/", "/fill/", "/drive/"].some((prefix) => path.startsWith(prefix));
-    const handler: Fetch = ours ? async (r, e, c) => bench.fetch(r, e, c) : async (r, e, c) => coordinator.fetch(r, e, c);
+    const ours = ["/single/", "/floor/", "/profile/", "/fill/", "/drive/", "/counters/"].some((prefix) => path.startsWith(prefix));
+    const handler: Fetch = ours ? async (r, e, c) => bench.fetch(r, e, c) : async (r, e, c) => coordinator.fetch(r, coordinatorEnv(e), c);
     if (request.headers.get("Bench-Trace") === "1") return traced(handler, request, env, ctx);
     return handler(request, env, ctx);
   },

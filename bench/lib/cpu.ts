@@ -55,3 +55,8 @@ export function cpuPer(before: CpuSample, after: CpuSample, per: number): { work
   const w = before.workerdMs !== null && after.workerdMs !== null ? (after.workerdMs - before.workerdMs) / per : null;
   return { workerdMs: w, nodeMs: (after.nodeMs - before.nodeMs) / per };
 }
+
+/** CPU ms used so far by the processes `pids` together (utime + stime; a gone process counts 0). */
+export function cpuOfPids(pids: readonly number[]): number {
+  return pids.reduce((a, pid) => a + (readStat(pid)?.ticks ?? 0) * TICK_MS, 0);
+}

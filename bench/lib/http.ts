@@ -108,6 +108,11 @@ export class Http {
     return new Http(new UndiciTransport(url.origin), kind);
   }
 
+  /** A client of any HTTP server at `origin` (etcd's gateway, a running `wrangler dev`), with the undici Pool. */
+  static connect(origin: string): Http {
+    return new Http(new UndiciTransport(new URL(origin).origin), "undici");
+  }
+
   async call(method: string, path: string, body?: unknown, timeoutMs = 15_000, headers: Record<string, string> = {}): Promise<Answer> {
     const h = { ...headers };
     let payload: string | undefined;

@@ -35,6 +35,10 @@ export interface Options {
   readonly quick: boolean;
   /** How Node sends its requests (bench/lib/http.ts; bench/client-cost.ts compares the two). */
   readonly client: ClientKind;
+  /** Skip the etcd side-by-side even when etcd is on PATH. */
+  readonly noEtcd: boolean;
+  /** Drive a running `wrangler dev` (`npm run dev`) at this origin instead of Miniflare: the put workload only. */
+  readonly url: string | null;
 }
 
 const USAGE = `npm run bench -- [options]
@@ -51,6 +55,11 @@ const USAGE = `npm run bench -- [options]
   --restarts <n>     restarts timed per history server (default 7; quick 3)
   --client <kind>    how Node sends requests: undici (default; keep-alive Pool on Miniflare's
                      HTTP address) or dispatch (Miniflare's dispatchFetch, the client before)
+  --no-etcd          skip the etcd side by side (by default it runs when \`etcd\` is on PATH:
+                     a 3-member loopback cluster in a temporary directory)
+  --url <origin>     drive a running \`npm run dev\` (e.g. http://127.0.0.1:8787) instead of
+                     Miniflare: raft clusters created through the API, the same put workload,
+                     etcd beside it; no floor, single object, reads, history or storage counts
   --plain            unmodified RaftServer: no storage-transaction counts
   --keep             keep the temporary bundle and storage
   --help`;
@@ -73,6 +82,8 @@ export function parseOptions(argv: string[]): Options {
       client: { type: "string", default: "undici" },
       plain: { type: "boolean", default: false },
       keep: { type: "boolean", default: false },
+      "no-etcd": { type: "boolean", default: false },
+      url: { type: "string" },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -90,6 +101,16 @@ export function parseOptions(argv: string[]): Options {
   };
   const client = values.client as ClientKind;
   if (!CLIENT_KINDS.includes(client)) throw new Error(`--client must be one of ${CLIENT_KINDS.join(", ")}, not ${values.client}\n${USAGE}`);
+  let url: string | null = null;
+  if (values.url !== undefined) {
+    try {
+      const u = new URL(values.url);
+      if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error("not http");
+      url = u.origin;
+    } catch {
+      throw new Error(`--url must be an http(s) origin such as http://127.0.0.1:8787, not ${values.url}\n${USAGE}`);
+    }
+  }
   const sizes = values.sizes.split(",").map((s) => Number(s.trim()));
   if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 9)) throw new Error(`--sizes must list sizes 1..9\n${USAGE}`);
   return {
@@ -110,5 +131,7 @@ export function parseOptions(argv: string[]): Options {
     keep: values.keep,
     quick,
     client,
+    noEtcd: values["no-etcd"],
+    url,
   };
 }

@@ -38,6 +38,8 @@ export interface Snapshot {
   readonly at: number;
   readonly view: ClusterView;
   readonly storage: StorageCounters[] | null;
+  /** Calls the bench Worker's coordinator made on server stubs so far (null: not the bench Worker). */
+  readonly stubCalls: number | null;
 }
 
 export interface StorageCost {
@@ -50,6 +52,18 @@ export interface StorageCost {
   readonly followerSqlWritesPerOp: number;
   /** setAlarm() calls per op, all servers together. */
   readonly setAlarmsPerOp: number;
+  /** Storage transactions per op, all servers together. */
+  readonly transactionsPerOp: number;
+  /** SQL rows written per op (SQLite's count, what Cloudflare bills), all servers together, and by table. */
+  readonly rowsWrittenPerOp: number;
+  readonly rowsWrittenByTablePerOp: Record<string, number>;
+  /** The leader's alone, by table. */
+  readonly leaderRowsWrittenByTablePerOp: Record<string, number>;
+  readonly leaderRowsWrittenPerOp: number;
+  /** Mean over followers. */
+  readonly followerRowsWrittenPerOp: number;
+  /** Billed rows written per op: SQL rows + setAlarm() (one row each) + KV put/delete, all servers. */
+  readonly billedRowsWrittenPerOp: number;
 }
 
 export interface LoadCost {
@@ -68,11 +82,22 @@ export interface LoadCost {
   readonly appendEntriesAboveIdlePerOpPerFollower: number;
   /** alarm() invocations per op, all servers together. */
   readonly alarmsPerOp: number;
+  /** Calls from the Worker to server objects per op (null when not counted: --url). */
+  readonly workerCallsPerOp: number | null;
+  /**
+   * Billed Durable Object requests per op: the Worker's calls into servers, Raft RPCs and alarm
+   * invocations (null when the Worker's calls are not counted).
+   */
+  readonly billedRequestsPerOp: number | null;
   readonly storage: StorageCost | null;
 }
 
 export interface IdleCost {
   readonly seconds: number;
+  /** Billed Durable Object requests per second of the idle cluster: Raft RPCs and alarms, all servers. */
+  readonly billedRequestsPerSec: number;
+  /** Billed rows written per second idle (SQL rows + setAlarm + KV writes), all servers; null when not counted. */
+  readonly billedRowsWrittenPerSec: number | null;
   /** CPU ms per second of the idle cluster, all of workerd (nothing else runs there then). */
   readonly workerdCpuMsPerSec: number | null;
   readonly leader: { readonly alarmsPerSec: number; readonly rpcsSentPerSec: number; readonly transactionsPerSec: number | null };
@@ -142,18 +167,18 @@ export async function measureRaft(http: Http, size: number, o: RaftOptions): Pro
     }
     const seqBefore = await r.snapshot();
     const seqPhase = await sequential(r.put, o.sequential);
-    const seq = { ...seqPhase, cost: r.loadCost(1, seqBefore, await r.snapshot(), idle.leader.rpcsSentPerSec) };
+    const seq = { ...seqPhase, cost: r.loadCost(1, seqBefore, await r.snapshot(true), idle.leader.rpcsSentPerSec) };
     const steady = await r.waitStable();
-    const anatomy = await putAnatomy(http, name, size, steady.leader!, o.anatomyPuts);
+    const anatomy = o.anatomyPuts > 0 ? await putAnatomy(http, name, size, steady.leader!, o.anatomyPuts) : null;
     const phases: Array<Phase & { cost: LoadCost }> = [];
     for (const clients of o.concurrency) {
       await r.waitStable();
       const before = await r.snapshot();
       const phase = await concurrent(r.put, clients, o.phaseMs);
-      const after = await r.snapshot();
+      const after = await r.snapshot(true);
       phases.push({ ...phase, cost: r.loadCost(clients, before, after, idle.leader.rpcsSentPerSec) });
     }
-    const failover = await r.failover(o.trials);
+    const failover = o.trials > 0 ? await r.failover(o.trials) : null;
     const view = await r.view();
     return { size, cluster: name, electionTimeoutMs: view.electionTimeoutMs, heartbeatMs: view.heartbeatMs, unavailable: null, idle, sequential: seq, anatomy, concurrency: phases, failover };
   } finally {
@@ -171,18 +196,36 @@ export class RaftBench {
     private readonly profiled: boolean,
   ) {}
 
+  /** Whether the Worker serves /counters/worker (the bench Worker does; a `wrangler dev` of the project does not). */
+  private countsStubCalls: boolean | null = null;
+
   readonly put: PutFn = (c, i) => this.http.call("PUT", `/clusters/${this.name}/kv/${keyOf(c, i)}`, { value: valueOf(i) });
 
   view(): Promise<ClusterView> {
     return this.http.ok<ClusterView>("GET", `/clusters/${this.name}`);
   }
 
-  async snapshot(): Promise<Snapshot> {
+  private async stubCalls(): Promise<number | null> {
+    if (this.countsStubCalls === false) return null;
+    const a = await this.http.call("GET", "/counters/worker");
+    this.countsStubCalls = a.status === 200 && typeof a.body?.stubCalls === "number";
+    return this.countsStubCalls ? (a.body.stubCalls as number) : null;
+  }
+
+  /**
+   * Every server's counters. The Worker's stub-call counter is read last in the snapshot that
+   * opens a window and first in the one that closes it (`closing`), so the status requests the
+   * bench itself makes stay outside the window.
+   */
+  async snapshot(closing = false): Promise<Snapshot> {
+    const first = closing ? await this.stubCalls() : null;
     const [view, profile] = await Promise.all([
       this.view(),
       this.profiled ? this.http.ok<{ servers: Array<{ storage: StorageCounters }> }>("GET", `/profile/${this.name}?size=${this.size}`) : null,
     ]);
-    return { at: performance.now(), view, storage: profile ? profile.servers.map((s) => s.storage) : null };
+    const at = performance.now();
+    const stubCalls = closing ? first : await this.stubCalls();
+    return { at, view, storage: profile ? profile.servers.map((s) => s.storage) : null, stubCalls };
   }
 
   /**
@@ -232,18 +275,39 @@ export class RaftBench {
     const perOp = (x: number) => round(ops > 0 ? x / ops : NaN);
     let storage: StorageCost | null = null;
     if (before.storage && after.storage && leader !== null) {
-      const sd = (id: number, k: keyof StorageCounters) => after.storage![id]![k] - before.storage![id]![k];
-      const followerMean = (k: keyof StorageCounters) => followers.reduce((a, id) => a + sd(id, k), 0) / Math.max(1, followers.length);
+      type Count = Exclude<keyof StorageCounters, "rowsWrittenByTable">;
+      const sd = (id: number, k: Count) => after.storage![id]![k] - before.storage![id]![k];
+      const followerMean = (k: Count) => followers.reduce((a, id) => a + sd(id, k), 0) / Math.max(1, followers.length);
       const followerAe = followers.reduce((a, id) => a + delta(id, "rpcsReceived"), 0) / Math.max(1, followers.length);
+      const all = (k: "transactions" | "rowsWritten" | "setAlarms" | "kvWrites") => before.view.servers.reduce((a, s) => a + sd(s.id, k), 0);
+      const tables = (ids: number[]): Record<string, number> => {
+        const out: Record<string, number> = {};
+        for (const id of ids) {
+          const b = before.storage![id]!.rowsWrittenByTable ?? {};
+          for (const [table, n] of Object.entries(after.storage![id]!.rowsWrittenByTable ?? {})) {
+            const d = n - (b[table] ?? 0);
+            if (d) out[table] = (out[table] ?? 0) + d;
+          }
+        }
+        return Object.fromEntries(Object.entries(out).map(([t, n]) => [t, perOp(n)]));
+      };
       storage = {
         leaderTransactionsPerOp: perOp(sd(leader, "transactions")),
         followerTransactionsPerOp: perOp(followerMean("transactions")),
         followerTransactionsPerAppendEntries: round(followerAe > 0 ? followerMean("transactions") / followerAe : NaN),
         leaderSqlWritesPerOp: perOp(sd(leader, "sqlWrites")),
         followerSqlWritesPerOp: perOp(followerMean("sqlWrites")),
-        setAlarmsPerOp: perOp(before.view.servers.reduce((a, s) => a + sd(s.id, "setAlarms"), 0)),
+        setAlarmsPerOp: perOp(all("setAlarms")),
+        transactionsPerOp: perOp(all("transactions")),
+        rowsWrittenPerOp: perOp(all("rowsWritten")),
+        rowsWrittenByTablePerOp: tables(before.view.servers.map((s) => s.id)),
+        leaderRowsWrittenByTablePerOp: tables([leader]),
+        leaderRowsWrittenPerOp: perOp(sd(leader, "rowsWritten")),
+        followerRowsWrittenPerOp: perOp(followerMean("rowsWritten")),
+        billedRowsWrittenPerOp: perOp(all("rowsWritten") + all("setAlarms") + all("kvWrites")),
       };
     }
+    const workerCalls = before.stubCalls !== null && after.stubCalls !== null ? after.stubCalls - before.stubCalls : null;
     return {
       clients,
       ops,
@@ -255,6 +319,8 @@ export class RaftBench {
           ? NaN
           : round(perOp(delta(leader, "rpcsSent") - (idleLeaderRpcsPerSec * (after.at - before.at)) / 1000) / Math.max(1, this.size - 1)),
       alarmsPerOp: perOp(sum("alarms")),
+      workerCallsPerOp: workerCalls === null ? null : perOp(workerCalls),
+      billedRequestsPerOp: workerCalls === null ? null : perOp(workerCalls + sum("rpcsSent") + sum("alarms")),
       storage,
     };
   }
@@ -276,8 +342,18 @@ export class RaftBench {
     const followers = v.servers.filter((s) => s.id !== leader).map((s) => s.id);
     const mean = (xs: number[]) => round(xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length));
     const followerTx = followers.map(txRate);
+    const total = (k: keyof Stats) => v.servers.reduce((a, s) => a + after.view.servers[s.id]!.stats[k] - before.view.servers[s.id]!.stats[k], 0);
+    const rows =
+      before.storage && after.storage
+        ? v.servers.reduce((a, s) => {
+            const d = (k: "rowsWritten" | "setAlarms" | "kvWrites") => after.storage![s.id]![k] - before.storage![s.id]![k];
+            return a + d("rowsWritten") + d("setAlarms") + d("kvWrites");
+          }, 0)
+        : null;
     return {
       seconds: round(seconds),
+      billedRequestsPerSec: round((total("rpcsSent") + total("alarms")) / seconds),
+      billedRowsWrittenPerSec: rows === null ? null : round(rows / seconds),
       workerdCpuMsPerSec: cpu === null ? null : round(cpu),
       leader: { alarmsPerSec: rate(leader, "alarms"), rpcsSentPerSec: rate(leader, "rpcsSent"), transactionsPerSec: txRate(leader) },
       followers: {

@@ -1,0 +1,167 @@
+// A 3-member etcd cluster on loopback, for the side-by-side row: started from the `etcd`
+// binary on PATH (Debian/Ubuntu: `apt-get install etcd-server`), every member's data in one
+// temporary directory, stopped and deleted by `stop()` — the bench calls it in a finally, and
+// on SIGINT/SIGTERM too. Members listen on 127.0.0.1 only, on ports the OS reports free.
+// Writes go through etcd's JSON gateway (grpc-gateway): POST {prefix}/kv/put with base64 key
+// and value, where the prefix is /v3 (etcd ≥ 3.4), /v3beta (3.3) or /v3alpha (3.2).
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Http, sleep } from "./http.ts";
+
+export const ETCD_HOWTO =
+  "etcd is not on PATH: install it (Debian/Ubuntu: `sudo apt-get install etcd-server`; elsewhere a release from https://github.com/etcd-io/etcd/releases) and run the bench again";
+
+/** `etcd --version`'s first line, or null when there is no etcd to run. */
+export function etcdVersion(bin = "etcd"): string | null {
+  const r = spawnSync(bin, ["--version"], { encoding: "utf8" });
+  if (r.status !== 0 || !r.stdout) return null;
+  return r.stdout.split("\n")[0]!.replace(/^etcd Version:\s*/, "").trim();
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.unref();
+    s.on("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const a = s.address();
+      const port = typeof a === "object" && a ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Member {
+  readonly name: string;
+  readonly clientUrl: string;
+  readonly peerUrl: string;
+  proc: ChildProcess | null;
+}
+
+export class EtcdCluster {
+  private constructor(
+    readonly dir: string,
+    readonly version: string,
+    private readonly members: Member[],
+    /** The gateway's path prefix: "/v3", "/v3beta" or "/v3alpha". */
+    readonly prefix: string,
+  ) {}
+
+  /** Process ids of the members (for their CPU time). */
+  get pids(): number[] {
+    return this.members.flatMap((m) => (m.proc?.pid === undefined ? [] : [m.proc.pid]));
+  }
+
+  get clientUrls(): string[] {
+    return this.members.map((m) => m.clientUrl);
+  }
+
+  /** Start `size` members and wait until a put is accepted; throws (after cleaning up) if not within `deadlineMs`. */
+  static async start(size = 3, bin = "etcd", deadlineMs = 20_000): Promise<EtcdCluster> {
+    const version = etcdVersion(bin);
+    if (version === null) throw new Error(ETCD_HOWTO);
+    const dir = mkdtempSync(join(tmpdir(), "raft-bench-etcd-"));
+    const members: Member[] = [];
+    for (let i = 0; i < size; i++) {
+      members.push({ name: `m${i}`, clientUrl: `http://127.0.0.1:${await freePort()}`, peerUrl: `http://127.0.0.1:${await freePort()}`, proc: null });
+    }
+    const cluster = new EtcdCluster(dir, version, members, "/v3");
+    try {
+      const initial = members.map((m) => `${m.name}=${m.peerUrl}`).join(",");
+      for (const m of members) {
+        const log = openSync(join(dir, `${m.name}.log`), "a");
+        m.proc = spawn(
+          bin,
+          [
+            "--name", m.name,
+            "--data-dir", join(dir, m.name),
+            "--listen-client-urls", m.clientUrl,
+            "--advertise-client-urls", m.clientUrl,
+            "--listen-peer-urls", m.peerUrl,
+            "--initial-advertise-peer-urls", m.peerUrl,
+            "--initial-cluster", initial,
+            "--initial-cluster-state", "new",
+            "--initial-cluster-token", `raft-bench-${process.pid}`,
+            // No metrics or debug listeners beyond the client URL; nothing leaves loopback.
+            "--log-outputs", "stderr",
+          ],
+          { stdio: ["ignore", log, log] },
+        );
+      }
+      const ready = await cluster.waitReady(deadlineMs);
+      return new EtcdCluster(dir, version, members, ready);
+    } catch (e) {
+      await cluster.stop();
+      const logs = members.map((m) => {
+        try {
+          return `--- ${m.name}\n${readFileSync(join(dir, `${m.name}.log`), "utf8").split("\n").slice(-5).join("\n")}`;
+        } catch {
+          return "";
+        }
+      });
+      throw new Error(`etcd did not start: ${e instanceof Error ? e.message : String(e)}\n${logs.join("\n")}`);
+    }
+  }
+
+  /** Until every member answers and a put through the gateway succeeds; returns the gateway prefix that works. */
+  private async waitReady(deadlineMs: number): Promise<string> {
+    const deadline = performance.now() + deadlineMs;
+    let last = "";
+    for (const m of this.members) {
+      if (m.proc?.exitCode !== null && m.proc?.exitCode !== undefined) throw new Error(`${m.name} exited with ${m.proc.exitCode}`);
+    }
+    const http = Http.connect(this.members[0]!.clientUrl);
+    try {
+      while (performance.now() < deadline) {
+        const dead = this.members.find((m) => m.proc && m.proc.exitCode !== null);
+        if (dead) throw new Error(`${dead.name} exited with ${dead.proc!.exitCode}`);
+        for (const prefix of ["/v3", "/v3beta", "/v3alpha"]) {
+          const a = await http.call("POST", `${prefix}/kv/put`, { key: b64("ready"), value: b64("1") }, 2_000);
+          if (a.status === 200 && a.body?.header) return prefix;
+          last = `${prefix}: ${a.status} ${JSON.stringify(a.body)}`;
+          if (a.status !== 404) break; // the right prefix, not ready yet
+        }
+        await sleep(100);
+      }
+    } finally {
+      await http.close();
+    }
+    throw new Error(`no put accepted within ${deadlineMs} ms (last: ${last})`);
+  }
+
+  /** The leader's client URL (from the maintenance status of each member), else the first member's. */
+  async leaderUrl(): Promise<string> {
+    for (const m of this.members) {
+      const http = Http.connect(m.clientUrl);
+      try {
+        const a = await http.call("POST", `${this.prefix}/maintenance/status`, {}, 2_000);
+        if (a.status === 200 && a.body?.leader && a.body.leader === a.body.header?.member_id) return m.clientUrl;
+      } finally {
+        await http.close();
+      }
+    }
+    return this.members[0]!.clientUrl;
+  }
+
+  /** Stop every member (SIGTERM, then SIGKILL after 3 s) and delete the data directory. */
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.members.map(async (m) => {
+        const p = m.proc;
+        if (!p || p.exitCode !== null || p.signalCode !== null) return;
+        const exited = new Promise<void>((resolve) => p.once("exit", () => resolve()));
+        p.kill("SIGTERM");
+        const timer = setTimeout(() => p.kill("SIGKILL"), 3_000);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export const b64 = (s: string): string => Buffer.from(s, "utf8").toString("base64");
