@@ -19,7 +19,8 @@ export default defineConfig({
           cloudflareTest({
             main: "./src/coordinator/index.ts",
             wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: { ADMIN_OPEN: "1" } },
+            // NEMESIS_SEED: replays one run of test/workerd/kv-nemesis.test.ts (empty: a fresh seed).
+            miniflare: { bindings: { ADMIN_OPEN: "1", NEMESIS_SEED: process.env.NEMESIS_SEED ?? "" } },
           }),
         ],
         test: {

@@ -28,6 +28,7 @@ export interface Stats6 {
   readonly rpcsReceived: number;
   readonly snapshotsSent: number;
   readonly snapshotsInstalled: number;
+  readonly loadedAt: number;
 }
 
 export interface Status6 {
@@ -116,12 +117,52 @@ export function transferRaw(h: Harness, body: unknown): Promise<FullAnswer> {
 }
 
 /**
+ * How often the retrying helpers below (and the tests' own, like snapshot.test.ts's
+ * leadAndRead) had to try again, per helper, in this test file: each retry is also printed,
+ * so a run that only passes by retrying says so.
+ */
+export const retries: Record<string, number> = {};
+
+/** Count and print one retry of `helper`. */
+export function retried(helper: string, why: string): void {
+  retries[helper] = (retries[helper] ?? 0) + 1;
+  console.log(`${helper}: retry ${retries[helper]} in this file (${why})`);
+}
+
+/**
+ * Assertions that hold only when no election came in between (under load one may): how
+ * many were checked and how many skipped. `verify` (after the file's tests) fails when most
+ * were skipped: an assertion that seldom runs proves little.
+ */
+export class Guarded {
+  checked = 0;
+  skipped = 0;
+  constructor(readonly what: string) {}
+
+  /** Run `check` when `applies`, and count either way. */
+  when(applies: boolean, check: () => void): void {
+    if (!applies) {
+      this.skipped++;
+      return;
+    }
+    this.checked++;
+    check();
+  }
+
+  verify(): void {
+    console.log(`${this.what}: checked ${this.checked}, skipped after an election ${this.skipped}`);
+    expect(this.skipped, `${this.what}: skipped more often than checked`).toBeLessThanOrEqual(this.checked);
+  }
+}
+
+/**
  * Hand leadership to server `id` and expect it to take it. A 504 (the hand-over did not
  * finish in time: on a loaded machine an election may interfere) is retried, up to `tries`.
  */
 export async function transferTo(h: Harness, id: number, tries = 3): Promise<View6> {
   let last: FullAnswer | null = null;
   for (let t = 0; t < tries; t++) {
+    if (t > 0) retried("transferTo", `${last?.status} ${JSON.stringify(last?.body).slice(0, 120)}`);
     last = await transferRaw(h, { id });
     if (last.status === 200) {
       expect(last.body.leader, JSON.stringify(last.body)).toBe(id);
@@ -175,6 +216,7 @@ export async function stableLeader(h: Harness, ms = 350): Promise<{ leader: numb
     await sleep(ms);
     const now = await h.checkSingleLeader();
     if (now.leader === last.leader && now.term === last.term) return now;
+    retried("stableLeader", `leader ${last.leader} in term ${last.term}, then ${now.leader} in term ${now.term}`);
     last = now;
   }
   throw new Error(`${h.name}: the leader never settled`);

@@ -14,6 +14,13 @@
 //   failed   definitely not applied (503 on every attempt): left out of the history.
 // Clients retry with the same exactly-once ids until their deadline, so most operations
 // the nemesis disturbs still end "ok"; the unknowns stay few and the search stays small.
+//
+// One seed draws every choice of a run (the nemesis's faults, victims and pauses, the
+// clients' operations). It is printed with the schedule the nemesis followed; to replay a
+// run's choices, set it: NEMESIS_SEED=<seed> npx vitest run --project workerd
+// test/workerd/kv-nemesis.test.ts (vitest.config.ts hands the variable to workerd). The
+// choices replay exactly; the timing of a real-time cluster does not.
+import { env } from "cloudflare:workers";
 import { expect, test } from "vitest";
 import { KvError, type KvClient } from "../../src/client/index.ts";
 import type { KvOperation } from "../../src/kv/command.ts";
@@ -46,7 +53,7 @@ interface Tally {
   unexpected: string[];
 }
 
-/** A small PRNG (xorshift32) per actor, seeded from the clock: every run draws other faults. */
+/** A small PRNG (xorshift32) per actor, each seeded from the run's seed. */
 function rng(seed: number): () => number {
   let s = seed >>> 0 || 1;
   return () => {
@@ -59,9 +66,17 @@ function rng(seed: number): () => number {
 
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 
+/** The run's seed: NEMESIS_SEED when set (a replay), else a fresh one. */
+function runSeed(): number {
+  const fixed = (env as { NEMESIS_SEED?: string }).NEMESIS_SEED ?? "";
+  if (fixed === "") return Math.floor(Math.random() * 2 ** 32);
+  if (!/^\d{1,10}$/.test(fixed)) throw new Error(`NEMESIS_SEED=${JSON.stringify(fixed)}: an integer 0..4294967295`);
+  return Number(fixed) >>> 0;
+}
+
 /** One client's loop: random operations, one at a time, until `stop()` says so. */
-async function runClient(id: number, client: KvClient, rec: Recorder, tally: Tally, stop: () => boolean): Promise<void> {
-  const r = rng(1000 + id * 7919 + Date.now());
+async function runClient(id: number, seed: number, client: KvClient, rec: Recorder, tally: Tally, stop: () => boolean): Promise<void> {
+  const r = rng(seed + 1000 + id * 7919);
   const lastSeen = new Map<string, string>(); // for CAS operands that sometimes match
   let seq = 0;
   while (!stop()) {
@@ -116,8 +131,9 @@ function perform(c: KvClient, input: KvOperation): Promise<KvResult> {
  * are impaired (crashed or cut off from the majority) in any round, and each round is
  * fully undone before the next, so three of five can always elect and commit.
  */
-async function runNemesis(h: Harness, stop: () => boolean, log: string[]): Promise<void> {
-  const r = rng(Date.now());
+async function runNemesis(h: Harness, seed: number, stop: () => boolean, log: string[]): Promise<void> {
+  const r = rng(seed);
+  const started = Date.now();
   const post = async (path: string, body?: unknown) => {
     const res = await call("POST", `/clusters/${h.name}/${path}`, body);
     expect(res.status, `${path}: ${JSON.stringify(res.body)}`).toBe(200);
@@ -137,7 +153,7 @@ async function runNemesis(h: Harness, stop: () => boolean, log: string[]): Promi
     const lossy = r() < 0.4;
     if (lossy) await network(h, LOSSY);
     const kind = pick(r, ["partition", "crash", "disconnect", "crash+partition"] as const);
-    log.push(`${kind} ${victims.join(",")}${lossy ? " lossy" : ""}`);
+    log.push(`+${Date.now() - started}ms ${kind} ${victims.join(",")}${lossy ? " lossy" : ""}`);
     const crashed: number[] = [];
     switch (kind) {
       case "partition": {
@@ -176,13 +192,16 @@ async function runNemesis(h: Harness, stop: () => boolean, log: string[]): Promi
   await network(h, {});
 }
 
-test("Nemesis: linearizable under partitions, crashes and a lossy network (5 servers, 5 clients)", () => nemesisRun({}), 58_000);
+const NAME_PLAIN = "Nemesis: linearizable under partitions, crashes and a lossy network (5 servers, 5 clients)";
+const NAME_OPTIONS = "Nemesis with PreVote, CheckQuorum and compaction every 16 entries";
+
+test(NAME_PLAIN, () => nemesisRun(NAME_PLAIN, {}), 58_000);
 
 // The same with every option of issue 6 on: PreVote, CheckQuorum, and compaction so eager
 // (every 16 entries, snapshots in 64-character pieces) that servers cut off or crashed by
 // the nemesis come back behind the leader's snapshot and are sent it, under loss and delay.
-test("Nemesis with PreVote, CheckQuorum and compaction every 16 entries", async () => {
-  const h = await nemesisRun({ preVote: true, checkQuorum: true, snapshotThreshold: 16, snapshotChunkBytes: 64 });
+test(NAME_OPTIONS, async () => {
+  const h = await nemesisRun(NAME_OPTIONS, { preVote: true, checkQuorum: true, snapshotThreshold: 16, snapshotChunkBytes: 64 });
   const servers = await Promise.all(Array.from({ length: SERVERS }, (_, i) => h.server(i)));
   console.log(
     `snapshot indices ${servers.map((s) => s.durable.snapshotIndex).join(" ")}; log rows ${servers.map((s) => s.durable.rows.log).join(" ")}; ` +
@@ -195,7 +214,9 @@ test("Nemesis with PreVote, CheckQuorum and compaction every 16 entries", async 
   }
 }, 58_000);
 
-async function nemesisRun(settings: Record<string, unknown>): Promise<Harness> {
+async function nemesisRun(name: string, settings: Record<string, unknown>): Promise<Harness> {
+  const seed = runSeed();
+  console.log(`${name}: seed ${seed}; replay its choices with NEMESIS_SEED=${seed} npx vitest run --project workerd test/workerd/kv-nemesis.test.ts -t "${name}"`);
   const h = await Harness.create(SERVERS, settings);
   await h.checkSingleLeader();
   const started = performance.now();
@@ -208,6 +229,7 @@ async function nemesisRun(settings: Record<string, unknown>): Promise<Harness> {
   const clients = Array.from({ length: CLIENTS }, (_, id) =>
     runClient(
       id,
+      seed,
       // Patient clients: each request may wait 1 s at the coordinator, a call keeps retrying
       // (same ids) for 4 s, which outlasts most faults. Impatient ones (the last two) give up
       // after 0.7 s, so some of their calls end "unknown" and may take effect after the
@@ -220,7 +242,7 @@ async function nemesisRun(settings: Record<string, unknown>): Promise<Harness> {
       () => !clientsOn,
     ),
   );
-  const nemesis = runNemesis(h, () => !nemesisOn, nemesisLog);
+  const nemesis = runNemesis(h, seed, () => !nemesisOn, nemesisLog);
 
   await sleep(RUN_MS);
   nemesisOn = false;
@@ -248,7 +270,8 @@ async function nemesisRun(settings: Record<string, unknown>): Promise<Harness> {
   const unknownWrites = history.filter((o) => o.ret === Infinity && o.input.op !== "get").length;
   console.log(
     [
-      `nemesis run: ${runMs} ms, ${nemesisLog.length} fault rounds (${summarize(nemesisLog)})`,
+      `nemesis run (seed ${seed}): ${runMs} ms, ${nemesisLog.length} fault rounds (${summarize(nemesisLog)})`,
+      `schedule: ${nemesisLog.join("; ")}`,
       `operations: attempted ${tally.attempted}, succeeded ${tally.ok}, unknown ${tally.unknown} (${unknownWrites} writes), failed ${tally.failed}`,
       `latency of successful operations: p50 ${quantile(0.5)} ms, p99 ${quantile(0.99)} ms, max ${quantile(1)} ms; final term ${Math.max(...terms)}`,
       `checker: verdict ${report.verdict} in ${report.elapsedMs} ms over ${history.length} operations, ` +
@@ -285,7 +308,7 @@ async function nemesisRun(settings: Record<string, unknown>): Promise<Harness> {
 function summarize(log: readonly string[]): string {
   const counts = new Map<string, number>();
   for (const line of log) {
-    const kind = line.split(" ")[0]!;
+    const kind = line.split(" ")[1]!;
     counts.set(kind, (counts.get(kind) ?? 0) + 1);
   }
   const lossy = log.filter((l) => l.endsWith("lossy")).length;

@@ -1,6 +1,6 @@
 // Part 4 of the reference series (eliben/raft part4kv): the key/value service on a real
 // Durable Object cluster, through the coordinator's kv routes, driven by the typed client
-// (src/client) in-process. Same test names as the reference (../shared/SCENARIOS.md).
+// (src/client) in-process. Same test names as the reference (eliben/raft part4kv).
 //
 // No timing assertions: the reference's fixed sleeps are kept only where a scenario needs
 // time to pass (an election to happen); positive checks poll or rely on the client's

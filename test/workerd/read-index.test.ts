@@ -9,10 +9,14 @@
 //
 // Every check starts with a put: a new leader may append one no-op entry after its
 // election, and the put is committed after it, so the log is quiet before anything is counted.
-import { expect, test } from "vitest";
+import { afterAll, expect, test } from "vitest";
 import { Harness } from "./harness.ts";
 import { eventually } from "./kv-harness.ts";
-import { committedView, currentLeader, heal, inspect, partition, request, stableLeader, type FullAnswer, type Status6 } from "./issue6-harness.ts";
+import { committedView, currentLeader, Guarded, heal, inspect, partition, request, stableLeader, type FullAnswer, type Status6 } from "./issue6-harness.ts";
+
+/** The checks that hold only if no election came in between; most must run. */
+const guarded = new Guarded("read-index: same-term checks");
+afterAll(() => guarded.verify());
 
 const kv = (h: Harness, key: string, query = "") => `/clusters/${h.name}/kv/${key}${query}`;
 
@@ -45,11 +49,10 @@ async function expectNoReadsLogged(h: Harness, before: readonly Status6[]): Prom
     const b = before[i]!;
     const added = await appendedSince(h, i, b.logLength);
     expect(added.filter((e) => e.command !== null), `server ${i}: reads in the log`).toEqual([]);
-    if (s.term === b.term) {
-      expect({ logLength: s.logLength, commitIndex: s.commitIndex }, `server ${i}, same term`).toEqual({ logLength: b.logLength, commitIndex: b.commitIndex });
-    } else {
-      console.log(`server ${i}: an election during the reads (term ${b.term} → ${s.term}), ${added.length} no-op(s) appended`);
-    }
+    guarded.when(s.term === b.term, () =>
+      expect({ logLength: s.logLength, commitIndex: s.commitIndex }, `server ${i}, same term`).toEqual({ logLength: b.logLength, commitIndex: b.commitIndex }),
+    );
+    if (s.term !== b.term) console.log(`server ${i}: an election during the reads (term ${b.term} → ${s.term}), ${added.length} no-op(s) appended`);
   }
 }
 
@@ -80,7 +83,7 @@ test("ReadIndexReadLeavesTheLogAlone", async () => {
   }
   // Served by the leader at its commit index when the read came in (the read index), unless
   // an election came in between (see expectNoReadsLogged).
-  if ((await leaderStatus(h, leader)).term === l0.term) expect(new Set(served)).toEqual(new Set([`${leader}@${l0.commitIndex}`]));
+  guarded.when((await leaderStatus(h, leader)).term === l0.term, () => expect(new Set(served)).toEqual(new Set([`${leader}@${l0.commitIndex}`])));
   // The explicit default is the same path.
   const explicit = await request("GET", kv(h, "x", "?consistency=readindex"));
   expect({ status: explicit.status, body: explicit.body }).toEqual({ status: 200, body: { found: true, value: "v1" } });
@@ -105,7 +108,7 @@ test("LogReadGrowsTheLogByOne", async () => {
   const gets = added.filter((e) => e.command !== null);
   expect(gets.map((e) => ({ index: e.index, op: e.command.op, key: e.command.key }))).toEqual(indices.map((index) => ({ index, op: "get", key: "x" })));
   const l1 = await leaderStatus(h, leader);
-  if (l1.term === l0.term) expect(indices).toEqual([l0.logLength + 1, l0.logLength + 2, l0.logLength + 3]);
+  guarded.when(l1.term === l0.term, () => expect(indices).toEqual([l0.logLength + 1, l0.logLength + 2, l0.logLength + 3]));
 });
 
 test("ReadBadParameters", async () => {

@@ -44,13 +44,17 @@ test("ResetAtRandomMomentsUnderLoadLosesNoCommittedEntry", async () => {
     }
   })();
 
-  // Resets at random moments, of random servers (the leader included).
+  // Resets at random moments, of random servers (the leader included). Each must really
+  // happen: the victim's next instance reports a later load time.
   const resets: number[] = [];
   for (let k = 0; k < 8; k++) {
     await sleep(150 + Math.random() * 350);
     const victim = Math.floor(Math.random() * 3);
     resets.push(victim);
+    const loaded = (await h.statuses())[victim]!.stats.loadedAt;
     await h.resetObject(victim);
+    const again = (await h.statuses())[victim]!.stats.loadedAt;
+    expect(again, `reset ${k} of server ${victim}: a new instance`).toBeGreaterThan(loaded);
   }
   await sleep(300);
   running = false;
@@ -87,10 +91,16 @@ test("ResetObjectIsWokenByItsPendingAlarm", async () => {
     before = (await h.statuses())[loner]!.term;
   }
   expect(before, "it keeps standing for election").toBeGreaterThan(first);
+  const loaded = (await h.statuses())[loner]!.stats.loadedAt;
   await h.resetObject(loner);
   // Nobody calls it now: only the alarm it had pending can bring it back to life.
   await sleep(800);
+  const asked = Date.now();
   const after = await h.server(loner);
+  // The reset happened (a new instance), and that instance was loaded before this look
+  // asked for it: its alarm woke it.
+  expect(after.stats.loadedAt, "a new instance after the reset").toBeGreaterThan(loaded);
+  expect(after.stats.loadedAt, "loaded by its alarm, before anyone asked").toBeLessThan(asked);
   expect(after.durable.term, "its elections went on after the reset").toBeGreaterThan(before);
   expect(after.stats.alarms, "the new instance has counted alarms").toBeGreaterThan(0);
 });

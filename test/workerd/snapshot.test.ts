@@ -31,6 +31,7 @@ import {
   randomCommand,
   reconnect,
   request,
+  retried,
   transferTo,
   view,
 } from "./issue6-harness.ts";
@@ -71,7 +72,7 @@ async function leadAndRead(h: Harness, i: number, model: KvModel): Promise<void>
     for (let tries = 0; ; tries++) {
       const r = await request("GET", `/clusters/${h.name}/kv/${key}?server=${i}`);
       if (r.status === 421 && tries < 3) {
-        console.log(`GET ${key} pinned to ${i}: 421 (leader ${r.body.leader}); handing the lead back`);
+        retried("leadAndRead", `GET ${key} pinned to ${i}: 421 (leader ${r.body.leader}); handing the lead back`);
         await transferTo(h, i);
         continue;
       }

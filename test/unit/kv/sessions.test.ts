@@ -1,4 +1,4 @@
-// Exactly-once (SCENARIOS.md Part 5) at the state machine: a retried request is answered
+// Exactly-once (the reference's Part 5) at the state machine: a retried request is answered
 // with its first result and applied once; the session table is bounded deterministically.
 import { describe, expect, test } from "vitest";
 import { type KvOperation, makeKvCommand, type Session } from "../../../src/kv/command.ts";

@@ -1,4 +1,4 @@
-// Data store unit tests of SCENARIOS.md Part 4 (eliben/raft part4kv datastore_test.go):
+// Data store unit tests of the reference's Part 4 (eliben/raft part4kv datastore_test.go):
 // get/put answer the previous value; CAS mismatch is a no-op and never creates a key;
 // CAS flips interleaved in any order keep every key consistent.
 import { describe, expect, test } from "vitest";
