@@ -106,6 +106,22 @@ export class Raft {
   /** A snapshot from the leader accepted since the last ready(). */
   private installedSnapshot: SnapshotMeta | null = null;
 
+  // Sleeping and resuming (see "Sleep" and "Resuming" below).
+  /** The term this server won an election in; durable (HardState.ledTerm). 0: none. */
+  private ledTerm: number;
+  /** Asleep with the idle cluster: nothing is due until a message, a proposal or wake(). Durable. */
+  private asleep: boolean;
+  /** Leader: the last client activity (proposal, read, transfer, wake); idleness is measured from it. */
+  private lastActivity = 0;
+  /** Leader: the quiesce round under way: the followers told to sleep, and those that did. */
+  private quiescing: { readonly asked: ReadonlySet<NodeId>; readonly agreed: Set<NodeId> } | null = null;
+  /**
+   * Leader: commitIndex is known to be the cluster's. False after resuming (the restored
+   * commitIndex is what the host had applied, perhaps less than was committed) until this
+   * leader commits something; ReadIndex reads wait for it.
+   */
+  private commitKnown = true;
+
   // Output, drained by ready().
   private outbox: Message[] = [];
   private lastHardState: HardState;
@@ -123,6 +139,8 @@ export class Raft {
 
     this.term = restored.hardState.term;
     this.votedFor = restored.hardState.votedFor;
+    this.ledTerm = restored.hardState.ledTerm ?? 0;
+    this.asleep = restored.hardState.asleep === true;
     this.lastHardState = restored.hardState;
     this.log = new RaftLog(restored.entries, restored.snapshot?.index ?? 0, restored.snapshot?.term ?? 0);
     // What the host applied durably was committed; nothing below it needs handing out again.
@@ -131,6 +149,11 @@ export class Raft {
     this.now = now;
     this.stepRole = this.stepFollower;
     this.resetElectionTimer();
+    if (this.asleep) {
+      this.electionDeadline = Infinity;
+      this.narrate(`reloads asleep (term=${this.term})`);
+    }
+    if (config.resumeLeadership && this.term > 0 && this.ledTerm === this.term) this.becomeLeader(true);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -140,6 +163,9 @@ export class Raft {
   step(m: Message, now: number): void {
     this.now = now;
     if (m.to !== this.id || m.from === this.id || !this.others.includes(m.from)) return;
+    // Any Raft traffic wakes a sleeping server (a returning server's RequestVote, the
+    // leader's first AppendEntries after a client woke it, a late reply).
+    if (this.asleep) this.wakeUp(`woken by ${m.type} from ${m.from}`);
     this.narrateReceipt(m);
 
     if (m.type === "RequestVote" && m.term > this.term && this.config.checkQuorum && !m.transfer && this.inLease()) {
@@ -181,6 +207,7 @@ export class Raft {
   /** Time has passed: fire whichever deadline is due. Calling it early is harmless. */
   tick(now: number): void {
     this.now = now;
+    if (this.asleep) return; // nothing is due while asleep
     if (this.role === "Leader") {
       if (now >= this.checkQuorumDeadline && !this.checkQuorum()) return;
       if (now >= this.transferDeadline) {
@@ -190,7 +217,9 @@ export class Raft {
       if (now >= this.heartbeatDeadline) {
         this.expireReads();
         this.heartbeatDeadline = now + this.config.heartbeatMs;
-        this.broadcastAppend(true);
+        if (this.quiescing) this.abandonQuiesce();
+        if (this.idle()) this.startQuiesce();
+        else this.broadcastAppend(true);
       }
     } else if (now >= this.electionDeadline) {
       if (this.config.preVote) this.startPreVote();
@@ -202,6 +231,7 @@ export class Raft {
   propose(command: unknown, now: number): ProposeResult {
     this.now = now;
     if (this.role !== "Leader") return { accepted: false, leader: this.leader };
+    this.activity("woken by a proposal");
     // During a transfer new entries would only delay the transferee's catching up.
     if (this.transferee !== null) return { accepted: false, leader: this.transferee };
     const entry: Entry = { index: this.log.lastIndex + 1, term: this.term, command };
@@ -220,6 +250,7 @@ export class Raft {
   transferLeadership(target: NodeId, now: number): TransferResult {
     this.now = now;
     if (this.role !== "Leader") return { ok: false, reason: "not_leader", leader: this.leader };
+    this.activity("woken by a leadership transfer");
     if (target === this.id) return { ok: true };
     const pr = this.progress.get(target);
     if (!pr) return { ok: false, reason: "unknown_server", leader: this.id };
@@ -238,10 +269,11 @@ export class Raft {
   readIndex(ctx: string, now: number): ReadIndexResult {
     this.now = now;
     if (this.role !== "Leader") return { accepted: false, leader: this.leader };
-    if (this.log.term(this.commitIndex) !== this.term) {
+    this.activity("woken by a read");
+    if (!this.commitKnown || this.log.term(this.commitIndex) !== this.term) {
       this.readsAwaitingCommit.push({ ctx, arrivedAt: now });
-      // Nothing of our term to commit: append a no-op so the reads need not wait for a write.
-      if (this.log.lastTerm !== this.term) this.appendNoop("so reads can be served");
+      // Nothing of our term left to commit: append a no-op so the reads need not wait for a write.
+      if (this.log.lastTerm !== this.term || this.log.lastIndex === this.commitIndex) this.appendNoop("so reads can be served");
     } else {
       this.pendingReads.push({ ctx, index: this.commitIndex, seq: this.readSeqSent + 1, arrivedAt: now });
     }
@@ -261,14 +293,37 @@ export class Raft {
     this.narrate(`compacts its log up to index ${upTo} (term ${this.log.snapshotTerm})`);
   }
 
+  /**
+   * Something outside Raft wants the cluster awake (the coordinator: a fault, a membership
+   * change, a client that found no leader). A sleeping server wakes; for a leader it is also
+   * client activity. An awake server's timers are left alone (waking must never delay an
+   * election that is due).
+   */
+  wake(now: number): void {
+    this.now = now;
+    if (this.role === "Leader") this.activity("woken by the coordinator");
+    else if (this.asleep) this.wakeUp("woken by the coordinator");
+  }
+
   // ---------------------------------------------------------------------------------------
   // Output.
 
   /** Everything to persist, send and apply since the last call, and when to wake next. */
   ready(): Ready {
-    const hs: HardState = { term: this.term, votedFor: this.votedFor };
+    const hs: HardState = {
+      term: this.term,
+      votedFor: this.votedFor,
+      ...(this.ledTerm > 0 ? { ledTerm: this.ledTerm } : {}),
+      ...(this.asleep ? { asleep: true } : {}),
+    };
+    const last = this.lastHardState;
     const hardState =
-      hs.term !== this.lastHardState.term || hs.votedFor !== this.lastHardState.votedFor ? hs : null;
+      hs.term !== last.term ||
+      hs.votedFor !== last.votedFor ||
+      (hs.ledTerm ?? 0) !== (last.ledTerm ?? 0) ||
+      (hs.asleep ?? false) !== (last.asleep ?? false)
+        ? hs
+        : null;
     if (hardState) this.lastHardState = hardState;
     const committed = this.commitIndex > this.lastApplied ? this.log.slice(this.lastApplied + 1, this.commitIndex) : [];
     this.lastApplied = this.commitIndex;
@@ -288,8 +343,9 @@ export class Raft {
       logWrite: this.log.takeWrite(),
       messages,
       committed,
-      wakeAt:
-        this.role === "Leader"
+      wakeAt: this.asleep
+        ? Infinity
+        : this.role === "Leader"
           ? Math.min(this.heartbeatDeadline, this.checkQuorumDeadline, this.transferDeadline)
           : this.electionDeadline,
     };
@@ -308,6 +364,7 @@ export class Raft {
       lastApplied: this.lastApplied,
       logLength: this.log.lastIndex,
       snapshotIndex: this.log.snapshotIndex,
+      asleep: this.asleep,
     };
   }
 
@@ -345,6 +402,7 @@ export class Raft {
     this.stepRole = this.stepFollower;
     this.endTransfer();
     this.checkQuorumDeadline = Infinity;
+    this.quiescing = null;
     this.failAllReads();
     this.narrate(`becomes Follower with term=${this.term}; log=${this.logSummary()}`);
     if (restartTimer || wasLeader) this.resetElectionTimer();
@@ -399,16 +457,47 @@ export class Raft {
     if (this.votes.size >= majority(this.clusterSize)) this.becomeLeader();
   }
 
-  private becomeLeader(): void {
+  /**
+   * Lead the current term: after winning its election, or, `resumed`, after a reload of a
+   * server whose durable state says it won this term and that has heard of no newer one.
+   *
+   * Why resuming is safe. At most one server wins a term (a majority voted for it, each
+   * voter once per term, durably), so no other server can lead this term. Every entry this
+   * leader ever sent is in its durable log (persist, then send, under the output gate), so
+   * it never creates a second, different entry at an index it already used in this term,
+   * which is what Log Matching needs; entries it had appended but not sent are its own and
+   * no one else has that index in this term. Its memory of followers is gone, so it starts
+   * with fresh leader state (nextIndex = its last index + 1, matchIndex 0) and finds them
+   * again by backtracking, exactly as a newly elected leader does. A higher term anywhere
+   * makes it step down as usual; and it resumes only if its durable term still is the term
+   * it won (ledTerm === term): having persisted a newer term, it would follow instead.
+   * Its commitIndex is only what it had applied, so it answers ReadIndex reads only after a
+   * new confirmation round and a commit of its own in this life (commitKnown).
+   */
+  private becomeLeader(resumed = false): void {
     this.role = "Leader";
     this.stepRole = this.stepLeader;
     this.leader = this.id;
+    this.ledTerm = this.term;
     this.progress = new Map(this.others.map((p) => [p, new Progress(this.log.lastIndex, this.now)]));
-    this.narrate(`becomes Leader; term=${this.term}, log=${this.logSummary()}`);
-    this.heartbeatDeadline = this.now + this.config.heartbeatMs;
-    this.checkQuorumDeadline = this.config.checkQuorum ? this.now + this.config.electionTimeoutMs[1] : Infinity;
+    this.narrate(
+      resumed
+        ? `becomes Leader again after a reload (its durable state says it won this term); term=${this.term}, log=${this.logSummary()}`
+        : `becomes Leader; term=${this.term}, log=${this.logSummary()}`,
+    );
+    this.lastActivity = this.now;
+    this.quiescing = null;
+    this.commitKnown = !resumed;
     this.readSeqSent = 0;
     this.readSeqConfirmed = 0;
+    if (this.asleep) {
+      // A sleeping leader reloaded: it stays asleep until something wakes it.
+      this.heartbeatDeadline = Infinity;
+      this.checkQuorumDeadline = Infinity;
+      return;
+    }
+    this.heartbeatDeadline = this.now + this.config.heartbeatMs;
+    this.checkQuorumDeadline = this.config.checkQuorum ? this.now + this.config.electionTimeoutMs[1] : Infinity;
     if (this.config.leaderNoop) this.appendNoop("to commit earlier terms");
     this.broadcastAppend(true);
   }
@@ -504,6 +593,14 @@ export class Raft {
     if (m.term === this.term) {
       if (m.readSeq !== undefined) reply = { ...reply, readSeq: m.readSeq };
       if (!reply.success) reply = { ...reply, rejectedIndex: m.prevLogIndex };
+      else if (m.quiesce && this.log.lastIndex === m.prevLogIndex && this.commitIndex === m.leaderCommit) {
+        // Our log is exactly the leader's and all of it is committed here: nothing can be
+        // lost by sleeping. Any message (or the coordinator) wakes us.
+        this.asleep = true;
+        this.electionDeadline = Infinity;
+        this.narrate(`sleeps (term=${this.term}, commitIndex=${this.commitIndex})`);
+        reply = { ...reply, asleep: true };
+      }
     }
     this.narrate(`AppendEntries reply: ${formatAppendReply(reply)}`);
     this.send(reply);
@@ -614,6 +711,11 @@ export class Raft {
       return;
     }
     pr.lastHeard = this.now;
+    if (m.asleep && this.quiescing) {
+      this.quiescing.agreed.add(m.from);
+      if ([...this.quiescing.asked].every((id) => this.quiescing!.agreed.has(id))) this.fallAsleep();
+      return;
+    }
     // Any reply of this term, success or not, shows the follower still takes us as leader.
     if (m.readSeq !== undefined && m.readSeq > pr.readAck) {
       pr.readAck = m.readSeq;
@@ -694,6 +796,7 @@ export class Raft {
     if (q <= this.commitIndex || !this.isCommittable(q)) return false;
     this.narrate(`leader sets commitIndex := ${q}`);
     this.commitIndex = q;
+    this.commitKnown = true;
     if (this.readsAwaitingCommit.length > 0) {
       // The first commit of our term: now the commit index is known to be current.
       for (const r of this.readsAwaitingCommit) this.pendingReads.push({ ctx: r.ctx, index: q, seq: this.readSeqSent + 1, arrivedAt: r.arrivedAt });
@@ -791,7 +894,7 @@ export class Raft {
     }
   }
 
-  private sendAppend(peer: NodeId, pr: Progress, withEntries = true): void {
+  private sendAppend(peer: NodeId, pr: Progress, withEntries = true, quiesce = false): void {
     if (withEntries && pr.next <= this.log.snapshotIndex) return this.sendSnapshot(peer, pr);
     // A bare heartbeat whose previous entry was compacted away (while a snapshot travels,
     // say) names the snapshot's last entry instead: it keeps the follower's timer quiet,
@@ -810,6 +913,7 @@ export class Raft {
       entries,
       leaderCommit: this.commitIndex,
       ...(this.readSeqSent > 0 ? { readSeq: this.readSeqSent } : {}),
+      ...(quiesce ? { quiesce: true } : {}),
     };
     if (withEntries) {
       pr.inflight = entries.length > 0;
@@ -838,6 +942,91 @@ export class Raft {
       `sending InstallSnapshot to ${peer}: ni=${pr.next}, args={Term:${m.term} LeaderId:${m.leaderId} LastIncludedIndex:${m.lastIncludedIndex} LastIncludedTerm:${m.lastIncludedTerm}}`,
     );
     this.send(m);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Sleep (quiescence, as CockroachDB quiesces idle ranges).
+  //
+  // An idle cluster costs nothing only if nothing runs: no heartbeats, no election timers.
+  // A leader that has seen no client activity for sleepAfterMs, whose log is committed and
+  // held by every follower it hears from (at least a majority with itself), sends those
+  // followers a quiesce heartbeat. A follower sleeps only if its log ends exactly where the
+  // leader's does and it has committed all of it; it answers "asleep". Once every follower
+  // asked has answered so, the leader sleeps too. If one has not by the next heartbeat, the
+  // leader stays awake and tries again after another idle period. Followers it did not hear
+  // from are presumed down: when they return, their election timers run and their messages
+  // wake everyone, as a returning server's would anyway.
+  //
+  // Safety does not depend on any of this: a sleeping server is a server whose timers are
+  // slow. Liveness does: a sleeping cluster whose leader died stays leaderless until
+  // something wakes a follower; the host wakes servers on client demand (wake()).
+
+  /** Leader: may the cluster sleep now? (Appends a no-op if earlier terms' entries keep it from committing.) */
+  private idle(): boolean {
+    const after = this.config.sleepAfterMs ?? 0;
+    if (after <= 0 || this.now - this.lastActivity < after) return false;
+    if (this.transferee !== null || this.pendingReads.length > 0 || this.readsAwaitingCommit.length > 0) return false;
+    if (this.commitIndex < this.log.lastIndex) {
+      if (this.log.lastTerm !== this.term) this.appendNoop("to commit earlier terms before the cluster sleeps");
+      return false;
+    }
+    const live = this.liveFollowers();
+    if (live.length + 1 < majority(this.clusterSize)) return false;
+    return live.every((id) => {
+      const pr = this.progress.get(id)!;
+      return pr.match === this.log.lastIndex && !pr.inflight && pr.snapshotSentAt === null;
+    });
+  }
+
+  /** Followers heard from within the (longest) election timeout. */
+  private liveFollowers(): NodeId[] {
+    const window = this.config.electionTimeoutMs[1];
+    return [...this.progress].filter(([, pr]) => this.now - pr.lastHeard < window).map(([id]) => id);
+  }
+
+  private startQuiesce(): void {
+    const asked = this.liveFollowers();
+    this.quiescing = { asked: new Set(asked), agreed: new Set() };
+    this.narrate(`idle: telling followers to sleep (term=${this.term}, commitIndex=${this.commitIndex})`);
+    if (asked.length === 0) return this.fallAsleep();
+    for (const id of asked) this.sendAppend(id, this.progress.get(id)!, false, true);
+  }
+
+  private abandonQuiesce(): void {
+    const missing = [...this.quiescing!.asked].filter((id) => !this.quiescing!.agreed.has(id));
+    this.narrate(`stays awake: ${missing.join(", ")} did not agree to sleep`);
+    this.quiescing = null;
+    this.lastActivity = this.now; // try again after another idle period
+  }
+
+  private fallAsleep(): void {
+    this.quiescing = null;
+    this.asleep = true;
+    this.heartbeatDeadline = Infinity;
+    this.checkQuorumDeadline = Infinity;
+    this.narrate(`sleeps: its followers are asleep (term=${this.term}, commitIndex=${this.commitIndex})`);
+  }
+
+  /** Leader: a client (or the coordinator) wants something: the idle clock restarts, and a sleeping leader wakes. */
+  private activity(why: string): void {
+    this.lastActivity = this.now;
+    this.quiescing = null;
+    if (this.asleep) this.wakeUp(why);
+  }
+
+  private wakeUp(why: string): void {
+    this.asleep = false;
+    this.narrate(`wakes (${why})`);
+    if (this.role !== "Leader") {
+      this.resetElectionTimer();
+      return;
+    }
+    this.lastActivity = this.now;
+    // Nobody was expected to answer while the cluster slept: CheckQuorum counts from now.
+    for (const pr of this.progress.values()) pr.lastHeard = this.now;
+    this.checkQuorumDeadline = this.config.checkQuorum ? this.now + this.config.electionTimeoutMs[1] : Infinity;
+    this.heartbeatDeadline = this.now + this.config.heartbeatMs;
+    this.broadcastAppend(true);
   }
 
   // ---------------------------------------------------------------------------------------

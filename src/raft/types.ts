@@ -22,10 +22,21 @@ export interface Entry {
   readonly command: unknown;
 }
 
-/** The state Figure 2 calls "persistent state on all servers" (the log is persisted apart). */
+/**
+ * The state Figure 2 calls "persistent state on all servers" (the log is persisted apart),
+ * plus two marks of this project's (both omitted while unset, so a plain Figure 2 state
+ * reads as before):
+ *  - `ledTerm`: the term this server won an election in. votedFor alone does not say it
+ *    won; with this mark a leader whose object was reset (eviction, a deploy) resumes
+ *    leading when it reloads, if its term is still that one (raft.ts, "resuming").
+ *  - `asleep`: the server went to sleep with its idle cluster (quiesced); it reloads asleep,
+ *    so a reset of a sleeping object wakes nobody.
+ */
 export interface HardState {
   readonly term: number;
   readonly votedFor: NodeId | null;
+  readonly ledTerm?: number;
+  readonly asleep?: boolean;
 }
 
 export type Role = "Follower" | "Candidate" | "Leader";
@@ -62,6 +73,11 @@ export interface AppendEntries {
   readonly leaderCommit: number;
   /** The leader's latest ReadIndex round; echoed in the reply, it confirms leadership for reads. */
   readonly readSeq?: number;
+  /**
+   * The cluster is idle: sleep, if your log ends exactly at (prevLogIndex, prevLogTerm) and
+   * everything in it is committed (leaderCommit). A quiesce heartbeat, as CockroachDB's.
+   */
+  readonly quiesce?: boolean;
 }
 
 export interface AppendEntriesReply {
@@ -87,6 +103,8 @@ export interface AppendEntriesReply {
    * latest attempt from a late or duplicated one (which it ignores, as etcd does).
    */
   readonly rejectedIndex?: number;
+  /** The answer to a quiesce heartbeat: this follower is now asleep. */
+  readonly asleep?: boolean;
 }
 
 /**
@@ -248,6 +266,19 @@ export interface RaftConfig {
   readonly leaderNoop?: boolean;
   /** Uniform random number in [0, 1): injected, seeded by the simulator. */
   readonly rand: () => number;
+  /**
+   * Sleep: a leader with no client activity (propose, read, transfer, wake) for this long,
+   * whose followers hold and have committed its whole log, tells them to sleep, and sleeps
+   * once every follower it hears from agreed: no heartbeats, no election timers, wakeAt
+   * Infinity. Any message, proposal or `wake()` wakes a server. 0 or absent: never sleeps.
+   */
+  readonly sleepAfterMs?: number;
+  /**
+   * Resume leading after a reload when the durable state says this server led its current
+   * term (HardState.ledTerm). The Durable Object sets it for resets of its object (eviction,
+   * a deploy); a restart after an ordered crash comes back as a follower, as the reference's does.
+   */
+  readonly resumeLeadership?: boolean;
   /** Narration sink; the core prefixes every line with `[id] `. */
   readonly log?: (line: string) => void;
 }
@@ -294,4 +325,6 @@ export interface RaftStatus {
   readonly logLength: number;
   /** The last index folded into a snapshot (0: none). */
   readonly snapshotIndex: number;
+  /** Asleep with its idle cluster: no timer runs until a message, a proposal or wake(). */
+  readonly asleep: boolean;
 }

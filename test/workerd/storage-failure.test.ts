@@ -47,7 +47,8 @@ test("BigAppend: 45 appends of 60,000 characters answer 200 or 413, and after cr
 
 /** Make server i's next write that carries log entries throw, as a full disk would. */
 function failNextEntryWrite(server: RaftServer): void {
-  const store = (server as unknown as { store: { persist: (...a: unknown[]) => void } }).store;
+  type Persist = (hardState: unknown, logWrite: { entries: unknown[] } | null, also?: unknown) => void;
+  const store = (server as unknown as { store: { persist: Persist } }).store;
   const persist = store.persist.bind(store);
   let armed = true;
   store.persist = (hardState: unknown, logWrite: { entries: unknown[] } | null, also?: unknown) => {

@@ -1,6 +1,6 @@
 import { Raft, type Entry, type HardState, type Message, type RaftConfig, type SnapshotMeta } from "../../../src/raft/index.ts";
 
-export type Options = Partial<Pick<RaftConfig, "preVote" | "checkQuorum" | "leaderNoop">>;
+export type Options = Partial<Pick<RaftConfig, "preVote" | "checkQuorum" | "leaderNoop" | "sleepAfterMs" | "resumeLeadership">>;
 
 /** A tiny lock-step driver: every message is delivered at once, in order. Enough for unit checks. */
 export function cluster(n: number, seed = 1, options: Options = {}) {
@@ -13,18 +13,20 @@ export function cluster(n: number, seed = 1, options: Options = {}) {
   const peers = [...Array(n).keys()];
   let now = 0;
   /** A server booting from exactly what its disk holds; its state machine restarts from the snapshot. */
-  const boot = (id: number) => {
+  const boot = (id: number, extra: Options = {}) => {
     const d = disk[id]!;
     applied[id] = applied[id]!.filter((e) => e.index <= (d.snapshot?.index ?? 0));
     return new Raft(
-      { id, peers, electionTimeoutMs: [150, 300], heartbeatMs: 50, rand, log: (l) => lines.push(l), ...options },
+      { id, peers, electionTimeoutMs: [150, 300], heartbeatMs: 50, rand, log: (l) => lines.push(l), ...options, ...extra },
       { hardState: d.hs, snapshot: d.snapshot, entries: d.log, applied: d.snapshot?.index ?? 0 },
       now,
     );
   };
-  const nodes = peers.map(boot);
-  const restart = (id: number) => {
-    nodes[id] = boot(id);
+  const nodes = peers.map((id) => boot(id));
+  /** A reload from disk alone; `extra` options for the new core (e.g. resumeLeadership, as after an eviction). */
+  const restart = (id: number, extra: Options = {}) => {
+    nodes[id] = boot(id, extra);
+    drain(id);
   };
   /** The host's side of compaction: store the snapshot (here: its index), drop covered entries. */
   const compact = (id: number, index: number) => {
@@ -52,6 +54,7 @@ export function cluster(n: number, seed = 1, options: Options = {}) {
       disk[i]!.log = [...disk[i]!.log.filter((e) => e.index < from), ...rd.logWrite.entries];
     }
     // A snapshot travels with the state machine it stands for: here, the list of applied entries.
+    for (const m of rd.messages) sent.set(m.type, (sent.get(m.type) ?? 0) + 1);
     queue.push(...rd.messages.map((m) => (m.type === "InstallSnapshot" ? { ...m, data: applied[i]!.filter((e) => e.index <= m.lastIncludedIndex) } : m)));
     applied[i]!.push(...rd.committed);
     reads[i]!.push(...rd.reads, ...rd.failedReads.map((ctx) => ({ ctx, index: null })));
@@ -67,6 +70,8 @@ export function cluster(n: number, seed = 1, options: Options = {}) {
       drain(m.to);
     }
   };
+  /** Messages sent so far (delivered or not), by type. */
+  const sent = new Map<string, number>();
   const advance = (ms: number) => {
     const end = now + ms;
     while (now < end) {
@@ -76,6 +81,6 @@ export function cluster(n: number, seed = 1, options: Options = {}) {
     }
   };
   const leaders = () => nodes.filter((r) => r.status().state === "Leader" && !cut.has(r.id));
-  return { nodes, disk, applied, reads, restart, compact, lines, advance, settle, cut, leaders, now: () => now };
+  return { nodes, disk, applied, reads, restart, compact, lines, advance, settle, cut, leaders, sent, now: () => now };
 }
 
