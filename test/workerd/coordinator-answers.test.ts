@@ -7,6 +7,7 @@ import { expect, test } from "vitest";
 import type { ClusterConfig } from "../../src/server/protocol.ts";
 import { serverStub } from "../../src/server/rpc.ts";
 import { Harness, sleep } from "./harness.ts";
+import { currentLeader } from "./issue6-harness.ts";
 import { call, eventually } from "./kv-harness.ts";
 
 const stub = (h: Harness, i: number) => serverStub(env.RAFT_SERVER, h.name, i);
@@ -57,8 +58,10 @@ test("CrashRacingRestartAnswersADocumentedStatus", async () => {
 async function leaderZeroInTermOne(settings: Record<string, unknown>): Promise<Harness> {
   for (let tries = 0; tries < 12; tries++) {
     const h = await Harness.create(3, settings);
-    const { leader, term } = await h.checkSingleLeader();
-    if (leader === 0 && term === 1) return h;
+    // Elections here may take up to 1.5 s: wait longer than checkSingleLeader does.
+    let lead: { leader: number; term: number } | null = null;
+    await eventually("a leader", async () => (lead = await currentLeader(h)) !== null);
+    if (lead!.leader === 0 && lead!.term === 1) return h;
     for (const i of [0, 1, 2]) await h.crash(i);
   }
   throw new Error("server 0 never led in term 1");
