@@ -122,7 +122,7 @@ export class Http {
     }
     const t0 = performance.now();
     try {
-      const res = await this.transport.send(method, path, payload, h, timeoutMs);
+      const res = await this.send(method, path, payload, h, timeoutMs);
       const ms = performance.now() - t0;
       let parsed: unknown = null;
       try {
@@ -133,6 +133,21 @@ export class Http {
       return { status: res.status, body: parsed, ms, headers: res.headers };
     } catch (e) {
       return { status: 0, body: { error: "request_failed", message: e instanceof Error ? e.message : String(e) }, ms: performance.now() - t0, headers: NO_HEADERS };
+    }
+  }
+
+  /**
+   * One request. A GET that fails because the server closed its idle keep-alive connection
+   * as the request went out (undici: "other side closed", or a reset) is sent once more on a
+   * fresh connection: it never reached the Worker. Other methods are not repeated.
+   */
+  private async send(method: string, path: string, payload: string | undefined, h: Record<string, string>, timeoutMs: number): Promise<Raw> {
+    try {
+      return await this.transport.send(method, path, payload, h, timeoutMs);
+    } catch (e) {
+      const message = e instanceof Error ? `${e.message} ${(e as { code?: string }).code ?? ""}` : String(e);
+      if (method !== "GET" || !/other side closed|ECONNRESET|UND_ERR_SOCKET/i.test(message)) throw e;
+      return await this.transport.send(method, path, payload, h, timeoutMs);
     }
   }
 
