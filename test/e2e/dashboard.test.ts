@@ -5,25 +5,20 @@
 //
 //   npx vitest run --project e2e test/e2e/dashboard.test.ts
 //
-// DASHBOARD_URL=http://127.0.0.1:8788 runs it against a Worker that is already up instead
-// of starting `npm run dev`.
+// It starts `npm run dev -- --port N` on a free port N and reads the address from wrangler's
+// `Ready on` line. DASHBOARD_URL=http://127.0.0.1:8788 runs it against a Worker that is
+// already up instead. The browser is the one browser.ts finds: CHROMIUM_PATH, else a
+// Chromium on PATH, else the one `npm ci` installed (@sparticuz/chromium).
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, expect, test } from "vitest";
+import { findChromium } from "./browser";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 const SCREENSHOT = "test-results/dashboard.png";
 
 let dev: ChildProcess | null = null;
@@ -33,9 +28,26 @@ let context: BrowserContext | null = null;
 let profile = "";
 const cluster = `e2e-${Date.now().toString(36)}`;
 
-/** `npm run dev` in its own process group (wrangler starts node and workerd children). */
+/** A port nobody listens on now, so a developer's own `npm run dev` on 8787 is no obstacle. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+/** `npm run dev -- --port N` in its own process group (wrangler starts node and workerd children). */
 async function startDev(): Promise<string> {
-  const child = spawn("npm", ["run", "dev"], { detached: true, stdio: ["ignore", "pipe", "pipe"], env: process.env });
+  const port = await freePort();
+  const child = spawn("npm", ["run", "dev", "--", "--port", String(port)], {
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: process.env,
+  });
   dev = child;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`wrangler dev not ready after 90 s:\n${devOutput}`)), 90_000);
@@ -124,12 +136,18 @@ async function kvResult(page: Page, pattern: RegExp, what: string): Promise<stri
 beforeAll(async () => {
   if (!base) base = await startDev();
   profile = mkdtempSync(join(tmpdir(), "dashboard-e2e-"));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1440, height: 900 },
-  });
+  const browser = await findChromium();
+  try {
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: browser.executablePath,
+      headless: true,
+      args: browser.args,
+      ...(browser.env ? { env: browser.env } : {}),
+      viewport: { width: 1440, height: 900 },
+    });
+  } catch (err) {
+    throw new Error(`could not launch ${browser.source}: ${String(err)}`);
+  }
 });
 
 afterAll(async () => {
