@@ -1,4 +1,4 @@
-// A typed client for the key/value routes of the coordinator's API (/work/shared/API.md).
+// A typed client for the key/value routes of the coordinator's API (../shared/API.md).
 //
 // Usable from Node and from another Worker: it needs only `fetch`, `AbortController`,
 // `setTimeout` and `crypto.randomUUID`, which both have. It gives exactly-once

@@ -1,6 +1,18 @@
-// Reproductions of core problems the simulator found (see /work/notes/core-bugs.md). Each one
-// asserts the behaviour a correct core must have, so it stays red until the core is fixed and
-// guards the fix afterwards.
+// Reproductions of core problems the simulator found. Each one asserts the behaviour a
+// correct core must have, so it stays red until the core is fixed and guards the fix afterwards.
+//
+// What the notes on these problems said (they were never part of the repository):
+//
+// The message storm (#2). Random search found it (seed 273, 5 servers, a duplicating
+// network): every AppendEntries reply, duplicated or late, cleared the leader's in-flight
+// mark for that follower and triggered a new AppendEntries, whose reply did the same, so
+// duplicates multiplied the replication chains to a lagging follower into tens of thousands
+// of requests. Fixed in b723a90 ("Core: ignore late and duplicated append replies"): only
+// the reply to the append in flight, or a rejection of the current attempt (replies carry
+// rejectedIndex, as etcd's do), moves replication on; an append unanswered for a heartbeat
+// is resent. Same commit, also found by the simulator: a higher term alone no longer
+// restarts the election countdown (a stale candidate's hopeless RequestVote kept delaying
+// the one server that could win); only hearing a leader or granting a vote does.
 
 import { describe, expect, test } from "vitest";
 import { scenario } from "./harness.ts";
@@ -8,7 +20,7 @@ import { RELIABLE } from "./network.ts";
 import { forEachSeed } from "./seeds.ts";
 
 describe("regressions", () => {
-  // core-bugs.md #2: every AppendEntries reply, duplicate or stale, used to trigger a new
+  // The message storm (#2 above): every AppendEntries reply, duplicate or stale, used to trigger a new
   // AppendEntries, so duplicated replies multiplied the replication chains to a lagging follower.
   test("DuplicatedRepliesDoNotMultiplyTraffic", () => {
     forEachSeed((seed) =>

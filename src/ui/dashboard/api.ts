@@ -1,4 +1,4 @@
-// The coordinator's HTTP API (/work/shared/API.md) as the page uses it. Every failure becomes
+// The coordinator's HTTP API (../shared/API.md) as the page uses it. Every failure becomes
 // an ApiError carrying the status and the API's {"error", "message"} so the page can show it.
 
 import type { ServerState } from "../timeline/types.ts";
