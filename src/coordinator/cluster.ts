@@ -18,6 +18,7 @@ import {
   type NetworkSettings,
   type RaftServerStub,
   type ServerStatus,
+  sleepAfterOf,
   withOptionDefaults,
 } from "../server/index.ts";
 import type { NodeId } from "../raft/types.ts";
@@ -30,6 +31,8 @@ export type Settings = Omit<ClusterConfig, "cluster" | "epoch">;
 export interface ClusterView extends Settings {
   readonly cluster: string;
   readonly leader: NodeId | null;
+  /** Every server that is up sleeps with the idle cluster. */
+  readonly asleep: boolean;
   readonly servers: readonly ServerStatus[];
 }
 
@@ -146,7 +149,15 @@ export class Cluster {
 
   async view(): Promise<ClusterView> {
     const servers = await this.statuses();
-    return { cluster: this.name, ...settingsOf(this.config), leader: leaderOf(servers), servers };
+    const up = servers.filter((s) => s.state !== "Dead");
+    return {
+      cluster: this.name,
+      ...settingsOf(this.config),
+      leader: leaderOf(servers),
+      // Asleep: every server that is up sleeps (API.md, "Sleeping clusters").
+      asleep: up.length > 0 && up.every((s) => s.asleep),
+      servers,
+    };
   }
 
   async destroy(): Promise<void> {
@@ -227,6 +238,38 @@ export class Cluster {
     if (!booted) throw notFound(`server ${i} of ${this.name} was never initialised; repeat POST /clusters/${this.name}`);
     const s = await this.status(i);
     if (s.state === "Dead") throw busy(i, "is down again: a crash raced this restart");
+  }
+
+  /**
+   * Reset server i's object as the platform does (eviction, a deploy): memory lost, storage
+   * and pending alarm kept, not kept down. The call fails by design (the object aborts).
+   */
+  async evict(i: NodeId): Promise<void> {
+    await this.withNote(`Evict ${i}`, () => [this.evictOne(i)]);
+  }
+
+  /** Every server evicted at once, as a deploy of a new version does. */
+  async evictAll(): Promise<void> {
+    await this.withNote("Evict all (a deploy)", () => ids(this.size).map((id) => this.evictOne(id)));
+  }
+
+  private evictOne(i: NodeId): Promise<void> {
+    return serverStub(this.env.RAFT_SERVER, this.name, i)
+      .evict()
+      .catch(() => {
+        // The object resets itself (ctx.abort) while answering: the call fails by design.
+      });
+  }
+
+  /**
+   * Wake every server of a sleeping cluster (API.md, "Sleeping clusters"): fault, membership
+   * and submit calls do, and so does a client operation that finds no leader (a leader lost
+   * while the cluster slept). An awake server's timers are left alone. Best effort: a server
+   * that is down or being reset is skipped. Answers how many servers run.
+   */
+  async wakeAll(): Promise<number> {
+    const woken = await Promise.all(ids(this.size).map((id) => this.reach(id, (s) => s.wake()).catch(() => false)));
+    return woken.filter(Boolean).length;
   }
 
   async dropCalls(i: NodeId, after: number | null): Promise<void> {
@@ -319,6 +362,7 @@ export function settingsOf(config: Settings): Settings {
     checkQuorum: c.checkQuorum,
     snapshotThreshold: c.snapshotThreshold,
     snapshotChunkBytes: c.snapshotChunkBytes,
+    sleepAfterMs: sleepAfterOf(c),
   };
 }
 
@@ -353,6 +397,7 @@ function notMember(id: NodeId): ServerStatus {
   return {
     id,
     state: "Dead",
+    asleep: false,
     term: 0,
     votedFor: null,
     leader: null,

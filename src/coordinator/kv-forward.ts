@@ -64,13 +64,22 @@ export async function forwardKv(cluster: Cluster, call: KvCall, trace: KvTrace =
   const retryUnknown = call.operation.op === "get" || call.session !== undefined;
   let hops = 0;
   let target: NodeId | null = call.pinned ?? leaderHints.get(cluster.config.epoch) ?? null;
+  let nextWake = 0;
 
   for (;;) {
     const remaining = deadline - Date.now();
     if (remaining <= 0) break;
     if (target === null) target = await findLeader(cluster);
     if (target === null) {
-      await sleep(Math.min(20, remaining)); // an election is probably under way
+      // No leader: an election is under way, or the cluster went to sleep and its leader
+      // was lost meanwhile, and sleeping followers notice nothing. Waking them starts their
+      // election timers (a follower already awake is left alone, so this never delays an
+      // election); once per election timeout is enough.
+      if (Date.now() >= nextWake) {
+        nextWake = Date.now() + cluster.config.electionTimeoutMs[1];
+        await cluster.wakeAll();
+      }
+      await sleep(Math.min(20, Math.max(0, deadline - Date.now())));
       continue;
     }
     const answer = await attempt(cluster, target, call, Math.min(attemptMs, remaining));

@@ -93,6 +93,8 @@ export const clusterSettings = z
     checkQuorum: z.boolean().default(false),
     snapshotThreshold: int.min(0).max(1_000_000).default(DEFAULT_SNAPSHOT_THRESHOLD),
     snapshotChunkBytes: int.min(64).max(4 * 1024 * 1024).default(256 * 1024),
+    /** Sleep after this long without a client (0: never); by default 5 election timeouts. */
+    sleepAfterMs: int.min(0).max(600_000).optional(),
   })
   .refine((s) => s.electionTimeoutMs[0] <= s.electionTimeoutMs[1], {
     message: "electionTimeoutMs must be [min, max] with min <= max",
@@ -101,6 +103,10 @@ export const clusterSettings = z
   .refine((s) => s.heartbeatMs < s.electionTimeoutMs[0], {
     message: "heartbeatMs must be shorter than the smallest election timeout",
     path: ["heartbeatMs"],
+  })
+  .refine((s) => s.sleepAfterMs === undefined || s.sleepAfterMs <= 10 * s.electionTimeoutMs[1], {
+    message: "sleepAfterMs must be at most ten of the longest election timeouts (0: never sleep)",
+    path: ["sleepAfterMs"],
   });
 
 export const networkSettings = z

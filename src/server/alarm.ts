@@ -18,6 +18,9 @@ export class LazyAlarm {
 
   /** Make sure the object wakes no later than `wakeAt`. */
   ensure(wakeAt: number): void {
+    // Infinity: nothing is due (a sleeping server). A pending alarm then fires once more,
+    // finds nothing to do, and is not set again: an asleep object costs nothing after that.
+    if (!Number.isFinite(wakeAt)) return;
     if (this.at !== null && this.at <= wakeAt) return;
     this.at = wakeAt;
     // Not awaited: like any storage write it is covered by the output gate, and the caller

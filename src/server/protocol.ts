@@ -28,6 +28,18 @@ export interface ClusterConfig {
   readonly snapshotThreshold: number;
   /** InstallSnapshot travels in chunks of at most this many characters of the snapshot's JSON. */
   readonly snapshotChunkBytes: number;
+  /**
+   * Sleep after this long without client activity (0: never). Absent in configurations
+   * stored before it existed: sleepAfterOf() gives the default.
+   */
+  readonly sleepAfterMs?: number;
+}
+
+/** Sleep after five of the longest election timeouts without a client (1.5 s at the defaults). */
+export const SLEEP_AFTER_ELECTION_TIMEOUTS = 5;
+
+export function sleepAfterOf(config: Pick<ClusterConfig, "sleepAfterMs" | "electionTimeoutMs">): number {
+  return config.sleepAfterMs ?? SLEEP_AFTER_ELECTION_TIMEOUTS * config.electionTimeoutMs[1];
 }
 
 /**
@@ -98,6 +110,8 @@ export interface ServerStats {
 export interface ServerStatus
   extends Pick<RaftStatus, "id" | "term" | "votedFor" | "leader" | "commitIndex" | "lastApplied" | "logLength" | "snapshotIndex" | "transferringTo"> {
   readonly state: Role | "Dead";
+  /** Asleep with its idle cluster: no timer, no heartbeat (a Dead server is not asleep). */
+  readonly asleep: boolean;
   readonly connected: boolean;
   readonly peers: readonly NodeId[];
   readonly dropCallsAfter: number | null;
@@ -116,6 +130,10 @@ export interface DurableSummary {
   readonly applied: number;
   /** Rows per table: the log, the key/value data, the exactly-once sessions. */
   readonly rows: { readonly log: number; readonly kv: number; readonly sessions: number };
+  /** The term this server won an election in (0: none): a reloaded leader resumes it if it is still `term`. */
+  readonly ledTerm: number;
+  /** The sleep mark: the server reloads asleep. */
+  readonly asleep: boolean;
 }
 
 /**

@@ -65,6 +65,7 @@ import {
   type NetworkSettings,
   type ServerStatus,
   type SnapshotChunk,
+  sleepAfterOf,
   withOptionDefaults,
 } from "./protocol.ts";
 import { serverStub, type RaftServerStub } from "./rpc.ts";
@@ -79,7 +80,7 @@ export interface ServerEnv {
 export class RaftServer extends DurableObject<ServerEnv> {
   private readonly store: ServerStorage;
   private narration: Narration;
-  private wake!: LazyAlarm;
+  private timer!: LazyAlarm;
 
   /** Null until the coordinator has made this object a member of a cluster. */
   private config: ClusterConfig | null = null;
@@ -114,7 +115,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
     this.kvState = new KvState(ctx.storage.sql);
     this.narration = new Narration(echoNarration(env));
     void ctx.blockConcurrencyWhile(async () => {
-      this.wake = new LazyAlarm(ctx.storage, await ctx.storage.getAlarm(), (e) => this.crashOnFailedWrite(e));
+      this.timer = new LazyAlarm(ctx.storage, await ctx.storage.getAlarm(), (e) => this.crashOnFailedWrite(e));
       this.boot();
     });
   }
@@ -166,7 +167,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
   }
 
   override async alarm(): Promise<void> {
-    this.wake.fired();
+    this.timer.fired();
     this.stats.alarms++;
     const core = this.core;
     if (!core) return; // down or deleted: no timer runs
@@ -241,8 +242,31 @@ export class RaftServer extends DurableObject<ServerEnv> {
     return result;
   }
 
+  /**
+   * The coordinator wants the cluster awake (a fault, a membership change, a submit, or a
+   * client that found no leader): a sleeping server wakes; a leader's idle clock restarts.
+   * Answers whether the server runs (false: down, or not a member).
+   */
+  wake(): boolean {
+    const core = this.core;
+    if (!core) return false;
+    core.wake(Date.now());
+    this.drain(core);
+    return true;
+  }
+
   // ---------------------------------------------------------------------------------------
   // Administration (from the coordinator). These answer even while the server is down.
+
+  /**
+   * Reset this object the way the platform does (eviction, a deploy): memory is lost,
+   * storage and the pending alarm are kept, and it loads again on its next call or alarm.
+   * Unlike crash() nothing keeps it down. The caller's call fails with the abort.
+   */
+  evict(): void {
+    this.core = null; // nothing of this instance runs after this point
+    this.ctx.abort("evicted (as the platform resets objects)");
+  }
 
   /**
    * Make this object server `id` of the cluster `config` describes. Idempotent; a server
@@ -267,6 +291,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
     return {
       id: this.id,
       state: s?.state ?? "Dead",
+      asleep: s?.asleep ?? false,
       term: s?.term ?? durable!.term,
       votedFor: s ? s.votedFor : durable!.votedFor,
       leader: s?.leader ?? null,
@@ -334,6 +359,9 @@ export class RaftServer extends DurableObject<ServerEnv> {
     this.core = null; // from here on, nothing of the old server runs
     this.store.setDown(true);
     await this.ctx.storage.deleteAlarm();
+    // The alarm is gone: forget the belief in it too, or a restart on this same instance
+    // (should the abort below not take) would think one is pending and never set it.
+    this.timer = new LazyAlarm(this.ctx.storage, null, (e) => this.crashOnFailedWrite(e));
     await this.ctx.storage.sync();
     this.ctx.abort("crashed by the coordinator");
   }
@@ -349,7 +377,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
     if (this.core) return true;
     this.store.setDown(false);
     try {
-      this.boot();
+      this.boot({ resume: false }); // back from an ordered crash: a follower, as the reference's servers
     } catch (error) {
       this.core = null;
       this.store.setDown(true);
@@ -371,7 +399,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
     await this.store.wipe();
     this.kvState = new KvState(this.ctx.storage.sql);
     this.serializedSnapshot = null;
-    this.wake = new LazyAlarm(this.ctx.storage, null, (e) => this.crashOnFailedWrite(e));
+    this.timer = new LazyAlarm(this.ctx.storage, null, (e) => this.crashOnFailedWrite(e));
     this.narration = new Narration(echoNarration(this.env));
   }
 
@@ -387,8 +415,13 @@ export class RaftServer extends DurableObject<ServerEnv> {
   // ---------------------------------------------------------------------------------------
   // The loop.
 
-  /** Build this server from storage alone: at construction and on restart. */
-  private boot(): void {
+  /**
+   * Build this server from storage alone: at construction (a first load, or a reload after
+   * the platform reset the object: eviction, a deploy) and on restart after a crash. After a
+   * reset a leader resumes its term (`resume`, see the core's becomeLeader); a restart after
+   * an ordered crash comes back as a follower.
+   */
+  private boot({ resume }: { resume: boolean } = { resume: true }): void {
     this.core = null;
     this.stubs.clear();
     this.reads.failAll();
@@ -410,6 +443,8 @@ export class RaftServer extends DurableObject<ServerEnv> {
         heartbeatMs: config.heartbeatMs,
         preVote: config.preVote,
         checkQuorum: config.checkQuorum,
+        sleepAfterMs: sleepAfterOf(config),
+        resumeLeadership: resume,
         rand: Math.random,
         log: (line) => this.narration.add(id, line),
       },
@@ -461,7 +496,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
       else if (m.type === "InstallSnapshot") this.sendSnapshot(core, m);
       else this.send(core, m);
     }
-    this.wake.ensure(ready.wakeAt);
+    this.timer.ensure(ready.wakeAt);
     this.maybeCompact(core);
     return replies;
   }
@@ -622,9 +657,11 @@ export class RaftServer extends DurableObject<ServerEnv> {
     return stub;
   }
 
+  /** A change of the simulated network is a fault: it also wakes a sleeping server. */
   private updateNet(net: Parameters<ServerStorage["setNet"]>[0]): void {
     this.store.setNet(net);
     this.links.net = net;
+    if (this.core?.status().asleep) this.wake();
   }
 }
 

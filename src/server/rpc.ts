@@ -24,6 +24,8 @@ type RpcMethods =
   | "setNetwork"
   | "dropCalls"
   | "crash"
+  | "evict"
+  | "wake"
   | "restart"
   | "destroy"
   | "note"

@@ -1,7 +1,9 @@
 // Every SQL statement of a RaftServer object lives here.
 //
 // Tables:
-//   hard_state  one row: currentTerm and votedFor (Figure 2's persistent state besides the log)
+//   hard_state  one row: currentTerm and votedFor (Figure 2's persistent state besides the log),
+//               the term this server won (led_term: a reloaded leader resumes it) and the
+//               sleep mark (asleep: a reloaded sleeping server stays asleep)
 //   log         one row per entry; the command as JSON text; entries a snapshot covers are deleted
 //   snapshot    one row: the last index and term folded into the snapshot (the snapshot's
 //               contents are the key/value state's own tables, kv-state.ts)
@@ -13,7 +15,9 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS hard_state (
      id INTEGER PRIMARY KEY CHECK (id = 1),
      term INTEGER NOT NULL,
-     voted_for INTEGER
+     voted_for INTEGER,
+     led_term INTEGER NOT NULL DEFAULT 0,
+     asleep INTEGER NOT NULL DEFAULT 0
    )`,
   `CREATE TABLE IF NOT EXISTS log (
      idx INTEGER PRIMARY KEY,
@@ -54,10 +58,13 @@ export class ServerStorage {
     this.storage.transactionSync(() => {
       if (hardState) {
         this.sql.exec(
-          `INSERT INTO hard_state (id, term, voted_for) VALUES (1, ?, ?)
-           ON CONFLICT (id) DO UPDATE SET term = excluded.term, voted_for = excluded.voted_for`,
+          `INSERT INTO hard_state (id, term, voted_for, led_term, asleep) VALUES (1, ?, ?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET term = excluded.term, voted_for = excluded.voted_for,
+             led_term = excluded.led_term, asleep = excluded.asleep`,
           hardState.term,
           hardState.votedFor,
+          hardState.ledTerm ?? 0,
+          hardState.asleep ? 1 : 0,
         );
       }
       if (logWrite) {
@@ -111,6 +118,8 @@ export class ServerStorage {
       snapshotTerm: snapshot.term,
       applied,
       rows: { log: log.n, ...kvRows },
+      ledTerm: hs.ledTerm ?? 0,
+      asleep: hs.asleep === true,
     };
   }
 
@@ -120,9 +129,19 @@ export class ServerStorage {
   }
 
   private hardState(): HardState {
-    const rows = this.sql.exec<{ term: number; voted_for: number | null }>("SELECT term, voted_for FROM hard_state WHERE id = 1").toArray();
+    const rows = this.sql
+      .exec<{ term: number; voted_for: number | null; led_term: number; asleep: number }>(
+        "SELECT term, voted_for, led_term, asleep FROM hard_state WHERE id = 1",
+      )
+      .toArray();
     const row = rows[0];
-    return row ? { term: row.term, votedFor: row.voted_for } : { term: 0, votedFor: null };
+    if (!row) return { term: 0, votedFor: null };
+    return {
+      term: row.term,
+      votedFor: row.voted_for,
+      ...(row.led_term > 0 ? { ledTerm: row.led_term } : {}),
+      ...(row.asleep ? { asleep: true } : {}),
+    };
   }
 
   private entries(after: number): Entry[] {
@@ -171,6 +190,10 @@ export class ServerStorage {
 
   private createTables(): void {
     for (const statement of SCHEMA) this.sql.exec(statement);
+    // Storage made before led_term and asleep existed (local state of an older version).
+    const columns = this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('hard_state')").toArray().map((c) => c.name);
+    if (!columns.includes("led_term")) this.sql.exec("ALTER TABLE hard_state ADD COLUMN led_term INTEGER NOT NULL DEFAULT 0");
+    if (!columns.includes("asleep")) this.sql.exec("ALTER TABLE hard_state ADD COLUMN asleep INTEGER NOT NULL DEFAULT 0");
   }
 
   private getMeta<T>(key: MetaKey): T | null {

@@ -1,4 +1,5 @@
-// Fault injection (admin). Every route answers the cluster's status after the change.
+// Fault injection (admin). Every route answers the cluster's status after the change, and
+// wakes a sleeping cluster (API.md, "Sleeping clusters").
 // The fault routes of one cluster run one at a time (admin-lock.ts): a crash and a restart
 // of the same server sent together are applied one after the other, each answered 200.
 import type { Context, Hono } from "hono";
@@ -17,14 +18,15 @@ function onServer(fault: (cluster: Cluster, id: number, c: Ctx) => Promise<void>
   return async (c: Ctx) => {
     const cluster = await Cluster.open(c.env, clusterName(c));
     const id = serverId(c, cluster.size);
-    return c.json(await exclusive(cluster.name, async () => (await fault(cluster, id, c), cluster.view())));
+    return c.json(await exclusive(cluster.name, async () => (await fault(cluster, id, c), await cluster.wakeAll(), cluster.view())));
   };
 }
 
+/** A fault on the whole cluster. Like every fault call, it wakes a sleeping cluster (after the change). */
 function onCluster(fault: (cluster: Cluster, c: Ctx) => Promise<void>) {
   return async (c: Ctx) => {
     const cluster = await Cluster.open(c.env, clusterName(c));
-    return c.json(await exclusive(cluster.name, async () => (await fault(cluster, c), cluster.view())));
+    return c.json(await exclusive(cluster.name, async () => (await fault(cluster, c), await cluster.wakeAll(), cluster.view())));
   };
 }
 
@@ -37,6 +39,8 @@ export function faultRoutes(app: Hono<AppEnv>): void {
   server("crash", (cluster, id) => cluster.crash(id));
   server("restart", (cluster, id) => cluster.restart(id));
   server("drop-calls", async (cluster, id, c) => cluster.dropCalls(id, (await body(c, dropCallsBody)).after));
+  server("evict", (cluster, id) => cluster.evict(id));
+  resource(app, "/clusters/:c/evict", { POST: [adminOnly, onCluster((cluster) => cluster.evictAll())] });
 
   resource(app, "/clusters/:c/partition", {
     POST: [

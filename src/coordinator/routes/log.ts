@@ -14,7 +14,11 @@ export function logRoutes(app: Hono<AppEnv>): void {
         const cluster = await Cluster.open(c.env, clusterName(c));
         const id = serverId(c, cluster.size);
         const { command } = await body(c, submitBody);
-        return c.json(await cluster.submit(id, command));
+        const answer = await cluster.submit(id, command);
+        // A submit wakes a sleeping cluster: a leader woke itself by taking it; a follower
+        // (or a sleeping cluster whose leader is gone) needs the coordinator to.
+        if (!answer.accepted) await cluster.wakeAll();
+        return c.json(answer);
       },
     ],
   });
