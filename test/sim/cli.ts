@@ -1,6 +1,6 @@
 // Randomized search from the command line:
 //
-//   npm run sim -- --seeds N [--seed S] [--servers 3|5|7] [--snapshot-source stored|live] [--verbose] [--mutant NAME]
+//   npm run sim -- --seeds N [--seed S] [--servers 3|5|7] [--snapshot-source stored|live] [--disk-faults on|off] [--verbose] [--mutant NAME]
 //
 // Runs seeds S, S+1, ..., S+N-1 (S defaults to 1). Each seed is one random schedule of faults
 // and proposals with every invariant checked after every event, then a liveness phase. A
@@ -10,6 +10,8 @@
 // host from mutants.ts instead (to watch a checker fire); --mutant list names them.
 // --snapshot-source forces how InstallSnapshot is filled (otherwise drawn per seed): "live" is
 // the Durable Object's way (the current state machine, renamed by core.snapshotMetaAt).
+// --disk-faults forces disks that refuse writes on or off (otherwise drawn per seed, about half);
+// the summary counts the seeds whose disks refused writes, the writes refused and the resets.
 
 import { MUTANTS, mutantByName, type Mutant } from "./mutants.ts";
 import type { SnapshotSource } from "./disk.ts";
@@ -21,13 +23,15 @@ interface Args {
   seed: number;
   servers: number | undefined;
   snapshotSource: SnapshotSource | undefined;
+  diskFaults: boolean | undefined;
   verbose: boolean;
   mutant: Mutant | null;
   /** Print the details of at most this many failures (all are listed). */
   show: number;
 }
 
-const USAGE = `usage: npm run sim -- --seeds N [--seed S] [--servers 3|5|7] [--snapshot-source stored|live] [--verbose] [--mutant NAME|list]`;
+const USAGE =
+  "usage: npm run sim -- --seeds N [--seed S] [--servers 3|5|7] [--snapshot-source stored|live] [--disk-faults on|off] [--verbose] [--mutant NAME|list]";
 
 function usage(problem: string): never {
   console.error(`${problem}\n${USAGE}`);
@@ -35,7 +39,16 @@ function usage(problem: string): never {
 }
 
 function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { seeds: 1, seed: 1, servers: undefined, snapshotSource: undefined, verbose: false, mutant: null, show: 3 };
+  const args: Args = {
+    seeds: 1,
+    seed: 1,
+    servers: undefined,
+    snapshotSource: undefined,
+    diskFaults: undefined,
+    verbose: false,
+    mutant: null,
+    show: 3,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): number => {
@@ -55,6 +68,10 @@ function parseArgs(argv: readonly string[]): Args {
       const v = argv[++i];
       if (v !== "stored" && v !== "live") usage("--snapshot-source must be stored or live");
       args.snapshotSource = v;
+    } else if (a === "--disk-faults") {
+      const v = argv[++i];
+      if (v !== "on" && v !== "off") usage("--disk-faults must be on or off");
+      args.diskFaults = v === "on";
     } else if (a === "--verbose") args.verbose = true;
     else if (a === "--show") args.show = value();
     else if (a === "--mutant") {
@@ -90,8 +107,13 @@ function main(): void {
   let live = 0;
   let preVote = 0;
   let snapshots = 0;
+  let diskSeeds = 0;
+  let refusingSeeds = 0;
+  const refused = { full: 0, tooLarge: 0, transient: 0 };
+  let resets = 0;
   const replayArgs = [
     ...(args.snapshotSource ? [`--snapshot-source ${args.snapshotSource}`] : []),
+    ...(args.diskFaults !== undefined ? [`--disk-faults ${args.diskFaults ? "on" : "off"}`] : []),
     ...(args.mutant ? [`--mutant ${args.mutant.name}`] : []),
   ].join(" ");
   const { failures, wallSeconds } = runSeeds<RandomRunResult>({
@@ -106,6 +128,7 @@ function main(): void {
         replayArgs,
         ...(args.servers !== undefined ? { servers: args.servers } : {}),
         ...(args.snapshotSource !== undefined ? { snapshotSource: args.snapshotSource } : {}),
+        ...(args.diskFaults !== undefined ? { diskFaults: args.diskFaults } : {}),
         ...(args.verbose ? { narrate: true, echo: (line: string) => console.log(line) } : {}),
       });
       events += r.events;
@@ -115,6 +138,13 @@ function main(): void {
       if (r.snapshotSource === "live") live++;
       if (r.preVote) preVote++;
       snapshots += r.snapshots;
+      if (r.diskFailures) diskSeeds++;
+      const n = r.refused.full + r.refused.tooLarge + r.refused.transient;
+      if (n > 0) refusingSeeds++;
+      refused.full += r.refused.full;
+      refused.tooLarge += r.refused.tooLarge;
+      refused.transient += r.refused.transient;
+      resets += r.resets;
       return r;
     },
     ok: (r) => r.ok,
@@ -127,6 +157,11 @@ function main(): void {
       `${events} events, ${(virtualMs / 1000).toFixed(0)} s virtual, ${committed} entries committed, ` +
       `slowest recovery after healing ${maxHeal.toFixed(0)} ms virtual; ${preVote} seeds with PreVote, ` +
       `${live} with live snapshots, ${snapshots} InstallSnapshots sent; wall ${wallSeconds.toFixed(1)} s`,
+  );
+  const totalRefused = refused.full + refused.tooLarge + refused.transient;
+  console.log(
+    `disk failures: ${diskSeeds} seeds with failing disks, ${refusingSeeds} of them refused writes: ${totalRefused} writes refused ` +
+      `(full ${refused.full}, too large ${refused.tooLarge}, transient ${refused.transient}), ${resets} servers reset`,
   );
   exitWithFailures(failures.map((f) => f.seed));
 }

@@ -6,6 +6,12 @@
 // state machine (an applied list), and arrange a tick at `wakeAt`. Events sit in one priority
 // queue ordered by (virtual time, insertion order), so a seed replays a run exactly. The
 // Checker is consulted at each of those steps and after every event.
+//
+// A disk may refuse a write (ClusterOptions.diskFaults; see disk.ts). Then, as the Durable
+// Object shell does (ctx.abort()), the host resets the server before anything else happens:
+// nothing is written (a write is atomic), sent, applied or rescheduled; the core and its
+// pending outputs are dropped; and the server boots again from its disk at once or after a
+// few ms (an eviction: it is not kept down), its pending alarm still set.
 
 import { Raft } from "../../src/raft/raft.ts";
 import type {
@@ -23,9 +29,9 @@ import type {
   RestoredState,
   SnapshotMeta,
 } from "../../src/raft/types.ts";
-import { Disk, type SnapshotSource } from "./disk.ts";
+import { Disk, type DiskFailureKind, type DiskFaults, type SnapshotSource } from "./disk.ts";
 import { EventQueue } from "./event-queue.ts";
-import { Checker, InvariantViolation, type InvariantName } from "./invariants.ts";
+import { Checker, InvariantViolation, jsonOf, type InvariantName } from "./invariants.ts";
 import { Narrator } from "./narration.ts";
 import { Network, RELIABLE, type NetworkProfile } from "./network.ts";
 import { Rng } from "./prng.ts";
@@ -50,6 +56,11 @@ export interface HostFaults {
    * folds into its snapshot when it compacts, or what a "live" host attaches to an InstallSnapshot.
    */
   snapshot?(id: NodeId, machine: readonly Entry[], upTo: number): readonly Entry[];
+  /**
+   * The broken shell of old (a mutant): when the disk refuses a write, catch the error and go
+   * on with the core's in-memory state (send, apply, keep the core) instead of resetting.
+   */
+  swallowRefusedWrites?: boolean;
 }
 
 export interface ClusterOptions {
@@ -89,6 +100,8 @@ export interface ClusterOptions {
   /** The core's optional behaviours (all off by default, as in the reference). */
   readonly raftOptions?: Partial<Pick<RaftConfig, "preVote" | "checkQuorum" | "leaderNoop">>;
   readonly faults?: HostFaults;
+  /** Disks that refuse some writes (off by default); also settable later (Cluster.diskFaults). */
+  readonly diskFaults?: DiskFaults;
   /** Invariants not to enforce (mutant tests switch one off to prove the next one fires). */
   readonly disabled?: readonly InvariantName[];
   readonly narrationCapacity?: number;
@@ -144,6 +157,8 @@ interface Slot {
 }
 
 const MAX_EVENTS_AT_ONE_INSTANT = 100_000;
+/** How long a server reset by a refused write stays down before it boots again (drawn per reset). */
+const RESET_REBOOT_MS: readonly number[] = [0, 0, 1, 5];
 /** A busy 7-server run under long delays keeps a few thousand events pending; 50k means runaway traffic. */
 const MAX_PENDING_EVENTS = 50_000;
 
@@ -158,11 +173,16 @@ export class Cluster {
   tickJitterMs: number;
   /** Events handled by some server (deliveries, ticks, proposals, restarts). */
   events = 0;
+  /** How disks fail (null: they never do). The random search switches it off for the liveness phase. */
+  diskFaults: DiskFaults | null;
+  /** Servers reset because their disk refused a write. */
+  resets = 0;
 
   private readonly opts: ClusterOptions;
   private readonly queue = new EventQueue<SimEvent>();
   private readonly slots: Slot[];
   private readonly timerRng: Rng;
+  private readonly diskRng: Rng;
   private readonly factory: RaftFactory;
   private readonly narrateNetwork: boolean;
   private clock = 0;
@@ -188,6 +208,8 @@ export class Cluster {
     this.checker = new Checker(opts.n, opts.disabled ?? []);
     this.net = new Network(opts.n, new Rng(opts.seed, "network"), { ...RELIABLE, ...opts.network });
     this.timerRng = new Rng(opts.seed, "timers");
+    this.diskRng = new Rng(opts.seed, "disk-faults");
+    this.diskFaults = opts.diskFaults ?? null;
     this.factory = opts.raftFactory ?? ((config, restored, now) => new Raft(config, restored, now));
     this.faults = opts.faults ?? {};
     this.tickJitterMs = opts.tickJitterMs ?? 0;
@@ -208,6 +230,7 @@ export class Cluster {
       wakeAt: Number.NaN,
       wakeToken: 0,
     }));
+    this.checker.attachDisks(this.slots.map((s) => s.disk));
     for (const slot of this.slots) this.boot(slot);
   }
 
@@ -318,9 +341,12 @@ export class Cluster {
     if (!slot.core) return { accepted: false, leader: null };
     if (res.accepted) {
       const st = slot.status!;
-      const d = slot.disk.entry(res.index);
-      if (st.state !== "Leader" || !d || d.term !== res.term || JSON.stringify(d.command) !== JSON.stringify(command)) {
+      const same = (e: Entry | undefined): boolean => !!e && e.term === res.term && jsonOf(e.command) === jsonOf(command);
+      if (st.state !== "Leader" || !same(slot.core.entries(res.index, res.index)[0])) {
         this.checker.fail("WellFormed", `server ${id} accepted a proposal at (${res.index}, term ${res.term}) it does not hold as leader`);
+      } else if (!same(slot.disk.entry(res.index))) {
+        // The answer to a client is a message too: what it reports must be durable.
+        this.checker.fail("DurableBeforeSend", `server ${id} answered a proposal at (${res.index}, term ${res.term}) that is not on its disk`);
       }
     }
     return res;
@@ -363,6 +389,20 @@ export class Cluster {
   pokeTick(id: NodeId): void {
     const slot = this.slot(id);
     if (slot.core) this.handle(slot, "early tick", (core) => core.tick(this.clock));
+  }
+
+  /** Server `id`'s disk is full (refuses every write) for the next `ms` of virtual time (needs diskFaults). */
+  fillDisk(id: NodeId, ms: number): void {
+    const disk = this.slot(id).disk;
+    disk.fullUntil = Math.max(disk.fullUntil, this.clock + ms);
+    this.narrate(`[SIM] ${id}'s disk is full for ${ms.toFixed(0)} ms`);
+  }
+
+  /** Writes refused so far, summed over every disk, by reason. */
+  refusedWrites(): Record<DiskFailureKind, number> {
+    const sum = { full: 0, tooLarge: 0, transient: 0 };
+    for (const s of this.slots) for (const k of ["full", "tooLarge", "transient"] as const) sum[k] += s.disk.refused[k];
+    return sum;
   }
 
   /** Memory lost, disk kept, links cut; stays down until restart. */
@@ -467,18 +507,23 @@ export class Cluster {
     const crashAt = this.faults.crashPoint ? this.faults.crashPoint(id) : null;
     if (crashAt === "beforePersist") return this.crashNow(slot, "before persisting its Ready");
 
-    // 1. Persist.
-    if (ready.hardState) {
-      c.onHardState(id, disk.hardState, ready.hardState);
-      const hs = this.faults.persistHardState ? this.faults.persistHardState(id, disk.hardState, ready.hardState) : ready.hardState;
-      disk.writeHardState(hs);
-    }
-    if (ready.snapshot) this.installSnapshot(slot, ready.snapshot, after);
-    if (ready.logWrite) {
-      c.beforeLogWrite(id, ready.logWrite, before, after, disk);
-      disk.writeLog(ready.logWrite);
-      c.afterLogWrite(id, ready.logWrite, disk);
-    }
+    // 1. Persist: one atomic write (hard state, snapshot, log, and a durable state machine's
+    // applied entries), which the disk may refuse as a whole. Then the server resets.
+    const refused = this.refusedWrite(slot, ready);
+    if (refused !== null && !this.faults.swallowRefusedWrites) return this.resetAfterRefusedWrite(slot, refused);
+    if (refused === null) {
+      if (ready.hardState) {
+        c.onHardState(id, disk.hardState, ready.hardState);
+        const hs = this.faults.persistHardState ? this.faults.persistHardState(id, disk.hardState, ready.hardState) : ready.hardState;
+        disk.writeHardState(hs);
+      }
+      if (ready.snapshot) this.installSnapshot(slot, ready.snapshot, after);
+      if (ready.logWrite) {
+        c.beforeLogWrite(id, ready.logWrite, before, after, disk);
+        disk.writeLog(ready.logWrite);
+        c.afterLogWrite(id, ready.logWrite, disk);
+      }
+    } else this.narrate(`[SIM] ${id}'s disk refused a write (${refused}); the host swallows the error and goes on`);
     if (crashAt === "beforeSend") return this.crashNow(slot, "after persisting, before sending");
     const lastInMemory =
       after.logLength > (after.snapshotIndex ?? 0) ? core.entries(after.logLength, after.logLength)[0] : undefined;
@@ -523,8 +568,57 @@ export class Cluster {
     else if (every > 0 && !this.live && inLog >= every) this.compact(slot, core, after.lastApplied);
   }
 
+  /** Would the disk refuse this Ready's write? null if it lands (or writes nothing). */
+  private refusedWrite(slot: Slot, ready: Ready): DiskFailureKind | null {
+    if (!this.diskFaults) return null;
+    const applies = this.opts.stateMachine === "durable" && ready.committed.length > 0;
+    if (!ready.hardState && !ready.logWrite && !ready.snapshot && !applies) return null;
+    return slot.disk.refusal(ready.logWrite?.entries ?? [], this.clock, this.diskFaults, this.diskRng);
+  }
+
+  /**
+   * The Durable Object's answer to a failed write (ctx.abort()): memory gone (the core, its
+   * pending outputs, a volatile state machine), disk as it was before the write, links as
+   * they were. The server boots again from its disk alone, at once or after a few ms; its
+   * pending alarm survives the reset and still fires (an early tick is harmless).
+   */
+  private resetAfterRefusedWrite(slot: Slot, kind: DiskFailureKind, what = "a write"): void {
+    const connected = this.net.connected[slot.id]!;
+    const alarm = slot.wakeAt;
+    this.resets++;
+    this.crashNow(slot, `: its disk refused ${what} (${kind}); it resets and reloads from disk`);
+    const life = slot.life;
+    this.queue.push(this.clock + this.diskRng.pick(RESET_REBOOT_MS), {
+      kind: "run",
+      fn: () => {
+        if (slot.core || slot.life !== life) return; // restarted by someone else meanwhile
+        slot.life++;
+        this.boot(slot, connected);
+        if (!Number.isFinite(alarm) || !slot.core) return;
+        const bootedLife = slot.life;
+        this.at(alarm, () => {
+          if (slot.core && slot.life === bootedLife) this.handle(slot, "alarm set before the reset", (core) => core.tick(this.clock));
+        });
+      },
+    });
+  }
+
   private compact(slot: Slot, core: Raft, upTo: number): void {
     const previous = slot.disk.snapshotIndex;
+    // Compacting is a write of its own (the snapshot's row, log rows deleted), made before the
+    // core forgets anything, as the shell does; the disk may refuse it too.
+    const refused = this.diskFaults ? slot.disk.refusal([], this.clock, this.diskFaults, this.diskRng) : null;
+    if (refused !== null) {
+      if (!this.faults.swallowRefusedWrites) this.resetAfterRefusedWrite(slot, refused, `a compaction to ${upTo}`);
+      return;
+    }
+    if (slot.disk.termAt(upTo) === undefined) {
+      // Not a simulator error: memory got ahead of the disk (a host that swallowed a refused write).
+      throw new InvariantViolation(
+        "PersistenceContract",
+        `server ${slot.id} compacts to ${upTo}, which its disk does not hold (it holds ${slot.disk.snapshotIndex + 1}..${slot.disk.lastIndex})`,
+      );
+    }
     try {
       core.compact(upTo);
     } catch (e) {
@@ -584,7 +678,7 @@ export class Cluster {
     const data: SnapshotData = { index: disk.snapshotIndex, term: disk.termAt(disk.snapshotIndex)!, machine: disk.snapshotMachine };
     if (data.index !== m.lastIncludedIndex || data.term !== m.lastIncludedTerm) {
       this.checker.fail(
-        "PersistenceContract",
+        "DurableBeforeSend",
         `server ${m.from} sent a snapshot up to (${m.lastIncludedIndex}, term ${m.lastIncludedTerm}) but holds (${data.index}, term ${data.term}) on disk`,
       );
     }
@@ -607,7 +701,7 @@ export class Cluster {
     }
     if (meta.index < m.lastIncludedIndex || slot.disk.termAt(meta.index) !== meta.term) {
       this.checker.fail(
-        "PersistenceContract",
+        "DurableBeforeSend",
         `server ${m.from} has applied up to (${meta.index}, term ${meta.term}), short of the snapshot up to ${m.lastIncludedIndex} its core ` +
           `sends, or not what its disk holds there (term ${slot.disk.termAt(meta.index)})`,
       );
@@ -643,7 +737,8 @@ export class Cluster {
     if (why) this.narrate(`[SIM] ${slot.id} crashes ${why}`);
   }
 
-  private boot(slot: Slot): void {
+  /** Build a core from the disk; `connected`: the server's network state once up (a reset keeps it). */
+  private boot(slot: Slot, connected = true): void {
     const id = slot.id;
     const durable = this.opts.stateMachine === "durable";
     // A volatile state machine is rebuilt from the snapshot (if any), then from the log.
@@ -667,7 +762,7 @@ export class Cluster {
       throw new InvariantViolation("CoreAssertion", `server ${id} failed to start: ${(e as Error).message}`);
     }
     slot.core = core;
-    this.net.connected[id] = true;
+    this.net.connected[id] = connected;
     const first = core.status();
     if (slot.life > 0) this.checker.onRestart(id, first);
     slot.lastApplied = first.lastApplied;

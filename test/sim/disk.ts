@@ -7,11 +7,49 @@
 // a point-in-time copy of the state machine taken at each compaction; "live" (what the Durable
 // Object does) keeps none: the durable state machine itself, which has applied at least up to
 // the snapshot, stands for it.
+//
+// The disk can also refuse a write (DiskFaults), as SQLite under a Durable Object can: the
+// database is full, a row is too large, or a transient error. A write is one Ready's hard
+// state, log write, installed snapshot and (durable state machine) applied entries, or one
+// compaction: like the shell's transactionSync, it lands whole or not at all. The host
+// (cluster.ts) asks `refusal` before writing anything; a refused write changes nothing here,
+// and the host then resets the server, as the Durable Object does (ctx.abort()).
 
 import { entryJson } from "./invariants.ts";
+import type { Rng } from "./prng.ts";
 import type { Entry, HardState, LogWrite, RestoredState, SnapshotMeta } from "../../src/raft/types.ts";
 
 export type SnapshotSource = "stored" | "live";
+
+/** Why a write was refused. */
+export type DiskFailureKind = "full" | "tooLarge" | "transient";
+
+/**
+ * How a cluster's disks fail (ClusterOptions.diskFaults). "full" is per disk and per time
+ * window (Cluster.fillDisk); the other two are properties of every disk of the cluster.
+ */
+export interface DiskFaults {
+  /** Probability that any one write is refused for no reason of its own (a transient error). */
+  readonly transientRate: number;
+  /**
+   * A write holding an entry whose command JSON is longer than this is refused (SQLITE_TOOBIG),
+   * on every disk alike: deterministic, it would fail again on every attempt and every replica.
+   * Infinity: no limit.
+   *
+   * Why this keeps liveness checks meaningful: the limit is the same everywhere and judges one
+   * entry, not a batch, so the first write that can hold a too-large entry is its leader's own
+   * (the proposal's Ready), and that write is refused before any message leaves: the leader
+   * resets, the entry is in no log and on no wire, and the cluster goes on without it (the
+   * proposal's client sees the reset, as an HTTP client sees the object's abort). An entry that
+   * could be stored by some replica but not by others (a per-replica limit, a limit on a whole
+   * batch) would instead be retried forever to the replicas that refuse it and wedge them,
+   * which the real system rules out: the kv layer bounds keys and values, identically on every
+   * replica, so such an entry is never proposed. The simulator does not model that wedge.
+   */
+  readonly maxCommandChars: number;
+}
+
+export const NO_DISK_FAULTS: DiskFaults = { transientRate: 0, maxCommandChars: Infinity };
 
 export class Disk {
   hardState: HardState = { term: 0, votedFor: null };
@@ -29,7 +67,26 @@ export class Disk {
   /** How many times the host compacted this log (a statistic for tests; installs do not count). */
   compactions = 0;
 
+  /** Until this virtual time the disk is full and refuses every write. */
+  fullUntil = -Infinity;
+  /** Writes refused so far, by reason (statistics for tests and the CLI). */
+  readonly refused: Record<DiskFailureKind, number> = { full: 0, tooLarge: 0, transient: 0 };
+
   constructor(readonly snapshotSource: SnapshotSource = "stored") {}
+
+  /**
+   * Would a write land? `entries` are the log entries it holds (a compaction holds none);
+   * null when it lands, else why it is refused (counted). Checked before anything is written:
+   * a refused write leaves the disk exactly as it was.
+   */
+  refusal(entries: readonly Entry[], now: number, faults: DiskFaults, rng: Rng): DiskFailureKind | null {
+    let kind: DiskFailureKind | null = null;
+    if (now < this.fullUntil) kind = "full";
+    else if (faults.maxCommandChars < Infinity && entries.some((e) => entryJson(e).length > faults.maxCommandChars)) kind = "tooLarge";
+    else if (rng.chance(faults.transientRate)) kind = "transient";
+    if (kind) this.refused[kind]++;
+    return kind;
+  }
 
   /**
    * The state machine content the snapshot stands for: at least entries 1..snapshotIndex, as

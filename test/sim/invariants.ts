@@ -11,9 +11,19 @@ import type { Entry, HardState, LogWrite, Message, NodeId, RaftStatus } from "..
 export const INVARIANTS = [
   /** At most one leader per term, across the whole history (restarts included). */
   "ElectionSafety",
-  /** Two logs holding an entry with the same index and term are identical up to it. */
+  /**
+   * Two logs holding an entry with the same index and term are identical up to it; and a
+   * follower that tells the leader of its term "I match you up to k" holds there the entry
+   * the leader holds.
+   */
   "LogMatching",
-  /** An entry committed (applied by some server) is in the log of every leader of a later term. */
+  /**
+   * An entry committed in term T is in the log (or snapshot) of the leader of every term above
+   * T, as the paper states it: leaders elected after the commit (checked when they win) and
+   * leaders of later terms already elected when it commits (checked then). "Committed in T":
+   * a leader of term T advanced its commitIndex over it; failing that (a commit nobody saw),
+   * the highest term in existence when some server first applied it.
+   */
   "LeaderCompleteness",
   /** No two servers apply different commands at the same position of their state machines. */
   "StateMachineSafety",
@@ -27,8 +37,17 @@ export const INVARIANTS = [
   "CommitRule",
   /** A server grants at most one vote per term (judged from the messages it sent), even across restarts. */
   "NoDoubleVote",
-  /** Disk equals memory after every event, and whatever a message claims is already durable when it leaves. */
+  /**
+   * Disk equals memory once a Ready is persisted: the host wrote what the core asked (term,
+   * vote, log, snapshot), and nothing the core holds in memory is missing from the disk.
+   */
   "PersistenceContract",
+  /**
+   * Whatever a message claims is already durable when it leaves: the term it carries, a
+   * candidate's own vote and the log it campaigns on, a granted vote, the entries and the
+   * previous entry a leader sends, the index a follower acknowledges, the snapshot sent.
+   */
+  "DurableBeforeSend",
   /** Ready.committed hands out log entries in order, without gaps or repeats, and only committed ones. */
   "ApplyOrder",
   /**
@@ -109,8 +128,12 @@ interface Applied {
 interface Committed {
   readonly term: number;
   readonly json: string;
-  /** Leaders of this term or later must hold the entry: one past the highest term that existed when it was first applied. */
-  readonly minLeaderTerm: number;
+  /**
+   * Leaders of this term or later must hold the entry: one past the term of the first leader
+   * seen to commit it, or one past the highest term that existed when it was first applied,
+   * whichever is lower.
+   */
+  minLeaderTerm: number;
 }
 
 export class Checker {
@@ -139,13 +162,29 @@ export class Checker {
   private readonly verifiedSnapshot: (readonly Entry[])[];
   /** The highest log index any server has applied (what a client may have been told is done). */
   maxApplied = 0;
+  /** The highest term that has had a leader. */
+  private maxLeaderTerm = 0;
+  /** Every server's disk, to check leaders of later terms when an entry commits (attachDisks). */
+  private disks: readonly Disk[] = [];
+  /**
+   * Per server: the term it leads, from the moment it is seen leading until an event of its
+   * starts in which it no longer does (null: none). While set, its log only grows in that
+   * term, so its disk is the reference a follower's acknowledgement is checked against.
+   */
+  private readonly leading: (number | null)[];
 
   constructor(n: number, disabled: Iterable<InvariantName> = []) {
     this.disabled = new Set(disabled);
     this.termFloor = new Array<number>(n).fill(0);
     this.preVoteFrom = new Array<null>(n).fill(null);
     this.snapshotFloor = new Array<number>(n).fill(0);
+    this.leading = new Array<null>(n).fill(null);
     this.verifiedSnapshot = Array.from({ length: n }, () => []);
+  }
+
+  /** The cluster's disks, indexed by server (LeaderCompleteness looks at leaders other than the one acting). */
+  attachDisks(disks: readonly Disk[]): void {
+    this.disks = disks;
   }
 
   fail(invariant: InvariantName, detail: string): void {
@@ -267,20 +306,20 @@ export class Checker {
       this.fail("PreVoteTermStable", `server ${id} sent ${m.type} of term ${m.term} while its durable term is ${hs.term}`);
     }
     if (m.term > hs.term) {
-      this.fail("PersistenceContract", `server ${id} sent ${m.type} of term ${m.term} while its durable term is ${hs.term}`);
+      this.fail("DurableBeforeSend", `server ${id} sent ${m.type} of term ${m.term} while its durable term is ${hs.term}`);
     }
     switch (m.type) {
       case "RequestVote": {
         if (hs.term !== m.term || hs.votedFor !== id) {
           this.fail(
-            "PersistenceContract",
+            "DurableBeforeSend",
             `candidate ${id} asked for votes in term ${m.term} before durably voting for itself (disk: term=${hs.term} votedFor=${hs.votedFor})`,
           );
         }
         // The log it campaigns on must be durable (it may have grown since, in the same event).
         if (m.lastLogIndex > disk.lastIndex || disk.termAt(m.lastLogIndex) !== m.lastLogTerm) {
           this.fail(
-            "PersistenceContract",
+            "DurableBeforeSend",
             `candidate ${id} claims last log (${m.lastLogIndex}, term ${m.lastLogTerm}) that is not on its disk (which ends at (${disk.lastIndex}, term ${disk.termAt(disk.lastIndex)}))`,
           );
         }
@@ -291,7 +330,7 @@ export class Checker {
         if (!m.voteGranted) break;
         if (hs.term !== m.term || hs.votedFor !== m.to) {
           this.fail(
-            "PersistenceContract",
+            "DurableBeforeSend",
             `server ${id} granted its term-${m.term} vote to ${m.to} before it was durable (disk: term=${hs.term} votedFor=${hs.votedFor})`,
           );
         }
@@ -302,23 +341,41 @@ export class Checker {
         // A prev index inside the sender's snapshot cannot be checked against its disk (and no follower can match it).
         const checkable = m.prevLogIndex === 0 || m.prevLogIndex >= disk.snapshotIndex;
         if (checkable && (m.prevLogIndex > disk.lastIndex || disk.termAt(m.prevLogIndex) !== m.prevLogTerm)) {
-          this.fail("PersistenceContract", `leader ${id} sent prev (${m.prevLogIndex}, term ${m.prevLogTerm}) not on its disk`);
+          this.fail("DurableBeforeSend", `leader ${id} sent prev (${m.prevLogIndex}, term ${m.prevLogTerm}) not on its disk`);
         }
         for (const e of m.entries) {
           const d = disk.entry(e.index);
           if (!d || d.term !== e.term || disk.json(e.index) !== entryJson(e)) {
-            this.fail("PersistenceContract", `leader ${id} sent entry ${e.index} (term ${e.term}) that is not on its disk`);
+            this.fail("DurableBeforeSend", `leader ${id} sent entry ${e.index} (term ${e.term}) that is not on its disk`);
           }
         }
         break;
       }
       case "AppendEntriesReply": {
         if (m.success && m.matchIndex > disk.lastIndex) {
-          this.fail("PersistenceContract", `server ${id} acknowledged index ${m.matchIndex} but holds ${disk.lastIndex} entries on disk`);
+          this.fail("DurableBeforeSend", `server ${id} acknowledged index ${m.matchIndex} but holds ${disk.lastIndex} entries on disk`);
         }
+        if (m.success) this.checkAcknowledgedMatch(id, m.to, m.term, m.matchIndex, disk);
         break;
       }
     }
+  }
+
+  /**
+   * A follower told `leader` (of `term`) that its log matches the leader's up to `index`: if
+   * that leader still leads the term, its disk must hold, at `index`, an entry of the term the
+   * follower's disk holds there (a follower that skipped the consistency check would not).
+   */
+  private checkAcknowledgedMatch(id: NodeId, leader: NodeId, term: number, index: number, disk: Disk): void {
+    if (this.leading[leader] !== term || this.leaderOfTerm.get(term) !== leader) return;
+    const theirs = this.disks[leader]?.termAt(index);
+    const mine = disk.termAt(index);
+    if (theirs === undefined || mine === undefined || theirs === mine) return;
+    this.fail(
+      "LogMatching",
+      `server ${id} told leader ${leader} (term ${term}) it matches its log up to ${index}, but holds an entry of term ${mine} ` +
+        `there where the leader holds one of term ${theirs}`,
+    );
   }
 
   private recordVote(voter: NodeId, term: number, candidate: NodeId): void {
@@ -492,6 +549,7 @@ export class Checker {
    */
   beforeCarryOut(id: NodeId, before: RaftStatus | null, after: RaftStatus): void {
     this.observeTerm(after.term);
+    if (after.state !== "Leader" || after.term !== this.leading[id]) this.leading[id] = null;
     this.checkPreVote(id, before, after);
     if (!before) return;
     if (after.snapshotIndex < before.snapshotIndex) {
@@ -527,35 +585,71 @@ export class Checker {
 
     if (after.state !== "Leader") return;
     const holder = this.leaderOfTerm.get(after.term);
-    if (holder === undefined) this.leaderOfTerm.set(after.term, id);
-    else if (holder !== id) {
+    if (holder === undefined) {
+      this.leaderOfTerm.set(after.term, id);
+      if (after.term > this.maxLeaderTerm) this.maxLeaderTerm = after.term;
+    } else if (holder !== id) {
       this.fail("ElectionSafety", `servers ${holder} and ${id} both became leader of term ${after.term}`);
     }
+    this.leading[id] = after.term;
     const newLeader = !before || before.state !== "Leader" || before.term !== after.term;
     if (newLeader) this.checkLeaderCompleteness(id, after.term, disk);
+    if (before && after.commitIndex > before.commitIndex) this.leaderCommitted(after.term, before.commitIndex, after.commitIndex);
   }
 
+  /**
+   * The leader of `term` moved its commitIndex from `from` to `to`: entries from+1..to are
+   * committed in `term` at the latest (those below `from` were committed earlier, by this
+   * leader or, when it was a follower, by a leader of a lower term). Leaders of later terms
+   * are checked from now on; any already elected must hold them already. Cost: the advance,
+   * plus the later leaders, which exist only when this leader is already deposed.
+   */
+  private leaderCommitted(term: number, from: number, to: number): void {
+    const min = term + 1;
+    let lowest = Infinity;
+    for (let index = from + 1; index <= to; index++) {
+      const c = this.committed.get(index);
+      if (!c || c.minLeaderTerm <= min) continue;
+      c.minLeaderTerm = min;
+      if (lowest === Infinity) lowest = index;
+    }
+    if (lowest === Infinity || this.maxLeaderTerm < min) return;
+    // Leaders of later terms, already elected (their disks now: a committed entry, once held, stays).
+    for (const [later, leader] of this.leaderOfTerm) {
+      const disk = this.disks[leader];
+      if (later < min || !disk) continue;
+      for (let index = lowest; index <= to; index++) {
+        const c = this.committed.get(index);
+        if (c && c.minLeaderTerm <= later) this.leaderHolds(leader, later, disk, index, c, ` (committed in term ${term} after that)`);
+      }
+    }
+  }
+
+  /** Every committed entry that leaders of `term` must hold is on the disk of `id`, which just became its leader. */
   private checkLeaderCompleteness(id: NodeId, term: number, disk: Disk): void {
     for (const [index, c] of this.committed) {
-      if (c.minLeaderTerm > term) continue;
-      if (index <= disk.snapshotIndex) {
-        // Folded into the leader's snapshot: its state machine must hold it. (A snapshot that
-        // lost a committed entry is SnapshotSafety's failure, found when the snapshot was made;
-        // this re-checks it where it would do harm.)
-        const s = disk.snapshotMachine[index - 1];
-        if (!s || s.term !== c.term || entryJson(s) !== c.json) {
-          this.fail("SnapshotSafety", `server ${id} became leader of term ${term} with a snapshot lacking committed entry ${index} (${c.json})`);
-        }
-        continue;
+      if (c.minLeaderTerm <= term) this.leaderHolds(id, term, disk, index, c, "");
+    }
+  }
+
+  private leaderHolds(id: NodeId, term: number, disk: Disk, index: number, c: Committed, when: string): void {
+    if (index <= disk.snapshotIndex) {
+      // Folded into the leader's snapshot: its state machine must hold it. (A snapshot that
+      // lost a committed entry is SnapshotSafety's failure, found when the snapshot was made;
+      // this re-checks it where it would do harm.)
+      const s = disk.snapshotMachine[index - 1];
+      if (!s || s.term !== c.term || entryJson(s) !== c.json) {
+        this.fail("SnapshotSafety", `server ${id} became leader of term ${term} with a snapshot lacking committed entry ${index} (${c.json})${when}`);
       }
-      const d = disk.entry(index);
-      if (!d || d.term !== c.term || disk.json(index) !== c.json) {
-        const has = d ? `${disk.json(index)} of term ${d.term}` : "nothing";
-        this.fail(
-          "LeaderCompleteness",
-          `server ${id} became leader of term ${term} without committed entry ${index} (${c.json}, term ${c.term}); it holds ${has}`,
-        );
-      }
+      return;
+    }
+    const d = disk.entry(index);
+    if (!d || d.term !== c.term || disk.json(index) !== c.json) {
+      const has = d ? `${disk.json(index)} of term ${d.term}` : "nothing";
+      this.fail(
+        "LeaderCompleteness",
+        `server ${id} became leader of term ${term} without committed entry ${index} (${c.json}, term ${c.term})${when}; it holds ${has}`,
+      );
     }
   }
 

@@ -5,10 +5,12 @@
 // next line of defence is shown to hold on its own.
 //
 // Some mutants reach into the core's private fields: TypeScript's `private` is a compile-time
-// notion, and a mutant is by definition code that does what the real one must not.
+// notion, and a mutant is by definition code that does what the real one must not. The core
+// mutants (Figure 2's rules broken one at a time) replace one of its private handlers on a
+// subclass's prototype (`replaceMethod`), wrapping the real one, so src/raft stays untouched.
 
 import { Raft } from "../../src/raft/raft.ts";
-import type { Entry, Message, ProposeResult, RaftConfig, Ready, RestoredState } from "../../src/raft/types.ts";
+import type { AppendEntries, Entry, Message, NodeId, ProposeResult, RaftConfig, Ready, RequestVote, RestoredState } from "../../src/raft/types.ts";
 import type { InvariantName } from "./invariants.ts";
 import type { RandomRunOptions } from "./random-run.ts";
 
@@ -26,6 +28,68 @@ export interface Mutant {
 function factory(ctor: new (c: RaftConfig, r: RestoredState, now: number) => Raft): RandomRunOptions["raftFactory"] {
   return (config, restored, now) => new ctor(config, restored, now);
 }
+
+/** What the core mutants read of the core's private state. */
+interface CoreInside {
+  term: number;
+  votedFor: NodeId | null;
+  readonly log: { readonly snapshotIndex: number; term(index: number): number | undefined };
+}
+
+/** Raft's own method `name` (private ones included), to call from a replacement. */
+function raftMethod<A extends unknown[], R>(name: string): (this: Raft, ...args: A) => R {
+  const f = (Raft.prototype as unknown as Record<string, unknown>)[name];
+  if (typeof f !== "function") throw new Error(`mutants: Raft has no method ${name}`);
+  return f as (this: Raft, ...args: A) => R;
+}
+
+/** A subclass of Raft whose method `name` is `body` (which may call the real one). */
+function replaceMethod<A extends unknown[], R>(
+  name: string,
+  body: (self: CoreInside, real: (...args: A) => R, ...args: A) => R,
+): new (c: RaftConfig, r: RestoredState, now: number) => Raft {
+  const real = raftMethod<A, R>(name);
+  class Mutated extends Raft {}
+  Object.defineProperty(Mutated.prototype, name, {
+    value: function (this: Raft, ...args: A): R {
+      return body(this as unknown as CoreInside, (...a: A) => real.apply(this, a), ...args);
+    },
+    writable: true,
+    configurable: true,
+  });
+  return Mutated;
+}
+
+/**
+ * Grants a vote whatever the candidate's log (the §5.4.1 election restriction dropped): it
+ * judges every candidate's log at least as up to date as its own.
+ */
+const IgnoresUpToDateCheck = replaceMethod<[RequestVote], void>("handleRequestVote", (_self, real, m) =>
+  real({ ...m, lastLogTerm: Number.MAX_SAFE_INTEGER, lastLogIndex: Number.MAX_SAFE_INTEGER }),
+);
+
+/** Votes for every candidate of its term that asks, not only the first (votedFor is ignored). */
+const VotesTwice = replaceMethod<[RequestVote], void>("handleRequestVote", (self, real, m) => {
+  if (m.term === self.term && self.votedFor !== null && self.votedFor !== m.candidateId) self.votedFor = null;
+  real(m);
+});
+
+/** Grants the vote but does not record it: votedFor stays as it was, so nothing is persisted. */
+const GrantsVoteWithoutRecording = replaceMethod<[RequestVote], void>("handleRequestVote", (self, real, m) => {
+  const before = self.votedFor;
+  real(m);
+  self.votedFor = before;
+});
+
+/**
+ * Skips AppendEntries' consistency check (Figure 2, receiver step 2): any entry it holds at
+ * prevLogIndex is taken to match the leader's, whatever its term (a log too short to hold
+ * prevLogIndex is still refused: there would be a hole).
+ */
+const SkipsPrevLogCheck = replaceMethod<[AppendEntries], unknown>("appendFromLeader", (self, real, m) => {
+  const mine = m.prevLogIndex >= self.log.snapshotIndex ? self.log.term(m.prevLogIndex) : undefined;
+  return real(mine === undefined ? m : { ...m, prevLogTerm: mine });
+});
 
 /** Figure 8's bug: a leader commits an entry of an earlier term by counting replicas. */
 export class CommitsEarlierTerms extends Raft {
@@ -135,25 +199,81 @@ export const MUTANTS: readonly Mutant[] = [
   },
   {
     name: "disk-forgets-votedFor/double-vote",
-    what: "the same, PersistenceContract off: after a restart the server votes again in the same term",
+    what: "the same, PersistenceContract and DurableBeforeSend off: after a restart the server votes again in the same term",
     caughtBy: "NoDoubleVote",
     options: {
       faults: { persistHardState: (_id, _onDisk, next) => ({ term: next.term, votedFor: null }) },
-      disabled: ["PersistenceContract"],
+      disabled: ["PersistenceContract", "DurableBeforeSend"],
       servers: 3,
     },
     maxSeeds: 200,
   },
   {
     name: "disk-forgets-term",
-    what: "the disk never updates the term; PersistenceContract off: a restart goes back in time",
+    what: "the disk never updates the term; PersistenceContract and DurableBeforeSend off: a restart goes back in time",
     caughtBy: "MonotonicTerm",
     options: {
       faults: { persistHardState: (_id, onDisk, next) => ({ term: onDisk.term, votedFor: next.votedFor }) },
-      disabled: ["PersistenceContract"],
+      disabled: ["PersistenceContract", "DurableBeforeSend"],
       knobs: SHORT,
     },
     maxSeeds: 20,
+  },
+  {
+    name: "swallow-persist-failure",
+    what: "when the disk refuses a write, the host logs it and goes on with the core's memory (sends, applies) instead of resetting",
+    caughtBy: "PersistenceContract",
+    options: { diskFaults: true, faults: { swallowRefusedWrites: true }, knobs: SHORT },
+    maxSeeds: 20,
+  },
+  {
+    name: "swallow-persist-failure/ack",
+    what: "the same, PersistenceContract off: a message claims what was never stored (an ack, a vote, an entry, a term)",
+    caughtBy: "DurableBeforeSend",
+    options: { diskFaults: true, faults: { swallowRefusedWrites: true }, disabled: ["PersistenceContract"], knobs: SHORT },
+    maxSeeds: 20,
+  },
+  {
+    name: "ignores-up-to-date-check",
+    what: "a server grants its vote whatever the candidate's log (no election restriction, §5.4.1)",
+    caughtBy: "LeaderCompleteness",
+    options: { raftFactory: factory(IgnoresUpToDateCheck), knobs: SHORT },
+    maxSeeds: 50,
+  },
+  {
+    name: "votes-twice",
+    what: "a server grants a vote to every candidate of its term that asks, not only the first",
+    caughtBy: "NoDoubleVote",
+    options: { raftFactory: factory(VotesTwice), knobs: SHORT },
+    maxSeeds: 50,
+  },
+  {
+    name: "votes-twice/two-leaders",
+    what: "the same, NoDoubleVote off: two candidates win the same term",
+    caughtBy: "ElectionSafety",
+    options: { raftFactory: factory(VotesTwice), disabled: ["NoDoubleVote"], knobs: SHORT },
+    maxSeeds: 100,
+  },
+  {
+    name: "grants-vote-without-recording",
+    what: "a server grants its vote without recording it (votedFor unchanged, nothing persisted)",
+    caughtBy: "DurableBeforeSend",
+    options: { raftFactory: factory(GrantsVoteWithoutRecording), knobs: SHORT },
+    maxSeeds: 20,
+  },
+  {
+    name: "grants-vote-without-recording/double-vote",
+    what: "the same, DurableBeforeSend off: having recorded nothing, it votes again in the same term",
+    caughtBy: "NoDoubleVote",
+    options: { raftFactory: factory(GrantsVoteWithoutRecording), disabled: ["DurableBeforeSend"], knobs: SHORT },
+    maxSeeds: 50,
+  },
+  {
+    name: "skips-prev-log-check",
+    what: "a follower appends after any entry it holds at prevLogIndex, whatever its term (no consistency check)",
+    caughtBy: "LogMatching",
+    options: { raftFactory: factory(SkipsPrevLogCheck), knobs: SHORT },
+    maxSeeds: 50,
   },
   {
     name: "applier-reorders",

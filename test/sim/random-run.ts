@@ -5,10 +5,17 @@
 //
 // Runs are silent (no narration) for speed. A run is a pure function of its seed and options,
 // so a failing seed is replayed once more with narration on to tell its story.
+//
+// Disk failures: about half of the seeds (drawn from a stream of their own, so the other seeds
+// run exactly as before) get disks that refuse writes, in one to three ways: a server's disk
+// fills up for a while ("full"), every write fails with some probability ("transient"), and
+// a client now and then proposes a command too large to store ("tooLarge", refused by the
+// leader's own write: see DiskFaults.maxCommandChars). Each refused write resets its server
+// (cluster.ts). They stop with the other faults before the liveness phase.
 
 import type { NodeId } from "../../src/raft/types.ts";
 import { Cluster, type ClusterOptions, type CrashPoint, type HostFaults, type Proc, type RaftFactory } from "./cluster.ts";
-import type { SnapshotSource } from "./disk.ts";
+import type { DiskFailureKind, DiskFaults, SnapshotSource } from "./disk.ts";
 import { HarnessFailure } from "./harness.ts";
 import { InvariantViolation, type InvariantName } from "./invariants.ts";
 import { RELIABLE, type NetworkProfile } from "./network.ts";
@@ -84,6 +91,8 @@ export interface RandomRunOptions {
    * absent. Forcing "live" also forces a durable state machine and some compaction.
    */
   readonly snapshotSource?: SnapshotSource;
+  /** Force disk failures on or off (otherwise drawn per seed, on for about half). */
+  readonly diskFaults?: boolean;
   /** Force some of the core's optional behaviours (otherwise drawn per seed). */
   readonly raftOptions?: ClusterOptions["raftOptions"];
   readonly knobs?: Partial<ScheduleKnobs>;
@@ -120,6 +129,11 @@ export interface RandomRunResult {
   readonly preVote: boolean;
   /** Virtual ms from healing to a new proposal applied on every server. */
   readonly healMs: number | null;
+  /** The seed's disks could fail (the kinds drawn), or null. */
+  readonly diskFailures: readonly DiskFailureKind[] | null;
+  /** Writes the disks refused, by reason, and the resets they caused. */
+  readonly refused: Readonly<Record<DiskFailureKind, number>>;
+  readonly resets: number;
   readonly invariant: InvariantName | null;
   readonly message: string | null;
   readonly tail: readonly string[];
@@ -144,6 +158,31 @@ interface Setup {
   /** Host compaction: snapshot every this many applied entries (0: never). */
   readonly compactEvery: number;
   readonly snapshotSource: SnapshotSource;
+  /** How the disks fail (null: they never do). */
+  readonly disk: { readonly kinds: readonly DiskFailureKind[]; readonly faults: DiskFaults } | null;
+}
+
+/** A command too large to store when "tooLarge" is drawn: longer than MAX_COMMAND_CHARS once in JSON. */
+const MAX_COMMAND_CHARS = 64;
+const BIG_PADDING = "x".repeat(MAX_COMMAND_CHARS);
+
+/** Disk failures for about half of the seeds, from a stream of their own (the other seeds' runs are unchanged). */
+function drawDisk(opts: RandomRunOptions): Setup["disk"] {
+  const rng = new Rng(opts.seed, "disk");
+  const on = rng.chance(0.5);
+  if (!(opts.diskFaults ?? on)) return null;
+  const kinds: DiskFailureKind[] = [];
+  if (rng.chance(0.6)) kinds.push("full");
+  if (rng.chance(0.5)) kinds.push("tooLarge");
+  if (rng.chance(0.6) || kinds.length === 0) kinds.push("transient");
+  const transientRate = rng.pick([0.005, 0.02, 0.05]);
+  return {
+    kinds,
+    faults: {
+      transientRate: kinds.includes("transient") ? transientRate : 0,
+      maxCommandChars: kinds.includes("tooLarge") ? MAX_COMMAND_CHARS : Infinity,
+    },
+  };
 }
 
 /** Everything about a run that is drawn from its seed before it starts. */
@@ -179,6 +218,7 @@ function drawSetup(opts: RandomRunOptions, rng: Rng): Setup {
     leaderNoop: opts.raftOptions?.leaderNoop ?? leaderNoop,
     compactEvery,
     snapshotSource: live && compactEvery > 0 ? "live" : "stored",
+    disk: drawDisk(opts),
   };
 }
 
@@ -221,6 +261,7 @@ class Run {
   private stopped = true;
   proposalsAccepted = 0;
   healMs: number | null = null;
+  private readonly diskRng: Rng;
 
   constructor(readonly opts: RandomRunOptions) {
     const setupRng = new Rng(opts.seed, "setup");
@@ -228,6 +269,7 @@ class Run {
     this.chaosRng = new Rng(opts.seed, "chaos");
     this.clientRng = new Rng(opts.seed, "client");
     this.crashRng = new Rng(opts.seed, "crash-points");
+    this.diskRng = new Rng(opts.seed, "disk-schedule");
     const s = this.setup;
     this.c = new Cluster({
       n: s.servers,
@@ -240,6 +282,7 @@ class Run {
       snapshotSource: s.snapshotSource,
       ...(opts.raftFactory ? { raftFactory: opts.raftFactory } : {}),
       faults: { ...opts.faults, crashPoint: (id) => this.crashPoint(id) },
+      ...(s.disk ? { diskFaults: s.disk.faults } : {}),
       disabled: opts.disabled ?? [],
       narrate: opts.narrate ?? false,
       narrationCapacity: 1000,
@@ -250,7 +293,8 @@ class Run {
       `[TEST] random run seed=${opts.seed} servers=${s.servers} stateMachine=${s.stateMachine} ` +
         `tickJitter=${s.tickJitterMs}ms maxEntries=${s.maxEntriesPerAppend ?? "default"} crashPointRate=${s.crashPointRate} ` +
         `preVote=${s.preVote} checkQuorum=${s.checkQuorum} leaderNoop=${s.leaderNoop} compactEvery=${s.compactEvery} ` +
-        `snapshotSource=${s.snapshotSource}`,
+        `snapshotSource=${s.snapshotSource}` +
+        (s.disk ? ` disk failures: ${s.disk.kinds.join(", ")}${s.disk.faults.transientRate > 0 ? ` (transient rate ${s.disk.faults.transientRate})` : ""}` : ""),
     );
   }
 
@@ -405,10 +449,36 @@ class Run {
     }
   }
 
+  /** "full": now and then a server's disk fills up for a while. */
+  *diskFull(): Proc {
+    const { c, diskRng: rng } = this;
+    while (!this.stopped) {
+      yield rng.float(100, 3000);
+      if (this.stopped) return;
+      c.fillDisk(rng.pick(c.ids), rng.float(10, 1500));
+    }
+  }
+
+  /** "tooLarge": now and then a client proposes a command too large to store, mostly to a leader. */
+  *bigProposals(): Proc {
+    const { c, diskRng: rng } = this;
+    let k = 0;
+    while (!this.stopped) {
+      yield rng.float(50, 1500);
+      if (this.stopped) return;
+      const alive = c.ids.filter((i) => c.alive(i));
+      if (alive.length === 0) continue;
+      const leaders = alive.filter((i) => c.status(i)?.state === "Leader");
+      const t = rng.pick(leaders.length > 0 && rng.chance(0.8) ? leaders : alive);
+      c.propose(t, `big${++k}@${t}:${BIG_PADDING}`);
+    }
+  }
+
   /** Faults stop, links heal, everyone restarts; then a leader must commit a new proposal everywhere. */
   *liveness(): Proc {
     const c = this.c;
     this.stopped = true;
+    c.diskFaults = null;
     c.net.profile = RELIABLE;
     c.net.healAllLinks();
     for (const i of c.ids) {
@@ -476,6 +546,8 @@ class Run {
     const c = this.c;
     this.stopped = false;
     c.spawn("client", this.client());
+    if (this.setup.disk?.kinds.includes("full")) c.spawn("disk-full", this.diskFull());
+    if (this.setup.disk?.kinds.includes("tooLarge")) c.spawn("big-client", this.bigProposals());
     c.run(this.chaos());
     c.run(this.liveness());
     c.finalCheck();
@@ -509,6 +581,9 @@ export function randomRun(opts: RandomRunOptions): RandomRunResult {
     snapshotSource: run.setup.snapshotSource,
     preVote: run.setup.preVote,
     healMs: run.healMs,
+    diskFailures: run.setup.disk?.kinds ?? null,
+    refused: c.refusedWrites(),
+    resets: c.resets,
     replay: replayCommand(opts.seed, servers, opts.replayArgs),
   };
   const lines = opts.tailLines ?? 60;

@@ -3,7 +3,8 @@
 // delays and proposals, each followed by the liveness phase. The CLI (npm run sim) runs the
 // same runs for any number of seeds. Each seed also draws the core's options (PreVote for
 // about half) and the snapshot host ("live", the Durable Object's way, for about a quarter);
-// the last test checks that the seeds did exercise them.
+// about half get disks that refuse writes (full, too large, transient), each refusal resetting
+// its server as the Durable Object does; the last test checks that the seeds did exercise them.
 
 import { describe, expect, test } from "vitest";
 import { randomRun, type RandomRunResult } from "./random-run.ts";
@@ -12,7 +13,15 @@ const SEEDS = Number(process.env["SIM_SEEDS"] ?? 300);
 const BATCH = 50;
 
 /** What the seeds exercised, summed over the batches (checked by the last test). */
-const total = { seeds: 0, preVote: 0, live: 0, storedSnapshots: 0, liveSnapshots: 0 };
+const total = {
+  seeds: 0,
+  preVote: 0,
+  live: 0,
+  storedSnapshots: 0,
+  liveSnapshots: 0,
+  refusingSeeds: 0,
+  refused: { full: 0, tooLarge: 0, transient: 0 },
+};
 
 function describeFailure(r: RandomRunResult): string {
   return `seed ${r.seed}: ${r.message}\n${r.tail.join("\n")}\nreplay: ${r.replay}`;
@@ -55,6 +64,8 @@ describe("randomized search", () => {
           total.live++;
           total.liveSnapshots += r.snapshots;
         } else total.storedSnapshots += r.snapshots;
+        if (r.refused.full + r.refused.tooLarge + r.refused.transient > 0) total.refusingSeeds++;
+        for (const k of ["full", "tooLarge", "transient"] as const) total.refused[k] += r.refused[k];
         if (!r.ok) failures.push(describeFailure(r));
       }
       expect(failures).toEqual([]);
@@ -64,12 +75,17 @@ describe("randomized search", () => {
     });
   }
 
-  test("the seeds exercised PreVote and both snapshot hosts", () => {
+  test("the seeds exercised PreVote, both snapshot hosts and failing disks", () => {
     expect(total.seeds).toBe(SEEDS);
     // Drawn per seed: PreVote for about half, live snapshots for about a quarter.
     expect(total.preVote).toBeGreaterThan(SEEDS / 4);
     expect(total.live).toBeGreaterThan(SEEDS / 10);
     expect(total.liveSnapshots).toBeGreaterThan(0);
     expect(total.storedSnapshots).toBeGreaterThan(0);
+    // At least a quarter of the seeds had writes refused, of every kind.
+    expect(total.refusingSeeds).toBeGreaterThanOrEqual(SEEDS / 4);
+    expect(total.refused.full).toBeGreaterThan(0);
+    expect(total.refused.tooLarge).toBeGreaterThan(0);
+    expect(total.refused.transient).toBeGreaterThan(0);
   });
 });
