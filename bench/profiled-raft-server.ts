@@ -16,6 +16,8 @@ export interface StorageCounters {
    */
   rowsWritten: number;
   rowsWrittenByTable: Record<string, number>;
+  /** The same by statement kind and table ("INSERT log", "DELETE log", …). */
+  rowsWrittenByStatement: Record<string, number>;
   /** Any other sql.exec() (SELECT, CREATE TABLE IF NOT EXISTS). */
   sqlReads: number;
   /** storage.setAlarm() calls (each one is a storage write too). */
@@ -48,8 +50,10 @@ function countingSql(sql: SqlStorage, counts: StorageCounters): SqlStorage {
           // A write without RETURNING runs to completion inside exec(): its count is final.
           const rows = cursor.rowsWritten;
           const table = TABLE.exec(query)?.[1] ?? "?";
+          const statement = `${WRITE.exec(query)![1]!.toUpperCase()} ${table}`;
           counts.rowsWritten += rows;
           counts.rowsWrittenByTable[table] = (counts.rowsWrittenByTable[table] ?? 0) + rows;
+          counts.rowsWrittenByStatement[statement] = (counts.rowsWrittenByStatement[statement] ?? 0) + rows;
           return cursor;
         };
       }
@@ -94,7 +98,7 @@ export class ProfiledRaftServer extends RaftServer {
   declare private readonly counts: StorageCounters;
 
   constructor(ctx: DurableObjectState, env: ServerEnv) {
-    const counts: StorageCounters = { transactions: 0, sqlWrites: 0, rowsWritten: 0, rowsWrittenByTable: {}, sqlReads: 0, setAlarms: 0, kvWrites: 0 };
+    const counts: StorageCounters = { transactions: 0, sqlWrites: 0, rowsWritten: 0, rowsWrittenByTable: {}, rowsWrittenByStatement: {}, sqlReads: 0, setAlarms: 0, kvWrites: 0 };
     countStorage(ctx.storage, counts);
     super(ctx, env);
     this.counts = counts;
@@ -122,6 +126,6 @@ export class ProfiledRaftServer extends RaftServer {
 
   /** Counters since this object (re)started, with the server's own stats. */
   benchProfile(): { storage: StorageCounters; status: ReturnType<RaftServer["status"]> } {
-    return { storage: { ...this.counts, rowsWrittenByTable: { ...this.counts.rowsWrittenByTable } }, status: this.status() };
+    return { storage: { ...this.counts, rowsWrittenByTable: { ...this.counts.rowsWrittenByTable }, rowsWrittenByStatement: { ...this.counts.rowsWrittenByStatement } }, status: this.status() };
   }
 }

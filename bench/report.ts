@@ -136,7 +136,10 @@ export function evaluateGoals(r: Results): Goal[] {
       value: v,
       met: v === null ? null : v <= 0.2,
       bounds: c
-        ? `${fmt(c.appendEntriesAboveIdlePerOpPerFollower, 3)} caused by the load (batches of ${fmt(1 / c.appendEntriesAboveIdlePerOpPerFollower, 1)} entries) + ${fmt(heartbeats, 3)} heartbeats (${fmt(x.idle.leader.rpcsSentPerSec / Math.max(1, x.size - 1), 0)}/s per follower at ${fmt(at64(x)?.throughput, 0)} ops/s)`
+        ? (c.appendEntriesAboveIdlePerOpPerFollower > 0
+            ? `${fmt(c.appendEntriesAboveIdlePerOpPerFollower, 3)} caused by the load (batches of ${fmt(1 / c.appendEntriesAboveIdlePerOpPerFollower, 1)} entries)`
+            : "none above the idle heartbeat rate (the load's entries all rode on heartbeats)") +
+          ` + ${fmt(Math.min(heartbeats, c.appendEntriesPerOpPerFollower), 3)} heartbeats (idle rate ${fmt(x.idle.leader.rpcsSentPerSec / Math.max(1, x.size - 1), 0)}/s per follower, against ${fmt(at64(x)?.throughput, 0)} ops/s)`
         : "—",
     });
   }
@@ -152,7 +155,7 @@ export function evaluateGoals(r: Results): Goal[] {
       value: v,
       met: v === null ? null : v <= 5,
       bounds: st
-        ? `by table: ${byTable(st.rowsWrittenByTablePerOp)}; leader ${fmt(st.leaderRowsWrittenPerOp, 2)} (${byTable(st.leaderRowsWrittenByTablePerOp)}), each follower ${fmt(st.followerRowsWrittenPerOp, 2)}; ${fmt(st.transactionsPerOp, 2)} transactions per op in all (leader ${fmt(st.leaderTransactionsPerOp, 2)}, follower ${fmt(st.followerTransactionsPerOp, 2)}); single object: ${fmt(single64?.cost?.rowsWrittenPerOp, 2)}`
+        ? `by table: ${byTable(st.rowsWrittenByTablePerOp)}; leader ${fmt(st.leaderRowsWrittenPerOp, 2)} (${byTable(st.leaderRowsWrittenByStatementPerOp)}), each follower ${fmt(st.followerRowsWrittenPerOp, 2)}; ${fmt(st.transactionsPerOp, 2)} transactions per op in all (leader ${fmt(st.leaderTransactionsPerOp, 2)}, follower ${fmt(st.followerTransactionsPerOp, 2)}); single object: ${fmt(single64?.cost?.rowsWrittenPerOp, 2)}`
         : "—",
     });
   }

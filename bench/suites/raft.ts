@@ -57,8 +57,8 @@ export interface StorageCost {
   /** SQL rows written per op (SQLite's count, what Cloudflare bills), all servers together, and by table. */
   readonly rowsWrittenPerOp: number;
   readonly rowsWrittenByTablePerOp: Record<string, number>;
-  /** The leader's alone, by table. */
-  readonly leaderRowsWrittenByTablePerOp: Record<string, number>;
+  /** The leader's alone, by statement kind and table ("INSERT log", "DELETE log", …). */
+  readonly leaderRowsWrittenByStatementPerOp: Record<string, number>;
   readonly leaderRowsWrittenPerOp: number;
   /** Mean over followers. */
   readonly followerRowsWrittenPerOp: number;
@@ -275,16 +275,16 @@ export class RaftBench {
     const perOp = (x: number) => round(ops > 0 ? x / ops : NaN);
     let storage: StorageCost | null = null;
     if (before.storage && after.storage && leader !== null) {
-      type Count = Exclude<keyof StorageCounters, "rowsWrittenByTable">;
+      type Count = Exclude<keyof StorageCounters, "rowsWrittenByTable" | "rowsWrittenByStatement">;
       const sd = (id: number, k: Count) => after.storage![id]![k] - before.storage![id]![k];
       const followerMean = (k: Count) => followers.reduce((a, id) => a + sd(id, k), 0) / Math.max(1, followers.length);
       const followerAe = followers.reduce((a, id) => a + delta(id, "rpcsReceived"), 0) / Math.max(1, followers.length);
       const all = (k: "transactions" | "rowsWritten" | "setAlarms" | "kvWrites") => before.view.servers.reduce((a, s) => a + sd(s.id, k), 0);
-      const tables = (ids: number[]): Record<string, number> => {
+      const tables = (ids: number[], by: "rowsWrittenByTable" | "rowsWrittenByStatement" = "rowsWrittenByTable"): Record<string, number> => {
         const out: Record<string, number> = {};
         for (const id of ids) {
-          const b = before.storage![id]!.rowsWrittenByTable ?? {};
-          for (const [table, n] of Object.entries(after.storage![id]!.rowsWrittenByTable ?? {})) {
+          const b = before.storage![id]![by] ?? {};
+          for (const [table, n] of Object.entries(after.storage![id]![by] ?? {})) {
             const d = n - (b[table] ?? 0);
             if (d) out[table] = (out[table] ?? 0) + d;
           }
@@ -301,7 +301,7 @@ export class RaftBench {
         transactionsPerOp: perOp(all("transactions")),
         rowsWrittenPerOp: perOp(all("rowsWritten")),
         rowsWrittenByTablePerOp: tables(before.view.servers.map((s) => s.id)),
-        leaderRowsWrittenByTablePerOp: tables([leader]),
+        leaderRowsWrittenByStatementPerOp: tables([leader], "rowsWrittenByStatement"),
         leaderRowsWrittenPerOp: perOp(sd(leader, "rowsWritten")),
         followerRowsWrittenPerOp: perOp(followerMean("rowsWritten")),
         billedRowsWrittenPerOp: perOp(all("rowsWritten") + all("setAlarms") + all("kvWrites")),
