@@ -17,7 +17,9 @@ import {
   type EventLine,
   type NetworkSettings,
   type RaftServerStub,
+  type LocationHint,
   type ServerStatus,
+  locationHintOf,
   sleepAfterOf,
   withOptionDefaults,
 } from "../server/index.ts";
@@ -31,6 +33,8 @@ export type Settings = Omit<ClusterConfig, "cluster" | "epoch">;
 export interface ClusterView extends Settings {
   readonly cluster: string;
   readonly leader: NodeId | null;
+  readonly voters: readonly NodeId[];
+  readonly learners: readonly NodeId[];
   /** Every server that is up sleeps with the idle cluster. */
   readonly asleep: boolean;
   readonly servers: readonly ServerStatus[];
@@ -92,7 +96,7 @@ export class Cluster {
    */
   static async create(env: Env, name: string, settings: Settings): Promise<{ created: boolean; cluster: Cluster }> {
     const offered: ClusterConfig = { cluster: name, ...settings, epoch: crypto.randomUUID() };
-    const first = await reach(env, name, 0, (s) => s.init(offered, 0));
+    const first = await reach(env, name, 0, (s) => s.init(offered, 0), true, locationHintOf(offered, 0));
     const config = withOptionDefaults(first.config);
     if (!first.created && !sameSettings(config, settings)) {
       const held = Object.entries(settingsOf(config))
@@ -106,7 +110,7 @@ export class Cluster {
       ids(config.size)
         .slice(1)
         .map(async (id) => {
-          const r = await cluster.reach(id, (s) => s.init(config, id));
+          const r = await reach(env, name, id, (s) => s.init(config, id), true, locationHintOf(config, id));
           // Left over from an older cluster of the same name whose deletion was cut short.
           if (r.config.epoch !== config.epoch) {
             await cluster.reach(id, (s) => s.destroy());
@@ -154,6 +158,9 @@ export class Cluster {
       cluster: this.name,
       ...settingsOf(this.config),
       leader: leaderOf(servers),
+      // The configuration: every server votes until membership changes exist.
+      voters: ids(this.size),
+      learners: [],
       // Asleep: every server that is up sleeps (API.md, "Sleeping clusters").
       asleep: up.length > 0 && up.every((s) => s.asleep),
       servers,
@@ -330,13 +337,14 @@ async function reach<T>(
   id: NodeId,
   call: (s: RaftServerStub) => Promise<T>,
   idempotent = true,
+  locationHint: LocationHint | null = null,
 ): Promise<T> {
   try {
-    return await call(serverStub(env.RAFT_SERVER, cluster, id));
+    return await call(serverStub(env.RAFT_SERVER, cluster, id, locationHint));
   } catch (first) {
     if (idempotent) {
       try {
-        return await call(serverStub(env.RAFT_SERVER, cluster, id));
+        return await call(serverStub(env.RAFT_SERVER, cluster, id, locationHint));
       } catch {
         // fall through with the first error
       }
@@ -363,6 +371,7 @@ export function settingsOf(config: Settings): Settings {
     snapshotThreshold: c.snapshotThreshold,
     snapshotChunkBytes: c.snapshotChunkBytes,
     sleepAfterMs: sleepAfterOf(c),
+    ...(c.locationHints ? { locationHints: c.locationHints } : {}),
   };
 }
 
@@ -398,6 +407,8 @@ function notMember(id: NodeId): ServerStatus {
     id,
     state: "Dead",
     asleep: false,
+    role: "voter",
+    locationHint: null,
     term: 0,
     votedFor: null,
     leader: null,

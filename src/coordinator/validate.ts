@@ -4,7 +4,7 @@
 import type { Context } from "hono";
 import { z } from "zod";
 import { badRequest, HttpError, notFound } from "./errors.ts";
-import { DEFAULT_SNAPSHOT_THRESHOLD } from "../server/protocol.ts";
+import { DEFAULT_SNAPSHOT_THRESHOLD, LOCATION_HINTS } from "../server/protocol.ts";
 
 /** Largest request body accepted, bytes. */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -95,6 +95,8 @@ export const clusterSettings = z
     snapshotChunkBytes: int.min(64).max(4 * 1024 * 1024).default(256 * 1024),
     /** Sleep after this long without a client (0: never); by default 5 election timeouts. */
     sleepAfterMs: int.min(0).max(600_000).optional(),
+    /** One Cloudflare location hint per initial server. */
+    locationHints: z.array(z.enum(LOCATION_HINTS)).max(9).optional(),
   })
   .refine((s) => s.electionTimeoutMs[0] <= s.electionTimeoutMs[1], {
     message: "electionTimeoutMs must be [min, max] with min <= max",
@@ -103,6 +105,10 @@ export const clusterSettings = z
   .refine((s) => s.heartbeatMs < s.electionTimeoutMs[0], {
     message: "heartbeatMs must be shorter than the smallest election timeout",
     path: ["heartbeatMs"],
+  })
+  .refine((s) => s.locationHints === undefined || s.locationHints.length === s.size, {
+    message: "locationHints must name one hint per server (as many as size)",
+    path: ["locationHints"],
   })
   .refine((s) => s.sleepAfterMs === undefined || s.sleepAfterMs <= 10 * s.electionTimeoutMs[1], {
     message: "sleepAfterMs must be at most ten of the longest election timeouts (0: never sleep)",

@@ -33,6 +33,20 @@ export interface ClusterConfig {
    * stored before it existed: sleepAfterOf() gives the default.
    */
   readonly sleepAfterMs?: number;
+  /**
+   * Cloudflare location hints, one per initial server (API.md), applied when each server's
+   * object is first created; absent: no hints. Locally they are recorded and reported.
+   */
+  readonly locationHints?: readonly LocationHint[];
+}
+
+/** Cloudflare's `locationHint` values (where a Durable Object is created). */
+export const LOCATION_HINTS = ["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"] as const;
+export type LocationHint = (typeof LOCATION_HINTS)[number];
+
+/** Server `id`'s hint in `config`, or null. */
+export function locationHintOf(config: Pick<ClusterConfig, "locationHints">, id: NodeId): LocationHint | null {
+  return config.locationHints?.[id] ?? null;
 }
 
 /** Sleep after five of the longest election timeouts without a client (1.5 s at the defaults). */
@@ -112,6 +126,9 @@ export interface ServerStatus
   readonly state: Role | "Dead";
   /** Asleep with its idle cluster: no timer, no heartbeat (a Dead server is not asleep). */
   readonly asleep: boolean;
+  /** Every server is a voter until membership changes exist (API.md's learners). */
+  readonly role: "voter" | "learner";
+  readonly locationHint: LocationHint | null;
   readonly connected: boolean;
   readonly peers: readonly NodeId[];
   readonly dropCallsAfter: number | null;

@@ -53,7 +53,7 @@ import { PendingProposals } from "./pending.ts";
 import { PendingReads } from "./pending-reads.ts";
 import { SnapshotAssembly } from "./snapshot-assembly.ts";
 import { Links } from "./links.ts";
-import { echoNarration, Narration } from "./narration.ts";
+import { narrationEcho, Narration } from "./narration.ts";
 import {
   fullyConnected,
   ids,
@@ -65,6 +65,7 @@ import {
   type NetworkSettings,
   type ServerStatus,
   type SnapshotChunk,
+  locationHintOf,
   sleepAfterOf,
   withOptionDefaults,
 } from "./protocol.ts";
@@ -73,7 +74,10 @@ import { ServerStorage } from "./storage.ts";
 
 export interface ServerEnv {
   RAFT_SERVER: DurableObjectNamespace<RaftServer>;
-  /** "0" keeps narration off the console, "1" puts it there (it is always kept for /events). */
+  /**
+   * What narration the console gets (it is always kept for /events): "0" none, "1" the
+   * decisions (the default outside tests), "verbose" every line (narration.ts).
+   */
   NARRATE?: string;
 }
 
@@ -113,7 +117,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
     super(ctx, env);
     this.store = new ServerStorage(ctx.storage);
     this.kvState = new KvState(ctx.storage.sql);
-    this.narration = new Narration(echoNarration(env));
+    this.narration = new Narration(narrationEcho(env));
     void ctx.blockConcurrencyWhile(async () => {
       this.timer = new LazyAlarm(ctx.storage, await ctx.storage.getAlarm(), (e) => this.crashOnFailedWrite(e));
       this.boot();
@@ -292,6 +296,8 @@ export class RaftServer extends DurableObject<ServerEnv> {
       id: this.id,
       state: s?.state ?? "Dead",
       asleep: s?.asleep ?? false,
+      role: "voter",
+      locationHint: locationHintOf(this.config, this.id),
       term: s?.term ?? durable!.term,
       votedFor: s ? s.votedFor : durable!.votedFor,
       leader: s?.leader ?? null,
@@ -400,7 +406,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
     this.kvState = new KvState(this.ctx.storage.sql);
     this.serializedSnapshot = null;
     this.timer = new LazyAlarm(this.ctx.storage, null, (e) => this.crashOnFailedWrite(e));
-    this.narration = new Narration(echoNarration(this.env));
+    this.narration = new Narration(narrationEcho(this.env));
   }
 
   /** A line of the coordinator's ("[TEST] Disconnect 2"), kept with this server's narration. */
@@ -446,7 +452,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
         sleepAfterMs: sleepAfterOf(config),
         resumeLeadership: resume,
         rand: Math.random,
-        log: (line) => this.narration.add(id, line),
+        log: (line, level) => this.narration.add(id, line, Date.now(), true, level),
       },
       { ...this.store.restore(), applied: this.kvState.applied },
       Date.now(),
