@@ -2,6 +2,9 @@
 // (with PreVote ticked), see its leader, disconnect the leader from its card, see a new
 // leader in a higher term, put and get a key through the console, then hand leadership to
 // the remaining follower from its card ("Make leader"). Leaves test-results/dashboard.png behind.
+// A second test lets a cluster go idle: the page marks it asleep (and its polling does not
+// wake it), then Evict on the leader's card and "Deploy (evict all)" reload the objects
+// without an election. Leaves test-results/dashboard-asleep.png behind.
 //
 //   npx vitest run --project e2e test/e2e/dashboard.test.ts
 //
@@ -20,6 +23,7 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import { findChromium } from "./browser";
 
 const SCREENSHOT = "test-results/dashboard.png";
+const ASLEEP_SCREENSHOT = "test-results/dashboard-asleep.png";
 
 let dev: ChildProcess | null = null;
 let devOutput = "";
@@ -27,6 +31,7 @@ let base = process.env["DASHBOARD_URL"] ?? "";
 let context: BrowserContext | null = null;
 let profile = "";
 const cluster = `e2e-${Date.now().toString(36)}`;
+const sleepy = `${cluster}-sleep`;
 
 /** A port nobody listens on now, so a developer's own `npm run dev` on 8787 is no obstacle. */
 function freePort(): Promise<number> {
@@ -105,6 +110,13 @@ interface Card {
   state: string;
   term: number;
   current: boolean;
+  /** The card's "asleep" line (empty while awake). */
+  sleep: string;
+  /** The card's cost counters, e.g. "12 alarms · RPCs 40 sent, 38 received". */
+  cost: string;
+  /** When the server's object was loaded (ms epoch, from the card's data-loaded-at) and what the card says. */
+  loadedAt: number;
+  loaded: string;
 }
 
 /** What the cards show, read from the page the way a user reads it. */
@@ -115,7 +127,34 @@ function readCards(page: Page): Promise<Card[]> {
       state: card.querySelector('[data-field="state"]')?.textContent ?? "",
       term: Number(card.querySelector('[data-field="term"]')?.textContent),
       current: (card.querySelector('[data-field="mark"]')?.textContent ?? "").includes("current leader"),
+      sleep: card.querySelector('[data-field="sleep"]')?.textContent ?? "",
+      cost: card.querySelector('[data-field="cost"]')?.textContent ?? "",
+      loadedAt: Number(card.querySelector('[data-field="loaded"]')?.getAttribute("data-loaded-at") ?? 0),
+      loaded: card.querySelector('[data-field="loaded"]')?.textContent ?? "",
     })),
+  );
+}
+
+/** The cluster's one current leader, once the cards show exactly one. */
+async function oneLeader(page: Page, size: number, what = "one leader"): Promise<Card> {
+  return waitFor(what, async () => {
+    const cards = await readCards(page);
+    const leaders = cards.filter((c) => c.state === "Leader");
+    return cards.length === size && leaders.length === 1 && leaders[0]?.current ? leaders[0] : undefined;
+  });
+}
+
+/** Every card and the cluster's banner say "asleep". */
+async function allAsleep(page: Page, what: string): Promise<Card[]> {
+  return waitFor(
+    what,
+    async () => {
+      const cards = await readCards(page);
+      const banner = page.locator("#sleep-banner");
+      if (!(await banner.isVisible())) return undefined;
+      return cards.length > 0 && cards.every((c) => c.sleep.includes("asleep")) ? cards : undefined;
+    },
+    30_000,
   );
 }
 
@@ -152,7 +191,9 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await context?.close().catch(() => undefined);
-  if (base) await fetch(`${base}/clusters/${cluster}`, { method: "DELETE" }).catch(() => undefined);
+  for (const name of [cluster, sleepy]) {
+    if (base) await fetch(`${base}/clusters/${name}`, { method: "DELETE" }).catch(() => undefined);
+  }
   await stopDev();
   if (profile) rmSync(profile, { recursive: true, force: true });
 });
@@ -225,5 +266,75 @@ test("create a cluster, disconnect its leader, see a new one, use the kv console
 
   mkdirSync("test-results", { recursive: true });
   await page.screenshot({ path: SCREENSHOT });
+  expect(errors).toEqual([]);
+});
+
+test("an idle cluster sleeps on the page; Evict and Deploy reload objects and the leader stays", async () => {
+  const page = await context!.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (err) => errors.push(err.message));
+  await page.goto(`${base}/`);
+  await page.getByLabel("Cluster name", { exact: true }).fill(sleepy);
+  await page.getByRole("combobox", { name: "Servers" }).selectOption("3");
+  await page.getByRole("button", { name: "Create / open" }).click();
+  const leader = await oneLeader(page, 3);
+  // The summary tells when the cluster sleeps (the default: five election timeouts).
+  await expect.poll(() => page.locator("#summary").textContent()).toMatch(/sleeps after [\d.]+ m?s idle/);
+
+  // Idle, the cluster sleeps; the page keeps polling its status, which wakes nothing.
+  await allAsleep(page, "every card and the banner asleep");
+  expect(await page.locator("#sleep-banner").textContent()).toMatch(/^Cluster asleep .*costs nothing/);
+  // The summary's rate covers the last two seconds of polls (an alarm already due may still
+  // fire once after the sleep, and find nothing to do): it comes down to zero, and stays.
+  await expect.poll(() => page.locator("#summary").textContent(), { timeout: 10_000 }).toContain("cost now: 0 alarms/s, 0 RPCs/s");
+  const asleep = await readCards(page);
+  await new Promise((r) => setTimeout(r, 1500));
+  const later = await readCards(page);
+  for (const card of later) {
+    const before = asleep.find((c) => c.id === card.id);
+    expect(card.sleep, `server ${card.id} still asleep while the page polls`).toContain("asleep");
+    expect(card.cost, `server ${card.id} made no alarm and no RPC while asleep`).toBe(before?.cost);
+  }
+  await waitFor("sleep drawn in the timeline", async () =>
+    (await page.locator("#tl-scroll td.tl-asleep").count()) > 0 ? true : undefined,
+  );
+
+  // Evict the leader's object: memory lost, storage kept; it loads again and leads on in its term.
+  const [ledBefore] = later.filter((c) => c.id === leader.id);
+  await page.getByRole("button", { name: `Evict server ${leader.id}`, exact: true }).click();
+  await expect.poll(() => page.locator("#status").textContent(), { timeout: 20_000 }).toBe(`Evict server ${leader.id}: done.`);
+  const reloaded = await waitFor(`server ${leader.id} reloaded (a newer loadedAt)`, async () => {
+    const card = (await readCards(page)).find((c) => c.id === leader.id);
+    return card && card.loadedAt > (ledBefore?.loadedAt ?? 0) ? card : undefined;
+  });
+  expect(reloaded.loaded).toMatch(/reloaded/);
+  await waitFor("the eviction in the timeline", async () =>
+    (await page.locator("#tl-scroll td.tl-event", { hasText: `[TEST] Evict ${leader.id}` }).count()) > 0 ? true : undefined,
+  );
+  const afterEvict = await oneLeader(page, 3, "a leader after the eviction");
+  expect({ id: afterEvict.id, term: afterEvict.term }).toEqual({ id: leader.id, term: leader.term });
+  // Not a crash: the timeline never draws the evicted server Dead.
+  expect(await page.locator(`#tl-scroll td[data-state="Dead"]`).count()).toBe(0);
+
+  // A deploy: every object reset at once. No election follows.
+  const beforeDeploy = await readCards(page);
+  await page.getByRole("button", { name: "Deploy (evict all)", exact: true }).click();
+  await expect.poll(() => page.locator("#status").textContent(), { timeout: 20_000 }).toBe("Deploy (evict all): done.");
+  await waitFor("every server reloaded after the deploy", async () => {
+    const cards = await readCards(page);
+    return cards.every((c) => c.loadedAt > (beforeDeploy.find((b) => b.id === c.id)?.loadedAt ?? 0)) ? true : undefined;
+  });
+  // (The "[TEST] Evict all (a deploy)" line is not awaited: the coordinator leaves its copies
+  // with the servers, and a deploy resets every one of them while they take it.)
+  const afterDeploy = await oneLeader(page, 3, "a leader after the deploy");
+  expect({ id: afterDeploy.id, term: afterDeploy.term }).toEqual({ id: leader.id, term: leader.term });
+
+  // And it goes back to sleep; the picture shows a sleeping cluster just after a deploy.
+  await allAsleep(page, "asleep again after the deploy");
+  await expect.poll(() => page.locator("#summary").textContent(), { timeout: 10_000 }).toContain("cost now: 0 alarms/s, 0 RPCs/s");
+  expect(await page.locator("#sleep-banner").textContent()).toMatch(/^Cluster asleep since \d\d:\d\d:\d\d /);
+  mkdirSync("test-results", { recursive: true });
+  await page.screenshot({ path: ASLEEP_SCREENSHOT, fullPage: true });
+  expect(await page.locator(`#tl-scroll td[data-state="Dead"]`).count()).toBe(0);
   expect(errors).toEqual([]);
 });

@@ -3,6 +3,17 @@
 
 import type { ServerState } from "../timeline/types.ts";
 
+/** Counted since the object was last loaded (`loadedAt`): a reset starts them from zero. */
+export interface ServerStats {
+  alarms: number;
+  rpcsSent: number;
+  rpcsReceived: number;
+  /** When this instance of the object was loaded (ms since the epoch); changes on every reset. */
+  loadedAt: number;
+  snapshotsSent?: number;
+  snapshotsInstalled?: number;
+}
+
 export interface ServerStatus {
   id: number;
   state: ServerState;
@@ -16,6 +27,9 @@ export interface ServerStatus {
   snapshotIndex: number;
   /** A leader handing leadership over: to whom (null otherwise). */
   transferringTo: number | null;
+  /** Asleep with its idle cluster: no timers, no heartbeats (undefined from an older Worker). */
+  asleep?: boolean;
+  stats?: ServerStats;
 }
 
 export interface ClusterStatus {
@@ -26,6 +40,10 @@ export interface ClusterStatus {
   /** Echoed by GET /clusters/{c} since issue 6 (undefined from an older Worker). */
   preVote?: boolean;
   checkQuorum?: boolean;
+  /** Every server that is up sleeps (issue 11; undefined from an older Worker). */
+  asleep?: boolean;
+  /** How long the leader waits without a client operation before the cluster sleeps (0: never). */
+  sleepAfterMs?: number;
 }
 
 /** The cluster options the creation form offers besides the size (API defaults: both off). */
@@ -66,6 +84,10 @@ export interface Tokens {
   client: string;
 }
 
+/**
+ * What the page polls: only GET routes, which never wake a sleeping cluster (API.md,
+ * "Sleeping clusters"). Every POST, PUT and DELETE here is something a user asked for.
+ */
 export class Api {
   constructor(private readonly tokens: () => Tokens) {}
 
@@ -117,8 +139,12 @@ export class Api {
     return this.call("GET", `${this.cluster(c)}/events?since=${since}`, undefined, "admin");
   }
 
-  serverFault(c: string, id: number, action: "disconnect" | "reconnect" | "crash" | "restart"): Promise<ClusterStatus> {
+  serverFault(c: string, id: number, action: "disconnect" | "reconnect" | "crash" | "restart" | "evict"): Promise<ClusterStatus> {
     return this.call("POST", `${this.cluster(c)}/servers/${id}/${action}`, undefined, "admin");
+  }
+  /** Every server's object reset at once, as a deploy of a new version does. */
+  evictAll(c: string): Promise<ClusterStatus> {
+    return this.call("POST", `${this.cluster(c)}/evict`, undefined, "admin");
   }
   /** Answers once server `id` leads (or with the reason it could not: 409, 503, 504). */
   transferLeader(c: string, id: number): Promise<ClusterStatus> {

@@ -1,21 +1,28 @@
 // One card per server. The cards are built once per cluster size and then only their text
 // and classes change, so a button keeps keyboard focus while the status polls underneath it.
 
-import { stateClass } from "../timeline/render.ts";
-import type { ClusterStatus, ServerStatus } from "./api.ts";
+import { formatClock } from "../timeline/events.ts";
+import { escapeHtml, stateClass } from "../timeline/render.ts";
+import type { ClusterStatus, ServerStats, ServerStatus } from "./api.ts";
 import type { El } from "./dom.ts";
 import { eventTarget } from "./dom.ts";
+import { ageText } from "./sleep.ts";
 
-export type ServerAction = "disconnect" | "reconnect" | "crash" | "restart" | "leader";
+export type ServerAction = "disconnect" | "reconnect" | "crash" | "restart" | "evict" | "leader";
 
-const ACTIONS: readonly { action: ServerAction; label: string; danger?: boolean; wide?: boolean }[] = [
+const ACTIONS: readonly { action: ServerAction; label: string; danger?: boolean; wide?: boolean; title?: string }[] = [
   { action: "disconnect", label: "Disconnect" },
   { action: "reconnect", label: "Reconnect" },
-  { action: "crash", label: "Crash", danger: true },
+  { action: "crash", label: "Crash", danger: true, title: "Reset the object and keep it down (Dead) until restarted" },
   { action: "restart", label: "Restart" },
+  // POST .../evict: reset as the platform resets objects; unlike a crash, not kept down.
+  { action: "evict", label: "Evict", title: "Reset the object as the platform does (eviction): memory lost, storage and alarm kept; it loads again at once" },
   // Leadership transfer (POST /clusters/{c}/leader); disabled on the leader and on dead servers.
-  { action: "leader", label: "Make leader", wide: true },
+  { action: "leader", label: "Make leader" },
 ];
+
+/** How long a card calls attention to a reload it saw ("↻ reloaded 3 s ago"). */
+const RELOAD_HIGHLIGHT_MS = 20_000;
 
 /** How many of the newest log indices a card draws. */
 const TAIL = 10;
@@ -23,11 +30,11 @@ const TAIL = 10;
 function cardHtml(id: number): string {
   const fact = (name: string, label = name) =>
     `<div><dt>${label}</dt><dd data-field="${name}">–</dd></div>`;
-  const buttons = ACTIONS.map(({ action, label, danger, wide }) => {
+  const buttons = ACTIONS.map(({ action, label, danger, wide, title }) => {
     const cls = [danger ? "danger" : "", wide ? "wide" : ""].filter(Boolean).join(" ");
     return (
       `<button type="button" data-action="${action}"${cls ? ` class="${cls}"` : ""} ` +
-      `aria-label="${label} server ${id}">${label}</button>`
+      `aria-label="${label} server ${id}"${title ? ` title="${escapeHtml(title)}"` : ""}>${label}</button>`
     );
   }).join("");
   return (
@@ -35,11 +42,13 @@ function cardHtml(id: number): string {
     `<div class="card-head"><h3 id="srv-${id}-title">Server ${id}</h3>` +
     `<span class="badge" data-field="state">–</span></div>` +
     `<p class="mark" data-field="mark"></p>` +
+    `<p class="sleepline" data-field="sleep"></p>` +
     `<p class="netline">network: <strong data-field="connected">–</strong></p>` +
     `<dl class="facts">${fact("term")}${fact("votedFor")}${fact("logLength")}` +
     `${fact("commitIndex")}${fact("lastApplied")}</dl>` +
     `<div class="logtail" data-field="logtail"></div>` +
     `<p class="said" data-field="said"></p>` +
+    `<div class="cost"><div data-field="cost"></div><div class="loaded" data-field="loaded"></div></div>` +
     `<div class="actions" role="group" aria-label="Faults for server ${id}">${buttons}</div>` +
     `</article>`
   );
@@ -86,9 +95,50 @@ export function cardMark(
   return { text, cls };
 }
 
+/** The card's sleep line: empty while awake (the line is then hidden). */
+export function sleepLine(s: Pick<ServerStatus, "asleep" | "state">): string {
+  return s.asleep === true && s.state !== "Dead" ? "☾ asleep: no timers, no heartbeats" : "";
+}
+
+/** The card's cost counters: what this instance of the object did since it was loaded. */
+export function costText(stats: ServerStats | undefined): string {
+  if (!stats) return "";
+  const sent = stats.snapshotsSent ?? 0;
+  const installed = stats.snapshotsInstalled ?? 0;
+  const snapshots = sent + installed > 0 ? ` · snapshots ${sent} sent, ${installed} installed` : "";
+  return `${stats.alarms} alarms · RPCs ${stats.rpcsSent} sent, ${stats.rpcsReceived} received${snapshots}`;
+}
+
+/** Reloads of one server's object this page saw: `loadedAt` moved forward. */
+export interface ReloadsSeen {
+  loadedAt: number;
+  count: number;
+}
+
+/** Follows `loadedAt` across polls: a newer one is a reset (eviction, deploy, crash). */
+export function noteLoadedAt(before: ReloadsSeen | undefined, loadedAt: number): ReloadsSeen {
+  if (!before || before.loadedAt === 0) return { loadedAt, count: 0 };
+  return loadedAt > before.loadedAt ? { loadedAt, count: before.count + 1 } : before;
+}
+
+/**
+ * "loaded 42 s ago" under the counters (they count from then); right after a reload this page
+ * saw, "↻ reloaded 3 s ago: memory lost, storage kept", highlighted.
+ */
+export function loadedLine(loadedAt: number, now: number, reloads: number): { text: string; cls: string } {
+  if (!(loadedAt > 0)) return { text: "", cls: "loaded" };
+  const age = now - loadedAt;
+  const seen = reloads > 1 ? ` (${reloads}× while watched)` : "";
+  if (reloads > 0 && age < RELOAD_HIGHLIGHT_MS) {
+    return { text: `↻ reloaded ${ageText(age)}: memory lost, storage kept${seen}`, cls: "loaded reloaded" };
+  }
+  return { text: `loaded ${ageText(age)}${reloads > 0 ? ` · reloaded ${reloads}× while watched` : ""}`, cls: "loaded" };
+}
+
 export class ServerCards {
   private size = 0;
   private readonly rendered = new Map<string, string>();
+  private readonly reloads = new Map<number, ReloadsSeen>();
 
   constructor(
     private readonly container: El,
@@ -105,6 +155,7 @@ export class ServerCards {
   build(size: number): void {
     this.size = size;
     this.rendered.clear();
+    this.reloads.clear();
     this.container.innerHTML = Array.from({ length: size }, (_, id) => cardHtml(id)).join("");
   }
 
@@ -119,13 +170,14 @@ export class ServerCards {
     else el.textContent = value;
   }
 
-  update(status: ClusterStatus, lastSaid: (id: number) => string | null): void {
+  update(status: ClusterStatus, lastSaid: (id: number) => string | null, now = Date.now()): void {
     if (status.size !== this.size) this.build(status.size);
     const leaderTerm = status.servers.find((s) => s.id === status.leader)?.term ?? null;
     for (const s of status.servers) {
       const card = this.container.querySelector(`[data-server="${s.id}"]`);
       if (!card) continue;
-      const cls = `card ${stateClass(s.state)}`;
+      const sleeping = sleepLine(s);
+      const cls = `card ${stateClass(s.state)}${sleeping ? " asleep" : ""}`;
       if (card.className !== cls) card.className = cls;
       this.set(card, "state", s.state);
       this.set(card, "term", String(s.term));
@@ -145,6 +197,24 @@ export class ServerCards {
       const makeLeader = card.querySelector('[data-action="leader"]');
       const canLead = s.id !== status.leader && s.state !== "Dead";
       if (makeLeader && makeLeader.disabled === canLead) makeLeader.disabled = !canLead;
+
+      this.set(card, "sleep", sleeping);
+
+      // Cost: counters since the object was loaded, and when that was (a reset moves it).
+      this.set(card, "cost", costText(s.stats));
+      const loadedAt = s.stats?.loadedAt ?? 0;
+      const seen = noteLoadedAt(this.reloads.get(s.id), loadedAt);
+      this.reloads.set(s.id, seen);
+      const loaded = loadedLine(loadedAt, now, seen.count);
+      this.set(card, "loaded", loaded.text);
+      const loadedEl = card.querySelector('[data-field="loaded"]');
+      if (loadedEl) {
+        if (loadedEl.className !== loaded.cls) loadedEl.className = loaded.cls;
+        if (loadedEl.getAttribute("data-loaded-at") !== String(loadedAt)) {
+          loadedEl.setAttribute("data-loaded-at", String(loadedAt));
+          loadedEl.setAttribute("title", loadedAt > 0 ? `object loaded at ${formatClock(loadedAt)}; the counters count from then` : "");
+        }
+      }
 
       this.set(card, "logtail", logTailHtml(s), true);
       const said = lastSaid(s.id);

@@ -1,6 +1,8 @@
 // The dashboard's page script (bundled by esbuild into src/ui/generated/page-script.ts and
 // inlined into the page). It opens a cluster, then polls its status and its event feed about
 // every 250 ms — one request of each at a time, never overlapping — and wires the controls.
+// The polls are GET routes only: reading never wakes a sleeping cluster, so the page can
+// watch it sleep (and show that it costs nothing meanwhile).
 
 import { EventCursor } from "../timeline/events.ts";
 import { escapeHtml } from "../timeline/render.ts";
@@ -11,6 +13,7 @@ import { browser, byId } from "./dom.ts";
 import { KvConsole } from "./kv-console.ts";
 import { LiveTimeline } from "./live-timeline.ts";
 import { groupSelectsHtml, networkConditions, readGroups } from "./network-panel.ts";
+import { CostMeter, costRateText, SleepWatch, sleepAfterText, sleepBannerText } from "./sleep.ts";
 
 const POLL_MS = 250;
 const CLUSTER_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -28,6 +31,8 @@ const ui = {
   intro: byId("intro"),
   workspace: byId("workspace"),
   summary: byId("summary"),
+  sleepBanner: byId("sleep-banner"),
+  deploy: byId("deploy"),
   groups: byId("groups"),
 };
 
@@ -42,6 +47,8 @@ let cluster: string | null = null;
 /** Bumped whenever another cluster is opened, so a stale poll loop stops itself. */
 let generation = 0;
 let latest: ClusterStatus | null = null;
+const costMeter = new CostMeter();
+let sleepWatch = new SleepWatch();
 
 function say(message: string, error = false): void {
   ui.status.textContent = message;
@@ -72,20 +79,38 @@ new KvConsole(api, () => cluster, {
   log: byId("kv-log"),
 });
 
+/** The cluster sleeps when every server that is up does (the status says so; older Workers do not). */
+function clusterAsleep(status: ClusterStatus): boolean {
+  if (status.asleep !== undefined) return status.asleep;
+  const up = status.servers.filter((s) => s.state !== "Dead");
+  return up.length > 0 && up.every((s) => s.asleep === true);
+}
+
 function render(status: ClusterStatus): void {
   latest = status;
-  cards.update(status, (id) => timeline.lastSaid(id));
+  const now = Date.now();
+  cards.update(status, (id) => timeline.lastSaid(id), now);
   const leader = status.servers.find((s) => s.id === status.leader);
   const down = status.servers.filter((s) => s.state === "Dead").length;
   const cut = status.servers.filter((s) => !s.connected).length;
   const options = [status.preVote ? "PreVote" : "", status.checkQuorum ? "CheckQuorum" : ""].filter(Boolean);
-  ui.summary.innerHTML =
+  const sleepAfter = sleepAfterText(status.sleepAfterMs);
+  const cost = costRateText(costMeter.sample(status.servers, now));
+  const summary =
     `Cluster <strong>${escapeHtml(status.cluster)}</strong> · ${status.size} servers` +
     (options.length ? ` (${options.join(", ")})` : "") +
     ` · leader: ` +
     (leader ? `<strong>server ${leader.id}</strong> (term ${leader.term})` : `<strong>none</strong>`) +
     (down ? ` · ${down} crashed` : "") +
-    (cut ? ` · ${cut} cut off` : "");
+    (cut ? ` · ${cut} cut off` : "") +
+    (sleepAfter ? ` · ${sleepAfter}` : "") +
+    (cost ? ` · <span class="cost-rate" title="alarms and Raft RPCs per second, over the last 2 s of polls">${cost}</span>` : "");
+  if (ui.summary.innerHTML !== summary) ui.summary.innerHTML = summary;
+
+  const since = sleepWatch.update(clusterAsleep(status), timeline.sleptAt(), now);
+  const banner = since === null ? "" : sleepBannerText(since, now);
+  if (ui.sleepBanner.textContent !== banner) ui.sleepBanner.textContent = banner;
+  if (ui.sleepBanner.hidden !== (since === null)) ui.sleepBanner.hidden = since === null;
 }
 
 /** Shows a cluster whose status we just got: builds the per-size parts once, then polls. */
@@ -95,6 +120,7 @@ function show(status: ClusterStatus): void {
   ui.intro.hidden = true;
   ui.workspace.hidden = false;
   ui.remove.disabled = false;
+  ui.deploy.disabled = false;
   ui.name.value = status.cluster;
   ui.size.value = String(status.size);
   // The form shows the open cluster's options, as it shows its size.
@@ -103,10 +129,12 @@ function show(status: ClusterStatus): void {
   browser.history.replaceState(null, "", `#cluster=${encodeURIComponent(status.cluster)}`);
   cards.build(status.size);
   ui.groups.innerHTML = groupSelectsHtml(status.size);
-  const initial = new Map<number, { state: ServerState; term: number }>(
-    status.servers.map((s) => [s.id, { state: s.state, term: s.term }]),
+  const initial = new Map<number, { state: ServerState; term: number; asleep: boolean }>(
+    status.servers.map((s) => [s.id, { state: s.state, term: s.term, asleep: s.asleep === true }]),
   );
   timeline.reset(status.size, initial);
+  costMeter.reset();
+  sleepWatch = new SleepWatch();
   render(status);
   void poll(status.cluster, generation, new EventCursor());
 }
@@ -117,6 +145,13 @@ async function poll(c: string, gen: number, cursor: EventCursor): Promise<void> 
     const started = Date.now();
     const [status, events] = await Promise.allSettled([api.status(c), api.events(c, cursor.since)]);
     if (gen !== generation) return;
+    // Events first: the cards' latest lines and the "asleep since" time come from them.
+    if (events.status === "fulfilled") {
+      timeline.feedProblem(null);
+      timeline.add(cursor.accept(events.value.events, events.value.now));
+    } else {
+      timeline.feedProblem(describe(events.reason));
+    }
     if (status.status === "fulfilled") {
       render(status.value);
       if (failures > 0) say(`Connected again to cluster ${c}.`);
@@ -129,12 +164,6 @@ async function poll(c: string, gen: number, cursor: EventCursor): Promise<void> 
         return;
       }
       say(`Status poll failed (${failures}×): ${describe(err)}`, true);
-    }
-    if (events.status === "fulfilled") {
-      timeline.feedProblem(null);
-      timeline.add(cursor.accept(events.value.events, events.value.now));
-    } else {
-      timeline.feedProblem(describe(events.reason));
     }
     // Back off while the Worker is unreachable, so a dead tab does not hammer it.
     const wait = POLL_MS * Math.min(8, 2 ** failures) - (Date.now() - started);
@@ -189,6 +218,7 @@ const ACTION_LABELS: Record<Exclude<ServerAction, "leader">, string> = {
   reconnect: "Reconnect",
   crash: "Crash",
   restart: "Restart",
+  evict: "Evict",
 };
 
 function serverAction(id: number, action: ServerAction): Promise<void> {
@@ -219,6 +249,7 @@ ui.remove.addEventListener("click", () => {
       ui.workspace.hidden = true;
       ui.intro.hidden = false;
       ui.remove.disabled = true;
+      ui.deploy.disabled = true;
       browser.history.replaceState(null, "", "#");
       say(`Cluster ${c} deleted.`);
     },
@@ -234,6 +265,10 @@ byId("partition").addEventListener("click", () => {
   const text = groups.map((g) => `{${g.join(", ")}}`).join(" ") || "everyone alone";
   void act(`Partition ${text}`, (c) => api.partition(c, groups));
 });
+// A deploy resets every server's object at once (POST /clusters/{c}/evict); nothing is lost
+// but memory, and a reloaded leader of the current term leads again, so no election follows.
+ui.deploy.addEventListener("click", () => void act("Deploy (evict all)", (c) => api.evictAll(c)));
+
 byId("heal").addEventListener("click", () => void act("Heal", (c) => api.heal(c)));
 byId("lossy").addEventListener("click", () => {
   const conditions = networkConditions(byId("drop-rate").value, byId("delay-min").value, byId("delay-max").value);

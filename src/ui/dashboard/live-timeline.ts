@@ -5,7 +5,7 @@
 import { entryFromEvent, type FeedEvent } from "../timeline/events.ts";
 import { isHeartbeat } from "../timeline/filters.ts";
 import { renderRow, renderTimelineTable } from "../timeline/render.ts";
-import { StateTracker } from "../timeline/state.ts";
+import { sleepChangeIn, StateTracker } from "../timeline/state.ts";
 import type { ServerState, TimelineRow } from "../timeline/types.ts";
 import type { El } from "./dom.ts";
 
@@ -28,6 +28,8 @@ export class LiveTimeline {
   private tracker = new StateTracker([]);
   private rows: TimelineRow[] = [];
   private readonly said = new Map<number, string>();
+  /** When the latest "sleeps" line since the latest "wakes" was said (ms epoch), or null. */
+  private sleptAtMs: number | null = null;
   private paused = false;
   private hide: RegExp | null = null;
   private hideHeartbeats: boolean;
@@ -58,11 +60,12 @@ export class LiveTimeline {
   }
 
   /** Starts over for a cluster of `size` servers whose states are known from its status. */
-  reset(size: number, initial: ReadonlyMap<number, { state: ServerState; term: number }> = new Map()): void {
+  reset(size: number, initial: ReadonlyMap<number, { state: ServerState; term: number; asleep?: boolean }> = new Map()): void {
     this.servers = Array.from({ length: size }, (_, i) => i);
     this.tracker = new StateTracker(this.servers, initial);
     this.rows = [];
     this.said.clear();
+    this.sleptAtMs = null;
     this.redraw();
   }
 
@@ -78,11 +81,23 @@ export class LiveTimeline {
     return this.said.get(id) ?? null;
   }
 
+  /**
+   * When the cluster went to sleep, as the feed told it: the time of the newest "sleeps" line
+   * (the leader's comes last, once its followers agreed) with no "wakes" after it.
+   */
+  sleptAt(): number | null {
+    return this.sleptAtMs;
+  }
+
   add(events: readonly FeedEvent[]): void {
     if (events.length === 0) return;
     const fresh = events.map((e) => this.tracker.apply(entryFromEvent(e)));
     for (const { entry } of fresh) {
       if (entry.server !== null && !isHeartbeat(entry.text)) this.said.set(entry.server, entry.text);
+      const sleep = entry.server === null ? null : sleepChangeIn(entry.text);
+      // "reloads asleep" says nothing about when the cluster fell asleep.
+      if (sleep === true && entry.text.startsWith("sleeps")) this.sleptAtMs = Math.max(this.sleptAtMs ?? 0, entry.at / 1000);
+      if (sleep === false) this.sleptAtMs = null;
     }
     this.rows.push(...fresh);
     if (this.rows.length > MAX_BUFFER) this.rows.splice(0, this.rows.length - MAX_BUFFER);

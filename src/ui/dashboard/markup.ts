@@ -6,7 +6,7 @@ import { renderLegend, TIMELINE_CSS } from "../timeline/render.ts";
 
 export const DASHBOARD_CSS = `
 :root { --ink: #1d2330; --muted: #4b5366; --line: #d4d9e2; --focus: #2563eb;
-  --follower: #6b7c99; --candidate: #c98a00; --leader: #23804a; --dead: #5b606b; }
+  --follower: #6b7c99; --candidate: #c98a00; --leader: #23804a; --dead: #5b606b; --asleep: #7c6fd0; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
   color: var(--ink); background: #f3f5f9; }
@@ -43,6 +43,9 @@ button[aria-pressed=true] { background: #fde68a; }
 .panel { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; margin-bottom: 14px; }
 .summary { margin: 0 0 10px; color: var(--muted); }
 .summary strong { color: var(--ink); }
+.sleep-banner { margin: 0 0 10px; padding: 7px 12px; border: 1px solid #b9b1ec; border-left: 6px solid var(--asleep);
+  border-radius: 6px; background: #f1effc; color: #2e2670; font-weight: 600; }
+.sleep-banner::before { content: "☾ "; }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(245px, 1fr)); gap: 12px; margin-bottom: 14px; }
 .card { display: flex; flex-direction: column; background: #fff; border: 1px solid var(--line);
   border-top: 7px solid var(--follower); border-radius: 8px; padding: 8px 12px 10px; }
@@ -59,6 +62,11 @@ button[aria-pressed=true] { background: #fde68a; }
 .mark:empty { display: none; }
 .mark.current { color: var(--leader); font-weight: 700; }
 .mark.stale { color: #9a6700; }
+.card.asleep { background: #f7f6fe; border-color: #cdc7f1; }
+.sleepline { margin: 2px 0 0; font-size: 12px; font-weight: 700; color: #4c3fb5; }
+.sleepline:empty { display: none; }
+.cost { margin: 0 0 8px; font-size: 11px; line-height: 1.4; color: var(--muted); }
+.cost .loaded.reloaded { color: #8a4b00; font-weight: 700; }
 .facts { display: grid; grid-template-columns: repeat(3, 1fr); gap: 2px 8px; margin: 0 0 6px; }
 .facts div { min-width: 0; }
 .facts dt { font-size: 11px; color: var(--muted); }
@@ -133,6 +141,7 @@ export const DASHBOARD_BODY = `
     <section aria-labelledby="servers-title">
       <h2 id="servers-title" class="visually-hidden">Servers</h2>
       <p id="summary" class="summary"></p>
+      <p id="sleep-banner" class="sleep-banner" hidden></p>
       <p class="hint log-legend">Log boxes show each server's newest entries:
         <span class="logtail"><span class="snap">snapshot ≤ k</span><span class="applied">applied</span><span class="committed">committed</span><span>not committed</span></span></p>
       <div id="cards" class="cards"></div>
@@ -176,6 +185,15 @@ export const DASHBOARD_BODY = `
           <button type="button" id="reliable">Make reliable</button>
         </div>
       </fieldset>
+    </section>
+    <section class="panel" aria-labelledby="platform-title">
+      <h2 id="platform-title">Platform</h2>
+      <div class="row">
+        <button type="button" id="deploy">Deploy (evict all)</button>
+      </div>
+      <p class="hint">Resets every server's object at once, as a deploy of a new version does: memory lost,
+        storage and alarms kept, nothing kept down. <strong>Evict</strong> on a card resets one. A reloaded leader
+        of the current term leads on, so no election follows.</p>
     </section>
     <section class="panel" aria-labelledby="kv-title">
       <h2 id="kv-title">Key/value console</h2>

@@ -20,7 +20,10 @@ export function stateClass(state: ServerState): string {
   return `st-${state.toLowerCase()}`;
 }
 
-/** Colours are paired with a hatch (Dead) and bold text (transitions) so they are not the only cue. */
+/**
+ * Colours are paired with a hatch (Dead), bold text (transitions) and an edge (asleep) so they
+ * are not the only cue. Asleep is drawn over the state's own colour: lighter, with a violet edge.
+ */
 export const TIMELINE_CSS = `
 .tl { border-collapse: separate; border-spacing: 0; table-layout: fixed; width: 100%;
   font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace; color: #1d2330; }
@@ -35,6 +38,8 @@ export const TIMELINE_CSS = `
 .st-leader { background-color: #c8efc8; }
 .st-dead { background-color: #cfd2d8; color: #3d4350;
   background-image: repeating-linear-gradient(45deg, transparent 0 5px, rgba(0,0,0,.07) 5px 10px); }
+.tl-asleep { background-image: linear-gradient(rgba(255,255,255,.62), rgba(255,255,255,.62));
+  box-shadow: inset 4px 0 0 #7c6fd0; }
 .tl td.tl-transition { font-weight: 700; }
 .tl tr.tl-test td.tl-event { background: #fbd5da; color: #6d0f1f; font-weight: 700; }
 .tl tr.tl-other td.tl-event { background: #f3f3f3; font-style: italic; }
@@ -48,6 +53,7 @@ export function renderLegend(): string {
   const items = SERVER_STATES.map(
     (s) => `<li><span class="tl-swatch ${stateClass(s)}"></span>${s}</li>`,
   );
+  items.push(`<li><span class="tl-swatch st-follower tl-asleep"></span>asleep (no timers, no heartbeats)</li>`);
   items.push(`<li><span class="tl-swatch" style="background:#fbd5da"></span>[TEST] fault injected</li>`);
   return `<ul class="tl-legend" aria-label="Legend">${items.join("")}</ul>`;
 }
@@ -78,9 +84,11 @@ export function renderRow(row: TimelineRow, servers: readonly number[]): string 
   const cells = servers.map((id, k) => {
     const state = row.states[k] ?? "Follower";
     const term = row.terms[k];
-    const title = `server ${id}: ${state}${term == null ? "" : `, term ${term}`}`;
+    const asleep = row.asleep[k] === true;
+    const title = `server ${id}: ${state}${term == null ? "" : `, term ${term}`}${asleep ? ", asleep" : ""}`;
     const said = k === column;
     const classes = [stateClass(state)];
+    if (asleep) classes.push("tl-asleep");
     if (said) classes.push("tl-said");
     if (said && row.transition) classes.push("tl-transition");
     return (

@@ -7,6 +7,16 @@
 // restarted Raft server starts as a Follower. A reported "state=Dead" inside another sentence
 // is an observation, not a change. Before its first change a server is a Follower, as every
 // Raft server starts, unless the caller knows better (the dashboard starts from the status).
+//
+// Evictions are not crashes: "[TEST] Evict 2" (one object reset as the platform resets
+// objects) and "[TEST] Evict all (a deploy)" lose the servers' memory but not their storage,
+// and nothing keeps them down. An evicted server loads again as a Follower (a reloaded leader
+// of the current term says "becomes Leader again after a reload" right after); a Dead server
+// stays Dead.
+//
+// Sleep is tracked beside the state: "sleeps ..." (a follower told to, or the leader once its
+// followers are asleep) and "reloads asleep" put a server to sleep, "wakes (...)" wakes it; a
+// crash, a restart or an eviction clears it (a sleeping object reloads saying so).
 
 import type { LogEntry, ServerState, TimelineRow } from "./types.ts";
 
@@ -14,6 +24,9 @@ const BECOMES = /\bbecomes (Follower|Candidate|Leader|Dead)\b/;
 // "becomes Candidate (currentTerm=2)", "becomes Follower with term=4", "becomes Leader; term=5"
 const TERM = /\b(?:currentTerm|term)=(\d+)/;
 const HARNESS = /^(Crash|Restart) (\d+)\b/;
+const EVICT = /^Evict (\d+|all)\b/;
+const SLEEPS = /^(?:sleeps\b|reloads asleep\b)/;
+const WAKES = /^wakes\b/;
 
 /** The state a line moves its server to, or null if it moves nothing. */
 export function stateChangeIn(text: string): ServerState | null {
@@ -28,6 +41,20 @@ export function harnessChangeIn(text: string): { server: number; state: ServerSt
   return { server: Number(m[2]), state: m[1] === "Crash" ? "Dead" : "Follower" };
 }
 
+/** Who a "[TEST] Evict N" / "[TEST] Evict all (a deploy)" line resets: one server, all, or none. */
+export function evictionIn(text: string): number | "all" | null {
+  const m = EVICT.exec(text);
+  if (!m) return null;
+  return m[1] === "all" ? "all" : Number(m[1]);
+}
+
+/** Whether a server's own line puts it to sleep (true), wakes it (false), or neither (null). */
+export function sleepChangeIn(text: string): boolean | null {
+  if (SLEEPS.test(text)) return true;
+  if (WAKES.test(text)) return false;
+  return null;
+}
+
 /** The term a "becomes ..." line announces, or null. */
 export function termChangeIn(text: string): number | null {
   if (!BECOMES.test(text)) return null;
@@ -39,15 +66,17 @@ export function termChangeIn(text: string): number | null {
 export class StateTracker {
   private readonly states = new Map<number, ServerState>();
   private readonly terms = new Map<number, number>();
+  private readonly sleeping = new Set<number>();
 
   constructor(
     readonly servers: readonly number[],
-    initial: ReadonlyMap<number, { state: ServerState; term?: number | null }> = new Map(),
+    initial: ReadonlyMap<number, { state: ServerState; term?: number | null; asleep?: boolean }> = new Map(),
   ) {
     for (const id of servers) {
       const known = initial.get(id);
       this.states.set(id, known?.state ?? "Follower");
       if (known?.term != null) this.terms.set(id, known.term);
+      if (known?.asleep === true) this.sleeping.add(id);
     }
   }
 
@@ -59,6 +88,10 @@ export class StateTracker {
     return this.terms.get(id) ?? null;
   }
 
+  asleep(id: number): boolean {
+    return this.sleeping.has(id);
+  }
+
   /** Applies one entry and returns its row (states as they are right after it). */
   apply(entry: LogEntry): TimelineRow {
     let transition = false;
@@ -67,17 +100,32 @@ export class StateTracker {
       if (next !== null) {
         transition = true;
         this.states.set(entry.server, next);
+        if (next === "Dead") this.sleeping.delete(entry.server);
       }
       const term = termChangeIn(entry.text);
       if (term !== null) this.terms.set(entry.server, term);
+      const sleep = sleepChangeIn(entry.text);
+      if (sleep === true && this.states.has(entry.server)) this.sleeping.add(entry.server);
+      if (sleep === false) this.sleeping.delete(entry.server);
     } else {
       const change = harnessChangeIn(entry.text);
-      if (change !== null && this.states.has(change.server)) this.states.set(change.server, change.state);
+      if (change !== null && this.states.has(change.server)) {
+        this.states.set(change.server, change.state);
+        this.sleeping.delete(change.server);
+      }
+      const evicted = evictionIn(entry.text);
+      for (const id of evicted === "all" ? this.servers : evicted === null ? [] : [evicted]) {
+        if (!this.states.has(id)) continue;
+        // Memory lost, storage kept, not kept down: it loads again as a Follower.
+        if (this.stateOf(id) !== "Dead") this.states.set(id, "Follower");
+        this.sleeping.delete(id);
+      }
     }
     return {
       entry,
       states: this.servers.map((id) => this.stateOf(id)),
       terms: this.servers.map((id) => this.termOf(id)),
+      asleep: this.servers.map((id) => this.asleep(id)),
       transition,
     };
   }
@@ -87,7 +135,7 @@ export class StateTracker {
 export function trackStates(
   entries: readonly LogEntry[],
   servers: readonly number[],
-  initial?: ReadonlyMap<number, { state: ServerState; term?: number | null }>,
+  initial?: ReadonlyMap<number, { state: ServerState; term?: number | null; asleep?: boolean }>,
 ): TimelineRow[] {
   const tracker = new StateTracker(servers, initial);
   return entries.map((e) => tracker.apply(e));

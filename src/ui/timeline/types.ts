@@ -35,6 +35,8 @@ export interface TimelineRow {
   readonly states: readonly ServerState[];
   /** Terms as far as the narration told them (null: not said yet), in column order. */
   readonly terms: readonly (number | null)[];
+  /** Whether each column's server sleeps with its idle cluster ("sleeps", until "wakes"), in column order. */
+  readonly asleep: readonly boolean[];
   /** True when this entry is one of its server's "becomes X" lines (drawn in bold). */
   readonly transition: boolean;
 }

@@ -4,10 +4,12 @@ import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { OUTPUT, pageScriptModule } from "../../../src/ui/build-page-script.ts";
 import { dashboardHtml } from "../../../src/ui/dashboard.ts";
-import { cardMark, logTailHtml } from "../../../src/ui/dashboard/cards.ts";
+import { Api } from "../../../src/ui/dashboard/api.ts";
+import { cardMark, costText, loadedLine, logTailHtml, noteLoadedAt, sleepLine } from "../../../src/ui/dashboard/cards.ts";
 import { describeKvResult } from "../../../src/ui/dashboard/kv-console.ts";
 import { compileFilter } from "../../../src/ui/dashboard/live-timeline.ts";
 import { groupsFromChoices, networkConditions } from "../../../src/ui/dashboard/network-panel.ts";
+import { ageText, CostMeter, costRateText, SleepWatch, sleepAfterText, sleepBannerText } from "../../../src/ui/dashboard/sleep.ts";
 
 describe("dashboardHtml", () => {
   const html = dashboardHtml();
@@ -29,6 +31,7 @@ describe("dashboardHtml", () => {
     for (const id of [
       "cluster-name", "cluster-size", "cluster-prevote", "cluster-checkquorum", "open-cluster", "delete-cluster", "partition", "heal", "lossy", "reliable",
       "drop-rate", "delay-min", "delay-max", "kv-key", "kv-value", "kv-compare", "tl-pause", "tl-filter", "tl-scroll",
+      "deploy", "sleep-banner",
     ]) {
       expect(html, id).toContain(`id="${id}"`);
     }
@@ -108,5 +111,110 @@ describe("dashboard pieces", () => {
     expect(compileFilter("appendentries")?.test("[1] sending AppendEntries to 2")).toBe(true);
     expect(compileFilter("  ")).toBeNull();
     expect(compileFilter("([")).toBeNull();
+  });
+});
+
+describe("sleep, cost and reloads", () => {
+  const stats = { alarms: 12, rpcsSent: 40, rpcsReceived: 38, loadedAt: 1_000_000, snapshotsSent: 0, snapshotsInstalled: 0 };
+
+  test("a sleeping server's card says so; awake or Dead, it says nothing", () => {
+    expect(sleepLine({ asleep: true, state: "Follower" })).toBe("☾ asleep: no timers, no heartbeats");
+    expect(sleepLine({ asleep: false, state: "Leader" })).toBe("");
+    expect(sleepLine({ asleep: true, state: "Dead" })).toBe("");
+    expect(sleepLine({ state: "Follower" })).toBe("");
+  });
+
+  test("cost counters: alarms and RPCs since the object was loaded; snapshots only once there were some", () => {
+    expect(costText(stats)).toBe("12 alarms · RPCs 40 sent, 38 received");
+    expect(costText({ ...stats, snapshotsSent: 1 })).toBe("12 alarms · RPCs 40 sent, 38 received · snapshots 1 sent, 0 installed");
+    expect(costText(undefined)).toBe("");
+  });
+
+  test("a newer loadedAt is a reload; the card calls attention to it for a while", () => {
+    let seen = noteLoadedAt(undefined, 1_000_000);
+    expect(seen).toEqual({ loadedAt: 1_000_000, count: 0 });
+    seen = noteLoadedAt(seen, 1_000_000);
+    expect(seen.count).toBe(0);
+    expect(loadedLine(1_000_000, 1_042_000, seen.count)).toEqual({ text: "loaded 42 s ago", cls: "loaded" });
+    seen = noteLoadedAt(seen, 1_050_000);
+    expect(seen).toEqual({ loadedAt: 1_050_000, count: 1 });
+    expect(loadedLine(1_050_000, 1_053_000, 1)).toEqual({ text: "↻ reloaded 3 s ago: memory lost, storage kept", cls: "loaded reloaded" });
+    expect(loadedLine(1_050_000, 1_053_000, 2).text).toBe("↻ reloaded 3 s ago: memory lost, storage kept (2× while watched)");
+    expect(loadedLine(1_050_000, 1_050_000 + 300_000, 1)).toEqual({ text: "loaded 5 min ago · reloaded 1× while watched", cls: "loaded" });
+    // A server never loaded (a creation cut short) shows nothing.
+    expect(loadedLine(0, 5, 0).text).toBe("");
+    expect(noteLoadedAt({ loadedAt: 0, count: 0 }, 7)).toEqual({ loadedAt: 7, count: 0 });
+  });
+
+  test("ages read coarsely", () => {
+    expect(ageText(400)).toBe("just now");
+    expect(ageText(-50)).toBe("just now");
+    expect(ageText(12_300)).toBe("12 s ago");
+    expect(ageText(3 * 60_000)).toBe("3 min ago");
+    expect(ageText(3 * 3600_000)).toBe("3 h ago");
+    expect(sleepAfterText(1500)).toBe("sleeps after 1.5 s idle");
+    expect(sleepAfterText(300)).toBe("sleeps after 300 ms idle");
+    expect(sleepAfterText(0)).toBe("never sleeps");
+    expect(sleepAfterText(undefined)).toBe("");
+  });
+
+  test("asleep since: the feed's last sleeps line when known, else when this page first saw it", () => {
+    const watch = new SleepWatch();
+    expect(watch.update(false, null, 100)).toBeNull();
+    expect(watch.update(true, null, 200)).toEqual({ since: 200, exact: false });
+    expect(watch.update(true, null, 450)).toEqual({ since: 200, exact: false });
+    expect(watch.update(true, 150, 700)).toEqual({ since: 150, exact: true });
+    expect(watch.update(false, 150, 900)).toBeNull();
+    expect(watch.update(true, null, 1000)).toEqual({ since: 1000, exact: false });
+
+    const at = new Date(2026, 0, 1, 14, 3, 9).getTime();
+    const text = sleepBannerText({ since: at, exact: true }, at + 12_000);
+    expect(text).toBe(
+      "Cluster asleep since 14:03:09 (12 s ago): no alarms, no heartbeats, no RPCs, so it costs nothing. " +
+        "Any operation or fault wakes it; reading its status (as this page does) does not.",
+    );
+    expect(sleepBannerText({ since: at, exact: false }, at)).toMatch(/^Cluster asleep \(this page has seen it asleep since 14:03:09, just now\): no alarms/);
+  });
+
+  test("the cost meter: alarms and RPCs per second over the last polls; a reset counts from zero", () => {
+    const meter = new CostMeter(2000);
+    const poll = (t: number, per: [number, number, number][]) =>
+      meter.sample(per.map(([loadedAt, alarms, rpcsSent], id) => ({ id, stats: { loadedAt, alarms, rpcsSent, rpcsReceived: 0 } })), t);
+    expect(poll(0, [[1, 0, 0], [1, 0, 0]])).toBeNull();
+    expect(poll(250, [[1, 5, 5], [1, 2, 5]])).toBeNull(); // too short a span to say
+    const awake = poll(500, [[1, 10, 10], [1, 4, 10]]);
+    expect(awake).toEqual({ alarmsPerSecond: 28, rpcsPerSecond: 40 });
+    expect(costRateText(awake)).toBe("cost now: 28 alarms/s, 40 RPCs/s");
+    // Server 1 was evicted and reloaded: its 3 alarms are all new.
+    expect(poll(1000, [[1, 10, 10], [900, 3, 0]])).toEqual({ alarmsPerSecond: 17, rpcsPerSecond: 20 });
+    // Asleep: the counters stand still, and after the window the rate is zero.
+    for (let t = 1250; t <= 4000; t += 250) poll(t, [[1, 10, 10], [900, 3, 0]]);
+    expect(costRateText(poll(4250, [[1, 10, 10], [900, 3, 0]]))).toBe("cost now: 0 alarms/s, 0 RPCs/s");
+    expect(costRateText({ alarmsPerSecond: 0.4, rpcsPerSecond: 0 })).toBe("cost now: <1 alarms/s, 0 RPCs/s");
+    expect(costRateText(null)).toBe("");
+  });
+
+  test("what the page polls is GET only (reading never wakes a sleeping cluster); evictions are POSTs", async () => {
+    const calls: string[] = [];
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = (async (path: string, init: { method: string }) => {
+      calls.push(`${init.method} ${path}`);
+      return new Response(JSON.stringify({ cluster: "c", size: 1, leader: null, servers: [], now: 0, events: [] }), { status: 200 });
+    }) as unknown as typeof fetch;
+    try {
+      const api = new Api(() => ({ admin: "", client: "" }));
+      await api.status("c");
+      await api.events("c", 5);
+      await api.serverFault("c", 1, "evict");
+      await api.evictAll("c");
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+    expect(calls).toEqual(["GET /clusters/c", "GET /clusters/c/events?since=5", "POST /clusters/c/servers/1/evict", "POST /clusters/c/evict"]);
+    // And the poll loop calls nothing else.
+    const client = readFileSync(new URL("../../../src/ui/dashboard/client.ts", import.meta.url), "utf8");
+    const loop = /async function poll\([\s\S]*?\n}\n/.exec(client)?.[0] ?? "";
+    expect(loop).toContain("api.status(");
+    expect([...loop.matchAll(/api\.(\w+)\(/g)].map((m) => m[1]).sort()).toEqual(["events", "status"]);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { timelineDocument } from "../../../src/ui/timeline/document.ts";
 import { parseTestLog } from "../../../src/ui/timeline/parse.ts";
-import { escapeHtml, renderRow, renderTimelineTable } from "../../../src/ui/timeline/render.ts";
+import { escapeHtml, renderLegend, renderRow, renderTimelineTable } from "../../../src/ui/timeline/render.ts";
 import { StateTracker } from "../../../src/ui/timeline/state.ts";
 import { SEED } from "./seed.ts";
 
@@ -83,5 +83,31 @@ describe("rendering details", () => {
 
   test("bodyId names the tbody so the dashboard can append to it", () => {
     expect(renderTimelineTable([], [0, 1, 2], { bodyId: "tl-body" })).toContain('<tbody id="tl-body">');
+  });
+});
+
+describe("sleep in the timeline", () => {
+  test("a sleeping server's cells are drawn lighter (tl-asleep) and say so on hover, until it wakes", () => {
+    const tracker = new StateTracker([0, 1], new Map([[0, { state: "Leader" as const, term: 2 }]]));
+    const rows = [
+      tracker.apply({ at: 1, time: "t1", server: 1, text: "sleeps (term=2, commitIndex=5)" }),
+      tracker.apply({ at: 2, time: "t2", server: 0, text: "sleeps: its followers are asleep (term=2, commitIndex=5)" }),
+      tracker.apply({ at: 3, time: "t3", server: 1, text: "wakes (woken by AppendEntries from 0)" }),
+    ];
+    const html = renderTimelineTable(rows, [0, 1]);
+    const asleep = readRows(html).map((r) => r.slice(1).map((c) => c.classes.includes("tl-asleep")));
+    expect(asleep).toEqual([
+      [false, true],
+      [true, true],
+      [true, false],
+    ]);
+    expect(html).toContain('title="server 0: Leader, term 2, asleep"');
+    // The state's colour stays: a sleeping leader is still shaded as a leader.
+    expect(shadeOf(readRows(html)[1]?.[1])).toBe("st-leader");
+  });
+
+  test("the legend explains the asleep shading", () => {
+    expect(renderLegend()).toContain("asleep");
+    expect(renderLegend()).toContain("tl-asleep");
   });
 });

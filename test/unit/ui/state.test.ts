@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { parseTestLog } from "../../../src/ui/timeline/parse.ts";
-import { harnessChangeIn, stateChangeIn, StateTracker, termChangeIn, trackStates } from "../../../src/ui/timeline/state.ts";
+import { evictionIn, harnessChangeIn, sleepChangeIn, stateChangeIn, StateTracker, termChangeIn, trackStates } from "../../../src/ui/timeline/state.ts";
 import type { LogEntry, ServerState, TimelineRow } from "../../../src/ui/timeline/types.ts";
 import { SEED } from "./seed.ts";
 
@@ -89,5 +89,72 @@ describe("StateTracker", () => {
     const tracker = new StateTracker([0]);
     expect(tracker.apply(line(5, "becomes Leader; term=1")).states).toEqual([F]);
     expect(tracker.apply(line(null, "Crash 5")).states).toEqual([F]);
+  });
+});
+
+describe("sleep and evictions", () => {
+  const line = (server: number | null, text: string): LogEntry => ({ at: 0, time: "t", server, text });
+  const leading = () => new StateTracker([0, 1, 2], new Map([[0, { state: L, term: 2 }], [1, { state: F, term: 2 }], [2, { state: F, term: 2 }]]));
+
+  test("sleep and wake lines are read as such; the leader's call to sleep is not sleep yet", () => {
+    expect(sleepChangeIn("sleeps (term=2, commitIndex=5)")).toBe(true);
+    expect(sleepChangeIn("sleeps: its followers are asleep (term=2, commitIndex=5)")).toBe(true);
+    expect(sleepChangeIn("reloads asleep (term=2)")).toBe(true);
+    expect(sleepChangeIn("wakes (woken by AppendEntries from 0)")).toBe(false);
+    expect(sleepChangeIn("idle: telling followers to sleep (term=2, commitIndex=5)")).toBeNull();
+    expect(sleepChangeIn("stays awake: 2 did not agree to sleep")).toBeNull();
+  });
+
+  test("an idle cluster falls asleep server by server and wakes on the leader's heartbeat", () => {
+    const t = leading();
+    expect(t.apply(line(0, "idle: telling followers to sleep (term=2, commitIndex=5)")).asleep).toEqual([false, false, false]);
+    expect(t.apply(line(1, "sleeps (term=2, commitIndex=5)")).asleep).toEqual([false, true, false]);
+    expect(t.apply(line(2, "sleeps (term=2, commitIndex=5)")).asleep).toEqual([false, true, true]);
+    const asleep = t.apply(line(0, "sleeps: its followers are asleep (term=2, commitIndex=5)"));
+    expect(asleep.asleep).toEqual([true, true, true]);
+    expect(asleep.states).toEqual([L, F, F]);
+    expect(asleep.transition).toBe(false);
+    expect(t.apply(line(0, "wakes (woken by the coordinator)")).asleep).toEqual([false, true, true]);
+    expect(t.apply(line(1, "wakes (woken by AppendEntries from 0)")).asleep).toEqual([false, false, true]);
+  });
+
+  test("evictions are not crashes: nobody is Dead, a reloaded leader leads again in its term", () => {
+    expect(evictionIn("Evict 1")).toBe(1);
+    expect(evictionIn("Evict all (a deploy)")).toBe("all");
+    expect(evictionIn("Crash 1")).toBeNull();
+    expect(harnessChangeIn("Evict 1")).toBeNull();
+
+    const t = leading();
+    expect(t.apply(line(null, "Evict 1")).states).toEqual([L, F, F]);
+    // The leader loses its memory; it loads again as a Follower, then resumes from storage.
+    expect(t.apply(line(null, "Evict 0")).states).toEqual([F, F, F]);
+    const resumed = t.apply(line(0, "becomes Leader again after a reload (its durable state says it won this term); term=2, log=[1:1 2:1]"));
+    expect(resumed.states).toEqual([L, F, F]);
+    expect(resumed.terms).toEqual([2, 2, 2]);
+    expect(resumed.transition).toBe(true);
+    expect(t.apply(line(null, "Evict all (a deploy)")).states).toEqual([F, F, F]);
+  });
+
+  test("a sleeping object evicted reloads asleep; a Dead one stays Dead and never sleeps", () => {
+    const t = leading();
+    for (const id of [1, 2]) t.apply(line(id, "sleeps (term=2, commitIndex=5)"));
+    t.apply(line(0, "sleeps: its followers are asleep (term=2, commitIndex=5)"));
+    expect(t.apply(line(null, "Evict all (a deploy)")).asleep).toEqual([false, false, false]);
+    t.apply(line(1, "reloads asleep (term=2)"));
+    t.apply(line(0, "reloads asleep (term=2)"));
+    const row = t.apply(line(0, "becomes Leader again after a reload (its durable state says it won this term); term=2, log=[]"));
+    expect(row.states).toEqual([L, F, F]);
+    expect(row.asleep).toEqual([true, true, false]);
+
+    const crashed = leading();
+    crashed.apply(line(2, "sleeps (term=2, commitIndex=5)"));
+    expect(crashed.apply(line(null, "Crash 2")).asleep).toEqual([false, false, false]);
+    expect(crashed.apply(line(null, "Evict 2")).states).toEqual([L, F, D]);
+    expect(crashed.apply(line(null, "Evict all (a deploy)")).states).toEqual([F, F, D]);
+  });
+
+  test("the dashboard can start from statuses that say who sleeps", () => {
+    const t = new StateTracker([0, 1], new Map([[0, { state: L, term: 3, asleep: true }], [1, { state: F, term: 3, asleep: false }]]));
+    expect(t.apply(line(1, "hello")).asleep).toEqual([true, false]);
   });
 });
