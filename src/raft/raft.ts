@@ -236,7 +236,7 @@ export class Raft {
     if (this.transferee !== null) return { accepted: false, leader: this.transferee };
     const entry: Entry = { index: this.log.lastIndex + 1, term: this.term, command };
     this.log.append(entry);
-    this.narrate(`Submit received by Leader: ${formatLog([entry])}`);
+    this.detail(`Submit received by Leader: ${formatLog([entry])}`);
     this.maybeCommit();
     this.broadcastAppend(false);
     return { accepted: true, index: entry.index, term: entry.term };
@@ -602,7 +602,7 @@ export class Raft {
         reply = { ...reply, asleep: true };
       }
     }
-    this.narrate(`AppendEntries reply: ${formatAppendReply(reply)}`);
+    this.detail(`AppendEntries reply: ${formatAppendReply(reply)}`);
     this.send(reply);
   }
 
@@ -639,7 +639,7 @@ export class Raft {
     const matchIndex = m.prevLogIndex + m.entries.length;
     const newCommit = Math.min(m.leaderCommit, matchIndex);
     if (newCommit > this.commitIndex) {
-      this.narrate(`... setting commitIndex=${newCommit}`);
+      this.detail(`... setting commitIndex=${newCommit}`);
       this.commitIndex = newCommit;
     }
     return this.appendReply(m.from, true, matchIndex, 0, -1);
@@ -740,7 +740,7 @@ export class Raft {
       // just past its log when it was too short.
       const last = m.conflictTerm >= 0 ? this.log.lastIndexOfTerm(m.conflictTerm) : undefined;
       pr.backtrack(last !== undefined ? last + 1 : m.conflictIndex, this.log.lastIndex);
-      this.narrate(`AppendEntries reply from ${m.from} !success: nextIndex := ${pr.next}`);
+      this.detail(`AppendEntries reply from ${m.from} !success: nextIndex := ${pr.next}`);
     }
     if (!pr.inflight && (pr.next <= this.log.lastIndex || pr.sentCommit < this.commitIndex)) this.sendAppend(m.from, pr);
   }
@@ -794,7 +794,7 @@ export class Raft {
     const matches = [this.log.lastIndex, ...[...this.progress.values()].map((p) => p.match)];
     const q = quorumIndex(matches);
     if (q <= this.commitIndex || !this.isCommittable(q)) return false;
-    this.narrate(`leader sets commitIndex := ${q}`);
+    this.detail(`leader sets commitIndex := ${q}`);
     this.commitIndex = q;
     this.commitKnown = true;
     if (this.readsAwaitingCommit.length > 0) {
@@ -922,7 +922,7 @@ export class Raft {
     }
     // A follower can only commit what this message proves it holds: remember that much.
     pr.sentCommit = Math.min(this.commitIndex, prevLogIndex + entries.length);
-    this.narrate(`sending AppendEntries to ${peer}: ni=${pr.next}, args=${formatAppendEntries(m)}`);
+    this.detail(`sending AppendEntries to ${peer}: ni=${pr.next}, args=${formatAppendEntries(m)}`);
     this.send(m);
   }
 
@@ -1040,7 +1040,7 @@ export class Raft {
     if (announce) {
       const [lo, hi] = this.config.electionTimeoutMs;
       this.electionTimeout = lo + Math.floor(this.config.rand() * Math.max(0, hi - lo));
-      this.narrate(`election timer started (${this.electionTimeout}ms), term=${this.term}`);
+      this.detail(`election timer started (${this.electionTimeout}ms), term=${this.term}`);
     }
     this.electionDeadline = this.now + this.electionTimeout;
   }
@@ -1064,7 +1064,7 @@ export class Raft {
       case "RequestVoteReply":
         return this.narrate(`received RequestVoteReply ${formatVoteReply(m)}`);
       case "AppendEntries":
-        return this.narrate(`AppendEntries: ${formatAppendEntries(m)}`);
+        return this.detail(`AppendEntries: ${formatAppendEntries(m)}`);
       case "PreVote":
         return this.narrate(
           `PreVote: {Term:${m.term} CandidateId:${m.from} LastLogIndex:${m.lastLogIndex} LastLogTerm:${m.lastLogTerm}} [currentTerm=${this.term}]`,
@@ -1086,8 +1086,14 @@ export class Raft {
     return formatLog(this.log.slice(this.log.lastIndex - 5), this.log.lastIndex);
   }
 
+  /** A line of the story (NarrationLevel "decision"): what a reader of the console follows. */
   private narrate(line: string): void {
-    this.config.log?.(`[${this.id}] ${line}`);
+    this.config.log?.(`[${this.id}] ${line}`, "decision");
+  }
+
+  /** A line of replication traffic (NarrationLevel "detail"): one or more per message or operation. */
+  private detail(line: string): void {
+    this.config.log?.(`[${this.id}] ${line}`, "detail");
   }
 }
 

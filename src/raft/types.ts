@@ -234,6 +234,15 @@ export interface Ready {
   readonly failedReads: readonly string[];
 }
 
+/**
+ * What a narrated line tells. "decision": the story (elections, votes, term changes,
+ * leadership, snapshots and compaction, sleeping and waking, resumes, failures). "detail":
+ * the traffic of replication, a line or more per message or per operation (sending and
+ * receiving AppendEntries and heartbeats, their replies, backtracking, submits, commit
+ * advances, election timers restarting). A host may print only decisions and keep the rest.
+ */
+export type NarrationLevel = "decision" | "detail";
+
 export interface RaftConfig {
   readonly id: NodeId;
   /** All server ids of the cluster, including `id`. */
@@ -279,8 +288,11 @@ export interface RaftConfig {
    * a deploy); a restart after an ordered crash comes back as a follower, as the reference's does.
    */
   readonly resumeLeadership?: boolean;
-  /** Narration sink; the core prefixes every line with `[id] `. */
-  readonly log?: (line: string) => void;
+  /**
+   * Narration sink; the core prefixes every line with `[id] `. `level` says what kind of
+   * line it is (see NarrationLevel); a sink that wants every line may ignore it.
+   */
+  readonly log?: (line: string, level?: NarrationLevel) => void;
 }
 
 /** What a server durably had when it (re)starts. A brand-new server passes empty state. */
