@@ -694,8 +694,9 @@ export class Raft {
       pr.lastHeard = this.now;
       pr.acknowledge(m.matchIndex);
       this.narrate(`InstallSnapshot reply from ${m.from}: matchIndex := ${pr.match}`);
-      if (this.maybeCommit()) this.broadcastAppend(false);
-      else if (pr.next <= this.log.lastIndex || pr.sentCommit < this.commitIndex) this.sendAppend(m.from, pr);
+      // A commit advance is not broadcast: followers learn it with the next append or heartbeat.
+      this.maybeCommit();
+      if (pr.next <= this.log.lastIndex) this.sendAppend(m.from, pr);
       return;
     }
     if (m.type !== "AppendEntriesReply" || m.term !== this.term) return;
@@ -728,11 +729,12 @@ export class Raft {
       pr.acknowledge(m.matchIndex);
       if (pr.inflight && pr.match >= pr.inflightUpTo) pr.inflight = false;
       if (m.from === this.transferee && pr.match === this.log.lastIndex) this.sendTimeoutNow(m.from);
-      if (this.maybeCommit()) {
-        // Tell every follower now rather than at the next heartbeat.
-        this.broadcastAppend(false);
-        return;
-      }
+      // Lazy commit propagation: a commit advance is not broadcast on its own. Followers
+      // learn it with the next AppendEntries that carries entries or with the next
+      // heartbeat, at most heartbeatMs later (SCENARIOS.md, Part 3): under load the next
+      // append follows at once, and a lone write saves a round of messages and a
+      // transaction on every follower.
+      this.maybeCommit();
     } else {
       if (m.rejectedIndex !== undefined && m.rejectedIndex !== pr.next - 1) return;
       pr.inflight = false;
@@ -742,7 +744,7 @@ export class Raft {
       pr.backtrack(last !== undefined ? last + 1 : m.conflictIndex, this.log.lastIndex);
       this.detail(`AppendEntries reply from ${m.from} !success: nextIndex := ${pr.next}`);
     }
-    if (!pr.inflight && (pr.next <= this.log.lastIndex || pr.sentCommit < this.commitIndex)) this.sendAppend(m.from, pr);
+    if (!pr.inflight && pr.next <= this.log.lastIndex) this.sendAppend(m.from, pr);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -872,8 +874,8 @@ export class Raft {
 
   /**
    * Send AppendEntries to followers. A heartbeat goes to everyone (and doubles as the retry
-   * of anything lost); otherwise only to followers with nothing in flight, which either have
-   * entries to receive or have not yet heard the current commit index.
+   * of anything lost); otherwise only to followers with nothing in flight and entries to
+   * receive. A commit advance alone sends nothing: it rides on the next of either.
    */
   private broadcastAppend(heartbeat: boolean): void {
     for (const [peer, pr] of this.progress) {
@@ -884,7 +886,7 @@ export class Raft {
       if (heartbeat && pr.inflight && pr.snapshotSentAt === null && this.now - pr.inflightSince >= this.config.heartbeatMs) {
         pr.inflight = false; // no answer within a heartbeat: presumed lost, send again
       }
-      if (!pr.inflight && (heartbeat || pr.next <= this.log.lastIndex || pr.sentCommit < this.commitIndex)) {
+      if (!pr.inflight && (heartbeat || pr.next <= this.log.lastIndex)) {
         this.sendAppend(peer, pr);
       } else if (heartbeat) {
         // Entries are already on their way: a bare heartbeat asserts leadership without
@@ -920,8 +922,6 @@ export class Raft {
       pr.inflightUpTo = prevLogIndex + entries.length;
       pr.inflightSince = this.now;
     }
-    // A follower can only commit what this message proves it holds: remember that much.
-    pr.sentCommit = Math.min(this.commitIndex, prevLogIndex + entries.length);
     this.detail(`sending AppendEntries to ${peer}: ni=${pr.next}, args=${formatAppendEntries(m)}`);
     this.send(m);
   }

@@ -42,9 +42,11 @@ import {
   isRequest,
   type Entry,
   type InstallSnapshot,
+  type LogWrite,
   type Message,
   type NodeId,
   type ProposeResult,
+  type Ready,
   type TransferResult,
 } from "../raft/types.ts";
 import { LazyAlarm } from "./alarm.ts";
@@ -112,6 +114,16 @@ export class RaftServer extends DurableObject<ServerEnv> {
   /** Counted since this instance was loaded (`loadedAt`): a reset starts them from zero. */
   private readonly stats = { alarms: 0, rpcsSent: 0, rpcsReceived: 0, snapshotsSent: 0, snapshotsInstalled: 0, loadedAt: Date.now() };
   private readonly stubs = new Map<NodeId, RaftServerStub>();
+  /**
+   * Group commit: the Ready of a proposal that had nothing to send (every follower already
+   * has an append in flight), held in memory and persisted with the next drain of the same
+   * core — the reply that frees a follower, the heartbeat, the next proposal that sends —
+   * so that the proposals arriving during one round trip cost one transaction, not one
+   * each. Nothing of it has left the server, and nothing can leave before it is persisted:
+   * every send goes through drain, which writes what is held first. A reset loses it with
+   * the rest of memory (the waiting clients get an error, as for any crash).
+   */
+  private held: { core: Raft; ready: Ready } | null = null;
 
   constructor(ctx: DurableObjectState, env: ServerEnv) {
     super(ctx, env);
@@ -216,7 +228,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
     const proposed = core.propose(makeKvCommand(operation, now, session), now);
     if (!proposed.accepted) return { kind: "not_leader", leader: proposed.leader };
     const answer = this.pending.wait(proposed.index, proposed.term, timeoutMs);
-    this.drain(core); // a one-server cluster commits and applies right here
+    this.drain(core, undefined, undefined, true); // a one-server cluster commits and applies right here
     return answer;
   }
 
@@ -396,6 +408,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
   async destroy(): Promise<void> {
     this.config = null;
     this.core = null;
+    this.held = null;
     this.stubs.clear();
     // Waiters belong to this incarnation: none may be answered by the next one's entries
     // (a re-created cluster fills the same indices, in the same terms).
@@ -429,6 +442,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
    */
   private boot({ resume }: { resume: boolean } = { resume: true }): void {
     this.core = null;
+    this.held = null;
     this.stubs.clear();
     this.reads.failAll();
     this.inbound.clear();
@@ -466,8 +480,18 @@ export class RaftServer extends DurableObject<ServerEnv> {
    * to `replyTo` (the caller of `receive`), which travel back on its call. `snapshotData` is
    * the state machine that came with an InstallSnapshot just handed to the core.
    */
-  private drain(core: Raft, replyTo?: NodeId, snapshotData?: unknown): Message[] {
-    const ready = core.ready();
+  private drain(core: Raft, replyTo?: NodeId, snapshotData?: unknown, mayHold = false): Message[] {
+    let ready = core.ready();
+    if (this.held) {
+      if (this.held.core === core) ready = mergeReady(this.held.ready, ready);
+      this.held = null;
+    }
+    if (mayHold && isWriteOnly(ready)) {
+      // Nothing to send, apply or answer: this write can wait for the next drain (group commit).
+      this.held = { core, ready };
+      this.timer.ensure(ready.wakeAt);
+      return [];
+    }
     const installed = ready.snapshot;
     if (installed && snapshotData === undefined) throw new Error(`snapshot up to ${installed.index} accepted without its data`);
     // Raft state, an accepted snapshot and the entries this Ready commits are written in one
@@ -539,6 +563,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
    */
   private crashOnFailedWrite(error: unknown): void {
     this.core = null;
+    this.held = null;
     const why = error instanceof Error ? error.message : String(error);
     this.narration.add(this.id, `[${this.id}] storage write failed (${why}): resets itself and reloads from storage`);
     this.ctx.abort(`storage write failed: ${why}`);
@@ -669,6 +694,42 @@ export class RaftServer extends DurableObject<ServerEnv> {
     this.links.net = net;
     if (this.core?.status().asleep) this.wake();
   }
+}
+
+/** A Ready that only writes: nothing to send, apply, install or answer. */
+function isWriteOnly(r: Ready): boolean {
+  return (
+    r.messages.length === 0 &&
+    r.committed.length === 0 &&
+    r.snapshot === null &&
+    r.reads.length === 0 &&
+    r.failedReads.length === 0 &&
+    (r.logWrite !== null || r.hardState !== null)
+  );
+}
+
+/** Two Readies of one core, taken one after the other (`a` write-only), as one. */
+function mergeReady(a: Ready, b: Ready): Ready {
+  return {
+    ...b,
+    hardState: b.hardState ?? a.hardState,
+    logWrite: mergeLogWrites(a.logWrite, b.logWrite),
+    messages: [...a.messages, ...b.messages],
+    committed: [...a.committed, ...b.committed],
+    reads: [...a.reads, ...b.reads],
+    failedReads: [...a.failedReads, ...b.failedReads],
+  };
+}
+
+/**
+ * Log write `a` then `b` as one. `b` never starts past the end of what `a` leaves (the core
+ * writes from at most its last index + 1), so the result is contiguous.
+ */
+function mergeLogWrites(a: LogWrite | null, b: LogWrite | null): LogWrite | null {
+  if (!a) return b;
+  if (!b) return a;
+  if (b.fromIndex <= a.fromIndex) return b;
+  return { fromIndex: a.fromIndex, entries: [...a.entries.filter((e) => e.index < b.fromIndex), ...b.entries] };
 }
 
 /** A snapshot's text as the key/value state it must be, or null (not ours, or cut). */

@@ -37,12 +37,21 @@ const SCHEMA = [
 
 type MetaKey = "config" | "net" | "down";
 
+/** Log rows per INSERT statement: 3 parameters each, under SQLite's limit of 100. */
+const INSERT_ROWS = 33;
+
 export class ServerStorage {
   private readonly sql: SqlStorage;
+  /**
+   * At least the highest index of a stored log row (0: none): a log write from past it is a
+   * plain append with nothing to delete. An overestimate only costs a needless DELETE.
+   */
+  private lastStored = 0;
 
   constructor(private readonly storage: DurableObjectStorage) {
     this.sql = storage.sql;
     this.createTables();
+    this.lastStored = this.maxStoredIndex();
   }
 
   // ---------------------------------------------------------------------------------------
@@ -68,13 +77,21 @@ export class ServerStorage {
         );
       }
       if (logWrite) {
-        this.sql.exec("DELETE FROM log WHERE idx >= ?", logWrite.fromIndex);
-        for (const e of logWrite.entries) {
-          this.sql.exec("INSERT INTO log (idx, term, command) VALUES (?, ?, ?)", e.index, e.term, JSON.stringify(e.command) ?? "null");
+        // A plain append (the common case) has nothing to delete: skip the statement.
+        if (logWrite.fromIndex <= this.lastStored) this.sql.exec("DELETE FROM log WHERE idx >= ?", logWrite.fromIndex);
+        const entries = logWrite.entries;
+        // Several rows per statement (SQLite takes at most 100 bound parameters in one).
+        for (let i = 0; i < entries.length; i += INSERT_ROWS) {
+          const chunk = entries.slice(i, i + INSERT_ROWS);
+          const values: (number | string)[] = [];
+          for (const e of chunk) values.push(e.index, e.term, JSON.stringify(e.command) ?? "null");
+          this.sql.exec(`INSERT INTO log (idx, term, command) VALUES ${chunk.map(() => "(?, ?, ?)").join(", ")}`, ...values);
         }
       }
       alsoInTransaction?.();
     });
+    // Only once the transaction committed (a throw resets the object, which reads it again).
+    if (logWrite) this.lastStored = logWrite.entries.length > 0 ? logWrite.entries[logWrite.entries.length - 1]!.index : Math.min(this.lastStored, logWrite.fromIndex - 1);
   }
 
   /**
@@ -121,6 +138,10 @@ export class ServerStorage {
       ledTerm: hs.ledTerm ?? 0,
       asleep: hs.asleep === true,
     };
+  }
+
+  private maxStoredIndex(): number {
+    return this.sql.exec<{ last: number }>("SELECT COALESCE(MAX(idx), 0) AS last FROM log").one().last;
   }
 
   private snapshot(): SnapshotMeta {
@@ -186,6 +207,7 @@ export class ServerStorage {
     await this.storage.deleteAlarm();
     await this.storage.deleteAll();
     this.createTables();
+    this.lastStored = 0;
   }
 
   private createTables(): void {

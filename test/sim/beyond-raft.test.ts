@@ -111,7 +111,7 @@ describe("CheckQuorum", () => {
         expect(h.checkSingleLeader()).toEqual([leader, term]);
         expect(h.cluster.status(old)!.leader).toBe(leader);
         h.submitToLeader(leader, 7);
-        h.sleep(50);
+        h.sleep(50 + 50); // followers learn the commit within a heartbeat
         h.checkCommittedN(7, 3);
       }),
     );

@@ -68,6 +68,11 @@ describe("Part 3: persistence and optimisations", () => {
         h.sleep(5); // off any heartbeat boundary
         const index = h.submitToLeader(leader, 77);
         h.sleep(5);
+        // Replicated and committed at once; followers learn the commit with the next
+        // AppendEntries or heartbeat, within one heartbeat interval (50 ms).
+        expect(h.cluster.applied(leader).at(-1)).toMatchObject({ index, command: 77 });
+        for (let i = 0; i < 3; i++) expect(h.cluster.status(i)!.logLength).toBe(index);
+        h.sleep(50);
         for (let i = 0; i < 3; i++) expect(h.cluster.applied(i).at(-1)).toMatchObject({ index, command: 77 });
       }),
     );

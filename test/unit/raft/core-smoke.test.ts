@@ -10,6 +10,8 @@ describe("core smoke", () => {
     const res = leaders[0]!.propose(42, c.now());
     expect(res).toMatchObject({ accepted: true, index: 1 });
     c.settle();
+    expect(c.applied[leaders[0]!.id]!.map((e) => e.command)).toEqual([42]);
+    c.advance(50); // followers learn the commit with the next heartbeat (lazy commit propagation)
     for (const a of c.applied) expect(a.map((e) => e.command)).toEqual([42]);
     for (const d of c.disk) expect(d.log.map((e) => e.command)).toEqual([42]);
     expect(c.lines.some((l) => /becomes Leader; term=\d+/.test(l))).toBe(true);

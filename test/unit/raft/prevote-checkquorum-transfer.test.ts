@@ -81,6 +81,7 @@ describe("leadership transfer", () => {
     expect(c.leaders().map((r) => r.id)).toEqual([target.id]);
     expect(target.propose("b", c.now())).toMatchObject({ accepted: true, index: 2 });
     c.settle();
+    c.advance(50); // followers learn the commit with the next heartbeat (lazy commit propagation)
     for (const a of c.applied) expect(a.map((e) => e.command)).toEqual(["a", "b"]);
   });
 

@@ -65,6 +65,7 @@ describe("ReadIndex", () => {
     expect(leader!.status().logLength).toBe(1);
     c.settle();
     expect(c.reads[leader!.id]).toEqual([{ ctx: "r", index: 1 }]);
+    c.advance(50); // followers learn the commit with the next heartbeat (lazy commit propagation)
     for (const a of c.applied) expect(a.map((e) => e.command)).toEqual([null]);
   });
 

@@ -35,6 +35,8 @@ describe("sleep", () => {
     const r = leader!.propose("after-sleep", c.now());
     expect(r).toMatchObject({ accepted: true, term });
     c.advance(5);
+    expect(leader!.status()).toMatchObject({ asleep: false, term, commitIndex: 1 });
+    c.advance(50); // followers learn the commit with the next heartbeat (lazy commit propagation)
     for (const n of c.nodes) {
       expect(n.status()).toMatchObject({ asleep: false, term, commitIndex: 1 });
     }
@@ -134,6 +136,8 @@ describe("resuming leadership after a reload", () => {
     const r = c.nodes[leader!.id]!.propose("after", c.now());
     expect(r).toMatchObject({ accepted: true, term, index: 2 });
     c.advance(20);
+    expect(c.nodes[leader!.id]!.status()).toMatchObject({ term, commitIndex: 2 });
+    c.advance(50); // followers learn the commit with the next heartbeat (lazy commit propagation)
     for (const n of c.nodes) expect(n.status()).toMatchObject({ term, commitIndex: 2 });
     expect(c.lines.some((l) => l.startsWith(`[${leader!.id}] becomes Leader again after a reload`))).toBe(true);
   });

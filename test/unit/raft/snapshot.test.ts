@@ -34,6 +34,7 @@ describe("snapshots and log compaction", () => {
     expect(c.disk[lagging.id]!.log.map((e) => e.index)).toEqual([9, 10]);
     leader!.propose(11, c.now());
     c.settle();
+    c.advance(50); // followers learn the commit with the next heartbeat (lazy commit propagation)
     expect(commands(c, lagging.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
   });
 
@@ -64,6 +65,7 @@ describe("snapshots and log compaction", () => {
     const [leader] = c.leaders();
     for (let i = 1; i <= 6; i++) leader!.propose(i, c.now());
     c.settle();
+    c.advance(50); // followers learn the commit with the next heartbeat (lazy commit propagation)
     const f = c.nodes.find((r) => r !== leader)!.id;
     c.compact(f, 4);
     c.restart(f);
@@ -115,6 +117,7 @@ describe("snapshots and log compaction", () => {
     expect(commands(c, lagging.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     leader!.propose(11, c.now());
     c.settle();
+    c.advance(50); // followers learn the commit with the next heartbeat (lazy commit propagation)
     expect(commands(c, lagging.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
   });
 });
