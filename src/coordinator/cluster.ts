@@ -255,9 +255,15 @@ export class Cluster {
     await this.withNote(`Evict ${i}`, () => [this.evictOne(i)]);
   }
 
-  /** Every server evicted at once, as a deploy of a new version does. */
+  /**
+   * Every server evicted at once, as a deploy of a new version does. The harness line is
+   * written after the evictions (with the time they were ordered): written alongside, every
+   * copy of it would be lost with the memory it was written to.
+   */
   async evictAll(): Promise<void> {
-    await this.withNote("Evict all (a deploy)", () => ids(this.size).map((id) => this.evictOne(id)));
+    const t = Date.now();
+    await Promise.all(ids(this.size).map((id) => this.evictOne(id)));
+    await this.note("Evict all (a deploy)", t);
   }
 
   private evictOne(i: NodeId): Promise<void> {
@@ -299,9 +305,8 @@ export class Cluster {
    * copies share one timestamp, which is how /events tells them apart from repeats. Best
    * effort: a server being reset right now just misses its copy.
    */
-  async note(text: string): Promise<void> {
+  async note(text: string, t = Date.now()): Promise<void> {
     const line = `[TEST] ${text}`;
-    const t = Date.now();
     if (echoNarration(this.env)) console.log(`${clock(t)} ${line}`);
     await Promise.all(ids(this.size).map((id) => this.reach(id, (s) => s.note(t, line)).catch(() => {})));
   }
