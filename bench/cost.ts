@@ -11,9 +11,10 @@
 //  - SQLite storage: rows written $1.00 per million; "Each setAlarm() is billed as a single row
 //    written", deletes count as rows written, KV put()/delete() are rows written too.
 //
-// Duration: a Raft server is never hibernatable — the leader's alarm fires every heartbeat and
-// every follower receives those heartbeats — so each of the N objects is billed for the whole
-// wall-clock time, busy or idle. Per write that is N × 0.128 GB × (1 / throughput): it falls as
+// Duration: an awake Raft server is never hibernatable — the leader's alarm fires every
+// heartbeat and every follower receives those heartbeats — so each of the N objects is billed
+// for the whole wall-clock time it is awake, busy or idle. A cluster asleep (issue 11) arms no
+// alarm and hears nothing, so its objects are evicted and billed nothing (bench/suites/sleep.ts). Per write that is N × 0.128 GB × (1 / throughput): it falls as
 // the cluster gets busier, and here the throughput is this machine's (one workerd thread for
 // all objects). The single object is billed only while requests keep it busy (at a closed-loop
 // 64 clients, all the time) and hibernates when idle.
@@ -69,10 +70,15 @@ export interface IdleMonth {
   readonly totalUsd: number | null;
 }
 
-/** An idle cluster of `objects` servers for 30 days: its heartbeats and alarms, alarm rows, and duration. */
-export function idleMonth(objects: number, requestsPerSec: number, rowsPerSec: number | null): IdleMonth {
+/**
+ * An idle cluster of `objects` servers for 30 days: its heartbeats and alarms, alarm rows, and
+ * duration. `inMemory`: whether its objects stay in memory (billed for duration) all month —
+ * true for a cluster that never sleeps; an asleep cluster arms no alarm and is sent nothing,
+ * so the platform evicts its objects and bills no duration.
+ */
+export function idleMonth(objects: number, requestsPerSec: number, rowsPerSec: number | null, inMemory = true): IdleMonth {
   const requestsUsd = (requestsPerSec * MONTH_SECONDS * PRICES.requestsPerMillion) / 1e6;
   const rowsUsd = rowsPerSec === null ? null : (rowsPerSec * MONTH_SECONDS * PRICES.rowsWrittenPerMillion) / 1e6;
-  const durationUsd = (objects * PRICES.gbPerObject * MONTH_SECONDS * PRICES.gbSecondsPerMillion) / 1e6;
+  const durationUsd = inMemory ? (objects * PRICES.gbPerObject * MONTH_SECONDS * PRICES.gbSecondsPerMillion) / 1e6 : 0;
   return { requestsUsd, rowsUsd, durationUsd, totalUsd: rowsUsd === null ? null : requestsUsd + rowsUsd + durationUsd };
 }

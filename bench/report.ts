@@ -10,7 +10,8 @@ import type { LoadCost, RaftResult } from "./suites/raft.ts";
 import type { ReadMode, ReadsResult } from "./suites/reads.ts";
 import type { SingleResult } from "./suites/single.ts";
 import type { EtcdResult } from "./suites/etcd.ts";
-import { costPerMillion, idleMonth, PRICES, type CostPerMillion } from "./cost.ts";
+import { costPerMillion, idleMonth, PRICES, type CostPerMillion, type IdleMonth } from "./cost.ts";
+import type { SleepResult, WriteCost } from "./suites/sleep.ts";
 
 export interface Results {
   readonly meta: Record<string, unknown>;
@@ -20,6 +21,7 @@ export interface Results {
   readonly reads: ReadsResult;
   readonly history: CompactionResult;
   readonly etcd: EtcdResult;
+  readonly sleep: SleepResult;
 }
 
 export interface Target {
@@ -215,7 +217,9 @@ function headlineTable(r: Results): string {
   add(`${LOAD_CLIENTS} clients: billed rows written per write`, costOf("single")?.cost.rowsPerOp, (x) => costOf(`raft-${x.size}`)?.cost.rowsPerOp, null, 2);
   add(`${LOAD_CLIENTS} clients: GB-s per million writes`, (costOf("single")?.cost.gbSecondsPerOp ?? NaN) * 1e6, (x) => (costOf(`raft-${x.size}`)?.cost.gbSecondsPerOp ?? NaN) * 1e6, null, 0);
   add("$ per million writes (requests + rows + GB-s)", costOf("single")?.cost.totalUsd, (x) => costOf(`raft-${x.size}`)?.cost.totalUsd, null, 2, true);
-  add("$ per month, idle", costOf("single")?.idle?.totalUsd, (x) => costOf(`raft-${x.size}`)?.idle?.totalUsd, null, 2, true);
+  add("$ per month, idle, never sleeping (`sleepAfterMs` 0)", costOf("single")?.idle?.totalUsd, (x) => costOf(`raft-${x.size}`)?.idle?.totalUsd, null, 2, true);
+  const asleep = r.sleep.unavailable ? null : sleepIdleMonths(r.sleep).after;
+  add("$ per month, idle (default: asleep)", costOf("single")?.idle?.totalUsd, (x) => (x.size === r.sleep.size ? asleep?.totalUsd : null), null, 2, true);
   const header = ["figure", "single", "raft-3", "raft-5", etcd ? `etcd ${etcd.version} ×3` : "etcd", "raft-3 ÷ single", "raft-3 ÷ etcd", "raft-5 ÷ single", "raft-5 ÷ etcd"];
   return table(header, rows);
 }
@@ -241,7 +245,7 @@ function costTable(r: Results): string {
     idle ? `${usd(idle.totalUsd)} (${usd(idle.requestsUsd)} + ${usd(idle.rowsUsd)} + ${usd(idle.durationUsd)})` : "—",
   ]);
   return table(
-    ["at 64 clients", "objects", "billed requests / write", "billed rows written / write", "GB-s per million writes", "requests $", "rows $", "duration $", "$ per million writes", "idle, $ per month (requests + rows + duration)"],
+    ["at 64 clients", "objects", "billed requests / write", "billed rows written / write", "GB-s per million writes", "requests $", "rows $", "duration $", "$ per million writes", "idle never sleeping, $ per month (requests + rows + duration)"],
     rows,
   );
 }
@@ -260,7 +264,9 @@ export function headline(r: Results, goals: readonly Goal[]): string {
     "Worker→object calls, Raft RPCs and alarm invocations; rows: SQLite's rows written plus one per setAlarm(). Dollars at",
     `Cloudflare's published prices (${PRICES.url}): $${PRICES.requestsPerMillion} per million requests, $${PRICES.gbSecondsPerMillion} per million GB-s`,
     `at 128 MB per object while not hibernated, $${PRICES.rowsWrittenPerMillion} per million rows written, included amounts left out; duration at the`,
-    "64-client throughput measured here (a Raft server never hibernates: its heartbeats keep it awake; the single object does when idle).",
+    "64-client throughput measured here (an awake Raft server never hibernates: its heartbeats keep it in memory; the single object hibernates",
+    "when idle). Idle, never sleeping: the raft suites' clusters (`sleepAfterMs` 0, as before issue 11); idle asleep: the sleep suite's",
+    "raft-3 with the default settings once asleep (no duration billed: its objects are evicted; \"Sleeping, waking and deploys\").",
     etcdNote,
     "",
     goalsTable(goals),
@@ -665,6 +671,9 @@ export function markdown(r: Results, targets: readonly Target[], goals: readonly
     "",
     costTable(r),
     "",
+    "### Sleeping, waking and deploys",
+    "",
+    sleepMarkdown(r.sleep),
     "### Floor",
     "",
     floorTable(r.floor),
@@ -759,6 +768,196 @@ export function urlMarkdown(r: UrlResults): string {
     "",
     r.etcd.unavailable ? `etcd: not measured — ${r.etcd.unavailable}.` : `etcd: 3 loopback members, puts through \`POST ${r.etcd.gateway}/kv/put\` to the leader, the same client and workload.`,
     "Raft: clusters created through the API on the running Worker, `PUT /clusters/{c}/kv/{key}`, the same workload as `npm run bench`; counts from the servers' stats.",
+    ...(notes.length ? ["", ...notes] : []),
+    "",
+  ].join("\n");
+}
+
+// ---------------------------------------------------------------------------------------
+// Sleeping, waking and deploys (issue 11, item 6): bench/suites/sleep.ts.
+
+export interface SleepGoal {
+  readonly text: string;
+  readonly measured: string;
+  readonly goal: string;
+  /** null: a figure with no goal, or not evaluated. */
+  readonly met: boolean | null;
+}
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.ceil(s.length / 2) - 1]! : NaN;
+};
+
+/** Idle month of the 3-server cluster, never sleeping ("before") and with the default ("after"). */
+export function sleepIdleMonths(s: SleepResult): { before: IdleMonth | null; after: IdleMonth | null } {
+  return {
+    before: s.awake ? idleMonth(s.size, s.awake.billedRequestsPerSec, s.awake.billedRowsPerSec) : null,
+    after: s.asleep ? idleMonth(s.size, s.asleep.billedRequestsPerSec, s.asleep.billedRowsPerSec, false) : null,
+  };
+}
+
+export function evaluateSleepGoals(s: SleepResult): SleepGoal[] {
+  if (s.unavailable) return [];
+  const goals: SleepGoal[] = [];
+  const a = s.asleep;
+  const w = s.awake;
+  if (a) {
+    const v = a.alarmsPerSec + a.rpcsPerSec;
+    goals.push({
+      text: `idle raft-${s.size}: alarms + Raft RPCs per second once asleep`,
+      measured: `${fmt(v, 2)} (${fmt(a.alarmsPerSec, 2)} + ${fmt(a.rpcsPerSec, 2)} over ${fmt(a.seconds, 1)} s${a.reloaded ? `, ${a.reloaded} of ${s.size} objects evicted and reloaded meanwhile` : ""}${a.asleepAtEnd ? "" : "; **not asleep at the end**"}); awake (\`sleepAfterMs\` 0): ${fmt(w ? w.alarmsPerSec + w.rpcsPerSec : null, 1)} (${fmt(w?.alarmsPerSec, 1)} + ${fmt(w?.rpcsPerSec, 1)})`,
+      goal: "0",
+      met: v === 0 && a.asleepAtEnd,
+    });
+  }
+  const done = s.cycles.filter((c) => c.firstStatus === 200);
+  if (s.cycles.length) {
+    const ratios = done.map((c) => c.ratio);
+    const med = median(ratios);
+    const worst = ratios.length ? Math.max(...ratios) : NaN;
+    const worstCycle = done.find((c) => c.ratio === worst);
+    goals.push({
+      text: `first write after sleeping ÷ warm write, median of ${done.length} cycles`,
+      measured: `${fmt(med)}× (first ${fmt(median(done.map((c) => c.firstMs)))} ms, warm ${fmt(median(done.map((c) => c.warmMs.p50)))} ms, medians)`,
+      goal: "≤ 2×",
+      met: done.length === s.cycles.length && Number.isFinite(med) ? med <= 2 : null,
+    });
+    goals.push({
+      text: "the same, worst cycle",
+      measured: worstCycle ? `${fmt(worst)}× (${fmt(worstCycle.firstMs)} ÷ ${fmt(worstCycle.warmMs.p50)} ms)${done.length < s.cycles.length ? `; ${s.cycles.length - done.length} first writes failed` : ""}` : "—",
+      goal: "≤ 2×",
+      met: done.length === s.cycles.length && Number.isFinite(worst) ? worst <= 2 : false,
+    });
+    const changed = s.cycles.filter((c) => c.termChanged).length;
+    const sameLeader = done.filter((c) => c.servedBy === c.leaderBefore).length;
+    goals.push({
+      text: "cycles in which waking changed a term",
+      measured: `${changed} of ${s.cycles.length} (terms ${s.cycles[0]!.termsBefore.join("/")} → ${s.cycles[s.cycles.length - 1]!.termsAfter.join("/")}; first write served by the leader that fell asleep in ${sameLeader} of ${done.length})`,
+      goal: "0 (never)",
+      met: changed === 0,
+    });
+  }
+  const d = s.deploys;
+  if (d) {
+    const n = d.deploys.length;
+    const notReloaded = d.deploys.filter((x) => !x.reloaded).length;
+    const refused = d.deploys.filter((x) => x.evictStatus !== 200).length;
+    goals.push({
+      text: `${n} deploys under one sequential writer: elections caused (servers whose term changed, summed over deploys)`,
+      measured: `${d.elections} (terms ${d.termsStart.join("/")} → ${d.termsEnd.join("/")}; every object reloaded in ${n - notReloaded} of ${n} deploys${refused ? `; ${refused} evict calls not 200` : ""})`,
+      goal: "0",
+      met: d.elections === 0 && d.termsStart.join() === d.termsEnd.join() && notReloaded === 0 && refused === 0,
+    });
+    const slow = d.deploys.map((x) => x.slowestWriteMs).filter((x): x is number => x !== null);
+    goals.push({
+      text: "slowest write across a deploy (its first try to its 200)",
+      measured: `median ${fmt(median(slow))} ms, worst ${fmt(slow.length ? Math.max(...slow) : NaN)} ms over ${n} deploys (writes away from deploys: p50 ${fmt(d.calmWriteMs.p50)}, p99 ${fmt(d.calmWriteMs.p99)} ms); evict call p50 ${fmt(median(d.deploys.map((x) => x.evictMs)))} ms`,
+      goal: "—",
+      met: null,
+    });
+    const retried = Object.entries(d.retriedAnswers).map(([k, v]) => `${v}× ${k === "0" ? "no answer" : k}`).join(", ");
+    goals.push({
+      text: "acknowledged writes lost across the deploys",
+      measured: `${d.lost} of ${d.writesAcked} (final read ${d.finalRead}; applied twice ${d.duplicated}, applied unacknowledged ${d.unacknowledgedApplied}, out of order ${d.outOfOrder ? "yes" : "no"}, given up ${d.abandoned}${retried ? `; answers retried with the same ids: ${retried}` : "; no retry needed"})`,
+      goal: "0",
+      met: d.lost === 0 && d.duplicated === 0 && !d.outOfOrder && d.finalRead.startsWith("200"),
+    });
+  }
+  const m = sleepIdleMonths(s);
+  if (m.before && m.after) {
+    goals.push({
+      text: `idle raft-${s.size}, $ per month at Cloudflare's prices: default (asleep) against never sleeping`,
+      measured: `${usd(m.after.totalUsd)} against ${usd(m.before.totalUsd)}`,
+      goal: "≈ $0",
+      met: m.after.totalUsd === null ? null : m.after.totalUsd < 0.01,
+    });
+  }
+  return goals;
+}
+
+function sleepCostTable(s: SleepResult): string {
+  const m = sleepIdleMonths(s);
+  const rows: string[][] = [];
+  type V = number | null | undefined;
+  const add = (name: string, before: V, after: V, f: (x: V) => string) => rows.push([name, f(before), f(after), ratio(after, before)]);
+  const n = (digits: number) => (x: V) => fmt(x, digits);
+  add("idle: alarms per second", s.awake?.alarmsPerSec, s.asleep?.alarmsPerSec, n(2));
+  add("idle: Raft RPCs per second", s.awake?.rpcsPerSec, s.asleep?.rpcsPerSec, n(2));
+  add("idle: billed rows written per second (SQL rows + setAlarm)", s.awake?.billedRowsPerSec, s.asleep?.billedRowsPerSec, n(2));
+  add("idle: objects billed for duration", s.size, 0, n(0));
+  add("idle, $ per month: requests", m.before?.requestsUsd, m.after?.requestsUsd, usd);
+  add("idle, $ per month: rows written", m.before?.rowsUsd, m.after?.rowsUsd, usd);
+  add("idle, $ per month: duration (GB-s)", m.before?.durationUsd, m.after?.durationUsd, usd);
+  add("**idle, $ per month**", m.before?.totalUsd, m.after?.totalUsd, usd);
+  const per = (w: WriteCost | null) => (w ? costPerMillion(s.size, w.billedRequestsPerWrite, w.billedRowsPerWrite, w.throughput) : null);
+  const b = per(s.awakeWrites);
+  const a = per(s.defaultWrites);
+  add("back-to-back writes: throughput (writes/s)", s.awakeWrites?.throughput, s.defaultWrites?.throughput, n(1));
+  add("back-to-back writes: billed requests per write", b?.requestsPerOp, a?.requestsPerOp, n(2));
+  add("back-to-back writes: billed rows written per write", b?.rowsPerOp, a?.rowsPerOp, n(2));
+  add("back-to-back writes: GB-s per million writes", (b?.gbSecondsPerOp ?? NaN) * 1e6, (a?.gbSecondsPerOp ?? NaN) * 1e6, n(0));
+  add("**back-to-back writes: $ per million writes**", b?.totalUsd, a?.totalUsd, usd);
+  const iso = s.cycles.filter((c) => c.firstStatus === 200);
+  if (iso.length) {
+    const req = median(iso.map((c) => c.isolated.billedRequests ?? NaN));
+    const rowsW = median(iso.map((c) => c.isolated.billedRows ?? NaN));
+    const awakeS = median(iso.map((c) => c.isolated.awakeSeconds));
+    const gbs = s.size * PRICES.gbPerObject * awakeS;
+    const usdPerMillion = req * PRICES.requestsPerMillion + rowsW * PRICES.rowsWrittenPerMillion + gbs * PRICES.gbSecondsPerMillion;
+    rows.push(["one isolated write (wakes the cluster, then it sleeps again): billed requests", "—", fmt(req, 1), "—"]);
+    rows.push(["one isolated write: billed rows written", "—", fmt(rowsW, 1), "—"]);
+    rows.push(["one isolated write: seconds awake (write sent → seen asleep)", "—", fmt(awakeS, 2), "—"]);
+    rows.push(["**one isolated write: $ per million such writes**", "—", usd(usdPerMillion), "—"]);
+  }
+  return table(
+    [`raft-${s.size}`, "before: `sleepAfterMs` 0 (never sleeps)", `after: default (sleeps after ${fmt(s.sleepAfterMs, 0)} ms idle)`, "after ÷ before"],
+    rows,
+  );
+}
+
+export function sleepMarkdown(s: SleepResult, goals: readonly SleepGoal[] = evaluateSleepGoals(s)): string {
+  if (s.unavailable) return `Not measured: ${s.unavailable}.\n`;
+  const cycles = table(
+    ["cycle", "first write after sleeping (ms)", "warm writes p50 (ms)", "ratio", "terms before → after", "served by (leader before)", "warm → asleep (ms)"],
+    s.cycles.map((c, i) => [
+      String(i + 1),
+      `${fmt(c.firstMs)}${c.firstStatus === 200 ? "" : ` (${c.firstStatus})`}`,
+      fmt(c.warmMs.p50),
+      `${fmt(c.ratio)}×`,
+      `${c.termsBefore.join("/")} → ${c.termsAfter.join("/")}`,
+      `${c.servedBy ?? "—"} (${c.leaderBefore ?? "—"})`,
+      fmt(c.fellAsleepMs, 0),
+    ]),
+  );
+  const d = s.deploys;
+  const notes = [...s.failures.map((f) => `- ${f}`)];
+  if (s.awake && !s.awake.stable) notes.push("- the awake idle window saw a leader or term change.");
+  if (s.asleep && !s.asleep.asleepAtStart) notes.push("- the asleep idle window did not start asleep.");
+  return [
+    table(
+      ["goal (issue 11)", "measured", "goal", "result"],
+      goals.map((g) => [g.text, g.measured, g.goal, g.met === null ? "—" : g.met ? "**met**" : "**missed**"]),
+    ),
+    "",
+    sleepCostTable(s),
+    "",
+    `Idle windows: a 3-server cluster after one write, ${fmt(s.awake?.seconds, 1)} s awake (\`"sleepAfterMs": 0\`) and ${fmt(s.asleep?.seconds, 1)} s once`,
+    `\`GET /clusters/{c}\` said \`asleep\` (default \`sleepAfterMs\` ${fmt(s.sleepAfterMs, 0)}; it fell asleep ${fmt(s.fellAsleepMs, 0)} ms after the last write was answered),`,
+    "from every server's `stats` (an object reloaded in the window counts from its reload, by `loadedAt`) and, in a profiled run, its",
+    "storage counters. Billed requests: Worker→server calls, Raft RPCs sent, alarm invocations; rows: SQL rows + one per setAlarm().",
+    `Dollars at ${PRICES.url}; an asleep cluster's objects are billed no duration (nothing is due, the platform evicts them).`,
+    "An isolated write: the counters around the first write after sleeping plus those from the last warm write until asleep again",
+    "(the bench's own status reads taken out), its duration the 3 objects × 128 MB over that time awake (the platform may keep an",
+    "idle object in memory a little longer before evicting it).",
+    "",
+    cycles,
+    "",
+    d
+      ? `Deploys: \`POST /clusters/{c}/evict\` ${d.deploys.length} times, 500 ms apart, while one client appends its request id to one key`
+      : "Deploys: not measured.",
+    d ? "(`Client-Id`/`Request-Id` headers, `?timeoutMs=10000`; a write not answered 200 is sent again with the same ids). A write" : "",
+    d ? "\"across\" a deploy was in flight between sending the evict and 250 ms after its answer. The final read must list every acknowledged id once, in order." : "",
     ...(notes.length ? ["", ...notes] : []),
     "",
   ].join("\n");

@@ -16,13 +16,14 @@ import { dirname, join, resolve } from "node:path";
 import { Http } from "./lib/http.ts";
 import { parseOptions, type Options } from "./lib/options.ts";
 import { bundle, REPO, start } from "./lib/runtime.ts";
-import { evaluateGoals, evaluateTargets, markdown, urlMarkdown, type Results, type UrlResults } from "./report.ts";
+import { evaluateGoals, evaluateSleepGoals, evaluateTargets, markdown, sleepMarkdown, urlMarkdown, type Results, type UrlResults } from "./report.ts";
 import { FloorSampler } from "./suites/floor.ts";
 import { measureCompaction } from "./suites/compaction.ts";
 import { measureRaft, type RaftResult } from "./suites/raft.ts";
 import { measureReads } from "./suites/reads.ts";
 import { measureSingle } from "./suites/single.ts";
 import { measureEtcd, stopRunningEtcd, type EtcdResult } from "./suites/etcd.ts";
+import { measureSleep, type SleepOptions } from "./suites/sleep.ts";
 
 const progress = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
@@ -33,9 +34,66 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
+function sleepOptions(o: Options, profiled: boolean): SleepOptions {
+  return {
+    idleMs: o.idleMs,
+    asleepMs: o.asleepMs,
+    cycles: o.cycles,
+    warmWrites: o.quick ? 5 : 10,
+    writes: o.quick ? 40 : 100,
+    deploys: o.deploys,
+    deployGapMs: 500,
+    profiled,
+  };
+}
+
+async function runSleep(http: Http, o: Options, profiled: boolean) {
+  progress(`sleep: raft-3 idle awake and asleep, ${o.cycles} sleep/wake cycles, ${o.deploys} deploys under a writer`);
+  const s = await measureSleep(http, sleepOptions(o, profiled), progress);
+  if (s.unavailable) progress(`sleep: ${s.unavailable}`);
+  for (const f of s.failures) progress(`sleep: ${f}`);
+  return s;
+}
+
+/** `--only sleep`: the sleep suite alone, its section on stdout. */
+async function mainSleep(o: Options): Promise<void> {
+  const began = performance.now();
+  const load0 = loadavg();
+  const dir = mkdtempSync(join(tmpdir(), "raft-bench-"));
+  progress(`bundling bench/worker.ts (wrangler deploy --dry-run) into ${dir}`);
+  const rt = await start(bundle(join(dir, "dist")), join(dir, "storage"), !o.plain);
+  const http = await Http.open(rt.mf, o.client);
+  try {
+    const sleep = await runSleep(http, o, rt.profiled);
+    const meta = {
+      date: new Date().toISOString(),
+      command: `npm run bench -- ${process.argv.slice(2).join(" ")}`,
+      node: process.version,
+      cpus: `${cpus().length} × ${cpus()[0]?.model ?? "?"}`,
+      loadavgBefore: load0.map((x) => Math.round(x * 100) / 100),
+      loadavgAfter: loadavg().map((x) => Math.round(x * 100) / 100),
+      options: o,
+      seconds: Math.round((performance.now() - began) / 100) / 10,
+    };
+    const out = resolve(REPO, o.out === "bench/results.json" ? "bench/results-sleep.json" : o.out);
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, JSON.stringify({ meta, sleep, sleepGoals: evaluateSleepGoals(sleep) }, null, 2) + "\n");
+    process.stdout.write(
+      `Run ${meta.date} · \`${meta.command}\` · ${meta.seconds} s · Node ${meta.node} · ${meta.cpus} · load average before ${meta.loadavgBefore.join(" ")}, after ${meta.loadavgAfter.join(" ")}\n\n### Sleeping, waking and deploys\n\n${sleepMarkdown(sleep)}`,
+    );
+    progress(`done in ${meta.seconds} s; JSON in ${out}`);
+  } finally {
+    await http.close();
+    await rt.mf.dispose();
+    if (o.keep) progress(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
   if (o.url) return mainUrl(o, o.url);
+  if (o.only === "sleep") return mainSleep(o);
   const began = performance.now();
   const load0 = loadavg();
   const dir = mkdtempSync(join(tmpdir(), "raft-bench-"));
@@ -72,6 +130,7 @@ async function main(): Promise<void> {
     progress(`history: one-server clusters with ${o.historyOps} puts, snapshotThreshold 0 and 1000, and a fresh one; ${o.restarts} restarts each`);
     const history = await measureCompaction(http, { historyOps: o.historyOps, restarts: o.restarts, profiled: rt.profiled }, progress);
     if (history.unavailable) progress(`history: ${history.unavailable}`);
+    const sleep = await runSleep(http, o, rt.profiled);
     await floorRound(3);
     const floor = floorSampler.result();
     const results: Results = {
@@ -92,12 +151,14 @@ async function main(): Promise<void> {
       reads,
       history,
       etcd,
+      sleep,
     };
     const targets = evaluateTargets(results);
     const goals = evaluateGoals(results);
+    const sleepGoals = evaluateSleepGoals(sleep);
     const out = resolve(REPO, o.out);
     mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, JSON.stringify({ ...results, goals, targets }, null, 2) + "\n");
+    writeFileSync(out, JSON.stringify({ ...results, goals, sleepGoals, targets }, null, 2) + "\n");
     process.stdout.write(markdown(results, targets, goals));
     progress(`done in ${results.meta.seconds} s; JSON in ${out}`);
   } finally {

@@ -39,6 +39,12 @@ export interface Options {
   readonly noEtcd: boolean;
   /** Drive a running `wrangler dev` (`npm run dev`) at this origin instead of Miniflare: the put workload only. */
   readonly url: string | null;
+  /** Sleep suite: sleep/wake cycles, deploys under a writer, the asleep idle window (ms). */
+  readonly cycles: number;
+  readonly deploys: number;
+  readonly asleepMs: number;
+  /** Run only this suite ("sleep"), printing its section alone. */
+  readonly only: "sleep" | null;
 }
 
 const USAGE = `npm run bench -- [options]
@@ -60,6 +66,10 @@ const USAGE = `npm run bench -- [options]
   --url <origin>     drive a running \`npm run dev\` (e.g. http://127.0.0.1:8787) instead of
                      Miniflare: raft clusters created through the API, the same put workload,
                      etcd beside it; no floor, single object, reads, history or storage counts
+  --cycles <n>       sleep suite: sleep/wake cycles (default 8; quick 3)
+  --deploys <n>      sleep suite: deploys (every server evicted) under a writer (default 20; quick 5)
+  --asleep-ms <n>    sleep suite: idle window once asleep (default 10000; quick 3000)
+  --only sleep       run the sleep suite alone (about 1 minute; its section only)
   --plain            unmodified RaftServer: no storage-transaction counts
   --keep             keep the temporary bundle and storage
   --help`;
@@ -84,6 +94,10 @@ export function parseOptions(argv: string[]): Options {
       keep: { type: "boolean", default: false },
       "no-etcd": { type: "boolean", default: false },
       url: { type: "string" },
+      cycles: { type: "string" },
+      deploys: { type: "string" },
+      "asleep-ms": { type: "string" },
+      only: { type: "string" },
       help: { type: "boolean", default: false },
     },
     strict: true,
@@ -111,6 +125,8 @@ export function parseOptions(argv: string[]): Options {
       throw new Error(`--url must be an http(s) origin such as http://127.0.0.1:8787, not ${values.url}\n${USAGE}`);
     }
   }
+  if (values.only !== undefined && values.only !== "sleep") throw new Error(`--only takes "sleep", not ${values.only}\n${USAGE}`);
+  const only = values.only === "sleep" ? "sleep" : null;
   const sizes = values.sizes.split(",").map((s) => Number(s.trim()));
   if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 9)) throw new Error(`--sizes must list sizes 1..9\n${USAGE}`);
   return {
@@ -133,5 +149,9 @@ export function parseOptions(argv: string[]): Options {
     client,
     noEtcd: values["no-etcd"],
     url,
+    cycles: Math.round(num("cycles", values.cycles, 8, 3)),
+    deploys: Math.round(num("deploys", values.deploys, 20, 5)),
+    asleepMs: num("asleep-ms", values["asleep-ms"], 10_000, 3000),
+    only,
   };
 }
