@@ -1,5 +1,6 @@
 // Sleeping idle clusters and leaders that resume after a reload (issue 11), in lock step.
 import { describe, expect, test } from "vitest";
+import type { AppendEntries, Raft } from "../../../src/raft/index.ts";
 import { cluster } from "./lockstep.ts";
 
 const SLEEP_AFTER = 600;
@@ -79,46 +80,30 @@ describe("sleep", () => {
     expect(c.nodes.every((n) => n.status().term === c.leaders()[0]!.status().term)).toBe(true);
   });
 
-  test("a follower whose log is behind refuses to sleep, and the leader stays awake", () => {
+  test("a follower sleeps only if its log ends where the leader's does, all committed", () => {
     const c = cluster(3, 25, { sleepAfterMs: SLEEP_AFTER });
     c.advance(400);
     const [leader] = c.leaders();
-    const followers = c.nodes.filter((n) => n.id !== leader!.id);
+    const [matching, behind] = c.nodes.filter((n) => n.id !== leader!.id) as [Raft, Raft];
     c.advance(SLEEP_AFTER - 100);
-    // A quiesce heartbeat claiming a commit this follower does not have is refused.
-    followers[0]!.step(
-      {
-        type: "AppendEntries",
-        from: leader!.id,
-        to: followers[0]!.id,
-        term: leader!.status().term,
-        leaderId: leader!.id,
-        prevLogIndex: 0,
-        prevLogTerm: 0,
-        entries: [],
-        leaderCommit: 0,
-        quiesce: true,
-      },
-      c.now(),
-    );
-    expect(followers[0]!.status().asleep).toBe(true); // matches: log empty, commit 0
-    leader!.propose("y", c.now());
-    followers[1]!.step(
-      {
-        type: "AppendEntries",
-        from: leader!.id,
-        to: followers[1]!.id,
-        term: leader!.status().term,
-        leaderId: leader!.id,
-        prevLogIndex: 1,
-        prevLogTerm: leader!.status().term,
-        entries: [],
-        leaderCommit: 1,
-        quiesce: true,
-      },
-      c.now(),
-    );
-    expect(followers[1]!.status().asleep).toBe(false); // it does not hold entry 1 yet
+    /** A quiesce heartbeat from the leader, as if its log ended at `last` with everything committed. */
+    const quiesce = (to: Raft, last: number): AppendEntries => ({
+      type: "AppendEntries",
+      from: leader!.id,
+      to: to.id,
+      term: leader!.status().term,
+      leaderId: leader!.id,
+      prevLogIndex: last,
+      prevLogTerm: last === 0 ? 0 : leader!.status().term,
+      entries: [],
+      leaderCommit: last,
+      quiesce: true,
+    });
+    matching.step(quiesce(matching, 0), c.now());
+    expect(matching.status().asleep).toBe(true); // its log is empty, as the leader's: it sleeps
+    leader!.propose("y", c.now()); // entry 1, not yet on `behind`
+    behind.step(quiesce(behind, 1), c.now());
+    expect(behind.status().asleep).toBe(false); // it does not hold entry 1 yet
   });
 });
 
