@@ -18,12 +18,17 @@
 import { KvStateMachine, type ApplyOutcome, type GetResult, type KvChanges, type KvSnapshot } from "../kv/index.ts";
 import type { Entry } from "../raft/types.ts";
 
+// kv_data and kv_session are WITHOUT ROWID tables: their text key is the table's own
+// b-tree, so a new key costs one row written, not two (a rowid table keeps a separate index
+// for a TEXT PRIMARY KEY, and SQLite counts, and Cloudflare bills, both rows).
 const SCHEMA = [
-  // key and value: JSON string literals (see above).
+  // key and value: JSON string literals (see above). seq: the order keys were first written
+  // in, which is the state machine's own order (a reloaded replica's snapshot equals the others').
   `CREATE TABLE IF NOT EXISTS kv_data (
      key TEXT PRIMARY KEY,
+     seq INTEGER NOT NULL,
      value TEXT NOT NULL
-   )`,
+   ) WITHOUT ROWID`,
   // seq orders sessions by last use (least recently used first), as the state machine keeps
   // them. client_id: a JSON string literal; result: the answer as JSON.
   `CREATE TABLE IF NOT EXISTS kv_session (
@@ -32,7 +37,7 @@ const SCHEMA = [
      request_id INTEGER NOT NULL,
      last_seen REAL NOT NULL,
      result TEXT NOT NULL
-   )`,
+   ) WITHOUT ROWID`,
   `CREATE TABLE IF NOT EXISTS kv_applied (
      id INTEGER PRIMARY KEY CHECK (id = 1),
      applied INTEGER NOT NULL,
@@ -45,8 +50,11 @@ export class KvState {
   private machine = new KvStateMachine();
   private appliedIndex = 0;
   private sessionSeq = 0;
+  /** The seq of the last key first written (kv_data.seq). */
+  private keySeq = 0;
 
   constructor(private readonly sql: SqlStorage) {
+    migrate(sql);
     for (const statement of SCHEMA) sql.exec(statement);
     this.load();
   }
@@ -94,6 +102,7 @@ export class KvState {
     this.sql.exec("DELETE FROM kv_data");
     this.sql.exec("DELETE FROM kv_session");
     this.sessionSeq = 0;
+    this.keySeq = 0;
     this.write(
       {
         clock: s.clock,
@@ -116,11 +125,14 @@ export class KvState {
 
   private write(changes: KvChanges, applied: number): void {
     for (const [key, value] of changes.keys) {
+      // seq is taken only by a new key (an update keeps the row's own).
       this.sql.exec(
-        "INSERT INTO kv_data (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        "INSERT INTO kv_data (key, seq, value) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         JSON.stringify(key),
+        this.keySeq + 1,
         JSON.stringify(value),
       );
+      this.keySeq += 1; // an update wastes a number: only the order matters
     }
     for (const [clientId, record] of changes.sessions) {
       if (record === null) {
@@ -154,8 +166,9 @@ export class KvState {
       .toArray()[0];
     this.appliedIndex = meta?.applied ?? 0;
     this.sessionSeq = meta?.session_seq ?? 0;
+    this.keySeq = this.sql.exec<{ last: number }>("SELECT COALESCE(MAX(seq), 0) AS last FROM kv_data").one().last;
     const data = this.sql
-      .exec<{ key: string; value: string }>("SELECT key, value FROM kv_data ORDER BY rowid")
+      .exec<{ key: string; value: string }>("SELECT key, value FROM kv_data ORDER BY seq")
       .toArray()
       .map((r) => [JSON.parse(r.key) as string, JSON.parse(r.value) as string] as [string, string]);
     const sessions = this.sql
@@ -173,5 +186,33 @@ export class KvState {
     this.sql.exec("DELETE FROM kv_session");
     this.sql.exec("DELETE FROM kv_applied");
     this.load();
+  }
+}
+
+/**
+ * Storage of an older version: kv_data and kv_session as rowid tables (two rows written per
+ * new key). Rebuilt once as WITHOUT ROWID tables, keys in their old order (rowid), in one
+ * transaction: the object's first load after an upgrade.
+ */
+function migrate(sql: SqlStorage): void {
+  const ddl = (name: string) =>
+    sql.exec<{ sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", name).toArray()[0]?.sql;
+  const old = (name: string) => {
+    const text = ddl(name);
+    return text !== undefined && !/WITHOUT\s+ROWID/i.test(text);
+  };
+  if (old("kv_data")) {
+    sql.exec("CREATE TABLE kv_data_new (key TEXT PRIMARY KEY, seq INTEGER NOT NULL, value TEXT NOT NULL) WITHOUT ROWID");
+    sql.exec("INSERT INTO kv_data_new (key, seq, value) SELECT key, rowid, value FROM kv_data");
+    sql.exec("DROP TABLE kv_data");
+    sql.exec("ALTER TABLE kv_data_new RENAME TO kv_data");
+  }
+  if (old("kv_session")) {
+    sql.exec(
+      "CREATE TABLE kv_session_new (client_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, request_id INTEGER NOT NULL, last_seen REAL NOT NULL, result TEXT NOT NULL) WITHOUT ROWID",
+    );
+    sql.exec("INSERT INTO kv_session_new SELECT client_id, seq, request_id, last_seen, result FROM kv_session");
+    sql.exec("DROP TABLE kv_session");
+    sql.exec("ALTER TABLE kv_session_new RENAME TO kv_session");
   }
 }

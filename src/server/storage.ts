@@ -4,7 +4,12 @@
 //   hard_state  one row: currentTerm and votedFor (Figure 2's persistent state besides the log),
 //               the term this server won (led_term: a reloaded leader resumes it) and the
 //               sleep mark (asleep: a reloaded sleeping server stays asleep)
-//   log         one row per entry; the command as JSON text; entries a snapshot covers are deleted
+//   log         one row per run of consecutive entries written together (a leader's group of
+//               proposals, one AppendEntries on a follower): idx its first index, last its
+//               last, entries the JSON array of [term, command] of idx..last. Rows a snapshot
+//               covers entirely are deleted (one straddling it keeps entries the restore skips);
+//               a truncation inside a row rewrites it shorter. One row per write rather than
+//               per entry: rows written are what a write costs (issue 13)
 //   snapshot    one row: the last index and term folded into the snapshot (the snapshot's
 //               contents are the key/value state's own tables, kv-state.ts)
 //   meta        small JSON records: the cluster configuration, the network view, the "down" mark
@@ -21,8 +26,8 @@ const SCHEMA = [
    )`,
   `CREATE TABLE IF NOT EXISTS log (
      idx INTEGER PRIMARY KEY,
-     term INTEGER NOT NULL,
-     command TEXT NOT NULL
+     last INTEGER NOT NULL,
+     entries TEXT NOT NULL
    )`,
   `CREATE TABLE IF NOT EXISTS snapshot (
      id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -37,8 +42,11 @@ const SCHEMA = [
 
 type MetaKey = "config" | "net" | "down";
 
-/** Log rows per INSERT statement: 3 parameters each, under SQLite's limit of 100. */
-const INSERT_ROWS = 33;
+/**
+ * At most this many characters of entries per log row: a run longer than that is split (a row
+ * stays far below SQLite's 2 MB limit however many proposals a leader groups).
+ */
+const RUN_CHARS = 256 * 1024;
 
 export class ServerStorage {
   private readonly sql: SqlStorage;
@@ -77,16 +85,9 @@ export class ServerStorage {
         );
       }
       if (logWrite) {
-        // A plain append (the common case) has nothing to delete: skip the statement.
-        if (logWrite.fromIndex <= this.lastStored) this.sql.exec("DELETE FROM log WHERE idx >= ?", logWrite.fromIndex);
-        const entries = logWrite.entries;
-        // Several rows per statement (SQLite takes at most 100 bound parameters in one).
-        for (let i = 0; i < entries.length; i += INSERT_ROWS) {
-          const chunk = entries.slice(i, i + INSERT_ROWS);
-          const values: (number | string)[] = [];
-          for (const e of chunk) values.push(e.index, e.term, JSON.stringify(e.command) ?? "null");
-          this.sql.exec(`INSERT INTO log (idx, term, command) VALUES ${chunk.map(() => "(?, ?, ?)").join(", ")}`, ...values);
-        }
+        // A plain append (the common case) has nothing to delete: skip the statements.
+        if (logWrite.fromIndex <= this.lastStored) this.truncateFrom(logWrite.fromIndex);
+        this.appendRuns(logWrite.entries);
       }
       alsoInTransaction?.();
     });
@@ -107,7 +108,41 @@ export class ServerStorage {
       meta.index,
       meta.term,
     );
-    this.sql.exec("DELETE FROM log WHERE idx <= ?", meta.index);
+    this.sql.exec("DELETE FROM log WHERE last <= ?", meta.index);
+  }
+
+  /** Delete stored entries from `from` on: whole rows past it, and the tail of the row holding it. */
+  private truncateFrom(from: number): void {
+    const straddling = this.sql
+      .exec<{ idx: number; entries: string }>("SELECT idx, entries FROM log WHERE idx < ? AND last >= ?", from, from)
+      .toArray()[0];
+    if (straddling) {
+      const kept = (JSON.parse(straddling.entries) as unknown[]).slice(0, from - straddling.idx);
+      this.sql.exec("UPDATE log SET last = ?, entries = ? WHERE idx = ?", from - 1, JSON.stringify(kept), straddling.idx);
+    }
+    this.sql.exec("DELETE FROM log WHERE idx >= ?", from);
+  }
+
+  /** Store consecutive entries as one row, or a few when they are large. */
+  private appendRuns(entries: readonly Entry[]): void {
+    let run: string[] = [];
+    let chars = 0;
+    let first = 0;
+    const flush = (last: number) => {
+      if (run.length === 0) return;
+      this.sql.exec("INSERT INTO log (idx, last, entries) VALUES (?, ?, ?)", first, last, `[${run.join(",")}]`);
+      run = [];
+      chars = 0;
+    };
+    for (const e of entries) {
+      // [term, command]; the command as JSON text, escaping lone surrogates as the kv rows do.
+      const text = `[${e.term},${JSON.stringify(e.command) ?? "null"}]`;
+      if (run.length > 0 && chars + text.length > RUN_CHARS) flush(e.index - 1);
+      if (run.length === 0) first = e.index;
+      run.push(text);
+      chars += text.length;
+    }
+    flush(entries.length > 0 ? entries[entries.length - 1]!.index : 0);
   }
 
   /**
@@ -126,7 +161,7 @@ export class ServerStorage {
   summary(applied: number, kvRows: { kv: number; sessions: number }): DurableSummary {
     const hs = this.hardState();
     const snapshot = this.snapshot();
-    const log = this.sql.exec<{ n: number; last: number }>("SELECT COUNT(*) AS n, COALESCE(MAX(idx), 0) AS last FROM log").one();
+    const log = this.sql.exec<{ n: number; last: number }>("SELECT COUNT(*) AS n, COALESCE(MAX(last), 0) AS last FROM log").one();
     return {
       term: hs.term,
       votedFor: hs.votedFor,
@@ -141,7 +176,7 @@ export class ServerStorage {
   }
 
   private maxStoredIndex(): number {
-    return this.sql.exec<{ last: number }>("SELECT COALESCE(MAX(idx), 0) AS last FROM log").one().last;
+    return this.sql.exec<{ last: number }>("SELECT COALESCE(MAX(last), 0) AS last FROM log").one().last;
   }
 
   private snapshot(): SnapshotMeta {
@@ -166,10 +201,13 @@ export class ServerStorage {
   }
 
   private entries(after: number): Entry[] {
-    return this.sql
-      .exec<{ idx: number; term: number; command: string }>("SELECT idx, term, command FROM log WHERE idx > ? ORDER BY idx", after)
-      .toArray()
-      .map((r) => ({ index: r.idx, term: r.term, command: JSON.parse(r.command) as unknown }));
+    const out: Entry[] = [];
+    for (const r of this.sql.exec<{ idx: number; entries: string }>("SELECT idx, entries FROM log WHERE last > ? ORDER BY idx", after)) {
+      (JSON.parse(r.entries) as [number, unknown][]).forEach(([term, command], k) => {
+        if (r.idx + k > after) out.push({ index: r.idx + k, term, command });
+      });
+    }
+    return out;
   }
 
   // ---------------------------------------------------------------------------------------
@@ -211,6 +249,15 @@ export class ServerStorage {
   }
 
   private createTables(): void {
+    // Storage of an older version kept one log row per entry (idx, term, command): make each
+    // a run of one, once.
+    const logColumns = this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('log')").toArray().map((c) => c.name);
+    if (logColumns.includes("command")) {
+      this.sql.exec("ALTER TABLE log RENAME TO log_v1");
+      this.sql.exec(SCHEMA[1]!);
+      this.sql.exec("INSERT INTO log (idx, last, entries) SELECT idx, idx, '[[' || term || ',' || command || ']]' FROM log_v1");
+      this.sql.exec("DROP TABLE log_v1");
+    }
     for (const statement of SCHEMA) this.sql.exec(statement);
     // Storage made before led_term and asleep existed (local state of an older version).
     const columns = this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('hard_state')").toArray().map((c) => c.name);
