@@ -1,6 +1,6 @@
 // Randomized search from the command line:
 //
-//   npm run sim -- --seeds N [--seed S] [--servers 3|5|7] [--snapshot-source stored|live] [--disk-faults on|off] [--verbose] [--mutant NAME]
+//   npm run sim -- --seeds N [--seed S] [--servers 3|5|7] [--snapshot-source stored|live] [--disk-faults on|off] [--sleep on|off] [--verbose] [--mutant NAME]
 //
 // Runs seeds S, S+1, ..., S+N-1 (S defaults to 1). Each seed is one random schedule of faults
 // and proposals with every invariant checked after every event, then a liveness phase. A
@@ -12,6 +12,10 @@
 // the Durable Object's way (the current state machine, renamed by core.snapshotMetaAt).
 // --disk-faults forces disks that refuse writes on or off (otherwise drawn per seed, about half);
 // the summary counts the seeds whose disks refused writes, the writes refused and the resets.
+// --sleep forces sleeping cores on or off (otherwise drawn per seed, about half); the summary
+// counts the seeds with sleep on, the evictions and deploys (every seed's faults include them),
+// the boots that resumed leading, the servers that fell asleep and were woken, the host's
+// wake() calls, and the slowest operation of the sleep checks that follow the liveness phase.
 
 import { MUTANTS, mutantByName, type Mutant } from "./mutants.ts";
 import type { SnapshotSource } from "./disk.ts";
@@ -24,6 +28,7 @@ interface Args {
   servers: number | undefined;
   snapshotSource: SnapshotSource | undefined;
   diskFaults: boolean | undefined;
+  sleep: boolean | undefined;
   verbose: boolean;
   mutant: Mutant | null;
   /** Print the details of at most this many failures (all are listed). */
@@ -31,7 +36,7 @@ interface Args {
 }
 
 const USAGE =
-  "usage: npm run sim -- --seeds N [--seed S] [--servers 3|5|7] [--snapshot-source stored|live] [--disk-faults on|off] [--verbose] [--mutant NAME|list]";
+  "usage: npm run sim -- --seeds N [--seed S] [--servers 3|5|7] [--snapshot-source stored|live] [--disk-faults on|off] [--sleep on|off] [--verbose] [--mutant NAME|list]";
 
 function usage(problem: string): never {
   console.error(`${problem}\n${USAGE}`);
@@ -45,6 +50,7 @@ function parseArgs(argv: readonly string[]): Args {
     servers: undefined,
     snapshotSource: undefined,
     diskFaults: undefined,
+    sleep: undefined,
     verbose: false,
     mutant: null,
     show: 3,
@@ -72,6 +78,10 @@ function parseArgs(argv: readonly string[]): Args {
       const v = argv[++i];
       if (v !== "on" && v !== "off") usage("--disk-faults must be on or off");
       args.diskFaults = v === "on";
+    } else if (a === "--sleep") {
+      const v = argv[++i];
+      if (v !== "on" && v !== "off") usage("--sleep must be on or off");
+      args.sleep = v === "on";
     } else if (a === "--verbose") args.verbose = true;
     else if (a === "--show") args.show = value();
     else if (a === "--mutant") {
@@ -111,9 +121,11 @@ function main(): void {
   let refusingSeeds = 0;
   const refused = { full: 0, tooLarge: 0, transient: 0 };
   let resets = 0;
+  const sleepy = { seeds: 0, evictions: 0, deploys: 0, resumes: 0, sleeps: 0, wakes: 0, hostWakes: 0, slowestOperationMs: 0 };
   const replayArgs = [
     ...(args.snapshotSource ? [`--snapshot-source ${args.snapshotSource}`] : []),
     ...(args.diskFaults !== undefined ? [`--disk-faults ${args.diskFaults ? "on" : "off"}`] : []),
+    ...(args.sleep !== undefined ? [`--sleep ${args.sleep ? "on" : "off"}`] : []),
     ...(args.mutant ? [`--mutant ${args.mutant.name}`] : []),
   ].join(" ");
   const { failures, wallSeconds } = runSeeds<RandomRunResult>({
@@ -129,6 +141,7 @@ function main(): void {
         ...(args.servers !== undefined ? { servers: args.servers } : {}),
         ...(args.snapshotSource !== undefined ? { snapshotSource: args.snapshotSource } : {}),
         ...(args.diskFaults !== undefined ? { diskFaults: args.diskFaults } : {}),
+        ...(args.sleep !== undefined ? { sleep: args.sleep } : {}),
         ...(args.verbose ? { narrate: true, echo: (line: string) => console.log(line) } : {}),
       });
       events += r.events;
@@ -145,6 +158,14 @@ function main(): void {
       refused.tooLarge += r.refused.tooLarge;
       refused.transient += r.refused.transient;
       resets += r.resets;
+      if (r.sleepAfterMs !== null) sleepy.seeds++;
+      sleepy.evictions += r.evictions;
+      sleepy.deploys += r.deploys;
+      sleepy.resumes += r.resumes;
+      sleepy.sleeps += r.sleeps;
+      sleepy.wakes += r.wakes;
+      sleepy.hostWakes += r.hostWakes;
+      sleepy.slowestOperationMs = Math.max(sleepy.slowestOperationMs, r.slowestOperationMs ?? 0);
       return r;
     },
     ok: (r) => r.ok,
@@ -162,6 +183,11 @@ function main(): void {
   console.log(
     `disk failures: ${diskSeeds} seeds with failing disks, ${refusingSeeds} of them refused writes: ${totalRefused} writes refused ` +
       `(full ${refused.full}, too large ${refused.tooLarge}, transient ${refused.transient}), ${resets} servers reset`,
+  );
+  console.log(
+    `sleep and evictions: ${sleepy.seeds} seeds with sleep on; ${sleepy.evictions} evictions (${sleepy.deploys} deploys), ` +
+      `${sleepy.resumes} boots resumed leading; ${sleepy.sleeps} servers fell asleep, ${sleepy.wakes} woke, ${sleepy.hostWakes} wake() calls by the host; ` +
+      `slowest operation after the liveness phase ${sleepy.slowestOperationMs.toFixed(0)} ms virtual`,
   );
   exitWithFailures(failures.map((f) => f.seed));
 }

@@ -12,6 +12,18 @@
 // nothing is written (a write is atomic), sent, applied or rescheduled; the core and its
 // pending outputs are dropped; and the server boots again from its disk at once or after a
 // few ms (an eviction: it is not kept down), its pending alarm still set.
+//
+// Evictions (issue 11). The platform resets objects at any moment (an eviction, or a deploy,
+// which resets every object at once): `evict` drops the core (memory lost: the core, its
+// pending outputs, a volatile state machine), keeps the disk, the links and the pending alarm,
+// and boots the server again from its disk at once or a few ms later, with
+// `resumeLeadership: true`, as the Durable Object does: a leader whose durable state says it
+// won its current term resumes leading it. A reset after a refused write is the same reset. A
+// `crash` followed by `restart` (the reference harness's ordered crash) boots with
+// `resumeLeadership: false`, as before. With `sleepAfterMs` an idle cluster sleeps (no timer
+// is due: the core's wakeAt is Infinity and no tick is scheduled); `wake`/`wakeAll` are the
+// coordinator's core.wake(now), which the tests and the random search call where the real
+// coordinator does (fault calls, an operation that finds no leader).
 
 import { Raft } from "../../src/raft/raft.ts";
 import type {
@@ -102,6 +114,11 @@ export interface ClusterOptions {
   readonly faults?: HostFaults;
   /** Disks that refuse some writes (off by default); also settable later (Cluster.diskFaults). */
   readonly diskFaults?: DiskFaults;
+  /**
+   * The core's sleepAfterMs (idle clusters sleep; see the core's "Sleep" section). Absent: the
+   * cores never sleep, as the reference scenarios assume.
+   */
+  readonly sleepAfterMs?: number;
   /** Invariants not to enforce (mutant tests switch one off to prove the next one fires). */
   readonly disabled?: readonly InvariantName[];
   readonly narrationCapacity?: number;
@@ -177,6 +194,16 @@ export class Cluster {
   diskFaults: DiskFaults | null;
   /** Servers reset because their disk refused a write. */
   resets = 0;
+  /** Evictions (one server each; a deploy counts one per server) and deploys (evict all at once). */
+  evictions = 0;
+  deploys = 0;
+  /** Boots that came up leading (a reset leader resuming its term). */
+  resumes = 0;
+  /** Servers that fell asleep, and sleeping servers woken (by a message, a proposal or wake()). */
+  sleeps = 0;
+  wakes = 0;
+  /** wake() calls made by the host (the coordinator's wakes), on servers that were up. */
+  hostWakes = 0;
 
   private readonly opts: ClusterOptions;
   private readonly queue = new EventQueue<SimEvent>();
@@ -377,10 +404,12 @@ export class Cluster {
     this.narrate(`[TEST] inject into ${id}: ${JSON.stringify(msg)}`);
     const out: Message[] = [];
     this.captured = out;
+    this.checker.delivering = msg;
     try {
       this.handle(slot, `injected ${msg.type}`, (core) => core.step(msg, this.clock));
     } finally {
       this.captured = null;
+      this.checker.delivering = null;
     }
     return out;
   }
@@ -389,6 +418,42 @@ export class Cluster {
   pokeTick(id: NodeId): void {
     const slot = this.slot(id);
     if (slot.core) this.handle(slot, "early tick", (core) => core.tick(this.clock));
+  }
+
+  /**
+   * The coordinator's wake (core.wake(now)): a sleeping server wakes; for a leader it is
+   * client activity (its idle clock restarts). An awake follower's timers are left alone.
+   */
+  wake(id: NodeId): void {
+    const slot = this.slot(id);
+    if (!slot.core) return;
+    this.hostWakes++;
+    this.handle(slot, "wake", (core) => core.wake(this.clock));
+  }
+
+  /** Wake every server that is up, as the coordinator does on a fault call or when an operation finds no leader. */
+  wakeAll(why: string): void {
+    this.narrate(`[SIM] the host wakes every server (${why})`);
+    for (const id of this.ids) this.wake(id);
+  }
+
+  /**
+   * The platform resets server `id`'s object (an eviction): memory lost, disk, links and
+   * pending alarm kept; it boots again from its disk `delayMs` later (0: at once), resuming
+   * leadership if its durable state says it leads its term. Nothing keeps it down.
+   */
+  evict(id: NodeId, delayMs = 0): void {
+    const slot = this.slot(id);
+    if (!slot.core) return;
+    this.evictions++;
+    this.reset(slot, "is evicted: memory lost, storage kept; it reloads from disk", delayMs > 0 ? delayMs : null);
+  }
+
+  /** A deploy: every server that is up is evicted at once; each reloads after its own delay (0: at once). */
+  evictAll(delayMs: (id: NodeId) => number = () => 0): void {
+    this.deploys++;
+    this.narrate("[SIM] deploy: every object is reset");
+    for (const id of this.ids) this.evict(id, delayMs(id));
   }
 
   /** Server `id`'s disk is full (refuses every write) for the next `ms` of virtual time (needs diskFaults). */
@@ -466,10 +531,12 @@ export class Cluster {
     if (!this.net.linkUp(m.from, m.to)) return this.lost(m, "link cut while in flight");
     this.net.stats.delivered++;
     if (m.type === "InstallSnapshot") slot.inboundSnapshot = (m.data as SnapshotData | undefined) ?? null;
+    this.checker.delivering = m;
     try {
       this.handle(slot, `${m.type} from ${m.from}`, (core) => core.step(m, this.clock));
     } finally {
       slot.inboundSnapshot = null;
+      this.checker.delivering = null;
     }
   }
 
@@ -513,7 +580,7 @@ export class Cluster {
     if (refused !== null && !this.faults.swallowRefusedWrites) return this.resetAfterRefusedWrite(slot, refused);
     if (refused === null) {
       if (ready.hardState) {
-        c.onHardState(id, disk.hardState, ready.hardState);
+        c.onHardState(id, disk.hardState, ready.hardState, after);
         const hs = this.faults.persistHardState ? this.faults.persistHardState(id, disk.hardState, ready.hardState) : ready.hardState;
         disk.writeHardState(hs);
       }
@@ -557,6 +624,9 @@ export class Cluster {
 
     slot.status = after;
     c.afterEvent(id, before, after, disk);
+    if (before && !before.asleep && after.asleep) this.sleeps++;
+    else if (before?.asleep && !after.asleep) this.wakes++;
+    c.onWakeAt(id, after, ready.wakeAt);
 
     // 4. Sleep until wakeAt.
     this.scheduleWake(slot, ready.wakeAt);
@@ -583,24 +653,36 @@ export class Cluster {
    * pending alarm survives the reset and still fires (an early tick is harmless).
    */
   private resetAfterRefusedWrite(slot: Slot, kind: DiskFailureKind, what = "a write"): void {
+    this.resets++;
+    this.reset(slot, `resets: its disk refused ${what} (${kind}); it reloads from disk`, this.diskRng.pick(RESET_REBOOT_MS));
+  }
+
+  /**
+   * A platform reset (ctx.abort(), an eviction, a deploy): the core and its pending outputs
+   * are dropped, the disk and the links stay, and the server boots again from its disk after
+   * `delayMs` (null: at once, before this call returns), resuming leadership if its durable
+   * state says so. The alarm it
+   * had pending survives and still fires (an early tick is harmless).
+   */
+  private reset(slot: Slot, why: string, delayMs: number | null): void {
     const connected = this.net.connected[slot.id]!;
     const alarm = slot.wakeAt;
-    this.resets++;
-    this.crashNow(slot, `: its disk refused ${what} (${kind}); it resets and reloads from disk`);
+    this.narrate(`[SIM] ${slot.id} ${why}`);
+    this.crashNow(slot);
     const life = slot.life;
-    this.queue.push(this.clock + this.diskRng.pick(RESET_REBOOT_MS), {
-      kind: "run",
-      fn: () => {
-        if (slot.core || slot.life !== life) return; // restarted by someone else meanwhile
-        slot.life++;
-        this.boot(slot, connected);
-        if (!Number.isFinite(alarm) || !slot.core) return;
-        const bootedLife = slot.life;
-        this.at(alarm, () => {
-          if (slot.core && slot.life === bootedLife) this.handle(slot, "alarm set before the reset", (core) => core.tick(this.clock));
-        });
-      },
-    });
+    const reload = (): void => {
+      if (slot.core || slot.life !== life) return; // restarted by someone else meanwhile
+      slot.life++;
+      this.boot(slot, connected, true);
+      if (!Number.isFinite(alarm) || !slot.core) return;
+      const bootedLife = slot.life;
+      this.at(alarm, () => {
+        if (slot.core && slot.life === bootedLife) this.handle(slot, "alarm set before the reset", (core) => core.tick(this.clock));
+      });
+    };
+    // At once, on the caller's stack (a test or a process evicting it), or as an event of its own.
+    if (delayMs === null) reload();
+    else this.queue.push(this.clock + Math.max(0, delayMs), { kind: "run", fn: reload });
   }
 
   private compact(slot: Slot, core: Raft, upTo: number): void {
@@ -716,8 +798,9 @@ export class Cluster {
   }
 
   private scheduleWake(slot: Slot, wakeAt: number): void {
+    if (wakeAt === Infinity && slot.status?.asleep) return; // asleep: nothing is due (a pending tick still fires, harmlessly)
     if (!Number.isFinite(wakeAt)) {
-      this.checker.fail("WellFormed", `server ${slot.id} asked to wake at ${wakeAt}`);
+      this.checker.fail("WellFormed", `server ${slot.id} asked to wake at ${wakeAt}${wakeAt === Infinity ? " while awake" : ""}`);
       return;
     }
     if (wakeAt === slot.wakeAt) return; // that tick is already pending
@@ -737,8 +820,11 @@ export class Cluster {
     if (why) this.narrate(`[SIM] ${slot.id} crashes ${why}`);
   }
 
-  /** Build a core from the disk; `connected`: the server's network state once up (a reset keeps it). */
-  private boot(slot: Slot, connected = true): void {
+  /**
+   * Build a core from the disk; `connected`: the server's network state once up (a reset keeps
+   * it); `resume`: a platform reset (resumeLeadership), not a restart after an ordered crash.
+   */
+  private boot(slot: Slot, connected = true, resume = false): void {
     const id = slot.id;
     const durable = this.opts.stateMachine === "durable";
     // A volatile state machine is rebuilt from the snapshot (if any), then from the log.
@@ -752,6 +838,8 @@ export class Cluster {
       ...this.opts.raftOptions,
       ...(this.opts.maxEntriesPerAppend !== undefined ? { maxEntriesPerAppend: this.opts.maxEntriesPerAppend } : {}),
       ...(this.opts.maxBytesPerAppend !== undefined ? { maxBytesPerAppend: this.opts.maxBytesPerAppend } : {}),
+      ...(this.opts.sleepAfterMs !== undefined ? { sleepAfterMs: this.opts.sleepAfterMs } : {}),
+      ...(resume ? { resumeLeadership: true } : {}),
       rand: new Rng(this.seed, "server", id, "life", slot.life).next,
       ...(this.quiet ? {} : { log: (line: string) => this.narrator.add(this.clock, line) }),
     };
@@ -764,7 +852,11 @@ export class Cluster {
     slot.core = core;
     this.net.connected[id] = connected;
     const first = core.status();
-    if (slot.life > 0) this.checker.onRestart(id, first);
+    this.checker.onBoot(id, first, slot.life, slot.disk);
+    if (first.state === "Leader") {
+      this.resumes++;
+      this.narrate(`[SIM] ${id} resumes leading term ${first.term} after a reset`);
+    }
     slot.lastApplied = first.lastApplied;
     slot.status = null;
     this.handle(slot, "start", () => undefined);

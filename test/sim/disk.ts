@@ -125,8 +125,18 @@ export class Disk {
     return this.entries;
   }
 
+  /**
+   * The whole hard state, the core's marks included: `ledTerm` (the term it won, which a
+   * reset leader resumes) and `asleep` (it reloads asleep). Both are omitted while unset, as
+   * the core omits them, so a plain Figure 2 state reads as { term, votedFor }.
+   */
   writeHardState(hs: HardState): void {
-    this.hardState = { term: hs.term, votedFor: hs.votedFor };
+    this.hardState = {
+      term: hs.term,
+      votedFor: hs.votedFor,
+      ...(hs.ledTerm !== undefined && hs.ledTerm > 0 ? { ledTerm: hs.ledTerm } : {}),
+      ...(hs.asleep === true ? { asleep: true } : {}),
+    };
   }
 
   /** Delete every entry with index >= fromIndex, then store the entries (copies: the core keeps its own). */

@@ -27,7 +27,10 @@ export const INVARIANTS = [
   "LeaderCompleteness",
   /** No two servers apply different commands at the same position of their state machines. */
   "StateMachineSafety",
-  /** A leader never deletes or overwrites entries of its own log while it is leader. */
+  /**
+   * A leader never deletes or overwrites entries of its own log while it leads its term,
+   * including across a reset after which it resumed leading that term.
+   */
   "LeaderAppendOnly",
   /** A server's term never decreases, within a life or across a crash and restart. */
   "MonotonicTerm",
@@ -69,6 +72,20 @@ export const INVARIANTS = [
    * there. And a server's snapshotIndex never goes back, within a life or across a restart.
    */
   "SnapshotSafety",
+  /**
+   * Resuming leadership (issue 11): a server comes up leading only if its durable state says
+   * it won its durable term (ledTerm === term) and the history agrees that it won that term;
+   * and the durable led-term mark it writes only ever names a term it is leading as it writes it.
+   */
+  "ResumeSafety",
+  /**
+   * Sleeping (issue 11): a follower falls asleep only on a quiesce heartbeat of the leader of
+   * its term, with its log ending exactly at the leader's last entry and all of it committed
+   * (so nothing can be lost by sleeping); a leader falls asleep only with its whole log
+   * committed and after a majority (itself included) agreed to sleep at that last index; and
+   * nothing is due while asleep (the core asks for no timer).
+   */
+  "SleepSafety",
   /** Messages and Ready values are well formed (addresses, contiguous log writes, accepted proposals). */
   "WellFormed",
   /** The core threw (one of its own assertions fired). */
@@ -77,7 +94,12 @@ export const INVARIANTS = [
   "Livelock",
   /** Pending events (messages in flight, timers) grew past a bound: traffic that feeds on itself. */
   "MessageStorm",
-  /** After faults stop and the network heals, a leader emerges and new proposals commit everywhere in bounded time. */
+  /**
+   * After faults stop and the network heals, a leader emerges and new proposals commit
+   * everywhere in bounded time; with sleep on, an idle healthy cluster falls asleep, and every
+   * operation that arrives afterwards (the leader lost while asleep, a deploy while asleep)
+   * completes within a bound.
+   */
   "Liveness",
 ] as const;
 
@@ -172,8 +194,24 @@ export class Checker {
    * term, so its disk is the reference a follower's acknowledgement is checked against.
    */
   private readonly leading: (number | null)[];
+  /** Per server: the commitIndex its core came up with (a first event's commit advance is measured from it). */
+  private readonly bootCommit: number[];
+  /**
+   * Per leader: the followers that answered its quiesce heartbeat "asleep", with the term and
+   * the index they sleep at. Cleared when it wakes or boots.
+   */
+  private readonly sleepAcks: Map<NodeId, { readonly term: number; readonly index: number }>[];
+  /** Per server: the led-term mark its core last asked to persist (0: none), or came up with. */
+  private readonly ledAsked: number[];
+  /** The message whose delivery is being handled (the cluster sets it), null for any other event. */
+  delivering: Message | null = null;
+  private readonly n: number;
 
   constructor(n: number, disabled: Iterable<InvariantName> = []) {
+    this.n = n;
+    this.bootCommit = new Array<number>(n).fill(0);
+    this.ledAsked = new Array<number>(n).fill(0);
+    this.sleepAcks = Array.from({ length: n }, () => new Map());
     this.disabled = new Set(disabled);
     this.termFloor = new Array<number>(n).fill(0);
     this.preVoteFrom = new Array<null>(n).fill(null);
@@ -212,9 +250,34 @@ export class Checker {
 
   // --- persist -----------------------------------------------------------------------------
 
-  onHardState(id: NodeId, onDisk: HardState, next: HardState): void {
+  onHardState(id: NodeId, onDisk: HardState, next: HardState, after?: RaftStatus): void {
     if (next.term < onDisk.term) {
       this.fail("MonotonicTerm", `server ${id} asked to persist term ${next.term} over durable term ${onDisk.term}`);
+    }
+    // The led-term mark is what a reset leader resumes from: it may only name the term this
+    // server leads as it writes it (the history then records it as that term's leader).
+    // Judged against the mark the core itself last asked for (a faulty disk may have lost it).
+    const led = next.ledTerm ?? 0;
+    const earlier = this.ledAsked[id]!;
+    this.ledAsked[id] = led;
+    if (after && led > 0 && led !== earlier) {
+      if (!(after.state === "Leader" && after.term === led)) {
+        this.fail("ResumeSafety", `server ${id} writes the durable mark "led term ${led}" while ${after.state} of term ${after.term}`);
+      }
+      // It won that term: recorded now, for a host that dies before the event ends (after
+      // persisting, before sending) and whose server then resumes leading it.
+      this.recordLeader(id, led);
+    }
+  }
+
+  /** Server `id` leads `term`: at most one server ever does (ElectionSafety). */
+  private recordLeader(id: NodeId, term: number): void {
+    const holder = this.leaderOfTerm.get(term);
+    if (holder === undefined) {
+      this.leaderOfTerm.set(term, id);
+      if (term > this.maxLeaderTerm) this.maxLeaderTerm = term;
+    } else if (holder !== id) {
+      this.fail("ElectionSafety", `servers ${holder} and ${id} both became leader of term ${term}`);
     }
   }
 
@@ -230,8 +293,11 @@ export class Checker {
     if (w.fromIndex <= disk.snapshotIndex) {
       this.fail("WellFormed", `server ${id} logWrite from ${w.fromIndex} reaches into its snapshot (up to ${disk.snapshotIndex})`);
     }
+    // A leader of this term since its last event, or (the first event of a life) one that
+    // already led this term in an earlier life: a reset leader that resumed.
     const leaderThroughout =
-      before !== null && before.state === "Leader" && after.state === "Leader" && before.term === after.term;
+      after.state === "Leader" &&
+      (before !== null ? before.state === "Leader" && before.term === after.term : this.leaderOfTerm.get(after.term) === id);
     if (!leaderThroughout) return;
     if (w.fromIndex <= disk.lastIndex) {
       this.fail(
@@ -279,6 +345,12 @@ export class Checker {
     }
     if (after.snapshotIndex !== undefined && disk.snapshotIndex !== after.snapshotIndex) {
       this.fail("PersistenceContract", `server ${id} has a snapshot up to ${after.snapshotIndex} in memory but up to ${disk.snapshotIndex} on disk`);
+    }
+    if ((hs.asleep ?? false) !== after.asleep) {
+      this.fail("PersistenceContract", `server ${id} is ${after.asleep ? "" : "not "}asleep in memory but ${hs.asleep ? "" : "not "}on disk`);
+    }
+    if (after.state === "Leader" && hs.ledTerm !== after.term) {
+      this.fail("PersistenceContract", `server ${id} leads term ${after.term} but its durable led-term mark is ${hs.ledTerm ?? "absent"}`);
     }
     this.snapshotNotBack(id, disk.snapshotIndex, "on disk");
     if (disk.lastIndex !== after.logLength) {
@@ -356,6 +428,7 @@ export class Checker {
           this.fail("DurableBeforeSend", `server ${id} acknowledged index ${m.matchIndex} but holds ${disk.lastIndex} entries on disk`);
         }
         if (m.success) this.checkAcknowledgedMatch(id, m.to, m.term, m.matchIndex, disk);
+        if (m.asleep) this.sleepAcks[m.to]?.set(id, { term: m.term, index: m.matchIndex });
         break;
       }
     }
@@ -573,7 +646,9 @@ export class Checker {
   afterEvent(id: NodeId, before: RaftStatus | null, after: RaftStatus, disk: Disk): void {
     if (after.term > this.termFloor[id]!) this.termFloor[id] = after.term;
 
-    if (after.state === "Leader" && after.commitIndex > (before?.commitIndex ?? 0)) {
+    this.checkSleep(id, before, after, disk);
+
+    if (after.state === "Leader" && after.commitIndex > (before?.commitIndex ?? this.bootCommit[id]!)) {
       const t = disk.termAt(after.commitIndex);
       if (t !== after.term) {
         this.fail(
@@ -584,13 +659,7 @@ export class Checker {
     }
 
     if (after.state !== "Leader") return;
-    const holder = this.leaderOfTerm.get(after.term);
-    if (holder === undefined) {
-      this.leaderOfTerm.set(after.term, id);
-      if (after.term > this.maxLeaderTerm) this.maxLeaderTerm = after.term;
-    } else if (holder !== id) {
-      this.fail("ElectionSafety", `servers ${holder} and ${id} both became leader of term ${after.term}`);
-    }
+    this.recordLeader(id, after.term);
     this.leading[id] = after.term;
     const newLeader = !before || before.state !== "Leader" || before.term !== after.term;
     if (newLeader) this.checkLeaderCompleteness(id, after.term, disk);
@@ -651,6 +720,70 @@ export class Checker {
         `server ${id} became leader of term ${term} without committed entry ${index} (${c.json}, term ${c.term})${when}; it holds ${has}`,
       );
     }
+  }
+
+  /**
+   * SleepSafety, judged when a server falls asleep (awake before this event, asleep after): a
+   * follower on its term's leader's quiesce heartbeat, its log ending exactly where the
+   * leader's did and all of it committed; a leader with its whole log committed, after a
+   * majority (itself included) answered "asleep" at its last index.
+   */
+  private checkSleep(id: NodeId, before: RaftStatus | null, after: RaftStatus, disk: Disk): void {
+    if (!after.asleep) {
+      if (before?.asleep) this.sleepAcks[id]!.clear();
+      return;
+    }
+    if (before === null || before.asleep) return; // came up asleep from its disk, or was asleep already
+    const what = `server ${id} (${after.state}, term ${after.term}) fell asleep`;
+    if (after.commitIndex !== after.logLength) {
+      this.fail("SleepSafety", `${what} with commitIndex ${after.commitIndex} short of its last index ${after.logLength}`);
+    }
+    if (after.state === "Leader") {
+      const agreed = [...this.sleepAcks[id]!.values()].filter((a) => a.term === after.term && a.index === after.logLength).length;
+      const needed = Math.floor(this.n / 2);
+      if (agreed < needed) {
+        this.fail("SleepSafety", `${what} after ${agreed} follower(s) agreed to sleep at index ${after.logLength}; a majority needs ${needed}`);
+      }
+      return;
+    }
+    const m = this.delivering;
+    const q = m !== null && m.type === "AppendEntries" && m.quiesce === true && m.to === id ? m : null;
+    if (q === null || q.term !== after.term || this.leaderOfTerm.get(after.term) !== q.from) {
+      this.fail("SleepSafety", `${what} without a quiesce heartbeat from the leader of its term`);
+    } else if (after.logLength !== q.prevLogIndex || disk.termAt(q.prevLogIndex) !== q.prevLogTerm || after.commitIndex !== q.leaderCommit) {
+      this.fail(
+        "SleepSafety",
+        `${what} with its log ending at (${after.logLength}, term ${disk.termAt(after.logLength)}) and commitIndex ${after.commitIndex}, ` +
+          `where leader ${q.from}'s quiesce heartbeat said (${q.prevLogIndex}, term ${q.prevLogTerm}), commit ${q.leaderCommit}`,
+      );
+    }
+  }
+
+  /** Nothing is due while asleep: the core asks for no timer. */
+  onWakeAt(id: NodeId, after: RaftStatus, wakeAt: number): void {
+    if (after.asleep && wakeAt !== Infinity) this.fail("SleepSafety", `server ${id} is asleep but asks to be woken at ${wakeAt}`);
+  }
+
+  /**
+   * A core was built from its disk: `life` 0 at creation, then after every restart or reset
+   * (with resumeLeadership or not: either way, coming up leading must be justified by the
+   * disk). `disk` is what it was built from (nothing of this life is written yet).
+   */
+  onBoot(id: NodeId, first: RaftStatus, life: number, disk: Disk): void {
+    this.bootCommit[id] = first.commitIndex;
+    this.ledAsked[id] = disk.hardState.ledTerm ?? 0;
+    this.sleepAcks[id]!.clear();
+    if (life > 0) this.onRestart(id, first);
+    if (first.state !== "Leader") return;
+    const hs = disk.hardState;
+    const winner = this.leaderOfTerm.get(first.term);
+    const why =
+      hs.term !== first.term || (hs.ledTerm ?? 0) !== first.term
+        ? `but its durable state says term=${hs.term}, ledTerm=${hs.ledTerm ?? "none"}`
+        : winner !== id
+          ? `but ${winner === undefined ? "nobody" : `server ${winner}`} won that term`
+          : null;
+    if (why !== null) this.fail("ResumeSafety", `server ${id} came up leading term ${first.term} ${why}`);
   }
 
   onRestart(id: NodeId, status: RaftStatus): void {

@@ -11,7 +11,8 @@
 //    exactly-once sessions (Client-Id = "c<i>", Request-Id increasing from 1). Every value a
 //    client writes is unique ("<client>.<seq>;"), so a value seen twice means a double apply;
 //  - a simulated coordinator, as src/coordinator/kv-forward.ts: find the leader (cached hint,
-//    `not_leader` redirects), propose, wait until that server applies the entry's index; the
+//    `not_leader` redirects; none found: wake every server, at most once per election timeout,
+//    as a cluster that slept may have lost its leader), propose, wait until that server applies the entry's index; the
 //    same term there gives the state machine's answer, another term means "not applied"
 //    (retry), a wait that runs out or a server that dies means "unknown" (retry with the SAME
 //    ids), until the client's deadline (then: unknown if some attempt may have been applied,
@@ -58,6 +59,8 @@ const MAX_CALLS_PER_CLIENT = 100;
 export const DEFAULT_FAULT_MS = 4_000;
 /** Clients keep starting calls this long into the healed phase: a clean tail of answers. */
 const CALM_CALLS_MS = 300;
+/** The coordinator wakes a leaderless cluster at most once per (longest) election timeout. */
+const WAKE_EVERY_MS = 300;
 /** How often a waiting coordinator notices that its server died. */
 const DEATH_POLL_MS = 20;
 /** After the clients finish, the replicas get this long to apply everything. */
@@ -291,6 +294,8 @@ class Workload {
   private readonly tasks: Task[] = [];
   /** The coordinator's cached leader (a hint, never trusted for correctness). */
   private hint: NodeId | null = null;
+  /** The coordinator wakes the cluster when it finds no leader, at most once per election timeout. */
+  private nextWake = 0;
   /** Clients start no call after this (virtual ms). */
   private readonly stopAt: number;
   /** A durable state machine is the disk's own list (cluster.ts `boot`); a volatile one a copy. */
@@ -356,7 +361,14 @@ class Workload {
     while (c.now < deadline) {
       if (target === null) target = this.findLeader(rng);
       if (target === null) {
-        yield 20; // an election is probably under way
+        // An election is probably under way, or the cluster fell asleep and lost its leader
+        // meanwhile (sleeping followers notice nothing): as kv-forward.ts, wake every server,
+        // at most once per election timeout.
+        if (c.now >= this.nextWake) {
+          this.nextWake = c.now + WAKE_EVERY_MS;
+          c.wakeAll("a kv operation found no leader");
+        }
+        yield 20;
         continue;
       }
       const session = { clientId, requestId: ids.next };

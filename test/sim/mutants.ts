@@ -12,7 +12,7 @@
 import { Raft } from "../../src/raft/raft.ts";
 import type { AppendEntries, Entry, Message, NodeId, ProposeResult, RaftConfig, Ready, RequestVote, RestoredState } from "../../src/raft/types.ts";
 import type { InvariantName } from "./invariants.ts";
-import type { RandomRunOptions } from "./random-run.ts";
+import { DEFAULT_KNOBS, type RandomRunOptions } from "./random-run.ts";
 
 export interface Mutant {
   readonly name: string;
@@ -172,6 +172,78 @@ class PreCandidateBumpsTerm extends Raft {
   }
 }
 
+/** What the sleep and resume mutants read and write of the core's private state. */
+interface SleepInside {
+  role: string;
+  term: number;
+  votedFor: NodeId | null;
+  ledTerm: number;
+  asleep: boolean;
+  electionDeadline: number;
+  commitKnown: boolean;
+  outbox: Message[];
+  becomeLeader(resumed?: boolean): void;
+  fallAsleep(): void;
+}
+
+/**
+ * Resumes leading after a reset whenever it voted for itself in its durable term, without the
+ * durable "led term" mark: a candidate that lost its election comes back as a leader of a term
+ * someone else may have won.
+ */
+class ResumesWithoutMark extends Raft {
+  constructor(config: RaftConfig, restored: RestoredState, now: number) {
+    super(config, restored, now);
+    const self = this as unknown as SleepInside;
+    if (config.resumeLeadership && self.role !== "Leader" && self.term > 0 && self.votedFor === config.id) self.becomeLeader(true);
+  }
+}
+
+/**
+ * Resumes leading after a reset if it ever led a term up to its durable one (ledTerm <= term
+ * instead of ===): a leader deposed by a newer term comes back as a leader of that newer term.
+ */
+class ResumesAfterNewerTerm extends Raft {
+  constructor(config: RaftConfig, restored: RestoredState, now: number) {
+    super(config, restored, now);
+    const self = this as unknown as SleepInside;
+    if (config.resumeLeadership && self.role !== "Leader" && self.ledTerm > 0 && self.ledTerm <= self.term) self.becomeLeader(true);
+  }
+}
+
+/**
+ * A resumed leader that trusts its restored commitIndex (what its host had applied) as the
+ * cluster's: it answers ReadIndex reads at once, at an index that may be stale.
+ */
+class ResumedLeaderTrustsItsCommit extends Raft {
+  constructor(config: RaftConfig, restored: RestoredState, now: number) {
+    super(config, restored, now);
+    const self = this as unknown as SleepInside;
+    if (self.role === "Leader") self.commitKnown = true;
+  }
+}
+
+/**
+ * A follower that sleeps on any quiesce heartbeat of its term, without checking that its log
+ * ends where the leader's does and that it has committed all of it; it answers "asleep".
+ */
+const SleepsOnAnyQuiesce = replaceMethod<[AppendEntries], void>("handleAppendEntries", (inside, real, m) => {
+  real(m);
+  const self = inside as unknown as SleepInside;
+  if (!m.quiesce || m.term !== self.term || self.asleep || self.role !== "Follower") return;
+  self.asleep = true;
+  self.electionDeadline = Infinity;
+  const last = self.outbox[self.outbox.length - 1];
+  if (last?.type === "AppendEntriesReply" && last.to === m.from) self.outbox[self.outbox.length - 1] = { ...last, asleep: true };
+});
+
+/** A leader that falls asleep as soon as it tells its followers to, without waiting for them to agree. */
+const LeaderSleepsAlone = replaceMethod<[], void>("startQuiesce", (inside, real) => {
+  real();
+  const self = inside as unknown as SleepInside;
+  if (!self.asleep) self.fallAsleep();
+});
+
 /** Trips over its own feet after a while (an assertion in the core). */
 class ThrowsLater extends Raft {
   override tick(now: number): void {
@@ -181,6 +253,11 @@ class ThrowsLater extends Raft {
 }
 
 const SHORT = { faultMs: 5000 } as const;
+/** Sleep on, evictions and deploys often: the sleep and resume mutants' schedule. */
+const SLEEPY = {
+  sleep: true,
+  knobs: { faultMs: 5000, weights: { ...DEFAULT_KNOBS.weights, evict: 4, evictLeader: 3, deploy: 2 } },
+} as const;
 
 export const MUTANTS: readonly Mutant[] = [
   {
@@ -194,7 +271,7 @@ export const MUTANTS: readonly Mutant[] = [
     name: "disk-forgets-votedFor",
     what: "the disk never stores votedFor",
     caughtBy: "PersistenceContract",
-    options: { faults: { persistHardState: (_id, _onDisk, next) => ({ term: next.term, votedFor: null }) }, knobs: SHORT },
+    options: { faults: { persistHardState: (_id, _onDisk, next) => ({ ...next, votedFor: null }) }, knobs: SHORT },
     maxSeeds: 10,
   },
   {
@@ -202,7 +279,7 @@ export const MUTANTS: readonly Mutant[] = [
     what: "the same, PersistenceContract and DurableBeforeSend off: after a restart the server votes again in the same term",
     caughtBy: "NoDoubleVote",
     options: {
-      faults: { persistHardState: (_id, _onDisk, next) => ({ term: next.term, votedFor: null }) },
+      faults: { persistHardState: (_id, _onDisk, next) => ({ ...next, votedFor: null }) },
       disabled: ["PersistenceContract", "DurableBeforeSend"],
       servers: 3,
     },
@@ -213,7 +290,7 @@ export const MUTANTS: readonly Mutant[] = [
     what: "the disk never updates the term; PersistenceContract and DurableBeforeSend off: a restart goes back in time",
     caughtBy: "MonotonicTerm",
     options: {
-      faults: { persistHardState: (_id, onDisk, next) => ({ term: onDisk.term, votedFor: next.votedFor }) },
+      faults: { persistHardState: (_id, onDisk, next) => ({ ...next, term: onDisk.term }) },
       disabled: ["PersistenceContract", "DurableBeforeSend"],
       knobs: SHORT,
     },
@@ -429,8 +506,69 @@ export const MUTANTS: readonly Mutant[] = [
     name: "wakes-now-forever",
     what: "every Ready asks to be woken immediately",
     caughtBy: "Livelock",
-    options: { raftFactory: factory(WakesNow), knobs: { faultMs: 1000 } },
+    // Sleep off: asleep, asking for a timer would be SleepSafety's to report.
+    options: { raftFactory: factory(WakesNow), sleep: false, knobs: { faultMs: 1000 } },
     maxSeeds: 3,
+  },
+  {
+    name: "resumes-without-mark",
+    what: "after a reset, a server resumes leading whenever it voted for itself in its durable term (no durable led-term mark)",
+    caughtBy: "ResumeSafety",
+    options: { raftFactory: factory(ResumesWithoutMark), ...SLEEPY },
+    maxSeeds: 30,
+  },
+  {
+    name: "resumes-without-mark/two-leaders",
+    what:
+      "the same, ResumeSafety off: a candidate that lost comes back leading the term another server won " +
+      "(LeaderCompleteness and StateMachineSafety off too: a resumed loser of a term nobody won trips them first)",
+    caughtBy: "ElectionSafety",
+    options: { raftFactory: factory(ResumesWithoutMark), disabled: ["ResumeSafety", "LeaderCompleteness", "StateMachineSafety"], ...SLEEPY },
+    maxSeeds: 30,
+  },
+  {
+    name: "resumes-after-newer-term",
+    what: "after a reset, a server resumes leading if it led any term up to its durable one (ledTerm <= term, not ===)",
+    caughtBy: "ResumeSafety",
+    options: { raftFactory: factory(ResumesAfterNewerTerm), ...SLEEPY },
+    maxSeeds: 30,
+  },
+  {
+    name: "resumes-after-newer-term/two-leaders",
+    what:
+      "the same, ResumeSafety off: a deposed leader comes back leading the newer term another server won " +
+      "(LeaderCompleteness and StateMachineSafety off too, as above)",
+    caughtBy: "ElectionSafety",
+    options: { raftFactory: factory(ResumesAfterNewerTerm), disabled: ["ResumeSafety", "LeaderCompleteness", "StateMachineSafety"], ...SLEEPY },
+    maxSeeds: 30,
+  },
+  {
+    name: "resumed-leader-trusts-its-commit",
+    what: "a resumed leader takes its restored commitIndex (what its host had applied) for the cluster's and answers reads at once",
+    caughtBy: "ReadIndexSafety",
+    options: { raftFactory: factory(ResumedLeaderTrustsItsCommit), ...SLEEPY },
+    maxSeeds: 60,
+  },
+  {
+    name: "sleeps-on-any-quiesce",
+    what: "a follower sleeps on any quiesce heartbeat of its term, whatever its log and commit index",
+    caughtBy: "SleepSafety",
+    options: { raftFactory: factory(SleepsOnAnyQuiesce), ...SLEEPY },
+    maxSeeds: 60,
+  },
+  {
+    name: "leader-sleeps-alone",
+    what: "a leader falls asleep as soon as it tells its followers to, without waiting for a majority to agree",
+    caughtBy: "SleepSafety",
+    options: { raftFactory: factory(LeaderSleepsAlone), ...SLEEPY },
+    maxSeeds: 10,
+  },
+  {
+    name: "host-never-wakes-on-no-leader",
+    what: "the host never wakes the servers when an operation finds no leader (and faults are silent): a sleeping cluster that lost its leader",
+    caughtBy: "Liveness",
+    options: { ...SLEEPY, hostWakes: { noLeader: false, faultRate: 0 } },
+    maxSeeds: 5,
   },
   {
     name: "core-throws",

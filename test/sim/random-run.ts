@@ -12,6 +12,19 @@
 // a client now and then proposes a command too large to store ("tooLarge", refused by the
 // leader's own write: see DiskFaults.maxCommandChars). Each refused write resets its server
 // (cluster.ts). They stop with the other faults before the liveness phase.
+//
+// Sleep and evictions (issue 11). About half of the seeds (their own stream again) run cores
+// with sleepAfterMs (drawn from 50 ms to the real default, 1.5 s): the client then pauses now
+// and then for longer than that, so the cluster falls asleep between faults. Every seed's
+// faults include evictions: one server (any, or the leader) or all at once (a deploy), each
+// reloading from its disk at once or a few ms later and resuming leadership if its durable
+// state says so (a disk's refused write resets its server the same way). The host wakes
+// servers where the real coordinator does: on a fault call (with a seed-drawn probability:
+// the rest are silent, as the network's and the platform's own faults are) and when a client
+// operation finds no leader (at most once per election timeout); a proposal wakes its leader
+// by itself. After the liveness phase, seeds with sleep go on: the healed, idle cluster must
+// fall asleep; a deploy while it sleeps must cost no election; its leader, crashed while it
+// sleeps, must be replaced when the next operation arrives; each operation within a bound.
 
 import type { NodeId } from "../../src/raft/types.ts";
 import { Cluster, type ClusterOptions, type CrashPoint, type HostFaults, type Proc, type RaftFactory } from "./cluster.ts";
@@ -36,6 +49,9 @@ export const CHAOS_ACTIONS = [
   "dropCalls",
   "earlyTick",
   "transferLeadership",
+  "evict",
+  "evictLeader",
+  "deploy",
 ] as const;
 export type ChaosAction = (typeof CHAOS_ACTIONS)[number];
 
@@ -53,6 +69,11 @@ export interface ScheduleKnobs {
   readonly maxDown: number | null;
   /** How long after healing a leader must have committed a new proposal on every server. */
   readonly livenessBudgetMs: number;
+  /**
+   * With sleep on, after the liveness phase: how long each later operation (to a sleeping
+   * cluster, after a deploy, after losing its leader) may take to commit on every server that is up.
+   */
+  readonly operationBudgetMs: number;
 }
 
 export const DEFAULT_KNOBS: ScheduleKnobs = {
@@ -73,11 +94,15 @@ export const DEFAULT_KNOBS: ScheduleKnobs = {
     dropCalls: 1,
     earlyTick: 1,
     transferLeadership: 1,
+    evict: 1.5,
+    evictLeader: 1,
+    deploy: 0.5,
   },
   meanProposalGapMs: 25,
   crashPointRate: null,
   maxDown: null,
   livenessBudgetMs: 10_000,
+  operationBudgetMs: 5_000,
 };
 
 export interface RandomRunOptions {
@@ -93,6 +118,14 @@ export interface RandomRunOptions {
   readonly snapshotSource?: SnapshotSource;
   /** Force disk failures on or off (otherwise drawn per seed, on for about half). */
   readonly diskFaults?: boolean;
+  /** Force sleeping cores on or off (otherwise drawn per seed, on for about half). */
+  readonly sleep?: boolean;
+  /**
+   * The host's wakes (mutant tests switch them off): `noLeader`, when a client operation finds
+   * no leader (default on); `faultRate`, the probability that a fault wakes every server
+   * (default drawn per seed).
+   */
+  readonly hostWakes?: { readonly noLeader?: boolean; readonly faultRate?: number };
   /** Force some of the core's optional behaviours (otherwise drawn per seed). */
   readonly raftOptions?: ClusterOptions["raftOptions"];
   readonly knobs?: Partial<ScheduleKnobs>;
@@ -134,6 +167,17 @@ export interface RandomRunResult {
   /** Writes the disks refused, by reason, and the resets they caused. */
   readonly refused: Readonly<Record<DiskFailureKind, number>>;
   readonly resets: number;
+  /** The cores' sleepAfterMs, or null (sleep off). */
+  readonly sleepAfterMs: number | null;
+  /** Evictions (a deploy counts one per server), deploys, boots that resumed leading, sleeps, wakes, the host's wake() calls. */
+  readonly evictions: number;
+  readonly deploys: number;
+  readonly resumes: number;
+  readonly sleeps: number;
+  readonly wakes: number;
+  readonly hostWakes: number;
+  /** The slowest operation of the sleep checks after the liveness phase (virtual ms), or null. */
+  readonly slowestOperationMs: number | null;
   readonly invariant: InvariantName | null;
   readonly message: string | null;
   readonly tail: readonly string[];
@@ -160,7 +204,14 @@ interface Setup {
   readonly snapshotSource: SnapshotSource;
   /** How the disks fail (null: they never do). */
   readonly disk: { readonly kinds: readonly DiskFailureKind[]; readonly faults: DiskFaults } | null;
+  /** The cores' sleepAfterMs (null: they never sleep). */
+  readonly sleepAfterMs: number | null;
+  /** The probability that a fault call wakes every server (the rest are silent). */
+  readonly faultWakeRate: number;
 }
+
+/** The cluster's election timeouts are the reference's [150, 300) ms: the host wakes at most once per 300 ms. */
+const ELECTION_TIMEOUT_MAX_MS = 300;
 
 /** A command too large to store when "tooLarge" is drawn: longer than MAX_COMMAND_CHARS once in JSON. */
 const MAX_COMMAND_CHARS = 64;
@@ -182,6 +233,18 @@ function drawDisk(opts: RandomRunOptions): Setup["disk"] {
       transientRate: kinds.includes("transient") ? transientRate : 0,
       maxCommandChars: kinds.includes("tooLarge") ? MAX_COMMAND_CHARS : Infinity,
     },
+  };
+}
+
+/** Sleeping cores for about half of the seeds, from a stream of their own. */
+function drawSleep(opts: RandomRunOptions): { sleepAfterMs: number | null; faultWakeRate: number } {
+  const rng = new Rng(opts.seed, "sleep");
+  const on = rng.chance(0.5);
+  const sleepAfterMs = rng.pick([50, 150, 400, 1500]);
+  const faultWakeRate = rng.pick([1, 1, 0.5, 0]);
+  return {
+    sleepAfterMs: (opts.sleep ?? on) ? sleepAfterMs : null,
+    faultWakeRate: opts.hostWakes?.faultRate ?? faultWakeRate,
   };
 }
 
@@ -219,6 +282,7 @@ function drawSetup(opts: RandomRunOptions, rng: Rng): Setup {
     compactEvery,
     snapshotSource: live && compactEvery > 0 ? "live" : "stored",
     disk: drawDisk(opts),
+    ...drawSleep(opts),
   };
 }
 
@@ -261,7 +325,12 @@ class Run {
   private stopped = true;
   proposalsAccepted = 0;
   healMs: number | null = null;
+  slowestOperationMs: number | null = null;
   private readonly diskRng: Rng;
+  /** Whether a fault call wakes the servers, and the client's pauses (sleep on only). */
+  private readonly wakeRng: Rng;
+  /** The host wakes every server when an operation finds no leader, at most once per election timeout. */
+  private nextNoLeaderWake = 0;
 
   constructor(readonly opts: RandomRunOptions) {
     const setupRng = new Rng(opts.seed, "setup");
@@ -270,6 +339,7 @@ class Run {
     this.clientRng = new Rng(opts.seed, "client");
     this.crashRng = new Rng(opts.seed, "crash-points");
     this.diskRng = new Rng(opts.seed, "disk-schedule");
+    this.wakeRng = new Rng(opts.seed, "host-wakes");
     const s = this.setup;
     this.c = new Cluster({
       n: s.servers,
@@ -283,6 +353,7 @@ class Run {
       ...(opts.raftFactory ? { raftFactory: opts.raftFactory } : {}),
       faults: { ...opts.faults, crashPoint: (id) => this.crashPoint(id) },
       ...(s.disk ? { diskFaults: s.disk.faults } : {}),
+      ...(s.sleepAfterMs !== null ? { sleepAfterMs: s.sleepAfterMs } : {}),
       disabled: opts.disabled ?? [],
       narrate: opts.narrate ?? false,
       narrationCapacity: 1000,
@@ -294,8 +365,30 @@ class Run {
         `tickJitter=${s.tickJitterMs}ms maxEntries=${s.maxEntriesPerAppend ?? "default"} crashPointRate=${s.crashPointRate} ` +
         `preVote=${s.preVote} checkQuorum=${s.checkQuorum} leaderNoop=${s.leaderNoop} compactEvery=${s.compactEvery} ` +
         `snapshotSource=${s.snapshotSource}` +
-        (s.disk ? ` disk failures: ${s.disk.kinds.join(", ")}${s.disk.faults.transientRate > 0 ? ` (transient rate ${s.disk.faults.transientRate})` : ""}` : ""),
+        (s.disk ? ` disk failures: ${s.disk.kinds.join(", ")}${s.disk.faults.transientRate > 0 ? ` (transient rate ${s.disk.faults.transientRate})` : ""}` : "") +
+        (s.sleepAfterMs !== null ? ` sleepAfter=${s.sleepAfterMs}ms faultWakeRate=${s.faultWakeRate}` : ""),
     );
+  }
+
+  private get sleepOn(): boolean {
+    return this.setup.sleepAfterMs !== null;
+  }
+
+  /** The coordinator's fault call wakes every server (sleep on; some faults are silent). */
+  private faultWake(what: string): void {
+    if (this.sleepOn && this.wakeRng.chance(this.setup.faultWakeRate)) this.c.wakeAll(`fault: ${what}`);
+  }
+
+  /** An operation found no leader: the coordinator wakes every server, at most once per election timeout. */
+  private noLeaderWake(): void {
+    if (!this.sleepOn || this.opts.hostWakes?.noLeader === false || this.c.now < this.nextNoLeaderWake) return;
+    this.nextNoLeaderWake = this.c.now + ELECTION_TIMEOUT_MAX_MS;
+    this.c.wakeAll("an operation found no leader");
+  }
+
+  /** How long a reset object takes to load again: at once (on the caller's stack) or a few ms later. */
+  private reloadDelay(rng: Rng): number {
+    return rng.pick([0, 0, 1, 5]);
   }
 
   private get maxDown(): number {
@@ -424,21 +517,39 @@ class Run {
           c.transferLeadership(from, to);
           break;
         }
+        case "evict":
+        case "evictLeader": {
+          const pool = action === "evict" ? alive : alive.filter((i) => c.status(i)!.state === "Leader");
+          if (pool.length === 0) break;
+          const i = rng.pick(pool);
+          c.narrate(`[TEST] Evict ${i}${action === "evictLeader" ? " (the leader)" : ""}`);
+          c.evict(i, this.reloadDelay(rng));
+          break;
+        }
+        case "deploy":
+          c.narrate("[TEST] Deploy: evict every server");
+          c.evictAll(() => this.reloadDelay(rng));
+          break;
       }
+      if (action !== "earlyTick") this.faultWake(action);
     }
   }
 
   *client(): Proc {
     const { c, clientRng: rng } = this;
+    const sleepAfter = this.setup.sleepAfterMs;
     let k = 0;
     while (!this.stopped) {
       yield rng.float(0, 2 * this.setup.knobs.meanProposalGapMs);
+      // With sleep on, now and then a quiet spell long enough for the cluster to fall asleep.
+      if (sleepAfter !== null && this.wakeRng.chance(0.02)) yield this.wakeRng.float(sleepAfter, 2 * sleepAfter + 1000);
       if (this.stopped) return;
       k++;
       const alive = c.ids.filter((i) => c.alive(i));
       if (alive.length === 0) continue;
       // Mostly to whoever believes it leads (stale leaders included), sometimes to anyone.
       const leaders = alive.filter((i) => c.status(i)?.state === "Leader");
+      if (leaders.length === 0) this.noLeaderWake();
       const targets = leaders.length > 0 && rng.chance(0.8) ? leaders : [rng.pick(alive)];
       // One action in five is a linearizable read (ReadIndex), the rest are writes.
       const read = rng.chance(0.2);
@@ -481,18 +592,22 @@ class Run {
     c.diskFaults = null;
     c.net.profile = RELIABLE;
     c.net.healAllLinks();
+    // Reset servers still loading come up on their own; the others are restarted.
+    yield 10;
     for (const i of c.ids) {
       c.net.dontDropCalls(i);
       if (!c.alive(i)) c.restart(i);
       c.net.connected[i] = true;
     }
     c.narrate("[TEST] Liveness: faults stop, network healed, all servers up");
+    this.faultWake("heal and restart");
     const t0 = c.now;
     const deadline = t0 + this.setup.knobs.livenessBudgetMs;
     let m = 0;
     while (c.now < deadline) {
       const leader = this.stableLeader();
       if (leader === null) {
+        this.noLeaderWake();
         yield 10;
         continue;
       }
@@ -514,25 +629,101 @@ class Run {
         if (!st || st.state !== "Leader" || st.term !== r.term) break;
       }
     }
-    const states = c.ids
-      .map((i) => {
-        const st = c.status(i);
-        return st ? `${i}:${st.state}/t${st.term}/commit${st.commitIndex}/log${st.logLength}` : `${i}:down`;
-      })
-      .join(" ");
     c.checker.fail(
       "Liveness",
-      `no new proposal committed on every server within ${this.setup.knobs.livenessBudgetMs} ms of healing (${m} markers tried; ${states})`,
+      `no new proposal committed on every server within ${this.setup.knobs.livenessBudgetMs} ms of healing (${m} markers tried; ${this.states()})`,
     );
   }
 
-  /** The one leader whose term no server exceeds, or null. */
+  /**
+   * With sleep on, after the liveness phase (everything healed, up, calm, no more faults but
+   * these): the idle cluster falls asleep; a deploy while it sleeps costs no election; its
+   * leader, crashed while it sleeps, is replaced when the next operation arrives (the host
+   * wakes the followers, having found no leader); every operation commits on every server
+   * that is up within operationBudgetMs. The faults here are silent (no wake): only
+   * operations wake anything.
+   */
+  *sleepChecks(): Proc {
+    const c = this.c;
+    yield* this.untilAsleep("the healed, idle cluster");
+    const term = Math.max(...c.ids.map((i) => c.status(i)?.term ?? 0));
+    c.narrate("[TEST] Deploy while the cluster sleeps (no wake)");
+    c.evictAll(() => this.reloadDelay(this.wakeRng));
+    yield* this.operation("after a deploy while asleep");
+    const after = Math.max(...c.ids.map((i) => c.status(i)?.term ?? 0));
+    if (after !== term) c.checker.fail("Liveness", `a deploy of the sleeping cluster caused an election (term ${term} -> ${after})`);
+    yield* this.untilAsleep("the cluster, idle again after the deploy");
+    const leader = this.stableLeader();
+    if (leader === null) return c.checker.fail("Liveness", "the sleeping cluster has no leader");
+    c.narrate(`[TEST] Crash the sleeping leader ${leader} (no wake)`);
+    c.crash(leader);
+    yield* this.operation("with the leader lost while asleep");
+    c.narrate(`[TEST] Restart ${leader}`);
+    c.restart(leader);
+    yield* this.operation("with every server back");
+  }
+
+  /** Wait until every server is asleep (an idle, healthy cluster must get there). */
+  private *untilAsleep(what: string): Proc {
+    const c = this.c;
+    const limit = c.now + this.setup.sleepAfterMs! + 2_000;
+    while (!c.ids.every((i) => c.status(i)?.asleep === true)) {
+      if (c.now >= limit) {
+        const states = c.ids.map((i) => `${i}:${c.status(i)?.asleep ? "asleep" : "awake"}`).join(" ");
+        return c.checker.fail("Liveness", `${what} did not fall asleep within sleepAfterMs + 2000 ms (${states})`);
+      }
+      yield 10;
+    }
+    c.narrate(`[TEST] ${what} sleeps`);
+  }
+
+  /** One client operation: find the leader (waking the cluster if there is none), propose, wait until every server that is up applied it. */
+  private *operation(what: string): Proc {
+    const c = this.c;
+    const t0 = c.now;
+    const budget = this.setup.knobs.operationBudgetMs;
+    const cmd = `op@${Math.round(t0)}`;
+    while (c.now < t0 + budget) {
+      const leader = this.stableLeader();
+      const r = leader === null ? null : c.propose(leader, cmd);
+      if (r === null || !r.accepted) {
+        if (leader === null) this.noLeaderWake();
+        yield 10;
+        continue;
+      }
+      while (c.now < t0 + budget) {
+        yield 5;
+        if (c.ids.every((i) => !c.alive(i) || (c.applied(i)[r.index - 1]?.command ?? null) === cmd)) {
+          const ms = c.now - t0;
+          c.narrate(`[TEST] operation ${what}: committed everywhere in ${ms.toFixed(1)} ms`);
+          this.slowestOperationMs = Math.max(this.slowestOperationMs ?? 0, ms);
+          return;
+        }
+        const st = c.status(leader!);
+        if (!st || st.state !== "Leader" || st.term !== r.term) break;
+      }
+    }
+    c.checker.fail("Liveness", `an operation ${what} did not commit on every server that is up within ${budget} ms (${this.states()})`);
+  }
+
+  private states(): string {
+    const c = this.c;
+    return c.ids
+      .map((i) => {
+        const st = c.status(i);
+        return st ? `${i}:${st.state}/t${st.term}/commit${st.commitIndex}/log${st.logLength}${st.asleep ? "/asleep" : ""}` : `${i}:down`;
+      })
+      .join(" ");
+  }
+
+  /** The one leader whose term no server that is up exceeds, or null. */
   private stableLeader(): NodeId | null {
     const c = this.c;
     let leader: NodeId | null = null;
     let maxTerm = 0;
     for (const i of c.ids) {
-      const st = c.status(i)!;
+      const st = c.status(i);
+      if (st === null) continue;
       maxTerm = Math.max(maxTerm, st.term);
       if (st.state === "Leader") {
         if (leader !== null && c.status(leader)!.term === st.term) return null;
@@ -550,6 +741,7 @@ class Run {
     if (this.setup.disk?.kinds.includes("tooLarge")) c.spawn("big-client", this.bigProposals());
     c.run(this.chaos());
     c.run(this.liveness());
+    if (this.sleepOn) c.run(this.sleepChecks());
     c.finalCheck();
   }
 }
@@ -584,6 +776,14 @@ export function randomRun(opts: RandomRunOptions): RandomRunResult {
     diskFailures: run.setup.disk?.kinds ?? null,
     refused: c.refusedWrites(),
     resets: c.resets,
+    sleepAfterMs: run.setup.sleepAfterMs,
+    evictions: c.evictions,
+    deploys: c.deploys,
+    resumes: c.resumes,
+    sleeps: c.sleeps,
+    wakes: c.wakes,
+    hostWakes: c.hostWakes,
+    slowestOperationMs: run.slowestOperationMs,
     replay: replayCommand(opts.seed, servers, opts.replayArgs),
   };
   const lines = opts.tailLines ?? 60;

@@ -4,7 +4,9 @@
 // same runs for any number of seeds. Each seed also draws the core's options (PreVote for
 // about half) and the snapshot host ("live", the Durable Object's way, for about a quarter);
 // about half get disks that refuse writes (full, too large, transient), each refusal resetting
-// its server as the Durable Object does; the last test checks that the seeds did exercise them.
+// its server as the Durable Object does; about half run sleeping cores, and every seed's faults
+// include evictions and deploys (a reset leader resumes its term); the last test checks that
+// the seeds did exercise all of these.
 
 import { describe, expect, test } from "vitest";
 import { randomRun, type RandomRunResult } from "./random-run.ts";
@@ -21,6 +23,13 @@ const total = {
   liveSnapshots: 0,
   refusingSeeds: 0,
   refused: { full: 0, tooLarge: 0, transient: 0 },
+  sleepSeeds: 0,
+  evictions: 0,
+  deploys: 0,
+  resumes: 0,
+  sleeps: 0,
+  wakes: 0,
+  sleepChecks: 0,
 };
 
 function describeFailure(r: RandomRunResult): string {
@@ -66,6 +75,13 @@ describe("randomized search", () => {
         } else total.storedSnapshots += r.snapshots;
         if (r.refused.full + r.refused.tooLarge + r.refused.transient > 0) total.refusingSeeds++;
         for (const k of ["full", "tooLarge", "transient"] as const) total.refused[k] += r.refused[k];
+        if (r.sleepAfterMs !== null) total.sleepSeeds++;
+        if (r.slowestOperationMs !== null) total.sleepChecks++;
+        total.evictions += r.evictions;
+        total.deploys += r.deploys;
+        total.resumes += r.resumes;
+        total.sleeps += r.sleeps;
+        total.wakes += r.wakes;
         if (!r.ok) failures.push(describeFailure(r));
       }
       expect(failures).toEqual([]);
@@ -75,7 +91,7 @@ describe("randomized search", () => {
     });
   }
 
-  test("the seeds exercised PreVote, both snapshot hosts and failing disks", () => {
+  test("the seeds exercised PreVote, both snapshot hosts, failing disks, sleep and evictions", () => {
     expect(total.seeds).toBe(SEEDS);
     // Drawn per seed: PreVote for about half, live snapshots for about a quarter.
     expect(total.preVote).toBeGreaterThan(SEEDS / 4);
@@ -87,5 +103,14 @@ describe("randomized search", () => {
     expect(total.refused.full).toBeGreaterThan(0);
     expect(total.refused.tooLarge).toBeGreaterThan(0);
     expect(total.refused.transient).toBeGreaterThan(0);
+    // Sleep for about half; every seed with sleep went through the sleep checks after healing.
+    expect(total.sleepSeeds).toBeGreaterThan(SEEDS / 4);
+    expect(total.sleepChecks).toBe(total.sleepSeeds);
+    expect(total.sleeps).toBeGreaterThan(total.sleepSeeds);
+    expect(total.wakes).toBeGreaterThan(0);
+    // Evictions in every schedule, deploys among them, and reset leaders resuming.
+    expect(total.evictions).toBeGreaterThan(SEEDS);
+    expect(total.deploys).toBeGreaterThan(SEEDS / 10);
+    expect(total.resumes).toBeGreaterThan(SEEDS / 4);
   });
 });
