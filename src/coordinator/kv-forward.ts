@@ -117,6 +117,13 @@ export async function forwardKv(cluster: Cluster, call: KvCall, trace: KvTrace =
         continue;
       case "unknown":
         trace.mayHaveApplied = true;
+        // The leader took it and did not apply it in time: it may be cut off from followers
+        // that sleep and so notice nothing. Wake them (their timers then run, and a leader
+        // that can reach them is elected), whatever happens to this request.
+        if (Date.now() >= nextWake) {
+          nextWake = Date.now() + cluster.config.electionTimeoutMs[1];
+          await cluster.wakeAll();
+        }
         if (call.pinned !== null || !retryUnknown) return { status: 504 };
         leaderHints.delete(cluster.config.epoch);
         target = null;

@@ -193,7 +193,8 @@ describe("sleep, evictions and deploys", () => {
         // so a coordinator that wakes only when it finds no leader waits as long as the cut lasts.
         expect(op(h, "b", { budgetMs: 5000 })).toBeNull();
         expect(h.cluster.ids.filter((i) => i !== leader).every((i) => h.cluster.status(i)!.asleep)).toBe(true);
-        // Waking everyone when an attempt at the leader times out gets the majority an election.
+        // The coordinator (kv-forward.ts) also wakes everyone when an attempt at the leader
+        // times out: the majority then elects, and the operation is served.
         expect(op(h, "c", { wakeOnTimeout: true })).not.toBeNull();
         expect(findLeader(h)).not.toBe(leader);
       }),
