@@ -65,16 +65,7 @@ async function mainSleep(o: Options): Promise<void> {
   const http = await Http.open(rt.mf, o.client);
   try {
     const sleep = await runSleep(http, o, rt.profiled);
-    const meta = {
-      date: new Date().toISOString(),
-      command: `npm run bench -- ${process.argv.slice(2).join(" ")}`,
-      node: process.version,
-      cpus: `${cpus().length} × ${cpus()[0]?.model ?? "?"}`,
-      loadavgBefore: load0.map((x) => Math.round(x * 100) / 100),
-      loadavgAfter: loadavg().map((x) => Math.round(x * 100) / 100),
-      options: o,
-      seconds: Math.round((performance.now() - began) / 100) / 10,
-    };
+    const meta = runMeta(o, load0, began);
     const out = resolve(REPO, o.out === "bench/results.json" ? "bench/results-sleep.json" : o.out);
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, JSON.stringify({ meta, sleep, sleepGoals: evaluateSleepGoals(sleep) }, null, 2) + "\n");
@@ -135,15 +126,8 @@ async function main(): Promise<void> {
     const floor = floorSampler.result();
     const results: Results = {
       meta: {
-        date: new Date().toISOString(),
-        command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
-        node: process.version,
-        cpus: `${cpus().length} × ${cpus()[0]?.model ?? "?"}`,
-        loadavgBefore: load0.map((x) => Math.round(x * 100) / 100),
-        loadavgAfter: loadavg().map((x) => Math.round(x * 100) / 100),
+        ...runMeta(o, load0, began),
         raftServerClass: rt.profiled ? "ProfiledRaftServer (RaftServer with counted storage)" : "RaftServer",
-        options: o,
-        seconds: Math.round((performance.now() - began) / 100) / 10,
       },
       floor,
       single,
@@ -192,17 +176,7 @@ async function mainUrl(o: Options, url: string): Promise<void> {
     const etcd: EtcdResult = await measureEtcd({ ...o, skip: o.noEtcd }, progress);
     if (etcd.unavailable) progress(`etcd: ${etcd.unavailable}`);
     const results: UrlResults = {
-      meta: {
-        date: new Date().toISOString(),
-        command: `npm run bench -- ${process.argv.slice(2).join(" ")}`,
-        url,
-        node: process.version,
-        cpus: `${cpus().length} × ${cpus()[0]?.model ?? "?"}`,
-        loadavgBefore: load0.map((x) => Math.round(x * 100) / 100),
-        loadavgAfter: loadavg().map((x) => Math.round(x * 100) / 100),
-        options: o,
-        seconds: Math.round((performance.now() - began) / 100) / 10,
-      },
+      meta: { ...runMeta(o, load0, began), url },
       raft,
       etcd,
     };
@@ -220,3 +194,18 @@ main().catch((e: unknown) => {
   console.error(e instanceof Error ? (e.stack ?? e.message) : e);
   process.exit(1);
 });
+
+/** What every results file says of its run: when, how, on what machine, under what load. */
+function runMeta(o: Options, load0: number[], began: number) {
+  const round2 = (x: number) => Math.round(x * 100) / 100;
+  return {
+    date: new Date().toISOString(),
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
+    node: process.version,
+    cpus: `${cpus().length} × ${cpus()[0]?.model ?? "?"}`,
+    loadavgBefore: load0.map(round2),
+    loadavgAfter: loadavg().map(round2),
+    options: o,
+    seconds: Math.round((performance.now() - began) / 100) / 10,
+  };
+}

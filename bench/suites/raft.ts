@@ -8,6 +8,7 @@ import { sleep } from "../lib/http.ts";
 import { concurrent, keyOf, sequential, valueOf, type Phase, type PutFn } from "../lib/load.ts";
 import { round, roundSummary, summarize, type Summary } from "../lib/stats.ts";
 import type { StorageCounters } from "../profiled-raft-server.ts";
+import { waitSettled } from "../lib/settle.ts";
 import { putAnatomy, type Anatomy } from "./anatomy.ts";
 
 interface Stats {
@@ -235,17 +236,8 @@ export class RaftBench {
    * A leader, nobody down, and every follower's commit index caught up with the leader's:
    * the steady state each measurement starts from.
    */
-  async waitStable(): Promise<ClusterView> {
-    const deadline = performance.now() + LEADER_DEADLINE_MS;
-    let last: ClusterView | null = null;
-    while (performance.now() < deadline) {
-      const v = await this.view();
-      last = v;
-      const leader = v.servers.find((s) => s.id === v.leader);
-      if (leader && v.servers.every((s) => s.state !== "Dead" && s.commitIndex === leader.commitIndex)) return v;
-      await sleep(20);
-    }
-    throw new Error(`cluster ${this.name} did not settle within ${LEADER_DEADLINE_MS} ms: ${JSON.stringify(last)}`);
+  waitStable(): Promise<ClusterView> {
+    return waitSettled(this.name, () => this.view(), LEADER_DEADLINE_MS);
   }
 
   /** Null if a put works; otherwise why not ("kv routes missing" when the route is not there). */

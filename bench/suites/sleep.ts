@@ -24,6 +24,7 @@
 import type { Http } from "../lib/http.ts";
 import { sleep } from "../lib/http.ts";
 import { keyOf, valueOf } from "../lib/load.ts";
+import { waitSettled } from "../lib/settle.ts";
 import { round, roundSummary, summarize, type Summary } from "../lib/stats.ts";
 import type { StorageCounters } from "../profiled-raft-server.ts";
 
@@ -211,17 +212,8 @@ class Probe {
     return { at, view, storage, stubCalls };
   }
 
-  async stable(): Promise<View> {
-    const deadline = performance.now() + DEADLINE_MS;
-    let last: View | null = null;
-    while (performance.now() < deadline) {
-      const v = await this.view();
-      last = v;
-      const leader = v.servers.find((s) => s.id === v.leader);
-      if (leader && v.servers.every((s) => s.state !== "Dead" && s.commitIndex === leader.commitIndex)) return v;
-      await sleep(20);
-    }
-    throw new Error(`cluster ${this.name} did not settle within ${DEADLINE_MS} ms: ${JSON.stringify(last)}`);
+  stable(): Promise<View> {
+    return waitSettled(this.name, () => this.view(), DEADLINE_MS);
   }
 
   /**
