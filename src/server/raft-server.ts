@@ -508,12 +508,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
             outcomes = this.kvState.apply(ready.committed);
           }
         : undefined;
-    try {
-      this.store.persist(ready.hardState, ready.logWrite, stateMachineWork);
-    } catch (error) {
-      this.crashOnFailedWrite(error);
-      throw error;
-    }
+    this.persistOrCrash(ready.hardState, ready.logWrite, stateMachineWork);
     if (installed) {
       this.stats.snapshotsInstalled++;
       this.pending.forgetUpTo(installed.index);
@@ -545,13 +540,18 @@ export class RaftServer extends DurableObject<ServerEnv> {
     const { lastApplied, snapshotIndex } = core.status();
     if (lastApplied - snapshotIndex <= threshold) return;
     const meta = core.snapshotMetaAt(lastApplied - Math.floor(threshold / 2));
+    this.persistOrCrash(null, null, () => this.store.compactTo(meta));
+    core.compact(meta.index); // only once the log rows it forgets are gone from storage too
+  }
+
+  /** Every persist goes through here: one transaction, and a failure is a crash (below). */
+  private persistOrCrash(...args: Parameters<ServerStorage["persist"]>): void {
     try {
-      this.store.persist(null, null, () => this.store.compactTo(meta));
+      this.store.persist(...args);
     } catch (error) {
       this.crashOnFailedWrite(error);
       throw error;
     }
-    core.compact(meta.index); // only once the log rows it forgets are gone from storage too
   }
 
   /**
