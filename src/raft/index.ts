@@ -4,3 +4,14 @@ export { RaftLog } from "./log.ts";
 export { majority, quorumIndex } from "./quorum.ts";
 export { formatLog } from "./narrate.ts";
 export * from "./types.ts";
+export {
+  applyChange,
+  describe as describeMembership,
+  isMember,
+  isVoter,
+  members,
+  membershipCommand,
+  membershipOf,
+  MAX_LEARNERS,
+  MAX_VOTERS,
+} from "./membership.ts";

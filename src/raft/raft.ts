@@ -1,4 +1,5 @@
 import { RaftLog } from "./log.ts";
+import { applyChange, describe, isMember, members, membershipCommand, MembershipHistory } from "./membership.ts";
 import {
   formatAppendEntries,
   formatAppendReply,
@@ -16,6 +17,10 @@ import type {
   HardState,
   InstallSnapshot,
   InstallSnapshotReply,
+  Membership,
+  MembershipChange,
+  MembershipChangeResult,
+  MembershipRefusal,
   Message,
   NodeId,
   PreVote,
@@ -53,8 +58,6 @@ const DEFAULT_MAX_BYTES = 256 * 1024;
  */
 export class Raft {
   readonly id: NodeId;
-  private readonly others: readonly NodeId[];
-  private readonly clusterSize: number;
   private readonly config: RaftConfig;
   private readonly maxEntries: number;
   private readonly maxBytes: number;
@@ -63,6 +66,11 @@ export class Raft {
   private term: number;
   private votedFor: NodeId | null;
   private readonly log: RaftLog;
+  /**
+   * The configurations in the log (membership.ts): the one in force is the latest, committed
+   * or not, and a truncation of the log rolls it back.
+   */
+  private readonly history: MembershipHistory;
 
   // Volatile state on all servers.
   private role: CoreRole = "Follower";
@@ -139,11 +147,8 @@ export class Raft {
   constructor(config: RaftConfig, restored: RestoredState, now: number) {
     this.config = config;
     this.id = config.id;
-    this.clusterSize = config.peers.length;
-    this.others = config.peers.filter((p) => p !== config.id);
     this.maxEntries = config.maxEntriesPerAppend ?? DEFAULT_MAX_ENTRIES;
     this.maxBytes = config.maxBytesPerAppend ?? DEFAULT_MAX_BYTES;
-    if (!config.peers.includes(config.id)) throw new Error(`raft: id ${config.id} is not among peers`);
 
     this.term = restored.hardState.term;
     this.votedFor = restored.hardState.votedFor;
@@ -151,6 +156,10 @@ export class Raft {
     this.asleep = restored.hardState.asleep === true;
     this.lastHardState = restored.hardState;
     this.log = new RaftLog(restored.entries, restored.snapshot?.index ?? 0, restored.snapshot?.term ?? 0);
+    // A server added later passes the initial voters too: it is in no configuration it
+    // knows of, so it waits (never campaigning) until a leader's log or snapshot tells it more.
+    const initial: Membership = restored.snapshot?.membership ?? { voters: [...config.peers].sort((a, b) => a - b), learners: [] };
+    this.history = new MembershipHistory(initial, this.log.snapshotIndex, restored.entries);
     // What the host applied durably was committed; nothing below it needs handing out again.
     this.lastApplied = Math.min(Math.max(restored.applied, this.log.snapshotIndex), this.log.lastIndex);
     this.commitIndex = this.lastApplied;
@@ -170,7 +179,14 @@ export class Raft {
   /** A message from a peer. */
   step(m: Message, now: number): void {
     this.now = now;
-    if (m.to !== this.id || m.from === this.id || !this.others.includes(m.from)) return;
+    if (m.to !== this.id || m.from === this.id) return;
+    if ((m.type === "RequestVote" || m.type === "PreVote") && !this.isVoter(m.from)) {
+      // A server that is no voter here (removed, or a learner) cannot stand: ignoring it
+      // entirely (not even its term) is what keeps a removed server from deposing a healthy
+      // leader (thesis §4.2.3), and a sleeping cluster is not woken by it.
+      this.narrate(`ignoring ${m.type} from ${m.from}: not a voter in ${describe(this.conf)}`);
+      return;
+    }
     // Any Raft traffic wakes a sleeping server (a returning server's RequestVote, the
     // leader's first AppendEntries after a client woke it, a late reply).
     if (this.asleep) this.wakeUp(`woken by ${m.type} from ${m.from}`);
@@ -221,6 +237,7 @@ export class Raft {
       if (now >= this.transferDeadline) {
         this.narrate(`leadership transfer to ${this.transferee} timed out`);
         this.endTransfer();
+        if (!isMember(this.conf, this.id)) return this.stepDownRemoved("no voter took over in time");
       }
       if (now >= this.heartbeatDeadline) {
         this.expireReads();
@@ -243,7 +260,7 @@ export class Raft {
     // During a transfer new entries would only delay the transferee's catching up.
     if (this.transferee !== null) return { accepted: false, leader: this.transferee };
     const entry: Entry = { index: this.log.lastIndex + 1, term: this.term, command };
-    this.log.append(entry);
+    this.appendEntries([entry]);
     this.detail(`Submit received by Leader: ${formatLog([entry])}`);
     this.maybeCommit();
     this.broadcastAppend(false);
@@ -261,13 +278,79 @@ export class Raft {
     this.activity("woken by a leadership transfer");
     if (target === this.id) return { ok: true };
     const pr = this.progress.get(target);
-    if (!pr) return { ok: false, reason: "unknown_server", leader: this.id };
+    if (!pr || !this.isVoter(target)) return { ok: false, reason: "unknown_server", leader: this.id };
     this.narrate(`transferring leadership to ${target} (matchIndex=${pr.match}, lastIndex=${this.log.lastIndex})`);
     this.transferee = target;
     this.transferDeadline = now + this.config.electionTimeoutMs[1];
     if (pr.match === this.log.lastIndex) this.sendTimeoutNow(target);
     else if (!pr.inflight) this.sendAppend(target, pr);
     return { ok: true };
+  }
+
+  /**
+   * Change the membership by one server (thesis §4.1; membership.ts): append a configuration
+   * entry, in force here at once and on each follower as soon as it appends it. The change
+   * is done when that entry commits. Refused (nothing appended) unless this is the leader,
+   * the previous change has committed, and this leader has committed an entry of its own
+   * term; a learner is promoted only once it holds the leader's log.
+   */
+  changeMembership(change: MembershipChange, now: number): MembershipChangeResult {
+    this.now = now;
+    const refuse = (reason: MembershipRefusal, message: string): MembershipChangeResult => {
+      this.detail(`refuses ${change.op} ${change.id}: ${message}`);
+      return { accepted: false, reason, message, leader: this.role === "Leader" ? this.id : this.leader };
+    };
+    if (this.role !== "Leader") return refuse("not_leader", `server ${this.id} is not the leader`);
+    this.activity("woken by a membership change");
+    if (this.transferee !== null) return refuse("not_ready", `leadership is being handed to ${this.transferee}`);
+    if (!this.allowsChangeWhilePending() && this.history.currentIndex > this.commitIndex) {
+      return refuse("change_in_progress", `the change at index ${this.history.currentIndex} is not committed yet`);
+    }
+    if (this.requiresOwnTermCommit() && this.log.term(this.commitIndex) !== this.term) {
+      // Ongaro's raft-dev bug: a change appended before this leader commits anything of its
+      // own term could conflict with an uncommitted change of an earlier leader, and two
+      // majorities that do not overlap could both commit. Commit a no-op first.
+      if (this.log.lastTerm !== this.term) this.appendNoop("before changing the membership");
+      return refuse("not_ready", `no entry of term ${this.term} is committed yet`);
+    }
+    if (change.op === "promote" && this.conf.learners.includes(change.id)) {
+      const pr = this.progress.get(change.id);
+      if (!pr || !this.caughtUp(pr)) {
+        return refuse("not_caught_up", `learner ${change.id} holds up to ${pr?.match ?? 0} of ${this.log.lastIndex}`);
+      }
+    }
+    const next = applyChange(this.conf, change);
+    if ("refused" in next) return refuse(next.refused, next.message);
+    const entry: Entry = { index: this.log.lastIndex + 1, term: this.term, command: membershipCommand(next) };
+    this.narrate(`appends configuration ${describe(next)} at index ${entry.index} (${change.op} ${change.id})`);
+    this.appendEntries([entry]);
+    this.maybeCommit();
+    this.broadcastAppend(false);
+    return { accepted: true, index: entry.index, term: entry.term, membership: next };
+  }
+
+  /**
+   * A learner may count once it holds everything up to its own addition and is within one
+   * append of the leader's log (or has all that is committed): promoting it then cannot stall
+   * commitment for longer than one round trip.
+   */
+  private caughtUp(pr: Progress): boolean {
+    if (pr.snapshotSentAt !== null || pr.match < this.history.currentIndex) return false;
+    return pr.match >= this.commitIndex || this.log.lastIndex - pr.match <= this.maxEntries;
+  }
+
+  /** Mutation points for the simulator's mutants (test/sim/mutants.ts); never overridden here. */
+  protected requiresOwnTermCommit(): boolean {
+    return true;
+  }
+
+  protected allowsChangeWhilePending(): boolean {
+    return false;
+  }
+
+  /** Votes that win an election: a majority of the voters. Protected for a mutant. */
+  protected electionQuorum(): number {
+    return majority(this.conf.voters.length);
   }
 
   /**
@@ -298,6 +381,7 @@ export class Raft {
     const upTo = Math.min(index, this.lastApplied);
     if (upTo <= this.log.snapshotIndex) return;
     this.log.compact(upTo);
+    this.history.compactedTo(upTo);
     this.narrate(`compacts its log up to index ${upTo} (term ${this.log.snapshotTerm})`);
   }
 
@@ -373,6 +457,9 @@ export class Raft {
       logLength: this.log.lastIndex,
       snapshotIndex: this.log.snapshotIndex,
       asleep: this.asleep,
+      membership: this.conf,
+      membershipIndex: this.history.currentIndex,
+      member: this.isVoter() ? "voter" : isMember(this.conf, this.id) ? "learner" : "removed",
     };
   }
 
@@ -387,7 +474,7 @@ export class Raft {
     if (index < this.log.snapshotIndex || index > this.lastApplied || term === undefined) {
       throw new Error(`raft: no snapshot at ${index}: applied ${this.lastApplied}, compacted up to ${this.log.snapshotIndex}`);
     }
-    return { index, term };
+    return { index, term, membership: this.history.at(index) };
   }
 
   /** Entries [from, to] of the in-memory log (for hosts that show or re-derive state). */
@@ -423,7 +510,7 @@ export class Raft {
     this.leader = null;
     this.votes = new Set([this.id]);
     this.narrate(`becomes PreCandidate (currentTerm=${this.term}); log=${this.logSummary()}`);
-    for (const peer of this.others) {
+    for (const peer of this.otherVoters()) {
       const m: PreVote = {
         type: "PreVote",
         from: this.id,
@@ -436,7 +523,7 @@ export class Raft {
       this.send(m);
     }
     this.resetElectionTimer();
-    if (this.votes.size >= majority(this.clusterSize)) this.startElection(false);
+    if (this.votes.size >= this.electionQuorum()) this.startElection(false);
   }
 
   private startElection(transfer: boolean): void {
@@ -447,7 +534,7 @@ export class Raft {
     this.leader = null;
     this.votes = new Set([this.id]);
     this.narrate(`becomes Candidate (currentTerm=${this.term}); log=${this.logSummary()}`);
-    for (const peer of this.others) {
+    for (const peer of this.otherVoters()) {
       const m: RequestVote = {
         type: "RequestVote",
         from: this.id,
@@ -462,7 +549,7 @@ export class Raft {
       this.send(m);
     }
     this.resetElectionTimer();
-    if (this.votes.size >= majority(this.clusterSize)) this.becomeLeader();
+    if (this.votes.size >= this.electionQuorum()) this.becomeLeader();
   }
 
   /**
@@ -488,7 +575,7 @@ export class Raft {
     this.stepRole = this.stepLeader;
     this.leader = this.id;
     this.ledTerm = this.term;
-    this.progress = new Map(this.others.map((p) => [p, new Progress(this.log.lastIndex, this.now)]));
+    this.progress = new Map(this.otherMembers().map((p) => [p, new Progress(this.log.lastIndex, this.now)]));
     this.narrate(
       resumed
         ? `becomes Leader again after a reload (its durable state says it won this term); term=${this.term}, log=${this.logSummary()}`
@@ -569,15 +656,20 @@ export class Raft {
       if (m.lastIncludedIndex <= this.commitIndex) {
         this.narrate(`... snapshot up to ${m.lastIncludedIndex} is already committed here (commitIndex=${this.commitIndex})`);
       } else {
+        const before = this.conf;
         if (this.log.term(m.lastIncludedIndex) === m.lastIncludedTerm) {
           this.log.compact(m.lastIncludedIndex); // our log goes on past the snapshot, and matches: keep the rest
+          this.history.compactedTo(m.lastIncludedIndex);
         } else {
           this.log.resetTo(m.lastIncludedIndex, m.lastIncludedTerm);
+          this.history.resetTo(m.lastIncludedIndex, m.membership ?? this.conf);
         }
         this.commitIndex = m.lastIncludedIndex;
         this.lastApplied = m.lastIncludedIndex;
-        this.installedSnapshot = { index: m.lastIncludedIndex, term: m.lastIncludedTerm };
+        const membership = this.history.at(m.lastIncludedIndex);
+        this.installedSnapshot = { index: m.lastIncludedIndex, term: m.lastIncludedTerm, membership };
         this.narrate(`installs snapshot up to index ${m.lastIncludedIndex} (term ${m.lastIncludedTerm}); log=${this.logSummary()}`);
+        if (this.conf !== before) this.configurationChanged(`from the snapshot up to ${m.lastIncludedIndex}`);
       }
     }
     const reply: InstallSnapshotReply = { type: "InstallSnapshotReply", from: this.id, to: m.from, term: this.term, matchIndex };
@@ -585,7 +677,7 @@ export class Raft {
   }
 
   private handleTimeoutNow(m: TimeoutNow): void {
-    if (m.term < this.term || this.role === "Leader") return;
+    if (m.term < this.term || this.role === "Leader" || !this.isVoter()) return;
     this.narrate(`received TimeoutNow from ${m.from}: starting an election at once`);
     this.startElection(true);
   }
@@ -648,8 +740,8 @@ export class Raft {
     for (const e of m.entries) {
       const have = this.log.term(e.index);
       if (have === e.term) continue;
-      if (have !== undefined) this.log.truncateFrom(e.index);
-      this.log.append(e);
+      if (have !== undefined) this.truncateFrom(e.index);
+      this.appendEntries([e]);
     }
     const matchIndex = m.prevLogIndex + m.entries.length;
     const newCommit = Math.min(m.leaderCommit, matchIndex);
@@ -678,9 +770,9 @@ export class Raft {
   }
 
   private stepPreCandidate(m: Message): void {
-    if (m.type !== "PreVoteReply" || m.forTerm !== this.term || !m.granted) return;
+    if (m.type !== "PreVoteReply" || m.forTerm !== this.term || !m.granted || !this.isVoter(m.from)) return;
     this.votes.add(m.from);
-    if (this.votes.size >= majority(this.clusterSize)) {
+    if (this.votes.size >= this.electionQuorum()) {
       this.narrate(`wins pre-vote with ${this.votes.size} votes`);
       this.startElection(false);
     }
@@ -688,9 +780,9 @@ export class Raft {
 
   private stepCandidate(m: Message): void {
     if (m.type !== "RequestVoteReply" || m.term !== this.term) return;
-    if (!m.voteGranted) return;
+    if (!m.voteGranted || !this.isVoter(m.from)) return;
     this.votes.add(m.from);
-    if (this.votes.size >= majority(this.clusterSize)) {
+    if (this.votes.size >= this.electionQuorum()) {
       this.narrate(`wins election with ${this.votes.size} votes`);
       this.becomeLeader();
     }
@@ -711,7 +803,7 @@ export class Raft {
       this.narrate(`InstallSnapshot reply from ${m.from}: matchIndex := ${pr.match}`);
       // A commit advance is not broadcast: followers learn it with the next append or heartbeat.
       this.maybeCommit();
-      if (pr.next <= this.log.lastIndex) this.sendAppend(m.from, pr);
+      if (this.role === "Leader" && pr.next <= this.log.lastIndex) this.sendAppend(m.from, pr);
       return;
     }
     if (m.type !== "AppendEntriesReply" || m.term !== this.term) return;
@@ -752,6 +844,7 @@ export class Raft {
       // append follows at once, and a lone write saves a round of messages and a
       // transaction on every follower.
       this.maybeCommit();
+      if (this.role !== "Leader") return; // it handed over: its removal committed
     } else {
       if (m.rejectedIndex !== undefined && m.rejectedIndex !== pr.next - 1) return;
       pr.inflight = false;
@@ -778,8 +871,9 @@ export class Raft {
       return true;
     }
     const window = this.config.electionTimeoutMs[1];
-    const heard = 1 + [...this.progress.values()].filter((pr) => this.now - pr.lastHeard < window).length;
-    this.narrate(`steps down: heard from ${heard} of ${this.clusterSize} servers within the election timeout`);
+    const heard =
+      (this.isVoter() ? 1 : 0) + this.otherVoters().filter((v) => this.now - (this.progress.get(v)?.lastHeard ?? -Infinity) < window).length;
+    this.narrate(`steps down: heard from ${heard} of ${this.conf.voters.length} voters within the election timeout`);
     this.becomeFollower(this.term, null);
     return false;
   }
@@ -791,16 +885,19 @@ export class Raft {
    * later, so checking at this moment (and recomputing) steps down exactly on time.
    */
   private quorumLapsesAt(): number {
-    const needed = majority(this.clusterSize) - 1;
+    const needed = majority(this.conf.voters.length) - (this.isVoter() ? 1 : 0);
     if (needed === 0) return Infinity;
-    const heard = [...this.progress.values()].map((pr) => pr.lastHeard).sort((a, b) => b - a);
-    return heard[needed - 1]! + this.config.electionTimeoutMs[1];
+    const heard = this.otherVoters()
+      .map((v) => this.progress.get(v)?.lastHeard ?? -Infinity)
+      .sort((a, b) => b - a);
+    return (heard[needed - 1] ?? -Infinity) + this.config.electionTimeoutMs[1];
   }
 
   private sendTimeoutNow(peer: NodeId): void {
     const m: TimeoutNow = { type: "TimeoutNow", from: this.id, to: peer, term: this.term };
     this.narrate(`sending TimeoutNow to ${peer}`);
     this.send(m);
+    if (!isMember(this.conf, this.id)) this.stepDownRemoved(`handed leadership to ${peer}`);
   }
 
   private endTransfer(): void {
@@ -810,7 +907,8 @@ export class Raft {
 
   /** Advance commitIndex to the highest index stored on a majority, if it is of this term. */
   private maybeCommit(): boolean {
-    const matches = [this.log.lastIndex, ...[...this.progress.values()].map((p) => p.match)];
+    // Voters only; a leader being removed still leads but no longer counts itself (thesis §4.2.2).
+    const matches = this.conf.voters.map((v) => (v === this.id ? this.log.lastIndex : (this.progress.get(v)?.match ?? 0)));
     const q = quorumIndex(matches);
     if (q <= this.commitIndex || !this.isCommittable(q)) return false;
     this.detail(`leader sets commitIndex := ${q}`);
@@ -823,13 +921,14 @@ export class Raft {
       this.readsAwaitingCommit = [];
       this.maybeStartReadRound();
     }
+    this.maybeHandOver();
     return true;
   }
 
   /** An empty entry of this term: once it commits, so has everything before it. */
   private appendNoop(why: string): void {
     const noop: Entry = { index: this.log.lastIndex + 1, term: this.term, command: null };
-    this.log.append(noop);
+    this.appendEntries([noop]);
     this.narrate(`appends a no-op entry at index ${noop.index} ${why}`);
     this.maybeCommit();
     if (this.role === "Leader" && this.progress.size > 0) this.broadcastAppend(false);
@@ -846,7 +945,9 @@ export class Raft {
 
   /** Release every read whose round a majority has answered, then start the next round. */
   private confirmReads(): void {
-    const confirmed = quorumIndex([this.readSeqSent, ...[...this.progress.values()].map((p) => p.readAck)]);
+    const confirmed = quorumIndex(
+      this.conf.voters.map((v) => (v === this.id ? this.readSeqSent : (this.progress.get(v)?.readAck ?? 0))),
+    );
     if (confirmed <= this.readSeqConfirmed) return;
     this.readSeqConfirmed = confirmed;
     const still: typeof this.pendingReads = [];
@@ -896,6 +997,7 @@ export class Raft {
    * receive. A commit advance alone sends nothing: it rides on the next of either.
    */
   private broadcastAppend(heartbeat: boolean): void {
+    if (this.role !== "Leader") return; // a removed leader may have just stepped down
     for (const [peer, pr] of this.progress) {
       if (pr.snapshotSentAt !== null && this.now - pr.snapshotSentAt > this.config.electionTimeoutMs[1]) {
         pr.snapshotSentAt = null; // presumed lost: send it again
@@ -953,6 +1055,7 @@ export class Raft {
       leaderId: this.id,
       lastIncludedIndex: this.log.snapshotIndex,
       lastIncludedTerm: this.log.snapshotTerm,
+      membership: this.history.at(this.log.snapshotIndex),
     };
     pr.inflight = true;
     pr.snapshotSentAt = this.now;
@@ -989,7 +1092,8 @@ export class Raft {
       return false;
     }
     const live = this.liveFollowers();
-    if (live.length + 1 < majority(this.clusterSize)) return false;
+    const liveVoters = live.filter((id) => this.isVoter(id)).length + (this.isVoter() ? 1 : 0);
+    if (liveVoters < majority(this.conf.voters.length)) return false;
     return live.every((id) => {
       const pr = this.progress.get(id)!;
       return pr.match === this.log.lastIndex && !pr.inflight && pr.snapshotSentAt === null;
@@ -1055,6 +1159,11 @@ export class Raft {
    * silent form is the reference's "reset" on hearing from a leader or granting a vote.
    */
   private resetElectionTimer(announce = true): void {
+    if (!this.isVoter()) {
+      // Learners and removed servers never stand: no election timer (and no alarm) at all.
+      this.electionDeadline = Infinity;
+      return;
+    }
     if (announce) {
       const [lo, hi] = this.config.electionTimeoutMs;
       this.electionTimeout = lo + Math.floor(this.config.rand() * Math.max(0, hi - lo));
@@ -1065,6 +1174,83 @@ export class Raft {
 
   private send(m: Message): void {
     this.outbox.push(m);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Membership (membership.ts has the algorithm and why).
+
+  private get conf(): Membership {
+    return this.history.current;
+  }
+
+  private isVoter(id: NodeId = this.id): boolean {
+    return this.conf.voters.includes(id);
+  }
+
+  private otherVoters(): NodeId[] {
+    return this.conf.voters.filter((v) => v !== this.id);
+  }
+
+  /** Everyone a leader replicates to: voters and learners but itself. */
+  private otherMembers(): NodeId[] {
+    return members(this.conf).filter((v) => v !== this.id);
+  }
+
+  /** Every append to the log goes through here, so a configuration entry is in force at once. */
+  private appendEntries(entries: readonly Entry[]): void {
+    let changed = false;
+    for (const e of entries) {
+      this.log.append(e);
+      if (this.history.appended(e)) changed = true;
+    }
+    if (changed) this.configurationChanged(`appended at index ${this.history.currentIndex}`);
+  }
+
+  /** A follower drops a conflicting suffix: a configuration entry in it is rolled back with it. */
+  private truncateFrom(index: number): void {
+    this.log.truncateFrom(index);
+    if (this.history.truncatedFrom(index)) this.configurationChanged(`rolled back: entries from ${index} were truncated`);
+  }
+
+  private configurationChanged(why: string): void {
+    this.narrate(`configuration is ${describe(this.conf)} (${why})`);
+    if (this.role === "Leader") {
+      const want = new Set(this.otherMembers());
+      for (const id of [...this.progress.keys()]) if (!want.has(id)) this.progress.delete(id);
+      for (const id of want) if (!this.progress.has(id)) this.progress.set(id, new Progress(this.log.lastIndex, this.now));
+      if (this.transferee !== null && !want.has(this.transferee)) this.endTransfer();
+    } else if (!this.isVoter()) {
+      this.electionDeadline = Infinity; // a learner, or removed: never stands
+    } else if (this.electionDeadline === Infinity && !this.asleep) {
+      this.resetElectionTimer(); // promoted: it may stand from now on
+    }
+  }
+
+  /**
+   * A leader that removed itself leads until that configuration commits (it replicates, but
+   * no longer counts itself), then hands leadership to the most up-to-date voter and steps
+   * down, so the cluster need not wait out an election timeout.
+   */
+  private maybeHandOver(): void {
+    if (this.role !== "Leader" || isMember(this.conf, this.id) || this.transferee !== null) return;
+    if (this.history.currentIndex > this.commitIndex) return;
+    let best: NodeId | null = null;
+    for (const v of this.conf.voters) {
+      const pr = this.progress.get(v);
+      if (pr && (best === null || pr.match > this.progress.get(best)!.match)) best = v;
+    }
+    if (best === null) return this.stepDownRemoved("no voter to hand over to");
+    const pr = this.progress.get(best)!;
+    this.narrate(`its removal is committed (index ${this.history.currentIndex}): hands leadership to ${best}`);
+    this.transferee = best;
+    this.transferDeadline = this.now + this.config.electionTimeoutMs[1];
+    if (pr.match === this.log.lastIndex) this.sendTimeoutNow(best);
+    else if (!pr.inflight) this.sendAppend(best, pr);
+  }
+
+  private stepDownRemoved(why: string): void {
+    this.narrate(`steps down: no longer a member (${why})`);
+    this.becomeFollower(this.term, null);
   }
 
   /** Heard from a live leader within the minimum election timeout (a leader is always in its own lease). */

@@ -15,6 +15,43 @@
 
 export type NodeId = number;
 
+/**
+ * Who is in the cluster (membership.ts has the algorithm). Voters elect and count toward
+ * every majority; learners receive the log and count toward nothing.
+ */
+export interface Membership {
+  readonly voters: readonly NodeId[];
+  readonly learners: readonly NodeId[];
+}
+
+/** One single-server change (thesis §4.1): a new voter joins as a learner first, then is promoted. */
+export type MembershipChange =
+  | { readonly op: "add_learner"; readonly id: NodeId }
+  | { readonly op: "promote"; readonly id: NodeId }
+  | { readonly op: "remove"; readonly id: NodeId };
+
+/**
+ * Why a change was not started. `not_ready`: this leader has not yet committed an entry of
+ * its own term (it has appended a no-op for it): ask again shortly. `not_caught_up`: the
+ * learner to promote does not yet hold the leader's committed log: ask again shortly.
+ */
+export type MembershipRefusal =
+  | "not_leader"
+  | "change_in_progress"
+  | "not_ready"
+  | "not_caught_up"
+  | "last_voter"
+  | "invalid";
+
+export type MembershipChangeResult =
+  | { readonly accepted: true; readonly index: number; readonly term: number; readonly membership: Membership }
+  | {
+      readonly accepted: false;
+      readonly reason: MembershipRefusal;
+      readonly message: string;
+      readonly leader: NodeId | null;
+    };
+
 /** A log entry. `command` is any JSON value (the key/value layer puts its operations here). */
 export interface Entry {
   readonly index: number;
@@ -155,6 +192,8 @@ export interface InstallSnapshot {
   readonly leaderId: NodeId;
   readonly lastIncludedIndex: number;
   readonly lastIncludedTerm: number;
+  /** The configuration as of lastIncludedIndex (snapshots carry the configuration). */
+  readonly membership?: Membership;
   /** Filled in by the host that sends it; opaque to the core. */
   readonly data?: unknown;
 }
@@ -190,10 +229,15 @@ export function isRequest(m: Message): m is RequestVote | AppendEntries | PreVot
   );
 }
 
-/** The last log entry a snapshot covers. */
+/** The last log entry a snapshot covers, and the configuration as of that entry. */
 export interface SnapshotMeta {
   readonly index: number;
   readonly term: number;
+  /**
+   * Always set by the core. A host restoring a snapshot stored before configurations were
+   * kept may omit it: the core then takes `RaftConfig.peers` as the voters.
+   */
+  readonly membership?: Membership;
 }
 
 /**
@@ -245,7 +289,12 @@ export type NarrationLevel = "decision" | "detail";
 
 export interface RaftConfig {
   readonly id: NodeId;
-  /** All server ids of the cluster, including `id`. */
+  /**
+   * The cluster's initial voters: the configuration in force before any configuration entry
+   * or snapshot says otherwise. Every server passes the same list, including a server added
+   * later (which is then in no configuration it knows of, and learns its own role from the
+   * leader's log or snapshot).
+   */
   readonly peers: readonly NodeId[];
   /** Election timeout is drawn uniformly from [min, max) ms at every reset. Reference: [150, 300]. */
   readonly electionTimeoutMs: readonly [number, number];
@@ -339,4 +388,10 @@ export interface RaftStatus {
   readonly snapshotIndex: number;
   /** Asleep with its idle cluster: no timer runs until a message, a proposal or wake(). */
   readonly asleep: boolean;
+  /** The configuration in force here: the latest in this server's log (committed or not). */
+  readonly membership: Membership;
+  /** The index of the entry that made it (0 for the initial one, or the snapshot's index). */
+  readonly membershipIndex: number;
+  /** This server's place in that configuration. */
+  readonly member: "voter" | "learner" | "removed";
 }

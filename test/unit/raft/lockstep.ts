@@ -3,14 +3,15 @@ import { Raft, type Entry, type HardState, type Message, type RaftConfig, type S
 export type Options = Partial<Pick<RaftConfig, "preVote" | "checkQuorum" | "leaderNoop" | "sleepAfterMs" | "resumeLeadership">>;
 
 /** A tiny lock-step driver: every message is delivered at once, in order. Enough for unit checks. */
-export function cluster(n: number, seed = 1, options: Options = {}) {
+export function cluster(size: number, seed = 1, options: Options = {}) {
+  let n = size;
   let s = seed;
   const rand = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
   const lines: string[] = [];
   const disk = Array.from({ length: n }, () => ({ hs: { term: 0, votedFor: null } as HardState, log: [] as Entry[], snapshot: undefined as SnapshotMeta | undefined }));
   const applied: Entry[][] = Array.from({ length: n }, () => []);
   const reads: { ctx: string; index: number | null }[][] = Array.from({ length: n }, () => []);
-  const peers = [...Array(n).keys()];
+  const peers = [...Array(size).keys()];
   let now = 0;
   /** A server booting from exactly what its disk holds; its state machine restarts from the snapshot. */
   const boot = (id: number, extra: Options = {}) => {
@@ -23,6 +24,16 @@ export function cluster(n: number, seed = 1, options: Options = {}) {
     );
   };
   const nodes = peers.map((id) => boot(id));
+  /** A brand-new server with the next id (the initial voters stay `peers`, as for every server). */
+  const add = () => {
+    const id = nodes.length;
+    disk.push({ hs: { term: 0, votedFor: null }, log: [], snapshot: undefined });
+    applied.push([]);
+    reads.push([]);
+    nodes.push(boot(id));
+    n += 1;
+    return id;
+  };
   /** A reload from disk alone; `extra` options for the new core (e.g. resumeLeadership, as after an eviction). */
   const restart = (id: number, extra: Options = {}) => {
     nodes[id] = boot(id, extra);
@@ -81,6 +92,6 @@ export function cluster(n: number, seed = 1, options: Options = {}) {
     }
   };
   const leaders = () => nodes.filter((r) => r.status().state === "Leader" && !cut.has(r.id));
-  return { nodes, disk, applied, reads, restart, compact, lines, advance, settle, cut, leaders, sent, now: () => now };
+  return { nodes, disk, applied, reads, restart, compact, add, lines, advance, settle, cut, leaders, sent, now: () => now };
 }
 

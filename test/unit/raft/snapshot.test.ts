@@ -1,6 +1,9 @@
 import { describe, expect, test } from "vitest";
 import { cluster } from "./lockstep.ts";
 
+/** The configuration of a three-server cluster that never changed: snapshots carry it. */
+const three = { voters: [0, 1, 2], learners: [] };
+
 function commands(c: ReturnType<typeof cluster>, i: number) {
   return c.applied[i]!.map((e) => e.command);
 }
@@ -30,7 +33,7 @@ describe("snapshots and log compaction", () => {
     expect(c.lines.some((l) => l.startsWith(`[${leader!.id}] sending InstallSnapshot to ${lagging.id}`))).toBe(true);
     expect(c.lines.some((l) => l.startsWith(`[${lagging.id}] installs snapshot up to index 8`))).toBe(true);
     expect(commands(c, lagging.id)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-    expect(c.disk[lagging.id]!.snapshot).toEqual({ index: 8, term: leader!.status().term });
+    expect(c.disk[lagging.id]!.snapshot).toEqual({ index: 8, term: leader!.status().term, membership: three });
     expect(c.disk[lagging.id]!.log.map((e) => e.index)).toEqual([9, 10]);
     leader!.propose(11, c.now());
     c.settle();
@@ -92,13 +95,13 @@ describe("snapshots and log compaction", () => {
     c.settle();
     const term = leader!.status().term;
     c.compact(leader!.id, 6);
-    expect(leader!.snapshotMetaAt(6)).toEqual({ index: 6, term });
-    expect(leader!.snapshotMetaAt(10)).toEqual({ index: 10, term });
+    expect(leader!.snapshotMetaAt(6)).toEqual({ index: 6, term, membership: three });
+    expect(leader!.snapshotMetaAt(10)).toEqual({ index: 10, term, membership: three });
     expect(() => leader!.snapshotMetaAt(5)).toThrow(/no snapshot at 5/); // compacted away: its term is gone
     leader!.propose(11, c.now()); // in the log, not yet applied
     expect(() => leader!.snapshotMetaAt(11)).toThrow(/no snapshot at 11/);
     c.settle();
-    expect(leader!.snapshotMetaAt(11)).toEqual({ index: 11, term });
+    expect(leader!.snapshotMetaAt(11)).toEqual({ index: 11, term, membership: three });
   });
 
   test("a snapshot named past the sender's compaction point installs there and replication goes on", () => {
