@@ -112,9 +112,8 @@ class ForgetsCommitIndex extends Raft {
 
 /** Counts a quorum as one: every candidate wins at once. */
 class QuorumOfOne extends Raft {
-  constructor(config: RaftConfig, restored: RestoredState, now: number) {
-    super(config, restored, now);
-    (this as unknown as { clusterSize: number }).clusterSize = 1;
+  protected override electionQuorum(): number {
+    return 1;
   }
 }
 
