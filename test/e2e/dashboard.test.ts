@@ -5,6 +5,9 @@
 // A second test lets a cluster go idle: the page marks it asleep (and its polling does not
 // wake it), then Evict on the leader's card and "Deploy (evict all)" reload the objects
 // without an election. Leaves test-results/dashboard-asleep.png behind.
+// A third test changes the members from the page: Add a learner (in a region), Promote it,
+// Remove another server, and sees the cards, the partition groups and the timeline's columns
+// follow (ids with a gap). Leaves test-results/dashboard-members.png behind.
 //
 //   npx vitest run --project e2e test/e2e/dashboard.test.ts
 //
@@ -24,6 +27,7 @@ import { findChromium } from "./browser";
 
 const SCREENSHOT = "test-results/dashboard.png";
 const ASLEEP_SCREENSHOT = "test-results/dashboard-asleep.png";
+const MEMBERS_SCREENSHOT = "test-results/dashboard-members.png";
 
 let dev: ChildProcess | null = null;
 let devOutput = "";
@@ -32,6 +36,7 @@ let context: BrowserContext | null = null;
 let profile = "";
 const cluster = `e2e-${Date.now().toString(36)}`;
 const sleepy = `${cluster}-sleep`;
+const changing = `${cluster}-members`;
 
 /** A port nobody listens on now, so a developer's own `npm run dev` on 8787 is no obstacle. */
 function freePort(): Promise<number> {
@@ -117,6 +122,11 @@ interface Card {
   /** When the server's object was loaded (ms epoch, from the card's data-loaded-at) and what the card says. */
   loadedAt: number;
   loaded: string;
+  /** "voter" or "learner", and the region line ("weur", "no region"). */
+  role: string;
+  region: string;
+  /** The card offers Promote (learners only). */
+  promote: boolean;
 }
 
 /** What the cards show, read from the page the way a user reads it. */
@@ -131,6 +141,9 @@ function readCards(page: Page): Promise<Card[]> {
       cost: card.querySelector('[data-field="cost"]')?.textContent ?? "",
       loadedAt: Number(card.querySelector('[data-field="loaded"]')?.getAttribute("data-loaded-at") ?? 0),
       loaded: card.querySelector('[data-field="loaded"]')?.textContent ?? "",
+      role: card.querySelector('[data-field="role"]')?.textContent ?? "",
+      region: card.querySelector('[data-field="region"]')?.textContent ?? "",
+      promote: card.querySelector('[data-action="promote"]')?.hasAttribute("hidden") === false,
     })),
   );
 }
@@ -191,7 +204,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await context?.close().catch(() => undefined);
-  for (const name of [cluster, sleepy]) {
+  for (const name of [cluster, sleepy, changing]) {
     if (base) await fetch(`${base}/clusters/${name}`, { method: "DELETE" }).catch(() => undefined);
   }
   await stopDev();
@@ -348,5 +361,92 @@ test("an idle cluster sleeps on the page; Evict and Deploy reload objects and th
   mkdirSync("test-results", { recursive: true });
   await page.screenshot({ path: ASLEEP_SCREENSHOT, fullPage: true });
   expect(await page.locator(`#tl-scroll td[data-state="Dead"]`).count()).toBe(0);
+  expect(errors).toEqual([]);
+});
+
+test("members from the page: add a learner in a region, promote it, remove a server; ids keep their gap", async () => {
+  const page = await context!.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (err) => errors.push(err.message));
+  const created = await fetch(`${base}/clusters/${changing}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ size: 3, locationHints: ["enam", "weur", "apac"] }),
+  });
+  expect(created.status).toBe(201);
+  await page.goto(`${base}/#cluster=${changing}`);
+  const leader = await oneLeader(page, 3);
+  const cards = await readCards(page);
+  expect(cards.map((c) => [c.id, c.role, c.region, c.promote])).toEqual([
+    [0, "voter", "enam", false],
+    [1, "voter", "weur", false],
+    [2, "voter", "apac", false],
+  ]);
+  const status = () => page.locator("#status").textContent();
+  const columns = () => page.$$eval("#tl-scroll thead th", (ths) => ths.map((th) => th.textContent ?? "").slice(1));
+  const groups = () => page.$$eval("#groups select", (selects) => selects.map((s) => Number(s.getAttribute("data-group-of"))));
+
+  // Add a learner in Western Europe. The request is held back a second so the page is seen
+  // with its membership buttons disabled while the change is in flight.
+  await page.route("**/members", (route) => void new Promise((r) => setTimeout(r, 1000)).then(() => route.continue()), { times: 1 });
+  await page.getByRole("combobox", { name: "Role" }).selectOption("learner");
+  await page.getByRole("combobox", { name: "Region" }).selectOption("weur");
+  await page.getByRole("button", { name: "Add server", exact: true }).click();
+  expect(await page.getByRole("button", { name: "Add server", exact: true }).isDisabled()).toBe(true);
+  expect(await page.getByRole("button", { name: `Remove server ${leader.id}`, exact: true }).isDisabled()).toBe(true);
+  await expect.poll(status, { timeout: 30_000 }).toBe("Add a learner in weur: done, server 3 added.");
+  expect(await page.getByRole("button", { name: "Add server", exact: true }).isDisabled()).toBe(false);
+  const learner = await waitFor("server 3's card, a learner in weur", async () =>
+    (await readCards(page)).find((c) => c.id === 3 && c.role === "learner"),
+  );
+  expect({ region: learner.region, promote: learner.promote }).toEqual({ region: "weur", promote: true });
+  await expect.poll(() => page.locator("#summary").textContent()).toContain("3 voters + 1 learner");
+  await expect.poll(columns).toEqual(["server 0", "server 1", "server 2", "server 3"]);
+  await expect.poll(groups).toEqual([0, 1, 2, 3]);
+  // The learner catches up: its log reaches the leader's commit index.
+  await waitFor("the learner caught up", async () => {
+    const now = await readCards(page);
+    const lead = now.find((c) => c.current);
+    const logOf = async (id: number) => Number(await page.locator(`[data-server="${id}"] [data-field="lastApplied"]`).textContent());
+    return lead && (await logOf(3)) >= 1 && (await logOf(3)) === (await logOf(lead.id)) ? true : undefined;
+  });
+
+  // Promote it: a voter now, no Promote button, four voters.
+  await page.getByRole("button", { name: "Promote server 3", exact: true }).click();
+  await expect.poll(status, { timeout: 30_000 }).toBe("Promote server 3: done.");
+  await waitFor("server 3 a voter", async () => ((await readCards(page)).find((c) => c.id === 3 && c.role === "voter" && !c.promote) ? true : undefined));
+  await expect.poll(() => page.locator("#summary").textContent()).toContain("4 voters");
+
+  // A refusal is shown in the status line with what it means (a canned 409, so it is certain).
+  const victim = [0, 1, 2].find((id) => id !== leader.id)!;
+  await page.route(`**/members/${victim}`, (route) =>
+    route.fulfill({ status: 409, contentType: "application/json", body: JSON.stringify({ error: "change_in_progress", message: "a change is not committed yet" }) }),
+    { times: 1 },
+  );
+  await page.getByRole("button", { name: `Remove server ${victim}`, exact: true }).click();
+  await expect.poll(status).toMatch(new RegExp(`^Remove server ${victim} failed: 409 change_in_progress: a change is not committed yet \\(another membership change`));
+  expect(await page.locator("#status").getAttribute("class")).toContain("error");
+
+  // Remove a follower for real: its card, its partition select and its timeline column go; the ids keep the gap.
+  await page.getByRole("button", { name: `Remove server ${victim}`, exact: true }).click();
+  await expect.poll(status, { timeout: 30_000 }).toBe(`Remove server ${victim}: done.`);
+  const left = [0, 1, 2, 3].filter((id) => id !== victim);
+  await waitFor(`cards ${left.join(", ")}`, async () => {
+    const ids = (await readCards(page)).map((c) => c.id);
+    return ids.join() === left.join() ? true : undefined;
+  });
+  await expect.poll(groups).toEqual(left);
+  await expect.poll(columns).toEqual(left.map((id) => `server ${id}`));
+  await expect.poll(() => page.locator("#summary").textContent()).toContain("3 voters");
+  await oneLeader(page, 3, "one leader among the remaining members");
+
+  // The cluster still serves: a put and a get through the console.
+  await page.getByLabel("Key", { exact: true }).fill("members-key");
+  await page.getByLabel("Value", { exact: true }).fill("after-removal");
+  await page.getByRole("button", { name: "Put", exact: true }).click();
+  await kvResult(page, /^PUT "members-key" → stored/, "the put's answer after the changes");
+
+  mkdirSync("test-results", { recursive: true });
+  await page.screenshot({ path: MEMBERS_SCREENSHOT, fullPage: true });
   expect(errors).toEqual([]);
 });

@@ -14,6 +14,9 @@ export interface ServerStats {
   snapshotsInstalled?: number;
 }
 
+/** A voter counts toward majorities; a learner only receives the log (API.md, "Membership"). */
+export type MemberRole = "voter" | "learner";
+
 export interface ServerStatus {
   id: number;
   state: ServerState;
@@ -30,13 +33,22 @@ export interface ServerStatus {
   /** Asleep with its idle cluster: no timers, no heartbeats (undefined from an older Worker). */
   asleep?: boolean;
   stats?: ServerStats;
+  /** Undefined from a Worker older than membership changes (every server then votes). */
+  role?: MemberRole;
+  /** Cloudflare's locationHint the object was created with (null: none). */
+  locationHint?: string | null;
 }
 
 export interface ClusterStatus {
   cluster: string;
+  /** The number of voters (learners are not counted). */
   size: number;
   leader: number | null;
+  /** Exactly the current members; ids may have gaps (removed ids are never reused). */
   servers: ServerStatus[];
+  /** The configuration's voters and learners (undefined from an older Worker). */
+  voters?: number[];
+  learners?: number[];
   /** Echoed by GET /clusters/{c} since issue 6 (undefined from an older Worker). */
   preVote?: boolean;
   checkQuorum?: boolean;
@@ -149,6 +161,19 @@ export class Api {
   /** Answers once server `id` leads (or with the reason it could not: 409, 503, 504). */
   transferLeader(c: string, id: number): Promise<ClusterStatus> {
     return this.call("POST", `${this.cluster(c)}/leader`, { id }, "admin");
+  }
+  /**
+   * Membership changes answer once the new configuration is committed (a new voter is caught
+   * up first), or with the reason it was not: 409 change_in_progress or last_voter, 503, 504.
+   */
+  addMember(c: string, role: MemberRole, locationHint: string | null): Promise<ClusterStatus & { added?: number }> {
+    return this.call("POST", `${this.cluster(c)}/members`, locationHint ? { role, locationHint } : { role }, "admin");
+  }
+  promoteMember(c: string, id: number): Promise<ClusterStatus> {
+    return this.call("POST", `${this.cluster(c)}/members/${id}/promote`, undefined, "admin");
+  }
+  removeMember(c: string, id: number): Promise<ClusterStatus> {
+    return this.call("DELETE", `${this.cluster(c)}/members/${id}`, undefined, "admin");
   }
   partition(c: string, groups: number[][]): Promise<ClusterStatus> {
     return this.call("POST", `${this.cluster(c)}/partition`, { groups }, "admin");

@@ -1,14 +1,16 @@
-// One card per server. The cards are built once per cluster size and then only their text
-// and classes change, so a button keeps keyboard focus while the status polls underneath it.
+// One card per server. A card is built when its server joins and dropped when it leaves (ids
+// have gaps once members were removed); otherwise only its text and classes change, so a
+// button keeps keyboard focus while the status polls underneath it.
 
 import { formatClock } from "../timeline/events.ts";
 import { escapeHtml, stateClass } from "../timeline/render.ts";
 import type { ClusterStatus, ServerStats, ServerStatus } from "./api.ts";
 import type { El } from "./dom.ts";
 import { eventTarget } from "./dom.ts";
+import { cardChanges, memberButtons, memberIds, regionText, roleOf } from "./membership.ts";
 import { ageText } from "./sleep.ts";
 
-export type ServerAction = "disconnect" | "reconnect" | "crash" | "restart" | "evict" | "leader";
+export type ServerAction = "disconnect" | "reconnect" | "crash" | "restart" | "evict" | "leader" | "promote" | "remove";
 
 const ACTIONS: readonly { action: ServerAction; label: string; danger?: boolean; wide?: boolean; title?: string }[] = [
   { action: "disconnect", label: "Disconnect" },
@@ -17,8 +19,12 @@ const ACTIONS: readonly { action: ServerAction; label: string; danger?: boolean;
   { action: "restart", label: "Restart" },
   // POST .../evict: reset as the platform resets objects; unlike a crash, not kept down.
   { action: "evict", label: "Evict", title: "Reset the object as the platform does (eviction): memory lost, storage and alarm kept; it loads again at once" },
-  // Leadership transfer (POST /clusters/{c}/leader); disabled on the leader and on dead servers.
+  // Leadership transfer (POST /clusters/{c}/leader); disabled on the leader, dead servers and learners.
   { action: "leader", label: "Make leader" },
+  // Membership (POST .../members/{i}/promote, DELETE .../members/{i}): shown on learners only,
+  // and disabled, like Remove, while another membership change is in flight.
+  { action: "promote", label: "Promote", title: "Make this learner a voter (it is caught up first)" },
+  { action: "remove", label: "Remove", danger: true, title: "Take the server out of the cluster: its timers stop, it answers no Raft RPC" },
 ];
 
 /** How long a card calls attention to a reload it saw ("↻ reloaded 3 s ago"). */
@@ -27,20 +33,25 @@ const RELOAD_HIGHLIGHT_MS = 20_000;
 /** How many of the newest log indices a card draws. */
 const TAIL = 10;
 
-function cardHtml(id: number): string {
+/** A new card, its fields empty until the first update fills them. */
+export function cardHtml(id: number): string {
   const fact = (name: string, label = name) =>
     `<div><dt>${label}</dt><dd data-field="${name}">–</dd></div>`;
   const buttons = ACTIONS.map(({ action, label, danger, wide, title }) => {
     const cls = [danger ? "danger" : "", wide ? "wide" : ""].filter(Boolean).join(" ");
     return (
       `<button type="button" data-action="${action}"${cls ? ` class="${cls}"` : ""} ` +
-      `aria-label="${label} server ${id}"${title ? ` title="${escapeHtml(title)}"` : ""}>${label}</button>`
+      `aria-label="${label} server ${id}"${title ? ` title="${escapeHtml(title)}"` : ""}` +
+      // Promote waits hidden until the status says this server is a learner.
+      `${action === "promote" ? " hidden" : ""}>${label}</button>`
     );
   }).join("");
   return (
     `<article class="card st-follower" data-server="${id}" aria-labelledby="srv-${id}-title">` +
     `<div class="card-head"><h3 id="srv-${id}-title">Server ${id}</h3>` +
     `<span class="badge" data-field="state">–</span></div>` +
+    `<p class="memberline"><span class="role" data-field="role">–</span> ` +
+    `<span class="region" data-field="region">–</span></p>` +
     `<p class="mark" data-field="mark"></p>` +
     `<p class="sleepline" data-field="sleep"></p>` +
     `<p class="netline">network: <strong data-field="connected">–</strong></p>` +
@@ -49,7 +60,7 @@ function cardHtml(id: number): string {
     `<div class="logtail" data-field="logtail"></div>` +
     `<p class="said" data-field="said"></p>` +
     `<div class="cost"><div data-field="cost"></div><div class="loaded" data-field="loaded"></div></div>` +
-    `<div class="actions" role="group" aria-label="Faults for server ${id}">${buttons}</div>` +
+    `<div class="actions" role="group" aria-label="Actions for server ${id}">${buttons}</div>` +
     `</article>`
   );
 }
@@ -136,9 +147,13 @@ export function loadedLine(loadedAt: number, now: number, reloads: number): { te
 }
 
 export class ServerCards {
-  private size = 0;
+  /** The ids with a card, ascending. */
+  private shown: number[] = [];
   private readonly rendered = new Map<string, string>();
   private readonly reloads = new Map<number, ReloadsSeen>();
+  /** A membership change is in flight: Promote and Remove wait for it. */
+  private changing = false;
+  private latest: ClusterStatus | null = null;
 
   constructor(
     private readonly container: El,
@@ -152,11 +167,56 @@ export class ServerCards {
     });
   }
 
-  build(size: number): void {
-    this.size = size;
+  /** Starts over (another cluster): no cards until the first update. */
+  clear(): void {
+    this.shown = [];
     this.rendered.clear();
     this.reloads.clear();
-    this.container.innerHTML = Array.from({ length: size }, (_, id) => cardHtml(id)).join("");
+    this.latest = null;
+    this.container.innerHTML = "";
+  }
+
+  /** Adds the cards of new members and drops those of removed ones; the others stay as they are. */
+  private sync(ids: readonly number[]): void {
+    const { remove, add } = cardChanges(this.shown, ids);
+    for (const id of remove) {
+      this.container.querySelector(`[data-server="${id}"]`)?.remove();
+      this.reloads.delete(id);
+      for (const key of [...this.rendered.keys()]) if (key.startsWith(`${id}:`)) this.rendered.delete(key);
+    }
+    for (const { id, before } of add) {
+      const next = before === null ? null : this.container.querySelector(`[data-server="${before}"]`);
+      if (next) next.insertAdjacentHTML("beforebegin", cardHtml(id));
+      else this.container.insertAdjacentHTML("beforeend", cardHtml(id));
+    }
+    this.shown = [...ids];
+  }
+
+  /** Disables (or enables again) every card's membership buttons while a change is in flight. */
+  setChanging(changing: boolean): void {
+    this.changing = changing;
+    const status = this.latest;
+    if (!status) return;
+    for (const s of status.servers) {
+      const card = this.container.querySelector(`[data-server="${s.id}"]`);
+      if (card) this.buttons(card, s, status);
+    }
+  }
+
+  /** Make leader, Promote and Remove as the server's role, state and the change in flight allow. */
+  private buttons(card: El, s: ServerStatus, status: ClusterStatus): void {
+    const b = memberButtons(s, status, this.changing);
+    this.toggle(card, "leader", b.leaderDisabled);
+    this.toggle(card, "promote", b.promoteDisabled, b.promoteHidden);
+    this.toggle(card, "remove", b.removeDisabled);
+  }
+
+  /** Sets a button's disabled (and hidden) flags, touching the element only when they change. */
+  private toggle(card: El, action: ServerAction, disabled: boolean, hidden = false): void {
+    const button = card.querySelector(`[data-action="${action}"]`);
+    if (!button) return;
+    if (button.disabled !== disabled) button.disabled = disabled;
+    if (button.hidden !== hidden) button.hidden = hidden;
   }
 
   /** Writes `value` into a field only when it changed (no churn for screen readers or layout). */
@@ -171,13 +231,16 @@ export class ServerCards {
   }
 
   update(status: ClusterStatus, lastSaid: (id: number) => string | null, now = Date.now()): void {
-    if (status.size !== this.size) this.build(status.size);
+    this.latest = status;
+    this.sync(memberIds(status));
     const leaderTerm = status.servers.find((s) => s.id === status.leader)?.term ?? null;
     for (const s of status.servers) {
       const card = this.container.querySelector(`[data-server="${s.id}"]`);
       if (!card) continue;
       const sleeping = sleepLine(s);
-      const cls = `card ${stateClass(s.state)}${sleeping ? " asleep" : ""}`;
+      const role = roleOf(s, status);
+      // A learner's card is drawn apart: it receives the log and never votes.
+      const cls = `card ${stateClass(s.state)}${sleeping ? " asleep" : ""}${role === "learner" ? " learner" : ""}`;
       if (card.className !== cls) card.className = cls;
       this.set(card, "state", s.state);
       this.set(card, "term", String(s.term));
@@ -193,10 +256,16 @@ export class ServerCards {
       this.set(card, "mark", markText);
       if (mark && mark.className !== markClass) mark.className = markClass;
 
-      // Leadership can go to any other live server; a cut-off one answers 409, shown as an error.
-      const makeLeader = card.querySelector('[data-action="leader"]');
-      const canLead = s.id !== status.leader && s.state !== "Dead";
-      if (makeLeader && makeLeader.disabled === canLead) makeLeader.disabled = !canLead;
+      this.set(card, "role", role);
+      const roleEl = card.querySelector('[data-field="role"]');
+      if (roleEl && roleEl.className !== `role ${role}`) roleEl.className = `role ${role}`;
+      const region = regionText(s.locationHint);
+      this.set(card, "region", region.text);
+      const regionEl = card.querySelector('[data-field="region"]');
+      if (regionEl && regionEl.getAttribute("title") !== region.title) regionEl.setAttribute("title", region.title);
+
+      // Leadership can go to any other live voter; a cut-off one answers 409, shown as an error.
+      this.buttons(card, s, status);
 
       this.set(card, "sleep", sleeping);
 

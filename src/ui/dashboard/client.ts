@@ -12,7 +12,8 @@ import { ServerCards, type ServerAction } from "./cards.ts";
 import { browser, byId } from "./dom.ts";
 import { KvConsole } from "./kv-console.ts";
 import { LiveTimeline } from "./live-timeline.ts";
-import { groupSelectsHtml, networkConditions, readGroups } from "./network-panel.ts";
+import { callFor, ChangeInFlight, changeErrorHint, changeLabel, memberIds, membersText, type MemberChange } from "./membership.ts";
+import { networkConditions, readGroups, syncGroupSelects } from "./network-panel.ts";
 import { CostMeter, costRateText, SleepWatch, sleepAfterText, sleepBannerText } from "./sleep.ts";
 
 const POLL_MS = 250;
@@ -34,6 +35,9 @@ const ui = {
   sleepBanner: byId("sleep-banner"),
   deploy: byId("deploy"),
   groups: byId("groups"),
+  memberRole: byId("member-role"),
+  memberRegion: byId("member-region"),
+  addMember: byId("add-member"),
 };
 
 // Tokens live in sessionStorage: they survive a reload of this tab, not the browser.
@@ -47,6 +51,11 @@ let cluster: string | null = null;
 /** Bumped whenever another cluster is opened, so a stale poll loop stops itself. */
 let generation = 0;
 let latest: ClusterStatus | null = null;
+/**
+ * When an action's answer (a status) was last drawn. A poll sent before then may bring an
+ * older status (a card of a server just removed, a learner just promoted): it is not drawn.
+ */
+let answeredAt = 0;
 const costMeter = new CostMeter();
 let sleepWatch = new SleepWatch();
 
@@ -86,9 +95,18 @@ function clusterAsleep(status: ClusterStatus): boolean {
   return up.length > 0 && up.every((s) => s.asleep === true);
 }
 
+/** What the status tells of each server, for the timeline's new columns. */
+function knownStates(status: ClusterStatus): Map<number, { state: ServerState; term: number; asleep: boolean }> {
+  return new Map(status.servers.map((s) => [s.id, { state: s.state, term: s.term, asleep: s.asleep === true }]));
+}
+
 function render(status: ClusterStatus): void {
   latest = status;
   const now = Date.now();
+  // Members come and go (ids with gaps): cards, partition groups and timeline columns follow.
+  const ids = memberIds(status);
+  timeline.setServers(ids, knownStates(status));
+  syncGroupSelects(ui.groups, ids);
   cards.update(status, (id) => timeline.lastSaid(id), now);
   const leader = status.servers.find((s) => s.id === status.leader);
   const down = status.servers.filter((s) => s.state === "Dead").length;
@@ -97,7 +115,7 @@ function render(status: ClusterStatus): void {
   const sleepAfter = sleepAfterText(status.sleepAfterMs);
   const cost = costRateText(costMeter.sample(status.servers, now));
   const summary =
-    `Cluster <strong>${escapeHtml(status.cluster)}</strong> · ${status.size} servers` +
+    `Cluster <strong>${escapeHtml(status.cluster)}</strong> · ${membersText(status)}` +
     (options.length ? ` (${options.join(", ")})` : "") +
     ` · leader: ` +
     (leader ? `<strong>server ${leader.id}</strong> (term ${leader.term})` : `<strong>none</strong>`) +
@@ -113,7 +131,7 @@ function render(status: ClusterStatus): void {
   if (ui.sleepBanner.hidden !== (since === null)) ui.sleepBanner.hidden = since === null;
 }
 
-/** Shows a cluster whose status we just got: builds the per-size parts once, then polls. */
+/** Shows a cluster whose status we just got: starts its cards and timeline afresh, then polls. */
 function show(status: ClusterStatus): void {
   cluster = status.cluster;
   generation += 1;
@@ -127,12 +145,9 @@ function show(status: ClusterStatus): void {
   if (status.preVote !== undefined) ui.preVote.checked = status.preVote;
   if (status.checkQuorum !== undefined) ui.checkQuorum.checked = status.checkQuorum;
   browser.history.replaceState(null, "", `#cluster=${encodeURIComponent(status.cluster)}`);
-  cards.build(status.size);
-  ui.groups.innerHTML = groupSelectsHtml(status.size);
-  const initial = new Map<number, { state: ServerState; term: number; asleep: boolean }>(
-    status.servers.map((s) => [s.id, { state: s.state, term: s.term, asleep: s.asleep === true }]),
-  );
-  timeline.reset(status.size, initial);
+  cards.clear();
+  ui.groups.innerHTML = "";
+  timeline.reset(memberIds(status), knownStates(status));
   costMeter.reset();
   sleepWatch = new SleepWatch();
   render(status);
@@ -153,7 +168,7 @@ async function poll(c: string, gen: number, cursor: EventCursor): Promise<void> 
       timeline.feedProblem(describe(events.reason));
     }
     if (status.status === "fulfilled") {
-      render(status.value);
+      if (started >= answeredAt) render(status.value);
       if (failures > 0) say(`Connected again to cluster ${c}.`);
       failures = 0;
     } else {
@@ -190,14 +205,20 @@ async function openCluster(name: string, size: number, options: ClusterOptions):
     show(status);
     say(
       existing
-        ? `Cluster ${name} already exists with other settings (${status.size} servers` +
+        ? `Cluster ${name} already exists with other settings (${membersText(status)}` +
             `${status.preVote === undefined ? "" : `, PreVote ${status.preVote ? "on" : "off"}`}` +
             `${status.checkQuorum === undefined ? "" : `, CheckQuorum ${status.checkQuorum ? "on" : "off"}`}); opened it as it is.`
-        : `Cluster ${name} is open: ${status.size} servers.`,
+        : `Cluster ${name} is open: ${membersText(status)}.`,
     );
   } catch (err) {
     say(`Could not open cluster ${name}: ${describe(err)}`, true);
   }
+}
+
+/** Draws the status an action answered with, newer than any poll still under way. */
+function drawAnswer(status: ClusterStatus): void {
+  answeredAt = Date.now();
+  render(status);
 }
 
 /** Runs a fault action; its answer is the cluster status, drawn at once without waiting for the poll. */
@@ -206,14 +227,45 @@ async function act(label: string, call: (c: string) => Promise<ClusterStatus>): 
   if (!c) return;
   try {
     const status = await call(c);
-    if (status && Array.isArray(status.servers)) render(status);
+    if (status && Array.isArray(status.servers)) drawAnswer(status);
     say(`${label}: done.`);
   } catch (err) {
     say(`${label} failed: ${describe(err)}`, true);
   }
 }
 
-const ACTION_LABELS: Record<Exclude<ServerAction, "leader">, string> = {
+const inFlight = new ChangeInFlight();
+
+/** While a membership change is in flight, Add, Promote and Remove wait (the API would say 409). */
+function setChanging(changing: boolean): void {
+  ui.addMember.disabled = changing;
+  cards.setChanging(changing);
+}
+
+/**
+ * A membership change: one at a time (the buttons are disabled meanwhile), its answer drawn at
+ * once, its refusal said with what it means (409 change_in_progress or last_voter, 503, 504).
+ */
+async function changeMembers(change: MemberChange): Promise<void> {
+  const c = cluster;
+  if (!c) return;
+  const label = changeLabel(change);
+  const started = await inFlight.run(change, setChanging, async () => {
+    say(`${label}… (answered once the cluster has committed the new configuration)`);
+    try {
+      const status = await callFor(api, c, change);
+      if (c !== cluster) return;
+      if (status && Array.isArray(status.servers)) drawAnswer(status);
+      say(status?.added !== undefined ? `${label}: done, server ${status.added} added.` : `${label}: done.`);
+    } catch (err) {
+      const hint = err instanceof ApiError ? changeErrorHint(err) : "";
+      say(`${label} failed: ${describe(err)}${hint ? ` (${hint})` : ""}`, true);
+    }
+  });
+  if (!started) say(`${label}: wait for the change in flight to finish.`, true);
+}
+
+const ACTION_LABELS: Record<Exclude<ServerAction, "leader" | "promote" | "remove">, string> = {
   disconnect: "Disconnect",
   reconnect: "Reconnect",
   crash: "Crash",
@@ -222,6 +274,7 @@ const ACTION_LABELS: Record<Exclude<ServerAction, "leader">, string> = {
 };
 
 function serverAction(id: number, action: ServerAction): Promise<void> {
+  if (action === "promote" || action === "remove") return changeMembers({ kind: action, id });
   if (action === "leader") {
     // The answer comes once server `id` leads, up to two election timeouts later: say so meanwhile.
     say(`Handing leadership to server ${id}…`);
@@ -269,6 +322,11 @@ byId("partition").addEventListener("click", () => {
 // but memory, and a reloaded leader of the current term leads again, so no election follows.
 ui.deploy.addEventListener("click", () => void act("Deploy (evict all)", (c) => api.evictAll(c)));
 
+ui.addMember.addEventListener("click", () => {
+  const role = ui.memberRole.value === "learner" ? "learner" : "voter";
+  void changeMembers({ kind: "add", role, locationHint: ui.memberRegion.value || null });
+});
+
 byId("heal").addEventListener("click", () => void act("Heal", (c) => api.heal(c)));
 byId("lossy").addEventListener("click", () => {
   const conditions = networkConditions(byId("drop-rate").value, byId("delay-min").value, byId("delay-max").value);
@@ -286,7 +344,7 @@ if (fromHash) {
   api.status(name).then(
     (status) => {
       show(status);
-      say(`Cluster ${name} is open: ${status.size} servers.`);
+      say(`Cluster ${name} is open: ${membersText(status)}.`);
     },
     (err: unknown) => {
       const missing = err instanceof ApiError && err.status === 404;

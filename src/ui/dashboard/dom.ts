@@ -30,7 +30,7 @@ export interface El {
   querySelector(selector: string): El | null;
   querySelectorAll(selector: string): ArrayLike<El>;
   closest(selector: string): El | null;
-  insertAdjacentHTML(position: "beforeend" | "afterbegin", html: string): void;
+  insertAdjacentHTML(position: "beforeend" | "afterbegin" | "beforebegin", html: string): void;
   remove(): void;
   focus(): void;
 }

@@ -5,7 +5,7 @@
 import { entryFromEvent, type FeedEvent } from "../timeline/events.ts";
 import { isHeartbeat } from "../timeline/filters.ts";
 import { renderRow, renderTimelineTable } from "../timeline/render.ts";
-import { sleepChangeIn, StateTracker } from "../timeline/state.ts";
+import { remapRow, sleepChangeIn, StateTracker } from "../timeline/state.ts";
 import type { ServerState, TimelineRow } from "../timeline/types.ts";
 import type { El } from "./dom.ts";
 
@@ -59,14 +59,34 @@ export class LiveTimeline {
     });
   }
 
-  /** Starts over for a cluster of `size` servers whose states are known from its status. */
-  reset(size: number, initial: ReadonlyMap<number, { state: ServerState; term: number; asleep?: boolean }> = new Map()): void {
-    this.servers = Array.from({ length: size }, (_, i) => i);
+  /** Starts over for a cluster whose members are `ids` (ascending, gaps and all), states known from its status. */
+  reset(ids: readonly number[], initial: ReadonlyMap<number, { state: ServerState; term: number; asleep?: boolean }> = new Map()): void {
+    this.servers = [...ids];
     this.tracker = new StateTracker(this.servers, initial);
     this.rows = [];
     this.said.clear();
     this.sleptAtMs = null;
     this.redraw();
+  }
+
+  /**
+   * One column per current member: when a server joins it gets a column (blank in the rows
+   * from before it joined), when one is removed its column goes (its past lines then span
+   * the row). The rows kept are re-aligned and the table drawn again; nothing when unchanged.
+   */
+  setServers(ids: readonly number[], initial: ReadonlyMap<number, { state: ServerState; term: number; asleep?: boolean }> = new Map()): void {
+    if (ids.length === this.servers.length && ids.every((id, k) => id === this.servers[k])) return;
+    const from = this.servers;
+    this.servers = [...ids];
+    this.tracker = this.tracker.withServers(this.servers, initial);
+    this.rows = this.rows.map((row) => remapRow(row, from, this.servers));
+    if (this.paused) return this.updateCount();
+    this.redraw();
+  }
+
+  /** The columns, in order: the members the timeline was last told of. */
+  columns(): readonly number[] {
+    return this.servers;
   }
 
   /** Reports a failed poll of the event feed (null: the last poll worked). */

@@ -1,8 +1,9 @@
 // The dashboard's static markup and styles. The page script (client.ts) fills in the parts
-// that depend on the cluster's size: the server cards, the partition groups, the timeline.
+// that depend on the cluster's members: the server cards, the partition groups, the timeline.
 // Every control is a real <button>/<input> with a label, so the page works from the keyboard.
 
 import { renderLegend, TIMELINE_CSS } from "../timeline/render.ts";
+import { regionOptionsHtml } from "./membership.ts";
 
 export const DASHBOARD_CSS = `
 :root { --ink: #1d2330; --muted: #4b5366; --line: #d4d9e2; --focus: #2563eb;
@@ -58,6 +59,11 @@ button[aria-pressed=true] { background: #fde68a; }
 .card.st-candidate .badge { background: var(--candidate); }
 .card.st-leader .badge { background: var(--leader); }
 .card.st-dead .badge { background: var(--dead); }
+.memberline { display: flex; flex-wrap: wrap; gap: 6px; align-items: center; margin: 3px 0 0; font-size: 12px; color: var(--muted); }
+.memberline .role { padding: 0 7px; border-radius: 9px; border: 1px solid #8b95a8; font-weight: 700; color: var(--ink); }
+.memberline .role.learner { border: 1px dashed #0f766e; color: #0f5f58; background: #e6f6f4; }
+.memberline .region::before { content: "· "; }
+.card.learner { border-style: dashed; border-top-style: solid; }
 .mark { margin: 2px 0 0; font-size: 12px; color: var(--muted); }
 .mark:empty { display: none; }
 .mark.current { color: var(--leader); font-weight: 700; }
@@ -185,6 +191,18 @@ export const DASHBOARD_BODY = `
           <button type="button" id="reliable">Make reliable</button>
         </div>
       </fieldset>
+    </section>
+    <section class="panel" aria-labelledby="members-title">
+      <h2 id="members-title">Members</h2>
+      <div class="row">
+        <label>Role <select id="member-role">
+          <option value="voter" selected>voter</option><option value="learner">learner</option></select></label>
+        <label>Region <select id="member-region">${regionOptionsHtml()}</select></label>
+        <button type="button" id="add-member">Add server</button>
+      </div>
+      <p class="hint">A new server gets the next unused id. A learner receives the log but does not vote;
+        <strong>Promote</strong> on its card makes it a voter, <strong>Remove</strong> takes a server out.
+        One change at a time: the buttons wait until the cluster has committed it.</p>
     </section>
     <section class="panel" aria-labelledby="platform-title">
       <h2 id="platform-title">Platform</h2>

@@ -6,15 +6,37 @@ import type { El } from "./dom.ts";
 const GROUP_NAMES = ["A", "B", "C"] as const;
 const ALONE = "alone";
 
-/** One select per server: group A, B, C, or alone (isolated). Default: first half A, rest B. */
-export function groupSelectsHtml(size: number): string {
-  return Array.from({ length: size }, (_, id) => {
-    const preset = id < Math.ceil(size / 2) ? "A" : "B";
-    const options = [...GROUP_NAMES, ALONE]
-      .map((g) => `<option value="${g}"${g === preset ? " selected" : ""}>${g === ALONE ? "alone" : `group ${g}`}</option>`)
-      .join("");
-    return `<label>Server ${id} <select data-group-of="${id}">${options}</select></label>`;
-  }).join("");
+/**
+ * One select per member (ids as the cluster has them, gaps and all): group A, B, C, or alone
+ * (isolated). A member keeps the group it was given (`chosen`); a new one gets the default,
+ * first half of the list A, the rest B.
+ */
+export function groupSelectsHtml(ids: readonly number[], chosen: ReadonlyMap<number, string> = new Map()): string {
+  return ids
+    .map((id, k) => {
+      const preset = chosen.get(id) ?? (k < Math.ceil(ids.length / 2) ? "A" : "B");
+      const options = [...GROUP_NAMES, ALONE]
+        .map((g) => `<option value="${g}"${g === preset ? " selected" : ""}>${g === ALONE ? "alone" : `group ${g}`}</option>`)
+        .join("");
+      return `<label>Server ${id} <select data-group-of="${id}">${options}</select></label>`;
+    })
+    .join("");
+}
+
+/** Each select's member and group, as the panel shows them now. */
+export function readChoices(container: El): { id: number; group: string }[] {
+  const selects = Array.from(container.querySelectorAll("select[data-group-of]"));
+  return selects.map((s) => ({ id: Number(s.getAttribute("data-group-of")), group: s.value }));
+}
+
+/**
+ * Redraws the selects when the members changed (and only then, so an open select or a choice
+ * being made survives the polls); members still there keep their groups.
+ */
+export function syncGroupSelects(container: El, ids: readonly number[]): void {
+  const choices = readChoices(container);
+  if (choices.length === ids.length && choices.every((c, k) => c.id === ids[k])) return;
+  container.innerHTML = groupSelectsHtml(ids, new Map(choices.map((c) => [c.id, c.group])));
 }
 
 /** The API's `groups`: one array per non-empty group; "alone" servers are in none (isolated). */
@@ -30,8 +52,7 @@ export function groupsFromChoices(choices: readonly { id: number; group: string 
 }
 
 export function readGroups(container: El): number[][] {
-  const selects = Array.from(container.querySelectorAll("select[data-group-of]"));
-  return groupsFromChoices(selects.map((s) => ({ id: Number(s.getAttribute("data-group-of")), group: s.value })));
+  return groupsFromChoices(readChoices(container));
 }
 
 /** Validates the lossy-network inputs into the API's body, or says what is wrong. */

@@ -41,6 +41,7 @@ export const TIMELINE_CSS = `
 .tl-asleep { background-image: linear-gradient(rgba(255,255,255,.62), rgba(255,255,255,.62));
   box-shadow: inset 4px 0 0 #7c6fd0; }
 .tl td.tl-transition { font-weight: 700; }
+.tl td.tl-absent { background: #fff; }
 .tl tr.tl-test td.tl-event { background: #fbd5da; color: #6d0f1f; font-weight: 700; }
 .tl tr.tl-other td.tl-event { background: #f3f3f3; font-style: italic; }
 .tl-legend { display: flex; flex-wrap: wrap; gap: 4px 14px; list-style: none; padding: 0; margin: 6px 0;
@@ -82,7 +83,9 @@ export function renderRow(row: TimelineRow, servers: readonly number[]): string 
     );
   }
   const cells = servers.map((id, k) => {
-    const state = row.states[k] ?? "Follower";
+    const state = row.states[k];
+    // A server that joined later had no state then: a blank cell, not a made-up Follower.
+    if (state == null) return `<td class="tl-absent" data-state="none" title="server ${id}: not a member yet"></td>`;
     const term = row.terms[k];
     const asleep = row.asleep[k] === true;
     const title = `server ${id}: ${state}${term == null ? "" : `, term ${term}`}${asleep ? ", asleep" : ""}`;

@@ -80,6 +80,22 @@ export class StateTracker {
     }
   }
 
+  /**
+   * The same replay over other columns (the cluster's members changed): servers already
+   * tracked keep their state, term and sleep; new ones start from `initial`.
+   */
+  withServers(
+    servers: readonly number[],
+    initial: ReadonlyMap<number, { state: ServerState; term?: number | null; asleep?: boolean }> = new Map(),
+  ): StateTracker {
+    const known = new Map(initial);
+    for (const id of servers) {
+      if (!this.states.has(id)) continue;
+      known.set(id, { state: this.stateOf(id), term: this.termOf(id), asleep: this.asleep(id) });
+    }
+    return new StateTracker(servers, known);
+  }
+
   stateOf(id: number): ServerState {
     return this.states.get(id) ?? "Follower";
   }
@@ -139,4 +155,20 @@ export function trackStates(
 ): TimelineRow[] {
   const tracker = new StateTracker(servers, initial);
   return entries.map((e) => tracker.apply(e));
+}
+
+/**
+ * A row drawn for other columns: the dashboard's columns follow the cluster's members, so when
+ * a server joins or leaves, the rows it keeps are re-aligned to the new columns. A server that
+ * was not a column before has no state in them (null: drawn blank); a removed server's column
+ * goes, and its lines then span the row like any server without a column.
+ */
+export function remapRow(row: TimelineRow, from: readonly number[], to: readonly number[]): TimelineRow {
+  const at = to.map((id) => from.indexOf(id));
+  return {
+    ...row,
+    states: at.map((k) => (k < 0 ? null : (row.states[k] ?? null))),
+    terms: at.map((k) => (k < 0 ? null : (row.terms[k] ?? null))),
+    asleep: at.map((k) => (k < 0 ? false : (row.asleep[k] ?? false))),
+  };
 }

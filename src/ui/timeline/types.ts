@@ -31,8 +31,11 @@ export interface TestLog {
 /** One timeline row: an entry and every column's state right after it happened. */
 export interface TimelineRow {
   readonly entry: LogEntry;
-  /** states[k] is the state of servers[k] (the columns), in column order. */
-  readonly states: readonly ServerState[];
+  /**
+   * states[k] is the state of servers[k] (the columns), in column order; null when that server
+   * was not a member yet (a column the dashboard added when a server joined: see remapRow).
+   */
+  readonly states: readonly (ServerState | null)[];
   /** Terms as far as the narration told them (null: not said yet), in column order. */
   readonly terms: readonly (number | null)[];
   /** Whether each column's server sleeps with its idle cluster ("sleeps", until "wakes"), in column order. */
