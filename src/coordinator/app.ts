@@ -11,6 +11,7 @@ import { healthRoutes } from "./routes/health.ts";
 import { kvRoutes } from "./routes/kv.ts";
 import { leaderRoutes } from "./routes/leader.ts";
 import { logRoutes } from "./routes/log.ts";
+import { memberRoutes } from "./routes/members.ts";
 import { dashboardHtml } from "../ui/dashboard.ts";
 
 export function createApp(): Hono<AppEnv> {
@@ -22,6 +23,7 @@ export function createApp(): Hono<AppEnv> {
   eventRoutes(app);
   kvRoutes(app);
   leaderRoutes(app);
+  memberRoutes(app);
   app.get("/", (c) => c.html(dashboardHtml()));
 
   app.notFound((c) => c.json({ error: "not_found", message: `no route for ${c.req.method} ${c.req.path}` }, 404));

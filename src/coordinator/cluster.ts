@@ -1,13 +1,24 @@
 // The coordinator's handle on one cluster: its servers' stubs, its status, and the faults
-// the test harness injects. The coordinator keeps no state of its own: a cluster's
-// configuration lives in every server's storage (server 0's copy is the one consulted),
-// and the network's state is pushed into the servers, which enforce it themselves.
+// the test harness injects. The coordinator keeps no state of its own: a cluster's settings
+// and the server objects it ever had are in its registry object (registry.ts), the
+// configuration (voters, learners) is in the Raft log, and the network's state is pushed
+// into the servers, which enforce it themselves.
 //
-// One cache, for the key/value hot path: the configurations this Worker isolate has seen,
-// so a kv request need not ask server 0 for it first (one RPC of the two a request made).
-// It is only a hint: every kv call names the configuration's epoch, a server of another
+// Which servers a call goes to:
+//   - `members`: the current configuration, as the registry last recorded it (the status
+//     writes back what the leader holds when the two differ). Ids in paths and bodies must
+//     be members: a removed id is 404 (validate.ts).
+//   - `live`: every server object created and not retired: the members, plus a server whose
+//     addition or removal was left unknown (504). Faults, wakes, notes and status go to all
+//     of them, so nothing that may still take part in Raft is left out.
+//   - `created`: every server object ever created, retired ones too: DELETE wipes them all,
+//     and /events reads them all (a removed server's story stays readable).
+//
+// One cache, for the key/value hot path: the registry records this Worker isolate has seen,
+// so a kv request need not ask the registry first (one RPC of the two a request made). It
+// is only a hint: every kv call names the configuration's epoch, a server of another
 // incarnation (the cluster was deleted, or re-created with other settings, perhaps through
-// another isolate) refuses it, and the route then reads the configuration afresh.
+// another isolate) refuses it, and the route then reads the record afresh.
 import {
   clock,
   echoNarration,
@@ -18,6 +29,7 @@ import {
   type NetworkSettings,
   type RaftServerStub,
   type LocationHint,
+  type Membership,
   type ServerStatus,
   locationHintOf,
   sleepAfterOf,
@@ -26,10 +38,11 @@ import {
 import type { NodeId } from "../raft/types.ts";
 import type { Env } from "./env.ts";
 import { HttpError, notFound } from "./errors.ts";
+import { registryStub, type RegistryRecord } from "./registry.ts";
 
 export type Settings = Omit<ClusterConfig, "cluster" | "epoch">;
 
-/** GET /clusters/{c}: the settings, the leader and every server's status. */
+/** GET /clusters/{c}: the settings, the leader and every member's status. */
 export interface ClusterView extends Settings {
   readonly cluster: string;
   readonly leader: NodeId | null;
@@ -40,8 +53,8 @@ export interface ClusterView extends Settings {
   readonly servers: readonly ServerStatus[];
 }
 
-/** Configurations by cluster name, as last read by this isolate (see the top of the file). */
-const configs = new Map<string, ClusterConfig>();
+/** Registry records by cluster name, as last read by this isolate (see the top of the file). */
+const records = new Map<string, RegistryRecord>();
 
 /** Most entries a per-isolate cache keeps (an isolate can outlive thousands of test clusters). */
 const CACHE_ENTRIES = 1000;
@@ -56,27 +69,52 @@ export function remember<K, V>(cache: Map<K, V>, key: K, value: V): void {
 export class Cluster {
   private constructor(
     private readonly env: Env,
-    readonly config: ClusterConfig,
+    private record: RegistryRecord,
   ) {}
+
+  get config(): ClusterConfig {
+    return this.record.config;
+  }
 
   get name(): string {
     return this.config.cluster;
   }
 
-  get size(): number {
-    return this.config.size;
+  /** The configuration as the registry last recorded it. */
+  get membership(): Membership {
+    return this.record.membership;
+  }
+
+  /** Voters and learners, in id order. */
+  get members(): NodeId[] {
+    return [...this.record.membership.voters, ...this.record.membership.learners].sort((a, b) => a - b);
+  }
+
+  /** Every server object created and not retired (see the top of the file). */
+  get live(): NodeId[] {
+    const live = new Set(this.record.servers.filter((s) => !s.retired).map((s) => s.id));
+    for (const id of this.members) live.add(id); // a member is never left out, whatever the registry says
+    return [...live].sort((a, b) => a - b);
+  }
+
+  /** Every server object ever created, retired ones too. */
+  get created(): NodeId[] {
+    return [...new Set([...this.record.servers.map((s) => s.id), ...this.members])].sort((a, b) => a - b);
+  }
+
+  isMember(id: NodeId): boolean {
+    return this.record.membership.voters.includes(id) || this.record.membership.learners.includes(id);
   }
 
   /** The cluster called `name`; 404 when there is none. */
   static async open(env: Env, name: string): Promise<Cluster> {
-    const stored = await reach(env, name, 0, (s) => s.clusterConfig());
-    if (!stored) {
-      configs.delete(name);
+    const record = await loadRecord(env, name);
+    if (!record) {
+      records.delete(name);
       throw notFound(`no cluster ${JSON.stringify(name)}`);
     }
-    const config = withOptionDefaults(stored);
-    remember(configs, name, config);
-    return new Cluster(env, config);
+    remember(records, name, record);
+    return new Cluster(env, record);
   }
 
   /**
@@ -85,30 +123,33 @@ export class Cluster {
    * when the cache is stale.
    */
   static async openCached(env: Env, name: string): Promise<Cluster> {
-    const config = configs.get(name);
-    return config ? new Cluster(env, config) : Cluster.open(env, name);
+    const record = records.get(name);
+    return record ? new Cluster(env, record) : Cluster.open(env, name);
   }
 
   /**
-   * Create the cluster, or find it already there. Server 0 decides: the first configuration
-   * it stores wins, and a request for another one is a conflict (409). Every server is then
-   * (re)initialised, which is idempotent, so a creation cut short is finished by repeating it.
+   * Create the cluster, or find it already there. The registry decides: the first
+   * configuration it stores wins, and a request for another one is a conflict (409). Every
+   * initial server is then (re)initialised, which is idempotent, so a creation cut short is
+   * finished by repeating it.
    */
   static async create(env: Env, name: string, settings: Settings): Promise<{ created: boolean; cluster: Cluster }> {
     const offered: ClusterConfig = { cluster: name, ...settings, epoch: crypto.randomUUID() };
-    const first = await reach(env, name, 0, (s) => s.init(offered, 0), true, locationHintOf(offered, 0));
-    const config = withOptionDefaults(first.config);
-    if (!first.created && !sameSettings(config, settings)) {
+    const existing = await loadRecord(env, name);
+    const { created, record } = existing ? { created: false, record: existing } : await registryStub(env.CLUSTER_REGISTRY, name).create(offered);
+    const config = withOptionDefaults(record.config);
+    if (!created && !sameSettings(config, settings)) {
       const held = Object.entries(settingsOf(config))
         .map(([k, v]) => `${k} ${Array.isArray(v) ? `[${v.join(", ")}]` : String(v)}`)
         .join(", ");
       throw new HttpError(409, "conflict", `cluster ${name} exists with ${held}; delete it first to change them`);
     }
-    const cluster = new Cluster(env, config);
-    remember(configs, name, config);
+    const cluster = new Cluster(env, { ...record, config });
+    remember(records, name, cluster.record);
+    const retired = new Set(record.servers.filter((s) => s.retired).map((s) => s.id));
     await Promise.all(
       ids(config.size)
-        .slice(1)
+        .filter((id) => !retired.has(id))
         .map(async (id) => {
           const r = await reach(env, name, id, (s) => s.init(config, id), true, locationHintOf(config, id));
           // Left over from an older cluster of the same name whose deletion was cut short.
@@ -118,13 +159,49 @@ export class Cluster {
           }
         }),
     );
-    return { created: first.created, cluster };
+    return { created, cluster };
   }
 
   /** One call to server `id` (see `reach`). */
-  reach<T>(id: NodeId, call: (s: RaftServerStub) => Promise<T>, idempotent = true): Promise<T> {
-    return reach(this.env, this.name, id, call, idempotent);
+  reach<T>(id: NodeId, call: (s: RaftServerStub) => Promise<T>, idempotent = true, locationHint: LocationHint | null = null): Promise<T> {
+    return reach(this.env, this.name, id, call, idempotent, locationHint);
   }
+
+  // ---------------------------------------------------------------------------------------
+  // The registry (registry.ts). Each answer replaces this handle's record and the cache.
+
+  /** A new server id, never given before in this cluster, registered with its hint. */
+  async allocate(locationHint: LocationHint | null): Promise<NodeId> {
+    const got = await this.registry().allocate(this.config.epoch, locationHint);
+    if (!got) throw notFound(`cluster ${this.name} was deleted or re-created meanwhile`);
+    this.adopt(got.record);
+    return got.id;
+  }
+
+  /** Record the configuration (after a change committed, or when the leader's differs). */
+  async recordMembership(membership: Membership): Promise<void> {
+    const record = await this.registry().setMembership(this.config.epoch, membership);
+    if (record) this.adopt(record);
+  }
+
+  /** Server `id` is out for good: its timers stop, it answers no Raft RPC (RaftServer.retire). */
+  async retire(id: NodeId): Promise<void> {
+    await this.reach(id, (s) => s.retire());
+    const record = await this.registry().retire(this.config.epoch, id);
+    if (record) this.adopt(record);
+  }
+
+  private registry() {
+    return registryStub(this.env.CLUSTER_REGISTRY, this.name);
+  }
+
+  private adopt(record: RegistryRecord): void {
+    this.record = { ...record, config: withOptionDefaults(record.config) };
+    remember(records, this.name, this.record);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Looking.
 
   /** Client command for the raw log. Not retried: a second try could append it twice. */
   submit(id: NodeId, command: unknown) {
@@ -142,8 +219,9 @@ export class Cluster {
     return detail;
   }
 
+  /** The status of every live server (members and servers in between), in id order. */
   async statuses(): Promise<ServerStatus[]> {
-    return Promise.all(ids(this.size).map((id) => this.status(id)));
+    return Promise.all(this.live.map((id) => this.status(id)));
   }
 
   async status(id: NodeId): Promise<ServerStatus> {
@@ -151,25 +229,43 @@ export class Cluster {
     return s ?? notMember(id);
   }
 
+  /**
+   * The cluster status (API.md): the configuration the leader holds, or else the most
+   * up-to-date server's, and the status of exactly its members, each with the role that
+   * configuration gives it. When it differs from the registry's record, the record follows.
+   */
   async view(): Promise<ClusterView> {
-    const servers = await this.statuses();
+    const all = await this.statuses();
+    const membership = configurationOf(all) ?? this.record.membership;
+    if (!sameMembership(membership, this.record.membership)) await this.recordMembership(membership).catch(() => {});
+    const byId = new Map(all.map((s) => [s.id, s]));
+    const memberIds = [...membership.voters, ...membership.learners].sort((a, b) => a - b);
+    const servers = await Promise.all(
+      memberIds.map(async (id) => {
+        const s = byId.get(id) ?? (await this.status(id));
+        return { ...s, role: membership.voters.includes(id) ? ("voter" as const) : ("learner" as const) };
+      }),
+    );
     const up = servers.filter((s) => s.state !== "Dead");
     return {
       cluster: this.name,
       ...settingsOf(this.config),
-      leader: leaderOf(servers),
-      // The configuration: every server votes until membership changes exist.
-      voters: ids(this.size),
-      learners: [],
+      size: membership.voters.length,
+      leader: leaderOf(all),
+      voters: [...membership.voters],
+      learners: [...membership.learners],
       // Asleep: every server that is up sleeps (API.md, "Sleeping clusters").
       asleep: up.length > 0 && up.every((s) => s.asleep),
       servers,
     };
   }
 
+  /** Every server object the cluster ever had is wiped, then the registry record goes. */
   async destroy(): Promise<void> {
-    configs.delete(this.name);
-    await Promise.all(ids(this.size).map((id) => this.reach(id, (s) => s.destroy())));
+    records.delete(this.name);
+    await Promise.all(this.created.map((id) => this.reach(id, (s) => s.destroy())));
+    await this.registry().remove(this.config.epoch);
+    records.delete(this.name);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -181,21 +277,21 @@ export class Cluster {
 
   async disconnect(i: NodeId): Promise<void> {
     await this.withNote(`Disconnect ${i}`, () =>
-      ids(this.size).map((id) => this.reach(id, (s) => (id === i ? s.setLinks(false, []) : s.setLink(i, false)))),
+      this.live.map((id) => this.reach(id, (s) => (id === i ? s.setLinks(false, []) : s.setLink(i, false)))),
     );
   }
 
   /** Links between `i` and every connected server come back. */
   async reconnect(i: NodeId): Promise<void> {
     await this.withNote(`Reconnect ${i}`, () =>
-      ids(this.size).map((id) => this.reach(id, (s) => (id === i ? s.setLinks(true, this.othersThan(i)) : s.acceptLink(i)))),
+      this.live.map((id) => this.reach(id, (s) => (id === i ? s.setLinks(true, this.othersThan(i)) : s.acceptLink(i)))),
     );
   }
 
   /** Only servers of the same group can talk; a server in no group is cut off. */
   async partition(groups: readonly (readonly NodeId[])[]): Promise<void> {
     await this.withNote(`Partition ${groups.map((g) => `[${g.join(" ")}]`).join(" ")}`, () =>
-      ids(this.size).map((id) => {
+      this.live.map((id) => {
         const group = groups.find((g) => g.includes(id));
         return this.reach(id, (s) => s.setLinks(group !== undefined, (group ?? []).filter((p) => p !== id)));
       }),
@@ -203,14 +299,12 @@ export class Cluster {
   }
 
   async heal(): Promise<void> {
-    await this.withNote("Heal", () =>
-      ids(this.size).map((id) => this.reach(id, (s) => s.setLinks(true, this.othersThan(id)))),
-    );
+    await this.withNote("Heal", () => this.live.map((id) => this.reach(id, (s) => s.setLinks(true, this.othersThan(id)))));
   }
 
   async network(settings: NetworkSettings): Promise<void> {
     await this.withNote(`Network dropRate=${settings.dropRate} delayMs=[${settings.delayMs.join(", ")}]`, () =>
-      ids(this.size).map((id) => this.reach(id, (s) => s.setNetwork(settings))),
+      this.live.map((id) => this.reach(id, (s) => s.setNetwork(settings))),
     );
   }
 
@@ -262,7 +356,7 @@ export class Cluster {
    */
   async evictAll(): Promise<void> {
     const t = Date.now();
-    await Promise.all(ids(this.size).map((id) => this.evictOne(id)));
+    await Promise.all(this.live.map((id) => this.evictOne(id)));
     await this.note("Evict all (a deploy)", t);
   }
 
@@ -281,7 +375,7 @@ export class Cluster {
    * that is down or being reset is skipped. Answers how many servers run.
    */
   async wakeAll(): Promise<number> {
-    const woken = await Promise.all(ids(this.size).map((id) => this.reach(id, (s) => s.wake()).catch(() => false)));
+    const woken = await Promise.all(this.live.map((id) => this.reach(id, (s) => s.wake()).catch(() => false)));
     return woken.filter(Boolean).length;
   }
 
@@ -291,7 +385,7 @@ export class Cluster {
   }
 
   private othersThan(i: NodeId): NodeId[] {
-    return ids(this.size).filter((p) => p !== i);
+    return this.live.filter((p) => p !== i);
   }
 
   /** Narrate `text` and apply `change` at the same time (the line carries the earlier timestamp). */
@@ -308,12 +402,12 @@ export class Cluster {
   async note(text: string, t = Date.now()): Promise<void> {
     const line = `[TEST] ${text}`;
     if (echoNarration(this.env)) console.log(`${clock(t)} ${line}`);
-    await Promise.all(ids(this.size).map((id) => this.reach(id, (s) => s.note(t, line)).catch(() => {})));
+    await Promise.all(this.live.map((id) => this.reach(id, (s) => s.note(t, line)).catch(() => {})));
   }
 
   /** Every server's recent narration plus the harness lines, newer than `since`, by time. */
   async events(since: number): Promise<EventLine[]> {
-    const perServer = await Promise.all(ids(this.size).map((id) => this.reach(id, (s) => s.events(since))));
+    const perServer = await Promise.all(this.created.map((id) => this.reach(id, (s) => s.events(since))));
     const seen = new Set<string>();
     const all: EventLine[] = [];
     for (const lines of perServer) {
@@ -413,6 +507,10 @@ function notMember(id: NodeId): ServerStatus {
     state: "Dead",
     asleep: false,
     role: "voter",
+    member: null,
+    membership: null,
+    membershipIndex: null,
+    retired: false,
     locationHint: null,
     term: 0,
     votedFor: null,
@@ -427,4 +525,47 @@ function notMember(id: NodeId): ServerStatus {
     transferringTo: null,
     stats: { alarms: 0, rpcsSent: 0, rpcsReceived: 0, snapshotsSent: 0, snapshotsInstalled: 0, loadedAt: 0 },
   };
+}
+
+/**
+ * The cluster's registry record; for a cluster created before registries existed, server
+ * 0's configuration adopted into a new record (its servers 0..size-1, all voters). Null:
+ * no such cluster.
+ */
+async function loadRecord(env: Env, name: string): Promise<RegistryRecord | null> {
+  const registry = registryStub(env.CLUSTER_REGISTRY, name);
+  let record: RegistryRecord | null;
+  try {
+    record = await registry.record();
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    throw new HttpError(503, "unavailable", `the registry of cluster ${name} did not answer: ${why}`);
+  }
+  if (record) return { ...record, config: withOptionDefaults(record.config) };
+  const legacy = await reach(env, name, 0, (s) => s.clusterConfig());
+  if (!legacy) return null;
+  const adopted = (await registry.create(legacy)).record;
+  return { ...adopted, config: withOptionDefaults(adopted.config) };
+}
+
+/**
+ * The configuration of the cluster as its servers hold it: the leader's (of the highest
+ * term), or else the most up-to-date server's (the highest commit index, then the latest
+ * configuration entry). Null when no server that is up says (all down).
+ */
+export function configurationOf(servers: readonly ServerStatus[]): Membership | null {
+  let leader: ServerStatus | null = null;
+  for (const s of servers) if (s.state === "Leader" && s.membership && (!leader || s.term > leader.term)) leader = s;
+  if (leader) return leader.membership;
+  let best: ServerStatus | null = null;
+  for (const s of servers) {
+    if (!s.membership || s.retired) continue;
+    if (!best || s.commitIndex > best.commitIndex || (s.commitIndex === best.commitIndex && (s.membershipIndex ?? 0) > (best.membershipIndex ?? 0))) best = s;
+  }
+  return best?.membership ?? null;
+}
+
+export function sameMembership(a: Membership, b: Membership): boolean {
+  const key = (m: Membership) => `${[...m.voters].sort((x, y) => x - y).join(",")}/${[...m.learners].sort((x, y) => x - y).join(",")}`;
+  return key(a) === key(b);
 }

@@ -1,7 +1,10 @@
 // The Worker's bindings (wrangler.toml, `--var`, secrets).
 import type { ServerEnv } from "../server/index.ts";
+import type { ClusterRegistry } from "./registry.ts";
 
 export interface Env extends ServerEnv {
+  /** One registry object per cluster name (registry.ts): settings, servers, next id. */
+  CLUSTER_REGISTRY: DurableObjectNamespace<ClusterRegistry>;
   /** "1" opens the admin routes to everyone (`npm run dev` and the tests set it). */
   ADMIN_OPEN?: string;
   /** Secret: admin routes accept `Authorization: Bearer <ADMIN_TOKEN>`. */

@@ -145,10 +145,9 @@ async function attempt(cluster: Cluster, id: NodeId, call: KvCall, waitMs: numbe
   }
 }
 
-async function findLeader(cluster: Cluster): Promise<NodeId | null> {
-  const statuses = await Promise.all(
-    Array.from({ length: cluster.size }, (_, id) => cluster.status(id).catch(() => null)),
-  );
+/** The leader of the highest term among the live servers that are up and connected, or null. */
+export async function findLeader(cluster: Cluster): Promise<NodeId | null> {
+  const statuses = await Promise.all(cluster.live.map((id) => cluster.status(id).catch(() => null)));
   return connectedLeaderOf(statuses);
 }
 

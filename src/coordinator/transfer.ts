@@ -17,13 +17,17 @@ import { sleep } from "./kv-forward.ts";
 const POLL_MS = 20;
 
 export async function handOverLeadership(cluster: Cluster, target: NodeId): Promise<void> {
+  // Only a voter can lead: a learner never stands for election.
+  if (!cluster.membership.voters.includes(target)) {
+    throw new HttpError(409, "unavailable", `server ${target} is a learner: only a voter can lead (promote it first)`);
+  }
   // A hand-over needs a log catch-up and one election: about an election timeout. Two, plus
   // room for slow calls, before saying it did not happen.
   const deadline = Date.now() + 2 * cluster.config.electionTimeoutMs[1] + 500;
   const asked = new Set<string>();
   for (;;) {
     const statuses = await cluster.statuses();
-    const t = statuses[target]!;
+    const t = statuses.find((s) => s.id === target)!;
     if (t.state === "Dead" || !t.connected) {
       throw new HttpError(409, "unavailable", `server ${target} is ${t.state === "Dead" ? "down" : "disconnected"}: it cannot lead`);
     }
@@ -31,7 +35,7 @@ export async function handOverLeadership(cluster: Cluster, target: NodeId): Prom
     if (leader === target) return;
     if (leader !== null) {
       // Ask each leader (of each term) once; it keeps trying for an election timeout.
-      const key = `${leader}/${statuses[leader]!.term}`;
+      const key = `${leader}/${statuses.find((s) => s.id === leader)!.term}`;
       if (!asked.has(key)) {
         asked.add(key);
         await cluster.reach(leader, (s) => s.transferLeadership(target), false).catch(() => null);

@@ -19,16 +19,19 @@ export function clusterName(c: Context): string {
   return name;
 }
 
-/** Server id `i` of the path: an integer; 404 when the cluster has no such server. */
-export function serverId(c: Context, size: number): number {
-  return serverIdFrom(c.req.param("i") ?? "", size);
+/** Server id `i` of the path: an integer; 404 unless it is a current member of the cluster. */
+export function serverId(c: Context, members: readonly number[]): number {
+  return serverIdFrom(c.req.param("i") ?? "", members);
 }
 
-/** A server id given as text (path or `?server=`): an integer; 404 when the cluster has no such server. */
-export function serverIdFrom(raw: string, size: number): number {
-  if (!/^\d{1,9}$/.test(raw)) throw badRequest(`bad server id ${JSON.stringify(raw)}: an integer 0..${size - 1}`);
+/**
+ * A server id given as text (path or `?server=`): an integer; 404 unless it is one of
+ * `members` (the cluster's current configuration: a removed id, or one never given, is 404).
+ */
+export function serverIdFrom(raw: string, members: readonly number[]): number {
+  if (!/^\d{1,9}$/.test(raw)) throw badRequest(`bad server id ${JSON.stringify(raw)}: an integer, one of the members ${members.join(", ")}`);
   const id = Number(raw);
-  if (id >= size) throw notFound(`no server ${id}: this cluster has servers 0..${size - 1}`);
+  if (!members.includes(id)) throw notFound(`no server ${id}: this cluster's members are ${members.join(", ")}`);
   return id;
 }
 
@@ -123,7 +126,14 @@ export const networkSettings = z
   .refine((s) => s.delayMs[0] <= s.delayMs[1], { message: "delayMs must be [min, max] with min <= max", path: ["delayMs"] });
 
 export const partitionBody = z.strictObject({
-  groups: z.array(z.array(int.min(0).max(8)).max(9)).max(9),
+  // Member ids (any: ids grow as members are added); the route checks they are members.
+  groups: z.array(z.array(int.min(0).max(999_999_999)).max(18)).max(18),
+});
+
+/** POST /clusters/{c}/members: a voter by default, no hint by default. */
+export const addMemberBody = z.strictObject({
+  role: z.enum(["voter", "learner"]).default("voter"),
+  locationHint: z.enum(LOCATION_HINTS).nullable().optional(),
 });
 
 export const transferBody = z.strictObject({ id: int.min(0).max(999_999_999) });

@@ -6,8 +6,8 @@
 // it existed in one entry only). A wait that outlives its deadline ends "unknown": the
 // entry may still commit later, so only a retry with the same exactly-once ids is safe.
 import type { ApplyOutcome } from "../kv/index.ts";
-import type { Entry } from "../raft/types.ts";
-import type { KvAnswer } from "./protocol.ts";
+import type { Entry, Membership } from "../raft/types.ts";
+import type { KvAnswer, MembershipAnswer } from "./protocol.ts";
 
 interface Waiter {
   readonly term: number;
@@ -95,5 +95,66 @@ function answerOf(index: number, outcome: ApplyOutcome): KvAnswer {
     case "ignored":
       // Our own command, validated before proposing, cannot be ignored; say so loudly if it is.
       return { kind: "rejected", message: outcome.message };
+  }
+}
+
+/**
+ * Membership changes this server appended as leader, waiting for their configuration entry
+ * to commit (and be applied here, which on the leader happens in the same event). The same
+ * rules as for proposals: the entry at that index in our term is ours; another term's entry
+ * there means ours was dropped ("not_applied"); a wait past its deadline is "unknown".
+ */
+export class PendingChanges {
+  private readonly waiters = new Map<number, { term: number; resolve: (answer: MembershipAnswer) => void; timer: ReturnType<typeof setTimeout> }[]>();
+
+  wait(index: number, term: number, membership: Membership, timeoutMs: number): Promise<MembershipAnswer> {
+    return new Promise((resolve) => {
+      const waiter = {
+        term,
+        resolve: (answer: MembershipAnswer) =>
+          resolve(answer.kind === "committed" ? { ...answer, membership } : answer),
+        timer: setTimeout(() => {
+          const rest = (this.waiters.get(index) ?? []).filter((w) => w !== waiter);
+          if (rest.length > 0) this.waiters.set(index, rest);
+          else this.waiters.delete(index);
+          resolve({ kind: "unknown", index });
+        }, timeoutMs),
+      };
+      this.waiters.set(index, [...(this.waiters.get(index) ?? []), waiter]);
+    });
+  }
+
+  /** Entries just applied. */
+  settle(entries: readonly Entry[]): void {
+    if (this.waiters.size === 0) return;
+    for (const e of entries) {
+      const ws = this.waiters.get(e.index);
+      if (!ws) continue;
+      this.waiters.delete(e.index);
+      for (const w of ws) {
+        clearTimeout(w.timer);
+        w.resolve(
+          e.term === w.term
+            ? { kind: "committed", index: e.index, term: e.term, membership: { voters: [], learners: [] } }
+            : { kind: "not_applied", index: e.index },
+        );
+      }
+    }
+  }
+
+  /** A snapshot replaced the log up to `index`, or the incarnation is gone (failAll): unknown. */
+  forgetUpTo(index: number): void {
+    for (const [i, ws] of this.waiters) {
+      if (i > index) continue;
+      this.waiters.delete(i);
+      for (const w of ws) {
+        clearTimeout(w.timer);
+        w.resolve({ kind: "unknown", index: i });
+      }
+    }
+  }
+
+  failAll(): void {
+    this.forgetUpTo(Number.MAX_SAFE_INTEGER);
   }
 }

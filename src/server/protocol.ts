@@ -2,7 +2,7 @@
 // Raft messages themselves, which are the core's own types). Plain data only: every value
 // here crosses an RPC boundary by structured clone.
 import type { KvResult } from "../kv/index.ts";
-import type { NodeId, RaftStatus, Role } from "../raft/types.ts";
+import type { Membership, MembershipChange, MembershipRefusal, NodeId, RaftStatus, Role } from "../raft/types.ts";
 
 /** A cluster's configuration, fixed at creation and stored by every one of its servers. */
 export interface ClusterConfig {
@@ -126,8 +126,19 @@ export interface ServerStatus
   readonly state: Role | "Dead";
   /** Asleep with its idle cluster: no timer, no heartbeat (a Dead server is not asleep). */
   readonly asleep: boolean;
-  /** Every server is a voter until membership changes exist (API.md's learners). */
+  /**
+   * This server's place in the configuration it holds (the latest in its log). A server not
+   * in it (added but not yet reached by the leader, or removed) shows as a learner; `member`
+   * tells them apart. The cluster status reports the role the cluster's configuration gives.
+   */
   readonly role: "voter" | "learner";
+  /** The core's word: "removed" for a server in no configuration it knows (also a new one). Null while down. */
+  readonly member: "voter" | "learner" | "removed" | null;
+  /** The configuration this server holds and the index of the entry that made it; null while down. */
+  readonly membership: Membership | null;
+  readonly membershipIndex: number | null;
+  /** Removed from the cluster and retired (retire()): it runs nothing and answers no Raft RPC. */
+  readonly retired: boolean;
   readonly locationHint: LocationHint | null;
   readonly connected: boolean;
   readonly peers: readonly NodeId[];
@@ -168,6 +179,8 @@ export interface SnapshotChunk {
   readonly offset: number;
   readonly total: number;
   readonly text: string;
+  /** The configuration as of lastIncludedIndex (snapshots carry the configuration). */
+  readonly membership?: Membership;
 }
 
 /** One narrated line; `server` is null for lines of the test harness ("[TEST] Crash 1"). */
@@ -183,6 +196,29 @@ export interface InitResult {
   /** The configuration the server now holds: the offered one, or the one it already had. */
   readonly config: ClusterConfig;
 }
+
+/** What init() needs besides the configuration, for a server added after the cluster's creation. */
+export interface InitOptions {
+  /** The Cloudflare location hint the object was created with (reported in its status). */
+  readonly locationHint?: LocationHint | null;
+  /** Its first view of the network (default: linked to the cluster's initial servers). */
+  readonly net?: NetState;
+}
+
+/**
+ * What a server answers the coordinator for a membership change (changeMembership): the
+ * configuration entry committed (and applied here), refused by the core (nothing appended),
+ * or, as for kv, not applied (another leader's entry took its index) or unknown (not
+ * committed when the wait ended: it may still be).
+ */
+export type MembershipAnswer =
+  | { readonly kind: "committed"; readonly index: number; readonly term: number; readonly membership: Membership }
+  | { readonly kind: "refused"; readonly reason: MembershipRefusal; readonly message: string; readonly leader: NodeId | null }
+  | { readonly kind: "other_cluster" }
+  | { readonly kind: "not_applied"; readonly index: number }
+  | { readonly kind: "unknown"; readonly index: number };
+
+export type { Membership, MembershipChange };
 
 /** The name of server `id`'s object: one Durable Object per server. */
 export function serverName(cluster: string, id: NodeId): string {

@@ -43,6 +43,7 @@ import {
   type Entry,
   type InstallSnapshot,
   type LogWrite,
+  type MembershipChange,
   type Message,
   type NodeId,
   type ProposeResult,
@@ -51,7 +52,7 @@ import {
 } from "../raft/types.ts";
 import { LazyAlarm } from "./alarm.ts";
 import { KvState } from "./kv-state.ts";
-import { PendingProposals } from "./pending.ts";
+import { PendingChanges, PendingProposals } from "./pending.ts";
 import { PendingReads } from "./pending-reads.ts";
 import { SnapshotAssembly } from "./snapshot-assembly.ts";
 import { Links } from "./links.ts";
@@ -62,8 +63,11 @@ import {
   type ClusterConfig,
   type DurableSummary,
   type EventLine,
+  type InitOptions,
   type InitResult,
   type KvAnswer,
+  type LocationHint,
+  type MembershipAnswer,
   type NetworkSettings,
   type ServerStatus,
   type SnapshotChunk,
@@ -91,6 +95,10 @@ export class RaftServer extends DurableObject<ServerEnv> {
   /** Null until the coordinator has made this object a member of a cluster. */
   private config: ClusterConfig | null = null;
   private id: NodeId = -1;
+  /** The hint this object was created with, for a server added after the cluster's creation. */
+  private addedHint: LocationHint | null = null;
+  /** Removed from the cluster and retired (retire()): durable, nothing runs again. */
+  private retired = false;
   /** The network as this server sees it (boot() loads the stored view). */
   private readonly links = new Links(fullyConnected(1, 0));
   /** Null while the server is down (crashed) or not a member of any cluster. */
@@ -99,6 +107,8 @@ export class RaftServer extends DurableObject<ServerEnv> {
   private kvState: KvState;
   /** Client commands this server proposed as leader, waiting to be applied. */
   private readonly pending = new PendingProposals();
+  /** Membership changes this server appended as leader, waiting for their commit. */
+  private readonly changes = new PendingChanges();
   /** ReadIndex reads this server accepted as leader, waiting for their confirmation. */
   private readonly reads = new PendingReads();
   /** The snapshot a leader is sending this server, piece by piece. */
@@ -177,6 +187,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
       leaderId: chunk.from,
       lastIncludedIndex: chunk.lastIncludedIndex,
       lastIncludedTerm: chunk.lastIncludedTerm,
+      ...(chunk.membership ? { membership: chunk.membership } : {}),
     };
     core.step(m, Date.now());
     return this.drain(core, m.from, data);
@@ -249,6 +260,48 @@ export class RaftServer extends DurableObject<ServerEnv> {
     return answer;
   }
 
+  /**
+   * One membership change (src/raft/membership.ts), asked of the leader by the coordinator:
+   * the core appends the configuration entry (in force at once) or refuses; an accepted
+   * change is answered once its entry is committed and applied here, or after `timeoutMs`
+   * ("unknown": it may still commit). A refusal `not_ready` means the core appended a no-op
+   * of its term first: the drain below persists and sends it, and the caller asks again.
+   */
+  async changeMembership(epoch: string, change: MembershipChange, timeoutMs: number): Promise<MembershipAnswer> {
+    if (this.config?.epoch !== epoch) return { kind: "other_cluster" };
+    const core = this.core;
+    if (!core) return { kind: "refused", reason: "not_leader", message: `server ${this.id} is down`, leader: null };
+    const result = core.changeMembership(change, Date.now());
+    if (!result.accepted) {
+      this.drain(core);
+      return { kind: "refused", reason: result.reason, message: result.message, leader: result.leader };
+    }
+    const answer = this.changes.wait(result.index, result.term, result.membership, timeoutMs);
+    this.drain(core); // a one-voter cluster commits right here
+    return answer;
+  }
+
+  /**
+   * This server was removed from the cluster's configuration (and the removal committed):
+   * it stops for good. Its alarm is deleted, it answers no Raft RPC and runs no timer, and a
+   * durable mark keeps it so across resets and restarts, until the cluster is deleted. Its
+   * status stays readable (state "Dead", `retired: true`). Idempotent.
+   */
+  async retire(): Promise<void> {
+    if (!this.config || this.retired) return;
+    this.core = null; // from here on, nothing of the server runs
+    this.held = null;
+    this.retired = true;
+    this.store.setRetired();
+    await this.ctx.storage.deleteAlarm();
+    this.timer = new LazyAlarm(this.ctx.storage, null, (e) => this.crashOnFailedWrite(e));
+    this.pending.failAll();
+    this.reads.failAll();
+    this.changes.failAll();
+    this.inbound.clear();
+    this.narration.add(this.id, `[${this.id}] retired: removed from the cluster, it runs nothing and answers no Raft RPC from now on`);
+  }
+
   /** Hand leadership to `target` (the core catches it up, then sends it TimeoutNow). */
   transferLeadership(target: NodeId): TransferResult {
     const core = this.core;
@@ -286,12 +339,14 @@ export class RaftServer extends DurableObject<ServerEnv> {
 
   /**
    * Make this object server `id` of the cluster `config` describes. Idempotent; a server
-   * that already belongs to a cluster keeps its configuration and reports it.
+   * that already belongs to a cluster keeps its configuration and reports it. A server added
+   * after the cluster's creation (`options`) also gets its location hint and its first view
+   * of the network; it learns its role from the leader's log or snapshot.
    */
-  init(config: ClusterConfig, id: NodeId): InitResult {
+  init(config: ClusterConfig, id: NodeId, options: InitOptions = {}): InitResult {
     if (this.config) return { created: false, config: this.config };
-    this.store.setConfig(config, id);
-    this.store.setNet(fullyConnected(config.size, id));
+    this.store.setConfig(config, id, options.locationHint);
+    this.store.setNet(options.net ?? fullyConnected(config.size, id));
     this.boot();
     return { created: true, config };
   }
@@ -308,8 +363,12 @@ export class RaftServer extends DurableObject<ServerEnv> {
       id: this.id,
       state: s?.state ?? "Dead",
       asleep: s?.asleep ?? false,
-      role: "voter",
-      locationHint: locationHintOf(this.config, this.id),
+      role: s && s.member !== "voter" ? "learner" : "voter",
+      member: s?.member ?? null,
+      membership: s?.membership ?? null,
+      membershipIndex: s?.membershipIndex ?? null,
+      retired: this.retired,
+      locationHint: this.addedHint ?? locationHintOf(this.config, this.id),
       term: s?.term ?? durable!.term,
       votedFor: s ? s.votedFor : durable!.votedFor,
       leader: s?.leader ?? null,
@@ -391,7 +450,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
    * the caller: a restart is a success only once the server has booted.
    */
   restart(): boolean {
-    if (!this.config) return false;
+    if (!this.config || this.retired) return false;
     if (this.core) return true;
     this.store.setDown(false);
     try {
@@ -414,7 +473,10 @@ export class RaftServer extends DurableObject<ServerEnv> {
     // (a re-created cluster fills the same indices, in the same terms).
     this.pending.failAll();
     this.reads.failAll();
+    this.changes.failAll();
     this.inbound.clear();
+    this.retired = false;
+    this.addedHint = null;
     await this.store.wipe();
     this.kvState = new KvState(this.ctx.storage.sql);
     this.serializedSnapshot = null;
@@ -453,8 +515,10 @@ export class RaftServer extends DurableObject<ServerEnv> {
     const config = withOptionDefaults(stored.config);
     this.config = config;
     this.id = id;
+    this.addedHint = stored.locationHint ?? null;
     this.links.net = this.store.net() ?? fullyConnected(config.size, id);
-    if (this.store.isDown()) return;
+    this.retired = this.store.isRetired();
+    if (this.store.isDown() || this.retired) return;
     const core = new Raft(
       {
         id,
@@ -512,8 +576,10 @@ export class RaftServer extends DurableObject<ServerEnv> {
     if (installed) {
       this.stats.snapshotsInstalled++;
       this.pending.forgetUpTo(installed.index);
+      this.changes.forgetUpTo(installed.index);
     }
     this.pending.settle(ready.committed, outcomes);
+    this.changes.settle(ready.committed);
     this.reads.settle(ready.reads, ready.failedReads, this.kvState.applied, (key) => this.kvState.get(key));
     const replies: Message[] = [];
     for (const m of ready.messages) {
@@ -586,7 +652,10 @@ export class RaftServer extends DurableObject<ServerEnv> {
     const chunks = Math.max(1, Math.ceil(text.length / this.config!.snapshotChunkBytes));
     this.narration.add(this.id, `[${this.id}] sends ${m.to} the state machine at index ${meta.index} (term ${meta.term}): ${text.length} characters in ${chunks} chunk(s)`);
     this.snapshotsInFlight.add(m.to);
-    void this.transferSnapshot(core, { ...m, lastIncludedIndex: meta.index, lastIncludedTerm: meta.term }, text).finally(() =>
+    // The configuration as of the snapshot's own index (the state is taken at the applied
+    // index, not at the one the core named).
+    const sent: InstallSnapshot = { ...m, lastIncludedIndex: meta.index, lastIncludedTerm: meta.term, ...(meta.membership ? { membership: meta.membership } : {}) };
+    void this.transferSnapshot(core, sent, text).finally(() =>
       this.snapshotsInFlight.delete(m.to),
     );
   }
@@ -604,6 +673,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
         offset,
         total: text.length,
         text: piece,
+        ...(m.membership ? { membership: m.membership } : {}),
       };
       if (this.core !== core || !this.links.linkUp(m.to) || !this.links.takeCall()) return;
       this.stats.rpcsSent++;

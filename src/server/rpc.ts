@@ -13,6 +13,8 @@ type RpcMethods =
   | "kv"
   | "read"
   | "transferLeadership"
+  | "changeMembership"
+  | "retire"
   | "committed"
   | "init"
   | "clusterConfig"

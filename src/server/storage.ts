@@ -10,11 +10,14 @@
 //               covers entirely are deleted (one straddling it keeps entries the restore skips);
 //               a truncation inside a row rewrites it shorter. One row per write rather than
 //               per entry: rows written are what a write costs (issue 13)
-//   snapshot    one row: the last index and term folded into the snapshot (the snapshot's
-//               contents are the key/value state's own tables, kv-state.ts)
-//   meta        small JSON records: the cluster configuration, the network view, the "down" mark
-import type { Entry, HardState, LogWrite, NodeId, RestoredState, SnapshotMeta } from "../raft/types.ts";
-import type { ClusterConfig, DurableSummary, NetState } from "./protocol.ts";
+//   snapshot    one row: the last index and term folded into the snapshot, and the cluster's
+//               configuration as of that index (membership: JSON {voters, learners}; NULL in
+//               rows stored before configurations existed). The snapshot's contents are the
+//               key/value state's own tables, kv-state.ts
+//   meta        small JSON records: the cluster configuration, the network view, the "down"
+//               mark, the "retired" mark (removed from the cluster for good)
+import type { Entry, HardState, LogWrite, Membership, NodeId, RestoredState, SnapshotMeta } from "../raft/types.ts";
+import type { ClusterConfig, DurableSummary, LocationHint, NetState } from "./protocol.ts";
 
 const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS hard_state (
@@ -32,7 +35,8 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS snapshot (
      id INTEGER PRIMARY KEY CHECK (id = 1),
      idx INTEGER NOT NULL,
-     term INTEGER NOT NULL
+     term INTEGER NOT NULL,
+     membership TEXT
    )`,
   `CREATE TABLE IF NOT EXISTS meta (
      key TEXT PRIMARY KEY,
@@ -40,7 +44,7 @@ const SCHEMA = [
    )`,
 ];
 
-type MetaKey = "config" | "net" | "down";
+type MetaKey = "config" | "net" | "down" | "retired";
 
 /**
  * At most this many characters of entries per log row: a run longer than that is split (a row
@@ -103,10 +107,11 @@ export class ServerStorage {
    */
   compactTo(meta: SnapshotMeta): void {
     this.sql.exec(
-      `INSERT INTO snapshot (id, idx, term) VALUES (1, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET idx = excluded.idx, term = excluded.term`,
+      `INSERT INTO snapshot (id, idx, term, membership) VALUES (1, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET idx = excluded.idx, term = excluded.term, membership = excluded.membership`,
       meta.index,
       meta.term,
+      meta.membership ? JSON.stringify({ voters: meta.membership.voters, learners: meta.membership.learners }) : null,
     );
     this.sql.exec("DELETE FROM log WHERE last <= ?", meta.index);
   }
@@ -180,8 +185,13 @@ export class ServerStorage {
   }
 
   private snapshot(): SnapshotMeta {
-    const row = this.sql.exec<{ idx: number; term: number }>("SELECT idx, term FROM snapshot WHERE id = 1").toArray()[0];
-    return row ? { index: row.idx, term: row.term } : { index: 0, term: 0 };
+    const row = this.sql
+      .exec<{ idx: number; term: number; membership: string | null }>("SELECT idx, term, membership FROM snapshot WHERE id = 1")
+      .toArray()[0];
+    if (!row) return { index: 0, term: 0 };
+    // A snapshot stored before configurations were kept has none: the core then takes the
+    // cluster's initial voters (RaftConfig.peers), which is what it was.
+    return row.membership === null ? { index: row.idx, term: row.term } : { index: row.idx, term: row.term, membership: JSON.parse(row.membership) as Membership };
   }
 
   private hardState(): HardState {
@@ -213,13 +223,16 @@ export class ServerStorage {
   // ---------------------------------------------------------------------------------------
   // The shell's own records.
 
-  /** Which cluster this object serves, and as which server. */
-  config(): { config: ClusterConfig; id: NodeId } | null {
-    return this.getMeta<{ config: ClusterConfig; id: NodeId }>("config");
+  /**
+   * Which cluster this object serves, as which server, and the location hint it was created
+   * with when it was added after the cluster's creation (the initial servers' are in `config`).
+   */
+  config(): { config: ClusterConfig; id: NodeId; locationHint?: LocationHint | null } | null {
+    return this.getMeta<{ config: ClusterConfig; id: NodeId; locationHint?: LocationHint | null }>("config");
   }
 
-  setConfig(config: ClusterConfig, id: NodeId): void {
-    this.putMeta("config", { config, id });
+  setConfig(config: ClusterConfig, id: NodeId, locationHint?: LocationHint | null): void {
+    this.putMeta("config", locationHint === undefined ? { config, id } : { config, id, locationHint });
   }
 
   net(): NetState | null {
@@ -238,6 +251,18 @@ export class ServerStorage {
   setDown(down: boolean): void {
     if (down) this.putMeta("down", true);
     else this.sql.exec("DELETE FROM meta WHERE key = 'down'");
+  }
+
+  /**
+   * The retired mark: removed from the cluster's configuration, this server runs nothing and
+   * answers no Raft RPC again, across resets and restarts, until the cluster is deleted.
+   */
+  isRetired(): boolean {
+    return this.getMeta<boolean>("retired") === true;
+  }
+
+  setRetired(): void {
+    this.putMeta("retired", true);
   }
 
   /** Forget everything (the cluster was deleted); the object is then as good as new. */
@@ -263,6 +288,9 @@ export class ServerStorage {
     const columns = this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('hard_state')").toArray().map((c) => c.name);
     if (!columns.includes("led_term")) this.sql.exec("ALTER TABLE hard_state ADD COLUMN led_term INTEGER NOT NULL DEFAULT 0");
     if (!columns.includes("asleep")) this.sql.exec("ALTER TABLE hard_state ADD COLUMN asleep INTEGER NOT NULL DEFAULT 0");
+    // A snapshot row made before snapshots carried the configuration.
+    const snapshotColumns = this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('snapshot')").toArray().map((c) => c.name);
+    if (!snapshotColumns.includes("membership")) this.sql.exec("ALTER TABLE snapshot ADD COLUMN membership TEXT");
   }
 
   private getMeta<T>(key: MetaKey): T | null {

@@ -4,6 +4,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, test } from "vitest";
 import { createApp } from "../../src/coordinator/app.ts";
+import type { Env } from "../../src/coordinator/env.ts";
 import { api, freshName, type Answer } from "./harness.ts";
 
 function expectError(r: Answer, status: number, code?: string): void {
@@ -168,7 +169,11 @@ describe("a cluster's life", () => {
 describe("access to admin routes", () => {
   const app = createApp();
   const call = (vars: Record<string, string>, headers: Record<string, string> = {}) =>
-    app.fetch(new Request(`http://coordinator/clusters/${freshName("acl")}`, { headers }), { RAFT_SERVER: env.RAFT_SERVER, ...vars });
+    app.fetch(new Request(`http://coordinator/clusters/${freshName("acl")}`, { headers }), {
+      RAFT_SERVER: env.RAFT_SERVER,
+      CLUSTER_REGISTRY: (env as unknown as Env).CLUSTER_REGISTRY,
+      ...vars,
+    });
 
   test("closed without ADMIN_OPEN or ADMIN_TOKEN", async () => {
     const r = await call({});
@@ -188,7 +193,7 @@ describe("access to admin routes", () => {
   });
 
   test("healthz needs nothing", async () => {
-    const r = await app.fetch(new Request("http://coordinator/healthz"), { RAFT_SERVER: env.RAFT_SERVER });
+    const r = await app.fetch(new Request("http://coordinator/healthz"), { RAFT_SERVER: env.RAFT_SERVER, CLUSTER_REGISTRY: (env as unknown as Env).CLUSTER_REGISTRY });
     expect(r.status).toBe(200);
   });
 });

@@ -3,6 +3,8 @@
 import { env } from "cloudflare:workers";
 import { expect, test } from "vitest";
 import { serverStub } from "../../src/server/rpc.ts";
+import type { Env } from "../../src/coordinator/env.ts";
+import { registryStub } from "../../src/coordinator/registry.ts";
 import { api, Harness } from "./harness.ts";
 
 test("put, get, cas and append through the kv routes", async () => {
@@ -73,6 +75,10 @@ test("a kv request with a stale cached configuration reopens the cluster", async
   const old = (await serverStub(env.RAFT_SERVER, h.name, 0).clusterConfig())!;
   await Promise.all([0, 1, 2].map((i) => serverStub(env.RAFT_SERVER, h.name, i).destroy()));
   const reborn = { ...old, size: 1, epoch: crypto.randomUUID() };
+  // As a re-creation through another isolate does: the registry gets the new incarnation.
+  const registry = registryStub((env as unknown as Env).CLUSTER_REGISTRY, h.name);
+  await registry.remove(old.epoch);
+  await registry.create(reborn);
   expect((await serverStub(env.RAFT_SERVER, h.name, 0).init(reborn, 0)).created).toBe(true);
 
   // The new one-server cluster answers: the old data is gone, and server 2 no longer exists.

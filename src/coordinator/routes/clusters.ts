@@ -33,7 +33,7 @@ export function clusterRoutes(app: Hono<AppEnv>): void {
       adminOnly,
       async (c) => {
         const cluster = await Cluster.open(c.env, clusterName(c));
-        const id = serverId(c, cluster.size);
+        const id = serverId(c, cluster.members);
         return c.json(await cluster.inspect(id));
       },
     ],

@@ -17,7 +17,7 @@ type Ctx = Context<AppEnv>;
 function onServer(fault: (cluster: Cluster, id: number, c: Ctx) => Promise<void>) {
   return async (c: Ctx) => {
     const cluster = await Cluster.open(c.env, clusterName(c));
-    const id = serverId(c, cluster.size);
+    const id = serverId(c, cluster.members);
     return c.json(await exclusive(cluster.name, async () => (await fault(cluster, id, c), await cluster.wakeAll(), cluster.view())));
   };
 }
@@ -49,7 +49,7 @@ export function faultRoutes(app: Hono<AppEnv>): void {
         const { groups } = await body(c, partitionBody);
         const seen = new Set<number>();
         for (const id of groups.flat()) {
-          if (id >= cluster.size) throw badRequest(`partition names server ${id}; this cluster has 0..${cluster.size - 1}`);
+          if (!cluster.isMember(id)) throw badRequest(`partition names server ${id}; this cluster's members are ${cluster.members.join(", ")}`);
           if (seen.has(id)) throw badRequest(`partition names server ${id} twice`);
           seen.add(id);
         }

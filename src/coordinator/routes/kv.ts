@@ -38,8 +38,10 @@ async function handle(c: Context<AppEnv>, op: KvOpName): Promise<Response> {
   // into another incarnation of the cluster.
   const trace: KvTrace = { mayHaveApplied: false };
   for (let fresh = false; ; fresh = true) {
-    const cluster = fresh ? await Cluster.open(c.env, name) : await Cluster.openCached(c.env, name);
-    const pinned = server === undefined ? null : serverIdFrom(server, cluster.size);
+    let cluster = fresh ? await Cluster.open(c.env, name) : await Cluster.openCached(c.env, name);
+    // A server the cached record does not list may have joined through another isolate.
+    if (!fresh && server !== undefined && /^\d{1,9}$/.test(server) && !cluster.isMember(Number(server))) cluster = await Cluster.open(c.env, name);
+    const pinned = server === undefined ? null : serverIdFrom(server, cluster.members);
     const out = await forwardKv(cluster, { operation: request.operation, session: session.session, readIndex, pinned, timeoutMs }, trace);
     switch (out.status) {
       case 200:

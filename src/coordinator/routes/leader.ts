@@ -14,7 +14,7 @@ export function leaderRoutes(app: Hono<AppEnv>): void {
       async (c) => {
         const cluster = await Cluster.open(c.env, clusterName(c));
         const { id } = await body(c, transferBody);
-        const target = serverIdFrom(String(id), cluster.size);
+        const target = serverIdFrom(String(id), cluster.members);
         await handOverLeadership(cluster, target);
         return c.json(await cluster.view());
       },

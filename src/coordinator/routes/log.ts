@@ -12,7 +12,7 @@ export function logRoutes(app: Hono<AppEnv>): void {
       adminOnly,
       async (c) => {
         const cluster = await Cluster.open(c.env, clusterName(c));
-        const id = serverId(c, cluster.size);
+        const id = serverId(c, cluster.members);
         const { command } = await body(c, submitBody);
         const answer = await cluster.submit(id, command);
         // A submit wakes a sleeping cluster: a leader woke itself by taking it; a follower
@@ -27,7 +27,7 @@ export function logRoutes(app: Hono<AppEnv>): void {
       adminOnly,
       async (c) => {
         const cluster = await Cluster.open(c.env, clusterName(c));
-        const id = serverId(c, cluster.size);
+        const id = serverId(c, cluster.members);
         return c.json(await cluster.committed(id));
       },
     ],

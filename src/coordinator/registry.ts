@@ -1,0 +1,127 @@
+// The registry of one cluster: a small Durable Object (one per cluster name) that says
+// which cluster incarnation exists, with which settings, and which server objects belong
+// to it. The coordinator keeps no state of its own; this is where it looks first.
+//
+// Why an object of its own rather than server 0's copy of the configuration (as before
+// membership changes): any server can be removed, server 0 included, and ids are never
+// reused, so "the cluster" can no longer be found at a fixed server. The registry holds
+//   - the configuration fixed at creation (settings, epoch; `size` = the initial voters,
+//     which every server passes to its core as RaftConfig.peers);
+//   - every server object ever created for this incarnation, with its location hint and
+//     whether it was retired (removed, and stopped for good): DELETE wipes them all;
+//   - the next id to give (ids are never reused: allocation is one synchronous write here,
+//     so two coordinators adding at once get two different ids);
+//   - the configuration (voters, learners) as the coordinator last saw it: a hint for
+//     validating ids and finding servers without asking them all. The truth is the Raft
+//     log's: the cluster status takes it from the leader, and writes it back here when the
+//     two differ (a change whose answer was 504 and that committed later).
+// Every method is synchronous (no await), so each runs alone: the object's input gate
+// serializes them, whichever Worker isolate calls.
+//
+// Clusters created before the registry existed have none: Cluster.open adopts server 0's
+// configuration into a new registry record (`create` with the initial servers).
+import { DurableObject } from "cloudflare:workers";
+import type { Membership, NodeId } from "../raft/types.ts";
+import { ids, type ClusterConfig, type LocationHint } from "../server/protocol.ts";
+
+/** One server object created for the cluster. */
+export interface RegisteredServer {
+  readonly id: NodeId;
+  readonly locationHint: LocationHint | null;
+  /** Removed from the configuration and stopped for good (RaftServer.retire). */
+  readonly retired: boolean;
+}
+
+export interface RegistryRecord {
+  readonly config: ClusterConfig;
+  readonly nextId: NodeId;
+  /** Every server object ever created for this incarnation, by id. */
+  readonly servers: readonly RegisteredServer[];
+  /** The configuration as last seen committed (or held by the leader). */
+  readonly membership: Membership;
+}
+
+const KEY = "record";
+
+export class ClusterRegistry extends DurableObject<object> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: unknown) {
+    super(ctx, env as object);
+    this.sql = ctx.storage.sql;
+    this.sql.exec("CREATE TABLE IF NOT EXISTS registry (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+  }
+
+  /** The cluster's record, or null when there is no such cluster. */
+  record(): RegistryRecord | null {
+    const row = this.sql.exec<{ value: string }>("SELECT value FROM registry WHERE key = ?", KEY).toArray()[0];
+    return row ? (JSON.parse(row.value) as RegistryRecord) : null;
+  }
+
+  /**
+   * Create the cluster with `config` unless one exists: the first configuration stored
+   * wins, and the caller compares. The initial servers 0..size-1 are voters, each with its
+   * hint from `config.locationHints`.
+   */
+  create(config: ClusterConfig): { created: boolean; record: RegistryRecord } {
+    const existing = this.record();
+    if (existing) return { created: false, record: existing };
+    const initial = ids(config.size);
+    const record: RegistryRecord = {
+      config,
+      nextId: config.size,
+      servers: initial.map((id) => ({ id, locationHint: config.locationHints?.[id] ?? null, retired: false })),
+      membership: { voters: initial, learners: [] },
+    };
+    this.put(record);
+    return { created: true, record };
+  }
+
+  /** A new server id for incarnation `epoch` (never given before), registered with its hint. Null: no such incarnation. */
+  allocate(epoch: string, locationHint: LocationHint | null): { id: NodeId; record: RegistryRecord } | null {
+    return this.update(epoch, (r) => ({ ...r, nextId: r.nextId + 1, servers: [...r.servers, { id: r.nextId, locationHint, retired: false }] }), (r) => r.nextId - 1);
+  }
+
+  /** Server `id` was removed and stopped for good. */
+  retire(epoch: string, id: NodeId): RegistryRecord | null {
+    return this.update(epoch, (r) => ({ ...r, servers: r.servers.map((s) => (s.id === id ? { ...s, retired: true } : s)) }), () => null)?.record ?? null;
+  }
+
+  setMembership(epoch: string, membership: Membership): RegistryRecord | null {
+    const m = { voters: [...membership.voters], learners: [...membership.learners] };
+    return this.update(epoch, (r) => ({ ...r, membership: m }), () => null)?.record ?? null;
+  }
+
+  /** The cluster is deleted (its servers were wiped first). */
+  remove(epoch: string): void {
+    const r = this.record();
+    if (r && r.config.epoch === epoch) this.sql.exec("DELETE FROM registry WHERE key = ?", KEY);
+  }
+
+  private update<T>(epoch: string, change: (r: RegistryRecord) => RegistryRecord, pick: (r: RegistryRecord) => T): { id: T; record: RegistryRecord } | null {
+    const r = this.record();
+    if (!r || r.config.epoch !== epoch) return null;
+    const next = change(r);
+    this.put(next);
+    return { id: pick(next), record: next };
+  }
+
+  private put(record: RegistryRecord): void {
+    this.sql.exec(
+      "INSERT INTO registry (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      KEY,
+      JSON.stringify(record),
+    );
+  }
+}
+
+/** The registry stub of cluster `name`, with the class's own signatures made asynchronous. */
+export type RegistryStub = {
+  [K in "record" | "create" | "allocate" | "retire" | "setMembership" | "remove"]: ClusterRegistry[K] extends (...args: infer A) => infer R
+    ? (...args: A) => Promise<Awaited<R>>
+    : never;
+};
+
+export function registryStub(ns: DurableObjectNamespace<ClusterRegistry>, name: string): RegistryStub {
+  return ns.getByName(name) as unknown as RegistryStub;
+}

@@ -1,0 +1,71 @@
+// Membership (admin): add a server, promote a learner, remove a member (membership.ts).
+// Like the fault routes, the calls of one cluster run one at a time (admin-lock.ts), and
+// each wakes a sleeping cluster. `?timeoutMs=` (1..60000) bounds the wait; by default
+// max(5 s, 20 election timeouts).
+import type { Context, Hono } from "hono";
+import { adminOnly } from "../access.ts";
+import { exclusive } from "../admin-lock.ts";
+import { Cluster } from "../cluster.ts";
+import type { AppEnv } from "../env.ts";
+import { badRequest, notFound } from "../errors.ts";
+import { addMember, defaultMembershipTimeoutMs, promoteMember, removeMember } from "../membership.ts";
+import { resource } from "../resource.ts";
+import { addMemberBody, body, clusterName } from "../validate.ts";
+
+export function memberRoutes(app: Hono<AppEnv>): void {
+  resource(app, "/clusters/:c/members", {
+    POST: [
+      adminOnly,
+      async (c) => {
+        const cluster = await Cluster.open(c.env, clusterName(c));
+        const { role, locationHint } = await body(c, addMemberBody, true);
+        const timeoutMs = timeoutParam(c, cluster);
+        return c.json(await exclusive(cluster.name, () => addMember(cluster, role, locationHint ?? null, timeoutMs)));
+      },
+    ],
+  });
+  resource(app, "/clusters/:c/members/:i/promote", {
+    POST: [
+      adminOnly,
+      async (c) => {
+        const cluster = await Cluster.open(c.env, clusterName(c));
+        const id = memberIdParam(c);
+        const timeoutMs = timeoutParam(c, cluster);
+        return c.json(await exclusive(cluster.name, () => promoteMember(cluster, id, timeoutMs)));
+      },
+    ],
+  });
+  resource(app, "/clusters/:c/members/:i", {
+    DELETE: [
+      adminOnly,
+      async (c) => {
+        const cluster = await Cluster.open(c.env, clusterName(c));
+        const id = memberIdParam(c);
+        const timeoutMs = timeoutParam(c, cluster);
+        return c.json(await exclusive(cluster.name, () => removeMember(cluster, id, timeoutMs)));
+      },
+    ],
+  });
+}
+
+/**
+ * The id in the path: an integer (400 otherwise). Whether it is a member is decided by the
+ * configuration the cluster holds at the time of the change (404 if not).
+ */
+function memberIdParam(c: Context): number {
+  const raw = c.req.param("i") ?? "";
+  if (!/^\d{1,9}$/.test(raw)) {
+    if (/^-?\d+$/.test(raw)) throw notFound(`no server ${raw}`);
+    throw badRequest(`bad server id ${JSON.stringify(raw)}: an integer`);
+  }
+  return Number(raw);
+}
+
+function timeoutParam(c: Context, cluster: Cluster): number {
+  const raw = c.req.query("timeoutMs");
+  if (raw === undefined) return defaultMembershipTimeoutMs(cluster);
+  if (!/^\d{1,5}$/.test(raw) || Number(raw) < 1 || Number(raw) > 60_000) {
+    throw badRequest(`bad timeoutMs ${JSON.stringify(raw)}: an integer 1..60000`);
+  }
+  return Number(raw);
+}
