@@ -10,6 +10,7 @@
 //   npm run bench -- --url http://127.0.0.1:8787   # the put workload against a running `npm run dev`
 //   npm run bench -- --out /tmp/r.json  # somewhere else for the JSON
 //   npm run bench -- --client dispatch  # Node sends through Miniflare's dispatchFetch (bench/lib/http.ts)
+//   npm run bench -- --only regions     # commit latency over regions (regionRttMs); add --url for `npm run dev`
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -24,6 +25,7 @@ import { measureReads } from "./suites/reads.ts";
 import { measureSingle } from "./suites/single.ts";
 import { measureEtcd, stopRunningEtcd, type EtcdResult } from "./suites/etcd.ts";
 import { measureSleep, type SleepOptions } from "./suites/sleep.ts";
+import { measureRegions, regionsMarkdown } from "./suites/regions.ts";
 
 const progress = (line: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
@@ -81,8 +83,40 @@ async function mainSleep(o: Options): Promise<void> {
   }
 }
 
+/**
+ * `--only regions`: raft-3 and raft-5 spread over regions by POST .../network's regionRttMs,
+ * their sequential commit latency against the round trip to the nearest majority; through
+ * Miniflare, or against a running `npm run dev` with `--url`.
+ */
+async function mainRegions(o: Options): Promise<void> {
+  const began = performance.now();
+  const load0 = loadavg();
+  const dir = o.url ? null : mkdtempSync(join(tmpdir(), "raft-bench-"));
+  if (dir) progress(`bundling bench/worker.ts (wrangler deploy --dry-run) into ${dir}`);
+  const rt = dir ? await start(bundle(join(dir, "dist")), join(dir, "storage"), !o.plain) : null;
+  const http = rt ? await Http.open(rt.mf, o.client) : Http.connect(o.url!);
+  try {
+    const regions = await measureRegions(http, { writes: o.quick ? 40 : 100 }, progress);
+    if (regions.unavailable) progress(`regions: ${regions.unavailable}`);
+    const meta = { ...runMeta(o, load0, began), ...(o.url ? { url: o.url } : {}) };
+    const out = resolve(REPO, o.out === "bench/results.json" ? "bench/results-regions.json" : o.out);
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, JSON.stringify({ meta, regions }, null, 2) + "\n");
+    process.stdout.write(
+      `Run ${meta.date} · \`${meta.command}\` · ${meta.seconds} s · Node ${meta.node} · ${meta.cpus} · load average before ${meta.loadavgBefore.join(" ")}, after ${meta.loadavgAfter.join(" ")}${o.url ? ` · against ${o.url}` : ""}\n\n### Regions\n\n${regionsMarkdown(regions)}`,
+    );
+    progress(`done in ${meta.seconds} s; JSON in ${out}`);
+  } finally {
+    await http.close();
+    if (rt) await rt.mf.dispose();
+    if (dir && o.keep) progress(`kept ${dir}`);
+    else if (dir) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
+  if (o.only === "regions") return mainRegions(o);
   if (o.url) return mainUrl(o, o.url);
   if (o.only === "sleep") return mainSleep(o);
   const began = performance.now();

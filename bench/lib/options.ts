@@ -43,8 +43,8 @@ export interface Options {
   readonly cycles: number;
   readonly deploys: number;
   readonly asleepMs: number;
-  /** Run only this suite ("sleep"), printing its section alone. */
-  readonly only: "sleep" | null;
+  /** Run only this suite ("sleep", "regions"), printing its section alone. */
+  readonly only: "sleep" | "regions" | null;
 }
 
 const USAGE = `npm run bench -- [options]
@@ -70,6 +70,9 @@ const USAGE = `npm run bench -- [options]
   --deploys <n>      sleep suite: deploys (every server evicted) under a writer (default 20; quick 5)
   --asleep-ms <n>    sleep suite: idle window once asleep (default 10000; quick 3000)
   --only sleep       run the sleep suite alone (about 1 minute; its section only)
+  --only regions     commit latency of raft-3 and raft-5 spread over regions (POST .../network
+                     regionRttMs) against the round trip to the nearest majority: 100 sequential
+                     puts per placement (quick 40; about 2 minutes); with --url, against \`npm run dev\`
   --plain            unmodified RaftServer: no storage-transaction counts
   --keep             keep the temporary bundle and storage
   --help`;
@@ -125,8 +128,10 @@ export function parseOptions(argv: string[]): Options {
       throw new Error(`--url must be an http(s) origin such as http://127.0.0.1:8787, not ${values.url}\n${USAGE}`);
     }
   }
-  if (values.only !== undefined && values.only !== "sleep") throw new Error(`--only takes "sleep", not ${values.only}\n${USAGE}`);
-  const only = values.only === "sleep" ? "sleep" : null;
+  if (values.only !== undefined && values.only !== "sleep" && values.only !== "regions") {
+    throw new Error(`--only takes "sleep" or "regions", not ${values.only}\n${USAGE}`);
+  }
+  const only = values.only === "sleep" || values.only === "regions" ? values.only : null;
   const sizes = values.sizes.split(",").map((s) => Number(s.trim()));
   if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 9)) throw new Error(`--sizes must list sizes 1..9\n${USAGE}`);
   return {

@@ -4,7 +4,8 @@
 import type { Context } from "hono";
 import { z } from "zod";
 import { badRequest, HttpError, notFound } from "./errors.ts";
-import { DEFAULT_SNAPSHOT_THRESHOLD, LOCATION_HINTS } from "../server/protocol.ts";
+import { DEFAULT_SNAPSHOT_THRESHOLD, LOCATION_HINTS, type LocationHint, type NetworkSettings, type RegionRttMs } from "../server/protocol.ts";
+import { regionPair } from "../server/links.ts";
 
 /** Largest request body accepted, bytes. */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -118,12 +119,64 @@ export const clusterSettings = z
     path: ["sleepAfterMs"],
   });
 
+/**
+ * `regionRttMs`: round-trip times in ms between pairs of regions, `{"weur-enam": 75, ...}`,
+ * each key two location hints joined by "-" (either order; "weur-weur" is the round trip
+ * within a region), each value a number 0..10000. Normalized to alphabetical pairs
+ * (links.ts's regionPair); a pair named twice (both orders) is refused.
+ */
+const regionRttMs = z.record(z.string(), z.number().min(0).max(10_000)).transform((matrix, ctx) => {
+  const out: Record<string, number> = {};
+  for (const [key, rtt] of Object.entries(matrix)) {
+    const parts = key.split("-");
+    const unknown = parts.filter((p) => !(LOCATION_HINTS as readonly string[]).includes(p));
+    if (parts.length !== 2 || unknown.length > 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: [key],
+        message:
+          parts.length !== 2
+            ? `a key is two regions joined by "-", such as "weur-enam"`
+            : `unknown region ${unknown.map((u) => JSON.stringify(u)).join(" and ")}: regions are ${LOCATION_HINTS.join(", ")}`,
+      });
+      continue;
+    }
+    const pair = regionPair(parts[0] as LocationHint, parts[1] as LocationHint);
+    if (pair in out) ctx.addIssue({ code: "custom", path: [key], message: `the pair ${pair} is named twice` });
+    out[pair] = rtt;
+  }
+  return out as RegionRttMs;
+});
+
 export const networkSettings = z
   .strictObject({
     dropRate: z.number().min(0).max(1).default(0),
     delayMs: z.tuple([int.min(0).max(10_000), int.min(0).max(10_000)]).default([0, 0]),
+    regionRttMs: regionRttMs.optional(),
   })
   .refine((s) => s.delayMs[0] <= s.delayMs[1], { message: "delayMs must be [min, max] with min <= max", path: ["delayMs"] });
+
+/**
+ * The network body for a cluster whose servers are in `regions` (id → locationHint, null for
+ * none): with a matrix, at least one server must have a region, and the matrix must give the
+ * round trip of every pair of different regions the servers are in (400 otherwise). Returns
+ * the settings to push to every server, `regions` filled in.
+ */
+export function networkFor(settings: z.output<typeof networkSettings>, regions: ReadonlyMap<number, LocationHint | null>): NetworkSettings {
+  const { regionRttMs: matrix, ...rest } = settings;
+  if (!matrix) return rest;
+  const placed = [...regions].filter((e): e is [number, LocationHint] => e[1] !== null);
+  if (placed.length === 0) {
+    throw badRequest("bad body: regionRttMs: this cluster's servers have no locationHint; create the cluster with locationHints");
+  }
+  const missing = new Set<string>();
+  for (const [, a] of placed) for (const [, b] of placed) if (a !== b && !(regionPair(a, b) in matrix)) missing.add(regionPair(a, b));
+  if (missing.size > 0) {
+    const where = placed.map(([id, r]) => `${id} ${r}`).join(", ");
+    throw badRequest(`bad body: regionRttMs: missing the round trip of ${[...missing].join(", ")} (servers: ${where})`);
+  }
+  return { ...rest, regionRttMs: matrix, regions: Object.fromEntries(placed) };
+}
 
 export const partitionBody = z.strictObject({
   // Member ids (any: ids grow as members are added); the route checks they are members.

@@ -89,11 +89,36 @@ export interface NetState {
   readonly dropRate: number;
   /** Every Raft message is held back a uniform random time in [lo, hi] ms before it travels. */
   readonly delayMs: readonly [number, number];
+  /** The per-link delay (NetworkSettings); absent in states stored before it existed. */
+  readonly regionRttMs?: RegionRttMs;
+  readonly regions?: ServerRegions;
 }
+
+/**
+ * Round-trip times between regions, ms, keyed by a pair of location hints in alphabetical
+ * order ("enam-weur"); a pair of the same hint ("weur-weur") is the round trip within one
+ * region, 0 unless given. links.ts: regionPair, oneWayMs.
+ */
+export type RegionRttMs = Readonly<Record<string, number>>;
+
+/** Each server's region (its locationHint) by id, for regionRttMs; a server absent has no link delay. */
+export type ServerRegions = Readonly<Record<number, LocationHint>>;
 
 export interface NetworkSettings {
   readonly dropRate: number;
   readonly delayMs: readonly [number, number];
+  /**
+   * Per-link delay: a message between servers in regions a and b is held back half the
+   * round trip `regionRttMs[a-b]` (one way), plus delayMs's random time on top (jitter).
+   * Absent: no per-link delay.
+   */
+  readonly regionRttMs?: RegionRttMs;
+  /**
+   * Who is where, for regionRttMs: filled in by the coordinator from the servers' location
+   * hints (not part of the request body). A server joining later is added with
+   * networkWithMember (links.ts), and every member is given the result.
+   */
+  readonly regions?: ServerRegions;
 }
 
 export const RELIABLE: NetworkSettings = { dropRate: 0, delayMs: [0, 0] };

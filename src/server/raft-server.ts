@@ -55,7 +55,7 @@ import { KvState } from "./kv-state.ts";
 import { PendingChanges, PendingProposals } from "./pending.ts";
 import { PendingReads } from "./pending-reads.ts";
 import { SnapshotAssembly } from "./snapshot-assembly.ts";
-import { Links } from "./links.ts";
+import { Links, withNetwork } from "./links.ts";
 import { narrationEcho, Narration } from "./narration.ts";
 import {
   fullyConnected,
@@ -418,7 +418,12 @@ export class RaftServer extends DurableObject<ServerEnv> {
   }
 
   setNetwork(settings: NetworkSettings): void {
-    this.updateNet({ ...this.links.net, dropRate: settings.dropRate, delayMs: settings.delayMs });
+    this.updateNet(withNetwork(this.links.net, settings));
+  }
+
+  /** The network settings this server holds (for a server joining: networkWithMember in links.ts). */
+  networkSettings(): NetworkSettings {
+    return this.links.settings;
   }
 
   /** The reference's dropCallsAfterN(n) / dontDropCalls() (null). In memory only. */
@@ -742,7 +747,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
    * made it (no extra turn in which other events could run).
    */
   private travel(core: Raft, peer: NodeId): true | Promise<boolean> {
-    const ms = this.links.delay();
+    const ms = this.links.delay(this.id, peer);
     if (ms <= 0) return true;
     return new Promise((resolve) =>
       setTimeout(() => resolve(this.core === core && this.links.linkUp(peer)), ms),

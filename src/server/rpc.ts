@@ -24,6 +24,7 @@ type RpcMethods =
   | "setLink"
   | "acceptLink"
   | "setNetwork"
+  | "networkSettings"
   | "dropCalls"
   | "crash"
   | "evict"

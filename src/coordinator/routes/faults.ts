@@ -9,7 +9,7 @@ import { Cluster } from "../cluster.ts";
 import type { AppEnv } from "../env.ts";
 import { badRequest } from "../errors.ts";
 import { resource } from "../resource.ts";
-import { body, clusterName, dropCallsBody, networkSettings, partitionBody, serverId } from "../validate.ts";
+import { body, clusterName, dropCallsBody, networkFor, networkSettings, partitionBody, serverId } from "../validate.ts";
 
 type Ctx = Context<AppEnv>;
 
@@ -58,7 +58,16 @@ export function faultRoutes(app: Hono<AppEnv>): void {
     ],
   });
   resource(app, "/clusters/:c/heal", { POST: [adminOnly, onCluster((cluster) => cluster.heal())] });
+  // `regionRttMs` (a per-link delay by the servers' location hints) is checked against where
+  // the servers are: their status's locationHint, so a server that joined later counts too.
   resource(app, "/clusters/:c/network", {
-    POST: [adminOnly, onCluster(async (cluster, c) => cluster.network(await body(c, networkSettings, true)))],
+    POST: [
+      adminOnly,
+      onCluster(async (cluster, c) => {
+        const settings = await body(c, networkSettings, true);
+        const regions = settings.regionRttMs ? new Map((await cluster.statuses()).map((s) => [s.id, s.locationHint])) : new Map();
+        await cluster.network(networkFor(settings, regions));
+      }),
+    ],
   });
 }
