@@ -21,7 +21,9 @@
 // the deadline, 504 not committed in time (the outcome is unknown: read the status).
 import { MAX_LEARNERS, MAX_VOTERS } from "../raft/membership.ts";
 import type { Membership, MembershipChange, NodeId } from "../raft/types.ts";
-import { RELIABLE, type LocationHint, type MembershipAnswer } from "../server/protocol.ts";
+import { networkWithMember } from "../server/links.ts";
+import { RELIABLE, type LocationHint, type MembershipAnswer, type NetworkSettings } from "../server/protocol.ts";
+import { exclusive } from "./admin-lock.ts";
 import { connectedLeaderOf, type Cluster, type ClusterView } from "./cluster.ts";
 import { HttpError, notFound } from "./errors.ts";
 import { findLeader, sleep } from "./kv-forward.ts";
@@ -47,14 +49,19 @@ export async function addMember(
   if (role === "voter" && now.voters.length >= MAX_VOTERS) throw tooMany("voters", MAX_VOTERS);
   // A leader first: an object made for a cluster that cannot take it would be wasted.
   await leaderBy(cluster, deadline);
-  const id = await cluster.allocate(locationHint);
-  await createServer(cluster, id, locationHint);
+  // Creating the object and its links runs under the fault routes' lock, so a partition or a
+  // heal does not miss the new server halfway.
+  const id = await exclusive(cluster.name, async () => {
+    const id = await cluster.allocate(locationHint);
+    await createServer(cluster, id, locationHint);
+    return id;
+  });
   try {
     await change(cluster, { op: "add_learner", id }, deadline);
   } catch (error) {
     // Refused (nothing appended): the new object never joined; retire it (ids are never
     // reused). After a 504 it may still join: leave it be.
-    if (error instanceof HttpError && error.status !== 504) await cluster.retire(id).catch(() => {});
+    if (error instanceof HttpError && error.status !== 504) await exclusive(cluster.name, () => cluster.retire(id)).catch(() => {});
     throw error;
   }
   if (role === "voter") await change(cluster, { op: "promote", id }, deadline, true);
@@ -87,7 +94,7 @@ export async function removeMember(cluster: Cluster, id: NodeId, timeoutMs: numb
     if (leader !== null && leader !== id && after.voters.includes(leader)) break;
     await sleep(RETRY_MS);
   }
-  await cluster.retire(id);
+  await exclusive(cluster.name, () => cluster.retire(id));
   return cluster.view();
 }
 
@@ -193,6 +200,11 @@ async function leaderBy(cluster: Cluster, deadline: number): Promise<NodeId> {
 async function createServer(cluster: Cluster, id: NodeId, locationHint: LocationHint | null): Promise<void> {
   const config = cluster.config;
   const others = cluster.live.filter((p) => p !== id);
+  let settings: NetworkSettings | null = null;
+  for (const p of others) {
+    settings = await cluster.reach(p, (s) => s.networkSettings()).catch(() => null);
+    if (settings) break;
+  }
   const net = { connected: true, peers: others, ...RELIABLE };
   const init = () => cluster.reach(id, (s) => s.init(config, id, { locationHint, net }), true, locationHint);
   const r = await init();
@@ -201,7 +213,11 @@ async function createServer(cluster: Cluster, id: NodeId, locationHint: Location
     await cluster.reach(id, (s) => s.destroy());
     await init();
   }
-  await Promise.all(others.map((p) => cluster.reach(p, (s) => s.acceptLink(id))));
+  const next = settings ? networkWithMember(settings, id, locationHint) : null;
+  await Promise.all([
+    ...others.map((p) => cluster.reach(p, (s) => s.acceptLink(id))),
+    ...(next ? [id, ...(next !== settings ? others : [])].map((p) => cluster.reach(p, (s) => s.setNetwork(next))) : []),
+  ]);
 }
 
 function what(ch: MembershipChange): string {

@@ -1,13 +1,20 @@
 // Membership (admin): add a server, promote a learner, remove a member (membership.ts).
-// Like the fault routes, the calls of one cluster run one at a time (admin-lock.ts), and
-// each wakes a sleeping cluster. `?timeoutMs=` (1..60000) bounds the wait; by default
+// Each wakes a sleeping cluster. `?timeoutMs=` (1..60000) bounds the wait; by default
 // max(5 s, 20 election timeouts).
+//
+// One change at a time: a membership call that arrives while another of the same cluster is
+// under way answers 409 change_in_progress at once (API.md: "while another membership change
+// is not yet committed"; adding a voter is one change to the caller, a learner added then
+// promoted). Within one isolate the coordinator knows; across isolates the leader's own rule
+// (no new configuration entry before the last one is committed) says the same. A change is
+// not run under the fault routes' lock (admin-lock.ts) as a whole: faults must go on while
+// it waits for a commit (a heal is what lets it commit); only its short steps on the server
+// objects (creating the new one, retiring a removed one) take the lock.
 import type { Context, Hono } from "hono";
 import { adminOnly } from "../access.ts";
-import { exclusive } from "../admin-lock.ts";
 import { Cluster } from "../cluster.ts";
 import type { AppEnv } from "../env.ts";
-import { badRequest, notFound } from "../errors.ts";
+import { badRequest, HttpError, notFound } from "../errors.ts";
 import { addMember, defaultMembershipTimeoutMs, promoteMember, removeMember } from "../membership.ts";
 import { resource } from "../resource.ts";
 import { addMemberBody, body, clusterName } from "../validate.ts";
@@ -20,7 +27,7 @@ export function memberRoutes(app: Hono<AppEnv>): void {
         const cluster = await Cluster.open(c.env, clusterName(c));
         const { role, locationHint } = await body(c, addMemberBody, true);
         const timeoutMs = timeoutParam(c, cluster);
-        return c.json(await exclusive(cluster.name, () => addMember(cluster, role, locationHint ?? null, timeoutMs)));
+        return c.json(await oneAtATime(cluster.name, () => addMember(cluster, role, locationHint ?? null, timeoutMs)));
       },
     ],
   });
@@ -31,7 +38,7 @@ export function memberRoutes(app: Hono<AppEnv>): void {
         const cluster = await Cluster.open(c.env, clusterName(c));
         const id = memberIdParam(c);
         const timeoutMs = timeoutParam(c, cluster);
-        return c.json(await exclusive(cluster.name, () => promoteMember(cluster, id, timeoutMs)));
+        return c.json(await oneAtATime(cluster.name, () => promoteMember(cluster, id, timeoutMs)));
       },
     ],
   });
@@ -42,7 +49,7 @@ export function memberRoutes(app: Hono<AppEnv>): void {
         const cluster = await Cluster.open(c.env, clusterName(c));
         const id = memberIdParam(c);
         const timeoutMs = timeoutParam(c, cluster);
-        return c.json(await exclusive(cluster.name, () => removeMember(cluster, id, timeoutMs)));
+        return c.json(await oneAtATime(cluster.name, () => removeMember(cluster, id, timeoutMs)));
       },
     ],
   });
@@ -68,4 +75,19 @@ function timeoutParam(c: Context, cluster: Cluster): number {
     throw badRequest(`bad timeoutMs ${JSON.stringify(raw)}: an integer 1..60000`);
   }
   return Number(raw);
+}
+
+/** Clusters with a membership call under way in this isolate. */
+const underWay = new Set<string>();
+
+async function oneAtATime<T>(name: string, call: () => Promise<T>): Promise<T> {
+  if (underWay.has(name)) {
+    throw new HttpError(409, "change_in_progress", `another membership change of ${name} is under way; ask again once it has answered`);
+  }
+  underWay.add(name);
+  try {
+    return await call();
+  } finally {
+    underWay.delete(name);
+  }
 }
