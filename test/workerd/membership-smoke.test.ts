@@ -1,8 +1,11 @@
 // A quick tour of the membership routes (API.md, "Membership (admin)"): add a learner,
 // promote it, remove a follower, remove the leader, a removed id is 404 everywhere, and the
 // 409s (change_in_progress, last_voter). The full scenarios are membership-*.test.ts.
+import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, test } from "vitest";
-import { api, Harness, sleep } from "./harness.ts";
+import { serverStub } from "../../src/server/rpc.ts";
+import { api, ELECTION_TIMEOUT_MS, freshName, Harness, HEARTBEAT_MS, sleep } from "./harness.ts";
 
 interface View {
   size: number;
@@ -124,5 +127,55 @@ describe("membership smoke", () => {
       expect([409, 503, 504], JSON.stringify(r.body)).toContain(r.status);
       if (Date.now() > until) throw new Error(`no change taken after healing: ${JSON.stringify(r.body)}`);
     }
+  });
+
+  test("a new server behind the snapshot gets it with the configuration, keeps its role across a crash; DELETE wipes it", async () => {
+    // Not through Harness.create: this test deletes the cluster itself.
+    const h = { name: freshName("snap") } as Harness;
+    const c = `/clusters/${h.name}`;
+    const created = await api("POST", c, { size: 3, electionTimeoutMs: ELECTION_TIMEOUT_MS, heartbeatMs: HEARTBEAT_MS, snapshotThreshold: 10 });
+    expect(created.status).toBe(201);
+    await leaderOf(h);
+    for (let i = 0; i < 30; i++) expect((await api("PUT", `${c}/kv/k${i}`, { value: `v${i}` })).status).toBe(200);
+    const added = await api<View>("POST", `${c}/members`, { role: "voter" });
+    expect(added.status, JSON.stringify(added.body)).toBe(200);
+    expect(added.body).toMatchObject({ added: 3, voters: [0, 1, 2, 3], size: 4 });
+    const joined = (await api("GET", `${c}/servers/3`)).body;
+    expect(joined.stats.snapshotsInstalled, "caught up by a snapshot").toBeGreaterThan(0);
+    expect(joined.durable.snapshotIndex).toBeGreaterThan(0);
+    // More writes: every server compacts past the configuration entries, so the configuration
+    // survives only in the stored snapshot row.
+    for (let i = 30; i < 60; i++) expect((await api("PUT", `${c}/kv/k${i}`, { value: `v${i}` })).status).toBe(200);
+    for (const until = Date.now() + 5000; ; await sleep(50)) {
+      const s3 = (await api("GET", `${c}/servers/3`)).body;
+      // (The core names the snapshot's index as the configuration's once it came from there.)
+      if (s3.durable.snapshotIndex >= s3.membershipIndex && s3.durable.snapshotIndex > 33) break;
+      if (Date.now() > until) throw new Error(`server 3 never compacted past its configuration: ${JSON.stringify(s3)}`);
+    }
+    const row = await runInDurableObject(env.RAFT_SERVER.getByName(`${h.name}:3`), (_, state) =>
+      state.storage.sql.exec<{ membership: string | null }>("SELECT membership FROM snapshot").one(),
+    );
+    expect(JSON.parse(row.membership!)).toEqual({ voters: [0, 1, 2, 3], learners: [] });
+    // Down and up again: its role comes back from its storage.
+    expect((await api("POST", `${c}/servers/3/crash`)).status).toBe(200);
+    expect((await api("POST", `${c}/servers/3/restart`)).status).toBe(200);
+    const back = (await api("GET", `${c}/servers/3`)).body;
+    expect(back).toMatchObject({ member: "voter", role: "voter" });
+    expect(back.membership.voters).toEqual([0, 1, 2, 3]);
+    // The kv state is whole on it: once it has applied everything, read it there.
+    for (const until = Date.now() + 5000; ; await sleep(50)) {
+      const v = await view(h);
+      const leader = v.servers.find((s) => s.id === v.leader);
+      const s3 = v.servers.find((s) => s.id === 3)!;
+      if (leader && s3.lastApplied >= leader.commitIndex) break;
+      if (Date.now() > until) throw new Error(`server 3 never caught up: ${JSON.stringify(v.servers)}`);
+    }
+    const state = await runInDurableObject(env.RAFT_SERVER.getByName(`${h.name}:3`), (s) =>
+      (s as unknown as { kvState: { get(k: string): unknown } }).kvState.get("k59"),
+    );
+    expect(state).toEqual({ found: true, value: "v59" });
+    // Deleting the cluster wipes every server it ever had, the added one too.
+    expect((await api("DELETE", c)).status).toBe(204);
+    expect(await serverStub(env.RAFT_SERVER, h.name, 3).status()).toBeNull();
   });
 });
