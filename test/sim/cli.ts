@@ -16,10 +16,14 @@
 // counts the seeds with sleep on, the evictions and deploys (every seed's faults include them),
 // the boots that resumed leading, the servers that fell asleep and were woken, the host's
 // wake() calls, and the slowest operation of the sleep checks that follow the liveness phase.
+// --membership forces membership changes on or off (otherwise drawn per seed, about three
+// quarters); the summary counts the changes committed (learners added, promoted, members
+// removed, leaders removed), the refusals the coordinator retried, the servers created and
+// stopped, and the range of voters the configurations had.
 
 import { MUTANTS, mutantByName, type Mutant } from "./mutants.ts";
 import type { SnapshotSource } from "./disk.ts";
-import { randomRun, type RandomRunResult } from "./random-run.ts";
+import { emptyMembershipStats, randomRun, type RandomRunResult } from "./random-run.ts";
 import { exitWithFailures, runSeeds } from "./seed-loop.ts";
 
 interface Args {
@@ -29,6 +33,7 @@ interface Args {
   snapshotSource: SnapshotSource | undefined;
   diskFaults: boolean | undefined;
   sleep: boolean | undefined;
+  membership: boolean | undefined;
   verbose: boolean;
   mutant: Mutant | null;
   /** Print the details of at most this many failures (all are listed). */
@@ -36,7 +41,7 @@ interface Args {
 }
 
 const USAGE =
-  "usage: npm run sim -- --seeds N [--seed S] [--servers 3|5|7] [--snapshot-source stored|live] [--disk-faults on|off] [--sleep on|off] [--verbose] [--mutant NAME|list]";
+  "usage: npm run sim -- --seeds N [--seed S] [--servers 3|5|7] [--snapshot-source stored|live] [--disk-faults on|off] [--sleep on|off] [--membership on|off] [--verbose] [--mutant NAME|list]";
 
 function usage(problem: string): never {
   console.error(`${problem}\n${USAGE}`);
@@ -51,6 +56,7 @@ function parseArgs(argv: readonly string[]): Args {
     snapshotSource: undefined,
     diskFaults: undefined,
     sleep: undefined,
+    membership: undefined,
     verbose: false,
     mutant: null,
     show: 3,
@@ -82,6 +88,10 @@ function parseArgs(argv: readonly string[]): Args {
       const v = argv[++i];
       if (v !== "on" && v !== "off") usage("--sleep must be on or off");
       args.sleep = v === "on";
+    } else if (a === "--membership") {
+      const v = argv[++i];
+      if (v !== "on" && v !== "off") usage("--membership must be on or off");
+      args.membership = v === "on";
     } else if (a === "--verbose") args.verbose = true;
     else if (a === "--show") args.show = value();
     else if (a === "--mutant") {
@@ -121,11 +131,15 @@ function main(): void {
   let refusingSeeds = 0;
   const refused = { full: 0, tooLarge: 0, transient: 0 };
   let resets = 0;
+  const ms = emptyMembershipStats();
+  let membershipSeeds = 0;
+  let shrankToTwo = 0;
   const sleepy = { seeds: 0, evictions: 0, deploys: 0, resumes: 0, sleeps: 0, wakes: 0, hostWakes: 0, slowestOperationMs: 0 };
   const replayArgs = [
     ...(args.snapshotSource ? [`--snapshot-source ${args.snapshotSource}`] : []),
     ...(args.diskFaults !== undefined ? [`--disk-faults ${args.diskFaults ? "on" : "off"}`] : []),
     ...(args.sleep !== undefined ? [`--sleep ${args.sleep ? "on" : "off"}`] : []),
+    ...(args.membership !== undefined ? [`--membership ${args.membership ? "on" : "off"}`] : []),
     ...(args.mutant ? [`--mutant ${args.mutant.name}`] : []),
   ].join(" ");
   const { failures, wallSeconds } = runSeeds<RandomRunResult>({
@@ -142,6 +156,7 @@ function main(): void {
         ...(args.snapshotSource !== undefined ? { snapshotSource: args.snapshotSource } : {}),
         ...(args.diskFaults !== undefined ? { diskFaults: args.diskFaults } : {}),
         ...(args.sleep !== undefined ? { sleep: args.sleep } : {}),
+        ...(args.membership !== undefined ? { membership: args.membership } : {}),
         ...(args.verbose ? { narrate: true, echo: (line: string) => console.log(line) } : {}),
       });
       events += r.events;
@@ -166,6 +181,16 @@ function main(): void {
       sleepy.wakes += r.wakes;
       sleepy.hostWakes += r.hostWakes;
       sleepy.slowestOperationMs = Math.max(sleepy.slowestOperationMs, r.slowestOperationMs ?? 0);
+      if (r.membership) {
+        const m = r.membership;
+        membershipSeeds++;
+        for (const k of ["adds", "promotes", "removes", "leaderRemovals", "asked", "abandoned", "created", "retired"] as const) ms[k] += m[k];
+        for (const k of Object.keys(ms.refused) as (keyof typeof ms.refused)[]) ms.refused[k] += m.refused[k];
+        ms.minVoters = Math.min(ms.minVoters, m.minVoters);
+        ms.maxVoters = Math.max(ms.maxVoters, m.maxVoters);
+        ms.maxLearners = Math.max(ms.maxLearners, m.maxLearners);
+        if (m.minVoters <= 2) shrankToTwo++;
+      }
       return r;
     },
     ok: (r) => r.ok,
@@ -188,6 +213,13 @@ function main(): void {
     `sleep and evictions: ${sleepy.seeds} seeds with sleep on; ${sleepy.evictions} evictions (${sleepy.deploys} deploys), ` +
       `${sleepy.resumes} boots resumed leading; ${sleepy.sleeps} servers fell asleep, ${sleepy.wakes} woke, ${sleepy.hostWakes} wake() calls by the host; ` +
       `slowest operation after the liveness phase ${sleepy.slowestOperationMs.toFixed(0)} ms virtual`,
+  );
+  console.log(
+    `membership: ${membershipSeeds} seeds with changes; committed: ${ms.adds} learners added, ${ms.promotes} promoted, ` +
+      `${ms.removes} members removed, ${ms.leaderRemovals} leaders removed; ${ms.asked} requests, refused: ` +
+      `${Object.entries(ms.refused).map(([k, v]) => `${k} ${v}`).join(", ")}; ${ms.abandoned} given up; ` +
+      `${ms.created} servers created, ${ms.retired} stopped; voters ${membershipSeeds > 0 ? ms.minVoters : "-"}..${ms.maxVoters}, ` +
+      `learners up to ${ms.maxLearners}; ${shrankToTwo} seeds went down to 2 voters or fewer`,
   );
   exitWithFailures(failures.map((f) => f.seed));
 }

@@ -26,10 +26,14 @@
 // coordinator does (fault calls, an operation that finds no leader).
 
 import { Raft } from "../../src/raft/raft.ts";
+import { members, membershipOf } from "../../src/raft/membership.ts";
 import type {
   Entry,
   HardState,
   InstallSnapshot,
+  Membership,
+  MembershipChange,
+  MembershipChangeResult,
   Message,
   NodeId,
   ProposeResult,
@@ -68,6 +72,8 @@ export interface HostFaults {
    * folds into its snapshot when it compacts, or what a "live" host attaches to an InstallSnapshot.
    */
   snapshot?(id: NodeId, machine: readonly Entry[], upTo: number): readonly Entry[];
+  /** Rewrite the configuration a snapshot carries on its way to disk (a host that forgets it). */
+  snapshotMembership?(id: NodeId, membership: Membership | undefined): Membership | undefined;
   /**
    * The broken shell of old (a mutant): when the disk refuses a write, catch the error and go
    * on with the core's in-memory state (send, apply, keep the core) instead of resetting.
@@ -121,6 +127,15 @@ export interface ClusterOptions {
   readonly sleepAfterMs?: number;
   /** Invariants not to enforce (mutant tests switch one off to prove the next one fires). */
   readonly disabled?: readonly InvariantName[];
+  /**
+   * Membership (issue 12): once a configuration that leaves a server out is committed (first
+   * applied by some server), the host stops that server for good, as the coordinator does:
+   * no timer, no answer, never restarted. After a delay drawn from `retireDelaysMs` (default
+   * [0, 1, 5, 50, 500]: the coordinator learns of the commit late, and a removed server keeps
+   * running meanwhile). false: removed servers run on (scenarios that need one to).
+   */
+  readonly retireRemoved?: boolean;
+  readonly retireDelaysMs?: readonly number[];
   readonly narrationCapacity?: number;
   /** Print every narrated line as it happens. */
   readonly echo?: (line: string) => void;
@@ -180,9 +195,13 @@ const RESET_REBOOT_MS: readonly number[] = [0, 0, 1, 5];
 const MAX_PENDING_EVENTS = 50_000;
 
 export class Cluster {
+  /** The initial number of servers (servers 0..n-1, the initial voters). */
   readonly n: number;
   readonly seed: number;
-  readonly ids: readonly NodeId[];
+  /** Every server ever created: 0..n-1, then those added (membership changes), retired ones included. */
+  ids: readonly NodeId[];
+  /** The initial configuration's voters: RaftConfig.peers of every server, added ones included. */
+  readonly initialVoters: readonly NodeId[];
   readonly net: Network;
   readonly narrator: Narrator;
   readonly checker: Checker;
@@ -204,10 +223,20 @@ export class Cluster {
   wakes = 0;
   /** wake() calls made by the host (the coordinator's wakes), on servers that were up. */
   hostWakes = 0;
+  /** Servers added, and servers stopped for good after their removal committed. */
+  added = 0;
+  retirements = 0;
+  /** The latest committed configuration (first applied by some server) and its index. */
+  committedMembership: { index: number; membership: Membership };
 
   private readonly opts: ClusterOptions;
   private readonly queue = new EventQueue<SimEvent>();
   private readonly slots: Slot[];
+  /** The disks, by server id (the checker keeps this array and sees added servers' disks). */
+  private readonly disks: Disk[] = [];
+  /** Servers stopped for good (their removal committed). */
+  private readonly retiredIds = new Set<NodeId>();
+  private readonly retireRng: Rng;
   private readonly timerRng: Rng;
   private readonly diskRng: Rng;
   private readonly factory: RaftFactory;
@@ -230,6 +259,9 @@ export class Cluster {
     this.n = opts.n;
     this.seed = opts.seed;
     this.ids = Array.from({ length: opts.n }, (_, i) => i);
+    this.initialVoters = this.ids;
+    this.committedMembership = { index: 0, membership: { voters: this.initialVoters, learners: [] } };
+    this.retireRng = new Rng(opts.seed, "retire");
     this.quiet = opts.narrate === false;
     this.narrator = new Narrator(this.quiet ? 1 : (opts.narrationCapacity ?? 4000), opts.echo ?? null);
     this.checker = new Checker(opts.n, opts.disabled ?? []);
@@ -245,9 +277,15 @@ export class Cluster {
     if (this.live && opts.stateMachine !== "durable") {
       throw new Error('snapshotSource "live" needs stateMachine "durable": the live state machine is the only copy of the snapshot');
     }
-    this.slots = this.ids.map((id) => ({
+    this.slots = this.ids.map((id) => this.newSlot(id));
+    this.checker.attachDisks(this.disks);
+    for (const slot of this.slots) this.boot(slot);
+  }
+
+  private newSlot(id: NodeId): Slot {
+    const slot: Slot = {
       id,
-      disk: new Disk(opts.snapshotSource ?? "stored"),
+      disk: new Disk(this.opts.snapshotSource ?? "stored"),
       core: null,
       life: 0,
       applied: [],
@@ -256,9 +294,95 @@ export class Cluster {
       inboundSnapshot: null,
       wakeAt: Number.NaN,
       wakeToken: 0,
-    }));
-    this.checker.attachDisks(this.slots.map((s) => s.disk));
-    for (const slot of this.slots) this.boot(slot);
+    };
+    this.disks[id] = slot.disk;
+    return slot;
+  }
+
+  // --- membership ----------------------------------------------------------------------------
+
+  /**
+   * Create a new server (a fresh object: a new id, never reused, and an empty disk), up and
+   * connected. Its peers are the initial voters, as every server's: it is in no configuration
+   * it knows of until a leader's log or snapshot says otherwise.
+   */
+  addServer(): NodeId {
+    const id = this.slots.length;
+    if (this.net.addServer() !== id) throw new Error("cluster: the network and the servers disagree on ids");
+    this.checker.addServer(id);
+    const slot = this.newSlot(id);
+    this.slots.push(slot);
+    this.ids = [...this.ids, id];
+    this.added++;
+    this.narrate(`[SIM] server ${id} is created (empty disk)`);
+    this.boot(slot);
+    return id;
+  }
+
+  /** Ask server `id` (the leader, hopefully) for a configuration change. */
+  changeMembership(id: NodeId, change: MembershipChange): MembershipChangeResult {
+    const slot = this.slot(id);
+    if (!slot.core) return { accepted: false, reason: "not_leader", message: `server ${id} is down`, leader: null };
+    const res = this.handle(slot, `changeMembership ${change.op} ${change.id}`, (core) => core.changeMembership(change, this.clock));
+    if (!slot.core) return { accepted: false, reason: "not_leader", message: `server ${id} died while persisting`, leader: null };
+    this.narrate(
+      `[SIM] ${change.op} ${change.id} asked of ${id}: ` +
+        (res.accepted ? `accepted at (${res.index}, term ${res.term})` : `refused (${res.reason}: ${res.message})`),
+    );
+    if (res.accepted) {
+      const e = this.durableEntry(slot, res.index);
+      const m = e ? membershipOf(e.command) : null;
+      if (!m || e!.term !== res.term) {
+        // The answer to the coordinator is a message too: what it reports must be durable.
+        this.checker.fail("DurableBeforeSend", `server ${id} accepted a configuration change at (${res.index}, term ${res.term}) that is not on its disk`);
+      }
+    }
+    return res;
+  }
+
+  /**
+   * Entry `index` as durably held: in the log, or (compacted in the same event: a lone voter
+   * commits and applies at once) in the snapshot's state machine.
+   */
+  private durableEntry(slot: Slot, index: number): Entry | undefined {
+    return index > slot.disk.snapshotIndex ? slot.disk.entry(index) : slot.disk.snapshotMachine[index - 1];
+  }
+
+  /** Stopped for good (its removal committed): no timer, no answer, never restarted. */
+  isRetired(id: NodeId): boolean {
+    return this.retiredIds.has(id);
+  }
+
+  /** Servers not stopped for good (up or down). */
+  active(): NodeId[] {
+    return this.ids.filter((i) => !this.retiredIds.has(i));
+  }
+
+  /** Stop server `id` for good, as the coordinator does once its removal is committed. */
+  retire(id: NodeId, why = "its removal is committed"): void {
+    const slot = this.slot(id);
+    if (this.retiredIds.has(id)) return;
+    this.retiredIds.add(id);
+    this.retirements++;
+    this.narrate(`[SIM] ${id} is stopped for good: ${why}`);
+    if (slot.core) this.crashNow(slot);
+  }
+
+  /** Entries first applied somewhere: a configuration committed that leaves servers out stops them (after a delay). */
+  private noteCommitted(entries: readonly Entry[]): void {
+    for (const e of entries) {
+      if (e.index <= this.committedMembership.index) continue;
+      const m = membershipOf(e.command);
+      if (m === null) continue;
+      const before = members(this.committedMembership.membership);
+      this.committedMembership = { index: e.index, membership: m };
+      if (this.opts.retireRemoved === false) continue;
+      const now = new Set(members(m));
+      for (const gone of before.filter((x) => !now.has(x))) {
+        const delay = this.retireRng.pick(this.opts.retireDelaysMs ?? [0, 1, 5, 50, 500]);
+        this.queue.push(this.clock + delay, { kind: "run", fn: () => this.retire(gone, `its removal (index ${e.index}) is committed`) });
+      }
+    }
   }
 
   // --- looking in ----------------------------------------------------------------------------
@@ -369,9 +493,11 @@ export class Cluster {
     if (res.accepted) {
       const st = slot.status!;
       const same = (e: Entry | undefined): boolean => !!e && e.term === res.term && jsonOf(e.command) === jsonOf(command);
-      if (st.state !== "Leader" || !same(slot.core.entries(res.index, res.index)[0])) {
+      // Compacted in the same event (a lone voter commits and applies at once): the snapshot holds it.
+      const held = slot.core.entries(res.index, res.index)[0] ?? this.durableEntry(slot, res.index);
+      if (st.state !== "Leader" || !same(held)) {
         this.checker.fail("WellFormed", `server ${id} accepted a proposal at (${res.index}, term ${res.term}) it does not hold as leader`);
-      } else if (!same(slot.disk.entry(res.index))) {
+      } else if (!same(this.durableEntry(slot, res.index))) {
         // The answer to a client is a message too: what it reports must be durable.
         this.checker.fail("DurableBeforeSend", `server ${id} answered a proposal at (${res.index}, term ${res.term}) that is not on its disk`);
       }
@@ -481,6 +607,7 @@ export class Cluster {
   restart(id: NodeId): void {
     const slot = this.slot(id);
     if (slot.core) throw new Error(`restart: server ${id} is up`);
+    if (this.retiredIds.has(id)) throw new Error(`restart: server ${id} was stopped for good (removed)`);
     slot.life++;
     this.boot(slot);
   }
@@ -488,7 +615,7 @@ export class Cluster {
   /** Cross-check the cluster-wide properties from scratch (call at the end of a run). */
   finalCheck(): void {
     this.checker.fullCheck(
-      this.slots.map((s) => s.disk),
+      this.disks,
       this.slots.map((s) => s.applied),
     );
   }
@@ -611,6 +738,7 @@ export class Cluster {
       slot.applied.push(e);
       c.onApply(id, slot.applied.length, e);
     }
+    if (ready.committed.length > 0) this.noteCommitted(ready.committed);
 
     for (const rs of ready.reads ?? []) {
       const floor = this.readFloors.get(rs.ctx);
@@ -671,7 +799,7 @@ export class Cluster {
     this.crashNow(slot);
     const life = slot.life;
     const reload = (): void => {
-      if (slot.core || slot.life !== life) return; // restarted by someone else meanwhile
+      if (slot.core || slot.life !== life || this.retiredIds.has(slot.id)) return; // restarted by someone else meanwhile, or stopped for good
       slot.life++;
       this.boot(slot, connected, true);
       if (!Number.isFinite(alarm) || !slot.core) return;
@@ -713,12 +841,21 @@ export class Cluster {
     }
     // "live": the durable state machine is the snapshot; "stored": the host keeps a copy of it.
     const machine = !this.live && this.faults.snapshot ? this.faults.snapshot(slot.id, slot.applied, upTo) : slot.applied;
-    slot.disk.compactTo(upTo, machine);
+    // The snapshot's row keeps the configuration as of its last entry, as the core names it.
+    let membership: Membership | undefined;
+    try {
+      membership = core.snapshotMetaAt(upTo).membership;
+    } catch (e) {
+      throw new InvariantViolation("CoreAssertion", `server ${slot.id} threw in snapshotMetaAt(${upTo}) after compacting: ${(e as Error).message}`);
+    }
+    this.checker.onSnapshotConfig(slot.id, "compacted", upTo, membership);
+    if (this.faults.snapshotMembership) membership = this.faults.snapshotMembership(slot.id, membership);
+    slot.disk.compactTo(upTo, machine, membership);
     this.checker.onSnapshot(slot.id, "compacted", { index: upTo, term: slot.disk.termAt(upTo)! }, slot.disk.snapshotMachine, previous);
   }
 
   /** Ready.snapshot: the state machine becomes the leader's snapshot, and the disk log starts after it. */
-  private installSnapshot(slot: Slot, meta: { index: number; term: number }, after: RaftStatus): void {
+  private installSnapshot(slot: Slot, meta: SnapshotMeta, after: RaftStatus): void {
     const data = slot.inboundSnapshot;
     if (!data || data.index !== meta.index || data.term !== meta.term) {
       this.checker.fail(
@@ -729,10 +866,14 @@ export class Cluster {
       return;
     }
     this.checker.onInstallSnapshot(slot.id, meta, data.machine, slot.disk.snapshotIndex, after);
-    slot.disk.installSnapshot(meta, data.machine);
+    this.checker.onSnapshotConfig(slot.id, "installed", meta.index, meta.membership);
+    const membership = this.faults.snapshotMembership ? this.faults.snapshotMembership(slot.id, meta.membership) : meta.membership;
+    const { membership: _, ...bare } = meta;
+    slot.disk.installSnapshot(membership ? { ...bare, membership } : bare, data.machine);
     slot.applied = data.machine.slice(0, meta.index);
     if (this.opts.stateMachine === "durable") slot.disk.machine = slot.applied;
     slot.lastApplied = meta.index;
+    this.noteCommitted(data.machine.slice(0, meta.index));
   }
 
   private send(original: Message): void {
@@ -740,6 +881,7 @@ export class Cluster {
     if (m.type === "InstallSnapshot") {
       // The core never sees the snapshot's bytes: the host attaches them.
       m = this.live ? this.attachLiveSnapshot(m) : this.attachStoredSnapshot(m);
+      this.checker.onSnapshotConfig(m.from, "sent", m.lastIncludedIndex, m.membership);
     }
     if (this.net.tamper) m = this.net.tamper(m);
     const route = this.net.route(m);
@@ -794,11 +936,19 @@ export class Cluster {
       `[SIM] ${m.from} attaches its live state machine to InstallSnapshot for ${m.to}: up to (${meta.index}, term ${meta.term}) ` +
         `where the core named (${m.lastIncludedIndex}, term ${m.lastIncludedTerm})`,
     );
-    return { ...m, lastIncludedIndex: meta.index, lastIncludedTerm: meta.term, data: { index: meta.index, term: meta.term, machine } };
+    return {
+      ...m,
+      lastIncludedIndex: meta.index,
+      lastIncludedTerm: meta.term,
+      ...(meta.membership ? { membership: meta.membership } : {}),
+      data: { index: meta.index, term: meta.term, machine },
+    };
   }
 
   private scheduleWake(slot: Slot, wakeAt: number): void {
     if (wakeAt === Infinity && slot.status?.asleep) return; // asleep: nothing is due (a pending tick still fires, harmlessly)
+    // A learner or a removed server never stands: no election timer (a pending tick still fires, harmlessly).
+    if (wakeAt === Infinity && slot.status !== null && slot.status.member !== "voter" && slot.status.state !== "Leader") return;
     if (!Number.isFinite(wakeAt)) {
       this.checker.fail("WellFormed", `server ${slot.id} asked to wake at ${wakeAt}${wakeAt === Infinity ? " while awake" : ""}`);
       return;
@@ -832,7 +982,7 @@ export class Cluster {
     const restored = slot.disk.restored(slot.applied.length);
     const config: RaftConfig = {
       id,
-      peers: this.ids,
+      peers: this.initialVoters,
       electionTimeoutMs: this.opts.electionTimeoutMs ?? [150, 300],
       heartbeatMs: this.opts.heartbeatMs ?? 50,
       ...this.opts.raftOptions,

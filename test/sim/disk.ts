@@ -17,7 +17,8 @@
 
 import { entryJson } from "./invariants.ts";
 import type { Rng } from "./prng.ts";
-import type { Entry, HardState, LogWrite, RestoredState, SnapshotMeta } from "../../src/raft/types.ts";
+import { membershipOf } from "../../src/raft/membership.ts";
+import type { Entry, HardState, LogWrite, Membership, RestoredState, SnapshotMeta } from "../../src/raft/types.ts";
 
 export type SnapshotSource = "stored" | "live";
 
@@ -62,6 +63,13 @@ export class Disk {
   private jsons: string[] = [];
   /** "stored": the copy of the state machine taken when the snapshot was made (entries 1..offset). */
   private storedMachine: Entry[] = [];
+  /**
+   * The configuration the snapshot carries (as of its last entry), as the core named it
+   * (SnapshotMeta.membership); passed back on reload. Undefined: no snapshot, or a host that lost it.
+   */
+  snapshotMembership: Membership | undefined = undefined;
+  /** The configuration entries of the stored log (after the snapshot), in index order. */
+  private configs: { readonly index: number; readonly membership: Membership }[] = [];
   /** The state machine's durable copy (used when the host keeps its state machine on disk). */
   machine: Entry[] = [];
   /** How many times the host compacted this log (a statistic for tests; installs do not count). */
@@ -144,10 +152,25 @@ export class Disk {
     const keep = Math.max(0, Math.min(w.fromIndex - 1 - this.offset, this.entries.length));
     this.entries.length = keep;
     this.jsons.length = keep;
+    while (this.configs.length > 0 && this.configs[this.configs.length - 1]!.index > this.lastIndex) this.configs.pop();
     for (const e of w.entries) {
       this.entries.push({ index: this.lastIndex + 1, term: e.term, command: e.command });
       this.jsons.push(entryJson(e));
+      const m = membershipOf(e.command);
+      if (m !== null) this.configs.push({ index: this.lastIndex, membership: m });
     }
+  }
+
+  /** The latest configuration entry of the stored log (after the snapshot), or null: then the snapshot's (or the initial) is in force. */
+  latestConfig(): { readonly index: number; readonly membership: Membership } | null {
+    return this.configs[this.configs.length - 1] ?? null;
+  }
+
+  /** The indexes of the stored log's configuration entries above `index`. */
+  configsAbove(index: number): number[] {
+    const out: number[] = [];
+    for (let k = this.configs.length - 1; k >= 0 && this.configs[k]!.index > index; k--) out.push(this.configs[k]!.index);
+    return out.reverse();
   }
 
   /**
@@ -155,10 +178,11 @@ export class Disk {
    * `machine`'s first `index` commands; "live": nothing, the durable state machine is it), drop
    * the entries it covers.
    */
-  compactTo(index: number, machine: readonly Entry[]): void {
+  compactTo(index: number, machine: readonly Entry[], membership?: Membership): void {
     const term = this.termAt(index);
     if (term === undefined) throw new Error(`disk: cannot compact to ${index} (log holds ${this.offset + 1}..${this.lastIndex})`);
     this.dropThrough(index, term);
+    this.snapshotMembership = membership;
     if (this.snapshotSource === "stored") this.storedMachine = machine.slice(0, index);
     this.compactions++;
   }
@@ -172,9 +196,11 @@ export class Disk {
     else {
       this.entries = [];
       this.jsons = [];
+      this.configs = [];
       this.offset = meta.index;
       this.offsetTerm = meta.term;
     }
+    this.snapshotMembership = meta.membership;
     if (this.snapshotSource === "stored") this.storedMachine = machine.slice(0, meta.index);
   }
 
@@ -182,6 +208,7 @@ export class Disk {
     const drop = index - this.offset;
     this.entries = this.entries.slice(drop);
     this.jsons = this.jsons.slice(drop);
+    this.configs = this.configs.filter((c) => c.index > index);
     this.offset = index;
     this.offsetTerm = term;
   }
@@ -190,7 +217,15 @@ export class Disk {
   restored(applied: number): RestoredState {
     return {
       hardState: { ...this.hardState },
-      ...(this.offset > 0 ? { snapshot: { index: this.offset, term: this.offsetTerm } } : {}),
+      ...(this.offset > 0
+        ? {
+            snapshot: {
+              index: this.offset,
+              term: this.offsetTerm,
+              ...(this.snapshotMembership ? { membership: this.snapshotMembership } : {}),
+            },
+          }
+        : {}),
       entries: this.entries.slice(),
       applied,
     };

@@ -6,7 +6,9 @@
 // `fullCheck` re-derives the cluster-wide properties from scratch, as a cross-check at the end.
 
 import type { Disk } from "./disk.ts";
-import type { Entry, HardState, LogWrite, Message, NodeId, RaftStatus } from "../../src/raft/types.ts";
+import { membershipOf } from "../../src/raft/membership.ts";
+import { majority } from "../../src/raft/quorum.ts";
+import type { Entry, HardState, LogWrite, Membership, Message, NodeId, RaftStatus } from "../../src/raft/types.ts";
 
 export const INVARIANTS = [
   /** At most one leader per term, across the whole history (restarts included). */
@@ -86,6 +88,37 @@ export const INVARIANTS = [
    * nothing is due while asleep (the core asks for no timer).
    */
   "SleepSafety",
+  /**
+   * Membership (issue 12): at most one configuration change in flight. A leader appends a
+   * configuration entry only when every earlier configuration entry of its log is at or
+   * below its own commitIndex; and a leader's log never holds two configuration entries
+   * above the cluster's commit index (the highest commitIndex any server has had). A new
+   * leader may inherit an uncommitted one (or, as commits propagate lazily, two it does not
+   * yet know are committed: hence the cluster's index, not its own), but with the own-term
+   * commit rule it adds none of its own before its no-op commits, which commits those.
+   */
+  "OneChangeAtATime",
+  /**
+   * One configuration per log index: every server that applies index k applies the same
+   * configuration entry there (or the same non-configuration entry). Checked before
+   * StateMachineSafety, which would also see it, so that a lost configuration is reported as one.
+   */
+  "ConfigAgreement",
+  /**
+   * A server's configuration is the latest configuration entry in its log, committed or not;
+   * with none, its snapshot's (the configuration committed as of the snapshot's last entry);
+   * with no snapshot, the cluster's initial one. Checked against the disk after every
+   * persisted Ready (status.membership, membershipIndex and member), so a truncation must roll
+   * the configuration back and a reload must restore it. And every snapshot (compacted,
+   * installed, sent) carries the configuration as of its last entry.
+   */
+  "ConfigInForce",
+  /**
+   * A leader moves its commitIndex to k only when a majority of the voters of its
+   * configuration (the latest in its log; learners and itself, if it is not a voter, do not
+   * count) hold entry k on disk (or in a snapshot).
+   */
+  "CommitQuorum",
   /** Messages and Ready values are well formed (addresses, contiguous log writes, accepted proposals). */
   "WellFormed",
   /** The core threw (one of its own assertions fired). */
@@ -205,10 +238,15 @@ export class Checker {
   private readonly ledAsked: number[];
   /** The message whose delivery is being handled (the cluster sets it), null for any other event. */
   delivering: Message | null = null;
-  private readonly n: number;
+  /** The cluster's initial configuration (RaftConfig.peers: servers 0..n-1 vote). */
+  readonly initial: Membership;
+  /** The configuration entries committed so far (first applied by some server), by index, ascending. */
+  private readonly configHistory: { readonly index: number; readonly membership: Membership; readonly json: string }[] = [];
+  /** The highest commitIndex any server has reported (the cluster's commit index, as far as anyone knows). */
+  private clusterCommit = 0;
 
   constructor(n: number, disabled: Iterable<InvariantName> = []) {
-    this.n = n;
+    this.initial = { voters: Array.from({ length: n }, (_, i) => i), learners: [] };
     this.bootCommit = new Array<number>(n).fill(0);
     this.ledAsked = new Array<number>(n).fill(0);
     this.sleepAcks = Array.from({ length: n }, () => new Map());
@@ -220,9 +258,45 @@ export class Checker {
     this.verifiedSnapshot = Array.from({ length: n }, () => []);
   }
 
-  /** The cluster's disks, indexed by server (LeaderCompleteness looks at leaders other than the one acting). */
+  /**
+   * The cluster's disks, indexed by server (LeaderCompleteness looks at leaders other than the
+   * one acting). Kept by reference: the cluster pushes the disk of every server it adds.
+   */
   attachDisks(disks: readonly Disk[]): void {
     this.disks = disks;
+  }
+
+  /** A server was added (membership changes): its id is the next one. */
+  addServer(id: NodeId): void {
+    this.bootCommit[id] = 0;
+    this.ledAsked[id] = 0;
+    this.sleepAcks[id] = new Map();
+    this.termFloor[id] = 0;
+    this.preVoteFrom[id] = null;
+    this.snapshotFloor[id] = 0;
+    this.leading[id] = null;
+    this.verifiedSnapshot[id] = [];
+  }
+
+  /** The configuration committed as of log index `index` (the latest configuration entry applied at or below it), and its index. */
+  configAt(index: number): { readonly index: number; readonly membership: Membership } {
+    const h = this.configHistory;
+    let lo = 0;
+    let hi = h.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (h[mid]!.index <= index) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found < 0 ? { index: 0, membership: this.initial } : h[found]!;
+  }
+
+  /** The configuration entries committed so far, ascending. */
+  committedConfigs(): readonly { readonly index: number; readonly membership: Membership }[] {
+    return this.configHistory;
   }
 
   fail(invariant: InvariantName, detail: string): void {
@@ -298,6 +372,7 @@ export class Checker {
     const leaderThroughout =
       after.state === "Leader" &&
       (before !== null ? before.state === "Leader" && before.term === after.term : this.leaderOfTerm.get(after.term) === id);
+    if (after.state === "Leader") this.checkConfigAppend(id, w, after, disk);
     if (!leaderThroughout) return;
     if (w.fromIndex <= disk.lastIndex) {
       this.fail(
@@ -308,6 +383,27 @@ export class Checker {
     for (const e of w.entries) {
       if (e.term !== after.term) {
         this.fail("LeaderAppendOnly", `leader ${id} (term ${after.term}) appended entry ${e.index} of term ${e.term}`);
+      }
+    }
+  }
+
+  /**
+   * OneChangeAtATime, when a leader appends a configuration entry of its term: no other
+   * configuration entry of its log (durable, or in the same write) is above its commitIndex.
+   */
+  private checkConfigAppend(id: NodeId, w: LogWrite, after: RaftStatus, disk: Disk): void {
+    for (const e of w.entries) {
+      if (e.term !== after.term || membershipOf(e.command) === null) continue;
+      const pending = [
+        ...disk.configsAbove(after.commitIndex).filter((k) => k < w.fromIndex),
+        ...w.entries.filter((x) => x.index > after.commitIndex && x !== e && membershipOf(x.command) !== null).map((x) => x.index),
+      ];
+      if (pending.length > 0) {
+        this.fail(
+          "OneChangeAtATime",
+          `leader ${id} (term ${after.term}, commitIndex ${after.commitIndex}) appends configuration entry ${e.index} ` +
+            `while configuration entr${pending.length > 1 ? "ies" : "y"} ${pending.join(", ")} ${pending.length > 1 ? "are" : "is"} not committed`,
+        );
       }
     }
   }
@@ -353,6 +449,7 @@ export class Checker {
       this.fail("PersistenceContract", `server ${id} leads term ${after.term} but its durable led-term mark is ${hs.ledTerm ?? "absent"}`);
     }
     this.snapshotNotBack(id, disk.snapshotIndex, "on disk");
+    this.checkConfigInForce(id, disk, after);
     if (disk.lastIndex !== after.logLength) {
       this.fail("PersistenceContract", `server ${id} has ${after.logLength} entries in memory but ${disk.lastIndex} on disk`);
     } else if (lastInMemory) {
@@ -360,6 +457,38 @@ export class Checker {
       if (!d || d.term !== lastInMemory.term || disk.json(lastInMemory.index) !== entryJson(lastInMemory)) {
         this.fail("PersistenceContract", `server ${id}: last entry ${lastInMemory.index} in memory differs from disk`);
       }
+    }
+  }
+
+  /** ConfigInForce: the configuration a server uses is the latest in its (durable) log, else its snapshot's, else the initial one. */
+  private checkConfigInForce(id: NodeId, disk: Disk, after: RaftStatus): void {
+    if (after.membership === undefined) return; // a hand-made status (invariants.test.ts)
+    const latest = disk.latestConfig();
+    const expected = latest ?? (disk.snapshotIndex > 0 ? { ...this.configAt(disk.snapshotIndex), index: disk.snapshotIndex } : { index: 0, membership: this.initial });
+    const where = latest
+      ? `its log's latest configuration entry ${latest.index}`
+      : disk.snapshotIndex > 0
+        ? `the configuration committed as of its snapshot's last entry ${disk.snapshotIndex}`
+        : "the initial configuration";
+    if (!sameMembership(after.membership, expected.membership) || after.membershipIndex !== expected.index) {
+      this.fail(
+        "ConfigInForce",
+        `server ${id} uses ${describeM(after.membership)} (index ${after.membershipIndex}) where ${where} says ${describeM(expected.membership)} (index ${expected.index})`,
+      );
+    }
+    const member = after.membership.voters.includes(id) ? "voter" : after.membership.learners.includes(id) ? "learner" : "removed";
+    if (after.member !== member) this.fail("ConfigInForce", `server ${id} says it is a ${after.member} of ${describeM(after.membership)}`);
+  }
+
+  /** A snapshot up to `index` (compacted, installed or sent) carries `membership`: it must be the configuration committed as of `index`. */
+  onSnapshotConfig(id: NodeId, what: string, index: number, membership: Membership | undefined): void {
+    const expected = this.configAt(index).membership;
+    if (membership === undefined || !sameMembership(membership, expected)) {
+      this.fail(
+        "ConfigInForce",
+        `server ${id} ${what} a snapshot up to ${index} carrying ${membership ? describeM(membership) : "no configuration"}, ` +
+          `where the configuration as of ${index} is ${describeM(expected)}`,
+      );
     }
   }
 
@@ -486,6 +615,15 @@ export class Checker {
   /** The state machine of `id` applied `e` as its `position`-th command. */
   onApply(id: NodeId, position: number, e: Entry): void {
     const json = entryJson(e);
+    const known = this.committed.get(e.index);
+    const config = membershipOf(e.command);
+    if (known && known.json !== json && (config !== null || membershipOf(JSON.parse(known.json === "undefined" ? "null" : known.json)) !== null)) {
+      this.fail(
+        "ConfigAgreement",
+        `server ${id} applied ${json} (term ${e.term}) at index ${e.index}, where ${known.json} (term ${known.term}) was committed before: ` +
+          `two configurations at one index`,
+      );
+    }
     const first = this.machine[position];
     if (!first) {
       this.machine[position] = { index: e.index, term: e.term, json, by: id };
@@ -497,15 +635,22 @@ export class Checker {
       );
     }
     if (e.index > this.maxApplied) this.maxApplied = e.index;
-    const known = this.committed.get(e.index);
     if (!known) {
       this.committed.set(e.index, { term: e.term, json, minLeaderTerm: this.maxTerm + 1 });
+      if (config !== null) this.recordCommittedConfig(e.index, config, json);
     } else if (known.term !== e.term || known.json !== json) {
       this.fail(
         "StateMachineSafety",
         `server ${id} applied ${json} (term ${e.term}) at index ${e.index}, where ${known.json} (term ${known.term}) was applied before`,
       );
     }
+  }
+
+  private recordCommittedConfig(index: number, membership: Membership, json: string): void {
+    const h = this.configHistory;
+    let at = h.length;
+    while (at > 0 && h[at - 1]!.index > index) at--;
+    h.splice(at, 0, { index, membership, json });
   }
 
   /** Server `id` says read `ctx` may be answered once index `index` is applied; `floor` was maxApplied when it was asked. */
@@ -645,6 +790,7 @@ export class Checker {
   /** Once the event's Ready is carried out (persisted, sent, applied). */
   afterEvent(id: NodeId, before: RaftStatus | null, after: RaftStatus, disk: Disk): void {
     if (after.term > this.termFloor[id]!) this.termFloor[id] = after.term;
+    if (after.commitIndex > this.clusterCommit) this.clusterCommit = after.commitIndex;
 
     this.checkSleep(id, before, after, disk);
 
@@ -661,9 +807,36 @@ export class Checker {
     if (after.state !== "Leader") return;
     this.recordLeader(id, after.term);
     this.leading[id] = after.term;
+    const inFlight = disk.configsAbove(this.clusterCommit);
+    if (inFlight.length > 1) {
+      this.fail(
+        "OneChangeAtATime",
+        `leader ${id} (term ${after.term}) holds configuration entries ${inFlight.join(", ")} above the cluster's commit index ${this.clusterCommit}`,
+      );
+    }
+    if (after.membership !== undefined && after.commitIndex > (before?.commitIndex ?? this.bootCommit[id]!)) {
+      this.checkCommitQuorum(id, after, disk);
+    }
     const newLeader = !before || before.state !== "Leader" || before.term !== after.term;
     if (newLeader) this.checkLeaderCompleteness(id, after.term, disk);
     if (before && after.commitIndex > before.commitIndex) this.leaderCommitted(after.term, before.commitIndex, after.commitIndex);
+  }
+
+  /** CommitQuorum: the entry a leader just committed is on the disks of a majority of its configuration's voters. */
+  private checkCommitQuorum(id: NodeId, after: RaftStatus, disk: Disk): void {
+    const k = after.commitIndex;
+    const term = disk.termAt(k);
+    const voters = after.membership.voters;
+    const holders = voters.filter((v) => {
+      const d = this.disks[v];
+      return d !== undefined && (d.snapshotIndex >= k || (term !== undefined && d.termAt(k) === term));
+    });
+    if (holders.length < majority(voters.length)) {
+      this.fail(
+        "CommitQuorum",
+        `leader ${id} (term ${after.term}) advanced commitIndex to ${k}, held only by voters [${holders.join(" ")}] of ${describeM(after.membership)}`,
+      );
+    }
   }
 
   /**
@@ -739,8 +912,12 @@ export class Checker {
       this.fail("SleepSafety", `${what} with commitIndex ${after.commitIndex} short of its last index ${after.logLength}`);
     }
     if (after.state === "Leader") {
-      const agreed = [...this.sleepAcks[id]!.values()].filter((a) => a.term === after.term && a.index === after.logLength).length;
-      const needed = Math.floor(this.n / 2);
+      // A majority of the voters of its configuration (itself, if it is one, included).
+      const voters = (after.membership ?? this.initial).voters;
+      const agreed = [...this.sleepAcks[id]!.entries()].filter(
+        ([from, a]) => voters.includes(from) && a.term === after.term && a.index === after.logLength,
+      ).length;
+      const needed = majority(voters.length) - (voters.includes(id) ? 1 : 0);
       if (agreed < needed) {
         this.fail("SleepSafety", `${what} after ${agreed} follower(s) agreed to sleep at index ${after.logLength}; a majority needs ${needed}`);
       }
@@ -831,4 +1008,24 @@ export class Checker {
       }
     }
   }
+}
+
+/** A configuration's canonical form (sorted ids), cached per object: cores and disks hand out the same objects again and again. */
+const membershipKeys = new WeakMap<Membership, string>();
+function membershipKey(m: Membership): string {
+  let k = membershipKeys.get(m);
+  if (k === undefined) {
+    const ids = (l: readonly NodeId[]): string => [...l].sort((p, q) => p - q).join(",");
+    k = `${ids(m.voters)}|${ids(m.learners)}`;
+    membershipKeys.set(m, k);
+  }
+  return k;
+}
+
+export function sameMembership(a: Membership, b: Membership): boolean {
+  return a === b || membershipKey(a) === membershipKey(b);
+}
+
+export function describeM(m: Membership): string {
+  return `voters=[${m.voters.join(" ")}] learners=[${m.learners.join(" ")}]`;
 }

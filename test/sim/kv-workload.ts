@@ -580,6 +580,8 @@ export function kvRun(opts: KvRunOptions): KvRunResult {
     seed: opts.seed,
     servers: setup.servers,
     knobs: { faultMs: setup.faultMs, meanProposalGapMs: NO_RAW_PROPOSALS_MS },
+    // A fixed set of servers: the kv replicas are one per server, and configuration entries are no kv commands.
+    membership: false,
     // The host's apply step: the kv state machines follow what each server applies.
     faults: {
       apply: (id, entries) => {

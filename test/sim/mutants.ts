@@ -10,7 +10,18 @@
 // subclass's prototype (`replaceMethod`), wrapping the real one, so src/raft stays untouched.
 
 import { Raft } from "../../src/raft/raft.ts";
-import type { AppendEntries, Entry, Message, NodeId, ProposeResult, RaftConfig, Ready, RequestVote, RestoredState } from "../../src/raft/types.ts";
+import type {
+  AppendEntries,
+  Entry,
+  Membership,
+  Message,
+  NodeId,
+  ProposeResult,
+  RaftConfig,
+  Ready,
+  RequestVote,
+  RestoredState,
+} from "../../src/raft/types.ts";
 import type { InvariantName } from "./invariants.ts";
 import { DEFAULT_KNOBS, type RandomRunOptions } from "./random-run.ts";
 
@@ -241,6 +252,64 @@ const LeaderSleepsAlone = replaceMethod<[], void>("startQuiesce", (inside, real)
   real();
   const self = inside as unknown as SleepInside;
   if (!self.asleep) self.fallAsleep();
+});
+
+// --- membership (issue 12) -------------------------------------------------------------------
+
+/** Two changes in flight: a leader appends a configuration entry while the previous one is uncommitted. */
+class ChangesWhilePending extends Raft {
+  protected override allowsChangeWhilePending(): boolean {
+    return true;
+  }
+}
+
+/**
+ * The raft-dev 2015 bug: a new leader changes the membership before it has committed an entry
+ * of its own term, so its change may conflict with an uncommitted one of an earlier leader
+ * (raft-dev-membership.ts scripts the schedule that loses a committed configuration).
+ */
+export class NoOwnTermCommit extends Raft {
+  protected override requiresOwnTermCommit(): boolean {
+    return false;
+  }
+}
+
+/** What the membership mutants read of the core's private state. */
+interface MembershipInside {
+  countLearners?: boolean;
+  readonly history: { readonly current: Membership };
+  readonly log: { truncateFrom(index: number): void };
+}
+
+/**
+ * A leader that counts its learners toward the commit quorum (as if they were voters): the
+ * commit rule's majority is computed over voters and learners.
+ */
+const CommitCountsLearners = (() => {
+  const Base = replaceMethod<[], boolean>("maybeCommit", (self, real) => {
+    const inside = self as unknown as MembershipInside;
+    inside.countLearners = true;
+    try {
+      return real();
+    } finally {
+      inside.countLearners = false;
+    }
+  });
+  const conf = Object.getOwnPropertyDescriptor(Raft.prototype, "conf");
+  if (!conf?.get) throw new Error("mutants: Raft has no conf getter");
+  Object.defineProperty(Base.prototype, "conf", {
+    get(this: Raft): Membership {
+      const m = conf.get!.call(this) as Membership;
+      return (this as unknown as MembershipInside).countLearners ? { voters: [...m.voters, ...m.learners], learners: [] } : m;
+    },
+    configurable: true,
+  });
+  return Base;
+})();
+
+/** A follower that truncates its log without rolling its configuration back (MembershipHistory is not told). */
+const TruncationKeepsConfiguration = replaceMethod<[number], void>("truncateFrom", (self, _real, index) => {
+  (self as unknown as MembershipInside).log.truncateFrom(index);
 });
 
 /** Trips over its own feet after a while (an assertion in the core). */
@@ -568,6 +637,34 @@ export const MUTANTS: readonly Mutant[] = [
     caughtBy: "Liveness",
     options: { ...SLEEPY, hostWakes: { noLeader: false, faultRate: 0 } },
     maxSeeds: 5,
+  },
+  {
+    name: "changes-while-pending",
+    what: "allowsChangeWhilePending() returns true: a leader appends a configuration change while the previous one is uncommitted",
+    caughtBy: "OneChangeAtATime",
+    options: { raftFactory: factory(ChangesWhilePending), membership: true, knobs: SHORT },
+    maxSeeds: 20,
+  },
+  {
+    name: "commit-counts-learners",
+    what: "a leader counts its learners toward the commit quorum",
+    caughtBy: "CommitQuorum",
+    options: { raftFactory: factory(CommitCountsLearners), membership: true, knobs: SHORT },
+    maxSeeds: 40,
+  },
+  {
+    name: "truncation-keeps-configuration",
+    what: "a follower that truncates a configuration entry from its log keeps using that configuration",
+    caughtBy: "ConfigInForce",
+    options: { raftFactory: factory(TruncationKeepsConfiguration), membership: true, knobs: SHORT },
+    maxSeeds: 60,
+  },
+  {
+    name: "snapshot-forgets-configuration",
+    what: "the host stores snapshots without their configuration: a reload takes the initial voters for the snapshot's",
+    caughtBy: "ConfigInForce",
+    options: { faults: { snapshotMembership: () => undefined }, membership: true, compactEvery: 10, knobs: SHORT },
+    maxSeeds: 30,
   },
   {
     name: "core-throws",

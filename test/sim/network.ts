@@ -42,6 +42,9 @@ export function withLongReordering(p: NetworkProfile): NetworkProfile {
   return { ...p, longDelayRate: 2 / 3, longDelayMs: [200, 2200], longDelayRepliesOnly: true };
 }
 
+/** Directed link keys: from * LINK_KEY + to. */
+const LINK_KEY = 1 << 16;
+
 export interface Route {
   /** Delivery delays of the copies that will travel (empty: the message is lost). */
   readonly delays: readonly number[];
@@ -53,7 +56,7 @@ export class Network {
   profile: NetworkProfile;
   /** The reference harness's per-server switch: disconnect(i) cuts every link of i. */
   readonly connected: boolean[];
-  /** Directed links cut by partitions, as from * n + to. */
+  /** Directed links cut by partitions, as from * LINK_KEY + to (servers can be added: ids are not bounded by n). */
   private readonly cut = new Set<number>();
   /** dropCallsAfterN: how many more requests each server may send (null: no limit). */
   private readonly callsLeft: (number | null)[];
@@ -64,7 +67,7 @@ export class Network {
   readonly stats = { sent: 0, lost: 0, duplicated: 0, delivered: 0, appendRejections: 0, snapshots: 0 };
 
   constructor(
-    private readonly n: number,
+    n: number,
     private readonly rng: Rng,
     profile: NetworkProfile,
   ) {
@@ -74,17 +77,25 @@ export class Network {
     this.rpcs = new Array<number>(n).fill(0);
   }
 
+  /** A server joins (membership changes): connected, no call limit, its links up. Returns its id. */
+  addServer(): NodeId {
+    this.connected.push(true);
+    this.callsLeft.push(null);
+    this.rpcs.push(0);
+    return this.connected.length - 1;
+  }
+
   linkUp(from: NodeId, to: NodeId): boolean {
-    return this.connected[from]! && this.connected[to]! && !this.cut.has(from * this.n + to);
+    return this.connected[from]! && this.connected[to]! && !this.cut.has(from * LINK_KEY + to);
   }
 
   /** Cut from→to only (a one-way partition). */
   cutLink(from: NodeId, to: NodeId): void {
-    this.cut.add(from * this.n + to);
+    this.cut.add(from * LINK_KEY + to);
   }
 
   healLink(from: NodeId, to: NodeId): void {
-    this.cut.delete(from * this.n + to);
+    this.cut.delete(from * LINK_KEY + to);
   }
 
   /** Cut every link between the groups (servers in no group keep their links). */

@@ -26,7 +26,8 @@
 // fall asleep; a deploy while it sleeps must cost no election; its leader, crashed while it
 // sleeps, must be replaced when the next operation arrives; each operation within a bound.
 
-import type { NodeId } from "../../src/raft/types.ts";
+import { members } from "../../src/raft/membership.ts";
+import type { Membership, MembershipChange, MembershipRefusal, NodeId } from "../../src/raft/types.ts";
 import { Cluster, type ClusterOptions, type CrashPoint, type HostFaults, type Proc, type RaftFactory } from "./cluster.ts";
 import type { DiskFailureKind, DiskFaults, SnapshotSource } from "./disk.ts";
 import { HarnessFailure } from "./harness.ts";
@@ -120,6 +121,8 @@ export interface RandomRunOptions {
   readonly diskFaults?: boolean;
   /** Force sleeping cores on or off (otherwise drawn per seed, on for about half). */
   readonly sleep?: boolean;
+  /** Force membership changes on or off (otherwise drawn per seed, on for about three quarters). */
+  readonly membership?: boolean;
   /**
    * The host's wakes (mutant tests switch them off): `noLeader`, when a client operation finds
    * no leader (default on); `faultRate`, the probability that a fault wakes every server
@@ -178,12 +181,65 @@ export interface RandomRunResult {
   readonly hostWakes: number;
   /** The slowest operation of the sleep checks after the liveness phase (virtual ms), or null. */
   readonly slowestOperationMs: number | null;
+  /** Membership changes (null: off for this seed). */
+  readonly membership: MembershipStats | null;
   readonly invariant: InvariantName | null;
   readonly message: string | null;
   readonly tail: readonly string[];
   /** The one-line command that replays this run. */
   readonly replay: string;
 }
+
+/** What the coordinator did to the configuration in one run (changes counted once committed). */
+export interface MembershipStats {
+  /** Learners added (add_learner committed), learners promoted, members removed (not the leader), leaders removed. */
+  adds: number;
+  promotes: number;
+  removes: number;
+  leaderRemovals: number;
+  /** Requests made of a leader, and refusals by reason (the retryable ones are retried). */
+  asked: number;
+  refused: Record<MembershipRefusal, number>;
+  /** Changes given up (the deadline passed, or refused for good). */
+  abandoned: number;
+  /** Servers created, and stopped for good (their removal committed, or an add that never committed). */
+  created: number;
+  retired: number;
+  /** The fewest and the most voters, and the most learners, of any committed configuration. */
+  minVoters: number;
+  maxVoters: number;
+  maxLearners: number;
+}
+
+export function emptyMembershipStats(): MembershipStats {
+  return {
+    adds: 0,
+    promotes: 0,
+    removes: 0,
+    leaderRemovals: 0,
+    asked: 0,
+    refused: { not_leader: 0, change_in_progress: 0, not_ready: 0, not_caught_up: 0, last_voter: 0, invalid: 0 },
+    abandoned: 0,
+    created: 0,
+    retired: 0,
+    minVoters: Infinity,
+    maxVoters: 0,
+    maxLearners: 0,
+  };
+}
+
+/** Mean gap between two changes a coordinator process starts (two such processes run at once). */
+const MEAN_CHANGE_GAP_MS = 800;
+/** How long the coordinator pursues one change (retrying refusals) before it gives up. */
+const CHANGE_DEADLINE_MS = 3_000;
+/** At most this many servers exist at once (not stopped for good). */
+const MAX_ACTIVE_SERVERS = 16;
+
+type Goal =
+  | { readonly kind: "addVoter" }
+  | { readonly kind: "addLearner" }
+  | { readonly kind: "promote"; readonly id: NodeId }
+  | { readonly kind: "remove"; readonly id: NodeId; readonly leader: boolean };
 
 export function replayCommand(seed: number, servers: number, extra = ""): string {
   return `npm run sim -- --seeds 1 --seed ${seed} --servers ${servers}${extra ? ` ${extra}` : ""} --verbose`;
@@ -208,6 +264,8 @@ interface Setup {
   readonly sleepAfterMs: number | null;
   /** The probability that a fault call wakes every server (the rest are silent). */
   readonly faultWakeRate: number;
+  /** Membership changes during the fault phase. */
+  readonly membership: boolean;
 }
 
 /** The cluster's election timeouts are the reference's [150, 300) ms: the host wakes at most once per 300 ms. */
@@ -283,6 +341,8 @@ function drawSetup(opts: RandomRunOptions, rng: Rng): Setup {
     snapshotSource: live && compactEvery > 0 ? "live" : "stored",
     disk: drawDisk(opts),
     ...drawSleep(opts),
+    // From a stream of its own: the seeds without membership changes run exactly as before.
+    membership: opts.membership ?? new Rng(opts.seed, "membership").chance(0.75),
   };
 }
 
@@ -331,6 +391,7 @@ class Run {
   private readonly wakeRng: Rng;
   /** The host wakes every server when an operation finds no leader, at most once per election timeout. */
   private nextNoLeaderWake = 0;
+  readonly membershipStats = emptyMembershipStats();
 
   constructor(readonly opts: RandomRunOptions) {
     const setupRng = new Rng(opts.seed, "setup");
@@ -366,7 +427,8 @@ class Run {
         `preVote=${s.preVote} checkQuorum=${s.checkQuorum} leaderNoop=${s.leaderNoop} compactEvery=${s.compactEvery} ` +
         `snapshotSource=${s.snapshotSource}` +
         (s.disk ? ` disk failures: ${s.disk.kinds.join(", ")}${s.disk.faults.transientRate > 0 ? ` (transient rate ${s.disk.faults.transientRate})` : ""}` : "") +
-        (s.sleepAfterMs !== null ? ` sleepAfter=${s.sleepAfterMs}ms faultWakeRate=${s.faultWakeRate}` : ""),
+        (s.sleepAfterMs !== null ? ` sleepAfter=${s.sleepAfterMs}ms faultWakeRate=${s.faultWakeRate}` : "") +
+        (s.membership ? " membership changes" : ""),
     );
   }
 
@@ -392,11 +454,12 @@ class Run {
   }
 
   private get maxDown(): number {
-    return this.setup.knobs.maxDown ?? this.c.n - 1;
+    return this.setup.knobs.maxDown ?? this.c.active().length - 1;
   }
 
+  /** Servers down (not those stopped for good). */
   private down(): NodeId[] {
-    return this.c.ids.filter((i) => !this.c.alive(i));
+    return this.c.active().filter((i) => !this.c.alive(i));
   }
 
   private crashPoint(id: NodeId): CrashPoint | null {
@@ -417,12 +480,14 @@ class Run {
       yield rng.float(0, 2 * k.meanFaultGapMs);
       const action = pickWeighted(rng, k.weights);
       const alive = c.ids.filter((i) => c.alive(i));
+      // Servers stopped for good are out of the picture (without membership changes, every server).
+      const ids = c.active();
       switch (action) {
         case "partition": {
           c.net.healAllLinks();
-          const order = rng.shuffle(c.ids);
-          const cut1 = rng.int(1, c.n);
-          const groups = rng.chance(0.3) && cut1 < c.n - 1
+          const order = rng.shuffle(ids);
+          const cut1 = rng.int(1, ids.length);
+          const groups = rng.chance(0.3) && cut1 < ids.length - 1
             ? [order.slice(0, cut1), order.slice(cut1, cut1 + 1), order.slice(cut1 + 1)]
             : [order.slice(0, cut1), order.slice(cut1)];
           c.net.partition(groups);
@@ -430,8 +495,9 @@ class Run {
           break;
         }
         case "oneWay": {
-          const a = rng.pick(c.ids);
-          const b = rng.pick(c.ids.filter((i) => i !== a));
+          if (ids.length < 2) break;
+          const a = rng.pick(ids);
+          const b = rng.pick(ids.filter((i) => i !== a));
           c.net.cutLink(a, b);
           c.narrate(`[TEST] Cut link ${a}->${b}`);
           break;
@@ -495,7 +561,7 @@ class Run {
           c.narrate("[TEST] Network reliable");
           break;
         case "dropCalls": {
-          const i = rng.pick(c.ids);
+          const i = rng.pick(ids);
           const n = rng.int(0, 5);
           c.net.dropCallsAfterN(i, n);
           c.narrate(`[TEST] peer ${i} drop calls after ${n}`);
@@ -512,7 +578,8 @@ class Run {
           const leaders = alive.filter((i) => c.status(i)!.state === "Leader");
           if (leaders.length === 0) break;
           const from = rng.pick(leaders);
-          const to = rng.pick(c.ids.filter((i) => i !== from));
+          if (ids.length < 2) break;
+          const to = rng.pick(ids.filter((i) => i !== from));
           c.narrate(`[TEST] Transfer leadership ${from} -> ${to}`);
           c.transferLeadership(from, to);
           break;
@@ -566,7 +633,7 @@ class Run {
     while (!this.stopped) {
       yield rng.float(100, 3000);
       if (this.stopped) return;
-      c.fillDisk(rng.pick(c.ids), rng.float(10, 1500));
+      c.fillDisk(rng.pick(c.active()), rng.float(10, 1500));
     }
   }
 
@@ -594,7 +661,7 @@ class Run {
     c.net.healAllLinks();
     // Reset servers still loading come up on their own; the others are restarted.
     yield 10;
-    for (const i of c.ids) {
+    for (const i of c.active()) {
       c.net.dontDropCalls(i);
       if (!c.alive(i)) c.restart(i);
       c.net.connected[i] = true;
@@ -620,8 +687,10 @@ class Run {
       c.narrate(`[TEST] marker ${cmd} accepted by ${leader} at (${r.index}, term ${r.term})`);
       while (c.now < deadline) {
         yield 5;
-        if (c.ids.every((i) => (c.applied(i)[r.index - 1]?.command ?? null) === cmd)) {
+        // Every server of the leader's configuration (without membership changes: every server).
+        if (this.mustApply(leader).every((i) => (c.applied(i)[r.index - 1]?.command ?? null) === cmd)) {
           this.healMs = c.now - t0;
+          this.retireStrays(leader);
           return;
         }
         const st = c.status(leader);
@@ -655,6 +724,13 @@ class Run {
     yield* this.untilAsleep("the cluster, idle again after the deploy");
     const leader = this.stableLeader();
     if (leader === null) return c.checker.fail("Liveness", "the sleeping cluster has no leader");
+    const voters = c.status(leader)!.membership.voters;
+    if (voters.length < 3) {
+      // One or two voters (membership changes): without its leader, no majority is left.
+      c.narrate(`[TEST] The sleeping leader ${leader} is not crashed: its configuration has ${voters.length} voter(s)`);
+      yield* this.operation("after sleeping again");
+      return;
+    }
     c.narrate(`[TEST] Crash the sleeping leader ${leader} (no wake)`);
     c.crash(leader);
     yield* this.operation("with the leader lost while asleep");
@@ -667,9 +743,9 @@ class Run {
   private *untilAsleep(what: string): Proc {
     const c = this.c;
     const limit = c.now + this.setup.sleepAfterMs! + 2_000;
-    while (!c.ids.every((i) => c.status(i)?.asleep === true)) {
+    while (!c.active().every((i) => c.status(i)?.asleep === true)) {
       if (c.now >= limit) {
-        const states = c.ids.map((i) => `${i}:${c.status(i)?.asleep ? "asleep" : "awake"}`).join(" ");
+        const states = c.active().map((i) => `${i}:${c.status(i)?.asleep ? "asleep" : "awake"}`).join(" ");
         return c.checker.fail("Liveness", `${what} did not fall asleep within sleepAfterMs + 2000 ms (${states})`);
       }
       yield 10;
@@ -706,6 +782,154 @@ class Run {
     c.checker.fail("Liveness", `an operation ${what} did not commit on every server that is up within ${budget} ms (${this.states()})`);
   }
 
+  /** The servers a committed marker must reach: those of the leader's configuration that are not stopped for good. */
+  private mustApply(leader: NodeId): NodeId[] {
+    const st = this.c.status(leader);
+    if (!st?.membership) return this.c.active();
+    const inConfig = new Set(members(st.membership));
+    return this.c.active().filter((i) => inConfig.has(i));
+  }
+
+  /**
+   * Once a marker of the healed cluster's leader has committed, no log without it can ever
+   * lead again, so a server its configuration leaves out (an add that never committed, or a
+   * removal whose stop is still pending) will never be in one: the coordinator deletes it.
+   */
+  private retireStrays(leader: NodeId): void {
+    const st = this.c.status(leader);
+    if (!st?.membership) return;
+    const inConfig = new Set(members(st.membership));
+    for (const i of this.c.active()) {
+      if (inConfig.has(i)) continue;
+      this.c.retire(i, "not in the healed cluster's configuration (an add that never committed): the coordinator deletes it");
+    }
+  }
+
+  // --- membership changes: the coordinator's way ----------------------------------------------
+
+  /** The leader the coordinator would ask: the one of the highest term among servers that are up. */
+  private currentLeader(): NodeId | null {
+    const c = this.c;
+    let best: NodeId | null = null;
+    for (const i of c.ids) {
+      const st = c.status(i);
+      if (st?.state === "Leader" && (best === null || st.term > c.status(best)!.term)) best = i;
+    }
+    return best;
+  }
+
+  /**
+   * One coordinator process: now and then, a change chosen from the leader's configuration,
+   * pursued as the coordinator will (ask the leader, retry the refusals that say "later",
+   * give up after a deadline). Two run at once, so changes are also asked for while another
+   * is in flight (the core must refuse: change_in_progress).
+   */
+  *membershipChanges(k: number): Proc {
+    const c = this.c;
+    const rng = new Rng(this.opts.seed, "membership-changes", k);
+    while (!this.stopped) {
+      yield rng.float(0, 2 * MEAN_CHANGE_GAP_MS);
+      if (this.stopped) return;
+      const leader = this.currentLeader();
+      const m = leader === null ? null : c.status(leader)!.membership;
+      if (leader === null || !m) continue;
+      const goal = this.pickGoal(rng, leader, m);
+      if (goal === null) continue;
+      const deadline = c.now + CHANGE_DEADLINE_MS;
+      switch (goal.kind) {
+        case "addVoter":
+        case "addLearner": {
+          const id = c.addServer();
+          this.membershipStats.created++;
+          c.narrate(`[TEST] coordinator ${k}: add server ${id} as a ${goal.kind === "addVoter" ? "voter (learner first)" : "learner"}`);
+          const added = yield* this.pursue(k, rng, { op: "add_learner", id }, deadline);
+          if (added && goal.kind === "addVoter") yield* this.pursue(k, rng, { op: "promote", id }, deadline + CHANGE_DEADLINE_MS);
+          break;
+        }
+        case "promote":
+          c.narrate(`[TEST] coordinator ${k}: promote learner ${goal.id}`);
+          yield* this.pursue(k, rng, { op: "promote", id: goal.id }, deadline);
+          break;
+        case "remove":
+          c.narrate(`[TEST] coordinator ${k}: remove ${goal.leader ? "the leader " : ""}${goal.id}`);
+          yield* this.pursue(k, rng, { op: "remove", id: goal.id }, deadline, goal.leader);
+          break;
+      }
+    }
+  }
+
+  /**
+   * Voters stay between 1 and 9, learners at most 9: adding is likelier when few voters are
+   * left, removing when many, so the cluster shrinks to one or two voters now and then and
+   * grows back.
+   */
+  private pickGoal(rng: Rng, leader: NodeId, m: Membership): Goal | null {
+    const v = m.voters.length;
+    const l = m.learners.length;
+    const canCreate = this.c.active().length < MAX_ACTIVE_SERVERS && l < 9;
+    const options: [number, Goal][] = [];
+    if (canCreate && v < 9) options.push([v <= 2 ? 3 : v < 5 ? 1.5 : 0.6, { kind: "addVoter" }]);
+    if (canCreate) options.push([0.4, { kind: "addLearner" }]);
+    if (l > 0 && v < 9) options.push([0.8, { kind: "promote", id: rng.pick(m.learners) }]);
+    if (l > 0) options.push([0.6, { kind: "remove", id: rng.pick(m.learners), leader: false }]);
+    const others = m.voters.filter((i) => i !== leader);
+    if (v > 1 && others.length > 0) options.push([v >= 5 ? 1.5 : 1, { kind: "remove", id: rng.pick(others), leader: false }]);
+    if (v > 1 && m.voters.includes(leader)) options.push([0.6, { kind: "remove", id: leader, leader: true }]);
+    const total = options.reduce((t, [w]) => t + w, 0);
+    if (total === 0) return null;
+    let x = rng.float(0, total);
+    for (const [w, g] of options) {
+      x -= w;
+      if (x < 0) return g;
+    }
+    return options[options.length - 1]![1];
+  }
+
+  /**
+   * Ask the leader for `change` until it is committed: refusals not_leader, not_ready,
+   * not_caught_up and change_in_progress are retried 10–50 ms later; last_voter and invalid
+   * end it; an accepted change whose entry is lost (the leader deposed) is asked again.
+   * Answers whether it committed before the deadline.
+   */
+  private *pursue(k: number, rng: Rng, change: MembershipChange, deadline: number, ofLeader = false): Generator<number, boolean, undefined> {
+    const c = this.c;
+    const stats = this.membershipStats;
+    while (c.now < deadline && !this.stopped) {
+      const leader = this.currentLeader();
+      if (leader === null) {
+        this.noLeaderWake();
+        yield rng.float(10, 50);
+        continue;
+      }
+      stats.asked++;
+      const r = c.changeMembership(leader, change);
+      if (!r.accepted) {
+        stats.refused[r.reason]++;
+        if (r.reason === "last_voter" || r.reason === "invalid") break;
+        yield rng.float(10, 50);
+        continue;
+      }
+      // Accepted: wait for the entry to commit (first applied somewhere), or to be lost.
+      for (;;) {
+        yield 5;
+        const e = c.checker.committedEntries().get(r.index);
+        if (e !== undefined && e.term === r.term) {
+          if (change.op === "add_learner") stats.adds++;
+          else if (change.op === "promote") stats.promotes++;
+          else if (ofLeader && change.id === leader) stats.leaderRemovals++;
+          else stats.removes++;
+          c.narrate(`[TEST] coordinator ${k}: ${change.op} ${change.id} committed at (${r.index}, term ${r.term})`);
+          return true;
+        }
+        if (e !== undefined) break; // another entry committed there: this one is lost, ask again
+        if (c.now >= deadline) break;
+      }
+    }
+    stats.abandoned++;
+    c.narrate(`[TEST] coordinator ${k}: gives up on ${change.op} ${change.id}`);
+    return false;
+  }
+
   private states(): string {
     const c = this.c;
     return c.ids
@@ -733,12 +957,28 @@ class Run {
     return leader !== null && c.status(leader)!.term === maxTerm ? leader : null;
   }
 
+  /** The membership counts, with the cluster's own (servers stopped, the range of committed configurations). */
+  finalMembershipStats(): MembershipStats {
+    const s = { ...this.membershipStats, retired: this.c.retirements };
+    const configs = [{ membership: { voters: this.c.initialVoters, learners: [] as readonly NodeId[] } }, ...this.c.checker.committedConfigs()];
+    for (const { membership } of configs) {
+      s.minVoters = Math.min(s.minVoters, membership.voters.length);
+      s.maxVoters = Math.max(s.maxVoters, membership.voters.length);
+      s.maxLearners = Math.max(s.maxLearners, membership.learners.length);
+    }
+    return s;
+  }
+
   go(): void {
     const c = this.c;
     this.stopped = false;
     c.spawn("client", this.client());
     if (this.setup.disk?.kinds.includes("full")) c.spawn("disk-full", this.diskFull());
     if (this.setup.disk?.kinds.includes("tooLarge")) c.spawn("big-client", this.bigProposals());
+    if (this.setup.membership) {
+      c.spawn("coordinator-0", this.membershipChanges(0));
+      c.spawn("coordinator-1", this.membershipChanges(1));
+    }
     c.run(this.chaos());
     c.run(this.liveness());
     if (this.sleepOn) c.run(this.sleepChecks());
@@ -784,6 +1024,7 @@ export function randomRun(opts: RandomRunOptions): RandomRunResult {
     wakes: c.wakes,
     hostWakes: c.hostWakes,
     slowestOperationMs: run.slowestOperationMs,
+    membership: run.setup.membership ? run.finalMembershipStats() : null,
     replay: replayCommand(opts.seed, servers, opts.replayArgs),
   };
   const lines = opts.tailLines ?? 60;

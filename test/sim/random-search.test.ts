@@ -5,8 +5,9 @@
 // about half) and the snapshot host ("live", the Durable Object's way, for about a quarter);
 // about half get disks that refuse writes (full, too large, transient), each refusal resetting
 // its server as the Durable Object does; about half run sleeping cores, and every seed's faults
-// include evictions and deploys (a reset leader resumes its term); the last test checks that
-// the seeds did exercise all of these.
+// include evictions and deploys (a reset leader resumes its term); about three quarters run
+// membership changes (servers added as learners, promoted, removed, the leader too, driven
+// as the coordinator will); the last test checks that the seeds did exercise all of these.
 
 import { describe, expect, test } from "vitest";
 import { randomRun, type RandomRunResult } from "./random-run.ts";
@@ -30,6 +31,12 @@ const total = {
   sleeps: 0,
   wakes: 0,
   sleepChecks: 0,
+  membershipSeeds: 0,
+  adds: 0,
+  promotes: 0,
+  removes: 0,
+  leaderRemovals: 0,
+  shrankToTwo: 0,
 };
 
 function describeFailure(r: RandomRunResult): string {
@@ -82,6 +89,14 @@ describe("randomized search", () => {
         total.resumes += r.resumes;
         total.sleeps += r.sleeps;
         total.wakes += r.wakes;
+        if (r.membership) {
+          total.membershipSeeds++;
+          total.adds += r.membership.adds;
+          total.promotes += r.membership.promotes;
+          total.removes += r.membership.removes;
+          total.leaderRemovals += r.membership.leaderRemovals;
+          if (r.membership.minVoters <= 2) total.shrankToTwo++;
+        }
         if (!r.ok) failures.push(describeFailure(r));
       }
       expect(failures).toEqual([]);
@@ -91,7 +106,7 @@ describe("randomized search", () => {
     });
   }
 
-  test("the seeds exercised PreVote, both snapshot hosts, failing disks, sleep and evictions", () => {
+  test("the seeds exercised PreVote, both snapshot hosts, failing disks, sleep, evictions and membership changes", () => {
     expect(total.seeds).toBe(SEEDS);
     // Drawn per seed: PreVote for about half, live snapshots for about a quarter.
     expect(total.preVote).toBeGreaterThan(SEEDS / 4);
@@ -112,5 +127,13 @@ describe("randomized search", () => {
     expect(total.evictions).toBeGreaterThan(SEEDS);
     expect(total.deploys).toBeGreaterThan(SEEDS / 10);
     expect(total.resumes).toBeGreaterThan(SEEDS / 4);
+    // Membership changes for about three quarters: every kind committed, many times, and
+    // clusters that shrank to two voters or fewer.
+    expect(total.membershipSeeds).toBeGreaterThan(SEEDS / 2);
+    expect(total.adds).toBeGreaterThan(total.membershipSeeds);
+    expect(total.promotes).toBeGreaterThan(total.membershipSeeds);
+    expect(total.removes).toBeGreaterThan(total.membershipSeeds);
+    expect(total.leaderRemovals).toBeGreaterThan(total.membershipSeeds / 4);
+    expect(total.shrankToTwo).toBeGreaterThan(total.membershipSeeds / 10);
   });
 });
