@@ -191,6 +191,15 @@ export class Cluster {
     if (record) this.adopt(record);
   }
 
+  /**
+   * Read the registry record again (members added or removed through another isolate). Kept
+   * only if it is still this incarnation's: another one is for the route to find out.
+   */
+  async refresh(): Promise<void> {
+    const record = await this.registry().record();
+    if (record && record.config.epoch === this.config.epoch) this.adopt(record);
+  }
+
   private registry() {
     return registryStub(this.env.CLUSTER_REGISTRY, this.name);
   }

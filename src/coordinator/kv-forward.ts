@@ -75,8 +75,11 @@ export async function forwardKv(cluster: Cluster, call: KvCall, trace: KvTrace =
       // was lost meanwhile, and sleeping followers notice nothing. Waking them starts their
       // election timers (a follower already awake is left alone, so this never delays an
       // election); once per election timeout is enough.
+      // The servers this isolate knows of may be out of date too (members added or removed
+      // through another isolate): the registry is read again, with the same cadence.
       if (Date.now() >= nextWake) {
         nextWake = Date.now() + cluster.config.electionTimeoutMs[1];
+        await cluster.refresh().catch(() => {});
         await cluster.wakeAll();
       }
       await sleep(Math.min(20, Math.max(0, deadline - Date.now())));
