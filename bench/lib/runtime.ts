@@ -46,6 +46,7 @@ export async function start(script: string, persistDir: string, profiled: boolea
     compatibilityDate: "2026-04-20",
     durableObjects: {
       RAFT_SERVER: { className: profiled ? "ProfiledRaftServer" : "RaftServer", useSQLite: true },
+      CLUSTER_REGISTRY: { className: "ClusterRegistry", useSQLite: true },
       BENCH_FLOOR: { className: "BenchFloor", useSQLite: true },
       SINGLE_KV: { className: "SingleKv", useSQLite: true },
     },

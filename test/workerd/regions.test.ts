@@ -5,7 +5,9 @@
 // apac at 160 ms) costs at least the round trip to the nearest majority (weur + enam: 75 ms)
 // and need not wait for apac; led from apac, it costs at least 160 ms (weur, the nearer).
 // Checked by behaviour, from the client's clock, with deadlines and no fixed sleeps.
+import { env } from "cloudflare:workers";
 import { expect, test } from "vitest";
+import { serverStub } from "../../src/server/rpc.ts";
 import { api, freshName, Harness } from "./harness.ts";
 
 const HINTS = ["weur", "enam", "apac"];
@@ -70,6 +72,26 @@ test("writes wait for the nearest majority's round trip: 75 ms led from weur, 16
   expect((await network(h, {})).status).toBe(200);
   const local = await puts(h, 9, "l");
   expect(median(local), local.join(", ")).toBeLessThan(60);
+});
+
+test("a server added later gets the matrix: a fourth voter in apac makes weur's nearest majority 160 ms", async () => {
+  const h = await Harness.create(3, { ...TIMING, locationHints: HINTS });
+  await lead(h, 0);
+  expect((await network(h, { regionRttMs: MATRIX })).status).toBe(200);
+  const added = await api("POST", `/clusters/${h.name}/members`, { role: "voter", locationHint: "apac" });
+  expect(added.status, JSON.stringify(added.body)).toBe(200);
+  const id: number = added.body.added;
+  // Every member holds the new server's region, the new one the matrix.
+  for (const m of [0, 1, 2, id]) {
+    const held = await serverStub(env.RAFT_SERVER, h.name, m).networkSettings();
+    expect(held.regions, `server ${m}`).toMatchObject({ 0: "weur", 1: "enam", 2: "apac", [id]: "apac" });
+    expect(held.regionRttMs, `server ${m}`).toEqual({ "enam-weur": 75, "apac-weur": 160, "apac-enam": 180 });
+  }
+  // A majority of four is three: led from weur, enam (75 ms) and one of the apac servers (160 ms).
+  // Were the new server without the matrix, it would answer at once and commit at 75 ms.
+  await lead(h, 0);
+  const four = await puts(h, 5, "f");
+  expect(Math.min(...four), four.join(", ")).toBeGreaterThanOrEqual(159);
 });
 
 test("bad regionRttMs bodies are 400 with a message that says what is wrong", async () => {
