@@ -5,6 +5,7 @@ import { describe, expect, test } from "vitest";
 import type { Entry, RaftStatus } from "../../src/raft/types.ts";
 import { Disk } from "./disk.ts";
 import { Checker, InvariantViolation } from "./invariants.ts";
+import { membershipCommand } from "../../src/raft/membership.ts";
 
 function status(id: number, state: RaftStatus["state"], term: number, commitIndex = 0, logLength = 0): RaftStatus {
   return {
@@ -83,5 +84,27 @@ describe("LeaderCompleteness: every leader of every later term", () => {
     checker.observeTerm(4);
     expect(violation(() => commit(checker, disks[0]!, 0, 1, x))).toBeNull();
     expect(violation(() => event(checker, disks[2]!, status(2, "Candidate", 3), status(2, "Leader", 3, 0, 1)))).toBeNull();
+  });
+});
+
+describe("OneChangeAtATime: a new leader that inherits configuration entries", () => {
+  const x: Entry = { index: 1, term: 1, command: "x" };
+  const c1: Entry = { index: 2, term: 1, command: membershipCommand({ voters: [0, 1, 2], learners: [3] }) };
+  const c2: Entry = { index: 3, term: 1, command: membershipCommand({ voters: [0, 1, 2, 3], learners: [] }) };
+
+  // The leader of term 1 committed c1, then appended c2 (one change in flight). Commits reach
+  // followers lazily: the next leader may not know c1 is committed, and holds both above its
+  // own commitIndex. That is fine: the cluster's commit index (some server had 2) covers c1.
+  test("two entries above its own commitIndex, one of them committed in the cluster: fine", () => {
+    const { checker, disks } = cluster(3);
+    for (const d of disks) d.writeLog({ fromIndex: 1, entries: [x, c1, c2] });
+    event(checker, disks[0]!, status(0, "Candidate", 1), status(0, "Leader", 1, 2, 3));
+    expect(violation(() => event(checker, disks[1]!, status(1, "Candidate", 2), status(1, "Leader", 2, 0, 3)))).toBeNull();
+  });
+
+  test("two entries above the cluster's commit index: two changes in flight", () => {
+    const { checker, disks } = cluster(3);
+    for (const d of disks) d.writeLog({ fromIndex: 1, entries: [x, c1, c2] });
+    expect(violation(() => event(checker, disks[1]!, status(1, "Candidate", 2), status(1, "Leader", 2, 0, 3)))).toBe("OneChangeAtATime");
   });
 });

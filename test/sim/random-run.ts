@@ -944,17 +944,23 @@ class Run {
   private stableLeader(): NodeId | null {
     const c = this.c;
     let leader: NodeId | null = null;
-    let maxTerm = 0;
     for (const i of c.ids) {
       const st = c.status(i);
-      if (st === null) continue;
-      maxTerm = Math.max(maxTerm, st.term);
-      if (st.state === "Leader") {
-        if (leader !== null && c.status(leader)!.term === st.term) return null;
-        if (leader === null || st.term > c.status(leader)!.term) leader = i;
-      }
+      if (st?.state !== "Leader") continue;
+      if (leader !== null && c.status(leader)!.term === st.term) return null;
+      if (leader === null || st.term > c.status(leader)!.term) leader = i;
     }
-    return leader !== null && c.status(leader)!.term === maxTerm ? leader : null;
+    if (leader === null) return null;
+    // Only the servers of its configuration count (without membership changes, every server): one
+    // it leaves out (a removal or an add not committed yet, whose server still runs) talks to no
+    // one who listens, however high its term climbs.
+    const st = c.status(leader)!;
+    const inConfig = new Set(members(st.membership));
+    for (const i of c.ids) {
+      const other = c.status(i);
+      if (other !== null && other.term > st.term && inConfig.has(i)) return null;
+    }
+    return leader;
   }
 
   /** The membership counts, with the cluster's own (servers stopped, the range of committed configurations). */
