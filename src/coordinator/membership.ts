@@ -83,7 +83,20 @@ export async function removeMember(cluster: Cluster, id: NodeId, timeoutMs: numb
   const deadline = Date.now() + timeoutMs;
   await cluster.wakeAll();
   const now = await cluster.view();
-  if (!now.voters.includes(id) && !now.learners.includes(id)) throw notMember(cluster, id, now);
+  if (!now.voters.includes(id) && !now.learners.includes(id)) {
+    // A removal that answered 504 and committed later left the server running (a removed
+    // voter that never heard of its removal keeps standing for election, ignored). Asked
+    // again, it is retired now, then 404 as any non-member: provided the leader's
+    // configuration without it is committed, and the server was once in a configuration
+    // (not an object still joining, which is in none).
+    if (cluster.live.includes(id) && now.leader !== null) {
+      const [leader, s] = await Promise.all([cluster.status(now.leader).catch(() => null), cluster.status(id).catch(() => null)]);
+      const committed = leader !== null && leader.membershipIndex !== null && leader.commitIndex >= leader.membershipIndex;
+      const wasMember = s !== null && (s.member !== "removed" || (s.membershipIndex ?? 0) > 0);
+      if (committed && (wasMember || s?.state === "Dead")) await exclusive(cluster.name, () => cluster.retire(id)).catch(() => {});
+    }
+    throw notMember(cluster, id, now);
+  }
   const after = await change(cluster, { op: "remove", id }, deadline);
   // A removed leader hands over once the removal commits: give that a moment (an election
   // timeout or two), so the answer shows the new leader, and so the old one's TimeoutNow is

@@ -36,7 +36,7 @@ describe("membership smoke", () => {
     const h = await Harness.create(3, { locationHints: ["weur", "enam", "apac"] });
     const c = `/clusters/${h.name}`;
     await leaderOf(h);
-    expect((await api("PUT", `${c}/kv/a`, { value: "1" })).status).toBe(200);
+    expect((await api("PUT", `${c}/kv/a?timeoutMs=10000`, { value: "1" })).status).toBe(200);
 
     // A learner: listed, not counted in size.
     const added = await api<View>("POST", `${c}/members`, { role: "learner", locationHint: "oc" });
@@ -83,7 +83,7 @@ describe("membership smoke", () => {
     expect(gone.body.size).toBe(2);
     const next = await leaderOf(h);
     expect(next).not.toBe(leader);
-    expect((await api("GET", `${c}/kv/a`)).body).toEqual({ found: true, value: "1" });
+    expect((await api("GET", `${c}/kv/a?timeoutMs=10000`)).body).toEqual({ found: true, value: "1" });
     expect((await api("POST", `${c}/servers/${leader}/crash`)).status).toBe(404);
 
     // A voter by default; ids are never reused.
@@ -91,7 +91,7 @@ describe("membership smoke", () => {
     expect(fourth.status, JSON.stringify(fourth.body)).toBe(200);
     expect(fourth.body.added).toBe(4);
     expect(fourth.body.voters).toContain(4);
-    expect((await api("PUT", `${c}/kv/a`, { value: "2" })).status).toBe(200);
+    expect((await api("PUT", `${c}/kv/a?timeoutMs=10000`, { value: "2" })).status).toBe(200);
   });
 
   test("409 last_voter, 409 change_in_progress, 404 and 400", async () => {
@@ -136,7 +136,7 @@ describe("membership smoke", () => {
     const created = await api("POST", c, { size: 3, electionTimeoutMs: ELECTION_TIMEOUT_MS, heartbeatMs: HEARTBEAT_MS, snapshotThreshold: 10 });
     expect(created.status).toBe(201);
     await leaderOf(h);
-    for (let i = 0; i < 30; i++) expect((await api("PUT", `${c}/kv/k${i}`, { value: `v${i}` })).status).toBe(200);
+    for (let i = 0; i < 30; i++) expect((await api("PUT", `${c}/kv/k${i}?timeoutMs=10000`, { value: `v${i}` })).status).toBe(200);
     const added = await api<View>("POST", `${c}/members`, { role: "voter" });
     expect(added.status, JSON.stringify(added.body)).toBe(200);
     expect(added.body).toMatchObject({ added: 3, voters: [0, 1, 2, 3], size: 4 });
@@ -145,7 +145,7 @@ describe("membership smoke", () => {
     expect(joined.durable.snapshotIndex).toBeGreaterThan(0);
     // More writes: every server compacts past the configuration entries, so the configuration
     // survives only in the stored snapshot row.
-    for (let i = 30; i < 60; i++) expect((await api("PUT", `${c}/kv/k${i}`, { value: `v${i}` })).status).toBe(200);
+    for (let i = 30; i < 60; i++) expect((await api("PUT", `${c}/kv/k${i}?timeoutMs=10000`, { value: `v${i}` })).status).toBe(200);
     for (const until = Date.now() + 5000; ; await sleep(50)) {
       const s3 = (await api("GET", `${c}/servers/3`)).body;
       // (The core names the snapshot's index as the configuration's once it came from there.)
@@ -177,5 +177,30 @@ describe("membership smoke", () => {
     // Deleting the cluster wipes every server it ever had, the added one too.
     expect((await api("DELETE", c)).status).toBe(204);
     expect(await serverStub(env.RAFT_SERVER, h.name, 3).status()).toBeNull();
+  });
+
+  test("a removal that answered 504 and committed later: asked again, 404, and the server is retired then", async () => {
+    // The voter the removal needs (g) is down, so the removal cannot commit. Slow election
+    // timers and PreVote: when g restarts, the leader's next heartbeat reaches it long before
+    // anyone's election timer runs out, and the leader commits the removal it holds.
+    const h = await Harness.create(3, { preVote: true, sleepAfterMs: 0, electionTimeoutMs: [1000, 2000] });
+    const c = `/clusters/${h.name}`;
+    const leader = await leaderOf(h);
+    expect((await api("PUT", `${c}/kv/x?server=${leader}`, { value: "1" })).status).toBe(200);
+    const [f, g] = [0, 1, 2].filter((i) => i !== leader) as [number, number];
+    await h.crash(g);
+    const first = await api("DELETE", `${c}/members/${f}?timeoutMs=500`);
+    expect({ status: first.status, error: first.body.error }, JSON.stringify(first.body)).toEqual({ status: 504, error: "timeout" });
+    expect((await api("POST", `${c}/servers/${g}/restart`)).status).toBe(200);
+    for (const until = Date.now() + 5000; ; await sleep(100)) {
+      const v = await view(h);
+      const l = v.servers.find((s) => s.id === v.leader);
+      if (!v.voters.includes(f) && l && l.commitIndex >= (l as unknown as { membershipIndex: number }).membershipIndex) break;
+      if (Date.now() > until) throw new Error(`the removal of ${f} never committed: ${JSON.stringify(v)}`);
+    }
+    expect((await h.inside(f, (s) => s.status()))!.retired, "not retired yet: its removal answered 504").toBe(false);
+    expect((await api("DELETE", `${c}/members/${f}`)).status).toBe(404);
+    expect((await h.inside(f, (s) => s.status()))!).toMatchObject({ retired: true, state: "Dead" });
+    expect((await api("POST", `${c}/servers/${f}/restart`)).status).toBe(404);
   });
 });
