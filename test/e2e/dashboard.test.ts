@@ -7,7 +7,8 @@
 // without an election. Leaves test-results/dashboard-asleep.png behind.
 // A third test changes the members from the page: Add a learner (in a region), Promote it,
 // Remove another server, and sees the cards, the partition groups and the timeline's columns
-// follow (ids with a gap). Leaves test-results/dashboard-members.png behind.
+// follow (ids with a gap). Leaves test-results/dashboard-members.png behind. A fourth asks the
+// real Worker to remove a cluster's only voter and sees its refusal (409 last_voter) explained.
 //
 //   npx vitest run --project e2e test/e2e/dashboard.test.ts
 //
@@ -37,6 +38,7 @@ let profile = "";
 const cluster = `e2e-${Date.now().toString(36)}`;
 const sleepy = `${cluster}-sleep`;
 const changing = `${cluster}-members`;
+const solo = `${cluster}-solo`;
 
 /** A port nobody listens on now, so a developer's own `npm run dev` on 8787 is no obstacle. */
 function freePort(): Promise<number> {
@@ -204,7 +206,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await context?.close().catch(() => undefined);
-  for (const name of [cluster, sleepy, changing]) {
+  for (const name of [cluster, sleepy, changing, solo]) {
     if (base) await fetch(`${base}/clusters/${name}`, { method: "DELETE" }).catch(() => undefined);
   }
   await stopDev();
@@ -448,5 +450,28 @@ test("members from the page: add a learner in a region, promote it, remove a ser
 
   mkdirSync("test-results", { recursive: true });
   await page.screenshot({ path: MEMBERS_SCREENSHOT, fullPage: true });
+  expect(errors).toEqual([]);
+});
+
+test("a refused change is explained on the page: the only voter cannot be removed", async () => {
+  const page = await context!.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (err) => errors.push(err.message));
+  const created = await fetch(`${base}/clusters/${solo}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ size: 1 }),
+  });
+  expect(created.status).toBe(201);
+  await page.goto(`${base}/#cluster=${solo}`);
+  await oneLeader(page, 1);
+  await page.getByRole("button", { name: "Remove server 0", exact: true }).click();
+  await expect
+    .poll(() => page.locator("#status").textContent(), { timeout: 30_000 })
+    .toMatch(/^Remove server 0 failed: 409 last_voter\b.*\(the only voter cannot be removed; add or promote another voter first\)$/);
+  expect(await page.locator("#status").getAttribute("class")).toContain("error");
+  // Nothing changed, and the buttons work again.
+  expect((await readCards(page)).map((c) => [c.id, c.role])).toEqual([[0, "voter"]]);
+  expect(await page.getByRole("button", { name: "Remove server 0", exact: true }).isDisabled()).toBe(false);
   expect(errors).toEqual([]);
 });

@@ -138,7 +138,7 @@ export function callFor(api: Pick<Api, "addMember" | "promoteMember" | "removeMe
 /** What the API's refusals of a membership change mean, said after its own code and message. */
 export function changeErrorHint(err: { status: number; code: string }): string {
   if (err.status === 409 && err.code === "change_in_progress") return "another membership change is not committed yet; try again once it is";
-  if (err.status === 409 && err.code === "last_voter") return "the only voter cannot be removed (promote a learner first)";
+  if (err.status === 409 && err.code === "last_voter") return "the only voter cannot be removed; add or promote another voter first";
   if (err.status === 503) return "no leader to take the change; nothing was changed";
   if (err.status === 504) return "not committed in time: the outcome is unknown, the cards show what the cluster holds now";
   if (err.status === 404) return "no such cluster or member";
