@@ -64,7 +64,15 @@ export async function addMember(
     if (error instanceof HttpError && error.status !== 504) await exclusive(cluster.name, () => cluster.retire(id)).catch(() => {});
     throw error;
   }
-  if (role === "voter") await change(cluster, { op: "promote", id }, deadline, true);
+  if (role === "voter") {
+    try {
+      await change(cluster, { op: "promote", id }, deadline, true);
+    } catch (error) {
+      // The addition itself is committed: say so, whatever kept the promotion from happening.
+      if (error instanceof HttpError) throw new HttpError(error.status, error.code, `server ${id} was added as a learner, not yet promoted: ${error.message}`, error.headers);
+      throw error;
+    }
+  }
   return { ...(await cluster.view()), added: id };
 }
 
