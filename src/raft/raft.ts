@@ -180,10 +180,13 @@ export class Raft {
   step(m: Message, now: number): void {
     this.now = now;
     if (m.to !== this.id || m.from === this.id) return;
-    if ((m.type === "RequestVote" || m.type === "PreVote") && !this.isVoter(m.from)) {
+    if ((m.type === "RequestVote" || m.type === "PreVote") && !this.isVoter(m.from) && !this.isBehind(m.lastLogTerm, m.lastLogIndex)) {
       // A server that is no voter here (removed, or a learner) cannot stand: ignoring it
       // entirely (not even its term) is what keeps a removed server from deposing a healthy
-      // leader (thesis §4.2.3), and a sleeping cluster is not woken by it.
+      // leader (thesis §4.2.3), and a sleeping cluster is not woken by it. Unless its log is
+      // ahead of ours: then our configuration may be the stale one (it was promoted in
+      // entries we lack; the simulator found a cluster stuck so, seed 126). A removed
+      // server's log is never ahead of a server that holds the entry removing it.
       this.narrate(`ignoring ${m.type} from ${m.from}: not a voter in ${describe(this.conf)}`);
       return;
     }
@@ -247,6 +250,10 @@ export class Raft {
         else this.broadcastAppend(true);
       }
     } else if (now >= this.electionDeadline) {
+      if (!this.mayStand()) {
+        this.electionDeadline = Infinity;
+        return;
+      }
       if (this.config.preVote) this.startPreVote();
       else this.startElection(false);
     }
@@ -508,7 +515,7 @@ export class Raft {
     this.role = "PreCandidate";
     this.stepRole = this.stepPreCandidate;
     this.leader = null;
-    this.votes = new Set([this.id]);
+    this.votes = new Set(this.isVoter() ? [this.id] : []);
     this.narrate(`becomes PreCandidate (currentTerm=${this.term}); log=${this.logSummary()}`);
     for (const peer of this.otherVoters()) {
       const m: PreVote = {
@@ -532,7 +539,7 @@ export class Raft {
     this.term += 1;
     this.votedFor = this.id;
     this.leader = null;
-    this.votes = new Set([this.id]);
+    this.votes = new Set(this.isVoter() ? [this.id] : []);
     this.narrate(`becomes Candidate (currentTerm=${this.term}); log=${this.logSummary()}`);
     for (const peer of this.otherVoters()) {
       const m: RequestVote = {
@@ -601,6 +608,11 @@ export class Raft {
     this.heartbeatDeadline = this.now + this.config.heartbeatMs;
     this.checkQuorumDeadline = this.config.checkQuorum ? this.now + this.config.electionTimeoutMs[1] : Infinity;
     if (this.config.leaderNoop) this.appendNoop("to commit earlier terms");
+    else if (this.history.currentIndex > this.commitIndex) {
+      // An uncommitted configuration entry is in force: commit it (and so unblock the next
+      // change, or a removed leader's hand-over) without waiting for a client's write.
+      this.appendNoop("to commit the pending configuration");
+    }
     this.broadcastAppend(true);
   }
 
@@ -1159,7 +1171,7 @@ export class Raft {
    * silent form is the reference's "reset" on hearing from a leader or granting a vote.
    */
   private resetElectionTimer(announce = true): void {
-    if (!this.isVoter()) {
+    if (!this.mayStand()) {
       // Learners and removed servers never stand: no election timer (and no alarm) at all.
       this.electionDeadline = Infinity;
       return;
@@ -1185,6 +1197,24 @@ export class Raft {
 
   private isVoter(id: NodeId = this.id): boolean {
     return this.conf.voters.includes(id);
+  }
+
+  /**
+   * May this server stand for election? A voter may; so may a server whose removal is still
+   * uncommitted (as hashicorp/raft: only a committed configuration without it rules it out).
+   * Otherwise a leader that removed itself and then lost leadership before the removal
+   * committed could leave its last partner waiting forever for its vote (simulator, seed 27).
+   * Its own vote does not count in the configuration without it: it needs the others'.
+   */
+  private mayStand(): boolean {
+    if (this.isVoter()) return true;
+    const i = this.history.currentIndex;
+    return i > this.commitIndex && this.history.at(i - 1).voters.includes(this.id);
+  }
+
+  /** Is the log ending at (lastLogTerm, lastLogIndex) strictly more up to date than ours? */
+  private isBehind(lastLogTerm: number, lastLogIndex: number): boolean {
+    return lastLogTerm > this.log.lastTerm || (lastLogTerm === this.log.lastTerm && lastLogIndex > this.log.lastIndex);
   }
 
   private otherVoters(): NodeId[] {
@@ -1219,7 +1249,7 @@ export class Raft {
       for (const id of [...this.progress.keys()]) if (!want.has(id)) this.progress.delete(id);
       for (const id of want) if (!this.progress.has(id)) this.progress.set(id, new Progress(this.log.lastIndex, this.now));
       if (this.transferee !== null && !want.has(this.transferee)) this.endTransfer();
-    } else if (!this.isVoter()) {
+    } else if (!this.mayStand()) {
       this.electionDeadline = Infinity; // a learner, or removed: never stands
     } else if (this.electionDeadline === Infinity && !this.asleep) {
       this.resetElectionTimer(); // promoted: it may stand from now on
