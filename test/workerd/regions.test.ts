@@ -40,8 +40,6 @@ async function puts(h: Harness, n: number, key: string): Promise<number[]> {
   return ms;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
 async function network(h: Harness, body: unknown) {
   return api("POST", `/clusters/${h.name}/network`, body);
 }
@@ -52,10 +50,12 @@ test("writes wait for the nearest majority's round trip: 75 ms led from weur, 16
   const set = await network(h, { regionRttMs: MATRIX });
   expect(set.status, JSON.stringify(set.body)).toBe(200);
 
-  // Led from weur: enam's 75 ms round trip completes the majority; apac's 160 ms is not waited for.
+  // Led from weur: enam's 75 ms round trip completes the majority (no put is faster), and
+  // apac's 160 ms is not waited for (a put faster than that; a busy machine only slows puts,
+  // so the checks are bounds that load cannot break).
   const fromWeur = await puts(h, 9, "w");
   expect(Math.min(...fromWeur), fromWeur.join(", ")).toBeGreaterThanOrEqual(74);
-  expect(median(fromWeur), fromWeur.join(", ")).toBeLessThan(160);
+  expect(Math.min(...fromWeur), fromWeur.join(", ")).toBeLessThan(159);
 
   // Led from apac: the nearer follower is weur, at 160 ms.
   await lead(h, 2);
@@ -68,10 +68,11 @@ test("writes wait for the nearest majority's round trip: 75 ms led from weur, 16
   const jittered = await puts(h, 5, "j");
   expect(Math.min(...jittered), jittered.join(", ")).toBeGreaterThanOrEqual(84);
 
-  // {} is the reliable network again: no per-link delay.
+  // {} is the reliable network again: no server holds a matrix, and a put is faster than any round trip.
   expect((await network(h, {})).status).toBe(200);
+  for (const m of [0, 1, 2]) expect(await serverStub(env.RAFT_SERVER, h.name, m).networkSettings()).toEqual({ dropRate: 0, delayMs: [0, 0] });
   const local = await puts(h, 9, "l");
-  expect(median(local), local.join(", ")).toBeLessThan(60);
+  expect(Math.min(...local), local.join(", ")).toBeLessThan(74);
 });
 
 test("a server added later gets the matrix: a fourth voter in apac makes weur's nearest majority 160 ms", async () => {
