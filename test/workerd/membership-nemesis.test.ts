@@ -4,10 +4,12 @@
 // three voters, randomly
 //   - adds a voter, adds a learner (and sometimes promotes it at once), promotes a learner,
 //   - removes a random member, the leader among them sometimes,
+//   - now and then makes two changes at once (at most one is in progress at a time),
 //   - and in between runs kv-nemesis's faults on the current members: partitions,
 //     disconnects, crashes and restarts, a lossy and slow network, sometimes with a
 //     membership change in the middle of the fault.
-// It keeps between two and five voters and at most two learners, and impairs at most a
+// It keeps two to five voters (two changes at once may step one past either bound, never to
+// zero voters: that is last_voter) and at most two learners, and impairs at most a
 // minority of the voters in a fault round (a change made in the middle of one may leave the
 // cluster stuck until the round is undone, which is allowed). Membership calls may answer
 // 409 (another change is pending), 503 (no leader) or 504 (not committed in time): the
@@ -67,7 +69,7 @@ async function runNemesis(h: Harness, seed: number, stop: () => boolean, book: B
 
   /** One membership change, chosen for the configuration `v`; its answer is logged, not trusted. */
   async function change(v: MemberView, during: string): Promise<void> {
-    const timeoutMs = during === "" ? undefined : DURING_FAULT_TIMEOUT_MS;
+    const timeoutMs = during.includes("during") ? DURING_FAULT_TIMEOUT_MS : undefined;
     const voters = v.voters;
     const learners = v.learners;
     const options: Change[] = [];
@@ -80,19 +82,20 @@ async function runNemesis(h: Harness, seed: number, stop: () => boolean, book: B
     if (voters.length >= MAX_VOTERS) options.push("remove", "remove-leader");
     if (voters.length <= MIN_VOTERS) options.push("add-voter");
     const kind = pick(r, options);
-    const record = (what: string, res: { status: number; body: any }) => {
+    const record = (what: string, res: { status: number; body: any }, gone = false) => {
       const answer = res.status === 0 ? "no answer" : String(res.status);
       book.answers.set(`${kind} ${answer}`, (book.answers.get(`${kind} ${answer}`) ?? 0) + 1);
       book.log.push(`${stamp()} ${kind} ${what}${during} → ${res.status === 200 ? "200" : res.status === 0 ? `no answer in ${CHANGE_WAIT_MS} ms` : said(res)}`);
-      // 409 change_in_progress, 503 and 504 are "maybe done"; 404 when the member went
-      // meanwhile (a change answered 504 earlier took effect since). Anything else is a bug.
+      // 409 change_in_progress, 503 and 504 are "maybe done"; 404 for a promotion or removal
+      // when the member went meanwhile (a change answered 504 earlier took effect since, or
+      // a change made at the same time removed it). Anything else is a bug.
       const fine =
         res.status === 0 ||
         res.status === 200 ||
         res.status === 503 ||
         res.status === 504 ||
         (res.status === 409 && res.body?.error === "change_in_progress") ||
-        (res.status === 404 && kind !== "add-voter" && kind !== "add-learner");
+        (res.status === 404 && gone);
       if (!fine) book.unexpected.push(`${kind} ${what}: ${said(res)}`);
     };
     switch (kind) {
@@ -105,13 +108,13 @@ async function runNemesis(h: Harness, seed: number, stop: () => boolean, book: B
         if (res.status === 200) book.seen.add(res.body.added!);
         if (kind === "add-learner+promote" && res.status === 200) {
           const p = await promoteRaw(h, res.body.added!, CHANGE_WAIT_MS, timeoutMs);
-          record(`promote ${res.body.added}`, p);
+          record(`promote ${res.body.added}`, p, true);
         }
         break;
       }
       case "promote": {
         const id = pick(r, learners);
-        record(`${id}`, await promoteRaw(h, id, CHANGE_WAIT_MS, timeoutMs));
+        record(`${id}`, await promoteRaw(h, id, CHANGE_WAIT_MS, timeoutMs), true);
         break;
       }
       case "remove":
@@ -122,7 +125,7 @@ async function runNemesis(h: Harness, seed: number, stop: () => boolean, book: B
             : [...learners, ...(voters.length > MIN_VOTERS ? voters.filter((i) => i !== v.leader) : [])];
         if (pool.length === 0) return;
         const id = pick(r, pool);
-        record(`${id}`, await removeRaw(h, id, CHANGE_WAIT_MS, timeoutMs));
+        record(`${id}`, await removeRaw(h, id, CHANGE_WAIT_MS, timeoutMs), true);
         break;
       }
     }
@@ -131,7 +134,12 @@ async function runNemesis(h: Harness, seed: number, stop: () => boolean, book: B
   while (!stop()) {
     const v = await view(h);
     for (const id of members(v)) book.seen.add(id);
-    if (r() < 0.45) {
+    const roll = r();
+    if (roll < 0.07) {
+      // Two changes at once, as two operators might: at most one is taken at a time (the
+      // other is 409 change_in_progress, or follows once the first has committed).
+      await Promise.all([change(v, " (two at once)"), change(v, " (two at once)")]);
+    } else if (roll < 0.45) {
       await change(v, "");
     } else {
       // A fault round on the current members: at most a minority of the voters impaired,
