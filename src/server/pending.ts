@@ -9,34 +9,52 @@ import type { ApplyOutcome } from "../kv/index.ts";
 import type { Entry, Membership } from "../raft/types.ts";
 import type { KvAnswer, MembershipAnswer } from "./protocol.ts";
 
-interface Waiter {
+interface Waiter<A> {
   readonly term: number;
-  readonly resolve: (answer: KvAnswer) => void;
+  readonly resolve: (answer: A) => void;
   readonly timer: ReturnType<typeof setTimeout>;
 }
 
-export class PendingProposals {
-  /**
-   * By index. Several proposals can wait at one index: a leader that lost its uncommitted
-   * entry and, leading again, proposed another there. The older one is not known to be
-   * lost (another server may still hold it and win): only the applied entry decides.
-   */
-  private readonly waiters = new Map<number, Waiter[]>();
+/**
+ * Waits keyed by the (index, term) of an entry this server appended as leader, for the
+ * entry at that index to be applied. Several can wait at one index: a leader that lost its
+ * uncommitted entry and, leading again, appended another there. The older one is not known
+ * to be lost (another server may still hold it and win): only the applied entry decides.
+ */
+class IndexWaiters<A> {
+  private readonly waiters = new Map<number, Waiter<A>[]>();
 
-  wait(index: number, term: number, timeoutMs: number): Promise<KvAnswer> {
+  constructor(private readonly unknown: (index: number) => A) {}
+
+  get size(): number {
+    return this.waiters.size;
+  }
+
+  wait(index: number, term: number, timeoutMs: number): Promise<A> {
     return new Promise((resolve) => {
-      const waiter: Waiter = {
+      const waiter: Waiter<A> = {
         term,
         resolve,
         timer: setTimeout(() => {
           const rest = (this.waiters.get(index) ?? []).filter((w) => w !== waiter);
           if (rest.length > 0) this.waiters.set(index, rest);
           else this.waiters.delete(index);
-          resolve({ kind: "unknown" });
+          resolve(this.unknown(index));
         }, timeoutMs),
       };
       this.waiters.set(index, [...(this.waiters.get(index) ?? []), waiter]);
     });
+  }
+
+  /** Entry `e` was applied: each waiter at its index learns `answer(ours)`, ours = same term. */
+  settle(e: Entry, answer: (ours: boolean) => A): void {
+    const ws = this.waiters.get(e.index);
+    if (!ws) return;
+    this.waiters.delete(e.index);
+    for (const w of ws) {
+      clearTimeout(w.timer);
+      w.resolve(answer(e.term === w.term));
+    }
   }
 
   /**
@@ -49,37 +67,40 @@ export class PendingProposals {
       this.waiters.delete(i);
       for (const w of ws) {
         clearTimeout(w.timer);
-        w.resolve({ kind: "unknown" });
+        w.resolve(this.unknown(i));
       }
     }
   }
 
   /**
-   * The incarnation these proposals belong to is gone (the cluster was deleted): none can
-   * learn its fate here any more, and none may be answered by the entries of the next
-   * incarnation, which fill the same indices in the same terms. Unknown.
+   * The incarnation these waits belong to is gone (the cluster was deleted): none can learn
+   * its fate here any more, and none may be answered by the entries of the next incarnation,
+   * which fill the same indices in the same terms. Unknown.
    */
   failAll(): void {
-    const all = [...this.waiters.values()].flat();
-    this.waiters.clear();
-    for (const w of all) {
-      clearTimeout(w.timer);
-      w.resolve({ kind: "unknown" });
-    }
+    this.forgetUpTo(Number.MAX_SAFE_INTEGER);
+  }
+}
+
+export class PendingProposals {
+  private readonly waiters = new IndexWaiters<KvAnswer>(() => ({ kind: "unknown" }));
+
+  wait(index: number, term: number, timeoutMs: number): Promise<KvAnswer> {
+    return this.waiters.wait(index, term, timeoutMs);
+  }
+
+  forgetUpTo(index: number): void {
+    this.waiters.forgetUpTo(index);
+  }
+
+  failAll(): void {
+    this.waiters.failAll();
   }
 
   /** Entries just applied, with what the state machine said of each. */
   settle(entries: readonly Entry[], outcomes: readonly ApplyOutcome[]): void {
     if (this.waiters.size === 0) return;
-    entries.forEach((e, i) => {
-      const ws = this.waiters.get(e.index);
-      if (!ws) return;
-      this.waiters.delete(e.index);
-      for (const w of ws) {
-        clearTimeout(w.timer);
-        w.resolve(e.term === w.term ? answerOf(e.index, outcomes[i]!) : { kind: "not_applied" });
-      }
-    });
+    entries.forEach((e, i) => this.waiters.settle(e, (ours) => (ours ? answerOf(e.index, outcomes[i]!) : { kind: "not_applied" })));
   }
 }
 
@@ -105,56 +126,30 @@ function answerOf(index: number, outcome: ApplyOutcome): KvAnswer {
  * there means ours was dropped ("not_applied"); a wait past its deadline is "unknown".
  */
 export class PendingChanges {
-  private readonly waiters = new Map<number, { term: number; resolve: (answer: MembershipAnswer) => void; timer: ReturnType<typeof setTimeout> }[]>();
+  private readonly waiters = new IndexWaiters<MembershipAnswer>((index) => ({ kind: "unknown", index }));
 
   wait(index: number, term: number, membership: Membership, timeoutMs: number): Promise<MembershipAnswer> {
-    return new Promise((resolve) => {
-      const waiter = {
-        term,
-        resolve: (answer: MembershipAnswer) =>
-          resolve(answer.kind === "committed" ? { ...answer, membership } : answer),
-        timer: setTimeout(() => {
-          const rest = (this.waiters.get(index) ?? []).filter((w) => w !== waiter);
-          if (rest.length > 0) this.waiters.set(index, rest);
-          else this.waiters.delete(index);
-          resolve({ kind: "unknown", index });
-        }, timeoutMs),
-      };
-      this.waiters.set(index, [...(this.waiters.get(index) ?? []), waiter]);
-    });
+    return this.waiters.wait(index, term, timeoutMs).then((answer) => (answer.kind === "committed" ? { ...answer, membership } : answer));
   }
 
   /** Entries just applied. */
   settle(entries: readonly Entry[]): void {
     if (this.waiters.size === 0) return;
     for (const e of entries) {
-      const ws = this.waiters.get(e.index);
-      if (!ws) continue;
-      this.waiters.delete(e.index);
-      for (const w of ws) {
-        clearTimeout(w.timer);
-        w.resolve(
-          e.term === w.term
-            ? { kind: "committed", index: e.index, term: e.term, membership: { voters: [], learners: [] } }
-            : { kind: "not_applied", index: e.index },
-        );
-      }
+      this.waiters.settle(e, (ours) =>
+        ours
+          ? { kind: "committed", index: e.index, term: e.term, membership: { voters: [], learners: [] } }
+          : { kind: "not_applied", index: e.index },
+      );
     }
   }
 
-  /** A snapshot replaced the log up to `index`, or the incarnation is gone (failAll): unknown. */
+  /** A snapshot replaced the log up to `index`: unknown. */
   forgetUpTo(index: number): void {
-    for (const [i, ws] of this.waiters) {
-      if (i > index) continue;
-      this.waiters.delete(i);
-      for (const w of ws) {
-        clearTimeout(w.timer);
-        w.resolve({ kind: "unknown", index: i });
-      }
-    }
+    this.waiters.forgetUpTo(index);
   }
 
   failAll(): void {
-    this.forgetUpTo(Number.MAX_SAFE_INTEGER);
+    this.waiters.failAll();
   }
 }
