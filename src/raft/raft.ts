@@ -1243,7 +1243,10 @@ export class Raft {
   }
 
   private configurationChanged(why: string): void {
-    this.narrate(`configuration is ${describe(this.conf)} (${why})`);
+    // A leader's own change was narrated as it appended it ("appends configuration ...").
+    const line = `configuration is ${describe(this.conf)} (${why})`;
+    if (this.role === "Leader") this.detail(line);
+    else this.narrate(line);
     if (this.role === "Leader") {
       const want = new Set(this.otherMembers());
       for (const id of [...this.progress.keys()]) if (!want.has(id)) this.progress.delete(id);
