@@ -15,8 +15,6 @@ export class Progress {
   /** The last index that append carried, and when it left (to resend it if no answer comes). */
   inflightUpTo = 0;
   inflightSince = 0;
-  /** The leaderCommit carried by the last AppendEntries sent, so a commit advance is told at once. */
-  sentCommit = -1;
   /** The highest ReadIndex round this follower has answered in the current term. */
   readAck = 0;
   /** When an InstallSnapshot was sent and not yet answered (null: none in flight). */
