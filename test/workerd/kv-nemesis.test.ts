@@ -17,7 +17,7 @@ import { expect, test } from "vitest";
 import { HistoryRecorder } from "../lin/history.ts";
 import { Harness, sleep } from "./harness.ts";
 import { call, network } from "./kv-harness.ts";
-import { finishRun, newTally, pick, rng, runSeed, startClients, type Recorder } from "./nemesis-harness.ts";
+import { finishRun, injectFault, newTally, pick, rng, runSeed, startClients, type Recorder } from "./nemesis-harness.ts";
 
 const SERVERS = 5;
 /** How long the nemesis runs; the clients run as long, then finish their last call. */
@@ -56,32 +56,8 @@ async function runNemesis(h: Harness, seed: number, stop: () => boolean, log: st
     if (lossy) await network(h, LOSSY);
     const kind = pick(r, ["partition", "crash", "disconnect", "crash+partition"] as const);
     log.push(`+${Date.now() - started}ms ${kind} ${victims.join(",")}${lossy ? " lossy" : ""}`);
-    const crashed: number[] = [];
-    switch (kind) {
-      case "partition": {
-        const rest = all.filter((i) => !victims.includes(i));
-        // The minority as one group or each on its own.
-        const groups = r() < 0.5 ? [rest, victims] : [rest, ...victims.map((v) => [v])];
-        await post("partition", { groups });
-        break;
-      }
-      case "disconnect":
-        for (const v of victims) await post(`servers/${v}/disconnect`);
-        break;
-      case "crash":
-        for (const v of victims) {
-          await post(`servers/${v}/crash`);
-          crashed.push(v);
-        }
-        break;
-      case "crash+partition": {
-        const [a, b] = victims.length === 2 ? victims : [victims[0]!, pick(r, pool.filter((i) => i !== victims[0]))];
-        await post(`servers/${a}/crash`);
-        crashed.push(a!);
-        await post("partition", { groups: [all.filter((i) => i !== b), [b]] });
-        break;
-      }
-    }
+    const pair = kind === "crash+partition" && victims.length === 1 ? [victims[0]!, pick(r, pool.filter((i) => i !== victims[0]))] : victims;
+    const crashed = await injectFault(kind, pair, all, r, post);
     await sleep(400 + r() * 1200);
     for (const v of crashed) await post(`servers/${v}/restart`);
     await post("heal");

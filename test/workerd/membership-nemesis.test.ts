@@ -24,7 +24,7 @@ import { HistoryRecorder } from "../lin/history.ts";
 import { Harness } from "./harness.ts";
 import { network } from "./kv-harness.ts";
 import { members, promoteRaw, removeRaw, addRaw, said, send, settledLeader, sleep, view, type MemberView } from "./membership-harness.ts";
-import { finishRun, newTally, pick, rng, runSeed, startClients, type Recorder } from "./nemesis-harness.ts";
+import { finishRun, injectFault, newTally, pick, rng, runSeed, startClients, type Recorder } from "./nemesis-harness.ts";
 
 const START = 3;
 const MAX_VOTERS = 5;
@@ -159,34 +159,7 @@ async function runNemesis(h: Harness, seed: number, stop: () => boolean, book: B
       if (lossy) await network(h, LOSSY);
       const kind = victims.length === 0 ? "none" : pick(r, victims.length === 2 ? (["partition", "crash", "disconnect", "crash+partition"] as const) : (["partition", "crash", "disconnect"] as const));
       book.log.push(`${stamp()} ${kind} ${victims.join(",")}${lossy ? " lossy" : ""}`);
-      const crashed: number[] = [];
-      const all = members(v);
-      switch (kind) {
-        case "partition": {
-          const rest = all.filter((i) => !victims.includes(i));
-          const groups = r() < 0.5 ? [rest, victims] : [rest, ...victims.map((x) => [x])];
-          await post("partition", { groups });
-          break;
-        }
-        case "disconnect":
-          for (const x of victims) await post(`servers/${x}/disconnect`);
-          break;
-        case "crash":
-          for (const x of victims) {
-            await post(`servers/${x}/crash`);
-            crashed.push(x);
-          }
-          break;
-        case "crash+partition": {
-          const [a, b] = victims as [number, number];
-          await post(`servers/${a}/crash`);
-          crashed.push(a);
-          await post("partition", { groups: [all.filter((i) => i !== b), [b]] });
-          break;
-        }
-        case "none":
-          break;
-      }
+      const crashed = kind === "none" ? [] : await injectFault(kind, victims, members(v), r, post);
       const hold = 400 + r() * 1200;
       if (r() < 0.3) {
         // A membership change while the fault holds (it may not commit until it is undone).

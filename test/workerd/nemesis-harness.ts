@@ -213,6 +213,42 @@ export async function finishRun(h: Harness, run: RunRecord): Promise<void> {
   }
 }
 
+export type FaultKind = "partition" | "crash" | "disconnect" | "crash+partition";
+
+/**
+ * One round's fault on `victims` (for crash+partition: [crashed, cut off]) among `all`,
+ * through the admin routes. Answers the servers it crashed, to restart when it is undone.
+ */
+export async function injectFault(
+  kind: FaultKind,
+  victims: readonly number[],
+  all: readonly number[],
+  r: () => number,
+  post: (path: string, body?: unknown) => Promise<unknown>,
+): Promise<number[]> {
+  switch (kind) {
+    case "partition": {
+      const rest = all.filter((i) => !victims.includes(i));
+      // The minority as one group or each on its own.
+      const groups = r() < 0.5 ? [rest, [...victims]] : [rest, ...victims.map((v) => [v])];
+      await post("partition", { groups });
+      return [];
+    }
+    case "disconnect":
+      for (const v of victims) await post(`servers/${v}/disconnect`);
+      return [];
+    case "crash":
+      for (const v of victims) await post(`servers/${v}/crash`);
+      return [...victims];
+    case "crash+partition": {
+      const [a, b] = victims as [number, number];
+      await post(`servers/${a}/crash`);
+      await post("partition", { groups: [all.filter((i) => i !== b), [b]] });
+      return [a];
+    }
+  }
+}
+
 /** "partition 3, crash 2, lossy 1": how many rounds of each kind (the word after the time). */
 export function summarize(log: readonly string[]): string {
   const counts = new Map<string, number>();
