@@ -14,10 +14,9 @@
 // test/workerd/kv-nemesis.test.ts (vitest.config.ts hands the variable to workerd). The
 // choices replay exactly; the timing of a real-time cluster does not.
 import { expect, test } from "vitest";
-import { HistoryRecorder } from "../lin/history.ts";
 import { Harness, sleep } from "./harness.ts";
 import { call, network } from "./kv-harness.ts";
-import { finishRun, injectFault, newTally, pick, rng, runSeed, startClients, type Recorder } from "./nemesis-harness.ts";
+import { clientsUnderNemesis, finishRun, injectFault, pick, rng, runSeed } from "./nemesis-harness.ts";
 
 const SERVERS = 5;
 /** How long the nemesis runs; the clients run as long, then finish their last call. */
@@ -97,23 +96,8 @@ async function nemesisRun(name: string, settings: Record<string, unknown>): Prom
   console.log(`${name}: seed ${seed}; replay its choices with NEMESIS_SEED=${seed} npx vitest run --project workerd test/workerd/kv-nemesis.test.ts -t "${name}"`);
   const h = await Harness.create(SERVERS, settings);
   await h.checkSingleLeader();
-  const started = performance.now();
-  const rec: Recorder = new HistoryRecorder(() => performance.now() - started);
-  const tally = newTally();
   const nemesisLog: string[] = [];
-
-  let nemesisOn = true;
-  let clientsOn = true;
-  const clients = startClients(h, seed, rec, tally, () => !clientsOn);
-  const nemesis = runNemesis(h, seed, () => !nemesisOn, nemesisLog);
-
-  await sleep(RUN_MS);
-  nemesisOn = false;
-  await nemesis;
-  await sleep(CALM_MS);
-  clientsOn = false;
-  await clients;
-  const runMs = Math.round(performance.now() - started);
+  const { rec, tally, runMs } = await clientsUnderNemesis(h, seed, { runMs: RUN_MS, calmMs: CALM_MS }, (stop) => runNemesis(h, seed, stop, nemesisLog));
 
   await finishRun(h, { seed, rec, tally, nemesisLog, runMs, minOk: MIN_OK, servers: Array.from({ length: SERVERS }, (_, i) => i) });
   return h;

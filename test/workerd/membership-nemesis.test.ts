@@ -20,11 +20,10 @@
 // One seed draws every choice; replay them with NEMESIS_SEED=<seed> npx vitest run
 // --project workerd test/workerd/membership-nemesis.test.ts (the timing does not replay).
 import { expect, test } from "vitest";
-import { HistoryRecorder } from "../lin/history.ts";
 import { Harness } from "./harness.ts";
 import { network } from "./kv-harness.ts";
 import { members, promoteRaw, removeRaw, addRaw, said, send, settledLeader, sleep, view, type MemberView } from "./membership-harness.ts";
-import { finishRun, injectFault, newTally, pick, rng, runSeed, startClients, type Recorder } from "./nemesis-harness.ts";
+import { clientsUnderNemesis, finishRun, injectFault, pick, rng, runSeed } from "./nemesis-harness.ts";
 
 const START = 3;
 const MAX_VOTERS = 5;
@@ -187,23 +186,8 @@ test("Membership nemesis: linearizable while the cluster grows and shrinks under
   console.log(`membership nemesis: seed ${seed}; replay its choices with NEMESIS_SEED=${seed} npx vitest run --project workerd test/workerd/membership-nemesis.test.ts`);
   const h = await Harness.create(START);
   await settledLeader(h);
-  const started = performance.now();
-  const rec: Recorder = new HistoryRecorder(() => performance.now() - started);
-  const tally = newTally();
   const book: Book = { log: [], answers: new Map(), unexpected: [], seen: new Set() };
-
-  let nemesisOn = true;
-  let clientsOn = true;
-  const clients = startClients(h, seed, rec, tally, () => !clientsOn);
-  const nemesis = runNemesis(h, seed, () => !nemesisOn, book);
-
-  await sleep(RUN_MS);
-  nemesisOn = false;
-  await nemesis;
-  await sleep(CALM_MS);
-  clientsOn = false;
-  await clients;
-  const runMs = Math.round(performance.now() - started);
+  const { rec, tally, runMs } = await clientsUnderNemesis(h, seed, { runMs: RUN_MS, calmMs: CALM_MS }, (stop) => runNemesis(h, seed, stop, book));
 
   // A leader among the voters again, and the configuration it holds: its members converge.
   const { view: last } = await settledLeader(h, 300, 15_000);

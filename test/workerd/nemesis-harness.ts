@@ -19,7 +19,7 @@ import type { KvResult } from "../../src/kv/results.ts";
 import { checkKvHistory, explainReport } from "../lin/checker.ts";
 import { HistoryRecorder } from "../lin/history.ts";
 import { kvModel } from "../lin/kv-model.ts";
-import type { Harness } from "./harness.ts";
+import { sleep, type Harness } from "./harness.ts";
 import { call, eventually, kvClient, storedData } from "./kv-harness.ts";
 
 export const CLIENTS = 5;
@@ -211,6 +211,32 @@ export async function finishRun(h: Harness, run: RunRecord): Promise<void> {
       return diff.length === 0 || `differs on ${diff.join(", ")}`;
     }, 10_000);
   }
+}
+
+/**
+ * A run: the clients from the start, the nemesis for `runMs`, then `calmMs` of clients alone
+ * (so operations the last fault held up can finish), then the clients' last calls.
+ */
+export async function clientsUnderNemesis(
+  h: Harness,
+  seed: number,
+  timing: { readonly runMs: number; readonly calmMs: number },
+  nemesis: (stop: () => boolean) => Promise<void>,
+): Promise<{ rec: Recorder; tally: Tally; runMs: number }> {
+  const started = performance.now();
+  const rec: Recorder = new HistoryRecorder(() => performance.now() - started);
+  const tally = newTally();
+  let nemesisOn = true;
+  let clientsOn = true;
+  const clients = startClients(h, seed, rec, tally, () => !clientsOn);
+  const running = nemesis(() => !nemesisOn);
+  await sleep(timing.runMs);
+  nemesisOn = false;
+  await running;
+  await sleep(timing.calmMs);
+  clientsOn = false;
+  await clients;
+  return { rec, tally, runMs: Math.round(performance.now() - started) };
 }
 
 export type FaultKind = "partition" | "crash" | "disconnect" | "crash+partition";
