@@ -276,8 +276,7 @@ export class ServerStorage {
   private createTables(): void {
     // Storage of an older version kept one log row per entry (idx, term, command): make each
     // a run of one, once.
-    const logColumns = this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('log')").toArray().map((c) => c.name);
-    if (logColumns.includes("command")) {
+    if (this.columns("log").includes("command")) {
       this.sql.exec("ALTER TABLE log RENAME TO log_v1");
       this.sql.exec(SCHEMA[1]!);
       this.sql.exec("INSERT INTO log (idx, last, entries) SELECT idx, idx, '[[' || term || ',' || command || ']]' FROM log_v1");
@@ -285,12 +284,16 @@ export class ServerStorage {
     }
     for (const statement of SCHEMA) this.sql.exec(statement);
     // Storage made before led_term and asleep existed (local state of an older version).
-    const columns = this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('hard_state')").toArray().map((c) => c.name);
+    const columns = this.columns("hard_state");
     if (!columns.includes("led_term")) this.sql.exec("ALTER TABLE hard_state ADD COLUMN led_term INTEGER NOT NULL DEFAULT 0");
     if (!columns.includes("asleep")) this.sql.exec("ALTER TABLE hard_state ADD COLUMN asleep INTEGER NOT NULL DEFAULT 0");
     // A snapshot row made before snapshots carried the configuration.
-    const snapshotColumns = this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('snapshot')").toArray().map((c) => c.name);
-    if (!snapshotColumns.includes("membership")) this.sql.exec("ALTER TABLE snapshot ADD COLUMN membership TEXT");
+    if (!this.columns("snapshot").includes("membership")) this.sql.exec("ALTER TABLE snapshot ADD COLUMN membership TEXT");
+  }
+
+  /** The column names of `table` (none when it does not exist yet). */
+  private columns(table: "log" | "hard_state" | "snapshot"): string[] {
+    return this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info(?)", table).toArray().map((c) => c.name);
   }
 
   private getMeta<T>(key: MetaKey): T | null {
