@@ -79,17 +79,22 @@ export class ClusterRegistry extends DurableObject<object> {
 
   /** A new server id for incarnation `epoch` (never given before), registered with its hint. Null: no such incarnation. */
   allocate(epoch: string, locationHint: LocationHint | null): { id: NodeId; record: RegistryRecord } | null {
-    return this.update(epoch, (r) => ({ ...r, nextId: r.nextId + 1, servers: [...r.servers, { id: r.nextId, locationHint, retired: false }] }), (r) => r.nextId - 1);
+    let id = -1;
+    const record = this.update(epoch, (r) => {
+      id = r.nextId;
+      return { ...r, nextId: id + 1, servers: [...r.servers, { id, locationHint, retired: false }] };
+    });
+    return record ? { id, record } : null;
   }
 
   /** Server `id` was removed and stopped for good. */
   retire(epoch: string, id: NodeId): RegistryRecord | null {
-    return this.update(epoch, (r) => ({ ...r, servers: r.servers.map((s) => (s.id === id ? { ...s, retired: true } : s)) }), () => null)?.record ?? null;
+    return this.update(epoch, (r) => ({ ...r, servers: r.servers.map((s) => (s.id === id ? { ...s, retired: true } : s)) }));
   }
 
   setMembership(epoch: string, membership: Membership): RegistryRecord | null {
     const m = { voters: [...membership.voters], learners: [...membership.learners] };
-    return this.update(epoch, (r) => ({ ...r, membership: m }), () => null)?.record ?? null;
+    return this.update(epoch, (r) => ({ ...r, membership: m }));
   }
 
   /** The cluster is deleted (its servers were wiped first). */
@@ -98,12 +103,13 @@ export class ClusterRegistry extends DurableObject<object> {
     if (r && r.config.epoch === epoch) this.sql.exec("DELETE FROM registry WHERE key = ?", KEY);
   }
 
-  private update<T>(epoch: string, change: (r: RegistryRecord) => RegistryRecord, pick: (r: RegistryRecord) => T): { id: T; record: RegistryRecord } | null {
+  /** Change incarnation `epoch`'s record; null (nothing changed) if it is not the one here. */
+  private update(epoch: string, change: (r: RegistryRecord) => RegistryRecord): RegistryRecord | null {
     const r = this.record();
     if (!r || r.config.epoch !== epoch) return null;
     const next = change(r);
     this.put(next);
-    return { id: pick(next), record: next };
+    return next;
   }
 
   private put(record: RegistryRecord): void {
