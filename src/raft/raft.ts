@@ -267,7 +267,7 @@ export class Raft {
     // During a transfer new entries would only delay the transferee's catching up.
     if (this.transferee !== null) return { accepted: false, leader: this.transferee };
     const entry: Entry = { index: this.log.lastIndex + 1, term: this.term, command };
-    this.appendEntries([entry]);
+    this.appendEntry(entry);
     this.detail(`Submit received by Leader: ${formatLog([entry])}`);
     this.maybeCommit();
     this.broadcastAppend(false);
@@ -330,7 +330,7 @@ export class Raft {
     if ("refused" in next) return refuse(next.refused, next.message);
     const entry: Entry = { index: this.log.lastIndex + 1, term: this.term, command: membershipCommand(next) };
     this.narrate(`appends configuration ${describe(next)} at index ${entry.index} (${change.op} ${change.id})`);
-    this.appendEntries([entry]);
+    this.appendEntry(entry);
     this.maybeCommit();
     this.broadcastAppend(false);
     return { accepted: true, index: entry.index, term: entry.term, membership: next };
@@ -753,7 +753,7 @@ export class Raft {
       const have = this.log.term(e.index);
       if (have === e.term) continue;
       if (have !== undefined) this.truncateFrom(e.index);
-      this.appendEntries([e]);
+      this.appendEntry(e);
     }
     const matchIndex = m.prevLogIndex + m.entries.length;
     const newCommit = Math.min(m.leaderCommit, matchIndex);
@@ -940,7 +940,7 @@ export class Raft {
   /** An empty entry of this term: once it commits, so has everything before it. */
   private appendNoop(why: string): void {
     const noop: Entry = { index: this.log.lastIndex + 1, term: this.term, command: null };
-    this.appendEntries([noop]);
+    this.appendEntry(noop);
     this.narrate(`appends a no-op entry at index ${noop.index} ${why}`);
     this.maybeCommit();
     if (this.role === "Leader" && this.progress.size > 0) this.broadcastAppend(false);
@@ -1227,13 +1227,9 @@ export class Raft {
   }
 
   /** Every append to the log goes through here, so a configuration entry is in force at once. */
-  private appendEntries(entries: readonly Entry[]): void {
-    let changed = false;
-    for (const e of entries) {
-      this.log.append(e);
-      if (this.history.appended(e)) changed = true;
-    }
-    if (changed) this.configurationChanged(`appended at index ${this.history.currentIndex}`);
+  private appendEntry(e: Entry): void {
+    this.log.append(e);
+    if (this.history.appended(e)) this.configurationChanged(`appended at index ${e.index}`);
   }
 
   /** A follower drops a conflicting suffix: a configuration entry in it is rolled back with it. */
