@@ -1,4 +1,4 @@
-// The coordinator's HTTP contract (README, "The HTTP API") for clusters, faults, the raw log and events:
+// The coordinator's HTTP contract (docs/api.md) for clusters, faults, the raw log and events:
 // status codes, JSON error bodies, validation and access rules. Every bad input is a 4xx
 // with {"error", "message"}, never a 500.
 import { env } from "cloudflare:workers";

@@ -2,7 +2,7 @@
 // ({"error", "message"}), never a 5xx, and nothing malformed gets as far as the log. Then a
 // burst of bad requests, all at once, against data written before: the data is intact.
 //
-// Statuses (README, "The HTTP API"): 400 malformed JSON, wrong types, bad cluster/key names, bad ids, bad
+// Statuses (docs/api.md): 400 malformed JSON, wrong types, bad cluster/key names, bad ids, bad
 // query parameters; 404 unknown cluster or server; 405 wrong method (with Allow); 413 key
 // or value over the limit (key 256 UTF-8 bytes, value and CAS operand 64 KiB, body 256 KiB).
 import { beforeEach, describe, expect, test } from "vitest";

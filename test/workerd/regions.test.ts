@@ -12,7 +12,7 @@ import { api, freshName, Harness } from "./harness.ts";
 
 const HINTS = ["weur", "enam", "apac"];
 const MATRIX = { "weur-enam": 75, "weur-apac": 160, "enam-apac": 180 };
-/** Timing that suits round trips of 75-180 ms (README, "Three regions"). */
+/** Timing that suits round trips of 75-180 ms (docs/regions.md, "The timing"). */
 const TIMING = { electionTimeoutMs: [1000, 2000], heartbeatMs: 100 };
 
 /** Polls until `id` leads (transferring leadership to it first); throws at the deadline. */

@@ -1,7 +1,7 @@
-// A sleeping cluster and what the cluster costs, as the page shows them (README, "Sleeping,
-// evictions and deploys"). Plain functions and small classes fed by the polled status and the
-// event feed, so they are tested without a browser. Reading the status never wakes a
-// sleeping cluster, so the page can watch it sleep.
+// A sleeping cluster and what the cluster costs, as the page shows them (docs/operations.md,
+// "Sleeping, evictions and deploys"). Plain functions and small classes fed by the polled
+// status and the event feed, so they are tested without a browser. Reading the status never
+// wakes a sleeping cluster, so the page can watch it sleep.
 
 import { formatClock } from "../timeline/events.ts";
 import type { ServerStatus } from "./api.ts";
