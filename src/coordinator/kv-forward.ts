@@ -12,7 +12,9 @@
 import type { Session, KvOperation, KvResult } from "../kv/index.ts";
 import type { NodeId } from "../raft/types.ts";
 import type { KvAnswer } from "../server/index.ts";
-import { connectedLeaderOf, remember, type Cluster } from "./cluster.ts";
+import { remember, type Cluster } from "./cluster.ts";
+import { sleep, wakeAll } from "./reach.ts";
+import { findLeader } from "./status.ts";
 
 /**
  * The last leader each cluster named, per Worker isolate, by the cluster's epoch (a cluster
@@ -80,7 +82,7 @@ export async function forwardKv(cluster: Cluster, call: KvCall, trace: KvTrace =
       if (Date.now() >= nextWake) {
         nextWake = Date.now() + cluster.config.electionTimeoutMs[1];
         await cluster.refresh().catch(() => {});
-        await cluster.wakeAll();
+        await wakeAll(cluster);
       }
       await sleep(Math.min(20, Math.max(0, deadline - Date.now())));
       continue;
@@ -125,7 +127,7 @@ export async function forwardKv(cluster: Cluster, call: KvCall, trace: KvTrace =
         // that can reach them is elected), whatever happens to this request.
         if (Date.now() >= nextWake) {
           nextWake = Date.now() + cluster.config.electionTimeoutMs[1];
-          await cluster.wakeAll();
+          await wakeAll(cluster);
         }
         if (call.pinned !== null || !retryUnknown) return { status: 504 };
         leaderHints.delete(cluster.config.epoch);
@@ -146,14 +148,4 @@ async function attempt(cluster: Cluster, id: NodeId, call: KvCall, waitMs: numbe
     // The server was reset during the call (a crash): the operation may or may not be in its log.
     return { kind: "unknown" };
   }
-}
-
-/** The leader of the highest term among the live servers that are up and connected, or null. */
-export async function findLeader(cluster: Cluster): Promise<NodeId | null> {
-  const statuses = await Promise.all(cluster.live.map((id) => cluster.status(id).catch(() => null)));
-  return connectedLeaderOf(statuses);
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
