@@ -14,10 +14,10 @@ import type { Context, Hono } from "hono";
 import { adminOnly } from "../access.ts";
 import { Cluster } from "../cluster.ts";
 import type { AppEnv } from "../env.ts";
-import { badRequest, HttpError, notFound } from "../errors.ts";
+import { badRequest, HttpError } from "../errors.ts";
 import { addMember, defaultMembershipTimeoutMs, promoteMember, removeMember } from "../membership.ts";
 import { resource } from "../resource.ts";
-import { addMemberBody, body, clusterName } from "../validate.ts";
+import { addMemberBody, body, clusterName, parseServerId } from "../validate.ts";
 
 export function memberRoutes(app: Hono<AppEnv>): void {
   resource(app, "/clusters/:c/members", {
@@ -56,16 +56,11 @@ export function memberRoutes(app: Hono<AppEnv>): void {
 }
 
 /**
- * The id in the path: an integer (400 otherwise). Whether it is a member is decided by the
- * configuration the cluster holds at the time of the change (404 if not).
+ * The id in the path: an integer (400 otherwise, validate.ts). Whether it is a member is
+ * decided by the configuration the cluster holds at the time of the change (404 if not).
  */
 function memberIdParam(c: Context): number {
-  const raw = c.req.param("i") ?? "";
-  if (!/^\d{1,9}$/.test(raw)) {
-    if (/^-?\d+$/.test(raw)) throw notFound(`no server ${raw}`);
-    throw badRequest(`bad server id ${JSON.stringify(raw)}: an integer`);
-  }
-  return Number(raw);
+  return parseServerId(c.req.param("i") ?? "");
 }
 
 function timeoutParam(c: Context, cluster: Cluster): number {
