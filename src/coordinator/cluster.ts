@@ -8,9 +8,11 @@
 // into the servers, which enforce it themselves.
 //
 // Which servers a call goes to:
-//   - `members`: the current configuration, as the registry last recorded it (the status
-//     writes back what the leader holds when the two differ). Ids in paths and bodies must
-//     be members: a removed id is 404 (validate.ts).
+//   - `members`: the configuration as the registry last recorded it: the committed one, a
+//     server being added counted as a learner (the status writes back what it shows when
+//     the two differ, status.ts `view`). Ids in paths and bodies must be members: a removed
+//     id is 404 (validate.ts) once its removal has committed; before that (a removal that
+//     answered 504) it is a member like any other.
 //   - `live`: every server object created and not retired: the members, plus a server whose
 //     addition or removal was left unknown (504). Faults, wakes, notes and status go to all
 //     of them, so nothing that may still take part in Raft is left out.

@@ -57,8 +57,9 @@ export async function addMember(
     await createServer(cluster, id, locationHint);
     return id;
   });
+  let committed: Membership;
   try {
-    await change(cluster, { op: "add_learner", id }, deadline);
+    committed = await change(cluster, { op: "add_learner", id }, deadline);
   } catch (error) {
     // Refused (nothing appended): the new object never joined; retire it (ids are never
     // reused). After a 504 it may still join: leave it be.
@@ -67,14 +68,14 @@ export async function addMember(
   }
   if (role === "voter") {
     try {
-      await change(cluster, { op: "promote", id }, deadline, true);
+      committed = await change(cluster, { op: "promote", id }, deadline, true);
     } catch (error) {
       // The addition itself is committed: say so, whatever kept the promotion from happening.
       if (error instanceof HttpError) throw new HttpError(error.status, error.code, `server ${id} was added as a learner, not yet promoted: ${error.message}`, error.headers);
       throw error;
     }
   }
-  return { ...(await view(cluster)), added: id };
+  return { ...(await view(cluster, committed)), added: id };
 }
 
 export async function promoteMember(cluster: Cluster, id: NodeId, timeoutMs: number): Promise<ClusterView> {
@@ -84,8 +85,7 @@ export async function promoteMember(cluster: Cluster, id: NodeId, timeoutMs: num
   if (!now.voters.includes(id) && !now.learners.includes(id)) throw notMember(cluster, id, now);
   if (now.voters.includes(id)) return now; // already a voter: nothing to do (a retry after a 504 lands here)
   if (now.voters.length >= MAX_VOTERS) throw tooMany("voters", MAX_VOTERS);
-  await change(cluster, { op: "promote", id }, deadline);
-  return view(cluster);
+  return view(cluster, await change(cluster, { op: "promote", id }, deadline));
 }
 
 export async function removeMember(cluster: Cluster, id: NodeId, timeoutMs: number): Promise<ClusterView> {
@@ -117,7 +117,7 @@ export async function removeMember(cluster: Cluster, id: NodeId, timeoutMs: numb
     await sleep(RETRY_MS);
   }
   await exclusive(cluster.name, () => retire(cluster, id));
-  return view(cluster);
+  return view(cluster, after);
 }
 
 /**

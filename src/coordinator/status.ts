@@ -36,13 +36,18 @@ export async function inspect(cluster: Cluster, id: NodeId) {
 }
 
 /**
- * The cluster status (API.md): the configuration the leader holds, or else the most
- * up-to-date server's, and the status of exactly its members, each with the role that
- * configuration gives it. When it differs from the registry's record, the record follows.
+ * The cluster status (API.md): the configuration the servers hold, and the status of
+ * exactly its members, each with the role that configuration gives it. A configuration
+ * entry appended but not committed yet (a change that answered 504) only adds: its voters
+ * are the committed configuration's (the registry's record, the last one the coordinator
+ * saw committed), so a server it removes or demotes stays what it was until the change
+ * commits, and a server it adds is shown as a learner, which it is to the leader already.
+ * The record follows what is shown, so every route takes the same members as the status.
+ * `committed`: a configuration the caller just saw committed (a membership change's).
  */
-export async function view(cluster: Cluster): Promise<ClusterView> {
+export async function view(cluster: Cluster, committed?: Membership): Promise<ClusterView> {
   const all = await statuses(cluster);
-  const membership = configurationOf(all) ?? cluster.membership;
+  const membership = committed ?? shownConfiguration(heldConfigurationOf(all), cluster.membership);
   if (!sameMembership(membership, cluster.membership)) await cluster.recordMembership(membership).catch(() => {});
   const byId = new Map(all.map((s) => [s.id, s]));
   const memberIds = [...membership.voters, ...membership.learners].sort((a, b) => a - b);
@@ -94,21 +99,41 @@ export function connectedLeaderOf(servers: readonly (ServerStatus | null)[]): No
   return best ? best.id : null;
 }
 
+/** A configuration as a server holds it, and whether that server knows it committed. */
+export interface HeldConfiguration {
+  readonly membership: Membership;
+  readonly committed: boolean;
+}
+
 /**
  * The configuration of the cluster as its servers hold it: the leader's (of the highest
  * term), or else the most up-to-date server's (the highest commit index, then the latest
- * configuration entry). Null when no server that is up says (all down).
+ * configuration entry). Committed when that server's commit index has reached the entry.
+ * Null when no server that is up says (all down).
  */
-export function configurationOf(servers: readonly ServerStatus[]): Membership | null {
-  let leader: ServerStatus | null = null;
-  for (const s of servers) if (s.state === "Leader" && s.membership && (!leader || s.term > leader.term)) leader = s;
-  if (leader) return leader.membership;
+export function heldConfigurationOf(servers: readonly ServerStatus[]): HeldConfiguration | null {
   let best: ServerStatus | null = null;
-  for (const s of servers) {
-    if (!s.membership || s.retired) continue;
-    if (!best || s.commitIndex > best.commitIndex || (s.commitIndex === best.commitIndex && (s.membershipIndex ?? 0) > (best.membershipIndex ?? 0))) best = s;
+  for (const s of servers) if (s.state === "Leader" && s.membership && (!best || s.term > best.term)) best = s;
+  if (!best) {
+    for (const s of servers) {
+      if (!s.membership || s.retired) continue;
+      if (!best || s.commitIndex > best.commitIndex || (s.commitIndex === best.commitIndex && (s.membershipIndex ?? 0) > (best.membershipIndex ?? 0))) best = s;
+    }
   }
-  return best?.membership ?? null;
+  if (!best?.membership) return null;
+  return { membership: best.membership, committed: best.commitIndex >= (best.membershipIndex ?? 0) };
+}
+
+/**
+ * What the status shows (see `view`): the held configuration once committed; before that,
+ * the last committed one (`recorded`) plus, as learners, the servers the held one adds.
+ */
+export function shownConfiguration(held: HeldConfiguration | null, recorded: Membership): Membership {
+  if (held === null) return recorded;
+  if (held.committed) return held.membership;
+  const known = new Set([...recorded.voters, ...recorded.learners]);
+  const adding = [...held.membership.voters, ...held.membership.learners].filter((id) => !known.has(id));
+  return { voters: [...recorded.voters], learners: [...recorded.learners, ...adding].sort((a, b) => a - b) };
 }
 
 export function sameMembership(a: Membership, b: Membership): boolean {
