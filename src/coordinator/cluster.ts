@@ -176,16 +176,25 @@ export class Cluster {
   /** Record that server `id` was retired (membership.ts `retire`: stopped for good). */
   async recordRetired(id: NodeId): Promise<void> {
     const record = await this.registry().retire(this.config.epoch, id);
-    if (record) this.adopt(record);
+    if (!record) throw notFound(`cluster ${this.name} was deleted or re-created meanwhile`);
+    this.adopt(record);
   }
 
   /**
    * Read the registry record again (members added or removed through another isolate). Kept
-   * only if it is still this incarnation's: another one is for the route to find out.
+   * only if it is still this incarnation's. Answers whether it is: false when the cluster was
+   * deleted, or re-created as another incarnation, since this handle was made.
    */
-  async refresh(): Promise<void> {
+  async refresh(): Promise<boolean> {
     const record = await this.registry().record();
-    if (record && record.config.epoch === this.config.epoch) this.adopt(record);
+    if (!record || record.config.epoch !== this.config.epoch) return false;
+    this.adopt(record);
+    return true;
+  }
+
+  /** When this incarnation was created (registry.ts); 0 when its record does not say. */
+  get createdAt(): number {
+    return this.record.createdAt ?? 0;
   }
 
   private registry() {

@@ -39,6 +39,12 @@ export interface RegistryRecord {
   readonly nextId: NodeId;
   /** Every server object ever created for this incarnation, by id. */
   readonly servers: readonly RegisteredServer[];
+  /**
+   * When this incarnation was created (the registry's clock, ms since the epoch). A request
+   * that started before it cannot belong to it (coordinator routes/kv.ts). Absent in records
+   * written before it existed.
+   */
+  readonly createdAt?: number;
   /** The configuration as the status last showed it (committed; a server being added as a learner). */
   readonly membership: Membership;
 }
@@ -71,6 +77,7 @@ export class ClusterRegistry extends DurableObject<object> {
     const initial = ids(config.size);
     const record: RegistryRecord = {
       config,
+      createdAt: Date.now(),
       nextId: config.size,
       servers: initial.map((id) => ({ id, locationHint: config.locationHints?.[id] ?? null, retired: false })),
       membership: { voters: initial, learners: [] },
