@@ -27,7 +27,6 @@
 import {
   ids,
   type ClusterConfig,
-  type RaftServerStub,
   type LocationHint,
   type Membership,
   locationHintOf,
@@ -140,20 +139,15 @@ export class Cluster {
       ids(config.size)
         .filter((id) => !retired.has(id))
         .map(async (id) => {
-          const r = await reach(env, name, id, (s) => s.init(config, id), true, locationHintOf(config, id));
+          const r = await reach({ env, name }, id, (s) => s.init(config, id), true, locationHintOf(config, id));
           // Left over from an older cluster of the same name whose deletion was cut short.
           if (r.config.epoch !== config.epoch) {
-            await cluster.reach(id, (s) => s.destroy());
-            await cluster.reach(id, (s) => s.init(config, id));
+            await reach(cluster, id, (s) => s.destroy());
+            await reach(cluster, id, (s) => s.init(config, id));
           }
         }),
     );
     return { created, cluster };
-  }
-
-  /** One call to server `id` (reach.ts). */
-  reach<T>(id: NodeId, call: (s: RaftServerStub) => Promise<T>, idempotent = true, locationHint: LocationHint | null = null): Promise<T> {
-    return reach(this.env, this.name, id, call, idempotent, locationHint);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -209,7 +203,7 @@ export class Cluster {
   /** Every server object the cluster ever had is wiped, then the registry record goes. */
   async destroy(): Promise<void> {
     records.delete(this.name);
-    await Promise.all(this.created.map((id) => this.reach(id, (s) => s.destroy())));
+    await Promise.all(this.created.map((id) => reach(this, id, (s) => s.destroy())));
     await this.registry().remove(this.config.epoch);
     records.delete(this.name);
   }
@@ -250,7 +244,7 @@ async function loadRecord(env: Env, name: string): Promise<RegistryRecord | null
     throw new HttpError(503, "unavailable", `the registry of cluster ${name} did not answer: ${why}`);
   }
   if (record) return { ...record, config: withOptionDefaults(record.config) };
-  const legacy = await reach(env, name, 0, (s) => s.clusterConfig());
+  const legacy = await reach({ env, name }, 0, (s) => s.clusterConfig());
   if (!legacy) return null;
   const adopted = (await registry.create(legacy)).record;
   return { ...adopted, config: withOptionDefaults(adopted.config) };

@@ -10,18 +10,19 @@ import { clock, echoNarration, serverStub, type NetworkSettings } from "../serve
 import type { NodeId } from "../raft/types.ts";
 import type { Cluster } from "./cluster.ts";
 import { HttpError, notFound } from "./errors.ts";
+import { reach } from "./reach.ts";
 import { status } from "./status.ts";
 
 export async function disconnect(cluster: Cluster, i: NodeId): Promise<void> {
   await withNote(cluster, `Disconnect ${i}`, () =>
-    cluster.live.map((id) => cluster.reach(id, (s) => (id === i ? s.setLinks(false, []) : s.setLink(i, false)))),
+    cluster.live.map((id) => reach(cluster, id, (s) => (id === i ? s.setLinks(false, []) : s.setLink(i, false)))),
   );
 }
 
 /** Links between `i` and every connected server come back. */
 export async function reconnect(cluster: Cluster, i: NodeId): Promise<void> {
   await withNote(cluster, `Reconnect ${i}`, () =>
-    cluster.live.map((id) => cluster.reach(id, (s) => (id === i ? s.setLinks(true, othersThan(cluster, i)) : s.acceptLink(i)))),
+    cluster.live.map((id) => reach(cluster, id, (s) => (id === i ? s.setLinks(true, othersThan(cluster, i)) : s.acceptLink(i)))),
   );
 }
 
@@ -30,18 +31,18 @@ export async function partition(cluster: Cluster, groups: readonly (readonly Nod
   await withNote(cluster, `Partition ${groups.map((g) => `[${g.join(" ")}]`).join(" ")}`, () =>
     cluster.live.map((id) => {
       const group = groups.find((g) => g.includes(id));
-      return cluster.reach(id, (s) => s.setLinks(group !== undefined, (group ?? []).filter((p) => p !== id)));
+      return reach(cluster, id, (s) => s.setLinks(group !== undefined, (group ?? []).filter((p) => p !== id)));
     }),
   );
 }
 
 export async function heal(cluster: Cluster): Promise<void> {
-  await withNote(cluster, "Heal", () => cluster.live.map((id) => cluster.reach(id, (s) => s.setLinks(true, othersThan(cluster, id)))));
+  await withNote(cluster, "Heal", () => cluster.live.map((id) => reach(cluster, id, (s) => s.setLinks(true, othersThan(cluster, id)))));
 }
 
 export async function network(cluster: Cluster, settings: NetworkSettings): Promise<void> {
   await withNote(cluster, `Network dropRate=${settings.dropRate} delayMs=[${settings.delayMs.join(", ")}]`, () =>
-    cluster.live.map((id) => cluster.reach(id, (s) => s.setNetwork(settings))),
+    cluster.live.map((id) => reach(cluster, id, (s) => s.setNetwork(settings))),
   );
 }
 
@@ -68,7 +69,7 @@ export async function crash(cluster: Cluster, i: NodeId): Promise<void> {
 export async function restart(cluster: Cluster, i: NodeId): Promise<void> {
   let booted = false;
   try {
-    await withNote(cluster, `Restart ${i}`, () => [cluster.reach(i, (s) => s.restart()).then((b) => (booted = b))]);
+    await withNote(cluster, `Restart ${i}`, () => [reach(cluster, i, (s) => s.restart()).then((b) => (booted = b))]);
   } catch (error) {
     const why = error instanceof Error ? error.message : String(error);
     throw new HttpError(500, "restart_failed", `server ${i} did not boot from its storage and stays down: ${why}`);
@@ -99,7 +100,7 @@ export async function evictAll(cluster: Cluster): Promise<void> {
 
 export async function dropCalls(cluster: Cluster, i: NodeId, after: number | null): Promise<void> {
   const line = after === null ? `Don't drop calls of ${i}` : `Drop calls of ${i} after ${after}`;
-  await withNote(cluster, line, () => [cluster.reach(i, (s) => s.dropCalls(after))]);
+  await withNote(cluster, line, () => [reach(cluster, i, (s) => s.dropCalls(after))]);
 }
 
 /**
@@ -110,7 +111,7 @@ export async function dropCalls(cluster: Cluster, i: NodeId, after: number | nul
 export async function note(cluster: Cluster, text: string, t = Date.now()): Promise<void> {
   const line = `[TEST] ${text}`;
   if (echoNarration(cluster.env)) console.log(`${clock(t)} ${line}`);
-  await Promise.all(cluster.live.map((id) => cluster.reach(id, (s) => s.note(t, line)).catch(() => {})));
+  await Promise.all(cluster.live.map((id) => reach(cluster, id, (s) => s.note(t, line)).catch(() => {})));
 }
 
 function evictOne(cluster: Cluster, i: NodeId): Promise<void> {

@@ -13,7 +13,7 @@ import type { Session, KvOperation, KvResult } from "../kv/index.ts";
 import type { NodeId } from "../raft/types.ts";
 import type { KvAnswer } from "../server/index.ts";
 import { remember, type Cluster } from "./cluster.ts";
-import { sleep, wakeAll } from "./reach.ts";
+import { reach, sleep, wakeAll } from "./reach.ts";
 import { findLeader } from "./status.ts";
 
 /**
@@ -151,8 +151,8 @@ async function attempt(cluster: Cluster, id: NodeId, call: KvCall, waitMs: numbe
   const { operation, session } = call;
   try {
     const epoch = cluster.config.epoch;
-    if (call.readIndex && operation.op === "get") return await cluster.reach(id, (s) => s.read(epoch, operation.key, waitMs), false);
-    return await cluster.reach(id, (s) => s.kv(epoch, operation, session, waitMs), false);
+    if (call.readIndex && operation.op === "get") return await reach(cluster, id, (s) => s.read(epoch, operation.key, waitMs), false);
+    return await reach(cluster, id, (s) => s.kv(epoch, operation, session, waitMs), false);
   } catch {
     // The server was reset during the call (a crash): the operation may or may not be in its log.
     return { kind: "unknown" };

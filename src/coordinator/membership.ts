@@ -26,7 +26,7 @@ import { RELIABLE, type LocationHint, type MembershipAnswer, type NetworkSetting
 import { exclusive } from "./admin-lock.ts";
 import type { Cluster } from "./cluster.ts";
 import { HttpError, notFound } from "./errors.ts";
-import { sleep, wakeAll } from "./reach.ts";
+import { reach, sleep, wakeAll } from "./reach.ts";
 import { connectedLeaderOf, findLeader, status, view, type ClusterView } from "./status.ts";
 
 /** How long a membership call may take by default: ample for a catch-up and two commits. */
@@ -147,7 +147,7 @@ async function change(cluster: Cluster, ch: MembershipChange, deadline: number, 
     }
     let answer: MembershipAnswer;
     try {
-      answer = await cluster.reach(target, (s) => s.changeMembership(epoch, ch, remaining), false);
+      answer = await reach(cluster, target, (s) => s.changeMembership(epoch, ch, remaining), false);
     } catch {
       answer = { kind: "unknown", index: 0 }; // the leader was reset during the call
     }
@@ -199,7 +199,7 @@ async function change(cluster: Cluster, ch: MembershipChange, deadline: number, 
 
 /** Server `id` is out for good: its timers stop, it answers no Raft RPC (RaftServer.retire). */
 async function retire(cluster: Cluster, id: NodeId): Promise<void> {
-  await cluster.reach(id, (s) => s.retire());
+  await reach(cluster, id, (s) => s.retire());
   await cluster.recordRetired(id);
 }
 
@@ -230,21 +230,21 @@ async function createServer(cluster: Cluster, id: NodeId, locationHint: Location
   const others = cluster.live.filter((p) => p !== id);
   let settings: NetworkSettings | null = null;
   for (const p of others) {
-    settings = await cluster.reach(p, (s) => s.networkSettings()).catch(() => null);
+    settings = await reach(cluster, p, (s) => s.networkSettings()).catch(() => null);
     if (settings) break;
   }
   const net = { connected: true, peers: others, ...RELIABLE };
-  const init = () => cluster.reach(id, (s) => s.init(config, id, { locationHint, net }), true, locationHint);
+  const init = () => reach(cluster, id, (s) => s.init(config, id, { locationHint, net }), true, locationHint);
   const r = await init();
   if (r.config.epoch !== config.epoch) {
     // Left over from an older cluster of the same name whose deletion was cut short.
-    await cluster.reach(id, (s) => s.destroy());
+    await reach(cluster, id, (s) => s.destroy());
     await init();
   }
   const next = settings ? networkWithMember(settings, id, locationHint) : null;
   await Promise.all([
-    ...others.map((p) => cluster.reach(p, (s) => s.acceptLink(id))),
-    ...(next ? [id, ...(next !== settings ? others : [])].map((p) => cluster.reach(p, (s) => s.setNetwork(next))) : []),
+    ...others.map((p) => reach(cluster, p, (s) => s.acceptLink(id))),
+    ...(next ? [id, ...(next !== settings ? others : [])].map((p) => reach(cluster, p, (s) => s.setNetwork(next))) : []),
   ]);
 }
 

@@ -6,6 +6,7 @@ import type { EventLine, Membership, ServerStatus } from "../server/index.ts";
 import type { NodeId } from "../raft/types.ts";
 import { settingsOf, type Cluster, type Settings } from "./cluster.ts";
 import { notFound } from "./errors.ts";
+import { reach } from "./reach.ts";
 
 /** GET /clusters/{c}: the settings, the leader and every member's status. */
 export interface ClusterView extends Settings {
@@ -19,7 +20,7 @@ export interface ClusterView extends Settings {
 }
 
 export async function status(cluster: Cluster, id: NodeId): Promise<ServerStatus> {
-  const s = await cluster.reach(id, (server) => server.status());
+  const s = await reach(cluster, id, (server) => server.status());
   return s ?? notInitialised(id);
 }
 
@@ -30,7 +31,7 @@ export async function statuses(cluster: Cluster): Promise<ServerStatus[]> {
 
 /** Status plus what the server's storage holds; 404 for a server never initialised. */
 export async function inspect(cluster: Cluster, id: NodeId) {
-  const detail = await cluster.reach(id, (s) => s.inspect());
+  const detail = await reach(cluster, id, (s) => s.inspect());
   if (!detail) throw notFound(`server ${id} of ${cluster.name} was never initialised; repeat POST /clusters/${cluster.name}`);
   return detail;
 }
@@ -143,7 +144,7 @@ export function sameMembership(a: Membership, b: Membership): boolean {
 
 /** Every server's recent narration plus the harness lines, newer than `since`, by time. */
 export async function events(cluster: Cluster, since: number): Promise<EventLine[]> {
-  const perServer = await Promise.all(cluster.created.map((id) => cluster.reach(id, (s) => s.events(since))));
+  const perServer = await Promise.all(cluster.created.map((id) => reach(cluster, id, (s) => s.events(since))));
   const seen = new Set<string>();
   const all: EventLine[] = [];
   for (const lines of perServer) {

@@ -11,7 +11,7 @@
 import type { NodeId } from "../raft/types.ts";
 import type { Cluster } from "./cluster.ts";
 import { HttpError } from "./errors.ts";
-import { sleep } from "./reach.ts";
+import { reach, sleep } from "./reach.ts";
 import { connectedLeaderOf, statuses as statusesOf } from "./status.ts";
 
 /** How often the coordinator looks whether the hand-over happened. */
@@ -39,7 +39,7 @@ export async function handOverLeadership(cluster: Cluster, target: NodeId): Prom
       const key = `${leader}/${statuses.find((s) => s.id === leader)!.term}`;
       if (!asked.has(key)) {
         asked.add(key);
-        await cluster.reach(leader, (s) => s.transferLeadership(target), false).catch(() => null);
+        await reach(cluster, leader, (s) => s.transferLeadership(target), false).catch(() => null);
       }
     }
     if (Date.now() >= deadline) break;
