@@ -3,6 +3,7 @@
 // (CLUSTER_REGISTRY).
 import { createApp } from "./app.ts";
 import type { Env } from "./env.ts";
+import { withJsonErrors } from "./json-answers.ts";
 
 export { RaftServer } from "../server/index.ts";
 export { ClusterRegistry } from "./registry.ts";
@@ -10,5 +11,5 @@ export { ClusterRegistry } from "./registry.ts";
 const app = createApp();
 
 export default {
-  fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+  fetch: withJsonErrors<Env, ExecutionContext>((request, env, ctx) => app.fetch(request, env, ctx)),
 } satisfies ExportedHandler<Env>;

@@ -12,7 +12,9 @@
 import type { Session, KvOperation, KvResult } from "../kv/index.ts";
 import type { NodeId } from "../raft/types.ts";
 import type { KvAnswer } from "../server/index.ts";
-import { connectedLeaderOf, remember, type Cluster } from "./cluster.ts";
+import { remember, type Cluster } from "./cluster.ts";
+import { reach, sleep, wakeAll } from "./reach.ts";
+import { findLeader } from "./status.ts";
 
 /**
  * The last leader each cluster named, per Worker isolate, by the cluster's epoch (a cluster
@@ -31,7 +33,11 @@ export interface KvCall {
   readonly readIndex: boolean;
   /** `?server=i`: only this server may take it; 421 if it is not the leader. */
   readonly pinned: NodeId | null;
-  readonly timeoutMs: number;
+  /**
+   * When the request gives up (ms since the epoch): the request's own, set once when it
+   * arrived, so a retry in a fresh configuration does not start the wait over.
+   */
+  readonly deadline: number;
 }
 
 /** What forwardKv learnt besides its outcome. */
@@ -48,7 +54,11 @@ export type KvOutcome =
   | { readonly status: 400; readonly code: string; readonly message: string }
   | { readonly status: 503 }
   | { readonly status: 504 }
-  /** The cluster's configuration (cached) is not the servers' any more: open it again, try again. */
+  /**
+   * The incarnation `cluster` names is not the servers' any more, or not the registry's:
+   * the cached record was stale, or the cluster was deleted (and maybe re-created) while the
+   * request waited. The route tells which (routes/kv.ts).
+   */
   | { readonly status: "stale_config" };
 
 /**
@@ -57,7 +67,7 @@ export type KvOutcome =
  * servers say the cached one is stale), and learns what these attempts did.
  */
 export async function forwardKv(cluster: Cluster, call: KvCall, trace: KvTrace = { mayHaveApplied: false }): Promise<KvOutcome> {
-  const deadline = Date.now() + call.timeoutMs;
+  const deadline = call.deadline;
   // A healthy leader applies within a few heartbeats; a leader that cannot reach a majority
   // never will, so an attempt ends after two election timeouts and the leader is sought anew.
   const attemptMs = 2 * cluster.config.electionTimeoutMs[1];
@@ -76,11 +86,12 @@ export async function forwardKv(cluster: Cluster, call: KvCall, trace: KvTrace =
       // election timers (a follower already awake is left alone, so this never delays an
       // election); once per election timeout is enough.
       // The servers this isolate knows of may be out of date too (members added or removed
-      // through another isolate): the registry is read again, with the same cadence.
+      // through another isolate): the registry is read again, with the same cadence. It may
+      // say this incarnation is gone (deleted, maybe re-created): then waiting is over.
       if (Date.now() >= nextWake) {
         nextWake = Date.now() + cluster.config.electionTimeoutMs[1];
-        await cluster.refresh().catch(() => {});
-        await cluster.wakeAll();
+        if (!(await cluster.refresh().catch(() => true))) return { status: "stale_config" };
+        await wakeAll(cluster);
       }
       await sleep(Math.min(20, Math.max(0, deadline - Date.now())));
       continue;
@@ -125,7 +136,7 @@ export async function forwardKv(cluster: Cluster, call: KvCall, trace: KvTrace =
         // that can reach them is elected), whatever happens to this request.
         if (Date.now() >= nextWake) {
           nextWake = Date.now() + cluster.config.electionTimeoutMs[1];
-          await cluster.wakeAll();
+          await wakeAll(cluster);
         }
         if (call.pinned !== null || !retryUnknown) return { status: 504 };
         leaderHints.delete(cluster.config.epoch);
@@ -140,20 +151,10 @@ async function attempt(cluster: Cluster, id: NodeId, call: KvCall, waitMs: numbe
   const { operation, session } = call;
   try {
     const epoch = cluster.config.epoch;
-    if (call.readIndex && operation.op === "get") return await cluster.reach(id, (s) => s.read(epoch, operation.key, waitMs), false);
-    return await cluster.reach(id, (s) => s.kv(epoch, operation, session, waitMs), false);
+    if (call.readIndex && operation.op === "get") return await reach(cluster, id, (s) => s.read(epoch, operation.key, waitMs), false);
+    return await reach(cluster, id, (s) => s.kv(epoch, operation, session, waitMs), false);
   } catch {
     // The server was reset during the call (a crash): the operation may or may not be in its log.
     return { kind: "unknown" };
   }
-}
-
-/** The leader of the highest term among the live servers that are up and connected, or null. */
-export async function findLeader(cluster: Cluster): Promise<NodeId | null> {
-  const statuses = await Promise.all(cluster.live.map((id) => cluster.status(id).catch(() => null)));
-  return connectedLeaderOf(statuses);
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

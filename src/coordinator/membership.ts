@@ -24,9 +24,10 @@ import type { Membership, MembershipChange, NodeId } from "../raft/types.ts";
 import { networkWithMember } from "../server/links.ts";
 import { RELIABLE, type LocationHint, type MembershipAnswer, type NetworkSettings } from "../server/protocol.ts";
 import { exclusive } from "./admin-lock.ts";
-import { connectedLeaderOf, type Cluster, type ClusterView } from "./cluster.ts";
+import type { Cluster } from "./cluster.ts";
 import { HttpError, notFound } from "./errors.ts";
-import { findLeader, sleep } from "./kv-forward.ts";
+import { reach, sleep, wakeAll } from "./reach.ts";
+import { connectedLeaderOf, findLeader, status, view, type ClusterView } from "./status.ts";
 
 /** How long a membership call may take by default: ample for a catch-up and two commits. */
 export function defaultMembershipTimeoutMs(cluster: Cluster): number {
@@ -43,8 +44,8 @@ export async function addMember(
   timeoutMs: number,
 ): Promise<ClusterView & { added: NodeId }> {
   const deadline = Date.now() + timeoutMs;
-  await cluster.wakeAll();
-  const now = await cluster.view();
+  await wakeAll(cluster);
+  const now = await view(cluster);
   if (now.learners.length >= MAX_LEARNERS) throw tooMany("learners", MAX_LEARNERS);
   if (role === "voter" && now.voters.length >= MAX_VOTERS) throw tooMany("voters", MAX_VOTERS);
   // A leader first: an object made for a cluster that cannot take it would be wasted.
@@ -56,41 +57,41 @@ export async function addMember(
     await createServer(cluster, id, locationHint);
     return id;
   });
+  let committed: Membership;
   try {
-    await change(cluster, { op: "add_learner", id }, deadline);
+    committed = await change(cluster, { op: "add_learner", id }, deadline);
   } catch (error) {
     // Refused (nothing appended): the new object never joined; retire it (ids are never
     // reused). After a 504 it may still join: leave it be.
-    if (error instanceof HttpError && error.status !== 504) await exclusive(cluster.name, () => cluster.retire(id)).catch(() => {});
+    if (error instanceof HttpError && error.status !== 504) await exclusive(cluster.name, () => retire(cluster, id)).catch(() => {});
     throw error;
   }
   if (role === "voter") {
     try {
-      await change(cluster, { op: "promote", id }, deadline, true);
+      committed = await change(cluster, { op: "promote", id }, deadline, true);
     } catch (error) {
       // The addition itself is committed: say so, whatever kept the promotion from happening.
       if (error instanceof HttpError) throw new HttpError(error.status, error.code, `server ${id} was added as a learner, not yet promoted: ${error.message}`, error.headers);
       throw error;
     }
   }
-  return { ...(await cluster.view()), added: id };
+  return { ...(await view(cluster, committed)), added: id };
 }
 
 export async function promoteMember(cluster: Cluster, id: NodeId, timeoutMs: number): Promise<ClusterView> {
   const deadline = Date.now() + timeoutMs;
-  await cluster.wakeAll();
-  const now = await cluster.view();
+  await wakeAll(cluster);
+  const now = await view(cluster);
   if (!now.voters.includes(id) && !now.learners.includes(id)) throw notMember(cluster, id, now);
   if (now.voters.includes(id)) return now; // already a voter: nothing to do (a retry after a 504 lands here)
   if (now.voters.length >= MAX_VOTERS) throw tooMany("voters", MAX_VOTERS);
-  await change(cluster, { op: "promote", id }, deadline);
-  return cluster.view();
+  return view(cluster, await change(cluster, { op: "promote", id }, deadline));
 }
 
 export async function removeMember(cluster: Cluster, id: NodeId, timeoutMs: number): Promise<ClusterView> {
   const deadline = Date.now() + timeoutMs;
-  await cluster.wakeAll();
-  const now = await cluster.view();
+  await wakeAll(cluster);
+  const now = await view(cluster);
   if (!now.voters.includes(id) && !now.learners.includes(id)) {
     // A removal that answered 504 and committed later left the server running (a removed
     // voter that never heard of its removal keeps standing for election, ignored). Asked
@@ -98,10 +99,10 @@ export async function removeMember(cluster: Cluster, id: NodeId, timeoutMs: numb
     // configuration without it is committed, and the server was once in a configuration
     // (not an object still joining, which is in none).
     if (cluster.live.includes(id) && now.leader !== null) {
-      const [leader, s] = await Promise.all([cluster.status(now.leader).catch(() => null), cluster.status(id).catch(() => null)]);
+      const [leader, s] = await Promise.all([status(cluster, now.leader).catch(() => null), status(cluster, id).catch(() => null)]);
       const committed = leader !== null && leader.membershipIndex !== null && leader.commitIndex >= leader.membershipIndex;
       const wasMember = s !== null && (s.member !== "removed" || (s.membershipIndex ?? 0) > 0);
-      if (committed && (wasMember || s?.state === "Dead")) await exclusive(cluster.name, () => cluster.retire(id)).catch(() => {});
+      if (committed && (wasMember || s?.state === "Dead")) await exclusive(cluster.name, () => retire(cluster, id)).catch(() => {});
     }
     throw notMember(cluster, id, now);
   }
@@ -111,12 +112,12 @@ export async function removeMember(cluster: Cluster, id: NodeId, timeoutMs: numb
   // not cut off by the retirement below. Not an error if it takes longer.
   const until = Math.min(deadline, Date.now() + 2 * cluster.config.electionTimeoutMs[1] + 500);
   while (Date.now() < until) {
-    const leader = connectedLeaderOf(await Promise.all(cluster.live.map((s) => cluster.status(s).catch(() => null))));
+    const leader = connectedLeaderOf(await Promise.all(cluster.live.map((s) => status(cluster, s).catch(() => null))));
     if (leader !== null && leader !== id && after.voters.includes(leader)) break;
     await sleep(RETRY_MS);
   }
-  await exclusive(cluster.name, () => cluster.retire(id));
-  return cluster.view();
+  await exclusive(cluster.name, () => retire(cluster, id));
+  return view(cluster, after);
 }
 
 /**
@@ -138,7 +139,7 @@ async function change(cluster: Cluster, ch: MembershipChange, deadline: number, 
       // No leader: an election is under way, or a sleeping cluster lost its leader.
       if (Date.now() >= nextWake) {
         nextWake = Date.now() + cluster.config.electionTimeoutMs[1];
-        await cluster.wakeAll();
+        await wakeAll(cluster);
       }
       pending = noLeader(ch);
       await sleep(Math.min(RETRY_MS, Math.max(0, deadline - Date.now())));
@@ -146,7 +147,7 @@ async function change(cluster: Cluster, ch: MembershipChange, deadline: number, 
     }
     let answer: MembershipAnswer;
     try {
-      answer = await cluster.reach(target, (s) => s.changeMembership(epoch, ch, remaining), false);
+      answer = await reach(cluster, target, (s) => s.changeMembership(epoch, ch, remaining), false);
     } catch {
       answer = { kind: "unknown", index: 0 }; // the leader was reset during the call
     }
@@ -196,6 +197,12 @@ async function change(cluster: Cluster, ch: MembershipChange, deadline: number, 
   }
 }
 
+/** Server `id` is out for good: its timers stop, it answers no Raft RPC (RaftServer.retire). */
+async function retire(cluster: Cluster, id: NodeId): Promise<void> {
+  await reach(cluster, id, (s) => s.retire());
+  await cluster.recordRetired(id);
+}
+
 /** A leader within the deadline (waking a sleeping cluster), or 503. */
 async function leaderBy(cluster: Cluster, deadline: number): Promise<NodeId> {
   let nextWake = 0;
@@ -205,7 +212,7 @@ async function leaderBy(cluster: Cluster, deadline: number): Promise<NodeId> {
     if (Date.now() >= deadline) throw new HttpError(503, "unavailable", "no leader: the cluster cannot change its membership now");
     if (Date.now() >= nextWake) {
       nextWake = Date.now() + cluster.config.electionTimeoutMs[1];
-      await cluster.wakeAll();
+      await wakeAll(cluster);
     }
     await sleep(RETRY_MS);
   }
@@ -223,21 +230,21 @@ async function createServer(cluster: Cluster, id: NodeId, locationHint: Location
   const others = cluster.live.filter((p) => p !== id);
   let settings: NetworkSettings | null = null;
   for (const p of others) {
-    settings = await cluster.reach(p, (s) => s.networkSettings()).catch(() => null);
+    settings = await reach(cluster, p, (s) => s.networkSettings()).catch(() => null);
     if (settings) break;
   }
   const net = { connected: true, peers: others, ...RELIABLE };
-  const init = () => cluster.reach(id, (s) => s.init(config, id, { locationHint, net }), true, locationHint);
+  const init = () => reach(cluster, id, (s) => s.init(config, id, { locationHint, net }), true, locationHint);
   const r = await init();
   if (r.config.epoch !== config.epoch) {
     // Left over from an older cluster of the same name whose deletion was cut short.
-    await cluster.reach(id, (s) => s.destroy());
+    await reach(cluster, id, (s) => s.destroy());
     await init();
   }
   const next = settings ? networkWithMember(settings, id, locationHint) : null;
   await Promise.all([
-    ...others.map((p) => cluster.reach(p, (s) => s.acceptLink(id))),
-    ...(next ? [id, ...(next !== settings ? others : [])].map((p) => cluster.reach(p, (s) => s.setNetwork(next))) : []),
+    ...others.map((p) => reach(cluster, p, (s) => s.acceptLink(id))),
+    ...(next ? [id, ...(next !== settings ? others : [])].map((p) => reach(cluster, p, (s) => s.setNetwork(next))) : []),
   ]);
 }
 

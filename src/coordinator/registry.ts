@@ -11,10 +11,12 @@
 //     whether it was retired (removed, and stopped for good): DELETE wipes them all;
 //   - the next id to give (ids are never reused: allocation is one synchronous write here,
 //     so two coordinators adding at once get two different ids);
-//   - the configuration (voters, learners) as the coordinator last saw it: a hint for
-//     validating ids and finding servers without asking them all. The truth is the Raft
-//     log's: the cluster status takes it from the leader, and writes it back here when the
-//     two differ (a change whose answer was 504 and that committed later).
+//   - the configuration (voters, learners) as the cluster status last showed it: a hint
+//     for validating ids and finding servers without asking them all. The truth is the Raft
+//     log's: the status takes it from the servers (status.ts `view`) and writes it back here
+//     when the two differ (a change whose answer was 504 and that committed later). What a
+//     change appended but has not committed does not count here, except that a server it
+//     adds is a learner meanwhile: a server being removed is still a member.
 // Every method is synchronous (no await), so each runs alone: the object's input gate
 // serializes them, whichever Worker isolate calls.
 //
@@ -37,7 +39,13 @@ export interface RegistryRecord {
   readonly nextId: NodeId;
   /** Every server object ever created for this incarnation, by id. */
   readonly servers: readonly RegisteredServer[];
-  /** The configuration as last seen committed (or held by the leader). */
+  /**
+   * When this incarnation was created (the registry's clock, ms since the epoch). A request
+   * that started before it cannot belong to it (coordinator routes/kv.ts). Absent in records
+   * written before it existed.
+   */
+  readonly createdAt?: number;
+  /** The configuration as the status last showed it (committed; a server being added as a learner). */
   readonly membership: Membership;
 }
 
@@ -69,6 +77,7 @@ export class ClusterRegistry extends DurableObject<object> {
     const initial = ids(config.size);
     const record: RegistryRecord = {
       config,
+      createdAt: Date.now(),
       nextId: config.size,
       servers: initial.map((id) => ({ id, locationHint: config.locationHints?.[id] ?? null, retired: false })),
       membership: { voters: initial, learners: [] },

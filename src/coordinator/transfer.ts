@@ -9,9 +9,10 @@
 // reach the target before TimeoutNow; new ones are refused with the target named as leader,
 // and the key/value routes retry them there.
 import type { NodeId } from "../raft/types.ts";
-import { connectedLeaderOf, type Cluster } from "./cluster.ts";
+import type { Cluster } from "./cluster.ts";
 import { HttpError } from "./errors.ts";
-import { sleep } from "./kv-forward.ts";
+import { reach, sleep } from "./reach.ts";
+import { connectedLeaderOf, statuses as statusesOf } from "./status.ts";
 
 /** How often the coordinator looks whether the hand-over happened. */
 const POLL_MS = 20;
@@ -26,7 +27,7 @@ export async function handOverLeadership(cluster: Cluster, target: NodeId): Prom
   const deadline = Date.now() + 2 * cluster.config.electionTimeoutMs[1] + 500;
   const asked = new Set<string>();
   for (;;) {
-    const statuses = await cluster.statuses();
+    const statuses = await statusesOf(cluster);
     const t = statuses.find((s) => s.id === target)!;
     if (t.state === "Dead" || !t.connected) {
       throw new HttpError(409, "unavailable", `server ${target} is ${t.state === "Dead" ? "down" : "disconnected"}: it cannot lead`);
@@ -38,7 +39,7 @@ export async function handOverLeadership(cluster: Cluster, target: NodeId): Prom
       const key = `${leader}/${statuses.find((s) => s.id === leader)!.term}`;
       if (!asked.has(key)) {
         asked.add(key);
-        await cluster.reach(leader, (s) => s.transferLeadership(target), false).catch(() => null);
+        await reach(cluster, leader, (s) => s.transferLeadership(target), false).catch(() => null);
       }
     }
     if (Date.now() >= deadline) break;

@@ -30,10 +30,20 @@ export function serverId(c: Context, members: readonly number[]): number {
  * `members` (the cluster's current configuration: a removed id, or one never given, is 404).
  */
 export function serverIdFrom(raw: string, members: readonly number[]): number {
-  if (!/^\d{1,9}$/.test(raw)) throw badRequest(`bad server id ${JSON.stringify(raw)}: an integer, one of the members ${members.join(", ")}`);
-  const id = Number(raw);
+  const id = parseServerId(raw, `one of the members ${members.join(", ")}`);
   if (!members.includes(id)) throw notFound(`no server ${id}: this cluster's members are ${members.join(", ")}`);
   return id;
+}
+
+/**
+ * The text of a server id, as every route reads it (membership and faults alike): digits
+ * only, at most nine (ids are below 10⁹, as the bodies' id fields); anything else (a sign,
+ * "-0", 10⁹ and above, a 300-digit number, a letter) is malformed, 400. Whether the id names
+ * a member is the caller's to decide (404).
+ */
+export function parseServerId(raw: string, what = "an integer"): number {
+  if (!/^\d{1,9}$/.test(raw)) throw badRequest(`bad server id ${JSON.stringify(raw)}: an integer 0..999999999, ${what}`);
+  return Number(raw);
 }
 
 /**
@@ -124,10 +134,20 @@ export const clusterSettings = z
  * each key two location hints joined by "-" (either order; "weur-weur" is the round trip
  * within a region), each value a number 0..10000. Normalized to alphabetical pairs
  * (links.ts's regionPair); a pair named twice (both orders) is refused.
+ *
+ * Checked by hand over the parsed object's own keys rather than with z.record: a record
+ * schema copies the keys into a plain object, where "__proto__" sets the prototype instead
+ * of a key (so that key vanished and the rest was applied) and "constructor" is found by `in`
+ * on any object. Every key that is not a pair of regions is a 400, whatever its name.
  */
-const regionRttMs = z.record(z.string(), z.number().min(0).max(10_000)).transform((matrix, ctx) => {
-  const out: Record<string, number> = {};
-  for (const [key, rtt] of Object.entries(matrix)) {
+const regionRttMs = z.unknown().transform((raw, ctx): RegionRttMs => {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    ctx.addIssue({ code: "custom", message: `an object of round trips by region pair, such as {"weur-enam": 75}` });
+    return z.NEVER;
+  }
+  const pairs = new Map<string, number>();
+  for (const key of Object.keys(raw)) {
+    const rtt: unknown = (raw as Record<string, unknown>)[key];
     const parts = key.split("-");
     const unknown = parts.filter((p) => !(LOCATION_HINTS as readonly string[]).includes(p));
     if (parts.length !== 2 || unknown.length > 0) {
@@ -141,11 +161,15 @@ const regionRttMs = z.record(z.string(), z.number().min(0).max(10_000)).transfor
       });
       continue;
     }
+    if (typeof rtt !== "number" || !Number.isFinite(rtt) || rtt < 0 || rtt > 10_000) {
+      ctx.addIssue({ code: "custom", path: [key], message: "a round trip is a number of ms, 0..10000" });
+      continue;
+    }
     const pair = regionPair(parts[0] as LocationHint, parts[1] as LocationHint);
-    if (pair in out) ctx.addIssue({ code: "custom", path: [key], message: `the pair ${pair} is named twice` });
-    out[pair] = rtt;
+    if (pairs.has(pair)) ctx.addIssue({ code: "custom", path: [key], message: `the pair ${pair} is named twice` });
+    pairs.set(pair, rtt);
   }
-  return out as RegionRttMs;
+  return Object.fromEntries(pairs) as RegionRttMs;
 });
 
 export const networkSettings = z

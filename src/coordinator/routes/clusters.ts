@@ -2,6 +2,7 @@
 import type { Hono } from "hono";
 import { adminOnly } from "../access.ts";
 import { Cluster, settingsOf } from "../cluster.ts";
+import { inspect, view } from "../status.ts";
 import type { AppEnv } from "../env.ts";
 import { resource } from "../resource.ts";
 import { body, clusterName, clusterSettings, serverId } from "../validate.ts";
@@ -17,7 +18,7 @@ export function clusterRoutes(app: Hono<AppEnv>): void {
         return c.json({ cluster: name, ...settingsOf(cluster.config) }, created ? 201 : 200);
       },
     ],
-    GET: [adminOnly, async (c) => c.json(await (await Cluster.open(c.env, clusterName(c))).view())],
+    GET: [adminOnly, async (c) => c.json(await view(await Cluster.open(c.env, clusterName(c))))],
     DELETE: [
       adminOnly,
       async (c) => {
@@ -34,7 +35,7 @@ export function clusterRoutes(app: Hono<AppEnv>): void {
       async (c) => {
         const cluster = await Cluster.open(c.env, clusterName(c));
         const id = serverId(c, cluster.members);
-        return c.json(await cluster.inspect(id));
+        return c.json(await inspect(cluster, id));
       },
     ],
   });

@@ -2,6 +2,7 @@
 import type { Hono } from "hono";
 import { adminOnly } from "../access.ts";
 import { Cluster } from "../cluster.ts";
+import { events } from "../status.ts";
 import type { AppEnv } from "../env.ts";
 import { resource } from "../resource.ts";
 import { clusterName, sinceParam } from "../validate.ts";
@@ -16,7 +17,7 @@ export function eventRoutes(app: Hono<AppEnv>): void {
         // Taken before the servers are asked, and one ms back: a poll with since=now may see a
         // line twice (the client can drop repeats) but never misses one.
         const now = Date.now() - 1;
-        return c.json({ now, events: await cluster.events(since) });
+        return c.json({ now, events: await events(cluster, since) });
       },
     ],
   });

@@ -6,6 +6,9 @@ import type { Context, Hono } from "hono";
 import { adminOnly } from "../access.ts";
 import { exclusive } from "../admin-lock.ts";
 import { Cluster } from "../cluster.ts";
+import * as faults from "../faults.ts";
+import { wakeAll } from "../reach.ts";
+import { statuses, view } from "../status.ts";
 import type { AppEnv } from "../env.ts";
 import { badRequest } from "../errors.ts";
 import { resource } from "../resource.ts";
@@ -18,7 +21,7 @@ function onServer(fault: (cluster: Cluster, id: number, c: Ctx) => Promise<void>
   return async (c: Ctx) => {
     const cluster = await Cluster.open(c.env, clusterName(c));
     const id = serverId(c, cluster.members);
-    return c.json(await exclusive(cluster.name, async () => (await fault(cluster, id, c), await cluster.wakeAll(), cluster.view())));
+    return c.json(await exclusive(cluster.name, async () => (await fault(cluster, id, c), await wakeAll(cluster), view(cluster))));
   };
 }
 
@@ -26,7 +29,7 @@ function onServer(fault: (cluster: Cluster, id: number, c: Ctx) => Promise<void>
 function onCluster(fault: (cluster: Cluster, c: Ctx) => Promise<void>) {
   return async (c: Ctx) => {
     const cluster = await Cluster.open(c.env, clusterName(c));
-    return c.json(await exclusive(cluster.name, async () => (await fault(cluster, c), await cluster.wakeAll(), cluster.view())));
+    return c.json(await exclusive(cluster.name, async () => (await fault(cluster, c), await wakeAll(cluster), view(cluster))));
   };
 }
 
@@ -34,13 +37,13 @@ export function faultRoutes(app: Hono<AppEnv>): void {
   const server = (path: string, fault: Parameters<typeof onServer>[0]) =>
     resource(app, `/clusters/:c/servers/:i/${path}`, { POST: [adminOnly, onServer(fault)] });
 
-  server("disconnect", (cluster, id) => cluster.disconnect(id));
-  server("reconnect", (cluster, id) => cluster.reconnect(id));
-  server("crash", (cluster, id) => cluster.crash(id));
-  server("restart", (cluster, id) => cluster.restart(id));
-  server("drop-calls", async (cluster, id, c) => cluster.dropCalls(id, (await body(c, dropCallsBody)).after));
-  server("evict", (cluster, id) => cluster.evict(id));
-  resource(app, "/clusters/:c/evict", { POST: [adminOnly, onCluster((cluster) => cluster.evictAll())] });
+  server("disconnect", (cluster, id) => faults.disconnect(cluster, id));
+  server("reconnect", (cluster, id) => faults.reconnect(cluster, id));
+  server("crash", (cluster, id) => faults.crash(cluster, id));
+  server("restart", (cluster, id) => faults.restart(cluster, id));
+  server("drop-calls", async (cluster, id, c) => faults.dropCalls(cluster, id, (await body(c, dropCallsBody)).after));
+  server("evict", (cluster, id) => faults.evict(cluster, id));
+  resource(app, "/clusters/:c/evict", { POST: [adminOnly, onCluster((cluster) => faults.evictAll(cluster))] });
 
   resource(app, "/clusters/:c/partition", {
     POST: [
@@ -53,11 +56,11 @@ export function faultRoutes(app: Hono<AppEnv>): void {
           if (seen.has(id)) throw badRequest(`partition names server ${id} twice`);
           seen.add(id);
         }
-        await cluster.partition(groups);
+        await faults.partition(cluster, groups);
       }),
     ],
   });
-  resource(app, "/clusters/:c/heal", { POST: [adminOnly, onCluster((cluster) => cluster.heal())] });
+  resource(app, "/clusters/:c/heal", { POST: [adminOnly, onCluster((cluster) => faults.heal(cluster))] });
   // `regionRttMs` (a per-link delay by the servers' location hints) is checked against where
   // the servers are: their status's locationHint, so a server that joined later counts too.
   resource(app, "/clusters/:c/network", {
@@ -65,8 +68,8 @@ export function faultRoutes(app: Hono<AppEnv>): void {
       adminOnly,
       onCluster(async (cluster, c) => {
         const settings = await body(c, networkSettings, true);
-        const regions = settings.regionRttMs ? new Map((await cluster.statuses()).map((s) => [s.id, s.locationHint])) : new Map();
-        await cluster.network(networkFor(settings, regions));
+        const regions = settings.regionRttMs ? new Map((await statuses(cluster)).map((s) => [s.id, s.locationHint])) : new Map();
+        await faults.network(cluster, networkFor(settings, regions));
       }),
     ],
   });

@@ -30,19 +30,26 @@ async function handle(c: Context<AppEnv>, op: KvOpName): Promise<Response> {
   const session = parseSessionHeaders(c.req.header("Client-Id"), c.req.header("Request-Id"));
   if (!session.ok) throw new HttpError(session.status, session.error, session.message);
   const timeoutMs = timeoutParam(c);
+  // The request's own deadline, whatever it is retried in (below).
+  const started = Date.now();
+  const deadline = started + timeoutMs;
   const readIndex = consistencyParam(c) === "readindex" && op === "get";
   const server = c.req.query("server");
-  // The cached configuration first; if the servers say it is stale, once more with a fresh
-  // one, unless an attempt may already have applied the operation in the incarnation the
-  // stale one named: that outcome stays unknown (504), and the operation is not carried
-  // into another incarnation of the cluster.
+  // The cached configuration first. If the servers (or the registry) say it is not theirs,
+  // the registry is read afresh: an incarnation created after this request started is not
+  // the one the request belongs to (its own was deleted while it waited), and the request
+  // ends there: 504 for a write (it may have been applied before the deletion), 503 for a
+  // read. An incarnation that was there before the request started means the cached record
+  // was stale: the request is tried once more there, unless an attempt may already have
+  // applied it in the incarnation the stale record named (504: that outcome stays unknown,
+  // and the operation is not carried into another incarnation of the cluster).
   const trace: KvTrace = { mayHaveApplied: false };
-  for (let fresh = false; ; fresh = true) {
-    let cluster = fresh ? await Cluster.open(c.env, name) : await Cluster.openCached(c.env, name);
-    // A server the cached record does not list may have joined through another isolate.
-    if (!fresh && server !== undefined && /^\d{1,9}$/.test(server) && !cluster.isMember(Number(server))) cluster = await Cluster.open(c.env, name);
+  let cluster = await Cluster.openCached(c.env, name);
+  // A server the cached record does not list may have joined through another isolate.
+  if (server !== undefined && /^\d{1,9}$/.test(server) && !cluster.isMember(Number(server))) cluster = await Cluster.open(c.env, name);
+  for (let retried = false; ; retried = true) {
     const pinned = server === undefined ? null : serverIdFrom(server, cluster.members);
-    const out = await forwardKv(cluster, { operation: request.operation, session: session.session, readIndex, pinned, timeoutMs }, trace);
+    const out = await forwardKv(cluster, { operation: request.operation, session: session.session, readIndex, pinned, deadline }, trace);
     switch (out.status) {
       case 200:
         c.header("Raft-Server", String(out.server));
@@ -58,14 +65,33 @@ async function handle(c: Context<AppEnv>, op: KvOpName): Promise<Response> {
         throw unavailable(session.session !== undefined, `no leader took the operation within ${timeoutMs} ms`);
       case 504:
         throw new HttpError(504, "timeout", "the operation's outcome is unknown: retry with the same Client-Id and Request-Id");
-      case "stale_config":
-        if (trace.mayHaveApplied) {
+      case "stale_config": {
+        // (A read changes nothing: whatever its attempts did, it may be asked again.)
+        const read = op === "get";
+        if (trace.mayHaveApplied && !read) {
           throw new HttpError(504, "timeout", `cluster ${name} was deleted or re-created while the operation was in flight; its outcome in the old cluster is unknown`);
         }
-        if (fresh) throw unavailable(session.session !== undefined, `cluster ${name} is being re-created`);
+        const now = await Cluster.open(c.env, name).catch((error: unknown) => {
+          if (error instanceof HttpError && error.status === 404) return null;
+          throw error;
+        });
+        if (now === null || now.createdAt > started) throw incarnationGone(name, read);
+        if (retried || now.config.epoch === cluster.config.epoch) throw unavailable(session.session !== undefined, `cluster ${name} is being re-created`);
+        cluster = now;
         continue;
+      }
     }
   }
+}
+
+/**
+ * The incarnation of the cluster this request started in was deleted while it waited
+ * (perhaps re-created since, as another incarnation it does not belong to).
+ */
+function incarnationGone(name: string, read: boolean): HttpError {
+  return read
+    ? new HttpError(503, "unavailable", `cluster ${name} was deleted or re-created while the read waited; it was not answered`)
+    : new HttpError(504, "timeout", `cluster ${name} was deleted or re-created while the operation waited; its outcome in the old cluster is unknown`);
 }
 
 /**

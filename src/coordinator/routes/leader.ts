@@ -2,6 +2,7 @@
 import type { Hono } from "hono";
 import { adminOnly } from "../access.ts";
 import { Cluster } from "../cluster.ts";
+import { view } from "../status.ts";
 import type { AppEnv } from "../env.ts";
 import { resource } from "../resource.ts";
 import { handOverLeadership } from "../transfer.ts";
@@ -16,7 +17,7 @@ export function leaderRoutes(app: Hono<AppEnv>): void {
         const { id } = await body(c, transferBody);
         const target = serverIdFrom(String(id), cluster.members);
         await handOverLeadership(cluster, target);
-        return c.json(await cluster.view());
+        return c.json(await view(cluster));
       },
     ],
   });

@@ -2,6 +2,7 @@
 import type { Hono } from "hono";
 import { adminOnly } from "../access.ts";
 import { Cluster } from "../cluster.ts";
+import { reach, wakeAll } from "../reach.ts";
 import type { AppEnv } from "../env.ts";
 import { resource } from "../resource.ts";
 import { body, clusterName, serverId, submitBody } from "../validate.ts";
@@ -14,10 +15,11 @@ export function logRoutes(app: Hono<AppEnv>): void {
         const cluster = await Cluster.open(c.env, clusterName(c));
         const id = serverId(c, cluster.members);
         const { command } = await body(c, submitBody);
-        const answer = await cluster.submit(id, command);
+        // Not retried: a second try could append it twice.
+        const answer = await reach(cluster, id, (s) => s.submit(command), false);
         // A submit wakes a sleeping cluster: a leader woke itself by taking it; a follower
         // (or a sleeping cluster whose leader is gone) needs the coordinator to.
-        if (!answer.accepted) await cluster.wakeAll();
+        if (!answer.accepted) await wakeAll(cluster);
         return c.json(answer);
       },
     ],
@@ -28,7 +30,7 @@ export function logRoutes(app: Hono<AppEnv>): void {
       async (c) => {
         const cluster = await Cluster.open(c.env, clusterName(c));
         const id = serverId(c, cluster.members);
-        return c.json(await cluster.committed(id));
+        return c.json(await reach(cluster, id, (s) => s.committed()));
       },
     ],
   });

@@ -17,7 +17,7 @@ import type { AppEnv } from "../env.ts";
 import { badRequest, HttpError, notFound } from "../errors.ts";
 import { addMember, defaultMembershipTimeoutMs, promoteMember, removeMember } from "../membership.ts";
 import { resource } from "../resource.ts";
-import { addMemberBody, body, clusterName } from "../validate.ts";
+import { addMemberBody, body, clusterName, parseServerId } from "../validate.ts";
 
 export function memberRoutes(app: Hono<AppEnv>): void {
   resource(app, "/clusters/:c/members", {
@@ -27,7 +27,7 @@ export function memberRoutes(app: Hono<AppEnv>): void {
         const cluster = await Cluster.open(c.env, clusterName(c));
         const { role, locationHint } = await body(c, addMemberBody, true);
         const timeoutMs = timeoutParam(c, cluster);
-        return c.json(await oneAtATime(cluster.name, () => addMember(cluster, role, locationHint ?? null, timeoutMs)));
+        return c.json(await oneAtATime(cluster, () => addMember(cluster, role, locationHint ?? null, timeoutMs)));
       },
     ],
   });
@@ -36,9 +36,9 @@ export function memberRoutes(app: Hono<AppEnv>): void {
       adminOnly,
       async (c) => {
         const cluster = await Cluster.open(c.env, clusterName(c));
-        const id = memberIdParam(c);
+        const id = liveServer(cluster, memberIdParam(c));
         const timeoutMs = timeoutParam(c, cluster);
-        return c.json(await oneAtATime(cluster.name, () => promoteMember(cluster, id, timeoutMs)));
+        return c.json(await oneAtATime(cluster, () => promoteMember(cluster, id, timeoutMs)));
       },
     ],
   });
@@ -47,25 +47,30 @@ export function memberRoutes(app: Hono<AppEnv>): void {
       adminOnly,
       async (c) => {
         const cluster = await Cluster.open(c.env, clusterName(c));
-        const id = memberIdParam(c);
+        const id = liveServer(cluster, memberIdParam(c));
         const timeoutMs = timeoutParam(c, cluster);
-        return c.json(await oneAtATime(cluster.name, () => removeMember(cluster, id, timeoutMs)));
+        return c.json(await oneAtATime(cluster, () => removeMember(cluster, id, timeoutMs)));
       },
     ],
   });
 }
 
 /**
- * The id in the path: an integer (400 otherwise). Whether it is a member is decided by the
- * configuration the cluster holds at the time of the change (404 if not).
+ * The id in the path: an integer (400 otherwise, validate.ts). Whether it is a member is
+ * decided by the configuration the cluster holds at the time of the change (404 if not).
  */
 function memberIdParam(c: Context): number {
-  const raw = c.req.param("i") ?? "";
-  if (!/^\d{1,9}$/.test(raw)) {
-    if (/^-?\d+$/.test(raw)) throw notFound(`no server ${raw}`);
-    throw badRequest(`bad server id ${JSON.stringify(raw)}: an integer`);
-  }
-  return Number(raw);
+  return parseServerId(c.req.param("i") ?? "");
+}
+
+/**
+ * 404 at once for an id that names no server of the cluster now: never given, or retired
+ * (removed for good; ids are never reused). Decided before the one-at-a-time check: another
+ * change under way does not make a removed server a member again (it answered 409).
+ */
+function liveServer(cluster: Cluster, id: number): number {
+  if (!cluster.live.includes(id)) throw notFound(`server ${id} is not a member of ${cluster.name}; its members are ${cluster.members.join(", ")}`);
+  return id;
 }
 
 function timeoutParam(c: Context, cluster: Cluster): number {
@@ -77,17 +82,21 @@ function timeoutParam(c: Context, cluster: Cluster): number {
   return Number(raw);
 }
 
-/** Clusters with a membership call under way in this isolate. */
+/**
+ * Cluster incarnations with a membership call under way in this isolate, by name and epoch:
+ * a call still waiting on a deleted cluster does not hold up the one created in its place.
+ */
 const underWay = new Set<string>();
 
-async function oneAtATime<T>(name: string, call: () => Promise<T>): Promise<T> {
-  if (underWay.has(name)) {
-    throw new HttpError(409, "change_in_progress", `another membership change of ${name} is under way; ask again once it has answered`);
+async function oneAtATime<T>(cluster: Cluster, call: () => Promise<T>): Promise<T> {
+  const key = `${cluster.name}/${cluster.config.epoch}`;
+  if (underWay.has(key)) {
+    throw new HttpError(409, "change_in_progress", `another membership change of ${cluster.name} is under way; ask again once it has answered`);
   }
-  underWay.add(name);
+  underWay.add(key);
   try {
     return await call();
   } finally {
-    underWay.delete(name);
+    underWay.delete(key);
   }
 }
