@@ -26,6 +26,9 @@ export interface MemberStatus {
   readonly connected: boolean;
   readonly role: "voter" | "learner";
   readonly locationHint: string | null;
+  /** The configuration this server holds (the latest in its log) and its entry's index; null while down. */
+  readonly membership: { readonly voters: number[]; readonly learners: number[] } | null;
+  readonly membershipIndex: number | null;
 }
 
 /** GET /clusters/{c}: the configuration and its members' status. */
