@@ -29,6 +29,13 @@ import {
   trafficTo,
   view,
 } from "./membership-harness.ts";
+import { retryBudget } from "./issue6-harness.ts";
+
+// The ensure... helpers ask again after a 409/503/504. One is by design: the second test's
+// ensurePromote is 409 change_in_progress until the first change commits (in 3 of 6
+// measured runs on a loaded machine, the only retry seen). Allowed: that one and two
+// changes meeting an election.
+retryBudget(3, "the second test's by-design 409, and two changes meeting an election");
 
 test("a learner gets the log but is no majority with the leader; promoted, it is a voter", async () => {
   const h = await Harness.create(3, { sleepAfterMs: 0 });
