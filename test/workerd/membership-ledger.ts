@@ -3,7 +3,8 @@
 // allowed and what the configuration must be at the end:
 //
 //   - a 200 is a committed change: its body shows it (an added id in the asked role, a
-//     promoted id among the voters, a removed id gone), a removed id never shows again, an
+//     promoted id among the voters, a removed id gone), a removed id never shows again in a
+//     configuration asked for after that 200 (a read already under way may predate it), an
 //     added one stays unless the nemesis asked to remove it, a promoted one stays a voter;
 //   - a 404 for a promotion or removal is allowed only for a member the nemesis itself asked
 //     to remove (earlier or at the same time) and that the configuration read right after
@@ -17,13 +18,18 @@ import type { Answer } from "./kv-harness.ts";
 
 type Role = "voter" | "learner";
 
+/** When a request went out (performance.now()): what it answers cannot be older. */
+export type SentAt = number;
+
+export const sentNow = (): SentAt => performance.now();
+
 export class MembershipLedger {
   /** Ids the nemesis asked to remove (before the call went out). */
   private readonly removalAsked = new Set<number>();
   /** Ids a promotion was asked for (promote, add-learner+promote). */
   private readonly promotionAsked = new Set<number>();
-  /** Removals answered 200: gone for good. */
-  private readonly removed = new Set<number>();
+  /** Removals answered 200, and when: gone for good from then on. */
+  private readonly removed = new Map<number, SentAt>();
   /** Ids known to be voters since a 200 (initial voters, add-voter, promote). */
   private readonly voters = new Set<number>();
   /** Ids added as learners with a 200. */
@@ -49,42 +55,44 @@ export class MembershipLedger {
     this.promotionAsked.add(id);
   }
 
-  askAdd(): void {
+  /** An add goes out: answers the ids seen so far (a new id must not be one of them). */
+  askAdd(): ReadonlySet<number> {
     this.addCalls++;
+    return new Set(this.seen);
   }
 
-  /** An add answered; what is wrong with a 200's body (empty when nothing). */
-  added(role: Role, res: Answer<MemberView>): string[] {
+  /** An add sent at `sent` answered; what is wrong with a 200's body (empty when nothing). */
+  added(role: Role, res: Answer<MemberView>, sent: SentAt, seenBefore: ReadonlySet<number>): string[] {
     if (res.status !== 200) return [];
     const id = res.body.added;
     if (typeof id !== "number") return [`add ${role} answered 200 without an id: ${JSON.stringify(res.body)}`];
     this.committedAdds++;
     const wrong: string[] = [];
-    if (this.seen.has(id)) wrong.push(`add ${role} answered 200 with id ${id}, an id seen before`);
+    if (seenBefore.has(id)) wrong.push(`add ${role} answered 200 with id ${id}, an id seen before the call`);
     this.seen.add(id);
     (role === "voter" ? this.voters : this.learners).add(id);
     if (!(role === "voter" ? res.body.voters : res.body.learners).includes(id)) wrong.push(`add ${role} ${id} answered 200 with ${conf(res.body)}`);
-    return wrong.concat(this.look(res.body, `the 200 of add ${role} ${id}`));
+    return wrong.concat(this.look(res.body, sent, `the 200 of add ${role} ${id}`));
   }
 
-  /** A promotion of `id` answered; `now` is the configuration read right after a 404. */
-  promoted(id: number, res: Answer<MemberView>, now?: MemberView): string[] {
+  /** A promotion of `id` sent at `sent` answered; `now`: the configuration read right after a 404. */
+  promoted(id: number, res: Answer<MemberView>, sent: SentAt, now?: MemberView): string[] {
     if (res.status === 404) return this.notFound("promote", id, res, now);
     if (res.status !== 200) return [];
     this.voters.add(id);
     this.learners.delete(id);
     const wrong = res.body.voters.includes(id) ? [] : [`promote ${id} answered 200 with ${conf(res.body)}`];
-    return wrong.concat(this.look(res.body, `the 200 of promote ${id}`));
+    return wrong.concat(this.look(res.body, sent, `the 200 of promote ${id}`));
   }
 
-  /** A removal of `id` answered; `now` is the configuration read right after a 404. */
-  removedAnswer(id: number, res: Answer<MemberView>, now?: MemberView): string[] {
+  /** A removal of `id` sent at `sent` answered; `now`: the configuration read right after a 404. */
+  removedAnswer(id: number, res: Answer<MemberView>, sent: SentAt, now?: MemberView): string[] {
     if (res.status === 404) return this.notFound("remove", id, res, now);
     if (res.status !== 200) return [];
     this.committedRemovals++;
-    this.removed.add(id);
     const wrong = members(res.body).includes(id) ? [`remove ${id} answered 200 with ${conf(res.body)}`] : [];
-    return wrong.concat(this.look(res.body, `the 200 of remove ${id}`));
+    this.removed.set(id, sentNow());
+    return wrong.concat(this.look(res.body, sent, `the 200 of remove ${id}`));
   }
 
   private notFound(what: string, id: number, res: Answer, now: MemberView | undefined): string[] {
@@ -93,17 +101,20 @@ export class MembershipLedger {
     return [];
   }
 
-  /** A configuration read during the run: what contradicts the 200s so far. */
-  look(v: Pick<MemberView, "voters" | "learners">, where: string): string[] {
+  /**
+   * A configuration asked for at `sent`: what contradicts the 200s answered before that
+   * (a removal answered while the request was under way may postdate the answer).
+   */
+  look(v: Pick<MemberView, "voters" | "learners">, sent: SentAt, where: string): string[] {
     for (const id of members(v)) this.seen.add(id);
     return members(v)
-      .filter((id) => this.removed.has(id))
+      .filter((id) => (this.removed.get(id) ?? Infinity) < sent)
       .map((id) => `${where}: ${id} listed after its removal answered 200 (${conf(v)})`);
   }
 
   /** The final (committed) configuration against everything the answers imply. */
   final(v: Pick<MemberView, "voters" | "learners">): string[] {
-    const wrong = this.look(v, "the final configuration");
+    const wrong = this.look(v, sentNow(), "the final configuration");
     const all = members(v);
     for (const id of [...this.voters, ...this.learners]) {
       if (!all.includes(id) && !this.removalAsked.has(id)) wrong.push(`${id} is gone though the nemesis never asked to remove it (${conf(v)})`);

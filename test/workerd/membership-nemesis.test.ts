@@ -28,7 +28,7 @@ import { expect, test } from "vitest";
 import { Harness } from "./harness.ts";
 import { network } from "./kv-harness.ts";
 import { eventually } from "./kv-harness.ts";
-import { MembershipLedger } from "./membership-ledger.ts";
+import { MembershipLedger, sentNow } from "./membership-ledger.ts";
 import { members, promoteRaw, removeRaw, addRaw, said, send, settledLeader, sleep, statusOf, view, type MemberView } from "./membership-harness.ts";
 import { clientsUnderNemesis, finishRun, injectFault, pick, rng, runSeed } from "./nemesis-harness.ts";
 
@@ -122,23 +122,26 @@ async function runNemesis(h: Harness, seed: number, stop: () => boolean, book: B
       case "add-learner":
       case "add-learner+promote": {
         const role = kind === "add-voter" ? "voter" : "learner";
-        book.ledger.askAdd();
+        const seenBefore = book.ledger.askAdd();
+        const sent = sentNow();
         const res = await addRaw(h, { role }, CHANGE_WAIT_MS, timeoutMs);
-        record(res.status === 200 ? `${res.body.added}` : "", res, book.ledger.added(role, res));
+        record(res.status === 200 ? `${res.body.added}` : "", res, book.ledger.added(role, res, sent, seenBefore));
         if (res.status === 200) book.seen.add(res.body.added!);
         if (kind === "add-learner+promote" && res.status === 200) {
           const id = res.body.added!;
           book.ledger.askPromote(id);
+          const sentPromote = sentNow();
           const p = await promoteRaw(h, id, CHANGE_WAIT_MS, timeoutMs);
-          record(`promote ${id}`, p, book.ledger.promoted(id, p, await after404(p)));
+          record(`promote ${id}`, p, book.ledger.promoted(id, p, sentPromote, await after404(p)));
         }
         break;
       }
       case "promote": {
         const id = pick(r, learners);
         book.ledger.askPromote(id);
+        const sent = sentNow();
         const res = await promoteRaw(h, id, CHANGE_WAIT_MS, timeoutMs);
-        record(`${id}`, res, book.ledger.promoted(id, res, await after404(res)));
+        record(`${id}`, res, book.ledger.promoted(id, res, sent, await after404(res)));
         break;
       }
       case "remove":
@@ -150,17 +153,19 @@ async function runNemesis(h: Harness, seed: number, stop: () => boolean, book: B
         if (pool.length === 0) return;
         const id = pick(r, pool);
         book.ledger.askRemove(id);
+        const sent = sentNow();
         const res = await removeRaw(h, id, CHANGE_WAIT_MS, timeoutMs);
-        record(`${id}`, res, book.ledger.removedAnswer(id, res, await after404(res)));
+        record(`${id}`, res, book.ledger.removedAnswer(id, res, sent, await after404(res)));
         break;
       }
     }
   }
 
   while (!stop()) {
+    const sent = sentNow();
     const v = await view(h);
     for (const id of members(v)) book.seen.add(id);
-    book.unexpected.push(...book.ledger.look(v, `the configuration at ${stamp()}`));
+    book.unexpected.push(...book.ledger.look(v, sent, `the configuration at ${stamp()}`));
     // Past half of the run, a change the run still owes (a committed add, a committed
     // removal) is asked for in a round of its own, outside any fault.
     const late = Date.now() - started > RUN_MS / 2;
