@@ -7,7 +7,8 @@
 // A membership call may legitimately answer 503 (no leader) or 504 (not committed in time:
 // the outcome is unknown). The `ensure...` helpers below resolve those by reading the status
 // and, where the change did not happen, asking again; every such retry is printed and
-// counted (issue6-harness.ts's `retried`), so a run that only passes by retrying says so.
+// counted (issue6-harness.ts's `retried`), so a run that only passes by retrying says so,
+// and fails past the bound its file states (`retryBudget`).
 import { expect, onTestFinished } from "vitest";
 import type { RaftServer } from "../../src/server/raft-server.ts";
 import type { Harness } from "./harness.ts";
