@@ -112,6 +112,32 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
   }
 }
 
+/**
+ * Polls `probe` until it returns a value, for as long as the thing waited on moves: it fails
+ * only when `probe`'s `progress` (what it saw, as text) has not changed for `stallMs`. A
+ * loaded machine makes a slow catch-up, not a failure; a stuck one fails, saying where it
+ * stuck. (The test's own timeout still bounds the whole.)
+ */
+async function waitWhileMoving<T>(what: string, probe: () => Promise<{ value: T | undefined; progress: string }>, stallMs = 20_000): Promise<T> {
+  const started = Date.now();
+  let seen = "";
+  let since = Date.now();
+  for (;;) {
+    const { value, progress } = await probe();
+    if (value !== undefined) {
+      console.log(`${what}: after ${Date.now() - started} ms`);
+      return value;
+    }
+    if (progress !== seen) {
+      seen = progress;
+      since = Date.now();
+    } else if (Date.now() - since > stallMs) {
+      throw new Error(`waiting for ${what}: nothing moved for ${stallMs} ms (${Date.now() - started} ms in all); stuck at ${progress}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 interface Card {
   id: number;
   state: string;
@@ -405,12 +431,22 @@ test("members from the page: add a learner in a region, promote it, remove a ser
   await expect.poll(() => page.locator("#summary").textContent()).toContain("3 voters + 1 learner");
   await expect.poll(columns).toEqual(["server 0", "server 1", "server 2", "server 3"]);
   await expect.poll(groups).toEqual([0, 1, 2, 3]);
-  // The learner catches up: its log reaches the leader's commit index.
-  await waitFor("the learner caught up", async () => {
+  // The learner catches up: it has applied everything the leader has. Waited on for as
+  // long as the cards show the learner (or the leader) moving, not for a fixed time.
+  await waitWhileMoving("the learner caught up", async () => {
     const now = await readCards(page);
     const lead = now.find((c) => c.current);
-    const logOf = async (id: number) => Number(await page.locator(`[data-server="${id}"] [data-field="lastApplied"]`).textContent());
-    return lead && (await logOf(3)) >= 1 && (await logOf(3)) === (await logOf(lead.id)) ? true : undefined;
+    const facts = async (id: number) => {
+      const field = (name: string) => page.locator(`[data-server="${id}"] [data-field="${name}"]`).textContent();
+      return { log: Number(await field("logLength")), commit: Number(await field("commitIndex")), applied: Number(await field("lastApplied")) };
+    };
+    const learnerNow = await facts(3);
+    const leaderNow = lead ? await facts(lead.id) : null;
+    const caughtUp = leaderNow !== null && learnerNow.applied >= 1 && learnerNow.applied === leaderNow.applied;
+    return {
+      value: caughtUp ? true : undefined,
+      progress: `learner 3 ${JSON.stringify(learnerNow)}, leader ${lead?.id ?? "none"} ${JSON.stringify(leaderNow)}, asleep: ${now.filter((c) => c.sleep.includes("asleep")).map((c) => c.id).join(",") || "none"}`,
+    };
   });
 
   // Promote it: a voter now, no Promote button, four voters.

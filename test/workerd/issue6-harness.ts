@@ -11,7 +11,7 @@
 // compaction each server's /committed view starts after its own snapshot, so the lists are
 // aligned by index here instead, and every (index, command) pair ever seen on any server is
 // remembered: two servers showing different commands at one index, at any time, fails.
-import { expect } from "vitest";
+import { afterAll, expect } from "vitest";
 import { freshName, type Harness } from "./harness.ts";
 import { eventually, request, type FullAnswer } from "./kv-harness.ts";
 
@@ -118,31 +118,57 @@ export function transferRaw(h: Harness, body: unknown): Promise<FullAnswer> {
 
 /**
  * How often the retrying helpers below (and the tests' own, like snapshot.test.ts's
- * leadAndRead) had to try again, per helper, in this test file: each retry is also printed,
- * so a run that only passes by retrying says so.
+ * leadAndRead, and membership-harness.ts's ensure...) had to try again, per helper, in this
+ * test file: each retry is printed, and the file's total is held to the bound the file
+ * states with `retryBudget`, so a run that only passes by retrying says so, and fails past
+ * what the file's measured runs needed.
  */
 export const retries: Record<string, number> = {};
 
+let budget: { readonly max: number; readonly why: string } | null = null;
+
+/**
+ * The most retries this test file may need, over all its tests, and why that many (from
+ * measured runs). After the file's tests: prints how many it needed, and fails past `max`.
+ * A file whose helpers retry must state one: `retried` refuses to count without it.
+ */
+export function retryBudget(max: number, why: string): void {
+  budget = { max, why };
+  afterAll(() => {
+    const total = Object.values(retries).reduce((a, b) => a + b, 0);
+    const list = Object.entries(retries).map(([helper, n]) => `${helper} ${n}`).join(", ");
+    console.log(total === 0 ? `retries in this file: none (bound ${max})` : `this file passed only by retrying ${total} times (${list}); bound ${max}: ${why}`);
+    expect(total, `retries in this file (${list}) past its bound of ${max} (${why})`).toBeLessThanOrEqual(max);
+  });
+}
+
 /** Count and print one retry of `helper`. */
 export function retried(helper: string, why: string): void {
+  if (budget === null) throw new Error(`${helper} had to retry (${why}), but this test file states no retry budget: call retryBudget() at its top`);
   retries[helper] = (retries[helper] ?? 0) + 1;
-  console.log(`${helper}: retry ${retries[helper]} in this file (${why})`);
+  console.log(`${helper}: retry ${retries[helper]} in this file, bound ${budget.max} (${why})`);
 }
 
 /**
  * Assertions that hold only when no election came in between (under load one may): how
- * many were checked and how many skipped. `verify` (after the file's tests) fails when most
- * were skipped: an assertion that seldom runs proves little.
+ * many were checked and how many skipped. `verify` (after the file's tests) fails when more
+ * than `maxSkipped` were skipped, or as many as were checked: an assertion that seldom runs
+ * proves little, and a skip must stay the exception the file's measured runs show.
  */
 export class Guarded {
   checked = 0;
   skipped = 0;
-  constructor(readonly what: string) {}
+  constructor(
+    readonly what: string,
+    readonly maxSkipped: number,
+    readonly why: string,
+  ) {}
 
   /** Run `check` when `applies`, and count either way. */
   when(applies: boolean, check: () => void): void {
     if (!applies) {
       this.skipped++;
+      console.log(`${this.what}: skipped ${this.skipped} (bound ${this.maxSkipped}) after an election`);
       return;
     }
     this.checked++;
@@ -150,8 +176,9 @@ export class Guarded {
   }
 
   verify(): void {
-    console.log(`${this.what}: checked ${this.checked}, skipped after an election ${this.skipped}`);
-    expect(this.skipped, `${this.what}: skipped more often than checked`).toBeLessThanOrEqual(this.checked);
+    console.log(`${this.what}: checked ${this.checked}, skipped after an election ${this.skipped} (bound ${this.maxSkipped}: ${this.why})`);
+    expect(this.skipped, `${this.what}: skipped past its bound (${this.why})`).toBeLessThanOrEqual(this.maxSkipped);
+    expect(this.skipped, `${this.what}: skipped as often as checked`).toBeLessThan(Math.max(1, this.checked));
   }
 }
 

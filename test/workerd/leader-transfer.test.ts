@@ -6,7 +6,13 @@
 // writes in flight during the hand-over are neither lost nor applied twice.
 import { expect, test } from "vitest";
 import { ELECTION_TIMEOUT_MS, Harness } from "./harness.ts";
-import { crash, disconnect, events, freshClusterPath, request, stableLeader, transferRaw, view, type View6 } from "./issue6-harness.ts";
+import { crash, disconnect, events, freshClusterPath, request, retried, retryBudget, stableLeader, transferRaw, view, type View6 } from "./issue6-harness.ts";
+
+// stableLeader asks again when the first leader is deposed right after the start, and
+// TransferWritesInFlightNotLost's writes after a 504. Measured on a loaded machine: one
+// (stableLeader) in 1 of 7 runs; allowed: two (an election at a start, a write caught by
+// the hand-over).
+retryBudget(2, "a leader deposed at a start, a write caught by the hand-over");
 
 /** No hand-over was started: no leader narrated one. */
 async function expectNoHandOver(h: Harness): Promise<void> {
@@ -125,7 +131,7 @@ test("TransferWritesInFlightNotLost", async () => {
   const h = await Harness.create(3);
   const orig = await stableLeader(h);
   const target = (orig.leader + 1) % 3;
-  const retried: string[] = [];
+  const again: string[] = [];
 
   async function write(kind: "put" | "append", i: number): Promise<{ status: number; body: unknown; server: string | null }> {
     const path = kind === "put" ? `/clusters/${h.name}/kv/w${i}` : `/clusters/${h.name}/kv/acc/append`;
@@ -133,7 +139,8 @@ test("TransferWritesInFlightNotLost", async () => {
     for (let attempt = 0; ; attempt++) {
       const r = await request(kind === "put" ? "PUT" : "POST", path, { value: kind === "put" ? `v${i}` : `<${i}>` }, headers);
       if (r.status !== 504 || attempt === 4) return { status: r.status, body: r.body, server: r.headers.get("Raft-Server") };
-      retried.push(`${kind} ${i}`);
+      again.push(`${kind} ${i}`);
+      retried("TransferWritesInFlightNotLost", `${kind} ${i}: 504, asked again with the same ids`);
     }
   }
 
@@ -153,7 +160,7 @@ test("TransferWritesInFlightNotLost", async () => {
   // The hand-over did happen in the middle: the first writes were applied by the old
   // leader, the last ones by the new.
   const by = (id: number) => answers.filter((a) => a.server === String(id)).length;
-  console.log(`TransferWritesInFlightNotLost: ${by(orig.leader)} writes answered by the old leader, ${by(target)} by the new; retried after 504: ${retried.join(", ") || "none"}`);
+  console.log(`TransferWritesInFlightNotLost: ${by(orig.leader)} writes answered by the old leader, ${by(target)} by the new; retried after 504: ${again.join(", ") || "none"}`);
   expect(answers[0]!.server).toBe(String(orig.leader));
   expect(answers.at(-1)!.server).toBe(String(target));
 

@@ -7,8 +7,10 @@
 // A membership call may legitimately answer 503 (no leader) or 504 (not committed in time:
 // the outcome is unknown). The `ensure...` helpers below resolve those by reading the status
 // and, where the change did not happen, asking again; every such retry is printed and
-// counted (issue6-harness.ts's `retried`), so a run that only passes by retrying says so.
-import { expect } from "vitest";
+// counted (issue6-harness.ts's `retried`), so a run that only passes by retrying says so,
+// and fails past the bound its file states (`retryBudget`).
+import { expect, onTestFinished } from "vitest";
+import type { RaftServer } from "../../src/server/raft-server.ts";
 import type { Harness } from "./harness.ts";
 import { retried } from "./issue6-harness.ts";
 import { coordinatorFetch, eventually, type Answer } from "./kv-harness.ts";
@@ -26,6 +28,9 @@ export interface MemberStatus {
   readonly connected: boolean;
   readonly role: "voter" | "learner";
   readonly locationHint: string | null;
+  /** The configuration this server holds (the latest in its log) and its entry's index; null while down. */
+  readonly membership: { readonly voters: number[]; readonly learners: number[] } | null;
+  readonly membershipIndex: number | null;
 }
 
 /** GET /clusters/{c}: the configuration and its members' status. */
@@ -257,4 +262,41 @@ export async function expectGone(h: Harness, id: number): Promise<void> {
   const v = await view(h);
   expect(members(v), `removed ${id} is not in the configuration`).not.toContain(id);
   expect(v.servers.map((s) => s.id), `removed ${id} is not listed`).not.toContain(id);
+}
+
+/**
+ * Every Raft message that reaches server `id`'s object from now on (RaftServer.receive and
+ * installChunk, answered or not), as "AppendEntries from 2 (term 1)". It sees what was sent,
+ * whatever the server then makes of it: a retired server drops every message without a
+ * trace, so its state alone cannot tell "sent nothing" from "ignored everything".
+ *
+ * How: the test and the server objects share one isolate (runInDurableObject hands over the
+ * instance), so the class's two entry points are wrapped for the rest of the test, counting
+ * calls on that one object. An object reloaded meanwhile is a new instance of the same
+ * class and is still counted (it is matched by its Durable Object id).
+ */
+export async function trafficTo(h: Harness, id: number): Promise<{ readonly messages: string[] }> {
+  const messages: string[] = [];
+  await h.inside(id, (server, state) => {
+    const target = state.id.toString();
+    const proto = Object.getPrototypeOf(server) as RaftServer;
+    const receive = proto.receive;
+    const installChunk = proto.installChunk;
+    const mine = (self: RaftServer) => (self as unknown as { ctx: DurableObjectState }).ctx.id.toString() === target;
+    proto.receive = function (this: RaftServer, ...args: Parameters<RaftServer["receive"]>) {
+      const m = args[1];
+      if (mine(this)) messages.push(`${m.type} from ${m.from} (term ${m.term})`);
+      return receive.apply(this, args);
+    };
+    proto.installChunk = function (this: RaftServer, ...args: Parameters<RaftServer["installChunk"]>) {
+      const c = args[1];
+      if (mine(this)) messages.push(`InstallSnapshot chunk from ${c.from} (term ${c.term})`);
+      return installChunk.apply(this, args);
+    };
+    onTestFinished(() => {
+      proto.receive = receive;
+      proto.installChunk = installChunk;
+    });
+  });
+  return { messages };
 }

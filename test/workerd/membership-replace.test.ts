@@ -12,9 +12,13 @@
 import { expect, test } from "vitest";
 import { KvError, type KvClient } from "../../src/client/index.ts";
 import { Harness } from "./harness.ts";
-import { transferTo } from "./issue6-harness.ts";
+import { retryBudget, transferTo } from "./issue6-harness.ts";
 import { eventually, kvClient, storedData } from "./kv-harness.ts";
 import { ensureAdd, ensureRemove, expectGone, members, settledLeader, sorted, statusOf, view } from "./membership-harness.ts";
+
+// ensureAdd/ensureRemove/transferTo ask again after a 409/503/504. Measured: none in 7 runs
+// on a loaded machine; allowed: two (a change or a hand-over meeting an election).
+retryBudget(2, "a change or hand-over meeting an election, twice");
 
 /** One writer: a write at a time, each with fresh exactly-once ids, until stopped. */
 class Writer {

@@ -26,8 +26,16 @@ import {
   sleep,
   sorted,
   statusOf,
+  trafficTo,
   view,
 } from "./membership-harness.ts";
+import { retryBudget } from "./issue6-harness.ts";
+
+// The ensure... helpers ask again after a 409/503/504. One is by design: the second test's
+// ensurePromote is 409 change_in_progress until the first change commits (in 3 of 6
+// measured runs on a loaded machine, the only retry seen). Allowed: that one and two
+// changes meeting an election.
+retryBudget(3, "the second test's by-design 409, and two changes meeting an election");
 
 test("a learner gets the log but is no majority with the leader; promoted, it is a voter", async () => {
   const h = await Harness.create(3, { sleepAfterMs: 0 });
@@ -223,6 +231,8 @@ test("a removed id is 404 on the membership, fault and raw-log routes; unknown i
   const { leader } = await settledLeader(h);
   const follower = [0, 1, 2].find((i) => i !== leader)!;
   const v = await ensureRemove(h, follower);
+  // From here on (the removal committed, and answered), what reaches the removed server.
+  const sent = await trafficTo(h, follower);
   expect(sorted(v.voters)).toEqual([0, 1, 2].filter((i) => i !== follower));
   await expectGone(h, follower);
   // Never a member.
@@ -239,12 +249,17 @@ test("a removed id is 404 on the membership, fault and raw-log routes; unknown i
   const after = await view(h);
   expect(sorted(members(after))).toEqual(sorted([...[0, 1, 2].filter((i) => i !== follower), added]));
   await expectGone(h, follower);
-  // The cluster works on, and the removed server is sent nothing more: its state machine
-  // (if its storage is kept at all) never sees a write made after its removal.
+  // The cluster works on, and the removed server is sent nothing more: no Raft message
+  // reaches its object (a write, an election and heartbeats later), and its state machine,
+  // still readable, never sees a write made after its removal.
   const c = kvClient(h, { deadlineMs: 8_000 });
   await c.put("after-removal", "yes");
   for (const id of members(after)) await checkStored(h, id, { "after-removal": "yes" });
+  await ensureRemove(h, (await settledLeader(h)).leader);
+  await c.put("after-second-removal", "yes");
   await sleep(300);
-  const kept = await storedData(h, follower).catch(() => ({}) as Record<string, string>);
+  expect(sent.messages, `messages that reached removed server ${follower}`).toEqual([]);
+  const kept = await storedData(h, follower);
   expect(kept["after-removal"], `removed server ${follower} applied a write made after its removal`).toBeUndefined();
+  expect(kept["after-second-removal"], `removed server ${follower} applied a write made after its removal`).toBeUndefined();
 });

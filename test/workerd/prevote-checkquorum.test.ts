@@ -12,7 +12,11 @@
 import { expect, test } from "vitest";
 import { ELECTION_TIMEOUT_MS, Harness } from "./harness.ts";
 import { eventually } from "./kv-harness.ts";
-import { currentLeader, disconnect, events, heal, partition, reconnect, request, sleep, stableLeader, submit, type Status6 } from "./issue6-harness.ts";
+import { currentLeader, disconnect, events, heal, partition, reconnect, request, retryBudget, sleep, stableLeader, submit, type Status6 } from "./issue6-harness.ts";
+
+// stableLeader asks again when the first leader is deposed right after the start. Measured:
+// none in 7 runs on a loaded machine; allowed: one in each of the two tests.
+retryBudget(2, "a leader deposed right after the start, in each test");
 
 test("PreVoteFollowerComesBack", async () => {
   const h = await Harness.create(3, { preVote: true });

@@ -12,18 +12,39 @@
 import { afterAll, expect, test } from "vitest";
 import { Harness } from "./harness.ts";
 import { eventually } from "./kv-harness.ts";
-import { committedView, currentLeader, Guarded, heal, inspect, partition, request, stableLeader, type FullAnswer, type Status6 } from "./issue6-harness.ts";
+import { committedView, currentLeader, Guarded, heal, inspect, partition, request, retried, retryBudget, stableLeader, type FullAnswer, type Status6 } from "./issue6-harness.ts";
 
-/** The checks that hold only if no election came in between; most must run. */
-const guarded = new Guarded("read-index: same-term checks");
+/**
+ * The checks that hold only if no election came in between. Measured: 0 of 8 skipped in each
+ * of 7 runs on a loaded machine. Allowed: one election's worth in the whole file (in
+ * expectNoReadsLogged it skips the three servers' checks, plus the test's own check).
+ */
+const guarded = new Guarded("read-index: same-term checks", 4, "one election in the whole file");
 afterAll(() => guarded.verify());
+// Retries: a put that met an election (504: its outcome unknown) is asked again with the
+// same exactly-once ids. Measured: a 504 in 1 of 7 runs (the whole workerd process stalled
+// for ~220 ms under load, the followers' election timers fired first).
+retryBudget(2, "a put meeting an election, once or twice in the file");
 
 const kv = (h: Harness, key: string, query = "") => `/clusters/${h.name}/kv/${key}${query}`;
 
+let requestId = 0;
+
+/**
+ * An exactly-once put that must succeed: asked again with the same ids after a 503/504 (an
+ * election under load; the retry is counted against the file's budget), at most twice.
+ */
 async function put(h: Harness, key: string, value: string, query = ""): Promise<FullAnswer> {
-  const r = await request("PUT", kv(h, key, query), { value });
-  expect(r.status, `PUT ${key}=${value}${query}: ${JSON.stringify(r.body)}`).toBe(200);
-  return r;
+  const ids = { "Client-Id": `read-index-${h.name}`, "Request-Id": String(++requestId) };
+  for (let tries = 0; ; tries++) {
+    const r = await request("PUT", kv(h, key, query), { value }, ids);
+    if ((r.status === 503 || r.status === 504) && tries < 2) {
+      retried("put", `PUT ${key}=${value}${query}: ${r.status} ${r.body?.error}`);
+      continue;
+    }
+    expect(r.status, `PUT ${key}=${value}${query}: ${JSON.stringify(r.body)}`).toBe(200);
+    return r;
+  }
 }
 
 async function leaderStatus(h: Harness, leader: number): Promise<Status6> {

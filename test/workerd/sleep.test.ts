@@ -7,7 +7,7 @@ import { serverStub } from "../../src/server/rpc.ts";
 import type { ServerStatus } from "../../src/server/protocol.ts";
 import { env } from "cloudflare:workers";
 import { Harness, api, sleep } from "./harness.ts";
-import { eventually, request } from "./kv-harness.ts";
+import { checkStored, eventually, request } from "./kv-harness.ts";
 
 /** When each server's object was last loaded. */
 const loadTimes = (servers: readonly ServerStatus[]) => servers.map((s) => s.stats.loadedAt);
@@ -73,6 +73,10 @@ test("WriteAfterSleep: a write wakes the cluster and is served by the same leade
   expect(after.every((s) => !s.asleep)).toBe(true);
 });
 
+// Every write puts a key of its own (w1, w2, ...), so every acknowledged write can be read
+// back on its own: one lost in a reset (answered before it was durable, or not reloaded) is
+// missing at the end, on the leader that answers the reads and on every server's disk.
+// (Writing one key over and over would only show the last write.)
 test("DeploysUnderWrites: evicting every server three times under writes causes no election and loses nothing", async () => {
   const h = await Harness.create(3);
   const { term } = await h.checkSingleLeader();
@@ -81,9 +85,10 @@ test("DeploysUnderWrites: evicting every server three times under writes causes 
   const failures: string[] = [];
   const writer = (async () => {
     for (let i = 1; !stop; i++) {
-      const r = await put(h, "counter", String(i), i);
-      if (r.status === 200) acked.push(i);
-      else failures.push(`${i}: ${r.status} ${JSON.stringify(r.body)}`);
+      const r = await put(h, `w${i}`, String(i), i);
+      if (r.status !== 200) failures.push(`${i}: ${r.status} ${JSON.stringify(r.body)}`);
+      else if (r.body?.found !== false) failures.push(`${i}: a fresh key answered ${JSON.stringify(r.body)}`);
+      else acked.push(i);
     }
   })();
   for (let deploy = 0; deploy < 3; deploy++) {
@@ -98,13 +103,21 @@ test("DeploysUnderWrites: evicting every server three times under writes causes 
   await sleep(300);
   stop = true;
   await writer;
+  console.log(`DeploysUnderWrites: ${acked.length} writes acknowledged across 3 deploys`);
   expect(failures).toEqual([]);
   expect(acked.length).toBeGreaterThan(3);
   const statuses = await h.statuses();
   expect(statuses.map((s) => s.term), "no election: every server still in the first term").toEqual([term, term, term]);
-  const last = acked[acked.length - 1]!;
-  const read = await request("GET", `/clusters/${h.name}/kv/counter?timeoutMs=10000`);
-  expect(read.body).toEqual({ found: true, value: String(last) });
+  // Every acknowledged write, read back through the service...
+  const lost: string[] = [];
+  for (const i of acked) {
+    const read = await request("GET", `/clusters/${h.name}/kv/w${i}?timeoutMs=10000`);
+    if (read.status !== 200 || read.body?.value !== String(i)) lost.push(`w${i}: ${read.status} ${JSON.stringify(read.body)}`);
+  }
+  expect(lost, "acknowledged writes not read back").toEqual([]);
+  // ...and on every server's disk.
+  const want = Object.fromEntries(acked.map((i) => [`w${i}`, String(i)]));
+  for (let i = 0; i < 3; i++) await checkStored(h, i, want);
   const narration = await h.narration();
   expect(narration).toMatch(/becomes Leader again after a reload/);
 });
