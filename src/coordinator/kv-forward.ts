@@ -103,6 +103,12 @@ export async function forwardKv(cluster: Cluster, call: KvCall, trace: KvTrace =
           code: "stale_request",
           message: `Request-Id is older than this client's last applied request (${answer.lastRequestId})`,
         };
+      case "forgotten":
+        return {
+          status: 400,
+          code: "result_forgotten",
+          message: "this request was applied, but its result is no longer held (the session table keeps the results of its most recently used sessions only); it was not applied again",
+        };
       case "rejected":
         return { status: 400, code: "bad_request", message: answer.message };
       case "not_leader":

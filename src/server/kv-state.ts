@@ -108,6 +108,7 @@ export class KvState {
         clock: s.clock,
         keys: s.data,
         sessions: s.sessions.map(([clientId, requestId, lastSeen, result]) => [clientId, { requestId, lastSeen, result }] as const),
+        forgottenResults: [],
       },
       index,
     );
@@ -149,6 +150,10 @@ export class KvState {
         record.lastSeen,
         JSON.stringify(record.result),
       );
+    }
+    // A forgotten result keeps its row's place (seq) in the use order: "null" is its result's JSON.
+    for (const clientId of changes.forgottenResults) {
+      this.sql.exec("UPDATE kv_session SET result = 'null' WHERE client_id = ?", JSON.stringify(clientId));
     }
     this.sql.exec(
       `INSERT INTO kv_applied (id, applied, clock, session_seq) VALUES (1, ?, ?, ?)

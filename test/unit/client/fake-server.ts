@@ -54,6 +54,8 @@ export function fakeKvServer(options: FakeServerOptions = {}) {
         return reply(413, { error: "too_large", message: outcome.refusal.message });
       case "stale":
         return reply(400, { error: "bad_request", message: `Request-Id older than ${outcome.lastRequestId}` });
+      case "forgotten":
+        return reply(400, { error: "result_forgotten", message: `request ${outcome.requestId} was applied; its result is forgotten` });
       case "ignored":
         return reply(500, { error: "internal", message: outcome.message });
     }
