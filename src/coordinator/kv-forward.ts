@@ -45,7 +45,7 @@ export type KvOutcome =
   | { readonly status: 421; readonly leader: NodeId | null }
   /** Committed and refused by every replica alike (an append past the value limit): nothing applied. */
   | { readonly status: 413; readonly message: string }
-  | { readonly status: 400; readonly code: string; readonly message: string }
+  | { readonly status: 400; readonly code: string; readonly message: string; readonly extra?: Record<string, unknown> }
   | { readonly status: 503 }
   | { readonly status: 504 }
   /** The cluster's configuration (cached) is not the servers' any more: open it again, try again. */
@@ -98,10 +98,15 @@ export async function forwardKv(cluster: Cluster, call: KvCall, trace: KvTrace =
         // names, may have been applied: then the outcome stays unknown (the route says 504).
         return { status: "stale_config" };
       case "stale":
+        // Stale says this attempt was not applied; an earlier one of this request may have
+        // been (a client sharing its Client-Id moved the session on since): then unknown.
+        if (trace.mayHaveApplied) return { status: 504 };
         return {
           status: 400,
           code: "stale_request",
-          message: `Request-Id is older than this client's last applied request (${answer.lastRequestId})`,
+          message: `Request-Id is older than this client's last applied request (${answer.lastRequestId}); it was not applied`,
+          // A client that knows nothing of this request was applied can retry it under a newer id.
+          extra: { lastRequestId: answer.lastRequestId },
         };
       case "forgotten":
         return {
