@@ -104,7 +104,7 @@ export async function forwardKv(cluster: Cluster, call: KvCall, trace: KvTrace =
         return {
           status: 400,
           code: "stale_request",
-          message: `Request-Id is older than this client's last applied request (${answer.lastRequestId}); it was not applied`,
+          message: `Request-Id is not after this client's last applied request (${answer.lastRequestId}) and not a retry of it; it was not applied`,
           // A client that knows nothing of this request was applied can retry it under a newer id.
           extra: { lastRequestId: answer.lastRequestId },
         };

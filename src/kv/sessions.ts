@@ -41,6 +41,12 @@ export interface SessionRecord {
   readonly result: StoredResult | null;
   /** The session clock when this client's last command (or retry) was applied. */
   readonly lastSeen: number;
+  /**
+   * The last request's operationFingerprint (fingerprint.ts): a command under the same id
+   * with another digest is another request, not a retry. Absent in sessions stored before
+   * it existed (any command under the id is then taken for a retry, as it was).
+   */
+  readonly fingerprint?: number;
 }
 
 export type SessionLookup =
@@ -100,18 +106,24 @@ export class SessionTable {
     }
   }
 
-  /** What to do with request `requestId` of `clientId`. A duplicate refreshes the session. */
-  lookup(clientId: string, requestId: number): SessionLookup {
+  /**
+   * What to do with request `requestId` of `clientId`, whose operation has digest
+   * `fingerprint`. A duplicate refreshes the session. The same id with another operation is
+   * another writer's request under a shared Client-Id: stale, as an older id would be.
+   */
+  lookup(clientId: string, requestId: number, fingerprint?: number): SessionLookup {
     const record = this.sessions.get(clientId);
     if (record === undefined || requestId > record.requestId) return { kind: "new" };
     if (requestId < record.requestId) return { kind: "stale", lastRequestId: record.requestId };
+    const other = fingerprint !== undefined && record.fingerprint !== undefined && fingerprint !== record.fingerprint;
+    if (other) return { kind: "stale", lastRequestId: record.requestId };
     this.touch(clientId, { ...record, lastSeen: this.clockMs });
     return record.result === null ? { kind: "forgotten" } : { kind: "duplicate", result: record.result };
   }
 
   /** Records the result of a newly applied request. */
-  record(clientId: string, requestId: number, result: StoredResult): void {
-    this.touch(clientId, { requestId, result, lastSeen: this.clockMs });
+  record(clientId: string, requestId: number, result: StoredResult, fingerprint?: number): void {
+    this.touch(clientId, fingerprint === undefined ? { requestId, result, lastSeen: this.clockMs } : { requestId, result, lastSeen: this.clockMs, fingerprint });
     for (const clientId of this.sessions.keys()) {
       if (this.sessions.size <= this.maxSessions) break;
       this.drop(clientId); // least recently used first

@@ -12,6 +12,7 @@
 import { z } from "zod";
 import { ClientIdSchema, type KvCommand, operationOf, parseKvCommand, RequestIdSchema } from "./command.ts";
 import { MAX_VALUE_BYTES, fitsUtf8Bytes, utf8ByteLength } from "./limits.ts";
+import { operationFingerprint } from "./fingerprint.ts";
 import { isRefused, type KvResult, type RefusedResult } from "./results.ts";
 import {
   DEFAULT_MAX_RESULT_CHARS,
@@ -69,8 +70,13 @@ export const KvSnapshotSchema = z.object({
   clock: z.number().nullable(),
   /** [key, value] in insertion order. */
   data: z.array(z.tuple([z.string(), z.string()])),
-  /** [clientId, requestId, lastSeen, result], least recently used first; result null: forgotten. */
-  sessions: z.array(z.tuple([ClientIdSchema, RequestIdSchema, z.number(), ResultSchema.nullable()])),
+  /**
+   * [clientId, requestId, lastSeen, result, fingerprint], least recently used first; result
+   * null: forgotten; no fingerprint: a session stored before there were any.
+   */
+  sessions: z.array(
+    z.tuple([ClientIdSchema, RequestIdSchema, z.number(), ResultSchema.nullable(), z.number().int().min(0).max(0xffffffff).optional()]),
+  ),
 });
 /** The applied state as plain JSON, for durable storage. */
 export type KvSnapshot = z.infer<typeof KvSnapshotSchema>;
@@ -116,8 +122,9 @@ export class KvStateMachine {
     // than the expiry is treated as new, which is the documented cost of the bound.
     this.sessions.advance(command.proposedAt);
     const session = command.session;
+    const fingerprint = session === undefined ? undefined : operationFingerprint(operationOf(command));
     if (session !== undefined) {
-      const seen = this.sessions.lookup(session.clientId, session.requestId);
+      const seen = this.sessions.lookup(session.clientId, session.requestId, fingerprint);
       if (seen.kind === "duplicate") {
         return isRefused(seen.result)
           ? { status: "refused", refusal: seen.result, duplicate: true }
@@ -128,7 +135,7 @@ export class KvStateMachine {
     }
     const refusal = this.refusal(command);
     const result = refusal ?? this.store.execute(operationOf(command));
-    if (session !== undefined) this.sessions.record(session.clientId, session.requestId, result);
+    if (session !== undefined) this.sessions.record(session.clientId, session.requestId, result, fingerprint);
     return refusal ? { status: "refused", refusal, duplicate: false } : { status: "applied", result: result as KvResult };
   }
 
@@ -199,7 +206,11 @@ export class KvStateMachine {
       format: SNAPSHOT_FORMAT,
       clock: Number.isFinite(clock) ? clock : null,
       data: this.store.entries(),
-      sessions: this.sessions.entries().map(([clientId, r]) => [clientId, r.requestId, r.lastSeen, r.result]),
+      sessions: this.sessions
+        .entries()
+        .map(([clientId, r]) =>
+          r.fingerprint === undefined ? [clientId, r.requestId, r.lastSeen, r.result] : [clientId, r.requestId, r.lastSeen, r.result, r.fingerprint],
+        ),
     };
   }
 
@@ -215,7 +226,10 @@ export class KvStateMachine {
     this.store.load(parsed.data);
     this.sessions.load(
       parsed.clock ?? Number.NEGATIVE_INFINITY,
-      parsed.sessions.map(([clientId, requestId, lastSeen, result]) => [clientId, { requestId, result, lastSeen }]),
+      parsed.sessions.map(([clientId, requestId, lastSeen, result, fingerprint]) => [
+        clientId,
+        fingerprint === undefined ? { requestId, result, lastSeen } : { requestId, result, lastSeen, fingerprint },
+      ]),
     );
   }
 }

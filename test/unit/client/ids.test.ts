@@ -131,6 +131,26 @@ describe("a fixed client id shared by several writers", () => {
     eachOnce(server.machine.peek("k") ?? null, pieces);
   });
 
+  test("in two processes that drew the same tag (1 in 4096), in one millisecond: ids meet, yet no write is answered with another's result", async () => {
+    const server = fakeKvServer({ now: () => T });
+    const [p1, p2] = [processOf(() => T, 9), processOf(() => T, 9)];
+    const pieces: string[] = [];
+    const answers: Array<{ piece: string; prev: string | null }> = [];
+    await Promise.all(
+      [p1, p2].map(async (shared, w) => {
+        const c = client(server.fetch, shared, { clientId: "shared" });
+        for (let i = 0; i < 30; i++) {
+          pieces.push(`<${w}.${i}>`);
+          answers.push({ piece: `<${w}.${i}>`, prev: (await c.append("k", `<${w}.${i}>`)).prev });
+        }
+      }),
+    );
+    const value = server.machine.peek("k") ?? null;
+    eachOnce(value, pieces);
+    // Each append's prev is the value just before its own piece: its own application's answer.
+    for (const { piece, prev } of answers) expect(value!.slice(0, value!.indexOf(piece))).toBe(prev ?? "");
+  });
+
   test("a process whose clock stepped back an hour is not locked out until its clock catches up", async () => {
     const server = fakeKvServer({ now: () => T });
     await client(server.fetch, processOf(() => T), { clientId: "me" }).put("k", "before");

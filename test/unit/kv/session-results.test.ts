@@ -42,8 +42,9 @@ describe("the session table's results are bounded in size", () => {
     expect(sm.session("b")?.result).toBeNull();
     for (const c of ["a", "c", "d"]) expect(sm.session(c)?.result).not.toBeNull();
 
-    expect(sm.apply(cmd(put("k", "x"), { clientId: "b", requestId: 1 }))).toEqual({ status: "forgotten", requestId: 1 });
+    expect(sm.apply(cmd(put("k", "v".repeat(10)), { clientId: "b", requestId: 1 }))).toEqual({ status: "forgotten", requestId: 1 });
     expect(sm.peek("k")).toBe("w".repeat(10)); // not applied again
+    expect(sm.apply(cmd(put("k", "x"), { clientId: "b", requestId: 1 })).status).toBe("stale"); // another request under its id
     // Its next request is new, as always; an older one is stale, as always.
     expect(sm.apply(cmd(put("k", "y"), { clientId: "b", requestId: 2 })).status).toBe("applied");
     expect(sm.apply(cmd(put("k", "z"), { clientId: "b", requestId: 1 }))).toEqual({ status: "stale", lastRequestId: 2 });
@@ -77,7 +78,7 @@ describe("the session table's results are bounded in size", () => {
       sm.apply(cmd(put(c, "v".repeat(20)), { clientId: c, requestId: 1 }, T0 + i)); // a duplicate: answers, moves nothing else
       persist();
     }
-    const stored = [...rows.entries()].sort((x, y) => x[1].seq - y[1].seq).map(([c, r]) => [c, r.record.requestId, r.record.lastSeen, r.record.result]);
+    const stored = [...rows.entries()].sort((x, y) => x[1].seq - y[1].seq).map(([c, r]) => [c, r.record.requestId, r.record.lastSeen, r.record.result, r.record.fingerprint]);
     expect(stored).toEqual(sm.snapshot().sessions);
     expect(stored.some(([, , , result]) => result === null)).toBe(true);
   });
