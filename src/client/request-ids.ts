@@ -37,12 +37,22 @@ export const TAGS_PER_TICK = 4096;
 
 export class TimeIds implements RequestIds {
   private lastTick = 0;
+  private drawn: number | undefined;
 
+  /** `tag`: drawn at random on first use by default (a Worker may not draw random values at global scope). */
   constructor(
     private readonly now: () => number = () => Date.now(),
-    readonly tag: number = Math.floor(Math.random() * TAGS_PER_TICK),
+    tag?: number,
   ) {
-    if (!(Number.isInteger(tag) && tag >= 0 && tag < TAGS_PER_TICK)) throw new RangeError(`tag must be an integer in [0, ${TAGS_PER_TICK})`);
+    if (tag !== undefined && !(Number.isInteger(tag) && tag >= 0 && tag < TAGS_PER_TICK)) {
+      throw new RangeError(`tag must be an integer in [0, ${TAGS_PER_TICK})`);
+    }
+    this.drawn = tag;
+  }
+
+  get tag(): number {
+    this.drawn ??= Math.floor(Math.random() * TAGS_PER_TICK);
+    return this.drawn;
   }
 
   next(): number {
