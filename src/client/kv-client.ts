@@ -6,14 +6,24 @@
 // a retry after a 503, a 504, a 502 or a lost connection re-sends the SAME ids, so the
 // cluster applies the operation at most once and answers the retry with the first result.
 //
-// Request ids of one client must increase, and the service remembers only each client's
+// Request ids of one Client-Id must increase, and the service remembers only each client's
 // last one: so one KvClient runs its writes one at a time, in call order (a write called
 // while another is in flight waits for it). For parallel writes use several clients.
 // Reads carry no ids (a repeated read is harmless) and run concurrently.
+//
+// Which ids (client-ids.ts, request-ids.ts): by default a write leases a Client-Id from a
+// pool the whole process shares, so a process holds as many sessions as it runs writes at
+// once however many clients it makes (a client per request is fine), and Request-Ids come
+// from one time-based source per process, so they increase across instances and restarts.
+// A given `clientId` is shared with every client of the process that gives the same one.
+// A "stale" answer for a request that was certainly not applied (a clock that stepped back,
+// a writer elsewhere sharing the Client-Id) is retried under an id past the session's last.
 
 import type { KvOpName } from "../kv/command.ts";
 import type { CasResult, GetResult, KvResult, PutResult } from "../kv/results.ts";
+import { ClientIdPool, DEFAULT_LANES, DEFAULT_POOL, WriteLanes } from "./client-ids.ts";
 import { KvError } from "./errors.ts";
+import { CounterIds, DEFAULT_IDS, type RequestIds } from "./request-ids.ts";
 
 /** The part of `fetch` the client uses (global fetch, a service binding's fetch, a fake). */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
@@ -26,14 +36,23 @@ export interface KvClientOptions {
   readonly fetch?: FetchLike;
   /** Sent as `Authorization: Bearer <token>` (the Worker's CLIENT_TOKEN). */
   readonly token?: string;
-  /** 1–64 characters. Default: a random UUID. */
+  /**
+   * 1–64 characters, for a caller that wants its writes under one stable id. Default: none,
+   * each write leases an id from the process's pool (client-ids.ts); with `firstRequestId`
+   * and no `clientId`, the client makes a random UUID of its own.
+   */
   readonly clientId?: string;
   /**
-   * The first request id. Default: 1 with a random client id; with a given client id,
-   * Date.now() × 1000, so a process that restarts under the same id keeps its ids
-   * increasing (the service would answer a reused id with an old result).
+   * Request ids firstRequestId, firstRequestId + 1, ... for this client alone. Default: the
+   * process's time-based ids (request-ids.ts), which increase across restarts and instances
+   * and never repeat within the process.
    */
   readonly firstRequestId?: number;
+  /**
+   * What the clients of one process share: the id pool, the time-based ids, the write lanes
+   * of given client ids. Tests give each simulated process its own. Default: the module's.
+   */
+  readonly shared?: { readonly pool?: ClientIdPool; readonly ids?: RequestIds; readonly lanes?: WriteLanes };
   /** How long one call may take, retries included (ms). Default 10 000. */
   readonly deadlineMs?: number;
   /** How long one HTTP attempt may take before it is abandoned and retried (ms). Default 5 000. */
@@ -64,9 +83,19 @@ interface Request {
 const RETRYABLE_NOT_APPLIED = new Set([503]);
 const RETRYABLE_MAYBE_APPLIED = new Set([502, 504]);
 
-export class KvClient {
+/** The exactly-once ids a write carries. */
+export interface WriteIds {
   readonly clientId: string;
-  private requestId: number;
+  readonly requestId: number;
+}
+
+export class KvClient {
+  /** The Client-Id of every write, or undefined: each write leases one from the pool. */
+  readonly clientId: string | undefined;
+  private readonly ids: RequestIds;
+  private readonly pool: ClientIdPool;
+  private readonly lanes: WriteLanes;
+  private last: WriteIds | null = null;
   private server: number | undefined;
   private writes: Promise<unknown> = Promise.resolve();
   private readonly options: KvClientOptions;
@@ -76,10 +105,11 @@ export class KvClient {
 
   constructor(options: KvClientOptions) {
     this.options = options;
-    this.clientId = options.clientId ?? crypto.randomUUID();
-    if (this.clientId.length < 1 || this.clientId.length > 64) throw new RangeError("clientId must be 1-64 characters");
-    this.requestId = options.firstRequestId ?? (options.clientId === undefined ? 1 : Date.now() * 1000);
-    if (!Number.isSafeInteger(this.requestId) || this.requestId < 0) throw new RangeError("firstRequestId must be an integer >= 0");
+    this.clientId = options.clientId ?? (options.firstRequestId === undefined ? undefined : crypto.randomUUID());
+    if (this.clientId !== undefined && (this.clientId.length < 1 || this.clientId.length > 64)) throw new RangeError("clientId must be 1-64 characters");
+    this.ids = options.firstRequestId === undefined ? (options.shared?.ids ?? DEFAULT_IDS) : new CounterIds(options.firstRequestId);
+    this.pool = options.shared?.pool ?? DEFAULT_POOL;
+    this.lanes = options.shared?.lanes ?? DEFAULT_LANES;
     this.server = options.server;
     // Calling the global fetch detached from globalThis throws "Illegal invocation" in Workers.
     this.fetchFn = options.fetch ?? ((input, init) => fetch(input, init));
@@ -87,9 +117,9 @@ export class KvClient {
     this.random = options.random ?? Math.random;
   }
 
-  /** The id the next write will carry. */
-  get nextRequestId(): number {
-    return this.requestId;
+  /** The ids of the last write this client started (null before any): a retry keeps them. */
+  get lastWrite(): WriteIds | null {
+    return this.last;
   }
 
   /** The server requests are pinned to, if any (it follows 421 answers). */
@@ -115,14 +145,24 @@ export class KvClient {
     return this.write<PutResult>({ op: "append", key, body: { value } }, options);
   }
 
-  /** Queues a write behind the previous ones; it takes its request id when its turn comes. */
+  /** Queues a write behind the previous ones; it takes its ids when its turn comes. */
   private write<R extends KvResult>(request: Request, options?: CallOptions): Promise<R> {
-    const run = this.writes.then(() => this.call<R>(request, this.requestId++, options));
+    const run = this.writes.then(() => this.underClientId<R>(request, options));
     this.writes = run.catch(() => undefined);
     return run;
   }
 
-  private async call<R extends KvResult>(request: Request, requestId: number | undefined, options?: CallOptions): Promise<R> {
+  /** Runs a write under its Client-Id: the given one (one write of the process at a time), or a leased one. */
+  private underClientId<R extends KvResult>(request: Request, options?: CallOptions): Promise<R> {
+    const fixed = this.clientId;
+    if (fixed !== undefined) return this.lanes.run(fixed, () => this.call<R>(request, fixed, options));
+    const leased = this.pool.lease();
+    return this.call<R>(request, leased, options).finally(() => this.pool.release(leased));
+  }
+
+  private async call<R extends KvResult>(request: Request, clientId: string | undefined, options?: CallOptions): Promise<R> {
+    let ids: WriteIds | undefined = clientId === undefined ? undefined : { clientId, requestId: this.ids.next() };
+    if (ids !== undefined) this.last = ids;
     const deadline = this.clock.now() + (options?.deadlineMs ?? this.options.deadlineMs ?? 10_000);
     const signal = options?.signal;
     let attempts = 0;
@@ -134,7 +174,7 @@ export class KvClient {
       if (remaining <= 0) break;
       if (isAborted(signal)) throw this.aborted(attempts, maybeApplied, signal?.reason);
       attempts++;
-      const answer = await this.attempt(request, requestId, Math.min(remaining, this.options.attemptTimeoutMs ?? 5_000), signal);
+      const answer = await this.attempt(request, ids, Math.min(remaining, this.options.attemptTimeoutMs ?? 5_000), signal);
       if (answer.kind === "lost") {
         if (isAborted(signal)) throw this.aborted(attempts, true, signal?.reason);
         maybeApplied = true; // the request may have reached the leader
@@ -154,6 +194,14 @@ export class KvClient {
             continue;
           }
         }
+      } else if (ids !== undefined && !maybeApplied && staleFloor(answer.status, answer.body) !== null) {
+        // Not applied, under an id below the session's last (this process's clock is behind
+        // the one that wrote it, or another writer shares the Client-Id): nothing of this
+        // request was applied anywhere, so it goes again under an id past the session's.
+        this.ids.passing(staleFloor(answer.status, answer.body)!);
+        ids = { clientId: ids.clientId, requestId: this.ids.next() };
+        this.last = ids;
+        lastProblem = `400 stale_request`;
       } else if (RETRYABLE_NOT_APPLIED.has(answer.status) || RETRYABLE_MAYBE_APPLIED.has(answer.status)) {
         if (RETRYABLE_MAYBE_APPLIED.has(answer.status)) maybeApplied = true;
         lastProblem = `${answer.status} ${errorCode(answer.body, answer.status)}`;
@@ -162,7 +210,8 @@ export class KvClient {
           status: answer.status,
           code: errorCode(answer.body, answer.status),
           message: errorMessage(answer.body, answer.text, answer.status),
-          maybeApplied: maybeApplied || answer.status >= 500,
+          // result_forgotten: it was applied, its answer is no longer held.
+          maybeApplied: maybeApplied || answer.status >= 500 || errorCode(answer.body, answer.status) === "result_forgotten",
           attempts,
         });
       }
@@ -180,7 +229,7 @@ export class KvClient {
 
   private async attempt(
     request: Request,
-    requestId: number | undefined,
+    ids: WriteIds | undefined,
     timeoutMs: number,
     signal: AbortSignal | undefined,
   ): Promise<{ kind: "answer"; status: number; body: unknown; text: string } | { kind: "lost"; problem: string }> {
@@ -191,7 +240,7 @@ export class KvClient {
     try {
       const response = await this.fetchFn(this.url(request), {
         method: request.op === "get" ? "GET" : request.op === "put" ? "PUT" : "POST",
-        headers: this.headers(request, requestId),
+        headers: this.headers(request, ids),
         ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
         signal: controller.signal,
       });
@@ -218,13 +267,13 @@ export class KvClient {
     return `${base}/clusters/${encodeURIComponent(this.options.cluster)}/kv/${encodeURIComponent(request.key)}${suffix}${pin}`;
   }
 
-  private headers(request: Request, requestId: number | undefined): Record<string, string> {
+  private headers(request: Request, ids: WriteIds | undefined): Record<string, string> {
     const headers: Record<string, string> = { accept: "application/json" };
     if (request.body !== undefined) headers["content-type"] = "application/json";
     if (this.options.token !== undefined) headers.authorization = `Bearer ${this.options.token}`;
-    if (requestId !== undefined) {
-      headers["client-id"] = this.clientId;
-      headers["request-id"] = String(requestId);
+    if (ids !== undefined) {
+      headers["client-id"] = ids.clientId;
+      headers["request-id"] = String(ids.requestId);
     }
     return headers;
   }
@@ -260,6 +309,13 @@ function isResult(op: KvOpName, body: unknown): boolean {
     case "cas":
       return nullableString(b.prev) && typeof b.swapped === "boolean";
   }
+}
+
+/** The session's last id of a 400 stale_request answer (the coordinator says it), else null. */
+function staleFloor(status: number, body: unknown): number | null {
+  if (status !== 400 || errorCode(body, status) !== "stale_request") return null;
+  const last = (body as { lastRequestId?: unknown }).lastRequestId;
+  return typeof last === "number" && Number.isSafeInteger(last) && last >= 0 ? last : null;
 }
 
 function errorCode(body: unknown, status: number): string {

@@ -7,12 +7,14 @@ export class HttpError extends Error {
     readonly code: string,
     message: string,
     readonly headers: Record<string, string> = {},
+    /** Fields the body carries besides error and message (API.md welcomes extra fields). */
+    readonly extra: Record<string, unknown> = {},
   ) {
     super(message);
   }
 
   body(): { error: string; message: string } {
-    return { error: this.code, message: this.message };
+    return { ...this.extra, error: this.code, message: this.message };
   }
 }
 

@@ -51,7 +51,7 @@ export type KvOutcome =
   | { readonly status: 421; readonly leader: NodeId | null }
   /** Committed and refused by every replica alike (an append past the value limit): nothing applied. */
   | { readonly status: 413; readonly message: string }
-  | { readonly status: 400; readonly code: string; readonly message: string }
+  | { readonly status: 400; readonly code: string; readonly message: string; readonly extra?: Record<string, unknown> }
   | { readonly status: 503 }
   | { readonly status: 504 }
   /**
@@ -109,10 +109,21 @@ export async function forwardKv(cluster: Cluster, call: KvCall, trace: KvTrace =
         // names, may have been applied: then the outcome stays unknown (the route says 504).
         return { status: "stale_config" };
       case "stale":
+        // Stale says this attempt was not applied; an earlier one of this request may have
+        // been (a client sharing its Client-Id moved the session on since): then unknown.
+        if (trace.mayHaveApplied) return { status: 504 };
         return {
           status: 400,
           code: "stale_request",
-          message: `Request-Id is older than this client's last applied request (${answer.lastRequestId})`,
+          message: `Request-Id is not after this client's last applied request (${answer.lastRequestId}) and not a retry of it; it was not applied`,
+          // A client that knows nothing of this request was applied can retry it under a newer id.
+          extra: { lastRequestId: answer.lastRequestId },
+        };
+      case "forgotten":
+        return {
+          status: 400,
+          code: "result_forgotten",
+          message: "this request was applied, but its result is no longer held (the session table keeps the results of its most recently used sessions only); it was not applied again",
         };
       case "rejected":
         return { status: 400, code: "bad_request", message: answer.message };

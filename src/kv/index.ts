@@ -5,5 +5,6 @@ export * from "./results.ts";
 export * from "./command.ts";
 export * from "./request.ts";
 export * from "./store.ts";
+export * from "./fingerprint.ts";
 export * from "./sessions.ts";
 export * from "./state-machine.ts";

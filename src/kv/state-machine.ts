@@ -12,8 +12,15 @@
 import { z } from "zod";
 import { ClientIdSchema, type KvCommand, operationOf, parseKvCommand, RequestIdSchema } from "./command.ts";
 import { MAX_VALUE_BYTES, fitsUtf8Bytes, utf8ByteLength } from "./limits.ts";
+import { operationFingerprint } from "./fingerprint.ts";
 import { isRefused, type KvResult, type RefusedResult } from "./results.ts";
-import { DEFAULT_MAX_SESSIONS, DEFAULT_SESSION_EXPIRY_MS, type SessionRecord, SessionTable } from "./sessions.ts";
+import {
+  DEFAULT_MAX_RESULT_CHARS,
+  DEFAULT_MAX_SESSIONS,
+  DEFAULT_SESSION_EXPIRY_MS,
+  type SessionRecord,
+  SessionTable,
+} from "./sessions.ts";
 import { KvStore } from "./store.ts";
 
 export interface KvStateMachineOptions {
@@ -21,6 +28,11 @@ export interface KvStateMachineOptions {
   readonly sessionExpiryMs?: number;
   /** At most this many sessions are kept (least recently used dropped). Default 10 000. */
   readonly maxSessions?: number;
+  /**
+   * The sessions' results together are kept within this many characters of JSON (least
+   * recently used forgotten first; their ids are kept). Default 8 Mi.
+   */
+  readonly maxResultChars?: number;
 }
 
 export type ApplyOutcome =
@@ -33,6 +45,11 @@ export type ApplyOutcome =
    * when this is a retry of a request refused before.
    */
   | { readonly status: "refused"; readonly refusal: RefusedResult; readonly duplicate: boolean }
+  /**
+   * A retry of the client's last request, which was applied, but whose result was forgotten
+   * to keep the session table within its size (sessions.ts): not applied again, answer unknown.
+   */
+  | { readonly status: "forgotten"; readonly requestId: number }
   /** An id older than the client's last one: not applied, and its answer is no longer known. */
   | { readonly status: "stale"; readonly lastRequestId: number }
   /** Not a (valid) key/value command: nothing happened. */
@@ -53,8 +70,13 @@ export const KvSnapshotSchema = z.object({
   clock: z.number().nullable(),
   /** [key, value] in insertion order. */
   data: z.array(z.tuple([z.string(), z.string()])),
-  /** [clientId, requestId, lastSeen, result], least recently used first. */
-  sessions: z.array(z.tuple([ClientIdSchema, RequestIdSchema, z.number(), ResultSchema])),
+  /**
+   * [clientId, requestId, lastSeen, result, fingerprint], least recently used first; result
+   * null: forgotten; no fingerprint: a session stored before there were any.
+   */
+  sessions: z.array(
+    z.tuple([ClientIdSchema, RequestIdSchema, z.number(), ResultSchema.nullable(), z.number().int().min(0).max(0xffffffff).optional()]),
+  ),
 });
 /** The applied state as plain JSON, for durable storage. */
 export type KvSnapshot = z.infer<typeof KvSnapshotSchema>;
@@ -64,6 +86,8 @@ export interface KvChanges {
   readonly keys: ReadonlyArray<readonly [string, string]>;
   /** In use order, least recently used first; null: the session was dropped. */
   readonly sessions: ReadonlyArray<readonly [string, SessionRecord | null]>;
+  /** Sessions whose result was forgotten, in place (their use order did not change). */
+  readonly forgottenResults: readonly string[];
 }
 
 export class KvStateMachine {
@@ -74,6 +98,7 @@ export class KvStateMachine {
     this.sessions = new SessionTable(
       options.sessionExpiryMs ?? DEFAULT_SESSION_EXPIRY_MS,
       options.maxSessions ?? DEFAULT_MAX_SESSIONS,
+      options.maxResultChars ?? DEFAULT_MAX_RESULT_CHARS,
     );
   }
 
@@ -97,18 +122,20 @@ export class KvStateMachine {
     // than the expiry is treated as new, which is the documented cost of the bound.
     this.sessions.advance(command.proposedAt);
     const session = command.session;
+    const fingerprint = session === undefined ? undefined : operationFingerprint(operationOf(command));
     if (session !== undefined) {
-      const seen = this.sessions.lookup(session.clientId, session.requestId);
+      const seen = this.sessions.lookup(session.clientId, session.requestId, fingerprint);
       if (seen.kind === "duplicate") {
         return isRefused(seen.result)
           ? { status: "refused", refusal: seen.result, duplicate: true }
           : { status: "duplicate", result: seen.result };
       }
+      if (seen.kind === "forgotten") return { status: "forgotten", requestId: session.requestId };
       if (seen.kind === "stale") return { status: "stale", lastRequestId: seen.lastRequestId };
     }
     const refusal = this.refusal(command);
     const result = refusal ?? this.store.execute(operationOf(command));
-    if (session !== undefined) this.sessions.record(session.clientId, session.requestId, result);
+    if (session !== undefined) this.sessions.record(session.clientId, session.requestId, result, fingerprint);
     return refusal ? { status: "refused", refusal, duplicate: false } : { status: "applied", result: result as KvResult };
   }
 
@@ -146,6 +173,11 @@ export class KvStateMachine {
     return this.sessions.size;
   }
 
+  /** The size of the sessions' results (JSON characters), within `maxResultChars`. */
+  get sessionResultChars(): number {
+    return this.sessions.resultChars;
+  }
+
   /** The session's last request id and result, if the client has a live session. */
   session(clientId: string): SessionRecord | undefined {
     return this.sessions.get(clientId);
@@ -158,10 +190,12 @@ export class KvStateMachine {
    */
   takeChanges(): KvChanges {
     const clock = this.sessions.clock;
+    const sessions = this.sessions.takeChanged();
     return {
       clock: Number.isFinite(clock) ? clock : null,
       keys: this.store.takeChanged(),
-      sessions: this.sessions.takeChanged(),
+      sessions: sessions.written,
+      forgottenResults: sessions.forgotten,
     };
   }
 
@@ -172,7 +206,11 @@ export class KvStateMachine {
       format: SNAPSHOT_FORMAT,
       clock: Number.isFinite(clock) ? clock : null,
       data: this.store.entries(),
-      sessions: this.sessions.entries().map(([clientId, r]) => [clientId, r.requestId, r.lastSeen, r.result]),
+      sessions: this.sessions
+        .entries()
+        .map(([clientId, r]) =>
+          r.fingerprint === undefined ? [clientId, r.requestId, r.lastSeen, r.result] : [clientId, r.requestId, r.lastSeen, r.result, r.fingerprint],
+        ),
     };
   }
 
@@ -188,7 +226,10 @@ export class KvStateMachine {
     this.store.load(parsed.data);
     this.sessions.load(
       parsed.clock ?? Number.NEGATIVE_INFINITY,
-      parsed.sessions.map(([clientId, requestId, lastSeen, result]) => [clientId, { requestId, result, lastSeen }]),
+      parsed.sessions.map(([clientId, requestId, lastSeen, result, fingerprint]) => [
+        clientId,
+        fingerprint === undefined ? { requestId, result, lastSeen } : { requestId, result, lastSeen, fingerprint },
+      ]),
     );
   }
 }

@@ -263,11 +263,17 @@ export class Raft {
   propose(command: unknown, now: number): ProposeResult {
     this.now = now;
     if (this.role !== "Leader") return { accepted: false, leader: this.leader };
-    this.activity("woken by a proposal");
     // During a transfer new entries would only delay the transferee's catching up.
-    if (this.transferee !== null) return { accepted: false, leader: this.transferee };
+    if (this.transferee !== null) {
+      this.activity("woken by a proposal");
+      return { accepted: false, leader: this.transferee };
+    }
     const entry: Entry = { index: this.log.lastIndex + 1, term: this.term, command };
     this.appendEntry(entry);
+    // Woken with the entry already in its log, the leader's wake-up AppendEntries carry it:
+    // the first write after sleeping costs one message per follower, as a warm write does,
+    // not a heartbeat each follower handles (and persists) first and then the entry.
+    this.activity("woken by a proposal");
     this.detail(`Submit received by Leader: ${formatLog([entry])}`);
     this.maybeCommit();
     this.broadcastAppend(false);

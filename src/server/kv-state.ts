@@ -30,13 +30,15 @@ const SCHEMA = [
      value TEXT NOT NULL
    ) WITHOUT ROWID`,
   // seq orders sessions by last use (least recently used first), as the state machine keeps
-  // them. client_id: a JSON string literal; result: the answer as JSON.
+  // them. client_id: a JSON string literal; result: the answer as JSON ('null': forgotten);
+  // fingerprint: the last request's digest (src/kv/fingerprint.ts), NULL in older rows.
   `CREATE TABLE IF NOT EXISTS kv_session (
      client_id TEXT PRIMARY KEY,
      seq INTEGER NOT NULL,
      request_id INTEGER NOT NULL,
      last_seen REAL NOT NULL,
-     result TEXT NOT NULL
+     result TEXT NOT NULL,
+     fingerprint INTEGER
    ) WITHOUT ROWID`,
   `CREATE TABLE IF NOT EXISTS kv_applied (
      id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -56,6 +58,7 @@ export class KvState {
   constructor(private readonly sql: SqlStorage) {
     migrate(sql);
     for (const statement of SCHEMA) sql.exec(statement);
+    addFingerprintColumn(sql);
     this.load();
   }
 
@@ -107,7 +110,11 @@ export class KvState {
       {
         clock: s.clock,
         keys: s.data,
-        sessions: s.sessions.map(([clientId, requestId, lastSeen, result]) => [clientId, { requestId, lastSeen, result }] as const),
+        sessions: s.sessions.map(
+          ([clientId, requestId, lastSeen, result, fingerprint]) =>
+            [clientId, fingerprint === undefined ? { requestId, lastSeen, result } : { requestId, lastSeen, result, fingerprint }] as const,
+        ),
+        forgottenResults: [],
       },
       index,
     );
@@ -140,15 +147,20 @@ export class KvState {
         continue;
       }
       this.sql.exec(
-        `INSERT INTO kv_session (client_id, seq, request_id, last_seen, result) VALUES (?, ?, ?, ?, ?)
+        `INSERT INTO kv_session (client_id, seq, request_id, last_seen, result, fingerprint) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (client_id) DO UPDATE SET seq = excluded.seq, request_id = excluded.request_id,
-           last_seen = excluded.last_seen, result = excluded.result`,
+           last_seen = excluded.last_seen, result = excluded.result, fingerprint = excluded.fingerprint`,
         JSON.stringify(clientId),
         ++this.sessionSeq,
         record.requestId,
         record.lastSeen,
         JSON.stringify(record.result),
+        record.fingerprint ?? null,
       );
+    }
+    // A forgotten result keeps its row's place (seq) in the use order: "null" is its result's JSON.
+    for (const clientId of changes.forgottenResults) {
+      this.sql.exec("UPDATE kv_session SET result = 'null' WHERE client_id = ?", JSON.stringify(clientId));
     }
     this.sql.exec(
       `INSERT INTO kv_applied (id, applied, clock, session_seq) VALUES (1, ?, ?, ?)
@@ -172,11 +184,14 @@ export class KvState {
       .toArray()
       .map((r) => [JSON.parse(r.key) as string, JSON.parse(r.value) as string] as [string, string]);
     const sessions = this.sql
-      .exec<{ client_id: string; request_id: number; last_seen: number; result: string }>(
-        "SELECT client_id, request_id, last_seen, result FROM kv_session ORDER BY seq",
+      .exec<{ client_id: string; request_id: number; last_seen: number; result: string; fingerprint: number | null }>(
+        "SELECT client_id, request_id, last_seen, result, fingerprint FROM kv_session ORDER BY seq",
       )
       .toArray()
-      .map((r) => [JSON.parse(r.client_id) as string, r.request_id, r.last_seen, JSON.parse(r.result)] as const);
+      .map((r) => {
+        const session = [JSON.parse(r.client_id) as string, r.request_id, r.last_seen, JSON.parse(r.result)] as const;
+        return r.fingerprint === null ? session : ([...session, r.fingerprint] as const);
+      });
     this.machine = KvStateMachine.fromSnapshot({ format: "kv/1", clock: meta?.clock ?? null, data, sessions });
   }
 
@@ -187,6 +202,12 @@ export class KvState {
     this.sql.exec("DELETE FROM kv_applied");
     this.load();
   }
+}
+
+/** Storage of an older version: kv_session without its fingerprint column (NULL in the old rows). */
+function addFingerprintColumn(sql: SqlStorage): void {
+  const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('kv_session')").toArray();
+  if (!columns.some((c) => c.name === "fingerprint")) sql.exec("ALTER TABLE kv_session ADD COLUMN fingerprint INTEGER");
 }
 
 /**

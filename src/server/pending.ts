@@ -113,6 +113,8 @@ function answerOf(index: number, outcome: ApplyOutcome): KvAnswer {
       return { kind: "too_large", index, message: outcome.refusal.message };
     case "stale":
       return { kind: "stale", lastRequestId: outcome.lastRequestId };
+    case "forgotten":
+      return { kind: "forgotten" };
     case "ignored":
       // Our own command, validated before proposing, cannot be ignored; say so loudly if it is.
       return { kind: "rejected", message: outcome.message };

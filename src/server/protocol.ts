@@ -274,6 +274,11 @@ export type KvAnswer =
   | { readonly kind: "not_applied" }
   /** Proposed, not yet applied when the wait ended: it may still be. */
   | { readonly kind: "unknown" }
+  /**
+   * A retry of the client's last request: it was applied, but its result was forgotten to
+   * keep the session table within its size (src/kv/sessions.ts). Not applied again.
+   */
+  | { readonly kind: "forgotten" }
   /** The request id is older than the client's last applied one: not applied, answer unknown. */
   | { readonly kind: "stale"; readonly lastRequestId: number }
   /**

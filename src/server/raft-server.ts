@@ -54,6 +54,7 @@ import { LazyAlarm } from "./alarm.ts";
 import { KvState } from "./kv-state.ts";
 import { PendingChanges, PendingProposals } from "./pending.ts";
 import { PendingReads } from "./pending-reads.ts";
+import { unwrapRawCommand, wrapRawCommand } from "./raw-command.ts";
 import { SnapshotAssembly } from "./snapshot-assembly.ts";
 import { Links, withNetwork } from "./links.ts";
 import { narrationEcho, Narration } from "./narration.ts";
@@ -205,10 +206,11 @@ export class RaftServer extends DurableObject<ServerEnv> {
   // ---------------------------------------------------------------------------------------
   // Client commands (from the coordinator).
 
+  /** A raw command (the admin submit route): proposed wrapped if it could pass for a system command (raw-command.ts). */
   submit(command: unknown): ProposeResult {
     const core = this.core;
     if (!core) return { accepted: false, leader: null };
-    const result = core.propose(command, Date.now());
+    const result = core.propose(wrapRawCommand(command), Date.now());
     this.drain(core);
     return result;
   }
@@ -222,7 +224,8 @@ export class RaftServer extends DurableObject<ServerEnv> {
     const core = this.core;
     if (!core) return { entries: [], snapshotIndex: 0 };
     const { snapshotIndex, lastApplied } = core.status();
-    return { entries: core.entries(snapshotIndex + 1, lastApplied), snapshotIndex };
+    const entries = core.entries(snapshotIndex + 1, lastApplied).map((e) => ({ ...e, command: unwrapRawCommand(e.command) }));
+    return { entries, snapshotIndex };
   }
 
   /**

@@ -56,7 +56,7 @@ export class KvReplicas {
   /** How often a replica rebuilt its machine from its applied list. */
   rebuilds = 0;
   /** Outcomes of newly committed kv commands, by status (rebuilds not counted). */
-  readonly outcomes = { applied: 0, duplicate: 0, refused: 0, stale: 0, ignored: 0 };
+  readonly outcomes = { applied: 0, duplicate: 0, refused: 0, forgotten: 0, stale: 0, ignored: 0 };
 
   constructor(private readonly c: Cluster) {
     this.replicas = c.ids.map(() => ({ machine: new KvStateMachine(), source: null, count: 0, written: new Map() }));

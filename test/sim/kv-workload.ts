@@ -494,6 +494,8 @@ class Workload {
     const o = answer.outcome;
     if (o.status === "stale") return { kind: "wrong", message: `answered stale (the session's last id is ${o.lastRequestId})` };
     if (o.status === "ignored") return { kind: "wrong", message: `its entry was ignored: ${o.message}` };
+    // The workload's results stay far below the session table's budget: a forgotten one would be a bug.
+    if (o.status === "forgotten") return { kind: "wrong", message: "answered with a forgotten result" };
     // The workload's values stay far below the value limit: a refusal would be a bug.
     if (o.status === "refused") return { kind: "wrong", message: `refused: ${o.refusal.message}` };
     if (o.status === "duplicate") this.tally.answeredFromSession++;

@@ -87,11 +87,11 @@ test("AppendLinearizableAfterDelay", async () => {
   const h = await Harness.create(3);
   await h.checkSingleLeader();
   const delaying = delayingFetch();
-  const c1 = kvClient(h, { fetch: delaying.fetch, attemptTimeoutMs: 1_000 });
+  const c1 = kvClient(h, { fetch: delaying.fetch, attemptTimeoutMs: 1_000, firstRequestId: 1 });
   await c1.append("foo", "bar");
   await checkGet(c1, "foo", "bar");
 
-  const requestId = c1.nextRequestId;
+  const requestId = c1.lastWrite!.requestId + 1;
   delaying.arm();
   const answer = await c1.append("foo", "baz");
   // The first attempt was applied and answered (the client never saw it)...
@@ -100,7 +100,7 @@ test("AppendLinearizableAfterDelay", async () => {
   // ...and the retry got that same answer, without applying the append again.
   expect(answer).toEqual({ found: true, prev: "bar" });
   await checkGet(c1, "foo", "barbaz");
-  expect(c1.nextRequestId).toBe(requestId + 1);
+  expect(c1.lastWrite!.requestId).toBe(requestId); // one id for the call, its retry included
 });
 
 // The coordinator gives up first: the network is slow (60 ms each way), the first attempt
@@ -129,7 +129,6 @@ test("AppendLinearizableAfterDelay (504 while the entry still commits)", async (
   await checkGet(c1, "foo", "bar");
 
   await network(h, { dropRate: 0, delayMs: [60, 60] });
-  const requestId = c1.nextRequestId;
   armed = true;
   const answer = await c1.append("foo", "baz");
   expect(firstAttempt).toMatchObject({ status: 504, body: { error: "timeout" } });
@@ -138,7 +137,7 @@ test("AppendLinearizableAfterDelay (504 while the entry still commits)", async (
   await checkGet(c1, "foo", "barbaz");
   await checkStored(h, leader, { foo: "barbaz" });
   // Both attempts reached the log (the 504'd one and the retry); one was applied.
-  const entries = entriesOfRequest(await h.committed(leader), c1.clientId, requestId);
+  const entries = entriesOfRequest(await h.committed(leader), c1.lastWrite!.clientId, c1.lastWrite!.requestId);
   expect(entries.length, JSON.stringify(entries)).toBeGreaterThanOrEqual(2);
 });
 
@@ -201,7 +200,6 @@ test("AppendLinearizableAfterCrash", async () => {
   await checkGet(c1, "foo", "bar");
   const followers = [0, 1, 2].filter((i) => i !== leader);
 
-  const requestId = c1.nextRequestId;
   const { pending, index } = await proposeThenCutLeader(h, leader, followers, () => c1.append("foo", "baz"));
   expect((await h.server(leader)).commitIndex).toBeLessThan(index); // it never heard back
   await h.crash(leader);
@@ -219,7 +217,7 @@ test("AppendLinearizableAfterCrash", async () => {
   // index it was given, in every server's log; the retry's entry (if any) came later.
   // The retry is in the log too (the new leader could commit the old entry only with an
   // entry of its own term): two entries with the same ids, one application ("barbaz").
-  const entries = entriesOfRequest(await h.committed(newLeader), c1.clientId, requestId);
+  const entries = entriesOfRequest(await h.committed(newLeader), c1.lastWrite!.clientId, c1.lastWrite!.requestId);
   expect(entries[0]?.index, JSON.stringify(entries)).toBe(index);
   expect(entries.length, JSON.stringify(entries)).toBeGreaterThanOrEqual(2);
 });
@@ -268,7 +266,7 @@ test("AppendLinearizableAfterCrash (answer lost with the crashed leader)", async
   expect(lost).toEqual({ status: 200, body: { found: true, prev: "bar" } });
   await checkGet(c1, "foo", "barbaz");
   const { leader: newLeader } = await h.checkSingleLeader();
-  expect(entriesOfRequest(await h.committed(newLeader), c1.clientId, c1.nextRequestId - 1).length).toBeGreaterThanOrEqual(2);
+  expect(entriesOfRequest(await h.committed(newLeader), c1.lastWrite!.clientId, c1.lastWrite!.requestId).length).toBeGreaterThanOrEqual(2);
   await h.restart(leader);
   await checkStored(h, leader, { foo: "barbaz" });
 });

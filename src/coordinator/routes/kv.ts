@@ -58,7 +58,7 @@ async function handle(c: Context<AppEnv>, op: KvOpName): Promise<Response> {
       case 421:
         return c.json({ error: "not_leader", message: `server ${pinned} is not the leader`, leader: out.leader }, 421);
       case 400:
-        throw new HttpError(400, out.code, out.message);
+        throw new HttpError(400, out.code, out.message, {}, out.extra);
       case 413:
         throw new HttpError(413, "too_large", out.message);
       case 503:

@@ -53,7 +53,10 @@ export function fakeKvServer(options: FakeServerOptions = {}) {
       case "refused":
         return reply(413, { error: "too_large", message: outcome.refusal.message });
       case "stale":
-        return reply(400, { error: "bad_request", message: `Request-Id older than ${outcome.lastRequestId}` });
+        // As the coordinator answers it (kv-forward.ts): the session's last id, so a client can move past it.
+        return reply(400, { error: "stale_request", message: `Request-Id older than ${outcome.lastRequestId}`, lastRequestId: outcome.lastRequestId });
+      case "forgotten":
+        return reply(400, { error: "result_forgotten", message: `request ${outcome.requestId} was applied; its result is forgotten` });
       case "ignored":
         return reply(500, { error: "internal", message: outcome.message });
     }

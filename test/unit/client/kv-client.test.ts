@@ -15,6 +15,7 @@ function setup(script: Step[], options: Partial<KvClientOptions> = {}) {
     clock: c.clock,
     random: () => 1, // no jitter: backoff is the exponential ceiling
     deadlineMs: 1_000,
+    firstRequestId: 1, // ids 1, 2, ... under a client id of its own (request-ids.test.ts tests the default)
     ...options,
   });
   return { client, requests: f.requests, time: c.state };
@@ -60,21 +61,14 @@ describe("requests", () => {
     ]);
   });
 
-  test("a random client id by default, different per client, starting at request id 1", async () => {
+  test("with firstRequestId and no client id: a random client id of its own, different per client, ids from firstRequestId", async () => {
     const a = setup([json(200, { found: false, prev: null })]);
     const b = setup([]);
     expect(a.client.clientId).toMatch(/^[0-9a-f-]{36}$/);
     expect(b.client.clientId).not.toBe(a.client.clientId);
     await a.client.put("k", "v");
     expect(a.requests[0]!.headers["request-id"]).toBe("1");
-    expect(a.client.nextRequestId).toBe(2);
-  });
-
-  test("a given client id starts from a time-based request id, so a restart keeps ids increasing", () => {
-    const before = Date.now() * 1000;
-    const { client } = setup([], { clientId: "fixed" });
-    expect(client.nextRequestId).toBeGreaterThanOrEqual(before);
-    expect(client.nextRequestId).toBeLessThanOrEqual(Date.now() * 1000);
+    expect(a.client.lastWrite).toEqual({ clientId: a.client.clientId, requestId: 1 });
   });
 
   test("writes of one client go one at a time, in call order, with increasing ids", async () => {
@@ -120,7 +114,7 @@ describe("retries", () => {
     expect(new Set(requests.map((r) => `${r.headers["client-id"]}/${r.headers["request-id"]}`)).size).toBe(1);
     expect(requests.every((r) => JSON.stringify(r.body) === JSON.stringify({ value: "baz" }))).toBe(true);
     expect(time.sleeps).toEqual([20, 40, 80, 160]);
-    expect(client.nextRequestId).toBe(2); // five attempts, one request: one id used
+    expect(client.lastWrite?.requestId).toBe(1); // five attempts, one request: one id used
   });
 
   test("the deadline bounds the retries: only 503s means not applied (503 unavailable)", async () => {
@@ -150,7 +144,9 @@ describe("retries", () => {
     const started = Date.now();
     expect(await client.put("k", "v")).toEqual({ found: false, prev: null });
     expect(Date.now() - started).toBeGreaterThanOrEqual(25);
-    expect(f.requests.map((r) => r.headers["request-id"])).toEqual(["1", "1"]);
+    const ids = f.requests.map((r) => `${r.headers["client-id"]}/${r.headers["request-id"]}`);
+    expect(ids).toHaveLength(2);
+    expect(ids[1]).toBe(ids[0]);
   });
 
   test("a call never outlives its deadline even when every attempt hangs (real time)", async () => {

@@ -124,3 +124,28 @@ describe("exactly-once sessions", () => {
     expect(() => new KvStateMachine({ maxSessions: 0 })).toThrow(RangeError);
   });
 });
+
+describe("a retry and another request under the same ids are told apart", () => {
+  test("the same id with another operation is stale, not answered with the first request's result", () => {
+    const sm = new KvStateMachine();
+    const s = { clientId: "shared", requestId: 7 };
+    expect(sm.apply(cmd(append("k", "<a>"), T0, s)).status).toBe("applied");
+    expect(sm.apply(cmd(append("k", "<b>"), T0, s))).toEqual({ status: "stale", lastRequestId: 7 });
+    expect(sm.apply(cmd(append("k", "<a>"), T0, s))).toEqual({ status: "duplicate", result: { found: false, prev: null } });
+    expect(sm.peek("k")).toBe("<a>");
+    // The digest covers every field: a key, a value or a compare operand that differs is another request.
+    for (const other of [append("j", "<a>"), put("k", "<a>"), { op: "cas", key: "k", compare: "", value: "<a>" } as KvOperation]) {
+      expect(sm.apply(cmd(other, T0, s)).status).toBe("stale");
+    }
+  });
+
+  test("a session stored before digests existed takes any command under its id for a retry, as before", () => {
+    const old = { format: "kv/1", clock: T0, data: [["k", "<a>"]], sessions: [["shared", 7, T0, { found: false, prev: null }]] };
+    const sm = KvStateMachine.fromSnapshot(old);
+    expect(sm.apply(cmd(append("k", "<b>"), T0, { clientId: "shared", requestId: 7 })).status).toBe("duplicate");
+    // The next request stores its digest, and the snapshot carries it.
+    sm.apply(cmd(append("k", "<c>"), T0, { clientId: "shared", requestId: 8 }));
+    expect(sm.snapshot().sessions[0]).toHaveLength(5);
+    expect(KvStateMachine.fromSnapshot(JSON.parse(JSON.stringify(sm.snapshot()))).apply(cmd(append("k", "<d>"), T0, { clientId: "shared", requestId: 8 })).status).toBe("stale");
+  });
+});

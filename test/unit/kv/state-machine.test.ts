@@ -225,6 +225,6 @@ describe("change tracking for row-by-row persistence", () => {
     expect(clock).toBe(snap.clock);
     expect([...rows.entries()]).toEqual(snap.data);
     expect([...sessions.keys()]).toEqual(snap.sessions.map((s) => s[0]));
-    expect(live.takeChanges()).toEqual({ clock, keys: [], sessions: [] });
+    expect(live.takeChanges()).toEqual({ clock, keys: [], sessions: [], forgottenResults: [] });
   });
 });
