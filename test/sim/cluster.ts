@@ -297,6 +297,8 @@ export class Cluster {
   liveSnapshots: LiveSnapshotCodec | null = null;
   /** "live": transfers started, completed (the last piece handed to the core), and refused because one was under way. */
   readonly transfers = { started: 0, completed: 0, busy: 0, chunks: 0 };
+  /** "live": when each transfer started and when its reply reached the leader (the catch-up stories read it). */
+  readonly transferLog: { readonly at: number; readonly from: NodeId; readonly to: NodeId; readonly what: "start" | "reply" }[] = [];
   /** InstallSnapshotReply -> the transfer it ends (the leader releases its mark when it arrives or is lost). */
   private readonly replyTokens = new WeakMap<Message, number>();
   private readonly chunkRng: Rng;
@@ -711,19 +713,19 @@ export class Cluster {
     if (m.type === "InstallSnapshot") slot.inboundSnapshot = (m.data as SnapshotData | undefined) ?? null;
     // The reply that ends a transfer frees the mark before the core sees it (as the shell).
     const late = this.faults.releaseAfterHandover === true;
-    if (!late) this.endTransferOf(m);
+    if (!late) this.endTransferOf(m, true);
     this.checker.delivering = m;
     try {
       this.handle(slot, `${m.type} from ${m.from}`, (core) => core.step(m, this.clock));
     } finally {
-      if (late) this.endTransferOf(m);
+      if (late) this.endTransferOf(m, true);
       slot.inboundSnapshot = null;
       this.checker.delivering = null;
     }
   }
 
   private lost(m: Message, why: string): void {
-    this.endTransferOf(m);
+    this.endTransferOf(m, false);
     if (this.narrateNetwork && !this.quiet) this.narrate(`[NET] ${m.type} ${m.from}->${m.to} (term ${m.term}) lost: ${why}`);
   }
 
@@ -985,6 +987,7 @@ export class Cluster {
       return this.lost(m, "a snapshot to it is already on its way (one transfer per follower)");
     }
     this.transfers.started++;
+    this.transferLog.push({ at: this.clock, from: m.from, to: m.to, what: "start" });
     const text = this.liveSnapshots?.text(m.from, data.index) ?? JSON.stringify(data.machine.map((e) => e.command));
     this.sendChunk(slot, slot.life, m, token, text, 0);
   }
@@ -1053,9 +1056,11 @@ export class Cluster {
   }
 
   /** `m` ends a transfer (its reply arrived or was lost): the leader's mark goes. */
-  private endTransferOf(m: Message): void {
+  private endTransferOf(m: Message, delivered: boolean): void {
     const token = this.replyTokens.get(m);
-    if (token !== undefined) this.slot(m.to).transfers.release(m.from, token);
+    if (token === undefined || !this.slot(m.to).transfers.current(m.from, token)) return;
+    this.slot(m.to).transfers.release(m.from, token);
+    if (delivered) this.transferLog.push({ at: this.clock, from: m.to, to: m.from, what: "reply" });
   }
 
   /** "stored": the sender's durable snapshot, which must be the one the core names. */
