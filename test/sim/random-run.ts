@@ -157,8 +157,10 @@ export interface RandomRunResult {
   readonly leaders: number;
   /** ReadIndex reads the cores confirmed (each checked against ReadIndexSafety). */
   readonly reads: number;
-  /** InstallSnapshot messages sent. */
+  /** InstallSnapshot messages sent ("live": one per piece). */
   readonly snapshots: number;
+  /** "live": transfers started, completed (last piece handed over), refused as one was under way, and pieces sent. */
+  readonly transfers: { readonly started: number; readonly completed: number; readonly busy: number; readonly chunks: number };
   /** What those carried ("live": the sender's current state machine). */
   readonly snapshotSource: SnapshotSource;
   /** PreVote was on (PreVoteTermStable had pre-candidates to watch). */
@@ -1022,6 +1024,7 @@ export function randomRun(opts: RandomRunOptions): RandomRunResult {
     leaders: c.checker.leaders().size,
     reads: c.readsConfirmed,
     snapshots: c.net.stats.snapshots,
+    transfers: { ...c.transfers },
     snapshotSource: run.setup.snapshotSource,
     preVote: run.setup.preVote,
     healMs: run.healMs,
