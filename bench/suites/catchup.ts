@@ -16,7 +16,7 @@
 // The state's size stays the same during the load (overwrites of the same keys), so the
 // transfer size is the state size.
 //
-// Self-contained: `npx tsx bench/suites/catchup.ts [--quick]` bundles bench/worker.ts, runs
+// Self-contained: `npx tsx bench/suites/catchup.ts [--quick] [--delay lo,hi] [--chunk bytes]` bundles bench/worker.ts, runs
 // this suite alone and prints its table (stdout) and JSON (bench/results-catchup.json); a
 // runner may also call measureCatchUp with its own Http and catchUpMarkdown on the result.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -35,6 +35,10 @@ export interface CatchUpOptions {
   readonly capacityMs: number;
   /** How long a follower may take before the case counts as "never caught up". */
   readonly deadlineMs: number;
+  /** Every message delayed this long, ms (POST .../network), from the capacity phase on; absent: no delay. */
+  readonly delayMs?: readonly [number, number];
+  /** The cluster's snapshotChunkBytes (absent: the default, 256 KiB). */
+  readonly snapshotChunkBytes?: number;
 }
 
 export interface CatchUpCase {
@@ -60,6 +64,8 @@ export interface CatchUpSize {
 
 export interface CatchUpResult {
   readonly unavailable: string | null;
+  readonly delayMs: readonly [number, number] | null;
+  readonly snapshotChunkBytes: number | null;
   readonly sizes: CatchUpSize[];
 }
 
@@ -78,15 +84,22 @@ interface ServerView {
 
 export async function measureCatchUp(http: Http, o: CatchUpOptions, progress: (line: string) => void): Promise<CatchUpResult> {
   const sizes: CatchUpSize[] = [];
+  const result = (unavailable: string | null): CatchUpResult => ({
+    unavailable,
+    delayMs: o.delayMs ?? null,
+    snapshotChunkBytes: o.snapshotChunkBytes ?? null,
+    sizes,
+  });
   for (const stateBytes of o.stateBytes) {
     const name = `catchup${stateBytes}-${Date.now().toString(36)}`;
-    const created = await http.call("POST", `/clusters/${name}`, { size: 3 });
-    if (created.status !== 201) return { unavailable: `POST /clusters/{c} answered ${created.status} ${JSON.stringify(created.body)}`, sizes };
+    const created = await http.call("POST", `/clusters/${name}`, { size: 3, ...(o.snapshotChunkBytes ? { snapshotChunkBytes: o.snapshotChunkBytes } : {}) });
+    if (created.status !== 201) return result(`POST /clusters/{c} answered ${created.status} ${JSON.stringify(created.body)}`);
     try {
       const keys = Math.max(1, Math.round(stateBytes / VALUE_BYTES));
       const put = (i: number) => http.call("PUT", `/clusters/${name}/kv/k${i % keys}`, { value: `${i}:`.padEnd(VALUE_BYTES, "x") });
       progress(`catch-up, state ${kib(stateBytes)}: fill ${keys} keys of ${VALUE_BYTES} bytes`);
       await closedLoop(put, CAPACITY_CLIENTS, { count: keys });
+      if (o.delayMs) await http.ok("POST", `/clusters/${name}/network`, { delayMs: o.delayMs });
       const cap = await closedLoop((i) => put(keys + i), CAPACITY_CLIENTS, { ms: o.capacityMs });
       const capacity = round(cap.ok / (o.capacityMs / 1000));
       progress(`catch-up, state ${kib(stateBytes)}: capacity ${capacity} puts/s (${CAPACITY_CLIENTS} clients)`);
@@ -134,11 +147,14 @@ export async function measureCatchUp(http: Http, o: CatchUpOptions, progress: (l
       await http.call("DELETE", `/clusters/${name}`, undefined, 120_000);
     }
   }
-  return { unavailable: null, sizes };
+  return result(null);
 }
 
 export function catchUpMarkdown(r: CatchUpResult): string {
   if (r.unavailable) return `Not measured: ${r.unavailable}\n`;
+  const setting =
+    `Three servers, snapshotThreshold 1000, snapshotChunkBytes ${r.snapshotChunkBytes ?? "262144 (default)"}, ` +
+    `${r.delayMs ? `every message delayed ${r.delayMs[0]}–${r.delayMs[1]} ms` : "no link delay"}; values of ${VALUE_BYTES} bytes.\n\n`;
   const rows = r.sizes.flatMap((s) =>
     s.cases.map(
       (c) =>
@@ -146,7 +162,7 @@ export function catchUpMarkdown(r: CatchUpResult): string {
         `${c.catchUpMs === null ? "not within the deadline" : `${c.catchUpMs} ms`} | ${c.snapshotsInstalled} |`,
     ),
   );
-  return [
+  return setting + [
     "| state | capacity, puts/s | load | restart → within the kept tail | snapshots installed |",
     "|---|---|---|---|---|",
     ...rows,
@@ -232,9 +248,15 @@ function openLoop(put: (i: number) => Promise<{ status: number }>, perS: number)
   };
 }
 
-/** `npx tsx bench/suites/catchup.ts [--quick]`: this suite alone. */
+/** `npx tsx bench/suites/catchup.ts [--quick] [--delay 4,6] [--chunk 4096]`: this suite alone. */
 async function main(): Promise<void> {
   const quick = process.argv.includes("--quick");
+  const arg = (flag: string) => {
+    const i = process.argv.indexOf(flag);
+    return i > 0 ? process.argv[i + 1] : undefined;
+  };
+  const delay = arg("--delay")?.split(",").map(Number); // --delay 4,6
+  const chunk = arg("--chunk"); // --chunk 4096
   const progress = (line: string) => process.stderr.write(`[catch-up ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
   const dir = mkdtempSync(join(tmpdir(), "raft-bench-"));
   const rt = await start(bundle(join(dir, "dist")), join(dir, "storage"), false);
@@ -248,6 +270,8 @@ async function main(): Promise<void> {
         loads: [0, 0.5, 0.9],
         capacityMs: quick ? 2_000 : 4_000,
         deadlineMs: 60_000,
+        ...(delay && delay.length === 2 ? { delayMs: [delay[0]!, delay[1]!] as const } : {}),
+        ...(chunk ? { snapshotChunkBytes: Number(chunk) } : {}),
       },
       progress,
     );
