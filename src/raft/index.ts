@@ -15,3 +15,4 @@ export {
   MAX_LEARNERS,
   MAX_VOTERS,
 } from "./membership.ts";
+export { compactionPoint, keptCap, KEPT_PER_THRESHOLD, type CompactionInput, type FollowerProgress } from "./compaction.ts";

@@ -1,3 +1,4 @@
+import type { FollowerProgress } from "./compaction.ts";
 import { RaftLog } from "./log.ts";
 import { applyChange, describe, isMember, members, membershipCommand, MembershipHistory } from "./membership.ts";
 import {
@@ -488,6 +489,15 @@ export class Raft {
       throw new Error(`raft: no snapshot at ${index}: applied ${this.lastApplied}, compacted up to ${this.log.snapshotIndex}`);
     }
     return { index, term, membership: this.history.at(index) };
+  }
+
+  /**
+   * Leader: each follower's matchIndex and when it last answered, for the host's compaction
+   * rule (compaction.ts: keep what followers that keep up still need). Empty unless leading.
+   */
+  followerProgress(): FollowerProgress[] {
+    if (this.role !== "Leader") return [];
+    return [...this.progress].map(([id, pr]) => ({ id, match: pr.match, lastHeard: pr.lastHeard }));
   }
 
   /** Entries [from, to] of the in-memory log (for hosts that show or re-derive state). */

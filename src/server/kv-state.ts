@@ -95,12 +95,13 @@ export class KvState {
   }
 
   /**
-   * Become a leader's snapshot, taken at `index`: every row is replaced. Validated before
-   * anything is written (a malformed snapshot throws and changes nothing). Must run inside
-   * the caller's synchronous transaction, with the Raft state that accepted it.
+   * Become a leader's snapshot, taken at `index` (already built and validated from its text:
+   * raft-server.ts, restoreSnapshot): every row is replaced, and the machine becomes this
+   * server's. Must run inside the caller's synchronous transaction, with the Raft state that
+   * accepted it. The rows are written from the machine's own entries (arrays of the strings
+   * it holds, not copies of them).
    */
-  install(snapshot: unknown, index: number): void {
-    const machine = KvStateMachine.fromSnapshot(snapshot);
+  install(machine: KvStateMachine, index: number): void {
     const s = machine.snapshot();
     this.sql.exec("DELETE FROM kv_data");
     this.sql.exec("DELETE FROM kv_session");

@@ -36,7 +36,8 @@
 // coordinator additionally leaves a durable "down" mark: the server then answers no Raft
 // RPC and runs no timer until restarted.
 import { DurableObject } from "cloudflare:workers";
-import { KvSnapshotSchema, makeKvCommand, type ApplyOutcome, type KvOperation, type KvSnapshot, type Session } from "../kv/index.ts";
+import { KvStateMachine, makeKvCommand, type ApplyOutcome, type KvOperation, type Session } from "../kv/index.ts";
+import { compactionPoint } from "../raft/compaction.ts";
 import { Raft } from "../raft/raft.ts";
 import {
   isRequest,
@@ -56,6 +57,7 @@ import { PendingChanges, PendingProposals } from "./pending.ts";
 import { PendingReads } from "./pending-reads.ts";
 import { unwrapRawCommand, wrapRawCommand } from "./raw-command.ts";
 import { SnapshotAssembly } from "./snapshot-assembly.ts";
+import { SnapshotTransfers } from "./snapshot-transfers.ts";
 import { Links, withNetwork } from "./links.ts";
 import { narrationEcho, Narration } from "./narration.ts";
 import {
@@ -114,8 +116,8 @@ export class RaftServer extends DurableObject<ServerEnv> {
   private readonly reads = new PendingReads();
   /** The snapshot a leader is sending this server, piece by piece. */
   private readonly inbound = new SnapshotAssembly();
-  /** Peers a snapshot is on its way to: one transfer per peer at a time. */
-  private readonly snapshotsInFlight = new Set<NodeId>();
+  /** Peers a snapshot is on its way to, and up to which index (snapshot-transfers.ts). */
+  private readonly transfers = new SnapshotTransfers();
   /**
    * The last snapshot serialized, by applied index: the core asks again every election
    * timeout for a follower that is behind (and a crashed one refuses every attempt), and
@@ -174,12 +176,9 @@ export class RaftServer extends DurableObject<ServerEnv> {
     if (!core || this.config?.epoch !== epoch || !this.links.linkUp(chunk.from)) return null;
     this.stats.rpcsReceived++;
     if (chunk.term < core.status().term) return null; // a deposed leader's snapshot: not worth assembling
-    const got = this.inbound.add(chunk);
-    if (got.kind === "refused") return null;
-    if (got.kind === "more") return [];
-    // Checked before the core sees it: once the core accepts a snapshot, installing it must not fail.
-    const data = parseSnapshot(got.text);
+    const data = this.assemble(chunk);
     if (data === null) return null;
+    if (data === "more") return [];
     const m: InstallSnapshot = {
       type: "InstallSnapshot",
       from: chunk.from,
@@ -192,6 +191,19 @@ export class RaftServer extends DurableObject<ServerEnv> {
     };
     core.step(m, Date.now());
     return this.drain(core, m.from, data);
+  }
+
+  /**
+   * Add one piece; once the last is in, the snapshot as a state machine, built and checked
+   * before the core sees it (once the core accepts a snapshot, installing it must not fail).
+   * The text and the parsed JSON live only within this call: what the install holds on to is
+   * the machine alone (issue 23.3, the memory an install needs).
+   */
+  private assemble(chunk: SnapshotChunk): KvStateMachine | "more" | null {
+    const got = this.inbound.add(chunk);
+    if (got.kind === "refused") return null;
+    if (got.kind === "more") return "more";
+    return restoreSnapshot(got.text);
   }
 
   override async alarm(): Promise<void> {
@@ -302,6 +314,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
     this.reads.failAll();
     this.changes.failAll();
     this.inbound.clear();
+    this.transfers.clear();
     this.narration.add(this.id, `[${this.id}] retired: removed from the cluster, it runs nothing and answers no Raft RPC from now on`);
   }
 
@@ -483,6 +496,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
     this.reads.failAll();
     this.changes.failAll();
     this.inbound.clear();
+    this.transfers.clear();
     this.retired = false;
     this.addedHint = null;
     await this.store.wipe();
@@ -516,6 +530,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
     this.stubs.clear();
     this.reads.failAll();
     this.inbound.clear();
+    this.transfers.clear();
     this.links.dropCallsAfter = null;
     const stored = this.store.config();
     if (!stored) return;
@@ -552,7 +567,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
    * to `replyTo` (the caller of `receive`), which travel back on its call. `snapshotData` is
    * the state machine that came with an InstallSnapshot just handed to the core.
    */
-  private drain(core: Raft, replyTo?: NodeId, snapshotData?: unknown, mayHold = false): Message[] {
+  private drain(core: Raft, replyTo?: NodeId, snapshotData?: KvStateMachine, mayHold = false): Message[] {
     let ready = core.ready();
     if (this.held) {
       if (this.held.core === core) ready = mergeReady(this.held.ready, ready);
@@ -574,7 +589,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
       installed || ready.committed.length > 0
         ? () => {
             if (installed) {
-              this.kvState.install(snapshotData, installed.index);
+              this.kvState.install(snapshotData!, installed.index);
               this.store.compactTo(installed);
             }
             outcomes = this.kvState.apply(ready.committed);
@@ -602,18 +617,30 @@ export class RaftServer extends DurableObject<ServerEnv> {
 
   /**
    * Log compaction, a chore after the event: once more than `snapshotThreshold` applied
-   * entries sit in the log, fold the older half into the snapshot. The state machine's own
-   * rows are the snapshot's contents (they reflect lastApplied, at or past the snapshot's
-   * index), so compacting is writing one row and deleting log rows: the cost of a
-   * transaction, paid once per threshold/2 entries. The newer half stays as the log's tail,
-   * for followers a little behind and for the raw /committed view.
+   * entries sit in the log, fold the older ones into the snapshot, up to the point
+   * src/raft/compaction.ts allows: the newest half threshold stays as the log's tail, and a
+   * leader also keeps what its snapshots in flight and its followers heard from recently
+   * still need (a follower catching up under load must not find the entries after its
+   * snapshot gone: issue 23.1), within a cap. The state machine's own rows are the snapshot's
+   * contents (they reflect lastApplied, at or past the snapshot's index), so compacting is
+   * writing one row and deleting log rows: the cost of a transaction, paid once per half
+   * threshold or more.
    */
   private maybeCompact(core: Raft): void {
-    const threshold = this.config?.snapshotThreshold ?? 0;
-    if (threshold <= 0) return;
+    const config = this.config;
+    if (!config) return;
     const { lastApplied, snapshotIndex } = core.status();
-    if (lastApplied - snapshotIndex <= threshold) return;
-    const meta = core.snapshotMetaAt(lastApplied - Math.floor(threshold / 2));
+    const upTo = compactionPoint({
+      lastApplied,
+      snapshotIndex,
+      threshold: config.snapshotThreshold,
+      followers: core.followerProgress(),
+      snapshotsInFlight: this.transfers.indexes(),
+      now: Date.now(),
+      recentMs: config.electionTimeoutMs[1],
+    });
+    if (upTo === null) return;
+    const meta = core.snapshotMetaAt(upTo);
     this.persistOrCrash(null, null, () => this.store.compactTo(meta));
     core.compact(meta.index); // only once the log rows it forgets are gone from storage too
   }
@@ -651,24 +678,23 @@ export class RaftServer extends DurableObject<ServerEnv> {
    * another is not started.
    */
   private sendSnapshot(core: Raft, m: InstallSnapshot): void {
-    if (this.snapshotsInFlight.has(m.to) || !this.links.linkUp(m.to)) return;
+    if (!this.links.linkUp(m.to)) return;
     const meta = core.snapshotMetaAt(this.kvState.applied);
+    const token = this.transfers.start(m.to, meta.index);
+    if (token === null) return; // one is under way
     if (this.serializedSnapshot?.applied !== meta.index) {
       this.serializedSnapshot = { applied: meta.index, text: JSON.stringify(this.kvState.snapshot()) };
     }
     const text = this.serializedSnapshot.text;
     const chunks = Math.max(1, Math.ceil(text.length / this.config!.snapshotChunkBytes));
     this.narration.add(this.id, `[${this.id}] sends ${m.to} the state machine at index ${meta.index} (term ${meta.term}): ${text.length} characters in ${chunks} chunk(s)`);
-    this.snapshotsInFlight.add(m.to);
     // The configuration as of the snapshot's own index (the state is taken at the applied
     // index, not at the one the core named).
     const sent: InstallSnapshot = { ...m, lastIncludedIndex: meta.index, lastIncludedTerm: meta.term, ...(meta.membership ? { membership: meta.membership } : {}) };
-    void this.transferSnapshot(core, sent, text).finally(() =>
-      this.snapshotsInFlight.delete(m.to),
-    );
+    void this.transferSnapshot(core, sent, text, token).finally(() => this.transfers.release(m.to, token));
   }
 
-  private async transferSnapshot(core: Raft, m: InstallSnapshot, text: string): Promise<void> {
+  private async transferSnapshot(core: Raft, m: InstallSnapshot, text: string, token: number): Promise<void> {
     const size = this.config!.snapshotChunkBytes;
     for (let offset = 0; ; ) {
       const piece = text.slice(offset, offset + size);
@@ -699,7 +725,10 @@ export class RaftServer extends DurableObject<ServerEnv> {
       offset += piece.length;
       if (offset >= text.length) {
         this.stats.snapshotsSent++;
-        return this.takeReplies(core, replies);
+        // The mark goes right before the core sees the reply, in the same turn: the core may
+        // ask for the next snapshot at once, and compaction already finds the follower's
+        // match at the snapshot (snapshot-transfers.ts).
+        return this.takeReplies(core, replies, () => this.transfers.release(m.to, token));
       }
     }
   }
@@ -731,13 +760,14 @@ export class RaftServer extends DurableObject<ServerEnv> {
   }
 
   /** Replies that came back on a call: each is an event of its own, if it survives the wire. */
-  private async takeReplies(core: Raft, replies: Message[] | null): Promise<void> {
+  private async takeReplies(core: Raft, replies: Message[] | null, beforeStep?: () => void): Promise<void> {
     for (const r of replies ?? []) {
       if (this.links.lost()) continue;
       // This server may have crashed or restarted meanwhile, or the link gone down.
       if (this.core !== core || !this.links.linkUp(r.from)) return;
       const back = this.travel(core, r.from);
       if (back !== true && !(await back)) return;
+      beforeStep?.();
       core.step(r, Date.now());
       this.drain(core);
     }
@@ -810,11 +840,14 @@ function mergeLogWrites(a: LogWrite | null, b: LogWrite | null): LogWrite | null
   return { fromIndex: a.fromIndex, entries: [...a.entries.filter((e) => e.index < b.fromIndex), ...b.entries] };
 }
 
-/** A snapshot's text as the key/value state it must be, or null (not ours, or cut). */
-function parseSnapshot(text: string): KvSnapshot | null {
+/**
+ * A snapshot's text as the key/value state machine it must be, or null (not ours, or cut).
+ * Parsed and validated once (KvStateMachine.restore); the text and the parsed JSON are
+ * garbage once this returns, the machine shares their strings.
+ */
+function restoreSnapshot(text: string): KvStateMachine | null {
   try {
-    const parsed = KvSnapshotSchema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : null;
+    return KvStateMachine.fromSnapshot(JSON.parse(text));
   } catch {
     return null;
   }

@@ -127,6 +127,7 @@ function main(): void {
   let live = 0;
   let preVote = 0;
   let snapshots = 0;
+  const transfers = { started: 0, completed: 0, busy: 0, chunks: 0 };
   let diskSeeds = 0;
   let refusingSeeds = 0;
   const refused = { full: 0, tooLarge: 0, transient: 0 };
@@ -166,6 +167,7 @@ function main(): void {
       if (r.snapshotSource === "live") live++;
       if (r.preVote) preVote++;
       snapshots += r.snapshots;
+      for (const k of Object.keys(transfers) as (keyof typeof transfers)[]) transfers[k] += r.transfers[k];
       if (r.diskFailures) diskSeeds++;
       const n = r.refused.full + r.refused.tooLarge + r.refused.transient;
       if (n > 0) refusingSeeds++;
@@ -202,7 +204,7 @@ function main(): void {
       `${args.servers !== undefined ? `, ${args.servers} servers` : ""}): ` +
       `${events} events, ${(virtualMs / 1000).toFixed(0)} s virtual, ${committed} entries committed, ` +
       `slowest recovery after healing ${maxHeal.toFixed(0)} ms virtual; ${preVote} seeds with PreVote, ` +
-      `${live} with live snapshots, ${snapshots} InstallSnapshots sent; wall ${wallSeconds.toFixed(1)} s`,
+      `${live} with live snapshots, ${snapshots} InstallSnapshots sent (live: ${transfers.started} transfers started, ${transfers.completed} completed, ${transfers.busy} refused as one was under way, ${transfers.chunks} pieces); wall ${wallSeconds.toFixed(1)} s`,
   );
   const totalRefused = refused.full + refused.tooLarge + refused.transient;
   console.log(

@@ -46,6 +46,10 @@ import type {
   SnapshotMeta,
 } from "../../src/raft/types.ts";
 import { Disk, type DiskFailureKind, type DiskFaults, type SnapshotSource } from "./disk.ts";
+import { compactionPoint, type CompactionInput } from "../../src/raft/compaction.ts";
+import { SnapshotAssembly } from "../../src/server/snapshot-assembly.ts";
+import { SnapshotTransfers } from "../../src/server/snapshot-transfers.ts";
+import type { SnapshotChunk } from "../../src/server/protocol.ts";
 import { EventQueue } from "./event-queue.ts";
 import { Checker, InvariantViolation, jsonOf, type InvariantName } from "./invariants.ts";
 import { Narrator } from "./narration.ts";
@@ -79,6 +83,28 @@ export interface HostFaults {
    * on with the core's in-memory state (send, apply, keep the core) instead of resetting.
    */
   swallowRefusedWrites?: boolean;
+  /**
+   * "live": replace the compaction rule (src/raft/compaction.ts), e.g. by the old one that
+   * compacted to applied - compactEvery/2 whatever was in flight (a mutant).
+   */
+  compactionPoint?(input: CompactionInput): number | null;
+  /**
+   * "live": release a transfer's mark only after its reply reached the core (the shell of
+   * old, issue 23.2): the core's request for the next snapshot is then dropped (a mutant).
+   */
+  releaseAfterHandover?: boolean;
+}
+
+/**
+ * The real state machine's side of a "live" snapshot (kv-replicas.ts puts the KvStateMachine
+ * behind it): the text an InstallSnapshot carries, as the Durable Object serialises it, and
+ * what the receiver does with it once installed.
+ */
+export interface LiveSnapshotCodec {
+  /** Server `id`'s state machine at its applied index `index`, as JSON text (KvStateMachine.snapshot()). */
+  text(id: NodeId, index: number): string;
+  /** Server `id` installed the snapshot up to `index` that came as `text` (chunks reassembled). */
+  installed(id: NodeId, index: number, text: string): void;
 }
 
 export interface ClusterOptions {
@@ -115,6 +141,12 @@ export interface ClusterOptions {
    * machine and renames the message to core.snapshotMetaAt(applied). Needs a durable state machine.
    */
   readonly snapshotSource?: SnapshotSource;
+  /**
+   * "live": InstallSnapshot travels as the Durable Object sends it, the state's JSON text in
+   * pieces of at most this many characters, one round trip each (default: one piece), through
+   * the shell's own SnapshotAssembly; one transfer per follower at a time (SnapshotTransfers).
+   */
+  readonly snapshotChunkChars?: number;
   /** The core's optional behaviours (all off by default, as in the reference). */
   readonly raftOptions?: Partial<Pick<RaftConfig, "preVote" | "checkQuorum" | "leaderNoop">>;
   readonly faults?: HostFaults;
@@ -168,6 +200,8 @@ interface SnapshotData {
   readonly index: number;
   readonly term: number;
   readonly machine: readonly Entry[];
+  /** "live": the text the chunks carried, reassembled by the receiver. */
+  readonly text?: string;
 }
 
 interface Slot {
@@ -183,6 +217,12 @@ interface Slot {
   status: RaftStatus | null;
   /** The state machine carried by the InstallSnapshot being delivered (the host holds it while the core decides). */
   inboundSnapshot: SnapshotData | null;
+  /** "live", as a leader: the snapshots on their way to followers (one life's; the token count goes on across lives). */
+  readonly transfers: SnapshotTransfers;
+  /** "live", as a follower: the pieces of the snapshot arriving (memory: cleared by a crash). */
+  readonly assembly: SnapshotAssembly;
+  /** While a complete snapshot is handed to this server's core: whose transfer its reply ends. */
+  replyTo: { readonly leader: NodeId; readonly token: number; used: boolean } | null;
   /** The pending tick: its target time (NaN when none) and a token that invalidates older ones. */
   wakeAt: number;
   wakeToken: number;
@@ -253,6 +293,15 @@ export class Cluster {
   private readonly quiet: boolean;
   /** snapshotSource "live". */
   private readonly live: boolean;
+  /** "live": the real state machine's snapshot text (null: the applied commands as JSON stand in). */
+  liveSnapshots: LiveSnapshotCodec | null = null;
+  /** "live": transfers started, completed (the last piece handed to the core), and refused because one was under way. */
+  readonly transfers = { started: 0, completed: 0, busy: 0, chunks: 0 };
+  /** "live": when each transfer started and when its reply reached the leader (the catch-up stories read it). */
+  readonly transferLog: { readonly at: number; readonly from: NodeId; readonly to: NodeId; readonly what: "start" | "reply" }[] = [];
+  /** InstallSnapshotReply -> the transfer it ends (the leader releases its mark when it arrives or is lost). */
+  private readonly replyTokens = new WeakMap<Message, number>();
+  private readonly chunkRng: Rng;
 
   constructor(opts: ClusterOptions) {
     this.opts = opts;
@@ -268,6 +317,7 @@ export class Cluster {
     this.net = new Network(opts.n, new Rng(opts.seed, "network"), { ...RELIABLE, ...opts.network });
     this.timerRng = new Rng(opts.seed, "timers");
     this.diskRng = new Rng(opts.seed, "disk-faults");
+    this.chunkRng = new Rng(opts.seed, "snapshot-chunks");
     this.diskFaults = opts.diskFaults ?? null;
     this.factory = opts.raftFactory ?? ((config, restored, now) => new Raft(config, restored, now));
     this.faults = opts.faults ?? {};
@@ -292,6 +342,9 @@ export class Cluster {
       lastApplied: 0,
       status: null,
       inboundSnapshot: null,
+      transfers: new SnapshotTransfers(),
+      assembly: new SnapshotAssembly(),
+      replyTo: null,
       wakeAt: Number.NaN,
       wakeToken: 0,
     };
@@ -658,16 +711,21 @@ export class Cluster {
     if (!this.net.linkUp(m.from, m.to)) return this.lost(m, "link cut while in flight");
     this.net.stats.delivered++;
     if (m.type === "InstallSnapshot") slot.inboundSnapshot = (m.data as SnapshotData | undefined) ?? null;
+    // The reply that ends a transfer frees the mark before the core sees it (as the shell).
+    const late = this.faults.releaseAfterHandover === true;
+    if (!late) this.endTransferOf(m, true);
     this.checker.delivering = m;
     try {
       this.handle(slot, `${m.type} from ${m.from}`, (core) => core.step(m, this.clock));
     } finally {
+      if (late) this.endTransferOf(m, true);
       slot.inboundSnapshot = null;
       this.checker.delivering = null;
     }
   }
 
   private lost(m: Message, why: string): void {
+    this.endTransferOf(m, false);
     if (this.narrateNetwork && !this.quiet) this.narrate(`[NET] ${m.type} ${m.from}->${m.to} (term ${m.term}) lost: ${why}`);
   }
 
@@ -761,9 +819,20 @@ export class Cluster {
 
     // A host-side chore between events: snapshot the state machine and compact the log.
     const every = this.opts.compactEvery ?? 0;
-    const inLog = after.lastApplied - disk.snapshotIndex;
-    if (every > 0 && this.live && inLog > every) this.compact(slot, core, after.lastApplied - Math.floor(every / 2));
-    else if (every > 0 && !this.live && inLog >= every) this.compact(slot, core, after.lastApplied);
+    if (every > 0 && this.live) {
+      // The Durable Object's rule (src/raft/compaction.ts), on what this leader knows.
+      const input: CompactionInput = {
+        lastApplied: after.lastApplied,
+        snapshotIndex: disk.snapshotIndex,
+        threshold: every,
+        followers: core.followerProgress(),
+        snapshotsInFlight: slot.transfers.indexes(),
+        now: this.clock,
+        recentMs: (this.opts.electionTimeoutMs ?? [150, 300])[1],
+      };
+      const upTo = this.faults.compactionPoint ? this.faults.compactionPoint(input) : compactionPoint(input);
+      if (upTo !== null) this.compact(slot, core, upTo);
+    } else if (every > 0 && after.lastApplied - disk.snapshotIndex >= every) this.compact(slot, core, after.lastApplied);
   }
 
   /** Would the disk refuse this Ready's write? null if it lands (or writes nothing). */
@@ -873,6 +942,7 @@ export class Cluster {
     slot.applied = data.machine.slice(0, meta.index);
     if (this.opts.stateMachine === "durable") slot.disk.machine = slot.applied;
     slot.lastApplied = meta.index;
+    if (data.text !== undefined) this.liveSnapshots?.installed(slot.id, meta.index, data.text);
     this.noteCommitted(data.machine.slice(0, meta.index));
   }
 
@@ -882,8 +952,10 @@ export class Cluster {
       // The core never sees the snapshot's bytes: the host attaches them.
       m = this.live ? this.attachLiveSnapshot(m) : this.attachStoredSnapshot(m);
       this.checker.onSnapshotConfig(m.from, "sent", m.lastIncludedIndex, m.membership);
+      if (this.live) return this.startTransfer(this.net.tamper ? (this.net.tamper(m) as InstallSnapshot) : m);
     }
     if (this.net.tamper) m = this.net.tamper(m);
+    if (m.type === "InstallSnapshotReply") this.tagReply(m);
     const route = this.net.route(m);
     if (route.lost !== null) return this.lost(m, route.lost);
     for (const d of route.delays) this.queue.push(this.clock + d, { kind: "deliver", msg: m });
@@ -894,6 +966,101 @@ export class Cluster {
           `${this.net.stats.sent} messages sent so far)`,
       );
     }
+  }
+
+  // --- "live" snapshot transfers, as the Durable Object shell makes them ---------------------
+  //
+  // raft-server.ts sends a snapshot's JSON text in pieces, one RPC each, the next piece once
+  // the previous one was taken; the follower assembles them (SnapshotAssembly) and hands the
+  // whole to its core with the last one; that piece's reply carries the core's answer back.
+  // One transfer per follower at a time (SnapshotTransfers): a core's InstallSnapshot while one
+  // is under way is dropped. A piece that does not arrive, is refused or finds the sender
+  // reset ends the transfer; the core asks again after its "presumed lost" timer.
+
+  /** Start sending `m` (its data attached) piece by piece, unless a transfer to its follower is under way. */
+  private startTransfer(m: InstallSnapshot): void {
+    const slot = this.slot(m.from);
+    const data = m.data as SnapshotData;
+    const token = slot.transfers.start(m.to, data.index);
+    if (token === null) {
+      this.transfers.busy++;
+      return this.lost(m, "a snapshot to it is already on its way (one transfer per follower)");
+    }
+    this.transfers.started++;
+    this.transferLog.push({ at: this.clock, from: m.from, to: m.to, what: "start" });
+    const text = this.liveSnapshots?.text(m.from, data.index) ?? JSON.stringify(data.machine.map((e) => e.command));
+    this.sendChunk(slot, slot.life, m, token, text, 0);
+  }
+
+  private sendChunk(sender: Slot, life: number, m: InstallSnapshot, token: number, text: string, offset: number): void {
+    const end = (why: string) => {
+      sender.transfers.release(m.to, token);
+      this.lost(m, `snapshot transfer ended at character ${offset} of ${text.length}: ${why}`);
+    };
+    if (sender.life !== life || !sender.core || !sender.transfers.current(m.to, token)) return end("the sender was reset");
+    const route = this.net.route(m); // a piece is an RPC: the link, loss, delay and call limits apply
+    if (route.lost !== null) return end(route.lost);
+    this.transfers.chunks++;
+    const size = this.opts.snapshotChunkChars ?? Math.max(1, text.length);
+    const piece = text.slice(offset, offset + size);
+    const chunk: SnapshotChunk = {
+      from: m.from,
+      to: m.to,
+      term: m.term,
+      lastIncludedIndex: m.lastIncludedIndex,
+      lastIncludedTerm: m.lastIncludedTerm,
+      offset,
+      total: text.length,
+      text: piece,
+      ...(m.membership ? { membership: m.membership } : {}),
+    };
+    this.queue.push(this.clock + route.delays[0]!, {
+      kind: "run",
+      fn: () => {
+        const receiver = this.slot(m.to);
+        if (sender.life !== life || !sender.transfers.current(m.to, token)) return end("the sender was reset");
+        if (!receiver.core) return end("receiver is down");
+        if (!this.net.linkUp(m.from, m.to)) return end("link cut while in flight");
+        if (chunk.term < receiver.core.status().term) return end("a deposed leader's snapshot"); // as installChunk
+        const got = receiver.assembly.add(chunk);
+        if (got.kind === "refused") return end("piece refused");
+        if (got.kind === "complete") return this.handOver(sender, receiver, { ...m, data: { ...(m.data as SnapshotData), text: got.text } }, token);
+        // The piece's answer travels back; then the next piece leaves.
+        const p = this.net.profile;
+        if (!this.net.linkUp(m.to, m.from) || this.chunkRng.chance(p.dropRate)) return end("the answer to a piece was lost");
+        const back = this.chunkRng.float(p.delayMs[0], p.delayMs[1]);
+        this.queue.push(this.clock + back, { kind: "run", fn: () => this.sendChunk(sender, life, m, token, text, offset + piece.length) });
+      },
+    });
+  }
+
+  /** The last piece is in: the follower's core gets the InstallSnapshot; its reply will end the transfer. */
+  private handOver(sender: Slot, receiver: Slot, m: InstallSnapshot, token: number): void {
+    this.transfers.completed++;
+    receiver.replyTo = { leader: m.from, token, used: false };
+    try {
+      this.deliver(m);
+    } finally {
+      const tag = receiver.replyTo;
+      receiver.replyTo = null;
+      if (!tag?.used) sender.transfers.release(m.to, token); // no reply left (the follower died handling it)
+    }
+  }
+
+  /** An InstallSnapshotReply sent while a transfer's last piece is handed over ends that transfer. */
+  private tagReply(m: Message): void {
+    const tag = this.slot(m.from).replyTo;
+    if (!tag || tag.leader !== m.to) return;
+    tag.used = true;
+    this.replyTokens.set(m, tag.token);
+  }
+
+  /** `m` ends a transfer (its reply arrived or was lost): the leader's mark goes. */
+  private endTransferOf(m: Message, delivered: boolean): void {
+    const token = this.replyTokens.get(m);
+    if (token === undefined || !this.slot(m.to).transfers.current(m.from, token)) return;
+    this.slot(m.to).transfers.release(m.from, token);
+    if (delivered) this.transferLog.push({ at: this.clock, from: m.to, to: m.from, what: "reply" });
   }
 
   /** "stored": the sender's durable snapshot, which must be the one the core names. */
@@ -962,6 +1129,8 @@ export class Cluster {
 
   private crashNow(slot: Slot, why?: string): void {
     slot.core = null;
+    slot.transfers.clear();
+    slot.assembly.clear();
     slot.status = null;
     slot.wakeAt = Number.NaN;
     slot.wakeToken++;

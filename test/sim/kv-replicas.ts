@@ -15,6 +15,14 @@
 // Whenever the list was replaced, the machine is rebuilt by re-applying it from index 1 (the
 // simulator's snapshot is the list of entries it covers, so this is restoring the snapshot).
 //
+// With live snapshots (the Durable Object's way) an InstallSnapshot also carries the real
+// thing: the sender's KvStateMachine.snapshot() as JSON text, sent in pieces and reassembled
+// by the shell's SnapshotAssembly (cluster.ts), and the receiver's machine is the one
+// KvStateMachine.fromSnapshot builds from that text, as raft-server.ts's restoreSnapshot
+// does. The replay still runs, as a check: the restored machine must equal the replayed one
+// (StateMachineSafety otherwise), and it keeps the double-apply check's record of what this
+// replica's history wrote.
+//
 // One extra check lives here because only the host sees it: each workload operation writes a
 // unique value, so a value applied ("applied", not "duplicate") twice by one replica is an
 // exactly-once violation, whatever the final values or the history show.
@@ -22,6 +30,7 @@
 import type { Entry, NodeId } from "../../src/raft/types.ts";
 import { type ApplyOutcome, type KvCommand, KvStateMachine } from "../../src/kv/index.ts";
 import type { Cluster } from "./cluster.ts";
+import { InvariantViolation } from "./invariants.ts";
 
 /** How a proposal at (index, term) ended on the server that took it. */
 export type ProposalAnswer =
@@ -55,11 +64,26 @@ export class KvReplicas {
   private readonly doubles = new Map<string, Set<NodeId>>();
   /** How often a replica rebuilt its machine from its applied list. */
   rebuilds = 0;
+  /** Live snapshots installed from their text (each also checked against the replay). */
+  restores = 0;
+  /** Server -> the machine its last installed live snapshot's text made, until its list is synced. */
+  private readonly restored = new Map<NodeId, { readonly index: number; readonly machine: KvStateMachine }>();
   /** Outcomes of newly committed kv commands, by status (rebuilds not counted). */
   readonly outcomes = { applied: 0, duplicate: 0, refused: 0, forgotten: 0, stale: 0, ignored: 0 };
 
   constructor(private readonly c: Cluster) {
     this.replicas = c.ids.map(() => ({ machine: new KvStateMachine(), source: null, count: 0, written: new Map() }));
+    c.liveSnapshots = {
+      text: (id, index) => {
+        const r = this.sync(id);
+        if (r.count !== index) throw new Error(`kv replicas: server ${id} snapshots at ${index} but its machine is at ${r.count}`);
+        return JSON.stringify(r.machine.snapshot());
+      },
+      installed: (id, index, text) => {
+        // What raft-server.ts does with the reassembled text (restoreSnapshot), throwing on a bad one.
+        this.restored.set(id, { index, machine: KvStateMachine.fromSnapshot(JSON.parse(text)) });
+      },
+    };
   }
 
   /** The host's apply hook: called with each batch of committed entries, before cluster.ts records them. */
@@ -135,6 +159,20 @@ export class KvReplicas {
     for (const e of list) {
       this.applyOne(id, r, e);
       r.count++;
+    }
+    const restored = this.restored.get(id);
+    this.restored.delete(id);
+    if (restored !== undefined && restored.index === list.length) {
+      const want = JSON.stringify(r.machine.snapshot());
+      const got = JSON.stringify(restored.machine.snapshot());
+      if (got !== want) {
+        throw new InvariantViolation(
+          "StateMachineSafety",
+          `server ${id} installed a snapshot up to ${restored.index} whose state differs from its entries replayed: ${got.slice(0, 200)} vs ${want.slice(0, 200)}`,
+        );
+      }
+      r.machine = restored.machine;
+      this.restores++;
     }
     return r;
   }

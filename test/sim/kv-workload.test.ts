@@ -31,13 +31,14 @@ describe("kv workload in the simulator", () => {
     expect(fingerprint(kvRun({ seed: 8 }))).not.toEqual(fingerprint(a));
   });
 
-  const total: KvTally & Record<"seeds" | "rebuilds" | "threeServers" | "fiveServers" | "durable" | "volatile" | "sessionDuplicates" | "sessionStale", number> = {
+  const total: KvTally & Record<"seeds" | "rebuilds" | "snapshotRestores" | "threeServers" | "fiveServers" | "durable" | "volatile" | "sessionDuplicates" | "sessionStale", number> = {
     seeds: 0,
     sessionDuplicates: 0,
     sessionStale: 0,
     durable: 0,
     volatile: 0,
     rebuilds: 0,
+    snapshotRestores: 0,
     threeServers: 0,
     fiveServers: 0,
     ...emptyTally(),
@@ -53,6 +54,7 @@ describe("kv workload in the simulator", () => {
         expect(r.verdict === null || r.checkMs < 5_000, `seed ${seed}: checker took ${r.checkMs} ms`).toBe(true);
         total.seeds++;
         total.rebuilds += r.rebuilds;
+        total.snapshotRestores += r.snapshotRestores;
         total.sessionDuplicates += r.outcomes.duplicate;
         total.sessionStale += r.outcomes.stale;
         total[r.stateMachine]++;
@@ -79,6 +81,8 @@ describe("kv workload in the simulator", () => {
       expect(total[path], path).toBeGreaterThan(0);
     }
     expect(total.rebuilds).toBeGreaterThan(0);
+    // Live snapshots went through the real path: snapshot() as text, pieces, fromSnapshot().
+    expect(total.snapshotRestores).toBeGreaterThan(0);
     // The session table turned away second copies of requests: retried ones ("duplicate")
     // and ones that arrived after the client's next request ("stale").
     expect(total.sessionDuplicates).toBeGreaterThan(0);

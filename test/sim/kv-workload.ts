@@ -169,6 +169,8 @@ export interface KvRunResult {
   readonly checkMs: number;
   /** Replicas that rebuilt their state machine by re-applying (crash of a volatile one, restart, snapshot). */
   readonly rebuilds: number;
+  /** Live snapshots installed from their reassembled text (KvStateMachine.fromSnapshot), each checked against the replay. */
+  readonly snapshotRestores: number;
   /**
    * What the replicas' state machines said of newly committed kv commands, summed over
    * servers: "duplicate" and "stale" are the session table stopping a second application.
@@ -623,6 +625,7 @@ export function kvRun(opts: KvRunOptions): KvRunResult {
     verdict,
     checkMs,
     rebuilds: w.replicas.rebuilds,
+    snapshotRestores: w.replicas.restores,
     outcomes: { ...w.replicas.outcomes },
     problems,
     tail,

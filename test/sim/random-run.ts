@@ -157,8 +157,10 @@ export interface RandomRunResult {
   readonly leaders: number;
   /** ReadIndex reads the cores confirmed (each checked against ReadIndexSafety). */
   readonly reads: number;
-  /** InstallSnapshot messages sent. */
+  /** InstallSnapshot messages sent ("live": one per piece). */
   readonly snapshots: number;
+  /** "live": transfers started, completed (last piece handed over), refused as one was under way, and pieces sent. */
+  readonly transfers: { readonly started: number; readonly completed: number; readonly busy: number; readonly chunks: number };
   /** What those carried ("live": the sender's current state machine). */
   readonly snapshotSource: SnapshotSource;
   /** PreVote was on (PreVoteTermStable had pre-candidates to watch). */
@@ -258,6 +260,8 @@ interface Setup {
   /** Host compaction: snapshot every this many applied entries (0: never). */
   readonly compactEvery: number;
   readonly snapshotSource: SnapshotSource;
+  /** "live": the pieces an InstallSnapshot's text travels in (undefined: one piece). */
+  readonly snapshotChunkChars: number | undefined;
   /** How the disks fail (null: they never do). */
   readonly disk: { readonly kinds: readonly DiskFailureKind[]; readonly faults: DiskFaults } | null;
   /** The cores' sleepAfterMs (null: they never sleep). */
@@ -339,6 +343,8 @@ function drawSetup(opts: RandomRunOptions, rng: Rng): Setup {
     leaderNoop: opts.raftOptions?.leaderNoop ?? leaderNoop,
     compactEvery,
     snapshotSource: live && compactEvery > 0 ? "live" : "stored",
+    // From a stream of its own, as the shell's snapshotChunkBytes (64 is its smallest).
+    snapshotChunkChars: new Rng(opts.seed, "snapshot-chunk-size").pick([undefined, 1024, 256, 64]),
     disk: drawDisk(opts),
     ...drawSleep(opts),
     // From a stream of its own: the seeds without membership changes run exactly as before.
@@ -411,6 +417,7 @@ class Run {
       raftOptions: { preVote: s.preVote, checkQuorum: s.checkQuorum, leaderNoop: s.leaderNoop },
       compactEvery: s.compactEvery,
       snapshotSource: s.snapshotSource,
+      ...(s.snapshotChunkChars !== undefined ? { snapshotChunkChars: s.snapshotChunkChars } : {}),
       ...(opts.raftFactory ? { raftFactory: opts.raftFactory } : {}),
       faults: { ...opts.faults, crashPoint: (id) => this.crashPoint(id) },
       ...(s.disk ? { diskFaults: s.disk.faults } : {}),
@@ -426,6 +433,7 @@ class Run {
         `tickJitter=${s.tickJitterMs}ms maxEntries=${s.maxEntriesPerAppend ?? "default"} crashPointRate=${s.crashPointRate} ` +
         `preVote=${s.preVote} checkQuorum=${s.checkQuorum} leaderNoop=${s.leaderNoop} compactEvery=${s.compactEvery} ` +
         `snapshotSource=${s.snapshotSource}` +
+        (s.snapshotSource === "live" ? ` snapshotChunkChars=${s.snapshotChunkChars ?? "all"}` : "") +
         (s.disk ? ` disk failures: ${s.disk.kinds.join(", ")}${s.disk.faults.transientRate > 0 ? ` (transient rate ${s.disk.faults.transientRate})` : ""}` : "") +
         (s.sleepAfterMs !== null ? ` sleepAfter=${s.sleepAfterMs}ms faultWakeRate=${s.faultWakeRate}` : "") +
         (s.membership ? " membership changes" : ""),
@@ -1016,6 +1024,7 @@ export function randomRun(opts: RandomRunOptions): RandomRunResult {
     leaders: c.checker.leaders().size,
     reads: c.readsConfirmed,
     snapshots: c.net.stats.snapshots,
+    transfers: { ...c.transfers },
     snapshotSource: run.setup.snapshotSource,
     preVote: run.setup.preVote,
     healMs: run.healMs,
