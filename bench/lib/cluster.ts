@@ -5,30 +5,14 @@ import { sleep, type Http } from "./http.ts";
 import { keyOf, valueOf, type PutFn } from "./load.ts";
 import { sum } from "./stats.ts";
 
-export interface Stats {
-  alarms: number;
-  rpcsSent: number;
-  rpcsReceived: number;
-  /** When this server's object was (re)loaded: its counters count from then. */
-  loadedAt: number;
-}
-
-export interface ServerView {
-  id: number;
-  state: string;
-  term: number;
-  commitIndex: number;
-  lastApplied: number;
-  stats: Stats;
-}
-
+/** GET /clusters/{c}, the parts the bench reads; `loadedAt`: when the server's object was (re)loaded, its counters count from then. */
 export interface ClusterView {
   leader: number | null;
   asleep?: boolean;
   sleepAfterMs?: number;
   electionTimeoutMs: [number, number];
   heartbeatMs: number;
-  servers: ServerView[];
+  servers: Array<{ id: number; state: string; term: number; commitIndex: number; stats: { alarms: number; rpcsSent: number; rpcsReceived: number; loadedAt: number } }>;
 }
 
 /** Every server's counters at one moment (storage counters only in a profiled run). */
@@ -88,15 +72,15 @@ export class Cluster {
     private readonly profiled: boolean,
   ) {}
 
-  /** POST /clusters/{name} with `config`; null and why not when it is refused. */
-  static async create(http: Http, name: string, config: { size: number } & Record<string, unknown>, profiled: boolean): Promise<Cluster | string> {
+  /** Creates the cluster (`config` as POST /clusters/{name} takes it), runs `f` on it, and deletes it, so its timers do not run under the next measurement; why not when refused. */
+  static async with<T>(http: Http, name: string, config: { size: number } & Record<string, unknown>, profiled: boolean, f: (c: Cluster) => Promise<T>): Promise<T | string> {
     const a = await http.call("POST", `/clusters/${name}`, config);
-    return a.status === 201 ? new Cluster(http, name, config.size, profiled) : `POST /clusters/${name} ${JSON.stringify(config)} answered ${a.status} ${JSON.stringify(a.body)}`;
-  }
-
-  /** Stops the cluster's timers, so they do not run under the next measurement. */
-  delete(): Promise<unknown> {
-    return this.http.call("DELETE", `/clusters/${this.name}`, undefined, 120_000);
+    if (a.status !== 201) return `POST /clusters/${name} ${JSON.stringify(config)} answered ${a.status} ${JSON.stringify(a.body)}`;
+    try {
+      return await f(new Cluster(http, name, config.size, profiled));
+    } finally {
+      await http.call("DELETE", `/clusters/${name}`, undefined, 120_000);
+    }
   }
 
   readonly put: PutFn = (c, i) => this.http.call("PUT", `/clusters/${this.name}/kv/${keyOf(c, i)}`, { value: valueOf(i) });
@@ -119,7 +103,7 @@ export class Cluster {
     const first = closing ? await this.stubCalls() : null;
     const [view, profile] = await Promise.all([
       this.view(),
-      this.profiled ? this.http.ok<{ servers: Array<{ storage: StorageCounters; status: { stats: Stats } }> }>("GET", `/profile/${this.name}?size=${this.size}`) : null,
+      this.profiled ? this.http.ok<{ servers: Array<{ storage: StorageCounters; status: { stats: { loadedAt: number } } }> }>("GET", `/profile/${this.name}?size=${this.size}`) : null,
     ]);
     const at = performance.now();
     const storage = profile ? profile.servers.map((s) => ({ ...s.storage, loadedAt: s.status.stats.loadedAt })) : null;

@@ -41,9 +41,7 @@ async function measure({ http, o, profiled, progress }: Ctx) {
     { name: "snapshotThreshold 1000", threshold: 1000, ops: o.historyOps },
   ];
   for (const step of plan) {
-    const c = await Cluster.create(http, `hist${step.threshold}-${step.ops}-${Date.now().toString(36)}`, { size: 1, snapshotThreshold: step.threshold }, false);
-    if (typeof c === "string") return result(c);
-    try {
+    const done = await Cluster.with(http, `hist${step.threshold}-${step.ops}-${Date.now().toString(36)}`, { size: 1, snapshotThreshold: step.threshold }, false, async (c) => {
       await c.stable();
       let fillSeconds: number | null = null;
       const fillErrors: Record<string, number> = {};
@@ -55,7 +53,7 @@ async function measure({ http, o, profiled, progress }: Ctx) {
           // The keys cycle from where the last chunk stopped (benchFill numbers its puts from `first`).
           const query = profiled ? `inside=1&batch=${BATCH}&first=${done}` : "clients=64";
           const a = await http.call("POST", `/fill/${c.name}?ops=${n}&keys=${KEYS}&${query}`, undefined, 600_000);
-          if (a.status !== 200) return result(`POST /fill answered ${a.status} ${JSON.stringify(a.body)}`);
+          if (a.status !== 200) return `POST /fill answered ${a.status} ${JSON.stringify(a.body)}`;
           for (const [k, v] of Object.entries(a.body.errors as Record<string, number>)) tally(fillErrors, k, v);
         }
         fillSeconds = round((performance.now() - t0) / 1000);
@@ -64,9 +62,9 @@ async function measure({ http, o, profiled, progress }: Ctx) {
       const durable: Durable = { logLength, snapshotIndex, applied, rows };
       progress(`history, ${step.name}: ${o.restarts} restarts (log rows ${rows.log}, applied ${applied})`);
       cases.push({ name: step.name, snapshotThreshold: step.threshold, ops: step.ops, fillSeconds, fillErrors, durable, ...(await restarts(c, o.restarts, applied)) });
-    } finally {
-      await c.delete();
-    }
+      return null;
+    });
+    if (done !== null) return result(done);
   }
   return result(null);
 }
@@ -135,14 +133,9 @@ function historyTable(h: HistoryResult): string {
     ...(Object.keys(c.fillErrors).length ? [`- history, ${c.name}: puts not applied during the fill ${JSON.stringify(c.fillErrors)}.`] : []),
     ...(c.failures.length ? [`- history, ${c.name}: ${c.failures.join("; ")}.`] : []),
   ]);
-  return [
-    table(["one-server cluster", "fresh", "snapshotThreshold 0", "×fresh", `snapshotThreshold ${compacted.snapshotThreshold}`, "×fresh", "×threshold 0"], rows),
-    "",
-    `One-server clusters, each filled with ${h.ops.toLocaleString("en-US")} puts over ${h.keys} keys, ${h.fillMode}; the fresh one left empty.`,
-    `Restart: POST .../servers/0/crash, then POST .../servers/0/restart plus the first GET /clusters/{c}, timed from Node,`,
-    `${h.restarts} times per server (median and slowest). Rows: GET /clusters/{c}/servers/0 → durable.rows.`,
-    ...(notes.length ? ["", ...notes] : []),
-  ].join("\n");
+  const header = ["one-server cluster", "fresh", "snapshotThreshold 0", "×fresh", `snapshotThreshold ${compacted.snapshotThreshold}`, "×fresh", "×threshold 0"];
+  const caption = `Filled with ${h.ops.toLocaleString("en-US")} puts over ${h.keys} keys, ${h.fillMode}; ${h.restarts} crash → restart + first status per server.`;
+  return [table(header, rows), caption, ...(notes.length ? [notes.join("\n")] : [])].join("\n\n");
 }
 
 export const history: Suite<HistoryResult> = {

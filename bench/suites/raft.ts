@@ -1,7 +1,6 @@
-// Raft clusters: the project's kv service, through PUT /clusters/{c}/kv/{key}, with the same
-// workload as the single object; plus what it costs in Raft RPCs, alarms and (in a profiled
-// run) storage transactions per committed operation, what it costs per second when idle,
-// and how long a leader crash keeps writes away.
+// Raft clusters: the kv service through PUT /clusters/{c}/kv/{key}, with the single object's
+// workload; what each committed op costs in Raft RPCs, alarms and (profiled) storage, what an
+// idle cluster costs per second, and how long a leader crash keeps writes away.
 import { cpuNow, cpuPer } from "../lib/cpu.ts";
 import { between, Cluster, message, type Count, type Snapshot } from "../lib/cluster.ts";
 import { sleep } from "../lib/http.ts";
@@ -30,9 +29,7 @@ async function measureRaft({ http, o, profiled: counted, progress }: Ctx, size: 
   progress(`${remote ? `${o.url}: ` : ""}raft-${size}: idle ${o.idleMs} ms, ${o.sequential} sequential puts, ${o.concurrency.join("/")} clients × ${o.phaseMs} ms${remote ? "" : `, ${o.trials} failover trials`}`);
   // sleepAfterMs 0: never sleeps, so the idle window and the heartbeat rate the per-op figures
   // subtract are an awake cluster's; sleeping is the sleep suite's.
-  const c = await Cluster.create(http, `raft${size}-${Date.now().toString(36)}`, { size, sleepAfterMs: 0 }, profiled);
-  if (typeof c === "string") throw new Error(c);
-  try {
+  const r = await Cluster.with(http, `raft${size}-${Date.now().toString(36)}`, { size, sleepAfterMs: 0 }, profiled, async (c) => {
     await c.stable();
     await sleep(500); // let the first election's aftermath (vote replies, first heartbeats) pass
     const idle = await idleCost(c, o.idleMs);
@@ -55,9 +52,9 @@ async function measureRaft({ http, o, profiled: counted, progress }: Ctx, size: 
     }
     const failover = !remote && o.trials > 0 ? await failoverTrials(c, o.trials) : null;
     return { ...base, unavailable: null, sequential: seq, anatomy, concurrency: phases, failover };
-  } finally {
-    await c.delete();
-  }
+  });
+  if (typeof r === "string") throw new Error(r);
+  return r;
 }
 
 /** Null if a put works; otherwise why not ("kv routes missing" when the route is not there). */
@@ -208,7 +205,6 @@ async function failoverTrials(c: Cluster, trials: number) {
 }
 
 export type RaftResult = Awaited<ReturnType<typeof measureRaft>>;
-export type LoadCost = ReturnType<typeof loadCost>;
 
 const LOAD = 64;
 
@@ -267,14 +263,8 @@ function sideBySide(all: Results): string | null {
     ]),
     ...s.concurrency.flatMap((p) => errorNote(`single, ${clientsLabel(p.clients)}`, p.errors)),
   ];
-  return [
-    table(header, rows),
-    "",
-    `From Node through ${all.meta.options.client === "undici" ? "an undici Pool with keep-alive connections to Miniflare's HTTP address" : "Miniflare's dispatchFetch"} (single and Raft alike). ×floor divides by the floor's`,
-    "RPC+write (same percentile; throughput: 1000 / its mean; CPU rows: one Node→Worker→object write); ×single by the single",
-    "object's figure in the same row. CPU from /proc for workerd (the Worker and every object) and Node (the client).",
-    ...(notes.length ? ["", ...notes] : []),
-  ].join("\n");
+  const caption = "×floor: against the floor's RPC+write (throughput: 1000 / its mean; CPU: one Node→Worker→object write); ×single: the single object's.";
+  return [table(header, rows), caption, ...(notes.length ? [notes.join("\n")] : [])].join("\n\n");
 }
 
 /** Per-op costs of every phase, and the sequential put cut into stages. */
@@ -301,16 +291,7 @@ function profile(raft: RaftResult[], all: Results): string {
       ["puts traced", ...cut.map(([, a]) => `${a.traced}/${a.puts}`)],
     ],
   );
-  return [
-    "Per committed op (tx = storage transactions; counted only when RAFT_SERVER is ProfiledRaftServer):",
-    "",
-    costs,
-    "",
-    "One sequential put, stage by stage (medians, ms, 1 ms clocks: the Worker's, the servers' narration timestamps and Node's;",
-    "bench/suites/anatomy.ts). Stage medians need not add up to the whole put's median.",
-    "",
-    anatomy,
-  ].join("\n");
+  return [costs, "One sequential put, stage by stage (medians of 1 ms clocks; they need not add up to the whole put's median):", anatomy].join("\n\n");
 }
 
 export const raft: Suite<RaftResult[]> = {

@@ -27,11 +27,10 @@ const keyOf = (i: number) => `rk-${i % KEYS}`;
 
 async function measure({ http, o, profiled, progress }: Ctx) {
   progress(`reads on raft-3: ReadIndex and log reads, ${CLIENTS} clients, rounds of ${o.readRoundMs} ms, from Node and inside workerd`);
-  const c = await Cluster.create(http, `reads${SIZE}-${Date.now().toString(36)}`, { size: SIZE }, profiled);
-  if (typeof c === "string") throw new Error(c);
+  const name = `reads${SIZE}-${Date.now().toString(36)}`;
   const result = (unavailable: string | null, modes: ReturnType<typeof mode>[] = [], nodeCeiling: ReturnType<typeof pooled> | null = null) =>
-    ({ size: SIZE, cluster: c.name, clients: CLIENTS, roundMs: o.readRoundMs, unavailable, modes, nodeCeiling });
-  try {
+    ({ size: SIZE, cluster: name, clients: CLIENTS, roundMs: o.readRoundMs, unavailable, modes, nodeCeiling });
+  const r = await Cluster.with(http, name, { size: SIZE }, profiled, async (c) => {
     await c.stable();
     for (let i = 0; i < KEYS; i += 8) await Promise.all(Array.from({ length: 8 }, (_, k) => http.ok("PUT", `/clusters/${c.name}/kv/${keyOf(i + k)}`, { value: `value-${i + k}`.padEnd(32, ".") })));
     for (const m of CONSISTENCIES) {
@@ -80,9 +79,8 @@ async function measure({ http, o, profiled, progress }: Ctx) {
       inside.get(m)!.costs.push(delta(before, await c.snapshot(), body.ops));
     }
     return result(null, CONSISTENCIES.map((m) => mode(m, node.get(m)!, inside.get(m)!)), pooled(ceiling));
-  } finally {
-    await c.delete();
-  }
+  });
+  return typeof r === "string" ? result(r) : r;
 }
 
 type Rounds = { parts: PhaseSamples[]; costs: Delta[] };
@@ -141,15 +139,9 @@ function readsTable(r: ReadsResult, client: string): string {
     ...r.modes.flatMap((m) => [...errorNote(`reads (${m.consistency}, from Node)`, m.fromNode.errors), ...errorNote(`reads (${m.consistency}, inside workerd)`, m.inWorkerd.errors)]),
     ...(top ? errorNote("reads, no-op ceiling", top.errors) : []),
   ];
-  return [
-    table([`raft-${r.size}, ${r.clients} clients`, "log reads (`?consistency=log`)", "ReadIndex (default)", "×log", "no-op request (ceiling)", "ReadIndex ×ceiling"], rows),
-    "",
-    `${r.clients} closed-loop clients over ${KEYS} keys, each kind of read in two rounds of ${r.roundMs} ms per driver, ordered ReadIndex, log, log,`,
-    `ReadIndex and pooled. "From Node": the bench's client (${client}); its ceiling, the same client sending no-op requests through`,
-    "the Worker to an object (two rounds in the middle). \"Inside workerd\": the same GETs handed to the coordinator's fetch handler",
-    "by the bench Worker (bench/workerd-load.ts). Costs per read from the servers' counters over the rounds.",
-    ...(notes.length ? ["", ...notes] : []),
-  ].join("\n");
+  const header = [`raft-${r.size}, ${r.clients} clients`, "log reads (`?consistency=log`)", "ReadIndex (default)", "×log", "no-op request (ceiling)", "ReadIndex ×ceiling"];
+  const caption = `${r.clients} clients over ${KEYS} keys, two rounds of ${r.roundMs} ms per kind and driver (ReadIndex, log, log, ReadIndex), pooled; from Node through ${client}.`;
+  return [table(header, rows), caption, ...(notes.length ? [notes.join("\n")] : [])].join("\n\n");
 }
 
 export const reads: Suite<ReadsResult> = {

@@ -46,9 +46,7 @@ function latencyOf(samples: number[]) {
 
 async function measureCluster({ http, o, progress }: Ctx, { hints, matrix, leaders }: (typeof SCENARIOS)[number]) {
   const writes = o.quick ? 40 : 100;
-  const c = await Cluster.create(http, `bench-regions-${hints.length}-${Date.now().toString(36)}`, { size: hints.length, locationHints: hints, ...TIMING, sleepAfterMs: 0 }, false);
-  if (typeof c === "string") return c;
-  try {
+  return Cluster.with(http, `bench-regions-${hints.length}-${Date.now().toString(36)}`, { size: hints.length, locationHints: hints, ...TIMING, sleepAfterMs: 0 }, false, async (c) => {
     await c.stable(15_000);
     const lead = async (id: number): Promise<void> => {
       const deadline = performance.now() + 20_000;
@@ -87,9 +85,7 @@ async function measureCluster({ http, o, progress }: Ctx, { hints, matrix, leade
       progress(`regions: raft-${hints.length} led from ${hints[leader]}: p50 ${latency.p50} ms, p90 ${latency.p90} ms against ${rtt} ms (p50 ${round(latency.p50 - rtt)} ms over)`);
     }
     return { size: hints.length, hints, regionRttMs: matrix, ...TIMING, reliable, placements };
-  } finally {
-    await c.delete();
-  }
+  });
 }
 
 async function measure(ctx: Ctx) {

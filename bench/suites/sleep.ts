@@ -20,7 +20,7 @@ import { costPerMillion, idleMonth, PRICES } from "../cost.ts";
 import { between, Cluster, message, terms, type Window } from "../lib/cluster.ts";
 import { sleep } from "../lib/http.ts";
 import { keyOf, valueOf } from "../lib/load.ts";
-import { fmt, ratio, table, usd, verdict } from "../lib/render.ts";
+import { fmt, ratio, table, usd, verdict, type Value } from "../lib/render.ts";
 import { median, round, sum, summarize, tally } from "../lib/stats.ts";
 import type { Ctx, Suite } from "../lib/suite.ts";
 
@@ -193,77 +193,74 @@ async function deploys(c: Cluster, n: number, progress: (line: string) => void) 
   };
 }
 
-async function measure({ http, o, profiled, progress }: Ctx) {
+/** 1. Never sleeps (the behaviour before issue 11): idle, then writes back to back. */
+async function awake(c: Cluster, { o, progress }: Ctx, writes: number) {
+  await c.stable(15_000);
+  const w = await put(c, 0);
+  if (w.status !== 200) throw new Error(`kv put answered ${w.status} ${JSON.stringify(w.body)}`);
+  await sleep(500);
+  progress(`sleep: awake idle window (sleepAfterMs 0), ${o.idleMs} ms`);
+  return { idle: await idleWindow(c, o.idleMs), writes: await writeCost(c, writes, 1) };
+}
+
+/** 2. and 3. The default: writes, falls asleep, idles asleep, then sleep/wake cycles. */
+async function asleep(c: Cluster, { o, progress }: Ctx, writes: number, failures: string[]) {
+  const warmWrites = o.quick ? 5 : 10;
+  const sleepAfterMs = (await c.stable(15_000)).sleepAfterMs ?? null;
+  const writesCost = await writeCost(c, writes, 0);
+  const fellAsleepMs = round((await c.untilAsleep()).ms);
+  await sleep(400); // a pending alarm may fire once more, and finds nothing to do
+  progress(`sleep: asleep idle window (default sleepAfterMs ${sleepAfterMs}), ${o.asleepMs} ms`);
+  const idle = await idleWindow(c, o.asleepMs);
+  progress(`sleep: ${o.cycles} sleep/wake cycles (1 write after sleeping, ${warmWrites} warm writes, back to sleep)`);
+  const cycles = [];
+  for (let n = 0; n < o.cycles; n++) {
+    try {
+      await c.untilAsleep();
+      cycles.push(await cycle(c, warmWrites, 10_000 + n * 100));
+    } catch (e) {
+      failures.push(`cycle ${n}: ${message(e)}`);
+    }
+  }
+  return { sleepAfterMs, writes: writesCost, fellAsleepMs, idle, cycles };
+}
+
+async function measure(ctx: Ctx) {
+  const { http, o, profiled, progress } = ctx;
   progress(`sleep: raft-3 idle awake and asleep, ${o.cycles} sleep/wake cycles, ${o.deploys} deploys under a writer`);
   const stamp = Date.now().toString(36);
-  const [warmWrites, writes] = o.quick ? [5, 40] : [10, 100];
+  const writes = o.quick ? 40 : 100;
   const failures: string[] = [];
-  const r = {
-    unavailable: null as string | null,
-    size: SIZE,
-    sleepAfterMs: null as number | null,
-    awake: null as Awaited<ReturnType<typeof idleWindow>> | null,
-    asleep: null as Awaited<ReturnType<typeof idleWindow>> | null,
-    /** Write after the last client operation → asleep, ms. */
-    fellAsleepMs: null as number | null,
-    awakeWrites: null as WriteCost | null,
-    defaultWrites: null as WriteCost | null,
-    cycles: [] as Array<Awaited<ReturnType<typeof cycle>>>,
-    deploys: null as Awaited<ReturnType<typeof deploys>> | null,
-    failures,
+  /** The part's result, or null with why in `failures`. */
+  const part = async <T>(what: string, f: () => Promise<T | string>): Promise<T | null> => {
+    const r = await f().catch((e: unknown) => message(e));
+    if (typeof r !== "string") return r;
+    failures.push(`${what}: ${r}`);
+    return null;
   };
-  // 1. Never sleeps: the behaviour before issue 11.
-  const never = await Cluster.create(http, `sleep0-${stamp}`, { size: SIZE, sleepAfterMs: 0 }, profiled);
-  if (typeof never === "string") return { ...r, unavailable: never };
-  try {
-    await never.stable(15_000);
-    const w = await put(never, 0);
-    if (w.status !== 200) return { ...r, unavailable: `kv put answered ${w.status} ${JSON.stringify(w.body)}` };
-    await sleep(500);
-    progress(`sleep: awake idle window (sleepAfterMs 0), ${o.idleMs} ms`);
-    r.awake = await idleWindow(never, o.idleMs);
-    r.awakeWrites = await writeCost(never, writes, 1);
-  } finally {
-    await never.delete();
-  }
-  // 2. and 3. The default: falls asleep, wakes on a write.
-  const def = await Cluster.create(http, `sleep-${stamp}`, { size: SIZE }, profiled);
-  if (typeof def === "string") throw new Error(def);
-  try {
-    r.sleepAfterMs = (await def.stable(15_000)).sleepAfterMs ?? null;
-    r.defaultWrites = await writeCost(def, writes, 0);
-    r.fellAsleepMs = round((await def.untilAsleep()).ms);
-    await sleep(400); // a pending alarm may fire once more, and finds nothing to do
-    progress(`sleep: asleep idle window (default sleepAfterMs ${r.sleepAfterMs}), ${o.asleepMs} ms`);
-    r.asleep = await idleWindow(def, o.asleepMs);
-    progress(`sleep: ${o.cycles} sleep/wake cycles (1 write after sleeping, ${warmWrites} warm writes, back to sleep)`);
-    for (let n = 0; n < o.cycles; n++) {
-      try {
-        await def.untilAsleep();
-        r.cycles.push(await cycle(def, warmWrites, 10_000 + n * 100));
-      } catch (e) {
-        failures.push(`cycle ${n}: ${message(e)}`);
-      }
-    }
-  } catch (e) {
-    failures.push(`sleep: ${message(e)}`);
-  } finally {
-    await def.delete();
-  }
+  const first = await Cluster.with(http, `sleep0-${stamp}`, { size: SIZE, sleepAfterMs: 0 }, profiled, (c) => awake(c, ctx, writes)).catch((e: unknown) => message(e));
+  const a = typeof first === "string" ? null : await part("sleep", () => Cluster.with(http, `sleep-${stamp}`, { size: SIZE }, profiled, (c) => asleep(c, ctx, writes, failures)));
   // 4. Deploys under a light writer.
-  const dep = await Cluster.create(http, `deploy-${stamp}`, { size: SIZE }, false);
-  if (typeof dep === "string") throw new Error(dep);
-  try {
-    await dep.stable(15_000);
+  const d = typeof first === "string" ? null : await part("deploys", () => Cluster.with(http, `deploy-${stamp}`, { size: SIZE }, false, async (c) => {
+    await c.stable(15_000);
     progress(`sleep: ${o.deploys} deploys (POST /clusters/{c}/evict) ${GAP_MS} ms apart under one sequential writer`);
-    r.deploys = await deploys(dep, o.deploys, progress);
-  } catch (e) {
-    failures.push(`deploys: ${message(e)}`);
-  } finally {
-    await dep.delete();
-  }
-  for (const f of failures) progress(`sleep: ${f}`);
-  return r;
+    return deploys(c, o.deploys, progress);
+  }));
+  const w = typeof first === "string" ? null : first;
+  return {
+    unavailable: typeof first === "string" ? first : null,
+    size: SIZE,
+    failures,
+    sleepAfterMs: a?.sleepAfterMs ?? null,
+    awake: w?.idle ?? null,
+    asleep: a?.idle ?? null,
+    /** The last write answered → asleep, ms. */
+    fellAsleepMs: a?.fellAsleepMs ?? null,
+    awakeWrites: w?.writes ?? null,
+    defaultWrites: a?.writes ?? null,
+    cycles: a?.cycles ?? [],
+    deploys: d,
+  };
 }
 
 export type SleepResult = Awaited<ReturnType<typeof measure>>;
@@ -276,123 +273,94 @@ export function sleepIdleMonths(s: SleepResult) {
   };
 }
 
-/** The goals of issue 11: [text, measured, goal, met (null: a figure with no goal)]. */
-export function sleepGoals(s: SleepResult): Array<[string, string, string, boolean | null]> {
-  if (s.unavailable) return [];
-  const goals: Array<[string, string, string, boolean | null]> = [];
+type Goal = [text: string, measured: string, goal: string, met: boolean | null];
+
+/** The goals of issue 11 (met null: a figure with no goal). */
+function goals(s: SleepResult): Goal[] {
+  const out: Goal[] = [];
   const { asleep: a, awake: w, deploys: d } = s;
   if (a) {
     const v = a.alarmsPerSec + a.rpcsPerSec;
     const reloaded = a.reloaded ? `, ${a.reloaded} of ${s.size} objects evicted and reloaded meanwhile` : "";
-    goals.push([
-      `idle raft-${s.size}: alarms + Raft RPCs per second once asleep`,
-      `${fmt(v, 2)} (${fmt(a.alarmsPerSec, 2)} + ${fmt(a.rpcsPerSec, 2)} over ${fmt(a.seconds, 1)} s${reloaded}${a.asleepAtEnd ? "" : "; **not asleep at the end**"}); awake (\`sleepAfterMs\` 0): ${fmt(w ? w.alarmsPerSec + w.rpcsPerSec : null, 1)} (${fmt(w?.alarmsPerSec, 1)} + ${fmt(w?.rpcsPerSec, 1)})`,
-      "0",
-      v === 0 && a.asleepAtEnd,
-    ]);
+    const measured = `${fmt(v, 2)} (${fmt(a.alarmsPerSec, 2)} + ${fmt(a.rpcsPerSec, 2)} over ${fmt(a.seconds, 1)} s${reloaded}${a.asleepAtEnd ? "" : "; **not asleep at the end**"})`;
+    out.push([`idle raft-${s.size}: alarms + Raft RPCs per second once asleep`, `${measured}; awake (\`sleepAfterMs\` 0): ${fmt(w ? w.alarmsPerSec + w.rpcsPerSec : null, 1)} (${fmt(w?.alarmsPerSec, 1)} + ${fmt(w?.rpcsPerSec, 1)})`, "0", v === 0 && a.asleepAtEnd]);
   }
   const done = s.cycles.filter((c) => c.firstStatus === 200);
   if (s.cycles.length) {
     const all = done.length === s.cycles.length;
-    const med = median(done.map((c) => c.ratio));
-    const worst = done.length ? Math.max(...done.map((c) => c.ratio)) : NaN;
+    const [med, worst] = [median(done.map((c) => c.ratio)), done.length ? Math.max(...done.map((c) => c.ratio)) : NaN];
     const w = done.find((c) => c.ratio === worst);
-    goals.push([`first write after sleeping ÷ warm write, median of ${done.length} cycles`, `${fmt(med)}× (first ${fmt(median(done.map((c) => c.firstMs)))} ms, warm ${fmt(median(done.map((c) => c.warmMs.p50)))} ms, medians)`, "≤ 2×", all && Number.isFinite(med) ? med <= 2 : null]);
-    goals.push(["the same, worst cycle", w ? `${fmt(worst)}× (${fmt(w.firstMs)} ÷ ${fmt(w.warmMs.p50)} ms)${all ? "" : `; ${s.cycles.length - done.length} first writes failed`}` : "—", "≤ 2×", all && Number.isFinite(worst) ? worst <= 2 : false]);
+    out.push([`first write after sleeping ÷ warm write, median of ${done.length} cycles`, `${fmt(med)}× (first ${fmt(median(done.map((c) => c.firstMs)))} ms, warm ${fmt(median(done.map((c) => c.warmMs.p50)))} ms, medians)`, "≤ 2×", all && Number.isFinite(med) ? med <= 2 : null]);
+    out.push(["the same, worst cycle", w ? `${fmt(worst)}× (${fmt(w.firstMs)} ÷ ${fmt(w.warmMs.p50)} ms)${all ? "" : `; ${s.cycles.length - done.length} first writes failed`}` : "—", "≤ 2×", all && Number.isFinite(worst) ? worst <= 2 : false]);
     const changed = s.cycles.filter((c) => c.termChanged).length;
     const same = done.filter((c) => c.servedBy === c.leaderBefore).length;
-    goals.push(["cycles in which waking changed a term", `${changed} of ${s.cycles.length} (terms ${s.cycles[0]!.termsBefore.join("/")} → ${s.cycles.at(-1)!.termsAfter.join("/")}; first write served by the leader that fell asleep in ${same} of ${done.length})`, "0 (never)", changed === 0]);
+    out.push(["cycles in which waking changed a term", `${changed} of ${s.cycles.length} (terms ${s.cycles[0]!.termsBefore.join("/")} → ${s.cycles.at(-1)!.termsAfter.join("/")}; first write served by the leader that fell asleep in ${same} of ${done.length})`, "0 (never)", changed === 0]);
   }
   if (d) {
     const n = d.deploys.length;
-    const notReloaded = d.deploys.filter((x) => !x.reloaded).length;
-    const refused = d.deploys.filter((x) => x.evictStatus !== 200).length;
-    goals.push([
-      `${n} deploys under one sequential writer: elections caused (servers whose term changed, summed over deploys)`,
-      `${d.elections} (terms ${d.termsStart.join("/")} → ${d.termsEnd.join("/")}; every object reloaded in ${n - notReloaded} of ${n} deploys${refused ? `; ${refused} evict calls not 200` : ""})`,
-      "0",
-      d.elections === 0 && d.termsStart.join() === d.termsEnd.join() && notReloaded === 0 && refused === 0,
-    ]);
+    const [notReloaded, refused] = [d.deploys.filter((x) => !x.reloaded).length, d.deploys.filter((x) => x.evictStatus !== 200).length];
+    const elections = `${d.elections} (terms ${d.termsStart.join("/")} → ${d.termsEnd.join("/")}; every object reloaded in ${n - notReloaded} of ${n} deploys${refused ? `; ${refused} evict calls not 200` : ""})`;
+    out.push([`${n} deploys under one sequential writer: elections caused (servers whose term changed, summed over deploys)`, elections, "0", d.elections === 0 && d.termsStart.join() === d.termsEnd.join() && notReloaded === 0 && refused === 0]);
     const slow = d.deploys.map((x) => x.slowestWriteMs).filter((x): x is number => x !== null);
-    goals.push(["slowest write across a deploy (its first try to its 200)", `median ${fmt(median(slow))} ms, worst ${fmt(slow.length ? Math.max(...slow) : NaN)} ms over ${n} deploys (writes away from deploys: p50 ${fmt(d.calmWriteMs.p50)}, p99 ${fmt(d.calmWriteMs.p99)} ms); evict call p50 ${fmt(median(d.deploys.map((x) => x.evictMs)))} ms`, "—", null]);
+    const calm = `writes away from deploys: p50 ${fmt(d.calmWriteMs.p50)}, p99 ${fmt(d.calmWriteMs.p99)} ms`;
+    out.push(["slowest write across a deploy (its first try to its 200)", `median ${fmt(median(slow))} ms, worst ${fmt(slow.length ? Math.max(...slow) : NaN)} ms over ${n} deploys (${calm}); evict call p50 ${fmt(median(d.deploys.map((x) => x.evictMs)))} ms`, "—", null]);
     const retried = Object.entries(d.retriedAnswers).map(([k, v]) => `${v}× ${k === "0" ? "no answer" : k}`).join(", ");
-    goals.push([
-      "acknowledged writes lost across the deploys",
-      `${d.lost} of ${d.writesAcked} (final read ${d.finalRead}; applied twice ${d.duplicated}, applied unacknowledged ${d.unacknowledgedApplied}, out of order ${d.outOfOrder ? "yes" : "no"}, given up ${d.abandoned}${retried ? `; answers retried with the same ids: ${retried}` : "; no retry needed"})`,
-      "0",
-      d.lost === 0 && d.duplicated === 0 && !d.outOfOrder && d.finalRead.startsWith("200"),
-    ]);
+    const detail = `final read ${d.finalRead}; applied twice ${d.duplicated}, applied unacknowledged ${d.unacknowledgedApplied}, out of order ${d.outOfOrder ? "yes" : "no"}, given up ${d.abandoned}${retried ? `; answers retried with the same ids: ${retried}` : "; no retry needed"}`;
+    out.push(["acknowledged writes lost across the deploys", `${d.lost} of ${d.writesAcked} (${detail})`, "0", d.lost === 0 && d.duplicated === 0 && !d.outOfOrder && d.finalRead.startsWith("200")]);
   }
   const m = sleepIdleMonths(s);
-  if (m.before && m.after) {
-    goals.push([`idle raft-${s.size}, $ per month at Cloudflare's prices: default (asleep) against never sleeping`, `${usd(m.after.totalUsd)} against ${usd(m.before.totalUsd)}`, "≈ $0", m.after.totalUsd === null ? null : m.after.totalUsd < 0.01]);
-  }
-  return goals;
+  if (m.before && m.after) out.push([`idle raft-${s.size}, $ per month at Cloudflare's prices: default (asleep) against never sleeping`, `${usd(m.after.totalUsd)} against ${usd(m.before.totalUsd)}`, "≈ $0", m.after.totalUsd === null ? null : m.after.totalUsd < 0.01]);
+  return out;
 }
 
+/** Never sleeping ("before") against the default ("after"): idle, back to back, and one isolated write. */
 function costTable(s: SleepResult): string {
   const m = sleepIdleMonths(s);
-  const rows: string[][] = [];
-  type V = number | null | undefined;
-  const add = (name: string, before: V, after: V, f: (x: V) => string) => rows.push([name, f(before), f(after), ratio(after, before)]);
-  const n = (digits: number) => (x: V) => fmt(x, digits);
-  add("idle: alarms per second", s.awake?.alarmsPerSec, s.asleep?.alarmsPerSec, n(2));
-  add("idle: Raft RPCs per second", s.awake?.rpcsPerSec, s.asleep?.rpcsPerSec, n(2));
-  add("idle: billed rows written per second (SQL rows + setAlarm)", s.awake?.billedRowsPerSec, s.asleep?.billedRowsPerSec, n(2));
-  add("idle: objects billed for duration", s.size, 0, n(0));
-  add("idle, $ per month: requests", m.before?.requestsUsd, m.after?.requestsUsd, usd);
-  add("idle, $ per month: rows written", m.before?.rowsUsd, m.after?.rowsUsd, usd);
-  add("idle, $ per month: duration (GB-s)", m.before?.durationUsd, m.after?.durationUsd, usd);
-  add("**idle, $ per month**", m.before?.totalUsd, m.after?.totalUsd, usd);
   const per = (w: WriteCost | null) => (w ? costPerMillion(s.size, w.billedRequestsPerWrite, w.billedRowsPerWrite, w.throughput) : null);
   const [b, a] = [per(s.awakeWrites), per(s.defaultWrites)];
-  add("back-to-back writes: throughput (writes/s)", s.awakeWrites?.throughput, s.defaultWrites?.throughput, n(1));
-  add("back-to-back writes: billed requests per write", b?.requestsPerOp, a?.requestsPerOp, n(2));
-  add("back-to-back writes: billed rows written per write", b?.rowsPerOp, a?.rowsPerOp, n(2));
-  add("back-to-back writes: GB-s per million writes", (b?.gbSecondsPerOp ?? NaN) * 1e6, (a?.gbSecondsPerOp ?? NaN) * 1e6, n(0));
-  add("**back-to-back writes: $ per million writes**", b?.totalUsd, a?.totalUsd, usd);
+  const gbs = (c: typeof b) => (c?.gbSecondsPerOp ?? NaN) * 1e6;
+  const n = (digits: number) => (x: Value) => fmt(x, digits);
+  const rows = ([
+    ["idle: alarms per second", s.awake?.alarmsPerSec, s.asleep?.alarmsPerSec, n(2)],
+    ["idle: Raft RPCs per second", s.awake?.rpcsPerSec, s.asleep?.rpcsPerSec, n(2)],
+    ["idle: billed rows written per second (SQL rows + setAlarm)", s.awake?.billedRowsPerSec, s.asleep?.billedRowsPerSec, n(2)],
+    ["idle: objects billed for duration", s.size, 0, n(0)],
+    ["idle, $ per month: requests", m.before?.requestsUsd, m.after?.requestsUsd, usd],
+    ["idle, $ per month: rows written", m.before?.rowsUsd, m.after?.rowsUsd, usd],
+    ["idle, $ per month: duration (GB-s)", m.before?.durationUsd, m.after?.durationUsd, usd],
+    ["**idle, $ per month**", m.before?.totalUsd, m.after?.totalUsd, usd],
+    ["back-to-back writes: throughput (writes/s)", s.awakeWrites?.throughput, s.defaultWrites?.throughput, n(1)],
+    ["back-to-back writes: billed requests per write", b?.requestsPerOp, a?.requestsPerOp, n(2)],
+    ["back-to-back writes: billed rows written per write", b?.rowsPerOp, a?.rowsPerOp, n(2)],
+    ["back-to-back writes: GB-s per million writes", gbs(b), gbs(a), n(0)],
+    ["**back-to-back writes: $ per million writes**", b?.totalUsd, a?.totalUsd, usd],
+  ] as Array<[string, Value, Value, (x: Value) => string]>).map(([name, before, after, f]) => [name, f(before), f(after), ratio(after, before)]);
   const iso = s.cycles.filter((c) => c.firstStatus === 200).map((c) => c.isolated);
   if (iso.length) {
-    const [req, rows_, awakeS] = [median(iso.map((c) => c.billedRequests ?? NaN)), median(iso.map((c) => c.billedRows ?? NaN)), median(iso.map((c) => c.awakeSeconds))];
-    const dollars = req * PRICES.requestsPerMillion + rows_ * PRICES.rowsWrittenPerMillion + s.size * PRICES.gbPerObject * awakeS * PRICES.gbSecondsPerMillion;
-    rows.push(["one isolated write (wakes the cluster, then it sleeps again): billed requests", "—", fmt(req, 1), "—"]);
-    rows.push(["one isolated write: billed rows written", "—", fmt(rows_, 1), "—"]);
-    rows.push(["one isolated write: seconds awake (write sent → seen asleep)", "—", fmt(awakeS, 2), "—"]);
-    rows.push(["**one isolated write: $ per million such writes**", "—", usd(dollars), "—"]);
+    const [req, written, awakeS] = [median(iso.map((c) => c.billedRequests ?? NaN)), median(iso.map((c) => c.billedRows ?? NaN)), median(iso.map((c) => c.awakeSeconds))];
+    const dollars = req * PRICES.requestsPerMillion + written * PRICES.rowsWrittenPerMillion + s.size * PRICES.gbPerObject * awakeS * PRICES.gbSecondsPerMillion;
+    rows.push(["one isolated write (wakes the cluster, then it sleeps again): billed requests", "—", fmt(req, 1), "—"], ["one isolated write: billed rows written", "—", fmt(written, 1), "—"]);
+    rows.push(["one isolated write: seconds awake (write sent → seen asleep)", "—", fmt(awakeS, 2), "—"], ["**one isolated write: $ per million such writes**", "—", usd(dollars), "—"]);
   }
   return table([`raft-${s.size}`, "before: `sleepAfterMs` 0 (never sleeps)", `after: default (sleeps after ${fmt(s.sleepAfterMs, 0)} ms idle)`, "after ÷ before"], rows);
 }
 
 function sleepMarkdown(s: SleepResult): string {
   if (s.unavailable) return `Not measured: ${s.unavailable}.`;
-  const cycles = table(
-    ["cycle", "first write after sleeping (ms)", "warm writes p50 (ms)", "ratio", "terms before → after", "served by (leader before)", "warm → asleep (ms)"],
-    s.cycles.map((c, i) => [String(i + 1), `${fmt(c.firstMs)}${c.firstStatus === 200 ? "" : ` (${c.firstStatus})`}`, fmt(c.warmMs.p50), `${fmt(c.ratio)}×`, `${c.termsBefore.join("/")} → ${c.termsAfter.join("/")}`, `${c.servedBy ?? "—"} (${c.leaderBefore ?? "—"})`, fmt(c.fellAsleepMs, 0)]),
-  );
+  const cycles = s.cycles.map((c, i) => [String(i + 1), `${fmt(c.firstMs)}${c.firstStatus === 200 ? "" : ` (${c.firstStatus})`}`, fmt(c.warmMs.p50), `${fmt(c.ratio)}×`, `${c.termsBefore.join("/")} → ${c.termsAfter.join("/")}`, `${c.servedBy ?? "—"} (${c.leaderBefore ?? "—"})`, fmt(c.fellAsleepMs, 0)]);
   const notes = [
     ...s.failures.map((f) => `- ${f}`),
     ...(s.awake && !s.awake.stable ? ["- the awake idle window saw a leader or term change."] : []),
     ...(s.asleep && !s.asleep.asleepAtStart ? ["- the asleep idle window did not start asleep."] : []),
   ];
   return [
-    table(["goal (issue 11)", "measured", "goal", "result"], sleepGoals(s).map(([text, measured, goal, met]) => [text, measured, goal, verdict(met, "—")])),
-    "",
+    table(["goal (issue 11)", "measured", "goal", "result"], goals(s).map(([text, measured, goal, met]) => [text, measured, goal, verdict(met, "—")])),
     costTable(s),
-    "",
-    `Idle windows: a 3-server cluster after one write, ${fmt(s.awake?.seconds, 1)} s awake (\`"sleepAfterMs": 0\`) and ${fmt(s.asleep?.seconds, 1)} s once it said \`asleep\``,
-    `(default \`sleepAfterMs\` ${fmt(s.sleepAfterMs, 0)}; it fell asleep ${fmt(s.fellAsleepMs, 0)} ms after the last write was answered), from every server's \`stats\``,
-    "and, profiled, storage counters. Billed requests: Worker→server calls, Raft RPCs, alarms; rows: SQL rows + one per setAlarm().",
-    `Dollars at ${PRICES.url}; an asleep cluster's objects are billed no duration (the platform evicts them). An isolated`,
-    "write: the counters around the first write after sleeping plus those from the last warm write until asleep again, the",
-    "bench's own status reads taken out; its duration the 3 objects × 128 MB over that time awake.",
-    "",
-    cycles,
-    "",
-    s.deploys
-      ? `Deploys: \`POST /clusters/{c}/evict\` ${s.deploys.deploys.length} times, ${GAP_MS} ms apart, while one client appends its request id to one key (\`Client-Id\`/\`Request-Id\`,\n\`?timeoutMs=10000\`; a write not answered 200 is sent again with the same ids). A write "across" a deploy was in flight between\nsending the evict and ${ACROSS_MS} ms after its answer. The final read must list every acknowledged id once, in order.`
-      : "Deploys: not measured.",
-    ...(notes.length ? ["", ...notes] : []),
-  ].join("\n");
+    `Idle windows: ${fmt(s.awake?.seconds, 1)} s awake (\`"sleepAfterMs": 0\`), ${fmt(s.asleep?.seconds, 1)} s asleep (default \`sleepAfterMs\` ${fmt(s.sleepAfterMs, 0)}; asleep ${fmt(s.fellAsleepMs, 0)} ms after the last write was answered).`,
+    table(["cycle", "first write after sleeping (ms)", "warm writes p50 (ms)", "ratio", "terms before → after", "served by (leader before)", "warm → asleep (ms)"], cycles),
+    s.deploys ? `Deploys: \`POST /clusters/{c}/evict\` ${s.deploys.deploys.length} times, ${GAP_MS} ms apart, under one writer appending its request id to one key with exactly-once headers.` : "Deploys: not measured.",
+    ...(notes.length ? [notes.join("\n")] : []),
+  ].join("\n\n");
 }
 
 export const sleepSuite: Suite<SleepResult> = {

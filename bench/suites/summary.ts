@@ -132,18 +132,10 @@ function headline(r: Results): string | null {
   return [
     table(["figure", "single", "raft-3", "raft-5", etcd ? `etcd ${etcd.version} ×3` : "etcd", "raft-3 ÷ single", "raft-3 ÷ etcd", "raft-5 ÷ single", "raft-5 ÷ etcd"], rows),
     "",
-    "Ratios are within this run. Latency and throughput from Node through the same client for all four. Server CPU: the workerd",
-    "process (Miniflare's entry, the Worker and every object, on one thread) or the etcd processes. Billed requests: Worker→object",
-    "calls, Raft RPCs and alarm invocations; rows: SQLite's rows written plus one per setAlarm(). Dollars at Cloudflare's prices",
-    `(${PRICES.url}): $${PRICES.requestsPerMillion} per million requests, $${PRICES.gbSecondsPerMillion} per million GB-s at 128 MB per object while not`,
-    `hibernated, $${PRICES.rowsWrittenPerMillion} per million rows written, included amounts left out; duration at the 64-client throughput measured here (an awake`,
-    "Raft server never hibernates; the single object hibernates when idle). Idle, never sleeping: the raft suites' clusters; idle asleep:",
-    "the sleep suite's raft-3 with the default settings once asleep (no duration billed: its objects are evicted).",
-    !e
-      ? "etcd: not run."
-      : e.unavailable
-        ? `etcd: not measured — ${e.unavailable}.`
-        : `etcd: ${e.members} members of etcd ${e.version} on loopback (data in a temporary directory, WAL fsync as shipped), the same puts through its JSON gateway (\`POST ${e.gateway}/kv/put\`, base64 key and value) to the leader, same client; its CPU is the three etcd processes'.`,
+    "Ratios within this run; latency and throughput from Node through one client for all four. Server CPU: workerd (every object on one",
+    "thread) or the etcd processes. Billed requests: Worker→object calls, Raft RPCs, alarms; rows: SQL rows + one per setAlarm(); dollars",
+    `at ${PRICES.url}, duration at this machine's 64-client throughput; idle asleep: the sleep suite's raft-3.`,
+    !e ? "etcd: not run." : e.unavailable ? `etcd: not measured — ${e.unavailable}.` : `etcd: ${e.members} members of etcd ${e.version} on loopback (WAL fsync as shipped), the same puts through \`POST ${e.gateway}/kv/put\` to the leader; CPU of its three processes.`,
     "",
     table(["goal (issue 13)", "measured", "goal", "result", "what the counters say bounds it"], goals(r).map(([text, measured, goal, met, bounds]) => [text, measured, goal, verdict(met), bounds])),
   ].join("\n");
@@ -189,13 +181,9 @@ function urlTable(r: Results): string | null {
     ...r.raft.flatMap((x) => [...(x.unavailable ? [`- raft-${x.size}: ${x.unavailable}.`] : []), ...x.concurrency.flatMap((p) => (Object.keys(p.errors).length ? [`- raft-${x.size}, ${p.clients} clients: non-200 answers ${JSON.stringify(p.errors)}.`] : []))]),
     ...(etcd?.concurrency ?? []).flatMap((p) => (Object.keys(p.errors).length ? [`- etcd, ${p.clients} clients: non-200 answers ${JSON.stringify(p.errors)}.`] : [])),
   ];
-  return [
-    table(["figure", ...raft.map((x) => `raft-${x.size}`), etcd ? `etcd ${etcd.version} ×3` : "etcd", ...raft.map((x) => `raft-${x.size} ÷ etcd`)], rows),
-    "",
-    r.etcd?.unavailable ? `etcd: not measured — ${r.etcd.unavailable}.` : `etcd: 3 loopback members, puts through \`POST ${r.etcd?.gateway}/kv/put\` to the leader, the same client and workload.`,
-    "Raft: clusters created through the API on the running Worker, `PUT /clusters/{c}/kv/{key}`, the same workload as `npm run bench`; counts from the servers' stats.",
-    ...(notes.length ? ["", ...notes] : []),
-  ].join("\n");
+  const header = ["figure", ...raft.map((x) => `raft-${x.size}`), etcd ? `etcd ${etcd.version} ×3` : "etcd", ...raft.map((x) => `raft-${x.size} ÷ etcd`)];
+  const caption = `Raft: clusters created through the API of the running Worker, the same workload; etcd: ${r.etcd?.unavailable ?? "3 loopback members"}.`;
+  return [table(header, rows), caption, ...(notes.length ? [notes.join("\n")] : [])].join("\n\n");
 }
 
 /** The targets of issues 5 and 6: [text, threshold, measured, met]. */
