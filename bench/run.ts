@@ -40,7 +40,7 @@ async function main(): Promise<void> {
     const measured = suites.filter((s) => s.run);
     const rounds = [0, Math.ceil(measured.length / 2), measured.length];
     for (let i = 0; i <= measured.length; i++) {
-      for (const [, sampler] of samplers) if (rounds.includes(i)) await sampler.round(rounds.indexOf(i) + 1, rounds.length);
+      for (const [n, at] of rounds.entries()) if (at === i) for (const [, sampler] of samplers) await sampler.round(n + 1, rounds.length);
       if (i === measured.length) break;
       const { name, run } = measured[i]!;
       results[name] = await run!(ctx);

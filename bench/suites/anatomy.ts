@@ -1,15 +1,11 @@
 // Where a sequential put's time goes. Every narrated line (GET /events) carries the Date.now()
-// of the object that wrote it, the bench Worker stamps its own clock on a traced request
-// (Bench-Trace: 1 → Bench-Worker-In/-Out), and Node's clock is the same wall clock; so one put
-// is cut into consecutive stages (1 ms resolution each; medians over many puts):
-//   send → arrived (the Worker has it) → submit (the leader narrates "Submit received by
-//   Leader") → follower (the quorum-th follower narrates the AppendEntries carrying the entry:
-//   the leader's log write was durable) → commit ("leader sets commitIndex := ≥ index": the
-//   followers' writes were durable) → released (a follower narrates an AppendEntries with
-//   LeaderCommit ≥ index: the leader's apply write was durable, the answer free to leave) →
-//   answered (the Worker has the answer) → answer (Node has the 200).
-// The entry's index comes from the Raft-Index header. A stage whose marks cannot be found is
-// left out, never guessed.
+// of the object that wrote it, the bench Worker stamps its clock on a traced request
+// (Bench-Trace: 1), and Node's clock is the same wall clock, so one put is cut into stages
+// (1 ms resolution; medians over many puts): Node sends → the Worker has it → the leader
+// narrates "Submit received" → the quorum-th follower narrates the AppendEntries carrying the
+// entry (the leader's write was durable) → "leader sets commitIndex" → a follower hears
+// LeaderCommit ≥ index (the apply write was durable) → the Worker has the answer → Node has
+// it. A stage whose marks cannot be found is left out, never guessed.
 import type { Http } from "../lib/http.ts";
 import { sleep } from "../lib/http.ts";
 import { median } from "../lib/stats.ts";

@@ -1,10 +1,7 @@
-// etcd, side by side: the same put workload as the single object's and Raft's (the same keys,
-// 32-byte values, sequential then 1/8/64 closed-loop clients, the same client in Node), sent
-// to a 3-member loopback etcd (bench/lib/etcd.ts) through its JSON gateway, in the same run:
-// what a user would otherwise run for a replicated key/value store, each member fsyncing its
-// write-ahead log before acknowledging. Puts go to the leader, as the coordinator sends Raft
-// puts to the leader; CPU is the three etcd processes' (from /proc), beside workerd's for Raft.
-// Its figures are printed beside Raft's (the headline, the --url table).
+// etcd, side by side: the single object's and Raft's put workload sent to a 3-member loopback
+// etcd (bench/lib/etcd.ts, each member fsyncing its log) through its JSON gateway, to the
+// leader as the coordinator sends Raft puts; CPU is the etcd processes'. What a user would
+// otherwise run; printed beside Raft's figures (the headline, the --url table).
 import { cpuOfPids } from "../lib/cpu.ts";
 import { b64, ETCD_HOWTO, etcdVersion, EtcdCluster } from "../lib/etcd.ts";
 import { Http } from "../lib/http.ts";

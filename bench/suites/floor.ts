@@ -1,10 +1,7 @@
-// The floor: what the platform itself costs, from the same run.
-//  - inWorkerd: object→object timings taken inside workerd by BenchFloor (bench/floor.ts says
-//    why they are per-batch means);
-//  - http: one Node→Worker→object call, timed from Node: the fixed cost every put of the
-//    single object and of Raft pays for being driven from Node.
-// On a shared machine the floor drifts with everything else, so it is sampled in rounds spread
-// over the run (start, middle, end) and the rounds are pooled; each round's p50 is kept too.
+// The floor: what the platform itself costs, in the same run: object→object timings inside
+// workerd (BenchFloor, bench/floor.ts), and one Node→Worker→object call timed from Node (what
+// every put of the single object and of Raft pays for being driven from Node). The floor
+// drifts with the machine, so it is sampled in rounds spread over the run and pooled.
 import { cpuNow, cpuPer, type CpuSample } from "../lib/cpu.ts";
 import { FLOOR_KINDS, type FloorKind, type FloorTiming } from "../floor-kinds.ts";
 import { fmt, table } from "../lib/render.ts";

@@ -1,15 +1,10 @@
-// A server with a long history: how long it takes to restart and how many rows it stores,
-// with log compaction and without, against a fresh server (no history) in the same run.
-// Three one-server clusters (a one-server cluster commits each put at once, so a history
-// builds fast): "fresh" (nothing written), "threshold 0" ({"snapshotThreshold": 0}: never
-// compacts, every entry stays a log row) and "threshold 1000" (once more than 1000 applied
-// entries sit in the log, the older half is folded into the snapshot). The last two are
-// filled with `historyOps` puts over 1000 keys; then rows (GET .../servers/0 → durable.rows)
-// and `restarts` times: crash, then restart plus the first GET /clusters/{c} (the restarted
-// server rebuilds itself from storage alone), from Node; the Worker's clock times the
-// restart request alone. The fill: profiled, the server proposes the puts itself through the
-// same kv() the coordinator calls (ProfiledRaftServer.benchFill, ~0.1 ms of CPU per put);
-// with --plain every put is one RPC from the bench Worker (~1 ms per put).
+// A server with a long history: its restart time and rows, compacting (snapshotThreshold 1000)
+// and not (0), against a fresh server, on one-server clusters (each put commits at once).
+// Rows from GET .../servers/0 → durable.rows; restart: crash, then restart plus the first
+// GET /clusters/{c} (the server rebuilds itself from storage alone), from Node, and the
+// restart request alone by the Worker's clock. The fill: profiled, the server proposes the
+// puts itself through the kv() the coordinator calls (benchFill, ~0.1 ms of CPU per put);
+// with --plain every put is one RPC from the bench Worker (~1 ms).
 import { Cluster, message } from "../lib/cluster.ts";
 import { fmt, ratio, table } from "../lib/render.ts";
 import { round, summarize, tally } from "../lib/stats.ts";

@@ -302,6 +302,6 @@ export const raft: Suite<RaftResult[]> = {
   run: measureAll,
   sections: (r, all) => [
     ["Side by side", sideBySide(all)],
-    ["Profile", all.floor ? profile(r, all) : null],
+    ["Profile", all.meta.url ? null : profile(r, all)],
   ],
 };

@@ -1,13 +1,8 @@
-// Reads on a 3-server cluster at 64 clients: GET /clusters/{c}/kv/{key} (ReadIndex: the leader
-// confirms it still leads with a heartbeat round, batched over the reads waiting, and writes
-// nothing) against GET ...?consistency=log (the get goes through the log like a put).
-// Both in the same run, in rounds ordered A B B A so drift of the shared machine weighs on
-// both alike, and each measured twice:
-//   - from Node, like every other figure (each request also costs Node CPU, which can cap both
-//     and shrink their ratio); the ceiling of that path is measured alongside, in the middle
-//     rounds: 64 clients of no-op requests through the Worker to an object;
-//   - inside workerd (bench/workerd-load.ts): the same requests handed to the coordinator's
-//     fetch handler by the bench Worker itself, no Node client in the way.
+// Reads on raft-3 at 64 clients: ReadIndex (the leader confirms it leads with one heartbeat
+// round for all the reads waiting, and writes nothing) against ?consistency=log (the get goes
+// through the log like a put). Rounds ordered A B B A against drift, each driven twice: from
+// Node (with the ceiling of that path, no-op requests through the Worker, in the middle
+// rounds) and inside workerd (bench/workerd-load.ts: no Node client in the way).
 import { cpuNow, cpuPer } from "../lib/cpu.ts";
 import { between, Cluster, type Snapshot } from "../lib/cluster.ts";
 import { concurrentSamples, pooled, type PhaseSamples, type PutFn } from "../lib/load.ts";

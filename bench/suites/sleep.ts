@@ -1,21 +1,12 @@
-// Sleeping, waking and deploys (issue 11): what an idle 3-server cluster costs awake and
-// asleep, what the first write after sleeping costs against a warm one, and what deploys
-// (every server evicted at once, POST /clusters/{c}/evict) cost a light writer.
-//  1. awake: a cluster with {"sleepAfterMs": 0} (never sleeps: the behaviour before issue 11),
-//     one write, an idle window (alarms, Raft RPCs, billed rows per second), then back-to-back
-//     writes for the cost per write.
-//  2. asleep: a default cluster, writes, wait until GET /clusters/{c} says `asleep`, then an
-//     idle window. Counters are per object since it was loaded (`stats.loadedAt`): an object
-//     reloaded in the window (workerd drops idle objects) counts from its reload.
-//  3. cycles, on that cluster: asleep → one write (timed, terms before and after) → warm
-//     writes → asleep again. The first write ÷ the warm writes' median; and what one isolated
-//     write costs: the counters around the first write plus those from the last warm write
-//     until the cluster sleeps again.
-//  4. deploys, on a fresh default cluster: one sequential writer appends its request id to one
-//     key with exactly-once headers (a write that fails is sent again with the same ids), while
-//     every server is evicted `deploys` times, 500 ms apart. Per deploy: terms before and after
-//     (an election raises one), every object reloaded, the slowest write in flight across it.
-//     At the end the key must list every acknowledged id once, in order.
+// Sleeping, waking and deploys (issue 11) on raft-3:
+//  1. awake ({"sleepAfterMs": 0}, never sleeps): an idle window, then writes back to back;
+//  2. asleep (the default): writes, then an idle window once GET /clusters/{c} says `asleep`
+//     (counters count from each object's `loadedAt`: workerd drops idle objects);
+//  3. cycles: asleep → one write → warm writes → asleep again; the first write ÷ the warm
+//     median, and what one isolated write costs (its wake-up and idle tail included);
+//  4. deploys: every server evicted at once (POST .../evict), `deploys` times, under one
+//     writer appending its request id with exactly-once headers; terms before and after,
+//     the slowest write across each; the key must list every acknowledged id once, in order.
 import { costPerMillion, idleMonth, PRICES } from "../cost.ts";
 import { between, Cluster, message, terms, type Window } from "../lib/cluster.ts";
 import { sleep } from "../lib/http.ts";
@@ -247,6 +238,7 @@ async function measure(ctx: Ctx) {
     return deploys(c, o.deploys, progress);
   }));
   const w = typeof first === "string" ? null : first;
+  for (const f of failures) progress(`sleep: ${f}`);
   return {
     unavailable: typeof first === "string" ? first : null,
     size: SIZE,
