@@ -1,29 +1,32 @@
 // Command-line options of `npm run bench` (pass them after `--`: `npm run bench -- --quick`).
+// One table says each numeric option's default, its --quick value and its help line.
 import { parseArgs } from "node:util";
 import { CLIENT_KINDS, type ClientKind } from "./http.ts";
+
+const NUMBERS = {
+  "phase-ms": [4000, 1200, "length of each 1/8/64-client phase"],
+  sequential: [300, 100, "sequential puts"],
+  trials: [20, 5, "failover trials per cluster"],
+  "idle-ms": [5000, 2000, "idle window"],
+  "floor-ms": [1500, 600, "per floor measurement, split over 3 rounds"],
+  "read-round-ms": [2000, 800, "one round of 64-client reads"],
+  "history-ops": [100_000, 20_000, "puts applied to each long-history server"],
+  restarts: [7, 3, "restarts timed per history server"],
+  cycles: [8, 3, "sleep suite: sleep/wake cycles"],
+  deploys: [20, 5, "sleep suite: deploys (every server evicted) under a writer"],
+  "asleep-ms": [10_000, 3000, "sleep suite: idle window once asleep"],
+} as const;
 
 const USAGE = `npm run bench -- [options]
   --quick            short phases (about 1 minute in all)
   --out <file>       JSON results (default bench/results.json; --only X: bench/results-X.json; --url: bench/results-url.json)
-  --phase-ms <n>     length of each 1/8/64-client phase (default 4000; quick 1200)
-  --sequential <n>   sequential puts (default 300; quick 100)
-  --trials <n>       failover trials per cluster (default 20; quick 5)
-  --idle-ms <n>      idle window (default 5000; quick 2000)
-  --floor-ms <n>     per floor measurement, split over 3 rounds (default 1500; quick 600)
+NUMBERS
   --sizes <a,b>      raft cluster sizes (default 3,5)
-  --read-round-ms <n> one round of 64-client reads (default 2000; quick 800)
-  --history-ops <n>  puts applied to each long-history server (default 100000; quick 20000)
-  --restarts <n>     restarts timed per history server (default 7; quick 3)
-  --client <kind>    how Node sends requests: undici (default; keep-alive Pool on Miniflare's
-                     HTTP address) or dispatch (Miniflare's dispatchFetch, the client before)
-  --no-etcd          skip the etcd side by side (by default it runs when \`etcd\` is on PATH:
-                     a 3-member loopback cluster in a temporary directory)
-  --url <origin>     drive a running \`npm run dev\` (e.g. http://127.0.0.1:8787) instead of
-                     Miniflare: the suites that can (raft without failover or storage counts,
-                     etcd beside it; with --only regions, the regions suite)
-  --cycles <n>       sleep suite: sleep/wake cycles (default 8; quick 3)
-  --deploys <n>      sleep suite: deploys (every server evicted) under a writer (default 20; quick 5)
-  --asleep-ms <n>    sleep suite: idle window once asleep (default 10000; quick 3000)
+  --client <kind>    how Node sends requests: undici (default; keep-alive Pool on Miniflare's HTTP address)
+                     or dispatch (Miniflare's dispatchFetch, the client before)
+  --no-etcd          skip the etcd side by side (by default it runs when \`etcd\` is on PATH)
+  --url <origin>     drive a running \`npm run dev\` (e.g. http://127.0.0.1:8787) instead of Miniflare, with
+                     the suites that can (raft without failover or storage counts, etcd; --only regions)
   --only <suite>     run one suite alone, printing its sections only:
 SUITES
   --plain            unmodified RaftServer: no storage-transaction counts
@@ -34,77 +37,75 @@ export type Options = ReturnType<typeof parseOptions>;
 
 /** `suites`: every suite's name and what it does, for `--only` and `--help`. */
 export function parseOptions(argv: string[], suites: ReadonlyArray<{ name: string; about: string }>) {
-  const usage = USAGE.replace("SUITES", suites.map((s) => `                       ${s.name.padEnd(11)}${s.about}`).join("\n"));
-  const string = { type: "string" } as const;
+  const usage = USAGE.replace("NUMBERS", Object.entries(NUMBERS).map(([k, [normal, quick, help]]) => `  ${`--${k} <n>`.padEnd(18)} ${help} (default ${normal}; quick ${quick})`).join("\n"))
+    .replace("SUITES", suites.map((s) => `                       ${s.name.padEnd(11)}${s.about}`).join("\n"));
+  const text = { type: "string" } as const;
   const flag = { type: "boolean", default: false } as const;
   const { values } = parseArgs({
     args: argv,
     strict: true,
     options: {
-      ...Object.fromEntries(["phase-ms", "sequential", "trials", "idle-ms", "floor-ms", "read-round-ms", "history-ops", "restarts", "url", "cycles", "deploys", "asleep-ms", "only"].map((k) => [k, string])),
-      out: string,
+      ...Object.fromEntries([...Object.keys(NUMBERS), "url", "only", "out"].map((k) => [k, text])),
       sizes: { type: "string", default: "3,5" },
       client: { type: "string", default: "undici" },
       ...Object.fromEntries(["quick", "plain", "keep", "no-etcd", "help"].map((k) => [k, flag])),
-    } as const,
+    },
   }) as { values: Record<string, string | boolean | undefined> };
   if (values.help) {
     console.log(usage);
     process.exit(0);
   }
-  const quick = values.quick === true;
   const fail = (what: string): never => {
     throw new Error(`${what}\n${usage}`);
   };
-  const num = (name: string, normal: number, short: number): number => {
+  const quick = values.quick === true;
+  const n = (name: keyof typeof NUMBERS): number => {
     const raw = values[name] as string | undefined;
-    if (raw === undefined) return quick ? short : normal;
-    const n = Number(raw);
-    return Number.isFinite(n) && n > 0 ? n : fail(`--${name} must be a positive number, not ${raw}`);
+    const x = raw === undefined ? NUMBERS[name][quick ? 1 : 0] : Number(raw);
+    return Number.isFinite(x) && x > 0 ? x : fail(`--${name} must be a positive number, not ${raw}`);
   };
-  const count = (name: string, normal: number, short: number) => Math.round(num(name, normal, short));
   const client = values.client as ClientKind;
   if (!CLIENT_KINDS.includes(client)) fail(`--client must be one of ${CLIENT_KINDS.join(", ")}, not ${client}`);
   let url: string | null = null;
   if (typeof values.url === "string") {
-    let u: URL | null = null;
-    try {
-      u = new URL(values.url);
-    } catch {
-      // not a URL: said below
-    }
+    const u = ((raw: string) => {
+      try {
+        return new URL(raw);
+      } catch {
+        return null;
+      }
+    })(values.url);
     url = u && (u.protocol === "http:" || u.protocol === "https:") ? u.origin : fail(`--url must be an http(s) origin such as http://127.0.0.1:8787, not ${values.url}`);
   }
   const only = (values.only as string | undefined) ?? null;
   if (only !== null && !suites.some((s) => s.name === only)) fail(`--only takes one of ${suites.map((s) => s.name).join(", ")}, not ${only}`);
   const sizes = (values.sizes as string).split(",").map((s) => Number(s.trim()));
-  if (sizes.some((n) => !Number.isInteger(n) || n < 1 || n > 9)) fail("--sizes must list sizes 1..9");
+  if (sizes.some((x) => !Number.isInteger(x) || x < 1 || x > 9)) fail("--sizes must list sizes 1..9");
   return {
     out: (values.out as string | undefined) ?? (only ? `bench/results-${only}.json` : url ? "bench/results-url.json" : "bench/results.json"),
-    /** Per floor measurement (each of rpc, rpcWrite, write, writeAlarm, commit), ms, over three rounds. */
-    floorMs: num("floor-ms", 1500, 600),
+    floorMs: n("floor-ms"),
     /** Node→Worker calls timed for the HTTP floor. */
     httpFloorCalls: quick ? 150 : 450,
-    sequential: count("sequential", 300, 100),
-    phaseMs: num("phase-ms", 4000, 1200),
+    sequential: Math.round(n("sequential")),
+    phaseMs: n("phase-ms"),
     concurrency: [1, 8, 64] as readonly number[],
     sizes,
-    trials: count("trials", 20, 5),
-    idleMs: num("idle-ms", 5000, 2000),
+    trials: Math.round(n("trials")),
+    idleMs: n("idle-ms"),
     /** Sequential puts traced stage by stage through the narration. */
     anatomyPuts: quick ? 20 : 50,
-    readRoundMs: num("read-round-ms", 2000, 800),
-    historyOps: count("history-ops", 100_000, 20_000),
-    restarts: count("restarts", 7, 3),
+    readRoundMs: n("read-round-ms"),
+    historyOps: Math.round(n("history-ops")),
+    restarts: Math.round(n("restarts")),
+    cycles: Math.round(n("cycles")),
+    deploys: Math.round(n("deploys")),
+    asleepMs: n("asleep-ms"),
     plain: values.plain === true,
     keep: values.keep === true,
+    noEtcd: values["no-etcd"] === true,
     quick,
     client,
-    noEtcd: values["no-etcd"] === true,
     url,
-    cycles: count("cycles", 8, 3),
-    deploys: count("deploys", 20, 5),
-    asleepMs: num("asleep-ms", 10_000, 3000),
     only,
   };
 }

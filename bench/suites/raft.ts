@@ -5,7 +5,7 @@ import { cpuNow, cpuPer } from "../lib/cpu.ts";
 import { between, Cluster, message, type Count, type Snapshot } from "../lib/cluster.ts";
 import { sleep } from "../lib/http.ts";
 import { concurrent, phaseAt, sequential, type Phase } from "../lib/load.ts";
-import { clientsLabel, errorNote, fmt, ratio, table } from "../lib/render.ts";
+import { clientsLabel, errorNote, fmt, ratio, table, type Value } from "../lib/render.ts";
 import { round, sum, summarize, tally } from "../lib/stats.ts";
 import type { Ctx, Results, Suite } from "../lib/suite.ts";
 import { putAnatomy, STAGES } from "./anatomy.ts";
@@ -211,33 +211,30 @@ const LOAD = 64;
 /** Every Raft figure beside the floor's and the single object's, with both ratios. */
 function sideBySide(all: Results): string | null {
   const { floor: f, single: s, raft = [] } = all;
-  if (!f || !s) return null;
-  const floor = f.inWorkerd.rpcWrite;
+  if (all.meta.url) return null;
+  const floor = f?.inWorkerd.rpcWrite;
   const header = ["metric", "floor", "single", ...raft.flatMap((x) => [`raft-${x.size}`, "×floor", "×single"])];
   const rows: string[][] = [];
-  const add = (name: string, fl: number | null, si: number | null, pick: (x: RaftResult) => number | null | undefined, digits = 2) =>
+  const add = (name: string, fl: Value, si: Value, pick: (x: RaftResult) => number | null | undefined, digits = 2) =>
     rows.push([name, fmt(fl, digits), fmt(si, digits), ...raft.flatMap((x) => [fmt(pick(x), digits), ratio(pick(x), fl), ratio(pick(x), si)])]);
-  add("sequential put p50 (ms)", floor.p50, s.sequential.latency.p50, (x) => x.sequential?.latency.p50);
-  add("sequential put p99 (ms)", floor.p99, s.sequential.latency.p99, (x) => x.sequential?.latency.p99);
+  add("sequential put p50 (ms)", floor?.p50, s?.sequential.latency.p50, (x) => x.sequential?.latency.p50);
+  add("sequential put p99 (ms)", floor?.p99, s?.sequential.latency.p99, (x) => x.sequential?.latency.p99);
   for (const clients of [1, 8, 64]) {
-    const p = phaseAt(s.concurrency, clients);
-    if (!p) continue;
+    const p = phaseAt(s?.concurrency, clients);
     const at = (x: RaftResult) => phaseAt(x.concurrency, clients);
-    add(`${clientsLabel(clients)}: throughput (ops/s)`, 1000 / floor.mean, p.throughput, (x) => at(x)?.throughput, 0);
-    add(`${clientsLabel(clients)}: put p50 (ms)`, floor.p50, p.latency.p50, (x) => at(x)?.latency.p50);
-    add(`${clientsLabel(clients)}: put p99 (ms)`, floor.p99, p.latency.p99, (x) => at(x)?.latency.p99);
+    add(`${clientsLabel(clients)}: throughput (ops/s)`, 1000 / (floor?.mean ?? NaN), p?.throughput, (x) => at(x)?.throughput, 0);
+    add(`${clientsLabel(clients)}: put p50 (ms)`, floor?.p50, p?.latency.p50, (x) => at(x)?.latency.p50);
+    add(`${clientsLabel(clients)}: put p99 (ms)`, floor?.p99, p?.latency.p99, (x) => at(x)?.latency.p99);
   }
-  const write = f.http.write.cpuPerCall;
-  add("sequential: workerd CPU per put (ms)", write.workerdMs, s.sequential.cpuPerOp.workerdMs, (x) => x.sequential?.cpuPerOp.workerdMs);
-  add("sequential: Node CPU per put (ms)", write.nodeMs, s.sequential.cpuPerOp.nodeMs, (x) => x.sequential?.cpuPerOp.nodeMs);
-  const s64 = phaseAt(s.concurrency, LOAD);
+  const write = f?.http.write.cpuPerCall;
+  add("sequential: workerd CPU per put (ms)", write?.workerdMs, s?.sequential.cpuPerOp.workerdMs, (x) => x.sequential?.cpuPerOp.workerdMs);
+  add("sequential: Node CPU per put (ms)", write?.nodeMs, s?.sequential.cpuPerOp.nodeMs, (x) => x.sequential?.cpuPerOp.nodeMs);
+  const s64 = phaseAt(s?.concurrency, LOAD);
   const at64 = (x: RaftResult) => phaseAt(x.concurrency, LOAD);
-  if (s64) {
-    add(`${LOAD} clients: workerd CPU per put (ms)`, write.workerdMs, s64.cpuPerOp.workerdMs, (x) => at64(x)?.cpuPerOp.workerdMs);
-    add(`${LOAD} clients: Node CPU per put (ms)`, write.nodeMs, s64.cpuPerOp.nodeMs, (x) => at64(x)?.cpuPerOp.nodeMs);
-  }
-  add("leader crash → first write p50 (ms)", floor.p50, null, (x) => (x.failover?.ms.n ? x.failover.ms.p50 : null), 0);
-  add("leader crash → first write p99 (ms)", floor.p99, null, (x) => (x.failover?.ms.n ? x.failover.ms.p99 : null), 0);
+  add(`${LOAD} clients: workerd CPU per put (ms)`, write?.workerdMs, s64?.cpuPerOp.workerdMs, (x) => at64(x)?.cpuPerOp.workerdMs);
+  add(`${LOAD} clients: Node CPU per put (ms)`, write?.nodeMs, s64?.cpuPerOp.nodeMs, (x) => at64(x)?.cpuPerOp.nodeMs);
+  add("leader crash → first write p50 (ms)", floor?.p50, null, (x) => (x.failover?.ms.n ? x.failover.ms.p50 : null), 0);
+  add("leader crash → first write p99 (ms)", floor?.p99, null, (x) => (x.failover?.ms.n ? x.failover.ms.p99 : null), 0);
   const load = (x: RaftResult) => at64(x)?.cost;
   add(`Raft RPCs per op (${LOAD} clients, all servers)`, null, 0, (x) => load(x)?.rpcsPerOp, 3);
   add(`AppendEntries per op per follower (${LOAD} clients)`, null, 0, (x) => load(x)?.appendEntriesPerOpPerFollower, 3);
@@ -261,7 +258,7 @@ function sideBySide(all: Results): string | null {
       ...(x.failover?.failures.length ? [`- raft-${x.size} failover: ${x.failover.failures.join("; ")}.`] : []),
       ...(x.failover && Object.keys(x.failover.errors).length ? [`- raft-${x.size} failover: answers before the first success ${JSON.stringify(x.failover.errors)}; puts per trial p50 ${x.failover.putsPerTrial.p50}.`] : []),
     ]),
-    ...s.concurrency.flatMap((p) => errorNote(`single, ${clientsLabel(p.clients)}`, p.errors)),
+    ...(s?.concurrency ?? []).flatMap((p) => errorNote(`single, ${clientsLabel(p.clients)}`, p.errors)),
   ];
   const caption = "×floor: against the floor's RPC+write (throughput: 1000 / its mean; CPU: one Node→Worker→object write); ×single: the single object's.";
   return [table(header, rows), caption, ...(notes.length ? [notes.join("\n")] : [])].join("\n\n");
