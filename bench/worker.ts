@@ -144,7 +144,11 @@ function wrapMethods<T extends object>(target: T, wrap: (prop: string, call: () 
     },
   });
 }
-const countingStub = <T extends object>(stub: T): T => wrapMethods(stub, (_, call) => (stubCalls++, call()));
+const countingStub = <T extends object>(stub: T): T =>
+  wrapMethods(stub, (_, call) => {
+    stubCalls++;
+    return call();
+  });
 const countingNamespaces = new WeakMap<object, object>();
 function countingNamespace<T extends object>(ns: T): T {
   const wrapped = (countingNamespaces.get(ns) as T | undefined) ?? wrapMethods(ns, (prop, call) => (prop === "get" || prop === "getByName" ? countingStub(call() as object) : call()));

@@ -230,14 +230,16 @@ async function measure(ctx: Ctx) {
     return null;
   };
   const first = await Cluster.with(http, `sleep0-${stamp}`, { size: SIZE, sleepAfterMs: 0 }, profiled, (c) => awake(c, ctx, writes)).catch((e: unknown) => message(e));
-  const a = typeof first === "string" ? null : await part("sleep", () => Cluster.with(http, `sleep-${stamp}`, { size: SIZE }, profiled, (c) => asleep(c, ctx, writes, failures)));
+  // Without a working never-sleeping cluster (no kv routes, say) nothing else is worth trying.
+  const w = typeof first === "string" ? null : first;
+  const a = w && (await part("sleep", () => Cluster.with(http, `sleep-${stamp}`, { size: SIZE }, profiled, (c) => asleep(c, ctx, writes, failures))));
   // 4. Deploys under a light writer.
-  const d = typeof first === "string" ? null : await part("deploys", () => Cluster.with(http, `deploy-${stamp}`, { size: SIZE }, false, async (c) => {
+  const deploy = async (c: Cluster) => {
     await c.stable(15_000);
     progress(`sleep: ${o.deploys} deploys (POST /clusters/{c}/evict) ${GAP_MS} ms apart under one sequential writer`);
     return deploys(c, o.deploys, progress);
-  }));
-  const w = typeof first === "string" ? null : first;
+  };
+  const d = w && (await part("deploys", () => Cluster.with(http, `deploy-${stamp}`, { size: SIZE }, false, deploy)));
   for (const f of failures) progress(`sleep: ${f}`);
   return {
     unavailable: typeof first === "string" ? first : null,
