@@ -1,78 +1,67 @@
-// Closed-loop load: each client sends its next put as soon as its previous one answered.
+// Closed-loop load: each client sends its next request as soon as its previous one answered.
 import { cpuNow, cpuPer } from "./cpu.ts";
 import type { Answer } from "./http.ts";
-import { roundSummary, summarize, type Summary, round } from "./stats.ts";
+import { round, summarize, tally, type Summary } from "./stats.ts";
 
-/** One put of client `client`'s `i`-th request. */
+/** Client `client`'s `i`-th request (a put, a read, a no-op). */
 export type PutFn = (client: number, i: number) => Promise<Answer>;
 
 export interface Phase {
   readonly clients: number;
-  /** Puts answered 200. */
+  /** Requests answered 200; the others by status ("0" = the request itself failed). */
   readonly ops: number;
-  /** Other answers, by status ("0" = the request failed). */
   readonly errors: Record<string, number>;
   readonly seconds: number;
-  /** Successful puts per second. */
   readonly throughput: number;
-  /** Latency of the successful puts, ms (client side: Node→Worker→objects→back). */
+  /** Of the successful requests, ms, from Node (Node→Worker→objects→back). */
   readonly latency: Summary;
-  /** CPU ms per successful put: workerd (Worker and objects) and Node (the client). */
+  /** CPU ms per successful request: workerd (Worker and objects) and Node (the client). */
   readonly cpuPerOp: { readonly workerdMs: number | null; readonly nodeMs: number };
 }
 
-/** Keys cycle over 16 per client, so puts overwrite (found: true) as a steady workload would. */
-export function keyOf(client: number, i: number): string {
-  return `k${client}-${i % 16}`;
-}
-
-/** A 32-byte value. */
-export function valueOf(i: number): string {
-  return `v${i}`.padEnd(32, ".");
-}
-
-/** `n` puts, one after another, after `warmup` untimed ones. */
-export async function sequential(put: PutFn, n: number, warmup = 20): Promise<Phase> {
-  for (let i = 0; i < warmup; i++) await put(0, i);
-  return (await run(put, 1, { count: n })).phase;
-}
-
-/** `clients` clients, each putting back to back, for `durationMs`. */
-export async function concurrent(put: PutFn, clients: number, durationMs: number): Promise<Phase> {
-  return (await run(put, clients, { durationMs })).phase;
-}
-
-/** A phase with its raw latencies, for pooling several phases into one (`pooled`). */
+/** A phase with its raw latencies, for pooling phases run at different times (`pooled`). */
 export interface PhaseSamples {
   readonly phase: Phase;
   readonly latencies: number[];
 }
 
-/** As `concurrent`, keeping the latency samples. */
-export function concurrentSamples(call: PutFn, clients: number, durationMs: number): Promise<PhaseSamples> {
-  return run(call, clients, { durationMs });
+/** Keys cycle over 16 per client, so puts overwrite (found: true) as a steady workload would. */
+export const keyOf = (client: number, i: number): string => `k${client}-${i % 16}`;
+/** A 32-byte value. */
+export const valueOf = (i: number): string => `v${i}`.padEnd(32, ".");
+
+/** The phase of `clients` clients in `phases`. */
+export const phaseAt = <P extends { clients: number }>(phases: readonly P[] | undefined, clients: number): P | undefined => phases?.find((p) => p.clients === clients);
+
+/** `n` requests one after another, after `warmup` untimed ones. */
+export async function sequential(put: PutFn, n: number, warmup = 20): Promise<Phase> {
+  for (let i = 0; i < warmup; i++) await put(0, i);
+  return (await run(put, 1, { count: n })).phase;
 }
 
-/**
- * Phases of the same workload run at different times (say A B B A, against drift) as one:
- * their operations over their summed time, their latencies together, CPU weighted by operations.
- */
+/** `clients` clients, each sending back to back, for `durationMs`. */
+export async function concurrent(put: PutFn, clients: number, durationMs: number): Promise<Phase> {
+  return (await run(put, clients, { durationMs })).phase;
+}
+
+/** As `concurrent`, keeping the latency samples. */
+export const concurrentSamples = (call: PutFn, clients: number, durationMs: number): Promise<PhaseSamples> => run(call, clients, { durationMs });
+
+/** Phases of one workload run at different times (A B B A, against drift) as one: CPU weighted by operations. */
 export function pooled(parts: readonly PhaseSamples[]): Phase {
   const ops = parts.reduce((a, p) => a + p.phase.ops, 0);
   const seconds = parts.reduce((a, p) => a + p.phase.seconds, 0);
   const errors: Record<string, number> = {};
-  for (const p of parts) for (const [k, n] of Object.entries(p.phase.errors)) errors[k] = (errors[k] ?? 0) + n;
-  const weighted = (f: (p: Phase) => number | null): number | null => {
-    if (parts.some((p) => f(p.phase) === null)) return null;
-    return ops > 0 ? round(parts.reduce((a, p) => a + f(p.phase)! * p.phase.ops, 0) / ops) : NaN;
-  };
+  for (const p of parts) for (const [k, n] of Object.entries(p.phase.errors)) tally(errors, k, n);
+  const weighted = (f: (p: Phase) => number | null): number | null =>
+    parts.some((p) => f(p.phase) === null) ? null : ops > 0 ? round(parts.reduce((a, p) => a + f(p.phase)! * p.phase.ops, 0) / ops) : NaN;
   return {
     clients: parts[0]?.phase.clients ?? 0,
     ops,
     errors,
     seconds: round(seconds),
     throughput: round(seconds > 0 ? ops / seconds : NaN),
-    latency: roundSummary(summarize(parts.flatMap((p) => p.latencies))),
+    latency: summarize(parts.flatMap((p) => p.latencies)),
     cpuPerOp: { workerdMs: weighted((p) => p.cpuPerOp.workerdMs), nodeMs: weighted((p) => p.cpuPerOp.nodeMs) ?? NaN },
   };
 }
@@ -83,27 +72,18 @@ async function run(put: PutFn, clients: number, stop: { count?: number; duration
   const cpu0 = cpuNow();
   const t0 = performance.now();
   let issued = 0;
-  const more = () =>
-    stop.count !== undefined ? issued < stop.count : performance.now() - t0 < (stop.durationMs ?? 0);
+  const more = () => (stop.count !== undefined ? issued < stop.count : performance.now() - t0 < (stop.durationMs ?? 0));
   const client = async (c: number) => {
     for (let i = 0; more(); i++) {
       issued++;
       const a = await put(c, i);
       if (a.status === 200) latencies.push(a.ms);
-      else errors[String(a.status)] = (errors[String(a.status)] ?? 0) + 1;
+      else tally(errors, a.status);
     }
   };
   await Promise.all(Array.from({ length: clients }, (_, c) => client(c)));
   const seconds = (performance.now() - t0) / 1000;
   const cpu = cpuPer(cpu0, cpuNow(), Math.max(1, latencies.length));
-  const phase: Phase = {
-    clients,
-    ops: latencies.length,
-    errors,
-    seconds: round(seconds),
-    throughput: round(latencies.length / seconds),
-    latency: roundSummary(summarize(latencies)),
-    cpuPerOp: { workerdMs: cpu.workerdMs === null ? null : round(cpu.workerdMs), nodeMs: round(cpu.nodeMs) },
-  };
-  return { phase, latencies };
+  const cpuPerOp = { workerdMs: cpu.workerdMs === null ? null : round(cpu.workerdMs), nodeMs: round(cpu.nodeMs) };
+  return { phase: { clients, ops: latencies.length, errors, seconds: round(seconds), throughput: round(latencies.length / seconds), latency: summarize(latencies), cpuPerOp }, latencies };
 }

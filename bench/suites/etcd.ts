@@ -1,52 +1,13 @@
-// etcd, side by side: the same put workload as the single object's and Raft's (the same keys,
-// 32-byte values, sequential then 1/8/64 closed-loop clients, the same client in Node), sent
-// to a 3-member loopback etcd through its JSON gateway, in the same run. etcd is what a user
-// would otherwise run for a replicated key/value store: a Raft of 3 Go processes, each
-// fsyncing its write-ahead log before acknowledging.
-//
-// Puts go to the leader's client URL, as the coordinator sends Raft puts to the leader. The
-// CPU figures are the three etcd processes together (from /proc), beside workerd's for Raft.
-import type { EtcdCluster } from "../lib/etcd.ts";
-import { b64, ETCD_HOWTO, etcdVersion, EtcdCluster as Etcd } from "../lib/etcd.ts";
+// etcd, side by side: the single object's and Raft's put workload sent to a 3-member loopback
+// etcd (bench/lib/etcd.ts, each member fsyncing its log) through its JSON gateway, to the
+// leader as the coordinator sends Raft puts; CPU is the etcd processes'. What a user would
+// otherwise run; printed beside Raft's figures (the headline, the --url table).
 import { cpuOfPids } from "../lib/cpu.ts";
+import { b64, ETCD_HOWTO, etcdVersion, EtcdCluster } from "../lib/etcd.ts";
 import { Http } from "../lib/http.ts";
 import { concurrent, keyOf, sequential, valueOf, type Phase, type PutFn } from "../lib/load.ts";
 import { round } from "../lib/stats.ts";
-
-export interface EtcdPhase extends Phase {
-  /** CPU ms of the etcd members together per successful put. */
-  readonly etcdCpuMsPerOp: number;
-}
-
-export interface EtcdResult {
-  /** Null when measured; otherwise why not (no etcd on PATH: how to get it). */
-  readonly unavailable: string | null;
-  readonly version: string | null;
-  readonly members: number;
-  readonly gateway: string | null;
-  readonly sequential: EtcdPhase | null;
-  readonly concurrency: EtcdPhase[];
-  /** Revisions the puts created (= puts applied), a check that every 200 was a write. */
-  readonly revisions: number | null;
-}
-
-export interface EtcdOptions {
-  readonly sequential: number;
-  readonly phaseMs: number;
-  readonly concurrency: readonly number[];
-  /** Skip etcd even if installed. */
-  readonly skip: boolean;
-}
-
-const none = (why: string, version: string | null = null): EtcdResult => ({
-  unavailable: why,
-  version,
-  members: 3,
-  gateway: null,
-  sequential: null,
-  concurrency: [],
-  revisions: null,
-});
+import type { Ctx, Suite } from "../lib/suite.ts";
 
 /** The etcd cluster being measured, so a signal handler can stop it. */
 let running: EtcdCluster | null = null;
@@ -56,36 +17,37 @@ export const stopRunningEtcd = async (): Promise<void> => {
   if (c) await c.stop();
 };
 
-export async function measureEtcd(o: EtcdOptions, progress: (line: string) => void): Promise<EtcdResult> {
-  if (o.skip) return none("skipped (--no-etcd)");
+async function measure({ o, progress }: Ctx) {
+  type EtcdPhase = Phase & { etcdCpuMsPerOp: number };
+  const none = (why: string, version: string | null = null) => ({ unavailable: why as string | null, version, members: 3, gateway: null as string | null, sequential: null as EtcdPhase | null, concurrency: [] as EtcdPhase[], revisions: null as number | null });
+  progress(o.noEtcd ? "etcd: skipped (--no-etcd)" : `etcd: 3 members on loopback, ${o.sequential} sequential puts, then ${o.concurrency.join("/")} clients × ${o.phaseMs} ms`);
+  if (o.noEtcd) return none("skipped (--no-etcd)");
   const version = etcdVersion();
   if (version === null) return none(ETCD_HOWTO);
-  let cluster: EtcdCluster;
   try {
-    cluster = await Etcd.start(3);
+    running = await EtcdCluster.start(3);
   } catch (e) {
     return none(e instanceof Error ? e.message.split("\n")[0]! : String(e), version);
   }
-  running = cluster;
+  const cluster = running;
   try {
     const leader = await cluster.leaderUrl();
     progress(`etcd ${cluster.version}: 3 members on ${cluster.clientUrls.join(", ")}, puts to the leader ${leader} (${cluster.prefix}/kv/put)`);
     const http = Http.connect(leader);
     try {
       const put: PutFn = (c, i) => http.call("POST", `${cluster.prefix}/kv/put`, { key: b64(keyOf(c, i)), value: b64(valueOf(i)) });
+      // Revisions the puts created (= puts applied): a check that every 200 was a write.
       const revision = async () => Number((await http.ok("POST", `${cluster.prefix}/kv/range`, { key: b64("ready") })).header.revision);
       const measured = async (f: () => Promise<Phase>): Promise<EtcdPhase> => {
         const cpu0 = cpuOfPids(cluster.pids);
         const p = await f();
-        const cpu1 = cpuOfPids(cluster.pids);
-        return { ...p, etcdCpuMsPerOp: round((cpu1 - cpu0) / Math.max(1, p.ops)) };
+        return { ...p, etcdCpuMsPerOp: round((cpuOfPids(cluster.pids) - cpu0) / Math.max(1, p.ops)) };
       };
       const rev0 = await revision();
       const seq = await measured(() => sequential(put, o.sequential));
       const phases: EtcdPhase[] = [];
       for (const clients of o.concurrency) phases.push(await measured(() => concurrent(put, clients, o.phaseMs)));
-      const rev1 = await revision();
-      return { unavailable: null, version: cluster.version, members: 3, gateway: cluster.prefix, sequential: seq, concurrency: phases, revisions: rev1 - rev0 };
+      return { ...none("", cluster.version), unavailable: null, gateway: cluster.prefix, sequential: seq, concurrency: phases, revisions: (await revision()) - rev0 };
     } finally {
       await http.close();
     }
@@ -93,3 +55,14 @@ export async function measureEtcd(o: EtcdOptions, progress: (line: string) => vo
     await stopRunningEtcd();
   }
 }
+
+export type EtcdResult = Awaited<ReturnType<typeof measure>>;
+
+export const etcd: Suite<EtcdResult> = {
+  name: "etcd",
+  full: true,
+  url: true,
+  about: "etcd (3 members on loopback, when `etcd` is on PATH), the same put workload",
+  run: measure,
+  sections: () => [],
+};

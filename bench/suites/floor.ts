@@ -1,108 +1,84 @@
-// The floor: what the platform itself costs, from the same run.
-//  - inWorkerd: object→object timings taken inside workerd by BenchFloor (see bench/floor.ts
-//    for why they are per-batch means);
-//  - http: one Node→Worker→object call, timed from Node: the fixed cost every put of the
-//    single object and of Raft pays for being driven from Node.
-// On a shared machine the floor drifts with everything else, so it is sampled in rounds spread
-// over the run (start, middle, end) and the rounds are pooled; each round's p50 is kept too.
+// The floor: what the platform itself costs, in the same run: object→object timings inside
+// workerd (BenchFloor, bench/floor.ts), and one Node→Worker→object call timed from Node (what
+// every put of the single object and of Raft pays for being driven from Node). The floor
+// drifts with the machine, so it is sampled in rounds spread over the run and pooled.
 import { cpuNow, cpuPer, type CpuSample } from "../lib/cpu.ts";
 import { FLOOR_KINDS, type FloorKind, type FloorTiming } from "../floor-kinds.ts";
-import type { Http } from "../lib/http.ts";
-import { round, roundSummary, summarize, type Summary } from "../lib/stats.ts";
+import { fmt, table } from "../lib/render.ts";
+import { round, summarize, sum } from "../lib/stats.ts";
+import type { Ctx, Suite } from "../lib/suite.ts";
 
-export interface FloorTimingSummary {
-  /** Calls per timed batch (per round). */
-  readonly batch: number[];
-  readonly calls: number;
-  /** Percentiles of the per-batch means, ms, all rounds pooled. */
-  readonly p50: number;
-  readonly p99: number;
-  readonly mean: number;
-  /** p50 of each round, in order: the drift over the run. */
-  readonly roundP50: number[];
-}
+const HTTP = ["noop", "write"] as const;
 
-export type HttpFloor = Summary & {
-  readonly cpuPerCall: { readonly workerdMs: number | null; readonly nodeMs: number };
-  readonly roundP50: number[];
-};
-
-export interface FloorResult {
-  readonly rounds: number;
-  readonly inWorkerd: Record<FloorKind, FloorTimingSummary>;
-  readonly http: { readonly noop: HttpFloor; readonly write: HttpFloor };
-}
-
-type HttpWhat = "noop" | "write";
-
-export class FloorSampler {
-  private readonly timings = new Map<FloorKind, FloorTiming[]>();
-  private readonly http = new Map<HttpWhat, { ms: number[][]; cpu: Array<[CpuSample, CpuSample]>; calls: number }>();
-
-  constructor(
-    private readonly client: Http,
-    /** Per in-workerd measurement and round, ms. */
-    private readonly roundMs: number,
-    /** Node→Worker calls per kind and round. */
-    private readonly httpCalls: number,
-  ) {}
-
-  async round(): Promise<void> {
-    for (const kind of FLOOR_KINDS) {
-      const t = await this.client.ok<FloorTiming>("GET", `/floor/measure/${kind}?ms=${this.roundMs}`);
-      this.timings.set(kind, [...(this.timings.get(kind) ?? []), t]);
-    }
-    for (const what of ["noop", "write"] as const) await this.httpRound(what);
-  }
-
-  private async httpRound(what: HttpWhat): Promise<void> {
-    for (let i = 0; i < 20; i++) await this.client.ok("GET", `/floor/http/${what}`); // warm-up
-    const ms: number[] = [];
-    const cpu0 = cpuNow();
-    for (let i = 0; i < this.httpCalls; i++) {
-      const a = await this.client.call("GET", `/floor/http/${what}`);
-      if (a.status !== 200) throw new Error(`/floor/http/${what} answered ${a.status}: ${JSON.stringify(a.body)}`);
-      ms.push(a.ms);
-    }
-    const acc = this.http.get(what) ?? { ms: [], cpu: [], calls: 0 };
-    acc.ms.push(ms);
-    acc.cpu.push([cpu0, cpuNow()]);
-    acc.calls += this.httpCalls;
-    this.http.set(what, acc);
-  }
-
-  result(): FloorResult {
-    const inWorkerd = {} as Record<FloorKind, FloorTimingSummary>;
-    for (const kind of FLOOR_KINDS) {
-      const rounds = this.timings.get(kind) ?? [];
-      const s = summarize(rounds.flatMap((t) => t.samplesMs));
-      const calls = rounds.reduce((a, t) => a + t.calls, 0);
-      const totalMs = rounds.reduce((a, t) => a + t.meanMs * t.calls, 0);
-      inWorkerd[kind] = {
-        batch: rounds.map((t) => t.batch),
-        calls,
-        p50: round(s.p50),
-        p99: round(s.p99),
-        mean: round(totalMs / Math.max(1, calls)),
-        roundP50: rounds.map((t) => round(summarize(t.samplesMs).p50)),
-      };
-    }
-    const http = (what: HttpWhat): HttpFloor => {
-      const acc = this.http.get(what) ?? { ms: [], cpu: [], calls: 0 };
-      let workerd: number | null = 0;
-      let node = 0;
-      for (const [a, b] of acc.cpu) {
-        const c = cpuPer(a, b, 1);
-        workerd = workerd === null || c.workerdMs === null ? null : workerd + c.workerdMs;
-        node += c.nodeMs;
+function sampler({ http, o, progress }: Ctx) {
+  const roundMs = Math.round(o.floorMs / 3);
+  const calls = Math.round(o.httpFloorCalls / 3);
+  const timings = new Map<FloorKind, FloorTiming[]>(FLOOR_KINDS.map((k) => [k, []]));
+  const https = new Map(HTTP.map((w) => [w, { ms: [] as number[][], cpu: [] as Array<[CpuSample, CpuSample]> }]));
+  return {
+    async round(n: number, of: number) {
+      progress(`floor, round ${n}/${of}: ${roundMs} ms per in-workerd measurement, ${calls} Node→Worker calls`);
+      for (const kind of FLOOR_KINDS) timings.get(kind)!.push(await http.ok<FloorTiming>("GET", `/floor/measure/${kind}?ms=${roundMs}`));
+      for (const what of HTTP) {
+        for (let i = 0; i < 20; i++) await http.ok("GET", `/floor/http/${what}`); // warm-up
+        const ms: number[] = [];
+        const cpu0 = cpuNow();
+        for (let i = 0; i < calls; i++) {
+          const a = await http.call("GET", `/floor/http/${what}`);
+          if (a.status !== 200) throw new Error(`/floor/http/${what} answered ${a.status}: ${JSON.stringify(a.body)}`);
+          ms.push(a.ms);
+        }
+        https.get(what)!.ms.push(ms);
+        https.get(what)!.cpu.push([cpu0, cpuNow()]);
       }
-      const calls = Math.max(1, acc.calls);
-      return {
-        ...roundSummary(summarize(acc.ms.flat())),
-        cpuPerCall: { workerdMs: workerd === null ? null : round(workerd / calls), nodeMs: round(node / calls) },
-        roundP50: acc.ms.map((ms) => round(summarize(ms).p50)),
+    },
+    result() {
+      const inWorkerd = Object.fromEntries(
+        FLOOR_KINDS.map((kind) => {
+          const rounds = timings.get(kind)!;
+          const s = summarize(rounds.flatMap((t) => t.samplesMs));
+          const n = sum(rounds.map((t) => t.calls));
+          const mean = round(sum(rounds.map((t) => t.meanMs * t.calls)) / Math.max(1, n));
+          return [kind, { batch: rounds.map((t) => t.batch), calls: n, p50: s.p50, p99: s.p99, mean, roundP50: rounds.map((t) => summarize(t.samplesMs).p50) }];
+        }),
+      ) as Record<FloorKind, { batch: number[]; calls: number; p50: number; p99: number; mean: number; roundP50: number[] }>;
+      const fromNode = (what: (typeof HTTP)[number]) => {
+        const { ms, cpu } = https.get(what)!;
+        const per = cpu.map(([a, b]) => cpuPer(a, b, 1));
+        const n = Math.max(1, sum(ms.map((m) => m.length)));
+        const workerd = per.some((c) => c.workerdMs === null) ? null : round(sum(per.map((c) => c.workerdMs!)) / n);
+        return { ...summarize(ms.flat()), cpuPerCall: { workerdMs: workerd, nodeMs: round(sum(per.map((c) => c.nodeMs)) / n) }, roundP50: ms.map((m) => summarize(m).p50) };
       };
-    };
-    return { rounds: this.timings.get("rpc")?.length ?? 0, inWorkerd, http: { noop: http("noop"), write: http("write") } };
-  }
+      return { rounds: timings.get("rpc")!.length, inWorkerd, http: { noop: fromNode("noop"), write: fromNode("write") } };
+    },
+  };
 }
+
+export type FloorResult = ReturnType<ReturnType<typeof sampler>["result"]>;
+
+export const floor: Suite<FloorResult> = {
+  name: "floor",
+  full: true,
+  url: false,
+  about: "the platform's floor: object→object calls and writes inside workerd, Node→Worker→object calls",
+  sampler,
+  sections(f) {
+    type Row = { p50: number; p99: number; mean: number; roundP50: number[] };
+    const row = (name: string, s: Row, calls: string, cpu: string) => [name, fmt(s.p50, 3), fmt(s.p99, 3), fmt(s.mean, 3), calls, s.roundP50.map((x) => fmt(x, 2)).join(" / "), cpu];
+    const inside = (name: string, kind: FloorKind) => row(name, f.inWorkerd[kind], `${f.inWorkerd[kind].calls} (batches of ${f.inWorkerd[kind].batch.join("/")})`, "—");
+    const node = (name: string, what: (typeof HTTP)[number]) => row(name, f.http[what], `${f.http[what].n}`, `${fmt(f.http[what].cpuPerCall.workerdMs)} / ${fmt(f.http[what].cpuPerCall.nodeMs)}`);
+    const body = table(
+      ["floor", "p50 ms", "p99 ms", "mean ms", "calls", "p50 per round (start / middle / end)", "CPU ms per call: workerd / Node"],
+      [
+        inside("object→object RPC (inside workerd)", "rpc"),
+        inside("**RPC whose callee writes one row** (inside workerd) — *the floor*", "rpcWrite"),
+        inside("one local durable write (write + sync)", "write"),
+        inside("one local durable write that also moves the alarm", "writeAlarm"),
+        inside("leader's write, then RPC+write (least a commit costs)", "commit"),
+        node("Node→Worker→object, no-op (from Node)", "noop"),
+        node("Node→Worker→object, one row written (from Node)", "write"),
+      ],
+    );
+    return [["Floor", `${body}\n\nIn-workerd timings are per-call means of back-to-back batches (workerd's clock has 1 ms resolution), so their p99\nis flattened. Node→Worker rows are per request, timed from Node. Sampled in ${f.rounds} rounds spread over the run, pooled.`]];
+  },
+};

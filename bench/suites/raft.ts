@@ -1,423 +1,304 @@
-// Raft clusters: the project's kv service, through PUT /clusters/{c}/kv/{key}, with the same
-// workload as the single object; plus what it costs in Raft RPCs, alarms and (in a profiled
-// run) storage transactions per committed operation, what it costs per second when idle,
-// and how long a leader crash keeps writes away.
+// Raft clusters: the kv service through PUT /clusters/{c}/kv/{key}, with the single object's
+// workload; what each committed op costs in Raft RPCs, alarms and (profiled) storage, what an
+// idle cluster costs per second, and how long a leader crash keeps writes away.
 import { cpuNow, cpuPer } from "../lib/cpu.ts";
-import type { Http } from "../lib/http.ts";
+import { between, Cluster, message, type Count, type Snapshot } from "../lib/cluster.ts";
 import { sleep } from "../lib/http.ts";
-import { concurrent, keyOf, sequential, valueOf, type Phase, type PutFn } from "../lib/load.ts";
-import { round, roundSummary, summarize, type Summary } from "../lib/stats.ts";
-import type { StorageCounters } from "../profiled-raft-server.ts";
-import { waitSettled } from "../lib/settle.ts";
-import { putAnatomy, type Anatomy } from "./anatomy.ts";
+import { concurrent, phaseAt, sequential, type Phase } from "../lib/load.ts";
+import { clientsLabel, errorNote, fmt, ratio, table, type Value } from "../lib/render.ts";
+import { round, sum, summarize, tally } from "../lib/stats.ts";
+import type { Ctx, Results, Suite } from "../lib/suite.ts";
+import { putAnatomy, STAGES } from "./anatomy.ts";
 
-interface Stats {
-  alarms: number;
-  rpcsSent: number;
-  rpcsReceived: number;
+const FAILOVER_DEADLINE_MS = 10_000;
+
+async function measureAll(ctx: Ctx) {
+  const out = [];
+  for (const size of ctx.o.sizes) {
+    const r = await measureRaft(ctx, size);
+    if (r.unavailable) ctx.progress(`raft-${size}: ${r.unavailable}`);
+    out.push(r);
+  }
+  return out;
 }
 
-export interface ServerView {
-  id: number;
-  state: string;
-  term: number;
-  commitIndex: number;
-  lastApplied: number;
-  stats: Stats;
+async function measureRaft({ http, o, profiled: counted, progress }: Ctx, size: number) {
+  // --url: the project's Worker has no bench routes: no failover (crash needs ADMIN), no anatomy, no storage counts.
+  const remote = o.url !== null;
+  const profiled = counted && !remote;
+  progress(`${remote ? `${o.url}: ` : ""}raft-${size}: idle ${o.idleMs} ms, ${o.sequential} sequential puts, ${o.concurrency.join("/")} clients × ${o.phaseMs} ms${remote ? "" : `, ${o.trials} failover trials`}`);
+  // sleepAfterMs 0: never sleeps, so the idle window and the heartbeat rate the per-op figures
+  // subtract are an awake cluster's; sleeping is the sleep suite's.
+  const r = await Cluster.with(http, `raft${size}-${Date.now().toString(36)}`, { size, sleepAfterMs: 0 }, profiled, async (c) => {
+    await c.stable();
+    await sleep(500); // let the first election's aftermath (vote replies, first heartbeats) pass
+    const idle = await idleCost(c, o.idleMs);
+    const unavailable = await probeKv(c);
+    const { electionTimeoutMs, heartbeatMs } = await c.view();
+    const base = { size, cluster: c.name, electionTimeoutMs, heartbeatMs, idle };
+    if (unavailable) return { ...base, unavailable, sequential: null, anatomy: null, concurrency: [], failover: null };
+    const costed = async (clients: number, f: () => Promise<Phase>) => {
+      const before = await c.snapshot();
+      const phase = await f();
+      return { ...phase, cost: loadCost(clients, before, await c.snapshot(true), idle.leader.rpcsSentPerSec) };
+    };
+    const seq = await costed(1, () => sequential(c.put, o.sequential));
+    const steady = await c.stable();
+    const anatomy = !remote && o.anatomyPuts > 0 ? await putAnatomy(http, c.name, size, steady.leader!, o.anatomyPuts) : null;
+    const phases = [];
+    for (const clients of o.concurrency) {
+      await c.stable();
+      phases.push(await costed(clients, () => concurrent(c.put, clients, o.phaseMs)));
+    }
+    const failover = !remote && o.trials > 0 ? await failoverTrials(c, o.trials) : null;
+    return { ...base, unavailable: null, sequential: seq, anatomy, concurrency: phases, failover };
+  });
+  if (typeof r === "string") throw new Error(r);
+  return r;
 }
 
-export interface ClusterView {
-  size: number;
-  electionTimeoutMs: [number, number];
-  heartbeatMs: number;
-  leader: number | null;
-  servers: ServerView[];
+/** Null if a put works; otherwise why not ("kv routes missing" when the route is not there). */
+async function probeKv(c: Cluster): Promise<string | null> {
+  const deadline = performance.now() + 5_000;
+  let last = "";
+  while (performance.now() < deadline) {
+    const a = await c.http.call("PUT", `/clusters/${c.name}/kv/probe`, { value: "probe" });
+    if (a.status === 200) return null;
+    if ((a.status === 404 && /no route/i.test(String(a.body?.message ?? ""))) || a.status === 405) {
+      return `kv routes missing: PUT /clusters/{c}/kv/{key} answered ${a.status} ${JSON.stringify(a.body)}`;
+    }
+    last = `${a.status} ${JSON.stringify(a.body)}`;
+    await sleep(100);
+  }
+  return `kv put failing: PUT /clusters/{c}/kv/{key} kept answering ${last}`;
 }
 
-/** Every server's counters at one moment. */
-export interface Snapshot {
-  readonly at: number;
-  readonly view: ClusterView;
-  readonly storage: StorageCounters[] | null;
-  /** Calls the bench Worker's coordinator made on server stubs so far (null: not the bench Worker). */
-  readonly stubCalls: number | null;
-}
-
-export interface StorageCost {
-  /** Storage transactions per committed op: the leader's, and the mean of the followers'. */
-  readonly leaderTransactionsPerOp: number;
-  readonly followerTransactionsPerOp: number;
-  /** Follower transactions per AppendEntries it accepted (1 = one transaction per batch). */
-  readonly followerTransactionsPerAppendEntries: number;
-  readonly leaderSqlWritesPerOp: number;
-  readonly followerSqlWritesPerOp: number;
-  /** setAlarm() calls per op, all servers together. */
-  readonly setAlarmsPerOp: number;
-  /** Storage transactions per op, all servers together. */
-  readonly transactionsPerOp: number;
-  /** SQL rows written per op (SQLite's count, what Cloudflare bills), all servers together, and by table. */
-  readonly rowsWrittenPerOp: number;
-  readonly rowsWrittenByTablePerOp: Record<string, number>;
-  /** The leader's alone, by statement kind and table ("INSERT log", "DELETE log", …). */
-  readonly leaderRowsWrittenByStatementPerOp: Record<string, number>;
-  readonly leaderRowsWrittenPerOp: number;
-  /** Mean over followers. */
-  readonly followerRowsWrittenPerOp: number;
-  /** Billed rows written per op: SQL rows + setAlarm() (one row each) + KV put/delete, all servers. */
-  readonly billedRowsWrittenPerOp: number;
-}
-
-export interface LoadCost {
-  readonly clients: number;
-  readonly ops: number;
-  /** Same leader, same term, nobody down from start to end: the counters are comparable. */
-  readonly stable: boolean;
-  /** Raft requests sent per committed op, all servers together. */
-  readonly rpcsPerOp: number;
-  /** The leader's requests per op per follower (all AppendEntries while it stays leader). */
-  readonly appendEntriesPerOpPerFollower: number;
-  /**
-   * The same, after taking away what the leader sends when idle (its heartbeats) over the
-   * phase's length: the AppendEntries the load itself added.
-   */
-  readonly appendEntriesAboveIdlePerOpPerFollower: number;
-  /** alarm() invocations per op, all servers together. */
-  readonly alarmsPerOp: number;
-  /** Calls from the Worker to server objects per op (null when not counted: --url). */
-  readonly workerCallsPerOp: number | null;
-  /**
-   * Billed Durable Object requests per op: the Worker's calls into servers, Raft RPCs and alarm
-   * invocations (null when the Worker's calls are not counted).
-   */
-  readonly billedRequestsPerOp: number | null;
-  readonly storage: StorageCost | null;
-}
-
-export interface IdleCost {
-  readonly seconds: number;
-  /** Billed Durable Object requests per second of the idle cluster: Raft RPCs and alarms, all servers. */
-  readonly billedRequestsPerSec: number;
-  /** Billed rows written per second idle (SQL rows + setAlarm + KV writes), all servers; null when not counted. */
-  readonly billedRowsWrittenPerSec: number | null;
-  /** CPU ms per second of the idle cluster, all of workerd (nothing else runs there then). */
-  readonly workerdCpuMsPerSec: number | null;
-  readonly leader: { readonly alarmsPerSec: number; readonly rpcsSentPerSec: number; readonly transactionsPerSec: number | null };
-  readonly followers: {
-    /** Mean over followers, and the busiest one. */
-    readonly alarmsPerSec: number;
-    readonly maxAlarmsPerSec: number;
-    readonly rpcsReceivedPerSec: number;
-    readonly transactionsPerSec: number | null;
+/** Per committed op between two snapshots: Raft RPCs, AppendEntries, alarms, billed requests and, profiled, storage. */
+function loadCost(clients: number, before: Snapshot, after: Snapshot, idleLeaderRpcsPerSec: number) {
+  const w = between(before, after);
+  const leader = w.servers.find((s) => s.id === before.view.leader);
+  const followers = w.servers.filter((s) => s !== leader);
+  const stable = leader !== undefined && after.view.leader === leader.id && before.view.servers.every((s, i) => s.state !== "Dead" && s.term === after.view.servers[i]!.term && after.view.servers[i]!.state === s.state);
+  const perOp = (x: number) => round(w.committed > 0 ? x / w.committed : NaN);
+  const perFollower = (x: number) => round(x / Math.max(1, followers.length));
+  let storage = null;
+  if (leader?.storage && followers.every((s) => s.storage)) {
+    const [l, f, all] = [leader.storage, followers.map((s) => s.storage!), w.servers.map((s) => s.storage!)];
+    const mean = (k: Count) => sum(f.map((s) => s[k])) / Math.max(1, f.length);
+    const total = (k: Count) => sum(all.map((s) => s[k]));
+    const followerAe = sum(followers.map((s) => s.rpcsReceived)) / Math.max(1, followers.length);
+    const byKey = (of: Array<Record<string, number>>) => {
+      const out: Record<string, number> = {};
+      for (const counts of of) for (const [k, n] of Object.entries(counts)) tally(out, k, n);
+      return Object.fromEntries(Object.entries(out).map(([k, n]) => [k, perOp(n)]));
+    };
+    storage = {
+      leaderTransactionsPerOp: perOp(l.transactions),
+      followerTransactionsPerOp: perOp(mean("transactions")),
+      /** 1 = one transaction per batch a follower accepts. */
+      followerTransactionsPerAppendEntries: round(followerAe > 0 ? mean("transactions") / followerAe : NaN),
+      leaderSqlWritesPerOp: perOp(l.sqlWrites),
+      followerSqlWritesPerOp: perOp(mean("sqlWrites")),
+      setAlarmsPerOp: perOp(total("setAlarms")),
+      transactionsPerOp: perOp(total("transactions")),
+      /** SQLite's count, what Cloudflare bills, all servers together, by table; the leader's by statement. */
+      rowsWrittenPerOp: perOp(total("rowsWritten")),
+      rowsWrittenByTablePerOp: byKey(all.map((s) => s.byTable)),
+      leaderRowsWrittenByStatementPerOp: byKey([l.byStatement]),
+      leaderRowsWrittenPerOp: perOp(l.rowsWritten),
+      followerRowsWrittenPerOp: perOp(mean("rowsWritten")),
+      billedRowsWrittenPerOp: perOp(w.billedRows!),
+    };
+  }
+  const leaderSent = leader?.rpcsSent ?? NaN;
+  return {
+    clients,
+    ops: w.committed,
+    /** Same leader, same term, nobody down from start to end: the counters are comparable. */
+    stable,
+    rpcsPerOp: perOp(w.rpcsSent),
+    appendEntriesPerOpPerFollower: perFollower(perOp(leaderSent)),
+    /** The same less what the leader sends idle (its heartbeats) over the phase: what the load added. */
+    appendEntriesAboveIdlePerOpPerFollower: perFollower(perOp(leaderSent - idleLeaderRpcsPerSec * w.seconds)),
+    alarmsPerOp: perOp(w.alarms),
+    workerCallsPerOp: w.workerCalls === null ? null : perOp(w.workerCalls),
+    /** Billed Durable Object requests: the Worker's calls into servers, Raft RPCs, alarm invocations. */
+    billedRequestsPerOp: w.workerCalls === null ? null : perOp(w.workerCalls + w.rpcsSent + w.alarms),
+    storage,
   };
 }
 
-export interface Failover {
-  readonly trials: number;
-  /** Crash sent → first put answered 200, ms, one per successful trial. */
-  readonly samplesMs: number[];
-  readonly ms: Summary;
-  /** Puts sent per trial until one succeeded. */
-  readonly putsPerTrial: Summary;
-  /** Non-200 answers seen meanwhile, by status. */
-  readonly errors: Record<string, number>;
-  /** Trials that did not complete, and why. */
-  readonly failures: string[];
+/** Counters over `ms` of a cluster doing nothing. */
+async function idleCost(c: Cluster, ms: number) {
+  const v = await c.stable();
+  const before = await c.snapshot();
+  const cpu0 = cpuNow();
+  await sleep(ms);
+  const cpu = cpuPer(cpu0, cpuNow(), ms / 1000).workerdMs;
+  const w = between(before, await c.snapshot());
+  const leader = w.servers.find((s) => s.id === v.leader)!;
+  const followers = w.servers.filter((s) => s !== leader);
+  const rate = (x: number) => round(x / w.seconds);
+  const mean = (xs: number[]) => round(sum(xs) / Math.max(1, xs.length));
+  const tx = (s: (typeof w.servers)[number]) => (s.storage ? rate(s.storage.transactions) : null);
+  return {
+    seconds: round(w.seconds),
+    /** Raft RPCs and alarms, all servers: what an idle cluster is billed as requests. */
+    billedRequestsPerSec: rate(w.rpcsSent + w.alarms),
+    billedRowsWrittenPerSec: w.billedRows === null ? null : rate(w.billedRows),
+    workerdCpuMsPerSec: cpu === null ? null : round(cpu),
+    leader: { alarmsPerSec: rate(leader.alarms), rpcsSentPerSec: rate(leader.rpcsSent), transactionsPerSec: tx(leader) },
+    followers: {
+      alarmsPerSec: mean(followers.map((s) => rate(s.alarms))),
+      maxAlarmsPerSec: Math.max(...followers.map((s) => rate(s.alarms))),
+      rpcsReceivedPerSec: mean(followers.map((s) => rate(s.rpcsReceived))),
+      transactionsPerSec: w.billedRows === null ? null : mean(followers.map((s) => tx(s)!)),
+    },
+  };
 }
 
-export interface RaftResult {
-  readonly size: number;
-  readonly cluster: string;
-  readonly electionTimeoutMs: [number, number];
-  readonly heartbeatMs: number;
-  /** Null when the kv routes work; otherwise why the put measurements were skipped. */
-  readonly unavailable: string | null;
-  readonly idle: IdleCost;
-  readonly sequential: (Phase & { cost: LoadCost }) | null;
-  /** Where a sequential put's time goes (from the narration); null if it could not be traced. */
-  readonly anatomy: Anatomy | null;
-  readonly concurrency: Array<Phase & { cost: LoadCost }>;
-  readonly failover: Failover | null;
-}
-
-export interface RaftOptions {
-  readonly sequential: number;
-  readonly phaseMs: number;
-  readonly concurrency: readonly number[];
-  readonly trials: number;
-  readonly idleMs: number;
-  /** Sequential puts traced through the narration (see anatomy.ts). */
-  readonly anatomyPuts: number;
-  readonly profiled: boolean;
-}
-
-const LEADER_DEADLINE_MS = 10_000;
-const FAILOVER_DEADLINE_MS = 10_000;
-
-export async function measureRaft(http: Http, size: number, o: RaftOptions): Promise<RaftResult> {
-  const name = `raft${size}-${Date.now().toString(36)}`;
-  // sleepAfterMs 0: never sleeps, so the idle window and the heartbeat rate the per-op figures
-  // subtract are those of an awake cluster (as in every run before issue 11); sleeping is the
-  // sleep suite's (bench/suites/sleep.ts).
-  await http.ok("POST", `/clusters/${name}`, { size, sleepAfterMs: 0 }, [201]);
-  const r = new RaftBench(http, name, size, o.profiled);
-  try {
-    await r.waitStable();
-    await sleep(500); // let the first election's aftermath (vote replies, first heartbeats) pass
-    const idle = await r.idle(o.idleMs);
-    const unavailable = await r.probeKv();
-    if (unavailable) {
-      const view = await r.view();
-      return { size, cluster: name, electionTimeoutMs: view.electionTimeoutMs, heartbeatMs: view.heartbeatMs, unavailable, idle, sequential: null, anatomy: null, concurrency: [], failover: null };
+/**
+ * Crash the leader, then put until a put succeeds; time from sending the crash to that
+ * success. The crashed server is restarted and the cluster left to settle between trials.
+ */
+async function failoverTrials(c: Cluster, trials: number) {
+  const samples: number[] = [];
+  const puts: number[] = [];
+  const errors: Record<string, number> = {};
+  const failures: string[] = [];
+  for (let t = 0; t < trials; t++) {
+    let leader: number;
+    try {
+      leader = (await c.stable()).leader!;
+    } catch (e) {
+      failures.push(`trial ${t}: ${message(e)}`);
+      continue;
     }
-    const seqBefore = await r.snapshot();
-    const seqPhase = await sequential(r.put, o.sequential);
-    const seq = { ...seqPhase, cost: r.loadCost(1, seqBefore, await r.snapshot(true), idle.leader.rpcsSentPerSec) };
-    const steady = await r.waitStable();
-    const anatomy = o.anatomyPuts > 0 ? await putAnatomy(http, name, size, steady.leader!, o.anatomyPuts) : null;
-    const phases: Array<Phase & { cost: LoadCost }> = [];
-    for (const clients of o.concurrency) {
-      await r.waitStable();
-      const before = await r.snapshot();
-      const phase = await concurrent(r.put, clients, o.phaseMs);
-      const after = await r.snapshot(true);
-      phases.push({ ...phase, cost: r.loadCost(clients, before, after, idle.leader.rpcsSentPerSec) });
+    const warm = await c.put(0, t); // the cluster serves before the crash
+    if (warm.status !== 200) {
+      failures.push(`trial ${t}: a put before the crash answered ${warm.status}`);
+      continue;
     }
-    const failover = o.trials > 0 ? await r.failover(o.trials) : null;
-    const view = await r.view();
-    return { size, cluster: name, electionTimeoutMs: view.electionTimeoutMs, heartbeatMs: view.heartbeatMs, unavailable: null, idle, sequential: seq, anatomy, concurrency: phases, failover };
-  } finally {
-    // Stop the cluster's timers, so they do not run under the next measurement.
-    await http.call("DELETE", `/clusters/${name}`);
-  }
-}
-
-/** One cluster under measurement: its status, counters, steady state, and a put. */
-export class RaftBench {
-  constructor(
-    private readonly http: Http,
-    private readonly name: string,
-    private readonly size: number,
-    private readonly profiled: boolean,
-  ) {}
-
-  /** Whether the Worker serves /counters/worker (the bench Worker does; a `wrangler dev` of the project does not). */
-  private countsStubCalls: boolean | null = null;
-
-  readonly put: PutFn = (c, i) => this.http.call("PUT", `/clusters/${this.name}/kv/${keyOf(c, i)}`, { value: valueOf(i) });
-
-  view(): Promise<ClusterView> {
-    return this.http.ok<ClusterView>("GET", `/clusters/${this.name}`);
-  }
-
-  private async stubCalls(): Promise<number | null> {
-    if (this.countsStubCalls === false) return null;
-    const a = await this.http.call("GET", "/counters/worker");
-    this.countsStubCalls = a.status === 200 && typeof a.body?.stubCalls === "number";
-    return this.countsStubCalls ? (a.body.stubCalls as number) : null;
-  }
-
-  /**
-   * Every server's counters. The Worker's stub-call counter is read last in the snapshot that
-   * opens a window and first in the one that closes it (`closing`), so the status requests the
-   * bench itself makes stay outside the window.
-   */
-  async snapshot(closing = false): Promise<Snapshot> {
-    const first = closing ? await this.stubCalls() : null;
-    const [view, profile] = await Promise.all([
-      this.view(),
-      this.profiled ? this.http.ok<{ servers: Array<{ storage: StorageCounters }> }>("GET", `/profile/${this.name}?size=${this.size}`) : null,
-    ]);
-    const at = performance.now();
-    const stubCalls = closing ? first : await this.stubCalls();
-    return { at, view, storage: profile ? profile.servers.map((s) => s.storage) : null, stubCalls };
-  }
-
-  /**
-   * A leader, nobody down, and every follower's commit index caught up with the leader's:
-   * the steady state each measurement starts from.
-   */
-  waitStable(): Promise<ClusterView> {
-    return waitSettled(this.name, () => this.view(), LEADER_DEADLINE_MS);
-  }
-
-  /** Null if a put works; otherwise why not ("kv routes missing" when the route is not there). */
-  async probeKv(): Promise<string | null> {
-    const deadline = performance.now() + 5_000;
-    let last = "";
-    while (performance.now() < deadline) {
-      const a = await this.http.call("PUT", `/clusters/${this.name}/kv/probe`, { value: "probe" });
-      if (a.status === 200) return null;
-      const message = String(a.body?.message ?? "");
-      if ((a.status === 404 && /no route/i.test(message)) || a.status === 405) {
-        return `kv routes missing: PUT /clusters/{c}/kv/{key} answered ${a.status} ${JSON.stringify(a.body)}`;
-      }
-      last = `${a.status} ${JSON.stringify(a.body)}`;
-      await sleep(100);
+    const t0 = performance.now();
+    const crash = await c.http.call("POST", `/clusters/${c.name}/servers/${leader}/crash`);
+    if (crash.status !== 200) {
+      failures.push(`trial ${t}: crash answered ${crash.status} ${JSON.stringify(crash.body)}`);
+      continue;
     }
-    return `kv put failing: PUT /clusters/{c}/kv/{key} kept answering ${last}`;
-  }
-
-  loadCost(clients: number, before: Snapshot, after: Snapshot, idleLeaderRpcsPerSec: number): LoadCost {
-    const ops = committedBetween(before, after);
-    const leader = before.view.leader;
-    const stable =
-      leader !== null &&
-      after.view.leader === leader &&
-      before.view.servers.every((s, i) => s.state !== "Dead" && s.term === after.view.servers[i]!.term && after.view.servers[i]!.state === s.state);
-    const delta = (id: number, k: keyof Stats) => after.view.servers[id]!.stats[k] - before.view.servers[id]!.stats[k];
-    const sum = (k: keyof Stats) => before.view.servers.reduce((a, s) => a + delta(s.id, k), 0);
-    const followers = before.view.servers.filter((s) => s.id !== leader).map((s) => s.id);
-    const perOp = (x: number) => round(ops > 0 ? x / ops : NaN);
-    let storage: StorageCost | null = null;
-    if (before.storage && after.storage && leader !== null) {
-      type Count = Exclude<keyof StorageCounters, "rowsWrittenByTable" | "rowsWrittenByStatement">;
-      const sd = (id: number, k: Count) => after.storage![id]![k] - before.storage![id]![k];
-      const followerMean = (k: Count) => followers.reduce((a, id) => a + sd(id, k), 0) / Math.max(1, followers.length);
-      const followerAe = followers.reduce((a, id) => a + delta(id, "rpcsReceived"), 0) / Math.max(1, followers.length);
-      const all = (k: "transactions" | "rowsWritten" | "setAlarms" | "kvWrites") => before.view.servers.reduce((a, s) => a + sd(s.id, k), 0);
-      const tables = (ids: number[], by: "rowsWrittenByTable" | "rowsWrittenByStatement" = "rowsWrittenByTable"): Record<string, number> => {
-        const out: Record<string, number> = {};
-        for (const id of ids) {
-          const b = before.storage![id]![by] ?? {};
-          for (const [table, n] of Object.entries(after.storage![id]![by] ?? {})) {
-            const d = n - (b[table] ?? 0);
-            if (d) out[table] = (out[table] ?? 0) + d;
-          }
-        }
-        return Object.fromEntries(Object.entries(out).map(([t, n]) => [t, perOp(n)]));
-      };
-      storage = {
-        leaderTransactionsPerOp: perOp(sd(leader, "transactions")),
-        followerTransactionsPerOp: perOp(followerMean("transactions")),
-        followerTransactionsPerAppendEntries: round(followerAe > 0 ? followerMean("transactions") / followerAe : NaN),
-        leaderSqlWritesPerOp: perOp(sd(leader, "sqlWrites")),
-        followerSqlWritesPerOp: perOp(followerMean("sqlWrites")),
-        setAlarmsPerOp: perOp(all("setAlarms")),
-        transactionsPerOp: perOp(all("transactions")),
-        rowsWrittenPerOp: perOp(all("rowsWritten")),
-        rowsWrittenByTablePerOp: tables(before.view.servers.map((s) => s.id)),
-        leaderRowsWrittenByStatementPerOp: tables([leader], "rowsWrittenByStatement"),
-        leaderRowsWrittenPerOp: perOp(sd(leader, "rowsWritten")),
-        followerRowsWrittenPerOp: perOp(followerMean("rowsWritten")),
-        billedRowsWrittenPerOp: perOp(all("rowsWritten") + all("setAlarms") + all("kvWrites")),
-      };
-    }
-    const workerCalls = before.stubCalls !== null && after.stubCalls !== null ? after.stubCalls - before.stubCalls : null;
-    return {
-      clients,
-      ops,
-      stable,
-      rpcsPerOp: perOp(sum("rpcsSent")),
-      appendEntriesPerOpPerFollower: leader === null ? NaN : round(perOp(delta(leader, "rpcsSent")) / Math.max(1, this.size - 1)),
-      appendEntriesAboveIdlePerOpPerFollower:
-        leader === null
-          ? NaN
-          : round(perOp(delta(leader, "rpcsSent") - (idleLeaderRpcsPerSec * (after.at - before.at)) / 1000) / Math.max(1, this.size - 1)),
-      alarmsPerOp: perOp(sum("alarms")),
-      workerCallsPerOp: workerCalls === null ? null : perOp(workerCalls),
-      billedRequestsPerOp: workerCalls === null ? null : perOp(workerCalls + sum("rpcsSent") + sum("alarms")),
-      storage,
-    };
-  }
-
-  /** Counters over `ms` of a cluster doing nothing. */
-  async idle(ms: number): Promise<IdleCost> {
-    const v = await this.waitStable();
-    const before = await this.snapshot();
-    const cpu0 = cpuNow();
-    await sleep(ms);
-    const cpu1 = cpuNow();
-    const after = await this.snapshot();
-    const seconds = (after.at - before.at) / 1000;
-    const cpu = cpuPer(cpu0, cpu1, ms / 1000).workerdMs;
-    const leader = v.leader!;
-    const rate = (id: number, k: keyof Stats) => round((after.view.servers[id]!.stats[k] - before.view.servers[id]!.stats[k]) / seconds);
-    const txRate = (id: number) =>
-      before.storage && after.storage ? round((after.storage[id]!.transactions - before.storage[id]!.transactions) / seconds) : null;
-    const followers = v.servers.filter((s) => s.id !== leader).map((s) => s.id);
-    const mean = (xs: number[]) => round(xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length));
-    const followerTx = followers.map(txRate);
-    const total = (k: keyof Stats) => v.servers.reduce((a, s) => a + after.view.servers[s.id]!.stats[k] - before.view.servers[s.id]!.stats[k], 0);
-    const rows =
-      before.storage && after.storage
-        ? v.servers.reduce((a, s) => {
-            const d = (k: "rowsWritten" | "setAlarms" | "kvWrites") => after.storage![s.id]![k] - before.storage![s.id]![k];
-            return a + d("rowsWritten") + d("setAlarms") + d("kvWrites");
-          }, 0)
-        : null;
-    return {
-      seconds: round(seconds),
-      billedRequestsPerSec: round((total("rpcsSent") + total("alarms")) / seconds),
-      billedRowsWrittenPerSec: rows === null ? null : round(rows / seconds),
-      workerdCpuMsPerSec: cpu === null ? null : round(cpu),
-      leader: { alarmsPerSec: rate(leader, "alarms"), rpcsSentPerSec: rate(leader, "rpcsSent"), transactionsPerSec: txRate(leader) },
-      followers: {
-        alarmsPerSec: mean(followers.map((id) => rate(id, "alarms"))),
-        maxAlarmsPerSec: Math.max(...followers.map((id) => rate(id, "alarms"))),
-        rpcsReceivedPerSec: mean(followers.map((id) => rate(id, "rpcsReceived"))),
-        transactionsPerSec: followerTx.every((x) => x !== null) ? mean(followerTx as number[]) : null,
-      },
-    };
-  }
-
-  /**
-   * Crash the leader, then put until a put succeeds; time from sending the crash to that
-   * success. The crashed server is restarted and the cluster left to settle between trials.
-   */
-  async failover(trials: number): Promise<Failover> {
-    const samples: number[] = [];
-    const puts: number[] = [];
-    const errors: Record<string, number> = {};
-    const failures: string[] = [];
-    for (let t = 0; t < trials; t++) {
-      let leader: number;
-      try {
-        leader = (await this.waitStable()).leader!;
-      } catch (e) {
-        failures.push(`trial ${t}: ${e instanceof Error ? e.message : String(e)}`);
-        continue;
-      }
-      const warm = await this.put(0, t); // the cluster serves before the crash
-      if (warm.status !== 200) {
-        failures.push(`trial ${t}: a put before the crash answered ${warm.status}`);
-        continue;
-      }
-      const t0 = performance.now();
-      const crash = await this.http.call("POST", `/clusters/${this.name}/servers/${leader}/crash`);
-      if (crash.status !== 200) {
-        failures.push(`trial ${t}: crash answered ${crash.status} ${JSON.stringify(crash.body)}`);
-        continue;
-      }
-      let n = 0;
-      let done = false;
-      while (performance.now() - t0 < FAILOVER_DEADLINE_MS) {
-        const a = await this.put(1, t * 1000 + n);
-        n++;
-        if (a.status === 200) {
-          samples.push(performance.now() - t0);
-          puts.push(n);
-          done = true;
-          break;
-        }
-        errors[String(a.status)] = (errors[String(a.status)] ?? 0) + 1;
+    let n = 0;
+    let done = false;
+    while (!done && performance.now() - t0 < FAILOVER_DEADLINE_MS) {
+      const a = await c.put(1, t * 1000 + n++);
+      done = a.status === 200;
+      if (done) {
+        samples.push(performance.now() - t0);
+        puts.push(n);
+      } else {
+        tally(errors, a.status);
         if (a.ms < 5) await sleep(5); // a quick refusal: do not spin
       }
-      if (!done) failures.push(`trial ${t}: no put succeeded within ${FAILOVER_DEADLINE_MS} ms of the crash`);
-      await this.http.ok("POST", `/clusters/${this.name}/servers/${leader}/restart`);
     }
-    return {
-      trials,
-      samplesMs: samples.map(round),
-      ms: roundSummary(summarize(samples)),
-      putsPerTrial: roundSummary(summarize(puts)),
-      errors,
-      failures,
-    };
+    if (!done) failures.push(`trial ${t}: no put succeeded within ${FAILOVER_DEADLINE_MS} ms of the crash`);
+    await c.http.ok("POST", `/clusters/${c.name}/servers/${leader}/restart`);
   }
+  return { trials, samplesMs: samples.map(round), ms: summarize(samples), putsPerTrial: summarize(puts), errors, failures };
 }
 
-/** Entries committed between two snapshots, by the leader's commit index. */
-function committedBetween(before: Snapshot, after: Snapshot): number {
-  const commit = (s: Snapshot) => Math.max(...s.view.servers.map((v) => v.commitIndex));
-  return commit(after) - commit(before);
+export type RaftResult = Awaited<ReturnType<typeof measureRaft>>;
+
+const LOAD = 64;
+
+/** Every Raft figure beside the floor's and the single object's, with both ratios. */
+function sideBySide(all: Results): string | null {
+  const { floor: f, single: s, raft = [] } = all;
+  if (all.meta.url) return null;
+  const floor = f?.inWorkerd.rpcWrite;
+  const header = ["metric", "floor", "single", ...raft.flatMap((x) => [`raft-${x.size}`, "×floor", "×single"])];
+  const rows: string[][] = [];
+  const add = (name: string, fl: Value, si: Value, pick: (x: RaftResult) => number | null | undefined, digits = 2) =>
+    rows.push([name, fmt(fl, digits), fmt(si, digits), ...raft.flatMap((x) => [fmt(pick(x), digits), ratio(pick(x), fl), ratio(pick(x), si)])]);
+  add("sequential put p50 (ms)", floor?.p50, s?.sequential.latency.p50, (x) => x.sequential?.latency.p50);
+  add("sequential put p99 (ms)", floor?.p99, s?.sequential.latency.p99, (x) => x.sequential?.latency.p99);
+  for (const clients of [1, 8, 64]) {
+    const p = phaseAt(s?.concurrency, clients);
+    const at = (x: RaftResult) => phaseAt(x.concurrency, clients);
+    add(`${clientsLabel(clients)}: throughput (ops/s)`, 1000 / (floor?.mean ?? NaN), p?.throughput, (x) => at(x)?.throughput, 0);
+    add(`${clientsLabel(clients)}: put p50 (ms)`, floor?.p50, p?.latency.p50, (x) => at(x)?.latency.p50);
+    add(`${clientsLabel(clients)}: put p99 (ms)`, floor?.p99, p?.latency.p99, (x) => at(x)?.latency.p99);
+  }
+  const write = f?.http.write.cpuPerCall;
+  add("sequential: workerd CPU per put (ms)", write?.workerdMs, s?.sequential.cpuPerOp.workerdMs, (x) => x.sequential?.cpuPerOp.workerdMs);
+  add("sequential: Node CPU per put (ms)", write?.nodeMs, s?.sequential.cpuPerOp.nodeMs, (x) => x.sequential?.cpuPerOp.nodeMs);
+  const s64 = phaseAt(s?.concurrency, LOAD);
+  const at64 = (x: RaftResult) => phaseAt(x.concurrency, LOAD);
+  add(`${LOAD} clients: workerd CPU per put (ms)`, write?.workerdMs, s64?.cpuPerOp.workerdMs, (x) => at64(x)?.cpuPerOp.workerdMs);
+  add(`${LOAD} clients: Node CPU per put (ms)`, write?.nodeMs, s64?.cpuPerOp.nodeMs, (x) => at64(x)?.cpuPerOp.nodeMs);
+  add("leader crash → first write p50 (ms)", floor?.p50, null, (x) => (x.failover?.ms.n ? x.failover.ms.p50 : null), 0);
+  add("leader crash → first write p99 (ms)", floor?.p99, null, (x) => (x.failover?.ms.n ? x.failover.ms.p99 : null), 0);
+  const load = (x: RaftResult) => at64(x)?.cost;
+  add(`Raft RPCs per op (${LOAD} clients, all servers)`, null, 0, (x) => load(x)?.rpcsPerOp, 3);
+  add(`AppendEntries per op per follower (${LOAD} clients)`, null, 0, (x) => load(x)?.appendEntriesPerOpPerFollower, 3);
+  add(`alarms per op (${LOAD} clients, all servers)`, null, 0, (x) => load(x)?.alarmsPerOp, 3);
+  // SingleKv runs every operation in exactly one transactionSync: 1 per op by construction.
+  add(`storage transactions per op, leader (${LOAD} clients)`, null, 1, (x) => load(x)?.storage?.leaderTransactionsPerOp, 3);
+  add(`storage transactions per op, per follower (${LOAD} clients)`, null, 0, (x) => load(x)?.storage?.followerTransactionsPerOp, 3);
+  add(`SQL writes per op, leader (${LOAD} clients)`, null, null, (x) => load(x)?.storage?.leaderSqlWritesPerOp, 3);
+  add("idle: workerd CPU ms per second", null, null, (x) => x.idle.workerdCpuMsPerSec, 1);
+  add("idle: leader RPCs per second", null, 0, (x) => x.idle.leader.rpcsSentPerSec, 1);
+  add("idle: leader alarms per second", null, 0, (x) => x.idle.leader.alarmsPerSec, 1);
+  add("idle: follower alarms per second (mean)", null, 0, (x) => x.idle.followers.alarmsPerSec, 1);
+  add("idle: storage transactions per second, leader", null, 0, (x) => x.idle.leader.transactionsPerSec, 1);
+  const notes = [
+    ...raft.flatMap((x) => [
+      ...(x.unavailable ? [`- raft-${x.size}: ${x.unavailable} — put, throughput and failover figures skipped.`] : []),
+      ...x.concurrency.flatMap((p) => [
+        ...errorNote(`raft-${x.size}, ${clientsLabel(p.clients)}`, p.errors),
+        ...(p.cost.stable ? [] : [`- raft-${x.size}, ${clientsLabel(p.clients)}: leader or term changed during the phase; per-op costs mix two leaderships.`]),
+      ]),
+      ...(x.failover?.failures.length ? [`- raft-${x.size} failover: ${x.failover.failures.join("; ")}.`] : []),
+      ...(x.failover && Object.keys(x.failover.errors).length ? [`- raft-${x.size} failover: answers before the first success ${JSON.stringify(x.failover.errors)}; puts per trial p50 ${x.failover.putsPerTrial.p50}.`] : []),
+    ]),
+    ...(s?.concurrency ?? []).flatMap((p) => errorNote(`single, ${clientsLabel(p.clients)}`, p.errors)),
+  ];
+  const caption = "×floor: against the floor's RPC+write (throughput: 1000 / its mean; CPU: one Node→Worker→object write); ×single: the single object's.";
+  return [table(header, rows), caption, ...(notes.length ? [notes.join("\n")] : [])].join("\n\n");
 }
+
+/** Per-op costs of every phase, and the sequential put cut into stages. */
+function profile(raft: RaftResult[], all: Results): string {
+  const rows = raft.flatMap((x) =>
+    [...(x.sequential ? [["sequential", x.sequential] as const] : []), ...x.concurrency.map((p) => [clientsLabel(p.clients), p] as const)].map(([name, { cost: c }]) => {
+      const st = c.storage;
+      const per = [c.rpcsPerOp, c.appendEntriesPerOpPerFollower, c.appendEntriesAboveIdlePerOpPerFollower, c.alarmsPerOp, st?.leaderTransactionsPerOp, st?.followerTransactionsPerOp, st?.followerTransactionsPerAppendEntries, st?.leaderSqlWritesPerOp, st?.followerSqlWritesPerOp, st?.rowsWrittenPerOp, st?.setAlarmsPerOp, c.billedRequestsPerOp];
+      return [`raft-${x.size}, ${name}`, `${c.ops}${c.stable ? "" : " (leader changed)"}`, ...per.map((v) => fmt(v, 3))];
+    }),
+  );
+  const costs = table(
+    ["cluster, phase", "committed", "RPCs/op", "AE/op/follower", "… above idle heartbeats", "alarms/op", "leader tx/op", "follower tx/op", "follower tx/AE", "leader SQL writes/op", "follower SQL writes/op", "SQL rows written/op, all servers", "setAlarm/op", "billed requests/op"],
+    rows,
+  );
+  const s = all.single?.anatomy;
+  const traced = raft.filter((x) => x.anatomy && x.anatomy.traced > 0).map((x) => [x.size, x.anatomy!] as const);
+  const cut = [...(s ? [["single", s] as const] : []), ...traced.map(([n, a]) => [`raft-${n}`, a] as const)];
+  const anatomy = table(
+    ["one sequential put, median ms", ...cut.map(([n]) => n)],
+    [
+      ...STAGES.map(([k, label]) => [label, ...cut.map(([, a]) => fmt(a.medianMs[k], 1))]),
+      ["whole put, from Node", ...cut.map(([, a]) => fmt(a.medianMs.total, 1))],
+      ["puts traced", ...cut.map(([, a]) => `${a.traced}/${a.puts}`)],
+    ],
+  );
+  return [costs, "One sequential put, stage by stage (medians of 1 ms clocks; they need not add up to the whole put's median):", anatomy].join("\n\n");
+}
+
+export const raft: Suite<RaftResult[]> = {
+  name: "raft",
+  full: true,
+  url: true,
+  about: "raft clusters (--sizes): the put workload, idle costs, per-op counts, leader-crash failover",
+  run: measureAll,
+  sections: (r, all) => [
+    ["Side by side", sideBySide(all)],
+    ["Profile", all.meta.url ? null : profile(r, all)],
+  ],
+};

@@ -1,180 +1,149 @@
-// Reads on a 3-server cluster at 64 clients: GET /clusters/{c}/kv/{key} (ReadIndex: the
-// leader confirms it still leads with a heartbeat round, batched over the reads waiting,
-// and writes nothing) against GET ...?consistency=log (the get goes through the log like a
-// put: an entry, its replication and its storage transactions on every server).
-//
-// Both in the same run, in rounds ordered A B B A so drift of the shared machine weighs on
-// both alike, and each measured twice:
-//   - from Node, like every other figure of the bench (each request also costs Node CPU —
-//     ~0.4 ms with the undici client, ~2.5–4 ms with dispatchFetch — which can cap both and
-//     shrink their ratio; bench/client-cost.ts); the ceiling of that path is
-//     measured alongside, in the middle rounds: 64 clients of no-op requests through the
-//     Worker to an object (the floor's "Node→Worker→object, no-op", under the same load);
-//   - inside workerd (bench/workerd-load.ts): the same requests handed to the coordinator's
-//     fetch handler by the bench Worker itself, no Node client in the way.
+// Reads on raft-3 at 64 clients: ReadIndex (the leader confirms it leads with one heartbeat
+// round for all the reads waiting, and writes nothing) against ?consistency=log (the get goes
+// through the log like a put). Rounds ordered A B B A against drift, each driven twice: from
+// Node (with the ceiling of that path, no-op requests through the Worker, in the middle
+// rounds) and inside workerd (bench/workerd-load.ts: no Node client in the way).
 import { cpuNow, cpuPer } from "../lib/cpu.ts";
-import type { Http } from "../lib/http.ts";
-import { concurrentSamples, pooled, type Phase, type PhaseSamples, type PutFn } from "../lib/load.ts";
-import { round } from "../lib/stats.ts";
-import { RaftBench, type Snapshot } from "./raft.ts";
-
-export type Consistency = "readindex" | "log";
-export const CONSISTENCIES: readonly Consistency[] = ["readindex", "log"];
-
-/** What one read costs the cluster, from the servers' counters over the mode's rounds. */
-export interface ReadCost {
-  readonly reads: number;
-  /** Raft requests sent per read, all servers together. */
-  readonly rpcsPerRead: number;
-  /** Log entries committed per read (≈ 1 for log reads, 0 for ReadIndex). */
-  readonly entriesPerRead: number;
-  /** Storage transactions per read: the leader's, the mean follower's (profiled runs only). */
-  readonly leaderTransactionsPerRead: number | null;
-  readonly followerTransactionsPerRead: number | null;
-}
-
-export interface ReadMode {
-  readonly consistency: Consistency;
-  /** From Node, rounds pooled. */
-  readonly fromNode: Phase;
-  readonly fromNodeCost: ReadCost;
-  /** Inside workerd, rounds pooled (Node CPU there is only the bench's own polling). */
-  readonly inWorkerd: Phase;
-  readonly inWorkerdCost: ReadCost;
-}
-
-export interface ReadsResult {
-  readonly size: number;
-  readonly cluster: string;
-  readonly clients: number;
-  /** Length of one round, ms; each mode runs two rounds per driver. */
-  readonly roundMs: number;
-  /** Null when both kinds of read work; otherwise why the suite was skipped. */
-  readonly unavailable: string | null;
-  readonly modes: ReadMode[];
-  /** From Node: no-op requests through the Worker to an object (GET /floor/http/noop), rounds pooled. */
-  readonly nodeCeiling: Phase | null;
-}
-
-export interface ReadsOptions {
-  readonly clients: number;
-  readonly roundMs: number;
-  readonly profiled: boolean;
-}
+import { between, Cluster, type Snapshot } from "../lib/cluster.ts";
+import { concurrentSamples, pooled, type PhaseSamples, type PutFn } from "../lib/load.ts";
+import { errorNote, fmt, ratio, table } from "../lib/render.ts";
+import { round, sum } from "../lib/stats.ts";
+import type { Ctx, Suite } from "../lib/suite.ts";
 
 const SIZE = 3;
+const CLIENTS = 64;
 /** Distinct keys read, all written before the first round. */
 const KEYS = 64;
+const CONSISTENCIES = ["readindex", "log"] as const;
+type Consistency = (typeof CONSISTENCIES)[number];
+const ORDER: Consistency[] = ["readindex", "log", "log", "readindex"];
 
 const keyOf = (i: number) => `rk-${i % KEYS}`;
 
-export async function measureReads(http: Http, o: ReadsOptions, progress: (line: string) => void): Promise<ReadsResult> {
+async function measure({ http, o, profiled, progress }: Ctx) {
+  progress(`reads on raft-3: ReadIndex and log reads, ${CLIENTS} clients, rounds of ${o.readRoundMs} ms, from Node and inside workerd`);
   const name = `reads${SIZE}-${Date.now().toString(36)}`;
-  await http.ok("POST", `/clusters/${name}`, { size: SIZE }, [201]);
-  const r = new RaftBench(http, name, SIZE, o.profiled);
-  const empty = (unavailable: string): ReadsResult => ({ size: SIZE, cluster: name, clients: o.clients, roundMs: o.roundMs, unavailable, modes: [], nodeCeiling: null });
-  try {
-    await r.waitStable();
-    for (let i = 0; i < KEYS; i += 8) {
-      await Promise.all(Array.from({ length: 8 }, (_, k) => http.ok("PUT", `/clusters/${name}/kv/${keyOf(i + k)}`, { value: `value-${i + k}`.padEnd(32, ".") })));
+  const result = (unavailable: string | null, modes: ReturnType<typeof mode>[] = [], nodeCeiling: ReturnType<typeof pooled> | null = null) =>
+    ({ size: SIZE, cluster: name, clients: CLIENTS, roundMs: o.readRoundMs, unavailable, modes, nodeCeiling });
+  const r = await Cluster.with(http, name, { size: SIZE }, profiled, async (c) => {
+    await c.stable();
+    for (let i = 0; i < KEYS; i += 8) await Promise.all(Array.from({ length: 8 }, (_, k) => http.ok("PUT", `/clusters/${c.name}/kv/${keyOf(i + k)}`, { value: `value-${i + k}`.padEnd(32, ".") })));
+    for (const m of CONSISTENCIES) {
+      const a = await http.call("GET", `/clusters/${c.name}/kv/${keyOf(0)}?consistency=${m}`);
+      if (a.status !== 200 || a.body?.found !== true) return result(`GET ?consistency=${m} answered ${a.status} ${JSON.stringify(a.body)}`);
     }
-    for (const mode of CONSISTENCIES) {
-      const a = await http.call("GET", `/clusters/${name}/kv/${keyOf(0)}?consistency=${mode}`);
-      if (a.status !== 200 || a.body?.found !== true) return empty(`GET ?consistency=${mode} answered ${a.status} ${JSON.stringify(a.body)}`);
-    }
-    const get = (mode: Consistency): PutFn => (c, i) => http.call("GET", `/clusters/${name}/kv/${keyOf(c * 7 + i)}?consistency=${mode}`);
-    const noop: PutFn = () => http.call("GET", "/floor/http/noop");
-    const order: Consistency[] = ["readindex", "log", "log", "readindex"];
-
-    const node = new Map<Consistency, { parts: PhaseSamples[]; costs: CostDelta[] }>(CONSISTENCIES.map((m) => [m, { parts: [], costs: [] }]));
+    const get = (m: Consistency): PutFn => (client, i) => http.call("GET", `/clusters/${c.name}/kv/${keyOf(client * 7 + i)}?consistency=${m}`);
+    const rounds = () => new Map(CONSISTENCIES.map((m): [Consistency, Rounds] => [m, { parts: [], costs: [] }]));
+    const node = rounds();
     const ceiling: PhaseSamples[] = [];
-    for (const [k, mode] of order.entries()) {
-      if (k === order.length / 2) {
+    for (const [k, m] of ORDER.entries()) {
+      if (k === ORDER.length / 2) {
         for (let n = 0; n < 2; n++) {
-          progress(`reads, from Node: ${o.clients} clients, no-op requests (the ceiling), ${o.roundMs} ms`);
-          ceiling.push(await concurrentSamples(noop, o.clients, o.roundMs));
+          progress(`reads, from Node: ${CLIENTS} clients, no-op requests (the ceiling), ${o.readRoundMs} ms`);
+          ceiling.push(await concurrentSamples(() => http.call("GET", "/floor/http/noop"), CLIENTS, o.readRoundMs));
         }
       }
-      progress(`reads, from Node: ${o.clients} clients, ${mode}, ${o.roundMs} ms`);
-      await r.waitStable();
-      const before = await r.snapshot();
-      const part = await concurrentSamples(get(mode), o.clients, o.roundMs);
-      node.get(mode)!.parts.push(part);
-      node.get(mode)!.costs.push(costDelta(before, await r.snapshot(), part.phase.ops));
+      progress(`reads, from Node: ${CLIENTS} clients, ${m}, ${o.readRoundMs} ms`);
+      await c.stable();
+      const before = await c.snapshot();
+      const part = await concurrentSamples(get(m), CLIENTS, o.readRoundMs);
+      node.get(m)!.parts.push(part);
+      node.get(m)!.costs.push(delta(before, await c.snapshot(), part.phase.ops));
     }
-
-    const inside = new Map<Consistency, { parts: PhaseSamples[]; costs: CostDelta[] }>(CONSISTENCIES.map((m) => [m, { parts: [], costs: [] }]));
-    for (const mode of order) {
-      progress(`reads, inside workerd: ${o.clients} clients, ${mode}, ${o.roundMs} ms`);
-      await r.waitStable();
-      const before = await r.snapshot();
+    const inside = rounds();
+    for (const m of ORDER) {
+      progress(`reads, inside workerd: ${CLIENTS} clients, ${m}, ${o.readRoundMs} ms`);
+      await c.stable();
+      const before = await c.snapshot();
       const cpu0 = cpuNow();
-      const a = await http.call("GET", `/drive/${name}/reads?consistency=${mode}&clients=${o.clients}&ms=${o.roundMs}&keys=${KEYS}`, undefined, o.roundMs + 60_000);
-      const cpu1 = cpuNow();
-      if (a.status !== 200) return empty(`GET /drive/${name}/reads answered ${a.status} ${JSON.stringify(a.body)}`);
+      const a = await http.call("GET", `/drive/${c.name}/reads?consistency=${m}&clients=${CLIENTS}&ms=${o.readRoundMs}&keys=${KEYS}`, undefined, o.readRoundMs + 60_000);
+      if (a.status !== 200) return result(`GET /drive/${c.name}/reads answered ${a.status} ${JSON.stringify(a.body)}`);
       const body = a.body as { ops: number; errors: Record<string, number>; ms: number; latencies: number[] };
-      const cpu = cpuPer(cpu0, cpu1, Math.max(1, body.ops));
+      const cpu = cpuPer(cpu0, cpuNow(), Math.max(1, body.ops));
       const seconds = body.ms / 1000;
-      const phase: Phase = {
-        clients: o.clients,
+      const phase = {
+        clients: CLIENTS,
         ops: body.ops,
         errors: body.errors,
         seconds: round(seconds),
         throughput: round(body.ops / seconds),
-        latency: { n: 0, p50: NaN, p99: NaN, mean: NaN, max: NaN }, // pooled below from the samples
+        latency: { n: 0, p50: NaN, p99: NaN, mean: NaN, max: NaN }, // pooled from the samples
         cpuPerOp: { workerdMs: cpu.workerdMs === null ? null : round(cpu.workerdMs), nodeMs: round(cpu.nodeMs) },
       };
-      inside.get(mode)!.parts.push({ phase, latencies: body.latencies });
-      inside.get(mode)!.costs.push(costDelta(before, await r.snapshot(), body.ops));
+      inside.get(m)!.parts.push({ phase, latencies: body.latencies });
+      inside.get(m)!.costs.push(delta(before, await c.snapshot(), body.ops));
     }
-
-    const modes = CONSISTENCIES.map((consistency): ReadMode => ({
-      consistency,
-      fromNode: pooled(node.get(consistency)!.parts),
-      fromNodeCost: readCost(node.get(consistency)!.costs),
-      inWorkerd: pooled(inside.get(consistency)!.parts),
-      inWorkerdCost: readCost(inside.get(consistency)!.costs),
-    }));
-    return { size: SIZE, cluster: name, clients: o.clients, roundMs: o.roundMs, unavailable: null, modes, nodeCeiling: pooled(ceiling) };
-  } finally {
-    await http.call("DELETE", `/clusters/${name}`);
-  }
+    return result(null, CONSISTENCIES.map((m) => mode(m, node.get(m)!, inside.get(m)!)), pooled(ceiling));
+  });
+  return typeof r === "string" ? result(r) : r;
 }
 
-/** Counter changes over one round. */
-interface CostDelta {
-  readonly reads: number;
-  readonly rpcs: number;
-  readonly entries: number;
-  readonly leaderTx: number | null;
-  readonly followerTx: number | null;
+type Rounds = { parts: PhaseSamples[]; costs: Delta[] };
+
+/** One kind of read, its rounds pooled: from Node and inside workerd, with what each read cost. */
+function mode(consistency: Consistency, n: Rounds, i: Rounds) {
+  return { consistency, fromNode: pooled(n.parts), fromNodeCost: readCost(n.costs), inWorkerd: pooled(i.parts), inWorkerdCost: readCost(i.costs) };
 }
 
-function costDelta(before: Snapshot, after: Snapshot, reads: number): CostDelta {
-  const servers = before.view.servers;
-  const rpcs = servers.reduce((a, s) => a + after.view.servers[s.id]!.stats.rpcsSent - s.stats.rpcsSent, 0);
-  const commit = (x: Snapshot) => Math.max(...x.view.servers.map((s) => s.commitIndex));
-  const leader = after.view.leader;
-  let leaderTx: number | null = null;
-  let followerTx: number | null = null;
-  if (before.storage && after.storage && leader !== null) {
-    const tx = (id: number) => after.storage![id]!.transactions - before.storage![id]!.transactions;
-    const followers = servers.filter((s) => s.id !== leader).map((s) => tx(s.id));
-    leaderTx = tx(leader);
-    followerTx = followers.reduce((a, b) => a + b, 0) / Math.max(1, followers.length);
-  }
-  return { reads, rpcs, entries: commit(after) - commit(before), leaderTx, followerTx };
+/** Counter changes over one round: reads, Raft RPCs, entries committed, storage transactions (profiled). */
+type Delta = ReturnType<typeof delta>;
+function delta(before: Snapshot, after: Snapshot, reads: number) {
+  const w = between(before, after);
+  const leader = w.servers.find((s) => s.id === after.view.leader);
+  const followers = w.servers.filter((s) => s !== leader);
+  const counted = w.billedRows !== null && leader !== undefined;
+  return { reads, rpcs: w.rpcsSent, entries: w.committed, leaderTx: counted ? leader.storage!.transactions : null, followerTx: counted ? sum(followers.map((s) => s.storage!.transactions)) / Math.max(1, followers.length) : null };
 }
 
-function readCost(deltas: readonly CostDelta[]): ReadCost {
-  const reads = deltas.reduce((a, d) => a + d.reads, 0);
-  const per = (f: (d: CostDelta) => number | null): number | null =>
-    deltas.some((d) => f(d) === null) ? null : round(reads > 0 ? deltas.reduce((a, d) => a + f(d)!, 0) / reads : NaN);
-  return {
-    reads,
-    rpcsPerRead: per((d) => d.rpcs) ?? NaN,
-    entriesPerRead: per((d) => d.entries) ?? NaN,
-    leaderTransactionsPerRead: per((d) => d.leaderTx),
-    followerTransactionsPerRead: per((d) => d.followerTx),
-  };
+/** What one read costs the cluster, from the servers' counters over a mode's rounds. */
+function readCost(deltas: readonly Delta[]) {
+  const reads = sum(deltas.map((d) => d.reads));
+  const per = (f: (d: Delta) => number | null): number | null => (deltas.some((d) => f(d) === null) ? null : round(reads > 0 ? sum(deltas.map((d) => f(d)!)) / reads : NaN));
+  return { reads, rpcsPerRead: per((d) => d.rpcs) ?? NaN, entriesPerRead: per((d) => d.entries) ?? NaN, leaderTransactionsPerRead: per((d) => d.leaderTx), followerTransactionsPerRead: per((d) => d.followerTx) };
 }
+
+export type ReadsResult = Awaited<ReturnType<typeof measure>>;
+type ReadMode = ReadsResult["modes"][number];
+
+function readsTable(r: ReadsResult, client: string): string {
+  const ri = r.modes.find((m) => m.consistency === "readindex");
+  const log = r.modes.find((m) => m.consistency === "log");
+  if (!ri || !log) return `Not measured: ${r.unavailable ?? "no results"}.`;
+  const top = r.nodeCeiling;
+  const rows: string[][] = [];
+  /** `ceiling`: the same figure for the no-op requests (from-Node rows only). */
+  const add = (name: string, f: (m: ReadMode) => number | null | undefined, digits = 2, ceiling?: number | null) =>
+    rows.push([name, fmt(f(log), digits), fmt(f(ri), digits), ratio(f(ri), f(log)), fmt(ceiling, digits), ceiling === undefined ? "—" : ratio(f(ri), ceiling)]);
+  add("from Node: throughput (ops/s)", (m) => m.fromNode.throughput, 0, top?.throughput);
+  add("from Node: read p50 (ms)", (m) => m.fromNode.latency.p50, 2, top?.latency.p50);
+  add("from Node: read p99 (ms)", (m) => m.fromNode.latency.p99, 2, top?.latency.p99);
+  add("from Node: workerd CPU per read (ms)", (m) => m.fromNode.cpuPerOp.workerdMs, 2, top?.cpuPerOp.workerdMs);
+  add("from Node: Node CPU per read (ms)", (m) => m.fromNode.cpuPerOp.nodeMs, 2, top?.cpuPerOp.nodeMs);
+  add("from Node: Raft RPCs per read (all servers)", (m) => m.fromNodeCost.rpcsPerRead, 3);
+  add("from Node: log entries per read", (m) => m.fromNodeCost.entriesPerRead, 3);
+  add("from Node: storage transactions per read, leader", (m) => m.fromNodeCost.leaderTransactionsPerRead, 3);
+  add("from Node: storage transactions per read, per follower", (m) => m.fromNodeCost.followerTransactionsPerRead, 3);
+  add("inside workerd: throughput (ops/s)", (m) => m.inWorkerd.throughput, 0);
+  add("inside workerd: read p50 (ms, 1 ms clock)", (m) => m.inWorkerd.latency.p50);
+  add("inside workerd: read p99 (ms, 1 ms clock)", (m) => m.inWorkerd.latency.p99);
+  add("inside workerd: workerd CPU per read (ms)", (m) => m.inWorkerd.cpuPerOp.workerdMs);
+  add("inside workerd: Raft RPCs per read (all servers)", (m) => m.inWorkerdCost.rpcsPerRead, 3);
+  add("inside workerd: log entries per read", (m) => m.inWorkerdCost.entriesPerRead, 3);
+  add("inside workerd: storage transactions per read, leader", (m) => m.inWorkerdCost.leaderTransactionsPerRead, 3);
+  const notes = [
+    ...r.modes.flatMap((m) => [...errorNote(`reads (${m.consistency}, from Node)`, m.fromNode.errors), ...errorNote(`reads (${m.consistency}, inside workerd)`, m.inWorkerd.errors)]),
+    ...(top ? errorNote("reads, no-op ceiling", top.errors) : []),
+  ];
+  const header = [`raft-${r.size}, ${r.clients} clients`, "log reads (`?consistency=log`)", "ReadIndex (default)", "×log", "no-op request (ceiling)", "ReadIndex ×ceiling"];
+  const caption = `${r.clients} clients over ${KEYS} keys, two rounds of ${r.roundMs} ms per kind and driver (ReadIndex, log, log, ReadIndex), pooled; from Node through ${client}.`;
+  return [table(header, rows), caption, ...(notes.length ? [notes.join("\n")] : [])].join("\n\n");
+}
+
+export const reads: Suite<ReadsResult> = {
+  name: "reads",
+  full: true,
+  url: false,
+  about: "ReadIndex reads against reads through the log on raft-3, 64 clients, from Node and inside workerd",
+  run: measure,
+  sections: (r, all) => [["Reads", readsTable(r, all.meta.options.client)]],
+};

@@ -1,278 +1,34 @@
-// Sleeping, waking and deploys (issue 11, item 6): what an idle 3-server cluster costs awake
-// and asleep, what the first write after sleeping costs against a warm one, and what deploys
-// (every server evicted at once, POST /clusters/{c}/evict) cost a light writer.
-//
-//  1. awake: a cluster created with {"sleepAfterMs": 0} (never sleeps: the behaviour before
-//     issue 11), one write, then an idle window: alarms, Raft RPCs and billed rows per second;
-//     then back-to-back writes for the cost per write.
-//  2. asleep: a cluster with the default sleepAfterMs (5 × the longest election timeout), one
-//     write, wait until GET /clusters/{c} says `asleep`, then an idle window of the same kind.
-//     Counters are per object since it was loaded (`stats.loadedAt`): an object reloaded in the
-//     window (workerd drops idle objects) counts from its reload.
-//  3. cycles, on the same cluster: asleep → one write (timed, terms before and after) → warm
-//     writes (timed) → wait until asleep again. The first write ÷ the warm writes' median, per
-//     cycle; and what one isolated write costs: waking, the write, and the idle tail until the
-//     cluster sleeps again (the counters around the first write plus those from the last warm
-//     write to sleep).
-//  4. deploys, on a fresh default cluster: one sequential writer appending its request id to
-//     one key with exactly-once headers (Client-Id, Request-Id; a write that fails is sent
-//     again with the same ids until it answers 200), and `deploys` evictions of every server,
-//     `deployGapMs` apart. Per deploy: every server's term before and after (an election
-//     raises it), every object reloaded (`loadedAt`), the slowest write in flight across it.
-//     At the end the key must list every acknowledged id once, in order: nothing acknowledged
-//     lost, nothing applied twice.
-import type { Http } from "../lib/http.ts";
+// Sleeping, waking and deploys (issue 11) on raft-3:
+//  1. awake ({"sleepAfterMs": 0}, never sleeps): an idle window, then writes back to back;
+//  2. asleep (the default): writes, then an idle window once GET /clusters/{c} says `asleep`
+//     (counters count from each object's `loadedAt`: workerd drops idle objects);
+//  3. cycles: asleep → one write → warm writes → asleep again; the first write ÷ the warm
+//     median, and what one isolated write costs (its wake-up and idle tail included);
+//  4. deploys: every server evicted at once (POST .../evict), `deploys` times, under one
+//     writer appending its request id with exactly-once headers; terms before and after,
+//     the slowest write across each; the key must list every acknowledged id once, in order.
+import { costPerMillion, idleMonth, PRICES } from "../cost.ts";
+import { between, Cluster, message, terms, type Window } from "../lib/cluster.ts";
 import { sleep } from "../lib/http.ts";
 import { keyOf, valueOf } from "../lib/load.ts";
-import { waitSettled } from "../lib/settle.ts";
-import { round, roundSummary, summarize, type Summary } from "../lib/stats.ts";
-import type { StorageCounters } from "../profiled-raft-server.ts";
-
-interface Stats {
-  alarms: number;
-  rpcsSent: number;
-  rpcsReceived: number;
-  loadedAt: number;
-}
-
-interface Server {
-  id: number;
-  state: string;
-  term: number;
-  commitIndex: number;
-  asleep?: boolean;
-  stats: Stats;
-}
-
-interface View {
-  leader: number | null;
-  asleep?: boolean;
-  sleepAfterMs?: number;
-  electionTimeoutMs: [number, number];
-  servers: Server[];
-}
-
-/** Every server's counters at one moment (storage counters only in a profiled run). */
-interface Snap {
-  readonly at: number;
-  readonly view: View;
-  readonly storage: Array<{ storage: StorageCounters; loadedAt: number }> | null;
-  readonly stubCalls: number | null;
-}
-
-/** What happened between two snapshots, all servers together. */
-export interface Window {
-  readonly seconds: number;
-  readonly alarms: number;
-  readonly rpcsSent: number;
-  readonly rpcsReceived: number;
-  /** Worker → server calls (the bench's own status reads excluded); null when not counted. */
-  readonly workerCalls: number | null;
-  /** SQL rows + setAlarm() + KV writes (what Cloudflare bills as rows written); null when not counted. */
-  readonly billedRows: number | null;
-  /** Objects reloaded in the window (they count from their reload). */
-  readonly reloaded: number;
-}
-
-export interface IdleRates {
-  readonly seconds: number;
-  readonly alarmsPerSec: number;
-  readonly rpcsPerSec: number;
-  /** Alarms + RPCs sent: what an idle cluster is billed as requests. */
-  readonly billedRequestsPerSec: number;
-  readonly billedRowsPerSec: number | null;
-  readonly reloaded: number;
-  /** `asleep` of GET /clusters/{c} at the window's start and end. */
-  readonly asleepAtStart: boolean;
-  readonly asleepAtEnd: boolean;
-  /** Leader and terms unchanged across the window. */
-  readonly stable: boolean;
-}
-
-export interface WriteCost {
-  readonly writes: number;
-  readonly seconds: number;
-  readonly throughput: number;
-  readonly latency: Summary;
-  readonly billedRequestsPerWrite: number | null;
-  readonly billedRowsPerWrite: number | null;
-}
-
-export interface Cycle {
-  /** The first write after sleeping, ms, and the warm writes after it. */
-  readonly firstMs: number;
-  readonly firstStatus: number;
-  readonly warmMs: Summary;
-  readonly ratio: number;
-  readonly termsBefore: number[];
-  readonly termsAfter: number[];
-  readonly termChanged: boolean;
-  readonly leaderBefore: number | null;
-  readonly servedBy: number | null;
-  /** Last warm write answered → GET /clusters/{c} says asleep (50 ms polls). */
-  readonly fellAsleepMs: number | null;
-  /** One isolated write: waking + the write + the idle tail until asleep again. */
-  readonly isolated: { readonly awakeSeconds: number; readonly billedRequests: number | null; readonly billedRows: number | null; readonly reloaded: number };
-}
-
-export interface Deploy {
-  readonly evictMs: number;
-  readonly evictStatus: number;
-  /** Every server's object was reloaded (its loadedAt moved). */
-  readonly reloaded: boolean;
-  readonly termsBefore: number[];
-  readonly termsAfter: number[];
-  /** Servers whose term changed across this deploy. */
-  readonly termChanges: number;
-  readonly leaderBefore: number | null;
-  readonly leaderAfter: number | null;
-  /** The slowest write in flight between sending the evict and 250 ms after its answer, ms (its first try to its 200). */
-  readonly slowestWriteMs: number | null;
-  readonly writesAcross: number;
-}
-
-export interface DeployRun {
-  readonly deploys: Deploy[];
-  readonly writesAcked: number;
-  /** Attempts that did not answer 200 (each was sent again with the same ids), by status. */
-  readonly retriedAnswers: Record<string, number>;
-  /** Writes given up on (no 200 within the writer's deadline). */
-  readonly abandoned: number;
-  /** Acknowledged ids missing from the final value, ids found twice, ids found that were never acknowledged. */
-  readonly lost: number;
-  readonly duplicated: number;
-  readonly unacknowledgedApplied: number;
-  readonly outOfOrder: boolean;
-  /** Writes outside every deploy's window, for comparison. */
-  readonly calmWriteMs: Summary;
-  readonly termsStart: number[];
-  readonly termsEnd: number[];
-  readonly elections: number;
-  readonly finalRead: string;
-}
-
-export interface SleepResult {
-  readonly unavailable: string | null;
-  readonly size: number;
-  readonly sleepAfterMs: number | null;
-  readonly awake: IdleRates | null;
-  readonly asleep: IdleRates | null;
-  /** Write after the last client operation → asleep, ms. */
-  readonly fellAsleepMs: number | null;
-  readonly awakeWrites: WriteCost | null;
-  readonly defaultWrites: WriteCost | null;
-  readonly cycles: Cycle[];
-  readonly deploys: DeployRun | null;
-  readonly failures: string[];
-}
-
-export interface SleepOptions {
-  readonly idleMs: number;
-  readonly asleepMs: number;
-  readonly cycles: number;
-  readonly warmWrites: number;
-  readonly writes: number;
-  readonly deploys: number;
-  readonly deployGapMs: number;
-  readonly profiled: boolean;
-}
+import { fmt, ratio, table, usd, verdict, type Value } from "../lib/render.ts";
+import { median, round, sum, summarize, tally } from "../lib/stats.ts";
+import type { Ctx, Suite } from "../lib/suite.ts";
 
 const SIZE = 3;
-const DEADLINE_MS = 15_000;
+/** A write "across" a deploy was in flight between sending the evict and this long after its answer. */
 const ACROSS_MS = 250;
+const GAP_MS = 500;
 
-class Probe {
-  constructor(
-    private readonly http: Http,
-    readonly name: string,
-    private readonly profiled: boolean,
-  ) {}
+const requests = (w: Window) => (w.workerCalls === null ? null : w.workerCalls + w.alarms + w.rpcsSent);
 
-  view(): Promise<View> {
-    return this.http.ok<View>("GET", `/clusters/${this.name}`);
-  }
+const put = (c: Cluster, i: number, headers: Record<string, string> = {}) =>
+  c.http.call("PUT", `/clusters/${c.name}/kv/${keyOf(0, i)}?timeoutMs=10000`, { value: valueOf(i) }, 15_000, headers);
 
-  async stubCalls(): Promise<number | null> {
-    const a = await this.http.call("GET", "/counters/worker");
-    return a.status === 200 && typeof a.body?.stubCalls === "number" ? (a.body.stubCalls as number) : null;
-  }
-
-  /** As RaftBench.snapshot: the Worker's call counter read so that the bench's own reads fall outside the window. */
-  async snap(closing = false): Promise<Snap> {
-    const first = closing ? await this.stubCalls() : null;
-    const view = await this.view();
-    const storage = this.profiled
-      ? (await this.http.ok<{ servers: Array<{ storage: StorageCounters; status: { stats: Stats } }> }>("GET", `/profile/${this.name}?size=${SIZE}`)).servers.map((s) => ({
-          storage: s.storage,
-          loadedAt: s.status.stats.loadedAt,
-        }))
-      : null;
-    const at = performance.now();
-    const stubCalls = closing ? first : await this.stubCalls();
-    return { at, view, storage, stubCalls };
-  }
-
-  stable(): Promise<View> {
-    return waitSettled(this.name, () => this.view(), DEADLINE_MS);
-  }
-
-  /**
-   * Polls until the cluster says it sleeps: the time that took, ms, and the Worker → server
-   * calls the polls themselves made (each status read is a few; taken out of the windows).
-   */
-  async untilAsleep(deadlineMs = DEADLINE_MS): Promise<{ ms: number; pollCalls: number }> {
-    const t0 = performance.now();
-    let pollCalls = 0;
-    while (performance.now() - t0 < deadlineMs) {
-      const a = await this.stubCalls();
-      const v = await this.view();
-      const b = await this.stubCalls();
-      if (a !== null && b !== null) pollCalls += b - a;
-      if (v.asleep === true) return { ms: performance.now() - t0, pollCalls };
-      await sleep(50);
-    }
-    throw new Error(`cluster ${this.name} did not fall asleep within ${deadlineMs} ms`);
-  }
-
-  put(i: number, headers: Record<string, string> = {}) {
-    return this.http.call("PUT", `/clusters/${this.name}/kv/${keyOf(0, i)}?timeoutMs=10000`, { value: valueOf(i) }, 15_000, headers);
-  }
-}
-
-/** Between two snapshots; a server reloaded meanwhile counts from its reload. */
-function between(a: Snap, b: Snap): Window {
-  let alarms = 0;
-  let rpcsSent = 0;
-  let rpcsReceived = 0;
-  let reloaded = 0;
-  for (const [i, s] of b.view.servers.entries()) {
-    const p = a.view.servers[i]!;
-    const same = p.stats.loadedAt === s.stats.loadedAt;
-    if (!same) reloaded++;
-    alarms += s.stats.alarms - (same ? p.stats.alarms : 0);
-    rpcsSent += s.stats.rpcsSent - (same ? p.stats.rpcsSent : 0);
-    rpcsReceived += s.stats.rpcsReceived - (same ? p.stats.rpcsReceived : 0);
-  }
-  let billedRows: number | null = null;
-  if (a.storage && b.storage) {
-    billedRows = 0;
-    for (const [i, s] of b.storage.entries()) {
-      const p = a.storage[i]!;
-      const same = p.loadedAt === s.loadedAt;
-      const d = (k: "rowsWritten" | "setAlarms" | "kvWrites") => s.storage[k] - (same ? p.storage[k] : 0);
-      billedRows += d("rowsWritten") + d("setAlarms") + d("kvWrites");
-    }
-  }
-  const workerCalls = a.stubCalls !== null && b.stubCalls !== null ? b.stubCalls - a.stubCalls : null;
-  return { seconds: (b.at - a.at) / 1000, alarms, rpcsSent, rpcsReceived, workerCalls, billedRows, reloaded };
-}
-
-const terms = (v: View) => v.servers.map((s) => s.term);
-
-async function idleWindow(p: Probe, ms: number): Promise<IdleRates> {
-  const a = await p.snap();
+async function idleWindow(c: Cluster, ms: number) {
+  const a = await c.snapshot();
   await sleep(ms);
-  const b = await p.snap();
+  const b = await c.snapshot();
   const w = between(a, b);
   return {
     seconds: round(w.seconds),
@@ -283,249 +39,329 @@ async function idleWindow(p: Probe, ms: number): Promise<IdleRates> {
     reloaded: w.reloaded,
     asleepAtStart: a.view.asleep === true,
     asleepAtEnd: b.view.asleep === true,
+    /** Leader and terms unchanged across the window. */
     stable: a.view.leader === b.view.leader && terms(a.view).join() === terms(b.view).join(),
   };
 }
 
-/** `n` writes back to back on an awake cluster: their latency and what each costs. */
-async function writeCost(p: Probe, n: number, from: number): Promise<WriteCost> {
-  const a = await p.snap();
+/** `n` writes back to back: their latency and what each costs. */
+async function writeCost(c: Cluster, n: number, from: number) {
+  const a = await c.snapshot();
   const latencies: number[] = [];
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
-    const r = await p.put(from + i);
+    const r = await put(c, from + i);
     if (r.status === 200) latencies.push(r.ms);
   }
   const seconds = (performance.now() - t0) / 1000;
-  const b = await p.snap(true);
-  const w = between(a, b);
+  const w = between(a, await c.snapshot(true));
   const ok = latencies.length;
-  return {
-    writes: ok,
-    seconds: round(seconds),
-    throughput: round(ok / seconds),
-    latency: roundSummary(summarize(latencies)),
-    billedRequestsPerWrite: w.workerCalls === null || ok === 0 ? null : round((w.workerCalls + w.alarms + w.rpcsSent) / ok),
-    billedRowsPerWrite: w.billedRows === null || ok === 0 ? null : round(w.billedRows / ok),
-  };
+  const r = requests(w);
+  return { writes: ok, seconds: round(seconds), throughput: round(ok / seconds), latency: summarize(latencies), billedRequestsPerWrite: r === null || ok === 0 ? null : round(r / ok), billedRowsPerWrite: w.billedRows === null || ok === 0 ? null : round(w.billedRows / ok) };
 }
+type WriteCost = Awaited<ReturnType<typeof writeCost>>;
 
-async function cycle(p: Probe, warm: number, from: number): Promise<Cycle> {
-  const s0 = await p.snap();
-  const first = await p.put(from);
-  const sw = await p.snap(true);
+async function cycle(c: Cluster, warm: number, from: number) {
+  const s0 = await c.snapshot();
+  const first = await put(c, from);
+  const sw = await c.snapshot(true);
   const warmMs: number[] = [];
   for (let i = 1; i <= warm; i++) {
-    const r = await p.put(from + i);
+    const r = await put(c, from + i);
     if (r.status === 200) warmMs.push(r.ms);
   }
-  const sx = await p.snap();
-  const fell = await p.untilAsleep();
-  const s1 = await p.snap(true);
+  const sx = await c.snapshot();
+  const fell = await c.untilAsleep();
+  const s1 = await c.snapshot(true);
   const w1 = between(s0, sw);
   const tail = between(sx, s1);
-  const w2: Window = { ...tail, workerCalls: tail.workerCalls === null ? null : tail.workerCalls - fell.pollCalls };
-  const warmSummary = roundSummary(summarize(warmMs));
-  const t0 = terms(s0.view);
-  const t1 = terms(s1.view);
-  const tw = terms(sw.view);
-  const sum = (x: number | null, y: number | null) => (x === null || y === null ? null : x + y);
-  const requests = (w: Window) => (w.workerCalls === null ? null : w.workerCalls + w.alarms + w.rpcsSent);
+  const w2 = { ...tail, workerCalls: tail.workerCalls === null ? null : tail.workerCalls - fell.pollCalls };
+  const warmSummary = summarize(warmMs);
+  const [r1, r2] = [requests(w1), requests(w2)];
+  const servedBy = first.headers.get("Raft-Server");
   return {
     firstMs: round(first.ms),
     firstStatus: first.status,
     warmMs: warmSummary,
     ratio: round(first.ms / warmSummary.p50),
-    termsBefore: t0,
-    termsAfter: t1,
-    termChanged: t0.join() !== t1.join() || t0.join() !== tw.join(),
+    termsBefore: terms(s0.view),
+    termsAfter: terms(s1.view),
+    termChanged: terms(s0.view).join() !== terms(s1.view).join() || terms(s0.view).join() !== terms(sw.view).join(),
     leaderBefore: s0.view.leader,
-    servedBy: first.headers.get("Raft-Server") === null ? null : Number(first.headers.get("Raft-Server")),
+    servedBy: servedBy === null ? null : Number(servedBy),
+    /** Last warm write answered → GET /clusters/{c} says asleep (50 ms polls). */
     fellAsleepMs: round(fell.ms),
+    /** One isolated write: waking + the write + the idle tail until asleep again. */
     isolated: {
       awakeSeconds: round(w1.seconds + w2.seconds),
-      billedRequests: sum(requests(w1), requests(w2)),
-      billedRows: sum(w1.billedRows, w2.billedRows),
+      billedRequests: r1 === null || r2 === null ? null : r1 + r2,
+      billedRows: w1.billedRows === null || w2.billedRows === null ? null : w1.billedRows + w2.billedRows,
       reloaded: w1.reloaded + w2.reloaded,
     },
   };
 }
 
-interface Write {
-  readonly id: number;
-  readonly start: number;
-  readonly end: number;
-  readonly ok: boolean;
+/** One deploy: every server evicted at once; terms and loadedAt before and after. */
+async function evict(c: Cluster) {
+  const before = await c.view();
+  const t0 = performance.now();
+  const r = await c.http.call("POST", `/clusters/${c.name}/evict`, undefined, 30_000);
+  const t1 = performance.now();
+  const after = await c.view();
+  const [tb, ta] = [terms(before), terms(after)];
+  return {
+    evictMs: round(t1 - t0),
+    evictStatus: r.status,
+    window: [t0, t1 + ACROSS_MS] as const,
+    /** Every server's object was reloaded (its loadedAt moved). */
+    reloaded: after.servers.every((s, i) => s.stats.loadedAt > before.servers[i]!.stats.loadedAt),
+    termsBefore: tb,
+    termsAfter: ta,
+    termChanges: tb.filter((t, i) => t !== ta[i]).length,
+    leaderBefore: before.leader,
+    leaderAfter: after.leader,
+  };
 }
 
-async function deploys(http: Http, p: Probe, n: number, gapMs: number, progress: (line: string) => void): Promise<DeployRun> {
-  const key = "deploy-log";
-  const headers = (id: number) => ({ "Client-Id": `bench-deploy-${p.name}`, "Request-Id": String(id) });
-  const writes: Write[] = [];
+async function deploys(c: Cluster, n: number, progress: (line: string) => void) {
+  const headers = (id: number) => ({ "Client-Id": `bench-deploy-${c.name}`, "Request-Id": String(id) });
+  const writes: Array<{ id: number; start: number; end: number; ok: boolean }> = [];
   const retried: Record<string, number> = {};
   let stop = false;
   const writer = (async () => {
     for (let id = 1; !stop; id++) {
       const start = performance.now();
       let ok = false;
-      while (performance.now() - start < 30_000) {
-        const r = await http.call("POST", `/clusters/${p.name}/kv/${key}/append?timeoutMs=10000`, { value: `${id},` }, 15_000, headers(id));
-        if (r.status === 200) {
-          ok = true;
-          break;
+      while (!ok && performance.now() - start < 30_000) {
+        const r = await c.http.call("POST", `/clusters/${c.name}/kv/deploy-log/append?timeoutMs=10000`, { value: `${id},` }, 15_000, headers(id));
+        ok = r.status === 200;
+        if (!ok) {
+          tally(retried, r.status);
+          await sleep(10);
         }
-        retried[String(r.status)] = (retried[String(r.status)] ?? 0) + 1;
-        await sleep(10);
       }
       writes.push({ id, start, end: performance.now(), ok });
     }
   })();
-  const start = await p.view();
-  const out: Deploy[] = [];
-  const windows: Array<[number, number]> = [];
+  const start = await c.view();
+  const out: Array<Awaited<ReturnType<typeof evict>>> = [];
   for (let d = 0; d < n; d++) {
-    await sleep(gapMs);
-    const before = await p.view();
-    const t0 = performance.now();
-    const r = await http.call("POST", `/clusters/${p.name}/evict`, undefined, 30_000);
-    const t1 = performance.now();
-    const after = await p.view();
-    windows.push([t0, t1 + ACROSS_MS]);
-    const tb = terms(before);
-    const ta = terms(after);
-    out.push({
-      evictMs: round(t1 - t0),
-      evictStatus: r.status,
-      reloaded: after.servers.every((s, i) => s.stats.loadedAt > before.servers[i]!.stats.loadedAt),
-      termsBefore: tb,
-      termsAfter: ta,
-      termChanges: tb.filter((t, i) => t !== ta[i]).length,
-      leaderBefore: before.leader,
-      leaderAfter: after.leader,
-      slowestWriteMs: null,
-      writesAcross: 0,
-    });
+    await sleep(GAP_MS);
+    out.push(await evict(c));
     if ((d + 1) % 5 === 0) progress(`deploys: ${d + 1}/${n}`);
   }
-  await sleep(gapMs);
+  await sleep(GAP_MS);
   stop = true;
   await writer;
-  const end = await p.view();
-  // Per deploy, the writes in flight across it (which may have ended after the next status read).
-  const deploysOut = out.map((d, i) => {
-    const [a, b] = windows[i]!;
-    const across = writes.filter((w) => w.start <= b && w.end >= a);
-    const slowest = across.length ? Math.max(...across.map((w) => w.end - w.start)) : null;
-    return { ...d, slowestWriteMs: slowest === null ? null : round(slowest), writesAcross: across.length };
+  const end = await c.view();
+  const across = (w: (typeof writes)[number], [a, b]: readonly [number, number]) => w.start <= b && w.end >= a;
+  // Per deploy, the slowest write in flight across it (its first try to its 200).
+  const perDeploy = out.map(({ window, ...d }) => {
+    const slow = writes.filter((w) => across(w, window)).map((w) => w.end - w.start);
+    return { ...d, slowestWriteMs: slow.length ? round(Math.max(...slow)) : null, writesAcross: slow.length };
   });
-  const calm = writes.filter((w) => w.ok && !windows.some(([a, b]) => w.start <= b && w.end >= a)).map((w) => w.end - w.start);
-  const read = await http.call("GET", `/clusters/${p.name}/kv/${key}?timeoutMs=10000`);
-  const value = read.status === 200 && typeof read.body?.value === "string" ? (read.body.value as string) : "";
-  const found = value.split(",").filter((x) => x !== "").map(Number);
+  const calm = writes.filter((w) => w.ok && !out.some((d) => across(w, d.window))).map((w) => w.end - w.start);
+  const read = await c.http.call("GET", `/clusters/${c.name}/kv/deploy-log?timeoutMs=10000`);
+  const found = (read.status === 200 && typeof read.body?.value === "string" ? (read.body.value as string) : "").split(",").filter((x) => x !== "").map(Number);
   const acked = writes.filter((w) => w.ok).map((w) => w.id);
-  const ackedSet = new Set(acked);
   const counts = new Map<number, number>();
   for (const id of found) counts.set(id, (counts.get(id) ?? 0) + 1);
-  const lost = acked.filter((id) => !counts.has(id)).length;
-  const duplicated = [...counts.values()].filter((c) => c > 1).length;
-  const unacknowledgedApplied = [...counts.keys()].filter((id) => !ackedSet.has(id)).length;
-  const outOfOrder = found.some((id, i) => i > 0 && id <= found[i - 1]!);
-  const ts = terms(start);
-  const te = terms(end);
   return {
-    deploys: deploysOut,
+    deploys: perDeploy,
     writesAcked: acked.length,
+    /** Attempts not answered 200 (each sent again with the same ids), by status. */
     retriedAnswers: retried,
     abandoned: writes.filter((w) => !w.ok).length,
-    lost,
-    duplicated,
-    unacknowledgedApplied,
-    outOfOrder,
-    calmWriteMs: roundSummary(summarize(calm)),
-    termsStart: ts,
-    termsEnd: te,
-    elections: deploysOut.reduce((a, d) => a + d.termChanges, 0),
+    lost: acked.filter((id) => !counts.has(id)).length,
+    duplicated: [...counts.values()].filter((n) => n > 1).length,
+    unacknowledgedApplied: [...counts.keys()].filter((id) => !acked.includes(id)).length,
+    outOfOrder: found.some((id, i) => i > 0 && id <= found[i - 1]!),
+    calmWriteMs: summarize(calm),
+    termsStart: terms(start),
+    termsEnd: terms(end),
+    elections: sum(perDeploy.map((d) => d.termChanges)),
     finalRead: read.status === 200 ? `200, ${found.length} ids` : `${read.status} ${JSON.stringify(read.body)}`,
   };
 }
 
-export async function measureSleep(http: Http, o: SleepOptions, progress: (line: string) => void): Promise<SleepResult> {
-  const stamp = Date.now().toString(36);
-  const failures: string[] = [];
-  const empty = (why: string): SleepResult => ({
-    unavailable: why,
-    size: SIZE,
-    sleepAfterMs: null,
-    awake: null,
-    asleep: null,
-    fellAsleepMs: null,
-    awakeWrites: null,
-    defaultWrites: null,
-    cycles: [],
-    deploys: null,
-    failures,
-  });
-  // 1. Never sleeps: the behaviour before issue 11.
-  const never = new Probe(http, `sleep0-${stamp}`, o.profiled);
-  const created = await http.call("POST", `/clusters/${never.name}`, { size: SIZE, sleepAfterMs: 0 });
-  if (created.status !== 201) return empty(`POST /clusters with {"sleepAfterMs": 0} answered ${created.status} ${JSON.stringify(created.body)}`);
-  let awake: IdleRates;
-  let awakeWrites: WriteCost;
-  try {
-    await never.stable();
-    const w = await never.put(0);
-    if (w.status !== 200) return empty(`kv put answered ${w.status} ${JSON.stringify(w.body)}`);
-    await sleep(500);
-    progress(`sleep: awake idle window (sleepAfterMs 0), ${o.idleMs} ms`);
-    awake = await idleWindow(never, o.idleMs);
-    awakeWrites = await writeCost(never, o.writes, 1);
-  } finally {
-    await http.call("DELETE", `/clusters/${never.name}`);
-  }
-
-  // 2. and 3. The default: falls asleep, wakes on a write.
-  const def = new Probe(http, `sleep-${stamp}`, o.profiled);
-  await http.ok("POST", `/clusters/${def.name}`, { size: SIZE }, [201]);
-  let asleep: IdleRates | null = null;
-  let fellAsleepMs: number | null = null;
-  let defaultWrites: WriteCost | null = null;
-  const cycles: Cycle[] = [];
-  let sleepAfterMs: number | null = null;
-  try {
-    const v = await def.stable();
-    sleepAfterMs = v.sleepAfterMs ?? null;
-    defaultWrites = await writeCost(def, o.writes, 0);
-    fellAsleepMs = round((await def.untilAsleep()).ms);
-    await sleep(400); // a pending alarm may fire once more, and finds nothing to do
-    progress(`sleep: asleep idle window (default sleepAfterMs ${sleepAfterMs}), ${o.asleepMs} ms`);
-    asleep = await idleWindow(def, o.asleepMs);
-    progress(`sleep: ${o.cycles} sleep/wake cycles (1 write after sleeping, ${o.warmWrites} warm writes, back to sleep)`);
-    for (let c = 0; c < o.cycles; c++) {
-      try {
-        await def.untilAsleep();
-        cycles.push(await cycle(def, o.warmWrites, 10_000 + c * 100));
-      } catch (e) {
-        failures.push(`cycle ${c}: ${e instanceof Error ? e.message : String(e)}`);
-      }
-    }
-  } catch (e) {
-    failures.push(`sleep: ${e instanceof Error ? e.message : String(e)}`);
-  } finally {
-    await http.call("DELETE", `/clusters/${def.name}`);
-  }
-
-  // 4. Deploys under a light writer.
-  let deployRun: DeployRun | null = null;
-  const dep = new Probe(http, `deploy-${stamp}`, false);
-  await http.ok("POST", `/clusters/${dep.name}`, { size: SIZE }, [201]);
-  try {
-    await dep.stable();
-    progress(`sleep: ${o.deploys} deploys (POST /clusters/{c}/evict) ${o.deployGapMs} ms apart under one sequential writer`);
-    deployRun = await deploys(http, dep, o.deploys, o.deployGapMs, progress);
-  } catch (e) {
-    failures.push(`deploys: ${e instanceof Error ? e.message : String(e)}`);
-  } finally {
-    await http.call("DELETE", `/clusters/${dep.name}`);
-  }
-  return { unavailable: null, size: SIZE, sleepAfterMs, awake, asleep, fellAsleepMs, awakeWrites, defaultWrites, cycles, deploys: deployRun, failures };
+/** 1. Never sleeps (the behaviour before issue 11): idle, then writes back to back. */
+async function awake(c: Cluster, { o, progress }: Ctx, writes: number) {
+  await c.stable(15_000);
+  const w = await put(c, 0);
+  if (w.status !== 200) throw new Error(`kv put answered ${w.status} ${JSON.stringify(w.body)}`);
+  await sleep(500);
+  progress(`sleep: awake idle window (sleepAfterMs 0), ${o.idleMs} ms`);
+  return { idle: await idleWindow(c, o.idleMs), writes: await writeCost(c, writes, 1) };
 }
+
+/** 2. and 3. The default: writes, falls asleep, idles asleep, then sleep/wake cycles. */
+async function asleep(c: Cluster, { o, progress }: Ctx, writes: number, failures: string[]) {
+  const warmWrites = o.quick ? 5 : 10;
+  const sleepAfterMs = (await c.stable(15_000)).sleepAfterMs ?? null;
+  const writesCost = await writeCost(c, writes, 0);
+  const fellAsleepMs = round((await c.untilAsleep()).ms);
+  await sleep(400); // a pending alarm may fire once more, and finds nothing to do
+  progress(`sleep: asleep idle window (default sleepAfterMs ${sleepAfterMs}), ${o.asleepMs} ms`);
+  const idle = await idleWindow(c, o.asleepMs);
+  progress(`sleep: ${o.cycles} sleep/wake cycles (1 write after sleeping, ${warmWrites} warm writes, back to sleep)`);
+  const cycles = [];
+  for (let n = 0; n < o.cycles; n++) {
+    try {
+      await c.untilAsleep();
+      cycles.push(await cycle(c, warmWrites, 10_000 + n * 100));
+    } catch (e) {
+      failures.push(`cycle ${n}: ${message(e)}`);
+    }
+  }
+  return { sleepAfterMs, writes: writesCost, fellAsleepMs, idle, cycles };
+}
+
+async function measure(ctx: Ctx) {
+  const { http, o, profiled, progress } = ctx;
+  progress(`sleep: raft-3 idle awake and asleep, ${o.cycles} sleep/wake cycles, ${o.deploys} deploys under a writer`);
+  const stamp = Date.now().toString(36);
+  const writes = o.quick ? 40 : 100;
+  const failures: string[] = [];
+  /** The part's result, or null with why in `failures`. */
+  const part = async <T>(what: string, f: () => Promise<T | string>): Promise<T | null> => {
+    const r = await f().catch((e: unknown) => message(e));
+    if (typeof r !== "string") return r;
+    failures.push(`${what}: ${r}`);
+    return null;
+  };
+  const first = await Cluster.with(http, `sleep0-${stamp}`, { size: SIZE, sleepAfterMs: 0 }, profiled, (c) => awake(c, ctx, writes)).catch((e: unknown) => message(e));
+  // Without a working never-sleeping cluster (no kv routes, say) nothing else is worth trying.
+  const w = typeof first === "string" ? null : first;
+  const a = w && (await part("sleep", () => Cluster.with(http, `sleep-${stamp}`, { size: SIZE }, profiled, (c) => asleep(c, ctx, writes, failures))));
+  // 4. Deploys under a light writer.
+  const deploy = async (c: Cluster) => {
+    await c.stable(15_000);
+    progress(`sleep: ${o.deploys} deploys (POST /clusters/{c}/evict) ${GAP_MS} ms apart under one sequential writer`);
+    return deploys(c, o.deploys, progress);
+  };
+  const d = w && (await part("deploys", () => Cluster.with(http, `deploy-${stamp}`, { size: SIZE }, false, deploy)));
+  for (const f of failures) progress(`sleep: ${f}`);
+  return {
+    unavailable: typeof first === "string" ? first : null,
+    size: SIZE,
+    failures,
+    sleepAfterMs: a?.sleepAfterMs ?? null,
+    awake: w?.idle ?? null,
+    asleep: a?.idle ?? null,
+    /** The last write answered → asleep, ms. */
+    fellAsleepMs: a?.fellAsleepMs ?? null,
+    awakeWrites: w?.writes ?? null,
+    defaultWrites: a?.writes ?? null,
+    cycles: a?.cycles ?? [],
+    deploys: d,
+  };
+}
+
+export type SleepResult = Awaited<ReturnType<typeof measure>>;
+
+/** Idle month of the 3-server cluster, never sleeping ("before") and with the default ("after": no duration billed). */
+export function sleepIdleMonths(s: SleepResult) {
+  return {
+    before: s.awake ? idleMonth(s.size, s.awake.billedRequestsPerSec, s.awake.billedRowsPerSec) : null,
+    after: s.asleep ? idleMonth(s.size, s.asleep.billedRequestsPerSec, s.asleep.billedRowsPerSec, false) : null,
+  };
+}
+
+type Goal = [text: string, measured: string, goal: string, met: boolean | null];
+
+/** The goals of issue 11 (met null: a figure with no goal). */
+function goals(s: SleepResult): Goal[] {
+  const out: Goal[] = [];
+  const { asleep: a, awake: w, deploys: d } = s;
+  if (a) {
+    const v = a.alarmsPerSec + a.rpcsPerSec;
+    const reloaded = a.reloaded ? `, ${a.reloaded} of ${s.size} objects evicted and reloaded meanwhile` : "";
+    const measured = `${fmt(v, 2)} (${fmt(a.alarmsPerSec, 2)} + ${fmt(a.rpcsPerSec, 2)} over ${fmt(a.seconds, 1)} s${reloaded}${a.asleepAtEnd ? "" : "; **not asleep at the end**"})`;
+    out.push([`idle raft-${s.size}: alarms + Raft RPCs per second once asleep`, `${measured}; awake (\`sleepAfterMs\` 0): ${fmt(w ? w.alarmsPerSec + w.rpcsPerSec : null, 1)} (${fmt(w?.alarmsPerSec, 1)} + ${fmt(w?.rpcsPerSec, 1)})`, "0", v === 0 && a.asleepAtEnd]);
+  }
+  const done = s.cycles.filter((c) => c.firstStatus === 200);
+  if (s.cycles.length) {
+    const all = done.length === s.cycles.length;
+    const [med, worst] = [median(done.map((c) => c.ratio)), done.length ? Math.max(...done.map((c) => c.ratio)) : NaN];
+    const w = done.find((c) => c.ratio === worst);
+    out.push([`first write after sleeping ÷ warm write, median of ${done.length} cycles`, `${fmt(med)}× (first ${fmt(median(done.map((c) => c.firstMs)))} ms, warm ${fmt(median(done.map((c) => c.warmMs.p50)))} ms, medians)`, "≤ 2×", all && Number.isFinite(med) ? med <= 2 : null]);
+    out.push(["the same, worst cycle", w ? `${fmt(worst)}× (${fmt(w.firstMs)} ÷ ${fmt(w.warmMs.p50)} ms)${all ? "" : `; ${s.cycles.length - done.length} first writes failed`}` : "—", "≤ 2×", all && Number.isFinite(worst) ? worst <= 2 : false]);
+    const changed = s.cycles.filter((c) => c.termChanged).length;
+    const same = done.filter((c) => c.servedBy === c.leaderBefore).length;
+    out.push(["cycles in which waking changed a term", `${changed} of ${s.cycles.length} (terms ${s.cycles[0]!.termsBefore.join("/")} → ${s.cycles.at(-1)!.termsAfter.join("/")}; first write served by the leader that fell asleep in ${same} of ${done.length})`, "0 (never)", changed === 0]);
+  }
+  if (d) {
+    const n = d.deploys.length;
+    const [notReloaded, refused] = [d.deploys.filter((x) => !x.reloaded).length, d.deploys.filter((x) => x.evictStatus !== 200).length];
+    const elections = `${d.elections} (terms ${d.termsStart.join("/")} → ${d.termsEnd.join("/")}; every object reloaded in ${n - notReloaded} of ${n} deploys${refused ? `; ${refused} evict calls not 200` : ""})`;
+    out.push([`${n} deploys under one sequential writer: elections caused (servers whose term changed, summed over deploys)`, elections, "0", d.elections === 0 && d.termsStart.join() === d.termsEnd.join() && notReloaded === 0 && refused === 0]);
+    const slow = d.deploys.map((x) => x.slowestWriteMs).filter((x): x is number => x !== null);
+    const calm = `writes away from deploys: p50 ${fmt(d.calmWriteMs.p50)}, p99 ${fmt(d.calmWriteMs.p99)} ms`;
+    out.push(["slowest write across a deploy (its first try to its 200)", `median ${fmt(median(slow))} ms, worst ${fmt(slow.length ? Math.max(...slow) : NaN)} ms over ${n} deploys (${calm}); evict call p50 ${fmt(median(d.deploys.map((x) => x.evictMs)))} ms`, "—", null]);
+    const retried = Object.entries(d.retriedAnswers).map(([k, v]) => `${v}× ${k === "0" ? "no answer" : k}`).join(", ");
+    const detail = `final read ${d.finalRead}; applied twice ${d.duplicated}, applied unacknowledged ${d.unacknowledgedApplied}, out of order ${d.outOfOrder ? "yes" : "no"}, given up ${d.abandoned}${retried ? `; answers retried with the same ids: ${retried}` : "; no retry needed"}`;
+    out.push(["acknowledged writes lost across the deploys", `${d.lost} of ${d.writesAcked} (${detail})`, "0", d.lost === 0 && d.duplicated === 0 && !d.outOfOrder && d.finalRead.startsWith("200")]);
+  }
+  const m = sleepIdleMonths(s);
+  if (m.before && m.after) out.push([`idle raft-${s.size}, $ per month at Cloudflare's prices: default (asleep) against never sleeping`, `${usd(m.after.totalUsd)} against ${usd(m.before.totalUsd)}`, "≈ $0", m.after.totalUsd === null ? null : m.after.totalUsd < 0.01]);
+  return out;
+}
+
+/** Never sleeping ("before") against the default ("after"): idle, back to back, and one isolated write. */
+function costTable(s: SleepResult): string {
+  const m = sleepIdleMonths(s);
+  const per = (w: WriteCost | null) => (w ? costPerMillion(s.size, w.billedRequestsPerWrite, w.billedRowsPerWrite, w.throughput) : null);
+  const [b, a] = [per(s.awakeWrites), per(s.defaultWrites)];
+  const gbs = (c: typeof b) => (c?.gbSecondsPerOp ?? NaN) * 1e6;
+  const n = (digits: number) => (x: Value) => fmt(x, digits);
+  const rows = ([
+    ["idle: alarms per second", s.awake?.alarmsPerSec, s.asleep?.alarmsPerSec, n(2)],
+    ["idle: Raft RPCs per second", s.awake?.rpcsPerSec, s.asleep?.rpcsPerSec, n(2)],
+    ["idle: billed rows written per second (SQL rows + setAlarm)", s.awake?.billedRowsPerSec, s.asleep?.billedRowsPerSec, n(2)],
+    ["idle: objects billed for duration", s.size, 0, n(0)],
+    ["idle, $ per month: requests", m.before?.requestsUsd, m.after?.requestsUsd, usd],
+    ["idle, $ per month: rows written", m.before?.rowsUsd, m.after?.rowsUsd, usd],
+    ["idle, $ per month: duration (GB-s)", m.before?.durationUsd, m.after?.durationUsd, usd],
+    ["**idle, $ per month**", m.before?.totalUsd, m.after?.totalUsd, usd],
+    ["back-to-back writes: throughput (writes/s)", s.awakeWrites?.throughput, s.defaultWrites?.throughput, n(1)],
+    ["back-to-back writes: billed requests per write", b?.requestsPerOp, a?.requestsPerOp, n(2)],
+    ["back-to-back writes: billed rows written per write", b?.rowsPerOp, a?.rowsPerOp, n(2)],
+    ["back-to-back writes: GB-s per million writes", gbs(b), gbs(a), n(0)],
+    ["**back-to-back writes: $ per million writes**", b?.totalUsd, a?.totalUsd, usd],
+  ] as Array<[string, Value, Value, (x: Value) => string]>).map(([name, before, after, f]) => [name, f(before), f(after), ratio(after, before)]);
+  const iso = s.cycles.filter((c) => c.firstStatus === 200).map((c) => c.isolated);
+  if (iso.length) {
+    const [req, written, awakeS] = [median(iso.map((c) => c.billedRequests ?? NaN)), median(iso.map((c) => c.billedRows ?? NaN)), median(iso.map((c) => c.awakeSeconds))];
+    const dollars = req * PRICES.requestsPerMillion + written * PRICES.rowsWrittenPerMillion + s.size * PRICES.gbPerObject * awakeS * PRICES.gbSecondsPerMillion;
+    rows.push(["one isolated write (wakes the cluster, then it sleeps again): billed requests", "—", fmt(req, 1), "—"], ["one isolated write: billed rows written", "—", fmt(written, 1), "—"]);
+    rows.push(["one isolated write: seconds awake (write sent → seen asleep)", "—", fmt(awakeS, 2), "—"], ["**one isolated write: $ per million such writes**", "—", usd(dollars), "—"]);
+  }
+  return table([`raft-${s.size}`, "before: `sleepAfterMs` 0 (never sleeps)", `after: default (sleeps after ${fmt(s.sleepAfterMs, 0)} ms idle)`, "after ÷ before"], rows);
+}
+
+function sleepMarkdown(s: SleepResult): string {
+  if (s.unavailable) return `Not measured: ${s.unavailable}.`;
+  const cycles = s.cycles.map((c, i) => [String(i + 1), `${fmt(c.firstMs)}${c.firstStatus === 200 ? "" : ` (${c.firstStatus})`}`, fmt(c.warmMs.p50), `${fmt(c.ratio)}×`, `${c.termsBefore.join("/")} → ${c.termsAfter.join("/")}`, `${c.servedBy ?? "—"} (${c.leaderBefore ?? "—"})`, fmt(c.fellAsleepMs, 0)]);
+  const notes = [
+    ...s.failures.map((f) => `- ${f}`),
+    ...(s.awake && !s.awake.stable ? ["- the awake idle window saw a leader or term change."] : []),
+    ...(s.asleep && !s.asleep.asleepAtStart ? ["- the asleep idle window did not start asleep."] : []),
+  ];
+  return [
+    table(["goal (issue 11)", "measured", "goal", "result"], goals(s).map(([text, measured, goal, met]) => [text, measured, goal, verdict(met, "—")])),
+    costTable(s),
+    `Idle windows: ${fmt(s.awake?.seconds, 1)} s awake (\`"sleepAfterMs": 0\`), ${fmt(s.asleep?.seconds, 1)} s asleep (default \`sleepAfterMs\` ${fmt(s.sleepAfterMs, 0)}; asleep ${fmt(s.fellAsleepMs, 0)} ms after the last write was answered).`,
+    table(["cycle", "first write after sleeping (ms)", "warm writes p50 (ms)", "ratio", "terms before → after", "served by (leader before)", "warm → asleep (ms)"], cycles),
+    s.deploys ? `Deploys: \`POST /clusters/{c}/evict\` ${s.deploys.deploys.length} times, ${GAP_MS} ms apart, under one writer appending its request id to one key with exactly-once headers.` : "Deploys: not measured.",
+    ...(notes.length ? [notes.join("\n")] : []),
+  ].join("\n\n");
+}
+
+export const sleepSuite: Suite<SleepResult> = {
+  name: "sleep",
+  full: true,
+  url: false,
+  about: "sleeping, waking and deploys of raft-3 (about 1 minute)",
+  run: measure,
+  sections: (s) => [["Sleeping, waking and deploys", sleepMarkdown(s)]],
+};
