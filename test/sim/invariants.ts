@@ -119,6 +119,13 @@ export const INVARIANTS = [
    * count) hold entry k on disk (or in a snapshot).
    */
   "CommitQuorum",
+  /**
+   * A server becomes leader by election only with the votes of a majority of the voters of
+   * its configuration (the latest in its log): granted votes it was sent, and its own if it
+   * is one of those voters. A vote from a learner or a removed server, or the candidate's own
+   * when its configuration leaves it out, does not count.
+   */
+  "ElectionQuorum",
   /** Messages and Ready values are well formed (addresses, contiguous log writes, accepted proposals). */
   "WellFormed",
   /** The core threw (one of its own assertions fired). */
@@ -770,6 +777,7 @@ export class Checker {
     if (after.state !== "Leader" || after.term !== this.leading[id]) this.leading[id] = null;
     this.checkPreVote(id, before, after);
     if (!before) return;
+    if (after.state === "Leader" && !(before.state === "Leader" && before.term === after.term)) this.checkElectionQuorum(id, after);
     if (after.snapshotIndex < before.snapshotIndex) {
       this.fail("SnapshotSafety", `server ${id} snapshotIndex went from ${before.snapshotIndex} back to ${after.snapshotIndex}`);
     }
@@ -784,6 +792,25 @@ export class Checker {
     }
     if (after.term === before.term && before.votedFor !== null && after.votedFor !== before.votedFor) {
       this.fail("NoDoubleVote", `server ${id} changed its term-${after.term} vote from ${before.votedFor} to ${after.votedFor}`);
+    }
+  }
+
+  /**
+   * ElectionQuorum, judged in the event in which a server wins (before its Ready is carried
+   * out, so a host that dies before persisting or sending does not hide it; a leader that
+   * resumes its term at boot won it earlier and is ResumeSafety's). The votes are those the
+   * voters sent (NoDoubleVote records them), whether or not they all arrived: counting
+   * anything else (a learner's, a removed server's, its own as a non-voter) is the bug.
+   */
+  private checkElectionQuorum(id: NodeId, after: RaftStatus): void {
+    const voters = (after.membership ?? this.initial).voters;
+    const from = voters.filter((v) => (v === id ? after.votedFor === id : this.votes.get(`${v}:${after.term}`) === id));
+    if (from.length < majority(voters.length)) {
+      this.fail(
+        "ElectionQuorum",
+        `server ${id} became leader of term ${after.term} with the votes of voters [${from.join(" ")}] of ` +
+          `${describeM(after.membership ?? this.initial)}; a majority is ${majority(voters.length)}`,
+      );
     }
   }
 
