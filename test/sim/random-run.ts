@@ -121,8 +121,16 @@ export interface RandomRunOptions {
   readonly diskFaults?: boolean;
   /** Force sleeping cores on or off (otherwise drawn per seed, on for about half). */
   readonly sleep?: boolean;
+  /** With sleep on, the cores' sleepAfterMs (otherwise drawn per seed). */
+  readonly sleepAfterMs?: number;
   /** Force membership changes on or off (otherwise drawn per seed, on for about three quarters). */
   readonly membership?: boolean;
+  /**
+   * How long the coordinator leaves a server running once its removal has committed (see
+   * ClusterOptions.retireDelaysMs); drawn per seed when absent: LATE_RETIRE_MS for about half
+   * of the membership seeds, the cluster's default for the rest.
+   */
+  readonly retireDelaysMs?: readonly number[];
   /**
    * The host's wakes (mutant tests switch them off): `noLeader`, when a client operation finds
    * no leader (default on); `faultRate`, the probability that a fault wakes every server
@@ -266,7 +274,17 @@ interface Setup {
   readonly faultWakeRate: number;
   /** Membership changes during the fault phase. */
   readonly membership: boolean;
+  /** How long removed servers run on after their removal commits (undefined: the cluster's default). */
+  readonly retireDelaysMs: readonly number[] | undefined;
 }
+
+/**
+ * A removal the coordinator answered 504 (its wait ran out before the entry committed) leaves
+ * the removed server running until a later call or sweep stops it: seconds, not milliseconds.
+ * Meanwhile a removed server that missed the commit may stand for election, and only the
+ * vote-counting rule keeps it from winning (ElectionQuorum's mutant needs this to show).
+ */
+const LATE_RETIRE_MS: readonly number[] = [500, 2_000, 5_000];
 
 /** The cluster's election timeouts are the reference's [150, 300) ms: the host wakes at most once per 300 ms. */
 const ELECTION_TIMEOUT_MAX_MS = 300;
@@ -301,7 +319,7 @@ function drawSleep(opts: RandomRunOptions): { sleepAfterMs: number | null; fault
   const sleepAfterMs = rng.pick([50, 150, 400, 1500]);
   const faultWakeRate = rng.pick([1, 1, 0.5, 0]);
   return {
-    sleepAfterMs: (opts.sleep ?? on) ? sleepAfterMs : null,
+    sleepAfterMs: (opts.sleep ?? on) ? (opts.sleepAfterMs ?? sleepAfterMs) : null,
     faultWakeRate: opts.hostWakes?.faultRate ?? faultWakeRate,
   };
 }
@@ -343,6 +361,8 @@ function drawSetup(opts: RandomRunOptions, rng: Rng): Setup {
     ...drawSleep(opts),
     // From a stream of its own: the seeds without membership changes run exactly as before.
     membership: opts.membership ?? new Rng(opts.seed, "membership").chance(0.75),
+    // Its own stream again, so every other draw of the seed is unchanged.
+    retireDelaysMs: opts.retireDelaysMs ?? (new Rng(opts.seed, "retire-late").chance(0.5) ? LATE_RETIRE_MS : undefined),
   };
 }
 
@@ -415,6 +435,7 @@ class Run {
       faults: { ...opts.faults, crashPoint: (id) => this.crashPoint(id) },
       ...(s.disk ? { diskFaults: s.disk.faults } : {}),
       ...(s.sleepAfterMs !== null ? { sleepAfterMs: s.sleepAfterMs } : {}),
+      ...(s.retireDelaysMs !== undefined ? { retireDelaysMs: s.retireDelaysMs } : {}),
       disabled: opts.disabled ?? [],
       narrate: opts.narrate ?? false,
       narrationCapacity: 1000,
@@ -428,7 +449,7 @@ class Run {
         `snapshotSource=${s.snapshotSource}` +
         (s.disk ? ` disk failures: ${s.disk.kinds.join(", ")}${s.disk.faults.transientRate > 0 ? ` (transient rate ${s.disk.faults.transientRate})` : ""}` : "") +
         (s.sleepAfterMs !== null ? ` sleepAfter=${s.sleepAfterMs}ms faultWakeRate=${s.faultWakeRate}` : "") +
-        (s.membership ? " membership changes" : ""),
+        (s.membership ? ` membership changes${s.retireDelaysMs ? ` (removed servers stopped ${s.retireDelaysMs.join("/")} ms after the commit)` : ""}` : ""),
     );
   }
 
