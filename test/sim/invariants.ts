@@ -209,6 +209,8 @@ export class Checker {
   private readonly committed = new Map<number, Committed>();
   /** "server:term" -> the candidate that server voted for. */
   private readonly votes = new Map<string, NodeId>();
+  /** "server:term:candidate" for every vote granted (sent), a second one in a term included (ElectionQuorum). */
+  private readonly grants = new Set<string>();
   /** Per server: the highest term it ever acted on (sent, or held after a fully persisted event). */
   private readonly termFloor: number[];
   private maxTerm = 0;
@@ -532,6 +534,7 @@ export class Checker {
           );
         }
         this.recordVote(id, m.term, id);
+        this.grants.add(`${id}:${m.term}:${id}`);
         break;
       }
       case "RequestVoteReply": {
@@ -543,6 +546,7 @@ export class Checker {
           );
         }
         this.recordVote(id, m.term, m.to);
+        this.grants.add(`${id}:${m.term}:${m.to}`);
         break;
       }
       case "AppendEntries": {
@@ -799,12 +803,14 @@ export class Checker {
    * ElectionQuorum, judged in the event in which a server wins (before its Ready is carried
    * out, so a host that dies before persisting or sending does not hide it; a leader that
    * resumes its term at boot won it earlier and is ResumeSafety's). The votes are those the
-   * voters sent (NoDoubleVote records them), whether or not they all arrived: counting
+   * voters sent, whether or not they all arrived (a second vote in a term too: that is
+   * NoDoubleVote's to report), and its own, which a lone voter never sends: counting
    * anything else (a learner's, a removed server's, its own as a non-voter) is the bug.
    */
   private checkElectionQuorum(id: NodeId, after: RaftStatus): void {
     const voters = (after.membership ?? this.initial).voters;
-    const from = voters.filter((v) => (v === id ? after.votedFor === id : this.votes.get(`${v}:${after.term}`) === id));
+    const term = after.term;
+    const from = voters.filter((v) => this.grants.has(`${v}:${term}:${id}`) || (v === id && after.votedFor === id));
     if (from.length < majority(voters.length)) {
       this.fail(
         "ElectionQuorum",
