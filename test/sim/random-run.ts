@@ -27,6 +27,7 @@
 // sleeps, must be replaced when the next operation arrives; each operation within a bound.
 
 import { members } from "../../src/raft/membership.ts";
+import { majority } from "../../src/raft/quorum.ts";
 import type { Membership, MembershipChange, MembershipRefusal, NodeId } from "../../src/raft/types.ts";
 import { Cluster, type ClusterOptions, type CrashPoint, type HostFaults, type Proc, type RaftFactory } from "./cluster.ts";
 import type { DiskFailureKind, DiskFaults, SnapshotSource } from "./disk.ts";
@@ -217,6 +218,13 @@ export interface MembershipStats {
   minVoters: number;
   maxVoters: number;
   maxLearners: number;
+  /**
+   * Some committed configuration had learners enough to complete a quorum the voters could
+   * not (2 voters + 1 learner, 3 + 2, 4 + 1...): where a core counting learners differs.
+   */
+  learnersDecisive: boolean;
+  /** Removed servers ran on for seconds after their removal committed (LATE_RETIRE_MS). */
+  lateRetire: boolean;
 }
 
 export function emptyMembershipStats(): MembershipStats {
@@ -233,6 +241,8 @@ export function emptyMembershipStats(): MembershipStats {
     minVoters: Infinity,
     maxVoters: 0,
     maxLearners: 0,
+    learnersDecisive: false,
+    lateRetire: false,
   };
 }
 
@@ -992,7 +1002,12 @@ class Run {
       s.minVoters = Math.min(s.minVoters, membership.voters.length);
       s.maxVoters = Math.max(s.maxVoters, membership.voters.length);
       s.maxLearners = Math.max(s.maxLearners, membership.learners.length);
+      const v = membership.voters.length;
+      const l = membership.learners.length;
+      // The leader and one voter short of a majority, plus every learner, make a majority of all.
+      if (v >= 2 && majority(v) - 1 + l >= majority(v + l)) s.learnersDecisive = true;
     }
+    s.lateRetire = this.setup.retireDelaysMs === LATE_RETIRE_MS;
     return s;
   }
 
