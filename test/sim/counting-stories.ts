@@ -23,6 +23,14 @@
 // copy of a quiesce heartbeat (duplicated and delayed, as the random networks do) to a follower
 // that has since received a newer entry and not yet learnt it is committed: a lagging follower.
 // It must stay awake.
+//
+// staleSuffixAtQuiesce (SleepSafety, and a liveness bug of the real core). A follower F holds
+// an entry s that an old leader appended and never committed; the new leader N never had s,
+// has committed its whole log, and has appended nothing of its own term (leaderNoop off). N's
+// heartbeats match F's log up to N's last entry and never truncate s, so F acknowledges N's
+// last index and N's idle check finds everyone caught up. At the quiesce heartbeat F's log runs
+// past N's: F must not sleep. (The real core then never sleeps at all: N retries the quiesce
+// every idle period, F refuses every time, and nothing ever removes s; see counting.test.ts.)
 
 import type { Message, NodeId } from "../../src/raft/types.ts";
 import type { Harness } from "./harness.ts";
@@ -192,4 +200,47 @@ export function lateQuiesceHeartbeat(h: Harness): void {
 
   h.until(() => [0, 1, 2].every((i) => c.applied(i)[y - 1]?.command === "y"), 1000, "y applied everywhere");
   h.until(() => [0, 1, 2].every((i) => c.status(i)!.asleep), 3000, "the idle cluster asleep again");
+}
+
+/**
+ * Needs 5 servers and sleepAfterMs, leaderNoop off. Ends once the new leader has sent its
+ * quiesce heartbeats for `idleMs` with F holding s; answers F and the servers to watch.
+ */
+export function staleSuffixAtQuiesce(h: Harness, idleMs: number): { readonly F: NodeId; readonly up: readonly NodeId[] } {
+  h.check(h.n === 5, "the story needs 5 servers");
+  const c = h.cluster;
+  const [L] = h.checkSingleLeader();
+  const [F, G, H, I] = [0, 1, 2, 3, 4].filter((i) => i !== L) as [NodeId, NodeId, NodeId, NodeId];
+  const x = h.submitToLeader(L, "x");
+  h.until(() => [0, 1, 2, 3, 4].every((i) => c.status(i)!.commitIndex >= x), 1000, "x committed everywhere");
+
+  h.tlog(`s reaches only ${F}, whose answer is lost; ${L} crashes`);
+  for (const o of [G, H, I]) h.cutLink(L, o);
+  h.cutLink(F, L);
+  const s = h.submitToLeader(L, "s");
+  h.until(() => c.status(F)!.logLength === s, 100, `${F} holds s`);
+  h.crash(L);
+  h.disconnect(F);
+  h.heal();
+  h.until(() => leaderAmong(h, [G, H, I]) !== undefined, 5000, `a leader among ${G}, ${H}, ${I}`);
+  const N = leaderAmong(h, [G, H, I])!;
+  const n = c.status(N)!;
+  h.check(n.logLength === x && n.commitIndex === x, `${N} should lead with its whole log (${n.logLength}) committed (${n.commitIndex})`);
+  h.reconnect(F);
+  h.tlog(`${N} leads with log and commit at ${x}; ${F} holds s at ${s}, uncommitted; idle`);
+
+  let quiesced = 0;
+  c.net.tamper = (m) => {
+    if (m.type === "AppendEntries" && m.quiesce === true && m.to === F) quiesced++;
+    return m;
+  };
+  const until = h.now + idleMs;
+  while (h.now < until) {
+    h.sleep(10);
+    const holdsS = c.disk(F).json(s) === '"s"';
+    h.check(!(c.status(F)!.asleep && holdsS), `${F} fell asleep holding s, uncommitted`);
+  }
+  c.net.tamper = null;
+  h.check(quiesced > 0, `${N} never sent ${F} a quiesce heartbeat: the story showed nothing`);
+  return { F, up: [F, G, H, I] };
 }
