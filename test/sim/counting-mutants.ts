@@ -97,6 +97,13 @@ export const COUNTING_MUTANTS: readonly Mutant[] = [
     maxSeeds: 100,
   },
   {
+    name: "counts-any-vote/two-leaders",
+    what: "the same, ElectionQuorum off: the removed server and the cluster's real majority each elect a leader of one term",
+    caughtBy: "ElectionSafety",
+    options: { raftFactory: factory(CountsAnyVote), ...REMOVED_RUN_ON, disabled: ["ElectionQuorum"] },
+    maxSeeds: 100,
+  },
+  {
     name: "sleeps-before-caught-up",
     what: "a follower agrees to sleep on a quiesce heartbeat it matches, whether or not its log ends there and is all committed",
     caughtBy: "SleepSafety",
