@@ -1004,10 +1004,10 @@ class Run {
       s.maxLearners = Math.max(s.maxLearners, membership.learners.length);
       const v = membership.voters.length;
       const l = membership.learners.length;
-      // The leader and one voter short of a majority, plus every learner, make a majority of all.
+      // Voters one short of their majority (the leader among them) plus every learner make a majority of all members.
       if (v >= 2 && majority(v) - 1 + l >= majority(v + l)) s.learnersDecisive = true;
     }
-    s.lateRetire = this.setup.retireDelaysMs === LATE_RETIRE_MS;
+    s.lateRetire = Math.max(...(this.setup.retireDelaysMs ?? [0])) >= 2_000;
     return s;
   }
 
