@@ -138,7 +138,7 @@ describe("when a follower may agree to sleep", () => {
 
   // The schedule that catches the sleep mutants in the random search must not catch the real core.
   test("the real core passes the late-quiesce schedule", () => {
-    for (let seed = 1; seed <= 20; seed++) {
+    for (let seed = 1; seed <= 10; seed++) {
       const r = randomRun({ ...LATE_QUIESCE, seed, tailLines: 0 });
       expect(r.ok, `seed ${seed}: ${r.message}`).toBe(true);
     }
