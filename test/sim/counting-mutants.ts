@@ -1,7 +1,8 @@
 // Mutants of who counts (issue 19, "tests that can fail"): a candidate that counts any vote,
 // and a follower that agrees to sleep before it has caught up. Each passed every test before
-// its invariant and its schedule existed (the first: no invariant looked at vote counting; the
-// second: only a random seed above 100 reached a follower that differed). The learner mutant
+// its invariant and its schedule existed (the first: no invariant looked at vote counting, yet
+// with ElectionQuorum off it elects two leaders of one term; the second: only a random seed
+// above 100 reached a follower where it differs). The learner mutant
 // (commit-counts-learners) is in mutants.ts. They join MUTANTS (mutants.ts), so mutants.test.ts
 // and `npm run sim -- --mutant NAME` run them like every other; counting.test.ts runs them
 // through the stories of counting-stories.ts.

@@ -9,8 +9,9 @@
 // of the three remaining voters, their answers are lost, and L crashes: it never learns that
 // its removal committed (the new leader commits it). The coordinator's DELETE answered 504, so
 // L runs on for a while. L comes back cut off with D, the voter that missed the removal. L's
-// log (which ends with its removal) is ahead of D's, so D grants it its pre-vote and vote. L is
-// no voter of its own configuration: D's one vote of three must not make it leader.
+// log (which ends with its removal) is ahead of D's, so D grants it its pre-vote (and would
+// grant its vote). L is no voter of its own configuration: D's one vote of three must not make
+// it leader, nor even a candidate.
 //
 // learnersDoNotCommit (CommitQuorum). Two voters and two learners, the other voter cut off: the
 // leader and both learners hold a new entry, three of four servers, one of two voters. It must
