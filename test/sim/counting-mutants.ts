@@ -102,7 +102,8 @@ export const COUNTING_MUTANTS: readonly Mutant[] = [
     what: "the same, ElectionQuorum off: the removed server and the cluster's real majority each elect a leader of one term",
     caughtBy: "ElectionSafety",
     options: { raftFactory: factory(CountsAnyVote), ...REMOVED_RUN_ON, disabled: ["ElectionQuorum"] },
-    maxSeeds: 100,
+    // 2 seeds in 100 (the first is 14): a margin for schedules that move with the core.
+    maxSeeds: 300,
   },
   {
     name: "sleeps-before-caught-up",
