@@ -362,6 +362,14 @@ export class Raft {
     return false;
   }
 
+  /**
+   * Whose vote (or pre-vote) counts: a voter of the configuration in force, the candidate
+   * itself included only if it is one. Protected for a mutant.
+   */
+  protected countsVote(id: NodeId): boolean {
+    return this.isVoter(id);
+  }
+
   /** Votes that win an election: a majority of the voters. Protected for a mutant. */
   protected electionQuorum(): number {
     return majority(this.conf.voters.length);
@@ -531,7 +539,7 @@ export class Raft {
     this.role = "PreCandidate";
     this.stepRole = this.stepPreCandidate;
     this.leader = null;
-    this.votes = new Set(this.isVoter() ? [this.id] : []);
+    this.votes = new Set(this.countsVote(this.id) ? [this.id] : []);
     this.narrate(`becomes PreCandidate (currentTerm=${this.term}); log=${this.logSummary()}`);
     for (const peer of this.otherVoters()) {
       const m: PreVote = {
@@ -555,7 +563,7 @@ export class Raft {
     this.term += 1;
     this.votedFor = this.id;
     this.leader = null;
-    this.votes = new Set(this.isVoter() ? [this.id] : []);
+    this.votes = new Set(this.countsVote(this.id) ? [this.id] : []);
     this.narrate(`becomes Candidate (currentTerm=${this.term}); log=${this.logSummary()}`);
     for (const peer of this.otherVoters()) {
       const m: RequestVote = {
@@ -798,7 +806,7 @@ export class Raft {
   }
 
   private stepPreCandidate(m: Message): void {
-    if (m.type !== "PreVoteReply" || m.forTerm !== this.term || !m.granted || !this.isVoter(m.from)) return;
+    if (m.type !== "PreVoteReply" || m.forTerm !== this.term || !m.granted || !this.countsVote(m.from)) return;
     this.votes.add(m.from);
     if (this.votes.size >= this.electionQuorum()) {
       this.narrate(`wins pre-vote with ${this.votes.size} votes`);
@@ -808,7 +816,7 @@ export class Raft {
 
   private stepCandidate(m: Message): void {
     if (m.type !== "RequestVoteReply" || m.term !== this.term) return;
-    if (!m.voteGranted || !this.isVoter(m.from)) return;
+    if (!m.voteGranted || !this.countsVote(m.from)) return;
     this.votes.add(m.from);
     if (this.votes.size >= this.electionQuorum()) {
       this.narrate(`wins election with ${this.votes.size} votes`);

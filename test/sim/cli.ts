@@ -135,6 +135,8 @@ function main(): void {
   const ms = emptyMembershipStats();
   let membershipSeeds = 0;
   let shrankToTwo = 0;
+  let learnersDecisive = 0;
+  let lateRetire = 0;
   const sleepy = { seeds: 0, evictions: 0, deploys: 0, resumes: 0, sleeps: 0, wakes: 0, hostWakes: 0, slowestOperationMs: 0 };
   const replayArgs = [
     ...(args.snapshotSource ? [`--snapshot-source ${args.snapshotSource}`] : []),
@@ -192,6 +194,8 @@ function main(): void {
         ms.maxVoters = Math.max(ms.maxVoters, m.maxVoters);
         ms.maxLearners = Math.max(ms.maxLearners, m.maxLearners);
         if (m.minVoters <= 2) shrankToTwo++;
+        if (m.learnersDecisive) learnersDecisive++;
+        if (m.lateRetire) lateRetire++;
       }
       return r;
     },
@@ -221,7 +225,9 @@ function main(): void {
       `${ms.removes} members removed, ${ms.leaderRemovals} leaders removed; ${ms.asked} requests, refused: ` +
       `${Object.entries(ms.refused).map(([k, v]) => `${k} ${v}`).join(", ")}; ${ms.abandoned} given up; ` +
       `${ms.created} servers created, ${ms.retired} stopped; voters ${membershipSeeds > 0 ? ms.minVoters : "-"}..${ms.maxVoters}, ` +
-      `learners up to ${ms.maxLearners}; ${shrankToTwo} seeds went down to 2 voters or fewer`,
+      `learners up to ${ms.maxLearners}; ${shrankToTwo} seeds went down to 2 voters or fewer, ` +
+      `${learnersDecisive} committed a configuration whose learners could complete a quorum, ` +
+      `${lateRetire} left removed servers running for seconds`,
   );
   exitWithFailures(failures.map((f) => f.seed));
 }

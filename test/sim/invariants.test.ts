@@ -2,7 +2,7 @@
 // an invariant means where the random mutant search only shows that it can fire.
 
 import { describe, expect, test } from "vitest";
-import type { Entry, RaftStatus } from "../../src/raft/types.ts";
+import type { Entry, Membership, Message, RaftStatus } from "../../src/raft/types.ts";
 import { Disk } from "./disk.ts";
 import { Checker, InvariantViolation } from "./invariants.ts";
 import { membershipCommand } from "../../src/raft/membership.ts";
@@ -24,9 +24,10 @@ function status(id: number, state: RaftStatus["state"], term: number, commitInde
   } as RaftStatus;
 }
 
-function cluster(n: number): { checker: Checker; disks: Disk[] } {
+/** A checker of n servers; ElectionQuorum off unless `votes` (the histories below skip the elections' votes). */
+function cluster(n: number, votes = false): { checker: Checker; disks: Disk[] } {
   const disks = Array.from({ length: n }, () => new Disk());
-  const checker = new Checker(n);
+  const checker = new Checker(n, votes ? [] : ["ElectionQuorum"]);
   checker.attachDisks(disks);
   return { checker, disks };
 }
@@ -106,5 +107,47 @@ describe("OneChangeAtATime: a new leader that inherits configuration entries", (
     const { checker, disks } = cluster(3);
     for (const d of disks) d.writeLog({ fromIndex: 1, entries: [x, c1, c2] });
     expect(violation(() => event(checker, disks[1]!, status(1, "Candidate", 2), status(1, "Leader", 2, 0, 3)))).toBe("OneChangeAtATime");
+  });
+});
+
+describe("ElectionQuorum: a leader won with the votes of a majority of its configuration's voters", () => {
+  /** Candidate `id` of `term` (configuration `m`) is delivered `from`'s grant of `grantTerm`, and leads after it or not. */
+  function vote(checker: Checker, disk: Disk, id: number, term: number, from: number, leads: boolean, m: Membership, grantTerm = term): void {
+    const grant: Message = { type: "RequestVoteReply", from, to: id, term: grantTerm, voteGranted: true };
+    const before = { ...status(id, "Candidate", term), votedFor: id, membership: m };
+    const after = { ...status(id, leads ? "Leader" : "Candidate", term), votedFor: id, membership: m };
+    checker.delivering = grant;
+    try {
+      event(checker, disk, before, after);
+    } finally {
+      checker.delivering = null;
+    }
+  }
+
+  test("its own vote and one more of three voters: fine", () => {
+    const { checker, disks } = cluster(3, true);
+    expect(violation(() => vote(checker, disks[0]!, 0, 1, 1, true, { voters: [0, 1, 2], learners: [] }))).toBeNull();
+  });
+
+  test("a learner's vote does not count", () => {
+    const { checker, disks } = cluster(4, true);
+    expect(violation(() => vote(checker, disks[0]!, 0, 1, 2, true, { voters: [0, 1], learners: [2, 3] }))).toBe("ElectionQuorum");
+  });
+
+  test("its own vote does not count when its configuration leaves it out", () => {
+    const { checker, disks } = cluster(4, true);
+    expect(violation(() => vote(checker, disks[0]!, 0, 5, 1, true, { voters: [1, 2, 3], learners: [] }))).toBe("ElectionQuorum");
+  });
+
+  test("a grant of an earlier term does not count", () => {
+    const { checker, disks } = cluster(3, true);
+    expect(violation(() => vote(checker, disks[0]!, 0, 2, 1, true, { voters: [0, 1, 2], learners: [] }, 1))).toBe("ElectionQuorum");
+  });
+
+  test("two grants delivered in two events add up", () => {
+    const { checker, disks } = cluster(5, true);
+    const m = { voters: [0, 1, 2, 3, 4], learners: [] };
+    vote(checker, disks[0]!, 0, 1, 1, false, m);
+    expect(violation(() => vote(checker, disks[0]!, 0, 1, 2, true, m))).toBeNull();
   });
 });

@@ -119,6 +119,13 @@ export const INVARIANTS = [
    * count) hold entry k on disk (or in a snapshot).
    */
   "CommitQuorum",
+  /**
+   * A server becomes leader by election only with the votes of a majority of the voters of
+   * its configuration (the latest in its log): granted votes delivered to it, and its own if
+   * it is one of those voters. A vote from a learner or a removed server, or the candidate's own
+   * when its configuration leaves it out, does not count.
+   */
+  "ElectionQuorum",
   /** Messages and Ready values are well formed (addresses, contiguous log writes, accepted proposals). */
   "WellFormed",
   /** The core threw (one of its own assertions fired). */
@@ -202,6 +209,8 @@ export class Checker {
   private readonly committed = new Map<number, Committed>();
   /** "server:term" -> the candidate that server voted for. */
   private readonly votes = new Map<string, NodeId>();
+  /** "voter:term:candidate" for every granted vote delivered to its candidate (ElectionQuorum). */
+  private readonly grants = new Set<string>();
   /** Per server: the highest term it ever acted on (sent, or held after a fully persisted event). */
   private readonly termFloor: number[];
   private maxTerm = 0;
@@ -769,7 +778,10 @@ export class Checker {
     this.observeTerm(after.term);
     if (after.state !== "Leader" || after.term !== this.leading[id]) this.leading[id] = null;
     this.checkPreVote(id, before, after);
+    const m = this.delivering;
+    if (m?.type === "RequestVoteReply" && m.voteGranted && m.to === id) this.grants.add(`${m.from}:${m.term}:${id}`);
     if (!before) return;
+    if (after.state === "Leader" && !(before.state === "Leader" && before.term === after.term)) this.checkElectionQuorum(id, after);
     if (after.snapshotIndex < before.snapshotIndex) {
       this.fail("SnapshotSafety", `server ${id} snapshotIndex went from ${before.snapshotIndex} back to ${after.snapshotIndex}`);
     }
@@ -784,6 +796,29 @@ export class Checker {
     }
     if (after.term === before.term && before.votedFor !== null && after.votedFor !== before.votedFor) {
       this.fail("NoDoubleVote", `server ${id} changed its term-${after.term} vote from ${before.votedFor} to ${after.votedFor}`);
+    }
+  }
+
+  /**
+   * ElectionQuorum, judged in the event in which a server wins (before its Ready is carried
+   * out, so a host that dies before persisting or sending does not hide it; a leader that
+   * resumes its term at boot won it earlier and is ResumeSafety's). The votes are the grants
+   * of its term delivered to it (whether the voter should have granted them is NoDoubleVote's
+   * and DurableBeforeSend's to judge), and its own: counting anything else (a learner's, a
+   * removed server's, its own as a non-voter) is the bug.
+   */
+  private checkElectionQuorum(id: NodeId, after: RaftStatus): void {
+    const voters = (after.membership ?? this.initial).voters;
+    const term = after.term;
+    // Its own: it votes for itself as it stands (recorded when it asks the others; a lone voter asks no one).
+    const own = after.votedFor === id || this.votes.get(`${id}:${term}`) === id;
+    const from = voters.filter((v) => this.grants.has(`${v}:${term}:${id}`) || (v === id && own));
+    if (from.length < majority(voters.length)) {
+      this.fail(
+        "ElectionQuorum",
+        `server ${id} became leader of term ${after.term} with the votes of voters [${from.join(" ")}] of ` +
+          `${describeM(after.membership ?? this.initial)}; a majority is ${majority(voters.length)}`,
+      );
     }
   }
 

@@ -27,6 +27,7 @@
 // sleeps, must be replaced when the next operation arrives; each operation within a bound.
 
 import { members } from "../../src/raft/membership.ts";
+import { majority } from "../../src/raft/quorum.ts";
 import type { Membership, MembershipChange, MembershipRefusal, NodeId } from "../../src/raft/types.ts";
 import { Cluster, type ClusterOptions, type CrashPoint, type HostFaults, type Proc, type RaftFactory } from "./cluster.ts";
 import type { DiskFailureKind, DiskFaults, SnapshotSource } from "./disk.ts";
@@ -121,8 +122,16 @@ export interface RandomRunOptions {
   readonly diskFaults?: boolean;
   /** Force sleeping cores on or off (otherwise drawn per seed, on for about half). */
   readonly sleep?: boolean;
+  /** With sleep on, the cores' sleepAfterMs (otherwise drawn per seed). */
+  readonly sleepAfterMs?: number;
   /** Force membership changes on or off (otherwise drawn per seed, on for about three quarters). */
   readonly membership?: boolean;
+  /**
+   * How long the coordinator leaves a server running once its removal has committed (see
+   * ClusterOptions.retireDelaysMs); drawn per seed when absent: LATE_RETIRE_MS for about half
+   * of the membership seeds, the cluster's default for the rest.
+   */
+  readonly retireDelaysMs?: readonly number[];
   /**
    * The host's wakes (mutant tests switch them off): `noLeader`, when a client operation finds
    * no leader (default on); `faultRate`, the probability that a fault wakes every server
@@ -211,6 +220,13 @@ export interface MembershipStats {
   minVoters: number;
   maxVoters: number;
   maxLearners: number;
+  /**
+   * Some committed configuration had learners enough to complete a quorum the voters could
+   * not (2 voters + 1 learner, 3 + 2, 4 + 1...): where a core counting learners differs.
+   */
+  learnersDecisive: boolean;
+  /** Removed servers ran on for seconds after their removal committed (LATE_RETIRE_MS). */
+  lateRetire: boolean;
 }
 
 export function emptyMembershipStats(): MembershipStats {
@@ -227,6 +243,8 @@ export function emptyMembershipStats(): MembershipStats {
     minVoters: Infinity,
     maxVoters: 0,
     maxLearners: 0,
+    learnersDecisive: false,
+    lateRetire: false,
   };
 }
 
@@ -270,7 +288,17 @@ interface Setup {
   readonly faultWakeRate: number;
   /** Membership changes during the fault phase. */
   readonly membership: boolean;
+  /** How long removed servers run on after their removal commits (undefined: the cluster's default). */
+  readonly retireDelaysMs: readonly number[] | undefined;
 }
+
+/**
+ * A removal the coordinator answered 504 (its wait ran out before the entry committed) leaves
+ * the removed server running until a later call or sweep stops it: seconds, not milliseconds.
+ * Meanwhile a removed server that missed the commit may stand for election, and only the
+ * vote-counting rule keeps it from winning (ElectionQuorum's mutant needs this to show).
+ */
+const LATE_RETIRE_MS: readonly number[] = [500, 2_000, 5_000];
 
 /** The cluster's election timeouts are the reference's [150, 300) ms: the host wakes at most once per 300 ms. */
 const ELECTION_TIMEOUT_MAX_MS = 300;
@@ -305,7 +333,7 @@ function drawSleep(opts: RandomRunOptions): { sleepAfterMs: number | null; fault
   const sleepAfterMs = rng.pick([50, 150, 400, 1500]);
   const faultWakeRate = rng.pick([1, 1, 0.5, 0]);
   return {
-    sleepAfterMs: (opts.sleep ?? on) ? sleepAfterMs : null,
+    sleepAfterMs: (opts.sleep ?? on) ? (opts.sleepAfterMs ?? sleepAfterMs) : null,
     faultWakeRate: opts.hostWakes?.faultRate ?? faultWakeRate,
   };
 }
@@ -349,6 +377,8 @@ function drawSetup(opts: RandomRunOptions, rng: Rng): Setup {
     ...drawSleep(opts),
     // From a stream of its own: the seeds without membership changes run exactly as before.
     membership: opts.membership ?? new Rng(opts.seed, "membership").chance(0.75),
+    // Its own stream again, so every other draw of the seed is unchanged.
+    retireDelaysMs: opts.retireDelaysMs ?? (new Rng(opts.seed, "retire-late").chance(0.5) ? LATE_RETIRE_MS : undefined),
   };
 }
 
@@ -422,6 +452,7 @@ class Run {
       faults: { ...opts.faults, crashPoint: (id) => this.crashPoint(id) },
       ...(s.disk ? { diskFaults: s.disk.faults } : {}),
       ...(s.sleepAfterMs !== null ? { sleepAfterMs: s.sleepAfterMs } : {}),
+      ...(s.retireDelaysMs !== undefined ? { retireDelaysMs: s.retireDelaysMs } : {}),
       disabled: opts.disabled ?? [],
       narrate: opts.narrate ?? false,
       narrationCapacity: 1000,
@@ -436,7 +467,7 @@ class Run {
         (s.snapshotSource === "live" ? ` snapshotChunkChars=${s.snapshotChunkChars ?? "all"}` : "") +
         (s.disk ? ` disk failures: ${s.disk.kinds.join(", ")}${s.disk.faults.transientRate > 0 ? ` (transient rate ${s.disk.faults.transientRate})` : ""}` : "") +
         (s.sleepAfterMs !== null ? ` sleepAfter=${s.sleepAfterMs}ms faultWakeRate=${s.faultWakeRate}` : "") +
-        (s.membership ? " membership changes" : ""),
+        (s.membership ? ` membership changes${s.retireDelaysMs ? ` (removed servers stopped ${s.retireDelaysMs.join("/")} ms after the commit)` : ""}` : ""),
     );
   }
 
@@ -979,7 +1010,12 @@ class Run {
       s.minVoters = Math.min(s.minVoters, membership.voters.length);
       s.maxVoters = Math.max(s.maxVoters, membership.voters.length);
       s.maxLearners = Math.max(s.maxLearners, membership.learners.length);
+      const v = membership.voters.length;
+      const l = membership.learners.length;
+      // Voters one short of their majority (the leader among them) plus every learner make a majority of all members.
+      if (v >= 2 && majority(v) - 1 + l >= majority(v + l)) s.learnersDecisive = true;
     }
+    s.lateRetire = Math.max(...(this.setup.retireDelaysMs ?? [0])) >= 2_000;
     return s;
   }
 
