@@ -15,7 +15,7 @@ import { Buffer } from "node:buffer";
 import { Rng } from "../sim/prng.ts";
 
 /** Bump when a change to this file changes the sequence a seed produces. */
-export const GENERATOR_VERSION = 1;
+export const GENERATOR_VERSION = 2;
 
 export interface Op {
   path: string;
@@ -74,7 +74,7 @@ export class SequenceGenerator {
     const header = (observed.response as { header?: { revision?: string } } | null)?.header;
     if (header?.revision !== undefined) this.revision = Math.max(this.revision, Number(header.revision));
     if (op.path === "/v3/kv/compaction" && observed.status === 200) {
-      const asked = Number((op.request as { revision?: string | number }).revision ?? 0);
+      const asked = Number((op.request as { revision?: string | number } | null)?.revision ?? 0);
       this.compacted = Math.max(this.compacted, asked);
     }
   }
@@ -160,12 +160,12 @@ export class SequenceGenerator {
     const r = this.rng;
     const req: Json = {};
     this.keyRange(req);
-    if (r.chance(0.3)) req.limit = this.int(r.int(0, 4));
+    if (r.chance(0.35)) req.limit = this.int(r.int(0, 5));
     if (allowRevision || r.chance(0.2)) {
       const rev = this.readRevision();
       if (rev !== undefined) req.revision = this.int(rev);
     }
-    if (r.chance(0.4)) {
+    if (r.chance(0.5)) {
       const order = this.enumValue(SORT_ORDERS, r.int(0, SORT_ORDERS.length));
       const target = this.enumValue(SORT_TARGETS, r.int(0, SORT_TARGETS.length));
       if (order !== undefined) req.sort_order = order;
@@ -209,9 +209,11 @@ export class SequenceGenerator {
     return req;
   }
 
+  /** Mostly one key: a store emptied by wide deletes would leave ranges, limits and sorts little to show. */
   deleteRange(): Json {
     const req: Json = {};
-    this.keyRange(req);
+    if (this.rng.chance(0.7)) req.key = b64(this.key());
+    else this.keyRange(req);
     if (this.rng.chance(0.4)) req.prev_kv = true;
     return req;
   }
@@ -224,7 +226,7 @@ export class SequenceGenerator {
     else if (choice < 5) revision = this.revision; // at the current revision
     else if (choice === 5) revision = this.lastCompactionAsked || this.revision; // again at the same
     else if (choice === 6) revision = this.revision + r.int(1, 5); // future
-    else revision = Math.max(0, this.compacted - r.int(0, 3)); // at or below the compacted one
+    else revision = Math.max(0, this.compacted - r.int(1, 3)); // below the compacted one
     this.lastCompactionAsked = revision;
     const req: Json = { revision: this.int(revision) };
     if (r.chance(0.5)) req.physical = true;
@@ -277,7 +279,7 @@ export class SequenceGenerator {
     }
     if (roll < 0.92 || depth >= 2) {
       const del: Json = { key: b64(this.key()) };
-      if (r.chance(0.25)) del.range_end = b64(prefixEnd(this.key()));
+      if (r.chance(0.1)) del.range_end = b64(prefixEnd(this.key()));
       if (r.chance(0.4)) del.prev_kv = true;
       const key = String(del.key);
       if (written.has(key) && r.chance(0.85)) return { request_range: this.range(false) };
