@@ -39,7 +39,10 @@ export const REQUIRED_FEATURES: readonly string[] = [
   "compaction again at same revision error", "compaction future revision error", "compaction below compacted error",
   // Errors and encodings
   "error empty key", "error malformed request", "error unknown enum name", "error body not an object",
-  "int64 as JSON number", "enum as number",
+  "int64 as JSON number", "enum as number", "body null",
+  // Edges
+  "range negative limit", "range negative revision", "compaction at 0 or below",
+  "txn one key in both branches", "txn two deletes of one key", "txn put and delete of one key error",
 ];
 
 const SORT_ORDERS = ["NONE", "ASCEND", "DESCEND"];
@@ -81,6 +84,7 @@ function message(step: FixtureStep): string {
 function classify(step: FixtureStep, before: Before, hit: (f: string) => void): void {
   const req = step.request;
   const msg = message(step);
+  if (req === null) hit("body null");
   if (req === null || typeof req !== "object" || Array.isArray(req)) {
     if (step.status === 400) hit("error body not an object");
     return;
@@ -110,12 +114,19 @@ function classify(step: FixtureStep, before: Before, hit: (f: string) => void): 
       break;
     case "/v3/kv/txn":
       if (msg === "etcdserver: too many operations in txn request") hit("txn too many ops error");
-      if (msg === "etcdserver: duplicate key given in txn request") hit("txn duplicate key error");
+      if (msg === "etcdserver: duplicate key given in txn request") {
+        hit("txn duplicate key error");
+        const ops = ((body.success as Json[] | undefined) ?? []);
+        const put = ops.find((op) => op.request_put !== undefined)?.request_put as Json | undefined;
+        const del = ops.find((op) => op.request_delete_range !== undefined)?.request_delete_range as Json | undefined;
+        if (ops.length === 2 && put && del && put.key === del.key && del.range_end === undefined) hit("txn put and delete of one key error");
+      }
       if (ok) txnFeatures(body, response, hit);
       break;
     case "/v3/kv/compaction": {
       const rev = Number(body.revision ?? 0);
       if (ok) hit("compaction");
+      if (rev <= 0 && msg.endsWith("has been compacted")) hit("compaction at 0 or below");
       if (ok && body.physical === true) hit("compaction physical");
       if (ok && rev === before.revision) hit("compaction at current revision");
       if (msg.endsWith("has been compacted") && rev === before.compacted) hit("compaction again at same revision error");
@@ -146,6 +157,8 @@ function rangeFeatures(req: Json, res: Json | undefined, before: Before, hit: (f
     if (e.length === k.length && e.length > 0 && Buffer.compare(e.subarray(0, -1), k.subarray(0, -1)) === 0 && e[e.length - 1] === k[k.length - 1]! + 1) hit("range prefix");
   }
   if (req.limit !== undefined && Number(req.limit) > 0) hit("range limit");
+  if (Number(req.limit ?? 0) < 0) hit("range negative limit");
+  if (Number(req.revision ?? 0) < 0) hit("range negative revision");
   if (res.more === true) hit("range more=true");
   const kvs = (res.kvs as unknown[] | undefined) ?? [];
   if (Number(res.count ?? 0) > kvs.length && req.count_only !== true) hit("range count > kvs");
@@ -206,6 +219,11 @@ function txnFeatures(req: Json, res: Json, hit: (f: string) => void): void {
       if (op.request_txn !== undefined) hit(`txn ${branch} txn`);
     }
   }
+  const keysOf = (ops: Json[], kind: string) => ops.map((op) => (op[kind] as Json | undefined)?.key).filter((k) => k !== undefined);
+  const successPuts = keysOf(lists.success, "request_put");
+  if (keysOf(lists.failure, "request_put").some((k) => successPuts.includes(k))) hit("txn one key in both branches");
+  const deletes = keysOf(lists.success, "request_delete_range");
+  if (new Set(deletes).size < deletes.length) hit("txn two deletes of one key");
   const taken = res.succeeded === true ? lists.success : lists.failure;
   if (taken.some((op) => op.request_txn !== undefined)) hit("txn nested txn applied");
   const all = [...lists.success, ...lists.failure];
