@@ -2,9 +2,11 @@
 // - with a sort or a min/max revision filter everything is fetched, filtered, sorted, then cut;
 //   otherwise limit + 1 rows are fetched so `more` can be told;
 // - `count` is of every key in the range, before the min/max filters;
-// - sort_order NONE with a sort_target other than KEY sorts ascending.
+// - sort_order NONE with a sort_target other than KEY sorts ascending;
+// - the sort is Go's unstable sort.Sort, so ties come out in its order (go-sort.ts).
 
 import { compareBytes, EMPTY } from "./bytes.ts";
+import { goSort } from "./go-sort.ts";
 import { toKeyRange } from "./key-range.ts";
 import type { WriteTxn } from "./write-txn.ts";
 import { SortOrder, SortTarget, type KeyValue, type RangeRequest, type RangeResponse } from "./types.ts";
@@ -27,8 +29,8 @@ export function applyRange(txn: WriteTxn, r: RangeRequest): RangeResponse {
   let order = r.sortOrder;
   if (r.sortTarget !== SortTarget.KEY && order === SortOrder.NONE) order = SortOrder.ASCEND;
   const by = sortKey(r.sortTarget);
-  if (by !== null && order === SortOrder.ASCEND) kvs = stableSort(kvs, by);
-  if (by !== null && order === SortOrder.DESCEND) kvs = stableSort(kvs, (a, b) => by(b, a));
+  if (by !== null && order === SortOrder.ASCEND) goSort(kvs, (a, b) => by(a, b) < 0);
+  if (by !== null && order === SortOrder.DESCEND) goSort(kvs, (a, b) => by(b, a) < 0);
 
   let more = false;
   if (r.limit > 0 && kvs.length > r.limit) {
@@ -56,16 +58,4 @@ function sortKey(target: number): Order | null {
     default:
       return null;
   }
-}
-
-/**
- * Ties keep key order. Go's sort.Sort is not stable in general, but for the ≤ 12 elements
- * it sorts by insertion (pdqsort's small case), which is; beyond that etcd's tie order is
- * an accident of its sort.
- */
-function stableSort(kvs: KeyValue[], order: Order): KeyValue[] {
-  return kvs
-    .map((kv, i) => ({ kv, i }))
-    .sort((a, b) => order(a.kv, b.kv) || a.i - b.i)
-    .map((x) => x.kv);
 }

@@ -24,9 +24,25 @@ const cannot = <T>(v: unknown, goType: string): Read<T> =>
 
 export function readBytes(v: unknown): Read<Bytes> {
   if (v === null || v === undefined) return ok(EMPTY);
+  if (Array.isArray(v)) return bytesFromArray(v);
   if (typeof v !== "string") return cannot(v, "[]uint8");
   const r = decodeBase64Go(v);
   return r.ok ? ok(r.bytes) : fail(r.message);
+}
+
+/** encoding/json also fills a []byte from an array of numbers, one byte each. */
+function bytesFromArray(items: unknown[]): Read<Bytes> {
+  const out = new Uint8Array(items.length);
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    if (item === null) continue;
+    if (typeof item !== "number") return cannot(item, "uint8");
+    if (!Number.isInteger(item) || item < 0 || item > 255) {
+      return fail(`json: cannot unmarshal number ${JSON.stringify(item)} into Go value of type uint8`);
+    }
+    out[i] = item;
+  }
+  return ok(out);
 }
 
 export function readBool(v: unknown): Read<boolean> {
@@ -45,7 +61,8 @@ const INT64_MAX = 2n ** 63n - 1n;
 export function readInt64(v: unknown): Read<number> {
   if (v === null || v === undefined) return ok(0);
   if (typeof v === "number") return int64FromLiteral(JSON.stringify(v));
-  if (typeof v === "string") return int64FromRawJson(v);
+  // jsonpb strips the quotes and hands encoding/json the string's raw text, escapes and all.
+  if (typeof v === "string") return int64FromRawJson(JSON.stringify(v).slice(1, -1));
   return cannot(v, "int64");
 }
 
@@ -69,31 +86,35 @@ function int64FromRawJson(raw: string): Read<number> {
   return int64FromLiteral(t);
 }
 
-/** Go's json scanner message for the first error in `raw`, for the scalar cases; null if it is valid JSON. */
+/**
+ * Go's json scanner message for the first error in `raw`, for the scalar cases (numbers and
+ * literals, which is what an int64 field can hold); null if it is valid JSON. As in Go, the end
+ * of input is fed to the scanner as a space, so "tru" fails on ' '.
+ */
 function goJsonSyntaxError(raw: string): string | null {
   const t = raw.replace(/^[ \t\r\n]+/, "");
   if (t.length === 0) return "unexpected end of JSON input";
   const c = t[0]!;
-  const literal = c === "n" ? "null" : c === "t" ? "true" : c === "f" ? "false" : null;
-  let end: number;
-  if (literal !== null) {
-    for (let i = 1; i < literal.length; i++) {
-      if (i >= t.length) return "unexpected end of JSON input";
-      if (t[i] !== literal[i]) return `invalid character ${quoteChar(t[i]!)} in literal ${literal} (expecting ${quoteChar(literal[i]!)})`;
-    }
-    end = literal.length;
-  } else if (c === "-" || (c >= "0" && c <= "9")) {
-    const m = /^-?(0|[1-9]\d*)?(\.\d*)?([eE][+-]?\d*)?/.exec(t)![0];
-    const bad = numberError(t, m);
-    if (bad !== null) return bad;
-    end = m.length;
-  } else if (c === '"' || c === "[" || c === "{") {
+  if (c === '"' || c === "[" || c === "{") {
     try {
       JSON.parse(t);
       return null;
     } catch {
-      return `invalid character ${quoteChar(t[t.length - 1]!)} after top-level value`;
+      return "unexpected end of JSON input";
     }
+  }
+  const literal = c === "n" ? "null" : c === "t" ? "true" : c === "f" ? "false" : null;
+  let end: number;
+  if (literal !== null) {
+    for (let i = 1; i < literal.length; i++) {
+      const got = t[i] ?? " ";
+      if (got !== literal[i]) return `invalid character ${quoteChar(got)} in literal ${literal} (expecting ${quoteChar(literal[i]!)})`;
+    }
+    end = literal.length;
+  } else if (c === "-" || (c >= "0" && c <= "9")) {
+    const scanned = scanNumber(t);
+    if (typeof scanned === "string") return scanned;
+    end = scanned;
   } else {
     return `invalid character ${quoteChar(c)} looking for beginning of value`;
   }
@@ -102,30 +123,35 @@ function goJsonSyntaxError(raw: string): string | null {
   return null;
 }
 
-/** The scanner's complaint about a number prefix `m` of `t`, if its digits are malformed. */
-function numberError(t: string, m: string): string | null {
-  const parts = /^(-?)(0|[1-9]\d*)?(\.(\d*))?([eE]([+-]?)(\d*))?$/.exec(m)!;
-  const at = (i: number) => (i < t.length ? `invalid character ${quoteChar(t[i]!)} in numeric literal` : "unexpected end of JSON input");
-  let i = parts[1]!.length;
-  if (parts[2] === undefined) return at(i);
-  i += parts[2].length;
-  if (parts[3] !== undefined) {
-    i += 1;
-    if (parts[4]!.length === 0) return at(i);
-    i += parts[4]!.length;
+/** Go's number states: where the number ends, or the scanner's complaint. */
+function scanNumber(t: string): number | string {
+  const isDigit = (ch: string) => ch >= "0" && ch <= "9";
+  const at = (i: number) => t[i] ?? " ";
+  const bad = (i: number, context: string) => `invalid character ${quoteChar(at(i))} ${context}`;
+  let i = 0;
+  if (at(i) === "-") i++;
+  if (at(i) === "0") i++;
+  else if (isDigit(at(i)) && at(i) !== "0") while (isDigit(at(i))) i++;
+  else return bad(i, "in numeric literal");
+  if (at(i) === ".") {
+    i++;
+    if (!isDigit(at(i))) return bad(i, "after decimal point in numeric literal");
+    while (isDigit(at(i))) i++;
   }
-  if (parts[5] !== undefined) {
-    i += 1 + parts[6]!.length;
-    if (parts[7]!.length === 0) return at(i);
+  if (at(i) === "e" || at(i) === "E") {
+    i++;
+    if (at(i) === "+" || at(i) === "-") i++;
+    if (!isDigit(at(i))) return bad(i, "in exponent of numeric literal");
+    while (isDigit(at(i))) i++;
   }
-  return null;
+  return i;
 }
 
-/** Go's quoteChar: 'x', with ' and \ escaped. */
+/** Go's quoteChar: the character in single quotes, escaped as strconv.Quote escapes it. */
 function quoteChar(c: string): string {
   if (c === "'") return "'\\''";
   if (c === '"') return "'\"'";
-  return `'${c}'`;
+  return `'${JSON.stringify(c).slice(1, -1)}'`;
 }
 
 /** A proto enum: its name, or any number (jsonpb accepts unknown numbers). */
@@ -137,7 +163,7 @@ export function readEnum(v: unknown, names: Record<string, number>, protoName: s
   }
   if (typeof v === "number") {
     if (Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31) return ok(v);
-    return fail(`json: cannot unmarshal number ${JSON.stringify(v)} into Go value of type int32`);
+    return fail(`json: cannot unmarshal number ${JSON.stringify(v)} into Go value of type ${protoName}`);
   }
   return cannot(v, protoName);
 }
