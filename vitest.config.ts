@@ -10,7 +10,7 @@ export default defineConfig({
         test: {
           name: "sim",
           environment: "node",
-          include: ["test/sim/**/*.test.ts", "test/unit/**/*.test.ts", "test/lin/**/*.test.ts"],
+          include: ["test/sim/**/*.test.ts", "test/unit/**/*.test.ts", "test/lin/**/*.test.ts", "test/etcd/**/*.test.ts"],
           testTimeout: 120_000,
         },
       },

@@ -15,7 +15,7 @@ import { Buffer } from "node:buffer";
 import { Rng } from "../sim/prng.ts";
 
 /** Bump when a change to this file changes the sequence a seed produces. */
-export const GENERATOR_VERSION = 1;
+export const GENERATOR_VERSION = 3;
 
 export interface Op {
   path: string;
@@ -74,7 +74,7 @@ export class SequenceGenerator {
     const header = (observed.response as { header?: { revision?: string } } | null)?.header;
     if (header?.revision !== undefined) this.revision = Math.max(this.revision, Number(header.revision));
     if (op.path === "/v3/kv/compaction" && observed.status === 200) {
-      const asked = Number((op.request as { revision?: string | number }).revision ?? 0);
+      const asked = Number((op.request as { revision?: string | number } | null)?.revision ?? 0);
       this.compacted = Math.max(this.compacted, asked);
     }
   }
@@ -88,6 +88,7 @@ export class SequenceGenerator {
     if (roll < 0.84) return { path: "/v3/kv/txn", request: this.txn(0) };
     if (roll < 0.88) return { path: "/v3/kv/compaction", request: this.compaction() };
     if (roll < 0.92) return { path: "/v3/kv/txn", request: this.bigTxn() };
+    if (roll < 0.96) return this.edgeCase();
     return this.badRequest();
   }
 
@@ -160,12 +161,12 @@ export class SequenceGenerator {
     const r = this.rng;
     const req: Json = {};
     this.keyRange(req);
-    if (r.chance(0.3)) req.limit = this.int(r.int(0, 4));
+    if (r.chance(0.35)) req.limit = this.int(r.int(0, 5));
     if (allowRevision || r.chance(0.2)) {
       const rev = this.readRevision();
       if (rev !== undefined) req.revision = this.int(rev);
     }
-    if (r.chance(0.4)) {
+    if (r.chance(0.5)) {
       const order = this.enumValue(SORT_ORDERS, r.int(0, SORT_ORDERS.length));
       const target = this.enumValue(SORT_TARGETS, r.int(0, SORT_TARGETS.length));
       if (order !== undefined) req.sort_order = order;
@@ -209,9 +210,11 @@ export class SequenceGenerator {
     return req;
   }
 
+  /** Mostly one key: a store emptied by wide deletes would leave ranges, limits and sorts little to show. */
   deleteRange(): Json {
     const req: Json = {};
-    this.keyRange(req);
+    if (this.rng.chance(0.7)) req.key = b64(this.key());
+    else this.keyRange(req);
     if (this.rng.chance(0.4)) req.prev_kv = true;
     return req;
   }
@@ -224,7 +227,7 @@ export class SequenceGenerator {
     else if (choice < 5) revision = this.revision; // at the current revision
     else if (choice === 5) revision = this.lastCompactionAsked || this.revision; // again at the same
     else if (choice === 6) revision = this.revision + r.int(1, 5); // future
-    else revision = Math.max(0, this.compacted - r.int(0, 3)); // at or below the compacted one
+    else revision = Math.max(0, this.compacted - r.int(1, 3)); // below the compacted one
     this.lastCompactionAsked = revision;
     const req: Json = { revision: this.int(revision) };
     if (r.chance(0.5)) req.physical = true;
@@ -277,7 +280,7 @@ export class SequenceGenerator {
     }
     if (roll < 0.92 || depth >= 2) {
       const del: Json = { key: b64(this.key()) };
-      if (r.chance(0.25)) del.range_end = b64(prefixEnd(this.key()));
+      if (r.chance(0.1)) del.range_end = b64(prefixEnd(this.key()));
       if (r.chance(0.4)) del.prev_kv = true;
       const key = String(del.key);
       if (written.has(key) && r.chance(0.85)) return { request_range: this.range(false) };
@@ -317,6 +320,42 @@ export class SequenceGenerator {
       if (where === "failure") req.compare = [{ key: b64("never-written"), target: "VERSION", result: "GREATER", version: "0" }];
     }
     return req;
+  }
+
+  /** Requests at the edges of etcd's rules, accepted or refused in ways that are easy to get wrong. */
+  private edgeCase(): Op {
+    const r = this.rng;
+    const k = b64(this.key());
+    const other = b64(prefixEnd(this.key()) + "x");
+    switch (r.int(0, 10)) {
+      case 0: // a negative limit means no limit
+        return { path: "/v3/kv/range", request: { key: b64("\0"), range_end: b64("\0"), limit: this.int(-r.int(1, 3)) } };
+      case 1: // a negative revision reads the current one
+        return { path: "/v3/kv/range", request: { key: k, revision: this.int(-1) } };
+      case 2: // compaction at 0 or below: the compacted error, even on a store never compacted
+        return { path: "/v3/kv/compaction", request: { revision: this.int(-r.int(0, 2)) } };
+      case 3: // a JSON null body is an empty request
+        return { path: r.pick(["/v3/kv/range", "/v3/kv/put", "/v3/kv/deleterange", "/v3/kv/txn", "/v3/kv/compaction"]), request: null };
+      case 4: // one key written in both branches: allowed, only one branch runs
+        return { path: "/v3/kv/txn", request: { compare: [this.compare()], success: [{ request_put: { key: k, value: b64("s") } }], failure: [{ request_put: { key: k, value: b64("f") } }] } };
+      case 5: // two deletes of one key: allowed; the second deletes nothing
+        return { path: "/v3/kv/txn", request: { success: [{ request_delete_range: { key: k, prev_kv: true } }, { request_delete_range: { key: k, prev_kv: true } }] } };
+      case 6: // a put and a delete of one key: a duplicate
+        return { path: "/v3/kv/txn", request: { success: r.chance(0.5) ? [{ request_put: { key: k } }, { request_delete_range: { key: k } }] : [{ request_delete_range: { key: k } }, { request_put: { key: k } }] } };
+      case 7: // nested txns: one key in both inner branches is allowed; in two inner txns, or outer and inner, it is not
+        return {
+          path: "/v3/kv/txn",
+          request: r.pick([
+            { success: [{ request_txn: { compare: [this.compare()], success: [{ request_put: { key: k } }], failure: [{ request_put: { key: k, value: b64("f") } }] } }] },
+            { success: [{ request_txn: { success: [{ request_put: { key: k } }] } }, { request_txn: { success: [{ request_put: { key: k } }] } }] },
+            { success: [{ request_put: { key: k } }, { request_txn: { failure: [{ request_put: { key: k } }] } }] },
+          ]),
+        };
+      case 8: // a VALUE compare on a key that does not exist fails, whatever the result asked
+        return { path: "/v3/kv/txn", request: { compare: [{ target: "VALUE", result: r.pick(COMPARE_RESULTS), key: other, value: b64(this.value()) }], success: [{ request_range: { key: other } }] } };
+      default: // keys_only and count_only together, a limit and a sort on everything
+        return { path: "/v3/kv/range", request: { key: b64("\0"), range_end: b64("\0"), keys_only: true, count_only: r.chance(0.5), limit: this.int(r.int(1, 4)), sort_order: r.pick(SORT_ORDERS), sort_target: r.pick(SORT_TARGETS) } };
+    }
   }
 
   /** Requests etcd refuses: empty keys, duplicate writes, malformed fields, bodies that are not objects. */

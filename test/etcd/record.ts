@@ -12,16 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GENERATOR_VERSION, generateSequence, type Observed, type Op } from "./generate.ts";
 import { FIXTURE_DIR } from "./read-fixtures.ts";
+import { SEEDS } from "./seeds.ts";
 
-/** The recorded sequences: seed and length. Several hundred ops each, all files together < 3 MB. */
-export const SEEDS: ReadonlyArray<{ seed: number; ops: number }> = [
-  { seed: 1, ops: 400 },
-  { seed: 2, ops: 400 },
-  { seed: 3, ops: 450 },
-  { seed: 4, ops: 350 },
-  { seed: 5, ops: 500 },
-  { seed: 6, ops: 300 },
-];
 
 const ETCD_BIN = process.env.ETCD_BIN ?? "etcd";
 const CLIENT_PORT = Number(process.env.ETCD_CLIENT_PORT ?? 24791);
