@@ -14,6 +14,7 @@ import {
   encodeTxn,
   type HeaderIds,
 } from "./codec/encode.ts";
+import { decodeBody } from "./codec/body.ts";
 import {
   CompactionRequestSchema,
   DeleteRangeRequestSchema,
@@ -32,6 +33,18 @@ export const KV_PATHS = ["/v3/kv/range", "/v3/kv/put", "/v3/kv/deleterange", "/v
 export type KvPath = (typeof KV_PATHS)[number];
 
 export const isKvPath = (path: string): path is KvPath => (KV_PATHS as readonly string[]).includes(path);
+
+/** As handleKv, from the body's text as it arrived (etcd's decoder: first JSON value, Go's errors). */
+export function handleKvText(kv: EtcdKv, path: KvPath, text: string, ids: HeaderIds): GatewayAnswer {
+  let body: unknown;
+  try {
+    body = decodeBody(text);
+  } catch (e) {
+    if (e instanceof EtcdError) return { status: e.httpStatus, body: encodeError(e) };
+    throw e;
+  }
+  return handleKv(kv, path, body, ids);
+}
 
 export function handleKv(kv: EtcdKv, path: KvPath, body: unknown, ids: HeaderIds): GatewayAnswer {
   try {

@@ -7,7 +7,9 @@ import { encodeKeyValue } from "../../../../src/kv/etcd/codec/encode.ts";
 import { parseRequest, RangeRequestSchema, TxnRequestSchema } from "../../../../src/kv/etcd/codec/parse.ts";
 import { utf8 } from "../../../../src/kv/etcd/bytes.ts";
 import { EtcdError } from "../../../../src/kv/etcd/errors.ts";
-import { b64, call, freshKv } from "./helpers.ts";
+import { decodeBody } from "../../../../src/kv/etcd/codec/body.ts";
+import { handleKvText } from "../../../../src/kv/etcd/gateway.ts";
+import { b64, call, freshKv, IDS } from "./helpers.ts";
 
 /** The error message a range body is refused with, or null. */
 function rangeError(body: unknown): string | null {
@@ -109,5 +111,44 @@ describe("answers as the gateway writes them", () => {
       status: 400,
       body: { error: "etcdserver: key is not provided", message: "etcdserver: key is not provided", code: 3 },
     });
+  });
+});
+
+describe("body text as etcd's decoder reads it", () => {
+  const bodyError = (text: string) => {
+    try {
+      decodeBody(text);
+      return null;
+    } catch (e) {
+      return (e as EtcdError).message;
+    }
+  };
+
+  it("takes the first JSON value and ignores what follows; empty is an empty request", () => {
+    expect(decodeBody('{"key":"YQ=="} xx')).toEqual({ key: "YQ==" });
+    expect(decodeBody('{"key":"YQ=="}}')).toEqual({ key: "YQ==" });
+    expect(decodeBody("   ")).toBeNull();
+  });
+
+  it.each([
+    ['{"key":"YQ=="', "unexpected EOF"],
+    ["nul", "unexpected EOF"],
+    ["[1", "unexpected EOF"],
+    ['{"key":"YQ==",}', "invalid character '}' looking for beginning of object key string"],
+    ["{key:1}", "invalid character 'k' looking for beginning of object key string"],
+    ['{"key":"YQ==" "x":1}', "invalid character '\"' after object key:value pair"],
+    ['{"key":"YQ=="\\n', "invalid character '\\\\' after object key:value pair"],
+    ["xx", "invalid character 'x' looking for beginning of value"],
+  ])("%j is refused: %s", (text, message) => {
+    expect(bodyError(text)).toBe(message);
+  });
+
+  it("answers the decoder's error through the gateway", () => {
+    const { kv } = freshKv();
+    expect(handleKvText(kv, "/v3/kv/range", "{", IDS)).toEqual({
+      status: 400,
+      body: { error: "unexpected EOF", message: "unexpected EOF", code: 3 },
+    });
+    expect(handleKvText(kv, "/v3/kv/range", "", IDS).body).toMatchObject({ error: "etcdserver: key is not provided" });
   });
 });

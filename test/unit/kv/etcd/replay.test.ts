@@ -1,11 +1,11 @@
 // Every recorded etcd 3.4.23 sequence (test/etcd/fixtures/*.jsonl) replayed against the pure
-// model: a fresh store per file, each request through the gateway codec and the model, each
+// model: a fresh store per file, each request's text through the gateway codec and the model, each
 // answer (status and body) compared with etcd's by diffAnswers.
 
 import { describe, expect, it } from "vitest";
 import { diffAnswers } from "../../../etcd/compare.ts";
 import { readFixtures } from "../../../etcd/read-fixtures.ts";
-import { handleKv, isKvPath } from "../../../../src/kv/etcd/gateway.ts";
+import { handleKvText, isKvPath } from "../../../../src/kv/etcd/gateway.ts";
 import { EtcdKv } from "../../../../src/kv/etcd/kv.ts";
 import { MemoryMvccStore } from "../../../../src/kv/etcd/memory-store.ts";
 
@@ -28,7 +28,8 @@ describe("etcd fixtures replay", () => {
           differences.push(`${where}: path not handled`);
           return;
         }
-        const answer = handleKv(kv, step.path, step.request, IDS);
+        // The body as the recorder sent it: JSON.stringify of the recorded request.
+        const answer = handleKvText(kv, step.path, JSON.stringify(step.request), IDS);
         const d =
           answer.status !== step.status
             ? `status: expected ${step.status}, got ${answer.status} (${JSON.stringify(answer.body)})`
