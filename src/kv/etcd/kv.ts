@@ -4,7 +4,7 @@
 // Errors are thrown as EtcdError (errors.ts), before anything is written.
 
 import { errCompacted, errFutureRev, errLeaseNotFound } from "./errors.ts";
-import { applyDeleteRange, applyPut } from "./put.ts";
+import { applyDeleteRange, applyPut } from "./put-delete.ts";
 import { applyRange } from "./range.ts";
 import { checkDeleteRequest, checkPutRequest, checkRangeRequest, checkTxnRequest, MAX_TXN_OPS } from "./request-checks.ts";
 import type { MvccStore } from "./store.ts";
@@ -47,6 +47,7 @@ export class EtcdKv {
     return this.store.readMeta().revision;
   }
 
+  /** A read runs in a WriteTxn that writes nothing: it sees the store as it is, and ends without a trace. */
   range(r: RangeRequest): RangeResponse {
     checkRangeRequest(r);
     return applyRange(new WriteTxn(this.store), r);

@@ -7,7 +7,7 @@
 
 import { errCompacted, errFutureRev, errKeyNotFound, errLeaseNotFound } from "./errors.ts";
 import { applyCompares } from "./compare.ts";
-import { applyDeleteRange, applyPut } from "./put.ts";
+import { applyDeleteRange, applyPut } from "./put-delete.ts";
 import { applyRange } from "./range.ts";
 import type { WriteTxn } from "./write-txn.ts";
 import type { RequestOp, ResponseOp, TxnRequest, TxnResponse } from "./types.ts";
