@@ -1,0 +1,115 @@
+// One pass over the store as etcd's mvcc storeTxnWrite: every request (a put, a delete, a whole
+// txn) runs in one of these, so all its writes share one main revision and each gets the next
+// sub. Reads inside see the writes made so far (etcd reads at beginRev + 1 once something
+// changed). Ending it moves the store's revision only if something changed.
+
+import type { Bytes } from "./bytes.ts";
+import { EMPTY } from "./bytes.ts";
+import { errCompacted, errFutureRev } from "./errors.ts";
+import type { KeyRange, KeyVersion, MvccStore } from "./store.ts";
+import type { KeyValue } from "./types.ts";
+
+export interface RangeOptions {
+  /** 0: no limit. */
+  limit: number;
+  /** ≤ 0: the current revision. */
+  rev: number;
+  /** Only count, fetch nothing. */
+  count: boolean;
+}
+
+export interface RangeResult {
+  kvs: KeyValue[];
+  count: number;
+  rev: number;
+}
+
+export class WriteTxn {
+  readonly beginRev: number;
+  /** etcd's compactMainRev: -1 until the first compaction. */
+  readonly compactedRev: number;
+  private changes = 0;
+
+  constructor(private readonly store: MvccStore) {
+    const meta = store.readMeta();
+    this.beginRev = meta.revision;
+    this.compactedRev = meta.compactedRevision;
+  }
+
+  /** The revision reads see: the begin revision, or the new one once something changed. */
+  get rev(): number {
+    return this.changes > 0 ? this.beginRev + 1 : this.beginRev;
+  }
+
+  get changed(): boolean {
+    return this.changes > 0;
+  }
+
+  /** etcd's rangeKeys: future before compacted; the count is of every matching key. */
+  range(range: KeyRange, ro: RangeOptions): RangeResult {
+    const curRev = this.rev;
+    if (ro.rev > curRev) throw errFutureRev();
+    const rev = ro.rev <= 0 ? curRev : ro.rev;
+    if (rev < this.compactedRev) throw errCompacted();
+    if (ro.count) return { kvs: [], count: this.store.countLatest(range, rev), rev: curRev };
+    const kvs = this.store.latest(range, rev, ro.limit).map(toKeyValue);
+    const count = ro.limit > 0 && kvs.length >= ro.limit ? this.store.countLatest(range, rev) : kvs.length;
+    return { kvs, count, rev: curRev };
+  }
+
+  /** Writes a new version; answers the revision it is written at. */
+  put(key: Bytes, value: Bytes, lease: number): number {
+    const rev = this.beginRev + 1;
+    const prev = this.store.latest({ start: key, end: null }, this.rev, 0)[0];
+    this.store.append([
+      {
+        key,
+        modRevision: rev,
+        sub: this.changes,
+        createRevision: prev === undefined ? rev : prev.createRevision,
+        version: prev === undefined ? 1 : prev.version + 1,
+        value,
+        lease,
+        tombstone: false,
+      },
+    ]);
+    this.changes++;
+    return rev;
+  }
+
+  /** Tombstones every live key in the range; answers how many, and the header revision etcd gives. */
+  deleteRange(range: KeyRange): { deleted: number; rev: number } {
+    const victims = this.store.latest(range, this.rev, 0);
+    const rev = this.beginRev + 1;
+    const rows: KeyVersion[] = victims.map((v, i) => ({
+      key: v.key,
+      modRevision: rev,
+      sub: this.changes + i,
+      createRevision: 0,
+      version: 0,
+      value: EMPTY,
+      lease: 0,
+      tombstone: true,
+    }));
+    this.store.append(rows);
+    this.changes += rows.length;
+    return { deleted: rows.length, rev: this.changed ? rev : this.beginRev };
+  }
+
+  /** Makes the writes count: the store's revision moves by one if anything changed. */
+  end(): number {
+    if (this.changed) this.store.writeMeta({ revision: this.beginRev + 1, compactedRevision: this.compactedRev });
+    return this.rev;
+  }
+}
+
+function toKeyValue(v: KeyVersion): KeyValue {
+  return {
+    key: v.key,
+    createRevision: v.createRevision,
+    modRevision: v.modRevision,
+    version: v.version,
+    value: v.value,
+    lease: v.lease,
+  };
+}
