@@ -36,16 +36,16 @@ export const phaseAt = <P extends { clients: number }>(phases: readonly P[] | un
 /** `n` requests one after another, after `warmup` untimed ones. */
 export async function sequential(put: PutFn, n: number, warmup = 20): Promise<Phase> {
   for (let i = 0; i < warmup; i++) await put(0, i);
-  return (await run(put, 1, { count: n })).phase;
+  return (await closedLoop(put, 1, { count: n })).phase;
 }
 
 /** `clients` clients, each sending back to back, for `durationMs`. */
 export async function concurrent(put: PutFn, clients: number, durationMs: number): Promise<Phase> {
-  return (await run(put, clients, { durationMs })).phase;
+  return (await closedLoop(put, clients, { durationMs })).phase;
 }
 
 /** As `concurrent`, keeping the latency samples. */
-export const concurrentSamples = (call: PutFn, clients: number, durationMs: number): Promise<PhaseSamples> => run(call, clients, { durationMs });
+export const concurrentSamples = (call: PutFn, clients: number, durationMs: number): Promise<PhaseSamples> => closedLoop(call, clients, { durationMs });
 
 /** Phases of one workload run at different times (A B B A, against drift) as one: CPU weighted by operations. */
 export function pooled(parts: readonly PhaseSamples[]): Phase {
@@ -66,7 +66,8 @@ export function pooled(parts: readonly PhaseSamples[]): Phase {
   };
 }
 
-async function run(put: PutFn, clients: number, stop: { count?: number; durationMs?: number }): Promise<PhaseSamples> {
+/** `clients` clients back to back until `count` requests are sent or `durationMs` passed. */
+export async function closedLoop(put: PutFn, clients: number, stop: { count?: number; durationMs?: number }): Promise<PhaseSamples> {
   const latencies: number[] = [];
   const errors: Record<string, number> = {};
   const cpu0 = cpuNow();
