@@ -26,14 +26,14 @@ async function main(): Promise<void> {
   const loadavgBefore = loadavg();
   const dir = o.url ? null : mkdtempSync(join(tmpdir(), "raft-bench-"));
   if (dir) progress(`bundling bench/worker.ts (wrangler deploy --dry-run) into ${dir}`);
-  const rt = dir ? await start(bundle(join(dir, "dist")), join(dir, "storage"), !o.plain) : null;
-  const http = rt ? await Http.open(rt.mf, o.client) : Http.connect(o.url!);
+  const mf = dir ? await start(bundle(join(dir, "dist")), join(dir, "storage")) : null;
+  const http = Http.connect(mf ? (await mf.ready).origin : o.url!);
   try {
     if (o.url) {
       const probe = await http.call("GET", "/clusters/bench-probe", undefined, 5_000);
       if (probe.status === 0) throw new Error(`nothing answers at ${o.url}: start it with \`npm run dev\` (${JSON.stringify(probe.body)})`);
-    } else progress(`Node's client: ${o.client}`);
-    const ctx: Ctx = { http, o, profiled: rt?.profiled ?? false, mf: rt?.mf ?? null, progress };
+    }
+    const ctx: Ctx = { http, o, profiled: mf !== null, progress };
     const results: Record<string, unknown> = {};
     // Suites sampled in rounds (the floor) run at the start, in the middle and at the end.
     const samplers = suites.flatMap((s) => (s.sampler ? [[s.name, s.sampler(ctx)] as const] : []));
@@ -57,7 +57,6 @@ async function main(): Promise<void> {
       loadavgAfter: loadavg().map((x) => Math.round(x * 100) / 100),
       options: o,
       seconds: Math.round((performance.now() - began) / 100) / 10,
-      raftServerClass: rt?.profiled ? "ProfiledRaftServer (RaftServer with counted storage)" : "RaftServer",
       ...(o.url ? { url: o.url } : {}),
     };
     const all: Results = { meta, ...results };
@@ -65,12 +64,12 @@ async function main(): Promise<void> {
     const out = resolve(REPO, o.out);
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, JSON.stringify(all, null, 2) + "\n");
-    const line = `Run ${meta.date} · \`${meta.command}\` · ${meta.seconds} s · Node ${meta.node} · ${meta.cpus} · load average before ${meta.loadavgBefore.join(" ")}, after ${meta.loadavgAfter.join(" ")} · ${o.url ? `against ${o.url}` : `RAFT_SERVER = ${meta.raftServerClass} · Node's client: ${o.client}`}`;
+    const line = `Run ${meta.date} · \`${meta.command}\` · ${meta.seconds} s · Node ${meta.node} · ${meta.cpus} · load average before ${meta.loadavgBefore.join(" ")}, after ${meta.loadavgAfter.join(" ")} · ${o.url ? `against ${o.url}` : "RAFT_SERVER = ProfiledRaftServer (RaftServer with counted storage)"}`;
     process.stdout.write([line, ...sections.flatMap(([title, body]) => (body === null ? [] : [`### ${title}`, body]))].join("\n\n") + "\n");
     progress(`done in ${meta.seconds} s; JSON in ${out}`);
   } finally {
     await http.close();
-    await rt?.mf.dispose();
+    await mf?.dispose();
     if (dir && o.keep) progress(`kept ${dir}`);
     else if (dir) rmSync(dir, { recursive: true, force: true });
   }

@@ -6,7 +6,7 @@
 //   /profile/{c}?size=n       storage counters of a cluster's servers (ProfiledRaftServer only)
 //   /counters/worker          calls the coordinator made on server stubs (each a billed request)
 //   /counters/single/{c}      the single object's operations, transactions and rows written
-//   POST /fill/{c}?ops=&keys=&clients=&server=[&inside=1&batch=&first=]   kv puts made inside workerd
+//   POST /fill/{c}?ops=&keys=&server=&batch=&first=   kv puts proposed by the server itself (benchFill)
 //   GET /drive/{c}/reads?consistency=&clients=&ms=&keys=   kv GETs made inside workerd (workerd-load.ts)
 // Everything else falls through to the real coordinator (with "Bench-Trace: 1", its answer also
 // carries the Worker's clock at arrival and at answer: Bench-Worker-In/-Out).
@@ -18,11 +18,11 @@ import { HttpError, notFound } from "../src/coordinator/errors.ts";
 import { resource } from "../src/coordinator/resource.ts";
 import { clusterName, readJson } from "../src/coordinator/validate.ts";
 import { parseKvRequest, parseSessionHeaders, type KvOpName } from "../src/kv/index.ts";
-import { serverName, serverStub } from "../src/server/index.ts";
+import { serverName } from "../src/server/index.ts";
 import { BenchFloor, FLOOR_KINDS, type FloorKind } from "./floor.ts";
 import type { ProfiledRaftServer } from "./profiled-raft-server.ts";
 import { SingleKv } from "./single-kv.ts";
-import { fill, reads } from "./workerd-load.ts";
+import { reads } from "./workerd-load.ts";
 
 export * from "../src/coordinator/index.ts";
 export { BenchFloor } from "./floor.ts";
@@ -86,24 +86,19 @@ bench.get("/floor/http/:what", async (c) => {
   return c.json({ ok: true });
 });
 
-// Storage counters: only when RAFT_SERVER runs as ProfiledRaftServer (not with --plain).
+// Storage counters of ProfiledRaftServer.
 bench.get("/profile/:c", async (c) => {
   const name = clusterName(c);
   const size = intQuery(c, "size", 0, 1, 9);
   return c.json({ servers: await Promise.all(Array.from({ length: size }, (_, id) => profiled(c).getByName(serverName(name, id)).benchProfile())) });
 });
 
-// ?inside=1 (ProfiledRaftServer only): the server proposes the puts itself, `batch` per call
-// (benchFill), instead of one RPC per put from here; `first` numbers the first put (keys cycle
-// with the put's number), so consecutive requests continue one sequence.
+// The server proposes the puts itself, `batch` per call (benchFill), not one RPC per put from
+// here; `first` numbers the first put (keys cycle with it), so requests continue one sequence.
 bench.post("/fill/:c", async (c) => {
   const name = clusterName(c);
-  const [ops, keys, clients, id] = [intQuery(c, "ops", 1000, 1, 1_000_000), intQuery(c, "keys", 1000, 1, 1_000_000), intQuery(c, "clients", 64, 1, 1000), intQuery(c, "server", 0, 0, 8)];
+  const [ops, keys, id] = [intQuery(c, "ops", 1000, 1, 1_000_000), intQuery(c, "keys", 1000, 1, 1_000_000), intQuery(c, "server", 0, 0, 8)];
   const started = Date.now();
-  if (c.req.query("inside") !== "1") {
-    const r = await fill(serverStub(benchEnv(c).RAFT_SERVER, name, id), ops, keys, clients, 10_000);
-    return c.json({ ops: r.ops, errors: r.errors, ms: r.ms });
-  }
   const [batch, from] = [intQuery(c, "batch", 1000, 1, 100_000), intQuery(c, "first", 0, 0, 100_000_000)];
   const stub = profiled(c).getByName(serverName(name, id));
   const errors: Record<string, number> = {};
@@ -158,7 +153,6 @@ function countingNamespace<T extends object>(ns: T): T {
 
 bench.onError((err, c) => {
   if (err instanceof HttpError) return c.json(err.body(), err.status);
-  // /profile against a bare RaftServer (--plain) lands here: benchProfile() does not exist.
   return c.json({ error: "internal", message: err instanceof Error ? err.message : String(err) }, 500);
 });
 

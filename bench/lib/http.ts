@@ -1,18 +1,8 @@
-// Requests from Node into the bench Worker. Two clients, chosen with `--client`:
-//  - "undici" (the default): an undici Pool holding keep-alive connections to the HTTP address
-//    Miniflare serves, with undici's plain `request()` (no WHATWG Request/Response objects). It
-//    costs several times less Node CPU per request than dispatchFetch (`--only client`), which
-//    matters because Node shares the 2 cores with workerd and otherwise caps the load phases.
-//  - "dispatch": Miniflare's `dispatchFetch`, the client before: it builds a Request, runs
-//    undici's `fetch` through Miniflare's dispatcher, which closes the connection after every
-//    request (`reset: true`), and wraps the Response once more.
-// Both reach the Worker through Miniflare's entry worker; every suite's requests go through the
-// same client, so its cost is in the single object's figures and Raft's alike.
-import type { Miniflare } from "miniflare";
+// Requests from Node into the bench Worker: an undici Pool of keep-alive connections with plain
+// `request()`, several times cheaper in Node CPU than Miniflare's dispatchFetch (a connection per
+// request), which matters because Node shares the 2 cores with workerd. Every suite uses it, so
+// its cost is in the single object's figures and Raft's alike.
 import { Pool } from "undici";
-
-export type ClientKind = "undici" | "dispatch";
-export const CLIENT_KINDS: readonly ClientKind[] = ["undici", "dispatch"];
 
 export interface Answer {
   /** HTTP status; 0 when the request itself failed (timeout, connection). */
@@ -34,22 +24,13 @@ export class Http {
     readonly close: () => Promise<void>,
   ) {}
 
-  /** A client of the bench Worker that `mf` runs. Close it before disposing of `mf`. */
-  static async open(mf: Miniflare, kind: ClientKind): Promise<Http> {
-    if (kind === "undici") return Http.connect((await mf.ready).origin);
-    return new Http(async (method, path, body, headers, timeoutMs) => {
-      const res = await mf.dispatchFetch(`http://bench${path}`, { method, body, headers, signal: AbortSignal.timeout(timeoutMs) });
-      return { status: res.status, text: await res.text(), headers: res.headers };
-    }, async () => {});
-  }
-
   /** A client of any HTTP server at `origin` (the bench Worker, etcd's gateway, a running `wrangler dev`), with an undici Pool. */
   static connect(origin: string): Http {
     // No limit on connections: N closed-loop clients hold N of them, each reused request after
     // request, one request at a time (pipelining would let a slow answer hold up those behind it).
     const pool = new Pool(new URL(origin).origin, { pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 });
     return new Http(async (method, path, body, headers, timeoutMs) => {
-      // MF-Disable-Pretty-Error: the plain 500 dispatchFetch gets, not Miniflare's HTML error page.
+      // MF-Disable-Pretty-Error: a plain 500, not Miniflare's HTML error page.
       const res = await pool.request({ method: method as "GET", path, body, headers: { ...headers, "MF-Disable-Pretty-Error": "true" }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
       const h = res.headers;
       const get = (name: string) => {

@@ -1,6 +1,5 @@
 // What a suite is: a name, where it runs, a measurement, and the sections it prints. A new
 // suite is one file exporting one of these, plus its line in bench/suites/index.ts.
-import type { Miniflare } from "miniflare";
 import type { Http } from "./http.ts";
 import type { Options } from "./options.ts";
 import type { EtcdResult } from "../suites/etcd.ts";
@@ -14,10 +13,8 @@ import type { SleepResult } from "../suites/sleep.ts";
 export interface Ctx {
   readonly http: Http;
   readonly o: Options;
-  /** RAFT_SERVER is ProfiledRaftServer: storage counters and benchFill are there. */
+  /** Not `--url`: RAFT_SERVER is ProfiledRaftServer, with storage counters and benchFill. */
   readonly profiled: boolean;
-  /** The Miniflare that runs the bench Worker; null against `--url`. */
-  readonly mf: Miniflare | null;
   readonly progress: (line: string) => void;
 }
 
@@ -31,7 +28,6 @@ export interface Meta {
   readonly loadavgAfter: number[];
   readonly options: Options;
   readonly seconds: number;
-  readonly raftServerClass: string;
   readonly url?: string;
 }
 

@@ -2,9 +2,8 @@
 // and not (0), against a fresh server, on one-server clusters (each put commits at once).
 // Rows from GET .../servers/0 → durable.rows; restart: crash, then restart plus the first
 // GET /clusters/{c} (the server rebuilds itself from storage alone), from Node, and the
-// restart request alone by the Worker's clock. The fill: profiled, the server proposes the
-// puts itself through the kv() the coordinator calls (benchFill, ~0.1 ms of CPU per put);
-// with --plain every put is one RPC from the bench Worker (~1 ms).
+// restart request alone by the Worker's clock. The fill: the server proposes the puts itself
+// through the kv() the coordinator calls (benchFill, ~0.1 ms of CPU per put, not ~1 ms an RPC).
 import { Cluster, message } from "../lib/cluster.ts";
 import { fmt, ratio, table } from "../lib/render.ts";
 import { round, summarize, tally } from "../lib/stats.ts";
@@ -25,11 +24,10 @@ interface Durable {
 
 type Case = { name: string; snapshotThreshold: number; ops: number; fillSeconds: number | null; fillErrors: Record<string, number>; durable: Durable } & Awaited<ReturnType<typeof restarts>>;
 
-async function measure({ http, o, profiled, progress }: Ctx) {
+async function measure({ http, o, progress }: Ctx) {
   progress(`history: one-server clusters with ${o.historyOps} puts, snapshotThreshold 0 and 1000, and a fresh one; ${o.restarts} restarts each`);
-  const fillMode = profiled ? "proposed inside the server by benchFill" : "one RPC per put";
   const cases: Case[] = [];
-  const result = (unavailable: string | null) => ({ ops: o.historyOps, keys: KEYS, restarts: o.restarts, fillMode, unavailable, cases });
+  const result = (unavailable: string | null) => ({ ops: o.historyOps, keys: KEYS, restarts: o.restarts, unavailable, cases });
   const plan = [
     { name: "fresh (no history)", threshold: 1000, ops: 0 },
     { name: "snapshotThreshold 0 (never compacts)", threshold: 0, ops: o.historyOps },
@@ -46,8 +44,7 @@ async function measure({ http, o, profiled, progress }: Ctx) {
           const n = Math.min(CHUNK, step.ops - done);
           progress(`history, ${step.name}: puts ${done + 1}–${done + n} of ${step.ops}`);
           // The keys cycle from where the last chunk stopped (benchFill numbers its puts from `first`).
-          const query = profiled ? `inside=1&batch=${BATCH}&first=${done}` : "clients=64";
-          const a = await http.call("POST", `/fill/${c.name}?ops=${n}&keys=${KEYS}&${query}`, undefined, 600_000);
+          const a = await http.call("POST", `/fill/${c.name}?ops=${n}&keys=${KEYS}&batch=${BATCH}&first=${done}`, undefined, 600_000);
           if (a.status !== 200) return `POST /fill answered ${a.status} ${JSON.stringify(a.body)}`;
           for (const [k, v] of Object.entries(a.body.errors as Record<string, number>)) tally(fillErrors, k, v);
         }
@@ -129,7 +126,7 @@ function historyTable(h: HistoryResult): string {
     ...(c.failures.length ? [`- history, ${c.name}: ${c.failures.join("; ")}.`] : []),
   ]);
   const header = ["one-server cluster", "fresh", "snapshotThreshold 0", "×fresh", `snapshotThreshold ${compacted.snapshotThreshold}`, "×fresh", "×threshold 0"];
-  const caption = `Filled with ${h.ops.toLocaleString("en-US")} puts over ${h.keys} keys, ${h.fillMode}; ${h.restarts} crash → restart + first status per server.`;
+  const caption = `Filled with ${h.ops.toLocaleString("en-US")} puts over ${h.keys} keys, proposed inside the server by benchFill; ${h.restarts} crash → restart + first status per server.`;
   return [table(header, rows), caption, ...(notes.length ? [notes.join("\n")] : [])].join("\n\n");
 }
 
