@@ -34,8 +34,8 @@ export class BenchFloor extends DurableObject<{ BENCH_FLOOR: DurableObjectNamesp
     this.sql.exec("INSERT INTO rows (at, pad) VALUES (?, ?)", Date.now(), PAD);
   }
 
-  /** Times `kind` against object `peer` for about `durationMs`, or at least `calls` calls, in batches sized by a first calibration. */
-  async measure(kind: FloorKind, peer: string, durationMs: number, calls?: number): Promise<FloorTiming> {
+  /** Times `kind` against object `peer` for about `durationMs`, in batches sized by a first calibration. */
+  async measure(kind: FloorKind, peer: string, durationMs: number): Promise<FloorTiming> {
     const once = this.iteration(kind, this.env.BENCH_FLOOR.getByName(peer));
     for (let i = 0; i < 50; i++) await once(); // warm-up: the peer created, its table made, the stub connected
     let n = 0;
@@ -45,7 +45,7 @@ export class BenchFloor extends DurableObject<{ BENCH_FLOOR: DurableObjectNamesp
     const samplesMs: number[] = [];
     let done = 0;
     const start = Date.now();
-    while (calls !== undefined ? done < calls : Date.now() - start < durationMs) {
+    while (Date.now() - start < durationMs) {
       const b0 = Date.now();
       for (let i = 0; i < batch; i++) await once();
       samplesMs.push((Date.now() - b0) / batch);
