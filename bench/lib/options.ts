@@ -35,17 +35,9 @@ export type Options = ReturnType<typeof parseOptions>;
 export function parseOptions(argv: string[], suites: ReadonlyArray<{ name: string; about: string }>) {
   const usage = USAGE.replace("NUMBERS", Object.entries(NUMBERS).map(([k, [normal, quick, help]]) => `  ${`--${k} <n>`.padEnd(18)} ${help} (default ${normal}; quick ${quick})`).join("\n"))
     .replace("SUITES", suites.map((s) => `                       ${s.name.padEnd(11)}${s.about}`).join("\n"));
-  const text = { type: "string" } as const;
-  const flag = { type: "boolean", default: false } as const;
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      ...Object.fromEntries([...Object.keys(NUMBERS), "url", "only", "out"].map((k) => [k, text])),
-      sizes: { type: "string", default: "3,5" },
-      ...Object.fromEntries(["quick", "keep", "no-etcd", "help"].map((k) => [k, flag])),
-    },
-  }) as { values: Record<string, string | boolean | undefined> };
+  const [text, flag] = [{ type: "string" } as const, { type: "boolean", default: false } as const];
+  const options = { ...Object.fromEntries([...Object.keys(NUMBERS), "url", "only", "out"].map((k) => [k, text])), sizes: { type: "string", default: "3,5" } as const, ...Object.fromEntries(["quick", "keep", "no-etcd", "help"].map((k) => [k, flag])) };
+  const { values } = parseArgs({ args: argv, strict: true, options }) as { values: Record<string, string | boolean | undefined> };
   if (values.help) {
     console.log(usage);
     process.exit(0);
@@ -61,13 +53,12 @@ export function parseOptions(argv: string[], suites: ReadonlyArray<{ name: strin
   };
   let url: string | null = null;
   if (typeof values.url === "string") {
-    const u = ((raw: string) => {
-      try {
-        return new URL(raw);
-      } catch {
-        return null;
-      }
-    })(values.url);
+    let u: URL | null = null;
+    try {
+      u = new URL(values.url);
+    } catch {
+      // not a URL: refused below
+    }
     url = u && (u.protocol === "http:" || u.protocol === "https:") ? u.origin : fail(`--url must be an http(s) origin such as http://127.0.0.1:8787, not ${values.url}`);
   }
   const only = (values.only as string | undefined) ?? null;

@@ -116,7 +116,7 @@ export const catchup: Suite<CatchUpResult> = {
   name: "catchup",
   full: false,
   url: false,
-  about: "a follower that was down catching up at 0/50/90 % of write capacity, against state size (minutes)",
+  about: "a follower that was down catching up at 0/50/90 % of write capacity, against state size (about 1 minute; not in the full run)",
   run: measure,
   sections: (r) => [["Catch-up under load", catchUpTable(r)]],
 };
