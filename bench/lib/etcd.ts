@@ -1,9 +1,7 @@
-// A 3-member etcd cluster on loopback, for the side-by-side row: started from the `etcd`
-// binary on PATH (Debian/Ubuntu: `apt-get install etcd-server`), every member's data in one
-// temporary directory, stopped and deleted by `stop()` — the bench calls it in a finally, and
-// on SIGINT/SIGTERM too. Members listen on 127.0.0.1 only, on ports the OS reports free.
-// Writes go through etcd's JSON gateway (grpc-gateway): POST {prefix}/kv/put with base64 key
-// and value, where the prefix is /v3 (etcd ≥ 3.4), /v3beta (3.3) or /v3alpha (3.2).
+// A 3-member etcd cluster on loopback for the side by side: the `etcd` binary on PATH, every
+// member's data in one temporary directory that `stop()` deletes (the bench calls it in a
+// finally and on SIGINT/SIGTERM). Writes go through etcd's JSON gateway: POST {prefix}/kv/put
+// with base64 key and value, the prefix /v3 (etcd ≥ 3.4), /v3beta (3.3) or /v3alpha (3.2).
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -17,8 +15,7 @@ export const ETCD_HOWTO =
 /** `etcd --version`'s first line, or null when there is no etcd to run. */
 export function etcdVersion(bin = "etcd"): string | null {
   const r = spawnSync(bin, ["--version"], { encoding: "utf8" });
-  if (r.status !== 0 || !r.stdout) return null;
-  return r.stdout.split("\n")[0]!.replace(/^etcd Version:\s*/, "").trim();
+  return r.status !== 0 || !r.stdout ? null : r.stdout.split("\n")[0]!.replace(/^etcd Version:\s*/, "").trim();
 }
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
@@ -55,7 +52,6 @@ export class EtcdCluster {
   get pids(): number[] {
     return this.members.flatMap((m) => (m.proc?.pid === undefined ? [] : [m.proc.pid]));
   }
-
   get clientUrls(): string[] {
     return this.members.map((m) => m.clientUrl);
   }
@@ -74,7 +70,6 @@ export class EtcdCluster {
         const log = openSync(join(dir, `${m.name}.log`), "a");
         const flags = { name: m.name, "data-dir": join(dir, m.name), "listen-client-urls": m.clientUrl, "advertise-client-urls": m.clientUrl, "listen-peer-urls": m.peerUrl, "initial-advertise-peer-urls": m.peerUrl };
         const joining = { "initial-cluster": initial, "initial-cluster-state": "new", "initial-cluster-token": `raft-bench-${process.pid}`, "log-outputs": "stderr" };
-        // No metrics or debug listeners beyond the client URL: nothing leaves loopback.
         m.proc = spawn(bin, Object.entries({ ...flags, ...joining }).flatMap(([k, v]) => [`--${k}`, v]), { stdio: ["ignore", log, log] });
       }
       const ready = await cluster.waitReady(deadlineMs);
@@ -133,8 +128,7 @@ export class EtcdCluster {
         const exited = new Promise<void>((resolve) => p.once("exit", () => resolve()));
         p.kill("SIGTERM");
         const timer = setTimeout(() => p.kill("SIGKILL"), 3_000);
-        await exited;
-        clearTimeout(timer);
+        await exited.finally(() => clearTimeout(timer));
       }),
     );
     rmSync(this.dir, { recursive: true, force: true });
