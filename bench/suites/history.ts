@@ -1,19 +1,15 @@
-// A server with a long history: its restart time and rows, compacting (snapshotThreshold 1000)
-// and not (0), against a fresh server, on one-server clusters (each put commits at once).
-// Rows from GET .../servers/0 → durable.rows; restart: crash, then restart plus the first
-// GET /clusters/{c} (the server rebuilds itself from storage alone), from Node, and the
-// restart request alone by the Worker's clock. The fill: the server proposes the puts itself
-// through the kv() the coordinator calls (benchFill, ~0.1 ms of CPU per put, not ~1 ms an RPC).
+// A long history: restart time and rows of one-server clusters (each put commits at once),
+// compacting (snapshotThreshold 1000) and not (0), against a fresh one. Restart: crash, then
+// restart plus the first GET /clusters/{c} (rebuilt from storage alone), from Node, and the
+// restart request alone by the Worker's clock. The fill proposes inside the server (benchFill).
 import { Cluster, message } from "../lib/cluster.ts";
 import { fmt, ratio, table } from "../lib/render.ts";
 import { round, summarize, tally } from "../lib/stats.ts";
 import type { Ctx, Suite } from "../lib/suite.ts";
 
 const KEYS = 1000;
-/** Puts per fill request (the progress line moves once per request). */
-const CHUNK = 10_000;
-/** Puts per benchFill call: one turn of the object each, about a second at most. */
-const BATCH = 1000;
+const CHUNK = 10_000; // puts per fill request (the progress line moves once per request)
+const BATCH = 1000; // puts per benchFill call: one turn of the object, a second at most
 
 interface Durable {
   readonly logLength: number;
@@ -51,7 +47,7 @@ async function measure({ http, o, progress }: Ctx) {
         fillSeconds = round((performance.now() - t0) / 1000);
       }
       const { logLength, snapshotIndex, applied, rows } = (await http.ok<{ durable: Durable }>("GET", `/clusters/${c.name}/servers/0`)).durable;
-      const durable: Durable = { logLength, snapshotIndex, applied, rows };
+      const durable = { logLength, snapshotIndex, applied, rows };
       progress(`history, ${step.name}: ${o.restarts} restarts (log rows ${rows.log}, applied ${applied})`);
       cases.push({ name: step.name, snapshotThreshold: step.threshold, ops: step.ops, fillSeconds, fillErrors, durable, ...(await restarts(c, o.restarts, applied)) });
       return null;
@@ -63,9 +59,7 @@ async function measure({ http, o, progress }: Ctx) {
 
 /** Crash, then restart + first status, `trials` times: from Node, and the restart request alone by the Worker's clock. */
 async function restarts(c: Cluster, trials: number, applied: number) {
-  const samples: number[] = [];
-  const worker: number[] = [];
-  const failures: string[] = [];
+  const [samples, worker, failures] = [[] as number[], [] as number[], [] as string[]];
   const server = `/clusters/${c.name}/servers/0`;
   for (let t = 0; t < trials; t++) {
     try {
@@ -74,12 +68,11 @@ async function restarts(c: Cluster, trials: number, applied: number) {
       failures.push(`trial ${t}: ${message(e)}`);
       continue;
     }
-    const crash = await c.http.call("POST", `${server}/crash`);
+    const [crash, t0] = [await c.http.call("POST", `${server}/crash`), performance.now()];
     if (crash.status !== 200) {
       failures.push(`trial ${t}: crash answered ${crash.status} ${JSON.stringify(crash.body)}`);
       continue;
     }
-    const t0 = performance.now();
     const restart = await c.http.call("POST", `${server}/restart`, undefined, 120_000, { "Bench-Trace": "1" });
     const status = await c.http.call("GET", `/clusters/${c.name}`);
     const ms = performance.now() - t0;
