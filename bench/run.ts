@@ -6,9 +6,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Http } from "./lib/http.ts";
-import { parseOptions } from "./lib/options.ts";
+import { parseOptions, type Options } from "./lib/options.ts";
 import { bundle, REPO, start } from "./lib/runtime.ts";
-import type { Ctx, Meta, Results, Section } from "./lib/suite.ts";
+import type { Ctx, Results, Section } from "./lib/suite.ts";
 import { stopRunningEtcd } from "./suites/etcd.ts";
 import { SUITES } from "./suites/index.ts";
 import { head, tail } from "./suites/summary.ts";
@@ -17,6 +17,14 @@ const progress = (line: string) => process.stderr.write(`[bench ${new Date().toI
 
 // Ctrl-C or a kill while etcd runs: stop its members and delete its directory before leaving.
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => void stopRunningEtcd().finally(() => process.exit(130)));
+
+/** What every results file says of its run: when, how, on what machine, under what load. */
+export function runMeta(o: Options, began: number, loadavgBefore: number[]) {
+  const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`;
+  const load = (xs: number[]) => xs.map((x) => Math.round(x * 100) / 100);
+  const seconds = Math.round((performance.now() - began) / 100) / 10;
+  return { date: new Date().toISOString(), command, node: process.version, cpus: `${cpus().length} × ${cpus()[0]?.model ?? "?"}`, loadavgBefore: load(loadavgBefore), loadavgAfter: load(loadavg()), options: o, seconds, ...(o.url ? { url: o.url } : {}) };
+}
 
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2), SUITES);
@@ -48,17 +56,7 @@ async function main(): Promise<void> {
       if (typeof why === "string" && why) progress(`${name}: ${why}`);
     }
     for (const [name, sampler] of samplers) results[name] = sampler.result();
-    const meta: Meta = {
-      date: new Date().toISOString(),
-      command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
-      node: process.version,
-      cpus: `${cpus().length} × ${cpus()[0]?.model ?? "?"}`,
-      loadavgBefore: loadavgBefore.map((x) => Math.round(x * 100) / 100),
-      loadavgAfter: loadavg().map((x) => Math.round(x * 100) / 100),
-      options: o,
-      seconds: Math.round((performance.now() - began) / 100) / 10,
-      ...(o.url ? { url: o.url } : {}),
-    };
+    const meta = runMeta(o, began, loadavgBefore);
     const all: Results = { meta, ...results };
     const sections: Section[] = [...head(all), ...suites.flatMap((s) => s.sections(results[s.name], all)), ...tail(all)];
     const out = resolve(REPO, o.out);

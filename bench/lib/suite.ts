@@ -2,6 +2,7 @@
 // suite is one file exporting one of these, plus its line in bench/suites/index.ts.
 import type { Http } from "./http.ts";
 import type { Options } from "./options.ts";
+import type { runMeta } from "../run.ts";
 import type { EtcdResult } from "../suites/etcd.ts";
 import type { FloorResult } from "../suites/floor.ts";
 import type { HistoryResult } from "../suites/history.ts";
@@ -18,18 +19,7 @@ export interface Ctx {
   readonly progress: (line: string) => void;
 }
 
-/** What every results file says of its run: when, how, on what machine, under what load. */
-export interface Meta {
-  readonly date: string;
-  readonly command: string;
-  readonly node: string;
-  readonly cpus: string;
-  readonly loadavgBefore: number[];
-  readonly loadavgAfter: number[];
-  readonly options: Options;
-  readonly seconds: number;
-  readonly url?: string;
-}
+export type Meta = ReturnType<typeof runMeta>;
 
 /** One run's results by suite name; the suites whose figures others compare against are typed. */
 export interface Results {

@@ -1,7 +1,6 @@
-// The answer first: the headline (single, raft-3, raft-5 and etcd side by side, with the goals
-// of issue 13 and what the counters say bounds each), the cost per committed write, and last
-// the targets of issues 5 and 6. They compare across suites, so they belong to none: the
-// runner prints `head` before every suite's sections and `tail` after them.
+// The answer first: the headline (single, raft-3, raft-5 and etcd side by side, the goals of
+// issue 13 and what bounds each), the cost per write, and last the targets of issues 5 and 6.
+// They compare across suites, so the runner prints `head` before the suites and `tail` after.
 import { costPerMillion, idleMonth, PRICES } from "../cost.ts";
 import { phaseAt } from "../lib/load.ts";
 import { fmt, ratio, short, table, usd, verdict, type Value } from "../lib/render.ts";
@@ -143,18 +142,9 @@ function headline(r: Results): string | null {
 
 function costTable(r: Results): string | null {
   if (!r.single) return null;
-  const rows = costs(r).map(({ name, cost: c, idle }) => [
-    name,
-    String(c.objects),
-    fmt(c.requestsPerOp, 3),
-    fmt(c.rowsPerOp, 3),
-    fmt(c.gbSecondsPerOp === null ? null : c.gbSecondsPerOp * 1e6, 0),
-    usd(c.requestsUsd),
-    usd(c.rowsUsd),
-    usd(c.durationUsd),
-    `**${usd(c.totalUsd)}**`,
-    `${usd(idle.totalUsd)} (${usd(idle.requestsUsd)} + ${usd(idle.rowsUsd)} + ${usd(idle.durationUsd)})`,
-  ]);
+  const gbs = (c: { gbSecondsPerOp: number | null }) => fmt(c.gbSecondsPerOp === null ? null : c.gbSecondsPerOp * 1e6, 0);
+  const idleText = (i: { totalUsd: number | null; requestsUsd: number; rowsUsd: number | null; durationUsd: number }) => `${usd(i.totalUsd)} (${usd(i.requestsUsd)} + ${usd(i.rowsUsd)} + ${usd(i.durationUsd)})`;
+  const rows = costs(r).map(({ name, cost: c, idle }) => [name, String(c.objects), fmt(c.requestsPerOp, 3), fmt(c.rowsPerOp, 3), gbs(c), usd(c.requestsUsd), usd(c.rowsUsd), usd(c.durationUsd), `**${usd(c.totalUsd)}**`, idleText(idle)]);
   return table(["at 64 clients", "objects", "billed requests / write", "billed rows written / write", "GB-s per million writes", "requests $", "rows $", "duration $", "$ per million writes", "idle never sleeping, $ per month (requests + rows + duration)"], rows);
 }
 
