@@ -60,11 +60,7 @@ export class Http {
     }
   }
 
-  /**
-   * A GET that fails because the server closed its idle keep-alive connection as the request
-   * went out ("other side closed", a reset) is sent once more: it never reached the Worker.
-   * Other methods are not repeated.
-   */
+  /** A GET that fails because the server closed its idle keep-alive connection as it went out never reached the Worker: sent once more (other methods never). */
   private async retrying(...args: Parameters<Send>): ReturnType<Send> {
     try {
       return await this.send(...args);

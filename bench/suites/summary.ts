@@ -3,7 +3,7 @@
 // They compare across suites, so the runner prints `head` before the suites and `tail` after.
 import { costPerMillion, idleMonth, PRICES } from "../cost.ts";
 import { phaseAt } from "../lib/load.ts";
-import { fmt, ratio, short, table, usd, verdict, type Value } from "../lib/render.ts";
+import { clientsLabel, errorNote, fmt, ratio, short, table, usd, verdict, type Value } from "../lib/render.ts";
 import type { Results, Section } from "../lib/suite.ts";
 import { historyCases } from "./history.ts";
 import type { RaftResult } from "./raft.ts";
@@ -159,7 +159,7 @@ function urlTable(r: Results): string | null {
   add("sequential put p50 (ms)", (x) => x.sequential?.latency.p50, etcd?.sequential?.latency.p50);
   add("sequential put p99 (ms)", (x) => x.sequential?.latency.p99, etcd?.sequential?.latency.p99);
   for (const n of [1, 8, 64]) {
-    const label = `${n} client${n > 1 ? "s" : ""}`;
+    const label = clientsLabel(n);
     add(`${label}: throughput (ops/s)`, (x) => phaseAt(x.concurrency, n)?.throughput, phaseAt(etcd?.concurrency, n)?.throughput, 0);
     add(`${label}: put p50 (ms)`, (x) => phaseAt(x.concurrency, n)?.latency.p50, phaseAt(etcd?.concurrency, n)?.latency.p50);
     add(`${label}: put p99 (ms)`, (x) => phaseAt(x.concurrency, n)?.latency.p99, phaseAt(etcd?.concurrency, n)?.latency.p99);
@@ -168,8 +168,8 @@ function urlTable(r: Results): string | null {
   add(`AppendEntries per op per follower (${LOAD} clients)`, (x) => at64(x)?.cost.appendEntriesPerOpPerFollower, null, 3);
   add(`alarms per op (${LOAD} clients, all servers)`, (x) => at64(x)?.cost.alarmsPerOp, null, 3);
   const notes = [
-    ...r.raft.flatMap((x) => [...(x.unavailable ? [`- raft-${x.size}: ${x.unavailable}.`] : []), ...x.concurrency.flatMap((p) => (Object.keys(p.errors).length ? [`- raft-${x.size}, ${p.clients} clients: non-200 answers ${JSON.stringify(p.errors)}.`] : []))]),
-    ...(etcd?.concurrency ?? []).flatMap((p) => (Object.keys(p.errors).length ? [`- etcd, ${p.clients} clients: non-200 answers ${JSON.stringify(p.errors)}.`] : [])),
+    ...r.raft.flatMap((x) => [...(x.unavailable ? [`- raft-${x.size}: ${x.unavailable}.`] : []), ...x.concurrency.flatMap((p) => errorNote(`raft-${x.size}, ${p.clients} clients`, p.errors))]),
+    ...(etcd?.concurrency ?? []).flatMap((p) => errorNote(`etcd, ${p.clients} clients`, p.errors)),
   ];
   const header = ["figure", ...raft.map((x) => `raft-${x.size}`), etcd ? `etcd ${etcd.version} ×3` : "etcd", ...raft.map((x) => `raft-${x.size} ÷ etcd`)];
   const caption = `Raft: clusters created through the API of the running Worker, the same workload; etcd: ${r.etcd?.unavailable ?? "3 loopback members"}.`;
