@@ -4,70 +4,64 @@
 // its cost is in the single object's figures and Raft's alike.
 import { Pool } from "undici";
 
+/** status 0: the request itself failed (timeout, connection; no headers then); ms: wall time, body included. */
 export interface Answer {
-  /** HTTP status; 0 when the request itself failed (timeout, connection). */
   readonly status: number;
   readonly body: any;
-  /** Wall time of the request, response body included, ms. */
   readonly ms: number;
-  /** Response headers (none when the request failed). */
   readonly headers: { get(name: string): string | null };
 }
-
-type Send = (method: string, path: string, body: string | undefined, headers: Record<string, string>, timeoutMs: number) => Promise<{ status: number; text: string; headers: Answer["headers"] }>;
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class Http {
-  private constructor(
-    private readonly send: Send,
-    readonly close: () => Promise<void>,
-  ) {}
+  // No limit on connections: N closed-loop clients hold N of them, each reused request after
+  // request, one request at a time (pipelining would let a slow answer hold up those behind it).
+  private readonly pool: Pool;
 
-  /** A client of any HTTP server at `origin` (the bench Worker, etcd's gateway, a running `wrangler dev`), with an undici Pool. */
+  /** A client of any HTTP server at `origin` (the bench Worker, etcd's gateway, a running `wrangler dev`). */
   static connect(origin: string): Http {
-    // No limit on connections: N closed-loop clients hold N of them, each reused request after
-    // request, one request at a time (pipelining would let a slow answer hold up those behind it).
-    const pool = new Pool(new URL(origin).origin, { pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 });
-    return new Http(async (method, path, body, headers, timeoutMs) => {
-      // MF-Disable-Pretty-Error: a plain 500, not Miniflare's HTML error page.
-      const res = await pool.request({ method: method as "GET", path, body, headers: { ...headers, "MF-Disable-Pretty-Error": "true" }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
-      const h = res.headers;
-      const get = (name: string) => {
-        const v = h[name.toLowerCase()];
-        return v === undefined ? null : Array.isArray(v) ? v.join(", ") : v;
-      };
-      return { status: res.statusCode, text: await res.body.text(), headers: { get } };
-    }, () => pool.close());
+    return new Http(origin);
+  }
+
+  private constructor(origin: string) {
+    this.pool = new Pool(new URL(origin).origin, { pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 });
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
   }
 
   async call(method: string, path: string, body?: unknown, timeoutMs = 15_000, headers: Record<string, string> = {}): Promise<Answer> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const h = payload === undefined ? headers : { ...headers, "Content-Type": "application/json" };
+    // MF-Disable-Pretty-Error: a plain 500, not Miniflare's HTML error page.
+    const h = { ...headers, "MF-Disable-Pretty-Error": "true", ...(payload === undefined ? {} : { "Content-Type": "application/json" }) };
+    const send = async () => {
+      const res = await this.pool.request({ method: method as "GET", path, body: payload, headers: h, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+      return { res, text: await res.body.text() };
+    };
     const t0 = performance.now();
     try {
-      const res = await this.retrying(method, path, payload, h, timeoutMs);
+      // A GET whose idle keep-alive connection the server closed as it went out never reached the Worker: sent once more (other methods never).
+      const { res, text } = await send().catch((e: unknown) => {
+        const message = e instanceof Error ? `${e.message} ${(e as { code?: string }).code ?? ""}` : String(e);
+        if (method !== "GET" || !/other side closed|ECONNRESET|UND_ERR_SOCKET/i.test(message)) throw e;
+        return send();
+      });
       const ms = performance.now() - t0;
-      let parsed: unknown = res.text;
+      let parsed: unknown = text;
       try {
-        parsed = res.text ? JSON.parse(res.text) : null;
+        parsed = text ? JSON.parse(text) : null;
       } catch {
         // not JSON: the text itself
       }
-      return { status: res.status, body: parsed, ms, headers: res.headers };
+      const get = (name: string) => {
+        const v = res.headers[name.toLowerCase()];
+        return v === undefined ? null : Array.isArray(v) ? v.join(", ") : v;
+      };
+      return { status: res.statusCode, body: parsed, ms, headers: { get } };
     } catch (e) {
       return { status: 0, body: { error: "request_failed", message: e instanceof Error ? e.message : String(e) }, ms: performance.now() - t0, headers: { get: () => null } };
-    }
-  }
-
-  /** A GET that fails because the server closed its idle keep-alive connection as it went out never reached the Worker: sent once more (other methods never). */
-  private async retrying(...args: Parameters<Send>): ReturnType<Send> {
-    try {
-      return await this.send(...args);
-    } catch (e) {
-      const message = e instanceof Error ? `${e.message} ${(e as { code?: string }).code ?? ""}` : String(e);
-      if (args[0] !== "GET" || !/other side closed|ECONNRESET|UND_ERR_SOCKET/i.test(message)) throw e;
-      return await this.send(...args);
     }
   }
 

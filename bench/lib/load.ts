@@ -6,24 +6,13 @@ import { round, summarize, tally, type Summary } from "./stats.ts";
 /** Client `client`'s `i`-th request (a put, a read, a no-op). */
 export type PutFn = (client: number, i: number) => Promise<Answer>;
 
-export interface Phase {
-  readonly clients: number;
-  /** Requests answered 200; the others by status ("0" = the request itself failed). */
-  readonly ops: number;
-  readonly errors: Record<string, number>;
-  readonly seconds: number;
-  readonly throughput: number;
-  /** Of the successful requests, ms, from Node (Node→Worker→objects→back). */
-  readonly latency: Summary;
-  /** CPU ms per successful request: workerd (Worker and objects) and Node (the client). */
-  readonly cpuPerOp: { readonly workerdMs: number | null; readonly nodeMs: number };
-}
-
+/**
+ * ops: requests answered 200, errors: the others by status ("0": the request itself failed);
+ * latency of the successful ones from Node, ms; CPU ms per success, workerd's and Node's.
+ */
+export type Phase = { clients: number; ops: number; errors: Record<string, number>; seconds: number; throughput: number; latency: Summary; cpuPerOp: { workerdMs: number | null; nodeMs: number } };
 /** A phase with its raw latencies, for pooling phases run at different times (`pooled`). */
-export interface PhaseSamples {
-  readonly phase: Phase;
-  readonly latencies: number[];
-}
+export type PhaseSamples = { phase: Phase; latencies: number[] };
 
 /** Keys cycle over 16 per client, so puts overwrite (found: true) as a steady workload would. */
 export const keyOf = (client: number, i: number): string => `k${client}-${i % 16}`;
