@@ -125,11 +125,8 @@ function wrapMethods<T extends object>(target: T, wrap: (prop: string, call: () 
 }
 const countingStub = <T extends object>(stub: T): T => wrapMethods(stub, (_, call) => (stubCalls++, call()));
 const countingNamespaces = new WeakMap<object, object>();
-function countingNamespace<T extends object>(ns: T): T {
-  const wrapped = (countingNamespaces.get(ns) as T | undefined) ?? wrapMethods(ns, (prop, call) => (prop === "get" || prop === "getByName" ? countingStub(call() as object) : call()));
-  countingNamespaces.set(ns, wrapped);
-  return wrapped;
-}
+const countingNamespace = <T extends object>(ns: T): T =>
+  (countingNamespaces.get(ns) as T | undefined) ?? (countingNamespaces.set(ns, wrapMethods(ns, (prop, call) => (prop === "get" || prop === "getByName" ? countingStub(call() as object) : call()))).get(ns) as T);
 
 bench.onError((err, c) => {
   if (err instanceof HttpError) return c.json(err.body(), err.status);

@@ -20,15 +20,8 @@ const MAX_IN_FLIGHT = 64;
 const LOADS = [0, 0.5, 0.9];
 const kib = (b: number) => (b >= 1 << 20 ? `${round(b / (1 << 20))} MiB` : `${round(b / 1024)} KiB`);
 
-interface Case {
-  load: number;
-  targetWritesPerS: number;
-  achievedWritesPerS: number;
-  /** Restart → within the kept tail, ms; null: not within the deadline. */
-  catchUpMs: number | null;
-  snapshotsInstalled: number;
-  errors: Record<string, number>;
-}
+/** catchUpMs: restart → within the kept tail; null: not within the deadline. */
+type Case = { load: number; targetWritesPerS: number; achievedWritesPerS: number; catchUpMs: number | null; snapshotsInstalled: number; errors: Record<string, number> };
 
 async function measure({ http, o, profiled, progress }: Ctx) {
   const deadlineMs = 60_000;
