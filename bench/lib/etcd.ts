@@ -21,23 +21,15 @@ export function etcdVersion(bin = "etcd"): string | null {
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.unref();
-    s.on("error", reject);
+    const s = createServer().unref().on("error", reject);
     s.listen(0, "127.0.0.1", () => {
       const a = s.address();
-      const port = typeof a === "object" && a ? a.port : 0;
-      s.close(() => resolve(port));
+      s.close(() => resolve(typeof a === "object" && a ? a.port : 0));
     });
   });
 }
 
-interface Member {
-  readonly name: string;
-  readonly clientUrl: string;
-  readonly peerUrl: string;
-  proc: ChildProcess | null;
-}
+type Member = { readonly name: string; readonly clientUrl: string; readonly peerUrl: string; proc: ChildProcess | null };
 
 export class EtcdCluster {
   private constructor(
@@ -109,12 +101,8 @@ export class EtcdCluster {
   async leaderUrl(): Promise<string> {
     for (const m of this.members) {
       const http = Http.connect(m.clientUrl);
-      try {
-        const a = await http.call("POST", `${this.prefix}/maintenance/status`, {}, 2_000);
-        if (a.status === 200 && a.body?.leader && a.body.leader === a.body.header?.member_id) return m.clientUrl;
-      } finally {
-        await http.close();
-      }
+      const a = await http.call("POST", `${this.prefix}/maintenance/status`, {}, 2_000).finally(() => http.close());
+      if (a.status === 200 && a.body?.leader && a.body.leader === a.body.header?.member_id) return m.clientUrl;
     }
     return this.members[0]!.clientUrl;
   }
