@@ -1,18 +1,9 @@
-// What a committed write costs at Cloudflare's published Durable Objects prices (Workers Paid
-// plan), from the bench's counters; the included monthly amounts (per account) are left out.
-// Source: https://developers.cloudflare.com/durable-objects/platform/pricing/ (the page's text
-// lives in cloudflare/cloudflare-docs, src/content/partials/durable-objects/durable-objects-pricing.mdx):
-//  - requests $0.15 per million, "HTTP requests, RPC sessions, WebSocket messages, and alarm
-//    invocations": every RPC method call on a stub is its own session, one request;
-//  - duration $12.50 per million GB-s, 128 MB (0.128 GB) per object while it is active or idle
-//    but unable to hibernate (wall-clock time);
-//  - rows written $1.00 per million; "Each setAlarm() is billed as a single row written",
-//    deletes and KV put()/delete() count as rows written too.
-// Duration: an awake Raft server never hibernates (the leader's alarm fires every heartbeat,
-// every follower receives them), so each of the N objects is billed for all the time it is
-// awake: per write N × 0.128 GB ÷ throughput, this machine's throughput (one workerd thread for
-// all objects). An asleep cluster arms no alarm and hears nothing, so its objects are evicted
-// and billed nothing. The single object is billed while requests keep it busy, and hibernates.
+// A committed write at Cloudflare's published Durable Objects prices (Workers Paid; included
+// amounts left out): requests $0.15/M (every RPC method call on a stub is its own session, and
+// alarm invocations count), rows written $1.00/M (each setAlarm() is a row), duration $12.50/M
+// GB-s at 0.128 GB per object while it cannot hibernate. An awake Raft server never hibernates
+// (heartbeats), so per write N × 0.128 GB ÷ this machine's throughput; an asleep cluster is
+// evicted and billed nothing; the single object hibernates between requests.
 export const PRICES = {
   url: "https://developers.cloudflare.com/durable-objects/platform/pricing/",
   requestsPerMillion: 0.15,
@@ -34,10 +25,7 @@ export function costPerMillion(objects: number, requestsPerOp: number | null | u
   return { objects, requestsPerOp: known(requestsPerOp) ? requestsPerOp : null, rowsPerOp: known(rowsPerOp) ? rowsPerOp : null, gbSecondsPerOp, requestsUsd, rowsUsd, durationUsd, totalUsd };
 }
 
-/**
- * An idle cluster of `objects` servers for 30 days: its heartbeats and alarms, alarm rows, and
- * duration when `inMemory` (a cluster that never sleeps; an asleep one is evicted, no duration).
- */
+/** An idle cluster of `objects` servers for 30 days; duration billed only `inMemory` (never sleeping). */
 export function idleMonth(objects: number, requestsPerSec: number, rowsPerSec: number | null, inMemory = true) {
   const requestsUsd = (requestsPerSec * MONTH_SECONDS * PRICES.requestsPerMillion) / 1e6;
   const rowsUsd = rowsPerSec === null ? null : (rowsPerSec * MONTH_SECONDS * PRICES.rowsWrittenPerMillion) / 1e6;

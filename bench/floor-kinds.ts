@@ -1,13 +1,8 @@
-// What BenchFloor measures, shared by the Worker side (bench/floor.ts) and the Node side
-// (bench/suites/floor.ts); plain data, so Node can import it without cloudflare:workers.
-// One iteration, seen from the calling object A with callee B:
-//  - rpc:        await B.noop()                   (object→object round trip)
-//  - rpcWrite:   await B.write()                  (the round trip whose callee writes one row)
-//  - write:      A writes one row, awaits sync()  (one local durable write)
-//  - writeAlarm: the same, also moving A's alarm (as a Raft event re-arms the server's timer)
-//  - commit:     A writes one row, then await B.write(): A's output gate holds the call until
-//                A's write is durable: "leader's write, then one follower's RPC+write", the
-//                least a Raft commit can cost.
+// What BenchFloor measures (plain data: Node imports it without cloudflare:workers). One
+// iteration, caller A, callee B: rpc = await B.noop(); rpcWrite = await B.write() (one row);
+// write = A writes a row and awaits sync(); writeAlarm = the same, also moving A's alarm (as a
+// Raft event re-arms its timer); commit = A writes, then await B.write(): A's output gate holds
+// the call until A's write is durable, the least a Raft commit can cost.
 export const FLOOR_KINDS = ["rpc", "rpcWrite", "write", "writeAlarm", "commit"] as const;
 export type FloorKind = (typeof FLOOR_KINDS)[number];
 

@@ -1,18 +1,14 @@
-// BenchFloor: the platform's floor, measured inside workerd. What no commit can beat is the
-// leader's own durable write plus one follower's RPC whose callee writes durably; this object
-// times exactly those steps (bench/floor-kinds.ts), object to object, no HTTP or Node in the way.
-// workerd's clocks have 1 ms resolution and move only on I/O (Spectre mitigation), and one RPC
-// takes ~0.03 ms, so calls are timed in batches of back-to-back calls lasting ≥ ~20 ms (≤ 5%
-// resolution error); a sample is a batch's time ÷ its size. Percentiles are over these
-// per-batch means: p50 is close to a single call's median, p99 is flattened.
+// BenchFloor: what no commit can beat (the leader's durable write plus one follower's RPC whose
+// callee writes durably), timed step by step object to object inside workerd (floor-kinds.ts).
+// workerd's clock has 1 ms resolution and moves only on I/O, so calls are timed in back-to-back
+// batches of ≥ 20 ms (≤ 5% error); a sample is a batch's mean, so p50 is close to a call's
+// median and p99 is flattened.
 import { DurableObject } from "cloudflare:workers";
 import type { FloorKind, FloorTiming } from "./floor-kinds.ts";
 
 export { FLOOR_KINDS, type FloorKind, type FloorTiming } from "./floor-kinds.ts";
 
-/** One row of about the size of a small key/value log entry. */
-const PAD = "x".repeat(64);
-/** A batch should last at least this long for the 1 ms clock to be good to ~5%. */
+const PAD = "x".repeat(64); // a row of about a small log entry's size
 const MIN_BATCH_MS = 20;
 
 export class BenchFloor extends DurableObject<{ BENCH_FLOOR: DurableObjectNamespace<BenchFloor> }> {
@@ -34,8 +30,8 @@ export class BenchFloor extends DurableObject<{ BENCH_FLOOR: DurableObjectNamesp
     this.sql.exec("INSERT INTO rows (at, pad) VALUES (?, ?)", Date.now(), PAD);
   }
 
-  /** Times `kind` against object `peer` for about `durationMs`, or at least `calls` calls, in batches sized by a first calibration. */
-  async measure(kind: FloorKind, peer: string, durationMs: number, calls?: number): Promise<FloorTiming> {
+  /** Times `kind` against object `peer` for about `durationMs`, in batches sized by a first calibration. */
+  async measure(kind: FloorKind, peer: string, durationMs: number): Promise<FloorTiming> {
     const once = this.iteration(kind, this.env.BENCH_FLOOR.getByName(peer));
     for (let i = 0; i < 50; i++) await once(); // warm-up: the peer created, its table made, the stub connected
     let n = 0;
@@ -45,7 +41,7 @@ export class BenchFloor extends DurableObject<{ BENCH_FLOOR: DurableObjectNamesp
     const samplesMs: number[] = [];
     let done = 0;
     const start = Date.now();
-    while (calls !== undefined ? done < calls : Date.now() - start < durationMs) {
+    while (Date.now() - start < durationMs) {
       const b0 = Date.now();
       for (let i = 0; i < batch; i++) await once();
       samplesMs.push((Date.now() - b0) / batch);

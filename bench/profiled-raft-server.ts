@@ -1,16 +1,13 @@
-// ProfiledRaftServer: the real RaftServer, unchanged, whose storage object counts what the
-// server asks of it, to answer "how many storage transactions, SQL writes and alarm writes does
-// one committed operation cost" without touching src/. `npm run bench` binds RAFT_SERVER to it
-// (`--plain` binds the bare RaftServer); the counting adds a few property look-ups per storage
-// call, microseconds against the milliseconds measured.
+// ProfiledRaftServer: the real RaftServer, unchanged, whose storage counts what the server asks
+// of it (transactions, SQL writes, rows, alarm writes per committed op) without touching src/.
+// The bench binds RAFT_SERVER to it; counting costs microseconds against the milliseconds measured.
 import { RaftServer, type ServerEnv } from "../src/server/index.ts";
 
 export interface StorageCounters {
   /** transactionSync() calls: each one atomic, durable batch of SQL. */
   transactions: number;
-  /** sql.exec() of INSERT / UPDATE / DELETE / REPLACE, and of anything else (SELECT, CREATE TABLE IF NOT EXISTS). */
+  /** sql.exec() of INSERT / UPDATE / DELETE / REPLACE. */
   sqlWrites: number;
-  sqlReads: number;
   /** Rows those writes wrote as SQLite reports them (what Cloudflare bills, index entries included), by table and by statement ("INSERT log"). */
   rowsWritten: number;
   rowsWrittenByTable: Record<string, number>;
@@ -46,10 +43,7 @@ function countStorage(storage: DurableObjectStorage, counts: StorageCounters): v
         return (query: string, ...bindings: unknown[]) => {
           const cursor = exec(query, ...bindings);
           const write = WRITE.exec(query);
-          if (!write) {
-            counts.sqlReads++;
-            return cursor;
-          }
+          if (!write) return cursor;
           // A write without RETURNING runs to completion inside exec(): its count is final.
           const [rows, table] = [cursor.rowsWritten, TABLE.exec(query)?.[1] ?? "?"];
           counts.sqlWrites++;
@@ -77,18 +71,16 @@ export class ProfiledRaftServer extends RaftServer {
   declare private readonly counts: StorageCounters;
 
   constructor(ctx: DurableObjectState, env: ServerEnv) {
-    const counts: StorageCounters = { transactions: 0, sqlWrites: 0, sqlReads: 0, rowsWritten: 0, rowsWrittenByTable: {}, rowsWrittenByStatement: {}, setAlarms: 0, kvWrites: 0 };
+    const counts: StorageCounters = { transactions: 0, sqlWrites: 0, rowsWritten: 0, rowsWrittenByTable: {}, rowsWrittenByStatement: {}, setAlarms: 0, kvWrites: 0 };
     countStorage(ctx.storage, counts);
     super(ctx, env);
     this.counts = counts;
   }
 
   /**
-   * Bench only: `ops` kv puts over `keys` keys, proposed from inside this object through the
-   * same kv() the coordinator calls, without one RPC per put: how the bench builds a long
-   * history in a fraction of the time. On a one-server cluster every put commits and applies
-   * within its own kv() call, so the batch runs in one turn of the object; callers keep
-   * batches to a second or so.
+   * `ops` kv puts over `keys` keys through the same kv() the coordinator calls, without an RPC
+   * per put: a long history in a fraction of the time. On a one-server cluster the batch runs in
+   * one turn of the object; callers keep batches to a second or so.
    */
   async benchFill(first: number, ops: number, keys: number, timeoutMs: number): Promise<{ ops: number; errors: Record<string, number> }> {
     const epoch = this.clusterConfig()?.epoch ?? "";

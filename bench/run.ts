@@ -6,9 +6,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Http } from "./lib/http.ts";
-import { parseOptions } from "./lib/options.ts";
+import { parseOptions, type Options } from "./lib/options.ts";
 import { bundle, REPO, start } from "./lib/runtime.ts";
-import type { Ctx, Meta, Results, Section } from "./lib/suite.ts";
+import type { Ctx, Results, Section } from "./lib/suite.ts";
 import { stopRunningEtcd } from "./suites/etcd.ts";
 import { SUITES } from "./suites/index.ts";
 import { head, tail } from "./suites/summary.ts";
@@ -18,6 +18,14 @@ const progress = (line: string) => process.stderr.write(`[bench ${new Date().toI
 // Ctrl-C or a kill while etcd runs: stop its members and delete its directory before leaving.
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => void stopRunningEtcd().finally(() => process.exit(130)));
 
+/** What every results file says of its run: when, how, on what machine, under what load. */
+export function runMeta(o: Options, began: number, loadavgBefore: number[]) {
+  const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`;
+  const load = (xs: number[]) => xs.map((x) => Math.round(x * 100) / 100);
+  const seconds = Math.round((performance.now() - began) / 100) / 10;
+  return { date: new Date().toISOString(), command, node: process.version, cpus: `${cpus().length} × ${cpus()[0]?.model ?? "?"}`, loadavgBefore: load(loadavgBefore), loadavgAfter: load(loadavg()), options: o, seconds, ...(o.url ? { url: o.url } : {}) };
+}
+
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2), SUITES);
   const suites = SUITES.filter((s) => (o.only ? s.name === o.only : s.full) && (!o.url || s.url));
@@ -26,14 +34,14 @@ async function main(): Promise<void> {
   const loadavgBefore = loadavg();
   const dir = o.url ? null : mkdtempSync(join(tmpdir(), "raft-bench-"));
   if (dir) progress(`bundling bench/worker.ts (wrangler deploy --dry-run) into ${dir}`);
-  const rt = dir ? await start(bundle(join(dir, "dist")), join(dir, "storage"), !o.plain) : null;
-  const http = rt ? await Http.open(rt.mf, o.client) : Http.connect(o.url!);
+  const mf = dir ? await start(bundle(join(dir, "dist")), join(dir, "storage")) : null;
+  const http = Http.connect(mf ? (await mf.ready).origin : o.url!);
   try {
     if (o.url) {
       const probe = await http.call("GET", "/clusters/bench-probe", undefined, 5_000);
       if (probe.status === 0) throw new Error(`nothing answers at ${o.url}: start it with \`npm run dev\` (${JSON.stringify(probe.body)})`);
-    } else progress(`Node's client: ${o.client}`);
-    const ctx: Ctx = { http, o, profiled: rt?.profiled ?? false, mf: rt?.mf ?? null, progress };
+    }
+    const ctx: Ctx = { http, o, profiled: mf !== null, progress };
     const results: Record<string, unknown> = {};
     // Suites sampled in rounds (the floor) run at the start, in the middle and at the end.
     const samplers = suites.flatMap((s) => (s.sampler ? [[s.name, s.sampler(ctx)] as const] : []));
@@ -48,29 +56,18 @@ async function main(): Promise<void> {
       if (typeof why === "string" && why) progress(`${name}: ${why}`);
     }
     for (const [name, sampler] of samplers) results[name] = sampler.result();
-    const meta: Meta = {
-      date: new Date().toISOString(),
-      command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
-      node: process.version,
-      cpus: `${cpus().length} × ${cpus()[0]?.model ?? "?"}`,
-      loadavgBefore: loadavgBefore.map((x) => Math.round(x * 100) / 100),
-      loadavgAfter: loadavg().map((x) => Math.round(x * 100) / 100),
-      options: o,
-      seconds: Math.round((performance.now() - began) / 100) / 10,
-      raftServerClass: rt?.profiled ? "ProfiledRaftServer (RaftServer with counted storage)" : "RaftServer",
-      ...(o.url ? { url: o.url } : {}),
-    };
+    const meta = runMeta(o, began, loadavgBefore);
     const all: Results = { meta, ...results };
     const sections: Section[] = [...head(all), ...suites.flatMap((s) => s.sections(results[s.name], all)), ...tail(all)];
     const out = resolve(REPO, o.out);
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, JSON.stringify(all, null, 2) + "\n");
-    const line = `Run ${meta.date} · \`${meta.command}\` · ${meta.seconds} s · Node ${meta.node} · ${meta.cpus} · load average before ${meta.loadavgBefore.join(" ")}, after ${meta.loadavgAfter.join(" ")} · ${o.url ? `against ${o.url}` : `RAFT_SERVER = ${meta.raftServerClass} · Node's client: ${o.client}`}`;
+    const line = `Run ${meta.date} · \`${meta.command}\` · ${meta.seconds} s · Node ${meta.node} · ${meta.cpus} · load average before ${meta.loadavgBefore.join(" ")}, after ${meta.loadavgAfter.join(" ")} · ${o.url ? `against ${o.url}` : "RAFT_SERVER = ProfiledRaftServer (RaftServer with counted storage)"}`;
     process.stdout.write([line, ...sections.flatMap(([title, body]) => (body === null ? [] : [`### ${title}`, body]))].join("\n\n") + "\n");
     progress(`done in ${meta.seconds} s; JSON in ${out}`);
   } finally {
     await http.close();
-    await rt?.mf.dispose();
+    await mf?.dispose();
     if (dir && o.keep) progress(`kept ${dir}`);
     else if (dir) rmSync(dir, { recursive: true, force: true });
   }

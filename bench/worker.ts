@@ -1,12 +1,12 @@
-// The bench's Worker: the real coordinator and RaftServer, unchanged, plus the two references
-// the bench compares Raft against, reachable over the same kind of HTTP routes:
-//   /single/{c}/kv/{key}...   SingleKv, an unreplicated key/value object, same shapes as /clusters/{c}/kv/{key}...
-//   /floor/measure/{kind}     object→object timings inside workerd (BenchFloor), ?ms= or ?n=
+// The bench's Worker: the real coordinator and RaftServer, unchanged, plus the references the
+// bench compares Raft against and its own counters:
+//   PUT /single/{c}/kv/{key}  SingleKv, an unreplicated key/value object, parsed as the real kv put
+//   /floor/measure/{kind}?ms= object→object timings inside workerd (BenchFloor)
 //   /floor/http/{noop|write}  one Worker→object call, for timing the Node→Worker path
-//   /profile/{c}?size=n       storage counters of a cluster's servers (ProfiledRaftServer only)
+//   /profile/{c}?size=n       storage counters of a cluster's servers (ProfiledRaftServer)
 //   /counters/worker          calls the coordinator made on server stubs (each a billed request)
 //   /counters/single/{c}      the single object's operations, transactions and rows written
-//   POST /fill/{c}?ops=&keys=&clients=&server=[&inside=1&batch=&first=]   kv puts made inside workerd
+//   POST /fill/{c}?ops=&keys=&server=&batch=&first=   kv puts proposed by the server itself (benchFill)
 //   GET /drive/{c}/reads?consistency=&clients=&ms=&keys=   kv GETs made inside workerd (workerd-load.ts)
 // Everything else falls through to the real coordinator (with "Bench-Trace: 1", its answer also
 // carries the Worker's clock at arrival and at answer: Bench-Worker-In/-Out).
@@ -15,14 +15,13 @@ import { Hono } from "hono";
 import coordinator from "../src/coordinator/index.ts";
 import type { AppEnv, Env } from "../src/coordinator/env.ts";
 import { HttpError, notFound } from "../src/coordinator/errors.ts";
-import { resource } from "../src/coordinator/resource.ts";
 import { clusterName, readJson } from "../src/coordinator/validate.ts";
-import { parseKvRequest, parseSessionHeaders, type KvOpName } from "../src/kv/index.ts";
-import { serverName, serverStub } from "../src/server/index.ts";
+import { parseKvRequest } from "../src/kv/index.ts";
+import { serverName } from "../src/server/index.ts";
 import { BenchFloor, FLOOR_KINDS, type FloorKind } from "./floor.ts";
 import type { ProfiledRaftServer } from "./profiled-raft-server.ts";
 import { SingleKv } from "./single-kv.ts";
-import { fill, reads } from "./workerd-load.ts";
+import { reads } from "./workerd-load.ts";
 
 export * from "../src/coordinator/index.ts";
 export { BenchFloor } from "./floor.ts";
@@ -34,7 +33,7 @@ interface BenchEnv extends Env {
   SINGLE_KV: DurableObjectNamespace<SingleKv>;
 }
 
-// Typed as the coordinator's app so its helpers (resource, validate) apply as they are.
+// Typed as the coordinator's app so its validation helpers apply as they are.
 type Ctx = Context<AppEnv>;
 const benchEnv = (c: Ctx) => c.env as BenchEnv;
 const profiled = (c: Ctx) => benchEnv(c).RAFT_SERVER as unknown as DurableObjectNamespace<ProfiledRaftServer>;
@@ -50,31 +49,19 @@ function intQuery(c: Ctx, name: string, fallback: number, min: number, max: numb
 
 const bench = new Hono<AppEnv>();
 
-// The single object: parsed and answered exactly as the real kv routes are (same parsers, same
-// status codes), then one RPC to the object named after the "cluster".
-function singleKv(op: KvOpName) {
-  return async (c: Ctx) => {
-    const parsed = parseKvRequest(op, c.req.param("key") ?? "", op === "get" ? undefined : await readJson(c));
-    if (!parsed.ok) throw new HttpError(parsed.status, parsed.error, parsed.message);
-    const session = parseSessionHeaders(c.req.header("Client-Id"), c.req.header("Request-Id"));
-    if (!session.ok) throw new HttpError(session.status, session.error, session.message);
-    const outcome = await benchEnv(c).SINGLE_KV.getByName(clusterName(c)).run(parsed.operation, session.session ?? null);
-    if (!outcome.ok) throw new HttpError(409, outcome.error, `request id is older than this client's last (${outcome.lastRequestId})`);
-    return c.json(outcome.result);
-  };
-}
-resource(bench, "/single/:c/kv/:key", { GET: [singleKv("get")], PUT: [singleKv("put")] });
-resource(bench, "/single/:c/kv/:key/cas", { POST: [singleKv("cas")] });
-resource(bench, "/single/:c/kv/:key/append", { POST: [singleKv("append")] });
+// The single object: parsed as the real kv put is (same parser, same status codes), then one RPC.
+bench.put("/single/:c/kv/:key", async (c) => {
+  const parsed = parseKvRequest("put", c.req.param("key"), await readJson(c));
+  if (!parsed.ok) throw new HttpError(parsed.status, parsed.error, parsed.message);
+  return c.json(await benchEnv(c).SINGLE_KV.getByName(clusterName(c)).run(parsed.operation));
+});
 bench.get("/counters/single/:c", async (c) => c.json(await benchEnv(c).SINGLE_KV.getByName(clusterName(c)).benchCounters()));
 
 bench.get("/floor/measure/:kind", async (c) => {
   const kind = c.req.param("kind") as FloorKind;
   if (!FLOOR_KINDS.includes(kind)) throw notFound(`no floor measurement ${kind}; one of ${FLOOR_KINDS.join(", ")}`);
-  const ms = intQuery(c, "ms", 1000, 1, 60_000);
-  const n = c.req.query("n") === undefined ? undefined : intQuery(c, "n", 1, 1, 1_000_000);
   // A fresh pair of objects per kind, so one measurement's rows do not weigh on another's.
-  return c.json(await benchEnv(c).BENCH_FLOOR.getByName(`floor-${kind}-a`).measure(kind, `floor-${kind}-b`, ms, n));
+  return c.json(await benchEnv(c).BENCH_FLOOR.getByName(`floor-${kind}-a`).measure(kind, `floor-${kind}-b`, intQuery(c, "ms", 1000, 1, 60_000)));
 });
 
 bench.get("/floor/http/:what", async (c) => {
@@ -86,26 +73,18 @@ bench.get("/floor/http/:what", async (c) => {
   return c.json({ ok: true });
 });
 
-// Storage counters: only when RAFT_SERVER runs as ProfiledRaftServer (not with --plain).
+// Storage counters of ProfiledRaftServer.
 bench.get("/profile/:c", async (c) => {
-  const name = clusterName(c);
-  const size = intQuery(c, "size", 0, 1, 9);
+  const [name, size] = [clusterName(c), intQuery(c, "size", 0, 1, 9)];
   return c.json({ servers: await Promise.all(Array.from({ length: size }, (_, id) => profiled(c).getByName(serverName(name, id)).benchProfile())) });
 });
 
-// ?inside=1 (ProfiledRaftServer only): the server proposes the puts itself, `batch` per call
-// (benchFill), instead of one RPC per put from here; `first` numbers the first put (keys cycle
-// with the put's number), so consecutive requests continue one sequence.
+// The server proposes the puts itself, `batch` per call (benchFill), not one RPC per put from
+// here; `first` numbers the first put (keys cycle with it), so requests continue one sequence.
 bench.post("/fill/:c", async (c) => {
   const name = clusterName(c);
-  const [ops, keys, clients, id] = [intQuery(c, "ops", 1000, 1, 1_000_000), intQuery(c, "keys", 1000, 1, 1_000_000), intQuery(c, "clients", 64, 1, 1000), intQuery(c, "server", 0, 0, 8)];
-  const started = Date.now();
-  if (c.req.query("inside") !== "1") {
-    const r = await fill(serverStub(benchEnv(c).RAFT_SERVER, name, id), ops, keys, clients, 10_000);
-    return c.json({ ops: r.ops, errors: r.errors, ms: r.ms });
-  }
-  const [batch, from] = [intQuery(c, "batch", 1000, 1, 100_000), intQuery(c, "first", 0, 0, 100_000_000)];
-  const stub = profiled(c).getByName(serverName(name, id));
+  const [ops, keys, id, batch, from] = [intQuery(c, "ops", 1000, 1, 1_000_000), intQuery(c, "keys", 1000, 1, 1_000_000), intQuery(c, "server", 0, 0, 8), intQuery(c, "batch", 1000, 1, 100_000), intQuery(c, "first", 0, 0, 100_000_000)];
+  const [started, stub] = [Date.now(), profiled(c).getByName(serverName(name, id))];
   const errors: Record<string, number> = {};
   let done = 0;
   for (let first = 0; first < ops; first += batch) {
@@ -144,21 +123,13 @@ function wrapMethods<T extends object>(target: T, wrap: (prop: string, call: () 
     },
   });
 }
-const countingStub = <T extends object>(stub: T): T =>
-  wrapMethods(stub, (_, call) => {
-    stubCalls++;
-    return call();
-  });
+const countingStub = <T extends object>(stub: T): T => wrapMethods(stub, (_, call) => (stubCalls++, call()));
 const countingNamespaces = new WeakMap<object, object>();
-function countingNamespace<T extends object>(ns: T): T {
-  const wrapped = (countingNamespaces.get(ns) as T | undefined) ?? wrapMethods(ns, (prop, call) => (prop === "get" || prop === "getByName" ? countingStub(call() as object) : call()));
-  countingNamespaces.set(ns, wrapped);
-  return wrapped;
-}
+const countingNamespace = <T extends object>(ns: T): T =>
+  (countingNamespaces.get(ns) as T | undefined) ?? (countingNamespaces.set(ns, wrapMethods(ns, (prop, call) => (prop === "get" || prop === "getByName" ? countingStub(call() as object) : call()))).get(ns) as T);
 
 bench.onError((err, c) => {
   if (err instanceof HttpError) return c.json(err.body(), err.status);
-  // /profile against a bare RaftServer (--plain) lands here: benchProfile() does not exist.
   return c.json({ error: "internal", message: err instanceof Error ? err.message : String(err) }, 500);
 });
 

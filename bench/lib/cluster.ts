@@ -30,10 +30,7 @@ const COUNTS: Count[] = ["transactions", "sqlWrites", "rowsWritten", "setAlarms"
 /** `b` − `a`, key by key. */
 const minus = (b: Record<string, number>, a: Record<string, number> = {}) => Object.fromEntries(Object.entries(b).map(([k, n]) => [k, n - (a[k] ?? 0)]).filter(([, n]) => n !== 0));
 
-/**
- * What changed between two snapshots, server by server (a server reloaded meanwhile counts from
- * its reload), the entries committed, and the Worker's calls into servers (null: not counted).
- */
+/** What changed between two snapshots, server by server (a server reloaded meanwhile counts from its reload). */
 export function between(a: Snapshot, b: Snapshot) {
   const servers = b.view.servers.map((s, i) => {
     const p = a.view.servers[i]!;
@@ -51,9 +48,8 @@ export function between(a: Snapshot, b: Snapshot) {
     reloaded: servers.filter((s) => s.reloaded).length,
     alarms: sum(servers.map((s) => s.alarms)),
     rpcsSent: sum(servers.map((s) => s.rpcsSent)),
-    /** Worker → server calls; null when not counted (not the bench Worker). */
+    // null: not counted (not the bench Worker). Billed rows: SQL rows + setAlarm() + KV writes, all servers.
     workerCalls: a.stubCalls !== null && b.stubCalls !== null ? b.stubCalls - a.stubCalls : null,
-    /** SQL rows + setAlarm() + KV writes, all servers: what Cloudflare bills as rows written; null when not counted. */
     billedRows: counted ? sum(servers.map((s) => s.storage!.rowsWritten + s.storage!.setAlarms + s.storage!.kvWrites)) : null,
   };
 }
@@ -94,11 +90,7 @@ export class Cluster {
     return a.status === 200 && typeof a.body?.stubCalls === "number" ? (a.body.stubCalls as number) : null;
   }
 
-  /**
-   * Every server's counters. The Worker's stub-call counter is read last in the snapshot that
-   * opens a window and first in the one that closes it (`closing`), so the status requests the
-   * bench itself makes stay outside the window.
-   */
+  /** Every server's counters; the Worker's stub calls read last when opening a window, first when `closing` it, so the bench's own status requests stay outside. */
   async snapshot(closing = false): Promise<Snapshot> {
     const first = closing ? await this.stubCalls() : null;
     const [view, profile] = await Promise.all([

@@ -1,7 +1,6 @@
-// CPU time of the bench's workerd process (the Worker and every object run there) and of this
-// Node process (the load generator). On a shared 2-core machine wall-clock latencies mostly
-// measure waiting for a core; CPU per operation says what each design really costs, and shows
-// when the Node client is the bottleneck. Linux only (/proc); elsewhere workerd's figure is null.
+// CPU time of the bench's workerd (the Worker and every object) and of this Node process: on a
+// shared 2-core machine wall-clock latency is mostly waiting for a core, CPU per operation is
+// what a design costs. Linux only (/proc); elsewhere workerd's figure is null.
 import { readdirSync, readFileSync } from "node:fs";
 
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ: 100 on every Linux this runs on). */
@@ -23,13 +22,12 @@ let workerd: number | null | undefined;
 /** The workerd child that Miniflare started for this process, if it can be found. */
 function workerdPid(): number | null {
   if (workerd === undefined) {
-    const pids = (() => {
-      try {
-        return readdirSync("/proc").filter((e) => /^\d+$/.test(e)).map(Number);
-      } catch {
-        return [];
-      }
-    })();
+    let pids: number[] = [];
+    try {
+      pids = readdirSync("/proc").filter((e) => /^\d+$/.test(e)).map(Number);
+    } catch {
+      // not Linux
+    }
     workerd = pids.find((pid) => readStat(pid)?.comm === "workerd" && readStat(pid)?.ppid === process.pid) ?? null;
   }
   return workerd;

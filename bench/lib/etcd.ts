@@ -1,9 +1,7 @@
-// A 3-member etcd cluster on loopback, for the side-by-side row: started from the `etcd`
-// binary on PATH (Debian/Ubuntu: `apt-get install etcd-server`), every member's data in one
-// temporary directory, stopped and deleted by `stop()` — the bench calls it in a finally, and
-// on SIGINT/SIGTERM too. Members listen on 127.0.0.1 only, on ports the OS reports free.
-// Writes go through etcd's JSON gateway (grpc-gateway): POST {prefix}/kv/put with base64 key
-// and value, where the prefix is /v3 (etcd ≥ 3.4), /v3beta (3.3) or /v3alpha (3.2).
+// A 3-member etcd cluster on loopback for the side by side: the `etcd` binary on PATH, every
+// member's data in one temporary directory that `stop()` deletes (the bench calls it in a
+// finally and on SIGINT/SIGTERM). Writes go through etcd's JSON gateway: POST {prefix}/kv/put
+// with base64 key and value, the prefix /v3 (etcd ≥ 3.4), /v3beta (3.3) or /v3alpha (3.2).
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -17,30 +15,21 @@ export const ETCD_HOWTO =
 /** `etcd --version`'s first line, or null when there is no etcd to run. */
 export function etcdVersion(bin = "etcd"): string | null {
   const r = spawnSync(bin, ["--version"], { encoding: "utf8" });
-  if (r.status !== 0 || !r.stdout) return null;
-  return r.stdout.split("\n")[0]!.replace(/^etcd Version:\s*/, "").trim();
+  return r.status !== 0 || !r.stdout ? null : r.stdout.split("\n")[0]!.replace(/^etcd Version:\s*/, "").trim();
 }
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.unref();
-    s.on("error", reject);
+    const s = createServer().unref().on("error", reject);
     s.listen(0, "127.0.0.1", () => {
       const a = s.address();
-      const port = typeof a === "object" && a ? a.port : 0;
-      s.close(() => resolve(port));
+      s.close(() => resolve(typeof a === "object" && a ? a.port : 0));
     });
   });
 }
 
-interface Member {
-  readonly name: string;
-  readonly clientUrl: string;
-  readonly peerUrl: string;
-  proc: ChildProcess | null;
-}
+type Member = { readonly name: string; readonly clientUrl: string; readonly peerUrl: string; proc: ChildProcess | null };
 
 export class EtcdCluster {
   private constructor(
@@ -55,7 +44,6 @@ export class EtcdCluster {
   get pids(): number[] {
     return this.members.flatMap((m) => (m.proc?.pid === undefined ? [] : [m.proc.pid]));
   }
-
   get clientUrls(): string[] {
     return this.members.map((m) => m.clientUrl);
   }
@@ -74,7 +62,6 @@ export class EtcdCluster {
         const log = openSync(join(dir, `${m.name}.log`), "a");
         const flags = { name: m.name, "data-dir": join(dir, m.name), "listen-client-urls": m.clientUrl, "advertise-client-urls": m.clientUrl, "listen-peer-urls": m.peerUrl, "initial-advertise-peer-urls": m.peerUrl };
         const joining = { "initial-cluster": initial, "initial-cluster-state": "new", "initial-cluster-token": `raft-bench-${process.pid}`, "log-outputs": "stderr" };
-        // No metrics or debug listeners beyond the client URL: nothing leaves loopback.
         m.proc = spawn(bin, Object.entries({ ...flags, ...joining }).flatMap(([k, v]) => [`--${k}`, v]), { stdio: ["ignore", log, log] });
       }
       const ready = await cluster.waitReady(deadlineMs);
@@ -114,12 +101,8 @@ export class EtcdCluster {
   async leaderUrl(): Promise<string> {
     for (const m of this.members) {
       const http = Http.connect(m.clientUrl);
-      try {
-        const a = await http.call("POST", `${this.prefix}/maintenance/status`, {}, 2_000);
-        if (a.status === 200 && a.body?.leader && a.body.leader === a.body.header?.member_id) return m.clientUrl;
-      } finally {
-        await http.close();
-      }
+      const a = await http.call("POST", `${this.prefix}/maintenance/status`, {}, 2_000).finally(() => http.close());
+      if (a.status === 200 && a.body?.leader && a.body.leader === a.body.header?.member_id) return m.clientUrl;
     }
     return this.members[0]!.clientUrl;
   }
@@ -133,8 +116,7 @@ export class EtcdCluster {
         const exited = new Promise<void>((resolve) => p.once("exit", () => resolve()));
         p.kill("SIGTERM");
         const timer = setTimeout(() => p.kill("SIGKILL"), 3_000);
-        await exited;
-        clearTimeout(timer);
+        await exited.finally(() => clearTimeout(timer));
       }),
     );
     rmSync(this.dir, { recursive: true, force: true });

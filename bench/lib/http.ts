@@ -1,96 +1,67 @@
-// Requests from Node into the bench Worker. Two clients, chosen with `--client`:
-//  - "undici" (the default): an undici Pool holding keep-alive connections to the HTTP address
-//    Miniflare serves, with undici's plain `request()` (no WHATWG Request/Response objects). It
-//    costs several times less Node CPU per request than dispatchFetch (`--only client`), which
-//    matters because Node shares the 2 cores with workerd and otherwise caps the load phases.
-//  - "dispatch": Miniflare's `dispatchFetch`, the client before: it builds a Request, runs
-//    undici's `fetch` through Miniflare's dispatcher, which closes the connection after every
-//    request (`reset: true`), and wraps the Response once more.
-// Both reach the Worker through Miniflare's entry worker; every suite's requests go through the
-// same client, so its cost is in the single object's figures and Raft's alike.
-import type { Miniflare } from "miniflare";
+// Requests from Node into the bench Worker: an undici Pool of keep-alive connections with plain
+// `request()`, several times cheaper in Node CPU than Miniflare's dispatchFetch (a connection per
+// request), which matters because Node shares the 2 cores with workerd. Every suite uses it, so
+// its cost is in the single object's figures and Raft's alike.
 import { Pool } from "undici";
 
-export type ClientKind = "undici" | "dispatch";
-export const CLIENT_KINDS: readonly ClientKind[] = ["undici", "dispatch"];
-
+/** status 0: the request itself failed (timeout, connection; no headers then); ms: wall time, body included. */
 export interface Answer {
-  /** HTTP status; 0 when the request itself failed (timeout, connection). */
   readonly status: number;
   readonly body: any;
-  /** Wall time of the request, response body included, ms. */
   readonly ms: number;
-  /** Response headers (none when the request failed). */
   readonly headers: { get(name: string): string | null };
 }
-
-type Send = (method: string, path: string, body: string | undefined, headers: Record<string, string>, timeoutMs: number) => Promise<{ status: number; text: string; headers: Answer["headers"] }>;
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class Http {
-  private constructor(
-    private readonly send: Send,
-    readonly close: () => Promise<void>,
-  ) {}
+  // No limit on connections: N closed-loop clients hold N of them, each reused request after
+  // request, one request at a time (pipelining would let a slow answer hold up those behind it).
+  private readonly pool: Pool;
 
-  /** A client of the bench Worker that `mf` runs. Close it before disposing of `mf`. */
-  static async open(mf: Miniflare, kind: ClientKind): Promise<Http> {
-    if (kind === "undici") return Http.connect((await mf.ready).origin);
-    return new Http(async (method, path, body, headers, timeoutMs) => {
-      const res = await mf.dispatchFetch(`http://bench${path}`, { method, body, headers, signal: AbortSignal.timeout(timeoutMs) });
-      return { status: res.status, text: await res.text(), headers: res.headers };
-    }, async () => {});
+  /** A client of any HTTP server at `origin` (the bench Worker, etcd's gateway, a running `wrangler dev`). */
+  static connect(origin: string): Http {
+    return new Http(origin);
   }
 
-  /** A client of any HTTP server at `origin` (the bench Worker, etcd's gateway, a running `wrangler dev`), with an undici Pool. */
-  static connect(origin: string): Http {
-    // No limit on connections: N closed-loop clients hold N of them, each reused request after
-    // request, one request at a time (pipelining would let a slow answer hold up those behind it).
-    const pool = new Pool(new URL(origin).origin, { pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 });
-    return new Http(async (method, path, body, headers, timeoutMs) => {
-      // MF-Disable-Pretty-Error: the plain 500 dispatchFetch gets, not Miniflare's HTML error page.
-      const res = await pool.request({ method: method as "GET", path, body, headers: { ...headers, "MF-Disable-Pretty-Error": "true" }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
-      const h = res.headers;
-      const get = (name: string) => {
-        const v = h[name.toLowerCase()];
-        return v === undefined ? null : Array.isArray(v) ? v.join(", ") : v;
-      };
-      return { status: res.statusCode, text: await res.body.text(), headers: { get } };
-    }, () => pool.close());
+  private constructor(origin: string) {
+    this.pool = new Pool(new URL(origin).origin, { pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 });
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
   }
 
   async call(method: string, path: string, body?: unknown, timeoutMs = 15_000, headers: Record<string, string> = {}): Promise<Answer> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const h = payload === undefined ? headers : { ...headers, "Content-Type": "application/json" };
+    // MF-Disable-Pretty-Error: a plain 500, not Miniflare's HTML error page.
+    const h = { ...headers, "MF-Disable-Pretty-Error": "true", ...(payload === undefined ? {} : { "Content-Type": "application/json" }) };
+    const send = async () => {
+      const res = await this.pool.request({ method: method as "GET", path, body: payload, headers: h, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+      return { res, text: await res.body.text() };
+    };
     const t0 = performance.now();
     try {
-      const res = await this.retrying(method, path, payload, h, timeoutMs);
+      // A GET whose idle keep-alive connection the server closed as it went out never reached the Worker: sent once more (other methods never).
+      const { res, text } = await send().catch((e: unknown) => {
+        const message = e instanceof Error ? `${e.message} ${(e as { code?: string }).code ?? ""}` : String(e);
+        if (method !== "GET" || !/other side closed|ECONNRESET|UND_ERR_SOCKET/i.test(message)) throw e;
+        return send();
+      });
       const ms = performance.now() - t0;
-      let parsed: unknown = res.text;
+      let parsed: unknown = text;
       try {
-        parsed = res.text ? JSON.parse(res.text) : null;
+        parsed = text ? JSON.parse(text) : null;
       } catch {
         // not JSON: the text itself
       }
-      return { status: res.status, body: parsed, ms, headers: res.headers };
+      const get = (name: string) => {
+        const v = res.headers[name.toLowerCase()];
+        return v === undefined ? null : Array.isArray(v) ? v.join(", ") : v;
+      };
+      return { status: res.statusCode, body: parsed, ms, headers: { get } };
     } catch (e) {
       return { status: 0, body: { error: "request_failed", message: e instanceof Error ? e.message : String(e) }, ms: performance.now() - t0, headers: { get: () => null } };
-    }
-  }
-
-  /**
-   * A GET that fails because the server closed its idle keep-alive connection as the request
-   * went out ("other side closed", a reset) is sent once more: it never reached the Worker.
-   * Other methods are not repeated.
-   */
-  private async retrying(...args: Parameters<Send>): ReturnType<Send> {
-    try {
-      return await this.send(...args);
-    } catch (e) {
-      const message = e instanceof Error ? `${e.message} ${(e as { code?: string }).code ?? ""}` : String(e);
-      if (args[0] !== "GET" || !/other side closed|ECONNRESET|UND_ERR_SOCKET/i.test(message)) throw e;
-      return await this.send(...args);
     }
   }
 

@@ -6,24 +6,13 @@ import { round, summarize, tally, type Summary } from "./stats.ts";
 /** Client `client`'s `i`-th request (a put, a read, a no-op). */
 export type PutFn = (client: number, i: number) => Promise<Answer>;
 
-export interface Phase {
-  readonly clients: number;
-  /** Requests answered 200; the others by status ("0" = the request itself failed). */
-  readonly ops: number;
-  readonly errors: Record<string, number>;
-  readonly seconds: number;
-  readonly throughput: number;
-  /** Of the successful requests, ms, from Node (Node→Worker→objects→back). */
-  readonly latency: Summary;
-  /** CPU ms per successful request: workerd (Worker and objects) and Node (the client). */
-  readonly cpuPerOp: { readonly workerdMs: number | null; readonly nodeMs: number };
-}
-
+/**
+ * ops: requests answered 200, errors: the others by status ("0": the request itself failed);
+ * latency of the successful ones from Node, ms; CPU ms per success, workerd's and Node's.
+ */
+export type Phase = { clients: number; ops: number; errors: Record<string, number>; seconds: number; throughput: number; latency: Summary; cpuPerOp: { workerdMs: number | null; nodeMs: number } };
 /** A phase with its raw latencies, for pooling phases run at different times (`pooled`). */
-export interface PhaseSamples {
-  readonly phase: Phase;
-  readonly latencies: number[];
-}
+export type PhaseSamples = { phase: Phase; latencies: number[] };
 
 /** Keys cycle over 16 per client, so puts overwrite (found: true) as a steady workload would. */
 export const keyOf = (client: number, i: number): string => `k${client}-${i % 16}`;
@@ -36,16 +25,16 @@ export const phaseAt = <P extends { clients: number }>(phases: readonly P[] | un
 /** `n` requests one after another, after `warmup` untimed ones. */
 export async function sequential(put: PutFn, n: number, warmup = 20): Promise<Phase> {
   for (let i = 0; i < warmup; i++) await put(0, i);
-  return (await run(put, 1, { count: n })).phase;
+  return (await closedLoop(put, 1, { count: n })).phase;
 }
 
 /** `clients` clients, each sending back to back, for `durationMs`. */
 export async function concurrent(put: PutFn, clients: number, durationMs: number): Promise<Phase> {
-  return (await run(put, clients, { durationMs })).phase;
+  return (await closedLoop(put, clients, { durationMs })).phase;
 }
 
 /** As `concurrent`, keeping the latency samples. */
-export const concurrentSamples = (call: PutFn, clients: number, durationMs: number): Promise<PhaseSamples> => run(call, clients, { durationMs });
+export const concurrentSamples = (call: PutFn, clients: number, durationMs: number): Promise<PhaseSamples> => closedLoop(call, clients, { durationMs });
 
 /** Phases of one workload run at different times (A B B A, against drift) as one: CPU weighted by operations. */
 export function pooled(parts: readonly PhaseSamples[]): Phase {
@@ -66,7 +55,8 @@ export function pooled(parts: readonly PhaseSamples[]): Phase {
   };
 }
 
-async function run(put: PutFn, clients: number, stop: { count?: number; durationMs?: number }): Promise<PhaseSamples> {
+/** `clients` clients back to back until `count` requests are sent or `durationMs` passed. */
+export async function closedLoop(put: PutFn, clients: number, stop: { count?: number; durationMs?: number }): Promise<PhaseSamples> {
   const latencies: number[] = [];
   const errors: Record<string, number> = {};
   const cpu0 = cpuNow();

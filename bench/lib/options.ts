@@ -1,7 +1,6 @@
 // Command-line options of `npm run bench` (pass them after `--`: `npm run bench -- --quick`).
 // One table says each numeric option's default, its --quick value and its help line.
 import { parseArgs } from "node:util";
-import { CLIENT_KINDS, type ClientKind } from "./http.ts";
 
 const NUMBERS = {
   "phase-ms": [4000, 1200, "length of each 1/8/64-client phase"],
@@ -22,14 +21,11 @@ const USAGE = `npm run bench -- [options]
   --out <file>       JSON results (default bench/results.json; --only X: bench/results-X.json; --url: bench/results-url.json)
 NUMBERS
   --sizes <a,b>      raft cluster sizes (default 3,5)
-  --client <kind>    how Node sends requests: undici (default; keep-alive Pool on Miniflare's HTTP address)
-                     or dispatch (Miniflare's dispatchFetch, the client before)
   --no-etcd          skip the etcd side by side (by default it runs when \`etcd\` is on PATH)
   --url <origin>     drive a running \`npm run dev\` (e.g. http://127.0.0.1:8787) instead of Miniflare, with
                      the suites that can (raft without failover or storage counts, etcd; --only regions)
   --only <suite>     run one suite alone, printing its sections only:
 SUITES
-  --plain            unmodified RaftServer: no storage-transaction counts
   --keep             keep the temporary bundle and storage
   --help`;
 
@@ -39,18 +35,9 @@ export type Options = ReturnType<typeof parseOptions>;
 export function parseOptions(argv: string[], suites: ReadonlyArray<{ name: string; about: string }>) {
   const usage = USAGE.replace("NUMBERS", Object.entries(NUMBERS).map(([k, [normal, quick, help]]) => `  ${`--${k} <n>`.padEnd(18)} ${help} (default ${normal}; quick ${quick})`).join("\n"))
     .replace("SUITES", suites.map((s) => `                       ${s.name.padEnd(11)}${s.about}`).join("\n"));
-  const text = { type: "string" } as const;
-  const flag = { type: "boolean", default: false } as const;
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      ...Object.fromEntries([...Object.keys(NUMBERS), "url", "only", "out"].map((k) => [k, text])),
-      sizes: { type: "string", default: "3,5" },
-      client: { type: "string", default: "undici" },
-      ...Object.fromEntries(["quick", "plain", "keep", "no-etcd", "help"].map((k) => [k, flag])),
-    },
-  }) as { values: Record<string, string | boolean | undefined> };
+  const [text, flag] = [{ type: "string" } as const, { type: "boolean", default: false } as const];
+  const options = { ...Object.fromEntries([...Object.keys(NUMBERS), "url", "only", "out"].map((k) => [k, text])), sizes: { type: "string", default: "3,5" } as const, ...Object.fromEntries(["quick", "keep", "no-etcd", "help"].map((k) => [k, flag])) };
+  const { values } = parseArgs({ args: argv, strict: true, options }) as { values: Record<string, string | boolean | undefined> };
   if (values.help) {
     console.log(usage);
     process.exit(0);
@@ -64,17 +51,14 @@ export function parseOptions(argv: string[], suites: ReadonlyArray<{ name: strin
     const x = raw === undefined ? NUMBERS[name][quick ? 1 : 0] : Number(raw);
     return Number.isFinite(x) && x > 0 ? x : fail(`--${name} must be a positive number, not ${raw}`);
   };
-  const client = values.client as ClientKind;
-  if (!CLIENT_KINDS.includes(client)) fail(`--client must be one of ${CLIENT_KINDS.join(", ")}, not ${client}`);
   let url: string | null = null;
   if (typeof values.url === "string") {
-    const u = ((raw: string) => {
-      try {
-        return new URL(raw);
-      } catch {
-        return null;
-      }
-    })(values.url);
+    let u: URL | null = null;
+    try {
+      u = new URL(values.url);
+    } catch {
+      // not a URL: refused below
+    }
     url = u && (u.protocol === "http:" || u.protocol === "https:") ? u.origin : fail(`--url must be an http(s) origin such as http://127.0.0.1:8787, not ${values.url}`);
   }
   const only = (values.only as string | undefined) ?? null;
@@ -100,11 +84,9 @@ export function parseOptions(argv: string[], suites: ReadonlyArray<{ name: strin
     cycles: Math.round(n("cycles")),
     deploys: Math.round(n("deploys")),
     asleepMs: n("asleep-ms"),
-    plain: values.plain === true,
     keep: values.keep === true,
     noEtcd: values["no-etcd"] === true,
     quick,
-    client,
     url,
     only,
   };

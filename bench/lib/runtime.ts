@@ -22,15 +22,15 @@ export function bundle(outdir: string): string {
   return script;
 }
 
-/** Miniflare running `script`; `profiled`: RAFT_SERVER is ProfiledRaftServer (storage counters). */
-export async function start(script: string, persistDir: string, profiled: boolean): Promise<{ mf: Miniflare; profiled: boolean }> {
+/** Miniflare running `script`, RAFT_SERVER bound to ProfiledRaftServer (storage counters). */
+export async function start(script: string, persistDir: string): Promise<Miniflare> {
   const sqlite = (className: string) => ({ className, useSQLite: true });
   const mf = new Miniflare({
     modules: true,
     modulesRoot: dirname(script),
     scriptPath: script,
     compatibilityDate: "2026-04-20",
-    durableObjects: { RAFT_SERVER: sqlite(profiled ? "ProfiledRaftServer" : "RaftServer"), CLUSTER_REGISTRY: sqlite("ClusterRegistry"), BENCH_FLOOR: sqlite("BenchFloor"), SINGLE_KV: sqlite("SingleKv") },
+    durableObjects: { RAFT_SERVER: sqlite("ProfiledRaftServer"), CLUSTER_REGISTRY: sqlite("ClusterRegistry"), BENCH_FLOOR: sqlite("BenchFloor"), SINGLE_KV: sqlite("SingleKv") },
     durableObjectsPersist: persistDir,
     // NARRATE=0: narration is still kept for /events, but not printed (printing every Raft event would be the bench's biggest cost).
     bindings: { ADMIN_OPEN: "1", NARRATE: "0" },
@@ -42,5 +42,5 @@ export async function start(script: string, persistDir: string, profiled: boolea
     },
   });
   await mf.ready;
-  return { mf, profiled };
+  return mf;
 }

@@ -1,8 +1,8 @@
 // What a suite is: a name, where it runs, a measurement, and the sections it prints. A new
 // suite is one file exporting one of these, plus its line in bench/suites/index.ts.
-import type { Miniflare } from "miniflare";
 import type { Http } from "./http.ts";
 import type { Options } from "./options.ts";
+import type { runMeta } from "../run.ts";
 import type { EtcdResult } from "../suites/etcd.ts";
 import type { FloorResult } from "../suites/floor.ts";
 import type { HistoryResult } from "../suites/history.ts";
@@ -14,26 +14,12 @@ import type { SleepResult } from "../suites/sleep.ts";
 export interface Ctx {
   readonly http: Http;
   readonly o: Options;
-  /** RAFT_SERVER is ProfiledRaftServer: storage counters and benchFill are there. */
+  /** Not `--url`: RAFT_SERVER is ProfiledRaftServer, with storage counters and benchFill. */
   readonly profiled: boolean;
-  /** The Miniflare that runs the bench Worker; null against `--url`. */
-  readonly mf: Miniflare | null;
   readonly progress: (line: string) => void;
 }
 
-/** What every results file says of its run: when, how, on what machine, under what load. */
-export interface Meta {
-  readonly date: string;
-  readonly command: string;
-  readonly node: string;
-  readonly cpus: string;
-  readonly loadavgBefore: number[];
-  readonly loadavgAfter: number[];
-  readonly options: Options;
-  readonly seconds: number;
-  readonly raftServerClass: string;
-  readonly url?: string;
-}
+export type Meta = ReturnType<typeof runMeta>;
 
 /** One run's results by suite name; the suites whose figures others compare against are typed. */
 export interface Results {

@@ -1,13 +1,10 @@
-// Where a sequential put's time goes. Every narrated line (GET /events) carries the Date.now()
-// of the object that wrote it, the bench Worker stamps its clock on a traced request
-// (Bench-Trace: 1), and Node's clock is the same wall clock, so one put is cut into stages
-// (1 ms resolution; medians over many puts): Node sends → the Worker has it → the leader
-// narrates "Submit received" → the quorum-th follower narrates the AppendEntries carrying the
-// entry (the leader's write was durable) → "leader sets commitIndex" → a follower hears
-// LeaderCommit ≥ index (the apply write was durable) → the Worker has the answer → Node has
-// it. A stage whose marks cannot be found is left out, never guessed.
-import type { Http } from "../lib/http.ts";
-import { sleep } from "../lib/http.ts";
+// Where a sequential put's time goes: narrated lines (GET /events) carry their object's
+// Date.now(), the bench Worker stamps traced requests (Bench-Trace: 1), and Node's clock is the
+// same wall clock, so a put is cut into stages (1 ms resolution, medians): Node sends → Worker
+// → leader's "Submit received" → the quorum-th follower's AppendEntries carrying the entry →
+// "leader sets commitIndex" → a follower hears LeaderCommit ≥ index (apply write durable) →
+// Worker → Node. A stage whose marks are missing is left out, never guessed.
+import { sleep, type Http } from "../lib/http.ts";
 import { median } from "../lib/stats.ts";
 
 export const STAGES = [
@@ -22,16 +19,9 @@ export const STAGES = [
 ] as const;
 type Stage = (typeof STAGES)[number][0] | "total";
 
-export interface Anatomy {
-  readonly puts: number;
-  /** Puts whose marks were all found. */
-  readonly traced: number;
-  /** Median ms of each stage (NaN when never found), and of the whole put from Node. */
-  readonly medianMs: Record<Stage, number>;
-}
-
-/** Per stage, the medians of `samples`. */
-function medians(puts: number, traced: number, samples: Partial<Record<Stage, number[]>>): Anatomy {
+/** traced: puts whose marks were all found; medianMs: per stage (NaN when never found) and the whole put from Node. */
+export type Anatomy = ReturnType<typeof medians>;
+function medians(puts: number, traced: number, samples: Partial<Record<Stage, number[]>>) {
   const medianMs = Object.fromEntries([...STAGES.map(([k]) => k), "total" as const].map((k) => [k, median(samples[k] ?? [])])) as Record<Stage, number>;
   return { puts, traced, medianMs };
 }
@@ -46,16 +36,9 @@ async function traced(http: Http, path: string) {
   return { ok: a.status === 200, marks, send, arrived: arrived!, answered: answered!, answer, index: Number(a.headers.get("Raft-Index")), server: a.headers.get("Raft-Server") };
 }
 
-interface EventLine {
-  t: number;
-  server: number | null;
-  line: string;
-}
-
-const number = (re: RegExp, line: string): number | null => {
-  const m = re.exec(line);
-  return m ? Number(m[1]) : null;
-};
+type EventLine = { t: number; server: number | null; line: string };
+/** The number `re` captures in `line`, NaN when absent (so every comparison with it fails). */
+const number = (re: RegExp, line: string): number => Number(re.exec(line)?.[1] ?? NaN);
 
 export async function putAnatomy(http: Http, cluster: string, size: number, leader: number, puts: number): Promise<Anatomy | null> {
   const quorumFollowers = Math.floor(size / 2); // followers a commit needs besides the leader
@@ -77,10 +60,10 @@ export async function putAnatomy(http: Http, cluster: string, size: number, lead
     // One sequential put at a time: the entry is the first (usually only) one of its batch.
     const carries = followers.filter((e) => !e.line.includes("Entries:[]") && number(/PrevLogIndex:(\d+)/, e.line) === p.index - 1);
     const follower = carries.map((e) => e.t).sort((a, b) => a - b)[quorumFollowers - 1];
-    const commit = events.find((e) => e.server === leader && (number(/leader sets commitIndex := (\d+)/, e.line) ?? -1) >= p.index)?.t;
+    const commit = events.find((e) => e.server === leader && number(/leader sets commitIndex := (\d+)/, e.line) >= p.index)?.t;
     if (submit === undefined || follower === undefined || commit === undefined) continue;
     found++;
-    const released = followers.find((e) => e.t >= commit && e.t <= p.answer && (number(/LeaderCommit:(\d+)/, e.line) ?? -1) >= p.index)?.t;
+    const released = followers.find((e) => e.t >= commit && e.t <= p.answer && number(/LeaderCommit:(\d+)/, e.line) >= p.index)?.t;
     const add = (k: Stage, from: number | undefined, to: number | undefined, ok = true) => {
       if (ok && from !== undefined && to !== undefined) (samples[k] ??= []).push(to - from);
     };
@@ -102,11 +85,7 @@ export async function singleAnatomy(http: Http, name: string, puts: number): Pro
   const samples = { nodeToWorker: [] as number[], inWorker: [] as number[], workerToNode: [] as number[], total: [] as number[] };
   for (let i = 0; i < puts; i++) {
     const p = await traced(http, `/single/${name}/kv/anatomy${i}`);
-    if (!p.marks) continue;
-    samples.nodeToWorker.push(p.arrived - p.send);
-    samples.inWorker.push(p.answered - p.arrived);
-    samples.workerToNode.push(p.answer - p.answered);
-    samples.total.push(p.answer - p.send);
+    if (p.marks) for (const [k, v] of [["nodeToWorker", p.arrived - p.send], ["inWorker", p.answered - p.arrived], ["workerToNode", p.answer - p.answered], ["total", p.answer - p.send]] as const) samples[k].push(v);
   }
   return medians(puts, samples.total.length, samples);
 }

@@ -1,7 +1,6 @@
-// The floor: what the platform itself costs, in the same run: object→object timings inside
-// workerd (BenchFloor, bench/floor.ts), and one Node→Worker→object call timed from Node (what
-// every put of the single object and of Raft pays for being driven from Node). The floor
-// drifts with the machine, so it is sampled in rounds spread over the run and pooled.
+// The floor, what the platform itself costs: object→object timings inside workerd (BenchFloor)
+// and one Node→Worker→object call timed from Node (what every driven put pays). It drifts with
+// the machine, so it is sampled in rounds spread over the run and pooled.
 import { cpuNow, cpuPer, type CpuSample } from "../lib/cpu.ts";
 import { FLOOR_KINDS, type FloorKind, type FloorTiming } from "../floor-kinds.ts";
 import { fmt, table } from "../lib/render.ts";
@@ -11,8 +10,7 @@ import type { Ctx, Suite } from "../lib/suite.ts";
 const HTTP = ["noop", "write"] as const;
 
 function sampler({ http, o, progress }: Ctx) {
-  const roundMs = Math.round(o.floorMs / 3);
-  const calls = Math.round(o.httpFloorCalls / 3);
+  const [roundMs, calls] = [Math.round(o.floorMs / 3), Math.round(o.httpFloorCalls / 3)];
   const timings = new Map<FloorKind, FloorTiming[]>(FLOOR_KINDS.map((k) => [k, []]));
   const https = new Map(HTTP.map((w) => [w, { ms: [] as number[][], cpu: [] as Array<[CpuSample, CpuSample]> }]));
   return {

@@ -1,20 +1,15 @@
-// A server with a long history: its restart time and rows, compacting (snapshotThreshold 1000)
-// and not (0), against a fresh server, on one-server clusters (each put commits at once).
-// Rows from GET .../servers/0 → durable.rows; restart: crash, then restart plus the first
-// GET /clusters/{c} (the server rebuilds itself from storage alone), from Node, and the
-// restart request alone by the Worker's clock. The fill: profiled, the server proposes the
-// puts itself through the kv() the coordinator calls (benchFill, ~0.1 ms of CPU per put);
-// with --plain every put is one RPC from the bench Worker (~1 ms).
+// A long history: restart time and rows of one-server clusters (each put commits at once),
+// compacting (snapshotThreshold 1000) and not (0), against a fresh one. Restart: crash, then
+// restart plus the first GET /clusters/{c} (rebuilt from storage alone), from Node, and the
+// restart request alone by the Worker's clock. The fill proposes inside the server (benchFill).
 import { Cluster, message } from "../lib/cluster.ts";
 import { fmt, ratio, table } from "../lib/render.ts";
 import { round, summarize, tally } from "../lib/stats.ts";
 import type { Ctx, Suite } from "../lib/suite.ts";
 
 const KEYS = 1000;
-/** Puts per fill request (the progress line moves once per request). */
-const CHUNK = 10_000;
-/** Puts per benchFill call: one turn of the object each, about a second at most. */
-const BATCH = 1000;
+const CHUNK = 10_000; // puts per fill request (the progress line moves once per request)
+const BATCH = 1000; // puts per benchFill call: one turn of the object, a second at most
 
 interface Durable {
   readonly logLength: number;
@@ -25,11 +20,10 @@ interface Durable {
 
 type Case = { name: string; snapshotThreshold: number; ops: number; fillSeconds: number | null; fillErrors: Record<string, number>; durable: Durable } & Awaited<ReturnType<typeof restarts>>;
 
-async function measure({ http, o, profiled, progress }: Ctx) {
+async function measure({ http, o, progress }: Ctx) {
   progress(`history: one-server clusters with ${o.historyOps} puts, snapshotThreshold 0 and 1000, and a fresh one; ${o.restarts} restarts each`);
-  const fillMode = profiled ? "proposed inside the server by benchFill" : "one RPC per put";
   const cases: Case[] = [];
-  const result = (unavailable: string | null) => ({ ops: o.historyOps, keys: KEYS, restarts: o.restarts, fillMode, unavailable, cases });
+  const result = (unavailable: string | null) => ({ ops: o.historyOps, keys: KEYS, restarts: o.restarts, unavailable, cases });
   const plan = [
     { name: "fresh (no history)", threshold: 1000, ops: 0 },
     { name: "snapshotThreshold 0 (never compacts)", threshold: 0, ops: o.historyOps },
@@ -46,15 +40,14 @@ async function measure({ http, o, profiled, progress }: Ctx) {
           const n = Math.min(CHUNK, step.ops - done);
           progress(`history, ${step.name}: puts ${done + 1}–${done + n} of ${step.ops}`);
           // The keys cycle from where the last chunk stopped (benchFill numbers its puts from `first`).
-          const query = profiled ? `inside=1&batch=${BATCH}&first=${done}` : "clients=64";
-          const a = await http.call("POST", `/fill/${c.name}?ops=${n}&keys=${KEYS}&${query}`, undefined, 600_000);
+          const a = await http.call("POST", `/fill/${c.name}?ops=${n}&keys=${KEYS}&batch=${BATCH}&first=${done}`, undefined, 600_000);
           if (a.status !== 200) return `POST /fill answered ${a.status} ${JSON.stringify(a.body)}`;
           for (const [k, v] of Object.entries(a.body.errors as Record<string, number>)) tally(fillErrors, k, v);
         }
         fillSeconds = round((performance.now() - t0) / 1000);
       }
       const { logLength, snapshotIndex, applied, rows } = (await http.ok<{ durable: Durable }>("GET", `/clusters/${c.name}/servers/0`)).durable;
-      const durable: Durable = { logLength, snapshotIndex, applied, rows };
+      const durable = { logLength, snapshotIndex, applied, rows };
       progress(`history, ${step.name}: ${o.restarts} restarts (log rows ${rows.log}, applied ${applied})`);
       cases.push({ name: step.name, snapshotThreshold: step.threshold, ops: step.ops, fillSeconds, fillErrors, durable, ...(await restarts(c, o.restarts, applied)) });
       return null;
@@ -66,9 +59,7 @@ async function measure({ http, o, profiled, progress }: Ctx) {
 
 /** Crash, then restart + first status, `trials` times: from Node, and the restart request alone by the Worker's clock. */
 async function restarts(c: Cluster, trials: number, applied: number) {
-  const samples: number[] = [];
-  const worker: number[] = [];
-  const failures: string[] = [];
+  const [samples, worker, failures] = [[] as number[], [] as number[], [] as string[]];
   const server = `/clusters/${c.name}/servers/0`;
   for (let t = 0; t < trials; t++) {
     try {
@@ -77,12 +68,11 @@ async function restarts(c: Cluster, trials: number, applied: number) {
       failures.push(`trial ${t}: ${message(e)}`);
       continue;
     }
-    const crash = await c.http.call("POST", `${server}/crash`);
+    const [crash, t0] = [await c.http.call("POST", `${server}/crash`), performance.now()];
     if (crash.status !== 200) {
       failures.push(`trial ${t}: crash answered ${crash.status} ${JSON.stringify(crash.body)}`);
       continue;
     }
-    const t0 = performance.now();
     const restart = await c.http.call("POST", `${server}/restart`, undefined, 120_000, { "Bench-Trace": "1" });
     const status = await c.http.call("GET", `/clusters/${c.name}`);
     const ms = performance.now() - t0;
@@ -129,7 +119,7 @@ function historyTable(h: HistoryResult): string {
     ...(c.failures.length ? [`- history, ${c.name}: ${c.failures.join("; ")}.`] : []),
   ]);
   const header = ["one-server cluster", "fresh", "snapshotThreshold 0", "×fresh", `snapshotThreshold ${compacted.snapshotThreshold}`, "×fresh", "×threshold 0"];
-  const caption = `Filled with ${h.ops.toLocaleString("en-US")} puts over ${h.keys} keys, ${h.fillMode}; ${h.restarts} crash → restart + first status per server.`;
+  const caption = `Filled with ${h.ops.toLocaleString("en-US")} puts over ${h.keys} keys, proposed inside the server by benchFill; ${h.restarts} crash → restart + first status per server.`;
   return [table(header, rows), caption, ...(notes.length ? [notes.join("\n")] : [])].join("\n\n");
 }
 

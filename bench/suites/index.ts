@@ -1,7 +1,7 @@
 // Every suite, in the order they run and print (the headline and cost first, the targets last:
 // bench/suites/summary.ts). A new suite: its file, and its line here.
 import type { Suite } from "../lib/suite.ts";
-import { client } from "./client.ts";
+import { catchup } from "./catchup.ts";
 import { etcd } from "./etcd.ts";
 import { floor } from "./floor.ts";
 import { history } from "./history.ts";
@@ -12,4 +12,4 @@ import { single } from "./single.ts";
 import { sleepSuite } from "./sleep.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each suite's own result type
-export const SUITES: ReadonlyArray<Suite<any>> = [floor, single, raft, etcd, reads, history, sleepSuite, regions, client];
+export const SUITES: ReadonlyArray<Suite<any>> = [floor, single, raft, etcd, reads, history, sleepSuite, regions, catchup];

@@ -22,10 +22,9 @@ async function measureAll(ctx: Ctx) {
   return out;
 }
 
-async function measureRaft({ http, o, profiled: counted, progress }: Ctx, size: number) {
+async function measureRaft({ http, o, profiled, progress }: Ctx, size: number) {
   // --url: the project's Worker has no bench routes: no failover (crash needs ADMIN), no anatomy, no storage counts.
   const remote = o.url !== null;
-  const profiled = counted && !remote;
   progress(`${remote ? `${o.url}: ` : ""}raft-${size}: idle ${o.idleMs} ms, ${o.sequential} sequential puts, ${o.concurrency.join("/")} clients × ${o.phaseMs} ms${remote ? "" : `, ${o.trials} failover trials`}`);
   // sleepAfterMs 0: never sleeps, so the idle window and the heartbeat rate the per-op figures
   // subtract are an awake cluster's; sleeping is the sleep suite's.
@@ -57,16 +56,13 @@ async function measureRaft({ http, o, profiled: counted, progress }: Ctx, size: 
   return r;
 }
 
-/** Null if a put works; otherwise why not ("kv routes missing" when the route is not there). */
+/** Null if a put works within 5 s; otherwise why not. */
 async function probeKv(c: Cluster): Promise<string | null> {
   const deadline = performance.now() + 5_000;
   let last = "";
   while (performance.now() < deadline) {
     const a = await c.http.call("PUT", `/clusters/${c.name}/kv/probe`, { value: "probe" });
     if (a.status === 200) return null;
-    if ((a.status === 404 && /no route/i.test(String(a.body?.message ?? ""))) || a.status === 405) {
-      return `kv routes missing: PUT /clusters/{c}/kv/{key} answered ${a.status} ${JSON.stringify(a.body)}`;
-    }
     last = `${a.status} ${JSON.stringify(a.body)}`;
     await sleep(100);
   }
@@ -81,48 +77,47 @@ function loadCost(clients: number, before: Snapshot, after: Snapshot, idleLeader
   const stable = leader !== undefined && after.view.leader === leader.id && before.view.servers.every((s, i) => s.state !== "Dead" && s.term === after.view.servers[i]!.term && after.view.servers[i]!.state === s.state);
   const perOp = (x: number) => round(w.committed > 0 ? x / w.committed : NaN);
   const perFollower = (x: number) => round(x / Math.max(1, followers.length));
+  const mean = (xs: number[]) => sum(xs) / Math.max(1, xs.length);
   let storage = null;
   if (leader?.storage && followers.every((s) => s.storage)) {
-    const [l, f, all] = [leader.storage, followers.map((s) => s.storage!), w.servers.map((s) => s.storage!)];
-    const mean = (k: Count) => sum(f.map((s) => s[k])) / Math.max(1, f.length);
+    const [l, all] = [leader.storage, w.servers.map((s) => s.storage!)];
+    const follower = (k: Count) => mean(followers.map((s) => s.storage![k]));
     const total = (k: Count) => sum(all.map((s) => s[k]));
-    const followerAe = sum(followers.map((s) => s.rpcsReceived)) / Math.max(1, followers.length);
+    const followerAe = mean(followers.map((s) => s.rpcsReceived));
     const byKey = (of: Array<Record<string, number>>) => {
       const out: Record<string, number> = {};
       for (const counts of of) for (const [k, n] of Object.entries(counts)) tally(out, k, n);
       return Object.fromEntries(Object.entries(out).map(([k, n]) => [k, perOp(n)]));
     };
+    // Rows: SQLite's count (what Cloudflare bills), all servers, by table; the leader's by statement.
     storage = {
       leaderTransactionsPerOp: perOp(l.transactions),
-      followerTransactionsPerOp: perOp(mean("transactions")),
-      /** 1 = one transaction per batch a follower accepts. */
-      followerTransactionsPerAppendEntries: round(followerAe > 0 ? mean("transactions") / followerAe : NaN),
+      followerTransactionsPerOp: perOp(follower("transactions")),
+      followerTransactionsPerAppendEntries: round(followerAe > 0 ? follower("transactions") / followerAe : NaN),
       leaderSqlWritesPerOp: perOp(l.sqlWrites),
-      followerSqlWritesPerOp: perOp(mean("sqlWrites")),
+      followerSqlWritesPerOp: perOp(follower("sqlWrites")),
       setAlarmsPerOp: perOp(total("setAlarms")),
       transactionsPerOp: perOp(total("transactions")),
-      /** SQLite's count, what Cloudflare bills, all servers together, by table; the leader's by statement. */
       rowsWrittenPerOp: perOp(total("rowsWritten")),
       rowsWrittenByTablePerOp: byKey(all.map((s) => s.byTable)),
       leaderRowsWrittenByStatementPerOp: byKey([l.byStatement]),
       leaderRowsWrittenPerOp: perOp(l.rowsWritten),
-      followerRowsWrittenPerOp: perOp(mean("rowsWritten")),
+      followerRowsWrittenPerOp: perOp(follower("rowsWritten")),
       billedRowsWrittenPerOp: perOp(w.billedRows!),
     };
   }
   const leaderSent = leader?.rpcsSent ?? NaN;
+  // stable: same leader, same terms, nobody down, so the counters are comparable; "above idle":
+  // less what the leader sends idle (heartbeats); billed requests: Worker calls + RPCs + alarms.
   return {
     clients,
     ops: w.committed,
-    /** Same leader, same term, nobody down from start to end: the counters are comparable. */
     stable,
     rpcsPerOp: perOp(w.rpcsSent),
     appendEntriesPerOpPerFollower: perFollower(perOp(leaderSent)),
-    /** The same less what the leader sends idle (its heartbeats) over the phase: what the load added. */
     appendEntriesAboveIdlePerOpPerFollower: perFollower(perOp(leaderSent - idleLeaderRpcsPerSec * w.seconds)),
     alarmsPerOp: perOp(w.alarms),
     workerCallsPerOp: w.workerCalls === null ? null : perOp(w.workerCalls),
-    /** Billed Durable Object requests: the Worker's calls into servers, Raft RPCs, alarm invocations. */
     billedRequestsPerOp: w.workerCalls === null ? null : perOp(w.workerCalls + w.rpcsSent + w.alarms),
     storage,
   };
@@ -141,9 +136,9 @@ async function idleCost(c: Cluster, ms: number) {
   const rate = (x: number) => round(x / w.seconds);
   const mean = (xs: number[]) => round(sum(xs) / Math.max(1, xs.length));
   const tx = (s: (typeof w.servers)[number]) => (s.storage ? rate(s.storage.transactions) : null);
+  // Billed while idle: Raft RPCs and alarms, all servers.
   return {
     seconds: round(w.seconds),
-    /** Raft RPCs and alarms, all servers: what an idle cluster is billed as requests. */
     billedRequestsPerSec: rate(w.rpcsSent + w.alarms),
     billedRowsWrittenPerSec: w.billedRows === null ? null : rate(w.billedRows),
     workerdCpuMsPerSec: cpu === null ? null : round(cpu),
@@ -157,36 +152,20 @@ async function idleCost(c: Cluster, ms: number) {
   };
 }
 
-/**
- * Crash the leader, then put until a put succeeds; time from sending the crash to that
- * success. The crashed server is restarted and the cluster left to settle between trials.
- */
+/** Crash the leader, then put until a put succeeds: from sending the crash to that success. The crashed server is restarted and the cluster settles between trials. */
 async function failoverTrials(c: Cluster, trials: number) {
-  const samples: number[] = [];
-  const puts: number[] = [];
-  const errors: Record<string, number> = {};
-  const failures: string[] = [];
+  const [samples, puts, errors, failures] = [[] as number[], [] as number[], {} as Record<string, number>, [] as string[]];
   for (let t = 0; t < trials; t++) {
-    let leader: number;
-    try {
-      leader = (await c.stable()).leader!;
-    } catch (e) {
-      failures.push(`trial ${t}: ${message(e)}`);
-      continue;
-    }
+    const leader = await c.stable().then((v) => v.leader!, (e: unknown) => (failures.push(`trial ${t}: ${message(e)}`), null));
+    if (leader === null) continue;
     const warm = await c.put(0, t); // the cluster serves before the crash
-    if (warm.status !== 200) {
-      failures.push(`trial ${t}: a put before the crash answered ${warm.status}`);
-      continue;
-    }
     const t0 = performance.now();
-    const crash = await c.http.call("POST", `/clusters/${c.name}/servers/${leader}/crash`);
+    const crash = warm.status === 200 ? await c.http.call("POST", `/clusters/${c.name}/servers/${leader}/crash`) : warm;
     if (crash.status !== 200) {
-      failures.push(`trial ${t}: crash answered ${crash.status} ${JSON.stringify(crash.body)}`);
+      failures.push(`trial ${t}: ${warm.status === 200 ? "crash" : "a put before the crash"} answered ${crash.status} ${JSON.stringify(crash.body)}`);
       continue;
     }
-    let n = 0;
-    let done = false;
+    let [n, done] = [0, false];
     while (!done && performance.now() - t0 < FAILOVER_DEADLINE_MS) {
       const a = await c.put(1, t * 1000 + n++);
       done = a.status === 200;

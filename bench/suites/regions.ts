@@ -1,9 +1,8 @@
-// Commit latency of a cluster spread over regions, felt on one machine through POST
-// /clusters/{c}/network's `regionRttMs` (a round trip per pair of regions, applied to every
-// Raft message by the servers' location hints). A committed write costs the leader one round
-// trip to the nearest majority (led from weur, enam at 75 ms makes a majority of three), so
-// sequential puts led from each placement are measured against it: the excess is what the
-// implementation adds, the goal ≤ 10 ms at p50. The reliable network (no matrix) first.
+// Commit latency over regions, felt on one machine through POST /clusters/{c}/network's
+// `regionRttMs` (a round trip per pair of regions, applied to every Raft message by location
+// hints). A commit costs the leader one round trip to the nearest majority, so sequential puts
+// led from each placement are measured against it: the excess is what the implementation adds
+// (goal ≤ 10 ms at p50). The reliable network (no matrix) first.
 import { Cluster } from "../lib/cluster.ts";
 import { sleep } from "../lib/http.ts";
 import { keyOf, valueOf } from "../lib/load.ts";
@@ -53,8 +52,7 @@ async function measureCluster({ http, o, progress }: Ctx, { hints, matrix, leade
     };
     /** `n` sequential puts after `warmup` untimed ones. */
     const run = async (n: number, warmup: number) => {
-      const ms: number[] = [];
-      const errors: Record<string, number> = {};
+      const [ms, errors] = [[] as number[], {} as Record<string, number>];
       for (let i = 0; i < warmup + n; i++) {
         const a = await http.call("PUT", `/clusters/${c.name}/kv/${keyOf(0, i)}`, { value: valueOf(i) });
         if (i < warmup) continue;
@@ -81,14 +79,14 @@ async function measureCluster({ http, o, progress }: Ctx, { hints, matrix, leade
 }
 
 async function measure(ctx: Ctx) {
-  const clusters = [];
+  const [clusters, writes] = [[] as Array<Exclude<Awaited<ReturnType<typeof measureCluster>>, string>>, ctx.o.quick ? 40 : 100];
   for (const s of SCENARIOS) {
     ctx.progress(`regions: raft-${s.hints.length} in ${s.hints.join("/")}, sequential puts on the reliable network, then led from ${s.leaders.map((l) => s.hints[l]).join(", ")} under regionRttMs`);
     const r = await measureCluster(ctx, s);
-    if (typeof r === "string") return { writes: ctx.o.quick ? 40 : 100, clusters, unavailable: r };
+    if (typeof r === "string") return { writes, clusters, unavailable: r };
     clusters.push(r);
   }
-  return { writes: ctx.o.quick ? 40 : 100, clusters, unavailable: null as string | null };
+  return { writes, clusters, unavailable: null as string | null };
 }
 
 export type RegionsResult = Awaited<ReturnType<typeof measure>>;

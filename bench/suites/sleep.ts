@@ -1,12 +1,9 @@
-// Sleeping, waking and deploys (issue 11) on raft-3:
-//  1. awake ({"sleepAfterMs": 0}, never sleeps): an idle window, then writes back to back;
-//  2. asleep (the default): writes, then an idle window once GET /clusters/{c} says `asleep`
-//     (counters count from each object's `loadedAt`: workerd drops idle objects);
-//  3. cycles: asleep → one write → warm writes → asleep again; the first write ÷ the warm
-//     median, and what one isolated write costs (its wake-up and idle tail included);
-//  4. deploys: every server evicted at once (POST .../evict), `deploys` times, under one
-//     writer appending its request id with exactly-once headers; terms before and after,
-//     the slowest write across each; the key must list every acknowledged id once, in order.
+// Sleeping, waking and deploys (issue 11) on raft-3: (1) never sleeping, an idle window and
+// writes back to back; (2) the default, writes, then an idle window once asleep (counters count
+// from each object's `loadedAt`: workerd drops idle objects); (3) cycles asleep → one write →
+// warm writes → asleep, and what one isolated write costs; (4) deploys (every server evicted)
+// under one writer appending its request id with exactly-once headers: every acknowledged id
+// must be in the key once, in order.
 import { costPerMillion, idleMonth, PRICES } from "../cost.ts";
 import { between, Cluster, message, terms, type Window } from "../lib/cluster.ts";
 import { sleep } from "../lib/http.ts";
@@ -39,7 +36,6 @@ async function idleWindow(c: Cluster, ms: number) {
     reloaded: w.reloaded,
     asleepAtStart: a.view.asleep === true,
     asleepAtEnd: b.view.asleep === true,
-    /** Leader and terms unchanged across the window. */
     stable: a.view.leader === b.view.leader && terms(a.view).join() === terms(b.view).join(),
   };
 }
@@ -53,9 +49,7 @@ async function writeCost(c: Cluster, n: number, from: number) {
     const r = await put(c, from + i);
     if (r.status === 200) latencies.push(r.ms);
   }
-  const seconds = (performance.now() - t0) / 1000;
-  const w = between(a, await c.snapshot(true));
-  const ok = latencies.length;
+  const [seconds, w, ok] = [(performance.now() - t0) / 1000, between(a, await c.snapshot(true)), latencies.length];
   const r = requests(w);
   return { writes: ok, seconds: round(seconds), throughput: round(ok / seconds), latency: summarize(latencies), billedRequestsPerWrite: r === null || ok === 0 ? null : round(r / ok), billedRowsPerWrite: w.billedRows === null || ok === 0 ? null : round(w.billedRows / ok) };
 }
@@ -73,23 +67,16 @@ async function cycle(c: Cluster, warm: number, from: number) {
   const sx = await c.snapshot();
   const fell = await c.untilAsleep();
   const s1 = await c.snapshot(true);
-  const w1 = between(s0, sw);
-  const tail = between(sx, s1);
+  const [w1, tail, warmSummary, servedBy] = [between(s0, sw), between(sx, s1), summarize(warmMs), first.headers.get("Raft-Server")];
   const w2 = { ...tail, workerCalls: tail.workerCalls === null ? null : tail.workerCalls - fell.pollCalls };
-  const warmSummary = summarize(warmMs);
   const [r1, r2] = [requests(w1), requests(w2)];
-  const servedBy = first.headers.get("Raft-Server");
   return {
-    firstMs: round(first.ms),
-    firstStatus: first.status,
-    warmMs: warmSummary,
-    ratio: round(first.ms / warmSummary.p50),
-    termsBefore: terms(s0.view),
-    termsAfter: terms(s1.view),
+    firstMs: round(first.ms), firstStatus: first.status, warmMs: warmSummary, ratio: round(first.ms / warmSummary.p50),
+    termsBefore: terms(s0.view), termsAfter: terms(s1.view),
     termChanged: terms(s0.view).join() !== terms(s1.view).join() || terms(s0.view).join() !== terms(sw.view).join(),
     leaderBefore: s0.view.leader,
     servedBy: servedBy === null ? null : Number(servedBy),
-    /** Last warm write answered → GET /clusters/{c} says asleep (50 ms polls). */
+    /** Last warm write answered → seen asleep (50 ms polls). */
     fellAsleepMs: round(fell.ms),
     /** One isolated write: waking + the write + the idle tail until asleep again. */
     isolated: {
@@ -106,21 +93,11 @@ async function evict(c: Cluster) {
   const before = await c.view();
   const t0 = performance.now();
   const r = await c.http.call("POST", `/clusters/${c.name}/evict`, undefined, 30_000);
-  const t1 = performance.now();
-  const after = await c.view();
+  const [t1, after] = [performance.now(), await c.view()];
   const [tb, ta] = [terms(before), terms(after)];
-  return {
-    evictMs: round(t1 - t0),
-    evictStatus: r.status,
-    window: [t0, t1 + ACROSS_MS] as const,
-    /** Every server's object was reloaded (its loadedAt moved). */
-    reloaded: after.servers.every((s, i) => s.stats.loadedAt > before.servers[i]!.stats.loadedAt),
-    termsBefore: tb,
-    termsAfter: ta,
-    termChanges: tb.filter((t, i) => t !== ta[i]).length,
-    leaderBefore: before.leader,
-    leaderAfter: after.leader,
-  };
+  // reloaded: every server's loadedAt moved.
+  const reloaded = after.servers.every((s, i) => s.stats.loadedAt > before.servers[i]!.stats.loadedAt);
+  return { evictMs: round(t1 - t0), evictStatus: r.status, window: [t0, t1 + ACROSS_MS] as const, reloaded, termsBefore: tb, termsAfter: ta, termChanges: tb.filter((t, i) => t !== ta[i]).length };
 }
 
 async function deploys(c: Cluster, n: number, progress: (line: string) => void) {
@@ -143,8 +120,7 @@ async function deploys(c: Cluster, n: number, progress: (line: string) => void) 
       writes.push({ id, start, end: performance.now(), ok });
     }
   })();
-  const start = await c.view();
-  const out: Array<Awaited<ReturnType<typeof evict>>> = [];
+  const [start, out] = [await c.view(), [] as Array<Awaited<ReturnType<typeof evict>>>];
   for (let d = 0; d < n; d++) {
     await sleep(GAP_MS);
     out.push(await evict(c));
@@ -167,19 +143,12 @@ async function deploys(c: Cluster, n: number, progress: (line: string) => void) 
   const counts = new Map<number, number>();
   for (const id of found) counts.set(id, (counts.get(id) ?? 0) + 1);
   return {
-    deploys: perDeploy,
-    writesAcked: acked.length,
-    /** Attempts not answered 200 (each sent again with the same ids), by status. */
-    retriedAnswers: retried,
-    abandoned: writes.filter((w) => !w.ok).length,
+    deploys: perDeploy, writesAcked: acked.length, retriedAnswers: retried, abandoned: writes.filter((w) => !w.ok).length,
     lost: acked.filter((id) => !counts.has(id)).length,
     duplicated: [...counts.values()].filter((n) => n > 1).length,
     unacknowledgedApplied: [...counts.keys()].filter((id) => !acked.includes(id)).length,
     outOfOrder: found.some((id, i) => i > 0 && id <= found[i - 1]!),
-    calmWriteMs: summarize(calm),
-    termsStart: terms(start),
-    termsEnd: terms(end),
-    elections: sum(perDeploy.map((d) => d.termChanges)),
+    calmWriteMs: summarize(calm), termsStart: terms(start), termsEnd: terms(end), elections: sum(perDeploy.map((d) => d.termChanges)),
     finalRead: read.status === 200 ? `200, ${found.length} ids` : `${read.status} ${JSON.stringify(read.body)}`,
   };
 }
@@ -219,9 +188,7 @@ async function asleep(c: Cluster, { o, progress }: Ctx, writes: number, failures
 async function measure(ctx: Ctx) {
   const { http, o, profiled, progress } = ctx;
   progress(`sleep: raft-3 idle awake and asleep, ${o.cycles} sleep/wake cycles, ${o.deploys} deploys under a writer`);
-  const stamp = Date.now().toString(36);
-  const writes = o.quick ? 40 : 100;
-  const failures: string[] = [];
+  const [stamp, writes, failures] = [Date.now().toString(36), o.quick ? 40 : 100, [] as string[]];
   /** The part's result, or null with why in `failures`. */
   const part = async <T>(what: string, f: () => Promise<T | string>): Promise<T | null> => {
     const r = await f().catch((e: unknown) => message(e));
@@ -242,18 +209,9 @@ async function measure(ctx: Ctx) {
   const d = w && (await part("deploys", () => Cluster.with(http, `deploy-${stamp}`, { size: SIZE }, false, deploy)));
   for (const f of failures) progress(`sleep: ${f}`);
   return {
-    unavailable: typeof first === "string" ? first : null,
-    size: SIZE,
-    failures,
-    sleepAfterMs: a?.sleepAfterMs ?? null,
-    awake: w?.idle ?? null,
-    asleep: a?.idle ?? null,
-    /** The last write answered → asleep, ms. */
-    fellAsleepMs: a?.fellAsleepMs ?? null,
-    awakeWrites: w?.writes ?? null,
-    defaultWrites: a?.writes ?? null,
-    cycles: a?.cycles ?? [],
-    deploys: d,
+    unavailable: typeof first === "string" ? first : null, size: SIZE, failures, sleepAfterMs: a?.sleepAfterMs ?? null,
+    awake: w?.idle ?? null, asleep: a?.idle ?? null, fellAsleepMs: a?.fellAsleepMs ?? null, awakeWrites: w?.writes ?? null, defaultWrites: a?.writes ?? null,
+    cycles: a?.cycles ?? [], deploys: d,
   };
 }
 

@@ -1,10 +1,9 @@
-// The answer first: the headline (single, raft-3, raft-5 and etcd side by side, with the goals
-// of issue 13 and what the counters say bounds each), the cost per committed write, and last
-// the targets of issues 5 and 6. They compare across suites, so they belong to none: the
-// runner prints `head` before every suite's sections and `tail` after them.
+// The answer first: the headline (single, raft-3, raft-5 and etcd side by side, the goals of
+// issue 13 and what bounds each), the cost per write, and last the targets of issues 5 and 6.
+// They compare across suites, so the runner prints `head` before the suites and `tail` after.
 import { costPerMillion, idleMonth, PRICES } from "../cost.ts";
 import { phaseAt } from "../lib/load.ts";
-import { fmt, ratio, short, table, usd, verdict, type Value } from "../lib/render.ts";
+import { clientsLabel, errorNote, fmt, ratio, short, table, usd, verdict, type Value } from "../lib/render.ts";
 import type { Results, Section } from "../lib/suite.ts";
 import { historyCases } from "./history.ts";
 import type { RaftResult } from "./raft.ts";
@@ -31,57 +30,26 @@ export function goals(r: Results): Goal[] {
     const [a, b, c3] = [at64(raft3)?.throughput, s64?.throughput, at64(raft3)];
     const v = a !== undefined && b !== undefined && b > 0 ? a / b : null;
     const st = c3?.cost.storage;
-    out.push([
-      `raft-3 throughput at ${LOAD} clients ÷ single object`,
-      v === null ? why : `${fmt(v)} (${fmt(a, 0)} ÷ ${fmt(b, 0)} ops/s)`,
-      "≥ 0.75",
-      v === null ? null : v >= 0.75,
-      c3
-        ? `workerd CPU per put ${fmt(c3.cpuPerOp.workerdMs)} ms against the single object's ${fmt(s64?.cpuPerOp.workerdMs)} ms, one workerd thread for every object here; per put: ${fmt(c3.cost.billedRequestsPerOp, 2)} billed requests (${fmt(c3.cost.rpcsPerOp, 2)} Raft RPCs) against 1, ${fmt(st?.transactionsPerOp, 2)} storage transactions against ${fmt(s64?.cost?.transactionsPerOp, 2)}, ${fmt(st?.rowsWrittenPerOp, 2)} SQL rows against ${fmt(s64?.cost?.rowsWrittenPerOp, 2)}`
-        : "—",
-    ]);
+    out.push([`raft-3 throughput at ${LOAD} clients ÷ single object`, v === null ? why : `${fmt(v)} (${fmt(a, 0)} ÷ ${fmt(b, 0)} ops/s)`, "≥ 0.75", v === null ? null : v >= 0.75, c3 ? `workerd CPU per put ${fmt(c3.cpuPerOp.workerdMs)} ms against the single object's ${fmt(s64?.cpuPerOp.workerdMs)} ms, one workerd thread for every object here; per put: ${fmt(c3.cost.billedRequestsPerOp, 2)} billed requests (${fmt(c3.cost.rpcsPerOp, 2)} Raft RPCs) against 1, ${fmt(st?.transactionsPerOp, 2)} storage transactions against ${fmt(s64?.cost?.transactionsPerOp, 2)}, ${fmt(st?.rowsWrittenPerOp, 2)} SQL rows against ${fmt(s64?.cost?.rowsWrittenPerOp, 2)}` : "—"]);
   }
   {
     const [a, b, seq] = [raft3?.sequential?.latency.p50, s.sequential.latency.p50, raft3?.sequential];
     const v = a !== undefined && b > 0 ? a / b : null;
     const st = seq?.cost.storage;
     const an = raft3?.anatomy?.medianMs;
-    out.push([
-      "raft-3 sequential put p50 ÷ single object",
-      v === null ? why : `${fmt(v)} (${fmt(a)} ÷ ${fmt(b)} ms)`,
-      "≤ 2.0",
-      v === null ? null : v <= 2,
-      seq
-        ? `per sequential put: ${fmt(st?.leaderTransactionsPerOp, 2)} transactions on the leader and ${fmt(st?.followerTransactionsPerOp, 2)} on each follower, ${fmt(seq.cost.rpcsPerOp, 2)} Raft RPCs (${fmt(seq.cost.appendEntriesAboveIdlePerOpPerFollower, 2)} AppendEntries per follower above heartbeats), ${fmt(seq.cost.workerCallsPerOp, 2)} Worker→server calls; workerd CPU ${fmt(seq.cpuPerOp.workerdMs)} ms against ${fmt(s.sequential.cpuPerOp.workerdMs)}` +
-          (an ? `; inside workerd ${fmt(an.inWorker, 1)} ms against ${fmt(s.anatomy.medianMs.inWorker, 1)} (medians, 1 ms clock)` : "")
-        : "—",
-    ]);
+    out.push(["raft-3 sequential put p50 ÷ single object", v === null ? why : `${fmt(v)} (${fmt(a)} ÷ ${fmt(b)} ms)`, "≤ 2.0", v === null ? null : v <= 2, seq ? `per sequential put: ${fmt(st?.leaderTransactionsPerOp, 2)} transactions on the leader and ${fmt(st?.followerTransactionsPerOp, 2)} on each follower, ${fmt(seq.cost.rpcsPerOp, 2)} Raft RPCs (${fmt(seq.cost.appendEntriesAboveIdlePerOpPerFollower, 2)} AppendEntries per follower above heartbeats), ${fmt(seq.cost.workerCallsPerOp, 2)} Worker→server calls; workerd CPU ${fmt(seq.cpuPerOp.workerdMs)} ms against ${fmt(s.sequential.cpuPerOp.workerdMs)}` + (an ? `; inside workerd ${fmt(an.inWorker, 1)} ms against ${fmt(s.anatomy.medianMs.inWorker, 1)} (medians, 1 ms clock)` : "") : "—"]);
   }
   for (const x of [raft3, raft5].filter((x) => x !== undefined)) {
     const c = at64(x)?.cost;
     const v = c?.appendEntriesPerOpPerFollower ?? null;
     const heartbeats = c ? c.appendEntriesPerOpPerFollower - c.appendEntriesAboveIdlePerOpPerFollower : NaN;
     const load = c && c.appendEntriesAboveIdlePerOpPerFollower > 0 ? `${fmt(c.appendEntriesAboveIdlePerOpPerFollower, 3)} caused by the load (batches of ${fmt(1 / c.appendEntriesAboveIdlePerOpPerFollower, 1)} entries)` : "none above the idle heartbeat rate (the load's entries all rode on heartbeats)";
-    out.push([
-      `raft-${x.size}: AppendEntries per committed op per follower at ${LOAD} clients`,
-      v === null ? "—" : `${fmt(v, 3)}${c!.stable ? "" : " (leader changed)"}`,
-      "≤ 0.2",
-      v === null ? null : v <= 0.2,
-      c ? `${load} + ${fmt(Math.min(heartbeats, c.appendEntriesPerOpPerFollower), 3)} heartbeats (idle rate ${fmt(x.idle.leader.rpcsSentPerSec / Math.max(1, x.size - 1), 0)}/s per follower, against ${fmt(at64(x)?.throughput, 0)} ops/s)` : "—",
-    ]);
+    out.push([`raft-${x.size}: AppendEntries per committed op per follower at ${LOAD} clients`, v === null ? "—" : `${fmt(v, 3)}${c!.stable ? "" : " (leader changed)"}`, "≤ 0.2", v === null ? null : v <= 0.2, c ? `${load} + ${fmt(Math.min(heartbeats, c.appendEntriesPerOpPerFollower), 3)} heartbeats (idle rate ${fmt(x.idle.leader.rpcsSentPerSec / Math.max(1, x.size - 1), 0)}/s per follower, against ${fmt(at64(x)?.throughput, 0)} ops/s)` : "—"]);
   }
   for (const x of [raft3, raft5].filter((x) => x !== undefined)) {
     const st = at64(x)?.cost.storage;
     const v = st?.rowsWrittenPerOp ?? null;
-    out.push([
-      `raft-${x.size}: SQL rows written per committed op, all servers together, at ${LOAD} clients`,
-      v === null ? (r.meta.raftServerClass === "RaftServer" ? "not counted (--plain)" : "—") : fmt(v, 2),
-      "≤ 5",
-      v === null ? null : v <= 5,
-      st
-        ? `by table: ${byTable(st.rowsWrittenByTablePerOp)}; leader ${fmt(st.leaderRowsWrittenPerOp, 2)} (${byTable(st.leaderRowsWrittenByStatementPerOp)}), each follower ${fmt(st.followerRowsWrittenPerOp, 2)}; ${fmt(st.transactionsPerOp, 2)} transactions per op in all (leader ${fmt(st.leaderTransactionsPerOp, 2)}, follower ${fmt(st.followerTransactionsPerOp, 2)}); single object: ${fmt(s64?.cost?.rowsWrittenPerOp, 2)}`
-        : "—",
-    ]);
+    out.push([`raft-${x.size}: SQL rows written per committed op, all servers together, at ${LOAD} clients`, v === null ? "—" : fmt(v, 2), "≤ 5", v === null ? null : v <= 5, st ? `by table: ${byTable(st.rowsWrittenByTablePerOp)}; leader ${fmt(st.leaderRowsWrittenPerOp, 2)} (${byTable(st.leaderRowsWrittenByStatementPerOp)}), each follower ${fmt(st.followerRowsWrittenPerOp, 2)}; ${fmt(st.transactionsPerOp, 2)} transactions per op in all (leader ${fmt(st.leaderTransactionsPerOp, 2)}, follower ${fmt(st.followerTransactionsPerOp, 2)}); single object: ${fmt(s64?.cost?.rowsWrittenPerOp, 2)}` : "—"]);
   }
   return out;
 }
@@ -143,18 +111,9 @@ function headline(r: Results): string | null {
 
 function costTable(r: Results): string | null {
   if (!r.single) return null;
-  const rows = costs(r).map(({ name, cost: c, idle }) => [
-    name,
-    String(c.objects),
-    fmt(c.requestsPerOp, 3),
-    fmt(c.rowsPerOp, 3),
-    fmt(c.gbSecondsPerOp === null ? null : c.gbSecondsPerOp * 1e6, 0),
-    usd(c.requestsUsd),
-    usd(c.rowsUsd),
-    usd(c.durationUsd),
-    `**${usd(c.totalUsd)}**`,
-    `${usd(idle.totalUsd)} (${usd(idle.requestsUsd)} + ${usd(idle.rowsUsd)} + ${usd(idle.durationUsd)})`,
-  ]);
+  const gbs = (c: { gbSecondsPerOp: number | null }) => fmt(c.gbSecondsPerOp === null ? null : c.gbSecondsPerOp * 1e6, 0);
+  const idleText = (i: { totalUsd: number | null; requestsUsd: number; rowsUsd: number | null; durationUsd: number }) => `${usd(i.totalUsd)} (${usd(i.requestsUsd)} + ${usd(i.rowsUsd)} + ${usd(i.durationUsd)})`;
+  const rows = costs(r).map(({ name, cost: c, idle }) => [name, String(c.objects), fmt(c.requestsPerOp, 3), fmt(c.rowsPerOp, 3), gbs(c), usd(c.requestsUsd), usd(c.rowsUsd), usd(c.durationUsd), `**${usd(c.totalUsd)}**`, idleText(idle)]);
   return table(["at 64 clients", "objects", "billed requests / write", "billed rows written / write", "GB-s per million writes", "requests $", "rows $", "duration $", "$ per million writes", "idle never sleeping, $ per month (requests + rows + duration)"], rows);
 }
 
@@ -169,7 +128,7 @@ function urlTable(r: Results): string | null {
   add("sequential put p50 (ms)", (x) => x.sequential?.latency.p50, etcd?.sequential?.latency.p50);
   add("sequential put p99 (ms)", (x) => x.sequential?.latency.p99, etcd?.sequential?.latency.p99);
   for (const n of [1, 8, 64]) {
-    const label = `${n} client${n > 1 ? "s" : ""}`;
+    const label = clientsLabel(n);
     add(`${label}: throughput (ops/s)`, (x) => phaseAt(x.concurrency, n)?.throughput, phaseAt(etcd?.concurrency, n)?.throughput, 0);
     add(`${label}: put p50 (ms)`, (x) => phaseAt(x.concurrency, n)?.latency.p50, phaseAt(etcd?.concurrency, n)?.latency.p50);
     add(`${label}: put p99 (ms)`, (x) => phaseAt(x.concurrency, n)?.latency.p99, phaseAt(etcd?.concurrency, n)?.latency.p99);
@@ -178,8 +137,8 @@ function urlTable(r: Results): string | null {
   add(`AppendEntries per op per follower (${LOAD} clients)`, (x) => at64(x)?.cost.appendEntriesPerOpPerFollower, null, 3);
   add(`alarms per op (${LOAD} clients, all servers)`, (x) => at64(x)?.cost.alarmsPerOp, null, 3);
   const notes = [
-    ...r.raft.flatMap((x) => [...(x.unavailable ? [`- raft-${x.size}: ${x.unavailable}.`] : []), ...x.concurrency.flatMap((p) => (Object.keys(p.errors).length ? [`- raft-${x.size}, ${p.clients} clients: non-200 answers ${JSON.stringify(p.errors)}.`] : []))]),
-    ...(etcd?.concurrency ?? []).flatMap((p) => (Object.keys(p.errors).length ? [`- etcd, ${p.clients} clients: non-200 answers ${JSON.stringify(p.errors)}.`] : [])),
+    ...r.raft.flatMap((x) => [...(x.unavailable ? [`- raft-${x.size}: ${x.unavailable}.`] : []), ...x.concurrency.flatMap((p) => errorNote(`raft-${x.size}, ${p.clients} clients`, p.errors))]),
+    ...(etcd?.concurrency ?? []).flatMap((p) => errorNote(`etcd, ${p.clients} clients`, p.errors)),
   ];
   const header = ["figure", ...raft.map((x) => `raft-${x.size}`), etcd ? `etcd ${etcd.version} ×3` : "etcd", ...raft.map((x) => `raft-${x.size} ÷ etcd`)];
   const caption = `Raft: clusters created through the API of the running Worker, the same workload; etcd: ${r.etcd?.unavailable ?? "3 loopback members"}.`;
@@ -205,22 +164,12 @@ export function targets(r: Results): Array<[string, string, string, boolean | nu
     const why = short(x.unavailable) ?? "no load phase";
     out.push([`${label}: AppendEntries per committed op per follower under load (${LOAD} clients)`, "≤ 0.25", load ? `${fmt(load.appendEntriesPerOpPerFollower, 3)}${load.stable ? "" : " (leader changed during the phase)"}` : why, load ? load.appendEntriesPerOpPerFollower <= 0.25 : null]);
     const st = load?.storage;
-    out.push([
-      `${label}: storage transactions per committed op under load, per server (one per batch, not per entry)`,
-      "≤ 0.25 on the leader and on each follower",
-      st ? `leader ${fmt(st.leaderTransactionsPerOp, 3)}, follower ${fmt(st.followerTransactionsPerOp, 3)} (${fmt(st.followerTransactionsPerAppendEntries)} per AppendEntries)` : load ? "not counted (--plain run)" : why,
-      st ? st.leaderTransactionsPerOp <= 0.25 && st.followerTransactionsPerOp <= 0.25 : null,
-    ]);
+    out.push([`${label}: storage transactions per committed op under load, per server (one per batch, not per entry)`, "≤ 0.25 on the leader and on each follower", st ? `leader ${fmt(st.leaderTransactionsPerOp, 3)}, follower ${fmt(st.followerTransactionsPerOp, 3)} (${fmt(st.followerTransactionsPerAppendEntries)} per AppendEntries)` : why, st ? st.leaderTransactionsPerOp <= 0.25 && st.followerTransactionsPerOp <= 0.25 : null]);
     const f = x.failover;
     const failLimit = x.electionTimeoutMs[1] + 100;
     out.push([`${label}: leader crash → first successful write, p50`, `≤ ${failLimit} ms (election timeout upper bound + 100)`, f ? `${fmt(f.ms.p50)} ms (p99 ${fmt(f.ms.p99)}, ${f.ms.n}/${f.trials} trials)` : why, f && f.ms.n > 0 ? f.ms.p50 <= failLimit : null]);
     const alarmLimit = 1000 / x.electionTimeoutMs[0];
-    out.push([
-      `${label}: idle follower alarms per second (mean over followers)`,
-      `≤ ${fmt(alarmLimit)}/s (one per shortest election timeout; one per heartbeat would be ${fmt(1000 / x.heartbeatMs)}/s)`,
-      `${fmt(x.idle.followers.alarmsPerSec)}/s (busiest follower ${fmt(x.idle.followers.maxAlarmsPerSec)}/s, over ${fmt(x.idle.seconds, 1)} s)`,
-      x.idle.followers.alarmsPerSec <= alarmLimit,
-    ]);
+    out.push([`${label}: idle follower alarms per second (mean over followers)`, `≤ ${fmt(alarmLimit)}/s (one per shortest election timeout; one per heartbeat would be ${fmt(1000 / x.heartbeatMs)}/s)`, `${fmt(x.idle.followers.alarmsPerSec)}/s (busiest follower ${fmt(x.idle.followers.maxAlarmsPerSec)}/s, over ${fmt(x.idle.seconds, 1)} s)`, x.idle.followers.alarmsPerSec <= alarmLimit]);
   }
   if (reads) {
     const [ri, log] = [reads.modes.find((m) => m.consistency === "readindex"), reads.modes.find((m) => m.consistency === "log")];
