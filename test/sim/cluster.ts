@@ -883,7 +883,11 @@ export class Cluster {
       m = this.live ? this.attachLiveSnapshot(m) : this.attachStoredSnapshot(m);
       this.checker.onSnapshotConfig(m.from, "sent", m.lastIncludedIndex, m.membership);
     }
-    if (this.net.tamper) m = this.net.tamper(m);
+    if (this.net.tamper) {
+      const t = this.net.tamper(m);
+      if (t === null) return this.lost(m, "dropped by the test");
+      m = t;
+    }
     const route = this.net.route(m);
     if (route.lost !== null) return this.lost(m, route.lost);
     for (const d of route.delays) this.queue.push(this.clock + d, { kind: "deliver", msg: m });
