@@ -77,6 +77,12 @@ export class Raft {
   private leader: NodeId | null = null;
   /** When this server last heard from a leader of its term (for PreVote's and CheckQuorum's lease). */
   private lastLeaderContact = -Infinity;
+  /**
+   * When this server last woke from sleep (a follower). Its leader was asleep too, silent by
+   * agreement, not gone: waking counts as hearing from it, even when a reload while asleep
+   * lost who it was. Otherwise the first PreVote to wake a sleeping cluster is granted.
+   */
+  private wokeAt = -Infinity;
   private commitIndex: number;
   private lastApplied: number;
 
@@ -115,14 +121,25 @@ export class Raft {
   private installedSnapshot: SnapshotMeta | null = null;
 
   // Sleeping and resuming (see "Sleep" and "Resuming" below).
-  /** The term this server won an election in; durable (HardState.ledTerm). 0: none. */
+  /** This load of the server: one more than the durable count it loaded (HardState.life), durable before the first send. */
+  private readonly life: number;
+  /**
+   * The term this server won an election in and still leads (or led until a reset); durable
+   * (HardState.ledTerm). 0: none. Cleared when it steps down, so a reload never resumes a
+   * leadership it gave up (a removed leader that handed over, one deposed by CheckQuorum).
+   */
   private ledTerm: number;
   /** Asleep with the idle cluster: nothing is due until a message, a proposal or wake(). Durable. */
   private asleep: boolean;
   /** Leader: the last client activity (proposal, read, transfer, wake); idleness is measured from it. */
   private lastActivity = 0;
-  /** Leader: the quiesce round under way: the followers told to sleep, and those that did. */
-  private quiescing: { readonly asked: ReadonlySet<NodeId>; readonly agreed: Set<NodeId> } | null = null;
+  /**
+   * Leader: the quiesce round under way: its number (rounds are numbered per life, and an
+   * answer counts only for its own round and life), the followers told to sleep, those that
+   * did, and when the round is given up if some never answer.
+   */
+  private quiescing: { readonly round: number; readonly asked: ReadonlySet<NodeId>; readonly agreed: Set<NodeId>; readonly until: number } | null = null;
+  private quiesceRounds = 0;
   /**
    * Leader: commitIndex is known to be the cluster's. False after resuming (the restored
    * commitIndex is what the host had applied, perhaps less than was committed) until this
@@ -154,6 +171,7 @@ export class Raft {
     this.votedFor = restored.hardState.votedFor;
     this.ledTerm = restored.hardState.ledTerm ?? 0;
     this.asleep = restored.hardState.asleep === true;
+    this.life = (restored.hardState.life ?? 0) + 1;
     this.lastHardState = restored.hardState;
     this.log = new RaftLog(restored.entries, restored.snapshot?.index ?? 0, restored.snapshot?.term ?? 0);
     // A server added later passes the initial voters too: it is in no configuration it
@@ -192,13 +210,13 @@ export class Raft {
     }
     // Any Raft traffic wakes a sleeping server (a returning server's RequestVote, the
     // leader's first AppendEntries after a client woke it, a late reply).
-    if (this.asleep) this.wakeUp(`woken by ${m.type} from ${m.from}`);
+    if (this.asleep && !this.asksToSleepOn(m)) this.wakeUp(`woken by ${m.type} from ${m.from}`);
     this.narrateReceipt(m);
 
     if (m.type === "RequestVote" && m.term > this.term && this.config.checkQuorum && !m.transfer && this.inLease()) {
       // CheckQuorum's other half: while a leader is known to be alive, a higher-term
       // candidate is a server that was cut off, not a sign the leader died. Ignore it.
-      this.narrate(`... ignoring RequestVote: heard from leader ${this.leader} within the election timeout`);
+      this.narrate(`... ignoring RequestVote: ${this.leaseHolder()} within the election timeout`);
       return;
     }
     if (m.term > this.term) {
@@ -245,8 +263,9 @@ export class Raft {
       if (now >= this.heartbeatDeadline) {
         this.expireReads();
         this.heartbeatDeadline = now + this.config.heartbeatMs;
-        if (this.quiescing) this.abandonQuiesce();
-        if (this.idle()) this.startQuiesce();
+        if (this.quiescing && now >= this.quiescing.until) this.abandonQuiesce();
+        if (this.quiescing) this.askAgain();
+        else if (this.idle()) this.startQuiesce();
         else this.broadcastAppend(true);
       }
     } else if (now >= this.electionDeadline) {
@@ -414,13 +433,15 @@ export class Raft {
       votedFor: this.votedFor,
       ...(this.ledTerm > 0 ? { ledTerm: this.ledTerm } : {}),
       ...(this.asleep ? { asleep: true } : {}),
+      life: this.life,
     };
     const last = this.lastHardState;
     const hardState =
       hs.term !== last.term ||
       hs.votedFor !== last.votedFor ||
       (hs.ledTerm ?? 0) !== (last.ledTerm ?? 0) ||
-      (hs.asleep ?? false) !== (last.asleep ?? false)
+      (hs.asleep ?? false) !== (last.asleep ?? false) ||
+      hs.life !== last.life
         ? hs
         : null;
     if (hardState) this.lastHardState = hardState;
@@ -464,6 +485,7 @@ export class Raft {
       logLength: this.log.lastIndex,
       snapshotIndex: this.log.snapshotIndex,
       asleep: this.asleep,
+      life: this.life,
       membership: this.conf,
       membershipIndex: this.history.currentIndex,
       member: this.isVoter() ? "voter" : isMember(this.conf, this.id) ? "learner" : "removed",
@@ -499,6 +521,9 @@ export class Raft {
     }
     // A deposed leader's election deadline is long past: it always gets a fresh one.
     const wasLeader = this.role === "Leader";
+    // Whatever the reason (a newer term, CheckQuorum, its removal handed over), it no longer
+    // leads: a reload must not resume. Durable with this event's Ready, before anything it sends.
+    if (wasLeader) this.ledTerm = 0;
     this.role = "Follower";
     this.leader = leader;
     this.stepRole = this.stepFollower;
@@ -592,13 +617,13 @@ export class Raft {
     this.quiescing = null;
     this.resumeFloor = resumed ? this.log.lastIndex : 0;
     this.commitKnown = this.commitIndex >= this.resumeFloor;
-    // ReadIndex rounds are numbered per leader and term, and replies echo the number. A
+    // ReadIndex rounds are numbered per leader, term and life, and replies echo all three. A
     // resumed leader's earlier life numbered rounds of this same term, and late replies may
-    // still echo them: this life numbers its rounds from past anything that life can have
-    // reached, the time in microseconds (a round takes a round trip, far more than 1 µs).
-    // The simulator found a read confirmed by such echoes while the leader was cut off (seed 925).
-    this.readSeqSent = resumed ? Math.floor(this.now * 1000) : 0;
-    this.readSeqConfirmed = this.readSeqSent;
+    // still echo them: only replies naming this life count. (Numbering from the clock was
+    // not enough: two lives loaded in one millisecond shared their numbers, issue 19.)
+    this.readSeqSent = 0;
+    this.readSeqConfirmed = 0;
+    this.quiesceRounds = 0;
     if (this.asleep) {
       // A sleeping leader reloaded: it stays asleep until something wakes it.
       this.heartbeatDeadline = Infinity;
@@ -649,7 +674,7 @@ export class Raft {
       (m.lastLogTerm === this.log.lastTerm && m.lastLogIndex >= this.log.lastIndex);
     const inLease = this.inLease();
     const granted = m.term >= this.term && upToDate && !inLease;
-    if (inLease) this.narrate(`... refusing PreVote: heard from leader ${this.leader} within the election timeout`);
+    if (inLease) this.narrate(`... refusing PreVote: ${this.leaseHolder()} within the election timeout`);
     else if (!upToDate) this.narrate(`... refusing PreVote: candidate's log is not up to date`);
     const reply: PreVoteReply = { type: "PreVoteReply", from: this.id, to: m.from, term: this.term, forTerm: m.term, granted };
     this.narrate(`... PreVote reply: {Term:${reply.term} Granted:${granted}}`);
@@ -710,15 +735,17 @@ export class Raft {
     // our (newer) term, and its echo would be taken by the new leader as an answer to its
     // own round of the same number (found by the simulator: a stale read, seed 833, 7 servers).
     if (m.term === this.term) {
-      if (m.readSeq !== undefined) reply = { ...reply, readSeq: m.readSeq };
+      const life = m.life !== undefined ? { life: m.life } : {};
+      if (m.readSeq !== undefined) reply = { ...reply, readSeq: m.readSeq, ...life };
       if (!reply.success) reply = { ...reply, rejectedIndex: m.prevLogIndex };
-      else if (m.quiesce && this.log.lastIndex === m.prevLogIndex && this.commitIndex === m.leaderCommit) {
+      else if (m.quiesce !== undefined && this.log.lastIndex === m.prevLogIndex && this.commitIndex === m.leaderCommit) {
         // Our log is exactly the leader's and all of it is committed here: nothing can be
-        // lost by sleeping. Any message (or the coordinator) wakes us.
+        // lost by sleeping. Any message (or the coordinator) wakes us. Asked again (the
+        // leader's round lost our answer), we answer again without waking.
+        if (!this.asleep) this.narrate(`sleeps (term=${this.term}, commitIndex=${this.commitIndex})`);
         this.asleep = true;
         this.electionDeadline = Infinity;
-        this.narrate(`sleeps (term=${this.term}, commitIndex=${this.commitIndex})`);
-        reply = { ...reply, asleep: true };
+        reply = { ...reply, asleep: true, quiesce: m.quiesce, ...life };
       }
     }
     this.detail(`AppendEntries reply: ${formatAppendReply(reply)}`);
@@ -824,25 +851,17 @@ export class Raft {
     if (pr.snapshotSentAt !== null) {
       // A snapshot is on its way; this reply (to a bare heartbeat) only shows the follower is alive.
       pr.lastHeard = this.now;
-      if (m.readSeq !== undefined && m.readSeq <= this.readSeqSent && m.readSeq > pr.readAck) {
-        pr.readAck = m.readSeq;
-        this.confirmReads();
-      }
+      this.readAcknowledged(m, pr);
       return;
     }
     pr.lastHeard = this.now;
-    if (m.asleep && this.quiescing) {
+    if (m.asleep && this.quiescing && m.life === this.life && m.quiesce === this.quiescing.round) {
       this.quiescing.agreed.add(m.from);
       if ([...this.quiescing.asked].every((id) => this.quiescing!.agreed.has(id))) this.fallAsleep();
       return;
     }
     // Any reply of this term, success or not, shows the follower still takes us as leader.
-    // Only rounds this leader started in this life: a late reply from before a reset (same
-    // term) may echo a round number this life has not reached.
-    if (m.readSeq !== undefined && m.readSeq <= this.readSeqSent && m.readSeq > pr.readAck) {
-      pr.readAck = m.readSeq;
-      this.confirmReads();
-    }
+    this.readAcknowledged(m, pr);
     // Replies may come late, twice or out of order. Only the answer to the append in flight
     // (or a rejection of the attempt at pr.next) may trigger a new send; acting on every
     // copy would multiply messages with each duplicate.
@@ -946,6 +965,16 @@ export class Raft {
     if (this.role === "Leader" && this.progress.size > 0) this.broadcastAppend(false);
   }
 
+  /**
+   * A reply echoing a read round: it counts for rounds this leader started in this life only.
+   * A late reply from before a reset (same term) echoes an earlier life's round numbers.
+   */
+  private readAcknowledged(m: AppendEntriesReply, pr: Progress): void {
+    if (m.readSeq === undefined || m.life !== this.life || m.readSeq > this.readSeqSent || m.readSeq <= pr.readAck) return;
+    pr.readAck = m.readSeq;
+    this.confirmReads();
+  }
+
   /** Start a heartbeat round for waiting reads, unless one is already in flight. */
   private maybeStartReadRound(): void {
     if (this.readSeqConfirmed !== this.readSeqSent) return;
@@ -1047,7 +1076,8 @@ export class Raft {
       entries,
       leaderCommit: this.commitIndex,
       ...(this.readSeqSent > 0 ? { readSeq: this.readSeqSent } : {}),
-      ...(quiesce ? { quiesce: true } : {}),
+      ...(quiesce && this.quiescing ? { quiesce: this.quiescing.round } : {}),
+      ...(this.readSeqSent > 0 || quiesce ? { life: this.life } : {}),
     };
     if (withEntries) {
       pr.inflight = entries.length > 0;
@@ -1120,17 +1150,45 @@ export class Raft {
 
   private startQuiesce(): void {
     const asked = this.liveFollowers();
-    this.quiescing = { asked: new Set(asked), agreed: new Set() };
+    this.quiesceRounds += 1;
+    this.quiescing = { round: this.quiesceRounds, asked: new Set(asked), agreed: new Set(), until: this.now + this.config.electionTimeoutMs[1] };
     this.narrate(`idle: telling followers to sleep (term=${this.term}, commitIndex=${this.commitIndex})`);
     if (asked.length === 0) return this.fallAsleep();
     for (const id of asked) this.sendAppend(id, this.progress.get(id)!, false, true);
   }
 
+  /**
+   * A heartbeat during a quiesce round: ask again those that have not agreed (the question or
+   * the answer may have been lost). Those that agreed are asleep and hear nothing more.
+   */
+  private askAgain(): void {
+    const q = this.quiescing!;
+    for (const id of q.asked) if (!q.agreed.has(id)) this.sendAppend(id, this.progress.get(id)!, false, true);
+  }
+
+  /**
+   * Nobody answered within an election timeout (a follower died meanwhile, or keeps losing
+   * messages): start over with the followers heard from now. Only client activity restarts
+   * the idle wait: a lost message on a lossy network must not cost another idle period.
+   */
   private abandonQuiesce(): void {
     const missing = [...this.quiescing!.asked].filter((id) => !this.quiescing!.agreed.has(id));
     this.narrate(`stays awake: ${missing.join(", ")} did not agree to sleep`);
     this.quiescing = null;
-    this.lastActivity = this.now; // try again after another idle period
+  }
+
+  /** Follower, asleep: is `m` the leader asking again for the sleep we agreed to? Then it need not wake us. */
+  private asksToSleepOn(m: Message): boolean {
+    return (
+      m.type === "AppendEntries" &&
+      m.quiesce !== undefined &&
+      m.term === this.term &&
+      m.leaderId === this.leader &&
+      m.entries.length === 0 &&
+      m.prevLogIndex === this.log.lastIndex &&
+      m.prevLogTerm === this.log.lastTerm &&
+      m.leaderCommit === this.commitIndex
+    );
   }
 
   private fallAsleep(): void {
@@ -1152,6 +1210,7 @@ export class Raft {
     this.asleep = false;
     this.narrate(`wakes (${why})`);
     if (this.role !== "Leader") {
+      this.wokeAt = this.now;
       this.resetElectionTimer();
       return;
     }
@@ -1282,10 +1341,21 @@ export class Raft {
     this.becomeFollower(this.term, null);
   }
 
-  /** Heard from a live leader within the minimum election timeout (a leader is always in its own lease). */
+  /**
+   * Heard from a live leader within the minimum election timeout (a leader is always in its
+   * own lease), or woke from sleep within it: the leader slept too, silent by agreement.
+   */
   private inLease(): boolean {
     if (this.role === "Leader") return true;
-    return this.leader !== null && this.now - this.lastLeaderContact < this.config.electionTimeoutMs[0];
+    const heard = this.leader !== null ? this.lastLeaderContact : -Infinity;
+    return this.now - Math.max(heard, this.wokeAt) < this.config.electionTimeoutMs[0];
+  }
+
+  /** Whom the lease is for, as the narration says it. */
+  private leaseHolder(): string {
+    return this.leader !== null && this.now - this.lastLeaderContact < this.config.electionTimeoutMs[0]
+      ? `heard from leader ${this.leader}`
+      : "woke from sleep";
   }
 
   private narrateReceipt(m: Message): void {

@@ -924,7 +924,7 @@ export class Checker {
       return;
     }
     const m = this.delivering;
-    const q = m !== null && m.type === "AppendEntries" && m.quiesce === true && m.to === id ? m : null;
+    const q = m !== null && m.type === "AppendEntries" && m.quiesce !== undefined && m.to === id ? m : null;
     if (q === null || q.term !== after.term || this.leaderOfTerm.get(after.term) !== q.from) {
       this.fail("SleepSafety", `${what} without a quiesce heartbeat from the leader of its term`);
     } else if (after.logLength !== q.prevLogIndex || disk.termAt(q.prevLogIndex) !== q.prevLogTerm || after.commitIndex !== q.leaderCommit) {

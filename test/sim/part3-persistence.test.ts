@@ -296,9 +296,9 @@ describe("Part 3: persistence and optimisations", () => {
         });
         expect(out).toEqual([]);
         expect(h.cluster.status(leader)!.state).toBe("Follower");
-        // The led-term mark still names the term it won, now older than its durable term:
-        // a reset would bring it back as a follower, not as a leader of term + 3.
-        expect(h.cluster.disk(leader).hardState).toEqual({ term: term + 3, votedFor: null, ledTerm: term });
+        // Stepping down cleared the led-term mark: a reset brings it back as a follower, not
+        // as a leader of term + 3. (`life`: its first load.)
+        expect(h.cluster.disk(leader).hardState).toEqual({ term: term + 3, votedFor: null, life: 1 });
         h.crash(leader);
         h.restart(leader);
         expect(h.cluster.status(leader)!.term).toBe(term + 3);
@@ -331,7 +331,7 @@ describe("Part 3: persistence and optimisations", () => {
         expect(st.state).toBe("Follower");
         expect(st.term).toBe(T);
         expect(st.votedFor).toBe(x);
-        expect(h.cluster.disk(x).hardState).toEqual({ term: T, votedFor: x });
+        expect(h.cluster.disk(x).hardState).toEqual({ term: T, votedFor: x, life: 1 });
         // So another candidate of term T is refused.
         expect(granted(h.cluster.inject(x, voteRequest(leader, x, T, h)))).toBe(false);
       }),
@@ -360,10 +360,10 @@ describe("Part 3: persistence and optimisations", () => {
         expect(st.state).toBe("Follower");
         expect(st.term).toBe(T + 1);
         expect(st.votedFor).toBe(null);
-        expect(h.cluster.disk(x).hardState).toEqual({ term: T + 1, votedFor: null });
+        expect(h.cluster.disk(x).hardState).toEqual({ term: T + 1, votedFor: null, life: 1 });
         // Its vote in the new term is free.
         expect(granted(h.cluster.inject(x, voteRequest(leader, x, T + 1, h)))).toBe(true);
-        expect(h.cluster.disk(x).hardState).toEqual({ term: T + 1, votedFor: leader });
+        expect(h.cluster.disk(x).hardState).toEqual({ term: T + 1, votedFor: leader, life: 1 });
       }),
     );
   });
