@@ -855,9 +855,10 @@ export class Raft {
       return;
     }
     pr.lastHeard = this.now;
-    if (m.asleep && this.quiescing && m.life === this.life && m.quiesce === this.quiescing.round) {
-      this.quiescing.agreed.add(m.from);
-      if ([...this.quiescing.asked].every((id) => this.quiescing!.agreed.has(id))) this.fallAsleep();
+    if (m.asleep && this.quiescing && this.answersQuiesceRound(m)) {
+      const q = this.quiescing;
+      q.agreed.add(m.from);
+      if ([...q.asked].every((id) => q.agreed.has(id))) this.fallAsleep();
       return;
     }
     // Any reply of this term, success or not, shows the follower still takes us as leader.
@@ -1175,6 +1176,11 @@ export class Raft {
     const missing = [...this.quiescing!.asked].filter((id) => !this.quiescing!.agreed.has(id));
     this.narrate(`stays awake: ${missing.join(", ")} did not agree to sleep`);
     this.quiescing = null;
+  }
+
+  /** Leader: is this "asleep" the answer to the round under way, in this life? (A late one from an earlier round or life is not.) */
+  protected answersQuiesceRound(m: AppendEntriesReply): boolean {
+    return this.quiescing !== null && m.life === this.life && m.quiesce === this.quiescing.round;
   }
 
   /** Follower, asleep: is `m` the leader asking again for the sleep we agreed to? Then it need not wake us. */

@@ -4,29 +4,10 @@
 // would see. `life` below is one load of a server's object (the sim's eviction).
 
 import { describe, expect, test } from "vitest";
-import type { AppendEntriesReply, Message, NodeId } from "../../src/raft/types.ts";
+import type { AppendEntriesReply, NodeId } from "../../src/raft/types.ts";
 import { Harness, scenario } from "./harness.ts";
+import { capture, others, staleAsleepAnswer } from "./leader-lives-stories.ts";
 import { forEachSeed } from "./seeds.ts";
-
-/** Capture every message `pick` selects; `drop`: and lose it (else the network routes it as usual). */
-function capture(h: Harness, pick: (m: Message) => boolean, drop = false): Message[] {
-  const held: Message[] = [];
-  h.cluster.net.tamper = (m) => {
-    if (!pick(m)) return m;
-    held.push(m);
-    return drop ? null : m;
-  };
-  return held;
-}
-
-/** Lose every message `pick` selects. */
-function drop(h: Harness, pick: (m: Message) => boolean): void {
-  h.cluster.net.tamper = (m) => (pick(m) ? null : m);
-}
-
-function others(h: Harness, id: NodeId): NodeId[] {
-  return h.cluster.ids.filter((i) => i !== id);
-}
 
 /** Every server that is up is asleep. */
 function allAsleep(h: Harness): boolean {
@@ -164,27 +145,7 @@ describe("leader lives", () => {
   // slept while a follower, woken in between, was awake with its election timer running.
   test("an asleep answer to an earlier quiesce round does not count in a later one", () => {
     forEachSeed((seed) =>
-      scenario(3, { seed, stateMachine: "durable", sleepAfterMs: 200 }, (h) => {
-        const c = h.cluster;
-        const [leader] = h.checkSingleLeader();
-        const [f, g] = others(h, leader) as [NodeId, NodeId];
-        h.submitToLeader(leader, "x");
-        h.sleep(100);
-        // Round 1: F's "asleep" is kept from the leader, G's lost.
-        const held = capture(h, (m) => m.type === "AppendEntriesReply" && m.asleep === true && m.to === leader, true);
-        h.until(() => held.some((m) => m.from === f), 2000, "F answered asleep");
-        const stale = held.find((m) => m.from === f)!;
-        c.net.tamper = null;
-        // A write wakes everyone; once idle again, the leader's quiesce heartbeats to F are lost.
-        h.submitToLeader(leader, "y");
-        h.until(() => [f, g].every((i) => c.applied(i).length === 2), 2000, "y applied on F and G");
-        drop(h, (m) => m.type === "AppendEntries" && m.quiesce !== undefined && m.to === f);
-        h.until(() => c.status(g)!.asleep, 2000, "G asleep");
-        expect(c.status(f)!.asleep).toBe(false);
-        c.inject(leader, stale);
-        expect(c.status(leader)!.asleep && !c.status(f)!.asleep, "the leader asleep while F is awake").toBe(false);
-        c.net.tamper = null;
-      }),
+      scenario(3, { seed, stateMachine: "durable", sleepAfterMs: 200 }, staleAsleepAnswer),
     );
   });
 

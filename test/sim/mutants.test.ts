@@ -15,7 +15,8 @@ import { describe, expect, test } from "vitest";
 import { Harness, scenario, type HarnessOptions } from "./harness.ts";
 import { figure8Paper } from "./figure8-paper.ts";
 import { InvariantViolation, type InvariantName } from "./invariants.ts";
-import { CommitsEarlierTerms, MUTANTS, NoOwnTermCommit } from "./mutants.ts";
+import { CommitsEarlierTerms, CountsStaleAsleep, MUTANTS, NoOwnTermCommit } from "./mutants.ts";
+import { staleAsleepAnswer } from "./leader-lives-stories.ts";
 import { raftDevMembership } from "./raft-dev-membership.ts";
 import { randomRun } from "./random-run.ts";
 import { forEachSeed } from "./seeds.ts";
@@ -134,5 +135,24 @@ describe("Ongaro's raft-dev schedule: no-own-term-commit", () => {
 
   test("servers apply different entries there (StateMachineSafety, both off)", () => {
     expect(firstViolation(["LeaderCompleteness", "ConfigAgreement"])).toBe("StateMachineSafety");
+  });
+});
+
+describe("issue 19's stale asleep answer: counts-stale-asleep", () => {
+  test("the real core passes the story", () => {
+    forEachSeed((seed) => scenario(3, { seed, stateMachine: "durable", sleepAfterMs: 200 }, staleAsleepAnswer));
+  });
+
+  test("a leader that counts an earlier round's answer sleeps on it (SleepSafety)", () => {
+    for (let seed = 1; seed <= 3; seed++) {
+      const h = new Harness(3, { seed, narrate: false, stateMachine: "durable", sleepAfterMs: 200, raftFactory: (c, r, n) => new CountsStaleAsleep(c, r, n) });
+      let caught: InvariantName | null = null;
+      try {
+        staleAsleepAnswer(h);
+      } catch (e) {
+        if (e instanceof InvariantViolation) caught = e.invariant;
+      }
+      expect(caught, `seed ${seed}`).toBe("SleepSafety");
+    }
   });
 });

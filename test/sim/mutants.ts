@@ -12,6 +12,7 @@
 import { Raft } from "../../src/raft/raft.ts";
 import type {
   AppendEntries,
+  AppendEntriesReply,
   Entry,
   Membership,
   Message,
@@ -317,6 +318,47 @@ class ThrowsLater extends Raft {
   override tick(now: number): void {
     if (now > 3000) throw new Error("mutant: assertion failed in tick");
     super.tick(now);
+  }
+}
+
+// --- leader lives (issue 19): each bug put back ----------------------------------------------
+
+/** What the leader-lives mutants read and write of the core's private state. */
+interface LifeInside {
+  life: number;
+  ledTerm: number;
+  wokeAt: number;
+}
+
+/** Counts a read round's answer from any life of itself, as when rounds were numbered from the clock. */
+const ReadRoundsIgnoreLife = replaceMethod<[AppendEntriesReply, unknown], void>("readAcknowledged", (self, real, m, pr) =>
+  real({ ...m, life: (self as unknown as LifeInside).life }, pr),
+);
+
+/** A leader that steps down keeps its led-term mark: a reload resumes the leadership it gave up. */
+const StepDownKeepsLedMark = replaceMethod<[number, NodeId | null, boolean?], void>("becomeFollower", (self, real, ...args) => {
+  const inside = self as unknown as LifeInside;
+  const led = inside.ledTerm;
+  real(...args);
+  inside.ledTerm = led;
+});
+
+/** A follower woken from sleep does not count its (sleeping) leader as just heard. */
+const WakeForgetsLeader = replaceMethod<[string], void>("wakeUp", (self, real, why) => {
+  const inside = self as unknown as LifeInside;
+  const before = inside.wokeAt;
+  real(why);
+  inside.wokeAt = before;
+});
+
+/**
+ * A leader counts an "asleep" answer to any quiesce round, of any life. The random search
+ * seldom brings a late answer into a later round (its clusters sleep mostly once healed):
+ * mutants.test.ts runs it through the story that does (leader-lives-stories.ts).
+ */
+export class CountsStaleAsleep extends Raft {
+  protected override answersQuiesceRound(): boolean {
+    return (this as unknown as { quiescing: unknown }).quiescing !== null;
   }
 }
 
@@ -667,6 +709,27 @@ export const MUTANTS: readonly Mutant[] = [
     caughtBy: "ConfigInForce",
     options: { faults: { snapshotMembership: () => undefined }, membership: true, compactEvery: 10, knobs: SHORT },
     maxSeeds: 30,
+  },
+  {
+    name: "read-rounds-ignore-life",
+    what: "a resumed leader counts answers to read rounds of its earlier lives (rounds not tied to the life that sent them)",
+    caughtBy: "ReadRoundQuorum",
+    options: { raftFactory: factory(ReadRoundsIgnoreLife), ...SLEEPY },
+    maxSeeds: 20,
+  },
+  {
+    name: "step-down-keeps-led-mark",
+    what: "a leader that steps down within its term keeps its durable led-term mark: a reload resumes leading",
+    caughtBy: "ResumeSafety",
+    options: { raftFactory: factory(StepDownKeepsLedMark), ...SLEEPY },
+    maxSeeds: 20,
+  },
+  {
+    name: "wake-forgets-leader",
+    what: "a follower woken from sleep treats its leader as unheard since the quiesce heartbeat and grants PreVotes at once",
+    caughtBy: "PreVoteLease",
+    options: { raftFactory: factory(WakeForgetsLeader), raftOptions: { preVote: true }, ...SLEEPY },
+    maxSeeds: 60,
   },
   {
     name: "core-throws",
