@@ -15,8 +15,6 @@ export class Progress {
   /** The last index that append carried, and when it left (to resend it if no answer comes). */
   inflightUpTo = 0;
   inflightSince = 0;
-  /** The highest ReadIndex round this follower has answered in the current term. */
-  readAck = 0;
   /** When an InstallSnapshot was sent and not yet answered (null: none in flight). */
   snapshotSentAt: number | null = null;
   /** When this follower last answered in the current term (CheckQuorum); the election's time at first. */

@@ -1,14 +1,8 @@
 import { RaftLog } from "./log.ts";
 import { applyChange, describe, isMember, members, membershipCommand, MembershipHistory } from "./membership.ts";
-import {
-  formatAppendEntries,
-  formatAppendReply,
-  formatLog,
-  formatRequestVote,
-  formatVoteReply,
-  formatVotedFor,
-} from "./narrate.ts";
+import { formatAppendEntries, formatAppendReply, formatLog, formatRequestVote, formatVoteReply, receiptLine, staleTermReason } from "./narrate.ts";
 import { Progress } from "./progress.ts";
+import { ReadRounds } from "./read-only.ts";
 import { majority, quorumIndex } from "./quorum.ts";
 import type {
   AppendEntries,
@@ -102,21 +96,8 @@ export class Raft {
   /** Leadership transfer under way: to whom, and when to give up. */
   private transferee: NodeId | null = null;
   private transferDeadline = Infinity;
-  /**
-   * ReadIndex (thesis §6.4). A read is answered at the commit index it arrived at, once a
-   * round of heartbeats that started after it has been answered by a majority (so no newer
-   * leader can have committed anything), and the host has applied up to that index.
-   * Rounds are numbered; at most one is in flight, and every read that arrives meanwhile
-   * rides on the next one, so concurrent reads share a round.
-   */
-  private readSeqSent = 0;
-  private readSeqConfirmed = 0;
-  /** Reads waiting for their round. */
-  private pendingReads: { ctx: string; index: number; seq: number; arrivedAt: number }[] = [];
-  /** Reads that arrived before this leader committed an entry of its own term: their index is not known yet. */
-  private readsAwaitingCommit: { ctx: string; arrivedAt: number }[] = [];
-  private readyReads: ReadState[] = [];
-  private failedReads: string[] = [];
+  /** ReadIndex reads and their rounds (read-only.ts). */
+  private readonly reads = new ReadRounds();
   /** A snapshot from the leader accepted since the last ready(). */
   private installedSnapshot: SnapshotMeta | null = null;
 
@@ -388,11 +369,11 @@ export class Raft {
     if (this.role !== "Leader") return { accepted: false, leader: this.leader };
     this.activity("woken by a read");
     if (!this.commitKnown || this.log.term(this.commitIndex) !== this.term) {
-      this.readsAwaitingCommit.push({ ctx, arrivedAt: now });
+      this.reads.arrive(ctx, now, null);
       // Nothing of our term left to commit: append a no-op so the reads need not wait for a write.
       if (this.log.lastTerm !== this.term || this.log.lastIndex === this.commitIndex) this.appendNoop("so reads can be served");
     } else {
-      this.pendingReads.push({ ctx, index: this.commitIndex, seq: this.readSeqSent + 1, arrivedAt: now });
+      this.reads.arrive(ctx, now, this.commitIndex);
     }
     this.maybeStartReadRound();
     return { accepted: true };
@@ -451,10 +432,7 @@ export class Raft {
     this.installedSnapshot = null;
     const messages = this.outbox;
     this.outbox = [];
-    const reads = this.readyReads;
-    const failedReads = this.failedReads;
-    this.readyReads = [];
-    this.failedReads = [];
+    const { reads, failedReads } = this.reads.take();
     return {
       reads,
       failedReads,
@@ -530,7 +508,7 @@ export class Raft {
     this.endTransfer();
     this.checkQuorumDeadline = Infinity;
     this.quiescing = null;
-    this.failAllReads();
+    this.reads.failAll();
     this.narrate(`becomes Follower with term=${this.term}; log=${this.logSummary()}`);
     if (restartTimer || wasLeader) this.resetElectionTimer();
   }
@@ -621,8 +599,7 @@ export class Raft {
     // resumed leader's earlier life numbered rounds of this same term, and late replies may
     // still echo them: only replies naming this life count. (Numbering from the clock was
     // not enough: two lives loaded in one millisecond shared their numbers, issue 19.)
-    this.readSeqSent = 0;
-    this.readSeqConfirmed = 0;
+    this.reads.reset();
     this.quiesceRounds = 0;
     if (this.asleep) {
       // A sleeping leader reloaded: it stays asleep until something wakes it.
@@ -851,7 +828,7 @@ export class Raft {
     if (pr.snapshotSentAt !== null) {
       // A snapshot is on its way; this reply (to a bare heartbeat) only shows the follower is alive.
       pr.lastHeard = this.now;
-      this.readAcknowledged(m, pr);
+      this.readAcknowledged(m);
       return;
     }
     pr.lastHeard = this.now;
@@ -862,7 +839,7 @@ export class Raft {
       return;
     }
     // Any reply of this term, success or not, shows the follower still takes us as leader.
-    this.readAcknowledged(m, pr);
+    this.readAcknowledged(m);
     // Replies may come late, twice or out of order. Only the answer to the append in flight
     // (or a rejection of the attempt at pr.next) may trigger a new send; acting on every
     // copy would multiply messages with each duplicate.
@@ -946,13 +923,9 @@ export class Raft {
     this.detail(`leader sets commitIndex := ${q}`);
     this.commitIndex = q;
     if (q >= this.resumeFloor) this.commitKnown = true;
-    if (this.commitKnown && this.readsAwaitingCommit.length > 0) {
-      // The first commit of our term (after resuming: up to the reloaded log's end): now the
-      // commit index is known to be current.
-      for (const r of this.readsAwaitingCommit) this.pendingReads.push({ ctx: r.ctx, index: q, seq: this.readSeqSent + 1, arrivedAt: r.arrivedAt });
-      this.readsAwaitingCommit = [];
-      this.maybeStartReadRound();
-    }
+    // The first commit of our term (after resuming: up to the reloaded log's end): now the
+    // commit index is known to be current.
+    if (this.commitKnown && this.reads.commitKnown(q)) this.maybeStartReadRound();
     this.maybeHandOver();
     return true;
   }
@@ -970,42 +943,22 @@ export class Raft {
    * A reply echoing a read round: it counts for rounds this leader started in this life only.
    * A late reply from before a reset (same term) echoes an earlier life's round numbers.
    */
-  private readAcknowledged(m: AppendEntriesReply, pr: Progress): void {
-    if (m.readSeq === undefined || m.life !== this.life || m.readSeq > this.readSeqSent || m.readSeq <= pr.readAck) return;
-    pr.readAck = m.readSeq;
-    this.confirmReads();
+  private readAcknowledged(m: AppendEntriesReply): void {
+    if (m.readSeq === undefined || m.life !== this.life) return;
+    if (this.reads.acknowledge(m.from, m.readSeq)) this.confirmReads();
   }
 
   /** Start a heartbeat round for waiting reads, unless one is already in flight. */
   private maybeStartReadRound(): void {
-    if (this.readSeqConfirmed !== this.readSeqSent) return;
-    if (!this.pendingReads.some((r) => r.seq > this.readSeqSent)) return;
-    this.readSeqSent += 1;
+    if (!this.reads.startRound()) return;
     this.broadcastAppend(true);
     this.confirmReads(); // a one-server cluster is its own majority
   }
 
   /** Release every read whose round a majority has answered, then start the next round. */
   private confirmReads(): void {
-    const confirmed = quorumIndex(
-      this.conf.voters.map((v) => (v === this.id ? this.readSeqSent : (this.progress.get(v)?.readAck ?? 0))),
-    );
-    if (confirmed <= this.readSeqConfirmed) return;
-    this.readSeqConfirmed = confirmed;
-    const still: typeof this.pendingReads = [];
-    for (const r of this.pendingReads) {
-      if (r.seq <= confirmed) this.readyReads.push({ ctx: r.ctx, index: r.index });
-      else still.push(r);
-    }
-    this.pendingReads = still;
+    this.reads.confirm(this.conf.voters, this.id);
     this.maybeStartReadRound();
-  }
-
-  private failAllReads(): void {
-    for (const r of this.pendingReads) this.failedReads.push(r.ctx);
-    for (const r of this.readsAwaitingCommit) this.failedReads.push(r.ctx);
-    this.pendingReads = [];
-    this.readsAwaitingCommit = [];
   }
 
   /**
@@ -1014,14 +967,8 @@ export class Raft {
    * and its unconfirmable reads must not pile up for as long. Heartbeat ticks run this.
    */
   private expireReads(): void {
-    const oldest = this.now - this.config.electionTimeoutMs[1];
-    const expired = (r: { arrivedAt: number }) => r.arrivedAt <= oldest;
-    if (!this.pendingReads.some(expired) && !this.readsAwaitingCommit.some(expired)) return;
-    const gone = [...this.pendingReads.filter(expired), ...this.readsAwaitingCommit.filter(expired)];
-    this.narrate(`gives up on ${gone.length} read(s) not confirmed by a majority within the election timeout`);
-    for (const r of gone) this.failedReads.push(r.ctx);
-    this.pendingReads = this.pendingReads.filter((r) => !expired(r));
-    this.readsAwaitingCommit = this.readsAwaitingCommit.filter((r) => !expired(r));
+    const gone = this.reads.expire(this.now - this.config.electionTimeoutMs[1]);
+    if (gone > 0) this.narrate(`gives up on ${gone} read(s) not confirmed by a majority within the election timeout`);
   }
 
   /**
@@ -1076,9 +1023,9 @@ export class Raft {
       prevLogTerm: this.log.term(prevLogIndex) ?? 0,
       entries,
       leaderCommit: this.commitIndex,
-      ...(this.readSeqSent > 0 ? { readSeq: this.readSeqSent } : {}),
+      ...(this.reads.round > 0 ? { readSeq: this.reads.round } : {}),
       ...(quiesce && this.quiescing ? { quiesce: this.quiescing.round } : {}),
-      ...(this.readSeqSent > 0 || quiesce ? { life: this.life } : {}),
+      ...(this.reads.round > 0 || quiesce ? { life: this.life } : {}),
     };
     if (withEntries) {
       pr.inflight = entries.length > 0;
@@ -1129,7 +1076,7 @@ export class Raft {
   private idle(): boolean {
     const after = this.config.sleepAfterMs ?? 0;
     if (after <= 0 || this.now - this.lastActivity < after) return false;
-    if (this.transferee !== null || this.pendingReads.length > 0 || this.readsAwaitingCommit.length > 0) return false;
+    if (this.transferee !== null || this.reads.waiting) return false;
     if (this.commitIndex < this.log.lastIndex) {
       if (this.log.lastTerm !== this.term) this.appendNoop("to commit earlier terms before the cluster sleeps");
       return false;
@@ -1365,30 +1312,8 @@ export class Raft {
   }
 
   private narrateReceipt(m: Message): void {
-    switch (m.type) {
-      case "RequestVote":
-        return this.narrate(
-          `RequestVote: ${formatRequestVote(m)} [currentTerm=${this.term}, votedFor=${formatVotedFor(this.votedFor)}]`,
-        );
-      case "RequestVoteReply":
-        return this.narrate(`received RequestVoteReply ${formatVoteReply(m)}`);
-      case "AppendEntries":
-        return this.detail(`AppendEntries: ${formatAppendEntries(m)}`);
-      case "PreVote":
-        return this.narrate(
-          `PreVote: {Term:${m.term} CandidateId:${m.from} LastLogIndex:${m.lastLogIndex} LastLogTerm:${m.lastLogTerm}} [currentTerm=${this.term}]`,
-        );
-      case "PreVoteReply":
-        return this.narrate(`received PreVoteReply {Term:${m.term} Granted:${m.granted}}`);
-      case "InstallSnapshot":
-        return this.narrate(
-          `InstallSnapshot: {Term:${m.term} LeaderId:${m.leaderId} LastIncludedIndex:${m.lastIncludedIndex} LastIncludedTerm:${m.lastIncludedTerm}}`,
-        );
-      case "TimeoutNow":
-      case "AppendEntriesReply":
-      case "InstallSnapshotReply":
-        return; // narrated by what they cause, not on receipt
-    }
+    const r = receiptLine(m, this.term, this.votedFor);
+    if (r) this.config.log?.(`[${this.id}] ${r.line}`, r.level);
   }
 
   private logSummary(): string {
@@ -1403,28 +1328,5 @@ export class Raft {
   /** A line of replication traffic (NarrationLevel "detail"): one or more per message or operation. */
   private detail(line: string): void {
     this.config.log?.(`[${this.id}] ${line}`, "detail");
-  }
-}
-
-function staleTermReason(m: Message): string {
-  switch (m.type) {
-    case "RequestVote":
-      return "term out of date in RequestVote";
-    case "AppendEntries":
-      return "term out of date in AppendEntries";
-    case "RequestVoteReply":
-      return "term out of date in RequestVoteReply";
-    case "AppendEntriesReply":
-      return "term out of date in heartbeat reply";
-    case "PreVote":
-      return "term out of date in PreVote";
-    case "PreVoteReply":
-      return "term out of date in PreVoteReply";
-    case "TimeoutNow":
-      return "term out of date in TimeoutNow";
-    case "InstallSnapshot":
-      return "term out of date in InstallSnapshot";
-    case "InstallSnapshotReply":
-      return "term out of date in InstallSnapshot reply";
   }
 }

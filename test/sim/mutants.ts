@@ -331,8 +331,8 @@ interface LifeInside {
 }
 
 /** Counts a read round's answer from any life of itself, as when rounds were numbered from the clock. */
-const ReadRoundsIgnoreLife = replaceMethod<[AppendEntriesReply, unknown], void>("readAcknowledged", (self, real, m, pr) =>
-  real({ ...m, life: (self as unknown as LifeInside).life }, pr),
+const ReadRoundsIgnoreLife = replaceMethod<[AppendEntriesReply], void>("readAcknowledged", (self, real, m) =>
+  real({ ...m, life: (self as unknown as LifeInside).life }),
 );
 
 /** A leader that steps down keeps its led-term mark: a reload resumes the leadership it gave up. */
