@@ -1,6 +1,7 @@
 import { RaftLog } from "./log.ts";
 import { applyChange, describe, isMember, members, membershipCommand, MembershipHistory } from "./membership.ts";
 import { formatAppendEntries, formatAppendReply, formatLog, formatRequestVote, formatVoteReply, receiptLine, staleTermReason } from "./narrate.ts";
+import { LeaderLife, type FollowerView, type LeaderView } from "./leader-life.ts";
 import { Progress } from "./progress.ts";
 import { ReadRounds } from "./read-only.ts";
 import { majority, quorumIndex } from "./quorum.ts";
@@ -71,12 +72,6 @@ export class Raft {
   private leader: NodeId | null = null;
   /** When this server last heard from a leader of its term (for PreVote's and CheckQuorum's lease). */
   private lastLeaderContact = -Infinity;
-  /**
-   * When this server last woke from sleep (a follower). Its leader was asleep too, silent by
-   * agreement, not gone: waking counts as hearing from it, even when a reload while asleep
-   * lost who it was. Otherwise the first PreVote to wake a sleeping cluster is granted.
-   */
-  private wokeAt = -Infinity;
   private commitIndex: number;
   private lastApplied: number;
 
@@ -101,40 +96,8 @@ export class Raft {
   /** A snapshot from the leader accepted since the last ready(). */
   private installedSnapshot: SnapshotMeta | null = null;
 
-  // Sleeping and resuming (see "Sleep" and "Resuming" below).
-  /** This load of the server: one more than the durable count it loaded (HardState.life), durable before the first send. */
-  private readonly life: number;
-  /**
-   * The term this server won an election in and still leads (or led until a reset); durable
-   * (HardState.ledTerm). 0: none. Cleared when it steps down, so a reload never resumes a
-   * leadership it gave up (a removed leader that handed over, one deposed by CheckQuorum).
-   */
-  private ledTerm: number;
-  /** Asleep with the idle cluster: nothing is due until a message, a proposal or wake(). Durable. */
-  private asleep: boolean;
-  /** Leader: the last client activity (proposal, read, transfer, wake); idleness is measured from it. */
-  private lastActivity = 0;
-  /**
-   * Leader: the quiesce round under way: its number (rounds are numbered per life, and an
-   * answer counts only for its own round and life), the followers told to sleep, those that
-   * did, and when the round is given up if some never answer.
-   */
-  private quiescing: { readonly round: number; readonly asked: ReadonlySet<NodeId>; readonly agreed: Set<NodeId>; readonly until: number } | null = null;
-  private quiesceRounds = 0;
-  /**
-   * Leader: commitIndex is known to be the cluster's. False after resuming (the restored
-   * commitIndex is what the host had applied, perhaps less than was committed) until this
-   * leader commits something; ReadIndex reads wait for it.
-   */
-  private commitKnown = true;
-  /**
-   * After resuming: the last index of the durable log it reloaded. Everything it committed
-   * before the reset is at or below it, so its commitIndex is current once it reaches it (a
-   * commit of its own term is not enough here, unlike after an election: the resumed term's
-   * entries may have been committed further than the first one it commits again; the
-   * simulator found that, a stale read in 267 of 10,000 seeds, seed 127 among them).
-   */
-  private resumeFloor = 0;
+  /** Its lives: the count of loads, the led-term mark, resuming, sleep (leader-life.ts). */
+  private readonly lives: LeaderLife;
 
   // Output, drained by ready().
   private outbox: Message[] = [];
@@ -150,9 +113,7 @@ export class Raft {
 
     this.term = restored.hardState.term;
     this.votedFor = restored.hardState.votedFor;
-    this.ledTerm = restored.hardState.ledTerm ?? 0;
-    this.asleep = restored.hardState.asleep === true;
-    this.life = (restored.hardState.life ?? 0) + 1;
+    this.lives = new LeaderLife(restored.hardState);
     this.lastHardState = restored.hardState;
     this.log = new RaftLog(restored.entries, restored.snapshot?.index ?? 0, restored.snapshot?.term ?? 0);
     // A server added later passes the initial voters too: it is in no configuration it
@@ -165,11 +126,11 @@ export class Raft {
     this.now = now;
     this.stepRole = this.stepFollower;
     this.resetElectionTimer();
-    if (this.asleep) {
+    if (this.lives.asleep) {
       this.electionDeadline = Infinity;
       this.narrate(`reloads asleep (term=${this.term})`);
     }
-    if (config.resumeLeadership && this.term > 0 && this.ledTerm === this.term) this.becomeLeader(true);
+    if (config.resumeLeadership && this.lives.mayResume(this.term)) this.becomeLeader(true);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -191,7 +152,7 @@ export class Raft {
     }
     // Any Raft traffic wakes a sleeping server (a returning server's RequestVote, the
     // leader's first AppendEntries after a client woke it, a late reply).
-    if (this.asleep && !this.asksToSleepOn(m)) this.wakeUp(`woken by ${m.type} from ${m.from}`);
+    if (this.lives.asleep && !this.lives.asksAgain(m, this.followerView())) this.wakeUp(`woken by ${m.type} from ${m.from}`);
     this.narrateReceipt(m);
 
     if (m.type === "RequestVote" && m.term > this.term && this.config.checkQuorum && !m.transfer && this.inLease()) {
@@ -233,7 +194,7 @@ export class Raft {
   /** Time has passed: fire whichever deadline is due. Calling it early is harmless. */
   tick(now: number): void {
     this.now = now;
-    if (this.asleep) return; // nothing is due while asleep
+    if (this.lives.asleep) return; // nothing is due while asleep
     if (this.role === "Leader") {
       if (now >= this.checkQuorumDeadline && !this.checkQuorum()) return;
       if (now >= this.transferDeadline) {
@@ -244,8 +205,8 @@ export class Raft {
       if (now >= this.heartbeatDeadline) {
         this.expireReads();
         this.heartbeatDeadline = now + this.config.heartbeatMs;
-        if (this.quiescing && now >= this.quiescing.until) this.abandonQuiesce();
-        if (this.quiescing) this.askAgain();
+        if (this.lives.roundOverdue(now)) this.narrate(`stays awake: ${this.lives.abandonRound().join(", ")} did not agree to sleep`);
+        if (this.lives.round !== null) this.askAgain();
         else if (this.idle()) this.startQuiesce();
         else this.broadcastAppend(true);
       }
@@ -368,7 +329,7 @@ export class Raft {
     this.now = now;
     if (this.role !== "Leader") return { accepted: false, leader: this.leader };
     this.activity("woken by a read");
-    if (!this.commitKnown || this.log.term(this.commitIndex) !== this.term) {
+    if (!this.lives.mayServeReads || this.log.term(this.commitIndex) !== this.term) {
       this.reads.arrive(ctx, now, null);
       // Nothing of our term left to commit: append a no-op so the reads need not wait for a write.
       if (this.log.lastTerm !== this.term || this.log.lastIndex === this.commitIndex) this.appendNoop("so reads can be served");
@@ -401,7 +362,7 @@ export class Raft {
   wake(now: number): void {
     this.now = now;
     if (this.role === "Leader") this.activity("woken by the coordinator");
-    else if (this.asleep) this.wakeUp("woken by the coordinator");
+    else if (this.lives.asleep) this.wakeUp("woken by the coordinator");
   }
 
   // ---------------------------------------------------------------------------------------
@@ -409,13 +370,7 @@ export class Raft {
 
   /** Everything to persist, send and apply since the last call, and when to wake next. */
   ready(): Ready {
-    const hs: HardState = {
-      term: this.term,
-      votedFor: this.votedFor,
-      ...(this.ledTerm > 0 ? { ledTerm: this.ledTerm } : {}),
-      ...(this.asleep ? { asleep: true } : {}),
-      life: this.life,
-    };
+    const hs: HardState = { term: this.term, votedFor: this.votedFor, ...this.lives.marks() };
     const last = this.lastHardState;
     const hardState =
       hs.term !== last.term ||
@@ -441,7 +396,7 @@ export class Raft {
       logWrite: this.log.takeWrite(),
       messages,
       committed,
-      wakeAt: this.asleep
+      wakeAt: this.lives.asleep
         ? Infinity
         : this.role === "Leader"
           ? Math.min(this.heartbeatDeadline, this.checkQuorumDeadline, this.transferDeadline)
@@ -462,8 +417,8 @@ export class Raft {
       lastApplied: this.lastApplied,
       logLength: this.log.lastIndex,
       snapshotIndex: this.log.snapshotIndex,
-      asleep: this.asleep,
-      life: this.life,
+      asleep: this.lives.asleep,
+      life: this.lives.life,
       membership: this.conf,
       membershipIndex: this.history.currentIndex,
       member: this.isVoter() ? "voter" : isMember(this.conf, this.id) ? "learner" : "removed",
@@ -501,13 +456,12 @@ export class Raft {
     const wasLeader = this.role === "Leader";
     // Whatever the reason (a newer term, CheckQuorum, its removal handed over), it no longer
     // leads: a reload must not resume. Durable with this event's Ready, before anything it sends.
-    if (wasLeader) this.ledTerm = 0;
+    if (wasLeader) this.lives.steppedDown();
     this.role = "Follower";
     this.leader = leader;
     this.stepRole = this.stepFollower;
     this.endTransfer();
     this.checkQuorumDeadline = Infinity;
-    this.quiescing = null;
     this.reads.failAll();
     this.narrate(`becomes Follower with term=${this.term}; log=${this.logSummary()}`);
     if (restartTimer || wasLeader) this.resetElectionTimer();
@@ -564,44 +518,26 @@ export class Raft {
 
   /**
    * Lead the current term: after winning its election, or, `resumed`, after a reload of a
-   * server whose durable state says it won this term and that has heard of no newer one.
-   *
-   * Why resuming is safe. At most one server wins a term (a majority voted for it, each
-   * voter once per term, durably), so no other server can lead this term. Every entry this
-   * leader ever sent is in its durable log (persist, then send, under the output gate), so
-   * it never creates a second, different entry at an index it already used in this term,
-   * which is what Log Matching needs; entries it had appended but not sent are its own and
-   * no one else has that index in this term. Its memory of followers is gone, so it starts
-   * with fresh leader state (nextIndex = its last index + 1, matchIndex 0) and finds them
-   * again by backtracking, exactly as a newly elected leader does. A higher term anywhere
-   * makes it step down as usual; and it resumes only if its durable term still is the term
-   * it won (ledTerm === term): having persisted a newer term, it would follow instead.
-   * Its commitIndex is only what it had applied, so it answers ReadIndex reads only after a
-   * new confirmation round and once it has committed up to the end of the log it reloaded
-   * (commitKnown, resumeFloor): whatever it had committed before is at or below that.
+   * server whose durable state says it won this term and that has heard of no newer one
+   * (leader-life.ts says why that is safe, and when reads may be served again).
    */
   private becomeLeader(resumed = false): void {
     this.role = "Leader";
     this.stepRole = this.stepLeader;
     this.leader = this.id;
-    this.ledTerm = this.term;
     this.progress = new Map(this.otherMembers().map((p) => [p, new Progress(this.log.lastIndex, this.now)]));
     this.narrate(
       resumed
         ? `becomes Leader again after a reload (its durable state says it won this term); term=${this.term}, log=${this.logSummary()}`
         : `becomes Leader; term=${this.term}, log=${this.logSummary()}`,
     );
-    this.lastActivity = this.now;
-    this.quiescing = null;
-    this.resumeFloor = resumed ? this.log.lastIndex : 0;
-    this.commitKnown = this.commitIndex >= this.resumeFloor;
+    this.lives.startLeading(this.term, resumed, this.log.lastIndex, this.commitIndex, this.now);
     // ReadIndex rounds are numbered per leader, term and life, and replies echo all three. A
     // resumed leader's earlier life numbered rounds of this same term, and late replies may
     // still echo them: only replies naming this life count. (Numbering from the clock was
     // not enough: two lives loaded in one millisecond shared their numbers, issue 19.)
     this.reads.reset();
-    this.quiesceRounds = 0;
-    if (this.asleep) {
+    if (this.lives.asleep) {
       // A sleeping leader reloaded: it stays asleep until something wakes it.
       this.heartbeatDeadline = Infinity;
       this.checkQuorumDeadline = Infinity;
@@ -715,12 +651,12 @@ export class Raft {
       const life = m.life !== undefined ? { life: m.life } : {};
       if (m.readSeq !== undefined) reply = { ...reply, readSeq: m.readSeq, ...life };
       if (!reply.success) reply = { ...reply, rejectedIndex: m.prevLogIndex };
-      else if (m.quiesce !== undefined && this.log.lastIndex === m.prevLogIndex && this.commitIndex === m.leaderCommit) {
+      else if (this.lives.maySleepOn(m, this.followerView())) {
         // Our log is exactly the leader's and all of it is committed here: nothing can be
         // lost by sleeping. Any message (or the coordinator) wakes us. Asked again (the
         // leader's round lost our answer), we answer again without waking.
-        if (!this.asleep) this.narrate(`sleeps (term=${this.term}, commitIndex=${this.commitIndex})`);
-        this.asleep = true;
+        if (!this.lives.asleep) this.narrate(`sleeps (term=${this.term}, commitIndex=${this.commitIndex})`);
+        this.lives.fallAsleep();
         this.electionDeadline = Infinity;
         reply = { ...reply, asleep: true, quiesce: m.quiesce, ...life };
       }
@@ -832,10 +768,8 @@ export class Raft {
       return;
     }
     pr.lastHeard = this.now;
-    if (m.asleep && this.quiescing && this.answersQuiesceRound(m)) {
-      const q = this.quiescing;
-      q.agreed.add(m.from);
-      if ([...q.asked].every((id) => q.agreed.has(id))) this.fallAsleep();
+    if (m.asleep && this.answersQuiesceRound(m)) {
+      if (this.lives.agreed(m.from)) this.fallAsleep();
       return;
     }
     // Any reply of this term, success or not, shows the follower still takes us as leader.
@@ -922,10 +856,9 @@ export class Raft {
     if (q <= this.commitIndex || !this.isCommittable(q)) return false;
     this.detail(`leader sets commitIndex := ${q}`);
     this.commitIndex = q;
-    if (q >= this.resumeFloor) this.commitKnown = true;
     // The first commit of our term (after resuming: up to the reloaded log's end): now the
     // commit index is known to be current.
-    if (this.commitKnown && this.reads.commitKnown(q)) this.maybeStartReadRound();
+    if (this.lives.committed(q) && this.reads.commitKnown(q)) this.maybeStartReadRound();
     this.maybeHandOver();
     return true;
   }
@@ -944,7 +877,7 @@ export class Raft {
    * A late reply from before a reset (same term) echoes an earlier life's round numbers.
    */
   private readAcknowledged(m: AppendEntriesReply): void {
-    if (m.readSeq === undefined || m.life !== this.life) return;
+    if (m.readSeq === undefined || m.life !== this.lives.life) return;
     if (this.reads.acknowledge(m.from, m.readSeq)) this.confirmReads();
   }
 
@@ -1024,8 +957,8 @@ export class Raft {
       entries,
       leaderCommit: this.commitIndex,
       ...(this.reads.round > 0 ? { readSeq: this.reads.round } : {}),
-      ...(quiesce && this.quiescing ? { quiesce: this.quiescing.round } : {}),
-      ...(this.reads.round > 0 || quiesce ? { life: this.life } : {}),
+      ...(quiesce && this.lives.round !== null ? { quiesce: this.lives.round } : {}),
+      ...(this.reads.round > 0 || quiesce ? { life: this.lives.life } : {}),
     };
     if (withEntries) {
       pr.inflight = entries.length > 0;
@@ -1056,97 +989,39 @@ export class Raft {
   }
 
   // ---------------------------------------------------------------------------------------
-  // Sleep (quiescence, as CockroachDB quiesces idle ranges).
-  //
-  // An idle cluster costs nothing only if nothing runs: no heartbeats, no election timers.
-  // A leader that has seen no client activity for sleepAfterMs, whose log is committed and
-  // held by every follower it hears from (at least a majority with itself), sends those
-  // followers a quiesce heartbeat. A follower sleeps only if its log ends exactly where the
-  // leader's does and it has committed all of it; it answers "asleep". Once every follower
-  // asked has answered so, the leader sleeps too. If one has not by the next heartbeat, the
-  // leader stays awake and tries again after another idle period. Followers it did not hear
-  // from are presumed down: when they return, their election timers run and their messages
-  // wake everyone, as a returning server's would anyway.
-  //
-  // Safety does not depend on any of this: a sleeping server is a server whose timers are
-  // slow. Liveness does: a sleeping cluster whose leader died stays leaderless until
-  // something wakes a follower; the host wakes servers on client demand (wake()).
+  // Sleep (leader-life.ts has the rules and why).
 
   /** Leader: may the cluster sleep now? (Appends a no-op if earlier terms' entries keep it from committing.) */
   private idle(): boolean {
-    const after = this.config.sleepAfterMs ?? 0;
-    if (after <= 0 || this.now - this.lastActivity < after) return false;
+    if (!this.lives.idleFor(this.now, this.config.sleepAfterMs ?? 0)) return false;
     if (this.transferee !== null || this.reads.waiting) return false;
     if (this.commitIndex < this.log.lastIndex) {
       if (this.log.lastTerm !== this.term) this.appendNoop("to commit earlier terms before the cluster sleeps");
       return false;
     }
-    const live = this.liveFollowers();
-    const liveVoters = live.filter((id) => this.isVoter(id)).length + (this.isVoter() ? 1 : 0);
-    if (liveVoters < majority(this.conf.voters.length)) return false;
-    return live.every((id) => {
-      const pr = this.progress.get(id)!;
-      return pr.match === this.log.lastIndex && !pr.inflight && pr.snapshotSentAt === null;
-    });
-  }
-
-  /** Followers heard from within the (longest) election timeout. */
-  private liveFollowers(): NodeId[] {
-    const window = this.config.electionTimeoutMs[1];
-    return [...this.progress].filter(([, pr]) => this.now - pr.lastHeard < window).map(([id]) => id);
+    return this.lives.caughtUpToSleep(this.leaderView());
   }
 
   private startQuiesce(): void {
-    const asked = this.liveFollowers();
-    this.quiesceRounds += 1;
-    this.quiescing = { round: this.quiesceRounds, asked: new Set(asked), agreed: new Set(), until: this.now + this.config.electionTimeoutMs[1] };
+    const asked = this.lives.liveFollowers(this.leaderView());
+    this.lives.startRound(asked, this.now + this.config.electionTimeoutMs[1]);
     this.narrate(`idle: telling followers to sleep (term=${this.term}, commitIndex=${this.commitIndex})`);
     if (asked.length === 0) return this.fallAsleep();
     for (const id of asked) this.sendAppend(id, this.progress.get(id)!, false, true);
   }
 
-  /**
-   * A heartbeat during a quiesce round: ask again those that have not agreed (the question or
-   * the answer may have been lost). Those that agreed are asleep and hear nothing more.
-   */
+  /** A heartbeat during a quiesce round: ask again those that have not agreed (the question or the answer may have been lost). */
   private askAgain(): void {
-    const q = this.quiescing!;
-    for (const id of q.asked) if (!q.agreed.has(id)) this.sendAppend(id, this.progress.get(id)!, false, true);
+    for (const id of this.lives.missing()) this.sendAppend(id, this.progress.get(id)!, false, true);
   }
 
-  /**
-   * Nobody answered within an election timeout (a follower died meanwhile, or keeps losing
-   * messages): start over with the followers heard from now. Only client activity restarts
-   * the idle wait: a lost message on a lossy network must not cost another idle period.
-   */
-  private abandonQuiesce(): void {
-    const missing = [...this.quiescing!.asked].filter((id) => !this.quiescing!.agreed.has(id));
-    this.narrate(`stays awake: ${missing.join(", ")} did not agree to sleep`);
-    this.quiescing = null;
-  }
-
-  /** Leader: is this "asleep" the answer to the round under way, in this life? (A late one from an earlier round or life is not.) */
+  /** Leader: is this "asleep" the answer to the round under way, in this life? Protected for a mutant. */
   protected answersQuiesceRound(m: AppendEntriesReply): boolean {
-    return this.quiescing !== null && m.life === this.life && m.quiesce === this.quiescing.round;
-  }
-
-  /** Follower, asleep: is `m` the leader asking again for the sleep we agreed to? Then it need not wake us. */
-  private asksToSleepOn(m: Message): boolean {
-    return (
-      m.type === "AppendEntries" &&
-      m.quiesce !== undefined &&
-      m.term === this.term &&
-      m.leaderId === this.leader &&
-      m.entries.length === 0 &&
-      m.prevLogIndex === this.log.lastIndex &&
-      m.prevLogTerm === this.log.lastTerm &&
-      m.leaderCommit === this.commitIndex
-    );
+    return this.lives.answersRound(m);
   }
 
   private fallAsleep(): void {
-    this.quiescing = null;
-    this.asleep = true;
+    this.lives.fallAsleep();
     this.heartbeatDeadline = Infinity;
     this.checkQuorumDeadline = Infinity;
     this.narrate(`sleeps: its followers are asleep (term=${this.term}, commitIndex=${this.commitIndex})`);
@@ -1154,25 +1029,29 @@ export class Raft {
 
   /** Leader: a client (or the coordinator) wants something: the idle clock restarts, and a sleeping leader wakes. */
   private activity(why: string): void {
-    this.lastActivity = this.now;
-    this.quiescing = null;
-    if (this.asleep) this.wakeUp(why);
+    this.lives.activity(this.now);
+    if (this.lives.asleep) this.wakeUp(why);
   }
 
   private wakeUp(why: string): void {
-    this.asleep = false;
+    this.lives.wake(this.now, this.role === "Leader");
     this.narrate(`wakes (${why})`);
-    if (this.role !== "Leader") {
-      this.wokeAt = this.now;
-      this.resetElectionTimer();
-      return;
-    }
-    this.lastActivity = this.now;
+    if (this.role !== "Leader") return this.resetElectionTimer();
     // Nobody was expected to answer while the cluster slept: CheckQuorum counts from now.
     for (const pr of this.progress.values()) pr.lastHeard = this.now;
     this.checkQuorumDeadline = this.config.checkQuorum ? this.now + this.config.electionTimeoutMs[1] : Infinity;
     this.heartbeatDeadline = this.now + this.config.heartbeatMs;
     this.broadcastAppend(true);
+  }
+
+  private leaderView(): LeaderView {
+    const { now, id: self, progress } = this;
+    return { now, self, progress, lastIndex: this.log.lastIndex, voters: this.conf.voters, liveWindowMs: this.config.electionTimeoutMs[1] };
+  }
+
+  private followerView(): FollowerView {
+    const { term, leader, commitIndex } = this;
+    return { term, leader, commitIndex, lastIndex: this.log.lastIndex, lastTerm: this.log.lastTerm };
   }
 
   // ---------------------------------------------------------------------------------------
@@ -1262,7 +1141,7 @@ export class Raft {
       if (this.transferee !== null && !want.has(this.transferee)) this.endTransfer();
     } else if (!this.mayStand()) {
       this.electionDeadline = Infinity; // a learner, or removed: never stands
-    } else if (this.electionDeadline === Infinity && !this.asleep) {
+    } else if (this.electionDeadline === Infinity && !this.lives.asleep) {
       this.resetElectionTimer(); // promoted: it may stand from now on
     }
   }
@@ -1300,8 +1179,7 @@ export class Raft {
    */
   private inLease(): boolean {
     if (this.role === "Leader") return true;
-    const heard = this.leader !== null ? this.lastLeaderContact : -Infinity;
-    return this.now - Math.max(heard, this.wokeAt) < this.config.electionTimeoutMs[0];
+    return this.now - this.lives.leaseSince(this.leader !== null ? this.lastLeaderContact : -Infinity) < this.config.electionTimeoutMs[0];
   }
 
   /** Whom the lease is for, as the narration says it. */

@@ -188,10 +188,9 @@ interface SleepInside {
   role: string;
   term: number;
   votedFor: NodeId | null;
-  ledTerm: number;
-  asleep: boolean;
+  /** The core's leader-life module (leader-life.ts), whose private state the mutants reach. */
+  lives: { ledTerm: number; sleeping: boolean; commitKnown: boolean; quiescing: unknown; wokeAt: number; readonly life: number };
   electionDeadline: number;
-  commitKnown: boolean;
   outbox: Message[];
   becomeLeader(resumed?: boolean): void;
   fallAsleep(): void;
@@ -218,7 +217,7 @@ class ResumesAfterNewerTerm extends Raft {
   constructor(config: RaftConfig, restored: RestoredState, now: number) {
     super(config, restored, now);
     const self = this as unknown as SleepInside;
-    if (config.resumeLeadership && self.role !== "Leader" && self.ledTerm > 0 && self.ledTerm <= self.term) self.becomeLeader(true);
+    if (config.resumeLeadership && self.role !== "Leader" && self.lives.ledTerm > 0 && self.lives.ledTerm <= self.term) self.becomeLeader(true);
   }
 }
 
@@ -230,7 +229,7 @@ class ResumedLeaderTrustsItsCommit extends Raft {
   constructor(config: RaftConfig, restored: RestoredState, now: number) {
     super(config, restored, now);
     const self = this as unknown as SleepInside;
-    if (self.role === "Leader") self.commitKnown = true;
+    if (self.role === "Leader") self.lives.commitKnown = true;
   }
 }
 
@@ -241,8 +240,8 @@ class ResumedLeaderTrustsItsCommit extends Raft {
 const SleepsOnAnyQuiesce = replaceMethod<[AppendEntries], void>("handleAppendEntries", (inside, real, m) => {
   real(m);
   const self = inside as unknown as SleepInside;
-  if (m.quiesce === undefined || m.term !== self.term || self.asleep || self.role !== "Follower") return;
-  self.asleep = true;
+  if (m.quiesce === undefined || m.term !== self.term || self.lives.sleeping || self.role !== "Follower") return;
+  self.lives.sleeping = true;
   self.electionDeadline = Infinity;
   const last = self.outbox[self.outbox.length - 1];
   if (last?.type === "AppendEntriesReply" && last.to === m.from) self.outbox[self.outbox.length - 1] = { ...last, asleep: true, quiesce: m.quiesce, ...(m.life !== undefined ? { life: m.life } : {}) };
@@ -252,7 +251,7 @@ const SleepsOnAnyQuiesce = replaceMethod<[AppendEntries], void>("handleAppendEnt
 const LeaderSleepsAlone = replaceMethod<[], void>("startQuiesce", (inside, real) => {
   real();
   const self = inside as unknown as SleepInside;
-  if (!self.asleep) self.fallAsleep();
+  if (!self.lives.sleeping) self.fallAsleep();
 });
 
 // --- membership (issue 12) -------------------------------------------------------------------
@@ -323,32 +322,26 @@ class ThrowsLater extends Raft {
 
 // --- leader lives (issue 19): each bug put back ----------------------------------------------
 
-/** What the leader-lives mutants read and write of the core's private state. */
-interface LifeInside {
-  life: number;
-  ledTerm: number;
-  wokeAt: number;
-}
 
 /** Counts a read round's answer from any life of itself, as when rounds were numbered from the clock. */
 const ReadRoundsIgnoreLife = replaceMethod<[AppendEntriesReply], void>("readAcknowledged", (self, real, m) =>
-  real({ ...m, life: (self as unknown as LifeInside).life }),
+  real({ ...m, life: (self as unknown as SleepInside).lives.life }),
 );
 
 /** A leader that steps down keeps its led-term mark: a reload resumes the leadership it gave up. */
 const StepDownKeepsLedMark = replaceMethod<[number, NodeId | null, boolean?], void>("becomeFollower", (self, real, ...args) => {
-  const inside = self as unknown as LifeInside;
-  const led = inside.ledTerm;
+  const lives = (self as unknown as SleepInside).lives;
+  const led = lives.ledTerm;
   real(...args);
-  inside.ledTerm = led;
+  lives.ledTerm = led;
 });
 
 /** A follower woken from sleep does not count its (sleeping) leader as just heard. */
 const WakeForgetsLeader = replaceMethod<[string], void>("wakeUp", (self, real, why) => {
-  const inside = self as unknown as LifeInside;
-  const before = inside.wokeAt;
+  const lives = (self as unknown as SleepInside).lives;
+  const before = lives.wokeAt;
   real(why);
-  inside.wokeAt = before;
+  lives.wokeAt = before;
 });
 
 /**
@@ -358,7 +351,7 @@ const WakeForgetsLeader = replaceMethod<[string], void>("wakeUp", (self, real, w
  */
 export class CountsStaleAsleep extends Raft {
   protected override answersQuiesceRound(): boolean {
-    return (this as unknown as { quiescing: unknown }).quiescing !== null;
+    return (this as unknown as SleepInside).lives.quiescing !== null;
   }
 }
 
