@@ -1,5 +1,6 @@
 import { RaftLog } from "./log.ts";
-import { applyChange, describe, isMember, members, membershipCommand, MembershipHistory } from "./membership.ts";
+import { applyChange, describe, isMember, membershipCommand, MembershipHistory } from "./membership.ts";
+import { changeRefusal, handOverTarget, mayStand, otherMembers, otherVoters, syncProgress } from "./membership-rules.ts";
 import { formatAppendEntries, formatAppendReply, formatLog, formatRequestVote, formatVoteReply, receiptLine, staleTermReason } from "./narrate.ts";
 import { LeaderLife, type FollowerView, type LeaderView } from "./leader-life.ts";
 import { Progress } from "./progress.ts";
@@ -270,23 +271,23 @@ export class Raft {
     };
     if (this.role !== "Leader") return refuse("not_leader", `server ${this.id} is not the leader`);
     this.activity("woken by a membership change");
-    if (this.transferee !== null) return refuse("not_ready", `leadership is being handed to ${this.transferee}`);
-    if (!this.allowsChangeWhilePending() && this.history.currentIndex > this.commitIndex) {
-      return refuse("change_in_progress", `the change at index ${this.history.currentIndex} is not committed yet`);
-    }
-    if (this.requiresOwnTermCommit() && this.log.term(this.commitIndex) !== this.term) {
-      // Ongaro's raft-dev bug: a change appended before this leader commits anything of its
-      // own term could conflict with an uncommitted change of an earlier leader, and two
-      // majorities that do not overlap could both commit. Commit a no-op first.
+    const no = changeRefusal(change, {
+      self: this.id,
+      history: this.history,
+      commitIndex: this.commitIndex,
+      lastIndex: this.log.lastIndex,
+      maxEntries: this.maxEntries,
+      transferee: this.transferee,
+      ownTermCommitted: this.log.term(this.commitIndex) === this.term,
+      progress: this.progress,
+      requiresOwnTermCommit: this.requiresOwnTermCommit(),
+      allowsChangeWhilePending: this.allowsChangeWhilePending(),
+    });
+    if (no?.ownTermFirst) {
       if (this.log.lastTerm !== this.term) this.appendNoop("before changing the membership");
-      return refuse("not_ready", `no entry of term ${this.term} is committed yet`);
+      return refuse(no.reason, `no entry of term ${this.term} is committed yet`);
     }
-    if (change.op === "promote" && this.conf.learners.includes(change.id)) {
-      const pr = this.progress.get(change.id);
-      if (!pr || !this.caughtUp(pr)) {
-        return refuse("not_caught_up", `learner ${change.id} holds up to ${pr?.match ?? 0} of ${this.log.lastIndex}`);
-      }
-    }
+    if (no) return refuse(no.reason, no.message);
     const next = applyChange(this.conf, change);
     if ("refused" in next) return refuse(next.refused, next.message);
     const entry: Entry = { index: this.log.lastIndex + 1, term: this.term, command: membershipCommand(next) };
@@ -295,16 +296,6 @@ export class Raft {
     this.maybeCommit();
     this.broadcastAppend(false);
     return { accepted: true, index: entry.index, term: entry.term, membership: next };
-  }
-
-  /**
-   * A learner may count once it holds everything up to its own addition and is within one
-   * append of the leader's log (or has all that is committed): promoting it then cannot stall
-   * commitment for longer than one round trip.
-   */
-  private caughtUp(pr: Progress): boolean {
-    if (pr.snapshotSentAt !== null || pr.match < this.history.currentIndex) return false;
-    return pr.match >= this.commitIndex || this.log.lastIndex - pr.match <= this.maxEntries;
   }
 
   /** Mutation points for the simulator's mutants (test/sim/mutants.ts); never overridden here. */
@@ -525,7 +516,7 @@ export class Raft {
     this.role = "Leader";
     this.stepRole = this.stepLeader;
     this.leader = this.id;
-    this.progress = new Map(this.otherMembers().map((p) => [p, new Progress(this.log.lastIndex, this.now)]));
+    this.progress = new Map(otherMembers(this.conf, this.id).map((p) => [p, new Progress(this.log.lastIndex, this.now)]));
     this.narrate(
       resumed
         ? `becomes Leader again after a reload (its durable state says it won this term); term=${this.term}, log=${this.logSummary()}`
@@ -1090,17 +1081,8 @@ export class Raft {
     return this.conf.voters.includes(id);
   }
 
-  /**
-   * May this server stand for election? A voter may; so may a server whose removal is still
-   * uncommitted (as hashicorp/raft: only a committed configuration without it rules it out).
-   * Otherwise a leader that removed itself and then lost leadership before the removal
-   * committed could leave its last partner waiting forever for its vote (simulator, seed 27).
-   * Its own vote does not count in the configuration without it: it needs the others'.
-   */
   private mayStand(): boolean {
-    if (this.isVoter()) return true;
-    const i = this.history.currentIndex;
-    return i > this.commitIndex && this.history.at(i - 1).voters.includes(this.id);
+    return mayStand(this.history, this.commitIndex, this.id);
   }
 
   /** Is the log ending at (lastLogTerm, lastLogIndex) strictly more up to date than ours? */
@@ -1109,12 +1091,7 @@ export class Raft {
   }
 
   private otherVoters(): NodeId[] {
-    return this.conf.voters.filter((v) => v !== this.id);
-  }
-
-  /** Everyone a leader replicates to: voters and learners but itself. */
-  private otherMembers(): NodeId[] {
-    return members(this.conf).filter((v) => v !== this.id);
+    return otherVoters(this.conf, this.id);
   }
 
   /** Every append to the log goes through here, so a configuration entry is in force at once. */
@@ -1135,9 +1112,7 @@ export class Raft {
     if (this.role === "Leader") this.detail(line);
     else this.narrate(line);
     if (this.role === "Leader") {
-      const want = new Set(this.otherMembers());
-      for (const id of [...this.progress.keys()]) if (!want.has(id)) this.progress.delete(id);
-      for (const id of want) if (!this.progress.has(id)) this.progress.set(id, new Progress(this.log.lastIndex, this.now));
+      const want = syncProgress(this.progress, this.conf, this.id, this.log.lastIndex, this.now);
       if (this.transferee !== null && !want.has(this.transferee)) this.endTransfer();
     } else if (!this.mayStand()) {
       this.electionDeadline = Infinity; // a learner, or removed: never stands
@@ -1154,11 +1129,7 @@ export class Raft {
   private maybeHandOver(): void {
     if (this.role !== "Leader" || isMember(this.conf, this.id) || this.transferee !== null) return;
     if (this.history.currentIndex > this.commitIndex) return;
-    let best: NodeId | null = null;
-    for (const v of this.conf.voters) {
-      const pr = this.progress.get(v);
-      if (pr && (best === null || pr.match > this.progress.get(best)!.match)) best = v;
-    }
+    const best = handOverTarget(this.conf, this.progress);
     if (best === null) return this.stepDownRemoved("no voter to hand over to");
     const pr = this.progress.get(best)!;
     this.narrate(`its removal is committed (index ${this.history.currentIndex}): hands leadership to ${best}`);
