@@ -31,6 +31,18 @@ export class Progress {
     if (this.next < this.match + 1) this.next = this.match + 1;
   }
 
+  /**
+   * Before sending: a snapshot unanswered for `snapshotMs` is presumed lost (send it again);
+   * at a heartbeat, so are entries unanswered for `heartbeatMs`.
+   */
+  presumeLost(now: number, heartbeat: boolean, heartbeatMs: number, snapshotMs: number): void {
+    if (this.snapshotSentAt !== null && now - this.snapshotSentAt > snapshotMs) {
+      this.snapshotSentAt = null;
+      this.inflight = false;
+    }
+    if (heartbeat && this.inflight && this.snapshotSentAt === null && now - this.inflightSince >= heartbeatMs) this.inflight = false;
+  }
+
   /** A rejection: jump back to `next`, but never at or below what is known to match. */
   backtrack(next: number, lastIndex: number): void {
     this.next = Math.min(Math.max(next, this.match + 1), lastIndex + 1);

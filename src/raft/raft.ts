@@ -5,7 +5,7 @@ import { formatAppendEntries, formatAppendReply, formatLog, formatRequestVote, f
 import { LeaderLife, type FollowerView, type LeaderView } from "./leader-life.ts";
 import { Progress } from "./progress.ts";
 import { ReadRounds } from "./read-only.ts";
-import { majority, quorumIndex } from "./quorum.ts";
+import { heardWithin, majority, quorumIndex, quorumLapsesAt } from "./quorum.ts";
 import type {
   AppendEntries,
   AppendEntriesReply,
@@ -799,32 +799,17 @@ export class Raft {
    * check, so a leader cut off from its cluster stops taking writes it cannot commit.
    */
   private checkQuorum(): boolean {
-    const lapsesAt = this.quorumLapsesAt();
+    const window = this.config.electionTimeoutMs[1];
+    const lastHeard = (v: NodeId) => this.progress.get(v)?.lastHeard ?? -Infinity;
+    const lapsesAt = quorumLapsesAt(this.conf.voters, this.id, lastHeard, window);
     if (this.now < lapsesAt) {
       this.checkQuorumDeadline = lapsesAt;
       return true;
     }
-    const window = this.config.electionTimeoutMs[1];
-    const heard =
-      (this.isVoter() ? 1 : 0) + this.otherVoters().filter((v) => this.now - (this.progress.get(v)?.lastHeard ?? -Infinity) < window).length;
+    const heard = heardWithin(this.conf.voters, this.id, lastHeard, this.now, window);
     this.narrate(`steps down: heard from ${heard} of ${this.conf.voters.length} voters within the election timeout`);
     this.becomeFollower(this.term, null);
     return false;
-  }
-
-  /**
-   * The moment fewer than a majority (ourselves included) will have been heard from within
-   * the last election timeout, unless someone answers before then: the k-th most recent
-   * answer plus the timeout, k being the followers a majority needs. Answers only move it
-   * later, so checking at this moment (and recomputing) steps down exactly on time.
-   */
-  private quorumLapsesAt(): number {
-    const needed = majority(this.conf.voters.length) - (this.isVoter() ? 1 : 0);
-    if (needed === 0) return Infinity;
-    const heard = this.otherVoters()
-      .map((v) => this.progress.get(v)?.lastHeard ?? -Infinity)
-      .sort((a, b) => b - a);
-    return (heard[needed - 1] ?? -Infinity) + this.config.electionTimeoutMs[1];
   }
 
   private sendTimeoutNow(peer: NodeId): void {
@@ -912,13 +897,7 @@ export class Raft {
   private broadcastAppend(heartbeat: boolean): void {
     if (this.role !== "Leader") return; // a removed leader may have just stepped down
     for (const [peer, pr] of this.progress) {
-      if (pr.snapshotSentAt !== null && this.now - pr.snapshotSentAt > this.config.electionTimeoutMs[1]) {
-        pr.snapshotSentAt = null; // presumed lost: send it again
-        pr.inflight = false;
-      }
-      if (heartbeat && pr.inflight && pr.snapshotSentAt === null && this.now - pr.inflightSince >= this.config.heartbeatMs) {
-        pr.inflight = false; // no answer within a heartbeat: presumed lost, send again
-      }
+      pr.presumeLost(this.now, heartbeat, this.config.heartbeatMs, this.config.electionTimeoutMs[1]);
       if (!pr.inflight && (heartbeat || pr.next <= this.log.lastIndex)) {
         this.sendAppend(peer, pr);
       } else if (heartbeat) {
