@@ -6,35 +6,10 @@ import { LeaderLife, type FollowerView, type LeaderView } from "./leader-life.ts
 import { Progress } from "./progress.ts";
 import { ReadRounds } from "./read-only.ts";
 import { heardWithin, majority, quorumIndex, quorumLapsesAt } from "./quorum.ts";
-import type {
-  AppendEntries,
-  AppendEntriesReply,
-  Entry,
-  HardState,
-  InstallSnapshot,
-  InstallSnapshotReply,
-  Membership,
-  MembershipChange,
-  MembershipChangeResult,
-  MembershipRefusal,
-  Message,
-  NodeId,
-  PreVote,
-  PreVoteReply,
-  ProposeResult,
-  RaftConfig,
-  RaftStatus,
-  ReadIndexResult,
-  ReadState,
-  Ready,
-  RequestVote,
-  RequestVoteReply,
-  RestoredState,
-  Role,
-  SnapshotMeta,
-  TimeoutNow,
-  TransferResult,
-} from "./types.ts";
+import type { AppendEntries, AppendEntriesReply, Entry, HardState, InstallSnapshot, InstallSnapshotReply, Membership } from "./types.ts";
+import type { MembershipChange, MembershipChangeResult, MembershipRefusal, Message, NodeId, PreVote, PreVoteReply } from "./types.ts";
+import type { ProposeResult, RaftConfig, RaftStatus, ReadIndexResult, Ready, RequestVote, RequestVoteReply } from "./types.ts";
+import type { RestoredState, Role, SnapshotMeta, TimeoutNow, TransferResult } from "./types.ts";
 
 /** The roles the core moves between; a pre-candidate is a follower polling for an election. */
 type CoreRole = Role | "PreCandidate";
@@ -249,11 +224,16 @@ export class Raft {
     const pr = this.progress.get(target);
     if (!pr || !this.isVoter(target)) return { ok: false, reason: "unknown_server", leader: this.id };
     this.narrate(`transferring leadership to ${target} (matchIndex=${pr.match}, lastIndex=${this.log.lastIndex})`);
+    this.handTo(target, pr);
+    return { ok: true };
+  }
+
+  /** Start handing leadership to `target`: TimeoutNow once it holds the whole log; given up after an election timeout. */
+  private handTo(target: NodeId, pr: Progress): void {
     this.transferee = target;
-    this.transferDeadline = now + this.config.electionTimeoutMs[1];
+    this.transferDeadline = this.now + this.config.electionTimeoutMs[1];
     if (pr.match === this.log.lastIndex) this.sendTimeoutNow(target);
     else if (!pr.inflight) this.sendAppend(target, pr);
-    return { ok: true };
   }
 
   /**
@@ -1110,12 +1090,8 @@ export class Raft {
     if (this.history.currentIndex > this.commitIndex) return;
     const best = handOverTarget(this.conf, this.progress);
     if (best === null) return this.stepDownRemoved("no voter to hand over to");
-    const pr = this.progress.get(best)!;
     this.narrate(`its removal is committed (index ${this.history.currentIndex}): hands leadership to ${best}`);
-    this.transferee = best;
-    this.transferDeadline = this.now + this.config.electionTimeoutMs[1];
-    if (pr.match === this.log.lastIndex) this.sendTimeoutNow(best);
-    else if (!pr.inflight) this.sendAppend(best, pr);
+    this.handTo(best, this.progress.get(best)!);
   }
 
   private stepDownRemoved(why: string): void {
