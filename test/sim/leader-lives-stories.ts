@@ -3,7 +3,7 @@
 
 import { expect } from "vitest";
 import type { Message, NodeId } from "../../src/raft/types.ts";
-import type { Harness } from "./harness.ts";
+import type { Harness, HarnessOptions } from "./harness.ts";
 
 /** Capture every message `pick` selects; `drop`: and lose it (else the network routes it as usual). */
 export function capture(h: Harness, pick: (m: Message) => boolean, drop = false): Message[] {
@@ -51,4 +51,35 @@ export function staleAsleepAnswer(h: Harness): void {
   h.sleep(5);
   expect(c.status(leader)!.asleep && !c.status(f)!.asleep, "the leader asleep while F is awake").toBe(false);
   c.net.tamper = null;
+}
+
+/** The lossy network of the sleep bound's story: sleepAfterMs 1000, election timeout [150, 300], a fifth of messages lost. */
+export const LOSSY = {
+  stateMachine: "durable",
+  sleepAfterMs: 1000,
+  electionTimeoutMs: [150, 300],
+  network: { dropRate: 0.2, delayMs: [0, 50] },
+} as const satisfies HarnessOptions;
+
+/**
+ * The lossy-network sleep bound (API.md: asleep at most ten election timeouts after the idle
+ * time). One put; then every server must be asleep within sleepAfterMs + 10 * 300 ms of it.
+ */
+export function sleepsOnLossyNetwork(h: Harness): void {
+  const c = h.cluster;
+  const bound = LOSSY.sleepAfterMs + 10 * LOSSY.electionTimeoutMs[1];
+  let putAt: number | null = null;
+  h.until(
+    () => {
+      const leader = c.ids.find((i) => c.status(i)!.state === "Leader");
+      if (putAt === null && leader !== undefined && c.propose(leader, "put").accepted) putAt = c.now;
+      return putAt !== null && c.ids.every((i) => c.applied(i).some((e) => e.command === "put"));
+    },
+    5000,
+    "the put applied everywhere",
+  );
+  const from = putAt!;
+  const allAsleep = () => c.ids.every((i) => !c.alive(i) || c.status(i)!.asleep);
+  h.until(allAsleep, bound - (c.now - from), `every server asleep within ${bound} ms of the put`);
+  h.tlog(`asleep ${(c.now - from).toFixed(0)} ms after the put`);
 }

@@ -6,13 +6,9 @@
 import { describe, expect, test } from "vitest";
 import type { AppendEntriesReply, NodeId } from "../../src/raft/types.ts";
 import { Harness, scenario } from "./harness.ts";
-import { capture, others, staleAsleepAnswer } from "./leader-lives-stories.ts";
+import { capture, LOSSY, others, sleepsOnLossyNetwork, staleAsleepAnswer } from "./leader-lives-stories.ts";
 import { forEachSeed } from "./seeds.ts";
 
-/** Every server that is up is asleep. */
-function allAsleep(h: Harness): boolean {
-  return h.cluster.ids.every((i) => !h.cluster.alive(i) || h.cluster.status(i)!.asleep);
-}
 
 describe("leader lives", () => {
   // Bug 1. Two lives of one leader numbered their ReadIndex rounds from the clock, so a
@@ -152,32 +148,6 @@ describe("leader lives", () => {
   // The lossy-network sleep bound (API.md: asleep at most ten election timeouts after the
   // idle time). A lost quiesce message restarted the whole idle wait.
   test("on a lossy network the idle cluster sleeps within ten election timeouts of the idle time", () => {
-    const SLEEP_AFTER = 1000;
-    const BOUND = SLEEP_AFTER + 10 * 300;
-    forEachSeed((seed) =>
-      scenario(
-        3,
-        { seed, stateMachine: "durable", sleepAfterMs: SLEEP_AFTER, electionTimeoutMs: [150, 300], network: { dropRate: 0.2, delayMs: [0, 50] } },
-        (h) => {
-          const c = h.cluster;
-          let put: { leader: NodeId; index: number; at: number } | null = null;
-          h.until(
-            () => {
-              const leader = c.ids.find((i) => c.status(i)!.state === "Leader");
-              if (put === null && leader !== undefined) {
-                const r = c.propose(leader, "put");
-                if (r.accepted) put = { leader, index: r.index, at: c.now };
-              }
-              return put !== null && c.ids.every((i) => c.applied(i).some((e) => e.command === "put"));
-            },
-            5000,
-            "the put applied everywhere",
-          );
-          const from = put!.at;
-          h.until(() => allAsleep(h), BOUND - (c.now - from), `every server asleep within ${BOUND} ms of the put`);
-          h.tlog(`asleep ${(c.now - from).toFixed(0)} ms after the put`);
-        },
-      ),
-    );
+    forEachSeed((seed) => scenario(3, { seed, ...LOSSY }, sleepsOnLossyNetwork));
   });
 });

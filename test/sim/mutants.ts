@@ -355,6 +355,23 @@ export class CountsStaleAsleep extends Raft {
   }
 }
 
+/**
+ * The lossy-network sleep bug put back: a quiesce round that did not complete by the next
+ * heartbeat is given up without asking again, and the leader waits another whole idle
+ * period. mutants.test.ts runs it through the lossy-network story (leader-lives-stories.ts).
+ */
+export class LostQuiesceRestartsIdleWait extends Raft {
+  override tick(now: number): void {
+    const lives = (this as unknown as { lives: { quiescing: unknown; lastActivity: number } }).lives;
+    const asking = lives.quiescing !== null;
+    super.tick(now);
+    if (asking && lives.quiescing !== null) {
+      lives.quiescing = null; // given up at the first heartbeat...
+      lives.lastActivity = now; // ...and the whole idle wait starts over
+    }
+  }
+}
+
 const SHORT = { faultMs: 5000 } as const;
 /** Sleep on, evictions and deploys often: the sleep and resume mutants' schedule. */
 const SLEEPY = {
