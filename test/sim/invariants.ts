@@ -938,7 +938,7 @@ export class Checker {
       // Answers to its latest quiesce round of this life only (issue 19): an earlier round's
       // "asleep" says nothing of a follower woken since. And every follower that round asked
       // must have answered it: one that did not may be awake, its election timer running.
-      const latest = this.lives.latestQuiesce(id, after.life);
+      const latest = this.lives.latestQuiesce(id, after.term, after.life);
       const answered = (from: NodeId, a: SleepAck) =>
         a.term === after.term && a.index === after.logLength && a.life === after.life && a.round === latest?.round;
       const acks = [...this.sleepAcks[id]!.entries()].filter(([from, a]) => answered(from, a));

@@ -23,8 +23,8 @@ export class LeaderLivesChecks {
   electionMinMs = 150;
   /** Per server: the term it stepped down from as leader, once that step-down was carried out. */
   private readonly stoodDown = new Map<NodeId, number>();
-  /** Per leader: its latest quiesce round, the life it was sent in, and the followers it asked. */
-  private readonly quiesce = new Map<NodeId, { readonly life: number | undefined; readonly round: number; readonly asked: Set<NodeId> }>();
+  /** Per leader: its latest quiesce round, the term and life it was sent in (rounds are numbered per both), and the followers it asked. */
+  private readonly quiesce = new Map<NodeId, { readonly term: number; readonly life: number | undefined; readonly round: number; readonly asked: Set<NodeId> }>();
   /** Per server: when it last heard from the leader of a term (AppendEntries, InstallSnapshot of its term). */
   private readonly heard = new Map<NodeId, { readonly term: number; readonly at: number }>();
   /** Per server: when it last woke from sleep as a follower. */
@@ -38,10 +38,10 @@ export class LeaderLivesChecks {
 
   constructor(private readonly fail: (invariant: InvariantName, detail: string) => void) {}
 
-  /** The leader's latest quiesce round in `life` and whom it asked (undefined: none asked in that life). */
-  latestQuiesce(id: NodeId, life: number): { readonly round: number; readonly asked: ReadonlySet<NodeId> } | undefined {
+  /** The leader's latest quiesce round in `term` and `life`, and whom it asked (undefined: none asked then). */
+  latestQuiesce(id: NodeId, term: number, life: number): { readonly round: number; readonly asked: ReadonlySet<NodeId> } | undefined {
     const q = this.quiesce.get(id);
-    return q !== undefined && q.life === life ? q : undefined;
+    return q !== undefined && q.term === term && q.life === life ? q : undefined;
   }
 
   beforeCarryOut(id: NodeId, before: RaftStatus | null, after: RaftStatus, delivering: Message | null): void {
@@ -91,8 +91,8 @@ export class LeaderLivesChecks {
   onSend(id: NodeId, m: Message): void {
     if (m.type === "AppendEntries" && m.quiesce !== undefined) {
       const q = this.quiesce.get(id);
-      if (q !== undefined && q.life === m.life && q.round === m.quiesce) q.asked.add(m.to);
-      else this.quiesce.set(id, { life: m.life, round: m.quiesce, asked: new Set([m.to]) });
+      if (q !== undefined && q.term === m.term && q.life === m.life && q.round === m.quiesce) q.asked.add(m.to);
+      else this.quiesce.set(id, { term: m.term, life: m.life, round: m.quiesce, asked: new Set([m.to]) });
     }
     if (m.type === "AppendEntries" && m.readSeq !== undefined && m.life !== undefined) {
       let r = this.rounds.get(id);
