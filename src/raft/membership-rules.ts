@@ -4,7 +4,7 @@
 
 import { members, type MembershipHistory } from "./membership.ts";
 import { Progress } from "./progress.ts";
-import type { Membership, MembershipChange, MembershipRefusal, NodeId } from "./types.ts";
+import type { Membership, MembershipChange, MembershipRefusal, Message, NodeId } from "./types.ts";
 
 /** Voters other than `self` (whom elections ask). */
 export function otherVoters(conf: Membership, self: NodeId): NodeId[] {
@@ -14,6 +14,21 @@ export function otherVoters(conf: Membership, self: NodeId): NodeId[] {
 /** Everyone a leader replicates to: voters and learners but itself. */
 export function otherMembers(conf: Membership, self: NodeId): NodeId[] {
   return members(conf).filter((v) => v !== self);
+}
+
+/**
+ * Is `m` a vote request (RequestVote or PreVote) to ignore, whose sender is no voter here?
+ * A server that is no voter (removed, or a learner) cannot stand: ignoring it entirely (not
+ * even its term) is what keeps a removed server from deposing a healthy leader (thesis
+ * §4.2.3), and a sleeping cluster is not woken by it. Unless its log is ahead of ours (ending
+ * at lastTerm, lastIndex): then our configuration may be the stale one (it was promoted in
+ * entries we lack; the simulator found a cluster stuck so, seed 126). A removed server's log
+ * is never ahead of a server that holds the entry removing it.
+ */
+export function ignoresCandidate(m: Message, conf: Membership, lastTerm: number, lastIndex: number): boolean {
+  if (m.type !== "RequestVote" && m.type !== "PreVote") return false;
+  const ahead = m.lastLogTerm > lastTerm || (m.lastLogTerm === lastTerm && m.lastLogIndex > lastIndex);
+  return !conf.voters.includes(m.from) && !ahead;
 }
 
 /**

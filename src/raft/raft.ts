@@ -1,6 +1,6 @@
 import { RaftLog } from "./log.ts";
 import { applyChange, describe, isMember, membershipCommand, MembershipHistory } from "./membership.ts";
-import { changeRefusal, handOverTarget, mayStand, otherMembers, otherVoters, syncProgress } from "./membership-rules.ts";
+import { changeRefusal, handOverTarget, ignoresCandidate, mayStand, otherMembers, otherVoters, syncProgress } from "./membership-rules.ts";
 import { formatAppendEntries, formatAppendReply, formatLog, formatRequestVote, formatVoteReply, receiptLine, staleTermReason } from "./narrate.ts";
 import { LeaderLife, type FollowerView, type LeaderView } from "./leader-life.ts";
 import { Progress } from "./progress.ts";
@@ -116,13 +116,7 @@ export class Raft {
   step(m: Message, now: number): void {
     this.now = now;
     if (m.to !== this.id || m.from === this.id) return;
-    if ((m.type === "RequestVote" || m.type === "PreVote") && !this.isVoter(m.from) && !this.isBehind(m.lastLogTerm, m.lastLogIndex)) {
-      // A server that is no voter here (removed, or a learner) cannot stand: ignoring it
-      // entirely (not even its term) is what keeps a removed server from deposing a healthy
-      // leader (thesis §4.2.3), and a sleeping cluster is not woken by it. Unless its log is
-      // ahead of ours: then our configuration may be the stale one (it was promoted in
-      // entries we lack; the simulator found a cluster stuck so, seed 126). A removed
-      // server's log is never ahead of a server that holds the entry removing it.
+    if (ignoresCandidate(m, this.conf, this.log.lastTerm, this.log.lastIndex)) {
       this.narrate(`ignoring ${m.type} from ${m.from}: not a voter in ${describe(this.conf)}`);
       return;
     }
@@ -1044,10 +1038,6 @@ export class Raft {
     return mayStand(this.history, this.commitIndex, this.id);
   }
 
-  /** Is the log ending at (lastLogTerm, lastLogIndex) strictly more up to date than ours? */
-  private isBehind(lastLogTerm: number, lastLogIndex: number): boolean {
-    return lastLogTerm > this.log.lastTerm || (lastLogTerm === this.log.lastTerm && lastLogIndex > this.log.lastIndex);
-  }
 
   private otherVoters(): NodeId[] {
     return otherVoters(this.conf, this.id);
