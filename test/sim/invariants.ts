@@ -576,7 +576,12 @@ export class Checker {
           this.fail("DurableBeforeSend", `server ${id} acknowledged index ${m.matchIndex} but holds ${disk.lastIndex} entries on disk`);
         }
         if (m.success) this.checkAcknowledgedMatch(id, m.to, m.term, m.matchIndex, disk);
-        if (m.asleep) this.sleepAcks[m.to]?.set(id, { term: m.term, index: m.matchIndex, life: m.life, round: m.quiesce });
+        if (m.asleep) {
+          // A late copy of an earlier round's question, answered again, does not replace the answer to a later round.
+          const prev = this.sleepAcks[m.to]?.get(id);
+          const older = prev !== undefined && prev.term === m.term && prev.life === m.life && (prev.round ?? 0) > (m.quiesce ?? 0);
+          if (!older) this.sleepAcks[m.to]?.set(id, { term: m.term, index: m.matchIndex, life: m.life, round: m.quiesce });
+        }
         break;
       }
     }
