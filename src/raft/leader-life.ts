@@ -21,11 +21,16 @@
 // election: the resumed term's entries may have been committed further than the first one it
 // commits again; the simulator found that, a stale read in 267 of 10,000 seeds).
 //
-// Lives. Each load is one more than the durable count it loaded, written before the first
-// message of that life leaves. A resumed leader's read and quiesce rounds are numbered per
-// life and carry it; an answer counts only in the life (and round) that asked. A counter,
-// not the clock: two loads in one millisecond, or a clock that steps back when the object
-// moves to another machine, must not give two lives one name.
+// Lives. A load that resumes leading is one life more than the durable count it loaded,
+// written before the first message of that life leaves. A leader's read and quiesce rounds
+// are numbered per term and life and carry both; an answer counts only in the life (and
+// round) that asked. A counter, not the clock: two loads in one millisecond, or a clock that
+// steps back when the object moves to another machine, must not give two lives one name.
+// Only a resume needs a new life (two lives lead the same term only by resuming it); a load
+// that follows writes nothing, so a server whose disk is full still boots and answers
+// heartbeats (bumping on every load left it resetting in a loop, unheard, and a sleeping
+// leader then went to sleep without it: random search, seed 9889 with sleep, membership and
+// disk faults on).
 //
 // Sleep. An idle cluster costs nothing only if nothing runs: no heartbeats, no election
 // timers. A leader that has seen no client activity for sleepAfterMs, whose log is committed
@@ -76,8 +81,8 @@ export interface FollowerView {
 }
 
 export class LeaderLife {
-  /** This load: one more than the durable count loaded (HardState.life). */
-  readonly life: number;
+  /** This life: the durable count loaded (HardState.life), one more once it resumes leading. */
+  private lives: number;
   /** The term this server won and still leads (or led until a reset); durable. 0: none. */
   private ledTerm: number;
   /** Asleep with the idle cluster: nothing is due until a message, a proposal or wake(). Durable. */
@@ -95,7 +100,11 @@ export class LeaderLife {
   constructor(hs: HardState) {
     this.ledTerm = hs.ledTerm ?? 0;
     this.sleeping = hs.asleep === true;
-    this.life = (hs.life ?? 0) + 1;
+    this.lives = hs.life ?? 0;
+  }
+
+  get life(): number {
+    return this.lives;
   }
 
   get asleep(): boolean {
@@ -104,7 +113,11 @@ export class LeaderLife {
 
   /** The durable marks of this module, for HardState (ledTerm and asleep omitted while unset). */
   marks(): Pick<HardState, "ledTerm" | "asleep" | "life"> {
-    return { ...(this.ledTerm > 0 ? { ledTerm: this.ledTerm } : {}), ...(this.sleeping ? { asleep: true } : {}), life: this.life };
+    return {
+      ...(this.ledTerm > 0 ? { ledTerm: this.ledTerm } : {}),
+      ...(this.sleeping ? { asleep: true } : {}),
+      ...(this.lives > 0 ? { life: this.lives } : {}),
+    };
   }
 
   /** May a server reloaded at durable `term` resume leading it? */
@@ -115,6 +128,7 @@ export class LeaderLife {
   /** It leads `term` from now (elected, or resumed with its log ending at `lastIndex`). */
   startLeading(term: number, resumed: boolean, lastIndex: number, commitIndex: number, now: number): void {
     this.ledTerm = term;
+    if (resumed) this.lives += 1; // a new life of this term: durable with this event's Ready, before anything is sent
     this.lastActivity = now;
     this.quiescing = null;
     this.rounds = 0;

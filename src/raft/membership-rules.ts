@@ -17,18 +17,22 @@ export function otherMembers(conf: Membership, self: NodeId): NodeId[] {
 }
 
 /**
- * Is `m` a vote request (RequestVote or PreVote) to ignore, whose sender is no voter here?
- * A server that is no voter (removed, or a learner) cannot stand: ignoring it entirely (not
- * even its term) is what keeps a removed server from deposing a healthy leader (thesis
- * §4.2.3), and a sleeping cluster is not woken by it. Unless its log is ahead of ours (ending
- * at lastTerm, lastIndex): then our configuration may be the stale one (it was promoted in
- * entries we lack; the simulator found a cluster stuck so, seed 126). A removed server's log
- * is never ahead of a server that holds the entry removing it.
+ * Is `m` a vote request (RequestVote or PreVote) to ignore, from a server that may not stand
+ * by our log? A server that is no voter (removed, or a learner) cannot stand: ignoring it
+ * entirely (not even its term) is what keeps a removed server from deposing a healthy leader
+ * (thesis §4.2.3), and a sleeping cluster is not woken by it. Two exceptions. Its log is
+ * ahead of ours (ending at lastTerm, lastIndex): then our configuration may be the stale one
+ * (it was promoted in entries we lack; the simulator found a cluster stuck so, seed 126; a
+ * removed server's log is never ahead of a server that holds the entry removing it). Or its
+ * removal is not committed (mayStand): it may still be a voter of the configuration that
+ * counts, and ignoring its term left us a term behind it for good while a third voter kept
+ * giving it the vote we needed (random search, seed 4063 with sleep, membership and disk
+ * faults on).
  */
-export function ignoresCandidate(m: Message, conf: Membership, lastTerm: number, lastIndex: number): boolean {
+export function ignoresCandidate(m: Message, history: MembershipHistory, commitIndex: number, lastTerm: number, lastIndex: number): boolean {
   if (m.type !== "RequestVote" && m.type !== "PreVote") return false;
   const ahead = m.lastLogTerm > lastTerm || (m.lastLogTerm === lastTerm && m.lastLogIndex > lastIndex);
-  return !conf.voters.includes(m.from) && !ahead;
+  return !mayStand(history, commitIndex, m.from) && !ahead;
 }
 
 /**

@@ -116,7 +116,7 @@ export class Raft {
   step(m: Message, now: number): void {
     this.now = now;
     if (m.to !== this.id || m.from === this.id) return;
-    if (ignoresCandidate(m, this.conf, this.log.lastTerm, this.log.lastIndex)) {
+    if (ignoresCandidate(m, this.history, this.commitIndex, this.log.lastTerm, this.log.lastIndex)) {
       this.narrate(`ignoring ${m.type} from ${m.from}: not a voter in ${describe(this.conf)}`);
       return;
     }
@@ -342,7 +342,7 @@ export class Raft {
       hs.votedFor !== last.votedFor ||
       (hs.ledTerm ?? 0) !== (last.ledTerm ?? 0) ||
       (hs.asleep ?? false) !== (last.asleep ?? false) ||
-      hs.life !== last.life
+      (hs.life ?? 0) !== (last.life ?? 0)
         ? hs
         : null;
     if (hardState) this.lastHardState = hardState;

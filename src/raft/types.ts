@@ -69,9 +69,9 @@ export interface Entry {
  *  - `asleep`: the server went to sleep with its idle cluster (quiesced); it reloads asleep,
  *    so a reset of a sleeping object wakes nobody.
  * and one counter:
- *  - `life`: how many times this server's core was loaded (built from storage). The core
- *    bumps it on every load, and the host writes it before the first message of that life
- *    leaves; a resumed leader's ReadIndex and quiesce rounds carry it, so an answer to a
+ *  - `life`: how many times this server resumed leading after a load (omitted while 0). The
+ *    core bumps it when a load resumes, and the host writes it before the first message of
+ *    that life leaves; a leader's ReadIndex and quiesce rounds carry it, so an answer to a
  *    round of an earlier life (same term, same round number) never counts in this one. A
  *    counter, not the clock: two loads in one millisecond, or a clock that steps back when
  *    the object moves to another machine, must not give two lives the same name.
@@ -403,7 +403,7 @@ export interface RaftStatus {
   readonly snapshotIndex: number;
   /** Asleep with its idle cluster: no timer runs until a message, a proposal or wake(). */
   readonly asleep: boolean;
-  /** This load of the server (HardState.life): 1 on the first, one more on every reload. */
+  /** This life of the server (HardState.life): 0 until a load resumes leading, one more at each such resume. */
   readonly life: number;
   /** The configuration in force here: the latest in this server's log (committed or not). */
   readonly membership: Membership;

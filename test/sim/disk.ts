@@ -136,7 +136,7 @@ export class Disk {
   /**
    * The whole hard state, the core's marks included: `ledTerm` (the term it won, which a
    * reset leader resumes) and `asleep` (it reloads asleep), both omitted while unset, as the
-   * core omits them; and `life`, the count of loads (a resumed leader's rounds carry it).
+   * core omits them; and `life`, the count of resumes (a leader's rounds carry it), omitted while 0.
    */
   writeHardState(hs: HardState): void {
     this.hardState = {
@@ -144,7 +144,7 @@ export class Disk {
       votedFor: hs.votedFor,
       ...(hs.ledTerm !== undefined && hs.ledTerm > 0 ? { ledTerm: hs.ledTerm } : {}),
       ...(hs.asleep === true ? { asleep: true } : {}),
-      ...(hs.life !== undefined ? { life: hs.life } : {}),
+      ...(hs.life !== undefined && hs.life > 0 ? { life: hs.life } : {}),
     };
   }
 

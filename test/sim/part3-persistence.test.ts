@@ -297,8 +297,8 @@ describe("Part 3: persistence and optimisations", () => {
         expect(out).toEqual([]);
         expect(h.cluster.status(leader)!.state).toBe("Follower");
         // Stepping down cleared the led-term mark: a reset brings it back as a follower, not
-        // as a leader of term + 3. (`life`: its first load.)
-        expect(h.cluster.disk(leader).hardState).toEqual({ term: term + 3, votedFor: null, life: 1 });
+        // as a leader of term + 3.
+        expect(h.cluster.disk(leader).hardState).toEqual({ term: term + 3, votedFor: null });
         h.crash(leader);
         h.restart(leader);
         expect(h.cluster.status(leader)!.term).toBe(term + 3);
@@ -331,7 +331,7 @@ describe("Part 3: persistence and optimisations", () => {
         expect(st.state).toBe("Follower");
         expect(st.term).toBe(T);
         expect(st.votedFor).toBe(x);
-        expect(h.cluster.disk(x).hardState).toEqual({ term: T, votedFor: x, life: 1 });
+        expect(h.cluster.disk(x).hardState).toEqual({ term: T, votedFor: x });
         // So another candidate of term T is refused.
         expect(granted(h.cluster.inject(x, voteRequest(leader, x, T, h)))).toBe(false);
       }),
@@ -360,10 +360,10 @@ describe("Part 3: persistence and optimisations", () => {
         expect(st.state).toBe("Follower");
         expect(st.term).toBe(T + 1);
         expect(st.votedFor).toBe(null);
-        expect(h.cluster.disk(x).hardState).toEqual({ term: T + 1, votedFor: null, life: 1 });
+        expect(h.cluster.disk(x).hardState).toEqual({ term: T + 1, votedFor: null });
         // Its vote in the new term is free.
         expect(granted(h.cluster.inject(x, voteRequest(leader, x, T + 1, h)))).toBe(true);
-        expect(h.cluster.disk(x).hardState).toEqual({ term: T + 1, votedFor: leader, life: 1 });
+        expect(h.cluster.disk(x).hardState).toEqual({ term: T + 1, votedFor: leader });
       }),
     );
   });

@@ -18,11 +18,17 @@ const asleep = (from: number, life: number | undefined, quiesce: number | undefi
 });
 
 describe("leader life", () => {
-  test("every load is one life more than the durable count, and says so in its marks", () => {
-    expect(new LeaderLife({ term: 0, votedFor: null }).life).toBe(1);
+  test("a load that resumes leading is one life more than the durable count; a load that follows writes none", () => {
+    const fresh = new LeaderLife({ term: 0, votedFor: null });
+    expect(fresh.life).toBe(0);
+    expect(fresh.marks()).toEqual({});
     const l = new LeaderLife({ term: 3, votedFor: 0, ledTerm: 3, life: 7 });
+    expect(l.life).toBe(7);
+    l.startLeading(3, true, 5, 5, 0);
     expect(l.life).toBe(8);
     expect(l.marks()).toEqual({ ledTerm: 3, life: 8 });
+    l.startLeading(4, false, 6, 5, 0); // elected: a new term, the same life
+    expect(l.life).toBe(8);
   });
 
   test("a leader resumes only the term it led and did not step down from", () => {
@@ -31,7 +37,7 @@ describe("leader life", () => {
     expect(l.mayResume(4)).toBe(false); // it persisted a newer term since
     l.steppedDown();
     expect(l.mayResume(3)).toBe(false);
-    expect(l.marks()).toEqual({ life: 1 });
+    expect(l.marks()).toEqual({});
   });
 
   test("a resumed leader serves reads only once it committed up to the end of the log it reloaded", () => {
@@ -45,7 +51,8 @@ describe("leader life", () => {
   });
 
   test("an asleep answer counts only for the round under way in this life; every follower asked must agree", () => {
-    const l = new LeaderLife({ term: 3, votedFor: 0, ledTerm: 3, life: 1 }); // life 2
+    const l = new LeaderLife({ term: 3, votedFor: 0, ledTerm: 3, life: 1 });
+    l.startLeading(3, true, 4, 4, 0); // life 2
     expect(l.startRound([1, 2], 300)).toBe(1);
     expect(l.answersRound(asleep(1, 2, 1))).toBe(true);
     expect(l.answersRound(asleep(1, 1, 1))).toBe(false); // the same round number, an earlier life
