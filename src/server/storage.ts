@@ -4,8 +4,8 @@
 //   hard_state  one row: currentTerm and votedFor (Figure 2's persistent state besides the log),
 //               the term this server won (led_term: a reloaded leader resumes it), the
 //               sleep mark (asleep: a reloaded sleeping server stays asleep) and the count of
-//               loads (life: a resumed leader's rounds carry it, so answers to an earlier
-//               life's rounds never count)
+//               resumes (life: a leader's rounds carry it, so answers to an earlier life's
+//               rounds never count)
 //   log         one row per run of consecutive entries written together (a leader's group of
 //               proposals, one AppendEntries on a follower): idx its first index, last its
 //               last, entries the JSON array of [term, command] of idx..last. Rows a snapshot
@@ -289,7 +289,7 @@ export class ServerStorage {
     }
     for (const statement of SCHEMA) this.sql.exec(statement);
     // Storage made before led_term, asleep and life existed (local state of an older version).
-    // A missing life reads as 0: the next load is life 1, and nothing of an older version
+    // A missing life reads as 0: the next resume is life 1, and nothing of an older version
     // echoes a life, so none of its late answers can count.
     const columns = this.columns("hard_state");
     if (!columns.includes("led_term")) this.sql.exec("ALTER TABLE hard_state ADD COLUMN led_term INTEGER NOT NULL DEFAULT 0");
