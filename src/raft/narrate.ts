@@ -1,4 +1,4 @@
-import type { AppendEntries, AppendEntriesReply, Entry, RequestVote, RequestVoteReply } from "./types.ts";
+import type { AppendEntries, AppendEntriesReply, Entry, Message, NarrationLevel, RequestVote, RequestVoteReply } from "./types.ts";
 
 /**
  * The narration's vocabulary, formatted the way the reference Go series prints its structs
@@ -45,4 +45,56 @@ export function formatAppendReply(m: AppendEntriesReply): string {
 
 export function formatVotedFor(v: number | null): string {
   return v === null ? "-1" : String(v);
+}
+
+/**
+ * The line a server narrates on receiving `m` (its term and vote as they were), or null for
+ * messages narrated by what they cause rather than on receipt.
+ */
+export function receiptLine(m: Message, term: number, votedFor: number | null): { line: string; level: NarrationLevel } | null {
+  const decision = (line: string) => ({ line, level: "decision" as const });
+  switch (m.type) {
+    case "RequestVote":
+      return decision(`RequestVote: ${formatRequestVote(m)} [currentTerm=${term}, votedFor=${formatVotedFor(votedFor)}]`);
+    case "RequestVoteReply":
+      return decision(`received RequestVoteReply ${formatVoteReply(m)}`);
+    case "AppendEntries":
+      return { line: `AppendEntries: ${formatAppendEntries(m)}`, level: "detail" };
+    case "PreVote":
+      return decision(`PreVote: {Term:${m.term} CandidateId:${m.from} LastLogIndex:${m.lastLogIndex} LastLogTerm:${m.lastLogTerm}} [currentTerm=${term}]`);
+    case "PreVoteReply":
+      return decision(`received PreVoteReply {Term:${m.term} Granted:${m.granted}}`);
+    case "InstallSnapshot":
+      return decision(
+        `InstallSnapshot: {Term:${m.term} LeaderId:${m.leaderId} LastIncludedIndex:${m.lastIncludedIndex} LastIncludedTerm:${m.lastIncludedTerm}}`,
+      );
+    case "TimeoutNow":
+    case "AppendEntriesReply":
+    case "InstallSnapshotReply":
+      return null; // narrated by what they cause, not on receipt
+  }
+}
+
+/** Why a message's higher term makes the receiver step down, as the reference says it. */
+export function staleTermReason(m: Message): string {
+  switch (m.type) {
+    case "RequestVote":
+      return "term out of date in RequestVote";
+    case "AppendEntries":
+      return "term out of date in AppendEntries";
+    case "RequestVoteReply":
+      return "term out of date in RequestVoteReply";
+    case "AppendEntriesReply":
+      return "term out of date in heartbeat reply";
+    case "PreVote":
+      return "term out of date in PreVote";
+    case "PreVoteReply":
+      return "term out of date in PreVoteReply";
+    case "TimeoutNow":
+      return "term out of date in TimeoutNow";
+    case "InstallSnapshot":
+      return "term out of date in InstallSnapshot";
+    case "InstallSnapshotReply":
+      return "term out of date in InstallSnapshot reply";
+  }
 }

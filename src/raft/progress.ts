@@ -15,8 +15,6 @@ export class Progress {
   /** The last index that append carried, and when it left (to resend it if no answer comes). */
   inflightUpTo = 0;
   inflightSince = 0;
-  /** The highest ReadIndex round this follower has answered in the current term. */
-  readAck = 0;
   /** When an InstallSnapshot was sent and not yet answered (null: none in flight). */
   snapshotSentAt: number | null = null;
   /** When this follower last answered in the current term (CheckQuorum); the election's time at first. */
@@ -31,6 +29,18 @@ export class Progress {
   acknowledge(matchIndex: number): void {
     if (matchIndex > this.match) this.match = matchIndex;
     if (this.next < this.match + 1) this.next = this.match + 1;
+  }
+
+  /**
+   * Before sending: a snapshot unanswered for `snapshotMs` is presumed lost (send it again);
+   * at a heartbeat, so are entries unanswered for `heartbeatMs`.
+   */
+  presumeLost(now: number, heartbeat: boolean, heartbeatMs: number, snapshotMs: number): void {
+    if (this.snapshotSentAt !== null && now - this.snapshotSentAt > snapshotMs) {
+      this.snapshotSentAt = null;
+      this.inflight = false;
+    }
+    if (heartbeat && this.inflight && this.snapshotSentAt === null && now - this.inflightSince >= heartbeatMs) this.inflight = false;
   }
 
   /** A rejection: jump back to `next`, but never at or below what is known to match. */

@@ -1,45 +1,16 @@
 import type { FollowerProgress } from "./compaction.ts";
 import { RaftLog } from "./log.ts";
-import { applyChange, describe, isMember, members, membershipCommand, MembershipHistory } from "./membership.ts";
-import {
-  formatAppendEntries,
-  formatAppendReply,
-  formatLog,
-  formatRequestVote,
-  formatVoteReply,
-  formatVotedFor,
-} from "./narrate.ts";
+import { applyChange, describe, isMember, membershipCommand, MembershipHistory } from "./membership.ts";
+import { changeRefusal, handOverTarget, ignoresCandidate, mayStand, otherMembers, otherVoters, syncProgress } from "./membership-rules.ts";
+import { formatAppendEntries, formatAppendReply, formatLog, formatRequestVote, formatVoteReply, receiptLine, staleTermReason } from "./narrate.ts";
+import { LeaderLife, type FollowerView, type LeaderView } from "./leader-life.ts";
 import { Progress } from "./progress.ts";
-import { majority, quorumIndex } from "./quorum.ts";
-import type {
-  AppendEntries,
-  AppendEntriesReply,
-  Entry,
-  HardState,
-  InstallSnapshot,
-  InstallSnapshotReply,
-  Membership,
-  MembershipChange,
-  MembershipChangeResult,
-  MembershipRefusal,
-  Message,
-  NodeId,
-  PreVote,
-  PreVoteReply,
-  ProposeResult,
-  RaftConfig,
-  RaftStatus,
-  ReadIndexResult,
-  ReadState,
-  Ready,
-  RequestVote,
-  RequestVoteReply,
-  RestoredState,
-  Role,
-  SnapshotMeta,
-  TimeoutNow,
-  TransferResult,
-} from "./types.ts";
+import { ReadRounds } from "./read-only.ts";
+import { heardWithin, majority, quorumIndex, quorumLapsesAt } from "./quorum.ts";
+import type { AppendEntries, AppendEntriesReply, Entry, HardState, InstallSnapshot, InstallSnapshotReply, Membership } from "./types.ts";
+import type { MembershipChange, MembershipChangeResult, MembershipRefusal, Message, NodeId, PreVote, PreVoteReply } from "./types.ts";
+import type { ProposeResult, RaftConfig, RaftStatus, ReadIndexResult, Ready, RequestVote, RequestVoteReply } from "./types.ts";
+import type { RestoredState, Role, SnapshotMeta, TimeoutNow, TransferResult } from "./types.ts";
 
 /** The roles the core moves between; a pre-candidate is a follower polling for an election. */
 type CoreRole = Role | "PreCandidate";
@@ -97,47 +68,13 @@ export class Raft {
   /** Leadership transfer under way: to whom, and when to give up. */
   private transferee: NodeId | null = null;
   private transferDeadline = Infinity;
-  /**
-   * ReadIndex (thesis §6.4). A read is answered at the commit index it arrived at, once a
-   * round of heartbeats that started after it has been answered by a majority (so no newer
-   * leader can have committed anything), and the host has applied up to that index.
-   * Rounds are numbered; at most one is in flight, and every read that arrives meanwhile
-   * rides on the next one, so concurrent reads share a round.
-   */
-  private readSeqSent = 0;
-  private readSeqConfirmed = 0;
-  /** Reads waiting for their round. */
-  private pendingReads: { ctx: string; index: number; seq: number; arrivedAt: number }[] = [];
-  /** Reads that arrived before this leader committed an entry of its own term: their index is not known yet. */
-  private readsAwaitingCommit: { ctx: string; arrivedAt: number }[] = [];
-  private readyReads: ReadState[] = [];
-  private failedReads: string[] = [];
+  /** ReadIndex reads and their rounds (read-only.ts). */
+  private readonly reads = new ReadRounds();
   /** A snapshot from the leader accepted since the last ready(). */
   private installedSnapshot: SnapshotMeta | null = null;
 
-  // Sleeping and resuming (see "Sleep" and "Resuming" below).
-  /** The term this server won an election in; durable (HardState.ledTerm). 0: none. */
-  private ledTerm: number;
-  /** Asleep with the idle cluster: nothing is due until a message, a proposal or wake(). Durable. */
-  private asleep: boolean;
-  /** Leader: the last client activity (proposal, read, transfer, wake); idleness is measured from it. */
-  private lastActivity = 0;
-  /** Leader: the quiesce round under way: the followers told to sleep, and those that did. */
-  private quiescing: { readonly asked: ReadonlySet<NodeId>; readonly agreed: Set<NodeId> } | null = null;
-  /**
-   * Leader: commitIndex is known to be the cluster's. False after resuming (the restored
-   * commitIndex is what the host had applied, perhaps less than was committed) until this
-   * leader commits something; ReadIndex reads wait for it.
-   */
-  private commitKnown = true;
-  /**
-   * After resuming: the last index of the durable log it reloaded. Everything it committed
-   * before the reset is at or below it, so its commitIndex is current once it reaches it (a
-   * commit of its own term is not enough here, unlike after an election: the resumed term's
-   * entries may have been committed further than the first one it commits again; the
-   * simulator found that, a stale read in 267 of 10,000 seeds, seed 127 among them).
-   */
-  private resumeFloor = 0;
+  /** Its lives: the count of loads, the led-term mark, resuming, sleep (leader-life.ts). */
+  private readonly lives: LeaderLife;
 
   // Output, drained by ready().
   private outbox: Message[] = [];
@@ -153,8 +90,7 @@ export class Raft {
 
     this.term = restored.hardState.term;
     this.votedFor = restored.hardState.votedFor;
-    this.ledTerm = restored.hardState.ledTerm ?? 0;
-    this.asleep = restored.hardState.asleep === true;
+    this.lives = new LeaderLife(restored.hardState);
     this.lastHardState = restored.hardState;
     this.log = new RaftLog(restored.entries, restored.snapshot?.index ?? 0, restored.snapshot?.term ?? 0);
     // A server added later passes the initial voters too: it is in no configuration it
@@ -167,11 +103,11 @@ export class Raft {
     this.now = now;
     this.stepRole = this.stepFollower;
     this.resetElectionTimer();
-    if (this.asleep) {
+    if (this.lives.asleep) {
       this.electionDeadline = Infinity;
       this.narrate(`reloads asleep (term=${this.term})`);
     }
-    if (config.resumeLeadership && this.term > 0 && this.ledTerm === this.term) this.becomeLeader(true);
+    if (config.resumeLeadership && this.lives.mayResume(this.term)) this.becomeLeader(true);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -181,25 +117,19 @@ export class Raft {
   step(m: Message, now: number): void {
     this.now = now;
     if (m.to !== this.id || m.from === this.id) return;
-    if ((m.type === "RequestVote" || m.type === "PreVote") && !this.isVoter(m.from) && !this.isBehind(m.lastLogTerm, m.lastLogIndex)) {
-      // A server that is no voter here (removed, or a learner) cannot stand: ignoring it
-      // entirely (not even its term) is what keeps a removed server from deposing a healthy
-      // leader (thesis §4.2.3), and a sleeping cluster is not woken by it. Unless its log is
-      // ahead of ours: then our configuration may be the stale one (it was promoted in
-      // entries we lack; the simulator found a cluster stuck so, seed 126). A removed
-      // server's log is never ahead of a server that holds the entry removing it.
+    if (ignoresCandidate(m, this.history, this.commitIndex, this.log.lastTerm, this.log.lastIndex)) {
       this.narrate(`ignoring ${m.type} from ${m.from}: not a voter in ${describe(this.conf)}`);
       return;
     }
     // Any Raft traffic wakes a sleeping server (a returning server's RequestVote, the
     // leader's first AppendEntries after a client woke it, a late reply).
-    if (this.asleep) this.wakeUp(`woken by ${m.type} from ${m.from}`);
+    if (this.lives.asleep && !this.lives.asksAgain(m, this.followerView())) this.wakeUp(`woken by ${m.type} from ${m.from}`);
     this.narrateReceipt(m);
 
     if (m.type === "RequestVote" && m.term > this.term && this.config.checkQuorum && !m.transfer && this.inLease()) {
       // CheckQuorum's other half: while a leader is known to be alive, a higher-term
       // candidate is a server that was cut off, not a sign the leader died. Ignore it.
-      this.narrate(`... ignoring RequestVote: heard from leader ${this.leader} within the election timeout`);
+      this.narrate(`... ignoring RequestVote: ${this.leaseHolder()} within the election timeout`);
       return;
     }
     if (m.term > this.term) {
@@ -235,7 +165,7 @@ export class Raft {
   /** Time has passed: fire whichever deadline is due. Calling it early is harmless. */
   tick(now: number): void {
     this.now = now;
-    if (this.asleep) return; // nothing is due while asleep
+    if (this.lives.asleep) return; // nothing is due while asleep
     if (this.role === "Leader") {
       if (now >= this.checkQuorumDeadline && !this.checkQuorum()) return;
       if (now >= this.transferDeadline) {
@@ -246,8 +176,9 @@ export class Raft {
       if (now >= this.heartbeatDeadline) {
         this.expireReads();
         this.heartbeatDeadline = now + this.config.heartbeatMs;
-        if (this.quiescing) this.abandonQuiesce();
-        if (this.idle()) this.startQuiesce();
+        if (this.lives.roundOverdue(now)) this.narrate(`stays awake: ${this.lives.abandonRound().join(", ")} did not agree to sleep`);
+        if (this.lives.round !== null) this.askAgain();
+        else if (this.idle()) this.startQuiesce();
         else this.broadcastAppend(true);
       }
     } else if (now >= this.electionDeadline) {
@@ -294,11 +225,16 @@ export class Raft {
     const pr = this.progress.get(target);
     if (!pr || !this.isVoter(target)) return { ok: false, reason: "unknown_server", leader: this.id };
     this.narrate(`transferring leadership to ${target} (matchIndex=${pr.match}, lastIndex=${this.log.lastIndex})`);
+    this.handTo(target, pr);
+    return { ok: true };
+  }
+
+  /** Start handing leadership to `target`: TimeoutNow once it holds the whole log; given up after an election timeout. */
+  private handTo(target: NodeId, pr: Progress): void {
     this.transferee = target;
-    this.transferDeadline = now + this.config.electionTimeoutMs[1];
+    this.transferDeadline = this.now + this.config.electionTimeoutMs[1];
     if (pr.match === this.log.lastIndex) this.sendTimeoutNow(target);
     else if (!pr.inflight) this.sendAppend(target, pr);
-    return { ok: true };
   }
 
   /**
@@ -316,23 +252,23 @@ export class Raft {
     };
     if (this.role !== "Leader") return refuse("not_leader", `server ${this.id} is not the leader`);
     this.activity("woken by a membership change");
-    if (this.transferee !== null) return refuse("not_ready", `leadership is being handed to ${this.transferee}`);
-    if (!this.allowsChangeWhilePending() && this.history.currentIndex > this.commitIndex) {
-      return refuse("change_in_progress", `the change at index ${this.history.currentIndex} is not committed yet`);
-    }
-    if (this.requiresOwnTermCommit() && this.log.term(this.commitIndex) !== this.term) {
-      // Ongaro's raft-dev bug: a change appended before this leader commits anything of its
-      // own term could conflict with an uncommitted change of an earlier leader, and two
-      // majorities that do not overlap could both commit. Commit a no-op first.
+    const no = changeRefusal(change, {
+      self: this.id,
+      history: this.history,
+      commitIndex: this.commitIndex,
+      lastIndex: this.log.lastIndex,
+      maxEntries: this.maxEntries,
+      transferee: this.transferee,
+      ownTermCommitted: this.log.term(this.commitIndex) === this.term,
+      progress: this.progress,
+      requiresOwnTermCommit: this.requiresOwnTermCommit(),
+      allowsChangeWhilePending: this.allowsChangeWhilePending(),
+    });
+    if (no?.ownTermFirst) {
       if (this.log.lastTerm !== this.term) this.appendNoop("before changing the membership");
-      return refuse("not_ready", `no entry of term ${this.term} is committed yet`);
+      return refuse(no.reason, `no entry of term ${this.term} is committed yet`);
     }
-    if (change.op === "promote" && this.conf.learners.includes(change.id)) {
-      const pr = this.progress.get(change.id);
-      if (!pr || !this.caughtUp(pr)) {
-        return refuse("not_caught_up", `learner ${change.id} holds up to ${pr?.match ?? 0} of ${this.log.lastIndex}`);
-      }
-    }
+    if (no) return refuse(no.reason, no.message);
     const next = applyChange(this.conf, change);
     if ("refused" in next) return refuse(next.refused, next.message);
     const entry: Entry = { index: this.log.lastIndex + 1, term: this.term, command: membershipCommand(next) };
@@ -341,16 +277,6 @@ export class Raft {
     this.maybeCommit();
     this.broadcastAppend(false);
     return { accepted: true, index: entry.index, term: entry.term, membership: next };
-  }
-
-  /**
-   * A learner may count once it holds everything up to its own addition and is within one
-   * append of the leader's log (or has all that is committed): promoting it then cannot stall
-   * commitment for longer than one round trip.
-   */
-  private caughtUp(pr: Progress): boolean {
-    if (pr.snapshotSentAt !== null || pr.match < this.history.currentIndex) return false;
-    return pr.match >= this.commitIndex || this.log.lastIndex - pr.match <= this.maxEntries;
   }
 
   /** Mutation points for the simulator's mutants (test/sim/mutants.ts); never overridden here. */
@@ -383,12 +309,12 @@ export class Raft {
     this.now = now;
     if (this.role !== "Leader") return { accepted: false, leader: this.leader };
     this.activity("woken by a read");
-    if (!this.commitKnown || this.log.term(this.commitIndex) !== this.term) {
-      this.readsAwaitingCommit.push({ ctx, arrivedAt: now });
+    if (!this.lives.mayServeReads || this.log.term(this.commitIndex) !== this.term) {
+      this.reads.arrive(ctx, now, null);
       // Nothing of our term left to commit: append a no-op so the reads need not wait for a write.
       if (this.log.lastTerm !== this.term || this.log.lastIndex === this.commitIndex) this.appendNoop("so reads can be served");
     } else {
-      this.pendingReads.push({ ctx, index: this.commitIndex, seq: this.readSeqSent + 1, arrivedAt: now });
+      this.reads.arrive(ctx, now, this.commitIndex);
     }
     this.maybeStartReadRound();
     return { accepted: true };
@@ -416,7 +342,7 @@ export class Raft {
   wake(now: number): void {
     this.now = now;
     if (this.role === "Leader") this.activity("woken by the coordinator");
-    else if (this.asleep) this.wakeUp("woken by the coordinator");
+    else if (this.lives.asleep) this.wakeUp("woken by the coordinator");
   }
 
   // ---------------------------------------------------------------------------------------
@@ -424,18 +350,14 @@ export class Raft {
 
   /** Everything to persist, send and apply since the last call, and when to wake next. */
   ready(): Ready {
-    const hs: HardState = {
-      term: this.term,
-      votedFor: this.votedFor,
-      ...(this.ledTerm > 0 ? { ledTerm: this.ledTerm } : {}),
-      ...(this.asleep ? { asleep: true } : {}),
-    };
+    const hs: HardState = { term: this.term, votedFor: this.votedFor, ...this.lives.marks() };
     const last = this.lastHardState;
     const hardState =
       hs.term !== last.term ||
       hs.votedFor !== last.votedFor ||
       (hs.ledTerm ?? 0) !== (last.ledTerm ?? 0) ||
-      (hs.asleep ?? false) !== (last.asleep ?? false)
+      (hs.asleep ?? false) !== (last.asleep ?? false) ||
+      (hs.life ?? 0) !== (last.life ?? 0)
         ? hs
         : null;
     if (hardState) this.lastHardState = hardState;
@@ -445,10 +367,7 @@ export class Raft {
     this.installedSnapshot = null;
     const messages = this.outbox;
     this.outbox = [];
-    const reads = this.readyReads;
-    const failedReads = this.failedReads;
-    this.readyReads = [];
-    this.failedReads = [];
+    const { reads, failedReads } = this.reads.take();
     return {
       reads,
       failedReads,
@@ -457,7 +376,7 @@ export class Raft {
       logWrite: this.log.takeWrite(),
       messages,
       committed,
-      wakeAt: this.asleep
+      wakeAt: this.lives.asleep
         ? Infinity
         : this.role === "Leader"
           ? Math.min(this.heartbeatDeadline, this.checkQuorumDeadline, this.transferDeadline)
@@ -478,7 +397,8 @@ export class Raft {
       lastApplied: this.lastApplied,
       logLength: this.log.lastIndex,
       snapshotIndex: this.log.snapshotIndex,
-      asleep: this.asleep,
+      asleep: this.lives.asleep,
+      life: this.lives.life,
       membership: this.conf,
       membershipIndex: this.history.currentIndex,
       member: this.isVoter() ? "voter" : isMember(this.conf, this.id) ? "learner" : "removed",
@@ -523,13 +443,15 @@ export class Raft {
     }
     // A deposed leader's election deadline is long past: it always gets a fresh one.
     const wasLeader = this.role === "Leader";
+    // Whatever the reason (a newer term, CheckQuorum, its removal handed over), it no longer
+    // leads: a reload must not resume. Durable with this event's Ready, before anything it sends.
+    if (wasLeader) this.lives.steppedDown();
     this.role = "Follower";
     this.leader = leader;
     this.stepRole = this.stepFollower;
     this.endTransfer();
     this.checkQuorumDeadline = Infinity;
-    this.quiescing = null;
-    this.failAllReads();
+    this.reads.failAll();
     this.narrate(`becomes Follower with term=${this.term}; log=${this.logSummary()}`);
     if (restartTimer || wasLeader) this.resetElectionTimer();
   }
@@ -585,45 +507,26 @@ export class Raft {
 
   /**
    * Lead the current term: after winning its election, or, `resumed`, after a reload of a
-   * server whose durable state says it won this term and that has heard of no newer one.
-   *
-   * Why resuming is safe. At most one server wins a term (a majority voted for it, each
-   * voter once per term, durably), so no other server can lead this term. Every entry this
-   * leader ever sent is in its durable log (persist, then send, under the output gate), so
-   * it never creates a second, different entry at an index it already used in this term,
-   * which is what Log Matching needs; entries it had appended but not sent are its own and
-   * no one else has that index in this term. Its memory of followers is gone, so it starts
-   * with fresh leader state (nextIndex = its last index + 1, matchIndex 0) and finds them
-   * again by backtracking, exactly as a newly elected leader does. A higher term anywhere
-   * makes it step down as usual; and it resumes only if its durable term still is the term
-   * it won (ledTerm === term): having persisted a newer term, it would follow instead.
-   * Its commitIndex is only what it had applied, so it answers ReadIndex reads only after a
-   * new confirmation round and once it has committed up to the end of the log it reloaded
-   * (commitKnown, resumeFloor): whatever it had committed before is at or below that.
+   * server whose durable state says it won this term and that has heard of no newer one
+   * (leader-life.ts says why that is safe, and when reads may be served again).
    */
   private becomeLeader(resumed = false): void {
     this.role = "Leader";
     this.stepRole = this.stepLeader;
     this.leader = this.id;
-    this.ledTerm = this.term;
-    this.progress = new Map(this.otherMembers().map((p) => [p, new Progress(this.log.lastIndex, this.now)]));
+    this.progress = new Map(otherMembers(this.conf, this.id).map((p) => [p, new Progress(this.log.lastIndex, this.now)]));
     this.narrate(
       resumed
         ? `becomes Leader again after a reload (its durable state says it won this term); term=${this.term}, log=${this.logSummary()}`
         : `becomes Leader; term=${this.term}, log=${this.logSummary()}`,
     );
-    this.lastActivity = this.now;
-    this.quiescing = null;
-    this.resumeFloor = resumed ? this.log.lastIndex : 0;
-    this.commitKnown = this.commitIndex >= this.resumeFloor;
-    // ReadIndex rounds are numbered per leader and term, and replies echo the number. A
+    this.lives.startLeading(this.term, resumed, this.log.lastIndex, this.commitIndex, this.now);
+    // ReadIndex rounds are numbered per leader, term and life, and replies echo all three. A
     // resumed leader's earlier life numbered rounds of this same term, and late replies may
-    // still echo them: this life numbers its rounds from past anything that life can have
-    // reached, the time in microseconds (a round takes a round trip, far more than 1 µs).
-    // The simulator found a read confirmed by such echoes while the leader was cut off (seed 925).
-    this.readSeqSent = resumed ? Math.floor(this.now * 1000) : 0;
-    this.readSeqConfirmed = this.readSeqSent;
-    if (this.asleep) {
+    // still echo them: only replies naming this life count. (Numbering from the clock was
+    // not enough: two lives loaded in one millisecond shared their numbers, issue 19.)
+    this.reads.reset();
+    if (this.lives.asleep) {
       // A sleeping leader reloaded: it stays asleep until something wakes it.
       this.heartbeatDeadline = Infinity;
       this.checkQuorumDeadline = Infinity;
@@ -673,7 +576,7 @@ export class Raft {
       (m.lastLogTerm === this.log.lastTerm && m.lastLogIndex >= this.log.lastIndex);
     const inLease = this.inLease();
     const granted = m.term >= this.term && upToDate && !inLease;
-    if (inLease) this.narrate(`... refusing PreVote: heard from leader ${this.leader} within the election timeout`);
+    if (inLease) this.narrate(`... refusing PreVote: ${this.leaseHolder()} within the election timeout`);
     else if (!upToDate) this.narrate(`... refusing PreVote: candidate's log is not up to date`);
     const reply: PreVoteReply = { type: "PreVoteReply", from: this.id, to: m.from, term: this.term, forTerm: m.term, granted };
     this.narrate(`... PreVote reply: {Term:${reply.term} Granted:${granted}}`);
@@ -734,15 +637,17 @@ export class Raft {
     // our (newer) term, and its echo would be taken by the new leader as an answer to its
     // own round of the same number (found by the simulator: a stale read, seed 833, 7 servers).
     if (m.term === this.term) {
-      if (m.readSeq !== undefined) reply = { ...reply, readSeq: m.readSeq };
+      const life = m.life !== undefined ? { life: m.life } : {};
+      if (m.readSeq !== undefined) reply = { ...reply, readSeq: m.readSeq, ...life };
       if (!reply.success) reply = { ...reply, rejectedIndex: m.prevLogIndex };
-      else if (m.quiesce && this.log.lastIndex === m.prevLogIndex && this.commitIndex === m.leaderCommit) {
+      else if (this.lives.maySleepOn(m, this.followerView())) {
         // Our log is exactly the leader's and all of it is committed here: nothing can be
-        // lost by sleeping. Any message (or the coordinator) wakes us.
-        this.asleep = true;
+        // lost by sleeping. Any message (or the coordinator) wakes us. Asked again (the
+        // leader's round lost our answer), we answer again without waking.
+        if (!this.lives.asleep) this.narrate(`sleeps (term=${this.term}, commitIndex=${this.commitIndex})`);
+        this.lives.fallAsleep();
         this.electionDeadline = Infinity;
-        this.narrate(`sleeps (term=${this.term}, commitIndex=${this.commitIndex})`);
-        reply = { ...reply, asleep: true };
+        reply = { ...reply, asleep: true, quiesce: m.quiesce, ...life };
       }
     }
     this.detail(`AppendEntries reply: ${formatAppendReply(reply)}`);
@@ -848,25 +753,16 @@ export class Raft {
     if (pr.snapshotSentAt !== null) {
       // A snapshot is on its way; this reply (to a bare heartbeat) only shows the follower is alive.
       pr.lastHeard = this.now;
-      if (m.readSeq !== undefined && m.readSeq <= this.readSeqSent && m.readSeq > pr.readAck) {
-        pr.readAck = m.readSeq;
-        this.confirmReads();
-      }
+      this.readAcknowledged(m);
       return;
     }
     pr.lastHeard = this.now;
-    if (m.asleep && this.quiescing) {
-      this.quiescing.agreed.add(m.from);
-      if ([...this.quiescing.asked].every((id) => this.quiescing!.agreed.has(id))) this.fallAsleep();
+    if (m.asleep && this.answersQuiesceRound(m)) {
+      if (this.lives.agreed(m.from)) this.fallAsleep();
       return;
     }
     // Any reply of this term, success or not, shows the follower still takes us as leader.
-    // Only rounds this leader started in this life: a late reply from before a reset (same
-    // term) may echo a round number this life has not reached.
-    if (m.readSeq !== undefined && m.readSeq <= this.readSeqSent && m.readSeq > pr.readAck) {
-      pr.readAck = m.readSeq;
-      this.confirmReads();
-    }
+    this.readAcknowledged(m);
     // Replies may come late, twice or out of order. Only the answer to the append in flight
     // (or a rejection of the attempt at pr.next) may trigger a new send; acting on every
     // copy would multiply messages with each duplicate.
@@ -901,32 +797,17 @@ export class Raft {
    * check, so a leader cut off from its cluster stops taking writes it cannot commit.
    */
   private checkQuorum(): boolean {
-    const lapsesAt = this.quorumLapsesAt();
+    const window = this.config.electionTimeoutMs[1];
+    const lastHeard = (v: NodeId) => this.progress.get(v)?.lastHeard ?? -Infinity;
+    const lapsesAt = quorumLapsesAt(this.conf.voters, this.id, lastHeard, window);
     if (this.now < lapsesAt) {
       this.checkQuorumDeadline = lapsesAt;
       return true;
     }
-    const window = this.config.electionTimeoutMs[1];
-    const heard =
-      (this.isVoter() ? 1 : 0) + this.otherVoters().filter((v) => this.now - (this.progress.get(v)?.lastHeard ?? -Infinity) < window).length;
+    const heard = heardWithin(this.conf.voters, this.id, lastHeard, this.now, window);
     this.narrate(`steps down: heard from ${heard} of ${this.conf.voters.length} voters within the election timeout`);
     this.becomeFollower(this.term, null);
     return false;
-  }
-
-  /**
-   * The moment fewer than a majority (ourselves included) will have been heard from within
-   * the last election timeout, unless someone answers before then: the k-th most recent
-   * answer plus the timeout, k being the followers a majority needs. Answers only move it
-   * later, so checking at this moment (and recomputing) steps down exactly on time.
-   */
-  private quorumLapsesAt(): number {
-    const needed = majority(this.conf.voters.length) - (this.isVoter() ? 1 : 0);
-    if (needed === 0) return Infinity;
-    const heard = this.otherVoters()
-      .map((v) => this.progress.get(v)?.lastHeard ?? -Infinity)
-      .sort((a, b) => b - a);
-    return (heard[needed - 1] ?? -Infinity) + this.config.electionTimeoutMs[1];
   }
 
   private sendTimeoutNow(peer: NodeId): void {
@@ -949,14 +830,9 @@ export class Raft {
     if (q <= this.commitIndex || !this.isCommittable(q)) return false;
     this.detail(`leader sets commitIndex := ${q}`);
     this.commitIndex = q;
-    if (q >= this.resumeFloor) this.commitKnown = true;
-    if (this.commitKnown && this.readsAwaitingCommit.length > 0) {
-      // The first commit of our term (after resuming: up to the reloaded log's end): now the
-      // commit index is known to be current.
-      for (const r of this.readsAwaitingCommit) this.pendingReads.push({ ctx: r.ctx, index: q, seq: this.readSeqSent + 1, arrivedAt: r.arrivedAt });
-      this.readsAwaitingCommit = [];
-      this.maybeStartReadRound();
-    }
+    // The first commit of our term (after resuming: up to the reloaded log's end): now the
+    // commit index is known to be current.
+    if (this.lives.committed(q) && this.reads.commitKnown(q)) this.maybeStartReadRound();
     this.maybeHandOver();
     return true;
   }
@@ -970,36 +846,26 @@ export class Raft {
     if (this.role === "Leader" && this.progress.size > 0) this.broadcastAppend(false);
   }
 
+  /**
+   * A reply echoing a read round: it counts for rounds this leader started in this life only.
+   * A late reply from before a reset (same term) echoes an earlier life's round numbers.
+   */
+  private readAcknowledged(m: AppendEntriesReply): void {
+    if (m.readSeq === undefined || m.life !== this.lives.life) return;
+    if (this.reads.acknowledge(m.from, m.readSeq)) this.confirmReads();
+  }
+
   /** Start a heartbeat round for waiting reads, unless one is already in flight. */
   private maybeStartReadRound(): void {
-    if (this.readSeqConfirmed !== this.readSeqSent) return;
-    if (!this.pendingReads.some((r) => r.seq > this.readSeqSent)) return;
-    this.readSeqSent += 1;
+    if (!this.reads.startRound()) return;
     this.broadcastAppend(true);
     this.confirmReads(); // a one-server cluster is its own majority
   }
 
   /** Release every read whose round a majority has answered, then start the next round. */
   private confirmReads(): void {
-    const confirmed = quorumIndex(
-      this.conf.voters.map((v) => (v === this.id ? this.readSeqSent : (this.progress.get(v)?.readAck ?? 0))),
-    );
-    if (confirmed <= this.readSeqConfirmed) return;
-    this.readSeqConfirmed = confirmed;
-    const still: typeof this.pendingReads = [];
-    for (const r of this.pendingReads) {
-      if (r.seq <= confirmed) this.readyReads.push({ ctx: r.ctx, index: r.index });
-      else still.push(r);
-    }
-    this.pendingReads = still;
+    this.reads.confirm(this.conf.voters, this.id);
     this.maybeStartReadRound();
-  }
-
-  private failAllReads(): void {
-    for (const r of this.pendingReads) this.failedReads.push(r.ctx);
-    for (const r of this.readsAwaitingCommit) this.failedReads.push(r.ctx);
-    this.pendingReads = [];
-    this.readsAwaitingCommit = [];
   }
 
   /**
@@ -1008,14 +874,8 @@ export class Raft {
    * and its unconfirmable reads must not pile up for as long. Heartbeat ticks run this.
    */
   private expireReads(): void {
-    const oldest = this.now - this.config.electionTimeoutMs[1];
-    const expired = (r: { arrivedAt: number }) => r.arrivedAt <= oldest;
-    if (!this.pendingReads.some(expired) && !this.readsAwaitingCommit.some(expired)) return;
-    const gone = [...this.pendingReads.filter(expired), ...this.readsAwaitingCommit.filter(expired)];
-    this.narrate(`gives up on ${gone.length} read(s) not confirmed by a majority within the election timeout`);
-    for (const r of gone) this.failedReads.push(r.ctx);
-    this.pendingReads = this.pendingReads.filter((r) => !expired(r));
-    this.readsAwaitingCommit = this.readsAwaitingCommit.filter((r) => !expired(r));
+    const gone = this.reads.expire(this.now - this.config.electionTimeoutMs[1]);
+    if (gone > 0) this.narrate(`gives up on ${gone} read(s) not confirmed by a majority within the election timeout`);
   }
 
   /**
@@ -1035,13 +895,7 @@ export class Raft {
   private broadcastAppend(heartbeat: boolean): void {
     if (this.role !== "Leader") return; // a removed leader may have just stepped down
     for (const [peer, pr] of this.progress) {
-      if (pr.snapshotSentAt !== null && this.now - pr.snapshotSentAt > this.config.electionTimeoutMs[1]) {
-        pr.snapshotSentAt = null; // presumed lost: send it again
-        pr.inflight = false;
-      }
-      if (heartbeat && pr.inflight && pr.snapshotSentAt === null && this.now - pr.inflightSince >= this.config.heartbeatMs) {
-        pr.inflight = false; // no answer within a heartbeat: presumed lost, send again
-      }
+      pr.presumeLost(this.now, heartbeat, this.config.heartbeatMs, this.config.electionTimeoutMs[1]);
       if (!pr.inflight && (heartbeat || pr.next <= this.log.lastIndex)) {
         this.sendAppend(peer, pr);
       } else if (heartbeat) {
@@ -1070,8 +924,9 @@ export class Raft {
       prevLogTerm: this.log.term(prevLogIndex) ?? 0,
       entries,
       leaderCommit: this.commitIndex,
-      ...(this.readSeqSent > 0 ? { readSeq: this.readSeqSent } : {}),
-      ...(quiesce ? { quiesce: true } : {}),
+      ...(this.reads.round > 0 ? { readSeq: this.reads.round } : {}),
+      ...(quiesce && this.lives.round !== null ? { quiesce: this.lives.round } : {}),
+      ...(this.reads.round > 0 || quiesce ? { life: this.lives.life } : {}),
     };
     if (withEntries) {
       pr.inflight = entries.length > 0;
@@ -1102,64 +957,39 @@ export class Raft {
   }
 
   // ---------------------------------------------------------------------------------------
-  // Sleep (quiescence, as CockroachDB quiesces idle ranges).
-  //
-  // An idle cluster costs nothing only if nothing runs: no heartbeats, no election timers.
-  // A leader that has seen no client activity for sleepAfterMs, whose log is committed and
-  // held by every follower it hears from (at least a majority with itself), sends those
-  // followers a quiesce heartbeat. A follower sleeps only if its log ends exactly where the
-  // leader's does and it has committed all of it; it answers "asleep". Once every follower
-  // asked has answered so, the leader sleeps too. If one has not by the next heartbeat, the
-  // leader stays awake and tries again after another idle period. Followers it did not hear
-  // from are presumed down: when they return, their election timers run and their messages
-  // wake everyone, as a returning server's would anyway.
-  //
-  // Safety does not depend on any of this: a sleeping server is a server whose timers are
-  // slow. Liveness does: a sleeping cluster whose leader died stays leaderless until
-  // something wakes a follower; the host wakes servers on client demand (wake()).
+  // Sleep (leader-life.ts has the rules and why).
 
   /** Leader: may the cluster sleep now? (Appends a no-op if earlier terms' entries keep it from committing.) */
   private idle(): boolean {
-    const after = this.config.sleepAfterMs ?? 0;
-    if (after <= 0 || this.now - this.lastActivity < after) return false;
-    if (this.transferee !== null || this.pendingReads.length > 0 || this.readsAwaitingCommit.length > 0) return false;
+    if (!this.lives.idleFor(this.now, this.config.sleepAfterMs ?? 0)) return false;
+    if (this.transferee !== null || this.reads.waiting) return false;
     if (this.commitIndex < this.log.lastIndex) {
       if (this.log.lastTerm !== this.term) this.appendNoop("to commit earlier terms before the cluster sleeps");
       return false;
     }
-    const live = this.liveFollowers();
-    const liveVoters = live.filter((id) => this.isVoter(id)).length + (this.isVoter() ? 1 : 0);
-    if (liveVoters < majority(this.conf.voters.length)) return false;
-    return live.every((id) => {
-      const pr = this.progress.get(id)!;
-      return pr.match === this.log.lastIndex && !pr.inflight && pr.snapshotSentAt === null;
-    });
-  }
-
-  /** Followers heard from within the (longest) election timeout. */
-  private liveFollowers(): NodeId[] {
-    const window = this.config.electionTimeoutMs[1];
-    return [...this.progress].filter(([, pr]) => this.now - pr.lastHeard < window).map(([id]) => id);
+    return this.lives.caughtUpToSleep(this.leaderView());
   }
 
   private startQuiesce(): void {
-    const asked = this.liveFollowers();
-    this.quiescing = { asked: new Set(asked), agreed: new Set() };
+    const asked = this.lives.liveFollowers(this.leaderView());
+    this.lives.startRound(asked, this.now + this.config.electionTimeoutMs[1]);
     this.narrate(`idle: telling followers to sleep (term=${this.term}, commitIndex=${this.commitIndex})`);
     if (asked.length === 0) return this.fallAsleep();
     for (const id of asked) this.sendAppend(id, this.progress.get(id)!, false, true);
   }
 
-  private abandonQuiesce(): void {
-    const missing = [...this.quiescing!.asked].filter((id) => !this.quiescing!.agreed.has(id));
-    this.narrate(`stays awake: ${missing.join(", ")} did not agree to sleep`);
-    this.quiescing = null;
-    this.lastActivity = this.now; // try again after another idle period
+  /** A heartbeat during a quiesce round: ask again those that have not agreed (the question or the answer may have been lost). */
+  private askAgain(): void {
+    for (const id of this.lives.missing()) this.sendAppend(id, this.progress.get(id)!, false, true);
+  }
+
+  /** Leader: is this "asleep" the answer to the round under way, in this life? Protected for a mutant. */
+  protected answersQuiesceRound(m: AppendEntriesReply): boolean {
+    return this.lives.answersRound(m);
   }
 
   private fallAsleep(): void {
-    this.quiescing = null;
-    this.asleep = true;
+    this.lives.fallAsleep();
     this.heartbeatDeadline = Infinity;
     this.checkQuorumDeadline = Infinity;
     this.narrate(`sleeps: its followers are asleep (term=${this.term}, commitIndex=${this.commitIndex})`);
@@ -1167,24 +997,29 @@ export class Raft {
 
   /** Leader: a client (or the coordinator) wants something: the idle clock restarts, and a sleeping leader wakes. */
   private activity(why: string): void {
-    this.lastActivity = this.now;
-    this.quiescing = null;
-    if (this.asleep) this.wakeUp(why);
+    this.lives.activity(this.now);
+    if (this.lives.asleep) this.wakeUp(why);
   }
 
   private wakeUp(why: string): void {
-    this.asleep = false;
+    this.lives.wake(this.now, this.role === "Leader");
     this.narrate(`wakes (${why})`);
-    if (this.role !== "Leader") {
-      this.resetElectionTimer();
-      return;
-    }
-    this.lastActivity = this.now;
+    if (this.role !== "Leader") return this.resetElectionTimer();
     // Nobody was expected to answer while the cluster slept: CheckQuorum counts from now.
     for (const pr of this.progress.values()) pr.lastHeard = this.now;
     this.checkQuorumDeadline = this.config.checkQuorum ? this.now + this.config.electionTimeoutMs[1] : Infinity;
     this.heartbeatDeadline = this.now + this.config.heartbeatMs;
     this.broadcastAppend(true);
+  }
+
+  private leaderView(): LeaderView {
+    const { now, id: self, progress } = this;
+    return { now, self, progress, lastIndex: this.log.lastIndex, voters: this.conf.voters, liveWindowMs: this.config.electionTimeoutMs[1] };
+  }
+
+  private followerView(): FollowerView {
+    const { term, leader, commitIndex } = this;
+    return { term, leader, commitIndex, lastIndex: this.log.lastIndex, lastTerm: this.log.lastTerm };
   }
 
   // ---------------------------------------------------------------------------------------
@@ -1223,31 +1058,13 @@ export class Raft {
     return this.conf.voters.includes(id);
   }
 
-  /**
-   * May this server stand for election? A voter may; so may a server whose removal is still
-   * uncommitted (as hashicorp/raft: only a committed configuration without it rules it out).
-   * Otherwise a leader that removed itself and then lost leadership before the removal
-   * committed could leave its last partner waiting forever for its vote (simulator, seed 27).
-   * Its own vote does not count in the configuration without it: it needs the others'.
-   */
   private mayStand(): boolean {
-    if (this.isVoter()) return true;
-    const i = this.history.currentIndex;
-    return i > this.commitIndex && this.history.at(i - 1).voters.includes(this.id);
+    return mayStand(this.history, this.commitIndex, this.id);
   }
 
-  /** Is the log ending at (lastLogTerm, lastLogIndex) strictly more up to date than ours? */
-  private isBehind(lastLogTerm: number, lastLogIndex: number): boolean {
-    return lastLogTerm > this.log.lastTerm || (lastLogTerm === this.log.lastTerm && lastLogIndex > this.log.lastIndex);
-  }
 
   private otherVoters(): NodeId[] {
-    return this.conf.voters.filter((v) => v !== this.id);
-  }
-
-  /** Everyone a leader replicates to: voters and learners but itself. */
-  private otherMembers(): NodeId[] {
-    return members(this.conf).filter((v) => v !== this.id);
+    return otherVoters(this.conf, this.id);
   }
 
   /** Every append to the log goes through here, so a configuration entry is in force at once. */
@@ -1268,13 +1085,11 @@ export class Raft {
     if (this.role === "Leader") this.detail(line);
     else this.narrate(line);
     if (this.role === "Leader") {
-      const want = new Set(this.otherMembers());
-      for (const id of [...this.progress.keys()]) if (!want.has(id)) this.progress.delete(id);
-      for (const id of want) if (!this.progress.has(id)) this.progress.set(id, new Progress(this.log.lastIndex, this.now));
+      const want = syncProgress(this.progress, this.conf, this.id, this.log.lastIndex, this.now);
       if (this.transferee !== null && !want.has(this.transferee)) this.endTransfer();
     } else if (!this.mayStand()) {
       this.electionDeadline = Infinity; // a learner, or removed: never stands
-    } else if (this.electionDeadline === Infinity && !this.asleep) {
+    } else if (this.electionDeadline === Infinity && !this.lives.asleep) {
       this.resetElectionTimer(); // promoted: it may stand from now on
     }
   }
@@ -1287,18 +1102,10 @@ export class Raft {
   private maybeHandOver(): void {
     if (this.role !== "Leader" || isMember(this.conf, this.id) || this.transferee !== null) return;
     if (this.history.currentIndex > this.commitIndex) return;
-    let best: NodeId | null = null;
-    for (const v of this.conf.voters) {
-      const pr = this.progress.get(v);
-      if (pr && (best === null || pr.match > this.progress.get(best)!.match)) best = v;
-    }
+    const best = handOverTarget(this.conf, this.progress);
     if (best === null) return this.stepDownRemoved("no voter to hand over to");
-    const pr = this.progress.get(best)!;
     this.narrate(`its removal is committed (index ${this.history.currentIndex}): hands leadership to ${best}`);
-    this.transferee = best;
-    this.transferDeadline = this.now + this.config.electionTimeoutMs[1];
-    if (pr.match === this.log.lastIndex) this.sendTimeoutNow(best);
-    else if (!pr.inflight) this.sendAppend(best, pr);
+    this.handTo(best, this.progress.get(best)!);
   }
 
   private stepDownRemoved(why: string): void {
@@ -1306,37 +1113,25 @@ export class Raft {
     this.becomeFollower(this.term, null);
   }
 
-  /** Heard from a live leader within the minimum election timeout (a leader is always in its own lease). */
+  /**
+   * Heard from a live leader within the minimum election timeout (a leader is always in its
+   * own lease), or woke from sleep within it: the leader slept too, silent by agreement.
+   */
   private inLease(): boolean {
     if (this.role === "Leader") return true;
-    return this.leader !== null && this.now - this.lastLeaderContact < this.config.electionTimeoutMs[0];
+    return this.now - this.lives.leaseSince(this.leader !== null ? this.lastLeaderContact : -Infinity) < this.config.electionTimeoutMs[0];
+  }
+
+  /** Whom the lease is for, as the narration says it. */
+  private leaseHolder(): string {
+    return this.leader !== null && this.now - this.lastLeaderContact < this.config.electionTimeoutMs[0]
+      ? `heard from leader ${this.leader}`
+      : "woke from sleep";
   }
 
   private narrateReceipt(m: Message): void {
-    switch (m.type) {
-      case "RequestVote":
-        return this.narrate(
-          `RequestVote: ${formatRequestVote(m)} [currentTerm=${this.term}, votedFor=${formatVotedFor(this.votedFor)}]`,
-        );
-      case "RequestVoteReply":
-        return this.narrate(`received RequestVoteReply ${formatVoteReply(m)}`);
-      case "AppendEntries":
-        return this.detail(`AppendEntries: ${formatAppendEntries(m)}`);
-      case "PreVote":
-        return this.narrate(
-          `PreVote: {Term:${m.term} CandidateId:${m.from} LastLogIndex:${m.lastLogIndex} LastLogTerm:${m.lastLogTerm}} [currentTerm=${this.term}]`,
-        );
-      case "PreVoteReply":
-        return this.narrate(`received PreVoteReply {Term:${m.term} Granted:${m.granted}}`);
-      case "InstallSnapshot":
-        return this.narrate(
-          `InstallSnapshot: {Term:${m.term} LeaderId:${m.leaderId} LastIncludedIndex:${m.lastIncludedIndex} LastIncludedTerm:${m.lastIncludedTerm}}`,
-        );
-      case "TimeoutNow":
-      case "AppendEntriesReply":
-      case "InstallSnapshotReply":
-        return; // narrated by what they cause, not on receipt
-    }
+    const r = receiptLine(m, this.term, this.votedFor);
+    if (r) this.config.log?.(`[${this.id}] ${r.line}`, r.level);
   }
 
   private logSummary(): string {
@@ -1351,28 +1146,5 @@ export class Raft {
   /** A line of replication traffic (NarrationLevel "detail"): one or more per message or operation. */
   private detail(line: string): void {
     this.config.log?.(`[${this.id}] ${line}`, "detail");
-  }
-}
-
-function staleTermReason(m: Message): string {
-  switch (m.type) {
-    case "RequestVote":
-      return "term out of date in RequestVote";
-    case "AppendEntries":
-      return "term out of date in AppendEntries";
-    case "RequestVoteReply":
-      return "term out of date in RequestVoteReply";
-    case "AppendEntriesReply":
-      return "term out of date in heartbeat reply";
-    case "PreVote":
-      return "term out of date in PreVote";
-    case "PreVoteReply":
-      return "term out of date in PreVoteReply";
-    case "TimeoutNow":
-      return "term out of date in TimeoutNow";
-    case "InstallSnapshot":
-      return "term out of date in InstallSnapshot";
-    case "InstallSnapshotReply":
-      return "term out of date in InstallSnapshot reply";
   }
 }

@@ -68,12 +68,20 @@ export interface Entry {
  *    leading when it reloads, if its term is still that one (raft.ts, "resuming").
  *  - `asleep`: the server went to sleep with its idle cluster (quiesced); it reloads asleep,
  *    so a reset of a sleeping object wakes nobody.
+ * and one counter:
+ *  - `life`: how many times this server resumed leading after a load (omitted while 0). The
+ *    core bumps it when a load resumes, and the host writes it before the first message of
+ *    that life leaves; a leader's ReadIndex and quiesce rounds carry it, so an answer to a
+ *    round of an earlier life (same term, same round number) never counts in this one. A
+ *    counter, not the clock: two loads in one millisecond, or a clock that steps back when
+ *    the object moves to another machine, must not give two lives the same name.
  */
 export interface HardState {
   readonly term: number;
   readonly votedFor: NodeId | null;
   readonly ledTerm?: number;
   readonly asleep?: boolean;
+  readonly life?: number;
 }
 
 export type Role = "Follower" | "Candidate" | "Leader";
@@ -112,9 +120,12 @@ export interface AppendEntries {
   readonly readSeq?: number;
   /**
    * The cluster is idle: sleep, if your log ends exactly at (prevLogIndex, prevLogTerm) and
-   * everything in it is committed (leaderCommit). A quiesce heartbeat, as CockroachDB's.
+   * everything in it is committed (leaderCommit). A quiesce heartbeat, as CockroachDB's; the
+   * number is the leader's quiesce round, echoed with the answer.
    */
-  readonly quiesce?: boolean;
+  readonly quiesce?: number;
+  /** The leader's life (HardState.life), set with readSeq or quiesce and echoed with them. */
+  readonly life?: number;
 }
 
 export interface AppendEntriesReply {
@@ -142,6 +153,10 @@ export interface AppendEntriesReply {
   readonly rejectedIndex?: number;
   /** The answer to a quiesce heartbeat: this follower is now asleep. */
   readonly asleep?: boolean;
+  /** The request's quiesce round, echoed with `asleep`. */
+  readonly quiesce?: number;
+  /** The request's life, echoed with readSeq and quiesce: an answer counts only in the life that asked. */
+  readonly life?: number;
 }
 
 /**
@@ -388,6 +403,8 @@ export interface RaftStatus {
   readonly snapshotIndex: number;
   /** Asleep with its idle cluster: no timer runs until a message, a proposal or wake(). */
   readonly asleep: boolean;
+  /** This life of the server (HardState.life): 0 until a load resumes leading, one more at each such resume. */
+  readonly life: number;
   /** The configuration in force here: the latest in this server's log (committed or not). */
   readonly membership: Membership;
   /** The index of the entry that made it (0 for the initial one, or the snapshot's index). */

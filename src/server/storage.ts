@@ -2,8 +2,10 @@
 //
 // Tables:
 //   hard_state  one row: currentTerm and votedFor (Figure 2's persistent state besides the log),
-//               the term this server won (led_term: a reloaded leader resumes it) and the
-//               sleep mark (asleep: a reloaded sleeping server stays asleep)
+//               the term this server won (led_term: a reloaded leader resumes it), the
+//               sleep mark (asleep: a reloaded sleeping server stays asleep) and the count of
+//               resumes (life: a leader's rounds carry it, so answers to an earlier life's
+//               rounds never count)
 //   log         one row per run of consecutive entries written together (a leader's group of
 //               proposals, one AppendEntries on a follower): idx its first index, last its
 //               last, entries the JSON array of [term, command] of idx..last. Rows a snapshot
@@ -25,7 +27,8 @@ const SCHEMA = [
      term INTEGER NOT NULL,
      voted_for INTEGER,
      led_term INTEGER NOT NULL DEFAULT 0,
-     asleep INTEGER NOT NULL DEFAULT 0
+     asleep INTEGER NOT NULL DEFAULT 0,
+     life INTEGER NOT NULL DEFAULT 0
    )`,
   `CREATE TABLE IF NOT EXISTS log (
      idx INTEGER PRIMARY KEY,
@@ -79,13 +82,14 @@ export class ServerStorage {
     this.storage.transactionSync(() => {
       if (hardState) {
         this.sql.exec(
-          `INSERT INTO hard_state (id, term, voted_for, led_term, asleep) VALUES (1, ?, ?, ?, ?)
+          `INSERT INTO hard_state (id, term, voted_for, led_term, asleep, life) VALUES (1, ?, ?, ?, ?, ?)
            ON CONFLICT (id) DO UPDATE SET term = excluded.term, voted_for = excluded.voted_for,
-             led_term = excluded.led_term, asleep = excluded.asleep`,
+             led_term = excluded.led_term, asleep = excluded.asleep, life = excluded.life`,
           hardState.term,
           hardState.votedFor,
           hardState.ledTerm ?? 0,
           hardState.asleep ? 1 : 0,
+          hardState.life ?? 0,
         );
       }
       if (logWrite) {
@@ -196,8 +200,8 @@ export class ServerStorage {
 
   private hardState(): HardState {
     const rows = this.sql
-      .exec<{ term: number; voted_for: number | null; led_term: number; asleep: number }>(
-        "SELECT term, voted_for, led_term, asleep FROM hard_state WHERE id = 1",
+      .exec<{ term: number; voted_for: number | null; led_term: number; asleep: number; life: number }>(
+        "SELECT term, voted_for, led_term, asleep, life FROM hard_state WHERE id = 1",
       )
       .toArray();
     const row = rows[0];
@@ -207,6 +211,7 @@ export class ServerStorage {
       votedFor: row.voted_for,
       ...(row.led_term > 0 ? { ledTerm: row.led_term } : {}),
       ...(row.asleep ? { asleep: true } : {}),
+      ...(row.life > 0 ? { life: row.life } : {}),
     };
   }
 
@@ -283,10 +288,13 @@ export class ServerStorage {
       this.sql.exec("DROP TABLE log_v1");
     }
     for (const statement of SCHEMA) this.sql.exec(statement);
-    // Storage made before led_term and asleep existed (local state of an older version).
+    // Storage made before led_term, asleep and life existed (local state of an older version).
+    // A missing life reads as 0: the next resume is life 1, and nothing of an older version
+    // echoes a life, so none of its late answers can count.
     const columns = this.columns("hard_state");
     if (!columns.includes("led_term")) this.sql.exec("ALTER TABLE hard_state ADD COLUMN led_term INTEGER NOT NULL DEFAULT 0");
     if (!columns.includes("asleep")) this.sql.exec("ALTER TABLE hard_state ADD COLUMN asleep INTEGER NOT NULL DEFAULT 0");
+    if (!columns.includes("life")) this.sql.exec("ALTER TABLE hard_state ADD COLUMN life INTEGER NOT NULL DEFAULT 0");
     // A snapshot row made before snapshots carried the configuration.
     if (!this.columns("snapshot").includes("membership")) this.sql.exec("ALTER TABLE snapshot ADD COLUMN membership TEXT");
   }

@@ -314,6 +314,7 @@ export class Cluster {
     this.quiet = opts.narrate === false;
     this.narrator = new Narrator(this.quiet ? 1 : (opts.narrationCapacity ?? 4000), opts.echo ?? null);
     this.checker = new Checker(opts.n, opts.disabled ?? []);
+    this.checker.lives.electionMinMs = (opts.electionTimeoutMs ?? [150, 300])[0];
     this.net = new Network(opts.n, new Rng(opts.seed, "network"), { ...RELIABLE, ...opts.network });
     this.timerRng = new Rng(opts.seed, "timers");
     this.diskRng = new Rng(opts.seed, "disk-faults");
@@ -563,6 +564,7 @@ export class Cluster {
     const slot = this.slot(id);
     if (!slot.core) return { accepted: false, leader: null };
     this.readFloors.set(ctx, this.checker.maxApplied);
+    this.checker.lives.onReadAsked(id, ctx, this.clock);
     const r = this.handle(slot, "readIndex", (core) => core.readIndex(ctx, this.clock));
     if (!r.accepted) this.readFloors.delete(ctx);
     this.narrate(`[SIM] read ${ctx} asked of ${id}: ${r.accepted ? `accepted (index ${this.checker.maxApplied} already applied somewhere)` : "refused"}`);
@@ -754,6 +756,7 @@ export class Cluster {
     const id = slot.id;
     const disk = slot.disk;
     const c = this.checker;
+    c.lives.now = this.clock;
     c.beforeCarryOut(id, before, after);
     const ready = this.faults.ready ? this.faults.ready(id, original, this) : original;
     const crashAt = this.faults.crashPoint ? this.faults.crashPoint(id) : null;
@@ -805,6 +808,7 @@ export class Cluster {
       this.readsConfirmed++;
       this.narrate(`[SIM] read ${rs.ctx} confirmed by ${id} at index ${rs.index}`);
       c.onRead(id, rs.ctx, rs.index, floor);
+      c.lives.onReadConfirmed(id, rs.ctx, after);
     }
     for (const ctx of ready.failedReads ?? []) this.readFloors.delete(ctx);
 
@@ -954,7 +958,11 @@ export class Cluster {
       this.checker.onSnapshotConfig(m.from, "sent", m.lastIncludedIndex, m.membership);
       if (this.live) return this.startTransfer(this.net.tamper ? (this.net.tamper(m) as InstallSnapshot) : m);
     }
-    if (this.net.tamper) m = this.net.tamper(m);
+    if (this.net.tamper) {
+      const t = this.net.tamper(m);
+      if (t === null) return this.lost(m, "dropped by the test");
+      m = t;
+    }
     if (m.type === "InstallSnapshotReply") this.tagReply(m);
     const route = this.net.route(m);
     if (route.lost !== null) return this.lost(m, route.lost);

@@ -33,7 +33,7 @@ export class CountsAnyVote extends Raft {
 interface FollowerInside {
   role: string;
   term: number;
-  asleep: boolean;
+  lives: { sleeping: boolean };
   electionDeadline: number;
   outbox: Message[];
 }
@@ -47,16 +47,16 @@ interface FollowerInside {
 export class SleepsBeforeCaughtUp extends Raft {
   override step(m: Message, now: number): void {
     super.step(m, now);
-    if (m.type !== "AppendEntries" || m.quiesce !== true) return;
+    if (m.type !== "AppendEntries" || m.quiesce === undefined) return;
     const self = this as unknown as FollowerInside;
-    if (m.term !== self.term || self.asleep || self.role !== "Follower") return;
+    if (m.term !== self.term || self.lives.sleeping || self.role !== "Follower") return;
     let at = self.outbox.length - 1;
     while (at >= 0 && !(self.outbox[at]!.type === "AppendEntriesReply" && self.outbox[at]!.to === m.from)) at--;
     const reply = self.outbox[at];
     if (reply?.type !== "AppendEntriesReply" || !reply.success) return;
-    self.asleep = true;
+    self.lives.sleeping = true;
     self.electionDeadline = Infinity;
-    self.outbox[at] = { ...reply, asleep: true };
+    self.outbox[at] = { ...reply, asleep: true, quiesce: m.quiesce, ...(m.life !== undefined ? { life: m.life } : {}) };
   }
 }
 

@@ -184,7 +184,7 @@ export function lateQuiesceHeartbeat(h: Harness): void {
   // Keep a copy of the quiesce heartbeat sent to F (the network will deliver it again, late).
   let late: Message | null = null;
   c.net.tamper = (m) => {
-    if (m.type === "AppendEntries" && m.quiesce === true && m.to === F) late = m;
+    if (m.type === "AppendEntries" && m.quiesce !== undefined && m.to === F) late = m;
     return m;
   };
   h.until(() => [0, 1, 2].every((i) => c.status(i)!.asleep), 3000, "the idle cluster asleep");
@@ -232,7 +232,7 @@ export function staleSuffixAtQuiesce(h: Harness, idleMs: number): { readonly F: 
 
   let quiesced = 0;
   c.net.tamper = (m) => {
-    if (m.type === "AppendEntries" && m.quiesce === true && m.to === F) quiesced++;
+    if (m.type === "AppendEntries" && m.quiesce !== undefined && m.to === F) quiesced++;
     return m;
   };
   const until = h.now + idleMs;

@@ -135,8 +135,8 @@ export class Disk {
 
   /**
    * The whole hard state, the core's marks included: `ledTerm` (the term it won, which a
-   * reset leader resumes) and `asleep` (it reloads asleep). Both are omitted while unset, as
-   * the core omits them, so a plain Figure 2 state reads as { term, votedFor }.
+   * reset leader resumes) and `asleep` (it reloads asleep), both omitted while unset, as the
+   * core omits them; and `life`, the count of resumes (a leader's rounds carry it), omitted while 0.
    */
   writeHardState(hs: HardState): void {
     this.hardState = {
@@ -144,6 +144,7 @@ export class Disk {
       votedFor: hs.votedFor,
       ...(hs.ledTerm !== undefined && hs.ledTerm > 0 ? { ledTerm: hs.ledTerm } : {}),
       ...(hs.asleep === true ? { asleep: true } : {}),
+      ...(hs.life !== undefined && hs.life > 0 ? { life: hs.life } : {}),
     };
   }
 

@@ -6,6 +6,7 @@
 // `fullCheck` re-derives the cluster-wide properties from scratch, as a cross-check at the end.
 
 import type { Disk } from "./disk.ts";
+import { LeaderLivesChecks, type SleepAck } from "./lives-checks.ts";
 import { membershipOf } from "../../src/raft/membership.ts";
 import { majority } from "../../src/raft/quorum.ts";
 import type { Entry, HardState, LogWrite, Membership, Message, NodeId, RaftStatus } from "../../src/raft/types.ts";
@@ -141,6 +142,21 @@ export const INVARIANTS = [
    * completes within a bound.
    */
   "Liveness",
+  /**
+   * PreVote's lease (issue 19): a server grants a PreVote only when it has neither heard from
+   * the leader of its term nor woken from sleep within the minimum election timeout. A
+   * sleeping cluster's leader is silent by agreement, not gone: a follower woken (by the
+   * returning server's PreVote itself, or after a reload that lost who its leader was) that
+   * granted at once let a returning server depose a healthy leader.
+   */
+  "PreVoteLease",
+  /**
+   * ReadIndex rounds (issue 19): a leader confirms a read only once a majority of the voters
+   * of its configuration (itself, if a voter, included) answered, in this life of the leader
+   * and its term, a round it started after the read arrived. A late answer to a round of an
+   * earlier life (same term, same round number) is no confirmation.
+   */
+  "ReadRoundQuorum",
 ] as const;
 
 export type InvariantName = (typeof INVARIANTS)[number];
@@ -242,11 +258,13 @@ export class Checker {
    * Per leader: the followers that answered its quiesce heartbeat "asleep", with the term and
    * the index they sleep at. Cleared when it wakes or boots.
    */
-  private readonly sleepAcks: Map<NodeId, { readonly term: number; readonly index: number }>[];
+  private readonly sleepAcks: Map<NodeId, SleepAck>[];
   /** Per server: the led-term mark its core last asked to persist (0: none), or came up with. */
   private readonly ledAsked: number[];
   /** The message whose delivery is being handled (the cluster sets it), null for any other event. */
   delivering: Message | null = null;
+  /** The checks of a leader's lives (lives-checks.ts); the cluster sets its clock. */
+  readonly lives = new LeaderLivesChecks((invariant, detail) => this.fail(invariant, detail));
   /** The cluster's initial configuration (RaftConfig.peers: servers 0..n-1 vote). */
   readonly initial: Membership;
   /** The configuration entries committed so far (first applied by some server), by index, ascending. */
@@ -518,6 +536,7 @@ export class Checker {
     if (m.term > hs.term) {
       this.fail("DurableBeforeSend", `server ${id} sent ${m.type} of term ${m.term} while its durable term is ${hs.term}`);
     }
+    this.lives.onSend(id, m);
     switch (m.type) {
       case "RequestVote": {
         if (hs.term !== m.term || hs.votedFor !== id) {
@@ -566,7 +585,12 @@ export class Checker {
           this.fail("DurableBeforeSend", `server ${id} acknowledged index ${m.matchIndex} but holds ${disk.lastIndex} entries on disk`);
         }
         if (m.success) this.checkAcknowledgedMatch(id, m.to, m.term, m.matchIndex, disk);
-        if (m.asleep) this.sleepAcks[m.to]?.set(id, { term: m.term, index: m.matchIndex });
+        if (m.asleep) {
+          // A late copy of an earlier round's question, answered again, does not replace the answer to a later round.
+          const prev = this.sleepAcks[m.to]?.get(id);
+          const older = prev !== undefined && prev.term === m.term && prev.life === m.life && (prev.round ?? 0) > (m.quiesce ?? 0);
+          if (!older) this.sleepAcks[m.to]?.set(id, { term: m.term, index: m.matchIndex, life: m.life, round: m.quiesce });
+        }
         break;
       }
     }
@@ -780,6 +804,7 @@ export class Checker {
     this.checkPreVote(id, before, after);
     const m = this.delivering;
     if (m?.type === "RequestVoteReply" && m.voteGranted && m.to === id) this.grants.add(`${m.from}:${m.term}:${id}`);
+    this.lives.beforeCarryOut(id, before, after, this.delivering);
     if (!before) return;
     if (after.state === "Leader" && !(before.state === "Leader" && before.term === after.term)) this.checkElectionQuorum(id, after);
     if (after.snapshotIndex < before.snapshotIndex) {
@@ -828,6 +853,7 @@ export class Checker {
     if (after.commitIndex > this.clusterCommit) this.clusterCommit = after.commitIndex;
 
     this.checkSleep(id, before, after, disk);
+    this.lives.afterEvent(id, before, after);
 
     if (after.state === "Leader" && after.commitIndex > (before?.commitIndex ?? this.bootCommit[id]!)) {
       const t = disk.termAt(after.commitIndex);
@@ -949,17 +975,26 @@ export class Checker {
     if (after.state === "Leader") {
       // A majority of the voters of its configuration (itself, if it is one, included).
       const voters = (after.membership ?? this.initial).voters;
-      const agreed = [...this.sleepAcks[id]!.entries()].filter(
-        ([from, a]) => voters.includes(from) && a.term === after.term && a.index === after.logLength,
-      ).length;
+      // Answers to its latest quiesce round of this life only (issue 19): an earlier round's
+      // "asleep" says nothing of a follower woken since. And every follower that round asked
+      // must have answered it: one that did not may be awake, its election timer running.
+      const latest = this.lives.latestQuiesce(id, after.term, after.life);
+      const answered = (from: NodeId, a: SleepAck) =>
+        a.term === after.term && a.index === after.logLength && a.life === after.life && a.round === latest?.round;
+      const acks = [...this.sleepAcks[id]!.entries()].filter(([from, a]) => answered(from, a));
+      const agreed = acks.filter(([from]) => voters.includes(from)).length;
       const needed = majority(voters.length) - (voters.includes(id) ? 1 : 0);
       if (agreed < needed) {
         this.fail("SleepSafety", `${what} after ${agreed} follower(s) agreed to sleep at index ${after.logLength}; a majority needs ${needed}`);
       }
+      const silent = needed > 0 && latest ? [...latest.asked].filter((f) => !acks.some(([from]) => from === f)) : [];
+      if (silent.length > 0) {
+        this.fail("SleepSafety", `${what} though ${silent.join(", ")}, asked in its quiesce round ${latest!.round}, did not answer that round`);
+      }
       return;
     }
     const m = this.delivering;
-    const q = m !== null && m.type === "AppendEntries" && m.quiesce === true && m.to === id ? m : null;
+    const q = m !== null && m.type === "AppendEntries" && m.quiesce !== undefined && m.to === id ? m : null;
     if (q === null || q.term !== after.term || this.leaderOfTerm.get(after.term) !== q.from) {
       this.fail("SleepSafety", `${what} without a quiesce heartbeat from the leader of its term`);
     } else if (after.logLength !== q.prevLogIndex || disk.termAt(q.prevLogIndex) !== q.prevLogTerm || after.commitIndex !== q.leaderCommit) {
@@ -985,6 +1020,7 @@ export class Checker {
     this.bootCommit[id] = first.commitIndex;
     this.ledAsked[id] = disk.hardState.ledTerm ?? 0;
     this.sleepAcks[id]!.clear();
+    this.lives.onBoot(id, first);
     if (life > 0) this.onRestart(id, first);
     if (first.state !== "Leader") return;
     const hs = disk.hardState;

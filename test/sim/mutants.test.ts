@@ -15,10 +15,11 @@ import { describe, expect, test } from "vitest";
 import { Harness, scenario, type HarnessOptions } from "./harness.ts";
 import { figure8Paper } from "./figure8-paper.ts";
 import { InvariantViolation, type InvariantName } from "./invariants.ts";
-import { CommitsEarlierTerms, MUTANTS, NoOwnTermCommit } from "./mutants.ts";
+import { CommitsEarlierTerms, CountsStaleAsleep, LostQuiesceRestartsIdleWait, MUTANTS, NoOwnTermCommit } from "./mutants.ts";
+import { LOSSY, sleepsOnLossyNetwork, staleAsleepAnswer } from "./leader-lives-stories.ts";
 import { raftDevMembership } from "./raft-dev-membership.ts";
 import { randomRun } from "./random-run.ts";
-import { forEachSeed } from "./seeds.ts";
+import { forEachSeed, SCENARIO_SEEDS } from "./seeds.ts";
 
 describe("mutants: every checker can fire", () => {
   for (const m of MUTANTS) {
@@ -134,5 +135,42 @@ describe("Ongaro's raft-dev schedule: no-own-term-commit", () => {
 
   test("servers apply different entries there (StateMachineSafety, both off)", () => {
     expect(firstViolation(["LeaderCompleteness", "ConfigAgreement"])).toBe("StateMachineSafety");
+  });
+});
+
+describe("issue 19's stale asleep answer: counts-stale-asleep", () => {
+  test("the real core passes the story", () => {
+    forEachSeed((seed) => scenario(3, { seed, stateMachine: "durable", sleepAfterMs: 200 }, staleAsleepAnswer));
+  });
+
+  test("a leader that counts an earlier round's answer sleeps on it (SleepSafety)", () => {
+    for (let seed = 1; seed <= 3; seed++) {
+      const h = new Harness(3, { seed, narrate: false, stateMachine: "durable", sleepAfterMs: 200, raftFactory: (c, r, n) => new CountsStaleAsleep(c, r, n) });
+      let caught: InvariantName | null = null;
+      try {
+        staleAsleepAnswer(h);
+      } catch (e) {
+        if (e instanceof InvariantViolation) caught = e.invariant;
+      }
+      expect(caught, `seed ${seed}`).toBe("SleepSafety");
+    }
+  });
+});
+
+describe("issue 19's lossy-network sleep bound: lost-quiesce-restarts-idle-wait", () => {
+  // The story's bound is the contract's (API.md): the mutant misses it on some seed of the
+  // default set, the real core on none (leader-lives.test.ts runs it on every seed).
+  test("a leader that restarts the idle wait after a lost quiesce message misses the bound", () => {
+    const misses = SCENARIO_SEEDS.filter((seed) => {
+      const h = new Harness(3, { seed, narrate: false, ...LOSSY, raftFactory: (c, r, n) => new LostQuiesceRestartsIdleWait(c, r, n) });
+      try {
+        sleepsOnLossyNetwork(h);
+        return false;
+      } catch (e) {
+        if (!(e instanceof Error) || !/every server asleep within/.test(e.message)) throw e;
+        return true;
+      }
+    });
+    expect(misses.length, "seeds on which the mutant missed the bound").toBeGreaterThan(0);
   });
 });

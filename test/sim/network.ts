@@ -62,8 +62,8 @@ export class Network {
   private readonly callsLeft: (number | null)[];
   /** Requests (RPCs) each server has sent, dropped or not. */
   readonly rpcs: number[];
-  /** Alters a message on the wire (only mutant tests use it, to prove LogMatching can fire). */
-  tamper: ((m: Message) => Message) | null = null;
+  /** Rewrites a message as it is sent (mutants, stories); null: the message is lost (a story's drop). */
+  tamper: ((m: Message) => Message | null) | null = null;
   readonly stats = { sent: 0, lost: 0, duplicated: 0, delivered: 0, appendRejections: 0, snapshots: 0 };
 
   constructor(

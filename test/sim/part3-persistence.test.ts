@@ -296,9 +296,9 @@ describe("Part 3: persistence and optimisations", () => {
         });
         expect(out).toEqual([]);
         expect(h.cluster.status(leader)!.state).toBe("Follower");
-        // The led-term mark still names the term it won, now older than its durable term:
-        // a reset would bring it back as a follower, not as a leader of term + 3.
-        expect(h.cluster.disk(leader).hardState).toEqual({ term: term + 3, votedFor: null, ledTerm: term });
+        // Stepping down cleared the led-term mark: a reset brings it back as a follower, not
+        // as a leader of term + 3.
+        expect(h.cluster.disk(leader).hardState).toEqual({ term: term + 3, votedFor: null });
         h.crash(leader);
         h.restart(leader);
         expect(h.cluster.status(leader)!.term).toBe(term + 3);

@@ -1,5 +1,5 @@
 // Storage written by an older version loads: one log row per entry (idx, term, command),
-// a hard_state without led_term and asleep, a snapshot row without its configuration. The
+// a hard_state without led_term, asleep and life, a snapshot row without its configuration. The
 // platform keeps an object's storage across deploys, so each of these can meet new code.
 import { env } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
@@ -19,7 +19,11 @@ test("storage of the older layouts is converted on load and restores the same st
     sql.exec(`INSERT INTO log (idx, term, command) VALUES (3, 3, '"x"'), (4, 4, '{"op":"put","key":"k","value":"v"}')`);
     const store = new ServerStorage(state.storage);
     const again = new ServerStorage(state.storage); // converting twice changes nothing
-    return { first: store.restore(), second: again.restore() };
+    const first = store.restore();
+    const second = again.restore();
+    // The converted table takes the count of loads like any other.
+    again.persist({ term: 4, votedFor: 2, life: 3 }, null);
+    return { first, second, life: again.restore().hardState.life };
   });
   const want = {
     hardState: { term: 4, votedFor: 2 },
@@ -32,4 +36,5 @@ test("storage of the older layouts is converted on load and restores the same st
   };
   expect(restored.first).toEqual(want);
   expect(restored.second).toEqual(want);
+  expect(restored.life).toBe(3);
 });

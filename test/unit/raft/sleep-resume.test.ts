@@ -97,7 +97,7 @@ describe("sleep", () => {
       prevLogTerm: last === 0 ? 0 : leader!.status().term,
       entries: [],
       leaderCommit: last,
-      quiesce: true,
+      quiesce: 1,
     });
     matching.step(quiesce(matching, 0), c.now());
     expect(matching.status().asleep).toBe(true); // its log is empty, as the leader's: it sleeps
