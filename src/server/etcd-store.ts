@@ -63,6 +63,21 @@ const NEWEST_AT = `v.mod_revision <= ?1 AND v.tombstone = 0 AND NOT EXISTS (
      SELECT 1 FROM etcd_kv AS w
      WHERE w.key = v.key AND (w.mod_revision, w.sub) > (v.mod_revision, v.sub) AND w.mod_revision <= ?1)`;
 
+/** The reading and compacting statements, exported so a test can ask SQLite for their query plans. */
+export const ETCD_SQL = {
+  latest: (keys: string, limit: number) =>
+    `SELECT ${COLUMNS} FROM etcd_kv AS v WHERE ${keys} AND ${NEWEST_AT} ORDER BY v.key${limit > 0 ? ` LIMIT ${Math.floor(limit)}` : ""}`,
+  countLatest: (keys: string) => `SELECT COUNT(*) AS n FROM etcd_kv AS v WHERE ${keys} AND ${NEWEST_AT}`,
+  // Every tombstone at or below ?1 (a deleted key's history ends there, so nothing at or above
+  // it can see it), and every version at or below ?1 that a newer version, also at or below
+  // ?1, supersedes. What stays of each key is its newest version at or below ?1 if live, and
+  // everything above. SQLite evaluates the WHERE of every row before it deletes any, so the
+  // subquery sees the table as it was.
+  compact: `DELETE FROM etcd_kv AS v WHERE v.mod_revision <= ?1 AND (v.tombstone = 1 OR EXISTS (
+     SELECT 1 FROM etcd_kv AS w
+     WHERE w.key = v.key AND (w.mod_revision, w.sub) > (v.mod_revision, v.sub) AND w.mod_revision <= ?1))`,
+};
+
 /** How many rows SQLite read and wrote for this store, summed over every statement (its cursors' figures). */
 export interface SqlRowCounts {
   rowsRead: number;
@@ -80,12 +95,7 @@ export class SqliteMvccStore implements MvccStore {
   latest(range: KeyRange, atRevision: number, limit: number): KeyVersion[] {
     const bounds = keyBounds(range);
     if (bounds === null) return [];
-    const limitClause = limit > 0 ? ` LIMIT ${Math.floor(limit)}` : "";
-    const cursor = this.sql.exec<Row>(
-      `SELECT ${COLUMNS} FROM etcd_kv AS v WHERE ${bounds.where} AND ${NEWEST_AT} ORDER BY v.key${limitClause}`,
-      atRevision,
-      ...bounds.args,
-    );
+    const cursor = this.sql.exec<Row>(ETCD_SQL.latest(bounds.where, limit), atRevision, ...bounds.args);
     const out = cursor.toArray().map(toKeyVersion);
     this.count(cursor);
     return out;
@@ -94,11 +104,7 @@ export class SqliteMvccStore implements MvccStore {
   countLatest(range: KeyRange, atRevision: number): number {
     const bounds = keyBounds(range);
     if (bounds === null) return 0;
-    const cursor = this.sql.exec<{ n: number }>(
-      `SELECT COUNT(*) AS n FROM etcd_kv AS v WHERE ${bounds.where} AND ${NEWEST_AT}`,
-      atRevision,
-      ...bounds.args,
-    );
+    const cursor = this.sql.exec<{ n: number }>(ETCD_SQL.countLatest(bounds.where), atRevision, ...bounds.args);
     const n = cursor.one().n;
     this.count(cursor);
     return n;
@@ -126,21 +132,10 @@ export class SqliteMvccStore implements MvccStore {
   }
 
   compact(revision: number): void {
-    // One DELETE: every tombstone at or below `revision` (a deleted key's history ends there,
-    // so nothing at or above it can see it), and every version at or below it that a newer
-    // version, also at or below it, supersedes. What stays of each key is its newest version
-    // at or below `revision` if live, and everything above. SQLite evaluates the WHERE of
-    // every row before it deletes any, so the subquery sees the table as it was.
-    // It scans the whole table (mod_revision is not an index prefix): as etcd's compaction
-    // walks its whole key index. An index on mod_revision would cost a second row per put.
-    this.count(
-      this.sql.exec(
-        `DELETE FROM etcd_kv AS v WHERE v.mod_revision <= ?1 AND (v.tombstone = 1 OR EXISTS (
-           SELECT 1 FROM etcd_kv AS w
-           WHERE w.key = v.key AND (w.mod_revision, w.sub) > (v.mod_revision, v.sub) AND w.mod_revision <= ?1))`,
-        revision,
-      ),
-    );
+    // One DELETE (ETCD_SQL.compact). It scans the whole table, as etcd's compaction walks its
+    // whole key index: mod_revision is not an index prefix, and an index on it would cost a
+    // second row written per put.
+    this.count(this.sql.exec(ETCD_SQL.compact, revision));
   }
 
   readMeta(): StoreMeta {
@@ -184,7 +179,7 @@ export class SqliteMvccStore implements MvccStore {
  * null when the range is empty. An empty start has no lower bound (every key is ≥ it), which
  * also avoids binding a zero-length BLOB.
  */
-function keyBounds(range: KeyRange): { where: string; args: ArrayBuffer[] } | null {
+export function keyBounds(range: KeyRange): { where: string; args: ArrayBuffer[] } | null {
   if (range.end === null) return { where: "v.key = ?2", args: [blob(range.start)] };
   const lower = range.start.length > 0;
   if (range.end.length === 0) return lower ? { where: "v.key >= ?2", args: [blob(range.start)] } : { where: "1", args: [] };
