@@ -43,6 +43,8 @@ export function mvccStoreContract(withStore: WithStore): void {
       expect(text(s.latest(all, 5, 0))).toEqual(["a@3", "b@5", "c@4"]);
       expect(text(s.latest(all, 6, 0))).toEqual(["b@5", "c@4"]);
       expect(text(s.latest(all, 6, 1))).toEqual(["b@5"]);
+      // An etcd limit is an int64: the largest is no limit at all.
+      expect(text(s.latest(all, 6, 9223372036854775807))).toEqual(["b@5", "c@4"]);
       expect(text(s.latest(all, 1, 0))).toEqual([]);
       expect(s.countLatest(all, 4)).toBe(3);
       expect(s.countLatest(all, 6)).toBe(2);
