@@ -39,6 +39,26 @@ describe("SqliteMvccStore: the store contract", () => {
       expect(second.rowCount()).toBe(1);
     });
   });
+
+  it("writes in the caller's transaction and caches nothing: a rolled back put leaves no trace", async () => {
+    await inFreshObject((sql, storage) => {
+      const store = new SqliteMvccStore(sql);
+      const kv = new EtcdKv(store);
+      const put = (k: string) => handleKv(kv, "/v3/kv/put", { key: encodeBase64(utf8(k)), value: "dg==" }, IDS);
+      put("kept");
+      expect(() =>
+        storage.transactionSync(() => {
+          put("rolled-back");
+          expect(kv.revision()).toBe(3);
+          throw new Error("the apply failed");
+        }),
+      ).toThrow("the apply failed");
+      expect(store.readMeta()).toEqual({ revision: 2, compactedRevision: -1 });
+      expect(store.rowCount()).toBe(1);
+      // The next put takes revision 3 again, as it would have on a replica that never tried.
+      expect((put("next").body as { header: { revision: string } }).header.revision).toBe("3");
+    });
+  });
 });
 
 // Vite inlines each fixture's text at build time: workerd has no file system to read them from.
