@@ -105,11 +105,4 @@ function catchUpTable(r: CatchUpResult): string {
   return [table(["state", "capacity (puts/s)", "load", "restart → within the kept tail", "snapshots installed"], rows), caption].join("\n\n");
 }
 
-export const catchup: Suite<CatchUpResult> = {
-  name: "catchup",
-  full: false,
-  url: false,
-  about: "a follower that was down catching up at 0/50/90 % of write capacity, against state size (about 1 minute; not in the full run)",
-  run: measure,
-  sections: (r) => [["Catch-up under load", catchUpTable(r)]],
-};
+export const catchup: Suite<CatchUpResult> = { name: "catchup", full: false, url: false, about: "a follower that was down catching up at 0/50/90 % of write capacity, against state size (about 1 minute; not in the full run)", run: measure, sections: (r) => [["Catch-up under load", catchUpTable(r)]] };

@@ -58,11 +58,4 @@ async function measure({ o, progress }: Ctx) {
 
 export type EtcdResult = Awaited<ReturnType<typeof measure>>;
 
-export const etcd: Suite<EtcdResult> = {
-  name: "etcd",
-  full: true,
-  url: true,
-  about: "etcd (3 members on loopback, when `etcd` is on PATH), the same put workload",
-  run: measure,
-  sections: () => [],
-};
+export const etcd: Suite<EtcdResult> = { name: "etcd", full: true, url: true, about: "etcd (3 members on loopback, when `etcd` is on PATH), the same put workload", run: measure, sections: () => [] };

@@ -123,11 +123,4 @@ function historyTable(h: HistoryResult): string {
   return [table(header, rows), caption, ...(notes.length ? [notes.join("\n")] : [])].join("\n\n");
 }
 
-export const history: Suite<HistoryResult> = {
-  name: "history",
-  full: true,
-  url: false,
-  about: "a long history: restart time and rows of one-server clusters, compacting and not, against a fresh one",
-  run: measure,
-  sections: (h) => [["Long history: restart and storage", historyTable(h)]],
-};
+export const history: Suite<HistoryResult> = { name: "history", full: true, url: false, about: "a long history: restart time and rows of one-server clusters, compacting and not, against a fresh one", run: measure, sections: (h) => [["Long history: restart and storage", historyTable(h)]] };

@@ -270,14 +270,4 @@ function profile(raft: RaftResult[], all: Results): string {
   return [costs, "One sequential put, stage by stage (medians of 1 ms clocks; they need not add up to the whole put's median):", anatomy].join("\n\n");
 }
 
-export const raft: Suite<RaftResult[]> = {
-  name: "raft",
-  full: true,
-  url: true,
-  about: "raft clusters (--sizes): the put workload, idle costs, per-op counts, leader-crash failover",
-  run: measureAll,
-  sections: (r, all) => [
-    ["Side by side", sideBySide(all)],
-    ["Profile", all.meta.url ? null : profile(r, all)],
-  ],
-};
+export const raft: Suite<RaftResult[]> = { name: "raft", full: true, url: true, about: "raft clusters (--sizes): the put workload, idle costs, per-op counts, leader-crash failover", run: measureAll, sections: (r, all) => [["Side by side", sideBySide(all)], ["Profile", all.meta.url ? null : profile(r, all)]] };

@@ -125,11 +125,4 @@ function readsTable(r: ReadsResult): string {
   return [table(header, rows), caption, ...(notes.length ? [notes.join("\n")] : [])].join("\n\n");
 }
 
-export const reads: Suite<ReadsResult> = {
-  name: "reads",
-  full: true,
-  url: false,
-  about: "ReadIndex reads against reads through the log on raft-3, 64 clients, from Node and inside workerd",
-  run: measure,
-  sections: (r) => [["Reads", readsTable(r)]],
-};
+export const reads: Suite<ReadsResult> = { name: "reads", full: true, url: false, about: "ReadIndex reads against reads through the log on raft-3, 64 clients, from Node and inside workerd", run: measure, sections: (r) => [["Reads", readsTable(r)]] };

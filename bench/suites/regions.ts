@@ -114,11 +114,4 @@ function regionsMarkdown(r: RegionsResult): string {
   ].join("\n");
 }
 
-export const regions: Suite<RegionsResult> = {
-  name: "regions",
-  full: false,
-  url: true,
-  about: "commit latency of raft-3 and raft-5 spread over regions (regionRttMs) against the round trip to the nearest majority (about 2 minutes)",
-  run: measure,
-  sections: (r) => [["Regions", regionsMarkdown(r)]],
-};
+export const regions: Suite<RegionsResult> = { name: "regions", full: false, url: true, about: "commit latency of raft-3 and raft-5 spread over regions (regionRttMs) against the round trip to the nearest majority (about 2 minutes)", run: measure, sections: (r) => [["Regions", regionsMarkdown(r)]] };

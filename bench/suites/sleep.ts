@@ -315,11 +315,4 @@ function sleepMarkdown(s: SleepResult): string {
   ].join("\n\n");
 }
 
-export const sleepSuite: Suite<SleepResult> = {
-  name: "sleep",
-  full: true,
-  url: false,
-  about: "sleeping, waking and deploys of raft-3 (about 1 minute)",
-  run: measure,
-  sections: (s) => [["Sleeping, waking and deploys", sleepMarkdown(s)]],
-};
+export const sleepSuite: Suite<SleepResult> = { name: "sleep", full: true, url: false, about: "sleeping, waking and deploys of raft-3 (about 1 minute)", run: measure, sections: (s) => [["Sleeping, waking and deploys", sleepMarkdown(s)]] };
