@@ -3,7 +3,7 @@
 // idle cluster costs per second, and how long a leader crash keeps writes away.
 import { cpuNow, cpuPer } from "../lib/cpu.ts";
 import { between, Cluster, message, type Count, type Snapshot } from "../lib/cluster.ts";
-import { sleep } from "../lib/http.ts";
+import { sleep, until } from "../lib/http.ts";
 import { concurrent, phaseAt, sequential, type Phase } from "../lib/load.ts";
 import { clientsLabel, errorNote, fmt, ratio, table, type Value } from "../lib/render.ts";
 import { round, sum, summarize, tally } from "../lib/stats.ts";
@@ -32,7 +32,8 @@ async function measureRaft({ http, o, profiled, progress }: Ctx, size: number) {
     await c.stable();
     await sleep(500); // let the first election's aftermath (vote replies, first heartbeats) pass
     const idle = await idleCost(c, o.idleMs);
-    const unavailable = await probeKv(c);
+    const failing = await until(() => http.call("PUT", `/clusters/${c.name}/kv/probe`, { value: "probe" }), 5_000);
+    const unavailable = failing === null ? null : `kv put failing: PUT /clusters/{c}/kv/{key} kept answering ${failing}`;
     const { electionTimeoutMs, heartbeatMs } = await c.view();
     const base = { size, cluster: c.name, electionTimeoutMs, heartbeatMs, idle };
     if (unavailable) return { ...base, unavailable, sequential: null, anatomy: null, concurrency: [], failover: null };
@@ -54,19 +55,6 @@ async function measureRaft({ http, o, profiled, progress }: Ctx, size: number) {
   });
   if (typeof r === "string") throw new Error(r);
   return r;
-}
-
-/** Null if a put works within 5 s; otherwise why not. */
-async function probeKv(c: Cluster): Promise<string | null> {
-  const deadline = performance.now() + 5_000;
-  let last = "";
-  while (performance.now() < deadline) {
-    const a = await c.http.call("PUT", `/clusters/${c.name}/kv/probe`, { value: "probe" });
-    if (a.status === 200) return null;
-    last = `${a.status} ${JSON.stringify(a.body)}`;
-    await sleep(100);
-  }
-  return `kv put failing: PUT /clusters/{c}/kv/{key} kept answering ${last}`;
 }
 
 /** Per committed op between two snapshots: Raft RPCs, AppendEntries, alarms, billed requests and, profiled, storage. */

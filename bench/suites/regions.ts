@@ -4,10 +4,10 @@
 // led from each placement are measured against it: the excess is what the implementation adds
 // (goal ≤ 10 ms at p50). The reliable network (no matrix) first.
 import { Cluster } from "../lib/cluster.ts";
-import { sleep } from "../lib/http.ts";
-import { keyOf, valueOf } from "../lib/load.ts";
+import { until } from "../lib/http.ts";
+import { closedLoop } from "../lib/load.ts";
 import { fmt, table, verdict } from "../lib/render.ts";
-import { quantile, round, tally } from "../lib/stats.ts";
+import { quantile, round } from "../lib/stats.ts";
 import type { Ctx, Suite } from "../lib/suite.ts";
 
 /** Three regions, the matrix users asked for (issue 12); five, of the order public inter-region measurements give (illustrative). */
@@ -39,27 +39,15 @@ async function measureCluster({ http, o, progress }: Ctx, { hints, matrix, leade
   const writes = o.quick ? 40 : 100;
   return Cluster.with(http, `bench-regions-${hints.length}-${Date.now().toString(36)}`, { size: hints.length, locationHints: hints, ...TIMING, sleepAfterMs: 0 }, false, async (c) => {
     await c.stable(15_000);
-    const lead = async (id: number): Promise<void> => {
-      const deadline = performance.now() + 20_000;
-      let last = "";
-      while (performance.now() < deadline) {
-        const a = await http.call("POST", `/clusters/${c.name}/leader`, { id });
-        if (a.status === 200 && a.body?.leader === id) return;
-        last = `${a.status} ${JSON.stringify(a.body)}`;
-        await sleep(100);
-      }
-      throw new Error(`server ${id} of ${c.name} did not come to lead: ${last}`);
+    const lead = async (id: number) => {
+      const last = await until(() => http.call("POST", `/clusters/${c.name}/leader`, { id }), 20_000, (a) => a.body?.leader === id);
+      if (last !== null) throw new Error(`server ${id} of ${c.name} did not come to lead: ${last}`);
     };
     /** `n` sequential puts after `warmup` untimed ones. */
     const run = async (n: number, warmup: number) => {
-      const [ms, errors] = [[] as number[], {} as Record<string, number>];
-      for (let i = 0; i < warmup + n; i++) {
-        const a = await http.call("PUT", `/clusters/${c.name}/kv/${keyOf(0, i)}`, { value: valueOf(i) });
-        if (i < warmup) continue;
-        if (a.status === 200) ms.push(a.ms);
-        else tally(errors, a.status);
-      }
-      return { latency: latencyOf(ms), errors };
+      for (let i = 0; i < warmup; i++) await c.put(0, i);
+      const { phase, latencies } = await closedLoop((_, i) => c.put(0, warmup + i), 1, { count: n });
+      return { latency: latencyOf(latencies), errors: phase.errors };
     };
     await lead(leaders[0]!);
     const reliable = (await run(writes, 20)).latency;

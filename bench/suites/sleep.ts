@@ -7,7 +7,7 @@
 import { costPerMillion, idleMonth, PRICES } from "../cost.ts";
 import { between, Cluster, message, terms, type Window } from "../lib/cluster.ts";
 import { sleep } from "../lib/http.ts";
-import { keyOf, valueOf } from "../lib/load.ts";
+import { closedLoop, keyOf, valueOf } from "../lib/load.ts";
 import { fmt, ratio, table, usd, verdict, type Value } from "../lib/render.ts";
 import { median, round, sum, summarize, tally } from "../lib/stats.ts";
 import type { Ctx, Suite } from "../lib/suite.ts";
@@ -43,15 +43,10 @@ async function idleWindow(c: Cluster, ms: number) {
 /** `n` writes back to back: their latency and what each costs. */
 async function writeCost(c: Cluster, n: number, from: number) {
   const a = await c.snapshot();
-  const latencies: number[] = [];
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) {
-    const r = await put(c, from + i);
-    if (r.status === 200) latencies.push(r.ms);
-  }
-  const [seconds, w, ok] = [(performance.now() - t0) / 1000, between(a, await c.snapshot(true)), latencies.length];
+  const { phase: p } = await closedLoop((_, i) => put(c, from + i), 1, { count: n });
+  const [w, ok] = [between(a, await c.snapshot(true)), p.ops];
   const r = requests(w);
-  return { writes: ok, seconds: round(seconds), throughput: round(ok / seconds), latency: summarize(latencies), billedRequestsPerWrite: r === null || ok === 0 ? null : round(r / ok), billedRowsPerWrite: w.billedRows === null || ok === 0 ? null : round(w.billedRows / ok) };
+  return { writes: ok, seconds: p.seconds, throughput: p.throughput, latency: p.latency, billedRequestsPerWrite: r === null || ok === 0 ? null : round(r / ok), billedRowsPerWrite: w.billedRows === null || ok === 0 ? null : round(w.billedRows / ok) };
 }
 type WriteCost = Awaited<ReturnType<typeof writeCost>>;
 
@@ -59,15 +54,11 @@ async function cycle(c: Cluster, warm: number, from: number) {
   const s0 = await c.snapshot();
   const first = await put(c, from);
   const sw = await c.snapshot(true);
-  const warmMs: number[] = [];
-  for (let i = 1; i <= warm; i++) {
-    const r = await put(c, from + i);
-    if (r.status === 200) warmMs.push(r.ms);
-  }
+  const warmSummary = (await closedLoop((_, i) => put(c, from + 1 + i), 1, { count: warm })).phase.latency;
   const sx = await c.snapshot();
   const fell = await c.untilAsleep();
   const s1 = await c.snapshot(true);
-  const [w1, tail, warmSummary, servedBy] = [between(s0, sw), between(sx, s1), summarize(warmMs), first.headers.get("Raft-Server")];
+  const [w1, tail, servedBy] = [between(s0, sw), between(sx, s1), first.headers.get("Raft-Server")];
   const w2 = { ...tail, workerCalls: tail.workerCalls === null ? null : tail.workerCalls - fell.pollCalls };
   const [r1, r2] = [requests(w1), requests(w2)];
   return {
