@@ -1,5 +1,4 @@
-// What a suite is: a name, where it runs, a measurement, and the sections it prints. A new
-// suite is one file exporting one of these, plus its line in bench/suites/index.ts.
+// A suite: a name, where it runs, a measurement and the sections it prints (one file each, listed in suites/index.ts).
 import type { Http } from "./http.ts";
 import type { Options } from "./options.ts";
 import type { runMeta } from "../run.ts";
@@ -11,13 +10,8 @@ import type { ReadsResult } from "../suites/reads.ts";
 import type { SingleResult } from "../suites/single.ts";
 import type { SleepResult } from "../suites/sleep.ts";
 
-export interface Ctx {
-  readonly http: Http;
-  readonly o: Options;
-  /** Not `--url`: RAFT_SERVER is ProfiledRaftServer, with storage counters and benchFill. */
-  readonly profiled: boolean;
-  readonly progress: (line: string) => void;
-}
+/** profiled: not `--url`, so RAFT_SERVER is ProfiledRaftServer (storage counters, benchFill). */
+export type Ctx = { readonly http: Http; readonly o: Options; readonly profiled: boolean; readonly progress: (line: string) => void };
 
 export type Meta = ReturnType<typeof runMeta>;
 
@@ -37,19 +31,17 @@ export interface Results {
 /** A section of the markdown: its heading and body; a null body is left out (nothing measured for it). */
 export type Section = readonly [title: string, body: string | null];
 
+/**
+ * name: its JSON key and `--only` name; full: in the full run (else only with `--only`); url: runs against `--url` too;
+ * about: its `--help` line; run measures once, or sampler is called in rounds spread over the run (the machine drifts);
+ * sections: its markdown, from its own results and every suite's (`all`, for figures that compare across suites).
+ */
 export interface Suite<R> {
-  /** Its key in the JSON results and its `--only` name. */
   readonly name: string;
-  /** Part of the full `npm run bench` (otherwise only with `--only`). */
   readonly full: boolean;
-  /** Runs against `--url` too (a running `npm run dev`, no bench routes). */
   readonly url: boolean;
-  /** What `--help` says it does. */
   readonly about: string;
-  /** Measures, once; or */
   run?(ctx: Ctx): Promise<R>;
-  /** opens a sampler the runner calls in rounds spread over the whole run (start, middle, end: the machine drifts). */
   sampler?(ctx: Ctx): { round(n: number, of: number): Promise<void>; result(): R };
-  /** `all`: every suite's results of this run, for the figures that compare across suites. */
   sections(own: R, all: Results): Section[];
 }
