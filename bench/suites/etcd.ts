@@ -32,16 +32,16 @@ async function measure({ o, progress }: Ctx) {
   const cluster = running;
   try {
     const leader = await cluster.leaderUrl();
-    progress(`etcd ${cluster.version}: 3 members on ${cluster.clientUrls.join(", ")}, puts to the leader ${leader} (${cluster.prefix}/kv/put)`);
+    progress(`etcd ${cluster.version}: 3 members on ${cluster.clientUrls().join(", ")}, puts to the leader ${leader} (${cluster.prefix}/kv/put)`);
     const http = Http.connect(leader);
     try {
       const put: PutFn = (c, i) => http.call("POST", `${cluster.prefix}/kv/put`, { key: b64(keyOf(c, i)), value: b64(valueOf(i)) });
       // Revisions the puts created (= puts applied): a check that every 200 was a write.
       const revision = async () => Number((await http.ok("POST", `${cluster.prefix}/kv/range`, { key: b64("ready") })).header.revision);
       const measured = async (f: () => Promise<Phase>): Promise<EtcdPhase> => {
-        const cpu0 = cpuOfPids(cluster.pids);
+        const cpu0 = cpuOfPids(cluster.pids());
         const p = await f();
-        return { ...p, etcdCpuMsPerOp: round((cpuOfPids(cluster.pids) - cpu0) / Math.max(1, p.ops)) };
+        return { ...p, etcdCpuMsPerOp: round((cpuOfPids(cluster.pids()) - cpu0) / Math.max(1, p.ops)) };
       };
       const rev0 = await revision();
       const seq = await measured(() => sequential(put, o.sequential));
