@@ -1,9 +1,6 @@
-// Sleeping, waking and deploys (issue 11) on raft-3: (1) never sleeping, an idle window and
-// writes back to back; (2) the default, writes, then an idle window once asleep (counters count
-// from each object's `loadedAt`: workerd drops idle objects); (3) cycles asleep → one write →
-// warm writes → asleep, and what one isolated write costs; (4) deploys (every server evicted)
-// under one writer appending its request id with exactly-once headers: every acknowledged id
-// must be in the key once, in order.
+// Sleeping, waking and deploys (issue 11) on raft-3: never sleeping, then the default (idle windows
+// and writes back to back each), sleep/wake cycles and one isolated write's cost, and deploys (every
+// server evicted) under a writer appending ids with exactly-once headers: each acked id once, in order.
 import { costPerMillion, idleMonth, PRICES } from "../cost.ts";
 import { between, Cluster, message, terms, type Window } from "../lib/cluster.ts";
 import { sleep } from "../lib/http.ts";
@@ -19,25 +16,15 @@ const GAP_MS = 500;
 
 const requests = (w: Window) => (w.workerCalls === null ? null : w.workerCalls + w.alarms + w.rpcsSent);
 
-const put = (c: Cluster, i: number, headers: Record<string, string> = {}) =>
-  c.http.call("PUT", `/clusters/${c.name}/kv/${keyOf(0, i)}?timeoutMs=10000`, { value: valueOf(i) }, 15_000, headers);
+const put = (c: Cluster, i: number) => c.http.call("PUT", `/clusters/${c.name}/kv/${keyOf(0, i)}?timeoutMs=10000`, { value: valueOf(i) });
 
 async function idleWindow(c: Cluster, ms: number) {
   const a = await c.snapshot();
   await sleep(ms);
   const b = await c.snapshot();
-  const w = between(a, b);
-  return {
-    seconds: round(w.seconds),
-    alarmsPerSec: round(w.alarms / w.seconds),
-    rpcsPerSec: round(w.rpcsSent / w.seconds),
-    billedRequestsPerSec: round((w.alarms + w.rpcsSent) / w.seconds),
-    billedRowsPerSec: w.billedRows === null ? null : round(w.billedRows / w.seconds),
-    reloaded: w.reloaded,
-    asleepAtStart: a.view.asleep === true,
-    asleepAtEnd: b.view.asleep === true,
-    stable: a.view.leader === b.view.leader && terms(a.view).join() === terms(b.view).join(),
-  };
+  const [w, rate] = [between(a, b), (x: number) => round(x / w.seconds)];
+  const [asleepAtStart, asleepAtEnd, stable] = [a.view.asleep === true, b.view.asleep === true, a.view.leader === b.view.leader && terms(a.view).join() === terms(b.view).join()];
+  return { seconds: round(w.seconds), alarmsPerSec: rate(w.alarms), rpcsPerSec: rate(w.rpcsSent), billedRequestsPerSec: rate(w.alarms + w.rpcsSent), billedRowsPerSec: w.billedRows === null ? null : rate(w.billedRows), reloaded: w.reloaded, asleepAtStart, asleepAtEnd, stable };
 }
 
 /** `n` writes back to back: their latency and what each costs. */
@@ -63,19 +50,11 @@ async function cycle(c: Cluster, warm: number, from: number) {
   const [r1, r2] = [requests(w1), requests(w2)];
   return {
     firstMs: round(first.ms), firstStatus: first.status, warmMs: warmSummary, ratio: round(first.ms / warmSummary.p50),
-    termsBefore: terms(s0.view), termsAfter: terms(s1.view),
-    termChanged: terms(s0.view).join() !== terms(s1.view).join() || terms(s0.view).join() !== terms(sw.view).join(),
-    leaderBefore: s0.view.leader,
-    servedBy: servedBy === null ? null : Number(servedBy),
-    /** Last warm write answered → seen asleep (50 ms polls). */
-    fellAsleepMs: round(fell.ms),
-    /** One isolated write: waking + the write + the idle tail until asleep again. */
-    isolated: {
-      awakeSeconds: round(w1.seconds + w2.seconds),
-      billedRequests: r1 === null || r2 === null ? null : r1 + r2,
-      billedRows: w1.billedRows === null || w2.billedRows === null ? null : w1.billedRows + w2.billedRows,
-      reloaded: w1.reloaded + w2.reloaded,
-    },
+    termsBefore: terms(s0.view), termsAfter: terms(s1.view), termChanged: terms(s0.view).join() !== terms(s1.view).join() || terms(s0.view).join() !== terms(sw.view).join(),
+    leaderBefore: s0.view.leader, servedBy: servedBy === null ? null : Number(servedBy),
+    fellAsleepMs: round(fell.ms), // last warm write answered → seen asleep (50 ms polls)
+    // One isolated write: waking + the write + the idle tail until asleep again.
+    isolated: { awakeSeconds: round(w1.seconds + w2.seconds), billedRequests: r1 === null || r2 === null ? null : r1 + r2, billedRows: w1.billedRows === null || w2.billedRows === null ? null : w1.billedRows + w2.billedRows, reloaded: w1.reloaded + w2.reloaded },
   };
 }
 
@@ -85,9 +64,7 @@ async function evict(c: Cluster) {
   const t0 = performance.now();
   const r = await c.http.call("POST", `/clusters/${c.name}/evict`, undefined, 30_000);
   const [t1, after] = [performance.now(), await c.view()];
-  const [tb, ta] = [terms(before), terms(after)];
-  // reloaded: every server's loadedAt moved.
-  const reloaded = after.servers.every((s, i) => s.stats.loadedAt > before.servers[i]!.stats.loadedAt);
+  const [tb, ta, reloaded] = [terms(before), terms(after), after.servers.every((s, i) => s.stats.loadedAt > before.servers[i]!.stats.loadedAt)];
   return { evictMs: round(t1 - t0), evictStatus: r.status, window: [t0, t1 + ACROSS_MS] as const, reloaded, termsBefore: tb, termsAfter: ta, termChanges: tb.filter((t, i) => t !== ta[i]).length };
 }
 
@@ -135,10 +112,8 @@ async function deploys(c: Cluster, n: number, progress: (line: string) => void) 
   for (const id of found) counts.set(id, (counts.get(id) ?? 0) + 1);
   return {
     deploys: perDeploy, writesAcked: acked.length, retriedAnswers: retried, abandoned: writes.filter((w) => !w.ok).length,
-    lost: acked.filter((id) => !counts.has(id)).length,
-    duplicated: [...counts.values()].filter((n) => n > 1).length,
-    unacknowledgedApplied: [...counts.keys()].filter((id) => !acked.includes(id)).length,
-    outOfOrder: found.some((id, i) => i > 0 && id <= found[i - 1]!),
+    lost: acked.filter((id) => !counts.has(id)).length, duplicated: [...counts.values()].filter((n) => n > 1).length,
+    unacknowledgedApplied: [...counts.keys()].filter((id) => !acked.includes(id)).length, outOfOrder: found.some((id, i) => i > 0 && id <= found[i - 1]!),
     calmWriteMs: summarize(calm), termsStart: terms(start), termsEnd: terms(end), elections: sum(perDeploy.map((d) => d.termChanges)),
     finalRead: read.status === 200 ? `200, ${found.length} ids` : `${read.status} ${JSON.stringify(read.body)}`,
   };
@@ -183,9 +158,7 @@ async function measure(ctx: Ctx) {
   /** The part's result, or null with why in `failures`. */
   const part = async <T>(what: string, f: () => Promise<T | string>): Promise<T | null> => {
     const r = await f().catch((e: unknown) => message(e));
-    if (typeof r !== "string") return r;
-    failures.push(`${what}: ${r}`);
-    return null;
+    return typeof r !== "string" ? r : (failures.push(`${what}: ${r}`), null);
   };
   const first = await Cluster.with(http, `sleep0-${stamp}`, { size: SIZE, sleepAfterMs: 0 }, profiled, (c) => awake(c, ctx, writes)).catch((e: unknown) => message(e));
   // Without a working never-sleeping cluster (no kv routes, say) nothing else is worth trying.
