@@ -4,7 +4,7 @@
 // middle) and inside workerd (bench/workerd-load.ts: no Node client in the way).
 import { cpuNow, cpuPer } from "../lib/cpu.ts";
 import { between, Cluster, type Snapshot } from "../lib/cluster.ts";
-import { concurrentSamples, pooled, type PhaseSamples, type PutFn } from "../lib/load.ts";
+import { closedLoop, pooled, type PhaseSamples, type PutFn } from "../lib/load.ts";
 import { errorNote, fmt, ratio, table } from "../lib/render.ts";
 import { round, sum, summarize } from "../lib/stats.ts";
 import type { Ctx, Suite } from "../lib/suite.ts";
@@ -36,13 +36,13 @@ async function measure({ http, o, profiled, progress }: Ctx) {
       if (k === ORDER.length / 2) {
         for (let n = 0; n < 2; n++) {
           progress(`reads, from Node: ${CLIENTS} clients, no-op requests (the ceiling), ${o.readRoundMs} ms`);
-          ceiling.push(await concurrentSamples(() => http.call("GET", "/floor/http/noop"), CLIENTS, o.readRoundMs));
+          ceiling.push(await closedLoop(() => http.call("GET", "/floor/http/noop"), CLIENTS, { durationMs: o.readRoundMs }));
         }
       }
       progress(`reads, from Node: ${CLIENTS} clients, ${m}, ${o.readRoundMs} ms`);
       await c.stable();
       const before = await c.snapshot();
-      const part = await concurrentSamples(get(m), CLIENTS, o.readRoundMs);
+      const part = await closedLoop(get(m), CLIENTS, { durationMs: o.readRoundMs });
       node.get(m)!.parts.push(part);
       node.get(m)!.costs.push(delta(before, await c.snapshot(), part.phase.ops));
     }
