@@ -6,11 +6,5 @@
 export const FLOOR_KINDS = ["rpc", "rpcWrite", "write", "writeAlarm", "commit"] as const;
 export type FloorKind = (typeof FLOOR_KINDS)[number];
 
-export interface FloorTiming {
-  readonly kind: FloorKind;
-  /** Calls per timed batch, calls timed (warm-up excluded), the per-call mean of each batch, total time / calls. */
-  readonly batch: number;
-  readonly calls: number;
-  readonly samplesMs: number[];
-  readonly meanMs: number;
-}
+/** Calls per timed batch, calls timed (warm-up excluded), the per-call mean of each batch, total time / calls. */
+export type FloorTiming = { readonly kind: FloorKind; readonly batch: number; readonly calls: number; readonly samplesMs: number[]; readonly meanMs: number };
