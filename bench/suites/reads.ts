@@ -1,7 +1,5 @@
-// Reads on raft-3 at 64 clients: ReadIndex (one heartbeat round confirms the leader for all
-// waiting reads; nothing written) against ?consistency=log (the get goes through the log).
-// Rounds A B B A against drift, from Node (with that path's ceiling, no-op requests, in the
-// middle) and inside workerd (bench/workerd-load.ts: no Node client in the way).
+// Reads on raft-3 at 64 clients: ReadIndex (one heartbeat round for all waiting reads) against
+// ?consistency=log, in rounds A B B A against drift, from Node (with its ceiling, no-op requests) and inside workerd.
 import { cpuNow, cpuPer } from "../lib/cpu.ts";
 import { between, Cluster, type Snapshot } from "../lib/cluster.ts";
 import { closedLoop, pooled, type PhaseSamples, type PutFn } from "../lib/load.ts";
@@ -69,9 +67,7 @@ async function measure({ http, o, profiled, progress }: Ctx) {
 type Rounds = { parts: PhaseSamples[]; costs: Delta[] };
 
 /** One kind of read, its rounds pooled: from Node and inside workerd, with what each read cost. */
-function mode(consistency: Consistency, n: Rounds, i: Rounds) {
-  return { consistency, fromNode: pooled(n.parts), fromNodeCost: readCost(n.costs), inWorkerd: pooled(i.parts), inWorkerdCost: readCost(i.costs) };
-}
+const mode = (consistency: Consistency, n: Rounds, i: Rounds) => ({ consistency, fromNode: pooled(n.parts), fromNodeCost: readCost(n.costs), inWorkerd: pooled(i.parts), inWorkerdCost: readCost(i.costs) });
 
 /** Counter changes over one round: reads, Raft RPCs, entries committed, storage transactions (profiled). */
 type Delta = ReturnType<typeof delta>;

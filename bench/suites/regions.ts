@@ -1,8 +1,6 @@
-// Commit latency over regions, felt on one machine through POST /clusters/{c}/network's
-// `regionRttMs` (a round trip per pair of regions, applied to every Raft message by location
-// hints). A commit costs the leader one round trip to the nearest majority, so sequential puts
-// led from each placement are measured against it: the excess is what the implementation adds
-// (goal ≤ 10 ms at p50). The reliable network (no matrix) first.
+// Commit latency over regions, on one machine through the network's `regionRttMs`. A commit costs the
+// leader one round trip to the nearest majority: sequential puts led from each placement are measured
+// against it, the excess is what the implementation adds (goal ≤ 10 ms at p50).
 import { Cluster } from "../lib/cluster.ts";
 import { until } from "../lib/http.ts";
 import { closedLoop } from "../lib/load.ts";
