@@ -1,7 +1,5 @@
-// The bench's Worker: the real coordinator and RaftServer, unchanged, plus the references Raft is
-// compared against (SingleKv, BenchFloor), storage and stub-call counters (/profile, /counters),
-// benchFill (/fill) and reads driven inside workerd (/drive); the rest goes to the coordinator.
-// "Bench-Trace: 1" adds the Worker's clock at arrival and at answer (Bench-Worker-In/-Out).
+// The real coordinator and RaftServer, unchanged, plus what Raft is compared against (SingleKv, BenchFloor),
+// counters (/profile, /counters), benchFill (/fill) and reads inside workerd (/drive); the rest is the coordinator's.
 import type { Context } from "hono";
 import { Hono } from "hono";
 import coordinator from "../src/coordinator/index.ts";
@@ -124,7 +122,7 @@ export default {
     const ours = OURS.some((prefix) => new URL(request.url).pathname.startsWith(prefix));
     const handler: Fetch = ours ? async (r, e, c) => bench.fetch(r, e, c) : async (r, e, c) => coordinator.fetch(r, { ...e, RAFT_SERVER: countingNamespace(e.RAFT_SERVER) }, c);
     if (request.headers.get("Bench-Trace") !== "1") return handler(request, env, ctx);
-    // The Worker's clock at arrival and at answer: the anatomy of a put tells the Node↔Worker legs from the rest.
+    // "Bench-Trace: 1": the Worker's clock at arrival and answer, to tell the Node↔Worker legs from the rest.
     const arrived = Date.now();
     const res = await handler(request, env, ctx);
     const out = new Response(res.body, res);

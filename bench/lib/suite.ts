@@ -31,11 +31,8 @@ export interface Results {
 /** A section of the markdown: its heading and body; a null body is left out (nothing measured for it). */
 export type Section = readonly [title: string, body: string | null];
 
-/**
- * name: its JSON key and `--only` name; full: in the full run (else only with `--only`); url: runs against `--url` too;
- * about: its `--help` line; run measures once, or sampler is called in rounds spread over the run (the machine drifts);
- * sections: its markdown, from its own results and every suite's (`all`, for figures that compare across suites).
- */
+// name: JSON key and `--only` name; full: in the full run; url: runs against `--url` too; about: its `--help` line;
+// run measures once, or sampler is called in rounds over the run (the machine drifts); sections: from its results and all.
 export interface Suite<R> {
   readonly name: string;
   readonly full: boolean;

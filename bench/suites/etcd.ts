@@ -1,7 +1,5 @@
-// etcd, side by side: the single object's and Raft's put workload sent to a 3-member loopback
-// etcd (bench/lib/etcd.ts, each member fsyncing its log) through its JSON gateway, to the
-// leader as the coordinator sends Raft puts; CPU is the etcd processes'. What a user would
-// otherwise run; printed beside Raft's figures (the headline, the --url table).
+// What a user would otherwise run: the same put workload to a 3-member loopback etcd (each member fsyncing),
+// to its leader through the JSON gateway; CPU is its processes'. Printed beside Raft's (headline, --url table).
 import { cpuOfPids } from "../lib/cpu.ts";
 import { b64, ETCD_HOWTO, etcdVersion, EtcdCluster } from "../lib/etcd.ts";
 import { Http } from "../lib/http.ts";
@@ -9,12 +7,11 @@ import { concurrent, keyOf, sequential, valueOf, type Phase, type PutFn } from "
 import { round } from "../lib/stats.ts";
 import type { Ctx, Suite } from "../lib/suite.ts";
 
-/** The etcd cluster being measured, so a signal handler can stop it. */
-let running: EtcdCluster | null = null;
+let running: EtcdCluster | null = null; // so a signal handler can stop it
 export const stopRunningEtcd = async (): Promise<void> => {
   const c = running;
   running = null;
-  if (c) await c.stop();
+  await c?.stop();
 };
 
 async function measure({ o, progress }: Ctx) {

@@ -1,6 +1,5 @@
-// The floor, what the platform itself costs: object→object timings inside workerd (BenchFloor)
-// and one Node→Worker→object call timed from Node (what every driven put pays). It drifts with
-// the machine, so it is sampled in rounds spread over the run and pooled.
+// The floor, what the platform itself costs: object→object timings inside workerd (BenchFloor) and
+// Node→Worker→object calls; it drifts with the machine, so it is sampled in rounds over the run and pooled.
 import { cpuNow, cpuPer, type CpuSample } from "../lib/cpu.ts";
 import { FLOOR_KINDS, type FloorKind, type FloorTiming } from "../floor-kinds.ts";
 import { fmt, table } from "../lib/render.ts";

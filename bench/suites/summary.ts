@@ -1,6 +1,5 @@
-// The answer first: the headline (single, raft-3, raft-5 and etcd side by side, the goals of
-// issue 13 and what bounds each), the cost per write, and last the targets of issues 5 and 6.
-// They compare across suites, so the runner prints `head` before the suites and `tail` after.
+// Figures across suites: `head` (the headline, issue 13's goals, the cost per write) before the suites,
+// `tail` (the targets of issues 5 and 6) after.
 import { costPerMillion, idleMonth, PRICES } from "../cost.ts";
 import { phaseAt } from "../lib/load.ts";
 import { clientsLabel, errorNote, fmt, ratio, short, table, usd, verdict, type Value } from "../lib/render.ts";
