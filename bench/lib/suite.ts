@@ -2,31 +2,15 @@
 import type { Http } from "./http.ts";
 import type { Options } from "./options.ts";
 import type { runMeta } from "../run.ts";
-import type { EtcdResult } from "../suites/etcd.ts";
-import type { FloorResult } from "../suites/floor.ts";
-import type { HistoryResult } from "../suites/history.ts";
-import type { RaftResult } from "../suites/raft.ts";
-import type { ReadsResult } from "../suites/reads.ts";
-import type { SingleResult } from "../suites/single.ts";
-import type { SleepResult } from "../suites/sleep.ts";
+import type { BY_NAME } from "../suites/index.ts";
 
 /** profiled: not `--url`, so RAFT_SERVER is ProfiledRaftServer (storage counters, benchFill). */
 export type Ctx = { readonly http: Http; readonly o: Options; readonly profiled: boolean; readonly progress: (line: string) => void };
 
 export type Meta = ReturnType<typeof runMeta>;
 
-/** One run's results by suite name; the suites whose figures others compare against are typed. */
-export interface Results {
-  readonly [suite: string]: unknown;
-  readonly meta: Meta;
-  readonly floor?: FloorResult;
-  readonly single?: SingleResult;
-  readonly raft?: RaftResult[];
-  readonly etcd?: EtcdResult;
-  readonly reads?: ReadsResult;
-  readonly history?: HistoryResult;
-  readonly sleep?: SleepResult;
-}
+/** One run's results by suite name, each as its suite measures it. */
+export type Results = { readonly [suite: string]: unknown; readonly meta: Meta } & { readonly [K in keyof typeof BY_NAME]?: (typeof BY_NAME)[K] extends Suite<infer R> ? R : never };
 
 /** A section of the markdown: its heading and body; a null body is left out (nothing measured for it). */
 export type Section = readonly [title: string, body: string | null];

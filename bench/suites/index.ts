@@ -11,5 +11,6 @@ import { regions } from "./regions.ts";
 import { single } from "./single.ts";
 import { sleepSuite } from "./sleep.ts";
 
+export const BY_NAME = { floor, single, raft, etcd, reads, history, sleep: sleepSuite, regions, catchup };
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each suite's own result type
-export const SUITES: ReadonlyArray<Suite<any>> = [floor, single, raft, etcd, reads, history, sleepSuite, regions, catchup];
+export const SUITES: ReadonlyArray<Suite<any>> = Object.values(BY_NAME);
