@@ -9,14 +9,12 @@ import { clusterName, readJson } from "../src/coordinator/validate.ts";
 import { parseKvRequest } from "../src/kv/index.ts";
 import { serverName } from "../src/server/index.ts";
 import { BenchFloor, FLOOR_KINDS, type FloorKind } from "./floor.ts";
-import type { ProfiledRaftServer } from "./profiled-raft-server.ts";
+import { ProfiledRaftServer } from "./profiled-raft-server.ts";
 import { SingleKv } from "./single-kv.ts";
 import { reads } from "./workerd-load.ts";
 
 export * from "../src/coordinator/index.ts";
-export { BenchFloor } from "./floor.ts";
-export { SingleKv } from "./single-kv.ts";
-export { ProfiledRaftServer } from "./profiled-raft-server.ts";
+export { BenchFloor, ProfiledRaftServer, SingleKv };
 
 interface BenchEnv extends Env {
   BENCH_FLOOR: DurableObjectNamespace<BenchFloor>;

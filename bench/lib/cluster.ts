@@ -79,12 +79,9 @@ export class Cluster {
   /** Every server's counters; the Worker's stub calls read last when opening a window, first when `closing` it, so the bench's own status requests stay outside. */
   async snapshot(closing = false): Promise<Snapshot> {
     const first = closing ? await this.stubCalls() : null;
-    const [view, profile] = await Promise.all([
-      this.view(),
-      this.profiled ? this.http.ok<{ servers: Array<{ storage: StorageCounters; status: { stats: { loadedAt: number } } }> }>("GET", `/profile/${this.name}?size=${this.size}`) : null,
-    ]);
-    const at = performance.now();
-    const storage = profile ? profile.servers.map((s) => ({ ...s.storage, loadedAt: s.status.stats.loadedAt })) : null;
+    type Profile = { servers: Array<{ storage: StorageCounters; status: { stats: { loadedAt: number } } }> };
+    const [view, profile] = await Promise.all([this.view(), this.profiled ? this.http.ok<Profile>("GET", `/profile/${this.name}?size=${this.size}`) : null]);
+    const [at, storage] = [performance.now(), profile ? profile.servers.map((s) => ({ ...s.storage, loadedAt: s.status.stats.loadedAt })) : null];
     return { at, view, storage, stubCalls: closing ? first : await this.stubCalls() };
   }
 
@@ -106,9 +103,7 @@ export class Cluster {
     const t0 = performance.now();
     let pollCalls = 0;
     while (performance.now() - t0 < deadlineMs) {
-      const a = await this.stubCalls();
-      const v = await this.view();
-      const b = await this.stubCalls();
+      const [a, v, b] = [await this.stubCalls(), await this.view(), await this.stubCalls()];
       if (a !== null && b !== null) pollCalls += b - a;
       if (v.asleep === true) return { ms: performance.now() - t0, pollCalls };
       await sleep(50);

@@ -1,5 +1,4 @@
-// Every suite, in the order they run and print (the headline and cost first, the targets last:
-// bench/suites/summary.ts). A new suite: its file, and its line here.
+// Every suite, in the order they run and print (summary.ts: the headline first, the targets last); a new suite is a line here.
 import type { Suite } from "../lib/suite.ts";
 import { catchup } from "./catchup.ts";
 import { etcd } from "./etcd.ts";

@@ -68,7 +68,10 @@ async function evict(c: Cluster) {
   return { evictMs: round(t1 - t0), evictStatus: r.status, window: [t0, t1 + ACROSS_MS] as const, reloaded, termsBefore: tb, termsAfter: ta, termChanges: tb.filter((t, i) => t !== ta[i]).length };
 }
 
+/** 4. Deploys under a light writer. */
 async function deploys(c: Cluster, n: number, progress: (line: string) => void) {
+  await c.stable(15_000);
+  progress(`sleep: ${n} deploys (POST /clusters/{c}/evict) ${GAP_MS} ms apart under one sequential writer`);
   const headers = (id: number) => ({ "Client-Id": `bench-deploy-${c.name}`, "Request-Id": String(id) });
   const writes: Array<{ id: number; start: number; end: number; ok: boolean }> = [];
   const retried: Record<string, number> = {};
@@ -164,13 +167,7 @@ async function measure(ctx: Ctx) {
   // Without a working never-sleeping cluster (no kv routes, say) nothing else is worth trying.
   const w = typeof first === "string" ? null : first;
   const a = w && (await part("sleep", () => Cluster.with(http, `sleep-${stamp}`, { size: SIZE }, profiled, (c) => asleep(c, ctx, writes, failures))));
-  // 4. Deploys under a light writer.
-  const deploy = async (c: Cluster) => {
-    await c.stable(15_000);
-    progress(`sleep: ${o.deploys} deploys (POST /clusters/{c}/evict) ${GAP_MS} ms apart under one sequential writer`);
-    return deploys(c, o.deploys, progress);
-  };
-  const d = w && (await part("deploys", () => Cluster.with(http, `deploy-${stamp}`, { size: SIZE }, false, deploy)));
+  const d = w && (await part("deploys", () => Cluster.with(http, `deploy-${stamp}`, { size: SIZE }, false, (c) => deploys(c, o.deploys, progress))));
   for (const f of failures) progress(`sleep: ${f}`);
   return {
     unavailable: typeof first === "string" ? first : null, size: SIZE, failures, sleepAfterMs: a?.sleepAfterMs ?? null,
