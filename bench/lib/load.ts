@@ -1,6 +1,7 @@
 // Closed-loop load: each client sends its next request as soon as its previous one answered.
 import { cpuNow, cpuPer } from "./cpu.ts";
 import type { Answer } from "./http.ts";
+import { clientsLabel, type Value } from "./render.ts";
 import { round, sum, summarize, tally, type Summary } from "./stats.ts";
 
 /** Client `client`'s `i`-th request (a put, a read, a no-op). */
@@ -18,6 +19,18 @@ export const valueOf = (i: number): string => `v${i}`.padEnd(32, ".");
 
 /** The phase of `clients` clients in `phases`. */
 export const phaseAt = <P extends { clients: number }>(phases: readonly P[] | undefined, clients: number): P | undefined => phases?.find((p) => p.clients === clients);
+
+/** The put workload's figures, [name, digits, value], of whatever ran it (single, raft, etcd), in the order the tables print them. */
+type Ran = { sequential?: Phase | null; concurrency?: readonly Phase[] } | null | undefined;
+export const PUT_FIGURES: Array<[string, number, (r: Ran) => Value]> = [
+  ["sequential put p50 (ms)", 2, (r) => r?.sequential?.latency.p50],
+  ["sequential put p99 (ms)", 2, (r) => r?.sequential?.latency.p99],
+  ...[1, 8, 64].flatMap((n): Array<[string, number, (r: Ran) => Value]> => [
+    [`${clientsLabel(n)}: throughput (ops/s)`, 0, (r) => phaseAt(r?.concurrency, n)?.throughput],
+    [`${clientsLabel(n)}: put p50 (ms)`, 2, (r) => phaseAt(r?.concurrency, n)?.latency.p50],
+    [`${clientsLabel(n)}: put p99 (ms)`, 2, (r) => phaseAt(r?.concurrency, n)?.latency.p99],
+  ]),
+];
 
 /** `n` requests one after another, after `warmup` untimed ones. */
 export async function sequential(put: PutFn, n: number, warmup = 20): Promise<Phase> {

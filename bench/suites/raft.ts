@@ -3,7 +3,7 @@
 import { cpuNow, cpuPer } from "../lib/cpu.ts";
 import { between, Cluster, message, type Count, type Snapshot } from "../lib/cluster.ts";
 import { sleep, until } from "../lib/http.ts";
-import { concurrent, phaseAt, sequential, type Phase } from "../lib/load.ts";
+import { concurrent, phaseAt, PUT_FIGURES, sequential, type Phase } from "../lib/load.ts";
 import { clientsLabel, errorNote, fmt, ratio, table, type Value } from "../lib/render.ts";
 import { round, sum, summarize, tally } from "../lib/stats.ts";
 import type { Ctx, Results, Suite } from "../lib/suite.ts";
@@ -154,15 +154,8 @@ function sideBySide(all: Results): string | null {
   const rows: string[][] = [];
   const add = (name: string, fl: Value, si: Value, pick: (x: RaftResult) => number | null | undefined, digits = 2) =>
     rows.push([name, fmt(fl, digits), fmt(si, digits), ...raft.flatMap((x) => [fmt(pick(x), digits), ratio(pick(x), fl), ratio(pick(x), si)])]);
-  add("sequential put p50 (ms)", floor?.p50, s?.sequential.latency.p50, (x) => x.sequential?.latency.p50);
-  add("sequential put p99 (ms)", floor?.p99, s?.sequential.latency.p99, (x) => x.sequential?.latency.p99);
-  for (const clients of [1, 8, 64]) {
-    const p = phaseAt(s?.concurrency, clients);
-    const at = (x: RaftResult) => phaseAt(x.concurrency, clients);
-    add(`${clientsLabel(clients)}: throughput (ops/s)`, 1000 / (floor?.mean ?? NaN), p?.throughput, (x) => at(x)?.throughput, 0);
-    add(`${clientsLabel(clients)}: put p50 (ms)`, floor?.p50, p?.latency.p50, (x) => at(x)?.latency.p50);
-    add(`${clientsLabel(clients)}: put p99 (ms)`, floor?.p99, p?.latency.p99, (x) => at(x)?.latency.p99);
-  }
+  // Against the floor: latencies against its RPC+write's, throughput against 1000 / its mean.
+  for (const [name, digits, pick] of PUT_FIGURES) add(name, name.includes("throughput") ? 1000 / (floor?.mean ?? NaN) : name.includes("p50") ? floor?.p50 : floor?.p99, pick(s), pick, digits);
   const write = f?.http.write.cpuPerCall;
   add("sequential: workerd CPU per put (ms)", write?.workerdMs, s?.sequential.cpuPerOp.workerdMs, (x) => x.sequential?.cpuPerOp.workerdMs);
   add("sequential: Node CPU per put (ms)", write?.nodeMs, s?.sequential.cpuPerOp.nodeMs, (x) => x.sequential?.cpuPerOp.nodeMs);

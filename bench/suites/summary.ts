@@ -1,8 +1,8 @@
 // Figures across suites: `head` (the headline, issue 13's goals, the cost per write) before the suites,
 // `tail` (the targets of issues 5 and 6) after.
 import { costPerMillion, idleMonth, PRICES } from "../cost.ts";
-import { phaseAt } from "../lib/load.ts";
-import { clientsLabel, errorNote, fmt, ratio, short, table, usd, verdict, type Value } from "../lib/render.ts";
+import { phaseAt, PUT_FIGURES } from "../lib/load.ts";
+import { errorNote, fmt, ratio, short, table, usd, verdict, type Value } from "../lib/render.ts";
 import type { Results, Section } from "../lib/suite.ts";
 import { historyCases } from "./history.ts";
 import type { RaftResult } from "./raft.ts";
@@ -68,10 +68,10 @@ export function costs(r: Results) {
 function headline(r: Results): string | null {
   const s = r.single;
   if (!s || !r.raft) return null;
-  const [s64, s1] = [phaseAt(s.concurrency, LOAD), phaseAt(s.concurrency, 1)];
+  const s64 = phaseAt(s.concurrency, LOAD);
   const raft = [raftOf(r, 3), raftOf(r, 5)];
   const etcd = r.etcd && !r.etcd.unavailable ? r.etcd : null;
-  const [e64, e1] = [phaseAt(etcd?.concurrency, LOAD), phaseAt(etcd?.concurrency, 1)];
+  const e64 = phaseAt(etcd?.concurrency, LOAD);
   const cost = costs(r);
   const costOf = (name: string) => cost.find((c) => c.name === name);
   const rows: string[][] = [];
@@ -81,12 +81,8 @@ function headline(r: Results): string | null {
     rows.push([name, f(single), ...vals.map(f), etcd ? f(e) : "—", ...vals.flatMap((v) => [ratio(v, single), etcd ? ratio(v, e) : "—"])]);
   };
   const raftCost = (x: RaftResult) => costOf(`raft-${x.size}`);
-  add("sequential put p50 (ms)", s.sequential.latency.p50, (x) => x.sequential?.latency.p50, etcd?.sequential?.latency.p50);
-  add("sequential put p99 (ms)", s.sequential.latency.p99, (x) => x.sequential?.latency.p99, etcd?.sequential?.latency.p99);
-  add("1 client: throughput (ops/s)", s1?.throughput, (x) => phaseAt(x.concurrency, 1)?.throughput, e1?.throughput, 0);
-  add(`${LOAD} clients: throughput (ops/s)`, s64?.throughput, (x) => at64(x)?.throughput, e64?.throughput, 0);
-  add(`${LOAD} clients: put p50 (ms)`, s64?.latency.p50, (x) => at64(x)?.latency.p50, e64?.latency.p50);
-  add(`${LOAD} clients: put p99 (ms)`, s64?.latency.p99, (x) => at64(x)?.latency.p99, e64?.latency.p99);
+  // The put figures but 1 client's latencies and 8 clients'.
+  for (const [name, digits, pick] of PUT_FIGURES.filter(([name]) => !/^(1 client: put|8 clients)/.test(name))) add(name, pick(s), pick, pick(etcd), digits);
   add(`${LOAD} clients: server CPU per put (ms)`, s64?.cpuPerOp.workerdMs, (x) => at64(x)?.cpuPerOp.workerdMs, e64?.etcdCpuMsPerOp);
   add(`${LOAD} clients: billed requests per write`, costOf("single")?.cost.requestsPerOp, (x) => raftCost(x)?.cost.requestsPerOp, null);
   add(`${LOAD} clients: billed rows written per write`, costOf("single")?.cost.rowsPerOp, (x) => raftCost(x)?.cost.rowsPerOp, null);
@@ -124,14 +120,7 @@ function urlTable(r: Results): string | null {
   const rows: string[][] = [];
   const add = (name: string, pick: (x: RaftResult) => Value, e: Value, digits = 2) =>
     rows.push([name, ...raft.map((x) => fmt(pick(x), digits)), etcd ? fmt(e, digits) : "—", ...raft.map((x) => (etcd ? ratio(pick(x), e) : "—"))]);
-  add("sequential put p50 (ms)", (x) => x.sequential?.latency.p50, etcd?.sequential?.latency.p50);
-  add("sequential put p99 (ms)", (x) => x.sequential?.latency.p99, etcd?.sequential?.latency.p99);
-  for (const n of [1, 8, 64]) {
-    const label = clientsLabel(n);
-    add(`${label}: throughput (ops/s)`, (x) => phaseAt(x.concurrency, n)?.throughput, phaseAt(etcd?.concurrency, n)?.throughput, 0);
-    add(`${label}: put p50 (ms)`, (x) => phaseAt(x.concurrency, n)?.latency.p50, phaseAt(etcd?.concurrency, n)?.latency.p50);
-    add(`${label}: put p99 (ms)`, (x) => phaseAt(x.concurrency, n)?.latency.p99, phaseAt(etcd?.concurrency, n)?.latency.p99);
-  }
+  for (const [name, digits, pick] of PUT_FIGURES) add(name, pick, pick(etcd), digits);
   add(`Raft RPCs per op (${LOAD} clients, all servers)`, (x) => at64(x)?.cost.rpcsPerOp, null, 3);
   add(`AppendEntries per op per follower (${LOAD} clients)`, (x) => at64(x)?.cost.appendEntriesPerOpPerFollower, null, 3);
   add(`alarms per op (${LOAD} clients, all servers)`, (x) => at64(x)?.cost.alarmsPerOp, null, 3);
