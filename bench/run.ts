@@ -32,12 +32,10 @@ async function main(): Promise<void> {
   const dir = o.url ? null : mkdtempSync(join(tmpdir(), "raft-bench-"));
   if (dir) progress(`bundling bench/worker.ts (wrangler deploy --dry-run) into ${dir}`);
   const mf = dir ? await start(bundle(join(dir, "dist")), join(dir, "storage")) : null;
-  const http = Http.connect(mf ? (await mf.ready).origin : o.url!);
+  const http = new Http(mf ? (await mf.ready).origin : o.url!);
   try {
-    if (o.url) {
-      const probe = await http.call("GET", "/clusters/bench-probe", undefined, 5_000);
-      if (probe.status === 0) throw new Error(`nothing answers at ${o.url}: start it with \`npm run dev\` (${JSON.stringify(probe.body)})`);
-    }
+    const probe = o.url ? await http.call("GET", "/clusters/bench-probe", undefined, 5_000) : null;
+    if (probe?.status === 0) throw new Error(`nothing answers at ${o.url}: start it with \`npm run dev\` (${JSON.stringify(probe.body)})`);
     const [ctx, results]: [Ctx, Record<string, unknown>] = [{ http, o, profiled: mf !== null, progress }, {}];
     // Suites sampled in rounds (the floor) run at the start, in the middle and at the end.
     const samplers = suites.flatMap((s) => (s.sampler ? [[s.name, s.sampler(ctx)] as const] : []));

@@ -66,7 +66,7 @@ export class EtcdCluster {
   private async waitReady(deadlineMs: number): Promise<string> {
     const deadline = performance.now() + deadlineMs;
     let last = "";
-    const http = Http.connect(this.members[0]!.clientUrl);
+    const http = new Http(this.members[0]!.clientUrl);
     try {
       while (performance.now() < deadline) {
         const dead = this.members.find((m) => m.proc && m.proc.exitCode !== null);
@@ -88,7 +88,7 @@ export class EtcdCluster {
   /** The leader's client URL (from the maintenance status of each member), else the first member's. */
   async leaderUrl(): Promise<string> {
     for (const m of this.members) {
-      const http = Http.connect(m.clientUrl);
+      const http = new Http(m.clientUrl);
       const a = await http.call("POST", `${this.prefix}/maintenance/status`, {}, 2_000).finally(() => http.close());
       if (a.status === 200 && a.body?.leader && a.body.leader === a.body.header?.member_id) return m.clientUrl;
     }

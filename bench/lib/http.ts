@@ -30,11 +30,7 @@ export class Http {
   private readonly pool: Pool;
 
   /** A client of any HTTP server at `origin` (the bench Worker, etcd's gateway, a running `wrangler dev`). */
-  static connect(origin: string): Http {
-    return new Http(origin);
-  }
-
-  private constructor(origin: string) {
+  constructor(origin: string) {
     this.pool = new Pool(new URL(origin).origin, { pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 });
   }
 

@@ -30,7 +30,7 @@ async function measure({ o, progress }: Ctx) {
   try {
     const leader = await cluster.leaderUrl();
     progress(`etcd ${cluster.version}: 3 members on ${cluster.clientUrls().join(", ")}, puts to the leader ${leader} (${cluster.prefix}/kv/put)`);
-    const http = Http.connect(leader);
+    const http = new Http(leader);
     try {
       const put: PutFn = (c, i) => http.call("POST", `${cluster.prefix}/kv/put`, { key: b64(keyOf(c, i)), value: b64(valueOf(i)) });
       // Revisions the puts created (= puts applied): a check that every 200 was a write.

@@ -33,8 +33,7 @@ function latencyOf(samples: number[]) {
   return { n: s.length, min: round(s[0] ?? NaN), p50: round(quantile(s, 0.5)), p90: round(quantile(s, 0.9)), p99: round(quantile(s, 0.99)), max: round(s.at(-1) ?? NaN) };
 }
 
-async function measureCluster({ http, o, progress }: Ctx, { hints, matrix, leaders }: (typeof SCENARIOS)[number]) {
-  const writes = o.quick ? 40 : 100;
+async function measureCluster({ http, progress }: Ctx, { hints, matrix, leaders }: (typeof SCENARIOS)[number], writes: number) {
   return Cluster.with(http, `bench-regions-${hints.length}-${Date.now().toString(36)}`, { size: hints.length, locationHints: hints, ...TIMING, sleepAfterMs: 0 }, false, async (c) => {
     await c.stable(15_000);
     const lead = async (id: number) => {
@@ -68,7 +67,7 @@ async function measure(ctx: Ctx) {
   const [clusters, writes] = [[] as Array<Exclude<Awaited<ReturnType<typeof measureCluster>>, string>>, ctx.o.quick ? 40 : 100];
   for (const s of SCENARIOS) {
     ctx.progress(`regions: raft-${s.hints.length} in ${s.hints.join("/")}, sequential puts on the reliable network, then led from ${s.leaders.map((l) => s.hints[l]).join(", ")} under regionRttMs`);
-    const r = await measureCluster(ctx, s);
+    const r = await measureCluster(ctx, s, writes);
     if (typeof r === "string") return { writes, clusters, unavailable: r };
     clusters.push(r);
   }
