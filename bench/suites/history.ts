@@ -94,10 +94,8 @@ function historyTable(h: HistoryResult): string {
   const { fresh, never, compacted } = historyCases(h);
   if (!fresh || !never || !compacted) return `Not measured: ${h.unavailable ?? "no results"}.`;
   const rows: string[][] = [];
-  const add = (name: string, f: (c: Case) => number | null | undefined, digits = 2) => {
-    const [a, b, c] = [f(fresh), f(never), f(compacted)];
-    rows.push([name, fmt(a, digits), fmt(b, digits), ratio(b, a), fmt(c, digits), ratio(c, a), ratio(c, b)]);
-  };
+  const add = (name: string, f: (c: Case) => number | null | undefined, digits = 2) =>
+    rows.push([name, fmt(f(fresh), digits), fmt(f(never), digits), ratio(f(never), f(fresh)), fmt(f(compacted), digits), ratio(f(compacted), f(fresh)), ratio(f(compacted), f(never))]);
   add("restart + first status, median (ms)", (c) => c.restartMs.p50, 1);
   add("restart + first status, slowest (ms)", (c) => c.restartMs.max, 1);
   add("restart request inside the Worker, median (ms, 1 ms clock)", (c) => c.restartWorkerMs.p50, 0);
