@@ -1,9 +1,6 @@
-// A committed write at Cloudflare's published Durable Objects prices (Workers Paid; included
-// amounts left out): requests $0.15/M (every RPC method call on a stub is its own session, and
-// alarm invocations count), rows written $1.00/M (each setAlarm() is a row), duration $12.50/M
-// GB-s at 0.128 GB per object while it cannot hibernate. An awake Raft server never hibernates
-// (heartbeats), so per write N × 0.128 GB ÷ this machine's throughput; an asleep cluster is
-// evicted and billed nothing; the single object hibernates between requests.
+// Cloudflare's Durable Objects prices (Workers Paid, included amounts left out): a request per stub RPC
+// call and per alarm, a row per SQL row and setAlarm(), duration at 0.128 GB per object that cannot
+// hibernate: an awake Raft server never does (heartbeats), an asleep one is evicted, the single object does.
 export const PRICES = {
   url: "https://developers.cloudflare.com/durable-objects/platform/pricing/",
   requestsPerMillion: 0.15,

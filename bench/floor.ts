@@ -1,8 +1,5 @@
-// BenchFloor: what no commit can beat (the leader's durable write plus one follower's RPC whose
-// callee writes durably), timed step by step object to object inside workerd (floor-kinds.ts).
-// workerd's clock has 1 ms resolution and moves only on I/O, so calls are timed in back-to-back
-// batches of ≥ 20 ms (≤ 5% error); a sample is a batch's mean, so p50 is close to a call's
-// median and p99 is flattened.
+// BenchFloor: what no commit can beat, timed object to object inside workerd (floor-kinds.ts). workerd's
+// clock has 1 ms resolution, so calls are timed in batches of ≥ 20 ms (≤ 5% error); a sample is a batch's mean.
 import { DurableObject } from "cloudflare:workers";
 import type { FloorKind, FloorTiming } from "./floor-kinds.ts";
 
@@ -62,10 +59,7 @@ export class BenchFloor extends DurableObject<{ BENCH_FLOOR: DurableObjectNamesp
       rpcWrite: () => peer.write(),
       write: local(false),
       writeAlarm: local(true),
-      commit: () => {
-        this.write();
-        return peer.write();
-      },
+      commit: () => (this.write(), peer.write()),
     };
     return calls[kind];
   }

@@ -1,29 +1,12 @@
-// The run history is data: bench/results/runs.jsonl (a line per run: when, on what, its figures)
-// and bench/results/outputs.jsonl (a line per table a run printed). This prints them back as
-// tables through the bench's one renderer:
+// The run history as data, bench/results/runs.jsonl (a line per run) and outputs.jsonl (a line per table printed), printed back:
 //   npx tsx bench/history.ts                 the runs recorded, one line each
 //   npx tsx bench/history.ts 16 17 18        those runs' figures side by side
 //   npx tsx bench/history.ts --output 16     the tables run 16 printed
 import { readFileSync } from "node:fs";
 import { table } from "./lib/render.ts";
 
-interface Run {
-  run: string;
-  commit?: string;
-  date?: string;
-  time?: string;
-  loadavg?: string;
-  client?: string;
-  note?: string;
-  figures: Record<string, string | number>;
-}
-interface Output {
-  run: string;
-  section: string;
-  printed?: string;
-  header: string[];
-  rows: Array<Array<string | number>>;
-}
+type Run = { run: string; commit?: string; date?: string; time?: string; loadavg?: string; client?: string; note?: string; figures: Record<string, string | number> };
+type Output = { run: string; section: string; printed?: string; header: string[]; rows: Array<Array<string | number>> };
 
 const read = <T>(file: string): T[] => readFileSync(new URL(`./results/${file}`, import.meta.url), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as T);
 const when = (r: Run) => [r.commit, r.date, r.time, r.loadavg && `load ${r.loadavg}`, r.client].filter(Boolean).join(", ");

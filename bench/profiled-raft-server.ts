@@ -1,18 +1,14 @@
-// ProfiledRaftServer: the real RaftServer, unchanged, whose storage counts what the server asks
-// of it (transactions, SQL writes, rows, alarm writes per committed op) without touching src/.
-// The bench binds RAFT_SERVER to it; counting costs microseconds against the milliseconds measured.
+// The real RaftServer, unchanged, whose storage counts what the server asks of it (bound as the
+// bench's RAFT_SERVER; counting costs microseconds against the milliseconds measured).
 import { RaftServer, type ServerEnv } from "../src/server/index.ts";
 
+/** transactionSync() calls, SQL writes, the rows they wrote as SQLite counts them (what Cloudflare bills) in all, by table and by statement ("INSERT log"), setAlarm() calls, KV-style put/delete/deleteAll. */
 export interface StorageCounters {
-  /** transactionSync() calls: each one atomic, durable batch of SQL. */
   transactions: number;
-  /** sql.exec() of INSERT / UPDATE / DELETE / REPLACE. */
   sqlWrites: number;
-  /** Rows those writes wrote as SQLite reports them (what Cloudflare bills, index entries included), by table and by statement ("INSERT log"). */
   rowsWritten: number;
   rowsWrittenByTable: Record<string, number>;
   rowsWrittenByStatement: Record<string, number>;
-  /** storage.setAlarm() calls (each one a storage write too), and KV-style put() / delete() / deleteAll(). */
   setAlarms: number;
   kvWrites: number;
 }
@@ -23,11 +19,7 @@ const TABLE = /^\s*(?:INSERT(?:\s+OR\s+\w+)?\s+INTO|REPLACE\s+INTO|UPDATE(?:\s+O
 
 const add = (counts: Record<string, number>, key: string, n: number) => (counts[key] = (counts[key] ?? 0) + n);
 
-/**
- * Counts on the real storage object itself: the DurableObject base class refuses anything but
- * the genuine DurableObjectState, so the counting wrappers are installed as own properties of
- * ctx.storage (shadowing the prototype's methods) before the server's constructor runs.
- */
+/** The base class refuses anything but the genuine DurableObjectState, so the counters shadow ctx.storage's methods as own properties. */
 function countStorage(storage: DurableObjectStorage, counts: StorageCounters): void {
   const own = (name: string, value: unknown) => Object.defineProperty(storage, name, { value, configurable: true, writable: true });
   const sql = storage.sql;
@@ -57,10 +49,7 @@ function countStorage(storage: DurableObjectStorage, counts: StorageCounters): v
   );
   const counted = <K extends "transactionSync" | "setAlarm" | "put" | "delete" | "deleteAll">(name: K, count: () => void) => {
     const original = (storage[name] as (...a: unknown[]) => unknown).bind(storage);
-    own(name, (...args: unknown[]) => {
-      count();
-      return original(...args);
-    });
+    own(name, (...args: unknown[]) => (count(), original(...args)));
   };
   counted("transactionSync", () => counts.transactions++);
   counted("setAlarm", () => counts.setAlarms++);
@@ -77,11 +66,7 @@ export class ProfiledRaftServer extends RaftServer {
     this.counts = counts;
   }
 
-  /**
-   * `ops` kv puts over `keys` keys through the same kv() the coordinator calls, without an RPC
-   * per put: a long history in a fraction of the time. On a one-server cluster the batch runs in
-   * one turn of the object; callers keep batches to a second or so.
-   */
+  /** `ops` kv puts over `keys` keys through the coordinator's kv(), without an RPC each: a long history fast. */
   async benchFill(first: number, ops: number, keys: number, timeoutMs: number): Promise<{ ops: number; errors: Record<string, number> }> {
     const epoch = this.clusterConfig()?.epoch ?? "";
     const answers = await Promise.all(Array.from({ length: ops }, (_, n) => this.kv(epoch, { op: "put", key: `key-${(first + n) % keys}`, value: `v${first + n}`.padEnd(32, ".") }, undefined, timeoutMs)));

@@ -1,7 +1,5 @@
-// `npm run bench`: every suite of bench/suites/index.ts measured in one run on one machine, then
-// a JSON file and markdown on stdout that opens with the headline (the ratios, the goals and the
-// cost per write). Progress goes to stderr. `--only <suite>` runs one suite; `--url` drives a
-// running `npm run dev` with the suites that can. `npm run bench -- --help` lists the options.
+// `npm run bench`: every suite of bench/suites/index.ts in one run, then a JSON file and markdown on stdout
+// (the headline first); progress on stderr. `npm run bench -- --help` lists the options.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -18,7 +16,7 @@ const progress = (line: string) => process.stderr.write(`[bench ${new Date().toI
 // Ctrl-C or a kill while etcd runs: stop its members and delete its directory before leaving.
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => void stopRunningEtcd().finally(() => process.exit(130)));
 
-/** What every results file says of its run: when, how, on what machine, under what load. */
+/** When, how, on what machine, under what load. */
 export function runMeta(o: Options, began: number, loadavgBefore: number[]) {
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`;
   const load = (xs: number[]) => xs.map((x) => Math.round(x * 100) / 100);
@@ -30,19 +28,15 @@ async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2), SUITES);
   const suites = SUITES.filter((s) => (o.only ? s.name === o.only : s.full) && (!o.url || s.url));
   if (suites.length === 0) throw new Error(`--only ${o.only} does not run against --url`);
-  const began = performance.now();
-  const loadavgBefore = loadavg();
+  const [began, loadavgBefore] = [performance.now(), loadavg()];
   const dir = o.url ? null : mkdtempSync(join(tmpdir(), "raft-bench-"));
   if (dir) progress(`bundling bench/worker.ts (wrangler deploy --dry-run) into ${dir}`);
   const mf = dir ? await start(bundle(join(dir, "dist")), join(dir, "storage")) : null;
-  const http = Http.connect(mf ? (await mf.ready).origin : o.url!);
+  const http = new Http(mf ? (await mf.ready).origin : o.url!);
   try {
-    if (o.url) {
-      const probe = await http.call("GET", "/clusters/bench-probe", undefined, 5_000);
-      if (probe.status === 0) throw new Error(`nothing answers at ${o.url}: start it with \`npm run dev\` (${JSON.stringify(probe.body)})`);
-    }
-    const ctx: Ctx = { http, o, profiled: mf !== null, progress };
-    const results: Record<string, unknown> = {};
+    const probe = o.url ? await http.call("GET", "/clusters/bench-probe", undefined, 5_000) : null;
+    if (probe?.status === 0) throw new Error(`nothing answers at ${o.url}: start it with \`npm run dev\` (${JSON.stringify(probe.body)})`);
+    const [ctx, results]: [Ctx, Record<string, unknown>] = [{ http, o, profiled: mf !== null, progress }, {}];
     // Suites sampled in rounds (the floor) run at the start, in the middle and at the end.
     const samplers = suites.flatMap((s) => (s.sampler ? [[s.name, s.sampler(ctx)] as const] : []));
     const measured = suites.filter((s) => s.run);

@@ -1,7 +1,5 @@
-// SingleKv: the simple alternative a user would weigh against Raft: the whole key/value store in
-// ONE Durable Object, unreplicated, in its SQLite. A put is one synchronous SQLite transaction
-// whose answer leaves only once it is durable (the output gate), as a committed Raft put's does.
-// The bench only puts (no exactly-once headers, as for Raft), so that is all it serves.
+// SingleKv: the alternative a user would weigh against Raft, the key/value store in ONE unreplicated
+// object. A put is one SQLite transaction answered once durable (the output gate), as a Raft commit is.
 import { DurableObject } from "cloudflare:workers";
 import type { KvOperation, PutResult } from "../src/kv/index.ts";
 

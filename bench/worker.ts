@@ -1,15 +1,5 @@
-// The bench's Worker: the real coordinator and RaftServer, unchanged, plus the references the
-// bench compares Raft against and its own counters:
-//   PUT /single/{c}/kv/{key}  SingleKv, an unreplicated key/value object, parsed as the real kv put
-//   /floor/measure/{kind}?ms= object→object timings inside workerd (BenchFloor)
-//   /floor/http/{noop|write}  one Worker→object call, for timing the Node→Worker path
-//   /profile/{c}?size=n       storage counters of a cluster's servers (ProfiledRaftServer)
-//   /counters/worker          calls the coordinator made on server stubs (each a billed request)
-//   /counters/single/{c}      the single object's operations, transactions and rows written
-//   POST /fill/{c}?ops=&keys=&server=&batch=&first=   kv puts proposed by the server itself (benchFill)
-//   GET /drive/{c}/reads?consistency=&clients=&ms=&keys=   kv GETs made inside workerd (workerd-load.ts)
-// Everything else falls through to the real coordinator (with "Bench-Trace: 1", its answer also
-// carries the Worker's clock at arrival and at answer: Bench-Worker-In/-Out).
+// The real coordinator and RaftServer, unchanged, plus what Raft is compared against (SingleKv, BenchFloor),
+// counters (/profile, /counters), benchFill (/fill) and reads inside workerd (/drive); the rest is the coordinator's.
 import type { Context } from "hono";
 import { Hono } from "hono";
 import coordinator from "../src/coordinator/index.ts";
@@ -19,21 +9,18 @@ import { clusterName, readJson } from "../src/coordinator/validate.ts";
 import { parseKvRequest } from "../src/kv/index.ts";
 import { serverName } from "../src/server/index.ts";
 import { BenchFloor, FLOOR_KINDS, type FloorKind } from "./floor.ts";
-import type { ProfiledRaftServer } from "./profiled-raft-server.ts";
+import { ProfiledRaftServer } from "./profiled-raft-server.ts";
 import { SingleKv } from "./single-kv.ts";
 import { reads } from "./workerd-load.ts";
 
 export * from "../src/coordinator/index.ts";
-export { BenchFloor } from "./floor.ts";
-export { SingleKv } from "./single-kv.ts";
-export { ProfiledRaftServer } from "./profiled-raft-server.ts";
+export { BenchFloor, ProfiledRaftServer, SingleKv };
 
 interface BenchEnv extends Env {
   BENCH_FLOOR: DurableObjectNamespace<BenchFloor>;
   SINGLE_KV: DurableObjectNamespace<SingleKv>;
 }
 
-// Typed as the coordinator's app so its validation helpers apply as they are.
 type Ctx = Context<AppEnv>;
 const benchEnv = (c: Ctx) => c.env as BenchEnv;
 const profiled = (c: Ctx) => benchEnv(c).RAFT_SERVER as unknown as DurableObjectNamespace<ProfiledRaftServer>;
@@ -65,22 +52,18 @@ bench.get("/floor/measure/:kind", async (c) => {
 });
 
 bench.get("/floor/http/:what", async (c) => {
-  const stub = benchEnv(c).BENCH_FLOOR.getByName("floor-http");
   const what = c.req.param("what");
-  if (what === "noop") await stub.noop();
-  else if (what === "write") await stub.write();
-  else throw notFound("one of /floor/http/noop, /floor/http/write");
+  if (what !== "noop" && what !== "write") throw notFound("one of /floor/http/noop, /floor/http/write");
+  await benchEnv(c).BENCH_FLOOR.getByName("floor-http")[what]();
   return c.json({ ok: true });
 });
 
-// Storage counters of ProfiledRaftServer.
 bench.get("/profile/:c", async (c) => {
   const [name, size] = [clusterName(c), intQuery(c, "size", 0, 1, 9)];
   return c.json({ servers: await Promise.all(Array.from({ length: size }, (_, id) => profiled(c).getByName(serverName(name, id)).benchProfile())) });
 });
 
-// The server proposes the puts itself, `batch` per call (benchFill), not one RPC per put from
-// here; `first` numbers the first put (keys cycle with it), so requests continue one sequence.
+// benchFill proposes `batch` puts per call; `first` numbers the first (keys cycle with it).
 bench.post("/fill/:c", async (c) => {
   const name = clusterName(c);
   const [ops, keys, id, batch, from] = [intQuery(c, "ops", 1000, 1, 1_000_000), intQuery(c, "keys", 1000, 1, 1_000_000), intQuery(c, "server", 0, 0, 8), intQuery(c, "batch", 1000, 1, 100_000), intQuery(c, "first", 0, 0, 100_000_000)];
@@ -104,12 +87,11 @@ bench.get("/drive/:c/reads", async (c) => {
   // The coordinator's handler takes an incoming request (its cf properties); ours has none.
   const handler = async (request: Request) => coordinator.fetch(request as Parameters<typeof coordinator.fetch>[0], env, executionCtx);
   const r = await reads(handler, (i) => `/clusters/${encodeURIComponent(name)}/kv/rk-${i % keys}?consistency=${consistency}`, clients, ms);
-  return c.json({ ops: r.ops, errors: r.errors, ms: r.ms, latencies: r.latencies });
+  return c.json(r);
 });
 
-// Billed requests: every call the coordinator makes on a server's stub (an RPC method call is
-// one RPC session, billed as one request), counted by handing the coordinator a RAFT_SERVER
-// whose stubs count their calls. Servers' calls to each other and their alarms are in their stats.
+// Billed requests: each call the coordinator makes on a server's stub is one RPC session, counted
+// through a RAFT_SERVER whose stubs count their calls (servers' own calls are in their stats).
 let stubCalls = 0;
 bench.get("/counters/worker", (c) => c.json({ stubCalls }));
 
@@ -128,10 +110,7 @@ const countingNamespaces = new WeakMap<object, object>();
 const countingNamespace = <T extends object>(ns: T): T =>
   (countingNamespaces.get(ns) as T | undefined) ?? (countingNamespaces.set(ns, wrapMethods(ns, (prop, call) => (prop === "get" || prop === "getByName" ? countingStub(call() as object) : call()))).get(ns) as T);
 
-bench.onError((err, c) => {
-  if (err instanceof HttpError) return c.json(err.body(), err.status);
-  return c.json({ error: "internal", message: err instanceof Error ? err.message : String(err) }, 500);
-});
+bench.onError((err, c) => (err instanceof HttpError ? c.json(err.body(), err.status) : c.json({ error: "internal", message: err instanceof Error ? err.message : String(err) }, 500)));
 
 type Fetch = (request: Parameters<ExportedHandlerFetchHandler<BenchEnv>>[0], env: BenchEnv, ctx: ExecutionContext) => Promise<Response>;
 const OURS = ["/single/", "/floor/", "/profile/", "/fill/", "/drive/", "/counters/"];
@@ -141,7 +120,7 @@ export default {
     const ours = OURS.some((prefix) => new URL(request.url).pathname.startsWith(prefix));
     const handler: Fetch = ours ? async (r, e, c) => bench.fetch(r, e, c) : async (r, e, c) => coordinator.fetch(r, { ...e, RAFT_SERVER: countingNamespace(e.RAFT_SERVER) }, c);
     if (request.headers.get("Bench-Trace") !== "1") return handler(request, env, ctx);
-    // The Worker's clock at arrival and at answer: the anatomy of a put tells the Node↔Worker legs from the rest.
+    // "Bench-Trace: 1": the Worker's clock at arrival and answer, to tell the Node↔Worker legs from the rest.
     const arrived = Date.now();
     const res = await handler(request, env, ctx);
     const out = new Response(res.body, res);

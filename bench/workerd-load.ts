@@ -1,7 +1,5 @@
-// Reads driven inside workerd by the bench's Worker: closed-loop GET /clusters/{c}/kv/{key}
-// handed to the coordinator's own fetch (routing, validation, leader-finding included), without
-// Node's per-request CPU. workerd's clock moves only on I/O (1 ms resolution); every read awaits
-// an RPC to an object, so elapsed times are right to the millisecond and latencies to ±1 ms.
+// Closed-loop reads inside workerd through the coordinator's own fetch, without Node's per-request CPU.
+// workerd's clock moves only on I/O (1 ms resolution); every read awaits an RPC, so times are right to ±1 ms.
 
 /** `clients` loops of GET `path(i)` through `handler` for `durationMs`; each stops after `maxPerClient` too (a read without I/O would not move the clock). */
 export async function reads(handler: (request: Request) => Promise<Response>, path: (i: number) => string, clients: number, durationMs: number, maxPerClient = 100_000) {

@@ -1,5 +1,4 @@
-// One cluster under measurement, as every suite that drives one sees it: its status, every
-// server's counters at one moment, the steady state a measurement starts from, and a put.
+// One cluster under measurement: its status, every server's counters at a moment, the steady state a measurement starts from, a put.
 import type { StorageCounters } from "../profiled-raft-server.ts";
 import { sleep, type Http } from "./http.ts";
 import { keyOf, valueOf, type PutFn } from "./load.ts";
@@ -15,17 +14,11 @@ export interface ClusterView {
   servers: Array<{ id: number; state: string; term: number; commitIndex: number; stats: { alarms: number; rpcsSent: number; rpcsReceived: number; loadedAt: number } }>;
 }
 
-/** Every server's counters at one moment (storage counters only in a profiled run). */
-export interface Snapshot {
-  readonly at: number;
-  readonly view: ClusterView;
-  readonly storage: Array<StorageCounters & { loadedAt: number }> | null;
-  /** Calls the bench Worker's coordinator made on server stubs so far (null: not the bench Worker). */
-  readonly stubCalls: number | null;
-}
+/** Every server's counters at one moment; storage only profiled; stubCalls: the bench Worker's calls on server stubs so far (null: not the bench Worker). */
+export type Snapshot = { readonly at: number; readonly view: ClusterView; readonly storage: Array<StorageCounters & { loadedAt: number }> | null; readonly stubCalls: number | null };
 
-export type Count = "transactions" | "sqlWrites" | "rowsWritten" | "setAlarms" | "kvWrites";
-const COUNTS: Count[] = ["transactions", "sqlWrites", "rowsWritten", "setAlarms", "kvWrites"];
+const COUNTS = ["transactions", "sqlWrites", "rowsWritten", "setAlarms", "kvWrites"] as const;
+export type Count = (typeof COUNTS)[number];
 
 /** `b` − `a`, key by key. */
 const minus = (b: Record<string, number>, a: Record<string, number> = {}) => Object.fromEntries(Object.entries(b).map(([k, n]) => [k, n - (a[k] ?? 0)]).filter(([, n]) => n !== 0));
@@ -61,12 +54,7 @@ export const committed = (s: Snapshot): number => Math.max(...s.view.servers.map
 export const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 export class Cluster {
-  constructor(
-    readonly http: Http,
-    readonly name: string,
-    readonly size: number,
-    private readonly profiled: boolean,
-  ) {}
+  constructor(readonly http: Http, readonly name: string, readonly size: number, private readonly profiled: boolean) {}
 
   /** Creates the cluster (`config` as POST /clusters/{name} takes it), runs `f` on it, and deletes it, so its timers do not run under the next measurement; why not when refused. */
   static async with<T>(http: Http, name: string, config: { size: number } & Record<string, unknown>, profiled: boolean, f: (c: Cluster) => Promise<T>): Promise<T | string> {
@@ -81,9 +69,7 @@ export class Cluster {
 
   readonly put: PutFn = (c, i) => this.http.call("PUT", `/clusters/${this.name}/kv/${keyOf(c, i)}`, { value: valueOf(i) });
 
-  view(): Promise<ClusterView> {
-    return this.http.ok<ClusterView>("GET", `/clusters/${this.name}`);
-  }
+  view = (): Promise<ClusterView> => this.http.ok<ClusterView>("GET", `/clusters/${this.name}`);
 
   async stubCalls(): Promise<number | null> {
     const a = await this.http.call("GET", "/counters/worker");
@@ -93,12 +79,9 @@ export class Cluster {
   /** Every server's counters; the Worker's stub calls read last when opening a window, first when `closing` it, so the bench's own status requests stay outside. */
   async snapshot(closing = false): Promise<Snapshot> {
     const first = closing ? await this.stubCalls() : null;
-    const [view, profile] = await Promise.all([
-      this.view(),
-      this.profiled ? this.http.ok<{ servers: Array<{ storage: StorageCounters; status: { stats: { loadedAt: number } } }> }>("GET", `/profile/${this.name}?size=${this.size}`) : null,
-    ]);
-    const at = performance.now();
-    const storage = profile ? profile.servers.map((s) => ({ ...s.storage, loadedAt: s.status.stats.loadedAt })) : null;
+    type Profile = { servers: Array<{ storage: StorageCounters; status: { stats: { loadedAt: number } } }> };
+    const [view, profile] = await Promise.all([this.view(), this.profiled ? this.http.ok<Profile>("GET", `/profile/${this.name}?size=${this.size}`) : null]);
+    const [at, storage] = [performance.now(), profile ? profile.servers.map((s) => ({ ...s.storage, loadedAt: s.status.stats.loadedAt })) : null];
     return { at, view, storage, stubCalls: closing ? first : await this.stubCalls() };
   }
 
@@ -120,9 +103,7 @@ export class Cluster {
     const t0 = performance.now();
     let pollCalls = 0;
     while (performance.now() - t0 < deadlineMs) {
-      const a = await this.stubCalls();
-      const v = await this.view();
-      const b = await this.stubCalls();
+      const [a, v, b] = [await this.stubCalls(), await this.view(), await this.stubCalls()];
       if (a !== null && b !== null) pollCalls += b - a;
       if (v.asleep === true) return { ms: performance.now() - t0, pollCalls };
       await sleep(50);

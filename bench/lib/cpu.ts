@@ -1,10 +1,8 @@
-// CPU time of the bench's workerd (the Worker and every object) and of this Node process: on a
-// shared 2-core machine wall-clock latency is mostly waiting for a core, CPU per operation is
-// what a design costs. Linux only (/proc); elsewhere workerd's figure is null.
-import { readdirSync, readFileSync } from "node:fs";
+// CPU time of the bench's workerd and of this Node process: on a shared 2-core machine latency is mostly
+// waiting for a core, CPU per operation is what a design costs. Linux only (/proc); elsewhere workerd's is null.
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 
-/** Clock ticks per second of /proc/<pid>/stat (USER_HZ: 100 on every Linux this runs on). */
-const TICK_MS = 10;
+const TICK_MS = 10; // /proc/<pid>/stat counts USER_HZ ticks: 100 a second on every Linux this runs on
 
 /** utime + stime of `pid`, its name and parent; null when it is gone (or not Linux). */
 function readStat(pid: number): { comm: string; ppid: number; ticks: number } | null {
@@ -21,22 +19,12 @@ function readStat(pid: number): { comm: string; ppid: number; ticks: number } | 
 let workerd: number | null | undefined;
 /** The workerd child that Miniflare started for this process, if it can be found. */
 function workerdPid(): number | null {
-  if (workerd === undefined) {
-    let pids: number[] = [];
-    try {
-      pids = readdirSync("/proc").filter((e) => /^\d+$/.test(e)).map(Number);
-    } catch {
-      // not Linux
-    }
-    workerd = pids.find((pid) => readStat(pid)?.comm === "workerd" && readStat(pid)?.ppid === process.pid) ?? null;
-  }
+  const pids = () => (existsSync("/proc") ? readdirSync("/proc").filter((e) => /^\d+$/.test(e)).map(Number) : []);
+  if (workerd === undefined) workerd = pids().find((pid) => readStat(pid)?.comm === "workerd" && readStat(pid)?.ppid === process.pid) ?? null;
   return workerd;
 }
 
-export interface CpuSample {
-  readonly workerdMs: number | null;
-  readonly nodeMs: number;
-}
+export type CpuSample = { readonly workerdMs: number | null; readonly nodeMs: number };
 
 export function cpuNow(): CpuSample {
   const stat = workerdPid() === null ? null : readStat(workerdPid()!);

@@ -1,7 +1,5 @@
-// A 3-member etcd cluster on loopback for the side by side: the `etcd` binary on PATH, every
-// member's data in one temporary directory that `stop()` deletes (the bench calls it in a
-// finally and on SIGINT/SIGTERM). Writes go through etcd's JSON gateway: POST {prefix}/kv/put
-// with base64 key and value, the prefix /v3 (etcd ≥ 3.4), /v3beta (3.3) or /v3alpha (3.2).
+// An etcd cluster on loopback (the `etcd` on PATH), its data in one temporary directory that stop() deletes.
+// Writes go through its JSON gateway: POST {prefix}/kv/put, base64 key and value; prefix /v3 (≥ 3.4), /v3beta (3.3) or /v3alpha (3.2).
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -32,21 +30,11 @@ function freePort(): Promise<number> {
 type Member = { readonly name: string; readonly clientUrl: string; readonly peerUrl: string; proc: ChildProcess | null };
 
 export class EtcdCluster {
-  private constructor(
-    readonly dir: string,
-    readonly version: string,
-    private readonly members: Member[],
-    /** The gateway's path prefix: "/v3", "/v3beta" or "/v3alpha". */
-    readonly prefix: string,
-  ) {}
+  private constructor(readonly dir: string, readonly version: string, private readonly members: Member[], readonly prefix: string) {}
 
-  /** Process ids of the members (for their CPU time). */
-  get pids(): number[] {
-    return this.members.flatMap((m) => (m.proc?.pid === undefined ? [] : [m.proc.pid]));
-  }
-  get clientUrls(): string[] {
-    return this.members.map((m) => m.clientUrl);
-  }
+  /** The members' process ids (for their CPU time). */
+  pids = () => this.members.flatMap((m) => (m.proc?.pid === undefined ? [] : [m.proc.pid]));
+  clientUrls = () => this.members.map((m) => m.clientUrl);
 
   /** Start `size` members and wait until a put is accepted; throws (after cleaning up) if not within `deadlineMs`. */
   static async start(size = 3, bin = "etcd", deadlineMs = 20_000): Promise<EtcdCluster> {
@@ -78,7 +66,7 @@ export class EtcdCluster {
   private async waitReady(deadlineMs: number): Promise<string> {
     const deadline = performance.now() + deadlineMs;
     let last = "";
-    const http = Http.connect(this.members[0]!.clientUrl);
+    const http = new Http(this.members[0]!.clientUrl);
     try {
       while (performance.now() < deadline) {
         const dead = this.members.find((m) => m.proc && m.proc.exitCode !== null);
@@ -100,7 +88,7 @@ export class EtcdCluster {
   /** The leader's client URL (from the maintenance status of each member), else the first member's. */
   async leaderUrl(): Promise<string> {
     for (const m of this.members) {
-      const http = Http.connect(m.clientUrl);
+      const http = new Http(m.clientUrl);
       const a = await http.call("POST", `${this.prefix}/maintenance/status`, {}, 2_000).finally(() => http.close());
       if (a.status === 200 && a.body?.leader && a.body.leader === a.body.header?.member_id) return m.clientUrl;
     }
@@ -109,16 +97,8 @@ export class EtcdCluster {
 
   /** Stop every member (SIGTERM, then SIGKILL after 3 s) and delete the data directory. */
   async stop(): Promise<void> {
-    await Promise.all(
-      this.members.map(async (m) => {
-        const p = m.proc;
-        if (!p || p.exitCode !== null || p.signalCode !== null) return;
-        const exited = new Promise<void>((resolve) => p.once("exit", () => resolve()));
-        p.kill("SIGTERM");
-        const timer = setTimeout(() => p.kill("SIGKILL"), 3_000);
-        await exited.finally(() => clearTimeout(timer));
-      }),
-    );
+    const stopping = this.members.map((m) => m.proc).filter((p) => p && p.exitCode === null && p.signalCode === null);
+    await Promise.all(stopping.map((p) => new Promise((resolve) => (p!.once("exit", resolve).kill("SIGTERM"), setTimeout(() => p!.kill("SIGKILL"), 3_000).unref()))));
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -1,7 +1,5 @@
-// Requests from Node into the bench Worker: an undici Pool of keep-alive connections with plain
-// `request()`, several times cheaper in Node CPU than Miniflare's dispatchFetch (a connection per
-// request), which matters because Node shares the 2 cores with workerd. Every suite uses it, so
-// its cost is in the single object's figures and Raft's alike.
+// Requests from Node: an undici Pool of keep-alive connections, several times cheaper in Node CPU
+// than Miniflare's dispatchFetch, which matters as Node shares the 2 cores with workerd.
 import { Pool } from "undici";
 
 /** status 0: the request itself failed (timeout, connection; no headers then); ms: wall time, body included. */
@@ -14,17 +12,25 @@ export interface Answer {
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Sends `f` every 100 ms until it answers 200 and `ok` holds, for at most `ms`: null then, else the last answer. */
+export async function until(f: () => Promise<Answer>, ms: number, ok = (_: Answer) => true): Promise<string | null> {
+  const deadline = performance.now() + ms;
+  let last = "";
+  while (performance.now() < deadline) {
+    const a = await f();
+    if (a.status === 200 && ok(a)) return null;
+    last = `${a.status} ${JSON.stringify(a.body)}`;
+    await sleep(100);
+  }
+  return last;
+}
+
 export class Http {
-  // No limit on connections: N closed-loop clients hold N of them, each reused request after
-  // request, one request at a time (pipelining would let a slow answer hold up those behind it).
+  // N closed-loop clients hold N connections, one request at a time each (pipelining would let a slow answer hold up those behind it).
   private readonly pool: Pool;
 
   /** A client of any HTTP server at `origin` (the bench Worker, etcd's gateway, a running `wrangler dev`). */
-  static connect(origin: string): Http {
-    return new Http(origin);
-  }
-
-  private constructor(origin: string) {
+  constructor(origin: string) {
     this.pool = new Pool(new URL(origin).origin, { pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 });
   }
 
@@ -44,8 +50,7 @@ export class Http {
     try {
       // A GET whose idle keep-alive connection the server closed as it went out never reached the Worker: sent once more (other methods never).
       const { res, text } = await send().catch((e: unknown) => {
-        const message = e instanceof Error ? `${e.message} ${(e as { code?: string }).code ?? ""}` : String(e);
-        if (method !== "GET" || !/other side closed|ECONNRESET|UND_ERR_SOCKET/i.test(message)) throw e;
+        if (method !== "GET" || !/other side closed|ECONNRESET|UND_ERR_SOCKET/i.test(e instanceof Error ? `${e.message} ${(e as { code?: string }).code ?? ""}` : String(e))) throw e;
         return send();
       });
       const ms = performance.now() - t0;
@@ -55,10 +60,7 @@ export class Http {
       } catch {
         // not JSON: the text itself
       }
-      const get = (name: string) => {
-        const v = res.headers[name.toLowerCase()];
-        return v === undefined ? null : Array.isArray(v) ? v.join(", ") : v;
-      };
+      const get = (name: string) => [res.headers[name.toLowerCase()]].flat().join(", ") || null;
       return { status: res.statusCode, body: parsed, ms, headers: { get } };
     } catch (e) {
       return { status: 0, body: { error: "request_failed", message: e instanceof Error ? e.message : String(e) }, ms: performance.now() - t0, headers: { get: () => null } };
@@ -66,9 +68,9 @@ export class Http {
   }
 
   /** The answer's body, or an Error saying what came back instead. */
-  async ok<T = any>(method: string, path: string, body?: unknown, expect: readonly number[] = [200]): Promise<T> {
+  async ok<T = any>(method: string, path: string, body?: unknown): Promise<T> {
     const a = await this.call(method, path, body);
-    if (!expect.includes(a.status)) throw new Error(`${method} ${path} answered ${a.status}: ${JSON.stringify(a.body)}`);
+    if (a.status !== 200) throw new Error(`${method} ${path} answered ${a.status}: ${JSON.stringify(a.body)}`);
     return a.body as T;
   }
 }

@@ -1,5 +1,5 @@
-// Command-line options of `npm run bench` (pass them after `--`: `npm run bench -- --quick`).
-// One table says each numeric option's default, its --quick value and its help line.
+// `npm run bench -- [options]`: each numeric option's default, --quick value and help line in one table.
+import { URL } from "node:url";
 import { parseArgs } from "node:util";
 
 const NUMBERS = {
@@ -38,10 +38,7 @@ export function parseOptions(argv: string[], suites: ReadonlyArray<{ name: strin
   const [text, flag] = [{ type: "string" } as const, { type: "boolean", default: false } as const];
   const options = { ...Object.fromEntries([...Object.keys(NUMBERS), "url", "only", "out"].map((k) => [k, text])), sizes: { type: "string", default: "3,5" } as const, ...Object.fromEntries(["quick", "keep", "no-etcd", "help"].map((k) => [k, flag])) };
   const { values } = parseArgs({ args: argv, strict: true, options }) as { values: Record<string, string | boolean | undefined> };
-  if (values.help) {
-    console.log(usage);
-    process.exit(0);
-  }
+  if (values.help) process.exit((console.log(usage), 0));
   const fail = (what: string): never => {
     throw new Error(`${what}\n${usage}`);
   };
@@ -51,16 +48,8 @@ export function parseOptions(argv: string[], suites: ReadonlyArray<{ name: strin
     const x = raw === undefined ? NUMBERS[name][quick ? 1 : 0] : Number(raw);
     return Number.isFinite(x) && x > 0 ? x : fail(`--${name} must be a positive number, not ${raw}`);
   };
-  let url: string | null = null;
-  if (typeof values.url === "string") {
-    let u: URL | null = null;
-    try {
-      u = new URL(values.url);
-    } catch {
-      // not a URL: refused below
-    }
-    url = u && (u.protocol === "http:" || u.protocol === "https:") ? u.origin : fail(`--url must be an http(s) origin such as http://127.0.0.1:8787, not ${values.url}`);
-  }
+  const u = typeof values.url === "string" && URL.canParse(values.url) ? new URL(values.url) : null;
+  const url = values.url === undefined ? null : u && /^https?:$/.test(u.protocol) ? u.origin : fail(`--url must be an http(s) origin such as http://127.0.0.1:8787, not ${values.url}`);
   const only = (values.only as string | undefined) ?? null;
   if (only !== null && !suites.some((s) => s.name === only)) fail(`--only takes one of ${suites.map((s) => s.name).join(", ")}, not ${only}`);
   const sizes = (values.sizes as string).split(",").map((s) => Number(s.trim()));
@@ -68,16 +57,14 @@ export function parseOptions(argv: string[], suites: ReadonlyArray<{ name: strin
   return {
     out: (values.out as string | undefined) ?? (only ? `bench/results-${only}.json` : url ? "bench/results-url.json" : "bench/results.json"),
     floorMs: n("floor-ms"),
-    /** Node→Worker calls timed for the HTTP floor. */
-    httpFloorCalls: quick ? 150 : 450,
+    httpFloorCalls: quick ? 150 : 450, // Node→Worker calls timed for the HTTP floor
     sequential: Math.round(n("sequential")),
     phaseMs: n("phase-ms"),
     concurrency: [1, 8, 64] as readonly number[],
     sizes,
     trials: Math.round(n("trials")),
     idleMs: n("idle-ms"),
-    /** Sequential puts traced stage by stage through the narration. */
-    anatomyPuts: quick ? 20 : 50,
+    anatomyPuts: quick ? 20 : 50, // sequential puts traced stage by stage
     readRoundMs: n("read-round-ms"),
     historyOps: Math.round(n("history-ops")),
     restarts: Math.round(n("restarts")),

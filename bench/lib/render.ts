@@ -1,17 +1,11 @@
-// The one renderer: every table the bench prints is a header and rows of cells, and every
-// figure in a cell is formatted by the same three functions, so suites declare rows, not layout.
+// The one renderer: every table is a header and rows of cells, every figure formatted by the same functions.
 
 export type Value = number | null | undefined;
 
 const known = (x: Value): x is number => x !== null && x !== undefined && Number.isFinite(x);
 
 /** A figure: 3 significant places below 10 (`digits` decimals), one decimal to 100, none above; "—" when unknown. */
-export function fmt(x: Value, digits = 2): string {
-  if (!known(x)) return "—";
-  if (Math.abs(x) >= 100) return x.toFixed(0);
-  if (Math.abs(x) >= 10) return x.toFixed(1);
-  return x.toFixed(digits);
-}
+export const fmt = (x: Value, digits = 2): string => (!known(x) ? "—" : x.toFixed(Math.abs(x) >= 100 ? 0 : Math.abs(x) >= 10 ? 1 : digits));
 
 /** a ÷ b as "1.23×", "—" when either is unknown or b is 0. */
 export const ratio = (a: Value, b: Value): string => (known(a) && known(b) && b !== 0 ? `${fmt(a / b)}×` : "—");

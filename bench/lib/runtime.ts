@@ -1,6 +1,5 @@
-// The bench's workerd: bench/worker.ts bundled by wrangler (exactly as `npm run build` bundles
-// the real Worker), then run by Miniflare driven from Node: no wrangler dev proxy, no vitest
-// pool in the way (both cost more than the objects themselves).
+// bench/worker.ts bundled by wrangler as `npm run build` bundles the real Worker, run by Miniflare from
+// Node: no wrangler dev proxy nor vitest pool in the way (both cost more than the objects themselves).
 import { spawnSync } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -32,14 +31,11 @@ export async function start(script: string, persistDir: string): Promise<Minifla
     compatibilityDate: "2026-04-20",
     durableObjects: { RAFT_SERVER: sqlite("ProfiledRaftServer"), CLUSTER_REGISTRY: sqlite("ClusterRegistry"), BENCH_FLOOR: sqlite("BenchFloor"), SINGLE_KV: sqlite("SingleKv") },
     durableObjectsPersist: persistDir,
-    // NARRATE=0: narration is still kept for /events, but not printed (printing every Raft event would be the bench's biggest cost).
+    // NARRATE=0: narration kept for /events, not printed (printing every event would be the bench's biggest cost).
     bindings: { ADMIN_OPEN: "1", NARRATE: "0" },
     cf: false,
     // workerd's own output goes to stderr, so stdout carries only the tables.
-    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
-      stdout.pipe(process.stderr);
-      stderr.pipe(process.stderr);
-    },
+    handleRuntimeStdio: (stdout: Readable, stderr: Readable) => [stdout, stderr].forEach((s) => s.pipe(process.stderr)),
   });
   await mf.ready;
   return mf;

@@ -1,24 +1,12 @@
 // Percentiles and summaries of latency samples (ms).
 
-export interface Summary {
-  readonly n: number;
-  readonly p50: number;
-  readonly p99: number;
-  readonly mean: number;
-  readonly max: number;
-}
+export type Summary = { readonly n: number; readonly p50: number; readonly p99: number; readonly mean: number; readonly max: number };
 
 /** The q-quantile (0..1) of `sorted` by the nearest-rank method; NaN when empty. */
-export function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length))) - 1]!;
-}
+export const quantile = (sorted: readonly number[], q: number): number => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length))) - 1]!);
 
 /** Rounded for JSON and tables: 3 decimals below 10, 1 decimal above. */
-export function round(x: number): number {
-  if (!Number.isFinite(x)) return x;
-  return Math.abs(x) < 10 ? Math.round(x * 1000) / 1000 : Math.round(x * 10) / 10;
-}
+export const round = (x: number): number => (!Number.isFinite(x) ? x : Math.abs(x) < 10 ? Math.round(x * 1000) / 1000 : Math.round(x * 10) / 10);
 
 /** n, p50, p99, mean and max of `samples`, rounded. */
 export function summarize(samples: readonly number[]): Summary {

@@ -1,55 +1,28 @@
-// What a suite is: a name, where it runs, a measurement, and the sections it prints. A new
-// suite is one file exporting one of these, plus its line in bench/suites/index.ts.
+// A suite: a name, where it runs, a measurement and the sections it prints (one file each, listed in suites/index.ts).
 import type { Http } from "./http.ts";
 import type { Options } from "./options.ts";
 import type { runMeta } from "../run.ts";
-import type { EtcdResult } from "../suites/etcd.ts";
-import type { FloorResult } from "../suites/floor.ts";
-import type { HistoryResult } from "../suites/history.ts";
-import type { RaftResult } from "../suites/raft.ts";
-import type { ReadsResult } from "../suites/reads.ts";
-import type { SingleResult } from "../suites/single.ts";
-import type { SleepResult } from "../suites/sleep.ts";
+import type { BY_NAME } from "../suites/index.ts";
 
-export interface Ctx {
-  readonly http: Http;
-  readonly o: Options;
-  /** Not `--url`: RAFT_SERVER is ProfiledRaftServer, with storage counters and benchFill. */
-  readonly profiled: boolean;
-  readonly progress: (line: string) => void;
-}
+/** profiled: not `--url`, so RAFT_SERVER is ProfiledRaftServer (storage counters, benchFill). */
+export type Ctx = { readonly http: Http; readonly o: Options; readonly profiled: boolean; readonly progress: (line: string) => void };
 
 export type Meta = ReturnType<typeof runMeta>;
 
-/** One run's results by suite name; the suites whose figures others compare against are typed. */
-export interface Results {
-  readonly [suite: string]: unknown;
-  readonly meta: Meta;
-  readonly floor?: FloorResult;
-  readonly single?: SingleResult;
-  readonly raft?: RaftResult[];
-  readonly etcd?: EtcdResult;
-  readonly reads?: ReadsResult;
-  readonly history?: HistoryResult;
-  readonly sleep?: SleepResult;
-}
+/** One run's results by suite name, each as its suite measures it. */
+export type Results = { readonly [suite: string]: unknown; readonly meta: Meta } & { readonly [K in keyof typeof BY_NAME]?: (typeof BY_NAME)[K] extends Suite<infer R> ? R : never };
 
 /** A section of the markdown: its heading and body; a null body is left out (nothing measured for it). */
 export type Section = readonly [title: string, body: string | null];
 
+// name: JSON key and `--only` name; full: in the full run; url: runs against `--url` too; about: its `--help` line;
+// run measures once, or sampler is called in rounds over the run (the machine drifts); sections: from its results and all.
 export interface Suite<R> {
-  /** Its key in the JSON results and its `--only` name. */
   readonly name: string;
-  /** Part of the full `npm run bench` (otherwise only with `--only`). */
   readonly full: boolean;
-  /** Runs against `--url` too (a running `npm run dev`, no bench routes). */
   readonly url: boolean;
-  /** What `--help` says it does. */
   readonly about: string;
-  /** Measures, once; or */
   run?(ctx: Ctx): Promise<R>;
-  /** opens a sampler the runner calls in rounds spread over the whole run (start, middle, end: the machine drifts). */
   sampler?(ctx: Ctx): { round(n: number, of: number): Promise<void>; result(): R };
-  /** `all`: every suite's results of this run, for the figures that compare across suites. */
   sections(own: R, all: Results): Section[];
 }

@@ -1,9 +1,6 @@
-// Where a sequential put's time goes: narrated lines (GET /events) carry their object's
-// Date.now(), the bench Worker stamps traced requests (Bench-Trace: 1), and Node's clock is the
-// same wall clock, so a put is cut into stages (1 ms resolution, medians): Node sends → Worker
-// → leader's "Submit received" → the quorum-th follower's AppendEntries carrying the entry →
-// "leader sets commitIndex" → a follower hears LeaderCommit ≥ index (apply write durable) →
-// Worker → Node. A stage whose marks are missing is left out, never guessed.
+// Where a sequential put's time goes: narrated lines (GET /events), the Worker's stamps (Bench-Trace: 1)
+// and Node share one wall clock, so a put is cut into stages (1 ms resolution, medians); a stage whose
+// marks are missing is left out, never guessed.
 import { sleep, type Http } from "../lib/http.ts";
 import { median } from "../lib/stats.ts";
 
@@ -21,10 +18,7 @@ type Stage = (typeof STAGES)[number][0] | "total";
 
 /** traced: puts whose marks were all found; medianMs: per stage (NaN when never found) and the whole put from Node. */
 export type Anatomy = ReturnType<typeof medians>;
-function medians(puts: number, traced: number, samples: Partial<Record<Stage, number[]>>) {
-  const medianMs = Object.fromEntries([...STAGES.map(([k]) => k), "total" as const].map((k) => [k, median(samples[k] ?? [])])) as Record<Stage, number>;
-  return { puts, traced, medianMs };
-}
+const medians = (puts: number, traced: number, samples: Partial<Record<Stage, number[]>>) => ({ puts, traced, medianMs: Object.fromEntries([...STAGES.map(([k]) => k), "total" as const].map((k) => [k, median(samples[k] ?? [])])) as Record<Stage, number> });
 
 /** One traced put: Node's clock around it, the Worker's stamps, the entry's index and who served it. */
 async function traced(http: Http, path: string) {
@@ -64,18 +58,12 @@ export async function putAnatomy(http: Http, cluster: string, size: number, lead
     if (submit === undefined || follower === undefined || commit === undefined) continue;
     found++;
     const released = followers.find((e) => e.t >= commit && e.t <= p.answer && number(/LeaderCommit:(\d+)/, e.line) >= p.index)?.t;
-    const add = (k: Stage, from: number | undefined, to: number | undefined, ok = true) => {
-      if (ok && from !== undefined && to !== undefined) (samples[k] ??= []).push(to - from);
-    };
-    add("nodeToWorker", p.send, p.arrived, p.marks);
-    add("workerToPropose", p.arrived, submit, p.marks);
-    add("proposeToFollower", submit, follower);
-    add("followerToCommit", follower, commit);
-    add("commitToReleased", commit, released);
-    add("releasedToWorker", released, p.answered, p.marks);
-    add("workerToNode", p.answered, p.answer, p.marks);
-    add("inWorker", p.arrived, p.answered, p.marks);
-    add("total", p.send, p.answer);
+    // Each stage from one mark to the next; those with the Worker's stamps only when it stamped.
+    const spans: Array<[Stage, number | undefined, number | undefined, boolean]> = [
+      ["nodeToWorker", p.send, p.arrived, p.marks], ["workerToPropose", p.arrived, submit, p.marks], ["proposeToFollower", submit, follower, true], ["followerToCommit", follower, commit, true],
+      ["commitToReleased", commit, released, true], ["releasedToWorker", released, p.answered, p.marks], ["workerToNode", p.answered, p.answer, p.marks], ["inWorker", p.arrived, p.answered, p.marks], ["total", p.send, p.answer, true],
+    ];
+    for (const [k, from, to, ok] of spans) if (ok && from !== undefined && to !== undefined) (samples[k] ??= []).push(to - from);
   }
   return medians(puts, found, samples);
 }

@@ -1,11 +1,7 @@
-// Catch-up under load (issue 23.1): how long a follower that was down takes to get back within
-// its leader's kept tail (its log reaches the leader's snapshot index, a snapshot installed)
-// while writes go on at 0, 50 and 90 % of the group's write capacity, against the state size.
-// Per state size, one raft-3 with the default snapshot options: fill keys of VALUE_BYTES; the
-// capacity is CLIENTS closed-loop clients overwriting them; per load, crash a follower, write
-// DOWN_WRITES (past a snapshot threshold, so it needs a snapshot), start an open-loop writer at
-// that fraction of capacity, restart it and poll. Overwrites keep the state's size fixed.
-// Not in the full run: minutes of multi-MiB snapshots (`--only catchup`).
+// Catch-up under load (issue 23.1): how long a follower that was down takes to get within its leader's
+// kept tail (a snapshot installed) while writes go on at 0, 50 and 90 % of capacity, per state size.
+// Per load: crash a follower, write DOWN_WRITES (past a snapshot), start an open-loop writer, restart it, poll.
+// Overwrites keep the state's size fixed. Not in the full run (minutes of multi-MiB snapshots).
 import { Cluster } from "../lib/cluster.ts";
 import { sleep, type Answer } from "../lib/http.ts";
 import { concurrent, closedLoop } from "../lib/load.ts";
@@ -105,11 +101,4 @@ function catchUpTable(r: CatchUpResult): string {
   return [table(["state", "capacity (puts/s)", "load", "restart → within the kept tail", "snapshots installed"], rows), caption].join("\n\n");
 }
 
-export const catchup: Suite<CatchUpResult> = {
-  name: "catchup",
-  full: false,
-  url: false,
-  about: "a follower that was down catching up at 0/50/90 % of write capacity, against state size (about 1 minute; not in the full run)",
-  run: measure,
-  sections: (r) => [["Catch-up under load", catchUpTable(r)]],
-};
+export const catchup: Suite<CatchUpResult> = { name: "catchup", full: false, url: false, about: "a follower that was down catching up at 0/50/90 % of write capacity, against state size (about 1 minute; not in the full run)", run: measure, sections: (r) => [["Catch-up under load", catchUpTable(r)]] };

@@ -1,7 +1,5 @@
-// etcd, side by side: the single object's and Raft's put workload sent to a 3-member loopback
-// etcd (bench/lib/etcd.ts, each member fsyncing its log) through its JSON gateway, to the
-// leader as the coordinator sends Raft puts; CPU is the etcd processes'. What a user would
-// otherwise run; printed beside Raft's figures (the headline, the --url table).
+// What a user would otherwise run: the same put workload to a 3-member loopback etcd (each member fsyncing),
+// to its leader through the JSON gateway; CPU is its processes'. Printed beside Raft's (headline, --url table).
 import { cpuOfPids } from "../lib/cpu.ts";
 import { b64, ETCD_HOWTO, etcdVersion, EtcdCluster } from "../lib/etcd.ts";
 import { Http } from "../lib/http.ts";
@@ -9,12 +7,11 @@ import { concurrent, keyOf, sequential, valueOf, type Phase, type PutFn } from "
 import { round } from "../lib/stats.ts";
 import type { Ctx, Suite } from "../lib/suite.ts";
 
-/** The etcd cluster being measured, so a signal handler can stop it. */
-let running: EtcdCluster | null = null;
+let running: EtcdCluster | null = null; // so a signal handler can stop it
 export const stopRunningEtcd = async (): Promise<void> => {
   const c = running;
   running = null;
-  if (c) await c.stop();
+  await c?.stop();
 };
 
 async function measure({ o, progress }: Ctx) {
@@ -32,16 +29,16 @@ async function measure({ o, progress }: Ctx) {
   const cluster = running;
   try {
     const leader = await cluster.leaderUrl();
-    progress(`etcd ${cluster.version}: 3 members on ${cluster.clientUrls.join(", ")}, puts to the leader ${leader} (${cluster.prefix}/kv/put)`);
-    const http = Http.connect(leader);
+    progress(`etcd ${cluster.version}: 3 members on ${cluster.clientUrls().join(", ")}, puts to the leader ${leader} (${cluster.prefix}/kv/put)`);
+    const http = new Http(leader);
     try {
       const put: PutFn = (c, i) => http.call("POST", `${cluster.prefix}/kv/put`, { key: b64(keyOf(c, i)), value: b64(valueOf(i)) });
       // Revisions the puts created (= puts applied): a check that every 200 was a write.
       const revision = async () => Number((await http.ok("POST", `${cluster.prefix}/kv/range`, { key: b64("ready") })).header.revision);
       const measured = async (f: () => Promise<Phase>): Promise<EtcdPhase> => {
-        const cpu0 = cpuOfPids(cluster.pids);
+        const cpu0 = cpuOfPids(cluster.pids());
         const p = await f();
-        return { ...p, etcdCpuMsPerOp: round((cpuOfPids(cluster.pids) - cpu0) / Math.max(1, p.ops)) };
+        return { ...p, etcdCpuMsPerOp: round((cpuOfPids(cluster.pids()) - cpu0) / Math.max(1, p.ops)) };
       };
       const rev0 = await revision();
       const seq = await measured(() => sequential(put, o.sequential));
@@ -58,11 +55,4 @@ async function measure({ o, progress }: Ctx) {
 
 export type EtcdResult = Awaited<ReturnType<typeof measure>>;
 
-export const etcd: Suite<EtcdResult> = {
-  name: "etcd",
-  full: true,
-  url: true,
-  about: "etcd (3 members on loopback, when `etcd` is on PATH), the same put workload",
-  run: measure,
-  sections: () => [],
-};
+export const etcd: Suite<EtcdResult> = { name: "etcd", full: true, url: true, about: "etcd (3 members on loopback, when `etcd` is on PATH), the same put workload", run: measure, sections: () => [] };

@@ -1,6 +1,5 @@
-// The floor, what the platform itself costs: object→object timings inside workerd (BenchFloor)
-// and one Node→Worker→object call timed from Node (what every driven put pays). It drifts with
-// the machine, so it is sampled in rounds spread over the run and pooled.
+// The floor, what the platform itself costs: object→object timings inside workerd (BenchFloor) and
+// Node→Worker→object calls; it drifts with the machine, so it is sampled in rounds over the run and pooled.
 import { cpuNow, cpuPer, type CpuSample } from "../lib/cpu.ts";
 import { FLOOR_KINDS, type FloorKind, type FloorTiming } from "../floor-kinds.ts";
 import { fmt, table } from "../lib/render.ts";
@@ -54,29 +53,22 @@ function sampler({ http, o, progress }: Ctx) {
 
 export type FloorResult = ReturnType<ReturnType<typeof sampler>["result"]>;
 
-export const floor: Suite<FloorResult> = {
-  name: "floor",
-  full: true,
-  url: false,
-  about: "the platform's floor: object→object calls and writes inside workerd, Node→Worker→object calls",
-  sampler,
-  sections(f) {
-    type Row = { p50: number; p99: number; mean: number; roundP50: number[] };
-    const row = (name: string, s: Row, calls: string, cpu: string) => [name, fmt(s.p50, 3), fmt(s.p99, 3), fmt(s.mean, 3), calls, s.roundP50.map((x) => fmt(x, 2)).join(" / "), cpu];
-    const inside = (name: string, kind: FloorKind) => row(name, f.inWorkerd[kind], `${f.inWorkerd[kind].calls} (batches of ${f.inWorkerd[kind].batch.join("/")})`, "—");
-    const node = (name: string, what: (typeof HTTP)[number]) => row(name, f.http[what], `${f.http[what].n}`, `${fmt(f.http[what].cpuPerCall.workerdMs)} / ${fmt(f.http[what].cpuPerCall.nodeMs)}`);
-    const body = table(
-      ["floor", "p50 ms", "p99 ms", "mean ms", "calls", "p50 per round (start / middle / end)", "CPU ms per call: workerd / Node"],
-      [
-        inside("object→object RPC (inside workerd)", "rpc"),
-        inside("**RPC whose callee writes one row** (inside workerd) — *the floor*", "rpcWrite"),
-        inside("one local durable write (write + sync)", "write"),
-        inside("one local durable write that also moves the alarm", "writeAlarm"),
-        inside("leader's write, then RPC+write (least a commit costs)", "commit"),
-        node("Node→Worker→object, no-op (from Node)", "noop"),
-        node("Node→Worker→object, one row written (from Node)", "write"),
-      ],
-    );
-    return [["Floor", `${body}\n\nIn-workerd timings are per-call means of back-to-back batches (workerd's clock has 1 ms resolution), so their p99\nis flattened. Node→Worker rows are per request, timed from Node. Sampled in ${f.rounds} rounds spread over the run, pooled.`]];
-  },
-};
+function floorTable(f: FloorResult): string {
+  type Row = { p50: number; p99: number; mean: number; roundP50: number[] };
+  const row = (name: string, s: Row, calls: string, cpu: string) => [name, fmt(s.p50, 3), fmt(s.p99, 3), fmt(s.mean, 3), calls, s.roundP50.map((x) => fmt(x, 2)).join(" / "), cpu];
+  const inside = (name: string, kind: FloorKind) => row(name, f.inWorkerd[kind], `${f.inWorkerd[kind].calls} (batches of ${f.inWorkerd[kind].batch.join("/")})`, "—");
+  const node = (name: string, what: (typeof HTTP)[number]) => row(name, f.http[what], `${f.http[what].n}`, `${fmt(f.http[what].cpuPerCall.workerdMs)} / ${fmt(f.http[what].cpuPerCall.nodeMs)}`);
+  const rows = [
+    inside("object→object RPC (inside workerd)", "rpc"),
+    inside("**RPC whose callee writes one row** (inside workerd) — *the floor*", "rpcWrite"),
+    inside("one local durable write (write + sync)", "write"),
+    inside("one local durable write that also moves the alarm", "writeAlarm"),
+    inside("leader's write, then RPC+write (least a commit costs)", "commit"),
+    node("Node→Worker→object, no-op (from Node)", "noop"),
+    node("Node→Worker→object, one row written (from Node)", "write"),
+  ];
+  const body = table(["floor", "p50 ms", "p99 ms", "mean ms", "calls", "p50 per round (start / middle / end)", "CPU ms per call: workerd / Node"], rows);
+  return `${body}\n\nIn-workerd timings are per-call means of back-to-back batches (workerd's clock has 1 ms resolution), so their p99\nis flattened. Node→Worker rows are per request, timed from Node. Sampled in ${f.rounds} rounds spread over the run, pooled.`;
+}
+
+export const floor: Suite<FloorResult> = { name: "floor", full: true, url: false, about: "the platform's floor: object→object calls and writes inside workerd, Node→Worker→object calls", sampler, sections: (f) => [["Floor", floorTable(f)]] };

@@ -1,7 +1,5 @@
-// A long history: restart time and rows of one-server clusters (each put commits at once),
-// compacting (snapshotThreshold 1000) and not (0), against a fresh one. Restart: crash, then
-// restart plus the first GET /clusters/{c} (rebuilt from storage alone), from Node, and the
-// restart request alone by the Worker's clock. The fill proposes inside the server (benchFill).
+// A long history: restart time (crash, then restart + first status, rebuilt from storage alone) and rows of
+// one-server clusters, compacting (snapshotThreshold 1000) and not (0), against a fresh one; filled by benchFill.
 import { Cluster, message } from "../lib/cluster.ts";
 import { fmt, ratio, table } from "../lib/render.ts";
 import { round, summarize, tally } from "../lib/stats.ts";
@@ -11,12 +9,7 @@ const KEYS = 1000;
 const CHUNK = 10_000; // puts per fill request (the progress line moves once per request)
 const BATCH = 1000; // puts per benchFill call: one turn of the object, a second at most
 
-interface Durable {
-  readonly logLength: number;
-  readonly snapshotIndex: number;
-  readonly applied: number;
-  readonly rows: { readonly log: number; readonly kv: number; readonly sessions: number };
-}
+type Durable = { readonly logLength: number; readonly snapshotIndex: number; readonly applied: number; readonly rows: { readonly log: number; readonly kv: number; readonly sessions: number } };
 
 type Case = { name: string; snapshotThreshold: number; ops: number; fillSeconds: number | null; fillErrors: Record<string, number>; durable: Durable } & Awaited<ReturnType<typeof restarts>>;
 
@@ -62,10 +55,10 @@ async function restarts(c: Cluster, trials: number, applied: number) {
   const [samples, worker, failures] = [[] as number[], [] as number[], [] as string[]];
   const server = `/clusters/${c.name}/servers/0`;
   for (let t = 0; t < trials; t++) {
-    try {
-      await c.stable(); // let the previous restart's election and first alarms pass: crash a settled server
-    } catch (e) {
-      failures.push(`trial ${t}: ${message(e)}`);
+    // Let the previous restart's election and first alarms pass: crash a settled server.
+    const settled = await c.stable().then(() => null, (e: unknown) => message(e));
+    if (settled !== null) {
+      failures.push(`trial ${t}: ${settled}`);
       continue;
     }
     const [crash, t0] = [await c.http.call("POST", `${server}/crash`), performance.now()];
@@ -101,10 +94,8 @@ function historyTable(h: HistoryResult): string {
   const { fresh, never, compacted } = historyCases(h);
   if (!fresh || !never || !compacted) return `Not measured: ${h.unavailable ?? "no results"}.`;
   const rows: string[][] = [];
-  const add = (name: string, f: (c: Case) => number | null | undefined, digits = 2) => {
-    const [a, b, c] = [f(fresh), f(never), f(compacted)];
-    rows.push([name, fmt(a, digits), fmt(b, digits), ratio(b, a), fmt(c, digits), ratio(c, a), ratio(c, b)]);
-  };
+  const add = (name: string, f: (c: Case) => number | null | undefined, digits = 2) =>
+    rows.push([name, fmt(f(fresh), digits), fmt(f(never), digits), ratio(f(never), f(fresh)), fmt(f(compacted), digits), ratio(f(compacted), f(fresh)), ratio(f(compacted), f(never))]);
   add("restart + first status, median (ms)", (c) => c.restartMs.p50, 1);
   add("restart + first status, slowest (ms)", (c) => c.restartMs.max, 1);
   add("restart request inside the Worker, median (ms, 1 ms clock)", (c) => c.restartWorkerMs.p50, 0);
@@ -123,11 +114,4 @@ function historyTable(h: HistoryResult): string {
   return [table(header, rows), caption, ...(notes.length ? [notes.join("\n")] : [])].join("\n\n");
 }
 
-export const history: Suite<HistoryResult> = {
-  name: "history",
-  full: true,
-  url: false,
-  about: "a long history: restart time and rows of one-server clusters, compacting and not, against a fresh one",
-  run: measure,
-  sections: (h) => [["Long history: restart and storage", historyTable(h)]],
-};
+export const history: Suite<HistoryResult> = { name: "history", full: true, url: false, about: "a long history: restart time and rows of one-server clusters, compacting and not, against a fresh one", run: measure, sections: (h) => [["Long history: restart and storage", historyTable(h)]] };

@@ -1,5 +1,4 @@
-// Every suite, in the order they run and print (the headline and cost first, the targets last:
-// bench/suites/summary.ts). A new suite: its file, and its line here.
+// Every suite, in the order they run and print (summary.ts: the headline first, the targets last); a new suite is a line here.
 import type { Suite } from "../lib/suite.ts";
 import { catchup } from "./catchup.ts";
 import { etcd } from "./etcd.ts";
@@ -11,5 +10,6 @@ import { regions } from "./regions.ts";
 import { single } from "./single.ts";
 import { sleepSuite } from "./sleep.ts";
 
+export const BY_NAME = { floor, single, raft, etcd, reads, history, sleep: sleepSuite, regions, catchup };
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each suite's own result type
-export const SUITES: ReadonlyArray<Suite<any>> = [floor, single, raft, etcd, reads, history, sleepSuite, regions, catchup];
+export const SUITES: ReadonlyArray<Suite<any>> = Object.values(BY_NAME);

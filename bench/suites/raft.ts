@@ -1,10 +1,9 @@
-// Raft clusters: the kv service through PUT /clusters/{c}/kv/{key}, with the single object's
-// workload; what each committed op costs in Raft RPCs, alarms and (profiled) storage, what an
-// idle cluster costs per second, and how long a leader crash keeps writes away.
+// Raft clusters under the single object's put workload: what a committed op costs in RPCs, alarms and
+// (profiled) storage, what an idle cluster costs per second, how long a leader crash keeps writes away.
 import { cpuNow, cpuPer } from "../lib/cpu.ts";
 import { between, Cluster, message, type Count, type Snapshot } from "../lib/cluster.ts";
-import { sleep } from "../lib/http.ts";
-import { concurrent, phaseAt, sequential, type Phase } from "../lib/load.ts";
+import { sleep, until } from "../lib/http.ts";
+import { concurrent, phaseAt, PUT_FIGURES, sequential, type Phase } from "../lib/load.ts";
 import { clientsLabel, errorNote, fmt, ratio, table, type Value } from "../lib/render.ts";
 import { round, sum, summarize, tally } from "../lib/stats.ts";
 import type { Ctx, Results, Suite } from "../lib/suite.ts";
@@ -13,12 +12,8 @@ import { putAnatomy, STAGES } from "./anatomy.ts";
 const FAILOVER_DEADLINE_MS = 10_000;
 
 async function measureAll(ctx: Ctx) {
-  const out = [];
-  for (const size of ctx.o.sizes) {
-    const r = await measureRaft(ctx, size);
-    if (r.unavailable) ctx.progress(`raft-${size}: ${r.unavailable}`);
-    out.push(r);
-  }
+  const out: RaftResult[] = [];
+  for (const size of ctx.o.sizes) out.push(await measureRaft(ctx, size));
   return out;
 }
 
@@ -26,13 +21,13 @@ async function measureRaft({ http, o, profiled, progress }: Ctx, size: number) {
   // --url: the project's Worker has no bench routes: no failover (crash needs ADMIN), no anatomy, no storage counts.
   const remote = o.url !== null;
   progress(`${remote ? `${o.url}: ` : ""}raft-${size}: idle ${o.idleMs} ms, ${o.sequential} sequential puts, ${o.concurrency.join("/")} clients × ${o.phaseMs} ms${remote ? "" : `, ${o.trials} failover trials`}`);
-  // sleepAfterMs 0: never sleeps, so the idle window and the heartbeat rate the per-op figures
-  // subtract are an awake cluster's; sleeping is the sleep suite's.
+  // sleepAfterMs 0: the idle window and the heartbeats the per-op figures subtract are an awake cluster's.
   const r = await Cluster.with(http, `raft${size}-${Date.now().toString(36)}`, { size, sleepAfterMs: 0 }, profiled, async (c) => {
     await c.stable();
     await sleep(500); // let the first election's aftermath (vote replies, first heartbeats) pass
     const idle = await idleCost(c, o.idleMs);
-    const unavailable = await probeKv(c);
+    const failing = await until(() => http.call("PUT", `/clusters/${c.name}/kv/probe`, { value: "probe" }), 5_000);
+    const unavailable = failing === null ? null : `kv put failing: PUT /clusters/{c}/kv/{key} kept answering ${failing}`;
     const { electionTimeoutMs, heartbeatMs } = await c.view();
     const base = { size, cluster: c.name, electionTimeoutMs, heartbeatMs, idle };
     if (unavailable) return { ...base, unavailable, sequential: null, anatomy: null, concurrency: [], failover: null };
@@ -53,20 +48,8 @@ async function measureRaft({ http, o, profiled, progress }: Ctx, size: number) {
     return { ...base, unavailable: null, sequential: seq, anatomy, concurrency: phases, failover };
   });
   if (typeof r === "string") throw new Error(r);
+  if (r.unavailable) progress(`raft-${size}: ${r.unavailable}`);
   return r;
-}
-
-/** Null if a put works within 5 s; otherwise why not. */
-async function probeKv(c: Cluster): Promise<string | null> {
-  const deadline = performance.now() + 5_000;
-  let last = "";
-  while (performance.now() < deadline) {
-    const a = await c.http.call("PUT", `/clusters/${c.name}/kv/probe`, { value: "probe" });
-    if (a.status === 200) return null;
-    last = `${a.status} ${JSON.stringify(a.body)}`;
-    await sleep(100);
-  }
-  return `kv put failing: PUT /clusters/{c}/kv/{key} kept answering ${last}`;
 }
 
 /** Per committed op between two snapshots: Raft RPCs, AppendEntries, alarms, billed requests and, profiled, storage. */
@@ -91,34 +74,19 @@ function loadCost(clients: number, before: Snapshot, after: Snapshot, idleLeader
     };
     // Rows: SQLite's count (what Cloudflare bills), all servers, by table; the leader's by statement.
     storage = {
-      leaderTransactionsPerOp: perOp(l.transactions),
-      followerTransactionsPerOp: perOp(follower("transactions")),
-      followerTransactionsPerAppendEntries: round(followerAe > 0 ? follower("transactions") / followerAe : NaN),
-      leaderSqlWritesPerOp: perOp(l.sqlWrites),
-      followerSqlWritesPerOp: perOp(follower("sqlWrites")),
-      setAlarmsPerOp: perOp(total("setAlarms")),
-      transactionsPerOp: perOp(total("transactions")),
-      rowsWrittenPerOp: perOp(total("rowsWritten")),
-      rowsWrittenByTablePerOp: byKey(all.map((s) => s.byTable)),
-      leaderRowsWrittenByStatementPerOp: byKey([l.byStatement]),
-      leaderRowsWrittenPerOp: perOp(l.rowsWritten),
-      followerRowsWrittenPerOp: perOp(follower("rowsWritten")),
-      billedRowsWrittenPerOp: perOp(w.billedRows!),
+      leaderTransactionsPerOp: perOp(l.transactions), followerTransactionsPerOp: perOp(follower("transactions")), followerTransactionsPerAppendEntries: round(followerAe > 0 ? follower("transactions") / followerAe : NaN),
+      leaderSqlWritesPerOp: perOp(l.sqlWrites), followerSqlWritesPerOp: perOp(follower("sqlWrites")), setAlarmsPerOp: perOp(total("setAlarms")), transactionsPerOp: perOp(total("transactions")),
+      rowsWrittenPerOp: perOp(total("rowsWritten")), rowsWrittenByTablePerOp: byKey(all.map((s) => s.byTable)), leaderRowsWrittenByStatementPerOp: byKey([l.byStatement]),
+      leaderRowsWrittenPerOp: perOp(l.rowsWritten), followerRowsWrittenPerOp: perOp(follower("rowsWritten")), billedRowsWrittenPerOp: perOp(w.billedRows!),
     };
   }
   const leaderSent = leader?.rpcsSent ?? NaN;
   // stable: same leader, same terms, nobody down, so the counters are comparable; "above idle":
   // less what the leader sends idle (heartbeats); billed requests: Worker calls + RPCs + alarms.
   return {
-    clients,
-    ops: w.committed,
-    stable,
-    rpcsPerOp: perOp(w.rpcsSent),
-    appendEntriesPerOpPerFollower: perFollower(perOp(leaderSent)),
-    appendEntriesAboveIdlePerOpPerFollower: perFollower(perOp(leaderSent - idleLeaderRpcsPerSec * w.seconds)),
-    alarmsPerOp: perOp(w.alarms),
-    workerCallsPerOp: w.workerCalls === null ? null : perOp(w.workerCalls),
-    billedRequestsPerOp: w.workerCalls === null ? null : perOp(w.workerCalls + w.rpcsSent + w.alarms),
+    clients, ops: w.committed, stable, rpcsPerOp: perOp(w.rpcsSent), alarmsPerOp: perOp(w.alarms),
+    appendEntriesPerOpPerFollower: perFollower(perOp(leaderSent)), appendEntriesAboveIdlePerOpPerFollower: perFollower(perOp(leaderSent - idleLeaderRpcsPerSec * w.seconds)),
+    workerCallsPerOp: w.workerCalls === null ? null : perOp(w.workerCalls), billedRequestsPerOp: w.workerCalls === null ? null : perOp(w.workerCalls + w.rpcsSent + w.alarms),
     storage,
   };
 }
@@ -137,18 +105,11 @@ async function idleCost(c: Cluster, ms: number) {
   const mean = (xs: number[]) => round(sum(xs) / Math.max(1, xs.length));
   const tx = (s: (typeof w.servers)[number]) => (s.storage ? rate(s.storage.transactions) : null);
   // Billed while idle: Raft RPCs and alarms, all servers.
+  const followerAlarms = followers.map((s) => rate(s.alarms));
   return {
-    seconds: round(w.seconds),
-    billedRequestsPerSec: rate(w.rpcsSent + w.alarms),
-    billedRowsWrittenPerSec: w.billedRows === null ? null : rate(w.billedRows),
-    workerdCpuMsPerSec: cpu === null ? null : round(cpu),
+    seconds: round(w.seconds), billedRequestsPerSec: rate(w.rpcsSent + w.alarms), billedRowsWrittenPerSec: w.billedRows === null ? null : rate(w.billedRows), workerdCpuMsPerSec: cpu === null ? null : round(cpu),
     leader: { alarmsPerSec: rate(leader.alarms), rpcsSentPerSec: rate(leader.rpcsSent), transactionsPerSec: tx(leader) },
-    followers: {
-      alarmsPerSec: mean(followers.map((s) => rate(s.alarms))),
-      maxAlarmsPerSec: Math.max(...followers.map((s) => rate(s.alarms))),
-      rpcsReceivedPerSec: mean(followers.map((s) => rate(s.rpcsReceived))),
-      transactionsPerSec: w.billedRows === null ? null : mean(followers.map((s) => tx(s)!)),
-    },
+    followers: { alarmsPerSec: mean(followerAlarms), maxAlarmsPerSec: Math.max(...followerAlarms), transactionsPerSec: w.billedRows === null ? null : mean(followers.map((s) => tx(s)!)) },
   };
 }
 
@@ -169,15 +130,12 @@ async function failoverTrials(c: Cluster, trials: number) {
     while (!done && performance.now() - t0 < FAILOVER_DEADLINE_MS) {
       const a = await c.put(1, t * 1000 + n++);
       done = a.status === 200;
-      if (done) {
-        samples.push(performance.now() - t0);
-        puts.push(n);
-      } else {
-        tally(errors, a.status);
-        if (a.ms < 5) await sleep(5); // a quick refusal: do not spin
-      }
+      if (!done) tally(errors, a.status);
+      if (!done && a.ms < 5) await sleep(5); // a quick refusal: do not spin
     }
-    if (!done) failures.push(`trial ${t}: no put succeeded within ${FAILOVER_DEADLINE_MS} ms of the crash`);
+    if (done) samples.push(performance.now() - t0);
+    if (done) puts.push(n);
+    else failures.push(`trial ${t}: no put succeeded within ${FAILOVER_DEADLINE_MS} ms of the crash`);
     await c.http.ok("POST", `/clusters/${c.name}/servers/${leader}/restart`);
   }
   return { trials, samplesMs: samples.map(round), ms: summarize(samples), putsPerTrial: summarize(puts), errors, failures };
@@ -196,15 +154,8 @@ function sideBySide(all: Results): string | null {
   const rows: string[][] = [];
   const add = (name: string, fl: Value, si: Value, pick: (x: RaftResult) => number | null | undefined, digits = 2) =>
     rows.push([name, fmt(fl, digits), fmt(si, digits), ...raft.flatMap((x) => [fmt(pick(x), digits), ratio(pick(x), fl), ratio(pick(x), si)])]);
-  add("sequential put p50 (ms)", floor?.p50, s?.sequential.latency.p50, (x) => x.sequential?.latency.p50);
-  add("sequential put p99 (ms)", floor?.p99, s?.sequential.latency.p99, (x) => x.sequential?.latency.p99);
-  for (const clients of [1, 8, 64]) {
-    const p = phaseAt(s?.concurrency, clients);
-    const at = (x: RaftResult) => phaseAt(x.concurrency, clients);
-    add(`${clientsLabel(clients)}: throughput (ops/s)`, 1000 / (floor?.mean ?? NaN), p?.throughput, (x) => at(x)?.throughput, 0);
-    add(`${clientsLabel(clients)}: put p50 (ms)`, floor?.p50, p?.latency.p50, (x) => at(x)?.latency.p50);
-    add(`${clientsLabel(clients)}: put p99 (ms)`, floor?.p99, p?.latency.p99, (x) => at(x)?.latency.p99);
-  }
+  // Against the floor: latencies against its RPC+write's, throughput against 1000 / its mean.
+  for (const [name, digits, pick] of PUT_FIGURES) add(name, name.includes("throughput") ? 1000 / (floor?.mean ?? NaN) : name.includes("p50") ? floor?.p50 : floor?.p99, pick(s), pick, digits);
   const write = f?.http.write.cpuPerCall;
   add("sequential: workerd CPU per put (ms)", write?.workerdMs, s?.sequential.cpuPerOp.workerdMs, (x) => x.sequential?.cpuPerOp.workerdMs);
   add("sequential: Node CPU per put (ms)", write?.nodeMs, s?.sequential.cpuPerOp.nodeMs, (x) => x.sequential?.cpuPerOp.nodeMs);
@@ -270,14 +221,4 @@ function profile(raft: RaftResult[], all: Results): string {
   return [costs, "One sequential put, stage by stage (medians of 1 ms clocks; they need not add up to the whole put's median):", anatomy].join("\n\n");
 }
 
-export const raft: Suite<RaftResult[]> = {
-  name: "raft",
-  full: true,
-  url: true,
-  about: "raft clusters (--sizes): the put workload, idle costs, per-op counts, leader-crash failover",
-  run: measureAll,
-  sections: (r, all) => [
-    ["Side by side", sideBySide(all)],
-    ["Profile", all.meta.url ? null : profile(r, all)],
-  ],
-};
+export const raft: Suite<RaftResult[]> = { name: "raft", full: true, url: true, about: "raft clusters (--sizes): the put workload, idle costs, per-op counts, leader-crash failover", run: measureAll, sections: (r, all) => [["Side by side", sideBySide(all)], ["Profile", all.meta.url ? null : profile(r, all)]] };

@@ -1,10 +1,8 @@
-// Reads on raft-3 at 64 clients: ReadIndex (one heartbeat round confirms the leader for all
-// waiting reads; nothing written) against ?consistency=log (the get goes through the log).
-// Rounds A B B A against drift, from Node (with that path's ceiling, no-op requests, in the
-// middle) and inside workerd (bench/workerd-load.ts: no Node client in the way).
+// Reads on raft-3 at 64 clients: ReadIndex (one heartbeat round for all waiting reads) against
+// ?consistency=log, in rounds A B B A against drift, from Node (with its ceiling, no-op requests) and inside workerd.
 import { cpuNow, cpuPer } from "../lib/cpu.ts";
 import { between, Cluster, type Snapshot } from "../lib/cluster.ts";
-import { concurrentSamples, pooled, type PhaseSamples, type PutFn } from "../lib/load.ts";
+import { closedLoop, pooled, type PhaseSamples, type PutFn } from "../lib/load.ts";
 import { errorNote, fmt, ratio, table } from "../lib/render.ts";
 import { round, sum, summarize } from "../lib/stats.ts";
 import type { Ctx, Suite } from "../lib/suite.ts";
@@ -36,13 +34,13 @@ async function measure({ http, o, profiled, progress }: Ctx) {
       if (k === ORDER.length / 2) {
         for (let n = 0; n < 2; n++) {
           progress(`reads, from Node: ${CLIENTS} clients, no-op requests (the ceiling), ${o.readRoundMs} ms`);
-          ceiling.push(await concurrentSamples(() => http.call("GET", "/floor/http/noop"), CLIENTS, o.readRoundMs));
+          ceiling.push(await closedLoop(() => http.call("GET", "/floor/http/noop"), CLIENTS, { durationMs: o.readRoundMs }));
         }
       }
       progress(`reads, from Node: ${CLIENTS} clients, ${m}, ${o.readRoundMs} ms`);
       await c.stable();
       const before = await c.snapshot();
-      const part = await concurrentSamples(get(m), CLIENTS, o.readRoundMs);
+      const part = await closedLoop(get(m), CLIENTS, { durationMs: o.readRoundMs });
       node.get(m)!.parts.push(part);
       node.get(m)!.costs.push(delta(before, await c.snapshot(), part.phase.ops));
     }
@@ -69,9 +67,7 @@ async function measure({ http, o, profiled, progress }: Ctx) {
 type Rounds = { parts: PhaseSamples[]; costs: Delta[] };
 
 /** One kind of read, its rounds pooled: from Node and inside workerd, with what each read cost. */
-function mode(consistency: Consistency, n: Rounds, i: Rounds) {
-  return { consistency, fromNode: pooled(n.parts), fromNodeCost: readCost(n.costs), inWorkerd: pooled(i.parts), inWorkerdCost: readCost(i.costs) };
-}
+const mode = (consistency: Consistency, n: Rounds, i: Rounds) => ({ consistency, fromNode: pooled(n.parts), fromNodeCost: readCost(n.costs), inWorkerd: pooled(i.parts), inWorkerdCost: readCost(i.costs) });
 
 /** Counter changes over one round: reads, Raft RPCs, entries committed, storage transactions (profiled). */
 type Delta = ReturnType<typeof delta>;
@@ -125,11 +121,4 @@ function readsTable(r: ReadsResult): string {
   return [table(header, rows), caption, ...(notes.length ? [notes.join("\n")] : [])].join("\n\n");
 }
 
-export const reads: Suite<ReadsResult> = {
-  name: "reads",
-  full: true,
-  url: false,
-  about: "ReadIndex reads against reads through the log on raft-3, 64 clients, from Node and inside workerd",
-  run: measure,
-  sections: (r) => [["Reads", readsTable(r)]],
-};
+export const reads: Suite<ReadsResult> = { name: "reads", full: true, url: false, about: "ReadIndex reads against reads through the log on raft-3, 64 clients, from Node and inside workerd", run: measure, sections: (r) => [["Reads", readsTable(r)]] };

@@ -1,13 +1,11 @@
-// Commit latency over regions, felt on one machine through POST /clusters/{c}/network's
-// `regionRttMs` (a round trip per pair of regions, applied to every Raft message by location
-// hints). A commit costs the leader one round trip to the nearest majority, so sequential puts
-// led from each placement are measured against it: the excess is what the implementation adds
-// (goal ≤ 10 ms at p50). The reliable network (no matrix) first.
+// Commit latency over regions, on one machine through the network's `regionRttMs`. A commit costs the
+// leader one round trip to the nearest majority: sequential puts led from each placement are measured
+// against it, the excess is what the implementation adds (goal ≤ 10 ms at p50).
 import { Cluster } from "../lib/cluster.ts";
-import { sleep } from "../lib/http.ts";
-import { keyOf, valueOf } from "../lib/load.ts";
+import { until } from "../lib/http.ts";
+import { closedLoop } from "../lib/load.ts";
 import { fmt, table, verdict } from "../lib/render.ts";
-import { quantile, round, tally } from "../lib/stats.ts";
+import { quantile, round } from "../lib/stats.ts";
 import type { Ctx, Suite } from "../lib/suite.ts";
 
 /** Three regions, the matrix users asked for (issue 12); five, of the order public inter-region measurements give (illustrative). */
@@ -35,31 +33,18 @@ function latencyOf(samples: number[]) {
   return { n: s.length, min: round(s[0] ?? NaN), p50: round(quantile(s, 0.5)), p90: round(quantile(s, 0.9)), p99: round(quantile(s, 0.99)), max: round(s.at(-1) ?? NaN) };
 }
 
-async function measureCluster({ http, o, progress }: Ctx, { hints, matrix, leaders }: (typeof SCENARIOS)[number]) {
-  const writes = o.quick ? 40 : 100;
+async function measureCluster({ http, progress }: Ctx, { hints, matrix, leaders }: (typeof SCENARIOS)[number], writes: number) {
   return Cluster.with(http, `bench-regions-${hints.length}-${Date.now().toString(36)}`, { size: hints.length, locationHints: hints, ...TIMING, sleepAfterMs: 0 }, false, async (c) => {
     await c.stable(15_000);
-    const lead = async (id: number): Promise<void> => {
-      const deadline = performance.now() + 20_000;
-      let last = "";
-      while (performance.now() < deadline) {
-        const a = await http.call("POST", `/clusters/${c.name}/leader`, { id });
-        if (a.status === 200 && a.body?.leader === id) return;
-        last = `${a.status} ${JSON.stringify(a.body)}`;
-        await sleep(100);
-      }
-      throw new Error(`server ${id} of ${c.name} did not come to lead: ${last}`);
+    const lead = async (id: number) => {
+      const last = await until(() => http.call("POST", `/clusters/${c.name}/leader`, { id }), 20_000, (a) => a.body?.leader === id);
+      if (last !== null) throw new Error(`server ${id} of ${c.name} did not come to lead: ${last}`);
     };
     /** `n` sequential puts after `warmup` untimed ones. */
     const run = async (n: number, warmup: number) => {
-      const [ms, errors] = [[] as number[], {} as Record<string, number>];
-      for (let i = 0; i < warmup + n; i++) {
-        const a = await http.call("PUT", `/clusters/${c.name}/kv/${keyOf(0, i)}`, { value: valueOf(i) });
-        if (i < warmup) continue;
-        if (a.status === 200) ms.push(a.ms);
-        else tally(errors, a.status);
-      }
-      return { latency: latencyOf(ms), errors };
+      for (let i = 0; i < warmup; i++) await c.put(0, i);
+      const { phase, latencies } = await closedLoop((_, i) => c.put(0, warmup + i), 1, { count: n });
+      return { latency: latencyOf(latencies), errors: phase.errors };
     };
     await lead(leaders[0]!);
     const reliable = (await run(writes, 20)).latency;
@@ -82,7 +67,7 @@ async function measure(ctx: Ctx) {
   const [clusters, writes] = [[] as Array<Exclude<Awaited<ReturnType<typeof measureCluster>>, string>>, ctx.o.quick ? 40 : 100];
   for (const s of SCENARIOS) {
     ctx.progress(`regions: raft-${s.hints.length} in ${s.hints.join("/")}, sequential puts on the reliable network, then led from ${s.leaders.map((l) => s.hints[l]).join(", ")} under regionRttMs`);
-    const r = await measureCluster(ctx, s);
+    const r = await measureCluster(ctx, s, writes);
     if (typeof r === "string") return { writes, clusters, unavailable: r };
     clusters.push(r);
   }
@@ -114,11 +99,4 @@ function regionsMarkdown(r: RegionsResult): string {
   ].join("\n");
 }
 
-export const regions: Suite<RegionsResult> = {
-  name: "regions",
-  full: false,
-  url: true,
-  about: "commit latency of raft-3 and raft-5 spread over regions (regionRttMs) against the round trip to the nearest majority (about 2 minutes)",
-  run: measure,
-  sections: (r) => [["Regions", regionsMarkdown(r)]],
-};
+export const regions: Suite<RegionsResult> = { name: "regions", full: false, url: true, about: "commit latency of raft-3 and raft-5 spread over regions (regionRttMs) against the round trip to the nearest majority (about 2 minutes)", run: measure, sections: (r) => [["Regions", regionsMarkdown(r)]] };

@@ -34,11 +34,4 @@ async function measure({ http, o, progress }: Ctx) {
 
 export type SingleResult = Awaited<ReturnType<typeof measure>>;
 
-export const single: Suite<SingleResult> = {
-  name: "single",
-  full: true,
-  url: false,
-  about: "one unreplicated Durable Object, the same put workload",
-  run: measure,
-  sections: () => [],
-};
+export const single: Suite<SingleResult> = { name: "single", full: true, url: false, about: "one unreplicated Durable Object, the same put workload", run: measure, sections: () => [] };

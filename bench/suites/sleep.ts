@@ -1,13 +1,10 @@
-// Sleeping, waking and deploys (issue 11) on raft-3: (1) never sleeping, an idle window and
-// writes back to back; (2) the default, writes, then an idle window once asleep (counters count
-// from each object's `loadedAt`: workerd drops idle objects); (3) cycles asleep → one write →
-// warm writes → asleep, and what one isolated write costs; (4) deploys (every server evicted)
-// under one writer appending its request id with exactly-once headers: every acknowledged id
-// must be in the key once, in order.
+// Sleeping, waking and deploys (issue 11) on raft-3: never sleeping, then the default (idle windows
+// and writes back to back each), sleep/wake cycles and one isolated write's cost, and deploys (every
+// server evicted) under a writer appending ids with exactly-once headers: each acked id once, in order.
 import { costPerMillion, idleMonth, PRICES } from "../cost.ts";
 import { between, Cluster, message, terms, type Window } from "../lib/cluster.ts";
 import { sleep } from "../lib/http.ts";
-import { keyOf, valueOf } from "../lib/load.ts";
+import { closedLoop, keyOf, valueOf } from "../lib/load.ts";
 import { fmt, ratio, table, usd, verdict, type Value } from "../lib/render.ts";
 import { median, round, sum, summarize, tally } from "../lib/stats.ts";
 import type { Ctx, Suite } from "../lib/suite.ts";
@@ -19,39 +16,24 @@ const GAP_MS = 500;
 
 const requests = (w: Window) => (w.workerCalls === null ? null : w.workerCalls + w.alarms + w.rpcsSent);
 
-const put = (c: Cluster, i: number, headers: Record<string, string> = {}) =>
-  c.http.call("PUT", `/clusters/${c.name}/kv/${keyOf(0, i)}?timeoutMs=10000`, { value: valueOf(i) }, 15_000, headers);
+const put = (c: Cluster, i: number) => c.http.call("PUT", `/clusters/${c.name}/kv/${keyOf(0, i)}?timeoutMs=10000`, { value: valueOf(i) });
 
 async function idleWindow(c: Cluster, ms: number) {
   const a = await c.snapshot();
   await sleep(ms);
   const b = await c.snapshot();
-  const w = between(a, b);
-  return {
-    seconds: round(w.seconds),
-    alarmsPerSec: round(w.alarms / w.seconds),
-    rpcsPerSec: round(w.rpcsSent / w.seconds),
-    billedRequestsPerSec: round((w.alarms + w.rpcsSent) / w.seconds),
-    billedRowsPerSec: w.billedRows === null ? null : round(w.billedRows / w.seconds),
-    reloaded: w.reloaded,
-    asleepAtStart: a.view.asleep === true,
-    asleepAtEnd: b.view.asleep === true,
-    stable: a.view.leader === b.view.leader && terms(a.view).join() === terms(b.view).join(),
-  };
+  const [w, rate] = [between(a, b), (x: number) => round(x / w.seconds)];
+  const [asleepAtStart, asleepAtEnd, stable] = [a.view.asleep === true, b.view.asleep === true, a.view.leader === b.view.leader && terms(a.view).join() === terms(b.view).join()];
+  return { seconds: round(w.seconds), alarmsPerSec: rate(w.alarms), rpcsPerSec: rate(w.rpcsSent), billedRequestsPerSec: rate(w.alarms + w.rpcsSent), billedRowsPerSec: w.billedRows === null ? null : rate(w.billedRows), reloaded: w.reloaded, asleepAtStart, asleepAtEnd, stable };
 }
 
 /** `n` writes back to back: their latency and what each costs. */
 async function writeCost(c: Cluster, n: number, from: number) {
   const a = await c.snapshot();
-  const latencies: number[] = [];
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) {
-    const r = await put(c, from + i);
-    if (r.status === 200) latencies.push(r.ms);
-  }
-  const [seconds, w, ok] = [(performance.now() - t0) / 1000, between(a, await c.snapshot(true)), latencies.length];
+  const { phase: p } = await closedLoop((_, i) => put(c, from + i), 1, { count: n });
+  const [w, ok] = [between(a, await c.snapshot(true)), p.ops];
   const r = requests(w);
-  return { writes: ok, seconds: round(seconds), throughput: round(ok / seconds), latency: summarize(latencies), billedRequestsPerWrite: r === null || ok === 0 ? null : round(r / ok), billedRowsPerWrite: w.billedRows === null || ok === 0 ? null : round(w.billedRows / ok) };
+  return { writes: ok, seconds: p.seconds, throughput: p.throughput, latency: p.latency, billedRequestsPerWrite: r === null || ok === 0 ? null : round(r / ok), billedRowsPerWrite: w.billedRows === null || ok === 0 ? null : round(w.billedRows / ok) };
 }
 type WriteCost = Awaited<ReturnType<typeof writeCost>>;
 
@@ -59,32 +41,20 @@ async function cycle(c: Cluster, warm: number, from: number) {
   const s0 = await c.snapshot();
   const first = await put(c, from);
   const sw = await c.snapshot(true);
-  const warmMs: number[] = [];
-  for (let i = 1; i <= warm; i++) {
-    const r = await put(c, from + i);
-    if (r.status === 200) warmMs.push(r.ms);
-  }
+  const warmSummary = (await closedLoop((_, i) => put(c, from + 1 + i), 1, { count: warm })).phase.latency;
   const sx = await c.snapshot();
   const fell = await c.untilAsleep();
   const s1 = await c.snapshot(true);
-  const [w1, tail, warmSummary, servedBy] = [between(s0, sw), between(sx, s1), summarize(warmMs), first.headers.get("Raft-Server")];
+  const [w1, tail, servedBy] = [between(s0, sw), between(sx, s1), first.headers.get("Raft-Server")];
   const w2 = { ...tail, workerCalls: tail.workerCalls === null ? null : tail.workerCalls - fell.pollCalls };
   const [r1, r2] = [requests(w1), requests(w2)];
   return {
     firstMs: round(first.ms), firstStatus: first.status, warmMs: warmSummary, ratio: round(first.ms / warmSummary.p50),
-    termsBefore: terms(s0.view), termsAfter: terms(s1.view),
-    termChanged: terms(s0.view).join() !== terms(s1.view).join() || terms(s0.view).join() !== terms(sw.view).join(),
-    leaderBefore: s0.view.leader,
-    servedBy: servedBy === null ? null : Number(servedBy),
-    /** Last warm write answered → seen asleep (50 ms polls). */
-    fellAsleepMs: round(fell.ms),
-    /** One isolated write: waking + the write + the idle tail until asleep again. */
-    isolated: {
-      awakeSeconds: round(w1.seconds + w2.seconds),
-      billedRequests: r1 === null || r2 === null ? null : r1 + r2,
-      billedRows: w1.billedRows === null || w2.billedRows === null ? null : w1.billedRows + w2.billedRows,
-      reloaded: w1.reloaded + w2.reloaded,
-    },
+    termsBefore: terms(s0.view), termsAfter: terms(s1.view), termChanged: terms(s0.view).join() !== terms(s1.view).join() || terms(s0.view).join() !== terms(sw.view).join(),
+    leaderBefore: s0.view.leader, servedBy: servedBy === null ? null : Number(servedBy),
+    fellAsleepMs: round(fell.ms), // last warm write answered → seen asleep (50 ms polls)
+    // One isolated write: waking + the write + the idle tail until asleep again.
+    isolated: { awakeSeconds: round(w1.seconds + w2.seconds), billedRequests: r1 === null || r2 === null ? null : r1 + r2, billedRows: w1.billedRows === null || w2.billedRows === null ? null : w1.billedRows + w2.billedRows, reloaded: w1.reloaded + w2.reloaded },
   };
 }
 
@@ -94,13 +64,14 @@ async function evict(c: Cluster) {
   const t0 = performance.now();
   const r = await c.http.call("POST", `/clusters/${c.name}/evict`, undefined, 30_000);
   const [t1, after] = [performance.now(), await c.view()];
-  const [tb, ta] = [terms(before), terms(after)];
-  // reloaded: every server's loadedAt moved.
-  const reloaded = after.servers.every((s, i) => s.stats.loadedAt > before.servers[i]!.stats.loadedAt);
+  const [tb, ta, reloaded] = [terms(before), terms(after), after.servers.every((s, i) => s.stats.loadedAt > before.servers[i]!.stats.loadedAt)];
   return { evictMs: round(t1 - t0), evictStatus: r.status, window: [t0, t1 + ACROSS_MS] as const, reloaded, termsBefore: tb, termsAfter: ta, termChanges: tb.filter((t, i) => t !== ta[i]).length };
 }
 
+/** 4. Deploys under a light writer. */
 async function deploys(c: Cluster, n: number, progress: (line: string) => void) {
+  await c.stable(15_000);
+  progress(`sleep: ${n} deploys (POST /clusters/{c}/evict) ${GAP_MS} ms apart under one sequential writer`);
   const headers = (id: number) => ({ "Client-Id": `bench-deploy-${c.name}`, "Request-Id": String(id) });
   const writes: Array<{ id: number; start: number; end: number; ok: boolean }> = [];
   const retried: Record<string, number> = {};
@@ -144,10 +115,8 @@ async function deploys(c: Cluster, n: number, progress: (line: string) => void) 
   for (const id of found) counts.set(id, (counts.get(id) ?? 0) + 1);
   return {
     deploys: perDeploy, writesAcked: acked.length, retriedAnswers: retried, abandoned: writes.filter((w) => !w.ok).length,
-    lost: acked.filter((id) => !counts.has(id)).length,
-    duplicated: [...counts.values()].filter((n) => n > 1).length,
-    unacknowledgedApplied: [...counts.keys()].filter((id) => !acked.includes(id)).length,
-    outOfOrder: found.some((id, i) => i > 0 && id <= found[i - 1]!),
+    lost: acked.filter((id) => !counts.has(id)).length, duplicated: [...counts.values()].filter((n) => n > 1).length,
+    unacknowledgedApplied: [...counts.keys()].filter((id) => !acked.includes(id)).length, outOfOrder: found.some((id, i) => i > 0 && id <= found[i - 1]!),
     calmWriteMs: summarize(calm), termsStart: terms(start), termsEnd: terms(end), elections: sum(perDeploy.map((d) => d.termChanges)),
     finalRead: read.status === 200 ? `200, ${found.length} ids` : `${read.status} ${JSON.stringify(read.body)}`,
   };
@@ -192,21 +161,13 @@ async function measure(ctx: Ctx) {
   /** The part's result, or null with why in `failures`. */
   const part = async <T>(what: string, f: () => Promise<T | string>): Promise<T | null> => {
     const r = await f().catch((e: unknown) => message(e));
-    if (typeof r !== "string") return r;
-    failures.push(`${what}: ${r}`);
-    return null;
+    return typeof r !== "string" ? r : (failures.push(`${what}: ${r}`), null);
   };
   const first = await Cluster.with(http, `sleep0-${stamp}`, { size: SIZE, sleepAfterMs: 0 }, profiled, (c) => awake(c, ctx, writes)).catch((e: unknown) => message(e));
   // Without a working never-sleeping cluster (no kv routes, say) nothing else is worth trying.
   const w = typeof first === "string" ? null : first;
   const a = w && (await part("sleep", () => Cluster.with(http, `sleep-${stamp}`, { size: SIZE }, profiled, (c) => asleep(c, ctx, writes, failures))));
-  // 4. Deploys under a light writer.
-  const deploy = async (c: Cluster) => {
-    await c.stable(15_000);
-    progress(`sleep: ${o.deploys} deploys (POST /clusters/{c}/evict) ${GAP_MS} ms apart under one sequential writer`);
-    return deploys(c, o.deploys, progress);
-  };
-  const d = w && (await part("deploys", () => Cluster.with(http, `deploy-${stamp}`, { size: SIZE }, false, deploy)));
+  const d = w && (await part("deploys", () => Cluster.with(http, `deploy-${stamp}`, { size: SIZE }, false, (c) => deploys(c, o.deploys, progress))));
   for (const f of failures) progress(`sleep: ${f}`);
   return {
     unavailable: typeof first === "string" ? first : null, size: SIZE, failures, sleepAfterMs: a?.sleepAfterMs ?? null,
@@ -315,11 +276,4 @@ function sleepMarkdown(s: SleepResult): string {
   ].join("\n\n");
 }
 
-export const sleepSuite: Suite<SleepResult> = {
-  name: "sleep",
-  full: true,
-  url: false,
-  about: "sleeping, waking and deploys of raft-3 (about 1 minute)",
-  run: measure,
-  sections: (s) => [["Sleeping, waking and deploys", sleepMarkdown(s)]],
-};
+export const sleepSuite: Suite<SleepResult> = { name: "sleep", full: true, url: false, about: "sleeping, waking and deploys of raft-3 (about 1 minute)", run: measure, sections: (s) => [["Sleeping, waking and deploys", sleepMarkdown(s)]] };

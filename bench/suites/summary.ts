@@ -1,9 +1,8 @@
-// The answer first: the headline (single, raft-3, raft-5 and etcd side by side, the goals of
-// issue 13 and what bounds each), the cost per write, and last the targets of issues 5 and 6.
-// They compare across suites, so the runner prints `head` before the suites and `tail` after.
+// Figures across suites: `head` (the headline, issue 13's goals, the cost per write) before the suites,
+// `tail` (the targets of issues 5 and 6) after.
 import { costPerMillion, idleMonth, PRICES } from "../cost.ts";
-import { phaseAt } from "../lib/load.ts";
-import { clientsLabel, errorNote, fmt, ratio, short, table, usd, verdict, type Value } from "../lib/render.ts";
+import { phaseAt, PUT_FIGURES } from "../lib/load.ts";
+import { errorNote, fmt, ratio, short, table, usd, verdict, type Value } from "../lib/render.ts";
 import type { Results, Section } from "../lib/suite.ts";
 import { historyCases } from "./history.ts";
 import type { RaftResult } from "./raft.ts";
@@ -26,19 +25,15 @@ export function goals(r: Results): Goal[] {
   const s = r.single!;
   const s64 = phaseAt(s.concurrency, LOAD);
   const why = raft3 ? "—" : (short(r.raft?.find((x) => x.size === 3)?.unavailable ?? "raft-3 not run") ?? "—");
-  {
-    const [a, b, c3] = [at64(raft3)?.throughput, s64?.throughput, at64(raft3)];
-    const v = a !== undefined && b !== undefined && b > 0 ? a / b : null;
-    const st = c3?.cost.storage;
-    out.push([`raft-3 throughput at ${LOAD} clients ÷ single object`, v === null ? why : `${fmt(v)} (${fmt(a, 0)} ÷ ${fmt(b, 0)} ops/s)`, "≥ 0.75", v === null ? null : v >= 0.75, c3 ? `workerd CPU per put ${fmt(c3.cpuPerOp.workerdMs)} ms against the single object's ${fmt(s64?.cpuPerOp.workerdMs)} ms, one workerd thread for every object here; per put: ${fmt(c3.cost.billedRequestsPerOp, 2)} billed requests (${fmt(c3.cost.rpcsPerOp, 2)} Raft RPCs) against 1, ${fmt(st?.transactionsPerOp, 2)} storage transactions against ${fmt(s64?.cost?.transactionsPerOp, 2)}, ${fmt(st?.rowsWrittenPerOp, 2)} SQL rows against ${fmt(s64?.cost?.rowsWrittenPerOp, 2)}` : "—"]);
-  }
-  {
-    const [a, b, seq] = [raft3?.sequential?.latency.p50, s.sequential.latency.p50, raft3?.sequential];
-    const v = a !== undefined && b > 0 ? a / b : null;
-    const st = seq?.cost.storage;
-    const an = raft3?.anatomy?.medianMs;
-    out.push(["raft-3 sequential put p50 ÷ single object", v === null ? why : `${fmt(v)} (${fmt(a)} ÷ ${fmt(b)} ms)`, "≤ 2.0", v === null ? null : v <= 2, seq ? `per sequential put: ${fmt(st?.leaderTransactionsPerOp, 2)} transactions on the leader and ${fmt(st?.followerTransactionsPerOp, 2)} on each follower, ${fmt(seq.cost.rpcsPerOp, 2)} Raft RPCs (${fmt(seq.cost.appendEntriesAboveIdlePerOpPerFollower, 2)} AppendEntries per follower above heartbeats), ${fmt(seq.cost.workerCallsPerOp, 2)} Worker→server calls; workerd CPU ${fmt(seq.cpuPerOp.workerdMs)} ms against ${fmt(s.sequential.cpuPerOp.workerdMs)}` + (an ? `; inside workerd ${fmt(an.inWorker, 1)} ms against ${fmt(s.anatomy.medianMs.inWorker, 1)} (medians, 1 ms clock)` : "") : "—"]);
-  }
+  const [got, single, c3] = [at64(raft3)?.throughput, s64?.throughput, at64(raft3)];
+  const tr = got !== undefined && single !== undefined && single > 0 ? got / single : null;
+  const st3 = c3?.cost.storage;
+  out.push([`raft-3 throughput at ${LOAD} clients ÷ single object`, tr === null ? why : `${fmt(tr)} (${fmt(got, 0)} ÷ ${fmt(single, 0)} ops/s)`, "≥ 0.75", tr === null ? null : tr >= 0.75, c3 ? `workerd CPU per put ${fmt(c3.cpuPerOp.workerdMs)} ms against the single object's ${fmt(s64?.cpuPerOp.workerdMs)} ms, one workerd thread for every object here; per put: ${fmt(c3.cost.billedRequestsPerOp, 2)} billed requests (${fmt(c3.cost.rpcsPerOp, 2)} Raft RPCs) against 1, ${fmt(st3?.transactionsPerOp, 2)} storage transactions against ${fmt(s64?.cost?.transactionsPerOp, 2)}, ${fmt(st3?.rowsWrittenPerOp, 2)} SQL rows against ${fmt(s64?.cost?.rowsWrittenPerOp, 2)}` : "—"]);
+  const [a, b, seq] = [raft3?.sequential?.latency.p50, s.sequential.latency.p50, raft3?.sequential];
+  const v = a !== undefined && b > 0 ? a / b : null;
+  const st = seq?.cost.storage;
+  const an = raft3?.anatomy?.medianMs;
+  out.push(["raft-3 sequential put p50 ÷ single object", v === null ? why : `${fmt(v)} (${fmt(a)} ÷ ${fmt(b)} ms)`, "≤ 2.0", v === null ? null : v <= 2, seq ? `per sequential put: ${fmt(st?.leaderTransactionsPerOp, 2)} transactions on the leader and ${fmt(st?.followerTransactionsPerOp, 2)} on each follower, ${fmt(seq.cost.rpcsPerOp, 2)} Raft RPCs (${fmt(seq.cost.appendEntriesAboveIdlePerOpPerFollower, 2)} AppendEntries per follower above heartbeats), ${fmt(seq.cost.workerCallsPerOp, 2)} Worker→server calls; workerd CPU ${fmt(seq.cpuPerOp.workerdMs)} ms against ${fmt(s.sequential.cpuPerOp.workerdMs)}` + (an ? `; inside workerd ${fmt(an.inWorker, 1)} ms against ${fmt(s.anatomy.medianMs.inWorker, 1)} (medians, 1 ms clock)` : "") : "—"]);
   for (const x of [raft3, raft5].filter((x) => x !== undefined)) {
     const c = at64(x)?.cost;
     const v = c?.appendEntriesPerOpPerFollower ?? null;
@@ -69,10 +64,10 @@ export function costs(r: Results) {
 function headline(r: Results): string | null {
   const s = r.single;
   if (!s || !r.raft) return null;
-  const [s64, s1] = [phaseAt(s.concurrency, LOAD), phaseAt(s.concurrency, 1)];
+  const s64 = phaseAt(s.concurrency, LOAD);
   const raft = [raftOf(r, 3), raftOf(r, 5)];
   const etcd = r.etcd && !r.etcd.unavailable ? r.etcd : null;
-  const [e64, e1] = [phaseAt(etcd?.concurrency, LOAD), phaseAt(etcd?.concurrency, 1)];
+  const e64 = phaseAt(etcd?.concurrency, LOAD);
   const cost = costs(r);
   const costOf = (name: string) => cost.find((c) => c.name === name);
   const rows: string[][] = [];
@@ -82,12 +77,8 @@ function headline(r: Results): string | null {
     rows.push([name, f(single), ...vals.map(f), etcd ? f(e) : "—", ...vals.flatMap((v) => [ratio(v, single), etcd ? ratio(v, e) : "—"])]);
   };
   const raftCost = (x: RaftResult) => costOf(`raft-${x.size}`);
-  add("sequential put p50 (ms)", s.sequential.latency.p50, (x) => x.sequential?.latency.p50, etcd?.sequential?.latency.p50);
-  add("sequential put p99 (ms)", s.sequential.latency.p99, (x) => x.sequential?.latency.p99, etcd?.sequential?.latency.p99);
-  add("1 client: throughput (ops/s)", s1?.throughput, (x) => phaseAt(x.concurrency, 1)?.throughput, e1?.throughput, 0);
-  add(`${LOAD} clients: throughput (ops/s)`, s64?.throughput, (x) => at64(x)?.throughput, e64?.throughput, 0);
-  add(`${LOAD} clients: put p50 (ms)`, s64?.latency.p50, (x) => at64(x)?.latency.p50, e64?.latency.p50);
-  add(`${LOAD} clients: put p99 (ms)`, s64?.latency.p99, (x) => at64(x)?.latency.p99, e64?.latency.p99);
+  // The put figures but 1 client's latencies and 8 clients'.
+  for (const [name, digits, pick] of PUT_FIGURES.filter(([name]) => !/^(1 client: put|8 clients)/.test(name))) add(name, pick(s), pick, pick(etcd), digits);
   add(`${LOAD} clients: server CPU per put (ms)`, s64?.cpuPerOp.workerdMs, (x) => at64(x)?.cpuPerOp.workerdMs, e64?.etcdCpuMsPerOp);
   add(`${LOAD} clients: billed requests per write`, costOf("single")?.cost.requestsPerOp, (x) => raftCost(x)?.cost.requestsPerOp, null);
   add(`${LOAD} clients: billed rows written per write`, costOf("single")?.cost.rowsPerOp, (x) => raftCost(x)?.cost.rowsPerOp, null);
@@ -125,14 +116,7 @@ function urlTable(r: Results): string | null {
   const rows: string[][] = [];
   const add = (name: string, pick: (x: RaftResult) => Value, e: Value, digits = 2) =>
     rows.push([name, ...raft.map((x) => fmt(pick(x), digits)), etcd ? fmt(e, digits) : "—", ...raft.map((x) => (etcd ? ratio(pick(x), e) : "—"))]);
-  add("sequential put p50 (ms)", (x) => x.sequential?.latency.p50, etcd?.sequential?.latency.p50);
-  add("sequential put p99 (ms)", (x) => x.sequential?.latency.p99, etcd?.sequential?.latency.p99);
-  for (const n of [1, 8, 64]) {
-    const label = clientsLabel(n);
-    add(`${label}: throughput (ops/s)`, (x) => phaseAt(x.concurrency, n)?.throughput, phaseAt(etcd?.concurrency, n)?.throughput, 0);
-    add(`${label}: put p50 (ms)`, (x) => phaseAt(x.concurrency, n)?.latency.p50, phaseAt(etcd?.concurrency, n)?.latency.p50);
-    add(`${label}: put p99 (ms)`, (x) => phaseAt(x.concurrency, n)?.latency.p99, phaseAt(etcd?.concurrency, n)?.latency.p99);
-  }
+  for (const [name, digits, pick] of PUT_FIGURES) add(name, pick, pick(etcd), digits);
   add(`Raft RPCs per op (${LOAD} clients, all servers)`, (x) => at64(x)?.cost.rpcsPerOp, null, 3);
   add(`AppendEntries per op per follower (${LOAD} clients)`, (x) => at64(x)?.cost.appendEntriesPerOpPerFollower, null, 3);
   add(`alarms per op (${LOAD} clients, all servers)`, (x) => at64(x)?.cost.alarmsPerOp, null, 3);
