@@ -1,4 +1,5 @@
-// Exactly-once bookkeeping: for each client, the last request id applied and its result.
+// Exactly-once bookkeeping: for each client, the last request id applied, its result and the
+// log index of the entry that applied it (a retry's answer names that entry, not its own).
 //
 // Request ids of one client increase and a client has one request in flight at a time
 // (src/client/ serializes its calls), so the last id and its result are all that is
