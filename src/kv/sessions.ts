@@ -1,4 +1,5 @@
-// Exactly-once bookkeeping: for each client, the last request id applied and its result.
+// Exactly-once bookkeeping: for each client, the last request id applied, its result and the
+// log index of the entry that applied it (a retry's answer names that entry, not its own).
 //
 // Request ids of one client increase and a client has one request in flight at a time
 // (src/client/ serializes its calls), so the last id and its result are all that is
@@ -47,11 +48,18 @@ export interface SessionRecord {
    * it existed (any command under the id is then taken for a retry, as it was).
    */
   readonly fingerprint?: number;
+  /**
+   * The log index of the entry where this request was applied (not a later retry's), so a
+   * retry is answered with the index where its write took effect. Absent in sessions stored
+   * before it was kept.
+   */
+  readonly index?: number;
 }
 
 export type SessionLookup =
   | { readonly kind: "new" }
-  | { readonly kind: "duplicate"; readonly result: StoredResult }
+  /** `index`: where the request was applied, if the session knows it (see SessionRecord). */
+  | { readonly kind: "duplicate"; readonly result: StoredResult; readonly index?: number }
   /** The client's last request, applied, whose result was forgotten (see the bounds above). */
   | { readonly kind: "forgotten" }
   | { readonly kind: "stale"; readonly lastRequestId: number };
@@ -118,12 +126,19 @@ export class SessionTable {
     const other = fingerprint !== undefined && record.fingerprint !== undefined && fingerprint !== record.fingerprint;
     if (other) return { kind: "stale", lastRequestId: record.requestId };
     this.touch(clientId, { ...record, lastSeen: this.clockMs });
-    return record.result === null ? { kind: "forgotten" } : { kind: "duplicate", result: record.result };
+    if (record.result === null) return { kind: "forgotten" };
+    return record.index === undefined ? { kind: "duplicate", result: record.result } : { kind: "duplicate", result: record.result, index: record.index };
   }
 
-  /** Records the result of a newly applied request. */
-  record(clientId: string, requestId: number, result: StoredResult, fingerprint?: number): void {
-    this.touch(clientId, fingerprint === undefined ? { requestId, result, lastSeen: this.clockMs } : { requestId, result, lastSeen: this.clockMs, fingerprint });
+  /** Records the result of a request newly applied by the log entry at `index`. */
+  record(clientId: string, requestId: number, result: StoredResult, fingerprint?: number, index?: number): void {
+    this.touch(clientId, {
+      requestId,
+      result,
+      lastSeen: this.clockMs,
+      ...(fingerprint === undefined ? {} : { fingerprint }),
+      ...(index === undefined ? {} : { index }),
+    });
     for (const clientId of this.sessions.keys()) {
       if (this.sessions.size <= this.maxSessions) break;
       this.drop(clientId); // least recently used first

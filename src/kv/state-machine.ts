@@ -38,13 +38,18 @@ export interface KvStateMachineOptions {
 export type ApplyOutcome =
   /** The command was applied now; `result` is its answer. */
   | { readonly status: "applied"; readonly result: KvResult }
-  /** A retry of the client's last request: not applied again; `result` is the first answer. */
-  | { readonly status: "duplicate"; readonly result: KvResult }
+  /**
+   * A retry of the client's last request: not applied again; `result` is the first answer and
+   * `index` the log index where it was applied (absent for a session stored before the index
+   * was kept).
+   */
+  | { readonly status: "duplicate"; readonly result: KvResult; readonly index?: number }
   /**
    * Refused on every replica alike (a result over a size limit): nothing changed. `duplicate`
-   * when this is a retry of a request refused before.
+   * when this is a retry of a request refused before; `index` then says where it was refused
+   * (as for a duplicate).
    */
-  | { readonly status: "refused"; readonly refusal: RefusedResult; readonly duplicate: boolean }
+  | { readonly status: "refused"; readonly refusal: RefusedResult; readonly duplicate: boolean; readonly index?: number }
   /**
    * A retry of the client's last request, which was applied, but whose result was forgotten
    * to keep the session table within its size (sessions.ts): not applied again, answer unknown.
@@ -71,11 +76,19 @@ export const KvSnapshotSchema = z.object({
   /** [key, value] in insertion order. */
   data: z.array(z.tuple([z.string(), z.string()])),
   /**
-   * [clientId, requestId, lastSeen, result, fingerprint], least recently used first; result
-   * null: forgotten; no fingerprint: a session stored before there were any.
+   * [clientId, requestId, lastSeen, result, fingerprint, index], least recently used first;
+   * result null: forgotten; no fingerprint: a session stored before there were any (null when
+   * an index follows); no index: a session stored before the applied index was kept.
    */
   sessions: z.array(
-    z.tuple([ClientIdSchema, RequestIdSchema, z.number(), ResultSchema.nullable(), z.number().int().min(0).max(0xffffffff).optional()]),
+    z.tuple([
+      ClientIdSchema,
+      RequestIdSchema,
+      z.number(),
+      ResultSchema.nullable(),
+      z.number().int().min(0).max(0xffffffff).nullable().optional(),
+      z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+    ]),
   ),
 });
 /** The applied state as plain JSON, for durable storage. */
@@ -109,15 +122,19 @@ export class KvStateMachine {
     return machine;
   }
 
-  /** Applies one committed log entry's command. Never throws. */
-  apply(command: unknown): ApplyOutcome {
+  /**
+   * Applies the command of the committed log entry at `index`. Never throws. The index is
+   * the log's, so equal logs still give equal snapshots; a session keeps it to answer a retry
+   * with the index where its request was applied.
+   */
+  apply(command: unknown, index: number): ApplyOutcome {
     const parsed = parseKvCommand(command);
     if (!parsed.ok) return { status: "ignored", reason: parsed.reason, message: parsed.message };
-    return this.applyCommand(parsed.command);
+    return this.applyCommand(parsed.command, index);
   }
 
-  /** Applies an already validated command. */
-  applyCommand(command: KvCommand): ApplyOutcome {
+  /** Applies an already validated command, from the log entry at `index`. */
+  applyCommand(command: KvCommand, index: number): ApplyOutcome {
     // Time moves (and idle sessions expire) before the lookup: a client silent for longer
     // than the expiry is treated as new, which is the documented cost of the bound.
     this.sessions.advance(command.proposedAt);
@@ -126,16 +143,17 @@ export class KvStateMachine {
     if (session !== undefined) {
       const seen = this.sessions.lookup(session.clientId, session.requestId, fingerprint);
       if (seen.kind === "duplicate") {
+        const at = seen.index === undefined ? {} : { index: seen.index };
         return isRefused(seen.result)
-          ? { status: "refused", refusal: seen.result, duplicate: true }
-          : { status: "duplicate", result: seen.result };
+          ? { status: "refused", refusal: seen.result, duplicate: true, ...at }
+          : { status: "duplicate", result: seen.result, ...at };
       }
       if (seen.kind === "forgotten") return { status: "forgotten", requestId: session.requestId };
       if (seen.kind === "stale") return { status: "stale", lastRequestId: seen.lastRequestId };
     }
     const refusal = this.refusal(command);
     const result = refusal ?? this.store.execute(operationOf(command));
-    if (session !== undefined) this.sessions.record(session.clientId, session.requestId, result, fingerprint);
+    if (session !== undefined) this.sessions.record(session.clientId, session.requestId, result, fingerprint, index);
     return refusal ? { status: "refused", refusal, duplicate: false } : { status: "applied", result: result as KvResult };
   }
 
@@ -208,9 +226,7 @@ export class KvStateMachine {
       data: this.store.entries(),
       sessions: this.sessions
         .entries()
-        .map(([clientId, r]) =>
-          r.fingerprint === undefined ? [clientId, r.requestId, r.lastSeen, r.result] : [clientId, r.requestId, r.lastSeen, r.result, r.fingerprint],
-        ),
+        .map(([clientId, r]) => sessionTuple(clientId, r)),
     };
   }
 
@@ -226,10 +242,40 @@ export class KvStateMachine {
     this.store.load(parsed.data);
     this.sessions.load(
       parsed.clock ?? Number.NEGATIVE_INFINITY,
-      parsed.sessions.map(([clientId, requestId, lastSeen, result, fingerprint]) => [
+      parsed.sessions.map(([clientId, requestId, lastSeen, result, fingerprint, index]) => [
         clientId,
-        fingerprint === undefined ? { requestId, result, lastSeen } : { requestId, result, lastSeen, fingerprint },
+        sessionRecord(requestId, lastSeen, result, fingerprint, index),
       ]),
     );
   }
+}
+
+type SessionTuple = KvSnapshot["sessions"][number];
+
+/**
+ * A session as the snapshot's tuple. Optional elements are left out when absent, so a
+ * session from before they existed is written as it was; a fingerprint is null only to
+ * hold its place before an index.
+ */
+export function sessionTuple(clientId: string, r: SessionRecord): SessionTuple {
+  const head: [string, number, number, SessionRecord["result"]] = [clientId, r.requestId, r.lastSeen, r.result];
+  if (r.index !== undefined) return [...head, r.fingerprint ?? null, r.index];
+  return r.fingerprint === undefined ? head : [...head, r.fingerprint];
+}
+
+/** A session's record from its stored parts (a snapshot's tuple, a host's row); null or absent: not kept. */
+export function sessionRecord(
+  requestId: number,
+  lastSeen: number,
+  result: SessionRecord["result"],
+  fingerprint?: number | null,
+  index?: number | null,
+): SessionRecord {
+  return {
+    requestId,
+    result,
+    lastSeen,
+    ...(fingerprint === undefined || fingerprint === null ? {} : { fingerprint }),
+    ...(index === undefined || index === null ? {} : { index }),
+  };
 }

@@ -15,7 +15,7 @@
 // UTF-8 TEXT cannot represent; stored raw it came back as three U+FFFD, so a restarted
 // replica held a different value from the others. JSON.stringify escapes it, losslessly,
 // as the log's own rows already do (storage.ts).
-import { KvStateMachine, type ApplyOutcome, type GetResult, type KvChanges, type KvSnapshot } from "../kv/index.ts";
+import { KvStateMachine, sessionRecord, type ApplyOutcome, type GetResult, type KvChanges, type KvSnapshot } from "../kv/index.ts";
 import type { Entry } from "../raft/types.ts";
 
 // kv_data and kv_session are WITHOUT ROWID tables: their text key is the table's own
@@ -31,14 +31,16 @@ const SCHEMA = [
    ) WITHOUT ROWID`,
   // seq orders sessions by last use (least recently used first), as the state machine keeps
   // them. client_id: a JSON string literal; result: the answer as JSON ('null': forgotten);
-  // fingerprint: the last request's digest (src/kv/fingerprint.ts), NULL in older rows.
+  // fingerprint: the last request's digest (src/kv/fingerprint.ts), NULL in older rows;
+  // log_index: the log index where that request was applied, NULL in older rows.
   `CREATE TABLE IF NOT EXISTS kv_session (
      client_id TEXT PRIMARY KEY,
      seq INTEGER NOT NULL,
      request_id INTEGER NOT NULL,
      last_seen REAL NOT NULL,
      result TEXT NOT NULL,
-     fingerprint INTEGER
+     fingerprint INTEGER,
+     log_index INTEGER
    ) WITHOUT ROWID`,
   `CREATE TABLE IF NOT EXISTS kv_applied (
      id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -58,7 +60,7 @@ export class KvState {
   constructor(private readonly sql: SqlStorage) {
     migrate(sql);
     for (const statement of SCHEMA) sql.exec(statement);
-    addFingerprintColumn(sql);
+    addSessionColumns(sql);
     this.load();
   }
 
@@ -73,7 +75,7 @@ export class KvState {
    */
   apply(entries: readonly Entry[]): ApplyOutcome[] {
     if (entries.length === 0) return [];
-    const outcomes = entries.map((e) => this.machine.apply(e.command));
+    const outcomes = entries.map((e) => this.machine.apply(e.command, e.index));
     const applied = entries[entries.length - 1]!.index;
     this.write(this.machine.takeChanges(), applied);
     // Only once its rows are written. If a write throws, the machine in memory is ahead of
@@ -112,8 +114,8 @@ export class KvState {
         clock: s.clock,
         keys: s.data,
         sessions: s.sessions.map(
-          ([clientId, requestId, lastSeen, result, fingerprint]) =>
-            [clientId, fingerprint === undefined ? { requestId, lastSeen, result } : { requestId, lastSeen, result, fingerprint }] as const,
+          ([clientId, requestId, lastSeen, result, fingerprint, index]) =>
+            [clientId, sessionRecord(requestId, lastSeen, result, fingerprint, index)] as const,
         ),
         forgottenResults: [],
       },
@@ -148,15 +150,17 @@ export class KvState {
         continue;
       }
       this.sql.exec(
-        `INSERT INTO kv_session (client_id, seq, request_id, last_seen, result, fingerprint) VALUES (?, ?, ?, ?, ?, ?)
+        `INSERT INTO kv_session (client_id, seq, request_id, last_seen, result, fingerprint, log_index) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (client_id) DO UPDATE SET seq = excluded.seq, request_id = excluded.request_id,
-           last_seen = excluded.last_seen, result = excluded.result, fingerprint = excluded.fingerprint`,
+           last_seen = excluded.last_seen, result = excluded.result, fingerprint = excluded.fingerprint,
+           log_index = excluded.log_index`,
         JSON.stringify(clientId),
         ++this.sessionSeq,
         record.requestId,
         record.lastSeen,
         JSON.stringify(record.result),
         record.fingerprint ?? null,
+        record.index ?? null,
       );
     }
     // A forgotten result keeps its row's place (seq) in the use order: "null" is its result's JSON.
@@ -185,12 +189,14 @@ export class KvState {
       .toArray()
       .map((r) => [JSON.parse(r.key) as string, JSON.parse(r.value) as string] as [string, string]);
     const sessions = this.sql
-      .exec<{ client_id: string; request_id: number; last_seen: number; result: string; fingerprint: number | null }>(
-        "SELECT client_id, request_id, last_seen, result, fingerprint FROM kv_session ORDER BY seq",
+      .exec<{ client_id: string; request_id: number; last_seen: number; result: string; fingerprint: number | null; log_index: number | null }>(
+        "SELECT client_id, request_id, last_seen, result, fingerprint, log_index FROM kv_session ORDER BY seq",
       )
       .toArray()
       .map((r) => {
         const session = [JSON.parse(r.client_id) as string, r.request_id, r.last_seen, JSON.parse(r.result)] as const;
+        // The snapshot's tuple (state-machine.ts): a null fingerprint holds its place before an index.
+        if (r.log_index !== null) return [...session, r.fingerprint, r.log_index] as const;
         return r.fingerprint === null ? session : ([...session, r.fingerprint] as const);
       });
     this.machine = KvStateMachine.fromSnapshot({ format: "kv/1", clock: meta?.clock ?? null, data, sessions });
@@ -205,10 +211,15 @@ export class KvState {
   }
 }
 
-/** Storage of an older version: kv_session without its fingerprint column (NULL in the old rows). */
-function addFingerprintColumn(sql: SqlStorage): void {
+/**
+ * Storage of an older version: kv_session without its fingerprint or log_index column (NULL
+ * in the old rows: any command under the stored id is a retry, answered with the retry's own
+ * index).
+ */
+function addSessionColumns(sql: SqlStorage): void {
   const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('kv_session')").toArray();
   if (!columns.some((c) => c.name === "fingerprint")) sql.exec("ALTER TABLE kv_session ADD COLUMN fingerprint INTEGER");
+  if (!columns.some((c) => c.name === "log_index")) sql.exec("ALTER TABLE kv_session ADD COLUMN log_index INTEGER");
 }
 
 /**

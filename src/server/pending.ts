@@ -107,10 +107,13 @@ export class PendingProposals {
 function answerOf(index: number, outcome: ApplyOutcome): KvAnswer {
   switch (outcome.status) {
     case "applied":
+      return { kind: "ok", index, result: outcome.result, duplicate: false };
+    // A retry is answered with the index where its request was applied, not the retry's own
+    // entry. A session stored before that index was kept has none: the retry's index, as before.
     case "duplicate":
-      return { kind: "ok", index, result: outcome.result, duplicate: outcome.status === "duplicate" };
+      return { kind: "ok", index: outcome.index ?? index, result: outcome.result, duplicate: true };
     case "refused":
-      return { kind: "too_large", index, message: outcome.refusal.message };
+      return { kind: "too_large", index: outcome.index ?? index, message: outcome.refusal.message };
     case "stale":
       return { kind: "stale", lastRequestId: outcome.lastRequestId };
     case "forgotten":

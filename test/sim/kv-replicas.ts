@@ -179,7 +179,7 @@ export class KvReplicas {
 
   /** Apply one entry; null for entries that are not kv commands at all (markers, no-ops). */
   private applyOne(id: NodeId, r: Replica, e: Entry): ApplyOutcome | null {
-    const outcome = r.machine.apply(e.command);
+    const outcome = r.machine.apply(e.command, e.index);
     if (outcome.status === "ignored" && outcome.reason === "not_kv") return null;
     if (outcome.status === "applied") {
       // "applied" means the command passed the machine's own validation.

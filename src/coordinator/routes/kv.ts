@@ -53,6 +53,7 @@ async function handle(c: Context<AppEnv>, op: KvOpName): Promise<Response> {
     switch (out.status) {
       case 200:
         c.header("Raft-Server", String(out.server));
+        // For a retry answered as a duplicate, the entry where the write applied (pending.ts).
         c.header("Raft-Index", String(out.index));
         return c.json(out.result);
       case 421:

@@ -62,8 +62,8 @@ test("faulty answers: appends applied exactly once, history linearizable", async
   // Count how often each append's token was applied, by replaying the committed log.
   const applied = new Map<string, number>();
   const replay = fakeKvServer().machine;
-  for (const command of server.log) {
-    const outcome = replay.apply(command);
+  for (const [i, command] of server.log.entries()) {
+    const outcome = replay.apply(command, i + 1);
     const c = command as { op: string; value?: string };
     if (outcome.status === "applied" && c.op === "append") applied.set(c.value!, (applied.get(c.value!) ?? 0) + 1);
   }

@@ -42,7 +42,7 @@ export function fakeKvServer(options: FakeServerOptions = {}) {
     if (f === "unavailable") return reply(503, { error: "unavailable", message: "no leader" });
     const command = makeKvCommand(request.operation, now(), session.session);
     log.push(command); // "committed"
-    const outcome = machine.apply(JSON.parse(JSON.stringify(command)));
+    const outcome = machine.apply(JSON.parse(JSON.stringify(command)), log.length); // its index in the "log"
     if (f === "lost-answer") throw new TypeError("fetch failed: connection reset");
     if (f === "timeout-after-apply") return reply(504, { error: "timeout", message: "outcome unknown" });
     if (f === "delay") await new Promise((r) => setTimeout(r, 5));

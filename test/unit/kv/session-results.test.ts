@@ -16,7 +16,7 @@ const cmd = (operation: KvOperation, session?: Session, at = T0) => makeKvComman
 function bigPuts(sm: KvStateMachine, clients: number): void {
   for (let i = 0; i < clients; i++) {
     const value = String(i % 10).repeat(MAX_VALUE_BYTES);
-    sm.apply(cmd(put("k", value), { clientId: `client-${i}`, requestId: 1 }, T0 + i));
+    sm.apply(cmd(put("k", value), { clientId: `client-${i}`, requestId: 1 }, T0 + i), i + 1);
   }
 }
 
@@ -35,19 +35,19 @@ describe("the session table's results are bounded in size", () => {
   test("the least recently used results are forgotten first, a retry of one is answered 'forgotten' and not applied again", () => {
     const sm = new KvStateMachine({ maxResultChars: 3 * 40 });
     // Each result {"found":true,"prev":"vvvvvvvvvv"} is 33 characters: three fit.
-    sm.apply(cmd(put("k", "v".repeat(10))));
-    for (const c of ["a", "b", "c"]) sm.apply(cmd(put("k", "v".repeat(10)), { clientId: c, requestId: 1 }));
-    sm.apply(cmd(put("k", "v".repeat(10)), { clientId: "a", requestId: 1 })); // a duplicate: "a" most recent
-    sm.apply(cmd(put("k", "w".repeat(10)), { clientId: "d", requestId: 1 }));
+    sm.apply(cmd(put("k", "v".repeat(10))), 2);
+    for (const [i, c] of ["a", "b", "c"].entries()) sm.apply(cmd(put("k", "v".repeat(10)), { clientId: c, requestId: 1 }), 3 + i);
+    sm.apply(cmd(put("k", "v".repeat(10)), { clientId: "a", requestId: 1 }), 6); // a duplicate: "a" most recent
+    sm.apply(cmd(put("k", "w".repeat(10)), { clientId: "d", requestId: 1 }), 7);
     expect(sm.session("b")?.result).toBeNull();
     for (const c of ["a", "c", "d"]) expect(sm.session(c)?.result).not.toBeNull();
 
-    expect(sm.apply(cmd(put("k", "v".repeat(10)), { clientId: "b", requestId: 1 }))).toEqual({ status: "forgotten", requestId: 1 });
+    expect(sm.apply(cmd(put("k", "v".repeat(10)), { clientId: "b", requestId: 1 }), 8)).toEqual({ status: "forgotten", requestId: 1 });
     expect(sm.peek("k")).toBe("w".repeat(10)); // not applied again
-    expect(sm.apply(cmd(put("k", "x"), { clientId: "b", requestId: 1 })).status).toBe("stale"); // another request under its id
+    expect(sm.apply(cmd(put("k", "x"), { clientId: "b", requestId: 1 }), 9).status).toBe("stale"); // another request under its id
     // Its next request is new, as always; an older one is stale, as always.
-    expect(sm.apply(cmd(put("k", "y"), { clientId: "b", requestId: 2 })).status).toBe("applied");
-    expect(sm.apply(cmd(put("k", "z"), { clientId: "b", requestId: 1 }))).toEqual({ status: "stale", lastRequestId: 2 });
+    expect(sm.apply(cmd(put("k", "y"), { clientId: "b", requestId: 2 }), 10).status).toBe("applied");
+    expect(sm.apply(cmd(put("k", "z"), { clientId: "b", requestId: 1 }), 11)).toEqual({ status: "stale", lastRequestId: 2 });
   });
 
   test("replicas forget the same results, and a restored snapshot keeps forgetting in the same order", () => {
@@ -57,7 +57,7 @@ describe("the session table's results are bounded in size", () => {
     expect(a.snapshot()).toEqual(b.snapshot());
     const restored = KvStateMachine.fromSnapshot(JSON.parse(JSON.stringify(a.snapshot())), options);
     expect(restored.sessionResultChars).toBe(a.sessionResultChars);
-    for (const sm of [a, restored]) sm.apply(cmd(put("k", "v".repeat(MAX_VALUE_BYTES)), { clientId: "late", requestId: 1 }, T0 + 100));
+    for (const sm of [a, restored]) sm.apply(cmd(put("k", "v".repeat(MAX_VALUE_BYTES)), { clientId: "late", requestId: 1 }, T0 + 100), 10);
     expect(restored.snapshot()).toEqual(a.snapshot());
   });
 
@@ -74,11 +74,11 @@ describe("the session table's results are bounded in size", () => {
       for (const clientId of changes.forgottenResults) rows.set(clientId, { ...rows.get(clientId)!, record: { ...rows.get(clientId)!.record, result: null } });
     };
     for (const [i, c] of ["a", "b", "c", "d", "e"].entries()) {
-      sm.apply(cmd(put(c, "v".repeat(20)), { clientId: c, requestId: 1 }, T0 + i));
-      sm.apply(cmd(put(c, "v".repeat(20)), { clientId: c, requestId: 1 }, T0 + i)); // a duplicate: answers, moves nothing else
+      sm.apply(cmd(put(c, "v".repeat(20)), { clientId: c, requestId: 1 }, T0 + i), 2 * i + 1);
+      sm.apply(cmd(put(c, "v".repeat(20)), { clientId: c, requestId: 1 }, T0 + i), 2 * i + 2); // a duplicate: answers, moves nothing else
       persist();
     }
-    const stored = [...rows.entries()].sort((x, y) => x[1].seq - y[1].seq).map(([c, r]) => [c, r.record.requestId, r.record.lastSeen, r.record.result, r.record.fingerprint]);
+    const stored = [...rows.entries()].sort((x, y) => x[1].seq - y[1].seq).map(([c, r]) => [c, r.record.requestId, r.record.lastSeen, r.record.result, r.record.fingerprint, r.record.index]);
     expect(stored).toEqual(sm.snapshot().sessions);
     expect(stored.some(([, , , result]) => result === null)).toBe(true);
   });

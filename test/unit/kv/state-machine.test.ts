@@ -14,35 +14,35 @@ describe("KvStateMachine.apply", () => {
     const half = "x".repeat(MAX_VALUE_BYTES / 2);
     const replicas = [new KvStateMachine(), new KvStateMachine()];
     for (const sm of replicas) {
-      expect(sm.apply(makeKvCommand({ op: "append", key: "k", value: half }, T0))).toMatchObject({ status: "applied" });
-      expect(sm.apply(makeKvCommand({ op: "append", key: "k", value: half }, T0))).toMatchObject({ status: "applied" }); // exactly at the limit
+      expect(sm.apply(makeKvCommand({ op: "append", key: "k", value: half }, T0), 1)).toMatchObject({ status: "applied" });
+      expect(sm.apply(makeKvCommand({ op: "append", key: "k", value: half }, T0), 2)).toMatchObject({ status: "applied" }); // exactly at the limit
       const before = JSON.stringify(sm.snapshot());
-      const refused = sm.apply(makeKvCommand({ op: "append", key: "k", value: "y" }, T0, session));
+      const refused = sm.apply(makeKvCommand({ op: "append", key: "k", value: "y" }, T0, session), 3);
       expect(refused).toMatchObject({ status: "refused", duplicate: false, refusal: { refused: "too_large" } });
       expect(sm.peek("k")!.length).toBe(MAX_VALUE_BYTES);
       // The session remembers the refusal: the same request id is answered the same, applied never.
-      expect(sm.apply(makeKvCommand({ op: "append", key: "k", value: "y" }, T0, session))).toMatchObject({ status: "refused", duplicate: true });
+      expect(sm.apply(makeKvCommand({ op: "append", key: "k", value: "y" }, T0, session), 4)).toMatchObject({ status: "refused", duplicate: true });
       const after = sm.snapshot();
       expect(after.data).toEqual(JSON.parse(before).data);
       // ...and it survives a snapshot (the session's stored result is a refusal).
       const copy = KvStateMachine.fromSnapshot(JSON.parse(JSON.stringify(after)));
-      expect(copy.apply(makeKvCommand({ op: "append", key: "k", value: "y" }, T0, session))).toMatchObject({ status: "refused", duplicate: true });
+      expect(copy.apply(makeKvCommand({ op: "append", key: "k", value: "y" }, T0, session), 5)).toMatchObject({ status: "refused", duplicate: true });
     }
     expect(JSON.stringify(replicas[0]!.snapshot())).toBe(JSON.stringify(replicas[1]!.snapshot()));
     // A put of a value within the limit is never refused: only growth is bounded here.
-    expect(replicas[0]!.apply(makeKvCommand({ op: "put", key: "k", value: "short" }, T0))).toMatchObject({ status: "applied" });
-    expect(replicas[0]!.apply(makeKvCommand({ op: "append", key: "k", value: "y" }, T0))).toMatchObject({ status: "applied" });
+    expect(replicas[0]!.apply(makeKvCommand({ op: "put", key: "k", value: "short" }, T0), 6)).toMatchObject({ status: "applied" });
+    expect(replicas[0]!.apply(makeKvCommand({ op: "append", key: "k", value: "y" }, T0), 7)).toMatchObject({ status: "applied" });
   });
 
   test("applies commands as they come out of the log (plain JSON)", () => {
     const sm = new KvStateMachine();
     const wire = JSON.parse(JSON.stringify(makeKvCommand({ op: "put", key: "k", value: "v" }, T0))) as unknown;
-    expect(sm.apply(wire)).toEqual({ status: "applied", result: { found: false, prev: null } });
-    expect(sm.apply({ kind: "kv", op: "cas", key: "k", compare: "v", value: "w", proposedAt: T0 })).toEqual({
+    expect(sm.apply(wire, 8)).toEqual({ status: "applied", result: { found: false, prev: null } });
+    expect(sm.apply({ kind: "kv", op: "cas", key: "k", compare: "v", value: "w", proposedAt: T0 }, 9)).toEqual({
       status: "applied",
       result: { found: true, prev: "v", swapped: true },
     });
-    expect(sm.apply({ kind: "kv", op: "get", key: "k", proposedAt: T0 })).toEqual({
+    expect(sm.apply({ kind: "kv", op: "get", key: "k", proposedAt: T0 }, 10)).toEqual({
       status: "applied",
       result: { found: true, value: "w" },
     });
@@ -50,10 +50,10 @@ describe("KvStateMachine.apply", () => {
 
   test("ignores entries that are not kv commands, and malformed kv commands, without changing state", () => {
     const sm = new KvStateMachine();
-    sm.apply(makeKvCommand({ op: "put", key: "k", value: "v" }, T0));
+    sm.apply(makeKvCommand({ op: "put", key: "k", value: "v" }, T0), 11);
     const before = JSON.stringify(sm.snapshot());
     for (const raw of [42, null, "put k v", [], { op: "put", key: "k", value: "x", proposedAt: T0 }]) {
-      expect(sm.apply(raw)).toMatchObject({ status: "ignored", reason: "not_kv" });
+      expect(sm.apply(raw, 12)).toMatchObject({ status: "ignored", reason: "not_kv" });
     }
     const malformed: unknown[] = [
       { kind: "kv", op: "put", key: "k", proposedAt: T0 }, // no value
@@ -68,7 +68,7 @@ describe("KvStateMachine.apply", () => {
       { kind: "kv", op: "append", key: "k", value: "x", proposedAt: T0, session: { clientId: "", requestId: 1 } },
       { kind: "kv", op: "append", key: "k", value: "x", proposedAt: T0, session: { clientId: "c" } },
     ];
-    for (const raw of malformed) expect(sm.apply(raw)).toMatchObject({ status: "ignored", reason: "malformed" });
+    for (const raw of malformed) expect(sm.apply(raw, 13)).toMatchObject({ status: "ignored", reason: "malformed" });
     expect(JSON.stringify(sm.snapshot())).toBe(before);
   });
 
@@ -77,8 +77,8 @@ describe("KvStateMachine.apply", () => {
       const log = randomLog(mulberry32(seed), 500);
       const a = new KvStateMachine({ sessionExpiryMs: 5_000, maxSessions: 4 });
       const b = new KvStateMachine({ sessionExpiryMs: 5_000, maxSessions: 4 });
-      const outA = log.map((c) => a.apply(c));
-      const outB = log.map((c) => b.apply(JSON.parse(JSON.stringify(c))));
+      const outA = log.map((c, i) => a.apply(c, i + 1));
+      const outB = log.map((c, i) => b.apply(JSON.parse(JSON.stringify(c)), i + 1));
       expect(outB).toEqual(outA);
       expect(b.snapshot()).toEqual(a.snapshot());
       expect(outA.filter((o) => o.status === "duplicate").length).toBeGreaterThan(0);
@@ -103,13 +103,13 @@ describe("snapshot / restore", () => {
       const cut = randInt(rand, 0, log.length);
       const options = { sessionExpiryMs: 5_000, maxSessions: 4 };
       const original = new KvStateMachine(options);
-      log.slice(0, cut).forEach((c) => original.apply(c));
+      log.slice(0, cut).forEach((c, i) => original.apply(c, i + 1));
       const stored = JSON.stringify(original.snapshot()); // as durable storage would keep it
       const restored = KvStateMachine.fromSnapshot(JSON.parse(stored), options);
       expect(restored.snapshot()).toEqual(original.snapshot());
       const rest = log.slice(cut);
-      const a: ApplyOutcome[] = rest.map((c) => original.apply(c));
-      const b: ApplyOutcome[] = rest.map((c) => restored.apply(c));
+      const a: ApplyOutcome[] = rest.map((c, i) => original.apply(c, cut + i + 1));
+      const b: ApplyOutcome[] = rest.map((c, i) => restored.apply(c, cut + i + 1));
       expect(b).toEqual(a);
       expect(restored.snapshot()).toEqual(original.snapshot());
     }
@@ -117,20 +117,21 @@ describe("snapshot / restore", () => {
 
   test("a duplicate arriving after a restart (restore) is still answered with the first result", () => {
     const sm = new KvStateMachine();
-    sm.apply(makeKvCommand({ op: "append", key: "k", value: "bar" }, T0, { clientId: "c", requestId: 3 }));
+    sm.apply(makeKvCommand({ op: "append", key: "k", value: "bar" }, T0, { clientId: "c", requestId: 3 }), 19);
     const restarted = KvStateMachine.fromSnapshot(JSON.parse(JSON.stringify(sm.snapshot())));
-    expect(restarted.apply(makeKvCommand({ op: "append", key: "k", value: "bar" }, T0 + 5, { clientId: "c", requestId: 3 }))).toEqual({
+    expect(restarted.apply(makeKvCommand({ op: "append", key: "k", value: "bar" }, T0 + 5, { clientId: "c", requestId: 3 }), 20)).toEqual({
       status: "duplicate",
       result: { found: false, prev: null },
+      index: 19,
     });
     expect(restarted.peek("k")).toBe("bar");
   });
 
   test("restore replaces the previous state entirely", () => {
     const source = new KvStateMachine();
-    source.apply(makeKvCommand({ op: "put", key: "a", value: "1" }, T0));
+    source.apply(makeKvCommand({ op: "put", key: "a", value: "1" }, T0), 21);
     const target = new KvStateMachine();
-    target.apply(makeKvCommand({ op: "put", key: "b", value: "2" }, T0 + 99, { clientId: "x", requestId: 1 }));
+    target.apply(makeKvCommand({ op: "put", key: "b", value: "2" }, T0 + 99, { clientId: "x", requestId: 1 }), 22);
     target.restore(source.snapshot());
     expect(target.peek("b")).toBeUndefined();
     expect(target.peek("a")).toBe("1");
@@ -211,8 +212,8 @@ describe("change tracking for row-by-row persistence", () => {
       { kind: "kv", op: "get", key: "a", proposedAt: 5000 }, // expires every session
       { kind: "kv", op: "put", key: "a", value: "4", proposedAt: 5001, session: { clientId: "c5", requestId: 7 } },
     ];
-    for (const cmd of cmds) {
-      live.apply(cmd);
+    for (const [i, cmd] of cmds.entries()) {
+      live.apply(cmd, i + 1);
       const ch = live.takeChanges();
       clock = ch.clock;
       for (const [k, v] of ch.keys) rows.set(k, v);
