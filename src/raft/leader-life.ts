@@ -40,7 +40,10 @@
 // naming the round and life. Once every follower asked has answered so, the leader sleeps
 // too. Until then it asks again at every heartbeat those that have not answered (a lost
 // question or answer costs one heartbeat, not another idle period); after an election
-// timeout it starts a new round with the followers it hears from then. Followers it did not
+// timeout it starts a new round with the followers it hears from then (having first appended
+// a no-op if its log ends in an earlier term: a follower holding an old leader's uncommitted
+// entries past the leader's log refuses every round until an entry of this term truncates
+// them; the simulator's staleSuffixAtQuiesce story). Followers it did not
 // hear from are presumed down: when they return, their election timers run and their
 // messages wake everyone. A follower woken from sleep counts as having just heard its
 // leader, which slept too, silent by agreement: PreVote is refused for an election timeout.

@@ -176,7 +176,10 @@ export class Raft {
       if (now >= this.heartbeatDeadline) {
         this.expireReads();
         this.heartbeatDeadline = now + this.config.heartbeatMs;
-        if (this.lives.roundOverdue(now)) this.narrate(`stays awake: ${this.lives.abandonRound().join(", ")} did not agree to sleep`);
+        if (this.lives.roundOverdue(now)) {
+          this.narrate(`stays awake: ${this.lives.abandonRound().join(", ")} did not agree to sleep`);
+          this.afterFailedQuiesce();
+        }
         if (this.lives.round !== null) this.askAgain();
         else if (this.idle()) this.startQuiesce();
         else this.broadcastAppend(true);
@@ -981,6 +984,17 @@ export class Raft {
   /** A heartbeat during a quiesce round: ask again those that have not agreed (the question or the answer may have been lost). */
   private askAgain(): void {
     for (const id of this.lives.missing()) this.sendAppend(id, this.progress.get(id)!, false, true);
+  }
+
+  /**
+   * A quiesce round failed. If the log ends in an earlier term, a follower may hold an old
+   * leader's uncommitted entries past our last index: our heartbeats match its log up to there
+   * and never truncate them, so it rightly refuses to sleep, round after round, until a client
+   * writes. An entry of our own term conflicts with them and truncates them (leaderNoop off
+   * only: otherwise the election's no-op did this).
+   */
+  private afterFailedQuiesce(): void {
+    if (this.log.lastTerm !== this.term) this.appendNoop("to replace entries a follower may hold past its log, so the cluster can sleep");
   }
 
   /** Leader: is this "asleep" the answer to the round under way, in this life? Protected for a mutant. */
