@@ -1,4 +1,5 @@
 import type { FollowerProgress } from "./compaction.ts";
+import { checkAppend } from "./follower-append.ts";
 import { RaftLog } from "./log.ts";
 import { applyChange, describe, isMember, membershipCommand, MembershipHistory } from "./membership.ts";
 import { changeRefusal, handOverTarget, ignoresCandidate, mayStand, otherMembers, otherVoters, syncProgress } from "./membership-rules.ts";
@@ -657,43 +658,18 @@ export class Raft {
     this.send(reply);
   }
 
-  /** The follower's side of AppendEntries (Figure 2, receiver implementation, steps 2–5). */
+  /** The follower's side of AppendEntries (Figure 2, receiver implementation, steps 2–5; follower-append.ts). */
   private appendFromLeader(m: AppendEntries): AppendEntriesReply {
-    if (m.prevLogIndex < this.log.snapshotIndex) {
-      // What our snapshot covers is committed, so it matches the leader's log: skip it.
-      const skip = this.log.snapshotIndex - m.prevLogIndex;
-      if (skip > m.entries.length && m.entries.length > 0) return this.appendReply(m.from, true, this.log.snapshotIndex, 0, -1);
-      m = {
-        ...m,
-        prevLogIndex: this.log.snapshotIndex,
-        prevLogTerm: this.log.snapshotTerm,
-        entries: m.entries.slice(skip),
-      };
-    }
-    const prevTerm = this.log.term(m.prevLogIndex);
-    if (prevTerm === undefined) {
-      // Our log is too short: the leader should continue right after our last entry.
-      return this.appendReply(m.from, false, 0, this.log.lastIndex + 1, -1);
-    }
-    if (prevTerm !== m.prevLogTerm) {
-      // Point the leader at the first entry of the conflicting term, so it skips the whole term.
-      return this.appendReply(m.from, false, 0, this.log.firstIndexOfTerm(prevTerm, m.prevLogIndex), prevTerm);
-    }
-    // Append what is new; truncate only at a real conflict, so that a late, shorter
-    // AppendEntries can never erase entries a newer one already brought.
-    for (const e of m.entries) {
-      const have = this.log.term(e.index);
-      if (have === e.term) continue;
-      if (have !== undefined) this.truncateFrom(e.index);
-      this.appendEntry(e);
-    }
-    const matchIndex = m.prevLogIndex + m.entries.length;
-    const newCommit = Math.min(m.leaderCommit, matchIndex);
+    const c = checkAppend(this.log, m);
+    if (!c.ok) return this.appendReply(m.from, false, 0, c.conflictIndex, c.conflictTerm);
+    if (c.truncateFrom !== null) this.truncateFrom(c.truncateFrom);
+    for (const e of c.fresh) this.appendEntry(e);
+    const newCommit = Math.min(m.leaderCommit, c.matchIndex);
     if (newCommit > this.commitIndex) {
       this.detail(`... setting commitIndex=${newCommit}`);
       this.commitIndex = newCommit;
     }
-    return this.appendReply(m.from, true, matchIndex, 0, -1);
+    return this.appendReply(m.from, true, c.matchIndex, 0, -1);
   }
 
   private appendReply(
