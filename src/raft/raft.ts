@@ -3,7 +3,7 @@ import { checkAppend } from "./follower-append.ts";
 import { RaftLog } from "./log.ts";
 import { applyChange, describe, isMember, membershipCommand, MembershipHistory } from "./membership.ts";
 import { changeRefusal, handOverTarget, ignoresCandidate, mayStand, otherMembers, otherVoters, syncProgress } from "./membership-rules.ts";
-import { formatAppendEntries, formatAppendReply, formatLog, formatRequestVote, formatVoteReply, receiptLine, staleTermReason } from "./narrate.ts";
+import { formatAppendEntries, formatAppendReply, formatLog, formatPreVote, formatRequestVote, formatVoteReply, receiptLine, staleTermReason } from "./narrate.ts";
 import { LeaderLife, type FollowerView, type LeaderView } from "./leader-life.ts";
 import { Progress } from "./progress.ts";
 import { ReadRounds } from "./read-only.ts";
@@ -190,8 +190,7 @@ export class Raft {
         this.electionDeadline = Infinity;
         return;
       }
-      if (this.config.preVote) this.startPreVote();
-      else this.startElection(false);
+      this.campaign(this.config.preVote ? "PreCandidate" : "Candidate", false);
     }
   }
 
@@ -460,53 +459,34 @@ export class Raft {
     if (restartTimer || wasLeader) this.resetElectionTimer();
   }
 
-  /** PreVote: poll the cluster without touching term or vote; a majority's yes starts the real election. */
-  private startPreVote(): void {
-    this.role = "PreCandidate";
-    this.stepRole = this.stepPreCandidate;
+  /**
+   * Stand (as etcd's campaign). A candidate votes for itself in the next term; a pre-candidate
+   * (PreVote) polls the cluster without touching term or vote, and a majority's yes starts the
+   * real election.
+   */
+  private campaign(role: "PreCandidate" | "Candidate", transfer: boolean): void {
+    const pre = role === "PreCandidate";
+    this.role = role;
+    this.stepRole = pre ? this.stepPreCandidate : this.stepCandidate;
+    if (!pre) {
+      this.term += 1;
+      this.votedFor = this.id;
+    }
     this.leader = null;
     this.votes = new Set(this.countsVote(this.id) ? [this.id] : []);
-    this.narrate(`becomes PreCandidate (currentTerm=${this.term}); log=${this.logSummary()}`);
-    for (const peer of this.otherVoters()) {
-      const m: PreVote = {
-        type: "PreVote",
-        from: this.id,
-        to: peer,
-        term: this.term,
-        lastLogIndex: this.log.lastIndex,
-        lastLogTerm: this.log.lastTerm,
-      };
-      this.narrate(`sending PreVote to ${peer}: {Term:${m.term} LastLogIndex:${m.lastLogIndex} LastLogTerm:${m.lastLogTerm}}`);
+    this.narrate(`becomes ${role} (currentTerm=${this.term}); log=${this.logSummary()}`);
+    const [term, lastLogIndex, lastLogTerm] = [this.term, this.log.lastIndex, this.log.lastTerm];
+    for (const to of this.otherVoters()) {
+      const m: PreVote | RequestVote = pre
+        ? { type: "PreVote", from: this.id, to, term, lastLogIndex, lastLogTerm }
+        : { type: "RequestVote", from: this.id, to, term, candidateId: this.id, lastLogIndex, lastLogTerm, ...(transfer ? { transfer: true } : {}) };
+      this.narrate(`sending ${m.type} to ${to}: ${m.type === "PreVote" ? formatPreVote(m) : formatRequestVote(m)}`);
       this.send(m);
     }
     this.resetElectionTimer();
-    if (this.votes.size >= this.electionQuorum()) this.startElection(false);
-  }
-
-  private startElection(transfer: boolean): void {
-    this.role = "Candidate";
-    this.stepRole = this.stepCandidate;
-    this.term += 1;
-    this.votedFor = this.id;
-    this.leader = null;
-    this.votes = new Set(this.countsVote(this.id) ? [this.id] : []);
-    this.narrate(`becomes Candidate (currentTerm=${this.term}); log=${this.logSummary()}`);
-    for (const peer of this.otherVoters()) {
-      const m: RequestVote = {
-        type: "RequestVote",
-        from: this.id,
-        to: peer,
-        term: this.term,
-        candidateId: this.id,
-        lastLogIndex: this.log.lastIndex,
-        lastLogTerm: this.log.lastTerm,
-        ...(transfer ? { transfer: true } : {}),
-      };
-      this.narrate(`sending RequestVote to ${peer}: ${formatRequestVote(m)}`);
-      this.send(m);
-    }
-    this.resetElectionTimer();
-    if (this.votes.size >= this.electionQuorum()) this.becomeLeader();
+    if (this.votes.size < this.electionQuorum()) return;
+    if (pre) this.campaign("Candidate", false);
+    else this.becomeLeader();
   }
 
   /**
@@ -551,9 +531,7 @@ export class Raft {
   // Handlers common to every role.
 
   private handleRequestVote(m: RequestVote): void {
-    const upToDate =
-      m.lastLogTerm > this.log.lastTerm ||
-      (m.lastLogTerm === this.log.lastTerm && m.lastLogIndex >= this.log.lastIndex);
+    const upToDate = this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm);
     const grant =
       m.term === this.term && (this.votedFor === null || this.votedFor === m.candidateId) && upToDate;
     if (grant) {
@@ -575,9 +553,7 @@ export class Raft {
 
   /** Would we vote for this server at term m.term + 1? Nothing of ours changes either way. */
   private handlePreVote(m: PreVote): void {
-    const upToDate =
-      m.lastLogTerm > this.log.lastTerm ||
-      (m.lastLogTerm === this.log.lastTerm && m.lastLogIndex >= this.log.lastIndex);
+    const upToDate = this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm);
     const inLease = this.inLease();
     const granted = m.term >= this.term && upToDate && !inLease;
     if (inLease) this.narrate(`... refusing PreVote: ${this.leaseHolder()} within the election timeout`);
@@ -622,7 +598,7 @@ export class Raft {
   private handleTimeoutNow(m: TimeoutNow): void {
     if (m.term < this.term || this.role === "Leader" || !this.isVoter()) return;
     this.narrate(`received TimeoutNow from ${m.from}: starting an election at once`);
-    this.startElection(true);
+    this.campaign("Candidate", true);
   }
 
   private handleAppendEntries(m: AppendEntries): void {
@@ -694,7 +670,7 @@ export class Raft {
     this.votes.add(m.from);
     if (this.votes.size >= this.electionQuorum()) {
       this.narrate(`wins pre-vote with ${this.votes.size} votes`);
-      this.startElection(false);
+      this.campaign("Candidate", false);
     }
   }
 

@@ -23,6 +23,12 @@ describe("RaftLog", () => {
     expect(log.takeWrite()).toBeNull();
   });
 
+  test("isUpToDate: a later last term wins; with the same last term, the longer (or equal) log", () => {
+    const log = new RaftLog([e(1, 1), e(2, 2), e(3, 2)]);
+    expect([log.isUpToDate(1, 3), log.isUpToDate(3, 2), log.isUpToDate(4, 2)]).toEqual([true, true, true]);
+    expect([log.isUpToDate(2, 2), log.isUpToDate(9, 1)]).toEqual([false, false]);
+  });
+
   test("a pure truncation is a write with no entries", () => {
     const log = new RaftLog([e(1, 1), e(2, 1)]);
     log.truncateFrom(1);
