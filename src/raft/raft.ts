@@ -7,6 +7,7 @@ import { formatAppendEntries, formatAppendReply, formatLog, formatPreVote, forma
 import { LeaderLife, type FollowerView, type LeaderView } from "./leader-life.ts";
 import { Progress } from "./progress.ts";
 import { ReadRounds } from "./read-only.ts";
+import { appendEntriesFor, snapshotFor, type Sender } from "./replication.ts";
 import { heardWithin, majority, quorumIndex, quorumLapsesAt } from "./quorum.ts";
 import type { AppendEntries, AppendEntriesReply, Entry, HardState, InstallSnapshot, InstallSnapshotReply, Membership } from "./types.ts";
 import type { MembershipChange, MembershipChangeResult, MembershipRefusal, Message, NodeId, PreVote, PreVoteReply } from "./types.ts";
@@ -692,10 +693,7 @@ export class Raft {
     if (m.type === "InstallSnapshotReply") {
       const pr = this.progress.get(m.from);
       if (!pr || m.term !== this.term) return;
-      pr.inflight = false;
-      pr.snapshotSentAt = null;
-      pr.lastHeard = this.now;
-      pr.acknowledge(m.matchIndex);
+      pr.snapshotAnswered(m.matchIndex, this.now);
       this.narrate(`InstallSnapshot reply from ${m.from}: matchIndex := ${pr.match}`);
       // A commit advance is not broadcast: followers learn it with the next append or heartbeat.
       this.maybeCommit();
@@ -722,8 +720,7 @@ export class Raft {
     // (or a rejection of the attempt at pr.next) may trigger a new send; acting on every
     // copy would multiply messages with each duplicate.
     if (m.success) {
-      pr.acknowledge(m.matchIndex);
-      if (pr.inflight && pr.match >= pr.inflightUpTo) pr.inflight = false;
+      pr.succeeded(m.matchIndex);
       if (m.from === this.transferee && pr.match === this.log.lastIndex) this.sendTimeoutNow(m.from);
       // Lazy commit propagation: a commit advance is not broadcast on its own. Followers
       // learn it with the next AppendEntries that carries entries or with the next
@@ -733,12 +730,10 @@ export class Raft {
       this.maybeCommit();
       if (this.role !== "Leader") return; // it handed over: its removal committed
     } else {
-      if (m.rejectedIndex !== undefined && m.rejectedIndex !== pr.next - 1) return;
-      pr.inflight = false;
       // Fast backtracking (§5.3): skip the follower's whole conflicting term, or jump to
       // just past its log when it was too short.
       const last = m.conflictTerm >= 0 ? this.log.lastIndexOfTerm(m.conflictTerm) : undefined;
-      pr.backtrack(last !== undefined ? last + 1 : m.conflictIndex, this.log.lastIndex);
+      if (!pr.rejected(m.rejectedIndex, last !== undefined ? last + 1 : m.conflictIndex, this.log.lastIndex)) return;
       this.detail(`AppendEntries reply from ${m.from} !success: nextIndex := ${pr.next}`);
     }
     if (!pr.inflight && pr.next <= this.log.lastIndex) this.sendAppend(m.from, pr);
@@ -861,54 +856,30 @@ export class Raft {
     }
   }
 
+  /** AppendEntries to `peer` (replication.ts), or its snapshot if the entries it needs are compacted away. */
   private sendAppend(peer: NodeId, pr: Progress, withEntries = true, quiesce = false): void {
     if (withEntries && pr.next <= this.log.snapshotIndex) return this.sendSnapshot(peer, pr);
-    // A bare heartbeat whose previous entry was compacted away (while a snapshot travels,
-    // say) names the snapshot's last entry instead: it keeps the follower's timer quiet,
-    // and its reply is only a sign of life.
-    // (With entries, pr.next - 1 is never below the snapshot: that case went to sendSnapshot.)
-    const prevLogIndex = Math.max(pr.next - 1, this.log.snapshotIndex);
-    const entries = withEntries ? this.log.batch(pr.next, this.maxEntries, this.maxBytes) : [];
-    const m: AppendEntries = {
-      type: "AppendEntries",
-      from: this.id,
-      to: peer,
-      term: this.term,
-      leaderId: this.id,
-      prevLogIndex,
-      prevLogTerm: this.log.term(prevLogIndex) ?? 0,
-      entries,
-      leaderCommit: this.commitIndex,
-      ...(this.reads.round > 0 ? { readSeq: this.reads.round } : {}),
+    const reading = this.reads.round > 0;
+    const m = appendEntriesFor(this.sender(), peer, pr, withEntries, {
+      ...(reading ? { readSeq: this.reads.round } : {}),
       ...(quiesce && this.lives.round !== null ? { quiesce: this.lives.round } : {}),
-      ...(this.reads.round > 0 || quiesce ? { life: this.lives.life } : {}),
-    };
-    if (withEntries) {
-      pr.inflight = entries.length > 0;
-      pr.inflightUpTo = prevLogIndex + entries.length;
-      pr.inflightSince = this.now;
-    }
+      ...(reading || quiesce ? { life: this.lives.life } : {}),
+    });
     this.detail(`sending AppendEntries to ${peer}: ni=${pr.next}, args=${formatAppendEntries(m)}`);
     this.send(m);
   }
 
   private sendSnapshot(peer: NodeId, pr: Progress): void {
-    const m: InstallSnapshot = {
-      type: "InstallSnapshot",
-      from: this.id,
-      to: peer,
-      term: this.term,
-      leaderId: this.id,
-      lastIncludedIndex: this.log.snapshotIndex,
-      lastIncludedTerm: this.log.snapshotTerm,
-      membership: this.history.at(this.log.snapshotIndex),
-    };
-    pr.inflight = true;
-    pr.snapshotSentAt = this.now;
+    const m = snapshotFor(this.sender(), peer, pr, this.history.at(this.log.snapshotIndex));
     this.narrate(
       `sending InstallSnapshot to ${peer}: ni=${pr.next}, args={Term:${m.term} LeaderId:${m.leaderId} LastIncludedIndex:${m.lastIncludedIndex} LastIncludedTerm:${m.lastIncludedTerm}}`,
     );
     this.send(m);
+  }
+
+  private sender(): Sender {
+    const { id, term, commitIndex, log, now, maxEntries, maxBytes } = this;
+    return { id, term, commitIndex, log, now, maxEntries, maxBytes };
   }
 
   // ---------------------------------------------------------------------------------------

@@ -83,4 +83,25 @@ describe("Progress", () => {
     p.backtrack(99, 10);
     expect(p.next).toBe(11);
   });
+  test("an append stays in flight until a success covers it; a stale rejection changes nothing", () => {
+    const p = new Progress(10, 0);
+    p.backtrack(6, 10);
+    p.sentEntries(5, 10, 3);
+    p.succeeded(8); // an earlier, shorter append's answer
+    expect([p.inflight, p.match, p.next]).toEqual([true, 8, 9]);
+    expect(p.rejected(5, 2, 10)).toBe(false); // a rejection of the attempt at 6
+    expect(p.inflight).toBe(true);
+    p.succeeded(10);
+    expect([p.inflight, p.match, p.next]).toEqual([false, 10, 11]);
+  });
+  test("a rejection of the attempt at next backs off and ends the flight; a snapshot's reply ends its own", () => {
+    const p = new Progress(10, 0);
+    p.sentEntries(1, 11, 1);
+    expect(p.rejected(10, 4, 10)).toBe(true);
+    expect([p.inflight, p.next]).toEqual([false, 4]);
+    p.sentSnapshot(5);
+    expect([p.inflight, p.snapshotSentAt]).toEqual([true, 5]);
+    p.snapshotAnswered(7, 9);
+    expect([p.inflight, p.snapshotSentAt, p.match, p.lastHeard]).toEqual([false, null, 7, 9]);
+  });
 });
