@@ -7,6 +7,7 @@ import { formatAppendEntries, formatAppendReply, formatLog, formatPreVote, forma
 import { LeaderLife, type FollowerView, type LeaderView } from "./leader-life.ts";
 import { Progress } from "./progress.ts";
 import { ReadRounds } from "./read-only.ts";
+import { hardStateToPersist, wakeAt } from "./ready.ts";
 import { appendEntriesFor, snapshotFor, type Sender } from "./replication.ts";
 import { heardWithin, majority, quorumIndex, quorumLapsesAt } from "./quorum.ts";
 import type { AppendEntries, AppendEntriesReply, Entry, HardState, InstallSnapshot, InstallSnapshotReply, Membership } from "./types.ts";
@@ -354,16 +355,7 @@ export class Raft {
 
   /** Everything to persist, send and apply since the last call, and when to wake next. */
   ready(): Ready {
-    const hs: HardState = { term: this.term, votedFor: this.votedFor, ...this.lives.marks() };
-    const last = this.lastHardState;
-    const hardState =
-      hs.term !== last.term ||
-      hs.votedFor !== last.votedFor ||
-      (hs.ledTerm ?? 0) !== (last.ledTerm ?? 0) ||
-      (hs.asleep ?? false) !== (last.asleep ?? false) ||
-      (hs.life ?? 0) !== (last.life ?? 0)
-        ? hs
-        : null;
+    const hardState = hardStateToPersist({ term: this.term, votedFor: this.votedFor, ...this.lives.marks() }, this.lastHardState);
     if (hardState) this.lastHardState = hardState;
     const committed = this.commitIndex > this.lastApplied ? this.log.slice(this.lastApplied + 1, this.commitIndex) : [];
     this.lastApplied = this.commitIndex;
@@ -380,11 +372,12 @@ export class Raft {
       logWrite: this.log.takeWrite(),
       messages,
       committed,
-      wakeAt: this.lives.asleep
-        ? Infinity
-        : this.role === "Leader"
-          ? Math.min(this.heartbeatDeadline, this.checkQuorumDeadline, this.transferDeadline)
-          : this.electionDeadline,
+      wakeAt: wakeAt(this.lives.asleep, this.role === "Leader", {
+        heartbeat: this.heartbeatDeadline,
+        checkQuorum: this.checkQuorumDeadline,
+        transfer: this.transferDeadline,
+        election: this.electionDeadline,
+      }),
     };
   }
 
