@@ -660,22 +660,20 @@ export class Raft {
   }
 
   private stepPreCandidate(m: Message): void {
-    if (m.type !== "PreVoteReply" || m.forTerm !== this.term || !m.granted || !this.countsVote(m.from)) return;
-    this.votes.add(m.from);
-    if (this.votes.size >= this.electionQuorum()) {
-      this.narrate(`wins pre-vote with ${this.votes.size} votes`);
-      this.campaign("Candidate", false);
-    }
+    if (m.type === "PreVoteReply" && m.forTerm === this.term && m.granted && this.tally(m.from, "pre-vote")) this.campaign("Candidate", false);
   }
 
   private stepCandidate(m: Message): void {
-    if (m.type !== "RequestVoteReply" || m.term !== this.term) return;
-    if (!m.voteGranted || !this.countsVote(m.from)) return;
-    this.votes.add(m.from);
-    if (this.votes.size >= this.electionQuorum()) {
-      this.narrate(`wins election with ${this.votes.size} votes`);
-      this.becomeLeader();
-    }
+    if (m.type === "RequestVoteReply" && m.term === this.term && m.voteGranted && this.tally(m.from, "election")) this.becomeLeader();
+  }
+
+  /** Count a granted (pre-)vote if it counts; answers whether the votes now win. */
+  private tally(from: NodeId, what: "pre-vote" | "election"): boolean {
+    if (!this.countsVote(from)) return false;
+    this.votes.add(from);
+    if (this.votes.size < this.electionQuorum()) return false;
+    this.narrate(`wins ${what} with ${this.votes.size} votes`);
+    return true;
   }
 
   private stepLeader(m: Message): void {
