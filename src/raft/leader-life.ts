@@ -242,9 +242,15 @@ export class LeaderLife {
     else this.wokeAt = now;
   }
 
-  /** Follower: the start of its leader's lease (the later of hearing from it and waking). */
-  leaseSince(lastLeaderContact: number): number {
-    return Math.max(lastLeaderContact, this.wokeAt);
+  /**
+   * Follower: whose lease keeps it from helping a new election, as the narration says it
+   * ("heard from leader 2", "woke from sleep"), or null: none. Its leader's lease runs for
+   * `minMs` from the later of hearing from it (`leader`, at `lastLeaderContact`) and waking.
+   */
+  leaseHolder(now: number, leader: NodeId | null, lastLeaderContact: number, minMs: number): string | null {
+    const heard = leader !== null ? lastLeaderContact : -Infinity;
+    if (now - Math.max(heard, this.wokeAt) >= minMs) return null;
+    return now - heard < minMs ? `heard from leader ${leader}` : "woke from sleep";
   }
 
   /** Follower: may it sleep on this quiesce heartbeat? Its log ends exactly at the leader's and all of it is committed. */

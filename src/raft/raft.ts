@@ -129,10 +129,11 @@ export class Raft {
     if (this.lives.asleep && !this.lives.asksAgain(m, this.followerView())) this.wakeUp(`woken by ${m.type} from ${m.from}`);
     this.narrateReceipt(m);
 
-    if (m.type === "RequestVote" && m.term > this.term && this.config.checkQuorum && !m.transfer && this.inLease()) {
+    const lease = m.type === "RequestVote" && m.term > this.term && this.config.checkQuorum && !m.transfer ? this.lease() : null;
+    if (lease !== null) {
       // CheckQuorum's other half: while a leader is known to be alive, a higher-term
       // candidate is a server that was cut off, not a sign the leader died. Ignore it.
-      this.narrate(`... ignoring RequestVote: ${this.leaseHolder()} within the election timeout`);
+      this.narrate(`... ignoring RequestVote: ${lease} within the election timeout`);
       return;
     }
     if (m.term > this.term) {
@@ -548,9 +549,9 @@ export class Raft {
   /** Would we vote for this server at term m.term + 1? Nothing of ours changes either way. */
   private handlePreVote(m: PreVote): void {
     const upToDate = this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm);
-    const inLease = this.inLease();
-    const granted = m.term >= this.term && upToDate && !inLease;
-    if (inLease) this.narrate(`... refusing PreVote: ${this.leaseHolder()} within the election timeout`);
+    const lease = this.lease();
+    const granted = m.term >= this.term && upToDate && lease === null;
+    if (lease !== null) this.narrate(`... refusing PreVote: ${lease} within the election timeout`);
     else if (!upToDate) this.narrate(`... refusing PreVote: candidate's log is not up to date`);
     const reply: PreVoteReply = { type: "PreVoteReply", from: this.id, to: m.from, term: this.term, forTerm: m.term, granted };
     this.narrate(`... PreVote reply: {Term:${reply.term} Granted:${granted}}`);
@@ -1042,19 +1043,13 @@ export class Raft {
   }
 
   /**
-   * Heard from a live leader within the minimum election timeout (a leader is always in its
-   * own lease), or woke from sleep within it: the leader slept too, silent by agreement.
+   * Whose lease this server is in, as the narration says it, or null: heard from a live leader
+   * within the minimum election timeout, or woke from sleep within it (the leader slept too,
+   * silent by agreement; leader-life.ts). A leader is always in its own lease.
    */
-  private inLease(): boolean {
-    if (this.role === "Leader") return true;
-    return this.now - this.lives.leaseSince(this.leader !== null ? this.lastLeaderContact : -Infinity) < this.config.electionTimeoutMs[0];
-  }
-
-  /** Whom the lease is for, as the narration says it. */
-  private leaseHolder(): string {
-    return this.leader !== null && this.now - this.lastLeaderContact < this.config.electionTimeoutMs[0]
-      ? `heard from leader ${this.leader}`
-      : "woke from sleep";
+  private lease(): string | null {
+    const held = this.lives.leaseHolder(this.now, this.leader, this.lastLeaderContact, this.config.electionTimeoutMs[0]);
+    return held ?? (this.role === "Leader" ? "woke from sleep" : null);
   }
 
   private narrateReceipt(m: Message): void {
