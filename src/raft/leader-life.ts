@@ -40,7 +40,10 @@
 // naming the round and life. Once every follower asked has answered so, the leader sleeps
 // too. Until then it asks again at every heartbeat those that have not answered (a lost
 // question or answer costs one heartbeat, not another idle period); after an election
-// timeout it starts a new round with the followers it hears from then. Followers it did not
+// timeout it starts a new round with the followers it hears from then (having first appended
+// a no-op if its log ends in an earlier term: a follower holding an old leader's uncommitted
+// entries past the leader's log refuses every round until an entry of this term truncates
+// them; the simulator's staleSuffixAtQuiesce story). Followers it did not
 // hear from are presumed down: when they return, their election timers run and their
 // messages wake everyone. A follower woken from sleep counts as having just heard its
 // leader, which slept too, silent by agreement: PreVote is refused for an election timeout.
@@ -239,9 +242,15 @@ export class LeaderLife {
     else this.wokeAt = now;
   }
 
-  /** Follower: the start of its leader's lease (the later of hearing from it and waking). */
-  leaseSince(lastLeaderContact: number): number {
-    return Math.max(lastLeaderContact, this.wokeAt);
+  /**
+   * Follower: whose lease keeps it from helping a new election, as the narration says it
+   * ("heard from leader 2", "woke from sleep"), or null: none. Its leader's lease runs for
+   * `minMs` from the later of hearing from it (`leader`, at `lastLeaderContact`) and waking.
+   */
+  leaseHolder(now: number, leader: NodeId | null, lastLeaderContact: number, minMs: number): string | null {
+    const heard = leader !== null ? lastLeaderContact : -Infinity;
+    if (now - Math.max(heard, this.wokeAt) >= minMs) return null;
+    return now - heard < minMs ? `heard from leader ${leader}` : "woke from sleep";
   }
 
   /** Follower: may it sleep on this quiesce heartbeat? Its log ends exactly at the leader's and all of it is committed. */

@@ -138,6 +138,14 @@ export class RaftLog {
     this.dirtyFrom = index + 1;
   }
 
+  /**
+   * Is a log ending at (lastIndex, lastTerm) at least as up to date as this one (§5.4.1: the
+   * later last term wins; with equal last terms, the longer log)? A vote needs it.
+   */
+  isUpToDate(lastIndex: number, lastTerm: number): boolean {
+    return lastTerm > this.lastTerm || (lastTerm === this.lastTerm && lastIndex >= this.lastIndex);
+  }
+
   /** What the host must write to bring its durable copy in line, then forget it. */
   takeWrite(): LogWrite | null {
     if (this.dirtyFrom === null) return null;

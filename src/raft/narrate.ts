@@ -1,4 +1,4 @@
-import type { AppendEntries, AppendEntriesReply, Entry, Message, NarrationLevel, RequestVote, RequestVoteReply } from "./types.ts";
+import type { AppendEntries, AppendEntriesReply, Entry, Message, NarrationLevel, PreVote, RequestVote, RequestVoteReply } from "./types.ts";
 
 /**
  * The narration's vocabulary, formatted the way the reference Go series prints its structs
@@ -25,6 +25,10 @@ export function formatLog(entries: readonly Entry[], total = entries.length): st
 
 export function formatRequestVote(m: RequestVote): string {
   return `{Term:${m.term} CandidateId:${m.candidateId} LastLogIndex:${m.lastLogIndex} LastLogTerm:${m.lastLogTerm}}`;
+}
+
+export function formatPreVote(m: PreVote): string {
+  return `{Term:${m.term} LastLogIndex:${m.lastLogIndex} LastLogTerm:${m.lastLogTerm}}`;
 }
 
 export function formatVoteReply(m: RequestVoteReply): string {

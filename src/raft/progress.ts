@@ -25,6 +25,44 @@ export class Progress {
     this.lastHeard = now;
   }
 
+  /** An AppendEntries left: `count` entries up to `upTo` are in flight from `now` (none: nothing in flight). */
+  sentEntries(count: number, upTo: number, now: number): void {
+    this.inflight = count > 0;
+    this.inflightUpTo = upTo;
+    this.inflightSince = now;
+  }
+
+  /** An InstallSnapshot left at `now`. */
+  sentSnapshot(now: number): void {
+    this.inflight = true;
+    this.snapshotSentAt = now;
+  }
+
+  /** The snapshot's reply: nothing is in flight any more; the follower holds up to `matchIndex`. */
+  snapshotAnswered(matchIndex: number, now: number): void {
+    this.inflight = false;
+    this.snapshotSentAt = null;
+    this.lastHeard = now;
+    this.acknowledge(matchIndex);
+  }
+
+  /** An AppendEntries success: the append in flight is answered once the reply covers it. */
+  succeeded(matchIndex: number): void {
+    this.acknowledge(matchIndex);
+    if (this.inflight && this.match >= this.inflightUpTo) this.inflight = false;
+  }
+
+  /**
+   * An AppendEntries rejection of the attempt at `rejectedIndex`: back off to `next` (see
+   * backtrack). A rejection of an earlier attempt (late, or a duplicate) is stale: answers false.
+   */
+  rejected(rejectedIndex: number | undefined, next: number, lastIndex: number): boolean {
+    if (rejectedIndex !== undefined && rejectedIndex !== this.next - 1) return false;
+    this.inflight = false;
+    this.backtrack(next, lastIndex);
+    return true;
+  }
+
   /** A success reply: never move backwards (replies may arrive late, twice or out of order). */
   acknowledge(matchIndex: number): void {
     if (matchIndex > this.match) this.match = matchIndex;

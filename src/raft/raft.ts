@@ -1,11 +1,14 @@
 import type { FollowerProgress } from "./compaction.ts";
+import { checkAppend } from "./follower-append.ts";
 import { RaftLog } from "./log.ts";
 import { applyChange, describe, isMember, membershipCommand, MembershipHistory } from "./membership.ts";
 import { changeRefusal, handOverTarget, ignoresCandidate, mayStand, otherMembers, otherVoters, syncProgress } from "./membership-rules.ts";
-import { formatAppendEntries, formatAppendReply, formatLog, formatRequestVote, formatVoteReply, receiptLine, staleTermReason } from "./narrate.ts";
+import { formatAppendEntries, formatAppendReply, formatLog, formatPreVote, formatRequestVote, formatVoteReply, receiptLine, staleTermReason } from "./narrate.ts";
 import { LeaderLife, type FollowerView, type LeaderView } from "./leader-life.ts";
 import { Progress } from "./progress.ts";
 import { ReadRounds } from "./read-only.ts";
+import { hardStateToPersist, wakeAt } from "./ready.ts";
+import { appendEntriesFor, snapshotFor, type Sender } from "./replication.ts";
 import { heardWithin, majority, quorumIndex, quorumLapsesAt } from "./quorum.ts";
 import type { AppendEntries, AppendEntriesReply, Entry, HardState, InstallSnapshot, InstallSnapshotReply, Membership } from "./types.ts";
 import type { MembershipChange, MembershipChangeResult, MembershipRefusal, Message, NodeId, PreVote, PreVoteReply } from "./types.ts";
@@ -126,10 +129,11 @@ export class Raft {
     if (this.lives.asleep && !this.lives.asksAgain(m, this.followerView())) this.wakeUp(`woken by ${m.type} from ${m.from}`);
     this.narrateReceipt(m);
 
-    if (m.type === "RequestVote" && m.term > this.term && this.config.checkQuorum && !m.transfer && this.inLease()) {
+    const lease = m.type === "RequestVote" && m.term > this.term && this.config.checkQuorum && !m.transfer ? this.lease() : null;
+    if (lease !== null) {
       // CheckQuorum's other half: while a leader is known to be alive, a higher-term
       // candidate is a server that was cut off, not a sign the leader died. Ignore it.
-      this.narrate(`... ignoring RequestVote: ${this.leaseHolder()} within the election timeout`);
+      this.narrate(`... ignoring RequestVote: ${lease} within the election timeout`);
       return;
     }
     if (m.term > this.term) {
@@ -176,7 +180,10 @@ export class Raft {
       if (now >= this.heartbeatDeadline) {
         this.expireReads();
         this.heartbeatDeadline = now + this.config.heartbeatMs;
-        if (this.lives.roundOverdue(now)) this.narrate(`stays awake: ${this.lives.abandonRound().join(", ")} did not agree to sleep`);
+        if (this.lives.roundOverdue(now)) {
+          this.narrate(`stays awake: ${this.lives.abandonRound().join(", ")} did not agree to sleep`);
+          this.afterFailedQuiesce();
+        }
         if (this.lives.round !== null) this.askAgain();
         else if (this.idle()) this.startQuiesce();
         else this.broadcastAppend(true);
@@ -186,8 +193,7 @@ export class Raft {
         this.electionDeadline = Infinity;
         return;
       }
-      if (this.config.preVote) this.startPreVote();
-      else this.startElection(false);
+      this.campaign(this.config.preVote ? "PreCandidate" : "Candidate", false);
     }
   }
 
@@ -350,16 +356,7 @@ export class Raft {
 
   /** Everything to persist, send and apply since the last call, and when to wake next. */
   ready(): Ready {
-    const hs: HardState = { term: this.term, votedFor: this.votedFor, ...this.lives.marks() };
-    const last = this.lastHardState;
-    const hardState =
-      hs.term !== last.term ||
-      hs.votedFor !== last.votedFor ||
-      (hs.ledTerm ?? 0) !== (last.ledTerm ?? 0) ||
-      (hs.asleep ?? false) !== (last.asleep ?? false) ||
-      (hs.life ?? 0) !== (last.life ?? 0)
-        ? hs
-        : null;
+    const hardState = hardStateToPersist({ term: this.term, votedFor: this.votedFor, ...this.lives.marks() }, this.lastHardState);
     if (hardState) this.lastHardState = hardState;
     const committed = this.commitIndex > this.lastApplied ? this.log.slice(this.lastApplied + 1, this.commitIndex) : [];
     this.lastApplied = this.commitIndex;
@@ -376,11 +373,12 @@ export class Raft {
       logWrite: this.log.takeWrite(),
       messages,
       committed,
-      wakeAt: this.lives.asleep
-        ? Infinity
-        : this.role === "Leader"
-          ? Math.min(this.heartbeatDeadline, this.checkQuorumDeadline, this.transferDeadline)
-          : this.electionDeadline,
+      wakeAt: wakeAt(this.lives.asleep, this.role === "Leader", {
+        heartbeat: this.heartbeatDeadline,
+        checkQuorum: this.checkQuorumDeadline,
+        transfer: this.transferDeadline,
+        election: this.electionDeadline,
+      }),
     };
   }
 
@@ -456,53 +454,34 @@ export class Raft {
     if (restartTimer || wasLeader) this.resetElectionTimer();
   }
 
-  /** PreVote: poll the cluster without touching term or vote; a majority's yes starts the real election. */
-  private startPreVote(): void {
-    this.role = "PreCandidate";
-    this.stepRole = this.stepPreCandidate;
+  /**
+   * Stand (as etcd's campaign). A candidate votes for itself in the next term; a pre-candidate
+   * (PreVote) polls the cluster without touching term or vote, and a majority's yes starts the
+   * real election.
+   */
+  private campaign(role: "PreCandidate" | "Candidate", transfer: boolean): void {
+    const pre = role === "PreCandidate";
+    this.role = role;
+    this.stepRole = pre ? this.stepPreCandidate : this.stepCandidate;
+    if (!pre) {
+      this.term += 1;
+      this.votedFor = this.id;
+    }
     this.leader = null;
     this.votes = new Set(this.countsVote(this.id) ? [this.id] : []);
-    this.narrate(`becomes PreCandidate (currentTerm=${this.term}); log=${this.logSummary()}`);
-    for (const peer of this.otherVoters()) {
-      const m: PreVote = {
-        type: "PreVote",
-        from: this.id,
-        to: peer,
-        term: this.term,
-        lastLogIndex: this.log.lastIndex,
-        lastLogTerm: this.log.lastTerm,
-      };
-      this.narrate(`sending PreVote to ${peer}: {Term:${m.term} LastLogIndex:${m.lastLogIndex} LastLogTerm:${m.lastLogTerm}}`);
+    this.narrate(`becomes ${role} (currentTerm=${this.term}); log=${this.logSummary()}`);
+    const [term, lastLogIndex, lastLogTerm] = [this.term, this.log.lastIndex, this.log.lastTerm];
+    for (const to of this.otherVoters()) {
+      const m: PreVote | RequestVote = pre
+        ? { type: "PreVote", from: this.id, to, term, lastLogIndex, lastLogTerm }
+        : { type: "RequestVote", from: this.id, to, term, candidateId: this.id, lastLogIndex, lastLogTerm, ...(transfer ? { transfer: true } : {}) };
+      this.narrate(`sending ${m.type} to ${to}: ${m.type === "PreVote" ? formatPreVote(m) : formatRequestVote(m)}`);
       this.send(m);
     }
     this.resetElectionTimer();
-    if (this.votes.size >= this.electionQuorum()) this.startElection(false);
-  }
-
-  private startElection(transfer: boolean): void {
-    this.role = "Candidate";
-    this.stepRole = this.stepCandidate;
-    this.term += 1;
-    this.votedFor = this.id;
-    this.leader = null;
-    this.votes = new Set(this.countsVote(this.id) ? [this.id] : []);
-    this.narrate(`becomes Candidate (currentTerm=${this.term}); log=${this.logSummary()}`);
-    for (const peer of this.otherVoters()) {
-      const m: RequestVote = {
-        type: "RequestVote",
-        from: this.id,
-        to: peer,
-        term: this.term,
-        candidateId: this.id,
-        lastLogIndex: this.log.lastIndex,
-        lastLogTerm: this.log.lastTerm,
-        ...(transfer ? { transfer: true } : {}),
-      };
-      this.narrate(`sending RequestVote to ${peer}: ${formatRequestVote(m)}`);
-      this.send(m);
-    }
-    this.resetElectionTimer();
-    if (this.votes.size >= this.electionQuorum()) this.becomeLeader();
+    if (this.votes.size < this.electionQuorum()) return;
+    if (pre) this.campaign("Candidate", false);
+    else this.becomeLeader();
   }
 
   /**
@@ -547,9 +526,7 @@ export class Raft {
   // Handlers common to every role.
 
   private handleRequestVote(m: RequestVote): void {
-    const upToDate =
-      m.lastLogTerm > this.log.lastTerm ||
-      (m.lastLogTerm === this.log.lastTerm && m.lastLogIndex >= this.log.lastIndex);
+    const upToDate = this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm);
     const grant =
       m.term === this.term && (this.votedFor === null || this.votedFor === m.candidateId) && upToDate;
     if (grant) {
@@ -571,12 +548,10 @@ export class Raft {
 
   /** Would we vote for this server at term m.term + 1? Nothing of ours changes either way. */
   private handlePreVote(m: PreVote): void {
-    const upToDate =
-      m.lastLogTerm > this.log.lastTerm ||
-      (m.lastLogTerm === this.log.lastTerm && m.lastLogIndex >= this.log.lastIndex);
-    const inLease = this.inLease();
-    const granted = m.term >= this.term && upToDate && !inLease;
-    if (inLease) this.narrate(`... refusing PreVote: ${this.leaseHolder()} within the election timeout`);
+    const upToDate = this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm);
+    const lease = this.lease();
+    const granted = m.term >= this.term && upToDate && lease === null;
+    if (lease !== null) this.narrate(`... refusing PreVote: ${lease} within the election timeout`);
     else if (!upToDate) this.narrate(`... refusing PreVote: candidate's log is not up to date`);
     const reply: PreVoteReply = { type: "PreVoteReply", from: this.id, to: m.from, term: this.term, forTerm: m.term, granted };
     this.narrate(`... PreVote reply: {Term:${reply.term} Granted:${granted}}`);
@@ -618,7 +593,7 @@ export class Raft {
   private handleTimeoutNow(m: TimeoutNow): void {
     if (m.term < this.term || this.role === "Leader" || !this.isVoter()) return;
     this.narrate(`received TimeoutNow from ${m.from}: starting an election at once`);
-    this.startElection(true);
+    this.campaign("Candidate", true);
   }
 
   private handleAppendEntries(m: AppendEntries): void {
@@ -654,43 +629,18 @@ export class Raft {
     this.send(reply);
   }
 
-  /** The follower's side of AppendEntries (Figure 2, receiver implementation, steps 2–5). */
+  /** The follower's side of AppendEntries (Figure 2, receiver implementation, steps 2–5; follower-append.ts). */
   private appendFromLeader(m: AppendEntries): AppendEntriesReply {
-    if (m.prevLogIndex < this.log.snapshotIndex) {
-      // What our snapshot covers is committed, so it matches the leader's log: skip it.
-      const skip = this.log.snapshotIndex - m.prevLogIndex;
-      if (skip > m.entries.length && m.entries.length > 0) return this.appendReply(m.from, true, this.log.snapshotIndex, 0, -1);
-      m = {
-        ...m,
-        prevLogIndex: this.log.snapshotIndex,
-        prevLogTerm: this.log.snapshotTerm,
-        entries: m.entries.slice(skip),
-      };
-    }
-    const prevTerm = this.log.term(m.prevLogIndex);
-    if (prevTerm === undefined) {
-      // Our log is too short: the leader should continue right after our last entry.
-      return this.appendReply(m.from, false, 0, this.log.lastIndex + 1, -1);
-    }
-    if (prevTerm !== m.prevLogTerm) {
-      // Point the leader at the first entry of the conflicting term, so it skips the whole term.
-      return this.appendReply(m.from, false, 0, this.log.firstIndexOfTerm(prevTerm, m.prevLogIndex), prevTerm);
-    }
-    // Append what is new; truncate only at a real conflict, so that a late, shorter
-    // AppendEntries can never erase entries a newer one already brought.
-    for (const e of m.entries) {
-      const have = this.log.term(e.index);
-      if (have === e.term) continue;
-      if (have !== undefined) this.truncateFrom(e.index);
-      this.appendEntry(e);
-    }
-    const matchIndex = m.prevLogIndex + m.entries.length;
-    const newCommit = Math.min(m.leaderCommit, matchIndex);
+    const c = checkAppend(this.log, m);
+    if (!c.ok) return this.appendReply(m.from, false, 0, c.conflictIndex, c.conflictTerm);
+    if (c.truncateFrom !== null) this.truncateFrom(c.truncateFrom);
+    for (const e of c.fresh) this.appendEntry(e);
+    const newCommit = Math.min(m.leaderCommit, c.matchIndex);
     if (newCommit > this.commitIndex) {
       this.detail(`... setting commitIndex=${newCommit}`);
       this.commitIndex = newCommit;
     }
-    return this.appendReply(m.from, true, matchIndex, 0, -1);
+    return this.appendReply(m.from, true, c.matchIndex, 0, -1);
   }
 
   private appendReply(
@@ -711,22 +661,20 @@ export class Raft {
   }
 
   private stepPreCandidate(m: Message): void {
-    if (m.type !== "PreVoteReply" || m.forTerm !== this.term || !m.granted || !this.countsVote(m.from)) return;
-    this.votes.add(m.from);
-    if (this.votes.size >= this.electionQuorum()) {
-      this.narrate(`wins pre-vote with ${this.votes.size} votes`);
-      this.startElection(false);
-    }
+    if (m.type === "PreVoteReply" && m.forTerm === this.term && m.granted && this.tally(m.from, "pre-vote")) this.campaign("Candidate", false);
   }
 
   private stepCandidate(m: Message): void {
-    if (m.type !== "RequestVoteReply" || m.term !== this.term) return;
-    if (!m.voteGranted || !this.countsVote(m.from)) return;
-    this.votes.add(m.from);
-    if (this.votes.size >= this.electionQuorum()) {
-      this.narrate(`wins election with ${this.votes.size} votes`);
-      this.becomeLeader();
-    }
+    if (m.type === "RequestVoteReply" && m.term === this.term && m.voteGranted && this.tally(m.from, "election")) this.becomeLeader();
+  }
+
+  /** Count a granted (pre-)vote if it counts; answers whether the votes now win. */
+  private tally(from: NodeId, what: "pre-vote" | "election"): boolean {
+    if (!this.countsVote(from)) return false;
+    this.votes.add(from);
+    if (this.votes.size < this.electionQuorum()) return false;
+    this.narrate(`wins ${what} with ${this.votes.size} votes`);
+    return true;
   }
 
   private stepLeader(m: Message): void {
@@ -737,10 +685,7 @@ export class Raft {
     if (m.type === "InstallSnapshotReply") {
       const pr = this.progress.get(m.from);
       if (!pr || m.term !== this.term) return;
-      pr.inflight = false;
-      pr.snapshotSentAt = null;
-      pr.lastHeard = this.now;
-      pr.acknowledge(m.matchIndex);
+      pr.snapshotAnswered(m.matchIndex, this.now);
       this.narrate(`InstallSnapshot reply from ${m.from}: matchIndex := ${pr.match}`);
       // A commit advance is not broadcast: followers learn it with the next append or heartbeat.
       this.maybeCommit();
@@ -767,8 +712,7 @@ export class Raft {
     // (or a rejection of the attempt at pr.next) may trigger a new send; acting on every
     // copy would multiply messages with each duplicate.
     if (m.success) {
-      pr.acknowledge(m.matchIndex);
-      if (pr.inflight && pr.match >= pr.inflightUpTo) pr.inflight = false;
+      pr.succeeded(m.matchIndex);
       if (m.from === this.transferee && pr.match === this.log.lastIndex) this.sendTimeoutNow(m.from);
       // Lazy commit propagation: a commit advance is not broadcast on its own. Followers
       // learn it with the next AppendEntries that carries entries or with the next
@@ -778,12 +722,10 @@ export class Raft {
       this.maybeCommit();
       if (this.role !== "Leader") return; // it handed over: its removal committed
     } else {
-      if (m.rejectedIndex !== undefined && m.rejectedIndex !== pr.next - 1) return;
-      pr.inflight = false;
       // Fast backtracking (§5.3): skip the follower's whole conflicting term, or jump to
       // just past its log when it was too short.
       const last = m.conflictTerm >= 0 ? this.log.lastIndexOfTerm(m.conflictTerm) : undefined;
-      pr.backtrack(last !== undefined ? last + 1 : m.conflictIndex, this.log.lastIndex);
+      if (!pr.rejected(m.rejectedIndex, last !== undefined ? last + 1 : m.conflictIndex, this.log.lastIndex)) return;
       this.detail(`AppendEntries reply from ${m.from} !success: nextIndex := ${pr.next}`);
     }
     if (!pr.inflight && pr.next <= this.log.lastIndex) this.sendAppend(m.from, pr);
@@ -906,54 +848,30 @@ export class Raft {
     }
   }
 
+  /** AppendEntries to `peer` (replication.ts), or its snapshot if the entries it needs are compacted away. */
   private sendAppend(peer: NodeId, pr: Progress, withEntries = true, quiesce = false): void {
     if (withEntries && pr.next <= this.log.snapshotIndex) return this.sendSnapshot(peer, pr);
-    // A bare heartbeat whose previous entry was compacted away (while a snapshot travels,
-    // say) names the snapshot's last entry instead: it keeps the follower's timer quiet,
-    // and its reply is only a sign of life.
-    // (With entries, pr.next - 1 is never below the snapshot: that case went to sendSnapshot.)
-    const prevLogIndex = Math.max(pr.next - 1, this.log.snapshotIndex);
-    const entries = withEntries ? this.log.batch(pr.next, this.maxEntries, this.maxBytes) : [];
-    const m: AppendEntries = {
-      type: "AppendEntries",
-      from: this.id,
-      to: peer,
-      term: this.term,
-      leaderId: this.id,
-      prevLogIndex,
-      prevLogTerm: this.log.term(prevLogIndex) ?? 0,
-      entries,
-      leaderCommit: this.commitIndex,
-      ...(this.reads.round > 0 ? { readSeq: this.reads.round } : {}),
+    const reading = this.reads.round > 0;
+    const m = appendEntriesFor(this.sender(), peer, pr, withEntries, {
+      ...(reading ? { readSeq: this.reads.round } : {}),
       ...(quiesce && this.lives.round !== null ? { quiesce: this.lives.round } : {}),
-      ...(this.reads.round > 0 || quiesce ? { life: this.lives.life } : {}),
-    };
-    if (withEntries) {
-      pr.inflight = entries.length > 0;
-      pr.inflightUpTo = prevLogIndex + entries.length;
-      pr.inflightSince = this.now;
-    }
+      ...(reading || quiesce ? { life: this.lives.life } : {}),
+    });
     this.detail(`sending AppendEntries to ${peer}: ni=${pr.next}, args=${formatAppendEntries(m)}`);
     this.send(m);
   }
 
   private sendSnapshot(peer: NodeId, pr: Progress): void {
-    const m: InstallSnapshot = {
-      type: "InstallSnapshot",
-      from: this.id,
-      to: peer,
-      term: this.term,
-      leaderId: this.id,
-      lastIncludedIndex: this.log.snapshotIndex,
-      lastIncludedTerm: this.log.snapshotTerm,
-      membership: this.history.at(this.log.snapshotIndex),
-    };
-    pr.inflight = true;
-    pr.snapshotSentAt = this.now;
+    const m = snapshotFor(this.sender(), peer, pr, this.history.at(this.log.snapshotIndex));
     this.narrate(
       `sending InstallSnapshot to ${peer}: ni=${pr.next}, args={Term:${m.term} LeaderId:${m.leaderId} LastIncludedIndex:${m.lastIncludedIndex} LastIncludedTerm:${m.lastIncludedTerm}}`,
     );
     this.send(m);
+  }
+
+  private sender(): Sender {
+    const { id, term, commitIndex, log, now, maxEntries, maxBytes } = this;
+    return { id, term, commitIndex, log, now, maxEntries, maxBytes };
   }
 
   // ---------------------------------------------------------------------------------------
@@ -981,6 +899,17 @@ export class Raft {
   /** A heartbeat during a quiesce round: ask again those that have not agreed (the question or the answer may have been lost). */
   private askAgain(): void {
     for (const id of this.lives.missing()) this.sendAppend(id, this.progress.get(id)!, false, true);
+  }
+
+  /**
+   * A quiesce round failed. If the log ends in an earlier term, a follower may hold an old
+   * leader's uncommitted entries past our last index: our heartbeats match its log up to there
+   * and never truncate them, so it rightly refuses to sleep, round after round, until a client
+   * writes. An entry of our own term conflicts with them and truncates them (leaderNoop off
+   * only: otherwise the election's no-op did this).
+   */
+  private afterFailedQuiesce(): void {
+    if (this.log.lastTerm !== this.term) this.appendNoop("to replace entries a follower may hold past its log, so the cluster can sleep");
   }
 
   /** Leader: is this "asleep" the answer to the round under way, in this life? Protected for a mutant. */
@@ -1114,19 +1043,13 @@ export class Raft {
   }
 
   /**
-   * Heard from a live leader within the minimum election timeout (a leader is always in its
-   * own lease), or woke from sleep within it: the leader slept too, silent by agreement.
+   * Whose lease this server is in, as the narration says it, or null: heard from a live leader
+   * within the minimum election timeout, or woke from sleep within it (the leader slept too,
+   * silent by agreement; leader-life.ts). A leader is always in its own lease.
    */
-  private inLease(): boolean {
-    if (this.role === "Leader") return true;
-    return this.now - this.lives.leaseSince(this.leader !== null ? this.lastLeaderContact : -Infinity) < this.config.electionTimeoutMs[0];
-  }
-
-  /** Whom the lease is for, as the narration says it. */
-  private leaseHolder(): string {
-    return this.leader !== null && this.now - this.lastLeaderContact < this.config.electionTimeoutMs[0]
-      ? `heard from leader ${this.leader}`
-      : "woke from sleep";
+  private lease(): string | null {
+    const held = this.lives.leaseHolder(this.now, this.leader, this.lastLeaderContact, this.config.electionTimeoutMs[0]);
+    return held ?? (this.role === "Leader" ? "woke from sleep" : null);
   }
 
   private narrateReceipt(m: Message): void {

@@ -73,6 +73,18 @@ const REMOVED_RUN_ON: Omit<RandomRunOptions, "seed"> = { membership: true, retir
  * "network" and "calm" actions off), so a copy often arrives after the client's next write
  * has reached the follower. The real core passes it (counting.test.ts).
  */
+/**
+ * The idle-cluster liveness bug put back: a leader whose quiesce round failed does nothing
+ * about a log that ends in an earlier term, so a follower holding an old leader's uncommitted
+ * entry past it refuses every round and the idle cluster never sleeps. Safe, so no invariant
+ * catches it: counting.test.ts runs it through staleSuffixSleeps, whose bound it misses.
+ */
+export class StaleSuffixKeepsAwake extends Raft {}
+if (typeof (Raft.prototype as unknown as Record<string, unknown>).afterFailedQuiesce !== "function") {
+  throw new Error("counting-mutants: Raft has no method afterFailedQuiesce");
+}
+Object.defineProperty(StaleSuffixKeepsAwake.prototype, "afterFailedQuiesce", { value: () => {}, writable: true, configurable: true });
+
 export const LATE_QUIESCE: Omit<RandomRunOptions, "seed"> = {
   sleep: true,
   sleepAfterMs: 50,

@@ -30,8 +30,10 @@
 // has committed its whole log, and has appended nothing of its own term (leaderNoop off). N's
 // heartbeats match F's log up to N's last entry and never truncate s, so F acknowledges N's
 // last index and N's idle check finds everyone caught up. At the quiesce heartbeat F's log runs
-// past N's: F must not sleep. (The real core then never sleeps at all: N retries the quiesce
-// every idle period, F refuses every time, and nothing ever removes s; see counting.test.ts.)
+// past N's: F must not sleep. And the cluster must still fall asleep within the contract's
+// bound (API.md: ten election timeouts after the idle time): once a round fails, N appends a
+// no-op of its term, which truncates s at F (staleSuffixSleeps). Before that fix N retried
+// the quiesce every idle period, F refused every time, and nothing ever removed s.
 
 import type { Message, NodeId } from "../../src/raft/types.ts";
 import type { Harness } from "./harness.ts";
@@ -204,10 +206,15 @@ export function lateQuiesceHeartbeat(h: Harness): void {
 }
 
 /**
- * Needs 5 servers and sleepAfterMs, leaderNoop off. Ends once the new leader has sent its
- * quiesce heartbeats for `idleMs` with F holding s; answers F and the servers to watch.
+ * Needs 5 servers and sleepAfterMs, leaderNoop off. Ends once the new leader has been idle for
+ * `idleMs` (or, `untilAsleep`, as soon as every server up is asleep, if that is sooner);
+ * answers F, the servers to watch and when the new leader went idle.
  */
-export function staleSuffixAtQuiesce(h: Harness, idleMs: number): { readonly F: NodeId; readonly up: readonly NodeId[] } {
+export function staleSuffixAtQuiesce(
+  h: Harness,
+  idleMs: number,
+  untilAsleep = false,
+): { readonly F: NodeId; readonly up: readonly NodeId[]; readonly idleFrom: number } {
   h.check(h.n === 5, "the story needs 5 servers");
   const c = h.cluster;
   const [L] = h.checkSingleLeader();
@@ -229,6 +236,7 @@ export function staleSuffixAtQuiesce(h: Harness, idleMs: number): { readonly F: 
   h.check(n.logLength === x && n.commitIndex === x, `${N} should lead with its whole log (${n.logLength}) committed (${n.commitIndex})`);
   h.reconnect(F);
   h.tlog(`${N} leads with log and commit at ${x}; ${F} holds s at ${s}, uncommitted; idle`);
+  const idleFrom = h.now;
 
   let quiesced = 0;
   c.net.tamper = (m) => {
@@ -236,12 +244,25 @@ export function staleSuffixAtQuiesce(h: Harness, idleMs: number): { readonly F: 
     return m;
   };
   const until = h.now + idleMs;
-  while (h.now < until) {
+  const up = [F, G, H, I];
+  while (h.now < until && !(untilAsleep && up.every((i) => c.status(i)!.asleep))) {
     h.sleep(10);
     const holdsS = c.disk(F).json(s) === '"s"';
     h.check(!(c.status(F)!.asleep && holdsS), `${F} fell asleep holding s, uncommitted`);
   }
   c.net.tamper = null;
   h.check(quiesced > 0, `${N} never sent ${F} a quiesce heartbeat: the story showed nothing`);
-  return { F, up: [F, G, H, I] };
+  return { F, up, idleFrom };
+}
+
+/**
+ * staleSuffixAtQuiesce, then the bound: every server up asleep within sleepAfterMs + ten
+ * election timeouts (of `electionMaxMs`) of the moment the new leader is idle.
+ */
+export function staleSuffixSleeps(h: Harness, sleepAfterMs: number, electionMaxMs: number): void {
+  const c = h.cluster;
+  const bound = sleepAfterMs + 10 * electionMaxMs;
+  const { up, idleFrom } = staleSuffixAtQuiesce(h, bound, true);
+  h.until(() => up.every((i) => c.status(i)!.asleep), bound - (h.now - idleFrom), `every server asleep within ${bound} ms of idling`);
+  h.tlog(`asleep ${(h.now - idleFrom).toFixed(0)} ms after idling`);
 }

@@ -5,13 +5,14 @@
 
 import { describe, expect, test } from "vitest";
 import type { RaftFactory } from "./cluster.ts";
-import { CountsAnyVote, LATE_QUIESCE, SleepsBeforeCaughtUp } from "./counting-mutants.ts";
+import { CountsAnyVote, LATE_QUIESCE, SleepsBeforeCaughtUp, StaleSuffixKeepsAwake } from "./counting-mutants.ts";
 import {
   learnersDoNotCommit,
   learnersDoNotCommitThreeVoters,
   lateQuiesceHeartbeat,
   removedServerStandsAgain,
   staleSuffixAtQuiesce,
+  staleSuffixSleeps,
 } from "./counting-stories.ts";
 import { Harness, scenario, type HarnessOptions } from "./harness.ts";
 import { INVARIANTS, InvariantViolation, type InvariantName } from "./invariants.ts";
@@ -114,26 +115,20 @@ describe("when a follower may agree to sleep", () => {
     expect(firstViolation(STORIES.staleSuffixAtQuiesce, factory(SleepsBeforeCaughtUp))).toBe("SleepSafety");
   });
 
-  // KNOWN BUG of the real core (found writing the story above; reported for issue 19): the
-  // idle cluster never sleeps. The leader retries its quiesce every idle period, the follower
-  // refuses every time (rightly), and nothing removes the stale entry until a client writes,
-  // where API.md bounds the wait at ten election timeouts. Pinned here as it is, so that the
-  // fix (say, a leader whose quiesce round failed and whose log ends in an earlier term
-  // appends a no-op, which truncates the stale entry) turns this red: then assert the bound.
-  test("KNOWN BUG: ... and the idle cluster does not fall asleep, even sleepAfterMs + ten election timeouts later", () => {
+  // Found writing the story above (issue 19): the idle cluster never slept, the leader retrying
+  // its quiesce every idle period and the follower refusing every time, until a client wrote.
+  // API.md bounds the wait at ten election timeouts; a failed round now appends a no-op.
+  test("... and the idle cluster still falls asleep within sleepAfterMs + ten election timeouts", () => {
     const story = STORIES.staleSuffixAtQuiesce;
-    forEachSeed((seed) => {
-      let asleep = false;
-      scenario(story.servers, { ...story.options, seed }, (h) => {
-        const { up } = staleSuffixAtQuiesce(h, 2000);
-        const until = h.now + 300 + 10 * 300;
-        while (h.now < until && !asleep) {
-          h.sleep(10);
-          asleep = up.every((i) => h.cluster.status(i)!.asleep);
-        }
-      });
-      expect(asleep, `seed ${seed}`).toBe(false);
-    });
+    forEachSeed((seed) => scenario(story.servers, { ...story.options, seed }, (h) => staleSuffixSleeps(h, 300, 300)));
+  });
+
+  test("stale-suffix-keeps-awake (no no-op after a failed round) misses the bound on every seed", () => {
+    const story = STORIES.staleSuffixAtQuiesce;
+    for (let seed = 1; seed <= 8; seed++) {
+      const h = new Harness(story.servers, { ...story.options, seed, narrate: false, raftFactory: factory(StaleSuffixKeepsAwake) });
+      expect(() => staleSuffixSleeps(h, 300, 300), `seed ${seed}`).toThrow(/every server asleep within 3300 ms/);
+    }
   });
 
   // The schedule that catches the sleep mutants in the random search must not catch the real core.

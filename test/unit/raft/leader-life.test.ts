@@ -80,7 +80,9 @@ describe("leader life", () => {
     l.fallAsleep();
     l.wake(2000, false);
     expect(l.asleep).toBe(false);
-    expect(l.leaseSince(-Infinity)).toBe(2000);
-    expect(l.leaseSince(2500)).toBe(2500);
+    expect(l.leaseHolder(2100, null, -Infinity, 150)).toBe("woke from sleep");
+    expect(l.leaseHolder(2100, 3, 1000, 150)).toBe("woke from sleep");
+    expect(l.leaseHolder(2600, 3, 2500, 150)).toBe("heard from leader 3");
+    expect(l.leaseHolder(2150, 3, 1000, 150)).toBeNull();
   });
 });

@@ -23,6 +23,12 @@ describe("RaftLog", () => {
     expect(log.takeWrite()).toBeNull();
   });
 
+  test("isUpToDate: a later last term wins; with the same last term, the longer (or equal) log", () => {
+    const log = new RaftLog([e(1, 1), e(2, 2), e(3, 2)]);
+    expect([log.isUpToDate(1, 3), log.isUpToDate(3, 2), log.isUpToDate(4, 2)]).toEqual([true, true, true]);
+    expect([log.isUpToDate(2, 2), log.isUpToDate(9, 1)]).toEqual([false, false]);
+  });
+
   test("a pure truncation is a write with no entries", () => {
     const log = new RaftLog([e(1, 1), e(2, 1)]);
     log.truncateFrom(1);
@@ -76,5 +82,26 @@ describe("Progress", () => {
     expect(p.next).toBe(5);
     p.backtrack(99, 10);
     expect(p.next).toBe(11);
+  });
+  test("an append stays in flight until a success covers it; a stale rejection changes nothing", () => {
+    const p = new Progress(10, 0);
+    p.backtrack(6, 10);
+    p.sentEntries(5, 10, 3);
+    p.succeeded(8); // an earlier, shorter append's answer
+    expect([p.inflight, p.match, p.next]).toEqual([true, 8, 9]);
+    expect(p.rejected(5, 2, 10)).toBe(false); // a rejection of the attempt at 6
+    expect(p.inflight).toBe(true);
+    p.succeeded(10);
+    expect([p.inflight, p.match, p.next]).toEqual([false, 10, 11]);
+  });
+  test("a rejection of the attempt at next backs off and ends the flight; a snapshot's reply ends its own", () => {
+    const p = new Progress(10, 0);
+    p.sentEntries(1, 11, 1);
+    expect(p.rejected(10, 4, 10)).toBe(true);
+    expect([p.inflight, p.next]).toEqual([false, 4]);
+    p.sentSnapshot(5);
+    expect([p.inflight, p.snapshotSentAt]).toEqual([true, 5]);
+    p.snapshotAnswered(7, 9);
+    expect([p.inflight, p.snapshotSentAt, p.match, p.lastHeard]).toEqual([false, null, 7, 9]);
   });
 });
