@@ -3,9 +3,10 @@
 // and watch feature issue 21 lists, the timings are consistent, and the parsers refuse broken files.
 
 import { describe, expect, it } from "vitest";
+import { diffLeaseAnswer, diffWatchStep, LeaseIds } from "./compare-lease-watch.ts";
 import { leaseCoverage, REQUIRED_LEASE_FEATURES } from "./coverage-lease.ts";
 import { REQUIRED_WATCH_FEATURES, watchCoverage } from "./coverage-watch.ts";
-import { parseTimedFixture, parseWatchFixture, type WatchAction } from "./fixture.ts";
+import { parseTimedFixture, parseWatchFixture, type TimedFixtureStep, type WatchAction, type WatchStep } from "./fixture.ts";
 import { EXPIRY_WAIT_MS, generateLeaseSequence, LEASE_GENERATOR_VERSION, type LeaseOp } from "./generate-lease.ts";
 import { generateWatchSequence, WATCH_GENERATOR_VERSION, type WatchOp } from "./generate-watch.ts";
 import { LEASE_FIXTURE_DIR, readLeaseFixtures, readWatchFixtures, WATCH_FIXTURE_DIR } from "./read-fixtures-lease-watch.ts";
@@ -173,5 +174,51 @@ describe("etcd lease and watch fixtures: the parsers", () => {
     expect(() => parseWatchFixture("w", lines({ ...kv, do: "jump" }))).toThrow(/unknown step "jump"/);
     expect(() => parseWatchFixture("w", lines({ do: "wait", sent_ms: 1, received: [] }))).toThrow(/bad wait/);
     expect(() => parseWatchFixture("w", lines({ ...open, received: undefined }))).toThrow(/no sent_ms or received/);
+  });
+});
+
+describe("etcd lease and watch fixtures: answer comparison", () => {
+  const step = (path: string, request: unknown, response: unknown, status = 200): TimedFixtureStep =>
+    ({ path, request, response, status, wait_ms: 0, sent_ms: 0, answered_ms: 1 });
+  const header = { cluster_id: "1", member_id: "2", revision: "5", raft_term: "2" };
+
+  it("maps lease IDs etcd chose, in grant order, and nothing else", () => {
+    const ids = new LeaseIds();
+    const grant = step("/v3/lease/grant", { TTL: "120" }, { header, ID: "465175137589657093", TTL: "120" });
+    // Any ID answers a grant without one; the TTL still has to match.
+    expect(diffLeaseAnswer(grant, { status: 200, response: { header, ID: "99", TTL: "120" } }, ids, 0)).toBeNull();
+    expect(diffLeaseAnswer(grant, { status: 200, response: { header, ID: "99", TTL: "60" } }, ids, 0)).toMatch(/\$\.TTL/);
+    expect(diffLeaseAnswer(grant, { status: 200, response: { header, TTL: "120" } }, ids, 0)).toMatch(/\$\.ID: missing/);
+    ids.learn(grant, { header, ID: "99", TTL: "120" });
+    expect(ids.rewrite({ ID: "465175137589657093", lease: "465175137589657093", other: "7" })).toEqual({ ID: "99", lease: "99", other: "7" });
+    // A grant with an explicit ID teaches nothing: the ID was the client's.
+    ids.learn(step("/v3/lease/grant", { ID: "7", TTL: "120" }, { header, ID: "7", TTL: "120" }), { ID: "8" });
+    expect(ids.rewrite("7")).toBe("7");
+  });
+
+  it("compares lease lists and timetolive keys as sets, and TTLs within the slack", () => {
+    const ids = new LeaseIds();
+    const list = step("/v3/lease/leases", {}, { header, leases: [{ ID: "1" }, { ID: "2" }] });
+    expect(diffLeaseAnswer(list, { status: 200, response: { header, leases: [{ ID: "2" }, { ID: "1" }] } }, ids, 0)).toBeNull();
+    expect(diffLeaseAnswer(list, { status: 200, response: { header, leases: [{ ID: "2" }] } }, ids, 0)).not.toBeNull();
+    const ttl = step("/v3/lease/timetolive", { ID: "1", keys: true }, { header, ID: "1", TTL: "58", grantedTTL: "60", keys: ["YQ==", "Yg=="] });
+    const answer = (TTL: string, keys = ["Yg==", "YQ=="]) => ({ status: 200, response: { header, ID: "1", TTL, grantedTTL: "60", keys } });
+    expect(diffLeaseAnswer(ttl, answer("57"), ids, 1)).toBeNull();
+    expect(diffLeaseAnswer(ttl, answer("56"), ids, 1)).toBe("$.TTL: expected 58 ± 1, got 56");
+    expect(diffLeaseAnswer(ttl, answer("58", ["YQ=="]), ids, 1)).toMatch(/\$\.keys/);
+    expect(diffLeaseAnswer(ttl, { status: 404, response: {} }, ids, 1)).toBe("status: expected 200, got 404");
+  });
+
+  it("compares a watch step's messages per watch in order, ignoring timings and the order between watches", () => {
+    const msg = (stream: number, at_ms: number, revision: string, watch_id?: string) =>
+      ({ stream, at_ms, message: { result: { header: { ...header, revision }, ...(watch_id ? { watch_id } : {}), events: [] } } });
+    const recorded: WatchStep = { do: "kv", path: "/v3/kv/put", request: {}, status: 200, response: { header }, sent_ms: 10,
+      received: [msg(0, 11, "5"), msg(1, 12, "5"), msg(0, 13, "6"), msg(0, 13, "6", "7")] };
+    const interleaved: WatchStep = { ...recorded, sent_ms: 50, received: [msg(0, 50, "6", "7"), msg(1, 51, "5"), msg(0, 52, "5"), msg(0, 60, "6")] };
+    expect(diffWatchStep(recorded, interleaved)).toBeNull();
+    const reordered: WatchStep = { ...recorded, received: [msg(0, 11, "6"), msg(1, 12, "5"), msg(0, 13, "5"), msg(0, 13, "6", "7")] };
+    expect(diffWatchStep(recorded, reordered)).toMatch(/^stream 0 watch 0 messages \$\[0\]/);
+    expect(diffWatchStep(recorded, { ...recorded, received: recorded.received.slice(0, 3) })).toMatch(/^stream 0 watch 7 messages \$: expected 1 items, got 0/);
+    expect(diffWatchStep(recorded, { do: "close", stream: 0, sent_ms: 0, received: [] })).toBe("step: expected kv, got close");
   });
 });

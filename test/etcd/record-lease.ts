@@ -14,6 +14,8 @@ import { LEASE_SEEDS } from "./seeds.ts";
 
 const CLIENT_PORT = Number(process.env.ETCD_CLIENT_PORT ?? 24891);
 const PEER_PORT = Number(process.env.ETCD_PEER_PORT ?? 24901);
+/** Where the files go; another folder (FIXTURE_OUT_DIR) to check that a re-recording gives the same answers. */
+const OUT_DIR = process.env.FIXTURE_OUT_DIR ?? LEASE_FIXTURE_DIR;
 
 async function recordOne(seed: number, ops: number, version: string): Promise<string> {
   const etcd = await startEtcd(CLIENT_PORT, PEER_PORT);
@@ -41,8 +43,8 @@ async function recordOne(seed: number, ops: number, version: string): Promise<st
       const t = timings[i]!;
       lines.push(JSON.stringify({ path: op.path, request: op.request, wait_ms: op.wait_ms, sent_ms: t.sent_ms, answered_ms: t.answered_ms, status: observed.status, response: observed.response }));
     });
-    mkdirSync(LEASE_FIXTURE_DIR, { recursive: true });
-    const file = join(LEASE_FIXTURE_DIR, `lease-${seed}.jsonl`);
+    mkdirSync(OUT_DIR, { recursive: true });
+    const file = join(OUT_DIR, `lease-${seed}.jsonl`);
     writeFileSync(file, `${lines.join("\n")}\n`);
     return file;
   } finally {

@@ -18,6 +18,8 @@ import { WATCH_SEEDS } from "./seeds.ts";
 
 const CLIENT_PORT = Number(process.env.ETCD_CLIENT_PORT ?? 24891);
 const PEER_PORT = Number(process.env.ETCD_PEER_PORT ?? 24901);
+/** Where the files go; another folder (FIXTURE_OUT_DIR) to check that a re-recording gives the same answers. */
+const OUT_DIR = process.env.FIXTURE_OUT_DIR ?? WATCH_FIXTURE_DIR;
 /** A step is over when no stream has said anything for this long (etcd catches watchers up every 100 ms). */
 const QUIET_MS = 300;
 /** ...but never before this long after the step, nor later than the deadline. */
@@ -142,8 +144,8 @@ async function recordOne(seed: number, ops: number, version: string): Promise<st
     note: `watch sequence; one fresh single-member etcd, default flags but --experimental-watch-progress-notify-interval ${PROGRESS_NOTIFY_INTERVAL_MS}ms, JSON gateway at /v3/ over HTTP/1.1; recorded by test/etcd/record-watch.ts`,
   };
   const lines = [JSON.stringify({ meta }), ...steps.map((step) => JSON.stringify(step))];
-  mkdirSync(WATCH_FIXTURE_DIR, { recursive: true });
-  const file = join(WATCH_FIXTURE_DIR, `watch-${seed}.jsonl`);
+  mkdirSync(OUT_DIR, { recursive: true });
+  const file = join(OUT_DIR, `watch-${seed}.jsonl`);
   writeFileSync(file, `${lines.join("\n")}\n`);
   return file;
 }
