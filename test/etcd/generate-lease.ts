@@ -52,6 +52,8 @@ export class LeaseSequenceGenerator {
   private readonly gone: string[] = [];
   /** Ops already decided, sent before drawing anything new (an episode is several ops). */
   private readonly queue: LeaseOp[] = [];
+  /** An expiry episode's grant was handed out: its other requests follow once the grant is answered. */
+  private episodePending = false;
   /** The lease an episode is about, once its grant has been answered. */
   private episodeLease: string | null = null;
   /** Ops handed out so far (the first one lists the leases of a fresh etcd: none). */
@@ -80,7 +82,16 @@ export class LeaseSequenceGenerator {
     }
   }
 
+  /** The next op, an episode's requests first once its grant has been answered. */
   next(): LeaseOp {
+    if (this.episodePending) {
+      this.episodePending = false;
+      this.expandEpisode();
+    }
+    return this.draw();
+  }
+
+  private draw(): LeaseOp {
     if (this.count++ === 0) return this.op("/v3/lease/leases", {});
     const queued = this.queue.shift();
     if (queued) return queued;
@@ -202,16 +213,12 @@ export class LeaseSequenceGenerator {
     const r = this.rng;
     const grant: Json = { TTL: String(r.pick(SHORT_TTLS)) };
     if (r.chance(0.3)) grant.ID = String(1000 + r.int(0, 9000));
-    this.queue.push(
-      { path: "@episode-keys", request: null, wait_ms: 0 }, // expanded once the grant's answer names the lease
-    );
+    this.episodePending = true;
     return this.op("/v3/lease/grant", grant);
   }
 
-  /** Replaces the episode placeholder with its requests (needs the lease ID etcd answered). */
+  /** Queues the episode's requests (they name the lease ID etcd answered to its grant). */
   private expandEpisode(): void {
-    if (this.queue[0]?.path !== "@episode-keys") return;
-    this.queue.shift();
     const id = this.episodeLease;
     this.episodeLease = null;
     if (id === null) return; // the grant was refused (a duplicate explicit ID): nothing to expire
@@ -251,12 +258,6 @@ export class LeaseSequenceGenerator {
         return this.op("/v3/lease/timetolive", { ID: this.someLease(), keys: "yes" });
     }
   }
-
-  /** The next op, with episodes expanded as soon as their grant is answered. */
-  take(): LeaseOp {
-    this.expandEpisode();
-    return this.next();
-  }
 }
 
 /** The whole sequence for one seed, asking `answer` for each op's answer in turn. */
@@ -268,7 +269,7 @@ export async function generateLeaseSequence(
   const gen = new LeaseSequenceGenerator(seed);
   const out: Array<{ op: LeaseOp; observed: LeaseObserved }> = [];
   for (let i = 0; i < count; i++) {
-    const op = gen.take();
+    const op = gen.next();
     const observed = await answer(op, i);
     gen.observe(op, observed);
     out.push({ op, observed });
