@@ -91,7 +91,19 @@ export async function promoteMember(cluster: Cluster, id: NodeId, timeoutMs: num
 export async function removeMember(cluster: Cluster, id: NodeId, timeoutMs: number): Promise<ClusterView> {
   const deadline = Date.now() + timeoutMs;
   await wakeAll(cluster);
-  const now = await view(cluster);
+  try {
+    return await removeFrom(cluster, id, await view(cluster), deadline);
+  } catch (e) {
+    // The view said member, the leader says not: an earlier removal (one that answered 504)
+    // committed in between. That is the 404 of a member already gone, not a bad request.
+    if (!(e instanceof HttpError && e.status === 400 && e.code === "invalid_change")) throw e;
+    const now = await view(cluster);
+    if (now.voters.includes(id) || now.learners.includes(id)) throw e;
+    return await removeFrom(cluster, id, now, deadline);
+  }
+}
+
+async function removeFrom(cluster: Cluster, id: NodeId, now: ClusterView, deadline: number): Promise<ClusterView> {
   if (!now.voters.includes(id) && !now.learners.includes(id)) {
     // A removal that answered 504 and committed later left the server running (a removed
     // voter that never heard of its removal keeps standing for election, ignored). Asked
