@@ -1,5 +1,6 @@
 import type { FollowerProgress } from "./compaction.ts";
 import { checkAppend } from "./follower-append.ts";
+import { installSnapshot } from "./follower-snapshot.ts";
 import { RaftLog } from "./log.ts";
 import { applyChange, describe, isMember, membershipCommand, MembershipHistory } from "./membership.ts";
 import { changeRefusal, handOverTarget, ignoresCandidate, mayStand, otherMembers, otherVoters, syncProgress } from "./membership-rules.ts";
@@ -571,17 +572,8 @@ export class Raft {
         this.narrate(`... snapshot up to ${m.lastIncludedIndex} is already committed here (commitIndex=${this.commitIndex})`);
       } else {
         const before = this.conf;
-        if (this.log.term(m.lastIncludedIndex) === m.lastIncludedTerm) {
-          this.log.compact(m.lastIncludedIndex); // our log goes on past the snapshot, and matches: keep the rest
-          this.history.compactedTo(m.lastIncludedIndex);
-        } else {
-          this.log.resetTo(m.lastIncludedIndex, m.lastIncludedTerm);
-          this.history.resetTo(m.lastIncludedIndex, m.membership ?? this.conf);
-        }
-        this.commitIndex = m.lastIncludedIndex;
-        this.lastApplied = m.lastIncludedIndex;
-        const membership = this.history.at(m.lastIncludedIndex);
-        this.installedSnapshot = { index: m.lastIncludedIndex, term: m.lastIncludedTerm, membership };
+        this.installedSnapshot = installSnapshot(this.log, this.history, m); // follower-snapshot.ts
+        this.commitIndex = this.lastApplied = m.lastIncludedIndex;
         this.narrate(`installs snapshot up to index ${m.lastIncludedIndex} (term ${m.lastIncludedTerm}); log=${this.logSummary()}`);
         if (this.conf !== before) this.configurationChanged(`from the snapshot up to ${m.lastIncludedIndex}`);
       }
