@@ -7,7 +7,7 @@ import { changeRefusal, handOverTarget, ignoresCandidate, mayStand, otherMembers
 import { formatAppendEntries, formatAppendReply, formatLog, formatPreVote, formatRequestVote, formatVoteReply, receiptLine, staleTermReason } from "./narrate.ts";
 import { LeaderLife, type FollowerView, type LeaderView } from "./leader-life.ts";
 import { Progress } from "./progress.ts";
-import { ReadRounds } from "./read-only.ts";
+import { ReadRounds, type ReadLeader } from "./read-only.ts";
 import { hardStateToPersist, wakeAt } from "./ready.ts";
 import { appendEntriesFor, snapshotFor, type Sender } from "./replication.ts";
 import { heardWithin, majority, quorumIndex, quorumLapsesAt } from "./quorum.ts";
@@ -74,6 +74,7 @@ export class Raft {
   private transferDeadline = Infinity;
   /** ReadIndex reads and their rounds (read-only.ts). */
   private readonly reads = new ReadRounds();
+  private readonly readLeader: ReadLeader = { self: () => this.id, voters: () => this.conf.voters, heartbeat: () => this.broadcastAppend(true) };
   /** A snapshot from the leader accepted since the last ready(). */
   private installedSnapshot: SnapshotMeta | null = null;
 
@@ -179,7 +180,8 @@ export class Raft {
         if (!isMember(this.conf, this.id)) return this.stepDownRemoved("no voter took over in time");
       }
       if (now >= this.heartbeatDeadline) {
-        this.expireReads();
+        const gone = this.reads.expire(now - this.config.electionTimeoutMs[1]);
+        if (gone > 0) this.narrate(`gives up on ${gone} read(s) not confirmed by a majority within the election timeout`);
         this.heartbeatDeadline = now + this.config.heartbeatMs;
         if (this.lives.roundOverdue(now)) {
           this.narrate(`stays awake: ${this.lives.abandonRound().join(", ")} did not agree to sleep`);
@@ -323,7 +325,7 @@ export class Raft {
     } else {
       this.reads.arrive(ctx, now, this.commitIndex);
     }
-    this.maybeStartReadRound();
+    this.reads.maybeStartRound(this.readLeader);
     return { accepted: true };
   }
 
@@ -766,7 +768,7 @@ export class Raft {
     this.commitIndex = q;
     // The first commit of our term (after resuming: up to the reloaded log's end): now the
     // commit index is known to be current.
-    if (this.lives.committed(q) && this.reads.commitKnown(q)) this.maybeStartReadRound();
+    if (this.lives.committed(q) && this.reads.commitKnown(q)) this.reads.maybeStartRound(this.readLeader);
     this.maybeHandOver();
     return true;
   }
@@ -786,30 +788,7 @@ export class Raft {
    */
   private readAcknowledged(m: AppendEntriesReply): void {
     if (m.readSeq === undefined || m.life !== this.lives.life) return;
-    if (this.reads.acknowledge(m.from, m.readSeq)) this.confirmReads();
-  }
-
-  /** Start a heartbeat round for waiting reads, unless one is already in flight. */
-  private maybeStartReadRound(): void {
-    if (!this.reads.startRound()) return;
-    this.broadcastAppend(true);
-    this.confirmReads(); // a one-server cluster is its own majority
-  }
-
-  /** Release every read whose round a majority has answered, then start the next round. */
-  private confirmReads(): void {
-    this.reads.confirm(this.conf.voters, this.id);
-    this.maybeStartReadRound();
-  }
-
-  /**
-   * Reads this leader could not confirm within an election timeout fail (the host retries
-   * them elsewhere): without CheckQuorum a leader cut off from its majority leads on forever,
-   * and its unconfirmable reads must not pile up for as long. Heartbeat ticks run this.
-   */
-  private expireReads(): void {
-    const gone = this.reads.expire(this.now - this.config.electionTimeoutMs[1]);
-    if (gone > 0) this.narrate(`gives up on ${gone} read(s) not confirmed by a majority within the election timeout`);
+    if (this.reads.acknowledge(m.from, m.readSeq)) this.reads.confirmAndGoOn(this.readLeader);
   }
 
   /**
