@@ -5,12 +5,13 @@ import { RaftLog } from "./log.ts";
 import { applyChange, describe, isMember, membershipCommand, MembershipHistory } from "./membership.ts";
 import { changeRefusal, handOverTarget, ignoresCandidate, mayStand, otherMembers, otherVoters, syncProgress } from "./membership-rules.ts";
 import { formatAppendEntries, formatAppendReply, formatLog, formatPreVote, formatRequestVote, formatVoteReply, receiptLine, staleTermReason } from "./narrate.ts";
+import { LeaderTimers } from "./leader-timers.ts";
 import { LeaderLife, type FollowerView, type LeaderView } from "./leader-life.ts";
 import { Progress } from "./progress.ts";
 import { ReadRounds, type ReadLeader } from "./read-only.ts";
 import { hardStateToPersist, wakeAt } from "./ready.ts";
 import { appendEntriesFor, snapshotFor, type Sender } from "./replication.ts";
-import { heardWithin, majority, quorumIndex, quorumLapsesAt } from "./quorum.ts";
+import { majority, quorumIndex } from "./quorum.ts";
 import type { AppendEntries, AppendEntriesReply, Entry, HardState, InstallSnapshot, InstallSnapshotReply, Membership } from "./types.ts";
 import type { MembershipChange, MembershipChangeResult, MembershipRefusal, Message, NodeId, PreVote, PreVoteReply } from "./types.ts";
 import type { ProposeResult, RaftConfig, RaftStatus, ReadIndexResult, Ready, RequestVote, RequestVoteReply } from "./types.ts";
@@ -60,18 +61,14 @@ export class Raft {
   private now: number;
   private electionTimeout = 0;
   private electionDeadline = 0;
-  private heartbeatDeadline = 0;
 
   // Candidate and pre-candidate state.
   private votes = new Set<NodeId>();
 
   // Leader state, reinitialised after every election.
   private progress = new Map<NodeId, Progress>();
-  /** CheckQuorum: when the leader would have heard from less than a majority within an election timeout. */
-  private checkQuorumDeadline = Infinity;
-  /** Leadership transfer under way: to whom, and when to give up. */
-  private transferee: NodeId | null = null;
-  private transferDeadline = Infinity;
+  /** Heartbeat, CheckQuorum and leadership-transfer deadlines, and the transferee (leader-timers.ts). */
+  private readonly timers = new LeaderTimers();
   /** ReadIndex reads and their rounds (read-only.ts). */
   private readonly reads = new ReadRounds();
   private readonly readLeader: ReadLeader = { self: () => this.id, voters: () => this.conf.voters, heartbeat: () => this.broadcastAppend(true) };
@@ -173,16 +170,16 @@ export class Raft {
     this.now = now;
     if (this.lives.asleep) return; // nothing is due while asleep
     if (this.role === "Leader") {
-      if (now >= this.checkQuorumDeadline && !this.checkQuorum()) return;
-      if (now >= this.transferDeadline) {
-        this.narrate(`leadership transfer to ${this.transferee} timed out`);
-        this.endTransfer();
+      if (now >= this.timers.checkQuorum && !this.checkQuorum()) return;
+      if (now >= this.timers.transferDeadline) {
+        this.narrate(`leadership transfer to ${this.timers.transferee} timed out`);
+        this.timers.endTransfer();
         if (!isMember(this.conf, this.id)) return this.stepDownRemoved("no voter took over in time");
       }
-      if (now >= this.heartbeatDeadline) {
+      if (now >= this.timers.heartbeat) {
         const gone = this.reads.expire(now - this.config.electionTimeoutMs[1]);
         if (gone > 0) this.narrate(`gives up on ${gone} read(s) not confirmed by a majority within the election timeout`);
-        this.heartbeatDeadline = now + this.config.heartbeatMs;
+        this.timers.heartbeat = now + this.config.heartbeatMs;
         if (this.lives.roundOverdue(now)) {
           this.narrate(`stays awake: ${this.lives.abandonRound().join(", ")} did not agree to sleep`);
           this.afterFailedQuiesce();
@@ -205,9 +202,9 @@ export class Raft {
     this.now = now;
     if (this.role !== "Leader") return { accepted: false, leader: this.leader };
     // During a transfer new entries would only delay the transferee's catching up.
-    if (this.transferee !== null) {
+    if (this.timers.transferee !== null) {
       this.activity("woken by a proposal");
-      return { accepted: false, leader: this.transferee };
+      return { accepted: false, leader: this.timers.transferee };
     }
     const entry: Entry = { index: this.log.lastIndex + 1, term: this.term, command };
     this.appendEntry(entry);
@@ -240,8 +237,7 @@ export class Raft {
 
   /** Start handing leadership to `target`: TimeoutNow once it holds the whole log; given up after an election timeout. */
   private handTo(target: NodeId, pr: Progress): void {
-    this.transferee = target;
-    this.transferDeadline = this.now + this.config.electionTimeoutMs[1];
+    this.timers.startTransfer(target, this.now + this.config.electionTimeoutMs[1]);
     if (pr.match === this.log.lastIndex) this.sendTimeoutNow(target);
     else if (!pr.inflight) this.sendAppend(target, pr);
   }
@@ -267,7 +263,7 @@ export class Raft {
       commitIndex: this.commitIndex,
       lastIndex: this.log.lastIndex,
       maxEntries: this.maxEntries,
-      transferee: this.transferee,
+      transferee: this.timers.transferee,
       ownTermCommitted: this.log.term(this.commitIndex) === this.term,
       progress: this.progress,
       requiresOwnTermCommit: this.requiresOwnTermCommit(),
@@ -377,9 +373,9 @@ export class Raft {
       messages,
       committed,
       wakeAt: wakeAt(this.lives.asleep, this.role === "Leader", {
-        heartbeat: this.heartbeatDeadline,
-        checkQuorum: this.checkQuorumDeadline,
-        transfer: this.transferDeadline,
+        heartbeat: this.timers.heartbeat,
+        checkQuorum: this.timers.checkQuorum,
+        transfer: this.timers.transferDeadline,
         election: this.electionDeadline,
       }),
     };
@@ -390,7 +386,7 @@ export class Raft {
       id: this.id,
       state: this.role === "PreCandidate" ? "Follower" : this.role,
       preCandidate: this.role === "PreCandidate",
-      transferringTo: this.transferee,
+      transferringTo: this.timers.transferee,
       term: this.term,
       votedFor: this.votedFor,
       leader: this.leader,
@@ -450,8 +446,8 @@ export class Raft {
     this.role = "Follower";
     this.leader = leader;
     this.stepRole = this.stepFollower;
-    this.endTransfer();
-    this.checkQuorumDeadline = Infinity;
+    this.timers.endTransfer();
+    this.timers.checkQuorum = Infinity;
     this.reads.failAll();
     this.narrate(`becomes Follower with term=${this.term}; log=${this.logSummary()}`);
     if (restartTimer || wasLeader) this.resetElectionTimer();
@@ -510,12 +506,10 @@ export class Raft {
     this.reads.reset();
     if (this.lives.asleep) {
       // A sleeping leader reloaded: it stays asleep until something wakes it.
-      this.heartbeatDeadline = Infinity;
-      this.checkQuorumDeadline = Infinity;
+      this.timers.sleep();
       return;
     }
-    this.heartbeatDeadline = this.now + this.config.heartbeatMs;
-    this.checkQuorumDeadline = this.config.checkQuorum ? this.now + this.config.electionTimeoutMs[1] : Infinity;
+    this.timers.start(this.now, this.config.heartbeatMs, this.config.checkQuorum, this.config.electionTimeoutMs[1]);
     if (this.config.leaderNoop) this.appendNoop("to commit earlier terms");
     else if (this.history.currentIndex > this.commitIndex) {
       // An uncommitted configuration entry is in force: commit it (and so unblock the next
@@ -707,7 +701,7 @@ export class Raft {
     // copy would multiply messages with each duplicate.
     if (m.success) {
       pr.succeeded(m.matchIndex);
-      if (m.from === this.transferee && pr.match === this.log.lastIndex) this.sendTimeoutNow(m.from);
+      if (m.from === this.timers.transferee && pr.match === this.log.lastIndex) this.sendTimeoutNow(m.from);
       // Lazy commit propagation: a commit advance is not broadcast on its own. Followers
       // learn it with the next AppendEntries that carries entries or with the next
       // heartbeat, at most heartbeatMs later (SCENARIOS.md, Part 3): under load the next
@@ -733,14 +727,9 @@ export class Raft {
    * check, so a leader cut off from its cluster stops taking writes it cannot commit.
    */
   private checkQuorum(): boolean {
-    const window = this.config.electionTimeoutMs[1];
     const lastHeard = (v: NodeId) => this.progress.get(v)?.lastHeard ?? -Infinity;
-    const lapsesAt = quorumLapsesAt(this.conf.voters, this.id, lastHeard, window);
-    if (this.now < lapsesAt) {
-      this.checkQuorumDeadline = lapsesAt;
-      return true;
-    }
-    const heard = heardWithin(this.conf.voters, this.id, lastHeard, this.now, window);
+    const heard = this.timers.quorumLost(this.conf.voters, this.id, lastHeard, this.now, this.config.electionTimeoutMs[1]);
+    if (heard === null) return true;
     this.narrate(`steps down: heard from ${heard} of ${this.conf.voters.length} voters within the election timeout`);
     this.becomeFollower(this.term, null);
     return false;
@@ -751,11 +740,6 @@ export class Raft {
     this.narrate(`sending TimeoutNow to ${peer}`);
     this.send(m);
     if (!isMember(this.conf, this.id)) this.stepDownRemoved(`handed leadership to ${peer}`);
-  }
-
-  private endTransfer(): void {
-    this.transferee = null;
-    this.transferDeadline = Infinity;
   }
 
   /** Advance commitIndex to the highest index stored on a majority, if it is of this term. */
@@ -851,7 +835,7 @@ export class Raft {
   /** Leader: may the cluster sleep now? (Appends a no-op if earlier terms' entries keep it from committing.) */
   private idle(): boolean {
     if (!this.lives.idleFor(this.now, this.config.sleepAfterMs ?? 0)) return false;
-    if (this.transferee !== null || this.reads.waiting) return false;
+    if (this.timers.transferee !== null || this.reads.waiting) return false;
     if (this.commitIndex < this.log.lastIndex) {
       if (this.log.lastTerm !== this.term) this.appendNoop("to commit earlier terms before the cluster sleeps");
       return false;
@@ -890,8 +874,7 @@ export class Raft {
 
   private fallAsleep(): void {
     this.lives.fallAsleep();
-    this.heartbeatDeadline = Infinity;
-    this.checkQuorumDeadline = Infinity;
+    this.timers.sleep();
     this.narrate(`sleeps: its followers are asleep (term=${this.term}, commitIndex=${this.commitIndex})`);
   }
 
@@ -907,8 +890,7 @@ export class Raft {
     if (this.role !== "Leader") return this.resetElectionTimer();
     // Nobody was expected to answer while the cluster slept: CheckQuorum counts from now.
     for (const pr of this.progress.values()) pr.lastHeard = this.now;
-    this.checkQuorumDeadline = this.config.checkQuorum ? this.now + this.config.electionTimeoutMs[1] : Infinity;
-    this.heartbeatDeadline = this.now + this.config.heartbeatMs;
+    this.timers.start(this.now, this.config.heartbeatMs, this.config.checkQuorum, this.config.electionTimeoutMs[1]);
     this.broadcastAppend(true);
   }
 
@@ -986,7 +968,7 @@ export class Raft {
     else this.narrate(line);
     if (this.role === "Leader") {
       const want = syncProgress(this.progress, this.conf, this.id, this.log.lastIndex, this.now);
-      if (this.transferee !== null && !want.has(this.transferee)) this.endTransfer();
+      if (this.timers.transferee !== null && !want.has(this.timers.transferee)) this.timers.endTransfer();
     } else if (!this.mayStand()) {
       this.electionDeadline = Infinity; // a learner, or removed: never stands
     } else if (this.electionDeadline === Infinity && !this.lives.asleep) {
@@ -1000,7 +982,7 @@ export class Raft {
    * down, so the cluster need not wait out an election timeout.
    */
   private maybeHandOver(): void {
-    if (this.role !== "Leader" || isMember(this.conf, this.id) || this.transferee !== null) return;
+    if (this.role !== "Leader" || isMember(this.conf, this.id) || this.timers.transferee !== null) return;
     if (this.history.currentIndex > this.commitIndex) return;
     const best = handOverTarget(this.conf, this.progress);
     if (best === null) return this.stepDownRemoved("no voter to hand over to");
