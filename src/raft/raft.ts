@@ -184,7 +184,7 @@ export class Raft {
           this.narrate(`stays awake: ${this.lives.abandonRound().join(", ")} did not agree to sleep`);
           this.afterFailedQuiesce();
         }
-        if (this.lives.round !== null) this.askAgain();
+        if (this.lives.round !== null) this.askToSleep(this.lives.missing());
         else if (this.idle()) this.startQuiesce();
         else this.broadcastAppend(true);
       }
@@ -834,26 +834,22 @@ export class Raft {
 
   /** Leader: may the cluster sleep now? (Appends a no-op if earlier terms' entries keep it from committing.) */
   private idle(): boolean {
-    if (!this.lives.idleFor(this.now, this.config.sleepAfterMs ?? 0)) return false;
-    if (this.timers.transferee !== null || this.reads.waiting) return false;
-    if (this.commitIndex < this.log.lastIndex) {
-      if (this.log.lastTerm !== this.term) this.appendNoop("to commit earlier terms before the cluster sleeps");
-      return false;
-    }
-    return this.lives.caughtUpToSleep(this.leaderView());
+    const busy = this.timers.transferee !== null || this.reads.waiting;
+    const may = this.lives.mayQuiesce(this.leaderView(), this.config.sleepAfterMs ?? 0, busy, this.commitIndex, this.log.lastTerm, this.term);
+    if (may === "noop") this.appendNoop("to commit earlier terms before the cluster sleeps");
+    return may === true;
   }
 
   private startQuiesce(): void {
-    const asked = this.lives.liveFollowers(this.leaderView());
-    this.lives.startRound(asked, this.now + this.config.electionTimeoutMs[1]);
+    const asked = this.lives.startQuiesce(this.leaderView(), this.now + this.config.electionTimeoutMs[1]);
     this.narrate(`idle: telling followers to sleep (term=${this.term}, commitIndex=${this.commitIndex})`);
     if (asked.length === 0) return this.fallAsleep();
-    for (const id of asked) this.sendAppend(id, this.progress.get(id)!, false, true);
+    this.askToSleep(asked);
   }
 
-  /** A heartbeat during a quiesce round: ask again those that have not agreed (the question or the answer may have been lost). */
-  private askAgain(): void {
-    for (const id of this.lives.missing()) this.sendAppend(id, this.progress.get(id)!, false, true);
+  /** Quiesce heartbeats; during a round, every heartbeat asks again those that have not agreed (the question or the answer may have been lost). */
+  private askToSleep(ids: readonly NodeId[]): void {
+    for (const id of ids) this.sendAppend(id, this.progress.get(id)!, false, true);
   }
 
   /**
