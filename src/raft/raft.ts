@@ -4,7 +4,7 @@ import { installSnapshot } from "./follower-snapshot.ts";
 import { RaftLog } from "./log.ts";
 import { applyChange, describe, isMember, membershipCommand, MembershipHistory } from "./membership.ts";
 import { changeRefusal, handOverTarget, ignoresCandidate, mayStand, otherMembers, otherVoters, syncProgress } from "./membership-rules.ts";
-import { formatAppendEntries, formatAppendReply, formatLog, formatPreVote, formatRequestVote, formatVoteReply, receiptLine, staleTermReason } from "./narrate.ts";
+import { formatAppendEntries, formatAppendReply, formatInstallSnapshot, formatLog, formatPreVote, formatRequestVote, formatVoteReply, receiptLine, staleTermReason } from "./narrate.ts";
 import { LeaderTimers } from "./leader-timers.ts";
 import { LeaderLife, type FollowerView, type LeaderView } from "./leader-life.ts";
 import { Progress } from "./progress.ts";
@@ -257,18 +257,9 @@ export class Raft {
     };
     if (this.role !== "Leader") return refuse("not_leader", `server ${this.id} is not the leader`);
     this.activity("woken by a membership change");
-    const no = changeRefusal(change, {
-      self: this.id,
-      history: this.history,
-      commitIndex: this.commitIndex,
-      lastIndex: this.log.lastIndex,
-      maxEntries: this.maxEntries,
-      transferee: this.timers.transferee,
-      ownTermCommitted: this.log.term(this.commitIndex) === this.term,
-      progress: this.progress,
-      requiresOwnTermCommit: this.requiresOwnTermCommit(),
-      allowsChangeWhilePending: this.allowsChangeWhilePending(),
-    });
+    const { id: self, history, commitIndex, maxEntries, progress } = this;
+    const no = changeRefusal(change, { self, history, commitIndex, maxEntries, progress, lastIndex: this.log.lastIndex, transferee: this.timers.transferee,
+      ownTermCommitted: this.log.term(commitIndex) === this.term, requiresOwnTermCommit: this.requiresOwnTermCommit(), allowsChangeWhilePending: this.allowsChangeWhilePending() });
     if (no?.ownTermFirst) {
       if (this.log.lastTerm !== this.term) this.appendNoop("before changing the membership");
       return refuse(no.reason, `no entry of term ${this.term} is committed yet`);
@@ -532,13 +523,7 @@ export class Raft {
     } else if (m.term === this.term && !upToDate) {
       this.narrate(`... candidate's log is not up to date (lastLogTerm=${this.log.lastTerm}, lastLogIndex=${this.log.lastIndex})`);
     }
-    const reply: RequestVoteReply = {
-      type: "RequestVoteReply",
-      from: this.id,
-      to: m.from,
-      term: this.term,
-      voteGranted: grant,
-    };
+    const reply: RequestVoteReply = { type: "RequestVoteReply", from: this.id, to: m.from, term: this.term, voteGranted: grant };
     this.narrate(`... RequestVote reply: ${formatVoteReply(reply)}`);
     this.send(reply);
   }
@@ -631,13 +616,7 @@ export class Raft {
     return this.appendReply(m.from, true, c.matchIndex, 0, -1);
   }
 
-  private appendReply(
-    to: NodeId,
-    success: boolean,
-    matchIndex: number,
-    conflictIndex: number,
-    conflictTerm: number,
-  ): AppendEntriesReply {
+  private appendReply(to: NodeId, success: boolean, matchIndex: number, conflictIndex: number, conflictTerm: number): AppendEntriesReply {
     return { type: "AppendEntriesReply", from: this.id, to, term: this.term, success, matchIndex, conflictIndex, conflictTerm };
   }
 
@@ -818,9 +797,7 @@ export class Raft {
 
   private sendSnapshot(peer: NodeId, pr: Progress): void {
     const m = snapshotFor(this.sender(), peer, pr, this.history.at(this.log.snapshotIndex));
-    this.narrate(
-      `sending InstallSnapshot to ${peer}: ni=${pr.next}, args={Term:${m.term} LeaderId:${m.leaderId} LastIncludedIndex:${m.lastIncludedIndex} LastIncludedTerm:${m.lastIncludedTerm}}`,
-    );
+    this.narrate(`sending InstallSnapshot to ${peer}: ni=${pr.next}, args=${formatInstallSnapshot(m)}`);
     this.send(m);
   }
 
