@@ -2,8 +2,8 @@ import type { FollowerProgress } from "./compaction.ts";
 import { checkAppend } from "./follower-append.ts";
 import { installSnapshot } from "./follower-snapshot.ts";
 import { RaftLog } from "./log.ts";
-import { applyChange, describe, isMember, membershipCommand, MembershipHistory } from "./membership.ts";
-import { changeRefusal, handOverTarget, ignoresCandidate, mayStand, otherMembers, otherVoters, syncProgress } from "./membership-rules.ts";
+import { describe, isMember, membershipCommand, MembershipHistory } from "./membership.ts";
+import { decideChange, handOverTarget, ignoresCandidate, mayStand, otherMembers, otherVoters, syncProgress } from "./membership-rules.ts";
 import { formatAppendEntries, formatAppendReply, formatInstallSnapshot, formatLog, formatPreVote, formatRequestVote, formatVoteReply, receiptLine, staleTermReason } from "./narrate.ts";
 import { LeaderTimers } from "./leader-timers.ts";
 import { LeaderLife, type FollowerView, type LeaderView } from "./leader-life.ts";
@@ -258,15 +258,13 @@ export class Raft {
     if (this.role !== "Leader") return refuse("not_leader", `server ${this.id} is not the leader`);
     this.activity("woken by a membership change");
     const { id: self, history, commitIndex, maxEntries, progress } = this;
-    const no = changeRefusal(change, { self, history, commitIndex, maxEntries, progress, lastIndex: this.log.lastIndex, transferee: this.timers.transferee,
-      ownTermCommitted: this.log.term(commitIndex) === this.term, requiresOwnTermCommit: this.requiresOwnTermCommit(), allowsChangeWhilePending: this.allowsChangeWhilePending() });
-    if (no?.ownTermFirst) {
-      if (this.log.lastTerm !== this.term) this.appendNoop("before changing the membership");
-      return refuse(no.reason, `no entry of term ${this.term} is committed yet`);
+    const decided = decideChange(change, { self, history, commitIndex, maxEntries, progress, lastIndex: this.log.lastIndex, transferee: this.timers.transferee,
+      ownTermCommitted: this.log.term(commitIndex) === this.term, requiresOwnTermCommit: this.requiresOwnTermCommit(), allowsChangeWhilePending: this.allowsChangeWhilePending() }, this.term);
+    if ("refused" in decided) {
+      if (decided.ownTermFirst && this.log.lastTerm !== this.term) this.appendNoop("before changing the membership");
+      return refuse(decided.refused, decided.message);
     }
-    if (no) return refuse(no.reason, no.message);
-    const next = applyChange(this.conf, change);
-    if ("refused" in next) return refuse(next.refused, next.message);
+    const next = decided.next;
     const entry: Entry = { index: this.log.lastIndex + 1, term: this.term, command: membershipCommand(next) };
     this.narrate(`appends configuration ${describe(next)} at index ${entry.index} (${change.op} ${change.id})`);
     this.appendEntry(entry);
