@@ -10,6 +10,7 @@ import { LeaderLife, type FollowerView, type LeaderView } from "./leader-life.ts
 import { Progress } from "./progress.ts";
 import { ReadRounds, type ReadLeader } from "./read-only.ts";
 import { hardStateToPersist, wakeAt } from "./ready.ts";
+import { snapshotMetaAt } from "./snapshot-meta.ts";
 import { appendEntriesFor, snapshotFor, type Sender } from "./replication.ts";
 import { majority, quorumIndex } from "./quorum.ts";
 import type { AppendEntries, AppendEntriesReply, Entry, HardState, InstallSnapshot, InstallSnapshotReply, Membership } from "./types.ts";
@@ -391,18 +392,9 @@ export class Raft {
     };
   }
 
-  /**
-   * The (index, term) a snapshot of the state machine taken at applied index `index` covers.
-   * A host whose state machine lives on (rather than being kept as point-in-time copies)
-   * sends its current state, at its applied index, with an InstallSnapshot: this names it.
-   * Only applied indices no older than the last compaction qualify (their term is known).
-   */
+  /** The (index, term) a snapshot of the state machine taken at applied index `index` covers (snapshot-meta.ts). */
   snapshotMetaAt(index: number): SnapshotMeta {
-    const term = this.log.term(index);
-    if (index < this.log.snapshotIndex || index > this.lastApplied || term === undefined) {
-      throw new Error(`raft: no snapshot at ${index}: applied ${this.lastApplied}, compacted up to ${this.log.snapshotIndex}`);
-    }
-    return { index, term, membership: this.history.at(index) };
+    return snapshotMetaAt(this.log, this.history, this.lastApplied, index);
   }
 
   /**
@@ -914,7 +906,6 @@ export class Raft {
   private mayStand(): boolean {
     return mayStand(this.history, this.commitIndex, this.id);
   }
-
 
   private otherVoters(): NodeId[] {
     return otherVoters(this.conf, this.id);
