@@ -4,6 +4,7 @@
 // absolute on the core's clock; Infinity: not due. The core decides what each one does.
 
 import { heardWithin, quorumLapsesAt } from "./quorum.ts";
+import type { Deadlines } from "./ready.ts";
 import type { NodeId } from "./types.ts";
 
 export class LeaderTimers {
@@ -13,6 +14,11 @@ export class LeaderTimers {
   /** Leadership transfer under way: to whom, and when to give up. */
   transferee: NodeId | null = null;
   transferDeadline = Infinity;
+
+  /** Every deadline, for the Ready's wakeAt, with a follower's (or candidate's) `election`. */
+  deadlines(election: number): Deadlines {
+    return { heartbeat: this.heartbeat, checkQuorum: this.checkQuorum, transfer: this.transferDeadline, election };
+  }
 
   /** Leading and awake from `now`: heartbeats are due, and CheckQuorum (`checkQuorum` on) counts from now. */
   start(now: number, heartbeatMs: number, checkQuorum: boolean | undefined, windowMs: number): void {

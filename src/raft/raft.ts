@@ -362,12 +362,7 @@ export class Raft {
       logWrite: this.log.takeWrite(),
       messages,
       committed,
-      wakeAt: wakeAt(this.lives.asleep, this.role === "Leader", {
-        heartbeat: this.timers.heartbeat,
-        checkQuorum: this.timers.checkQuorum,
-        transfer: this.timers.transferDeadline,
-        election: this.electionDeadline,
-      }),
+      wakeAt: wakeAt(this.lives.asleep, this.role === "Leader", this.timers.deadlines(this.electionDeadline)),
     };
   }
 
