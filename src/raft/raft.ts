@@ -3,7 +3,7 @@ import { checkAppend } from "./follower-append.ts";
 import { installSnapshot } from "./follower-snapshot.ts";
 import { RaftLog } from "./log.ts";
 import { describe, isMember, membershipCommand, MembershipHistory } from "./membership.ts";
-import { decideChange, handOverTarget, ignoresCandidate, mayStand, otherMembers, otherVoters, syncProgress } from "./membership-rules.ts";
+import { decideChange, handOverTarget, ignoresCandidate, mayStand, otherMembers, syncProgress } from "./membership-rules.ts";
 import { formatAppendEntries, formatAppendReply, formatInstallSnapshot, formatLog, formatPreVote, formatRequestVote, formatVoteReply, receiptLine, staleTermReason } from "./narrate.ts";
 import { LeaderTimers } from "./leader-timers.ts";
 import { LeaderLife, type FollowerView, type LeaderView } from "./leader-life.ts";
@@ -12,6 +12,7 @@ import { ReadRounds, type ReadLeader } from "./read-only.ts";
 import { hardStateToPersist, wakeAt } from "./ready.ts";
 import { snapshotMetaAt } from "./snapshot-meta.ts";
 import { appendEntriesFor, snapshotFor, type Sender } from "./replication.ts";
+import { voteRequests } from "./vote-requests.ts";
 import { majority, quorumIndex } from "./quorum.ts";
 import type { AppendEntries, AppendEntriesReply, Entry, HardState, InstallSnapshot, InstallSnapshotReply, Membership } from "./types.ts";
 import type { MembershipChange, MembershipChangeResult, MembershipRefusal, Message, NodeId, PreVote, PreVoteReply } from "./types.ts";
@@ -445,12 +446,8 @@ export class Raft {
     this.leader = null;
     this.votes = new Set(this.countsVote(this.id) ? [this.id] : []);
     this.narrate(`becomes ${role} (currentTerm=${this.term}); log=${this.logSummary()}`);
-    const [term, lastLogIndex, lastLogTerm] = [this.term, this.log.lastIndex, this.log.lastTerm];
-    for (const to of this.otherVoters()) {
-      const m: PreVote | RequestVote = pre
-        ? { type: "PreVote", from: this.id, to, term, lastLogIndex, lastLogTerm }
-        : { type: "RequestVote", from: this.id, to, term, candidateId: this.id, lastLogIndex, lastLogTerm, ...(transfer ? { transfer: true } : {}) };
-      this.narrate(`sending ${m.type} to ${to}: ${m.type === "PreVote" ? formatPreVote(m) : formatRequestVote(m)}`);
+    for (const m of voteRequests(pre, transfer, this.conf, { self: this.id, term: this.term, lastLogIndex: this.log.lastIndex, lastLogTerm: this.log.lastTerm })) {
+      this.narrate(`sending ${m.type} to ${m.to}: ${m.type === "PreVote" ? formatPreVote(m) : formatRequestVote(m)}`);
       this.send(m);
     }
     this.resetElectionTimer();
@@ -900,10 +897,6 @@ export class Raft {
 
   private mayStand(): boolean {
     return mayStand(this.history, this.commitIndex, this.id);
-  }
-
-  private otherVoters(): NodeId[] {
-    return otherVoters(this.conf, this.id);
   }
 
   /** Every append to the log goes through here, so a configuration entry is in force at once. */
