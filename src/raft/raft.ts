@@ -472,11 +472,7 @@ export class Raft {
         : `becomes Leader; term=${this.term}, log=${this.logSummary()}`,
     );
     this.lives.startLeading(this.term, resumed, this.log.lastIndex, this.commitIndex, this.now);
-    // ReadIndex rounds are numbered per leader, term and life, and replies echo all three. A
-    // resumed leader's earlier life numbered rounds of this same term, and late replies may
-    // still echo them: only replies naming this life count. (Numbering from the clock was
-    // not enough: two lives loaded in one millisecond shared their numbers, issue 19.)
-    this.reads.reset();
+    this.reads.reset(); // rounds are numbered per life (read-only.ts, reset)
     if (this.lives.asleep) {
       // A sleeping leader reloaded: it stays asleep until something wakes it.
       this.timers.sleep();

@@ -37,7 +37,13 @@ export class ReadRounds {
   private ready: ReadState[] = [];
   private failed: string[] = [];
 
-  /** A new leadership (an election won, or a resume): rounds are numbered from 1 again. */
+  /**
+   * A new leadership (an election won, or a resume): rounds are numbered from 1 again. They
+   * are numbered per leader, term and life, and replies echo all three. A resumed leader's
+   * earlier life numbered rounds of this same term, and late replies may still echo them:
+   * only replies naming this life count. (Numbering from the clock was not enough: two lives
+   * loaded in one millisecond shared their numbers, issue 19.)
+   */
   reset(): void {
     this.sent = 0;
     this.confirmed = 0;
