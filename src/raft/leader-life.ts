@@ -187,6 +187,24 @@ export class LeaderLife {
     });
   }
 
+  /**
+   * Leader: may the cluster sleep now? Not while `busy` (a transfer or reads waiting); while
+   * earlier terms' entries at the log's end keep it from committing, "noop": only an entry
+   * of this term commits them (Figure 8).
+   */
+  mayQuiesce(v: LeaderView, sleepAfterMs: number, busy: boolean, commitIndex: number, lastTerm: number, term: number): boolean | "noop" {
+    if (!this.idleFor(v.now, sleepAfterMs) || busy) return false;
+    if (commitIndex < v.lastIndex) return lastTerm !== term ? "noop" : false;
+    return this.caughtUpToSleep(v);
+  }
+
+  /** A quiesce round asking the live followers, given up at `until`; answers whom it asks. */
+  startQuiesce(v: LeaderView, until: number): NodeId[] {
+    const asked = this.liveFollowers(v);
+    this.startRound(asked, until);
+    return asked;
+  }
+
   /** A new quiesce round asking `asked`, given up at `until`; answers its number. */
   startRound(asked: readonly NodeId[], until: number): number {
     this.rounds += 1;

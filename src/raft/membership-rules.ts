@@ -2,7 +2,7 @@
 // may stand, whom a leader replicates to, when a change may start, whom a removed leader hands
 // over to. etcd keeps confchange/ and quorum/ apart from raft.go in the same way.
 
-import { members, type MembershipHistory } from "./membership.ts";
+import { applyChange, members, type MembershipHistory } from "./membership.ts";
 import { Progress } from "./progress.ts";
 import type { Membership, MembershipChange, MembershipRefusal, Message, NodeId } from "./types.ts";
 
@@ -99,6 +99,23 @@ export function changeRefusal(
     }
   }
   return null;
+}
+
+/**
+ * The leader's decision on `change`: the configuration it makes, or why not (changeRefusal,
+ * then applyChange on the configuration in force). `ownTermFirst`: commit an entry of this
+ * leader's term (`term`) first.
+ */
+export function decideChange(
+  change: MembershipChange,
+  s: ChangeState,
+  term: number,
+): { readonly next: Membership } | { readonly refused: MembershipRefusal; readonly message: string; readonly ownTermFirst?: true } {
+  const no = changeRefusal(change, s);
+  if (no?.ownTermFirst) return { refused: no.reason, message: `no entry of term ${term} is committed yet`, ownTermFirst: true };
+  if (no) return { refused: no.reason, message: no.message };
+  const next = applyChange(s.history.current, change);
+  return "refused" in next ? next : { next };
 }
 
 /** A leader's progress map after a configuration change: members added get fresh progress, members gone are dropped. */

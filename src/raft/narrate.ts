@@ -1,4 +1,4 @@
-import type { AppendEntries, AppendEntriesReply, Entry, Message, NarrationLevel, PreVote, RequestVote, RequestVoteReply } from "./types.ts";
+import type { AppendEntries, AppendEntriesReply, Entry, InstallSnapshot, Message, NarrationLevel, PreVote, RequestVote, RequestVoteReply } from "./types.ts";
 
 /**
  * The narration's vocabulary, formatted the way the reference Go series prints its structs
@@ -33,6 +33,10 @@ export function formatPreVote(m: PreVote): string {
 
 export function formatVoteReply(m: RequestVoteReply): string {
   return `{Term:${m.term} VoteGranted:${m.voteGranted}}`;
+}
+
+export function formatInstallSnapshot(m: InstallSnapshot): string {
+  return `{Term:${m.term} LeaderId:${m.leaderId} LastIncludedIndex:${m.lastIncludedIndex} LastIncludedTerm:${m.lastIncludedTerm}}`;
 }
 
 export function formatAppendEntries(m: AppendEntries): string {

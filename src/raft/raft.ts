@@ -1,15 +1,19 @@
 import type { FollowerProgress } from "./compaction.ts";
 import { checkAppend } from "./follower-append.ts";
+import { installSnapshot } from "./follower-snapshot.ts";
 import { RaftLog } from "./log.ts";
-import { applyChange, describe, isMember, membershipCommand, MembershipHistory } from "./membership.ts";
-import { changeRefusal, handOverTarget, ignoresCandidate, mayStand, otherMembers, otherVoters, syncProgress } from "./membership-rules.ts";
-import { formatAppendEntries, formatAppendReply, formatLog, formatPreVote, formatRequestVote, formatVoteReply, receiptLine, staleTermReason } from "./narrate.ts";
+import { describe, isMember, membershipCommand, MembershipHistory } from "./membership.ts";
+import { decideChange, handOverTarget, ignoresCandidate, mayStand, otherMembers, syncProgress } from "./membership-rules.ts";
+import { formatAppendEntries, formatAppendReply, formatInstallSnapshot, formatLog, formatPreVote, formatRequestVote, formatVoteReply, receiptLine, staleTermReason } from "./narrate.ts";
+import { LeaderTimers } from "./leader-timers.ts";
 import { LeaderLife, type FollowerView, type LeaderView } from "./leader-life.ts";
 import { Progress } from "./progress.ts";
-import { ReadRounds } from "./read-only.ts";
+import { ReadRounds, type ReadLeader } from "./read-only.ts";
 import { hardStateToPersist, wakeAt } from "./ready.ts";
+import { snapshotMetaAt } from "./snapshot-meta.ts";
 import { appendEntriesFor, snapshotFor, type Sender } from "./replication.ts";
-import { heardWithin, majority, quorumIndex, quorumLapsesAt } from "./quorum.ts";
+import { voteRequests } from "./vote-requests.ts";
+import { majority, quorumIndex } from "./quorum.ts";
 import type { AppendEntries, AppendEntriesReply, Entry, HardState, InstallSnapshot, InstallSnapshotReply, Membership } from "./types.ts";
 import type { MembershipChange, MembershipChangeResult, MembershipRefusal, Message, NodeId, PreVote, PreVoteReply } from "./types.ts";
 import type { ProposeResult, RaftConfig, RaftStatus, ReadIndexResult, Ready, RequestVote, RequestVoteReply } from "./types.ts";
@@ -59,20 +63,17 @@ export class Raft {
   private now: number;
   private electionTimeout = 0;
   private electionDeadline = 0;
-  private heartbeatDeadline = 0;
 
   // Candidate and pre-candidate state.
   private votes = new Set<NodeId>();
 
   // Leader state, reinitialised after every election.
   private progress = new Map<NodeId, Progress>();
-  /** CheckQuorum: when the leader would have heard from less than a majority within an election timeout. */
-  private checkQuorumDeadline = Infinity;
-  /** Leadership transfer under way: to whom, and when to give up. */
-  private transferee: NodeId | null = null;
-  private transferDeadline = Infinity;
+  /** Heartbeat, CheckQuorum and leadership-transfer deadlines, and the transferee (leader-timers.ts). */
+  private readonly timers = new LeaderTimers();
   /** ReadIndex reads and their rounds (read-only.ts). */
   private readonly reads = new ReadRounds();
+  private readonly readLeader: ReadLeader = { self: () => this.id, voters: () => this.conf.voters, heartbeat: () => this.broadcastAppend(true) };
   /** A snapshot from the leader accepted since the last ready(). */
   private installedSnapshot: SnapshotMeta | null = null;
 
@@ -171,20 +172,21 @@ export class Raft {
     this.now = now;
     if (this.lives.asleep) return; // nothing is due while asleep
     if (this.role === "Leader") {
-      if (now >= this.checkQuorumDeadline && !this.checkQuorum()) return;
-      if (now >= this.transferDeadline) {
-        this.narrate(`leadership transfer to ${this.transferee} timed out`);
-        this.endTransfer();
+      if (now >= this.timers.checkQuorum && !this.checkQuorum()) return;
+      if (now >= this.timers.transferDeadline) {
+        this.narrate(`leadership transfer to ${this.timers.transferee} timed out`);
+        this.timers.endTransfer();
         if (!isMember(this.conf, this.id)) return this.stepDownRemoved("no voter took over in time");
       }
-      if (now >= this.heartbeatDeadline) {
-        this.expireReads();
-        this.heartbeatDeadline = now + this.config.heartbeatMs;
+      if (now >= this.timers.heartbeat) {
+        const gone = this.reads.expire(now - this.config.electionTimeoutMs[1]);
+        if (gone > 0) this.narrate(`gives up on ${gone} read(s) not confirmed by a majority within the election timeout`);
+        this.timers.heartbeat = now + this.config.heartbeatMs;
         if (this.lives.roundOverdue(now)) {
           this.narrate(`stays awake: ${this.lives.abandonRound().join(", ")} did not agree to sleep`);
           this.afterFailedQuiesce();
         }
-        if (this.lives.round !== null) this.askAgain();
+        if (this.lives.round !== null) this.askToSleep(this.lives.missing());
         else if (this.idle()) this.startQuiesce();
         else this.broadcastAppend(true);
       }
@@ -202,9 +204,9 @@ export class Raft {
     this.now = now;
     if (this.role !== "Leader") return { accepted: false, leader: this.leader };
     // During a transfer new entries would only delay the transferee's catching up.
-    if (this.transferee !== null) {
+    if (this.timers.transferee !== null) {
       this.activity("woken by a proposal");
-      return { accepted: false, leader: this.transferee };
+      return { accepted: false, leader: this.timers.transferee };
     }
     const entry: Entry = { index: this.log.lastIndex + 1, term: this.term, command };
     this.appendEntry(entry);
@@ -237,8 +239,7 @@ export class Raft {
 
   /** Start handing leadership to `target`: TimeoutNow once it holds the whole log; given up after an election timeout. */
   private handTo(target: NodeId, pr: Progress): void {
-    this.transferee = target;
-    this.transferDeadline = this.now + this.config.electionTimeoutMs[1];
+    this.timers.startTransfer(target, this.now + this.config.electionTimeoutMs[1]);
     if (pr.match === this.log.lastIndex) this.sendTimeoutNow(target);
     else if (!pr.inflight) this.sendAppend(target, pr);
   }
@@ -258,25 +259,14 @@ export class Raft {
     };
     if (this.role !== "Leader") return refuse("not_leader", `server ${this.id} is not the leader`);
     this.activity("woken by a membership change");
-    const no = changeRefusal(change, {
-      self: this.id,
-      history: this.history,
-      commitIndex: this.commitIndex,
-      lastIndex: this.log.lastIndex,
-      maxEntries: this.maxEntries,
-      transferee: this.transferee,
-      ownTermCommitted: this.log.term(this.commitIndex) === this.term,
-      progress: this.progress,
-      requiresOwnTermCommit: this.requiresOwnTermCommit(),
-      allowsChangeWhilePending: this.allowsChangeWhilePending(),
-    });
-    if (no?.ownTermFirst) {
-      if (this.log.lastTerm !== this.term) this.appendNoop("before changing the membership");
-      return refuse(no.reason, `no entry of term ${this.term} is committed yet`);
+    const { id: self, history, commitIndex, maxEntries, progress } = this;
+    const decided = decideChange(change, { self, history, commitIndex, maxEntries, progress, lastIndex: this.log.lastIndex, transferee: this.timers.transferee,
+      ownTermCommitted: this.log.term(commitIndex) === this.term, requiresOwnTermCommit: this.requiresOwnTermCommit(), allowsChangeWhilePending: this.allowsChangeWhilePending() }, this.term);
+    if ("refused" in decided) {
+      if (decided.ownTermFirst && this.log.lastTerm !== this.term) this.appendNoop("before changing the membership");
+      return refuse(decided.refused, decided.message);
     }
-    if (no) return refuse(no.reason, no.message);
-    const next = applyChange(this.conf, change);
-    if ("refused" in next) return refuse(next.refused, next.message);
+    const next = decided.next;
     const entry: Entry = { index: this.log.lastIndex + 1, term: this.term, command: membershipCommand(next) };
     this.narrate(`appends configuration ${describe(next)} at index ${entry.index} (${change.op} ${change.id})`);
     this.appendEntry(entry);
@@ -322,7 +312,7 @@ export class Raft {
     } else {
       this.reads.arrive(ctx, now, this.commitIndex);
     }
-    this.maybeStartReadRound();
+    this.reads.maybeStartRound(this.readLeader);
     return { accepted: true };
   }
 
@@ -373,12 +363,7 @@ export class Raft {
       logWrite: this.log.takeWrite(),
       messages,
       committed,
-      wakeAt: wakeAt(this.lives.asleep, this.role === "Leader", {
-        heartbeat: this.heartbeatDeadline,
-        checkQuorum: this.checkQuorumDeadline,
-        transfer: this.transferDeadline,
-        election: this.electionDeadline,
-      }),
+      wakeAt: wakeAt(this.lives.asleep, this.role === "Leader", this.timers.deadlines(this.electionDeadline)),
     };
   }
 
@@ -387,7 +372,7 @@ export class Raft {
       id: this.id,
       state: this.role === "PreCandidate" ? "Follower" : this.role,
       preCandidate: this.role === "PreCandidate",
-      transferringTo: this.transferee,
+      transferringTo: this.timers.transferee,
       term: this.term,
       votedFor: this.votedFor,
       leader: this.leader,
@@ -403,18 +388,9 @@ export class Raft {
     };
   }
 
-  /**
-   * The (index, term) a snapshot of the state machine taken at applied index `index` covers.
-   * A host whose state machine lives on (rather than being kept as point-in-time copies)
-   * sends its current state, at its applied index, with an InstallSnapshot: this names it.
-   * Only applied indices no older than the last compaction qualify (their term is known).
-   */
+  /** The (index, term) a snapshot of the state machine taken at applied index `index` covers (snapshot-meta.ts). */
   snapshotMetaAt(index: number): SnapshotMeta {
-    const term = this.log.term(index);
-    if (index < this.log.snapshotIndex || index > this.lastApplied || term === undefined) {
-      throw new Error(`raft: no snapshot at ${index}: applied ${this.lastApplied}, compacted up to ${this.log.snapshotIndex}`);
-    }
-    return { index, term, membership: this.history.at(index) };
+    return snapshotMetaAt(this.log, this.history, this.lastApplied, index);
   }
 
   /**
@@ -447,8 +423,8 @@ export class Raft {
     this.role = "Follower";
     this.leader = leader;
     this.stepRole = this.stepFollower;
-    this.endTransfer();
-    this.checkQuorumDeadline = Infinity;
+    this.timers.endTransfer();
+    this.timers.checkQuorum = Infinity;
     this.reads.failAll();
     this.narrate(`becomes Follower with term=${this.term}; log=${this.logSummary()}`);
     if (restartTimer || wasLeader) this.resetElectionTimer();
@@ -470,12 +446,8 @@ export class Raft {
     this.leader = null;
     this.votes = new Set(this.countsVote(this.id) ? [this.id] : []);
     this.narrate(`becomes ${role} (currentTerm=${this.term}); log=${this.logSummary()}`);
-    const [term, lastLogIndex, lastLogTerm] = [this.term, this.log.lastIndex, this.log.lastTerm];
-    for (const to of this.otherVoters()) {
-      const m: PreVote | RequestVote = pre
-        ? { type: "PreVote", from: this.id, to, term, lastLogIndex, lastLogTerm }
-        : { type: "RequestVote", from: this.id, to, term, candidateId: this.id, lastLogIndex, lastLogTerm, ...(transfer ? { transfer: true } : {}) };
-      this.narrate(`sending ${m.type} to ${to}: ${m.type === "PreVote" ? formatPreVote(m) : formatRequestVote(m)}`);
+    for (const m of voteRequests(pre, transfer, this.conf, { self: this.id, term: this.term, lastLogIndex: this.log.lastIndex, lastLogTerm: this.log.lastTerm })) {
+      this.narrate(`sending ${m.type} to ${m.to}: ${m.type === "PreVote" ? formatPreVote(m) : formatRequestVote(m)}`);
       this.send(m);
     }
     this.resetElectionTimer();
@@ -500,19 +472,13 @@ export class Raft {
         : `becomes Leader; term=${this.term}, log=${this.logSummary()}`,
     );
     this.lives.startLeading(this.term, resumed, this.log.lastIndex, this.commitIndex, this.now);
-    // ReadIndex rounds are numbered per leader, term and life, and replies echo all three. A
-    // resumed leader's earlier life numbered rounds of this same term, and late replies may
-    // still echo them: only replies naming this life count. (Numbering from the clock was
-    // not enough: two lives loaded in one millisecond shared their numbers, issue 19.)
-    this.reads.reset();
+    this.reads.reset(); // rounds are numbered per life (read-only.ts, reset)
     if (this.lives.asleep) {
       // A sleeping leader reloaded: it stays asleep until something wakes it.
-      this.heartbeatDeadline = Infinity;
-      this.checkQuorumDeadline = Infinity;
+      this.timers.sleep();
       return;
     }
-    this.heartbeatDeadline = this.now + this.config.heartbeatMs;
-    this.checkQuorumDeadline = this.config.checkQuorum ? this.now + this.config.electionTimeoutMs[1] : Infinity;
+    this.timers.start(this.now, this.config.heartbeatMs, this.config.checkQuorum, this.config.electionTimeoutMs[1]);
     if (this.config.leaderNoop) this.appendNoop("to commit earlier terms");
     else if (this.history.currentIndex > this.commitIndex) {
       // An uncommitted configuration entry is in force: commit it (and so unblock the next
@@ -535,13 +501,7 @@ export class Raft {
     } else if (m.term === this.term && !upToDate) {
       this.narrate(`... candidate's log is not up to date (lastLogTerm=${this.log.lastTerm}, lastLogIndex=${this.log.lastIndex})`);
     }
-    const reply: RequestVoteReply = {
-      type: "RequestVoteReply",
-      from: this.id,
-      to: m.from,
-      term: this.term,
-      voteGranted: grant,
-    };
+    const reply: RequestVoteReply = { type: "RequestVoteReply", from: this.id, to: m.from, term: this.term, voteGranted: grant };
     this.narrate(`... RequestVote reply: ${formatVoteReply(reply)}`);
     this.send(reply);
   }
@@ -571,17 +531,8 @@ export class Raft {
         this.narrate(`... snapshot up to ${m.lastIncludedIndex} is already committed here (commitIndex=${this.commitIndex})`);
       } else {
         const before = this.conf;
-        if (this.log.term(m.lastIncludedIndex) === m.lastIncludedTerm) {
-          this.log.compact(m.lastIncludedIndex); // our log goes on past the snapshot, and matches: keep the rest
-          this.history.compactedTo(m.lastIncludedIndex);
-        } else {
-          this.log.resetTo(m.lastIncludedIndex, m.lastIncludedTerm);
-          this.history.resetTo(m.lastIncludedIndex, m.membership ?? this.conf);
-        }
-        this.commitIndex = m.lastIncludedIndex;
-        this.lastApplied = m.lastIncludedIndex;
-        const membership = this.history.at(m.lastIncludedIndex);
-        this.installedSnapshot = { index: m.lastIncludedIndex, term: m.lastIncludedTerm, membership };
+        this.installedSnapshot = installSnapshot(this.log, this.history, m); // follower-snapshot.ts
+        this.commitIndex = this.lastApplied = m.lastIncludedIndex;
         this.narrate(`installs snapshot up to index ${m.lastIncludedIndex} (term ${m.lastIncludedTerm}); log=${this.logSummary()}`);
         if (this.conf !== before) this.configurationChanged(`from the snapshot up to ${m.lastIncludedIndex}`);
       }
@@ -643,13 +594,7 @@ export class Raft {
     return this.appendReply(m.from, true, c.matchIndex, 0, -1);
   }
 
-  private appendReply(
-    to: NodeId,
-    success: boolean,
-    matchIndex: number,
-    conflictIndex: number,
-    conflictTerm: number,
-  ): AppendEntriesReply {
+  private appendReply(to: NodeId, success: boolean, matchIndex: number, conflictIndex: number, conflictTerm: number): AppendEntriesReply {
     return { type: "AppendEntriesReply", from: this.id, to, term: this.term, success, matchIndex, conflictIndex, conflictTerm };
   }
 
@@ -713,7 +658,7 @@ export class Raft {
     // copy would multiply messages with each duplicate.
     if (m.success) {
       pr.succeeded(m.matchIndex);
-      if (m.from === this.transferee && pr.match === this.log.lastIndex) this.sendTimeoutNow(m.from);
+      if (m.from === this.timers.transferee && pr.match === this.log.lastIndex) this.sendTimeoutNow(m.from);
       // Lazy commit propagation: a commit advance is not broadcast on its own. Followers
       // learn it with the next AppendEntries that carries entries or with the next
       // heartbeat, at most heartbeatMs later (SCENARIOS.md, Part 3): under load the next
@@ -739,14 +684,9 @@ export class Raft {
    * check, so a leader cut off from its cluster stops taking writes it cannot commit.
    */
   private checkQuorum(): boolean {
-    const window = this.config.electionTimeoutMs[1];
     const lastHeard = (v: NodeId) => this.progress.get(v)?.lastHeard ?? -Infinity;
-    const lapsesAt = quorumLapsesAt(this.conf.voters, this.id, lastHeard, window);
-    if (this.now < lapsesAt) {
-      this.checkQuorumDeadline = lapsesAt;
-      return true;
-    }
-    const heard = heardWithin(this.conf.voters, this.id, lastHeard, this.now, window);
+    const heard = this.timers.quorumLost(this.conf.voters, this.id, lastHeard, this.now, this.config.electionTimeoutMs[1]);
+    if (heard === null) return true;
     this.narrate(`steps down: heard from ${heard} of ${this.conf.voters.length} voters within the election timeout`);
     this.becomeFollower(this.term, null);
     return false;
@@ -759,11 +699,6 @@ export class Raft {
     if (!isMember(this.conf, this.id)) this.stepDownRemoved(`handed leadership to ${peer}`);
   }
 
-  private endTransfer(): void {
-    this.transferee = null;
-    this.transferDeadline = Infinity;
-  }
-
   /** Advance commitIndex to the highest index stored on a majority, if it is of this term. */
   private maybeCommit(): boolean {
     // Voters only; a leader being removed still leads but no longer counts itself (thesis §4.2.2).
@@ -774,7 +709,7 @@ export class Raft {
     this.commitIndex = q;
     // The first commit of our term (after resuming: up to the reloaded log's end): now the
     // commit index is known to be current.
-    if (this.lives.committed(q) && this.reads.commitKnown(q)) this.maybeStartReadRound();
+    if (this.lives.committed(q) && this.reads.commitKnown(q)) this.reads.maybeStartRound(this.readLeader);
     this.maybeHandOver();
     return true;
   }
@@ -794,30 +729,7 @@ export class Raft {
    */
   private readAcknowledged(m: AppendEntriesReply): void {
     if (m.readSeq === undefined || m.life !== this.lives.life) return;
-    if (this.reads.acknowledge(m.from, m.readSeq)) this.confirmReads();
-  }
-
-  /** Start a heartbeat round for waiting reads, unless one is already in flight. */
-  private maybeStartReadRound(): void {
-    if (!this.reads.startRound()) return;
-    this.broadcastAppend(true);
-    this.confirmReads(); // a one-server cluster is its own majority
-  }
-
-  /** Release every read whose round a majority has answered, then start the next round. */
-  private confirmReads(): void {
-    this.reads.confirm(this.conf.voters, this.id);
-    this.maybeStartReadRound();
-  }
-
-  /**
-   * Reads this leader could not confirm within an election timeout fail (the host retries
-   * them elsewhere): without CheckQuorum a leader cut off from its majority leads on forever,
-   * and its unconfirmable reads must not pile up for as long. Heartbeat ticks run this.
-   */
-  private expireReads(): void {
-    const gone = this.reads.expire(this.now - this.config.electionTimeoutMs[1]);
-    if (gone > 0) this.narrate(`gives up on ${gone} read(s) not confirmed by a majority within the election timeout`);
+    if (this.reads.acknowledge(m.from, m.readSeq)) this.reads.confirmAndGoOn(this.readLeader);
   }
 
   /**
@@ -863,9 +775,7 @@ export class Raft {
 
   private sendSnapshot(peer: NodeId, pr: Progress): void {
     const m = snapshotFor(this.sender(), peer, pr, this.history.at(this.log.snapshotIndex));
-    this.narrate(
-      `sending InstallSnapshot to ${peer}: ni=${pr.next}, args={Term:${m.term} LeaderId:${m.leaderId} LastIncludedIndex:${m.lastIncludedIndex} LastIncludedTerm:${m.lastIncludedTerm}}`,
-    );
+    this.narrate(`sending InstallSnapshot to ${peer}: ni=${pr.next}, args=${formatInstallSnapshot(m)}`);
     this.send(m);
   }
 
@@ -879,26 +789,22 @@ export class Raft {
 
   /** Leader: may the cluster sleep now? (Appends a no-op if earlier terms' entries keep it from committing.) */
   private idle(): boolean {
-    if (!this.lives.idleFor(this.now, this.config.sleepAfterMs ?? 0)) return false;
-    if (this.transferee !== null || this.reads.waiting) return false;
-    if (this.commitIndex < this.log.lastIndex) {
-      if (this.log.lastTerm !== this.term) this.appendNoop("to commit earlier terms before the cluster sleeps");
-      return false;
-    }
-    return this.lives.caughtUpToSleep(this.leaderView());
+    const busy = this.timers.transferee !== null || this.reads.waiting;
+    const may = this.lives.mayQuiesce(this.leaderView(), this.config.sleepAfterMs ?? 0, busy, this.commitIndex, this.log.lastTerm, this.term);
+    if (may === "noop") this.appendNoop("to commit earlier terms before the cluster sleeps");
+    return may === true;
   }
 
   private startQuiesce(): void {
-    const asked = this.lives.liveFollowers(this.leaderView());
-    this.lives.startRound(asked, this.now + this.config.electionTimeoutMs[1]);
+    const asked = this.lives.startQuiesce(this.leaderView(), this.now + this.config.electionTimeoutMs[1]);
     this.narrate(`idle: telling followers to sleep (term=${this.term}, commitIndex=${this.commitIndex})`);
     if (asked.length === 0) return this.fallAsleep();
-    for (const id of asked) this.sendAppend(id, this.progress.get(id)!, false, true);
+    this.askToSleep(asked);
   }
 
-  /** A heartbeat during a quiesce round: ask again those that have not agreed (the question or the answer may have been lost). */
-  private askAgain(): void {
-    for (const id of this.lives.missing()) this.sendAppend(id, this.progress.get(id)!, false, true);
+  /** Quiesce heartbeats; during a round, every heartbeat asks again those that have not agreed (the question or the answer may have been lost). */
+  private askToSleep(ids: readonly NodeId[]): void {
+    for (const id of ids) this.sendAppend(id, this.progress.get(id)!, false, true);
   }
 
   /**
@@ -919,8 +825,7 @@ export class Raft {
 
   private fallAsleep(): void {
     this.lives.fallAsleep();
-    this.heartbeatDeadline = Infinity;
-    this.checkQuorumDeadline = Infinity;
+    this.timers.sleep();
     this.narrate(`sleeps: its followers are asleep (term=${this.term}, commitIndex=${this.commitIndex})`);
   }
 
@@ -936,8 +841,7 @@ export class Raft {
     if (this.role !== "Leader") return this.resetElectionTimer();
     // Nobody was expected to answer while the cluster slept: CheckQuorum counts from now.
     for (const pr of this.progress.values()) pr.lastHeard = this.now;
-    this.checkQuorumDeadline = this.config.checkQuorum ? this.now + this.config.electionTimeoutMs[1] : Infinity;
-    this.heartbeatDeadline = this.now + this.config.heartbeatMs;
+    this.timers.start(this.now, this.config.heartbeatMs, this.config.checkQuorum, this.config.electionTimeoutMs[1]);
     this.broadcastAppend(true);
   }
 
@@ -991,11 +895,6 @@ export class Raft {
     return mayStand(this.history, this.commitIndex, this.id);
   }
 
-
-  private otherVoters(): NodeId[] {
-    return otherVoters(this.conf, this.id);
-  }
-
   /** Every append to the log goes through here, so a configuration entry is in force at once. */
   private appendEntry(e: Entry): void {
     this.log.append(e);
@@ -1015,7 +914,7 @@ export class Raft {
     else this.narrate(line);
     if (this.role === "Leader") {
       const want = syncProgress(this.progress, this.conf, this.id, this.log.lastIndex, this.now);
-      if (this.transferee !== null && !want.has(this.transferee)) this.endTransfer();
+      if (this.timers.transferee !== null && !want.has(this.timers.transferee)) this.timers.endTransfer();
     } else if (!this.mayStand()) {
       this.electionDeadline = Infinity; // a learner, or removed: never stands
     } else if (this.electionDeadline === Infinity && !this.lives.asleep) {
@@ -1029,7 +928,7 @@ export class Raft {
    * down, so the cluster need not wait out an election timeout.
    */
   private maybeHandOver(): void {
-    if (this.role !== "Leader" || isMember(this.conf, this.id) || this.transferee !== null) return;
+    if (this.role !== "Leader" || isMember(this.conf, this.id) || this.timers.transferee !== null) return;
     if (this.history.currentIndex > this.commitIndex) return;
     const best = handOverTarget(this.conf, this.progress);
     if (best === null) return this.stepDownRemoved("no voter to hand over to");

@@ -10,6 +10,13 @@
 import { quorumIndex } from "./quorum.ts";
 import type { NodeId, ReadState } from "./types.ts";
 
+/** What the rounds ask of the leader: its id, the voters in force, and a round of heartbeats sent. */
+export interface ReadLeader {
+  self(): NodeId;
+  voters(): readonly NodeId[];
+  heartbeat(): void;
+}
+
 interface PendingRead {
   readonly ctx: string;
   readonly index: number;
@@ -30,7 +37,13 @@ export class ReadRounds {
   private ready: ReadState[] = [];
   private failed: string[] = [];
 
-  /** A new leadership (an election won, or a resume): rounds are numbered from 1 again. */
+  /**
+   * A new leadership (an election won, or a resume): rounds are numbered from 1 again. They
+   * are numbered per leader, term and life, and replies echo all three. A resumed leader's
+   * earlier life numbered rounds of this same term, and late replies may still echo them:
+   * only replies naming this life count. (Numbering from the clock was not enough: two lives
+   * loaded in one millisecond shared their numbers, issue 19.)
+   */
   reset(): void {
     this.sent = 0;
     this.confirmed = 0;
@@ -89,6 +102,19 @@ export class ReadRounds {
     this.pending = still;
   }
 
+  /** Start a heartbeat round for waiting reads, unless one is already in flight. */
+  maybeStartRound(leader: ReadLeader): void {
+    if (!this.startRound()) return;
+    leader.heartbeat();
+    this.confirmAndGoOn(leader); // a one-server cluster is its own majority
+  }
+
+  /** Release every read whose round a majority has answered, then start the next round. */
+  confirmAndGoOn(leader: ReadLeader): void {
+    this.confirm(leader.voters(), leader.self());
+    this.maybeStartRound(leader);
+  }
+
   /** Leadership is lost: every waiting read fails (the host retries it elsewhere). */
   failAll(): void {
     for (const r of this.pending) this.failed.push(r.ctx);
@@ -97,7 +123,12 @@ export class ReadRounds {
     this.awaitingCommit = [];
   }
 
-  /** Fail the reads that arrived at or before `oldest`; answers how many. */
+  /**
+   * Fail the reads that arrived at or before `oldest`; answers how many. The leader's
+   * heartbeat ticks fail those it could not confirm within an election timeout (the host
+   * retries them elsewhere): without CheckQuorum a leader cut off from its majority leads on
+   * forever, and its unconfirmable reads must not pile up for as long.
+   */
   expire(oldest: number): number {
     const expired = (r: { arrivedAt: number }) => r.arrivedAt <= oldest;
     const gone = [...this.pending.filter(expired), ...this.awaitingCommit.filter(expired)];
