@@ -56,7 +56,7 @@ import { KvState } from "./kv-state.ts";
 import { PendingChanges, PendingProposals } from "./pending.ts";
 import { PendingReads } from "./pending-reads.ts";
 import { unwrapRawCommand, wrapRawCommand } from "./raw-command.ts";
-import { SnapshotAssembly } from "./snapshot-assembly.ts";
+import { SnapshotAssembly, chunkOf } from "./snapshot-assembly.ts";
 import { SnapshotTransfers } from "./snapshot-transfers.ts";
 import { Links, withNetwork } from "./links.ts";
 import { narrationEcho, Narration } from "./narration.ts";
@@ -697,18 +697,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
   private async transferSnapshot(core: Raft, m: InstallSnapshot, text: string, token: number): Promise<void> {
     const size = this.config!.snapshotChunkBytes;
     for (let offset = 0; ; ) {
-      const piece = text.slice(offset, offset + size);
-      const chunk: SnapshotChunk = {
-        from: m.from,
-        to: m.to,
-        term: m.term,
-        lastIncludedIndex: m.lastIncludedIndex,
-        lastIncludedTerm: m.lastIncludedTerm,
-        offset,
-        total: text.length,
-        text: piece,
-        ...(m.membership ? { membership: m.membership } : {}),
-      };
+      const chunk = chunkOf(m, text, offset, size);
       if (this.core !== core || !this.links.linkUp(m.to) || !this.links.takeCall()) return;
       this.stats.rpcsSent++;
       if (this.links.lost()) return;
@@ -722,7 +711,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
         return;
       }
       if (replies === null) return; // refused: the core will try again
-      offset += piece.length;
+      offset += chunk.text.length;
       if (offset >= text.length) {
         this.stats.snapshotsSent++;
         // The mark goes right before the core sees the reply, in the same turn: the core may

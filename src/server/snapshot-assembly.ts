@@ -7,7 +7,7 @@
 // starts over); a piece that does not continue the snapshot being assembled is refused,
 // which ends that transfer on the leader's side. Nothing here is durable: a server reset
 // mid-transfer simply receives the snapshot again.
-import type { NodeId } from "../raft/types.ts";
+import type { InstallSnapshot, NodeId } from "../raft/types.ts";
 import type { SnapshotChunk } from "./protocol.ts";
 
 export type ChunkOutcome =
@@ -36,4 +36,19 @@ export class SnapshotAssembly {
   clear(): void {
     this.current = null;
   }
+}
+
+/** The piece of `text` from `offset` (at most `size` characters) that travels as one chunk of `m`. */
+export function chunkOf(m: InstallSnapshot, text: string, offset: number, size: number): SnapshotChunk {
+  return {
+    from: m.from,
+    to: m.to,
+    term: m.term,
+    lastIncludedIndex: m.lastIncludedIndex,
+    lastIncludedTerm: m.lastIncludedTerm,
+    offset,
+    total: text.length,
+    text: text.slice(offset, offset + size),
+    ...(m.membership ? { membership: m.membership } : {}),
+  };
 }

@@ -47,9 +47,8 @@ import type {
 } from "../../src/raft/types.ts";
 import { Disk, type DiskFailureKind, type DiskFaults, type SnapshotSource } from "./disk.ts";
 import { compactionPoint, type CompactionInput } from "../../src/raft/compaction.ts";
-import { SnapshotAssembly } from "../../src/server/snapshot-assembly.ts";
+import { SnapshotAssembly, chunkOf } from "../../src/server/snapshot-assembly.ts";
 import { SnapshotTransfers } from "../../src/server/snapshot-transfers.ts";
-import type { SnapshotChunk } from "../../src/server/protocol.ts";
 import { EventQueue } from "./event-queue.ts";
 import { Checker, InvariantViolation, jsonOf, type InvariantName } from "./invariants.ts";
 import { Narrator } from "./narration.ts";
@@ -1010,18 +1009,7 @@ export class Cluster {
     if (route.lost !== null) return end(route.lost);
     this.transfers.chunks++;
     const size = this.opts.snapshotChunkChars ?? Math.max(1, text.length);
-    const piece = text.slice(offset, offset + size);
-    const chunk: SnapshotChunk = {
-      from: m.from,
-      to: m.to,
-      term: m.term,
-      lastIncludedIndex: m.lastIncludedIndex,
-      lastIncludedTerm: m.lastIncludedTerm,
-      offset,
-      total: text.length,
-      text: piece,
-      ...(m.membership ? { membership: m.membership } : {}),
-    };
+    const chunk = chunkOf(m, text, offset, size);
     this.queue.push(this.clock + route.delays[0]!, {
       kind: "run",
       fn: () => {
@@ -1037,7 +1025,7 @@ export class Cluster {
         const p = this.net.profile;
         if (!this.net.linkUp(m.to, m.from) || this.chunkRng.chance(p.dropRate)) return end("the answer to a piece was lost");
         const back = this.chunkRng.float(p.delayMs[0], p.delayMs[1]);
-        this.queue.push(this.clock + back, { kind: "run", fn: () => this.sendChunk(sender, life, m, token, text, offset + piece.length) });
+        this.queue.push(this.clock + back, { kind: "run", fn: () => this.sendChunk(sender, life, m, token, text, offset + chunk.text.length) });
       },
     });
   }
