@@ -3,9 +3,10 @@ import { checkAppend } from "./follower-append.ts";
 import { installSnapshot } from "./follower-snapshot.ts";
 import { RaftLog } from "./log.ts";
 import { describe, isMember, membershipCommand, MembershipHistory } from "./membership.ts";
-import { decideChange, handOverTarget, ignoresCandidate, mayStand, otherMembers, syncProgress } from "./membership-rules.ts";
+import { decideChange, ignoresCandidate, mayStand, otherMembers, syncProgress } from "./membership-rules.ts";
 import { formatAppendEntries, formatAppendReply, formatInstallSnapshot, formatLog, formatPreVote, formatRequestVote, formatVoteReply, receiptLine, staleTermReason } from "./narrate.ts";
 import { LeaderTimers } from "./leader-timers.ts";
+import { handTo, maybeHandOver, stepDownIfRemoved, type HandingLeader } from "./hand-over.ts";
 import { LeaderLife, type FollowerView, type LeaderView } from "./leader-life.ts";
 import { Progress } from "./progress.ts";
 import { ReadRounds, type ReadLeader } from "./read-only.ts";
@@ -74,6 +75,12 @@ export class Raft {
   /** ReadIndex reads and their rounds (read-only.ts). */
   private readonly reads = new ReadRounds();
   private readonly readLeader: ReadLeader = { self: () => this.id, voters: () => this.conf.voters, heartbeat: () => this.broadcastAppend(true) };
+  /** Leadership transfer and a removed leader's hand-over (hand-over.ts). */
+  private readonly handing: HandingLeader = {
+    timers: this.timers, giveUpAt: () => this.now + this.config.electionTimeoutMs[1], narrate: (line) => this.narrate(line), stepDown: () => this.becomeFollower(this.term, null),
+    sendTimeoutNow: (peer) => this.sendTimeoutNow(peer), sendAppend: (peer, pr) => this.sendAppend(peer, pr),
+    state: () => ({ self: this.id, conf: this.conf, confIndex: this.history.currentIndex, commitIndex: this.commitIndex, lastIndex: this.log.lastIndex, progress: this.progress, leading: this.role === "Leader" }),
+  };
   /** A snapshot from the leader accepted since the last ready(). */
   private installedSnapshot: SnapshotMeta | null = null;
 
@@ -176,7 +183,7 @@ export class Raft {
       if (now >= this.timers.transferDeadline) {
         this.narrate(`leadership transfer to ${this.timers.transferee} timed out`);
         this.timers.endTransfer();
-        if (!isMember(this.conf, this.id)) return this.stepDownRemoved("no voter took over in time");
+        if (stepDownIfRemoved(this.handing, "no voter took over in time")) return;
       }
       if (now >= this.timers.heartbeat) {
         const gone = this.reads.expire(now - this.config.electionTimeoutMs[1]);
@@ -233,15 +240,8 @@ export class Raft {
     const pr = this.progress.get(target);
     if (!pr || !this.isVoter(target)) return { ok: false, reason: "unknown_server", leader: this.id };
     this.narrate(`transferring leadership to ${target} (matchIndex=${pr.match}, lastIndex=${this.log.lastIndex})`);
-    this.handTo(target, pr);
+    handTo(this.handing, target, pr);
     return { ok: true };
-  }
-
-  /** Start handing leadership to `target`: TimeoutNow once it holds the whole log; given up after an election timeout. */
-  private handTo(target: NodeId, pr: Progress): void {
-    this.timers.startTransfer(target, this.now + this.config.electionTimeoutMs[1]);
-    if (pr.match === this.log.lastIndex) this.sendTimeoutNow(target);
-    else if (!pr.inflight) this.sendAppend(target, pr);
   }
 
   /**
@@ -696,7 +696,7 @@ export class Raft {
     const m: TimeoutNow = { type: "TimeoutNow", from: this.id, to: peer, term: this.term };
     this.narrate(`sending TimeoutNow to ${peer}`);
     this.send(m);
-    if (!isMember(this.conf, this.id)) this.stepDownRemoved(`handed leadership to ${peer}`);
+    stepDownIfRemoved(this.handing, `handed leadership to ${peer}`);
   }
 
   /** Advance commitIndex to the highest index stored on a majority, if it is of this term. */
@@ -710,7 +710,7 @@ export class Raft {
     // The first commit of our term (after resuming: up to the reloaded log's end): now the
     // commit index is known to be current.
     if (this.lives.committed(q) && this.reads.commitKnown(q)) this.reads.maybeStartRound(this.readLeader);
-    this.maybeHandOver();
+    maybeHandOver(this.handing);
     return true;
   }
 
@@ -920,25 +920,6 @@ export class Raft {
     } else if (this.electionDeadline === Infinity && !this.lives.asleep) {
       this.resetElectionTimer(); // promoted: it may stand from now on
     }
-  }
-
-  /**
-   * A leader that removed itself leads until that configuration commits (it replicates, but
-   * no longer counts itself), then hands leadership to the most up-to-date voter and steps
-   * down, so the cluster need not wait out an election timeout.
-   */
-  private maybeHandOver(): void {
-    if (this.role !== "Leader" || isMember(this.conf, this.id) || this.timers.transferee !== null) return;
-    if (this.history.currentIndex > this.commitIndex) return;
-    const best = handOverTarget(this.conf, this.progress);
-    if (best === null) return this.stepDownRemoved("no voter to hand over to");
-    this.narrate(`its removal is committed (index ${this.history.currentIndex}): hands leadership to ${best}`);
-    this.handTo(best, this.progress.get(best)!);
-  }
-
-  private stepDownRemoved(why: string): void {
-    this.narrate(`steps down: no longer a member (${why})`);
-    this.becomeFollower(this.term, null);
   }
 
   /**
