@@ -2,10 +2,11 @@ import type { FollowerProgress } from "./compaction.ts";
 import { checkAppend } from "./follower-append.ts";
 import { installSnapshot } from "./follower-snapshot.ts";
 import { RaftLog } from "./log.ts";
-import { describe, isMember, membershipCommand, MembershipHistory } from "./membership.ts";
-import { decideChange, ignoresCandidate, mayStand, otherMembers, syncProgress } from "./membership-rules.ts";
+import { describe, isMember, MembershipHistory } from "./membership.ts";
+import { ignoresCandidate, mayStand, otherMembers, syncProgress } from "./membership-rules.ts";
 import { formatAppendEntries, formatAppendReply, formatInstallSnapshot, formatLog, formatPreVote, formatRequestVote, formatVoteReply, receiptLine, staleTermReason } from "./narrate.ts";
 import { LeaderTimers } from "./leader-timers.ts";
+import { changeMembership, type ChangingLeader } from "./membership-change.ts";
 import { handTo, maybeHandOver, stepDownIfRemoved, type HandingLeader } from "./hand-over.ts";
 import { LeaderLife, type FollowerView, type LeaderView } from "./leader-life.ts";
 import { Progress } from "./progress.ts";
@@ -16,7 +17,7 @@ import { appendEntriesFor, snapshotFor, type Sender } from "./replication.ts";
 import { voteRequests } from "./vote-requests.ts";
 import { majority, quorumIndex } from "./quorum.ts";
 import type { AppendEntries, AppendEntriesReply, Entry, HardState, InstallSnapshot, InstallSnapshotReply, Membership } from "./types.ts";
-import type { MembershipChange, MembershipChangeResult, MembershipRefusal, Message, NodeId, PreVote, PreVoteReply } from "./types.ts";
+import type { MembershipChange, MembershipChangeResult, Message, NodeId, PreVote, PreVoteReply } from "./types.ts";
 import type { ProposeResult, RaftConfig, RaftStatus, ReadIndexResult, Ready, RequestVote, RequestVoteReply } from "./types.ts";
 import type { RestoredState, Role, SnapshotMeta, TimeoutNow, TransferResult } from "./types.ts";
 
@@ -75,6 +76,18 @@ export class Raft {
   /** ReadIndex reads and their rounds (read-only.ts). */
   private readonly reads = new ReadRounds();
   private readonly readLeader: ReadLeader = { self: () => this.id, voters: () => this.conf.voters, heartbeat: () => this.broadcastAppend(true) };
+  /** A membership change's view of the leader (membership-change.ts); the rules' mutation points stay methods here. */
+  private readonly changing: ChangingLeader = {
+    leader: () => ({ self: this.id, leading: this.role === "Leader", leader: this.role === "Leader" ? this.id : this.leader }),
+    state: () => ({ term: this.term, lastTerm: this.log.lastTerm, change: { self: this.id, history: this.history, commitIndex: this.commitIndex, maxEntries: this.maxEntries, progress: this.progress, lastIndex: this.log.lastIndex,
+      transferee: this.timers.transferee, ownTermCommitted: this.log.term(this.commitIndex) === this.term, requiresOwnTermCommit: this.requiresOwnTermCommit(), allowsChangeWhilePending: this.allowsChangeWhilePending() } }),
+    activity: (why) => this.activity(why), appendNoop: (why) => this.appendNoop(why), narrate: (line) => this.narrate(line), detail: (line) => this.detail(line),
+    appendAndSend: (entry) => {
+      this.appendEntry(entry);
+      this.maybeCommit();
+      this.broadcastAppend(false);
+    },
+  };
   /** Leadership transfer and a removed leader's hand-over (hand-over.ts). */
   private readonly handing: HandingLeader = {
     timers: this.timers, giveUpAt: () => this.now + this.config.electionTimeoutMs[1], narrate: (line) => this.narrate(line), stepDown: () => this.becomeFollower(this.term, null),
@@ -244,35 +257,10 @@ export class Raft {
     return { ok: true };
   }
 
-  /**
-   * Change the membership by one server (thesis §4.1; membership.ts): append a configuration
-   * entry, in force here at once and on each follower as soon as it appends it. The change
-   * is done when that entry commits. Refused (nothing appended) unless this is the leader,
-   * the previous change has committed, and this leader has committed an entry of its own
-   * term; a learner is promoted only once it holds the leader's log.
-   */
+  /** Change the membership by one server (membership-change.ts): the change is done when its configuration entry commits. */
   changeMembership(change: MembershipChange, now: number): MembershipChangeResult {
     this.now = now;
-    const refuse = (reason: MembershipRefusal, message: string): MembershipChangeResult => {
-      this.detail(`refuses ${change.op} ${change.id}: ${message}`);
-      return { accepted: false, reason, message, leader: this.role === "Leader" ? this.id : this.leader };
-    };
-    if (this.role !== "Leader") return refuse("not_leader", `server ${this.id} is not the leader`);
-    this.activity("woken by a membership change");
-    const { id: self, history, commitIndex, maxEntries, progress } = this;
-    const decided = decideChange(change, { self, history, commitIndex, maxEntries, progress, lastIndex: this.log.lastIndex, transferee: this.timers.transferee,
-      ownTermCommitted: this.log.term(commitIndex) === this.term, requiresOwnTermCommit: this.requiresOwnTermCommit(), allowsChangeWhilePending: this.allowsChangeWhilePending() }, this.term);
-    if ("refused" in decided) {
-      if (decided.ownTermFirst && this.log.lastTerm !== this.term) this.appendNoop("before changing the membership");
-      return refuse(decided.refused, decided.message);
-    }
-    const next = decided.next;
-    const entry: Entry = { index: this.log.lastIndex + 1, term: this.term, command: membershipCommand(next) };
-    this.narrate(`appends configuration ${describe(next)} at index ${entry.index} (${change.op} ${change.id})`);
-    this.appendEntry(entry);
-    this.maybeCommit();
-    this.broadcastAppend(false);
-    return { accepted: true, index: entry.index, term: entry.term, membership: next };
+    return changeMembership(this.changing, change);
   }
 
   /** Mutation points for the simulator's mutants (test/sim/mutants.ts); never overridden here. */
