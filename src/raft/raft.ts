@@ -8,7 +8,8 @@ import { formatAppendEntries, formatAppendReply, formatInstallSnapshot, formatLo
 import { LeaderTimers } from "./leader-timers.ts";
 import { changeMembership, type ChangingLeader } from "./membership-change.ts";
 import { handTo, maybeHandOver, stepDownIfRemoved, type HandingLeader } from "./hand-over.ts";
-import { LeaderLife, type FollowerView, type LeaderView } from "./leader-life.ts";
+import { LeaderLife, type FollowerView } from "./leader-life.ts";
+import { afterFailedQuiesce, heartbeatOrQuiesce, startQuiesce, type SleepingLeader } from "./leader-sleep.ts";
 import { Progress } from "./progress.ts";
 import { ReadRounds, type ReadLeader } from "./read-only.ts";
 import { hardStateToPersist, wakeAt } from "./ready.ts";
@@ -87,6 +88,14 @@ export class Raft {
       this.maybeCommit();
       this.broadcastAppend(false);
     },
+  };
+  /** The leader's quiesce rounds (leader-sleep.ts); the steps a mutant replaces stay methods here. */
+  private readonly sleeping: SleepingLeader = {
+    lives: () => this.lives,
+    view: () => ({ now: this.now, self: this.id, progress: this.progress, lastIndex: this.log.lastIndex, voters: this.conf.voters, liveWindowMs: this.config.electionTimeoutMs[1],
+      term: this.term, commitIndex: this.commitIndex, lastTerm: this.log.lastTerm, busy: this.timers.transferee !== null || this.reads.waiting, sleepAfterMs: this.config.sleepAfterMs ?? 0 }),
+    narrate: (line) => this.narrate(line), appendNoop: (why) => this.appendNoop(why), askToSleep: (peer) => this.sendAppend(peer, this.progress.get(peer)!, false, true), heartbeat: () => this.broadcastAppend(true),
+    startQuiesce: () => this.startQuiesce(), afterFailedQuiesce: () => this.afterFailedQuiesce(), fallAsleep: () => this.fallAsleep(),
   };
   /** Leadership transfer and a removed leader's hand-over (hand-over.ts). */
   private readonly handing: HandingLeader = {
@@ -202,13 +211,7 @@ export class Raft {
         const gone = this.reads.expire(now - this.config.electionTimeoutMs[1]);
         if (gone > 0) this.narrate(`gives up on ${gone} read(s) not confirmed by a majority within the election timeout`);
         this.timers.heartbeat = now + this.config.heartbeatMs;
-        if (this.lives.roundOverdue(now)) {
-          this.narrate(`stays awake: ${this.lives.abandonRound().join(", ")} did not agree to sleep`);
-          this.afterFailedQuiesce();
-        }
-        if (this.lives.round !== null) this.askToSleep(this.lives.missing());
-        else if (this.idle()) this.startQuiesce();
-        else this.broadcastAppend(true);
+        heartbeatOrQuiesce(this.sleeping, now);
       }
     } else if (now >= this.electionDeadline) {
       if (!this.mayStand()) {
@@ -775,35 +778,13 @@ export class Raft {
   // ---------------------------------------------------------------------------------------
   // Sleep (leader-life.ts has the rules and why).
 
-  /** Leader: may the cluster sleep now? (Appends a no-op if earlier terms' entries keep it from committing.) */
-  private idle(): boolean {
-    const busy = this.timers.transferee !== null || this.reads.waiting;
-    const may = this.lives.mayQuiesce(this.leaderView(), this.config.sleepAfterMs ?? 0, busy, this.commitIndex, this.log.lastTerm, this.term);
-    if (may === "noop") this.appendNoop("to commit earlier terms before the cluster sleeps");
-    return may === true;
-  }
-
   private startQuiesce(): void {
-    const asked = this.lives.startQuiesce(this.leaderView(), this.now + this.config.electionTimeoutMs[1]);
-    this.narrate(`idle: telling followers to sleep (term=${this.term}, commitIndex=${this.commitIndex})`);
-    if (asked.length === 0) return this.fallAsleep();
-    this.askToSleep(asked);
+    startQuiesce(this.sleeping, this.now + this.config.electionTimeoutMs[1]);
   }
 
-  /** Quiesce heartbeats; during a round, every heartbeat asks again those that have not agreed (the question or the answer may have been lost). */
-  private askToSleep(ids: readonly NodeId[]): void {
-    for (const id of ids) this.sendAppend(id, this.progress.get(id)!, false, true);
-  }
-
-  /**
-   * A quiesce round failed. If the log ends in an earlier term, a follower may hold an old
-   * leader's uncommitted entries past our last index: our heartbeats match its log up to there
-   * and never truncate them, so it rightly refuses to sleep, round after round, until a client
-   * writes. An entry of our own term conflicts with them and truncates them (leaderNoop off
-   * only: otherwise the election's no-op did this).
-   */
+  /** A quiesce round failed: an entry of this term may be what the cluster needs to sleep (leader-sleep.ts). */
   private afterFailedQuiesce(): void {
-    if (this.log.lastTerm !== this.term) this.appendNoop("to replace entries a follower may hold past its log, so the cluster can sleep");
+    afterFailedQuiesce(this.sleeping);
   }
 
   /** Leader: is this "asleep" the answer to the round under way, in this life? Protected for a mutant. */
@@ -831,11 +812,6 @@ export class Raft {
     for (const pr of this.progress.values()) pr.lastHeard = this.now;
     this.timers.start(this.now, this.config.heartbeatMs, this.config.checkQuorum, this.config.electionTimeoutMs[1]);
     this.broadcastAppend(true);
-  }
-
-  private leaderView(): LeaderView {
-    const { now, id: self, progress } = this;
-    return { now, self, progress, lastIndex: this.log.lastIndex, voters: this.conf.voters, liveWindowMs: this.config.electionTimeoutMs[1] };
   }
 
   private followerView(): FollowerView {
