@@ -9,7 +9,7 @@ import type { LeaderTimers } from "./leader-timers.ts";
 import { isMember } from "./membership.ts";
 import { handOverTarget } from "./membership-rules.ts";
 import type { Progress } from "./progress.ts";
-import type { Membership, NodeId } from "./types.ts";
+import type { Membership, NodeId, TransferResult } from "./types.ts";
 
 /** What the hand-over reads of the leader (as of now) and asks it to do. */
 export interface HandingLeader {
@@ -23,6 +23,21 @@ export interface HandingLeader {
   narrate(line: string): void;
   /** Become a follower of its own term, leaderless. */
   stepDown(): void;
+}
+
+/**
+ * A leader hands leadership to `target` (thesis §3.10): bring it up to date, then tell it to
+ * start an election at once with TimeoutNow. Proposals are refused meanwhile; the attempt is
+ * abandoned after an election timeout. Naming itself is a transfer already done.
+ */
+export function transferTo(l: HandingLeader, target: NodeId): TransferResult {
+  const s = l.state();
+  if (target === s.self) return { ok: true };
+  const pr = s.progress.get(target);
+  if (!pr || !s.conf.voters.includes(target)) return { ok: false, reason: "unknown_server", leader: s.self };
+  l.narrate(`transferring leadership to ${target} (matchIndex=${pr.match}, lastIndex=${s.lastIndex})`);
+  handTo(l, target, pr);
+  return { ok: true };
 }
 
 /** Start handing leadership to `target`: TimeoutNow once it holds the whole log; given up after an election timeout. */

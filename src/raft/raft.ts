@@ -7,7 +7,7 @@ import { ignoresCandidate, mayStand, otherMembers, syncProgress } from "./member
 import { formatAppendEntries, formatAppendReply, formatInstallSnapshot, formatLog, formatPreVote, formatRequestVote, formatVoteReply, receiptLine, staleTermReason } from "./narrate.ts";
 import { LeaderTimers } from "./leader-timers.ts";
 import { changeMembership, type ChangingLeader } from "./membership-change.ts";
-import { handTo, maybeHandOver, stepDownIfRemoved, type HandingLeader } from "./hand-over.ts";
+import { maybeHandOver, stepDownIfRemoved, transferTo, type HandingLeader } from "./hand-over.ts";
 import { LeaderLife, type FollowerView } from "./leader-life.ts";
 import { afterFailedQuiesce, heartbeatOrQuiesce, startQuiesce, type SleepingLeader } from "./leader-sleep.ts";
 import { Progress } from "./progress.ts";
@@ -243,21 +243,12 @@ export class Raft {
     return { accepted: true, index: entry.index, term: entry.term };
   }
 
-  /**
-   * Hand leadership to `target` (thesis §3.10): bring it up to date, then tell it to start an
-   * election at once with TimeoutNow. Proposals are refused meanwhile; the attempt is
-   * abandoned after an election timeout.
-   */
+  /** Hand leadership to `target` (thesis §3.10; hand-over.ts): TimeoutNow once it holds the whole log. */
   transferLeadership(target: NodeId, now: number): TransferResult {
     this.now = now;
     if (this.role !== "Leader") return { ok: false, reason: "not_leader", leader: this.leader };
     this.activity("woken by a leadership transfer");
-    if (target === this.id) return { ok: true };
-    const pr = this.progress.get(target);
-    if (!pr || !this.isVoter(target)) return { ok: false, reason: "unknown_server", leader: this.id };
-    this.narrate(`transferring leadership to ${target} (matchIndex=${pr.match}, lastIndex=${this.log.lastIndex})`);
-    handTo(this.handing, target, pr);
-    return { ok: true };
+    return transferTo(this.handing, target);
   }
 
   /** Change the membership by one server (membership-change.ts): the change is done when its configuration entry commits. */
