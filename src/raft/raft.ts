@@ -877,14 +877,9 @@ export class Raft {
     }
   }
 
-  /**
-   * Whose lease this server is in, as the narration says it, or null: heard from a live leader
-   * within the minimum election timeout, or woke from sleep within it (the leader slept too,
-   * silent by agreement; leader-life.ts). A leader is always in its own lease.
-   */
+  /** Whose lease this server is in, as the narration says it, or null (leader-life.ts). */
   private lease(): string | null {
-    const held = this.lives.leaseHolder(this.now, this.leader, this.lastLeaderContact, this.config.electionTimeoutMs[0]);
-    return held ?? (this.role === "Leader" ? "woke from sleep" : null);
+    return this.lives.lease(this.now, this.leader, this.lastLeaderContact, this.config.electionTimeoutMs[0], this.role === "Leader");
   }
 
   private narrateReceipt(m: Message): void {
