@@ -14,7 +14,7 @@ import { Progress } from "./progress.ts";
 import { ReadRounds, type ReadLeader } from "./read-only.ts";
 import { hardStateToPersist, wakeAt } from "./ready.ts";
 import { snapshotMetaAt } from "./snapshot-meta.ts";
-import { appendEntriesFor, snapshotFor, type Sender } from "./replication.ts";
+import { appendEntriesFor, retryFrom, snapshotFor, type Sender } from "./replication.ts";
 import { voteRequests } from "./vote-requests.ts";
 import { majority, quorumIndex } from "./quorum.ts";
 import type { AppendEntries, AppendEntriesReply, Entry, HardState, InstallSnapshot, InstallSnapshotReply, Membership } from "./types.ts";
@@ -649,10 +649,8 @@ export class Raft {
       this.maybeCommit();
       if (this.role !== "Leader") return; // it handed over: its removal committed
     } else {
-      // Fast backtracking (§5.3): skip the follower's whole conflicting term, or jump to
-      // just past its log when it was too short.
-      const last = m.conflictTerm >= 0 ? this.log.lastIndexOfTerm(m.conflictTerm) : undefined;
-      if (!pr.rejected(m.rejectedIndex, last !== undefined ? last + 1 : m.conflictIndex, this.log.lastIndex)) return;
+      // Fast backtracking (§5.3; replication.ts): skip the follower's conflicting term.
+      if (!pr.rejected(m.rejectedIndex, retryFrom(this.log, m), this.log.lastIndex)) return;
       this.detail(`AppendEntries reply from ${m.from} !success: nextIndex := ${pr.next}`);
     }
     if (!pr.inflight && pr.next <= this.log.lastIndex) this.sendAppend(m.from, pr);
