@@ -287,13 +287,10 @@ export class Raft {
     this.now = now;
     if (this.role !== "Leader") return { accepted: false, leader: this.leader };
     this.activity("woken by a read");
-    if (!this.lives.mayServeReads || this.log.term(this.commitIndex) !== this.term) {
-      this.reads.arrive(ctx, now, null);
-      // Nothing of our term left to commit: append a no-op so the reads need not wait for a write.
-      if (this.log.lastTerm !== this.term || this.log.lastIndex === this.commitIndex) this.appendNoop("so reads can be served");
-    } else {
-      this.reads.arrive(ctx, now, this.commitIndex);
-    }
+    const known = this.lives.mayServeReads && this.log.term(this.commitIndex) === this.term; // commitIndex is current
+    this.reads.arrive(ctx, now, known ? this.commitIndex : null);
+    // Nothing of our term left to commit: append a no-op so the reads need not wait for a write.
+    if (!known && (this.log.lastTerm !== this.term || this.log.lastIndex === this.commitIndex)) this.appendNoop("so reads can be served");
     this.reads.maybeStartRound(this.readLeader);
     return { accepted: true };
   }
