@@ -271,6 +271,15 @@ export class LeaderLife {
     return now - heard < minMs ? `heard from leader ${leader}` : "woke from sleep";
   }
 
+  /**
+   * Whose lease this server is in, as the narration says it, or null: heard from a live leader
+   * within the minimum election timeout, or woke from sleep within it (the leader slept too,
+   * silent by agreement). A leader (`leading`) is always in its own lease.
+   */
+  lease(now: number, leader: NodeId | null, lastLeaderContact: number, minMs: number, leading: boolean): string | null {
+    return this.leaseHolder(now, leader, lastLeaderContact, minMs) ?? (leading ? "woke from sleep" : null);
+  }
+
   /** Follower: may it sleep on this quiesce heartbeat? Its log ends exactly at the leader's and all of it is committed. */
   maySleepOn(m: AppendEntries, v: FollowerView): boolean {
     return m.quiesce !== undefined && v.lastIndex === m.prevLogIndex && v.commitIndex === m.leaderCommit;

@@ -2,20 +2,23 @@ import type { FollowerProgress } from "./compaction.ts";
 import { checkAppend } from "./follower-append.ts";
 import { installSnapshot } from "./follower-snapshot.ts";
 import { RaftLog } from "./log.ts";
-import { describe, isMember, membershipCommand, MembershipHistory } from "./membership.ts";
-import { decideChange, handOverTarget, ignoresCandidate, mayStand, otherMembers, syncProgress } from "./membership-rules.ts";
+import { describe, isMember, MembershipHistory } from "./membership.ts";
+import { ignoresCandidate, mayStand, otherMembers, syncProgress } from "./membership-rules.ts";
 import { formatAppendEntries, formatAppendReply, formatInstallSnapshot, formatLog, formatPreVote, formatRequestVote, formatVoteReply, receiptLine, staleTermReason } from "./narrate.ts";
 import { LeaderTimers } from "./leader-timers.ts";
-import { LeaderLife, type FollowerView, type LeaderView } from "./leader-life.ts";
+import { changeMembership, type ChangingLeader } from "./membership-change.ts";
+import { maybeHandOver, stepDownIfRemoved, transferTo, type HandingLeader } from "./hand-over.ts";
+import { LeaderLife, type FollowerView } from "./leader-life.ts";
+import { afterFailedQuiesce, heartbeatOrQuiesce, startQuiesce, type SleepingLeader } from "./leader-sleep.ts";
 import { Progress } from "./progress.ts";
 import { ReadRounds, type ReadLeader } from "./read-only.ts";
 import { hardStateToPersist, wakeAt } from "./ready.ts";
 import { snapshotMetaAt } from "./snapshot-meta.ts";
-import { appendEntriesFor, snapshotFor, type Sender } from "./replication.ts";
+import { appendEntriesFor, retryFrom, snapshotFor, type Sender } from "./replication.ts";
 import { voteRequests } from "./vote-requests.ts";
 import { majority, quorumIndex } from "./quorum.ts";
 import type { AppendEntries, AppendEntriesReply, Entry, HardState, InstallSnapshot, InstallSnapshotReply, Membership } from "./types.ts";
-import type { MembershipChange, MembershipChangeResult, MembershipRefusal, Message, NodeId, PreVote, PreVoteReply } from "./types.ts";
+import type { MembershipChange, MembershipChangeResult, Message, NodeId, PreVote, PreVoteReply } from "./types.ts";
 import type { ProposeResult, RaftConfig, RaftStatus, ReadIndexResult, Ready, RequestVote, RequestVoteReply } from "./types.ts";
 import type { RestoredState, Role, SnapshotMeta, TimeoutNow, TransferResult } from "./types.ts";
 
@@ -74,6 +77,32 @@ export class Raft {
   /** ReadIndex reads and their rounds (read-only.ts). */
   private readonly reads = new ReadRounds();
   private readonly readLeader: ReadLeader = { self: () => this.id, voters: () => this.conf.voters, heartbeat: () => this.broadcastAppend(true) };
+  /** A membership change's view of the leader (membership-change.ts); the rules' mutation points stay methods here. */
+  private readonly changing: ChangingLeader = {
+    leader: () => ({ self: this.id, leading: this.role === "Leader", leader: this.role === "Leader" ? this.id : this.leader }),
+    state: () => ({ term: this.term, lastTerm: this.log.lastTerm, change: { self: this.id, history: this.history, commitIndex: this.commitIndex, maxEntries: this.maxEntries, progress: this.progress, lastIndex: this.log.lastIndex,
+      transferee: this.timers.transferee, ownTermCommitted: this.log.term(this.commitIndex) === this.term, requiresOwnTermCommit: this.requiresOwnTermCommit(), allowsChangeWhilePending: this.allowsChangeWhilePending() } }),
+    activity: (why) => this.activity(why), appendNoop: (why) => this.appendNoop(why), narrate: (line) => this.narrate(line), detail: (line) => this.detail(line),
+    appendAndSend: (entry) => {
+      this.appendEntry(entry);
+      this.maybeCommit();
+      this.broadcastAppend(false);
+    },
+  };
+  /** The leader's quiesce rounds (leader-sleep.ts); the steps a mutant replaces stay methods here. */
+  private readonly sleeping: SleepingLeader = {
+    lives: () => this.lives,
+    view: () => ({ now: this.now, self: this.id, progress: this.progress, lastIndex: this.log.lastIndex, voters: this.conf.voters, liveWindowMs: this.config.electionTimeoutMs[1],
+      term: this.term, commitIndex: this.commitIndex, lastTerm: this.log.lastTerm, busy: this.timers.transferee !== null || this.reads.waiting, sleepAfterMs: this.config.sleepAfterMs ?? 0 }),
+    narrate: (line) => this.narrate(line), appendNoop: (why) => this.appendNoop(why), askToSleep: (peer) => this.sendAppend(peer, this.progress.get(peer)!, false, true), heartbeat: () => this.broadcastAppend(true),
+    startQuiesce: () => this.startQuiesce(), afterFailedQuiesce: () => this.afterFailedQuiesce(), fallAsleep: () => this.fallAsleep(),
+  };
+  /** Leadership transfer and a removed leader's hand-over (hand-over.ts). */
+  private readonly handing: HandingLeader = {
+    timers: this.timers, giveUpAt: () => this.now + this.config.electionTimeoutMs[1], narrate: (line) => this.narrate(line), stepDown: () => this.becomeFollower(this.term, null),
+    sendTimeoutNow: (peer) => this.sendTimeoutNow(peer), sendAppend: (peer, pr) => this.sendAppend(peer, pr),
+    state: () => ({ self: this.id, conf: this.conf, confIndex: this.history.currentIndex, commitIndex: this.commitIndex, lastIndex: this.log.lastIndex, progress: this.progress, leading: this.role === "Leader" }),
+  };
   /** A snapshot from the leader accepted since the last ready(). */
   private installedSnapshot: SnapshotMeta | null = null;
 
@@ -176,19 +205,13 @@ export class Raft {
       if (now >= this.timers.transferDeadline) {
         this.narrate(`leadership transfer to ${this.timers.transferee} timed out`);
         this.timers.endTransfer();
-        if (!isMember(this.conf, this.id)) return this.stepDownRemoved("no voter took over in time");
+        if (stepDownIfRemoved(this.handing, "no voter took over in time")) return;
       }
       if (now >= this.timers.heartbeat) {
         const gone = this.reads.expire(now - this.config.electionTimeoutMs[1]);
         if (gone > 0) this.narrate(`gives up on ${gone} read(s) not confirmed by a majority within the election timeout`);
         this.timers.heartbeat = now + this.config.heartbeatMs;
-        if (this.lives.roundOverdue(now)) {
-          this.narrate(`stays awake: ${this.lives.abandonRound().join(", ")} did not agree to sleep`);
-          this.afterFailedQuiesce();
-        }
-        if (this.lives.round !== null) this.askToSleep(this.lives.missing());
-        else if (this.idle()) this.startQuiesce();
-        else this.broadcastAppend(true);
+        heartbeatOrQuiesce(this.sleeping, now);
       }
     } else if (now >= this.electionDeadline) {
       if (!this.mayStand()) {
@@ -220,59 +243,18 @@ export class Raft {
     return { accepted: true, index: entry.index, term: entry.term };
   }
 
-  /**
-   * Hand leadership to `target` (thesis §3.10): bring it up to date, then tell it to start an
-   * election at once with TimeoutNow. Proposals are refused meanwhile; the attempt is
-   * abandoned after an election timeout.
-   */
+  /** Hand leadership to `target` (thesis §3.10; hand-over.ts): TimeoutNow once it holds the whole log. */
   transferLeadership(target: NodeId, now: number): TransferResult {
     this.now = now;
     if (this.role !== "Leader") return { ok: false, reason: "not_leader", leader: this.leader };
     this.activity("woken by a leadership transfer");
-    if (target === this.id) return { ok: true };
-    const pr = this.progress.get(target);
-    if (!pr || !this.isVoter(target)) return { ok: false, reason: "unknown_server", leader: this.id };
-    this.narrate(`transferring leadership to ${target} (matchIndex=${pr.match}, lastIndex=${this.log.lastIndex})`);
-    this.handTo(target, pr);
-    return { ok: true };
+    return transferTo(this.handing, target);
   }
 
-  /** Start handing leadership to `target`: TimeoutNow once it holds the whole log; given up after an election timeout. */
-  private handTo(target: NodeId, pr: Progress): void {
-    this.timers.startTransfer(target, this.now + this.config.electionTimeoutMs[1]);
-    if (pr.match === this.log.lastIndex) this.sendTimeoutNow(target);
-    else if (!pr.inflight) this.sendAppend(target, pr);
-  }
-
-  /**
-   * Change the membership by one server (thesis §4.1; membership.ts): append a configuration
-   * entry, in force here at once and on each follower as soon as it appends it. The change
-   * is done when that entry commits. Refused (nothing appended) unless this is the leader,
-   * the previous change has committed, and this leader has committed an entry of its own
-   * term; a learner is promoted only once it holds the leader's log.
-   */
+  /** Change the membership by one server (membership-change.ts): the change is done when its configuration entry commits. */
   changeMembership(change: MembershipChange, now: number): MembershipChangeResult {
     this.now = now;
-    const refuse = (reason: MembershipRefusal, message: string): MembershipChangeResult => {
-      this.detail(`refuses ${change.op} ${change.id}: ${message}`);
-      return { accepted: false, reason, message, leader: this.role === "Leader" ? this.id : this.leader };
-    };
-    if (this.role !== "Leader") return refuse("not_leader", `server ${this.id} is not the leader`);
-    this.activity("woken by a membership change");
-    const { id: self, history, commitIndex, maxEntries, progress } = this;
-    const decided = decideChange(change, { self, history, commitIndex, maxEntries, progress, lastIndex: this.log.lastIndex, transferee: this.timers.transferee,
-      ownTermCommitted: this.log.term(commitIndex) === this.term, requiresOwnTermCommit: this.requiresOwnTermCommit(), allowsChangeWhilePending: this.allowsChangeWhilePending() }, this.term);
-    if ("refused" in decided) {
-      if (decided.ownTermFirst && this.log.lastTerm !== this.term) this.appendNoop("before changing the membership");
-      return refuse(decided.refused, decided.message);
-    }
-    const next = decided.next;
-    const entry: Entry = { index: this.log.lastIndex + 1, term: this.term, command: membershipCommand(next) };
-    this.narrate(`appends configuration ${describe(next)} at index ${entry.index} (${change.op} ${change.id})`);
-    this.appendEntry(entry);
-    this.maybeCommit();
-    this.broadcastAppend(false);
-    return { accepted: true, index: entry.index, term: entry.term, membership: next };
+    return changeMembership(this.changing, change);
   }
 
   /** Mutation points for the simulator's mutants (test/sim/mutants.ts); never overridden here. */
@@ -305,13 +287,10 @@ export class Raft {
     this.now = now;
     if (this.role !== "Leader") return { accepted: false, leader: this.leader };
     this.activity("woken by a read");
-    if (!this.lives.mayServeReads || this.log.term(this.commitIndex) !== this.term) {
-      this.reads.arrive(ctx, now, null);
-      // Nothing of our term left to commit: append a no-op so the reads need not wait for a write.
-      if (this.log.lastTerm !== this.term || this.log.lastIndex === this.commitIndex) this.appendNoop("so reads can be served");
-    } else {
-      this.reads.arrive(ctx, now, this.commitIndex);
-    }
+    const known = this.lives.mayServeReads && this.log.term(this.commitIndex) === this.term; // commitIndex is current
+    this.reads.arrive(ctx, now, known ? this.commitIndex : null);
+    // Nothing of our term left to commit: append a no-op so the reads need not wait for a write.
+    if (!known && (this.log.lastTerm !== this.term || this.log.lastIndex === this.commitIndex)) this.appendNoop("so reads can be served");
     this.reads.maybeStartRound(this.readLeader);
     return { accepted: true };
   }
@@ -667,10 +646,8 @@ export class Raft {
       this.maybeCommit();
       if (this.role !== "Leader") return; // it handed over: its removal committed
     } else {
-      // Fast backtracking (§5.3): skip the follower's whole conflicting term, or jump to
-      // just past its log when it was too short.
-      const last = m.conflictTerm >= 0 ? this.log.lastIndexOfTerm(m.conflictTerm) : undefined;
-      if (!pr.rejected(m.rejectedIndex, last !== undefined ? last + 1 : m.conflictIndex, this.log.lastIndex)) return;
+      // Fast backtracking (§5.3; replication.ts): skip the follower's conflicting term.
+      if (!pr.rejected(m.rejectedIndex, retryFrom(this.log, m), this.log.lastIndex)) return;
       this.detail(`AppendEntries reply from ${m.from} !success: nextIndex := ${pr.next}`);
     }
     if (!pr.inflight && pr.next <= this.log.lastIndex) this.sendAppend(m.from, pr);
@@ -696,7 +673,7 @@ export class Raft {
     const m: TimeoutNow = { type: "TimeoutNow", from: this.id, to: peer, term: this.term };
     this.narrate(`sending TimeoutNow to ${peer}`);
     this.send(m);
-    if (!isMember(this.conf, this.id)) this.stepDownRemoved(`handed leadership to ${peer}`);
+    stepDownIfRemoved(this.handing, `handed leadership to ${peer}`);
   }
 
   /** Advance commitIndex to the highest index stored on a majority, if it is of this term. */
@@ -710,7 +687,7 @@ export class Raft {
     // The first commit of our term (after resuming: up to the reloaded log's end): now the
     // commit index is known to be current.
     if (this.lives.committed(q) && this.reads.commitKnown(q)) this.reads.maybeStartRound(this.readLeader);
-    this.maybeHandOver();
+    maybeHandOver(this.handing);
     return true;
   }
 
@@ -787,35 +764,13 @@ export class Raft {
   // ---------------------------------------------------------------------------------------
   // Sleep (leader-life.ts has the rules and why).
 
-  /** Leader: may the cluster sleep now? (Appends a no-op if earlier terms' entries keep it from committing.) */
-  private idle(): boolean {
-    const busy = this.timers.transferee !== null || this.reads.waiting;
-    const may = this.lives.mayQuiesce(this.leaderView(), this.config.sleepAfterMs ?? 0, busy, this.commitIndex, this.log.lastTerm, this.term);
-    if (may === "noop") this.appendNoop("to commit earlier terms before the cluster sleeps");
-    return may === true;
-  }
-
   private startQuiesce(): void {
-    const asked = this.lives.startQuiesce(this.leaderView(), this.now + this.config.electionTimeoutMs[1]);
-    this.narrate(`idle: telling followers to sleep (term=${this.term}, commitIndex=${this.commitIndex})`);
-    if (asked.length === 0) return this.fallAsleep();
-    this.askToSleep(asked);
+    startQuiesce(this.sleeping, this.now + this.config.electionTimeoutMs[1]);
   }
 
-  /** Quiesce heartbeats; during a round, every heartbeat asks again those that have not agreed (the question or the answer may have been lost). */
-  private askToSleep(ids: readonly NodeId[]): void {
-    for (const id of ids) this.sendAppend(id, this.progress.get(id)!, false, true);
-  }
-
-  /**
-   * A quiesce round failed. If the log ends in an earlier term, a follower may hold an old
-   * leader's uncommitted entries past our last index: our heartbeats match its log up to there
-   * and never truncate them, so it rightly refuses to sleep, round after round, until a client
-   * writes. An entry of our own term conflicts with them and truncates them (leaderNoop off
-   * only: otherwise the election's no-op did this).
-   */
+  /** A quiesce round failed: an entry of this term may be what the cluster needs to sleep (leader-sleep.ts). */
   private afterFailedQuiesce(): void {
-    if (this.log.lastTerm !== this.term) this.appendNoop("to replace entries a follower may hold past its log, so the cluster can sleep");
+    afterFailedQuiesce(this.sleeping);
   }
 
   /** Leader: is this "asleep" the answer to the round under way, in this life? Protected for a mutant. */
@@ -843,11 +798,6 @@ export class Raft {
     for (const pr of this.progress.values()) pr.lastHeard = this.now;
     this.timers.start(this.now, this.config.heartbeatMs, this.config.checkQuorum, this.config.electionTimeoutMs[1]);
     this.broadcastAppend(true);
-  }
-
-  private leaderView(): LeaderView {
-    const { now, id: self, progress } = this;
-    return { now, self, progress, lastIndex: this.log.lastIndex, voters: this.conf.voters, liveWindowMs: this.config.electionTimeoutMs[1] };
   }
 
   private followerView(): FollowerView {
@@ -922,33 +872,9 @@ export class Raft {
     }
   }
 
-  /**
-   * A leader that removed itself leads until that configuration commits (it replicates, but
-   * no longer counts itself), then hands leadership to the most up-to-date voter and steps
-   * down, so the cluster need not wait out an election timeout.
-   */
-  private maybeHandOver(): void {
-    if (this.role !== "Leader" || isMember(this.conf, this.id) || this.timers.transferee !== null) return;
-    if (this.history.currentIndex > this.commitIndex) return;
-    const best = handOverTarget(this.conf, this.progress);
-    if (best === null) return this.stepDownRemoved("no voter to hand over to");
-    this.narrate(`its removal is committed (index ${this.history.currentIndex}): hands leadership to ${best}`);
-    this.handTo(best, this.progress.get(best)!);
-  }
-
-  private stepDownRemoved(why: string): void {
-    this.narrate(`steps down: no longer a member (${why})`);
-    this.becomeFollower(this.term, null);
-  }
-
-  /**
-   * Whose lease this server is in, as the narration says it, or null: heard from a live leader
-   * within the minimum election timeout, or woke from sleep within it (the leader slept too,
-   * silent by agreement; leader-life.ts). A leader is always in its own lease.
-   */
+  /** Whose lease this server is in, as the narration says it, or null (leader-life.ts). */
   private lease(): string | null {
-    const held = this.lives.leaseHolder(this.now, this.leader, this.lastLeaderContact, this.config.electionTimeoutMs[0]);
-    return held ?? (this.role === "Leader" ? "woke from sleep" : null);
+    return this.lives.lease(this.now, this.leader, this.lastLeaderContact, this.config.electionTimeoutMs[0], this.role === "Leader");
   }
 
   private narrateReceipt(m: Message): void {

@@ -5,7 +5,7 @@
 
 import type { RaftLog } from "./log.ts";
 import type { Progress } from "./progress.ts";
-import type { AppendEntries, InstallSnapshot, Membership, NodeId } from "./types.ts";
+import type { AppendEntries, AppendEntriesReply, InstallSnapshot, Membership, NodeId } from "./types.ts";
 
 /** What every message of a leader carries, and the batch limits of its appends. */
 export interface Sender {
@@ -61,4 +61,14 @@ export function snapshotFor(s: Sender, peer: NodeId, pr: Progress, membership: M
     lastIncludedTerm: s.log.snapshotTerm,
     membership,
   };
+}
+
+/**
+ * Fast backtracking (§5.3): after a rejection, where the leader tries next: past the
+ * follower's whole conflicting term (the leader's last entry of that term, if it has one), or
+ * just past the follower's log when it was too short.
+ */
+export function retryFrom(log: RaftLog, m: AppendEntriesReply): number {
+  const last = m.conflictTerm >= 0 ? log.lastIndexOfTerm(m.conflictTerm) : undefined;
+  return last !== undefined ? last + 1 : m.conflictIndex;
 }

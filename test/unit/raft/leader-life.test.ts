@@ -85,4 +85,12 @@ describe("leader life", () => {
     expect(l.leaseHolder(2600, 3, 2500, 150)).toBe("heard from leader 3");
     expect(l.leaseHolder(2150, 3, 1000, 150)).toBeNull();
   });
+
+  test("a leader is always in its own lease; a follower's lease is its leader's or its waking's", () => {
+    const l = new LeaderLife({ term: 3, votedFor: 0 });
+    expect(l.lease(5000, null, -Infinity, 150, true)).toBe("woke from sleep");
+    expect(l.lease(5000, null, -Infinity, 150, false)).toBeNull();
+    expect(l.lease(5000, 2, 4900, 150, false)).toBe("heard from leader 2");
+    expect(l.lease(5000, 2, 4900, 150, true)).toBe("heard from leader 2");
+  });
 });

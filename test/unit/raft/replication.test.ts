@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 import { RaftLog } from "../../../src/raft/log.ts";
 import { Progress } from "../../../src/raft/progress.ts";
 import { hardStateToPersist, wakeAt } from "../../../src/raft/ready.ts";
-import { appendEntriesFor, snapshotFor, type Sender } from "../../../src/raft/replication.ts";
+import { appendEntriesFor, retryFrom, snapshotFor, type Sender } from "../../../src/raft/replication.ts";
 
 const e = (index: number, term: number) => ({ index, term, command: `${index}` });
 // A leader of term 3 whose log was compacted up to 2 (term 1) and holds 3..5.
@@ -44,5 +44,16 @@ describe("ready: the hard state to persist and the next wake", () => {
   test("asleep: never; a leader: its earliest deadline; otherwise its election", () => {
     const d = { heartbeat: 50, checkQuorum: 40, transfer: Infinity, election: 300 };
     expect([wakeAt(true, true, d), wakeAt(false, true, d), wakeAt(false, false, d)]).toEqual([Infinity, 40, 300]);
+  });
+});
+
+describe("replication: fast backtracking", () => {
+  const reply = (conflictIndex: number, conflictTerm: number) =>
+    ({ type: "AppendEntriesReply", from: 2, to: 1, term: 3, success: false, matchIndex: 0, conflictIndex, conflictTerm }) as const;
+  test("past the leader's last entry of the follower's conflicting term, else at the follower's conflict index", () => {
+    expect(retryFrom(sender.log, reply(4, 2))).toBe(4); // the leader's term 2 ends at 3
+    expect(retryFrom(sender.log, reply(4, 3))).toBe(6);
+    expect(retryFrom(sender.log, reply(3, 7))).toBe(3); // a term the leader never had
+    expect(retryFrom(sender.log, reply(2, -1))).toBe(2); // the follower's log was too short
   });
 });
