@@ -126,11 +126,13 @@ export class KvState {
   }
 
   /** The applied index and row counts as storage holds them (not as memory believes). */
-  stored(): { applied: number; rows: { kv: number; sessions: number } } {
+  stored(): { applied: number; rows: { kv: number; sessions: number }; sessionResultChars: number } {
     const applied = this.sql.exec<{ applied: number }>("SELECT applied FROM kv_applied WHERE id = 1").toArray()[0]?.applied ?? 0;
     const kv = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM kv_data").one().n;
     const sessions = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM kv_session").one().n;
-    return { applied, rows: { kv, sessions } };
+    // What the session table's results weigh (JSON characters), bounded by the state machine (sessions.ts).
+    const chars = this.sql.exec<{ c: number }>("SELECT COALESCE(SUM(LENGTH(result)), 0) AS c FROM kv_session WHERE result <> 'null'").one().c;
+    return { applied, rows: { kv, sessions }, sessionResultChars: chars };
   }
 
   private write(changes: KvChanges, applied: number): void {

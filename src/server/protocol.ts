@@ -183,6 +183,8 @@ export interface DurableSummary {
   readonly applied: number;
   /** Rows per table: the log, the key/value data, the exactly-once sessions. */
   readonly rows: { readonly log: number; readonly kv: number; readonly sessions: number };
+  /** The stored results of the exactly-once sessions, in JSON characters (bounded: src/kv/sessions.ts). */
+  readonly sessionResultChars?: number;
   /** The term this server won an election in (0: none): a reloaded leader resumes it if it is still `term`. */
   readonly ledTerm: number;
   /** The sleep mark: the server reloads asleep. */

@@ -411,7 +411,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
 
   private durableSummary(): DurableSummary {
     const kv = this.kvState.stored();
-    return this.store.summary(kv.applied, kv.rows);
+    return { ...this.store.summary(kv.applied, kv.rows), sessionResultChars: kv.sessionResultChars };
   }
 
   /**

@@ -36,6 +36,13 @@ test(`${CLIENTS} clients putting 64 KiB values: the sessions' results stay withi
   expect(text.length).toBeLessThanOrEqual(MAX_VALUE_BYTES + DEFAULT_MAX_RESULT_CHARS + CLIENTS * 100);
   expect(snapshots[0]!.sessions).toHaveLength(CLIENTS); // every id kept
   for (const s of snapshots) expect(s.sessions).toEqual(snapshots[0]!.sessions); // the same sessions forgotten everywhere
+  // The status reports the same weight from storage: within the budget on every server.
+  for (const i of [0, 1, 2]) {
+    const durable = (await api("GET", `/clusters/${h.name}/servers/${i}`)).body.durable;
+    expect(durable.rows.sessions).toBe(CLIENTS);
+    expect(durable.sessionResultChars).toBeGreaterThan(DEFAULT_MAX_RESULT_CHARS - MAX_VALUE_BYTES - 200);
+    expect(durable.sessionResultChars).toBeLessThanOrEqual(DEFAULT_MAX_RESULT_CHARS);
+  }
 
   // Reloaded from its rows alone, each server holds the same table (forgetting kept each session's place).
   await api("POST", `/clusters/${h.name}/evict`);
