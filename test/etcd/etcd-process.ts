@@ -3,7 +3,7 @@
 // that default etcd and other users of this machine are left alone. Never used by `npm test`.
 
 import { spawn, type ChildProcess, execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -79,4 +79,35 @@ export async function postJson(base: string, path: string, request: unknown): Pr
   } catch {
     throw new Error(`${path} ${JSON.stringify(request)}: answer is not JSON (${res.status}): ${text.slice(0, 300)}`);
   }
+}
+
+/** Writes one fixture: the meta line, then a JSON line per step. Answers the file's path. */
+export function writeFixture(dir: string, name: string, meta: object, steps: readonly unknown[]): string {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, name);
+  writeFileSync(file, `${[JSON.stringify({ meta }), ...steps.map((s) => JSON.stringify(s))].join("\n")}\n`);
+  return file;
+}
+
+/**
+ * A recorder's command line: `[seed [ops]]` records one sequence, nothing records every seed
+ * of `seeds`; each sequence by `recordOne(seed, ops, etcdVersion)`.
+ */
+export function recordSeeds(
+  what: string,
+  seeds: ReadonlyArray<{ seed: number; ops: number }>,
+  defaultOps: number,
+  recordOne: (seed: number, ops: number, version: string) => Promise<string>,
+): void {
+  const run = async (): Promise<void> => {
+    const [seedArg, opsArg] = process.argv.slice(2);
+    const runs = seedArg === undefined ? seeds : [{ seed: Number(seedArg), ops: Number(opsArg ?? defaultOps) }];
+    const version = etcdVersion();
+    if (version !== "3.4.23") console.warn(`warning: recording etcd ${version}, the fixtures say 3.4.23 elsewhere`);
+    for (const { seed, ops } of runs) console.log(`${what} seed ${seed}: ${ops} ops -> ${await recordOne(seed, ops, version)}`);
+  };
+  run().catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
 }

@@ -5,9 +5,7 @@
 // replay can compare TTLs within the time the sequence took. One fresh etcd per sequence, default
 // flags, loopback, ports 24891/24901 (ETCD_CLIENT_PORT / ETCD_PEER_PORT). Never part of `npm test`.
 
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { etcdVersion, postJson, startEtcd, stopEtcd } from "./etcd-process.ts";
+import { postJson, recordSeeds, startEtcd, stopEtcd, writeFixture } from "./etcd-process.ts";
 import { LEASE_GENERATOR_VERSION, generateLeaseSequence, type LeaseObserved, type LeaseOp } from "./generate-lease.ts";
 import { LEASE_FIXTURE_DIR } from "./read-fixtures-lease-watch.ts";
 import { LEASE_SEEDS } from "./seeds.ts";
@@ -38,32 +36,11 @@ async function recordOne(seed: number, ops: number, version: string): Promise<st
       ops,
       note: "lease sequence; one fresh single-member etcd, default flags (minimum TTL 2 s), JSON gateway at /v3/; recorded by test/etcd/record-lease.ts",
     };
-    const lines = [JSON.stringify({ meta })];
-    steps.forEach(({ op, observed }, i) => {
-      const t = timings[i]!;
-      lines.push(JSON.stringify({ path: op.path, request: op.request, wait_ms: op.wait_ms, sent_ms: t.sent_ms, answered_ms: t.answered_ms, status: observed.status, response: observed.response }));
-    });
-    mkdirSync(OUT_DIR, { recursive: true });
-    const file = join(OUT_DIR, `lease-${seed}.jsonl`);
-    writeFileSync(file, `${lines.join("\n")}\n`);
-    return file;
+    const rows = steps.map(({ op, observed }, i) => ({ path: op.path, request: op.request, wait_ms: op.wait_ms, ...timings[i]!, status: observed.status, response: observed.response }));
+    return writeFixture(OUT_DIR, `lease-${seed}.jsonl`, meta, rows);
   } finally {
     await stopEtcd(etcd);
   }
 }
 
-async function main(): Promise<void> {
-  const [seedArg, opsArg] = process.argv.slice(2);
-  const runs = seedArg === undefined ? LEASE_SEEDS : [{ seed: Number(seedArg), ops: Number(opsArg ?? 150) }];
-  const version = etcdVersion();
-  if (version !== "3.4.23") console.warn(`warning: recording etcd ${version}, the fixtures say 3.4.23 elsewhere`);
-  for (const { seed, ops } of runs) {
-    const file = await recordOne(seed, ops, version);
-    console.log(`lease seed ${seed}: ${ops} ops -> ${file}`);
-  }
-}
-
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+recordSeeds("lease", LEASE_SEEDS, 150, recordOne);

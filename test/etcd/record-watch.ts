@@ -8,9 +8,8 @@
 // 24891/24901, default flags except a 2 s progress-notify interval. Never part of `npm test`.
 
 import { request, type ClientRequest } from "node:http";
-import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { etcdVersion, postJson, startEtcd, stopEtcd } from "./etcd-process.ts";
+import { postJson, recordSeeds, startEtcd, stopEtcd, writeFixture } from "./etcd-process.ts";
 import type { StreamMessage, WatchAction, WatchStep } from "./fixture.ts";
 import { generateWatchSequence, PROGRESS_NOTIFY_INTERVAL_MS, WATCH_GENERATOR_VERSION, type WatchOp } from "./generate-watch.ts";
 import { WATCH_FIXTURE_DIR } from "./read-fixtures-lease-watch.ts";
@@ -143,25 +142,7 @@ async function recordOne(seed: number, ops: number, version: string): Promise<st
     ops,
     note: `watch sequence; one fresh single-member etcd, default flags but --experimental-watch-progress-notify-interval ${PROGRESS_NOTIFY_INTERVAL_MS}ms, JSON gateway at /v3/ over HTTP/1.1; recorded by test/etcd/record-watch.ts`,
   };
-  const lines = [JSON.stringify({ meta }), ...steps.map((step) => JSON.stringify(step))];
-  mkdirSync(OUT_DIR, { recursive: true });
-  const file = join(OUT_DIR, `watch-${seed}.jsonl`);
-  writeFileSync(file, `${lines.join("\n")}\n`);
-  return file;
+  return writeFixture(OUT_DIR, `watch-${seed}.jsonl`, meta, steps);
 }
 
-async function main(): Promise<void> {
-  const [seedArg, opsArg] = process.argv.slice(2);
-  const runs = seedArg === undefined ? WATCH_SEEDS : [{ seed: Number(seedArg), ops: Number(opsArg ?? 80) }];
-  const version = etcdVersion();
-  if (version !== "3.4.23") console.warn(`warning: recording etcd ${version}, the fixtures say 3.4.23 elsewhere`);
-  for (const { seed, ops } of runs) {
-    const file = await recordOne(seed, ops, version);
-    console.log(`watch seed ${seed}: ${ops} steps -> ${file}`);
-  }
-}
-
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+recordSeeds("watch", WATCH_SEEDS, 80, recordOne);

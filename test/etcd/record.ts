@@ -6,9 +6,7 @@
 // other users of this machine do not use (ETCD_CLIENT_PORT / ETCD_PEER_PORT to change them).
 // Never part of `npm test`: the fixtures are committed and replayed without etcd.
 
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { etcdVersion, postJson, startEtcd, stopEtcd } from "./etcd-process.ts";
+import { postJson, recordSeeds, startEtcd, stopEtcd, writeFixture } from "./etcd-process.ts";
 import { GENERATOR_VERSION, generateSequence, type Observed, type Op } from "./generate.ts";
 import { FIXTURE_DIR } from "./read-fixtures.ts";
 import { SEEDS } from "./seeds.ts";
@@ -28,31 +26,11 @@ async function recordOne(seed: number, ops: number, version: string): Promise<st
       ops,
       note: "one fresh single-member etcd, default flags, JSON gateway at /v3/; recorded by test/etcd/record.ts",
     };
-    const lines = [JSON.stringify({ meta })];
-    for (const { op, observed } of steps) {
-      lines.push(JSON.stringify({ path: op.path, request: op.request, status: observed.status, response: observed.response }));
-    }
-    mkdirSync(FIXTURE_DIR, { recursive: true });
-    const file = join(FIXTURE_DIR, `seed-${seed}.jsonl`);
-    writeFileSync(file, `${lines.join("\n")}\n`);
-    return file;
+    const rows = steps.map(({ op, observed }) => ({ path: op.path, request: op.request, status: observed.status, response: observed.response }));
+    return writeFixture(FIXTURE_DIR, `seed-${seed}.jsonl`, meta, rows);
   } finally {
     await stopEtcd(etcd);
   }
 }
 
-async function main(): Promise<void> {
-  const [seedArg, opsArg] = process.argv.slice(2);
-  const runs = seedArg === undefined ? SEEDS : [{ seed: Number(seedArg), ops: Number(opsArg ?? 400) }];
-  const version = etcdVersion();
-  if (version !== "3.4.23") console.warn(`warning: recording etcd ${version}, the fixtures say 3.4.23 elsewhere`);
-  for (const { seed, ops } of runs) {
-    const file = await recordOne(seed, ops, version);
-    console.log(`seed ${seed}: ${ops} ops -> ${file}`);
-  }
-}
-
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+recordSeeds("kv", SEEDS, 400, recordOne);
