@@ -58,6 +58,14 @@ export function keptCap(threshold: number): number {
 }
 
 /**
+ * Whether compaction is due at all: more than `threshold` applied entries in the log. Checked
+ * first, so a host asked after every event gathers its followers' progress only when it is.
+ */
+export function compactionDue(lastApplied: number, snapshotIndex: number, threshold: number): boolean {
+  return threshold > 0 && lastApplied - snapshotIndex > threshold;
+}
+
+/**
  * The index to compact up to now, or null to leave the log as it is. Compaction starts once
  * more than `threshold` applied entries sit in the log, as before; it then goes up to
  * `lastApplied - floor(threshold/2)`, lowered to what the followers above still need, raised
@@ -67,7 +75,7 @@ export function keptCap(threshold: number): number {
  */
 export function compactionPoint(input: CompactionInput): number | null {
   const { lastApplied, snapshotIndex, threshold } = input;
-  if (threshold <= 0 || lastApplied - snapshotIndex <= threshold) return null;
+  if (!compactionDue(lastApplied, snapshotIndex, threshold)) return null;
   let upTo = lastApplied - Math.floor(threshold / 2);
   for (const index of input.snapshotsInFlight) upTo = Math.min(upTo, index);
   for (const f of input.followers) {

@@ -37,7 +37,7 @@
 // RPC and runs no timer until restarted.
 import { DurableObject } from "cloudflare:workers";
 import { KvStateMachine, makeKvCommand, type ApplyOutcome, type KvOperation, type Session } from "../kv/index.ts";
-import { compactionPoint } from "../raft/compaction.ts";
+import { compactionDue, compactionPoint } from "../raft/compaction.ts";
 import { Raft } from "../raft/raft.ts";
 import {
   isRequest,
@@ -630,6 +630,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
     const config = this.config;
     if (!config) return;
     const { lastApplied, snapshotIndex } = core.status();
+    if (!compactionDue(lastApplied, snapshotIndex, config.snapshotThreshold)) return; // the usual case: gather nothing
     const upTo = compactionPoint({
       lastApplied,
       snapshotIndex,
