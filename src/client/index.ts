@@ -2,7 +2,7 @@
 export { KvClient, type KvClientOptions, type CallOptions, type FetchLike, type WriteIds } from "./kv-client.ts";
 export { KvError, type KvErrorDetails } from "./errors.ts";
 export type { GetResult, PutResult, CasResult, AppendResult, KvResult } from "../kv/results.ts";
-export type { DeleteResult, ListResult, ListedKey, ListOptions, ListAllOptions } from "./kv-types.ts";
+export type { GetAnswer, DeleteResult, ListResult, ListedKey, ListOptions, ListAllOptions } from "./kv-types.ts";
 export { EtcdClient, type EtcdClientOptions } from "./etcd-client.ts";
 export { EtcdError, GrpcCode } from "./etcd-errors.ts";
 export { cmp, op, type CompareOperator } from "./etcd-txn.ts";

@@ -7,8 +7,8 @@
 // same ids; one client runs its writes one at a time, in call order, and its reads
 // concurrently. transport.ts says how, and which ids.
 
-import type { CasResult, GetResult, PutResult } from "../kv/results.ts";
-import type { DeleteResult, ListAllOptions, ListedKey, ListOptions, ListResult } from "./kv-types.ts";
+import type { CasResult, PutResult } from "../kv/results.ts";
+import type { DeleteResult, GetAnswer, ListAllOptions, ListedKey, ListOptions, ListResult } from "./kv-types.ts";
 import { KvError } from "./errors.ts";
 import { type CallOptions, type CallSpec, type KvClientOptions, Transport, type WriteIds } from "./transport.ts";
 
@@ -36,7 +36,7 @@ export class KvClient {
     return this.transport.pinnedServer;
   }
 
-  get(key: string, options?: CallOptions): Promise<GetResult> {
+  get(key: string, options?: CallOptions): Promise<GetAnswer> {
     return this.transport.read(keyCall("GET", key, "", undefined, "get", isGetResult), options);
   }
 
@@ -115,8 +115,8 @@ const isObject = (v: unknown): v is Fields => typeof v === "object" && v !== nul
 const nullableString = (v: unknown): boolean => v === null || typeof v === "string";
 const isCounter = (v: unknown): boolean => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 
-function isGetResult(b: unknown): b is GetResult {
-  return isObject(b) && typeof b.found === "boolean" && nullableString(b.value);
+function isGetResult(b: unknown): b is GetAnswer {
+  return isObject(b) && typeof b.found === "boolean" && nullableString(b.value) && (b.modRevision === undefined || isCounter(b.modRevision));
 }
 
 function isPutResult(b: unknown): b is PutResult {

@@ -1,5 +1,14 @@
-// The answers of the /kv routes that src/kv/results.ts does not describe: delete and list
-// (../shared/API.md, "Key/value service"), as the client returns them.
+// The answers of the /kv routes that src/kv/results.ts does not describe (delete, list, and
+// the modRevision a get may carry: ../shared/API.md, "Key/value service"), as the client
+// returns them.
+
+import type { GetResult } from "../kv/results.ts";
+
+/** `GET /kv/{key}`: the API's get answer; a store that keeps revisions adds the key's last one. */
+export interface GetAnswer extends GetResult {
+  /** The revision of the key's last change, when the service reports it (absent for a missing key). */
+  readonly modRevision?: number;
+}
 
 /** `DELETE /kv/{key}`: whether the key existed, and its value before the delete. */
 export interface DeleteResult {

@@ -120,3 +120,11 @@ describe("listAll", () => {
     await expect(setup([]).client.listAll({ pageSize: 0 }).next()).rejects.toThrow(RangeError);
   });
 });
+
+describe("get", () => {
+  test("a get answer may carry the key's modRevision; one that is not a revision is a bad_response", async () => {
+    const { client } = setup([json(200, { found: true, value: "v", modRevision: 12 }), json(200, { found: true, value: "v", modRevision: "12" })]);
+    expect(await client.get("k")).toEqual({ found: true, value: "v", modRevision: 12 });
+    await expect(client.get("k")).rejects.toMatchObject({ code: "bad_response" });
+  });
+});
