@@ -17,7 +17,7 @@ export type { CallOptions, FetchLike, KvClientOptions, WriteIds } from "./transp
 export class KvClient {
   private readonly transport: Transport;
 
-  constructor(private readonly options: KvClientOptions) {
+  constructor(options: KvClientOptions) {
     this.transport = new Transport(options);
   }
 
