@@ -79,7 +79,8 @@ export class KvClient {
    * request, each page after the last key of the one before). Each page is read at its own
    * revision: a key written while the iteration runs may or may not be seen, and the keys
    * seen together are not one snapshot of the store. For one snapshot, use `list` with a
-   * `limit` that covers the whole prefix, or etcd's `range` at a fixed `revision`.
+   * `limit` that covers the whole prefix, or etcd's `range` at a fixed `revision`. `options`
+   * (deadline, signal) apply to each page's request.
    */
   async *listAll(query: ListAllOptions = {}, options?: CallOptions): AsyncGenerator<ListedKey, void, undefined> {
     if (query.pageSize !== undefined && !(Number.isSafeInteger(query.pageSize) && query.pageSize >= 1)) throw new RangeError("pageSize must be an integer >= 1");
