@@ -305,6 +305,7 @@ function isResult(op: KvOpName, body: unknown): boolean {
       return nullableString(b.value);
     case "put":
     case "append":
+    case "delete":
       return nullableString(b.prev);
     case "cas":
       return nullableString(b.prev) && typeof b.swapped === "boolean";

@@ -3,6 +3,7 @@
 export * from "./limits.ts";
 export * from "./results.ts";
 export * from "./command.ts";
+export * from "./etcd-command.ts";
 export * from "./request.ts";
 export * from "./store.ts";
 export * from "./fingerprint.ts";

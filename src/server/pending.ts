@@ -5,7 +5,7 @@
 // "not_applied" if another leader's entry took that index (ours can then never be applied:
 // it existed in one entry only). A wait that outlives its deadline ends "unknown": the
 // entry may still commit later, so only a retry with the same exactly-once ids is safe.
-import type { ApplyOutcome } from "../kv/index.ts";
+import { isEtcdAnswer, type ApplyOutcome } from "../kv/index.ts";
 import type { Entry, Membership } from "../raft/types.ts";
 import type { KvAnswer, MembershipAnswer } from "./protocol.ts";
 
@@ -107,11 +107,15 @@ export class PendingProposals {
 function answerOf(index: number, outcome: ApplyOutcome): KvAnswer {
   switch (outcome.status) {
     case "applied":
+    case "duplicate": {
+      // Our proposals here are key/value commands: an etcd answer under one's session is
+      // another request that reused its ids, which a key/value client cannot take as its own.
+      if (isEtcdAnswer(outcome.result)) return { kind: "rejected", message: "the request's ids were used by an etcd request" };
+      // A retry is answered with the index where its request was applied, not the retry's own
+      // entry. A session stored before that index was kept has none: the retry's index, as before.
+      if (outcome.status === "duplicate") return { kind: "ok", index: outcome.index ?? index, result: outcome.result, duplicate: true };
       return { kind: "ok", index, result: outcome.result, duplicate: false };
-    // A retry is answered with the index where its request was applied, not the retry's own
-    // entry. A session stored before that index was kept has none: the retry's index, as before.
-    case "duplicate":
-      return { kind: "ok", index: outcome.index ?? index, result: outcome.result, duplicate: true };
+    }
     case "refused":
       return { kind: "too_large", index: outcome.index ?? index, message: outcome.refusal.message };
     case "stale":

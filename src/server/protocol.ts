@@ -181,8 +181,11 @@ export interface DurableSummary {
   readonly snapshotTerm: number;
   /** The last index the stored key/value state reflects. */
   readonly applied: number;
-  /** Rows per table: the log, the key/value data, the exactly-once sessions. */
+  /** Rows per table: the log, the key/value data (live keys at the current revision), the exactly-once sessions. */
   readonly rows: { readonly log: number; readonly kv: number; readonly sessions: number };
+  /** The store's revision (etcd's: a new cluster's is 1) and the revision it was compacted at (-1: never). */
+  readonly revision?: number;
+  readonly compactedRevision?: number;
   /** The stored results of the exactly-once sessions, in JSON characters (bounded: src/kv/sessions.ts). */
   readonly sessionResultChars?: number;
   /** The term this server won an election in (0: none): a reloaded leader resumes it if it is still `term`. */

@@ -411,7 +411,12 @@ export class RaftServer extends DurableObject<ServerEnv> {
 
   private durableSummary(): DurableSummary {
     const kv = this.kvState.stored();
-    return { ...this.store.summary(kv.applied, kv.rows), sessionResultChars: kv.sessionResultChars };
+    return {
+      ...this.store.summary(kv.applied, kv.rows),
+      sessionResultChars: kv.sessionResultChars,
+      revision: kv.revision,
+      compactedRevision: kv.compactedRevision,
+    };
   }
 
   /**
