@@ -68,5 +68,6 @@ function randomOperation(rand: () => number, keys: readonly string[], alphabet: 
   if (r < 0.4) return { op: "get", key };
   if (r < 0.65) return { op: "put", key, value: value() };
   if (r < 0.85) return { op: "append", key, value: value() };
-  return { op: "cas", key, compare: value(), value: value() };
+  if (r < 0.95) return { op: "cas", key, compare: value(), value: value() };
+  return { op: "delete", key };
 }
