@@ -8,4 +8,5 @@ export * from "./request.ts";
 export * from "./store.ts";
 export * from "./fingerprint.ts";
 export * from "./sessions.ts";
+export * from "./snapshot.ts";
 export * from "./state-machine.ts";

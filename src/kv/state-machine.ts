@@ -14,14 +14,11 @@
 // applied for that client is answered with the stored result and not applied again; an
 // older id is reported as stale. See sessions.ts for how the table is bounded.
 
-import { z } from "zod";
-import { ClientIdSchema, type KvCommand, operationOf, parseKvCommand, RequestIdSchema, type Session } from "./command.ts";
+import { type KvCommand, operationOf, parseKvCommand, type Session } from "./command.ts";
 import { answerEtcd, isEtcdCommandKind, parseEtcdCommand, type EtcdCommand } from "./etcd-command.ts";
-import { decodeBase64Go } from "./etcd/base64.ts";
-import { encodeBase64, utf8 } from "./etcd/bytes.ts";
 import { EtcdKv } from "./etcd/kv.ts";
 import { MemoryMvccStore } from "./etcd/memory-store.ts";
-import type { KeyVersion, MvccStore } from "./etcd/store.ts";
+import type { MvccStore } from "./etcd/store.ts";
 import { MAX_VALUE_BYTES, fitsUtf8Bytes, utf8ByteLength } from "./limits.ts";
 import { etcdFingerprint, operationFingerprint } from "./fingerprint.ts";
 import { isRefused, type EtcdAnswer, type MachineResult, type RefusedResult, type StoredResult } from "./results.ts";
@@ -32,6 +29,7 @@ import {
   type SessionRecord,
   SessionTable,
 } from "./sessions.ts";
+import { type KvSnapshot, parseSessions, parseSnapshot, rowsOf, sessionRecord, sessionTuple, SNAPSHOT_FORMAT, snapshotRow } from "./snapshot.ts";
 import { KvStore, type KvListing } from "./store.ts";
 
 export interface KvStateMachineOptions {
@@ -72,65 +70,6 @@ export type ApplyOutcome =
   | { readonly status: "stale"; readonly lastRequestId: number }
   /** Not a (valid) key/value or etcd command: nothing happened. */
   | { readonly status: "ignored"; readonly reason: "not_kv" | "malformed"; readonly message: string };
-
-/** kv/2: the store's rows; kv/1 (before the MVCC store) held [key, value] pairs, still read. */
-const SNAPSHOT_FORMAT = "kv/2";
-const LEGACY_FORMAT = "kv/1";
-
-const ResultSchema = z.union([
-  z.object({ status: z.number().int(), body: z.unknown() }),
-  z.object({ found: z.boolean(), prev: z.string().nullable(), swapped: z.boolean() }),
-  z.object({ found: z.boolean(), prev: z.string().nullable() }),
-  z.object({ found: z.boolean(), value: z.string().nullable() }),
-  z.object({ refused: z.literal("too_large"), message: z.string() }),
-]);
-
-const Revision = z.number().int().min(-1).max(Number.MAX_SAFE_INTEGER);
-
-/**
- * One version of a key, as the snapshot carries it: [key (base64), modRevision, sub,
- * createRevision, version, value (base64), lease, tombstone (0 or 1)].
- */
-const RowSchema = z.tuple([z.string(), Revision, Revision, Revision, Revision, z.string(), z.number().int(), z.union([z.literal(0), z.literal(1)])]);
-export type SnapshotRow = z.infer<typeof RowSchema>;
-
-const SessionsSchema = z.array(
-  z.tuple([
-    ClientIdSchema,
-    RequestIdSchema,
-    z.number(),
-    ResultSchema.nullable(),
-    z.number().int().min(0).max(0xffffffff).nullable().optional(),
-    z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
-  ]),
-);
-
-export const KvSnapshotSchema = z.object({
-  format: z.literal(SNAPSHOT_FORMAT),
-  /** The session clock; null before any command was applied. */
-  clock: z.number().nullable(),
-  /** The store's revision, and the revision it was compacted at (-1: never). */
-  revision: Revision,
-  compactedRevision: Revision,
-  /** Every stored version, ascending by (key, modRevision, sub): equal logs give equal rows. */
-  rows: z.array(RowSchema),
-  /**
-   * [clientId, requestId, lastSeen, result, fingerprint, index], least recently used first;
-   * result null: forgotten; no fingerprint: a session stored before there were any (null when
-   * an index follows); no index: a session stored before the applied index was kept.
-   */
-  sessions: SessionsSchema,
-});
-/** The applied state as plain JSON, for durable storage. */
-export type KvSnapshot = z.infer<typeof KvSnapshotSchema>;
-
-/** A snapshot of the format before the MVCC store: [key, value] in insertion order. */
-const LegacySnapshotSchema = z.object({
-  format: z.literal(LEGACY_FORMAT),
-  clock: z.number().nullable(),
-  data: z.array(z.tuple([z.string(), z.string()])),
-  sessions: SessionsSchema,
-});
 
 /**
  * The sessions' changes since the last call. Keys are not here: the store writes them itself
@@ -340,10 +279,8 @@ export class KvStateMachine {
 
   /** Replaces the state with `snapshot` (this format or kv/1). Throws on a snapshot that is not one of ours. */
   restore(snapshot: unknown): void {
-    const legacy = (snapshot as { format?: unknown } | null)?.format === LEGACY_FORMAT;
-    const parsed = legacy ? fromLegacy(LegacySnapshotSchema.parse(snapshot)) : KvSnapshotSchema.parse(snapshot);
-    const rows = parsed.rows.map(rowOf);
-    checkRowOrder(rows);
+    const parsed = parseSnapshot(snapshot);
+    const rows = rowsOf(parsed);
     this.restoreSessions(parsed.clock, parsed.sessions);
     this.mvcc.clear();
     this.mvcc.append(rows);
@@ -355,7 +292,7 @@ export class KvStateMachine {
    * boot). Throws on sessions out of use order.
    */
   restoreSessions(clock: number | null, sessions: unknown): void {
-    const parsed = SessionsSchema.parse(sessions);
+    const parsed = parseSessions(sessions);
     let previous = Number.NEGATIVE_INFINITY;
     for (const [clientId, , lastSeen] of parsed) {
       // Expiry walks the table in use order and stops at the first young session.
@@ -372,82 +309,3 @@ export class KvStateMachine {
   }
 }
 
-/**
- * The store's rows for key/value pairs written before the MVCC store (a kv/1 snapshot, an
- * older server's kv_data rows), in their order: one revision each from 2, as a fresh etcd
- * store is at 1, so every replica converting the same pairs gets the same rows.
- */
-export function legacyRows(pairs: ReadonlyArray<readonly [string, string]>): KeyVersion[] {
-  return pairs.map(([key, value], i) => ({
-    key: utf8(key),
-    modRevision: i + 2,
-    sub: 0,
-    createRevision: i + 2,
-    version: 1,
-    value: utf8(value),
-    lease: 0,
-    tombstone: false,
-  }));
-}
-
-function fromLegacy(old: z.infer<typeof LegacySnapshotSchema>): KvSnapshot {
-  const rows = legacyRows(old.data).sort((a, b) => (compareKeys(a, b)));
-  return { format: SNAPSHOT_FORMAT, clock: old.clock, revision: old.data.length + 1, compactedRevision: -1, rows: rows.map(snapshotRow), sessions: old.sessions };
-}
-
-function compareKeys(a: KeyVersion, b: KeyVersion): number {
-  const n = Math.min(a.key.length, b.key.length);
-  for (let i = 0; i < n; i++) if (a.key[i] !== b.key[i]) return a.key[i]! - b.key[i]!;
-  return a.key.length - b.key.length || a.modRevision - b.modRevision || a.sub - b.sub;
-}
-
-/** A snapshot's rows must come as allRows gives them: a store appends each key's versions oldest first. */
-function checkRowOrder(rows: readonly KeyVersion[]): void {
-  for (let i = 1; i < rows.length; i++) {
-    if (compareKeys(rows[i - 1]!, rows[i]!) >= 0) throw new Error(`kv snapshot: rows out of order at row ${i}`);
-  }
-}
-
-export function snapshotRow(v: KeyVersion): SnapshotRow {
-  return [encodeBase64(v.key), v.modRevision, v.sub, v.createRevision, v.version, encodeBase64(v.value), v.lease, v.tombstone ? 1 : 0];
-}
-
-function rowOf([key, modRevision, sub, createRevision, version, value, lease, tombstone]: SnapshotRow): KeyVersion {
-  return { key: bytesOf(key), modRevision, sub, createRevision, version, value: bytesOf(value), lease, tombstone: tombstone === 1 };
-}
-
-function bytesOf(base64: string): Uint8Array {
-  const r = decodeBase64Go(base64);
-  if (!r.ok) throw new Error(`kv snapshot: ${r.message}`);
-  return r.bytes;
-}
-
-type SessionTuple = KvSnapshot["sessions"][number];
-
-/**
- * A session as the snapshot's tuple. Optional elements are left out when absent, so a
- * session from before they existed is written as it was; a fingerprint is null only to
- * hold its place before an index.
- */
-export function sessionTuple(clientId: string, r: SessionRecord): SessionTuple {
-  const head: [string, number, number, SessionRecord["result"]] = [clientId, r.requestId, r.lastSeen, r.result];
-  if (r.index !== undefined) return [...head, r.fingerprint ?? null, r.index];
-  return r.fingerprint === undefined ? head : [...head, r.fingerprint];
-}
-
-/** A session's record from its stored parts (a snapshot's tuple, a host's row); null or absent: not kept. */
-export function sessionRecord(
-  requestId: number,
-  lastSeen: number,
-  result: SessionRecord["result"],
-  fingerprint?: number | null,
-  index?: number | null,
-): SessionRecord {
-  return {
-    requestId,
-    result,
-    lastSeen,
-    ...(fingerprint === undefined || fingerprint === null ? {} : { fingerprint }),
-    ...(index === undefined || index === null ? {} : { index }),
-  };
-}

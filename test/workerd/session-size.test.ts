@@ -6,7 +6,7 @@
 import { expect, test } from "vitest";
 import { MAX_VALUE_BYTES } from "../../src/kv/limits.ts";
 import { DEFAULT_MAX_RESULT_CHARS } from "../../src/kv/sessions.ts";
-import type { KvSnapshot } from "../../src/kv/state-machine.ts";
+import type { KvSnapshot } from "../../src/kv/snapshot.ts";
 import { api, Harness } from "./harness.ts";
 import { eventually } from "./kv-harness.ts";
 
