@@ -75,8 +75,9 @@ export class KvStore {
     }
   }
 
-  /** The key's latest version. */
+  /** The key's latest version. (No key is empty: etcd refuses to read one, and no command can write one.) */
   get(key: string): GetResult {
+    if (key === "") return { found: false, value: null };
     const found = this.kv.range(singleKey(key)).kvs[0];
     return found === undefined ? { found: false, value: null } : { found: true, value: text(found.value) };
   }
