@@ -17,6 +17,7 @@ import { encodeError, type HeaderIds } from "./etcd/codec/encode.ts";
 import {
   CompactionRequestSchema,
   DeleteRangeRequestSchema,
+  parseRequest,
   PutRequestSchema,
   TxnRequestSchema,
 } from "./etcd/codec/parse.ts";
@@ -103,20 +104,31 @@ export function checkEtcdWrite(path: EtcdWritePath, bodyText: string): CheckedEt
   try {
     if (bodyText.length > MAX_ETCD_REQUEST_CHARS) throw errRequestTooLarge();
     const request = decodeBody(bodyText);
-    const parsed = REQUEST_SCHEMAS[op].safeParse(request);
-    if (!parsed.success) throw invalidArgument(parsed.error.issues[0]?.message ?? "bad request");
-    if (op === "put") checkPutRequest(parsed.data as Parameters<typeof checkPutRequest>[0]);
-    if (op === "deleterange") checkDeleteRequest(parsed.data as Parameters<typeof checkDeleteRequest>[0]);
-    if (op === "txn") {
-      const txn = parsed.data as Parameters<typeof checkTxnRequest>[0];
-      checkTxnRequest(txn);
-      checkIntervals(txn.success);
-      checkIntervals(txn.failure);
-    }
+    checkRequest(op, request);
     return { ok: true, op, request: request ?? null };
   } catch (e) {
     if (e instanceof EtcdError) return { ok: false, answer: { status: e.httpStatus, body: encodeError(e) } };
     throw e;
+  }
+}
+
+/** Parses `request` and makes etcd's checks before Raft; throws etcd's error. */
+function checkRequest(op: EtcdWriteOp, request: unknown): void {
+  switch (op) {
+    case "put":
+      return checkPutRequest(parseRequest(PutRequestSchema, request));
+    case "deleterange":
+      return checkDeleteRequest(parseRequest(DeleteRangeRequestSchema, request));
+    case "txn": {
+      const txn = parseRequest(TxnRequestSchema, request);
+      checkTxnRequest(txn);
+      checkIntervals(txn.success);
+      checkIntervals(txn.failure);
+      return;
+    }
+    case "compaction":
+      parseRequest(CompactionRequestSchema, request);
+      return;
   }
 }
 
