@@ -13,19 +13,24 @@
 // when the request carried Client-Id / Request-Id headers.
 
 import { z } from "zod";
-import { fitsUtf8Bytes, MAX_KEY_BYTES, MAX_VALUE_BYTES } from "./limits.ts";
+import { fitsUtf8Bytes, isWellFormedText, MAX_KEY_BYTES, MAX_VALUE_BYTES } from "./limits.ts";
 
 /** Marks a log entry as a key/value command (other entries — raw submits — are ignored). */
 export const KV_COMMAND_KIND = "kv";
 
+/** Why a string with a lone surrogate is refused (request.ts answers it as a 400). */
+export const NOT_UTF8 = "holds a lone surrogate, which has no UTF-8 form (keys and values are stored as UTF-8)";
+
 export const KeySchema = z
   .string()
   .min(1, "key must not be empty")
-  .refine((k) => fitsUtf8Bytes(k, MAX_KEY_BYTES), `key longer than ${MAX_KEY_BYTES} bytes`);
+  .refine((k) => fitsUtf8Bytes(k, MAX_KEY_BYTES), `key longer than ${MAX_KEY_BYTES} bytes`)
+  .refine(isWellFormedText, `key ${NOT_UTF8}`);
 
 export const ValueSchema = z
   .string()
-  .refine((v) => fitsUtf8Bytes(v, MAX_VALUE_BYTES), `value longer than ${MAX_VALUE_BYTES} bytes`);
+  .refine((v) => fitsUtf8Bytes(v, MAX_VALUE_BYTES), `value longer than ${MAX_VALUE_BYTES} bytes`)
+  .refine(isWellFormedText, `value ${NOT_UTF8}`);
 
 /** The Client-Id header: 1–64 characters. */
 export const ClientIdSchema = z.string().min(1).max(64);
@@ -44,12 +49,14 @@ export const CasOperationSchema = z.object({
   value: ValueSchema,
 });
 export const AppendOperationSchema = z.object({ op: z.literal("append"), key: KeySchema, value: ValueSchema });
+export const DeleteOperationSchema = z.object({ op: z.literal("delete"), key: KeySchema });
 
 export const KvOperationSchema = z.discriminatedUnion("op", [
   GetOperationSchema,
   PutOperationSchema,
   CasOperationSchema,
   AppendOperationSchema,
+  DeleteOperationSchema,
 ]);
 /** What a client asked for, without the log envelope. */
 export type KvOperation = z.infer<typeof KvOperationSchema>;
@@ -66,6 +73,7 @@ export const KvCommandSchema = z.discriminatedUnion("op", [
   PutOperationSchema.extend(envelope),
   CasOperationSchema.extend(envelope),
   AppendOperationSchema.extend(envelope),
+  DeleteOperationSchema.extend(envelope),
 ]);
 /** A key/value command as stored in the log. */
 export type KvCommand = z.infer<typeof KvCommandSchema>;
@@ -105,5 +113,7 @@ export function operationOf(command: KvCommand): KvOperation {
       return { op: "cas", key: command.key, compare: command.compare, value: command.value };
     case "append":
       return { op: "append", key: command.key, value: command.value };
+    case "delete":
+      return { op: "delete", key: command.key };
   }
 }

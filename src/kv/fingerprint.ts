@@ -13,18 +13,30 @@
 import type { KvOperation } from "./command.ts";
 
 export function operationFingerprint(operation: KvOperation): number {
+  const parts = [operation.op, operation.key];
+  if (operation.op === "cas") parts.push(operation.compare);
+  if (operation.op !== "get" && operation.op !== "delete") parts.push(operation.value);
+  return fingerprintOf(parts);
+}
+
+/**
+ * An etcd write's digest: its kind, its operation and its request as the log holds it (the
+ * decoded JSON, whose text is the same on every replica: it comes from the same entry).
+ */
+export function etcdFingerprint(op: string, request: unknown): number {
+  return fingerprintOf(["etcd", op, JSON.stringify(request) ?? "null"]);
+}
+
+/** FNV-1a over the parts, each closed by a separator (the digests stored before keep their value). */
+function fingerprintOf(parts: readonly string[]): number {
   let hash = 0x811c9dc5;
-  const mix = (s: string): void => {
+  for (const s of parts) {
     for (let i = 0; i < s.length; i++) {
       hash ^= s.charCodeAt(i);
       hash = Math.imul(hash, 0x01000193);
     }
     hash ^= 0xffff; // a separator no code unit sequence can fake: fields cannot slide into each other
     hash = Math.imul(hash, 0x01000193);
-  };
-  mix(operation.op);
-  mix(operation.key);
-  if (operation.op === "cas") mix(operation.compare);
-  if (operation.op !== "get") mix(operation.value);
+  }
   return hash >>> 0;
 }

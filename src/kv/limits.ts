@@ -12,6 +12,22 @@ export const MAX_VALUE_BYTES = 64 * 1024;
 
 const encoder = new TextEncoder();
 
+// ES2024's String.prototype.isWellFormed (Node 20, workerd): the tsconfig's ES2022 lib does not declare it.
+declare global {
+  interface String {
+    isWellFormed(): boolean;
+  }
+}
+
+/**
+ * Whether `s` can be stored as UTF-8: no lone surrogate. Keys and values live as UTF-8 bytes in
+ * the store (etcd's model), and a lone surrogate has no UTF-8 form, so it is refused at the door
+ * rather than silently turned into U+FFFD.
+ */
+export function isWellFormedText(s: string): boolean {
+  return s.isWellFormed();
+}
+
 /**
  * Byte length of `s` encoded as UTF-8 (a lone surrogate counts as U+FFFD, three bytes,
  * as TextEncoder writes it). Short strings are counted in place; long ones by the native

@@ -4,8 +4,8 @@
 // `body` is already-parsed JSON (undefined for GET).
 
 import { z } from "zod";
-import { ClientIdSchema, type KvOperation, type KvOpName, type Session } from "./command.ts";
-import { checkKvLimits } from "./limits.ts";
+import { ClientIdSchema, type KvOperation, type KvOpName, NOT_UTF8, type Session } from "./command.ts";
+import { checkKvLimits, isWellFormedText } from "./limits.ts";
 
 const ValueBody = z.object({ value: z.string() });
 const CasBody = z.object({ compare: z.string(), value: z.string() });
@@ -23,7 +23,7 @@ export type ParsedRequest = { readonly ok: true; readonly operation: KvOperation
 export function parseKvRequest(op: KvOpName, key: string, body: unknown): ParsedRequest {
   if (key.length === 0) return { ok: false, status: 400, error: "bad_request", message: "key must not be empty" };
   let operation: KvOperation;
-  if (op === "get") {
+  if (op === "get" || op === "delete") {
     operation = { op, key };
   } else if (op === "cas") {
     const parsed = CasBody.safeParse(body);
@@ -33,6 +33,10 @@ export function parseKvRequest(op: KvOpName, key: string, body: unknown): Parsed
     const parsed = ValueBody.safeParse(body);
     if (!parsed.success) return badBody(`{"value": string}`, parsed.error);
     operation = { op, key, value: parsed.data.value };
+  }
+  for (const field of ["key", "value", "compare"] as const) {
+    const text = (operation as Partial<Record<typeof field, string>>)[field];
+    if (text !== undefined && !isWellFormedText(text)) return { ok: false, status: 400, error: "bad_request", message: `${field} ${NOT_UTF8}` };
   }
   const violation = checkKvLimits(operation);
   if (violation !== null) {

@@ -21,7 +21,10 @@ export interface CasResult {
 /** Append answers like put: `prev` is the value before the suffix was added. */
 export type AppendResult = PutResult;
 
-export type KvResult = GetResult | PutResult | CasResult | AppendResult;
+/** Delete answers like put: `prev` is the value deleted; a missing key is `found: false`, not an error. */
+export type DeleteResult = PutResult;
+
+export type KvResult = GetResult | PutResult | CasResult | AppendResult | DeleteResult;
 
 /** The result type of each operation name. */
 export interface KvResultOf {
@@ -29,6 +32,24 @@ export interface KvResultOf {
   put: PutResult;
   cas: CasResult;
   append: AppendResult;
+  delete: DeleteResult;
+}
+
+/**
+ * The answer to an etcd write that went through the log (src/kv/etcd-command.ts): the HTTP
+ * status and the etcd JSON as the gateway writes it, its header holding only `revision` (the
+ * route adds the ids only a server knows: withHeaderIds).
+ */
+export interface EtcdAnswer {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/** What applying a command answers: a key/value result or an etcd answer. */
+export type MachineResult = KvResult | EtcdAnswer;
+
+export function isEtcdAnswer(result: MachineResult): result is EtcdAnswer {
+  return "status" in result && "body" in result;
 }
 
 /**
@@ -43,7 +64,7 @@ export interface RefusedResult {
 }
 
 /** What an exactly-once session remembers of a request: its answer, or its refusal. */
-export type StoredResult = KvResult | RefusedResult;
+export type StoredResult = MachineResult | RefusedResult;
 
 export function isRefused(result: StoredResult): result is RefusedResult {
   return "refused" in result;

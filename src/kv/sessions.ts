@@ -35,6 +35,12 @@ export const DEFAULT_SESSION_EXPIRY_MS = 60 * 60 * 1000;
 export const DEFAULT_MAX_SESSIONS = 10_000;
 /** 8 Mi characters of results: 128 results of 64 KiB, or ~100,000 of a small value each. */
 export const DEFAULT_MAX_RESULT_CHARS = 8 * 1024 * 1024;
+/**
+ * One result larger than this (an etcd txn's answer can hold many values) is not kept: its
+ * session keeps the id, as a forgotten result. A kv result is at most a 64 KiB value, far
+ * below; the bound keeps every session row within what one SQLite row holds (2 MB).
+ */
+export const MAX_KEPT_RESULT_CHARS = 1024 * 1024;
 
 export interface SessionRecord {
   readonly requestId: number;
@@ -134,7 +140,7 @@ export class SessionTable {
   record(clientId: string, requestId: number, result: StoredResult, fingerprint?: number, index?: number): void {
     this.touch(clientId, {
       requestId,
-      result,
+      result: resultChars(result) > MAX_KEPT_RESULT_CHARS ? null : result,
       lastSeen: this.clockMs,
       ...(fingerprint === undefined ? {} : { fingerprint }),
       ...(index === undefined ? {} : { index }),

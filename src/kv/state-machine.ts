@@ -5,15 +5,23 @@
 // a committed entry's command as unknown JSON and never throws; entries that are not
 // valid key/value commands are ignored (and ignored identically everywhere).
 //
+// The data is etcd's model (src/kv/etcd/): one MVCC store, one revision counter, given at
+// construction (in memory by default, as the simulator uses it; SQLite in a Durable Object:
+// src/server/kv-state.ts). Two kinds of commands write it: the key/value routes' operations
+// (command.ts, each write one revision, store.ts) and etcd's writes (etcd-command.ts).
+//
 // Exactly-once: a command with a session {clientId, requestId} whose id is the last one
 // applied for that client is answered with the stored result and not applied again; an
 // older id is reported as stale. See sessions.ts for how the table is bounded.
 
-import { z } from "zod";
-import { ClientIdSchema, type KvCommand, operationOf, parseKvCommand, RequestIdSchema } from "./command.ts";
+import { type KvCommand, operationOf, parseKvCommand, type Session } from "./command.ts";
+import { answerEtcd, isEtcdCommandKind, parseEtcdCommand, type EtcdCommand } from "./etcd-command.ts";
+import { EtcdKv } from "./etcd/kv.ts";
+import { MemoryMvccStore } from "./etcd/memory-store.ts";
+import type { MvccStore } from "./etcd/store.ts";
 import { MAX_VALUE_BYTES, fitsUtf8Bytes, utf8ByteLength } from "./limits.ts";
-import { operationFingerprint } from "./fingerprint.ts";
-import { isRefused, type KvResult, type RefusedResult } from "./results.ts";
+import { etcdFingerprint, operationFingerprint } from "./fingerprint.ts";
+import { isRefused, type EtcdAnswer, type MachineResult, type RefusedResult, type StoredResult } from "./results.ts";
 import {
   DEFAULT_MAX_RESULT_CHARS,
   DEFAULT_MAX_SESSIONS,
@@ -21,7 +29,8 @@ import {
   type SessionRecord,
   SessionTable,
 } from "./sessions.ts";
-import { KvStore } from "./store.ts";
+import { type KvSnapshot, parseSessions, parseSnapshot, rowsOf, sessionRecord, sessionTuple, SNAPSHOT_FORMAT, snapshotRow } from "./snapshot.ts";
+import { KvStore, type KvListing } from "./store.ts";
 
 export interface KvStateMachineOptions {
   /** Sessions idle longer than this (leader clock, ms) are dropped. Default 1 hour. */
@@ -33,17 +42,19 @@ export interface KvStateMachineOptions {
    * recently used forgotten first; their ids are kept). Default 8 Mi.
    */
   readonly maxResultChars?: number;
+  /** Where the data lives. Default: a new store in memory (etcd's fresh store: revision 1, no keys). */
+  readonly store?: MvccStore;
 }
 
 export type ApplyOutcome =
   /** The command was applied now; `result` is its answer. */
-  | { readonly status: "applied"; readonly result: KvResult }
+  | { readonly status: "applied"; readonly result: MachineResult }
   /**
    * A retry of the client's last request: not applied again; `result` is the first answer and
    * `index` the log index where it was applied (absent for a session stored before the index
    * was kept).
    */
-  | { readonly status: "duplicate"; readonly result: KvResult; readonly index?: number }
+  | { readonly status: "duplicate"; readonly result: MachineResult; readonly index?: number }
   /**
    * Refused on every replica alike (a result over a size limit): nothing changed. `duplicate`
    * when this is a retry of a request refused before; `index` then says where it was refused
@@ -57,46 +68,15 @@ export type ApplyOutcome =
   | { readonly status: "forgotten"; readonly requestId: number }
   /** An id older than the client's last one: not applied, and its answer is no longer known. */
   | { readonly status: "stale"; readonly lastRequestId: number }
-  /** Not a (valid) key/value command: nothing happened. */
+  /** Not a (valid) key/value or etcd command: nothing happened. */
   | { readonly status: "ignored"; readonly reason: "not_kv" | "malformed"; readonly message: string };
 
-const SNAPSHOT_FORMAT = "kv/1";
-
-const ResultSchema = z.union([
-  z.object({ found: z.boolean(), prev: z.string().nullable(), swapped: z.boolean() }),
-  z.object({ found: z.boolean(), prev: z.string().nullable() }),
-  z.object({ found: z.boolean(), value: z.string().nullable() }),
-  z.object({ refused: z.literal("too_large"), message: z.string() }),
-]);
-
-export const KvSnapshotSchema = z.object({
-  format: z.literal(SNAPSHOT_FORMAT),
-  /** The session clock; null before any command was applied. */
-  clock: z.number().nullable(),
-  /** [key, value] in insertion order. */
-  data: z.array(z.tuple([z.string(), z.string()])),
-  /**
-   * [clientId, requestId, lastSeen, result, fingerprint, index], least recently used first;
-   * result null: forgotten; no fingerprint: a session stored before there were any (null when
-   * an index follows); no index: a session stored before the applied index was kept.
-   */
-  sessions: z.array(
-    z.tuple([
-      ClientIdSchema,
-      RequestIdSchema,
-      z.number(),
-      ResultSchema.nullable(),
-      z.number().int().min(0).max(0xffffffff).nullable().optional(),
-      z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
-    ]),
-  ),
-});
-/** The applied state as plain JSON, for durable storage. */
-export type KvSnapshot = z.infer<typeof KvSnapshotSchema>;
-
+/**
+ * The sessions' changes since the last call. Keys are not here: the store writes them itself
+ * (a host gives the machine a store on its own storage).
+ */
 export interface KvChanges {
   readonly clock: number | null;
-  readonly keys: ReadonlyArray<readonly [string, string]>;
   /** In use order, least recently used first; null: the session was dropped. */
   readonly sessions: ReadonlyArray<readonly [string, SessionRecord | null]>;
   /** Sessions whose result was forgotten, in place (their use order did not change). */
@@ -104,10 +84,15 @@ export interface KvChanges {
 }
 
 export class KvStateMachine {
-  private readonly store = new KvStore();
+  private readonly mvcc: MvccStore;
+  private readonly kv: EtcdKv;
+  private readonly store: KvStore;
   private readonly sessions: SessionTable;
 
   constructor(options: KvStateMachineOptions = {}) {
+    this.mvcc = options.store ?? new MemoryMvccStore();
+    this.kv = new EtcdKv(this.mvcc);
+    this.store = new KvStore(this.kv, this.mvcc);
     this.sessions = new SessionTable(
       options.sessionExpiryMs ?? DEFAULT_SESSION_EXPIRY_MS,
       options.maxSessions ?? DEFAULT_MAX_SESSIONS,
@@ -128,18 +113,47 @@ export class KvStateMachine {
    * with the index where its request was applied.
    */
   apply(command: unknown, index: number): ApplyOutcome {
+    if (isEtcdCommandKind(command)) {
+      const parsed = parseEtcdCommand(command);
+      if (!parsed.ok) return { status: "ignored", reason: parsed.reason, message: parsed.message };
+      return this.applyEtcdCommand(parsed.command, index);
+    }
     const parsed = parseKvCommand(command);
     if (!parsed.ok) return { status: "ignored", reason: parsed.reason, message: parsed.message };
     return this.applyCommand(parsed.command, index);
   }
 
-  /** Applies an already validated command, from the log entry at `index`. */
+  /** Applies an already validated key/value command, from the log entry at `index`. */
   applyCommand(command: KvCommand, index: number): ApplyOutcome {
+    const operation = operationOf(command);
+    return this.once(command.proposedAt, command.session, () => operationFingerprint(operation), index, () => {
+      const refusal = this.refusal(command);
+      return refusal ?? this.store.execute(operation);
+    });
+  }
+
+  /** Applies an already validated etcd write, from the log entry at `index`: the gateway's answer. */
+  applyEtcdCommand(command: EtcdCommand, index: number): ApplyOutcome {
+    return this.once(command.proposedAt, command.session, () => etcdFingerprint(command.op, command.request), index, () =>
+      answerEtcd(this.kv, `/v3/kv/${command.op}`, command.request),
+    );
+  }
+
+  /**
+   * Exactly-once around `run`: time moves, a retry of the client's last request is answered
+   * from its session without running anything, a new request runs and its result is kept.
+   */
+  private once(
+    proposedAt: number,
+    session: Session | undefined,
+    fingerprintOf: () => number,
+    index: number,
+    run: () => StoredResult,
+  ): ApplyOutcome {
     // Time moves (and idle sessions expire) before the lookup: a client silent for longer
     // than the expiry is treated as new, which is the documented cost of the bound.
-    this.sessions.advance(command.proposedAt);
-    const session = command.session;
-    const fingerprint = session === undefined ? undefined : operationFingerprint(operationOf(command));
+    this.sessions.advance(proposedAt);
+    const fingerprint = session === undefined ? undefined : fingerprintOf();
     if (session !== undefined) {
       const seen = this.sessions.lookup(session.clientId, session.requestId, fingerprint);
       if (seen.kind === "duplicate") {
@@ -151,10 +165,9 @@ export class KvStateMachine {
       if (seen.kind === "forgotten") return { status: "forgotten", requestId: session.requestId };
       if (seen.kind === "stale") return { status: "stale", lastRequestId: seen.lastRequestId };
     }
-    const refusal = this.refusal(command);
-    const result = refusal ?? this.store.execute(operationOf(command));
+    const result = run();
     if (session !== undefined) this.sessions.record(session.clientId, session.requestId, result, fingerprint, index);
-    return refusal ? { status: "refused", refusal, duplicate: false } : { status: "applied", result: result as KvResult };
+    return isRefused(result) ? { status: "refused", refusal: result, duplicate: false } : { status: "applied", result };
   }
 
   /**
@@ -181,9 +194,38 @@ export class KvStateMachine {
     return read.found && read.value !== null ? read.value : undefined;
   }
 
-  /** Number of keys held. */
+  /** `GET /kv/{key}`'s answer from the local state (the caller knows it is recent enough). */
+  get(key: string) {
+    return this.store.get(key);
+  }
+
+  /**
+   * etcd's range on the local state, answered as the gateway does (header holding only the
+   * revision): for a linearizable read once ReadIndex says the state is recent enough, and for
+   * a serializable one. `body` is the decoded JSON body.
+   */
+  range(body: unknown): EtcdAnswer {
+    return answerEtcd(this.kv, "/v3/kv/range", body);
+  }
+
+  /** `GET /kv?prefix=&after=&limit=`'s answer from the local state, at one revision (store.ts). */
+  list(prefix: string, after: string | null, limit: number): KvListing {
+    return this.store.list(prefix, after, limit);
+  }
+
+  /** Number of live keys at the current revision (counts them: for status, not the apply path). */
   get keyCount(): number {
-    return this.store.size;
+    return this.mvcc.countLatest({ start: new Uint8Array(0), end: new Uint8Array(0) }, this.revision);
+  }
+
+  /** The store's revision: etcd's, bumped once by every write that changes something. */
+  get revision(): number {
+    return this.mvcc.readMeta().revision;
+  }
+
+  /** The revision the store was compacted at, -1 before any compaction. */
+  get compactedRevision(): number {
+    return this.mvcc.readMeta().compactedRevision;
   }
 
   /** Number of exactly-once sessions held. */
@@ -202,16 +244,15 @@ export class KvStateMachine {
   }
 
   /**
-   * What changed since the last call, for a host that stores the state row by row instead
-   * of rewriting a snapshot after every command: keys written (with their values), sessions
-   * written or dropped (null), and the session clock.
+   * What changed in the sessions since the last call, for a host that stores them row by row
+   * instead of rewriting a snapshot after every command: sessions written or dropped (null),
+   * and the session clock. (The data is written by the store itself.)
    */
   takeChanges(): KvChanges {
     const clock = this.sessions.clock;
     const sessions = this.sessions.takeChanged();
     return {
       clock: Number.isFinite(clock) ? clock : null,
-      keys: this.store.takeChanged(),
       sessions: sessions.written,
       forgottenResults: sessions.forgotten,
     };
@@ -220,29 +261,47 @@ export class KvStateMachine {
   /** The whole applied state as JSON-able data. Equal logs give equal snapshots. */
   snapshot(): KvSnapshot {
     const clock = this.sessions.clock;
+    const meta = this.mvcc.readMeta();
     return {
       format: SNAPSHOT_FORMAT,
       clock: Number.isFinite(clock) ? clock : null,
-      data: this.store.entries(),
-      sessions: this.sessions
-        .entries()
-        .map(([clientId, r]) => sessionTuple(clientId, r)),
+      revision: meta.revision,
+      compactedRevision: meta.compactedRevision,
+      rows: this.mvcc.allRows().map(snapshotRow),
+      sessions: this.sessionTuples(),
     };
   }
 
-  /** Replaces the state with `snapshot`. Throws on a snapshot that is not one of ours. */
+  /** The sessions as the snapshot's tuples, least recently used first. */
+  sessionTuples(): KvSnapshot["sessions"] {
+    return this.sessions.entries().map(([clientId, r]) => sessionTuple(clientId, r));
+  }
+
+  /** Replaces the state with `snapshot` (this format or kv/1). Throws on a snapshot that is not one of ours. */
   restore(snapshot: unknown): void {
-    const parsed = KvSnapshotSchema.parse(snapshot);
+    const parsed = parseSnapshot(snapshot);
+    const rows = rowsOf(parsed);
+    this.restoreSessions(parsed.clock, parsed.sessions);
+    this.mvcc.clear();
+    this.mvcc.append(rows);
+    this.mvcc.writeMeta({ revision: parsed.revision, compactedRevision: parsed.compactedRevision });
+  }
+
+  /**
+   * Replaces the sessions alone (a host whose store already holds the data loads them at
+   * boot). Throws on sessions out of use order.
+   */
+  restoreSessions(clock: number | null, sessions: unknown): void {
+    const parsed = parseSessions(sessions);
     let previous = Number.NEGATIVE_INFINITY;
-    for (const [clientId, , lastSeen] of parsed.sessions) {
+    for (const [clientId, , lastSeen] of parsed) {
       // Expiry walks the table in use order and stops at the first young session.
       if (lastSeen < previous) throw new Error(`kv snapshot: sessions out of order at ${clientId}`);
       previous = lastSeen;
     }
-    this.store.load(parsed.data);
     this.sessions.load(
-      parsed.clock ?? Number.NEGATIVE_INFINITY,
-      parsed.sessions.map(([clientId, requestId, lastSeen, result, fingerprint, index]) => [
+      clock ?? Number.NEGATIVE_INFINITY,
+      parsed.map(([clientId, requestId, lastSeen, result, fingerprint, index]) => [
         clientId,
         sessionRecord(requestId, lastSeen, result, fingerprint, index),
       ]),
@@ -250,32 +309,3 @@ export class KvStateMachine {
   }
 }
 
-type SessionTuple = KvSnapshot["sessions"][number];
-
-/**
- * A session as the snapshot's tuple. Optional elements are left out when absent, so a
- * session from before they existed is written as it was; a fingerprint is null only to
- * hold its place before an index.
- */
-export function sessionTuple(clientId: string, r: SessionRecord): SessionTuple {
-  const head: [string, number, number, SessionRecord["result"]] = [clientId, r.requestId, r.lastSeen, r.result];
-  if (r.index !== undefined) return [...head, r.fingerprint ?? null, r.index];
-  return r.fingerprint === undefined ? head : [...head, r.fingerprint];
-}
-
-/** A session's record from its stored parts (a snapshot's tuple, a host's row); null or absent: not kept. */
-export function sessionRecord(
-  requestId: number,
-  lastSeen: number,
-  result: SessionRecord["result"],
-  fingerprint?: number | null,
-  index?: number | null,
-): SessionRecord {
-  return {
-    requestId,
-    result,
-    lastSeen,
-    ...(fingerprint === undefined || fingerprint === null ? {} : { fingerprint }),
-    ...(index === undefined || index === null ? {} : { index }),
-  };
-}

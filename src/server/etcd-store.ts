@@ -11,7 +11,9 @@
 //              in workerd with 20,000 keys of 1 KB: 94 MB of database against 28 MB for a rowid
 //              table, whose separate primary key index would write 3 rows per put, not 2.
 //              Rows written are what a write is billed and what issue 20 bounds; disk is not.
-//   etcd_meta  one row: the store's revision and the revision it was compacted at.
+//   etcd_meta  one row: the store's revision and the revision it was compacted at, unless the
+//              caller keeps them itself (a MetaCell: the server folds them into its kv_applied
+//              row, which every applied batch writes anyway, so a put costs no extra row).
 //
 // Keys and values are BLOBs: SQLite compares BLOBs with memcmp, then by length, which is Go's
 // bytes.Compare, so `key >= ? AND key < ?` is etcd's [key, range_end) in byte order.
@@ -24,8 +26,7 @@
 import type { Bytes } from "../kv/etcd/bytes.ts";
 import type { KeyRange, KeyVersion, MvccStore, StoreMeta } from "../kv/etcd/store.ts";
 
-const SCHEMA = [
-  `CREATE TABLE IF NOT EXISTS etcd_kv (
+const KV_TABLE = `CREATE TABLE IF NOT EXISTS etcd_kv (
      key BLOB NOT NULL,
      mod_revision INTEGER NOT NULL,
      sub INTEGER NOT NULL,
@@ -35,13 +36,18 @@ const SCHEMA = [
      lease INTEGER NOT NULL,
      tombstone INTEGER NOT NULL,
      PRIMARY KEY (key, mod_revision, sub)
-   ) WITHOUT ROWID`,
-  `CREATE TABLE IF NOT EXISTS etcd_meta (
+   ) WITHOUT ROWID`;
+const META_TABLE = `CREATE TABLE IF NOT EXISTS etcd_meta (
      id INTEGER PRIMARY KEY CHECK (id = 1),
      revision INTEGER NOT NULL,
      compacted_revision INTEGER NOT NULL
-   )`,
-];
+   )`;
+
+/** Where the store's meta lives when not in etcd_meta: the caller reads and writes it with its own rows. */
+export interface MetaCell {
+  read(): StoreMeta;
+  write(meta: StoreMeta): void;
+}
 
 const COLUMNS = "key, mod_revision, sub, create_revision, version, value, lease, tombstone";
 
@@ -96,8 +102,12 @@ export class SqliteMvccStore implements MvccStore {
   /** Rows read and written so far: what each operation costs, for tests and the bench. */
   readonly rows: SqlRowCounts = { rowsRead: 0, rowsWritten: 0 };
 
-  constructor(private readonly sql: SqlStorage) {
-    for (const statement of SCHEMA) sql.exec(statement);
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly meta: MetaCell | null = null,
+  ) {
+    sql.exec(KV_TABLE);
+    if (meta === null) sql.exec(META_TABLE);
   }
 
   latest(range: KeyRange, atRevision: number, limit: number): KeyVersion[] {
@@ -147,6 +157,7 @@ export class SqliteMvccStore implements MvccStore {
   }
 
   readMeta(): StoreMeta {
+    if (this.meta !== null) return this.meta.read();
     const cursor = this.sql.exec<{ revision: number; compacted_revision: number }>(
       "SELECT revision, compacted_revision FROM etcd_meta WHERE id = 1",
     );
@@ -157,6 +168,7 @@ export class SqliteMvccStore implements MvccStore {
   }
 
   writeMeta(meta: StoreMeta): void {
+    if (this.meta !== null) return this.meta.write(meta);
     this.count(
       this.sql.exec(
         `INSERT INTO etcd_meta (id, revision, compacted_revision) VALUES (1, ?1, ?2)
@@ -165,6 +177,17 @@ export class SqliteMvccStore implements MvccStore {
         meta.compactedRevision,
       ),
     );
+  }
+
+  allRows(): KeyVersion[] {
+    const cursor = this.sql.exec<Row>(`SELECT ${COLUMNS} FROM etcd_kv ORDER BY key, mod_revision, sub`);
+    const out = cursor.toArray().map(toKeyVersion);
+    this.count(cursor);
+    return out;
+  }
+
+  clear(): void {
+    this.count(this.sql.exec("DELETE FROM etcd_kv"));
   }
 
   /** Every stored version (tests check what compaction keeps). Reads every row: not for the apply path. */

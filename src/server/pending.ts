@@ -5,7 +5,7 @@
 // "not_applied" if another leader's entry took that index (ours can then never be applied:
 // it existed in one entry only). A wait that outlives its deadline ends "unknown": the
 // entry may still commit later, so only a retry with the same exactly-once ids is safe.
-import type { ApplyOutcome } from "../kv/index.ts";
+import type { ApplyOutcome, MachineResult } from "../kv/index.ts";
 import type { Entry, Membership } from "../raft/types.ts";
 import type { KvAnswer, MembershipAnswer } from "./protocol.ts";
 
@@ -83,9 +83,10 @@ class IndexWaiters<A> {
 }
 
 export class PendingProposals {
-  private readonly waiters = new IndexWaiters<KvAnswer>(() => ({ kind: "unknown" }));
+  private readonly waiters = new IndexWaiters<KvAnswer<MachineResult>>(() => ({ kind: "unknown" }));
 
-  wait(index: number, term: number, timeoutMs: number): Promise<KvAnswer> {
+  /** The answer to a key/value command or an etcd write (the caller narrows it: onlyResults). */
+  wait(index: number, term: number, timeoutMs: number): Promise<KvAnswer<MachineResult>> {
     return this.waiters.wait(index, term, timeoutMs);
   }
 
@@ -104,7 +105,18 @@ export class PendingProposals {
   }
 }
 
-function answerOf(index: number, outcome: ApplyOutcome): KvAnswer {
+/**
+ * The answer with its result of the kind the caller proposed (a key/value result, or an etcd
+ * answer): a result of the other kind is "rejected", as the state machine's fingerprints keep
+ * a retry from ever being answered with another kind's result.
+ */
+export function onlyResults<R extends MachineResult>(answer: KvAnswer<MachineResult>, ofKind: (r: MachineResult) => r is R): KvAnswer<R> {
+  if (answer.kind !== "ok") return answer;
+  if (!ofKind(answer.result)) return { kind: "rejected", message: "answered with the result of another kind of command" };
+  return { ...answer, result: answer.result };
+}
+
+function answerOf(index: number, outcome: ApplyOutcome): KvAnswer<MachineResult> {
   switch (outcome.status) {
     case "applied":
       return { kind: "ok", index, result: outcome.result, duplicate: false };

@@ -1,7 +1,7 @@
 // What the coordinator and a RaftServer object say to each other over JS RPC (besides the
 // Raft messages themselves, which are the core's own types). Plain data only: every value
 // here crosses an RPC boundary by structured clone.
-import type { KvResult } from "../kv/index.ts";
+import type { EtcdAnswer, KvResult } from "../kv/index.ts";
 import type { Membership, MembershipChange, MembershipRefusal, NodeId, RaftStatus, Role } from "../raft/types.ts";
 
 /** A cluster's configuration, fixed at creation and stored by every one of its servers. */
@@ -181,8 +181,11 @@ export interface DurableSummary {
   readonly snapshotTerm: number;
   /** The last index the stored key/value state reflects. */
   readonly applied: number;
-  /** Rows per table: the log, the key/value data, the exactly-once sessions. */
+  /** Rows per table: the log, the key/value data (live keys at the current revision), the exactly-once sessions. */
   readonly rows: { readonly log: number; readonly kv: number; readonly sessions: number };
+  /** The store's revision (etcd's: a new cluster's is 1) and the revision it was compacted at (-1: never). */
+  readonly revision?: number;
+  readonly compactedRevision?: number;
   /** The stored results of the exactly-once sessions, in JSON characters (bounded: src/kv/sessions.ts). */
   readonly sessionResultChars?: number;
   /** The term this server won an election in (0: none): a reloaded leader resumes it if it is still `term`. */
@@ -261,10 +264,10 @@ export function ids(size: number): NodeId[] {
   return Array.from({ length: size }, (_, i) => i);
 }
 
-/** What a server answers the coordinator for one key/value operation. */
-export type KvAnswer =
+/** What a server answers the coordinator for one key/value operation (R: an etcd write's answer, for EtcdWriteAnswer). */
+export type KvAnswer<R = KvResult> =
   /** Applied (or a retry of an applied request: `duplicate`), with the state machine's result. */
-  | { readonly kind: "ok"; readonly index: number; readonly result: KvResult; readonly duplicate: boolean }
+  | { readonly kind: "ok"; readonly index: number; readonly result: R; readonly duplicate: boolean }
   /**
    * Not proposed: this server is not a member of the incarnation of the cluster the caller
    * named (the caller's configuration is stale: the cluster was deleted, or re-created).
@@ -290,3 +293,10 @@ export type KvAnswer =
   | { readonly kind: "too_large"; readonly index: number; readonly message: string }
   /** The state machine refused the command (cannot happen for validated commands). */
   | { readonly kind: "rejected"; readonly message: string };
+
+/**
+ * What a server answers for one etcd write (put, deleterange, txn, compaction) proposed
+ * through the log: as for a key/value operation, `ok` carrying etcd's answer (HTTP status and
+ * JSON, the header holding only the revision: the route completes it, withHeaderIds).
+ */
+export type EtcdWriteAnswer = KvAnswer<EtcdAnswer>;

@@ -36,7 +36,18 @@
 // coordinator additionally leaves a durable "down" mark: the server then answers no Raft
 // RPC and runs no timer until restarted.
 import { DurableObject } from "cloudflare:workers";
-import { KvStateMachine, makeKvCommand, type ApplyOutcome, type KvOperation, type Session } from "../kv/index.ts";
+import {
+  isEtcdAnswer,
+  KvStateMachine,
+  makeEtcdCommand,
+  makeKvCommand,
+  type ApplyOutcome,
+  type EtcdWriteOp,
+  type KvOperation,
+  type KvResult,
+  type MachineResult,
+  type Session,
+} from "../kv/index.ts";
 import { compactionDue, compactionPoint } from "../raft/compaction.ts";
 import { Raft } from "../raft/raft.ts";
 import {
@@ -53,7 +64,7 @@ import {
 } from "../raft/types.ts";
 import { LazyAlarm } from "./alarm.ts";
 import { KvState } from "./kv-state.ts";
-import { PendingChanges, PendingProposals } from "./pending.ts";
+import { onlyResults, PendingChanges, PendingProposals } from "./pending.ts";
 import { PendingReads } from "./pending-reads.ts";
 import { unwrapRawCommand, wrapRawCommand } from "./raw-command.ts";
 import { SnapshotAssembly, chunkOf } from "./snapshot-assembly.ts";
@@ -68,6 +79,7 @@ import {
   type EventLine,
   type InitOptions,
   type InitResult,
+  type EtcdWriteAnswer,
   type KvAnswer,
   type LocationHint,
   type MembershipAnswer,
@@ -253,8 +265,25 @@ export class RaftServer extends DurableObject<ServerEnv> {
     const now = Date.now();
     const proposed = core.propose(makeKvCommand(operation, now, session), now);
     if (!proposed.accepted) return { kind: "not_leader", leader: proposed.leader };
-    const answer = this.pending.wait(proposed.index, proposed.term, timeoutMs);
+    const answer = this.pending.wait(proposed.index, proposed.term, timeoutMs).then((a) => onlyResults(a, isKvResult));
     this.drain(core, undefined, undefined, true); // a one-server cluster commits and applies right here
+    return answer;
+  }
+
+  /**
+   * An etcd write (put, deleterange, txn, compaction), as kv() does a key/value operation:
+   * proposed if this server leads, answered once applied with etcd's answer. `request` is the
+   * decoded body a route's pre-check accepted (checkEtcdWrite).
+   */
+  async etcdWrite(epoch: string, op: EtcdWriteOp, request: unknown, session: Session | undefined, timeoutMs: number): Promise<EtcdWriteAnswer> {
+    if (this.config?.epoch !== epoch) return { kind: "other_cluster" };
+    const core = this.core;
+    if (!core) return { kind: "not_leader", leader: null };
+    const now = Date.now();
+    const proposed = core.propose(makeEtcdCommand(op, request, now, session), now);
+    if (!proposed.accepted) return { kind: "not_leader", leader: proposed.leader };
+    const answer = this.pending.wait(proposed.index, proposed.term, timeoutMs).then((a) => onlyResults(a, isEtcdAnswer));
+    this.drain(core, undefined, undefined, true);
     return answer;
   }
 
@@ -411,7 +440,12 @@ export class RaftServer extends DurableObject<ServerEnv> {
 
   private durableSummary(): DurableSummary {
     const kv = this.kvState.stored();
-    return { ...this.store.summary(kv.applied, kv.rows), sessionResultChars: kv.sessionResultChars };
+    return {
+      ...this.store.summary(kv.applied, kv.rows),
+      sessionResultChars: kv.sessionResultChars,
+      revision: kv.revision,
+      compactedRevision: kv.compactedRevision,
+    };
   }
 
   /**
@@ -841,4 +875,9 @@ function restoreSnapshot(text: string): KvStateMachine | null {
   } catch {
     return null;
   }
+}
+
+/** A key/value result, not an etcd answer (what kv() proposed). */
+function isKvResult(result: MachineResult): result is KvResult {
+  return !isEtcdAnswer(result);
 }

@@ -2,7 +2,7 @@
 // from the definition, with no partitioning, no memo and the real store as the model.
 // Exponential: only for histories of a handful of operations.
 
-import { KvStore } from "../../src/kv/store.ts";
+import { copyStore, freshStore, type StoreInMemory } from "./kv-store.ts";
 import { type KvHistoryOperation, sameKvOutput } from "./kv-model.ts";
 
 /**
@@ -15,7 +15,7 @@ export function bruteForceLinearizable(history: readonly KvHistoryOperation[]): 
   const placed = new Array<boolean>(history.length).fill(false);
   const mustPlace = history.filter((op) => op.ret !== Infinity).length;
 
-  const search = (store: KvStore, answered: number): boolean => {
+  const search = (store: StoreInMemory, answered: number): boolean => {
     if (answered === mustPlace) return true;
     for (let x = 0; x < history.length; x++) {
       if (placed[x]) continue;
@@ -23,9 +23,8 @@ export function bruteForceLinearizable(history: readonly KvHistoryOperation[]): 
       // x may go next only if no unplaced operation returned before x was called.
       const blocked = history.some((y, j) => j !== x && !placed[j] && y.ret < op.call && y.ret !== Infinity);
       if (blocked) continue;
-      const next = new KvStore();
-      next.load(store.entries());
-      const output = next.execute(op.input);
+      const next = copyStore(store);
+      const output = next.kv.execute(op.input);
       if (op.ret !== Infinity && op.output !== undefined && !sameKvOutput(op.input.op, output, op.output)) continue;
       placed[x] = true;
       const ok = search(next, answered + (op.ret !== Infinity ? 1 : 0));
@@ -34,5 +33,5 @@ export function bruteForceLinearizable(history: readonly KvHistoryOperation[]): 
     }
     return false;
   };
-  return search(new KvStore(), 0);
+  return search(freshStore(), 0);
 }

@@ -4,7 +4,7 @@
 // order of those instants. Used by the checker's randomized tests and its benchmark.
 
 import type { KvOperation } from "../../src/kv/command.ts";
-import { KvStore } from "../../src/kv/store.ts";
+import { freshStore } from "./kv-store.ts";
 import type { KvHistoryOperation } from "./kv-model.ts";
 import { mulberry32, pick, randInt } from "./random.ts";
 
@@ -46,7 +46,7 @@ export function generateKvHistory(options: GenerateOptions): GeneratedHistory {
   }
   const byInstant = planned.map((_, i) => i).filter((i) => planned[i]!.happened);
   byInstant.sort((a, b) => planned[a]!.at - planned[b]!.at);
-  const store = new KvStore();
+  const store = freshStore().kv;
   const outputs = new Map<number, KvHistoryOperation["output"]>();
   for (const i of byInstant) outputs.set(i, store.execute(planned[i]!.input));
   const history = planned.map((p, i): KvHistoryOperation =>
@@ -68,5 +68,6 @@ function randomOperation(rand: () => number, keys: readonly string[], alphabet: 
   if (r < 0.4) return { op: "get", key };
   if (r < 0.65) return { op: "put", key, value: value() };
   if (r < 0.85) return { op: "append", key, value: value() };
-  return { op: "cas", key, compare: value(), value: value() };
+  if (r < 0.95) return { op: "cas", key, compare: value(), value: value() };
+  return { op: "delete", key };
 }

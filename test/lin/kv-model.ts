@@ -28,6 +28,8 @@ export function kvApply(state: KvState, input: KvInput): { output: KvOutput; sta
       const swapped = state !== null && state === input.compare;
       return { output: { found, prev: state, swapped }, state: swapped ? input.value : state };
     }
+    case "delete":
+      return { output: { found, prev: state }, state: null };
   }
 }
 
@@ -41,6 +43,7 @@ export function sameKvOutput(op: KvInput["op"], a: KvOutput, b: KvOutput): boole
       return x.value === y.value;
     case "put":
     case "append":
+    case "delete":
       return x.prev === y.prev;
     case "cas":
       return x.prev === y.prev && x.swapped === y.swapped;
@@ -67,7 +70,7 @@ export const kvModel: Model<KvState, KvInput, KvOutput> = {
   hash: (state) => (state === null ? "" : `=${state}`),
   describeOperation(input: KvInput, output: KvOutput | undefined): string {
     const args =
-      input.op === "get" ? "" : input.op === "cas" ? `, ${JSON.stringify(input.compare)} → ${JSON.stringify(input.value)}` : `, ${JSON.stringify(input.value)}`;
+      input.op === "get" || input.op === "delete" ? "" : input.op === "cas" ? `, ${JSON.stringify(input.compare)} → ${JSON.stringify(input.value)}` : `, ${JSON.stringify(input.value)}`;
     const answer = output === undefined ? "?" : JSON.stringify(output);
     return `${input.op}(${JSON.stringify(input.key)}${args}) -> ${answer}`;
   },

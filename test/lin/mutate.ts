@@ -19,6 +19,7 @@ export function ghostOutput(op: KvHistoryOperation, ghost: string): KvResult {
       return { found: true, value: ghost };
     case "put":
     case "append":
+    case "delete":
       return { found: true, prev: ghost };
     case "cas":
       return { found: true, prev: ghost, swapped: false };

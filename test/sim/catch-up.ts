@@ -1,9 +1,12 @@
 // Issue 23's story in the simulator: a follower that needs a snapshot catches up while writes
 // continue. The same numbers as the workerd test (test/workerd/snapshot-catchup.test.ts):
 // a three-server cluster with live snapshots (the Durable Object's way), threshold 10,
-// InstallSnapshot in 64-character pieces, a key/value state of ~8.7 K characters (32 keys of
-// 250), every message delayed 4–6 ms, 50 writes/s for 6 s; one follower is down when the
-// load starts and comes back 300 ms into it.
+// InstallSnapshot in 64-character pieces, a key/value state of ~8.7 K characters, every
+// message delayed 4–6 ms, 50 writes/s for 6 s; one follower is down when the load starts and
+// comes back 300 ms into it. The state is etcd's store, which keeps every version until
+// compacted, and a snapshot carries them all: so after every 8 puts the story compacts the
+// store to its revision (an etcd compaction through the log), and the state stays at 32 to
+// 40 versions of 32 keys, values of 150 characters (base64 in the snapshot).
 //
 // The invariant (reported as Liveness, "CatchUp"): a follower that is up and connected gets
 // within the leader's kept tail (its log reaches the leader's snapshot index, so appends can
@@ -15,7 +18,7 @@
 // while the writes go on (appends keep it there). The old compaction rule breaks it: the
 // leader folds away the entries after the snapshot while it travels, so each install is
 // followed by another, for as long as the load lasts.
-import { makeKvCommand } from "../../src/kv/index.ts";
+import { makeEtcdCommand, makeKvCommand } from "../../src/kv/index.ts";
 import type { NodeId } from "../../src/raft/types.ts";
 import { Cluster, type HostFaults } from "./cluster.ts";
 import { InvariantViolation } from "./invariants.ts";
@@ -52,7 +55,9 @@ export interface CatchUpResult {
 }
 
 const KEYS = 32;
-const VALUE_CHARS = 250;
+const VALUE_CHARS = 150;
+/** Puts between compactions: the state stays at 32 to 40 versions. */
+const COMPACT_EVERY = 8;
 const CHUNK_CHARS = 64;
 const DELAY_MS: readonly [number, number] = [4, 6];
 const ELECTION_TIMEOUT_MS: readonly [number, number] = [150, 300];
@@ -98,6 +103,8 @@ export function catchUpUnderLoad(opts: CatchUpOptions): CatchUpResult {
     const k = n % KEYS;
     const command = makeKvCommand({ op: "put", key: `k${k}`, value: `${k}:${n}:`.padEnd(VALUE_CHARS, "x") }, c.now);
     if (c.propose(l, command).accepted) writes++;
+    // History kept until compacted: the leader's revision now (at most what it is when applied).
+    if (n % COMPACT_EVERY === COMPACT_EVERY - 1) c.propose(l, makeEtcdCommand("compaction", { revision: replicas!.machine(l).revision }, c.now));
   };
 
   c.runFor(1_000);

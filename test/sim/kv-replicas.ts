@@ -184,7 +184,7 @@ export class KvReplicas {
     if (outcome.status === "applied") {
       // "applied" means the command passed the machine's own validation.
       const command = e.command as KvCommand;
-      if (command.op !== "get") {
+      if (command.op !== "get" && command.op !== "delete") {
         const first = r.written.get(command.value);
         if (first === undefined) r.written.set(command.value, e.index);
         else {

@@ -509,7 +509,7 @@ class Workload {
       return { kind: "unknown" };
     }
     yield back;
-    return { kind: "ok", result: o.result };
+    return { kind: "ok", result: o.result as KvResult }; // the workload proposes key/value commands only
   }
 
   /** A copy of a request that reaches the server `delay` ms from now, with nobody waiting for its answer. */
@@ -561,6 +561,8 @@ function valueAfter(op: KvOperation, result: KvResult): string | null {
       return (r.prev ?? "") + op.value;
     case "cas":
       return r.swapped === true ? op.value : (r.prev ?? null);
+    case "delete":
+      return null;
   }
 }
 
@@ -570,6 +572,8 @@ function describe(op: KvOperation): string {
       return `get(${op.key})`;
     case "cas":
       return `cas(${op.key}, ${JSON.stringify(op.compare)} -> ${JSON.stringify(op.value)})`;
+    case "delete":
+      return `delete(${op.key})`;
     default:
       return `${op.op}(${op.key}, ${JSON.stringify(op.value)})`;
   }
@@ -681,7 +685,7 @@ function checkReplicas(w: Workload): KvProblem[] {
   // Every written value is unique, so a value twice in a final value was applied twice.
   const repeated = new Map<string, NodeId[]>();
   for (const i of c.ids) {
-    for (const [key, value] of w.replicas.machine(i).snapshot().data) {
+    for (const { key, value } of w.replicas.machine(i).list("", null, Number.MAX_SAFE_INTEGER - 1).keys) {
       const tokens = value.split(";").slice(0, -1);
       const twice = tokens.find((token, n) => tokens.indexOf(token) !== n);
       if (twice === undefined) continue;

@@ -143,15 +143,24 @@ export async function checkGetTimesOut(c: KvClient, key: string): Promise<KvErro
 }
 
 /**
- * What server `i` has applied, read from its durable state machine rows (kv_data), in one
- * turn of its object. A restarted server answers from storage alone.
+ * What server `i` has applied, read from its durable state machine rows (etcd_kv: each key's
+ * newest version, unless it is a delete's tombstone), in one turn of its object. A restarted
+ * server answers from storage alone.
  */
 export async function storedData(h: Harness, i: number): Promise<Record<string, string>> {
-  return h.inside(i, (_, state) => {
-    const rows = state.storage.sql.exec<{ key: string; value: string }>("SELECT key, value FROM kv_data").toArray();
-    // Stored as JSON string literals (src/server/kv-state.ts).
-    return Object.fromEntries(rows.map((r) => [JSON.parse(r.key) as string, JSON.parse(r.value) as string]));
-  });
+  return h.inside(i, (_, state) => storedLiveKeys(state.storage.sql));
+}
+
+/** The live keys in a server's etcd_kv rows, as UTF-8 text (src/server/etcd-store.ts). */
+export function storedLiveKeys(sql: SqlStorage): Record<string, string> {
+  const rows = sql
+    .exec<{ key: ArrayBuffer; value: ArrayBuffer | null }>(
+      `SELECT key, value FROM etcd_kv AS v WHERE v.tombstone = 0 AND NOT EXISTS (
+         SELECT 1 FROM etcd_kv AS w WHERE w.key = v.key AND (w.mod_revision, w.sub) > (v.mod_revision, v.sub))`,
+    )
+    .toArray();
+  const text = (b: ArrayBuffer | null) => new TextDecoder().decode(b ?? new ArrayBuffer(0));
+  return Object.fromEntries(rows.map((r) => [text(r.key), text(r.value)]));
 }
 
 /** Polls until `check` returns true, failing with `what` (and the last detail) at the deadline. */

@@ -106,6 +106,8 @@ function perform(c: KvClient, input: KvOperation): Promise<KvResult> {
       return c.append(input.key, input.value);
     case "cas":
       return c.cas(input.key, input.compare, input.value);
+    case "delete":
+      throw new Error("the nemesis workload draws no deletes (the typed client has no delete yet)");
   }
 }
 

@@ -1,7 +1,7 @@
 // Issue 23.1: a follower that needs a snapshot catches up while writes continue.
 //
 // The story, as the issue reproduced it: threshold 10, InstallSnapshot in 64-character
-// chunks, a key/value state of ~8 KB (so a transfer is ~140 chunk round trips), every link
+// chunks, a key/value state of ~9 KB (so a transfer is ~140 chunk round trips), every link
 // delayed 4–6 ms, and ~50 writes/s for 6 s. A follower that was down comes back under that
 // load. With the old compaction rule (compact to applied − threshold/2 whatever is in flight)
 // the leader had folded away the entries after the snapshot by the time the follower
@@ -17,8 +17,24 @@ import { checkStored, kvClient } from "./kv-harness.ts";
 
 const THRESHOLD = 10;
 const KEYS = 32;
-/** 32 keys of ~250 characters: a snapshot of ~8.7 K characters, ~136 chunks of 64. */
-const value = (k: number, n: number) => `${k}:${n}:`.padEnd(250, "x");
+/**
+ * 32 keys of ~150 characters, 32 to 40 versions of them (the store keeps every version until
+ * compacted, and a snapshot carries them all: the load compacts after every 8 puts): a
+ * snapshot of ~9 K characters, ~140 chunks of 64, as the simulator's story (test/sim/catch-up.ts).
+ */
+const value = (k: number, n: number) => `${k}:${n}:`.padEnd(150, "x");
+const COMPACT_EVERY = 8;
+
+/** An etcd compaction to the leader's revision, through the log (non-leaders answer not_leader and propose nothing). */
+async function compactToLeaderRevision(h: Harness, epoch: string): Promise<void> {
+  for (let i = 0; i < 3; i++) {
+    await h.inside(i, async (s) => {
+      const revision = s.inspect()?.durable.revision;
+      if (s.status()?.state !== "Leader" || revision === undefined) return;
+      await s.etcdWrite(epoch, "compaction", { revision }, undefined, 5_000);
+    });
+  }
+}
 const WRITES_PER_S = 50;
 const LOAD_MS = 6_000;
 
@@ -28,6 +44,7 @@ test("a follower back from a crash catches up through one snapshot while ~50 wri
   const want: Record<string, string> = {};
   for (let k = 0; k < KEYS; k++) await c.put(`k${k}`, (want[`k${k}`] = value(k, 0)));
   const { leader } = await stableLeader(h);
+  const epoch = await h.epoch();
   const victim = (leader + 1) % 3;
   await crash(h, victim);
   // While it is down, enough writes that the others' snapshots pass the end of its log.
@@ -46,6 +63,7 @@ test("a follower back from a crash catches up through one snapshot while ~50 wri
       const v = value(k, 1000 + n);
       writes.push(c.put(`k${k}`, v).then(() => written++));
       want[`k${k}`] = v; // puts of one key are issued in order; the last one issued wins
+      if (n % COMPACT_EVERY === COMPACT_EVERY - 1) writes.push(compactToLeaderRevision(h, epoch));
     }
   })();
 

@@ -68,6 +68,14 @@ export class MemoryMvccStore implements MvccStore {
     this.meta = { ...meta };
   }
 
+  allRows(): KeyVersion[] {
+    return this.keys.flatMap((h) => h.versions.map((v) => ({ ...v })));
+  }
+
+  clear(): void {
+    this.keys.splice(0, this.keys.length);
+  }
+
   /** Every stored row, for tests that check what compaction keeps. */
   rowCount(): number {
     return this.keys.reduce((n, h) => n + h.versions.length, 0);

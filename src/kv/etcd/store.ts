@@ -58,4 +58,11 @@ export interface MvccStore {
   compact(revision: number): void;
   readMeta(): StoreMeta;
   writeMeta(meta: StoreMeta): void;
+  /**
+   * Every stored version, ascending by (key, mod_revision, sub): what a snapshot carries.
+   * Reads the whole store into memory: for snapshots until they stream rows in chunks.
+   */
+  allRows(): KeyVersion[];
+  /** Drops every version (a snapshot is installed over it); the meta is the caller's to write. */
+  clear(): void;
 }

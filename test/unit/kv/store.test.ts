@@ -2,12 +2,12 @@
 // get/put answer the previous value; CAS mismatch is a no-op and never creates a key;
 // CAS flips interleaved in any order keep every key consistent.
 import { describe, expect, test } from "vitest";
-import { KvStore } from "../../../src/kv/store.ts";
+import { freshStore } from "../../lin/kv-store.ts";
 import { mulberry32 } from "../../lin/random.ts";
 
-describe("KvStore", () => {
+describe("KvStore (the kv operations on etcd's store)", () => {
   test("GetPutPrevValue: first put finds nothing, overwrite answers the previous value", () => {
-    const ds = new KvStore();
+    const ds = freshStore().kv;
     expect(ds.get("foo")).toEqual({ found: false, value: null });
     expect(ds.put("foo", "bar")).toEqual({ found: false, prev: null });
     expect(ds.get("foo")).toEqual({ found: true, value: "bar" });
@@ -19,10 +19,10 @@ describe("KvStore", () => {
   });
 
   test("CASBasic: swaps on match, mismatch is a no-op, a missing key is not created", () => {
-    const ds = new KvStore();
+    const { kv: ds, mvcc } = freshStore();
     expect(ds.cas("foo", "bar", "baz")).toEqual({ found: false, prev: null, swapped: false });
     expect(ds.get("foo")).toEqual({ found: false, value: null });
-    expect(ds.size).toBe(0);
+    expect(mvcc.rowCount()).toBe(0);
 
     ds.put("foo", "bar");
     expect(ds.cas("foo", "nope", "baz")).toEqual({ found: true, prev: "bar", swapped: false });
@@ -32,14 +32,14 @@ describe("KvStore", () => {
   });
 
   test("append creates a missing key with the value, else concatenates", () => {
-    const ds = new KvStore();
+    const ds = freshStore().kv;
     expect(ds.append("k", "bar")).toEqual({ found: false, prev: null });
     expect(ds.append("k", "baz")).toEqual({ found: true, prev: "bar" });
     expect(ds.get("k")).toEqual({ found: true, value: "barbaz" });
   });
 
   test("execute dispatches every operation with the same results", () => {
-    const ds = new KvStore();
+    const ds = freshStore().kv;
     expect(ds.execute({ op: "put", key: "a", value: "1" })).toEqual({ found: false, prev: null });
     expect(ds.execute({ op: "cas", key: "a", compare: "1", value: "2" })).toEqual({ found: true, prev: "1", swapped: true });
     expect(ds.execute({ op: "append", key: "a", value: "3" })).toEqual({ found: true, prev: "2" });
@@ -51,7 +51,7 @@ describe("KvStore", () => {
     // per key doing both steps in order always succeeds whatever the interleaving of keys.
     for (let seed = 1; seed <= 20; seed++) {
       const rand = mulberry32(seed);
-      const ds = new KvStore();
+      const ds = freshStore().kv;
       ds.put("foo", "bar");
       ds.put("sun", "beam");
       const flippers = [
@@ -74,7 +74,7 @@ describe("KvStore", () => {
 
   test("CASConcurrent: 20 CAS bar→bomba racing a put of bar end at bomba unless the put is last", () => {
     for (let putAt = 0; putAt <= 20; putAt++) {
-      const ds = new KvStore();
+      const ds = freshStore().kv;
       ds.put("foo", "mexico");
       let swaps = 0;
       for (let i = 0; i <= 20; i++) {
