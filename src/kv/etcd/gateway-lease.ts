@@ -82,7 +82,7 @@ function dispatch(svc: LeaseService, path: LeasePath, text: string, ids: HeaderI
     case "/v3/kv/lease/revoke": {
       const r = parseRequest(LeaseIdRequestSchema, body);
       const resp = svc.leases.revoke(r);
-      svc.expiry.revoked(r.ID);
+      svc.expiry.revoked(Number(r.ID));
       return encodeLeaseRevoke(resp, ids);
     }
     case "/v3/lease/keepalive":

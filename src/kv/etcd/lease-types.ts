@@ -1,6 +1,7 @@
-// etcd 3.4's lease requests and responses (etcdserverpb Lease*), typed. IDs are int64 in etcd;
-// here they are JS numbers, exact up to 2^53 - 1 (a grant refuses a larger chosen ID, and the IDs
-// this server chooses are far below it: lease-ids.ts).
+// etcd 3.4's lease requests and responses (etcdserverpb Lease*), typed. IDs are int64 in etcd.
+// A request's ID is read exactly (bigint), so an answer echoes it digit for digit; a lease that
+// exists has an ID exact in a JS number (a grant refuses a larger one, and the IDs this server
+// chooses are far below it: lease-rules.ts), which is how the store and a key's `lease` hold it.
 
 import type { Bytes } from "./bytes.ts";
 import type { Header } from "./types.ts";
@@ -9,15 +10,15 @@ export interface LeaseGrantRequest {
   /** Seconds; at or below the minimum TTL (even ≤ 0) it becomes the minimum. */
   TTL: number;
   /** 0: the server chooses one. */
-  ID: number;
+  ID: bigint;
 }
 
 export interface LeaseIdRequest {
-  ID: number;
+  ID: bigint;
 }
 
 export interface LeaseTimeToLiveRequest {
-  ID: number;
+  ID: bigint;
   keys: boolean;
 }
 
@@ -34,14 +35,16 @@ export interface LeaseRevokeResponse {
 /** TTL 0: the lease is unknown or already expired (etcd answers so rather than an error). */
 export interface LeaseKeepAliveResponse {
   header: Header;
-  ID: number;
+  /** The request's ID, as asked. */
+  ID: bigint;
   TTL: number;
 }
 
 /** TTL -1 and grantedTTL 0: the lease is unknown (etcd answers so rather than an error). */
 export interface LeaseTimeToLiveResponse {
   header: Header;
-  ID: number;
+  /** The request's ID, as asked. */
+  ID: bigint;
   TTL: number;
   grantedTTL: number;
   keys: Bytes[];

@@ -44,8 +44,9 @@ export class EtcdLeases {
    */
   grant(r: LeaseGrantRequest, logIndex: number): LeaseGrantResponse {
     if (r.TTL > MAX_LEASE_TTL) throw errLeaseTtlTooLarge();
-    if (!Number.isSafeInteger(r.ID)) throw errLeaseIdTooLarge();
-    const id = r.ID !== 0 ? r.ID : chooseLeaseId(logIndex, (x) => this.store.lease(x) !== undefined);
+    const asked = exactNumber(r.ID);
+    if (asked === null) throw errLeaseIdTooLarge();
+    const id = asked !== 0 ? asked : chooseLeaseId(logIndex, (x) => this.store.lease(x) !== undefined);
     if (this.store.lease(id) !== undefined) throw errLeaseExists();
     const lease: LeaseRecord = { id, ttl: Math.max(r.TTL, this.minTtl) };
     this.store.putLease(lease);
@@ -58,18 +59,19 @@ export class EtcdLeases {
    * lease without keys does not move the revision.
    */
   revoke(r: LeaseIdRequest): LeaseRevokeResponse {
-    if (this.store.lease(r.ID) === undefined) throw errLeaseNotFound();
+    const lease = this.find(r.ID);
+    if (lease === undefined) throw errLeaseNotFound();
     const txn = new WriteTxn(this.store);
-    for (const key of this.store.leaseKeys(r.ID)) txn.deleteRange({ start: key, end: null });
+    for (const key of this.store.leaseKeys(lease.id)) txn.deleteRange({ start: key, end: null });
     const revision = txn.end();
-    this.store.deleteLease(r.ID);
+    this.store.deleteLease(lease.id);
     return { header: { revision } };
   }
 
   /** The leader's keepalive: an unknown or expired lease answers TTL 0, not an error (etcd). */
   keepAlive(r: LeaseIdRequest, expiry: LeaseExpiry, now: number): LeaseKeepAliveResponse {
     const header = { revision: this.revision() };
-    return { header, ID: r.ID, TTL: expiry.renew(this.store.lease(r.ID), now) };
+    return { header, ID: r.ID, TTL: expiry.renew(this.find(r.ID), now) };
   }
 
   /**
@@ -78,7 +80,7 @@ export class EtcdLeases {
    */
   timeToLive(r: LeaseTimeToLiveRequest, expiry: LeaseExpiry, now: number): LeaseTimeToLiveResponse {
     const header = { revision: this.revision() };
-    const lease = this.store.lease(r.ID);
+    const lease = this.find(r.ID);
     if (lease === undefined) return { header, ID: r.ID, TTL: -1, grantedTTL: 0, keys: [] };
     const remainingMs = expiry.remainingMs(lease.id, now) ?? lease.ttl * 1000;
     return {
@@ -100,7 +102,19 @@ export class EtcdLeases {
     return { header: { revision: this.revision() }, leases: leases.map((l) => ({ ID: l.id })) };
   }
 
+  /** The lease an ID asked for names; an ID not exact in a number names none (no grant accepts one). */
+  private find(id: bigint): LeaseRecord | undefined {
+    const n = exactNumber(id);
+    return n === null || n === 0 ? undefined : this.store.lease(n);
+  }
+
   private revision(): number {
     return this.store.readMeta().revision;
   }
+}
+
+/** The ID as a JS number if that is exact, else null. */
+function exactNumber(id: bigint): number | null {
+  const n = Number(id);
+  return Number.isSafeInteger(n) ? n : null;
 }

@@ -5,21 +5,25 @@
 
 import type { z } from "zod";
 import type { LeaseGrantRequest, LeaseIdRequest, LeaseTimeToLiveRequest } from "../lease-types.ts";
-import { bool, int64, message } from "./parse.ts";
+import { readInt64Exact } from "./go-json.ts";
+import { bool, field, int64, message } from "./parse.ts";
+
+/** IDs are read to the last digit: an answer echoes the ID asked (parse.ts reads int64 into a number). */
+const leaseId = field(readInt64Exact);
 
 export const LeaseGrantRequestSchema: z.ZodType<LeaseGrantRequest> = message(
-  () => ({ TTL: int64, ID: int64 }),
+  () => ({ TTL: int64, ID: leaseId }),
   (f) => ({ TTL: f.TTL, ID: f.ID }) as LeaseGrantRequest,
 );
 
 /** LeaseRevokeRequest and LeaseKeepAliveRequest: one `ID`. */
 export const LeaseIdRequestSchema: z.ZodType<LeaseIdRequest> = message(
-  () => ({ ID: int64 }),
+  () => ({ ID: leaseId }),
   (f) => ({ ID: f.ID }) as LeaseIdRequest,
 );
 
 export const LeaseTimeToLiveRequestSchema: z.ZodType<LeaseTimeToLiveRequest> = message(
-  () => ({ ID: int64, keys: bool }),
+  () => ({ ID: leaseId, keys: bool }),
   (f) => ({ ID: f.ID, keys: f.keys }) as LeaseTimeToLiveRequest,
 );
 

@@ -23,7 +23,7 @@ import {
 import { jsonKind, readBool, readBytes, readEnum, readInt64, type Read } from "./go-json.ts";
 
 /** A zod schema for one field, from a Go-faithful reader. */
-function field<T>(read: (v: unknown) => Read<T>): z.ZodType<T> {
+export function field<T>(read: (v: unknown) => Read<T>): z.ZodType<T> {
   return z.unknown().transform((v, ctx) => {
     const r = read(v);
     if (r.ok) return r.value;

@@ -39,7 +39,7 @@ function replay(fixture: TimedFixture): ReplayResult {
     const now = step.sent_ms;
     // The leader's alarm: each expired lease's revoke, committed and applied before this request.
     for (const id of svc.expiry.due(now)) {
-      leases.revoke({ ID: id });
+      leases.revoke({ ID: BigInt(id) });
       svc.expiry.revoked(id);
     }
     const text = JSON.stringify(ids.rewrite(step.request));
