@@ -12,11 +12,10 @@ import type { TimedFixture } from "../../../etcd/fixture.ts";
 import { readLeaseFixtures } from "../../../etcd/read-fixtures-lease-watch.ts";
 import { handleKvText, isKvPath } from "../../../../src/kv/etcd/gateway.ts";
 import { handleLeaseText, isLeasePath, type LeaseService } from "../../../../src/kv/etcd/gateway-lease.ts";
-import { EtcdKv } from "../../../../src/kv/etcd/kv.ts";
 import { LeaseExpiry } from "../../../../src/kv/etcd/lease-expiry.ts";
 import { ETCD_DEFAULT_MIN_LEASE_TTL } from "../../../../src/kv/etcd/lease-rules.ts";
-import { EtcdLeases } from "../../../../src/kv/etcd/leases.ts";
 import { MemoryMvccStore } from "../../../../src/kv/etcd/memory-store.ts";
+import { etcdModel } from "../../../../src/kv/etcd/model.ts";
 
 const IDS = { clusterId: "1", memberId: "1", raftTerm: "1" };
 const TTL_SLACK_SECONDS = 1;
@@ -29,10 +28,8 @@ interface ReplayResult {
 }
 
 function replay(fixture: TimedFixture): ReplayResult {
-  const store = new MemoryMvccStore();
-  const leases = new EtcdLeases(store, ETCD_DEFAULT_MIN_LEASE_TTL);
+  const { kv, leases } = etcdModel(new MemoryMvccStore(), ETCD_DEFAULT_MIN_LEASE_TTL);
   const svc: LeaseService = { leases, expiry: new LeaseExpiry() };
-  const kv = new EtcdKv(store, { leaseExists: (id) => leases.exists(id) });
   const ids = new LeaseIds();
   const result: ReplayResult = { differences: [], ttlAnswers: 0, ttlExact: 0 };
   fixture.steps.forEach((step, i) => {
