@@ -11,7 +11,14 @@ import { diffLeaseAnswer, LeaseIds } from "../../../etcd/compare-lease-watch.ts"
 import type { TimedFixture } from "../../../etcd/fixture.ts";
 import { readLeaseFixtures } from "../../../etcd/read-fixtures-lease-watch.ts";
 import { handleKvText, isKvPath } from "../../../../src/kv/etcd/gateway.ts";
-import { handleLeaseText, isLeasePath, type LeaseService } from "../../../../src/kv/etcd/gateway-lease.ts";
+import {
+  handleKeepAliveText,
+  handleLeaseText,
+  isLeasePath,
+  KEEPALIVE_PATH,
+  type LeaseService,
+  type StreamAnswer,
+} from "../../../../src/kv/etcd/gateway-lease.ts";
 import { LeaseExpiry } from "../../../../src/kv/etcd/lease-expiry.ts";
 import { ETCD_DEFAULT_MIN_LEASE_TTL } from "../../../../src/kv/etcd/lease-rules.ts";
 import { MemoryMvccStore } from "../../../../src/kv/etcd/memory-store.ts";
@@ -25,6 +32,11 @@ interface ReplayResult {
   /** timetolive answers with a TTL, and how many of them equal etcd's without the slack. */
   ttlAnswers: number;
   ttlExact: number;
+}
+
+/** The recorder read a keepalive's answer as one JSON value: the stream's one message. */
+function oneMessage(answer: StreamAnswer): { status: number; body: unknown } {
+  return { status: answer.status, body: answer.messages.length === 1 ? answer.messages[0] : answer.messages };
 }
 
 function replay(fixture: TimedFixture): ReplayResult {
@@ -43,6 +55,7 @@ function replay(fixture: TimedFixture): ReplayResult {
     const where = `${fixture.name} step ${i + 1} at ${now} ms ${step.path} ${text}`;
     let answer;
     if (isLeasePath(step.path)) answer = handleLeaseText(svc, step.path, text, IDS, { now, logIndex: i + 1 });
+    else if (step.path === KEEPALIVE_PATH) answer = oneMessage(handleKeepAliveText(svc, text, IDS, { now, logIndex: i + 1 }));
     else if (isKvPath(step.path)) answer = handleKvText(kv, step.path, text, IDS);
     else {
       result.differences.push(`${where}: path not handled`);

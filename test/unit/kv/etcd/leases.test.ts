@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from "vitest";
 import { handleKv, type KvPath } from "../../../../src/kv/etcd/gateway.ts";
-import { handleLeaseText, type LeasePath, type LeaseService } from "../../../../src/kv/etcd/gateway-lease.ts";
+import { handleKeepAliveText, handleLeaseText, type LeasePath, type LeaseService } from "../../../../src/kv/etcd/gateway-lease.ts";
 import { LeaseExpiry } from "../../../../src/kv/etcd/lease-expiry.ts";
 import { CHOSEN_LEASE_ID_BASE, ETCD_DEFAULT_MIN_LEASE_TTL, minLeaseTtlSeconds } from "../../../../src/kv/etcd/lease-rules.ts";
 import { MemoryMvccStore } from "../../../../src/kv/etcd/memory-store.ts";
@@ -27,6 +27,11 @@ function leader() {
     lease(path: string, body: unknown) {
       const text = typeof body === "string" ? body : JSON.stringify(body);
       return handleLeaseText(svc, path as LeasePath, text, IDS, { now: t.now, logIndex: ++index });
+    },
+    /** The keepalive stream: status and every message. */
+    keepalive(body: unknown) {
+      const text = typeof body === "string" ? body : JSON.stringify(body);
+      return handleKeepAliveText(svc, text, IDS, { now: t.now, logIndex: index });
     },
     kv(op: string, body: unknown) {
       index++;
@@ -154,7 +159,7 @@ describe("keepalive and timetolive (the leader's, at its clock)", () => {
     const id = t.grant(10);
     t.now = 3_400;
     expect(t.lease("/v3/lease/timetolive", { ID: id }).body).toEqual({ header: header(1), ID: id, TTL: "6", grantedTTL: "10" });
-    expect(t.lease("/v3/lease/keepalive", { ID: id })).toEqual({ status: 200, body: { result: { header: header(1), ID: id, TTL: "10" } } });
+    expect(t.keepalive({ ID: id })).toEqual({ status: 200, messages: [{ result: { header: header(1), ID: id, TTL: "10" } }] });
     t.now = 13_000;
     // 400 ms left: TTL 0, which jsonpb leaves out.
     expect(t.lease("/v3/lease/timetolive", { ID: id }).body).toEqual({ header: header(1), ID: id, grantedTTL: "10" });
@@ -169,24 +174,40 @@ describe("keepalive and timetolive (the leader's, at its clock)", () => {
     const t = leader();
     const id = t.grant(2);
     t.now = 2_000;
-    expect(t.lease("/v3/lease/keepalive", { ID: id }).body).toEqual({ result: { header: header(1), ID: id } });
-    expect(t.lease("/v3/lease/keepalive", { ID: "987654321" }).body).toEqual({ result: { header: header(1), ID: "987654321" } });
-    expect(t.lease("/v3/lease/keepalive", "").body).toEqual({ result: { header: header(1) } });
+    expect(t.keepalive({ ID: id }).messages).toEqual([{ result: { header: header(1), ID: id } }]);
+    expect(t.keepalive({ ID: "987654321" }).messages).toEqual([{ result: { header: header(1), ID: "987654321" } }]);
+    expect(t.keepalive({}).messages).toEqual([{ result: { header: header(1) } }]);
+    expect(t.keepalive("null").messages).toEqual([{ result: { header: header(1) } }]);
+  });
+
+  it("keepalive is a stream: one answer per request in the body; an empty body answers nothing (etcd 3.4.23, checked live)", () => {
+    const t = leader();
+    const id = t.grant(60, "10");
+    const renewed = { result: { header: header(1), ID: id, TTL: "60" } };
+    expect(t.keepalive('{"ID":"10"}\n{"ID":"11"}')).toEqual({ status: 200, messages: [renewed, { result: { header: header(1), ID: "11" } }] });
+    expect(t.keepalive('{"ID":"10"}{"ID":"10"}').messages).toEqual([renewed, renewed]);
+    // A request that cannot be read after the first ends the stream quietly.
+    for (const body of ['{"ID":"10"} {"ID":"x"}', '{"ID":"10"},{"ID":"10"}', '{"ID":"10"} "text"', '{"ID":"10"} garbage']) {
+      expect(t.keepalive(body), body).toEqual({ status: 200, messages: [renewed] });
+    }
+    expect(t.keepalive("")).toEqual({ status: 200, messages: [] });
+    expect(t.keepalive("   ")).toEqual({ status: 200, messages: [] });
   });
 
   it("a keepalive body it cannot read is HTTP 500 code 2 (a stream in etcd's gateway)", () => {
     const t = leader();
-    expect(t.lease("/v3/lease/keepalive", { ID: "x1" })).toEqual({
-      status: 500,
-      body: { error: "invalid character 'x' looking for beginning of value", message: "invalid character 'x' looking for beginning of value", code: 2 },
-    });
+    const unknown = (message: string) => ({ status: 500, messages: [{ error: message, message, code: 2 }] });
+    expect(t.keepalive({ ID: "x1" })).toEqual(unknown("invalid character 'x' looking for beginning of value"));
+    expect(t.keepalive('"text"')).toEqual(unknown("json: cannot unmarshal string into Go value of type map[string]json.RawMessage"));
+    expect(t.keepalive("[]")).toEqual(unknown("json: cannot unmarshal array into Go value of type map[string]json.RawMessage"));
+    expect(t.keepalive('{"ID":"1')).toEqual(unknown("unexpected EOF"));
   });
 
   it("echoes an int64 ID to the last digit, and timetolive of none is TTL -1 without ID", () => {
     const t = leader();
     const big = "9223372036854775807";
     expect(t.lease("/v3/kv/lease/timetolive", { ID: big }).body).toEqual({ header: header(1), ID: big, TTL: "-1" });
-    expect(t.lease("/v3/lease/keepalive", { ID: big }).body).toEqual({ result: { header: header(1), ID: big } });
+    expect(t.keepalive({ ID: big }).messages).toEqual([{ result: { header: header(1), ID: big } }]);
     expect(t.lease("/v3/lease/timetolive", {}).body).toEqual({ header: header(1), TTL: "-1" });
     expect(t.lease("/v3/lease/timetolive", { ID: "1", keys: "yes" })).toMatchObject({
       status: 400,
