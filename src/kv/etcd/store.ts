@@ -76,9 +76,14 @@ export interface LeaseRecord {
 /**
  * The lease table and the one lease question the kv rows answer. A SQLite store would hold
  *   CREATE TABLE lease (id INTEGER PRIMARY KEY, ttl INTEGER NOT NULL)
- *   CREATE INDEX kv_by_lease ON kv (lease) WHERE lease != 0
- * so `leaseKeys` reads only the rows that ever named the lease and keeps those that are their
- * key's newest version.
+ *   CREATE INDEX kv_by_lease ON kv (lease, key) WHERE lease != 0
+ * and answer `leaseKeys` from the rows that ever named the lease, keeping those that are their
+ * key's newest version (a tombstone's lease is 0, so it never names one):
+ *   SELECT k.key FROM kv AS k WHERE k.lease = ?1 AND k.lease != 0 AND NOT EXISTS
+ *     (SELECT 1 FROM kv AS n WHERE n.key = k.key AND (n.mod_revision, n.sub) > (k.mod_revision, k.sub))
+ *   ORDER BY k.key
+ * (`k.lease != 0` lets SQLite use the partial index; the plan is an index search and one
+ * primary-key seek per row.)
  */
 export interface LeaseStore {
   lease(id: number): LeaseRecord | undefined;
