@@ -18,8 +18,10 @@ export class LeaseExpiry {
   private readonly proposedUntil = new Map<number, number>();
 
   /**
-   * Becoming leader (etcd's Promote, on the first commit of the term): every lease expires its
-   * full TTL plus `extendMs` from now (etcd extends by one election timeout).
+   * Becoming leader (etcd's Promote): every lease expires its full TTL plus `extendMs` from now
+   * (etcd extends by one election timeout). Call it once the new leader has applied its term's
+   * first entry, as etcd does: every grant before it came from an earlier leader, and its stamped
+   * time must not shorten the lease.
    */
   promote(leases: readonly LeaseRecord[], now: number, extendMs: number): void {
     this.expiries.clear();
@@ -78,7 +80,10 @@ export class LeaseExpiry {
     return out.map(([, id]) => id);
   }
 
-  /** When the leader must next look at expiries (its alarm), or null when no lease is tracked. */
+  /**
+   * When the leader must next look at expiries (its alarm), or null when no lease is tracked.
+   * A grant, a keepalive and a revoke change it: the shell sets its alarm again after each.
+   */
   nextWakeAt(): number | null {
     let next: number | null = null;
     for (const [id, expiry] of this.expiries) {
