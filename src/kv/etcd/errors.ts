@@ -13,7 +13,9 @@ export class EtcdError extends Error {
 
 const INVALID_ARGUMENT = 3;
 const NOT_FOUND = 5;
+const FAILED_PRECONDITION = 9;
 const OUT_OF_RANGE = 11;
+const UNKNOWN = 2;
 
 /** Bad input: the gateway answers 400 with gRPC InvalidArgument. */
 export const invalidArgument = (message: string) => new EtcdError(400, INVALID_ARGUMENT, message);
@@ -29,3 +31,14 @@ export const errCompacted = () =>
   new EtcdError(400, OUT_OF_RANGE, "etcdserver: mvcc: required revision has been compacted");
 export const errFutureRev = () =>
   new EtcdError(400, OUT_OF_RANGE, "etcdserver: mvcc: required revision is a future revision");
+export const errLeaseExists = () => new EtcdError(412, FAILED_PRECONDITION, "etcdserver: lease already exists");
+export const errLeaseTtlTooLarge = () => new EtcdError(400, OUT_OF_RANGE, "etcdserver: too large lease TTL");
+/** Not etcd's: lease ids live in JS numbers here, so a chosen id must be exact in one (etcd's own are ours). */
+export const errLeaseIdTooLarge = () =>
+  invalidArgument("etcdserver: lease ID beyond ±(2^53 - 1) is not supported by this server");
+
+/**
+ * The keepalive route is a stream in etcd's gateway: a body it cannot read is HTTP 500 with
+ * gRPC Unknown, where the unary routes say 400 InvalidArgument. Same text.
+ */
+export const asStreamError = (e: EtcdError) => new EtcdError(500, UNKNOWN, e.message);

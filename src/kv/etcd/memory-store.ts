@@ -1,9 +1,10 @@
 // MvccStore in memory, for tests and the simulator. Keys are kept in one sorted array (binary
 // search to the start of a range, then a walk), each with its versions oldest first, so a
-// range costs its size and a log, not a scan of every key.
+// range costs its size and a log, not a scan of every key. Leases are a map; a lease's keys are
+// found by a walk over every key's newest version (tests and the simulator hold few keys).
 
 import { compareBytes, toBinaryString, type Bytes } from "./bytes.ts";
-import type { KeyRange, KeyVersion, MvccStore, StoreMeta } from "./store.ts";
+import type { KeyRange, KeyVersion, LeaseRecord, LeaseStore, MvccStore, StoreMeta } from "./store.ts";
 
 interface KeyHistory {
   /** The key as a binary string: JS string order is byte order. */
@@ -13,8 +14,9 @@ interface KeyHistory {
 
 const newer = (a: KeyVersion, b: KeyVersion) => a.modRevision > b.modRevision || (a.modRevision === b.modRevision && a.sub > b.sub);
 
-export class MemoryMvccStore implements MvccStore {
+export class MemoryMvccStore implements MvccStore, LeaseStore {
   private readonly keys: KeyHistory[] = [];
+  private readonly leaseTable = new Map<number, LeaseRecord>();
   private meta: StoreMeta = { revision: 1, compactedRevision: -1 };
 
   latest(range: KeyRange, atRevision: number, limit: number): KeyVersion[] {
@@ -74,6 +76,33 @@ export class MemoryMvccStore implements MvccStore {
 
   clear(): void {
     this.keys.splice(0, this.keys.length);
+    this.leaseTable.clear();
+  }
+
+  lease(id: number): LeaseRecord | undefined {
+    const l = this.leaseTable.get(id);
+    return l === undefined ? undefined : { ...l };
+  }
+
+  leases(): LeaseRecord[] {
+    return [...this.leaseTable.values()].sort((a, b) => a.id - b.id).map((l) => ({ ...l }));
+  }
+
+  putLease(lease: LeaseRecord): void {
+    this.leaseTable.set(lease.id, { ...lease });
+  }
+
+  deleteLease(id: number): void {
+    this.leaseTable.delete(id);
+  }
+
+  leaseKeys(lease: number): Bytes[] {
+    const out: Bytes[] = [];
+    for (const history of this.keys) {
+      const newest = history.versions[history.versions.length - 1];
+      if (newest !== undefined && !newest.tombstone && newest.lease === lease) out.push(newest.key);
+    }
+    return out;
   }
 
   /** Every stored row, for tests that check what compaction keeps. */

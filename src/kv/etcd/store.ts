@@ -8,6 +8,11 @@
 // "The newest version of each key at or below revision R" is one index seek per key; a range
 // is those for the keys in [start, end). Nothing here knows etcd's rules (what a version is,
 // when the revision moves): the model in kv.ts owns those.
+//
+// Leases (LeaseStore) are one more table, (id, ttl), and a question of the kv rows: which keys'
+// newest version names a lease. A key's lease is the lease column of its newest version, so
+// attaching (a put with `lease`), detaching (a put without) and a delete need no lease
+// bookkeeping of their own, and every replica agrees on a lease's keys by construction.
 
 import type { Bytes } from "./bytes.ts";
 
@@ -65,4 +70,34 @@ export interface MvccStore {
   allRows(): KeyVersion[];
   /** Drops every version (a snapshot is installed over it); the meta is the caller's to write. */
   clear(): void;
+}
+
+/** One granted lease as every replica stores it. Its expiry is not here: only the leader keeps one. */
+export interface LeaseRecord {
+  /** Never 0 (etcd's NoLease); may be negative when a client chose it. */
+  id: number;
+  /** Seconds, already raised to the minimum TTL. */
+  ttl: number;
+}
+
+/**
+ * The lease table and the one lease question the kv rows answer. A SQLite store would hold
+ *   CREATE TABLE lease (id INTEGER PRIMARY KEY, ttl INTEGER NOT NULL)
+ *   CREATE INDEX kv_by_lease ON kv (lease, key) WHERE lease != 0
+ * and answer `leaseKeys` from the rows that ever named the lease, keeping those that are their
+ * key's newest version (a tombstone's lease is 0, so it never names one):
+ *   SELECT k.key FROM kv AS k WHERE k.lease = ?1 AND k.lease != 0 AND NOT EXISTS
+ *     (SELECT 1 FROM kv AS n WHERE n.key = k.key AND (n.mod_revision, n.sub) > (k.mod_revision, k.sub))
+ *   ORDER BY k.key
+ * (`k.lease != 0` lets SQLite use the partial index; the plan is an index search and one
+ * primary-key seek per row.)
+ */
+export interface LeaseStore {
+  lease(id: number): LeaseRecord | undefined;
+  /** Every lease, ascending by id. */
+  leases(): LeaseRecord[];
+  putLease(lease: LeaseRecord): void;
+  deleteLease(id: number): void;
+  /** The keys whose newest version (at the store's revision, not a tombstone) carries `lease`; ascending. */
+  leaseKeys(lease: number): Bytes[];
 }

@@ -3,7 +3,7 @@
 // inside a value is "unexpected EOF"; a syntax error is Go's scanner message. Only the messages
 // need this scanner: the value itself comes from JSON.parse of the span it found.
 
-import { invalidArgument } from "../errors.ts";
+import { invalidArgument, type EtcdError } from "../errors.ts";
 
 class SyntaxFailure extends Error {}
 
@@ -20,6 +20,29 @@ export function decodeBody(text: string): unknown {
     throw e;
   }
   return JSON.parse(text.slice(start, scanner.pos));
+}
+
+/**
+ * A streaming request body (etcd's keepalive) read as the gateway's json.Decoder loop reads it:
+ * one JSON value after another until the end. `error` is the first value that could not be read
+ * (Go's text, as a 400 the caller turns into the stream's own error); what came before it stands.
+ * An empty body is no value at all (not one empty request, as for the unary routes).
+ */
+export function decodeValues(text: string): { values: unknown[]; error: EtcdError | null } {
+  const scanner = new Scanner(text);
+  const values: unknown[] = [];
+  for (;;) {
+    scanner.skipSpace();
+    if (scanner.atEnd()) return { values, error: null };
+    const start = scanner.pos;
+    try {
+      scanner.value();
+    } catch (e) {
+      if (e instanceof SyntaxFailure) return { values, error: invalidArgument(e.message) };
+      throw e;
+    }
+    values.push(JSON.parse(text.slice(start, scanner.pos)));
+  }
 }
 
 /** Go's quoteChar: the character in single quotes, escaped as strconv.Quote escapes it. */

@@ -22,15 +22,15 @@ export interface HeaderIds {
   raftTerm: string | number | bigint;
 }
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
 /** Sets `name` to the int64 `n` as a string unless it is zero (jsonpb omits zero values). */
-function putInt(out: Json, name: string, n: number | string | bigint): void {
+export function putInt(out: Json, name: string, n: number | string | bigint): void {
   const text = String(n);
   if (text !== "0") out[name] = text;
 }
 
-function topHeader(h: Header, ids: HeaderIds): Json {
+export function topHeader(h: Header, ids: HeaderIds): Json {
   const out: Json = {};
   putInt(out, "cluster_id", ids.clusterId);
   putInt(out, "member_id", ids.memberId);

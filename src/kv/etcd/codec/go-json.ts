@@ -59,26 +59,36 @@ const INT64_MAX = 2n ** 63n - 1n;
  * (so "12" is 12, "null" is 0, and "abc" fails with a JSON syntax error).
  */
 export function readInt64(v: unknown): Read<number> {
-  if (v === null || v === undefined) return ok(0);
+  const r = readInt64Exact(v);
+  return r.ok ? ok(Number(r.value)) : r;
+}
+
+/**
+ * As readInt64, keeping all 64 bits: for lease IDs, which etcd chooses anywhere in int64 and
+ * echoes back as given. (A JSON number beyond 2^53 has already lost digits in JSON.parse; the
+ * gateway's usual spelling is a string, which keeps them.)
+ */
+export function readInt64Exact(v: unknown): Read<bigint> {
+  if (v === null || v === undefined) return ok(0n);
   if (typeof v === "number") return int64FromLiteral(JSON.stringify(v));
   // jsonpb strips the quotes and hands encoding/json the string's raw text, escapes and all.
   if (typeof v === "string") return int64FromRawJson(JSON.stringify(v).slice(1, -1));
   return cannot(v, "int64");
 }
 
-function int64FromLiteral(text: string): Read<number> {
+function int64FromLiteral(text: string): Read<bigint> {
   if (/^-?(0|[1-9]\d*)$/.test(text)) {
     const n = BigInt(text);
-    if (n >= INT64_MIN && n <= INT64_MAX) return ok(Number(n));
+    if (n >= INT64_MIN && n <= INT64_MAX) return ok(n);
   }
   return fail(`json: cannot unmarshal number ${text} into Go value of type int64`);
 }
 
-function int64FromRawJson(raw: string): Read<number> {
+function int64FromRawJson(raw: string): Read<bigint> {
   const syntax = goJsonSyntaxError(raw);
   if (syntax !== null) return fail(syntax);
   const t = raw.trim();
-  if (t === "null") return ok(0);
+  if (t === "null") return ok(0n);
   if (t === "true" || t === "false") return fail("json: cannot unmarshal bool into Go value of type int64");
   if (t.startsWith('"')) return fail("json: cannot unmarshal string into Go value of type int64");
   if (t.startsWith("[")) return fail("json: cannot unmarshal array into Go value of type int64");
