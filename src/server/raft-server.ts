@@ -39,6 +39,9 @@ import { DurableObject } from "cloudflare:workers";
 import {
   isEtcdAnswer,
   KvStateMachine,
+  withHeaderIds,
+  type EtcdAnswer,
+  type KvListing,
   makeEtcdCommand,
   makeKvCommand,
   type ApplyOutcome,
@@ -63,6 +66,7 @@ import {
   type TransferResult,
 } from "../raft/types.ts";
 import { LazyAlarm } from "./alarm.ts";
+import { headerIdsOf } from "./etcd-ids.ts";
 import { KvState } from "./kv-state.ts";
 import { onlyResults, PendingChanges, PendingProposals } from "./pending.ts";
 import { PendingReads } from "./pending-reads.ts";
@@ -282,9 +286,42 @@ export class RaftServer extends DurableObject<ServerEnv> {
     const now = Date.now();
     const proposed = core.propose(makeEtcdCommand(op, request, now, session), now);
     if (!proposed.accepted) return { kind: "not_leader", leader: proposed.leader };
-    const answer = this.pending.wait(proposed.index, proposed.term, timeoutMs).then((a) => onlyResults(a, isEtcdAnswer));
+    const answer = this.pending.wait(proposed.index, proposed.term, timeoutMs).then((a) => this.withEtcdHeader(onlyResults(a, isEtcdAnswer)));
     this.drain(core, undefined, undefined, true);
     return answer;
+  }
+
+  /**
+   * etcd's range, linearizable without a log entry: answered from this server's state once
+   * ReadIndex confirmed it leads and it applied up to the read's index (as read() does for a
+   * key). `request` is the decoded body a route's pre-check accepted (checkEtcdRange).
+   */
+  async etcdRange(epoch: string, request: unknown, timeoutMs: number): Promise<KvAnswer<EtcdAnswer>> {
+    const answer = await this.readIndexed(epoch, () => this.kvState.range(request), timeoutMs);
+    return this.withEtcdHeader(answer);
+  }
+
+  /**
+   * etcd's serializable range: this server's own applied state, now, whatever its role (it
+   * may be behind the leader: etcd's serializable reads promise no more). A server that is
+   * down answers not_leader, so the caller asks another.
+   */
+  etcdLocalRange(epoch: string, request: unknown): KvAnswer<EtcdAnswer> {
+    if (this.config?.epoch !== epoch) return { kind: "other_cluster" };
+    if (!this.core) return { kind: "not_leader", leader: null };
+    return this.withEtcdHeader({ kind: "ok", index: this.kvState.applied, result: this.kvState.range(request), duplicate: false });
+  }
+
+  /** `GET /kv?prefix=&after=&limit=`: the listing at one revision, linearizable by ReadIndex. */
+  async list(epoch: string, prefix: string, after: string | null, limit: number, timeoutMs: number): Promise<KvAnswer<KvListing>> {
+    return this.readIndexed(epoch, () => this.kvState.list(prefix, after, limit), timeoutMs);
+  }
+
+  /** An etcd answer's header completed with the ids only this server knows: the cluster's, its own, its term now. */
+  private withEtcdHeader(answer: KvAnswer<EtcdAnswer>): KvAnswer<EtcdAnswer> {
+    if (answer.kind !== "ok" || !this.config) return answer;
+    const ids = headerIdsOf(this.config.epoch, this.id, this.core?.status().term ?? 0);
+    return { ...answer, result: withHeaderIds(answer.result, ids) };
   }
 
   /**
@@ -293,13 +330,18 @@ export class RaftServer extends DurableObject<ServerEnv> {
    * to the commit index the read arrived at.
    */
   async read(epoch: string, key: string, timeoutMs: number): Promise<KvAnswer> {
-    if (this.config?.epoch !== epoch) return { kind: "other_cluster" };
+    return this.readIndexed(epoch, () => this.kvState.get(key), timeoutMs);
+  }
+
+  /** Any ReadIndex read: `read` runs against the state once the read may be answered (pending-reads.ts). */
+  private readIndexed<R>(epoch: string, read: () => R, timeoutMs: number): Promise<KvAnswer<R>> {
+    if (this.config?.epoch !== epoch) return Promise.resolve({ kind: "other_cluster" });
     const core = this.core;
-    if (!core) return { kind: "not_leader", leader: null };
+    if (!core) return Promise.resolve({ kind: "not_leader", leader: null });
     const ctx = this.reads.nextContext();
     const accepted = core.readIndex(ctx, Date.now());
-    if (!accepted.accepted) return { kind: "not_leader", leader: accepted.leader };
-    const answer = this.reads.wait(ctx, key, timeoutMs);
+    if (!accepted.accepted) return Promise.resolve({ kind: "not_leader", leader: accepted.leader });
+    const answer = this.reads.wait(ctx, read, timeoutMs);
     this.drain(core); // a one-server cluster confirms right here
     return answer;
   }
@@ -637,7 +679,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
     }
     this.pending.settle(ready.committed, outcomes);
     this.changes.settle(ready.committed);
-    this.reads.settle(ready.reads, ready.failedReads, this.kvState.applied, (key) => this.kvState.get(key));
+    this.reads.settle(ready.reads, ready.failedReads, this.kvState.applied);
     const replies: Message[] = [];
     for (const m of ready.messages) {
       if (m.to === replyTo && !isRequest(m)) replies.push(m);
