@@ -24,6 +24,16 @@ import { findLeader } from "./status.ts";
 const leaderHints = new Map<string, NodeId>();
 
 /**
+ * The leader this isolate last heard of for `cluster`'s incarnation, or null. Also the server
+ * that answered its last request here, so it has applied at least that far: the first one a
+ * serializable read asks (routes/etcd.ts), so a client reads its own writes while that leader
+ * lasts.
+ */
+export function leaderHintOf(cluster: Cluster): NodeId | null {
+  return leaderHints.get(cluster.config.epoch) ?? null;
+}
+
+/**
  * One request to be taken by the leader: a key/value operation, an etcd write, a ReadIndex
  * read (a key, a listing, an etcd range). `R` is what the server answers when it is done.
  */

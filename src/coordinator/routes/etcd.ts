@@ -28,6 +28,7 @@ import { Cluster } from "../cluster.ts";
 import type { AppEnv } from "../env.ts";
 import { HttpError } from "../errors.ts";
 import { forwardRequest, type Finished } from "../forward-request.ts";
+import { leaderHintOf } from "../kv-forward.ts";
 import { reach } from "../reach.ts";
 import { resource } from "../resource.ts";
 import { clusterName, serverIdFrom } from "../validate.ts";
@@ -85,16 +86,18 @@ async function range(c: Context<AppEnv>): Promise<Response> {
 }
 
 /**
- * A serializable range: the first member that answers (in id order, or the one `?server=`
- * names) reads its own applied state. No leader, no quorum: it may be behind, as etcd's
- * serializable reads may. A configuration the servers say is stale is read afresh once.
+ * A serializable range: the first member that answers reads its own applied state: the one
+ * `?server=` names, else the leader this isolate last heard of (it has applied what it last
+ * answered here, so a client sees its own writes while that leader lasts), then the others in
+ * id order. No quorum round: it may be behind, as etcd's serializable reads may. A
+ * configuration the servers say is stale is read afresh once.
  */
 async function serializableRange(c: Context<AppEnv>, name: string, request: unknown, server: string | undefined, timeoutMs: number): Promise<Response> {
   const deadline = Date.now() + timeoutMs;
   let cluster = await Cluster.openCached(c.env, name);
   if (server !== undefined && /^\d{1,9}$/.test(server) && !cluster.isMember(Number(server))) cluster = await Cluster.open(c.env, name);
   for (let fresh = false; ; fresh = true) {
-    const order: NodeId[] = server === undefined ? cluster.members : [serverIdFrom(server, cluster.members)];
+    const order: NodeId[] = server === undefined ? byHint(cluster.members, leaderHintOf(cluster)) : [serverIdFrom(server, cluster.members)];
     let stale = false;
     for (const id of order) {
       if (Date.now() >= deadline) break;
@@ -115,6 +118,11 @@ async function serializableRange(c: Context<AppEnv>, name: string, request: unkn
   }
   const why = server === undefined ? "no server of the cluster answered" : `server ${server} did not answer (it is down)`;
   return etcdError(c, 503, UNAVAILABLE, "etcdserver: no leader", `${why}; nothing was read`);
+}
+
+/** `members` with `first` (if one of them) moved to the front. */
+function byHint(members: readonly NodeId[], first: NodeId | null): NodeId[] {
+  return first !== null && members.includes(first) ? [first, ...members.filter((m) => m !== first)] : [...members];
 }
 
 /** A forwarded request's outcome as etcd's gateway would answer it (see the top of the file). */
