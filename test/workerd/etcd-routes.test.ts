@@ -159,4 +159,27 @@ describe("the v3 routes", () => {
     expect(get.status).toBe(405);
     expect(get.body.error).toBe("method_not_allowed");
   });
+
+  test("no answer in time: etcd's shape, 503 when nothing was applied, 504 when it may have been", async () => {
+    const h = await Harness.create(3);
+    const { leader } = await h.checkSingleLeader();
+    const [a, b] = [0, 1, 2].filter((i) => i !== leader) as [number, number];
+    // The followers crash: the leader takes the put and can never commit it. Outcome unknown.
+    await h.crash(a);
+    await h.crash(b);
+    const unknown = await call("POST", `${v3(h, "put")}?timeoutMs=800`, { key: b64("k"), value: b64("v") });
+    expect(unknown.status, JSON.stringify(unknown.body)).toBe(504);
+    expect(unknown.body).toMatchObject({ error: "etcdserver: request timed out", message: "etcdserver: request timed out", code: 14 });
+    // The leader crashes too, one follower comes back: no leader can be elected. Not applied.
+    await h.crash(leader);
+    await h.restart(a);
+    const none = await call("POST", `${v3(h, "put")}?timeoutMs=800`, { key: b64("k"), value: b64("v") });
+    expect(none.status, JSON.stringify(none.body)).toBe(503);
+    expect(none.body).toMatchObject({ error: "etcdserver: no leader", message: "etcdserver: no leader", code: 14 });
+    const read = await call("POST", `${v3(h, "range")}?timeoutMs=800`, { key: b64("k") });
+    expect(read.status).toBe(503);
+    expect(read.body.code).toBe(14);
+    // A serializable range needs no leader: the live server answers from its own state.
+    expect((await call("POST", v3(h, "range"), { key: b64("k"), serializable: true })).status).toBe(200);
+  });
 });
