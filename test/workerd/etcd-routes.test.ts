@@ -5,7 +5,11 @@
 import { describe, expect, test } from "vitest";
 import { encodeBase64, utf8 } from "../../src/kv/etcd/bytes.ts";
 import { EVENTUALLY_MS, Harness, sleep } from "./harness.ts";
-import { call, request } from "./kv-harness.ts";
+import { answered, idSource } from "./answered.ts";
+import { call } from "./kv-harness.ts";
+
+/** Exactly-once ids for the writes of this file (answered() retries them safely). */
+const w = idSource();
 
 const b64 = (s: string) => encodeBase64(utf8(s));
 const v3 = (h: Harness, op: string) => `/clusters/${h.name}/v3/kv/${op}`;
@@ -30,28 +34,29 @@ describe("the v3 routes", () => {
   test("a txn retried with the same ids answers the same and is one revision", async () => {
     const h = await Harness.create(3);
     const ids = { "Client-Id": "txn-client", "Request-Id": "7" };
+    const ids2 = idSource();
     const txn = {
       compare: [{ key: b64("lock"), target: "VERSION", result: "EQUAL", version: "0" }],
       success: [{ request_put: { key: b64("lock"), value: b64("me") } }, { request_put: { key: b64("owner"), value: b64("me") } }],
       failure: [{ request_range: { key: b64("lock") } }],
     };
-    const first = await request("POST", v3(h, "txn"), txn, ids);
+    const first = await answered("POST", v3(h, "txn"), txn, ids);
     expect(first.status, JSON.stringify(first.body)).toBe(200);
     expect(first.body.succeeded).toBe(true);
     expect(first.body.header.revision).toBe("2");
-    const again = await request("POST", v3(h, "txn"), txn, ids);
+    const again = await answered("POST", v3(h, "txn"), txn, ids);
     expect(again.status).toBe(200);
     // The same answer (the term may have moved, nothing else), where the first applied.
     expect({ ...again.body, header: { ...again.body.header, raft_term: 0 } }).toEqual({ ...first.body, header: { ...first.body.header, raft_term: 0 } });
     expect(again.headers.get("Raft-Index")).toBe(first.headers.get("Raft-Index"));
     // Without ids the same txn is a new request: its compare fails now (the lock is held).
-    const fresh = await call("POST", v3(h, "txn"), txn);
+    const fresh = await answered("POST", v3(h, "txn"), txn, ids2());
     expect(fresh.body.succeeded).toBeUndefined();
-    const range = await call("POST", v3(h, "range"), { key: b64("lock") });
+    const range = await answered("POST", v3(h, "range"), { key: b64("lock") });
     expect(range.body.header.revision).toBe("2");
     expect(range.body.kvs).toEqual([{ key: b64("lock"), create_revision: "2", mod_revision: "2", version: "1", value: b64("me") }]);
     // An older id of that client is refused as on the /kv routes, with the session's last id.
-    const stale = await call("POST", v3(h, "put"), { key: b64("x"), value: b64("y") }, { "Client-Id": "txn-client", "Request-Id": "6" });
+    const stale = await answered("POST", v3(h, "put"), { key: b64("x"), value: b64("y") }, { "Client-Id": "txn-client", "Request-Id": "6" });
     expect(stale.status).toBe(400);
     expect(stale.body).toMatchObject({ error: "stale_request", lastRequestId: 7 });
   });
@@ -60,16 +65,16 @@ describe("the v3 routes", () => {
     const h = await Harness.create(3);
     const { leader } = await h.checkSingleLeader();
     const follower = (leader + 1) % 3;
-    const put = await request("POST", v3(h, "put"), { key: b64("k"), value: b64("v1") });
+    const put = await answered("POST", v3(h, "put"), { key: b64("k"), value: b64("v1") }, w());
     expect(put.status).toBe(200);
     const writer = Number(put.headers.get("Raft-Server"));
     // Linearizable (the default): whatever server the coordinator picks, it sees the put.
-    const lin = await request("POST", v3(h, "range"), { key: b64("k") });
+    const lin = await answered("POST", v3(h, "range"), { key: b64("k") });
     expect(lin.body.kvs[0].value).toBe(b64("v1"));
     expect(lin.body.header.revision).toBe(put.body.header.revision);
     // Serializable from a follower: its own state, once it applied the put.
     const ser = await eventually(
-      () => request("POST", `${v3(h, "range")}?server=${follower}`, { key: b64("k"), serializable: true }),
+      () => answered("POST", `${v3(h, "range")}?server=${follower}`, { key: b64("k"), serializable: true }),
       (r) => r.status === 200 && r.body.kvs?.[0]?.value === b64("v1"),
       "the follower's serializable range",
     );
@@ -89,7 +94,7 @@ describe("the v3 routes", () => {
     const logOf = async () => (await h.statuses()).find((st) => st.state === "Leader");
     for (let attempt = 0; ; attempt++) {
       const before = await logOf();
-      for (let i = 0; i < 5; i++) expect((await call("POST", v3(h, "range"), { key: b64("k") })).status).toBe(200);
+      for (let i = 0; i < 5; i++) expect((await answered("POST", v3(h, "range"), { key: b64("k") })).status).toBe(200);
       const after = await logOf();
       if (before && after && before.id === after.id && before.term === after.term) {
         expect(after.logLength).toBe(before.logLength);
@@ -103,29 +108,29 @@ describe("the v3 routes", () => {
     expect(down.status).toBe(503);
     expect(down.body).toMatchObject({ error: "etcdserver: no leader", message: "etcdserver: no leader", code: 14 });
     // Unpinned, another server answers.
-    expect((await call("POST", v3(h, "range"), { key: b64("k"), serializable: true })).status).toBe(200);
+    expect((await answered("POST", v3(h, "range"), { key: b64("k"), serializable: true })).status).toBe(200);
   });
 
   test("the /kv routes and the v3 routes are one store", async () => {
     const h = await Harness.create(3);
-    expect((await call("PUT", `/clusters/${h.name}/kv/shared`, { value: "from-kv" })).status).toBe(200);
-    const listed = await call("GET", `/clusters/${h.name}/kv?prefix=shared`);
+    expect((await answered("PUT", `/clusters/${h.name}/kv/shared`, { value: "from-kv" }, w())).status).toBe(200);
+    const listed = await answered("GET", `/clusters/${h.name}/kv?prefix=shared`);
     expect(listed.body.keys).toHaveLength(1);
-    const range = await call("POST", v3(h, "range"), { key: b64("shared") });
+    const range = await answered("POST", v3(h, "range"), { key: b64("shared") });
     expect(range.body.kvs).toEqual([
       { key: b64("shared"), create_revision: String(listed.body.keys[0].createRevision), mod_revision: String(listed.body.keys[0].modRevision), version: "1", value: b64("from-kv") },
     ]);
     expect(range.body.header.revision).toBe(String(listed.body.revision));
     // And the other way: a v3 put is read by GET /kv/{key}.
-    const put = await call("POST", v3(h, "put"), { key: b64("shared"), value: b64("from-v3"), prev_kv: true });
+    const put = await answered("POST", v3(h, "put"), { key: b64("shared"), value: b64("from-v3"), prev_kv: true }, w());
     expect(put.body.prev_kv.value).toBe(b64("from-kv"));
-    expect((await call("GET", `/clusters/${h.name}/kv/shared`)).body).toMatchObject({ found: true, value: "from-v3" });
+    expect((await answered("GET", `/clusters/${h.name}/kv/shared`)).body).toMatchObject({ found: true, value: "from-v3" });
   });
 
   test("bad requests are answered with etcd's errors, before the log", async () => {
     const h = await Harness.create(3);
     const { leader } = await h.checkSingleLeader();
-    expect((await call("POST", v3(h, "put"), { key: b64("a"), value: b64("1") })).status).toBe(200);
+    expect((await answered("POST", v3(h, "put"), { key: b64("a"), value: b64("1") }, w())).status).toBe(200);
     const logBefore = await etcdEntries(h, leader);
     const cases: Array<[string, unknown, number, string, number]> = [
       ["put", "{not json", 400, "invalid character 'n' looking for beginning of object key string", 3],
@@ -137,25 +142,25 @@ describe("the v3 routes", () => {
       ["put", { key: b64("big"), value: "A".repeat(1_600_000) }, 400, "etcdserver: request is too large", 3],
     ];
     for (const [op, body, status, text, code] of cases) {
-      const r = await call("POST", v3(h, op), body);
+      const r = await answered("POST", v3(h, op), body);
       expect(r.status, `${op} ${JSON.stringify(body).slice(0, 80)}: ${JSON.stringify(r.body)}`).toBe(status);
       expect(r.body).toEqual({ error: text, message: text, code });
     }
     // None of them reached the log; the store is as it was.
     expect(await etcdEntries(h, leader)).toBe(logBefore);
-    expect((await call("POST", v3(h, "range"), { key: b64("a") })).body.header.revision).toBe("2");
+    expect((await answered("POST", v3(h, "range"), { key: b64("a") })).body.header.revision).toBe("2");
     // Errors from the store come after the log (compaction) or the read (a future revision).
-    const future = await call("POST", v3(h, "range"), { key: b64("a"), revision: "99" });
+    const future = await answered("POST", v3(h, "range"), { key: b64("a"), revision: "99" });
     expect(future.body).toEqual({ error: "etcdserver: mvcc: required revision is a future revision", message: "etcdserver: mvcc: required revision is a future revision", code: 11 });
-    expect((await call("POST", v3(h, "compaction"), { revision: "2" })).status).toBe(200);
-    expect((await call("POST", v3(h, "compaction"), { revision: "2" })).body.code).toBe(11);
+    expect((await answered("POST", v3(h, "compaction"), { revision: "2" }, w())).status).toBe(200);
+    expect((await answered("POST", v3(h, "compaction"), { revision: "2" }, w())).body.code).toBe(11);
     // Bad ids, a bad server pin, an unknown cluster, a wrong method: the API's plain errors.
-    expect((await call("POST", v3(h, "put"), { key: b64("a") }, { "Client-Id": "only" })).body).toMatchObject({ error: "bad_request", code: 3 });
-    expect((await call("POST", `${v3(h, "range")}?server=7`, { key: b64("a") })).status).toBe(404);
-    const unknown = await call("POST", `/clusters/nope-${h.name}/v3/kv/range`, { key: b64("a") });
+    expect((await answered("POST", v3(h, "put"), { key: b64("a") }, { "Client-Id": "only" })).body).toMatchObject({ error: "bad_request", code: 3 });
+    expect((await answered("POST", `${v3(h, "range")}?server=7`, { key: b64("a") })).status).toBe(404);
+    const unknown = await answered("POST", `/clusters/nope-${h.name}/v3/kv/range`, { key: b64("a") });
     expect(unknown.status).toBe(404);
     expect(unknown.body).toMatchObject({ error: "not_found" });
-    const get = await call("GET", v3(h, "range"));
+    const get = await answered("GET", v3(h, "range"));
     expect(get.status).toBe(405);
     expect(get.body.error).toBe("method_not_allowed");
   });
@@ -180,6 +185,6 @@ describe("the v3 routes", () => {
     expect(read.status).toBe(503);
     expect(read.body.code).toBe(14);
     // A serializable range needs no leader: the live server answers from its own state.
-    expect((await call("POST", v3(h, "range"), { key: b64("k"), serializable: true })).status).toBe(200);
+    expect((await answered("POST", v3(h, "range"), { key: b64("k"), serializable: true })).status).toBe(200);
   });
 });
