@@ -1,5 +1,8 @@
-// Getting one key/value operation applied: find the leader, hand it the operation, follow
-// `not_leader` hints, retry what is safe to retry, and give up at a deadline.
+// Getting one request answered by the leader, within one incarnation of the cluster: a
+// key/value operation or an etcd write applied through the log, or a ReadIndex read (a key,
+// a listing, an etcd range). Find the leader, hand it the request, follow `not_leader`
+// hints, retry what is safe to retry, and give up at a deadline. What the request is, is the
+// caller's `send` (ForwardCall); forward-request.ts carries it across incarnations.
 //
 // What may be retried: an operation known not to have been applied (no leader took it, or
 // another leader's entry took its index) always; one whose outcome is unknown (a wait that
