@@ -3,7 +3,7 @@
 // range costs its size and a log, not a scan of every key.
 
 import { compareBytes, toBinaryString, type Bytes } from "./bytes.ts";
-import type { KeyRange, KeyVersion, MvccStore, StoreMeta } from "./store.ts";
+import type { KeyRange, KeyVersion, MvccStore, RevisionLog, StoreMeta } from "./store.ts";
 
 interface KeyHistory {
   /** The key as a binary string: JS string order is byte order. */
@@ -13,7 +13,7 @@ interface KeyHistory {
 
 const newer = (a: KeyVersion, b: KeyVersion) => a.modRevision > b.modRevision || (a.modRevision === b.modRevision && a.sub > b.sub);
 
-export class MemoryMvccStore implements MvccStore {
+export class MemoryMvccStore implements MvccStore, RevisionLog {
   private readonly keys: KeyHistory[] = [];
   private meta: StoreMeta = { revision: 1, compactedRevision: -1 };
 
@@ -58,6 +58,15 @@ export class MemoryMvccStore implements MvccStore {
     }
     const live = this.keys.filter((h) => h.versions.length > 0);
     this.keys.splice(0, this.keys.length, ...live);
+  }
+
+  /** A walk of the keys in range, each key's versions in the span, then one sort by (mod_revision, sub). */
+  changes(range: KeyRange, from: number, to: number): KeyVersion[] {
+    const out: KeyVersion[] = [];
+    for (const history of this.keysIn(range)) {
+      for (const v of history.versions) if (v.modRevision >= from && v.modRevision <= to) out.push({ ...v });
+    }
+    return out.sort((a, b) => a.modRevision - b.modRevision || a.sub - b.sub);
   }
 
   readMeta(): StoreMeta {

@@ -1,0 +1,232 @@
+// etcd 3.4's watches on one server, as a pure state machine: its watch streams (an HTTP stream
+// or a WebSocket each), their watchers, and what each must be sent. Nothing here keeps events:
+// every message is made from the store's rows (RevisionLog), so a watcher is only its definition
+// and `nextRevision`, and catching up from the past or after a move is the same read.
+//
+// What etcd guarantees and this keeps:
+//  - a watcher gets every change in its range from its start revision on, in revision order,
+//    each once: `nextRevision` moves past a revision exactly when that revision is handled for it;
+//  - a revision's events (a whole txn) go in one message stamped with that revision;
+//  - a watch from the past first gets its history in messages stamped with the current
+//    revision, at most 1000 revisions each (etcd's watchBatchMaxRevs), after `created`;
+//  - a start below the compacted revision is answered `created`, then `canceled` with
+//    `compact_revision` and a header without a revision.
+// The caller (the Durable Object, or a test) calls notify() after each write it applies, and
+// progressTick(stream) on each stream's progress interval.
+
+import { compareBytes, EMPTY } from "./bytes.ts";
+import { toKeyRange } from "./key-range.ts";
+import type { KeyRange, KeyVersion, MvccStore, RevisionLog } from "./store.ts";
+import { batchesByRevision, eventOf, withPrevKv } from "./watch-events.ts";
+import { covers, wanted, type WatcherState } from "./watcher.ts";
+import {
+  ERR_DUPLICATE_WATCH_ID,
+  ERR_EMPTY_WATCHER_RANGE,
+  watchResponse,
+  type WatchCreateRequest,
+  type WatchRequest,
+  type WatchResponse,
+} from "./watch-types.ts";
+
+/** One message for one stream. */
+export interface Outgoing<S> {
+  stream: S;
+  response: WatchResponse;
+}
+
+/** A stream's whole state: what a WebSocket's attachment holds, and what restore() takes back. */
+export interface StreamState {
+  /** etcd's nextID: the next id to try for a create without watch_id. */
+  nextId: number;
+  watchers: WatcherState[];
+}
+
+/** Every key: what one revision's rows are read over before they are matched to watchers. */
+const ALL_KEYS: KeyRange = { start: EMPTY, end: EMPTY };
+/** etcd watches key "\0" when the create names no key (the smallest key). */
+const SMALLEST_KEY = new Uint8Array([0]);
+
+interface Stream {
+  nextId: number;
+  watchers: Map<number, WatcherState>;
+}
+
+export class WatchHub<S> {
+  private readonly streams = new Map<S, Stream>();
+  /** The last revision notify() handled: every watcher with nextRevision ≤ it has been handled up to it. */
+  private notified: number;
+
+  constructor(private readonly store: MvccStore & RevisionLog) {
+    this.notified = store.readMeta().revision;
+  }
+
+  open(stream: S): void {
+    if (this.streams.has(stream)) throw new Error(`watch stream ${String(stream)} is already open`);
+    this.streams.set(stream, { nextId: 0, watchers: new Map() });
+  }
+
+  /** The client went away: its watchers go with it (etcd's watchStream.Close). */
+  close(stream: S): void {
+    this.streams.delete(stream);
+  }
+
+  isOpen(stream: S): boolean {
+    return this.streams.has(stream);
+  }
+
+  /** How many watchers are live (not canceled by compaction), over every stream. */
+  watcherCount(): number {
+    let n = 0;
+    for (const s of this.streams.values()) for (const w of s.watchers.values()) if (!w.compacted) n++;
+    return n;
+  }
+
+  /** One client message, answered as etcd's recvLoop answers it, then any history the watch needs. */
+  handle(stream: S, request: WatchRequest): Outgoing<S>[] {
+    const s = this.streamOf(stream);
+    const revision = this.store.readMeta().revision;
+    switch (request.kind) {
+      case "create":
+        return this.create(stream, s, request.create, revision);
+      case "cancel": {
+        if (!s.watchers.has(request.watchId)) return []; // etcd ignores a cancel of an unknown id
+        s.watchers.delete(request.watchId);
+        return [{ stream, response: watchResponse({ revision, watchId: request.watchId, canceled: true }) }];
+      }
+      case "progress":
+        // 3.4 answers at once, for the whole stream (-1), even while a watch is catching up.
+        return [{ stream, response: watchResponse({ revision, watchId: -1 }) }];
+      case "none":
+        return [];
+    }
+  }
+
+  /**
+   * After writes: every revision not yet handled, in order, to every watcher whose range it
+   * touched (one message per watcher per revision, the revision's events together).
+   */
+  notify(): Outgoing<S>[] {
+    const current = this.store.readMeta().revision;
+    const out: Outgoing<S>[] = [];
+    for (let rev = this.notified + 1; rev <= current; rev++) {
+      const rows = this.store.changes(ALL_KEYS, rev, rev);
+      for (const [stream, s] of this.streams) {
+        for (const w of s.watchers.values()) {
+          if (w.compacted || w.nextRevision > rev) continue;
+          w.nextRevision = rev + 1;
+          const response = this.eventsMessage(w, rows.filter((r) => covers(w.range, r.key)), rev);
+          if (response !== null) out.push({ stream, response });
+        }
+      }
+    }
+    this.notified = Math.max(this.notified, current);
+    return out;
+  }
+
+  /**
+   * A progress interval of this stream passed: each progress_notify watcher that was sent no
+   * event since the last tick gets a message with only a header (the current revision).
+   */
+  progressTick(stream: S): Outgoing<S>[] {
+    const s = this.streamOf(stream);
+    const revision = this.store.readMeta().revision;
+    const out: Outgoing<S>[] = [];
+    for (const w of s.watchers.values()) {
+      if (!w.progressNotify) continue;
+      if (w.quietSinceTick && !w.compacted) out.push({ stream, response: watchResponse({ revision, watchId: w.id }) });
+      w.quietSinceTick = true;
+    }
+    return out;
+  }
+
+  /** A copy of the stream's state, to keep with its socket while the object sleeps. */
+  state(stream: S): StreamState {
+    const s = this.streamOf(stream);
+    return { nextId: s.nextId, watchers: [...s.watchers.values()].map((w) => structuredClone(w)) };
+  }
+
+  /**
+   * Opens `stream` again with the watchers it had (after the object slept, or on another server
+   * that applied the same log): a watcher behind the current revision catches up from its
+   * `nextRevision` exactly as a create from the past does, without another `created`.
+   */
+  restore(stream: S, state: StreamState): Outgoing<S>[] {
+    this.open(stream);
+    const s = this.streamOf(stream);
+    s.nextId = state.nextId;
+    const revision = this.store.readMeta().revision;
+    const out: Outgoing<S>[] = [];
+    for (const saved of state.watchers) {
+      const w = structuredClone(saved);
+      s.watchers.set(w.id, w);
+      if (!w.compacted && w.nextRevision <= revision) out.push(...this.catchUp(stream, w, revision));
+    }
+    return out;
+  }
+
+  private create(stream: S, s: Stream, c: WatchCreateRequest, revision: number): Outgoing<S>[] {
+    const refuse = (cancelReason: string): Outgoing<S>[] => [
+      { stream, response: watchResponse({ revision, watchId: -1, created: true, canceled: true, cancelReason }) },
+    ];
+    const range = toKeyRange(c.key.length === 0 ? SMALLEST_KEY : c.key, c.rangeEnd);
+    if (range.end !== null && range.end.length > 0 && compareBytes(range.start, range.end) >= 0) return refuse(ERR_EMPTY_WATCHER_RANGE);
+    let id = c.watchId;
+    if (id === 0) {
+      while (s.watchers.has(s.nextId)) s.nextId++;
+      id = s.nextId++;
+    } else if (s.watchers.has(id)) {
+      return refuse(ERR_DUPLICATE_WATCH_ID);
+    }
+    const start = c.startRevision === 0 ? revision + 1 : c.startRevision;
+    const w: WatcherState = {
+      id,
+      range,
+      filters: [...c.filters],
+      prevKv: c.prevKv,
+      progressNotify: c.progressNotify,
+      nextRevision: start,
+      quietSinceTick: true,
+      compacted: false,
+    };
+    s.watchers.set(id, w);
+    const out: Outgoing<S>[] = [{ stream, response: watchResponse({ revision, watchId: id, created: true }) }];
+    if (start <= revision) out.push(...this.catchUp(stream, w, revision));
+    return out;
+  }
+
+  /** etcd's syncWatchers for one watcher: its history up to `revision`, or the compaction cancel. */
+  private catchUp(stream: S, w: WatcherState, revision: number): Outgoing<S>[] {
+    const compactedRevision = this.store.readMeta().compactedRevision;
+    if (w.nextRevision < compactedRevision) {
+      w.compacted = true;
+      const response = watchResponse({ revision: 0, watchId: w.id, canceled: true, compactRevision: compactedRevision });
+      return [{ stream, response }];
+    }
+    const rows = this.store.changes(w.range, w.nextRevision, revision);
+    w.nextRevision = revision + 1;
+    const out: Outgoing<S>[] = [];
+    for (const batch of batchesByRevision(rows)) {
+      const response = this.eventsMessage(w, batch, revision);
+      if (response !== null) out.push({ stream, response });
+    }
+    return out;
+  }
+
+  /** The message carrying `rows` to `w`, stamped `revision`; null when its filters leave nothing. */
+  private eventsMessage(w: WatcherState, rows: readonly KeyVersion[], revision: number): WatchResponse | null {
+    const events = wanted(w, rows.map(eventOf));
+    if (events.length === 0) return null;
+    w.quietSinceTick = false;
+    return watchResponse({
+      revision,
+      watchId: w.id,
+      events: w.prevKv ? events.map((e) => withPrevKv(this.store, e)) : events,
+    });
+  }
+
+  private streamOf(stream: S): Stream {
+    const s = this.streams.get(stream);
+    if (s === undefined) throw new Error(`watch stream ${String(stream)} is not open`);
+    return s;
+  }
+}
