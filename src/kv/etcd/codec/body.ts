@@ -3,7 +3,7 @@
 // inside a value is "unexpected EOF"; a syntax error is Go's scanner message. Only the messages
 // need this scanner: the value itself comes from JSON.parse of the span it found.
 
-import { invalidArgument } from "../errors.ts";
+import { invalidArgument, type EtcdError } from "../errors.ts";
 
 class SyntaxFailure extends Error {}
 
@@ -20,6 +20,28 @@ export function decodeBody(text: string): unknown {
     throw e;
   }
   return JSON.parse(text.slice(start, scanner.pos));
+}
+
+/**
+ * A body holding several JSON values one after another (a watch stream's client messages), read
+ * as Go's json.Decoder reads them in turn: the values before the first syntax error, and that
+ * error (etcd's 400 with Go's text; the caller decides what it means for a stream).
+ */
+export function decodeValues(text: string): { values: unknown[]; error: EtcdError | null } {
+  const scanner = new Scanner(text);
+  const values: unknown[] = [];
+  for (;;) {
+    scanner.skipSpace();
+    if (scanner.atEnd()) return { values, error: null };
+    const start = scanner.pos;
+    try {
+      scanner.value();
+    } catch (e) {
+      if (e instanceof SyntaxFailure) return { values, error: invalidArgument(e.message) };
+      throw e;
+    }
+    values.push(JSON.parse(text.slice(start, scanner.pos)));
+  }
 }
 
 /** Go's quoteChar: the character in single quotes, escaped as strconv.Quote escapes it. */

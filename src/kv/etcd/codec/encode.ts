@@ -30,7 +30,7 @@ function putInt(out: Json, name: string, n: number | string | bigint): void {
   if (text !== "0") out[name] = text;
 }
 
-function topHeader(h: Header, ids: HeaderIds): Json {
+export function topHeader(h: Header, ids: HeaderIds): Json {
   const out: Json = {};
   putInt(out, "cluster_id", ids.clusterId);
   putInt(out, "member_id", ids.memberId);

@@ -23,7 +23,7 @@ import {
 import { jsonKind, readBool, readBytes, readEnum, readInt64, type Read } from "./go-json.ts";
 
 /** A zod schema for one field, from a Go-faithful reader. */
-function field<T>(read: (v: unknown) => Read<T>): z.ZodType<T> {
+export function field<T>(read: (v: unknown) => Read<T>): z.ZodType<T> {
   return z.unknown().transform((v, ctx) => {
     const r = read(v);
     if (r.ok) return r.value;
@@ -32,10 +32,10 @@ function field<T>(read: (v: unknown) => Read<T>): z.ZodType<T> {
   });
 }
 
-const bytes = field(readBytes);
-const int64 = field(readInt64);
-const bool = field(readBool);
-const enumOf = (names: Record<string, number>, protoName: string) => field((v) => readEnum(v, names, protoName));
+export const bytes = field(readBytes);
+export const int64 = field(readInt64);
+export const bool = field(readBool);
+export const enumOf = (names: Record<string, number>, protoName: string) => field((v) => readEnum(v, names, protoName));
 
 const camel = (name: string) => name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
@@ -43,7 +43,7 @@ const camel = (name: string) => name.replace(/_([a-z])/g, (_, c: string) => c.to
  * A proto message: `shape` in proto field order (jsonpb reports the first bad field in that
  * order); the JSON must be an object or null; `build` makes the typed request.
  */
-function message<T>(shape: () => Record<string, z.ZodType>, build: (fields: Record<string, unknown>, present: Set<string>) => T): z.ZodType<T> {
+export function message<T>(shape: () => Record<string, z.ZodType>, build: (fields: Record<string, unknown>, present: Set<string>) => T): z.ZodType<T> {
   let object: z.ZodType<Record<string, unknown>> | undefined;
   return z.unknown().transform((v, ctx) => {
     const input = v ?? {};
@@ -71,7 +71,7 @@ function message<T>(shape: () => Record<string, z.ZodType>, build: (fields: Reco
   });
 }
 
-function repeated<T>(element: z.ZodType<T>): z.ZodType<T[]> {
+export function repeated<T>(element: z.ZodType<T>): z.ZodType<T[]> {
   return z.unknown().transform((v, ctx) => {
     if (v === null || v === undefined) return [];
     if (!Array.isArray(v)) {
