@@ -103,13 +103,23 @@ export class WatchHub<S> {
 
   /**
    * After writes: every revision not yet handled, in order, to every watcher whose range it
-   * touched (one message per watcher per revision, the revision's events together).
+   * touched (one message per watcher per revision, the revision's events together). One read of
+   * the new rows however many revisions, and none at all while nobody watches.
    */
   notify(): Outgoing<S>[] {
     const current = this.store.readMeta().revision;
+    const from = this.notified + 1;
+    this.notified = Math.max(this.notified, current);
+    if (from > current || this.watcherCount() === 0) return [];
+    const rowsByRevision = new Map<number, KeyVersion[]>();
+    for (const row of this.store.changes(ALL_KEYS, from, current)) {
+      const rows = rowsByRevision.get(row.modRevision);
+      if (rows === undefined) rowsByRevision.set(row.modRevision, [row]);
+      else rows.push(row);
+    }
     const out: Outgoing<S>[] = [];
-    for (let rev = this.notified + 1; rev <= current; rev++) {
-      const rows = this.store.changes(ALL_KEYS, rev, rev);
+    for (let rev = from; rev <= current; rev++) {
+      const rows = rowsByRevision.get(rev) ?? [];
       for (const [stream, s] of this.streams) {
         for (const w of s.watchers.values()) {
           if (w.compacted || w.nextRevision > rev) continue;
@@ -119,7 +129,6 @@ export class WatchHub<S> {
         }
       }
     }
-    this.notified = Math.max(this.notified, current);
     return out;
   }
 

@@ -101,6 +101,30 @@ describe("state and restore (a sleeping object, or another replica)", () => {
   });
 });
 
+describe("notify's reads", () => {
+  it("reads the new rows once per call however many revisions, and not at all while nobody watches", () => {
+    const reads: Array<[number, number]> = [];
+    class CountingStore extends MemoryMvccStore {
+      override changes(...args: Parameters<MemoryMvccStore["changes"]>) {
+        reads.push([args[1], args[2]]);
+        return super.changes(...args);
+      }
+    }
+    const store = new CountingStore();
+    const kv = new EtcdKv(store);
+    const hub = new WatchHub<string>(store);
+    put(kv, "a", "1");
+    expect(hub.notify()).toEqual([]);
+    hub.open("s");
+    hub.handle("s", create("a"));
+    put(kv, "a", "2");
+    put(kv, "b", "1");
+    put(kv, "a", "3");
+    expect(hub.notify().map((o) => o.response.revision)).toEqual([3, 5]);
+    expect(reads).toEqual([[3, 5]]);
+  });
+});
+
 describe("progress notifications", () => {
   it("each tick notifies a quiet progress_notify watcher; an event elides the next one", () => {
     const { kv, hub } = fresh();
