@@ -11,8 +11,9 @@
 //    revision, at most 1000 revisions each (etcd's watchBatchMaxRevs), after `created`;
 //  - a start below the compacted revision is answered `created`, then `canceled` with
 //    `compact_revision` and a header without a revision.
-// The caller (the Durable Object, or a test) calls notify() after each write it applies, and
-// progressTick(stream) on each stream's progress interval.
+// The caller (the Durable Object, or a test) calls notify() after it applies writes (one or a
+// batch: each revision still gets its own message), and progressTick(stream) on each stream's
+// progress interval.
 
 import { compareBytes, EMPTY } from "./bytes.ts";
 import { toKeyRange } from "./key-range.ts";
@@ -53,7 +54,7 @@ interface Stream {
 
 export class WatchHub<S> {
   private readonly streams = new Map<S, Stream>();
-  /** The last revision notify() handled: every watcher with nextRevision ≤ it has been handled up to it. */
+  /** The last revision notify() handled; a watcher created since starts above it or caught up to the store. */
   private notified: number;
 
   constructor(private readonly store: MvccStore & RevisionLog) {

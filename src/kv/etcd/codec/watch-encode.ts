@@ -29,7 +29,12 @@ export function encodeWatchResponse(r: WatchResponse, ids: HeaderIds): Json {
   return out;
 }
 
-/** One message of the stream: `{"result": ...}` as its own line. */
+/** One message as a WebSocket text frame: `{"result": ...}`, as the stream's line without its newline. */
+export function watchResultFrame(r: WatchResponse, ids: HeaderIds): string {
+  return JSON.stringify({ result: encodeWatchResponse(r, ids) });
+}
+
+/** One message of the HTTP stream: `{"result": ...}` as its own line. */
 export function watchResultLine(r: WatchResponse, ids: HeaderIds): string {
-  return `${JSON.stringify({ result: encodeWatchResponse(r, ids) })}\n`;
+  return `${watchResultFrame(r, ids)}\n`;
 }
