@@ -156,11 +156,14 @@ export class WatchHub<S> {
   }
 
   /**
-   * Opens `stream` again with the watchers it had (after the object slept, or on another server
-   * that applied the same log): a watcher behind the current revision catches up from its
+   * Opens `stream` again with the watchers it had. `handledThrough`: a revision every watcher is
+   * known to have been handled through, whatever its saved `nextRevision` says; a Durable Object
+   * waking from hibernation passes its store's revision (it ran notify() in the same event as
+   * each apply, so nothing applied before it slept is unsent). A watcher still behind the current
+   * revision (a state saved earlier, or taken to another replica) catches up from its
    * `nextRevision` exactly as a create from the past does, without another `created`.
    */
-  restore(stream: S, state: StreamState): Outgoing<S>[] {
+  restore(stream: S, state: StreamState, handledThrough = 0): Outgoing<S>[] {
     this.open(stream);
     const s = this.streamOf(stream);
     s.nextId = state.nextId;
@@ -168,6 +171,7 @@ export class WatchHub<S> {
     const out: Outgoing<S>[] = [];
     for (const saved of state.watchers) {
       const w = structuredClone(saved);
+      w.nextRevision = Math.max(w.nextRevision, handledThrough + 1);
       s.watchers.set(w.id, w);
       if (!w.compacted && w.nextRevision <= revision) out.push(...this.catchUp(stream, w, revision));
     }
