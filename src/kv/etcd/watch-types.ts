@@ -18,6 +18,7 @@ export interface WatchCreateRequest {
   prevKv: boolean;
   /** 0: the stream picks the next free id. */
   watchId: number;
+  /** Read but not acted on: etcd splits only a response above its request limit (1.5 MiB). */
   fragment: boolean;
 }
 
