@@ -4,9 +4,9 @@
 // made, as etcd's watch server does when it sends.
 
 import { EMPTY } from "./bytes.ts";
-import type { KeyVersion, MvccStore } from "./store.ts";
+import type { KeyRange, KeyVersion, MvccStore, RevisionLog } from "./store.ts";
 import type { KeyValue } from "./types.ts";
-import { WATCH_BATCH_MAX_REVS, type WatchEvent } from "./watch-types.ts";
+import type { WatchEvent } from "./watch-types.ts";
 
 export function eventOf(row: KeyVersion): WatchEvent {
   if (row.tombstone) {
@@ -44,26 +44,33 @@ export function withPrevKv(store: MvccStore, event: WatchEvent): WatchEvent {
   return { ...event, prevKv };
 }
 
+/** How many revisions one read of a catch-up spans, so a long history is never read at once. */
+export const CATCH_UP_READ_SPAN = 10_000;
+
 /**
- * Rows cut into batches of at most WATCH_BATCH_MAX_REVS revisions each, as etcd's eventBatch cuts
- * a catch-up (it counts the revisions of the rows in range, before a watcher's filters).
+ * The next batch of a catch-up, as etcd's syncWatchers makes one: the rows in `range` from
+ * revision `from` on, up to `to`, stopping before the first revision past `maxRevs` revisions
+ * that have rows (etcd's eventBatch counts those, before a watcher's filters). Read in spans of
+ * CATCH_UP_READ_SPAN revisions. `next` is where the following batch starts (`to + 1`: done).
  */
-export function batchesByRevision(rows: readonly KeyVersion[]): KeyVersion[][] {
-  const batches: KeyVersion[][] = [];
-  let current: KeyVersion[] = [];
+export function readBatch(
+  log: RevisionLog,
+  range: KeyRange,
+  from: number,
+  to: number,
+  maxRevs: number,
+): { rows: KeyVersion[]; next: number } {
+  const rows: KeyVersion[] = [];
   let revs = 0;
-  for (const row of rows) {
-    const last = current[current.length - 1];
-    if (last === undefined || row.modRevision > last.modRevision) {
-      if (revs === WATCH_BATCH_MAX_REVS) {
-        batches.push(current);
-        current = [];
-        revs = 0;
+  for (let start = from; start <= to; start += CATCH_UP_READ_SPAN) {
+    for (const row of log.changes(range, start, Math.min(to, start + CATCH_UP_READ_SPAN - 1))) {
+      const last = rows[rows.length - 1];
+      if (last === undefined || row.modRevision > last.modRevision) {
+        if (revs === maxRevs) return { rows, next: row.modRevision };
+        revs++;
       }
-      revs++;
+      rows.push(row);
     }
-    current.push(row);
   }
-  if (current.length > 0) batches.push(current);
-  return batches;
+  return { rows, next: to + 1 };
 }

@@ -7,22 +7,26 @@
 //  - a watcher gets every change in its range from its start revision on, in revision order,
 //    each once: `nextRevision` moves past a revision exactly when that revision is handled for it;
 //  - a revision's events (a whole txn) go in one message stamped with that revision;
-//  - a watch from the past first gets its history in messages stamped with the current
-//    revision, at most 1000 revisions each (etcd's watchBatchMaxRevs), after `created`;
+//  - a watch from the past first gets its history, after `created`, in messages stamped with the
+//    current revision, at most 1000 revisions each (etcd's watchBatchMaxRevs): the first at once,
+//    each next one from sync(), which the host calls while hasUnsynced() (etcd syncs its
+//    "unsynced" watchers every 100 ms); until it has caught up, notify() leaves it alone, so a
+//    long history is never read at once and never holds writes back;
 //  - a start below the compacted revision is answered `created`, then `canceled` with
 //    `compact_revision` and a header without a revision.
 // The caller (the Durable Object, or a test) calls notify() after it applies writes (one or a
-// batch: each revision still gets its own message), and progressTick(stream) on each stream's
-// progress interval.
+// batch: each revision still gets its own message), sync() while hasUnsynced(), and
+// progressTick(stream) on each stream's progress interval.
 
 import { compareBytes, EMPTY } from "./bytes.ts";
 import { toKeyRange } from "./key-range.ts";
 import type { KeyRange, KeyVersion, MvccStore, RevisionLog } from "./store.ts";
-import { batchesByRevision, eventOf, withPrevKv } from "./watch-events.ts";
+import { eventOf, readBatch, withPrevKv } from "./watch-events.ts";
 import { covers, wanted, type WatcherState } from "./watcher.ts";
 import {
   ERR_DUPLICATE_WATCH_ID,
   ERR_EMPTY_WATCHER_RANGE,
+  WATCH_BATCH_MAX_REVS,
   watchResponse,
   type WatchCreateRequest,
   type WatchRequest,
@@ -39,8 +43,11 @@ export interface Outgoing<S> {
 export interface StreamState {
   /** etcd's nextID: the next id to try for a create without watch_id. */
   nextId: number;
-  watchers: WatcherState[];
+  watchers: SavedWatcher[];
 }
+
+/** A watcher as saved: whether it had caught up says whether restore() may trust `handledThrough` for it. */
+export type SavedWatcher = WatcherState & { caughtUp: boolean };
 
 /** Every key: what one revision's rows are read over before they are matched to watchers. */
 const ALL_KEYS: KeyRange = { start: EMPTY, end: EMPTY };
@@ -57,8 +64,15 @@ export class WatchHub<S> {
   /** The last revision notify() handled; a watcher created since starts above it or caught up to the store. */
   private notified: number;
 
-  constructor(private readonly store: MvccStore & RevisionLog) {
+  /** Revisions per catch-up message: etcd's 1000, smaller in tests to exercise many rounds. */
+  private readonly maxRevsPerMessage: number;
+
+  constructor(
+    private readonly store: MvccStore & RevisionLog,
+    options: { maxRevsPerMessage?: number } = {},
+  ) {
     this.notified = store.readMeta().revision;
+    this.maxRevsPerMessage = options.maxRevsPerMessage ?? WATCH_BATCH_MAX_REVS;
   }
 
   open(stream: S): void {
@@ -123,7 +137,8 @@ export class WatchHub<S> {
       const rows = rowsByRevision.get(rev) ?? [];
       for (const [stream, s] of this.streams) {
         for (const w of s.watchers.values()) {
-          if (w.compacted || w.nextRevision > rev) continue;
+          // Not there yet (a future start), or still catching up (sync() brings it here).
+          if (w.compacted || w.nextRevision > rev || w.nextRevision < from) continue;
           w.nextRevision = rev + 1;
           const response = this.eventsMessage(w, rows.filter((r) => covers(w.range, r.key)), rev);
           if (response !== null) out.push({ stream, response });
@@ -133,9 +148,27 @@ export class WatchHub<S> {
     return out;
   }
 
+  /** One round of catching up (etcd's syncWatchers): the next history message of every watcher still behind. */
+  sync(): Outgoing<S>[] {
+    const revision = this.store.readMeta().revision;
+    const out: Outgoing<S>[] = [];
+    for (const [stream, s] of this.streams) {
+      for (const w of s.watchers.values()) if (this.behind(w, revision)) out.push(...this.catchUp(stream, w, revision));
+    }
+    return out;
+  }
+
+  /** Whether some watcher still has history to catch up: the host should call sync() again. */
+  hasUnsynced(): boolean {
+    const revision = this.store.readMeta().revision;
+    for (const s of this.streams.values()) for (const w of s.watchers.values()) if (this.behind(w, revision)) return true;
+    return false;
+  }
+
   /**
-   * A progress interval of this stream passed: each progress_notify watcher that was sent no
-   * event since the last tick gets a message with only a header (the current revision).
+   * A progress interval of this stream passed: each progress_notify watcher that has caught up
+   * and was sent no event since the last tick gets a message with only a header (the current
+   * revision); etcd sends none to a watcher still catching up.
    */
   progressTick(stream: S): Outgoing<S>[] {
     const s = this.streamOf(stream);
@@ -143,25 +176,33 @@ export class WatchHub<S> {
     const out: Outgoing<S>[] = [];
     for (const w of s.watchers.values()) {
       if (!w.progressNotify) continue;
-      if (w.quietSinceTick && !w.compacted) out.push({ stream, response: watchResponse({ revision, watchId: w.id }) });
+      if (w.quietSinceTick && !w.compacted && !this.behind(w, revision)) out.push({ stream, response: watchResponse({ revision, watchId: w.id }) });
       w.quietSinceTick = true;
     }
     return out;
   }
 
-  /** A copy of the stream's state, to keep with its socket while the object sleeps. */
+  /**
+   * A copy of the stream's state, to keep with its socket while the object sleeps. Saved again
+   * whenever the stream is sent a message, gets or loses a watcher, or is restored, it never
+   * makes restore() send an event twice or skip one: a watcher's saved `nextRevision` is then at
+   * most behind by revisions that had nothing for it, and `caughtUp` is still true if it says so.
+   */
   state(stream: S): StreamState {
     const s = this.streamOf(stream);
-    return { nextId: s.nextId, watchers: [...s.watchers.values()].map((w) => structuredClone(w)) };
+    const watchers = [...s.watchers.values()].map((w) => ({ ...structuredClone(w), caughtUp: w.nextRevision > this.notified }));
+    return { nextId: s.nextId, watchers };
   }
 
   /**
-   * Opens `stream` again with the watchers it had. `handledThrough`: a revision every watcher is
-   * known to have been handled through, whatever its saved `nextRevision` says; a Durable Object
-   * waking from hibernation passes its store's revision (it ran notify() in the same event as
-   * each apply, so nothing applied before it slept is unsent). A watcher still behind the current
+   * Opens `stream` again with the watchers it had. `handledThrough`: a revision every watcher that
+   * had caught up is known to have been handled through, whatever its saved `nextRevision` says;
+   * a Durable Object waking from hibernation passes its store's revision (it ran notify() in the
+   * same event as each apply, so nothing applied before it slept is unsent). A watcher still
+   * catching up when saved goes on from its `nextRevision`. A watcher still behind the current
    * revision (a state saved earlier, or taken to another replica) catches up from its
-   * `nextRevision` exactly as a create from the past does, without another `created`.
+   * `nextRevision` exactly as a create from the past does (its first message now, the rest from
+   * sync()), without another `created`.
    */
   restore(stream: S, state: StreamState, handledThrough = 0): Outgoing<S>[] {
     this.open(stream);
@@ -169,9 +210,9 @@ export class WatchHub<S> {
     s.nextId = state.nextId;
     const revision = this.store.readMeta().revision;
     const out: Outgoing<S>[] = [];
-    for (const saved of state.watchers) {
-      const w = structuredClone(saved);
-      w.nextRevision = Math.max(w.nextRevision, handledThrough + 1);
+    for (const { caughtUp, ...saved } of state.watchers) {
+      const w: WatcherState = structuredClone(saved);
+      if (caughtUp) w.nextRevision = Math.max(w.nextRevision, handledThrough + 1);
       s.watchers.set(w.id, w);
       if (!w.compacted && w.nextRevision <= revision) out.push(...this.catchUp(stream, w, revision));
     }
@@ -208,7 +249,15 @@ export class WatchHub<S> {
     return out;
   }
 
-  /** etcd's syncWatchers for one watcher: its history up to `revision`, or the compaction cancel. */
+  /** Has history left to catch up: behind the store and not handled by notify() (see there). */
+  private behind(w: WatcherState, revision: number): boolean {
+    return !w.compacted && w.nextRevision <= revision;
+  }
+
+  /**
+   * etcd's syncWatchers for one watcher: its next batch of history up to `revision` (at most
+   * maxRevsPerMessage revisions), or the compaction cancel.
+   */
   private catchUp(stream: S, w: WatcherState, revision: number): Outgoing<S>[] {
     const compactedRevision = this.store.readMeta().compactedRevision;
     if (w.nextRevision < compactedRevision) {
@@ -216,14 +265,10 @@ export class WatchHub<S> {
       const response = watchResponse({ revision: 0, watchId: w.id, canceled: true, compactRevision: compactedRevision });
       return [{ stream, response }];
     }
-    const rows = this.store.changes(w.range, w.nextRevision, revision);
-    w.nextRevision = revision + 1;
-    const out: Outgoing<S>[] = [];
-    for (const batch of batchesByRevision(rows)) {
-      const response = this.eventsMessage(w, batch, revision);
-      if (response !== null) out.push({ stream, response });
-    }
-    return out;
+    const batch = readBatch(this.store, w.range, w.nextRevision, revision, this.maxRevsPerMessage);
+    w.nextRevision = batch.next;
+    const response = this.eventsMessage(w, batch.rows, revision);
+    return response === null ? [] : [{ stream, response }];
   }
 
   /** The message carrying `rows` to `w`, stamped `revision`; null when its filters leave nothing. */

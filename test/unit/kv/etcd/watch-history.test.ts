@@ -11,7 +11,7 @@ import { Rng } from "../../../sim/prng.ts";
 import { toBinaryString } from "../../../../src/kv/etcd/bytes.ts";
 import { EtcdKv } from "../../../../src/kv/etcd/kv.ts";
 import { MemoryMvccStore } from "../../../../src/kv/etcd/memory-store.ts";
-import { WatchHub, type Outgoing } from "../../../../src/kv/etcd/watch-hub.ts";
+import { WatchHub, type Outgoing, type StreamState } from "../../../../src/kv/etcd/watch-hub.ts";
 import { FilterType, type WatchCreateRequest, type WatchEvent } from "../../../../src/kv/etcd/watch-types.ts";
 import { b64, call } from "./helpers.ts";
 
@@ -89,9 +89,9 @@ interface Replica {
   hub: WatchHub<number>;
 }
 
-function replica(): Replica {
+function replica(maxRevsPerMessage: number): Replica {
   const store = new MemoryMvccStore();
-  return { store, kv: new EtcdKv(store), hub: new WatchHub<number>(store) };
+  return { store, kv: new EtcdKv(store), hub: new WatchHub<number>(store, { maxRevsPerMessage }) };
 }
 
 const wantsEvent = (w: ClientWatch, c: Change) =>
@@ -100,7 +100,11 @@ const wantsEvent = (w: ClientWatch, c: Change) =>
 function runSchedule(seed: number, steps: number): { delivered: number; moves: number; sleeps: number; watches: number } {
   const rng = new Rng(seed, "watch-history");
   const oracle = new Oracle();
-  const replicas: [Replica, Replica] = [replica(), replica()];
+  // Half the seeds with etcd's 1000 revisions per catch-up message, half with 1 to 3, so that
+  // watchers spend many rounds catching up while writes, crashes and sleeps go on.
+  const maxRevs = seed % 2 === 0 ? 1000 : rng.int(1, 4);
+  const replicas: [Replica, Replica] = [replica(maxRevs), replica(maxRevs)];
+  const newHub = (server: 0 | 1) => new WatchHub<number>(replicas[server].store, { maxRevsPerMessage: maxRevs });
   const watches: ClientWatch[] = [];
   let nextStream = 0;
   let messageCount = 0;
@@ -108,7 +112,14 @@ function runSchedule(seed: number, steps: number): { delivered: number; moves: n
   let sleeps = 0;
   let compacted = 0;
 
+  /**
+   * Each stream's state as a Durable Object keeps it in the socket's attachment: saved when the
+   * stream is sent a message, gets a watcher or is restored, so it is often older than the hub's.
+   */
+  const attachments = new Map<number, StreamState>();
+
   const deliver = (server: 0 | 1, out: Outgoing<number>[]) => {
+    for (const stream of new Set(out.map((o) => o.stream))) attachments.set(stream, replicas[server].hub.state(stream));
     for (const o of out) {
       const r = o.response;
       const w = watches.find((x) => x.server === server && x.stream === o.stream && x.watchId === r.watchId);
@@ -140,6 +151,7 @@ function runSchedule(seed: number, steps: number): { delivered: number; moves: n
     expect(created.created && !created.canceled, "created").toBe(true);
     w.watchId = created.watchId;
     deliver(server, out);
+    attachments.set(stream, hub.state(stream));
   };
 
   for (let step = 0; step < steps; step++) {
@@ -177,7 +189,7 @@ function runSchedule(seed: number, steps: number): { delivered: number; moves: n
       // A server crashes: its hub forgets everything; its clients re-watch on the other one.
       const server = rng.pick([0, 1] as const);
       const other = (1 - server) as 0 | 1;
-      replicas[server].hub = new WatchHub<number>(replicas[server].store);
+      replicas[server].hub = newHub(server);
       for (const w of watches.filter((x) => x.server === server)) {
         const last = w.got[w.got.length - 1];
         const resume = last === undefined ? w.start : last.event.kv.modRevision + 1;
@@ -185,19 +197,27 @@ function runSchedule(seed: number, steps: number): { delivered: number; moves: n
         watchOn(w, other, resume);
       }
     } else if (roll < 0.9) {
-      // A server sleeps (hibernation): its hub is rebuilt from each stream's state() alone.
+      // A server sleeps (hibernation): its hub is rebuilt from the streams' attachments alone.
       const server = rng.pick([0, 1] as const);
       const old = replicas[server].hub;
-      const fresh = new WatchHub<number>(replicas[server].store);
+      const fresh = newHub(server);
+      const wasBehind = old.hasUnsynced();
       const streams = [...new Set(watches.filter((x) => x.server === server).map((x) => x.stream))];
-      // Half the time as a waking Durable Object does (every stream was handled through the
-      // store's revision), half from the saved nextRevisions alone: both must send nothing.
+      // Half the time as a waking Durable Object does (every caught-up watcher was handled
+      // through the store's revision), half from the saved nextRevisions alone, which may
+      // re-read revisions that had nothing for a watcher but must send nothing twice.
       const revision = rng.chance(0.5) ? replicas[server].store.readMeta().revision : 0;
-      const out = streams.flatMap((stream) => fresh.restore(stream, old.state(stream), revision));
+      const out = streams.flatMap((stream) => fresh.restore(stream, attachments.get(stream)!, revision));
       replicas[server].hub = fresh;
+      for (const stream of streams) attachments.set(stream, fresh.state(stream));
       sleeps++;
-      expect(out, "a restored stream that was up to date has nothing to catch up").toEqual([]);
-    } else if (roll < 0.95 && oracle.rev > 2) {
+      if (!wasBehind) expect(out, "a restored stream that was up to date has nothing to catch up").toEqual([]);
+      deliver(server, out);
+    } else if (roll < 0.93) {
+      // A sync round (etcd's every 100 ms) on one server.
+      const server = rng.pick([0, 1] as const);
+      deliver(server, replicas[server].hub.sync());
+    } else if (roll < 0.97 && oracle.rev > 2) {
       // Compaction below every watcher's resume point, so none of them is canceled by it.
       const floor = Math.min(
         oracle.rev,
@@ -214,6 +234,13 @@ function runSchedule(seed: number, steps: number): { delivered: number; moves: n
     }
   }
 
+  // Every catch-up finishes.
+  for (const server of [0, 1] as const) {
+    for (let rounds = 0; replicas[server].hub.hasUnsynced(); rounds++) {
+      expect(rounds, "catch-up ends").toBeLessThan(10_000);
+      deliver(server, replicas[server].hub.sync());
+    }
+  }
   let delivered = 0;
   for (const w of watches) {
     const expected = oracle.changes.filter((c) => wantsEvent(w, c));

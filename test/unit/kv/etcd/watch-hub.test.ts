@@ -8,7 +8,7 @@ import { watchResultLine } from "../../../../src/kv/etcd/codec/watch-encode.ts";
 import { EtcdKv } from "../../../../src/kv/etcd/kv.ts";
 import { MemoryMvccStore } from "../../../../src/kv/etcd/memory-store.ts";
 import { openWatchStream, readWatchBody, readWatchFrame } from "../../../../src/kv/etcd/watch-gateway.ts";
-import { WatchHub } from "../../../../src/kv/etcd/watch-hub.ts";
+import { WatchHub, type Outgoing } from "../../../../src/kv/etcd/watch-hub.ts";
 import { watchResponse, type WatchCreateRequest } from "../../../../src/kv/etcd/watch-types.ts";
 import { b64, call, IDS, put } from "./helpers.ts";
 
@@ -36,20 +36,42 @@ function create(key: string, fields: Partial<WatchCreateRequest> = {}) {
 }
 
 describe("catch-up", () => {
-  it("cuts history into messages of at most 1000 revisions, each stamped with the current revision (as etcd 3.4.23 did)", () => {
+  it("cuts history into messages of at most 1000 revisions, the first at once and each next one per sync() round (as etcd 3.4.23 did)", () => {
     const { kv, hub } = fresh();
     for (let i = 0; i < 2100; i++) put(kv, "k", String(i));
+    expect(hub.notify()).toEqual([]);
     hub.open("s");
-    const out = hub.handle("s", create("k", { startRevision: 1 })).map((o) => o.response);
-    expect(out.map((r) => [r.created, r.revision, r.events.length])).toEqual([
-      [true, 2101, 0],
-      [false, 2101, 1000],
-      [false, 2101, 1000],
-      [false, 2101, 100],
+    const shape = (out: Outgoing<string>[]) =>
+      out.map(({ response: r }) => [r.created, r.revision, r.events.length, r.events[0]?.kv.modRevision ?? 0]);
+    expect(shape(hub.handle("s", create("k", { startRevision: 1 })))).toEqual([
+      [true, 2101, 0, 0],
+      [false, 2101, 1000, 2],
     ]);
-    expect(out[3]!.events.at(-1)!.kv.modRevision).toBe(2101);
+    expect(hub.hasUnsynced()).toBe(true);
+    // A write while it catches up is not sent live (it would skip history): a later round has it.
+    put(kv, "k", "late");
+    expect(hub.notify()).toEqual([]);
+    expect(shape(hub.sync())).toEqual([[false, 2102, 1000, 1002]]);
+    expect(shape(hub.sync())).toEqual([[false, 2102, 101, 2002]]);
+    expect(hub.hasUnsynced()).toBe(false);
+    expect(hub.sync()).toEqual([]);
     put(kv, "k", "next");
-    expect(hub.notify().map((o) => [o.response.revision, o.response.events.length])).toEqual([[2102, 1]]);
+    expect(shape(hub.notify())).toEqual([[false, 2103, 1, 2103]]);
+  });
+
+  it("sends no progress notification to a watcher still catching up", () => {
+    const { store, kv } = fresh();
+    for (let i = 0; i < 5; i++) put(kv, "k", String(i));
+    const small = new WatchHub<string>(store, { maxRevsPerMessage: 2 });
+    small.open("s");
+    expect(small.handle("s", create("k", { startRevision: 2, progressNotify: true })).length).toBe(2);
+    expect(small.progressTick("s")).toEqual([]);
+    small.sync();
+    small.sync();
+    expect(small.hasUnsynced()).toBe(false);
+    expect(small.progressTick("s")).toEqual([]); // events went out since the last tick
+    expect(small.progressTick("s").map((o) => o.response.revision)).toEqual([6]);
+    expect(kv.revision()).toBe(6);
   });
 
   it("from a compacted revision: created, then canceled with compact_revision; the id stays taken until a cancel", () => {
