@@ -59,6 +59,31 @@ describe("catch-up", () => {
     expect(shape(hub.notify())).toEqual([[false, 2103, 1, 2103]]);
   });
 
+  it("reads a long history in spans of revisions, yet cuts messages only at etcd's 1000 revisions with events", () => {
+    const reads: Array<[number, number]> = [];
+    class CountingStore extends MemoryMvccStore {
+      override changes(...args: Parameters<MemoryMvccStore["changes"]>) {
+        reads.push([args[1], args[2]]);
+        return super.changes(...args);
+      }
+    }
+    const store = new CountingStore();
+    const kv = new EtcdKv(store);
+    const hub = new WatchHub<string>(store, { maxRevsPerMessage: 2 });
+    // "k" changes at revisions 3, 10,004, 10,005 and 12,002 among 12,001 writes.
+    for (let i = 2; i <= 12_002; i++) put(kv, [3, 10_004, 10_005, 12_002].includes(i) ? "k" : "other", String(i));
+    hub.notify();
+    hub.open("s");
+    const revisions = (out: Outgoing<string>[]) => out.map((o) => o.response.events.map((e) => e.kv.modRevision));
+    expect(revisions(hub.handle("s", create("k", { startRevision: 1 })))).toEqual([[], [3, 10_004]]);
+    expect(reads).toEqual([
+      [1, 10_000],
+      [10_001, 12_002],
+    ]);
+    expect(revisions(hub.sync())).toEqual([[10_005, 12_002]]);
+    expect(hub.hasUnsynced()).toBe(false);
+  });
+
   it("sends no progress notification to a watcher still catching up", () => {
     const { store, kv } = fresh();
     for (let i = 0; i < 5; i++) put(kv, "k", String(i));
