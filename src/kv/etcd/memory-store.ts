@@ -60,11 +60,19 @@ export class MemoryMvccStore implements MvccStore, RevisionLog {
     this.keys.splice(0, this.keys.length, ...live);
   }
 
-  /** A walk of the keys in range, each key's versions in the span, then one sort by (mod_revision, sub). */
+  /** A walk of the keys in range, each key's versions in the span (found by binary search), then one sort by (mod_revision, sub). */
   changes(range: KeyRange, from: number, to: number): KeyVersion[] {
     const out: KeyVersion[] = [];
     for (const history of this.keysIn(range)) {
-      for (const v of history.versions) if (v.modRevision >= from && v.modRevision <= to) out.push({ ...v });
+      const v = history.versions;
+      let lo = 0;
+      let hi = v.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (v[mid]!.modRevision < from) lo = mid + 1;
+        else hi = mid;
+      }
+      for (let i = lo; i < v.length && v[i]!.modRevision <= to; i++) out.push({ ...v[i]! });
     }
     return out.sort((a, b) => a.modRevision - b.modRevision || a.sub - b.sub);
   }

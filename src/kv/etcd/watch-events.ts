@@ -47,23 +47,31 @@ export function withPrevKv(store: MvccStore, event: WatchEvent): WatchEvent {
 /** How many revisions one read of a catch-up spans, so a long history is never read at once. */
 export const CATCH_UP_READ_SPAN = 10_000;
 
+/** How much of the history one catch-up message takes, and how it is read. */
+export interface BatchLimits {
+  /** Revisions with rows per message (etcd's watchBatchMaxRevs). */
+  maxRevs: number;
+  /** Revisions per read of the log. */
+  readSpan: number;
+}
+
 /**
  * The next batch of a catch-up, as etcd's syncWatchers makes one: the rows in `range` from
  * revision `from` on, up to `to`, stopping before the first revision past `maxRevs` revisions
  * that have rows (etcd's eventBatch counts those, before a watcher's filters). Read in spans of
- * CATCH_UP_READ_SPAN revisions. `next` is where the following batch starts (`to + 1`: done).
+ * `readSpan` revisions. `next` is where the following batch starts (`to + 1`: done).
  */
 export function readBatch(
   log: RevisionLog,
   range: KeyRange,
   from: number,
   to: number,
-  maxRevs: number,
+  { maxRevs, readSpan }: BatchLimits,
 ): { rows: KeyVersion[]; next: number } {
   const rows: KeyVersion[] = [];
   let revs = 0;
-  for (let start = from; start <= to; start += CATCH_UP_READ_SPAN) {
-    for (const row of log.changes(range, start, Math.min(to, start + CATCH_UP_READ_SPAN - 1))) {
+  for (let start = from; start <= to; start += readSpan) {
+    for (const row of log.changes(range, start, Math.min(to, start + readSpan - 1))) {
       const last = rows[rows.length - 1];
       if (last === undefined || row.modRevision > last.modRevision) {
         if (revs === maxRevs) return { rows, next: row.modRevision };

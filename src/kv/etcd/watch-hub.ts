@@ -21,8 +21,8 @@
 import { compareBytes, EMPTY } from "./bytes.ts";
 import { toKeyRange } from "./key-range.ts";
 import type { KeyRange, KeyVersion, MvccStore, RevisionLog } from "./store.ts";
-import { eventOf, readBatch, withPrevKv } from "./watch-events.ts";
-import { covers, wanted, type WatcherState } from "./watcher.ts";
+import { CATCH_UP_READ_SPAN, eventOf, readBatch, withPrevKv, type BatchLimits } from "./watch-events.ts";
+import { copyWatcher, covers, wanted, type WatcherState } from "./watcher.ts";
 import {
   ERR_DUPLICATE_WATCH_ID,
   ERR_EMPTY_WATCHER_RANGE,
@@ -64,15 +64,15 @@ export class WatchHub<S> {
   /** The last revision notify() handled; a watcher created since starts above it or caught up to the store. */
   private notified: number;
 
-  /** Revisions per catch-up message: etcd's 1000, smaller in tests to exercise many rounds. */
-  private readonly maxRevsPerMessage: number;
+  /** etcd's 1000 revisions per catch-up message, read 10,000 revisions at a time; smaller in tests to exercise many rounds. */
+  private readonly limits: BatchLimits;
 
   constructor(
     private readonly store: MvccStore & RevisionLog,
-    options: { maxRevsPerMessage?: number } = {},
+    options: { maxRevsPerMessage?: number; readSpanRevisions?: number } = {},
   ) {
     this.notified = store.readMeta().revision;
-    this.maxRevsPerMessage = options.maxRevsPerMessage ?? WATCH_BATCH_MAX_REVS;
+    this.limits = { maxRevs: options.maxRevsPerMessage ?? WATCH_BATCH_MAX_REVS, readSpan: options.readSpanRevisions ?? CATCH_UP_READ_SPAN };
   }
 
   open(stream: S): void {
@@ -190,7 +190,7 @@ export class WatchHub<S> {
    */
   state(stream: S): StreamState {
     const s = this.streamOf(stream);
-    const watchers = [...s.watchers.values()].map((w) => ({ ...structuredClone(w), caughtUp: w.nextRevision > this.notified }));
+    const watchers = [...s.watchers.values()].map((w) => ({ ...copyWatcher(w), caughtUp: w.nextRevision > this.notified }));
     return { nextId: s.nextId, watchers };
   }
 
@@ -211,7 +211,7 @@ export class WatchHub<S> {
     const revision = this.store.readMeta().revision;
     const out: Outgoing<S>[] = [];
     for (const { caughtUp, ...saved } of state.watchers) {
-      const w: WatcherState = structuredClone(saved);
+      const w = copyWatcher(saved);
       if (caughtUp) w.nextRevision = Math.max(w.nextRevision, handledThrough + 1);
       s.watchers.set(w.id, w);
       if (!w.compacted && w.nextRevision <= revision) out.push(...this.catchUp(stream, w, revision));
@@ -256,7 +256,7 @@ export class WatchHub<S> {
 
   /**
    * etcd's syncWatchers for one watcher: its next batch of history up to `revision` (at most
-   * maxRevsPerMessage revisions), or the compaction cancel.
+   * `limits.maxRevs` revisions with rows), or the compaction cancel.
    */
   private catchUp(stream: S, w: WatcherState, revision: number): Outgoing<S>[] {
     const compactedRevision = this.store.readMeta().compactedRevision;
@@ -265,7 +265,7 @@ export class WatchHub<S> {
       const response = watchResponse({ revision: 0, watchId: w.id, canceled: true, compactRevision: compactedRevision });
       return [{ stream, response }];
     }
-    const batch = readBatch(this.store, w.range, w.nextRevision, revision, this.maxRevsPerMessage);
+    const batch = readBatch(this.store, w.range, w.nextRevision, revision, this.limits);
     w.nextRevision = batch.next;
     const response = this.eventsMessage(w, batch.rows, revision);
     return response === null ? [] : [{ stream, response }];

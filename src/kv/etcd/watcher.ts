@@ -31,6 +31,11 @@ export interface WatcherState {
   compacted: boolean;
 }
 
+/** A copy that shares nothing mutable with `w` (its keys are never written to, so they are shared). */
+export function copyWatcher(w: WatcherState): WatcherState {
+  return { ...w, range: { start: w.range.start, end: w.range.end }, filters: [...w.filters] };
+}
+
 export function covers(range: KeyRange, key: Bytes): boolean {
   if (range.end === null) return compareBytes(key, range.start) === 0;
   if (compareBytes(key, range.start) < 0) return false;
