@@ -12,7 +12,8 @@
 //  - a range answers the live keys of [key, range_end) (etcd's "\0" forms too) at the current
 //    or a given older revision; `count` counts them all before the min/max filters; `limit`
 //    cuts after filtering and sorting and sets `more`; a sort target other than KEY with no
-//    order sorts ascending; header revision is always the store's current one;
+//    order sorts ascending, but only the first limit + 1 keys (etcd's quirk); the header
+//    revision is always the store's current one;
 //  - a txn evaluates the compares of itself and of the nested txns on its taken path against
 //    the store as it was, then runs the taken branches in order; reads inside see the txn's
 //    own writes so far, at revision begin+1 once something changed;
@@ -178,9 +179,13 @@ export class EtcdModel {
     const current = readRevision(pass);
     const at = r.revision > 0 ? r.revision : current;
     const all = this.live(toModelRange(r.key, r.rangeEnd), at);
+    // etcd decides whether to fetch everything on the request's sort_order, before a non-KEY
+    // target turns NONE into ascending: so NONE with limit n sorts only the first n + 1 keys.
+    const filtered = r.minModRevision !== 0 || r.maxModRevision !== 0 || r.minCreateRevision !== 0 || r.maxCreateRevision !== 0;
+    const fetched = r.limit > 0 && r.sortOrder === ORDER_NONE && !filtered ? all.slice(0, r.limit + 1) : all;
     let kvs = r.countOnly
       ? []
-      : all.filter(
+      : fetched.filter(
           (kv) =>
             (r.minModRevision === 0 || kv.mod >= r.minModRevision) &&
             (r.maxModRevision === 0 || kv.mod <= r.maxModRevision) &&

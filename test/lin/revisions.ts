@@ -22,7 +22,8 @@
 //     or pinned write created must have been created by some write of unknown outcome that was
 //     invoked before any operation that saw that revision completed: those are tried in turn,
 //     with backtracking, which stays cheap because a candidate is dropped at once when a
-//     later answer shows one of the keys it would change unchanged across its revision.
+//     later answer contradicts what it would do to a key: shows the key unchanged across its
+//     revision, or alive since before it with a create_revision or a version it cannot give.
 //
 // Why that is linearizability (and a little more): order the operations by revision, each
 // read right after the write of the revision it saw, reads of one revision by real time. Every
@@ -238,7 +239,9 @@ class Replay {
   /** Answered operations that wrote nothing, by the revision whose state they saw. */
   private readonly observersAt = new Map<number, number[]>();
   /** Per key, sightings ordered by the revision seen, with the smallest mod_revision from there on. */
-  private readonly unchanged = new Map<string, { at: number[]; minModFrom: number[] }>();
+  private readonly seen = new Map<string, { at: number[]; kvs: ModelKv[]; minModFrom: number[] }>();
+  /** Per key, the revisions at which an answered (or pinned) write certainly put it, ascending. */
+  private readonly certainPuts: Map<string, number[]>;
   /** For each revision g, the earliest return of an answered (linearizable) operation that saw g or later. */
   private readonly earliestReturnFrom: Float64Array;
   /** Unknown-outcome writes placed in gaps, newest last. */
@@ -266,18 +269,19 @@ class Replay {
       if (list === undefined) this.observersAt.set(a.revision, [a.index]);
       else list.push(a.index);
     }
-    const byKey = new Map<string, Array<{ at: number; mod: number }>>();
+    const byKey = new Map<string, Sighting[]>();
     for (const s of sightings) {
       const list = byKey.get(s.kv.key) ?? [];
-      list.push({ at: s.at, mod: s.kv.mod });
+      list.push(s);
       byKey.set(s.kv.key, list);
     }
     for (const [key, list] of byKey) {
       list.sort((x, y) => x.at - y.at);
-      const minModFrom = list.map((x) => x.mod);
+      const minModFrom = list.map((x) => x.kv.mod);
       for (let i = minModFrom.length - 2; i >= 0; i--) minModFrom[i] = Math.min(minModFrom[i]!, minModFrom[i + 1]!);
-      this.unchanged.set(key, { at: list.map((x) => x.at), minModFrom });
+      this.seen.set(key, { at: list.map((x) => x.at), kvs: list.map((x) => x.kv), minModFrom });
     }
+    this.certainPuts = collectCertainPuts(history, answered, pinned);
     this.earliestReturnFrom = new Float64Array(last + 2).fill(Infinity);
     for (const a of answered.values()) {
       if (a.relaxed || a.revision > last) continue;
@@ -385,7 +389,7 @@ class Replay {
       this.steps++;
       const outcome = this.model.execute(this.history[i]!.input);
       if (outcome.refused !== undefined || !outcome.wrote) continue;
-      if (outcome.changed.some((key) => this.seenUnchangedAcross(key, r))) {
+      if (outcome.changed.some((key) => this.contradicted(key, r))) {
         this.model.undo();
         continue;
       }
@@ -403,18 +407,26 @@ class Replay {
     };
   }
 
-  /** True when some answer shows `key` with a mod_revision below `r` in a state at or after `r`: it did not change at `r`. */
-  private seenUnchangedAcross(key: string, r: number): boolean {
-    const s = this.unchanged.get(key);
+  /**
+   * True when a later answer rules out that `key` changed as the model now has it at revision
+   * `r`. A sighting at revision s ≥ r of the key with create c, mod m, version v says: the key
+   * did not change in (m, s]; it lived without a break from c to s; and it was put v − 1 times
+   * in (c, m]. So: m < r is a contradiction; with c ≤ r the key must now be live with create c
+   * and a version that leaves room for the puts the answered writes certainly made in (r, m].
+   */
+  private contradicted(key: string, r: number): boolean {
+    const s = this.seen.get(key);
     if (s === undefined) return false;
-    let lo = 0;
-    let hi = s.at.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (s.at[mid]! < r) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo < s.at.length && s.minModFrom[lo]! < r;
+    const i = lowerBound(s.at, r);
+    if (i === s.at.length) return false;
+    if (s.minModFrom[i]! < r) return true;
+    const next = s.kvs[i]!;
+    if (next.create > r) return false; // a later life of the key: a delete may come between
+    const now = this.model.get(key, r);
+    if (now === null || now.create !== next.create) return true;
+    const puts = this.certainPuts.get(key) ?? [];
+    const certain = lowerBound(puts, next.mod + 1) - lowerBound(puts, r + 1);
+    return next.version - now.version < certain;
   }
 
   /** Back to the state at revision `r`: later revisions undone, unknown writes placed there taken back. */
@@ -425,8 +437,46 @@ class Replay {
 
   /** Keeps the violation met furthest into the history: the most telling one when the search fails. */
   private note(v: Violation): void {
-    if (this.deepest === null || (v.revision ?? 0) > (this.deepest.revision ?? 0)) this.deepest = v;
+    if (this.deepest !== null && (v.revision ?? 0) <= (this.deepest.revision ?? 0)) return;
+    // When revisions were filled by guesses, say so: the failure may be a wrong guess's.
+    const guesses = this.placed.filter((p) => p.revision < (v.revision ?? Infinity)).map((p) => `${p.revision} by #${p.op}`);
+    this.deepest = guesses.length === 0 ? v : { ...v, message: `${v.message} (with revisions filled by writes of unknown outcome: ${guesses.join(", ")}; no other choice got further)` };
   }
+}
+
+function lowerBound(sorted: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Per key, the revisions of the puts the answers prove: an answered write's puts in the branches it took, a pinned plain put. */
+function collectCertainPuts(history: readonly EtcdOperation[], answered: ReadonlyMap<number, Answered>, pinned: ReadonlyMap<number, number>): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  const add = (key: string, r: number) => {
+    const list = out.get(key);
+    if (list === undefined) out.set(key, [r]);
+    else list.push(r);
+  };
+  const walk = (req: EtcdRequest, view: AnswerView, r: number) => {
+    if (req.kind === "put" && view.kind === "put") add(bin(req.put.key), r);
+    else if (req.kind === "txn" && view.kind === "txn") {
+      const ops = (view.succeeded ? req.txn.success : req.txn.failure).filter((op) => op.kind !== "none") as EtcdRequest[];
+      view.responses.forEach((sub, i) => ops[i] !== undefined && walk(ops[i]!, sub, r));
+    }
+  };
+  for (const a of answered.values()) if (a.wrote) walk(history[a.index]!.input, a.view, a.revision);
+  for (const [i, r] of pinned) {
+    const req = history[i]!.input;
+    if (req.kind === "put") add(bin(req.put.key), r);
+  }
+  for (const list of out.values()) list.sort((x, y) => x - y);
+  return out;
 }
 
 // --- real time ---------------------------------------------------------------------------
