@@ -151,6 +151,26 @@ export class EtcdModel {
     return { answer, wrote: pass.changes > 0, changed: pass.changed };
   }
 
+  /**
+   * A revision whose writes are not known (the certain replay's stand-in for a guess): the
+   * counter moves and nothing is written; the caller treats the keys it may have changed as unknown.
+   */
+  skip(): void {
+    this.rev++;
+    this.written.push([]);
+  }
+
+  /** Sets what `key` holds from the current revision on (null: absent), learnt from an answer, without a new revision. */
+  force(key: string, kv: ModelKv | null): void {
+    let list = this.entries.get(key);
+    if (list === undefined) {
+      list = [];
+      this.entries.set(key, list);
+      this.keys.splice(lowerBound(this.keys, key), 0, key);
+    }
+    list.push({ mod: this.rev, kv });
+  }
+
   /** Takes back the newest revision's writes. */
   undo(): void {
     const keys = this.written.pop();

@@ -35,9 +35,12 @@
 //
 // The first violation found is reported with the operations and the revision involved.
 
-import { answerDifference, describeRequest, show, toView } from "./etcd-answers.ts";
-import { type AnswerView, bin, EtcdModel, type EtcdRequest, type EtcdResponse, type ModelKv } from "./etcd-model.ts";
+import { describeRequest, show, toView } from "./etcd-answers.ts";
+import { bin, type EtcdRequest, type EtcdResponse } from "./etcd-model.ts";
 import type { Operation } from "./model.ts";
+import { certainReplay } from "./revision-certain.ts";
+import { type Answered, collectSightings, forEachPut, indexFacts, indexValues, mayWrite, type Sighting, viewWrote } from "./revision-facts.ts";
+import { SearchReplay } from "./revision-search.ts";
 
 export type EtcdOperation = Operation<EtcdRequest, EtcdResponse>;
 
@@ -65,6 +68,7 @@ export interface Violation {
 
 export interface RevisionReport {
   readonly verdict: "ok" | "illegal" | "unknown";
+  /** For "illegal", the first violation; for "unknown", the likeliest one the search met (if any). */
   readonly violation: Violation | null;
   /**
    * For "ok": each operation's revision in the witness order (a write: the revision it
@@ -82,28 +86,10 @@ export interface RevisionReport {
 export interface RevisionCheckOptions {
   /** The store's revision before the history (etcd: 1). */
   readonly initialRevision?: number;
-  /** Give up with "unknown" after this many model executions (default 2,000,000). */
+  /** The search gives up with "unknown" after this many model executions (default 2,000,000)... */
   readonly maxSteps?: number;
-}
-
-/** One answered operation, as the answer describes it. */
-interface Answered {
-  readonly index: number;
-  readonly view: AnswerView;
-  /** The revision it created (a write) or saw (anything else). */
-  readonly revision: number;
-  readonly wrote: boolean;
-  /** A serializable range: its answer must be some true state, but not a recent one. */
-  readonly relaxed: boolean;
-}
-
-/** Something an answer shows: key `kv.key` had version `kv` in the state at revision `at`. */
-interface Sighting {
-  readonly kv: ModelKv;
-  readonly at: number;
-  /** false for keys_only answers: the value is not shown. */
-  readonly hasValue: boolean;
-  readonly op: number;
+  /** ...or after this long (default 10 s). */
+  readonly timeoutMs?: number;
 }
 
 class Failure {
@@ -213,270 +199,25 @@ export function checkRevisions(history: readonly EtcdOperation[], options: Revis
     throw e;
   }
 
-  // --- 3. the replay ---------------------------------------------------------------------
-  const replay = new Replay(history, answered, sightings, writerAt, pinned, latest, unknownWrites, base, lastRevision, maxSteps, describeOp);
-  const outcome = replay.run();
-  if (outcome === "budget") return finish("unknown", null, new Map(), lastRevision, replay.steps);
-  if (outcome !== null) return finish("illegal", outcome, new Map(), lastRevision, replay.steps);
-  return finish("ok", null, replay.witness(), lastRevision, replay.steps);
+  // --- 3. the replays ---------------------------------------------------------------------
+  const facts = indexFacts({ history, answered, writerAt, pinned, latest, unknownWrites, base, last: lastRevision, describeOp, sightings });
+  const certain = certainReplay(facts);
+  if (certain.violation !== null) return finish("illegal", certain.violation, new Map(), lastRevision, certain.steps);
+  if (certain.complete) {
+    const revisions = new Map<number, number>([...answered.values()].map((a) => [a.index, a.revision]));
+    for (const [i, r] of pinned) revisions.set(i, r);
+    return finish("ok", null, revisions, lastRevision, certain.steps);
+  }
+  const search = new SearchReplay(facts, maxSteps, started + (options.timeoutMs ?? 10_000));
+  const outcome = search.run();
+  const steps = certain.steps + search.steps;
+  if (outcome === "budget") return finish("unknown", search.likeliest, new Map(), lastRevision, steps);
+  if (outcome !== null) return finish("illegal", outcome, new Map(), lastRevision, steps);
+  return finish("ok", null, search.witness(), lastRevision, steps);
 }
 
 function violation(kind: ViolationKind, ops: number[], revision: number | null, message: string): Failure {
   return new Failure({ kind, ops, revision, message });
-}
-
-// --- the replay --------------------------------------------------------------------------
-
-interface Frame {
-  readonly revision: number;
-  readonly candidates: number[];
-  next: number;
-}
-
-class Replay {
-  steps = 0;
-  private readonly model: EtcdModel;
-  /** Answered operations that wrote nothing, by the revision whose state they saw. */
-  private readonly observersAt = new Map<number, number[]>();
-  /** Per key, sightings ordered by the revision seen, with the smallest mod_revision from there on. */
-  private readonly seen = new Map<string, { at: number[]; kvs: ModelKv[]; minModFrom: number[] }>();
-  /** Per key, the revisions at which an answered (or pinned) write certainly put it, ascending. */
-  private readonly certainPuts: Map<string, number[]>;
-  /** For each revision g, the earliest return of an answered (linearizable) operation that saw g or later. */
-  private readonly earliestReturnFrom: Float64Array;
-  /** Unknown-outcome writes placed in gaps, newest last. */
-  private readonly placed: Array<{ op: number; revision: number }> = [];
-  private readonly isPlaced = new Set<number>();
-  private deepest: Violation | null = null;
-
-  constructor(
-    private readonly history: readonly EtcdOperation[],
-    private readonly answered: ReadonlyMap<number, Answered>,
-    sightings: readonly Sighting[],
-    private readonly writerAt: ReadonlyMap<number, number>,
-    private readonly pinned: ReadonlyMap<number, number>,
-    private readonly latest: ReadonlyMap<number, number>,
-    private readonly unknownWrites: readonly number[],
-    private readonly base: number,
-    private readonly last: number,
-    private readonly maxSteps: number,
-    private readonly describeOp: (i: number) => string,
-  ) {
-    this.model = new EtcdModel(base);
-    for (const a of answered.values()) {
-      if (a.wrote) continue;
-      const list = this.observersAt.get(a.revision);
-      if (list === undefined) this.observersAt.set(a.revision, [a.index]);
-      else list.push(a.index);
-    }
-    const byKey = new Map<string, Sighting[]>();
-    for (const s of sightings) {
-      const list = byKey.get(s.kv.key) ?? [];
-      list.push(s);
-      byKey.set(s.kv.key, list);
-    }
-    for (const [key, list] of byKey) {
-      list.sort((x, y) => x.at - y.at);
-      const minModFrom = list.map((x) => x.kv.mod);
-      for (let i = minModFrom.length - 2; i >= 0; i--) minModFrom[i] = Math.min(minModFrom[i]!, minModFrom[i + 1]!);
-      this.seen.set(key, { at: list.map((x) => x.at), kvs: list.map((x) => x.kv), minModFrom });
-    }
-    this.certainPuts = collectCertainPuts(history, answered, pinned);
-    this.earliestReturnFrom = new Float64Array(last + 2).fill(Infinity);
-    for (const a of answered.values()) {
-      if (a.relaxed || a.revision > last) continue;
-      const ret = history[a.index]!.ret;
-      if (ret < this.earliestReturnFrom[a.revision]!) this.earliestReturnFrom[a.revision] = ret;
-    }
-    for (let g = last - 1; g >= 0; g--) this.earliestReturnFrom[g] = Math.min(this.earliestReturnFrom[g]!, this.earliestReturnFrom[g + 1]!);
-  }
-
-  /** null: every answer is explained; "budget": out of steps; else the deepest violation met. */
-  run(): Violation | null | "budget" {
-    const frames: Frame[] = [];
-    const early = this.settle(this.base);
-    if (early !== null) return early;
-    for (let r = this.base + 1; r <= this.last; r++) {
-      if (this.steps > this.maxSteps) return "budget";
-      let failure: Violation | null;
-      const writer = this.writerAt.get(r);
-      if (writer !== undefined) failure = this.applyKnown(writer, r);
-      else {
-        const frame: Frame = { revision: r, candidates: this.candidates(r), next: 0 };
-        frames.push(frame);
-        failure = this.advance(frame);
-      }
-      if (failure === null) failure = this.settle(r);
-      while (failure !== null) {
-        this.note(failure);
-        const frame = frames[frames.length - 1];
-        if (frame === undefined) return this.deepest;
-        if (this.steps > this.maxSteps) return "budget";
-        this.rewind(frame.revision - 1);
-        failure = this.advance(frame);
-        if (failure === null) {
-          r = frame.revision;
-          failure = this.settle(r);
-        } else frames.pop();
-      }
-    }
-    return null;
-  }
-
-  witness(): Map<number, number> {
-    const out = new Map<number, number>();
-    for (const a of this.answered.values()) out.set(a.index, a.revision);
-    for (const [op, r] of this.pinned) out.set(op, r);
-    for (const p of this.placed) out.set(p.op, p.revision);
-    return out;
-  }
-
-  /** Replays a write whose revision is known (answered, or pinned by a value seen) as revision `r`. */
-  private applyKnown(i: number, r: number): Violation | null {
-    this.steps++;
-    const op = this.history[i]!;
-    const outcome = this.model.execute(op.input);
-    const a = this.answered.get(i);
-    const state = `in the state at revision ${r - 1}`;
-    if (a === undefined) {
-      if (outcome.refused !== undefined) return this.unknownWriteFailure(i, r, `${state} the store refuses it (${outcome.refused})`);
-      if (!outcome.wrote) return this.unknownWriteFailure(i, r, `${state} it writes nothing`);
-      return null;
-    }
-    if (outcome.refused !== undefined) return { kind: "answer", ops: [i], revision: r, message: `${this.describeOp(i)}: ${state} the store refuses it (${outcome.refused})` };
-    if (!outcome.wrote) return { kind: "answer", ops: [i], revision: r, message: `${this.describeOp(i)} answered a write at revision ${r}, but ${state} it writes nothing` };
-    const d = answerDifference(op.input, outcome.answer, a.view);
-    return d === null ? null : { kind: "answer", ops: [i], revision: r, message: `${this.describeOp(i)}, replayed as revision ${r}: ${d}` };
-  }
-
-  private unknownWriteFailure(i: number, r: number, why: string): Violation {
-    return { kind: "unknown-write", ops: [i], revision: r, message: `${this.describeOp(i)} (outcome unknown) shows up applied at revision ${r}, but ${why}` };
-  }
-
-  /** Checks every answer that saw the state at `r` without writing, and the deadlines of unknown writes seen applied. */
-  private settle(r: number): Violation | null {
-    for (const i of this.observersAt.get(r) ?? []) {
-      this.steps++;
-      const op = this.history[i]!;
-      const outcome = this.model.execute(op.input);
-      if (outcome.refused !== undefined) {
-        return { kind: "answer", ops: [i], revision: r, message: `${this.describeOp(i)}: in the state at revision ${r} the store refuses it (${outcome.refused})` };
-      }
-      if (outcome.wrote) this.model.undo();
-      const d = answerDifference(op.input, outcome.answer, this.answered.get(i)!.view);
-      if (d !== null) return { kind: "answer", ops: [i], revision: r, message: `${this.describeOp(i)}, against the state at revision ${r}: ${d}` };
-    }
-    for (const [i, bound] of this.latest) {
-      if (bound <= r && !this.isPlaced.has(i) && !this.pinned.has(i)) {
-        return this.unknownWriteFailure(i, bound, `no place at or before revision ${bound} fits it`);
-      }
-    }
-    return null;
-  }
-
-  /** The unknown-outcome writes that may have created revision `r`, the most recently invoked first. */
-  private candidates(r: number): number[] {
-    const deadline = this.earliestReturnFrom[r]!;
-    const out = this.unknownWrites.filter((i) => !this.isPlaced.has(i) && !this.pinned.has(i) && this.history[i]!.call <= deadline);
-    return out.sort((x, y) => this.history[y]!.call - this.history[x]!.call);
-  }
-
-  /** Applies the frame's next candidate that writes and that no later answer contradicts at once. */
-  private advance(frame: Frame): Violation | null {
-    const r = frame.revision;
-    while (frame.next < frame.candidates.length) {
-      const i = frame.candidates[frame.next++]!;
-      this.steps++;
-      const outcome = this.model.execute(this.history[i]!.input);
-      if (outcome.refused !== undefined || !outcome.wrote) continue;
-      if (outcome.changed.some((key) => this.contradicted(key, r))) {
-        this.model.undo();
-        continue;
-      }
-      this.placed.push({ op: i, revision: r });
-      this.isPlaced.add(i);
-      return null;
-    }
-    return {
-      kind: "no-writer",
-      ops: [],
-      revision: r,
-      message:
-        `revision ${r} was created by no operation of the history: no answered write claims it, and none of the ` +
-        `${frame.candidates.length} writes of unknown outcome invoked early enough fits there (a write applied twice, or one the history lacks?)`,
-    };
-  }
-
-  /**
-   * True when a later answer rules out that `key` changed as the model now has it at revision
-   * `r`. A sighting at revision s ≥ r of the key with create c, mod m, version v says: the key
-   * did not change in (m, s]; it lived without a break from c to s; and it was put v − 1 times
-   * in (c, m]. So: m < r is a contradiction; with c ≤ r the key must now be live with create c
-   * and a version that leaves room for the puts the answered writes certainly made in (r, m].
-   */
-  private contradicted(key: string, r: number): boolean {
-    const s = this.seen.get(key);
-    if (s === undefined) return false;
-    const i = lowerBound(s.at, r);
-    if (i === s.at.length) return false;
-    if (s.minModFrom[i]! < r) return true;
-    const next = s.kvs[i]!;
-    if (next.create > r) return false; // a later life of the key: a delete may come between
-    const now = this.model.get(key, r);
-    if (now === null || now.create !== next.create) return true;
-    const puts = this.certainPuts.get(key) ?? [];
-    const certain = lowerBound(puts, next.mod + 1) - lowerBound(puts, r + 1);
-    return next.version - now.version < certain;
-  }
-
-  /** Back to the state at revision `r`: later revisions undone, unknown writes placed there taken back. */
-  private rewind(r: number): void {
-    while (this.model.revision > r) this.model.undo();
-    while (this.placed.length > 0 && this.placed[this.placed.length - 1]!.revision > r) this.isPlaced.delete(this.placed.pop()!.op);
-  }
-
-  /** Keeps the violation met furthest into the history: the most telling one when the search fails. */
-  private note(v: Violation): void {
-    if (this.deepest !== null && (v.revision ?? 0) <= (this.deepest.revision ?? 0)) return;
-    // When revisions were filled by guesses, say so: the failure may be a wrong guess's.
-    const guesses = this.placed.filter((p) => p.revision < (v.revision ?? Infinity)).map((p) => `${p.revision} by #${p.op}`);
-    this.deepest = guesses.length === 0 ? v : { ...v, message: `${v.message} (with revisions filled by writes of unknown outcome: ${guesses.join(", ")}; no other choice got further)` };
-  }
-}
-
-function lowerBound(sorted: readonly number[], x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** Per key, the revisions of the puts the answers prove: an answered write's puts in the branches it took, a pinned plain put. */
-function collectCertainPuts(history: readonly EtcdOperation[], answered: ReadonlyMap<number, Answered>, pinned: ReadonlyMap<number, number>): Map<string, number[]> {
-  const out = new Map<string, number[]>();
-  const add = (key: string, r: number) => {
-    const list = out.get(key);
-    if (list === undefined) out.set(key, [r]);
-    else list.push(r);
-  };
-  const walk = (req: EtcdRequest, view: AnswerView, r: number) => {
-    if (req.kind === "put" && view.kind === "put") add(bin(req.put.key), r);
-    else if (req.kind === "txn" && view.kind === "txn") {
-      const ops = (view.succeeded ? req.txn.success : req.txn.failure).filter((op) => op.kind !== "none") as EtcdRequest[];
-      view.responses.forEach((sub, i) => ops[i] !== undefined && walk(ops[i]!, sub, r));
-    }
-  };
-  for (const a of answered.values()) if (a.wrote) walk(history[a.index]!.input, a.view, a.revision);
-  for (const [i, r] of pinned) {
-    const req = history[i]!.input;
-    if (req.kind === "put") add(bin(req.put.key), r);
-  }
-  for (const list of out.values()) list.sort((x, y) => x - y);
-  return out;
 }
 
 // --- real time ---------------------------------------------------------------------------
@@ -511,75 +252,6 @@ function checkRealTime(
       );
     }
   }
-}
-
-// --- reading requests and answers ----------------------------------------------------------
-
-function mayWrite(req: EtcdRequest): boolean {
-  if (req.kind === "put" || req.kind === "deleteRange") return true;
-  if (req.kind === "range") return false;
-  return [...req.txn.success, ...req.txn.failure].some((op) => op.kind !== "none" && mayWrite(op));
-}
-
-function viewWrote(view: AnswerView): boolean {
-  switch (view.kind) {
-    case "put":
-      return true;
-    case "deleteRange":
-      return view.deleted > 0;
-    case "range":
-      return false;
-    case "txn":
-      return view.responses.some(viewWrote);
-  }
-}
-
-type PutRequest = Extract<EtcdRequest, { kind: "put" }>["put"];
-
-function forEachPut(req: EtcdRequest, f: (p: PutRequest) => unknown): void {
-  if (req.kind === "put") f(req.put);
-  else if (req.kind === "txn") for (const op of [...req.txn.success, ...req.txn.failure]) if (op.kind !== "none") forEachPut(op, f);
-}
-
-/** Which operation put each value. Values must be unique (the empty value aside): a value then names its write. */
-function indexValues(history: readonly EtcdOperation[]): Map<string, number> {
-  const writer = new Map<string, number>();
-  history.forEach((op, i) =>
-    forEachPut(op.input, (p) => {
-      if (p.ignoreValue || p.value.length === 0) return;
-      const value = bin(p.value);
-      const other = writer.get(value);
-      if (other !== undefined && other !== i) {
-        throw new RangeError(`operations ${other} and ${i} both put the value ${JSON.stringify(value)}: the check needs unique values`);
-      }
-      writer.set(value, i);
-    }),
-  );
-  return writer;
-}
-
-/**
- * The key versions an answer shows, each with the revision whose state it is: a read's own
- * revision (or its `revision` for a read of the past); a write's state before it (its
- * revision − 1), for its prev_kv and for the reads inside a txn (which also see the txn's own
- * writes: those show the txn's revision as mod_revision).
- */
-function collectSightings(req: EtcdRequest, a: Answered, out: Sighting[]): void {
-  const before = a.wrote ? a.revision - 1 : a.revision;
-  const add = (kv: ModelKv, at: number, hasValue: boolean) => out.push({ kv, at: Math.max(at, Math.min(kv.mod, a.revision)), hasValue, op: a.index });
-  const walk = (r: EtcdRequest, v: AnswerView) => {
-    if (r.kind !== v.kind) return; // a wrong shape: the replay reports it
-    if (v.kind === "range" && r.kind === "range") {
-      const at = r.range.revision > 0 ? r.range.revision : before;
-      for (const kv of v.kvs) add(kv, Math.min(at, before), !r.range.keysOnly);
-    } else if (v.kind === "put" && v.prevKv !== null) add(v.prevKv, before, true);
-    else if (v.kind === "deleteRange") for (const kv of v.prevKvs) add(kv, before, true);
-    else if (v.kind === "txn" && r.kind === "txn") {
-      const ops = (v.succeeded ? r.txn.success : r.txn.failure).filter((op) => op.kind !== "none") as EtcdRequest[];
-      v.responses.forEach((sub, i) => ops[i] !== undefined && walk(ops[i]!, sub));
-    }
-  };
-  walk(req, a.view);
 }
 
 /** One operation for a report: #12 client 3 [40, 52] put("x", "v1") -> revision 7. */
