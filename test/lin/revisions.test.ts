@@ -226,7 +226,47 @@ describe("mutants, each caught for its reason", () => {
   });
 });
 
+describe("gaps: revisions created by writes of unknown outcome nobody identified", () => {
+  test("a wrong answer on keys no gap can have touched is caught without guessing", () => {
+    // Revision 3 was made by one of two lost puts of x (values never seen): which one does not
+    // matter to y, whose read is wrong either way.
+    const h = [
+      x1,
+      lost(1, 2, put("x", "a")),
+      lost(2, 2.1, put("x", "b")),
+      at(0, 3, 4, put("y", "y1"), putOk(4)),
+      at(0, 5, 6, range("y"), rangeOk(4, [kv("y", "y1", 4, 4, 2)])),
+    ];
+    const report = checkRevisions(h);
+    expect(report.verdict, explainRevisionReport(report)).toBe("illegal");
+    expect(report.violation?.ops).toEqual([4]);
+  });
+
+  test("a key a gap may have changed is checked again once an answer shows it", () => {
+    const h = [
+      x1,
+      lost(1, 2, del("x")), // revision 3 is this delete, or nothing the history knows
+      at(0, 3, 4, put("y", "y1"), putOk(4)),
+      at(0, 5, 6, range("a", "z"), rangeOk(4, [kv("y", "y1", 4, 4, 1)])), // x is known again: absent at 4
+      at(0, 7, 8, range("a", "z", { countOnly: true }), rangeOk(4, [], { count: 2 })), // so counting it at 4 is certainly wrong
+    ];
+    const report = checkRevisions(h);
+    expect(report.verdict, explainRevisionReport(report)).toBe("illegal");
+    expect(report.violation?.ops).toEqual([4]);
+  });
+
+  test("when the search runs out of budget the verdict is unknown, not ok", () => {
+    const h = [x1, lost(1, 2, del("x")), at(0, 3, 4, put("y", "y1"), putOk(4)), at(0, 5, 6, range("a", "z"), rangeOk(4, [kv("y", "y1", 4, 4, 1)]))];
+    expect(checkRevisions(h, { maxSteps: 0 }).verdict).toBe("unknown");
+    expect(checkRevisions(h).verdict).toBe("ok");
+  });
+});
+
 describe("input checks and reports", () => {
+  test("an answer below the initial revision", () => {
+    fails([at(0, 0, 1, range("x"), rangeOk(0, []))], "answer");
+  });
+
   test("values must be unique", () => {
     expect(() => checkRevisions([x1, at(0, 2, 3, put("y", "x1"), putOk(3))])).toThrow(/unique values/);
   });

@@ -1,17 +1,17 @@
 // A linearizability check for etcd's key/value API that uses the store's revisions, the way
 // Jepsen checks etcd: every write gets the next cluster revision and every answer carries the
-// store's revision, so the order the store applied things in is written in the answers. No
-// search over interleavings is needed, ranges, deletes over ranges and multi-key txns are judged
-// as easily as single keys, and the cost is one replay.
+// store's revision, so the order the store applied things in is written in the answers. There
+// is no search over interleavings: ranges, deletes over ranges and multi-key txns are judged as
+// easily as single keys, and the cost is a replay.
 //
 // The check, for a history of put / deleteRange / range / txn operations (answered, or of
 // unknown outcome: ret = ∞):
 //  1. The answered writes (a put; a delete that deleted something; a txn whose taken branch
-//     did either) name the revision they created: no two may name the same one. A write whose
-//     outcome is unknown is known to be applied when a value it wrote shows up in any answer
-//     (values must be unique in the workload): it is pinned at the mod_revision that answer
-//     shows. A value shown at another mod_revision than the one its writer created means it
-//     was written twice.
+//     did either) name the revision they created: no two may name the same one, and none the
+//     initial revision or below. A write whose outcome is unknown is known to be applied when a
+//     value it wrote shows up in any answer (values must be unique in the workload): it is
+//     pinned at the mod_revision that answer shows. A value shown at another mod_revision than
+//     the one its writer created means it was written twice.
 //  2. Real time: if A completed before B was invoked, rev(A) ≤ rev(B), and < when B writes
 //     (a serializable range promises no recency and is left out of this rule).
 //  3. The store's history is rebuilt revision by revision from the initial one up to the
@@ -19,16 +19,18 @@
 //     writer is replayed, and every answer must be exactly the model's: a writer's at its
 //     revision, a read's (and a write that wrote nothing) at the revision its header names,
 //     a read at an older `revision` against the state at that revision. A revision no answered
-//     or pinned write created must have been created by some write of unknown outcome that was
-//     invoked before any operation that saw that revision completed: those are tried in turn,
-//     with backtracking, which stays cheap because a candidate is dropped at once when a
-//     later answer contradicts what it would do to a key: shows the key unchanged across its
-//     revision, or alive since before it with a create_revision or a version it cannot give.
+//     or pinned write created (a gap) must have been created by a write of unknown outcome
+//     invoked before anything that saw that revision completed. Two replays do this:
+//     revision-certain.ts first, which guesses nothing (the keys a gap may have changed are
+//     unknown until an answer shows them again) and so finds any violation that no way of
+//     filling the gaps can explain, in one pass; then, if it was not complete,
+//     revision-search.ts, which fills each gap with one candidate, backtracking on failure.
+//     With no gap, the first pass is the whole check.
 //
 // Why that is linearizability (and a little more): order the operations by revision, each
 // read right after the write of the revision it saw, reads of one revision by real time. Every
-// answer is the model's in that order (3), and the order respects real time (2; the candidate
-// rule of 3 for the unknown writes placed in gaps). Conversely an etcd-like store that is
+// answer is the model's in that order (3), and the order respects real time (2, and the
+// candidate rule of 3 for the writes placed in gaps). Conversely an etcd-like store that is
 // linearizable and numbers its writes as etcd does produces histories that pass. The check
 // asks more than linearizability in one way: the revisions the answers name must be the
 // store's true order (which is etcd's promise).
@@ -151,6 +153,9 @@ export function checkRevisions(history: readonly EtcdOperation[], options: Revis
   const describeOp = (i: number) => describe(history, i, answered.get(i));
   try {
     for (const a of answered.values()) {
+      if (a.revision < base) {
+        throw violation("answer", [a.index], a.revision, `${describeOp(a.index)} answers revision ${a.revision}, but the store starts at ${base}`);
+      }
       if (!a.wrote) continue;
       if (a.revision <= base) {
         throw violation("answer", [a.index], a.revision, `${describeOp(a.index)} claims to have written revision ${a.revision}, but the store starts at ${base}`);
