@@ -15,7 +15,7 @@
 
 import { answerDifference } from "./etcd-answers.ts";
 import { bin, EtcdModel, toModelRange } from "./etcd-model.ts";
-import { contradicted, type Facts, keysIn, keysOf, seenUnchangedAcross, timelyCandidates } from "./revision-facts.ts";
+import { changesWhatAnswersShow, contradicted, type Facts, keysIn, keysOf, seenUnchangedAcross, timelyCandidates } from "./revision-facts.ts";
 import type { Violation } from "./revisions.ts";
 
 export interface CertainOutcome {
@@ -87,7 +87,8 @@ class CertainReplay {
    * A revision nobody identified: whatever the writes of unknown outcome that may have made it
    * may have written there becomes unknown. A candidate whose keys are all known is run on the
    * model (and taken back) to see exactly what it would change, and dropped when it would
-   * change nothing or when a later answer contradicts that change (contradicted()); one that
+   * change nothing, would leave unchanged a key an answer shows created or modified at `r`, or
+   * a later answer contradicts that change (contradicted()); one that
    * reads unknown keys may change any key it names.
    */
   private gap(r: number): Violation | null {
@@ -103,7 +104,7 @@ class CertainReplay {
       this.steps++;
       const outcome = this.model.execute(req);
       if (outcome.refused !== undefined || !outcome.wrote) continue;
-      const possible = !outcome.changed.some((key) => contradicted(f, this.model, key, r));
+      const possible = changesWhatAnswersShow(f, outcome.changed, r) && !outcome.changed.some((key) => contradicted(f, this.model, key, r));
       this.model.undo();
       if (possible) changes.push([...outcome.changed]);
     }

@@ -160,12 +160,14 @@ export interface Facts {
   readonly certainPuts: ReadonlyMap<string, readonly number[]>;
   /** Every key any put of the history names, ascending: no other key can ever exist. */
   readonly universe: readonly string[];
+  /** The keys answers show created or modified at each revision: its writer must change them. */
+  readonly changedAt: ReadonlyMap<number, ReadonlySet<string>>;
   /** What the answers show of single keys in the state at each revision (null: absent), for the certain replay to learn from. */
   readonly statesAt: ReadonlyMap<number, ReadonlyArray<{ readonly key: string; readonly kv: ModelKv | null }>>;
   readonly describeOp: (i: number) => string;
 }
 
-export type FactsInput = Omit<Facts, "observersAt" | "earliestReturnFrom" | "seen" | "certainPuts" | "universe" | "statesAt"> & { readonly sightings: readonly Sighting[] };
+export type FactsInput = Omit<Facts, "observersAt" | "earliestReturnFrom" | "seen" | "certainPuts" | "universe" | "statesAt" | "changedAt"> & { readonly sightings: readonly Sighting[] };
 
 export function indexFacts(input: FactsInput): Facts {
   const { history, answered, pinned, last } = input;
@@ -207,8 +209,22 @@ export function indexFacts(input: FactsInput): Facts {
   };
   for (const s of input.sightings) if (s.hasValue) learn(s.at, s.kv.key, s.kv);
   for (const a of answered.values()) collectAbsences(history[a.index]!.input, a, universe, learn);
+  const changedAt = new Map<number, Set<string>>();
+  for (const s of input.sightings) {
+    for (const r of [s.kv.create, s.kv.mod]) {
+      const set = changedAt.get(r);
+      if (set === undefined) changedAt.set(r, new Set([s.kv.key]));
+      else set.add(s.kv.key);
+    }
+  }
   const { sightings: _, ...rest } = input;
-  return { ...rest, observersAt, earliestReturnFrom, seen, certainPuts: collectCertainPuts(history, answered, pinned), universe, statesAt };
+  return { ...rest, observersAt, earliestReturnFrom, seen, certainPuts: collectCertainPuts(history, answered, pinned), universe, statesAt, changedAt };
+}
+
+/** Whether a write that changed `changed` at revision `r` changed every key answers show created or modified at `r`. */
+export function changesWhatAnswersShow(facts: Facts, changed: readonly string[], r: number): boolean {
+  const must = facts.changedAt.get(r);
+  return must === undefined || [...must].every((key) => changed.includes(key));
 }
 
 /**
@@ -262,18 +278,30 @@ export function seenUnchangedAcross(facts: Facts, key: string, r: number): boole
  * and a version that leaves room for the puts the answered writes certainly made in (r, m].
  */
 export function contradicted(facts: Facts, model: EtcdModel, key: string, r: number): boolean {
+  return fit(facts, model, key, r) < 0;
+}
+
+/**
+ * How well the change the model now has for `key` at revision `r` fits the next answer that
+ * shows the key: −1 it cannot be (see contradicted()); 3 that answer shows the key modified
+ * exactly at `r`; 2 it leaves exactly the version the answer shows, given the puts the answers
+ * prove in between; 1 a delete followed by a later life; 0 possible, no more.
+ */
+export function fit(facts: Facts, model: EtcdModel, key: string, r: number): number {
   const s = facts.seen.get(key);
-  if (s === undefined) return false;
+  if (s === undefined) return 0;
   const i = lowerBound(s.at, r);
-  if (i === s.at.length) return false;
-  if (s.minModFrom[i]! < r) return true;
+  if (i === s.at.length) return 0;
+  if (s.minModFrom[i]! < r) return -1;
   const next = s.kvs[i]!;
-  if (next.create > r) return false; // a later life of the key: a delete may come between
   const now = model.get(key, r);
-  if (now === null || now.create !== next.create) return true;
+  if (next.mod === r) return now !== null && now.create === next.create && now.version === next.version ? 3 : -1;
+  if (next.create > r) return now === null ? 1 : 0; // a later life of the key: a delete may come between
+  if (now === null || now.create !== next.create) return -1;
   const puts = facts.certainPuts.get(key) ?? [];
   const certain = lowerBound(puts, next.mod + 1) - lowerBound(puts, r + 1);
-  return next.version - now.version < certain;
+  const slack = next.version - now.version - certain;
+  return slack < 0 ? -1 : slack === 0 ? 2 : 0;
 }
 
 /** The keys of `universe` in `range`. */

@@ -3,19 +3,21 @@
 // created with a write of unknown outcome, trying them in turn and backtracking when a later
 // answer fails. A candidate is dropped at once when a later answer contradicts what it would do
 // to a key (shows the key unchanged across its revision, or alive since before it with a
-// create_revision or a version it cannot give), which keeps the search small on histories that
-// pass. On a history that fails, every choice may have to be tried before the verdict: the
+// create_revision or a version it cannot give), and the others are tried best fit first (the
+// one that gives a later answer's version exactly before one that merely could), which keeps
+// the search small on histories that pass. On a history that fails, every choice may have to be tried before the verdict: the
 // certain replay (revision-certain.ts) runs first so that a violation no guess can explain is
 // reported without this search.
 
 import { answerDifference } from "./etcd-answers.ts";
 import { EtcdModel } from "./etcd-model.ts";
-import { contradicted, type Facts, timelyCandidates } from "./revision-facts.ts";
+import { changesWhatAnswersShow, type Facts, fit, timelyCandidates } from "./revision-facts.ts";
 import type { EtcdOperation, Violation } from "./revisions.ts";
 
 interface Frame {
   readonly revision: number;
-  readonly candidates: number[];
+  /** The candidates that fit, best first (filled on the frame's first visit). */
+  candidates: number[] | null;
   next: number;
 }
 
@@ -53,7 +55,7 @@ export class SearchReplay {
       const writer = this.facts.writerAt.get(r);
       if (writer !== undefined) failure = this.applyKnown(writer, r);
       else {
-        const frame: Frame = { revision: r, candidates: this.candidates(r), next: 0 };
+        const frame: Frame = { revision: r, candidates: null, next: 0 };
         frames.push(frame);
         failure = this.advance(frame);
       }
@@ -125,28 +127,51 @@ export class SearchReplay {
     return null;
   }
 
-  /** The unknown-outcome writes that may have created revision `r`, the most recently invoked first. */
+  /** The unknown-outcome writes that may have created revision `r` and are not placed yet. */
   private candidates(r: number): number[] {
-    const out = timelyCandidates(this.facts, r).filter((i) => !this.isPlaced.has(i));
-    return out.sort((x, y) => this.history[y]!.call - this.history[x]!.call);
+    return timelyCandidates(this.facts, r).filter((i) => !this.isPlaced.has(i));
   }
 
   private outOfBudget(): boolean {
     return this.steps > this.maxSteps || ((this.steps & 1023) === 0 && Date.now() > this.deadline);
   }
 
-  /** Applies the frame's next candidate that writes and that no later answer contradicts at once. */
-  private advance(frame: Frame): Violation | null {
-    const r = frame.revision;
-    while (frame.next < frame.candidates.length) {
-      const i = frame.candidates[frame.next++]!;
+  /**
+   * Ranks the candidates for revision `r` once: each is run on the model and taken back; those
+   * that write nothing, that leave unchanged a key an answer shows created or modified at `r`,
+   * or that a later answer contradicts, are dropped; the others are tried
+   * best fit first (fit() summed over the keys they change), then the most recently invoked.
+   */
+  private rank(r: number): number[] {
+    const scored: Array<{ i: number; score: number }> = [];
+    for (const i of this.candidates(r)) {
       this.steps++;
       const outcome = this.model.execute(this.history[i]!.input);
       if (outcome.refused !== undefined || !outcome.wrote) continue;
-      if (outcome.changed.some((key) => contradicted(this.facts, this.model, key, r))) {
-        this.model.undo();
-        continue;
+      let score = changesWhatAnswersShow(this.facts, outcome.changed, r) ? 0 : -1;
+      for (const key of score < 0 ? [] : outcome.changed) {
+        const f = fit(this.facts, this.model, key, r);
+        if (f < 0) {
+          score = -1;
+          break;
+        }
+        score += f;
       }
+      this.model.undo();
+      if (score >= 0) scored.push({ i, score });
+    }
+    scored.sort((x, y) => y.score - x.score || this.history[y.i]!.call - this.history[x.i]!.call);
+    return scored.map((c) => c.i);
+  }
+
+  /** Applies the frame's next candidate. */
+  private advance(frame: Frame): Violation | null {
+    const r = frame.revision;
+    frame.candidates ??= this.rank(r);
+    if (frame.next < frame.candidates.length) {
+      const i = frame.candidates[frame.next++]!;
+      this.steps++;
+      this.model.execute(this.history[i]!.input);
       this.placed.push({ op: i, revision: r });
       this.isPlaced.add(i);
       return null;
@@ -156,8 +181,8 @@ export class SearchReplay {
       ops: [],
       revision: r,
       message:
-        `revision ${r} was created by no operation of the history: no answered write claims it, and none of the ` +
-        `${frame.candidates.length} writes of unknown outcome invoked early enough fits there (a write applied twice, or one the history lacks?)`,
+        `revision ${r} was created by no operation of the history: no answered write claims it, and no write of unknown outcome ` +
+        `invoked early enough fits there (a write applied twice, or one the history lacks?)`,
     };
   }
 
