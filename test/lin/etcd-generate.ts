@@ -33,6 +33,8 @@ export interface EtcdGenerateOptions {
   readonly unknownRate?: number;
   /** Share of reads that are serializable and answered from a state up to 3 revisions old. */
   readonly serializableRate?: number;
+  /** Share of puts with ignore_value (they keep the key's value; on a missing key etcd refuses them). */
+  readonly ignoreValueRate?: number;
   /** Longest request, in time units (default 40); gaps between a client's requests are up to 10. */
   readonly maxDuration?: number;
   readonly fault?: StoreFault;
@@ -81,7 +83,7 @@ export function generateEtcdHistory(options: EtcdGenerateOptions): GeneratedEtcd
   let auditRevision = 0;
   for (const i of order) {
     const p = planned[i]!;
-    const gen = new RequestMaker(rand, keys, i, kv.revision());
+    const gen = new RequestMaker(rand, keys, i, kv.revision(), options.ignoreValueRate ?? 0);
     const faultHere = options.fault !== undefined && victim === null && i >= (options.faultAfter ?? 0) && !p.lost;
     let req = gen.random();
     if (faultHere && options.fault === "half-txn") req = gen.twoPuts();
@@ -215,6 +217,7 @@ class RequestMaker {
     private readonly keys: readonly string[],
     private readonly op: number,
     private readonly revision: number,
+    private readonly ignoreValueRate: number,
   ) {}
 
   random(): EtcdRequest {
@@ -240,6 +243,7 @@ class RequestMaker {
   }
 
   private put(key: string): EtcdRequest {
+    if (this.rand() < this.ignoreValueRate) return put(key, "", { prevKv: this.rand() < 0.5, ignoreValue: true });
     return put(key, this.value(), { prevKv: this.rand() < 0.5 });
   }
 
@@ -271,7 +275,9 @@ class RequestMaker {
       options.sortOrder = randInt(rand, 0, 2);
     }
     if (rand() < 0.1) {
-      options.minModRevision = randInt(rand, 0, this.revision);
+      options.minModRevision = rand() < 0.5 ? 0 : randInt(rand, 0, this.revision);
+      options.maxModRevision = rand() < 0.5 ? 0 : randInt(rand, 0, this.revision);
+      options.minCreateRevision = rand() < 0.5 ? 0 : randInt(rand, 0, this.revision);
       options.maxCreateRevision = rand() < 0.5 ? 0 : randInt(rand, 0, this.revision);
     }
     return range(start, end, options);

@@ -15,7 +15,7 @@
 
 import { answerDifference } from "./etcd-answers.ts";
 import { bin, EtcdModel, toModelRange } from "./etcd-model.ts";
-import { changesWhatAnswersShow, contradicted, type Facts, keysIn, keysOf, seenUnchangedAcross, timelyCandidates } from "./revision-facts.ts";
+import { contradicted, type Facts, keysOf, noWriter, seenUnchangedAcross, timelyCandidates, unchangedShownChange } from "./revision-facts.ts";
 import type { Violation } from "./revisions.ts";
 
 export interface CertainOutcome {
@@ -94,6 +94,7 @@ class CertainReplay {
   private gap(r: number): Violation | null {
     const f = this.facts;
     const changes: string[][] = [];
+    const ruledOutBy = new Set<number>();
     for (const i of timelyCandidates(f, r)) {
       const req = f.history[i]!.input;
       const keys = keysOf(f.universe, req, r - 1);
@@ -104,22 +105,13 @@ class CertainReplay {
       this.steps++;
       const outcome = this.model.execute(req);
       if (outcome.refused !== undefined || !outcome.wrote) continue;
-      const possible = changesWhatAnswersShow(f, outcome.changed, r) && !outcome.changed.some((key) => contradicted(f, this.model, key, r));
+      let by = unchangedShownChange(f, outcome.changed, r);
+      for (const key of by !== null ? [] : outcome.changed) by ??= contradicted(f, this.model, key, r);
       this.model.undo();
-      if (possible) changes.push([...outcome.changed]);
+      if (by === null) changes.push([...outcome.changed]);
+      else ruledOutBy.add(by);
     }
-    if (changes.length === 0) {
-      const shown = [...f.seen.values()].flatMap((s) => s.kvs.filter((kv) => kv.mod === r)).map((kv) => `${JSON.stringify(kv.key)}=${JSON.stringify(kv.value)}`);
-      return {
-        kind: "no-writer",
-        ops: [],
-        revision: r,
-        message:
-          `revision ${r} was created by no operation of the history: no answered write claims it, and no write of unknown outcome ` +
-          `can have made it (a write applied twice, or one the history lacks?)` +
-          (shown.length > 0 ? `; answers show ${shown.join(", ")} written at ${r}` : ""),
-      };
-    }
+    if (changes.length === 0) return noWriter(f, r, ruledOutBy);
     this.model.skip();
     for (const keys of changes) this.forget(keys, r);
     return null;

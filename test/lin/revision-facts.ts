@@ -134,6 +134,9 @@ export interface KeySightings {
   readonly at: readonly number[];
   readonly kvs: readonly ModelKv[];
   readonly minModFrom: readonly number[];
+  /** The operation whose answer each sighting is, and the one that shows minModFrom. */
+  readonly ops: readonly number[];
+  readonly minModOp: readonly number[];
 }
 
 /** Everything the replays need, computed once. */
@@ -160,8 +163,8 @@ export interface Facts {
   readonly certainPuts: ReadonlyMap<string, readonly number[]>;
   /** Every key any put of the history names, ascending: no other key can ever exist. */
   readonly universe: readonly string[];
-  /** The keys answers show created or modified at each revision: its writer must change them. */
-  readonly changedAt: ReadonlyMap<number, ReadonlySet<string>>;
+  /** The keys answers show created or modified at each revision (with an operation that shows it): its writer must change them. */
+  readonly changedAt: ReadonlyMap<number, ReadonlyMap<string, number>>;
   /** What the answers show of single keys in the state at each revision (null: absent), for the certain replay to learn from. */
   readonly statesAt: ReadonlyMap<number, ReadonlyArray<{ readonly key: string; readonly kv: ModelKv | null }>>;
   readonly describeOp: (i: number) => string;
@@ -188,8 +191,14 @@ export function indexFacts(input: FactsInput): Facts {
   for (const [key, list] of byKey) {
     list.sort((x, y) => x.at - y.at);
     const minModFrom = list.map((x) => x.kv.mod);
-    for (let i = minModFrom.length - 2; i >= 0; i--) minModFrom[i] = Math.min(minModFrom[i]!, minModFrom[i + 1]!);
-    seen.set(key, { at: list.map((x) => x.at), kvs: list.map((x) => x.kv), minModFrom });
+    const minModOp = list.map((x) => x.op);
+    for (let i = minModFrom.length - 2; i >= 0; i--) {
+      if (minModFrom[i + 1]! < minModFrom[i]!) {
+        minModFrom[i] = minModFrom[i + 1]!;
+        minModOp[i] = minModOp[i + 1]!;
+      }
+    }
+    seen.set(key, { at: list.map((x) => x.at), kvs: list.map((x) => x.kv), minModFrom, ops: list.map((x) => x.op), minModOp });
   }
   const earliestReturnFrom = new Float64Array(last + 2).fill(Infinity);
   for (const a of answered.values()) {
@@ -209,22 +218,25 @@ export function indexFacts(input: FactsInput): Facts {
   };
   for (const s of input.sightings) if (s.hasValue) learn(s.at, s.kv.key, s.kv);
   for (const a of answered.values()) collectAbsences(history[a.index]!.input, a, universe, learn);
-  const changedAt = new Map<number, Set<string>>();
+  const changedAt = new Map<number, Map<string, number>>();
   for (const s of input.sightings) {
     for (const r of [s.kv.create, s.kv.mod]) {
-      const set = changedAt.get(r);
-      if (set === undefined) changedAt.set(r, new Set([s.kv.key]));
-      else set.add(s.kv.key);
+      const keys = changedAt.get(r);
+      if (keys === undefined) changedAt.set(r, new Map([[s.kv.key, s.op]]));
+      else keys.set(s.kv.key, s.op);
     }
   }
   const { sightings: _, ...rest } = input;
   return { ...rest, observersAt, earliestReturnFrom, seen, certainPuts: collectCertainPuts(history, answered, pinned), universe, statesAt, changedAt };
 }
 
-/** Whether a write that changed `changed` at revision `r` changed every key answers show created or modified at `r`. */
-export function changesWhatAnswersShow(facts: Facts, changed: readonly string[], r: number): boolean {
-  const must = facts.changedAt.get(r);
-  return must === undefined || [...must].every((key) => changed.includes(key));
+/**
+ * Whether a write that changed `changed` at revision `r` changed every key answers show
+ * created or modified at `r`: null when it did, else an operation whose answer shows one it left.
+ */
+export function unchangedShownChange(facts: Facts, changed: readonly string[], r: number): number | null {
+  for (const [key, op] of facts.changedAt.get(r) ?? []) if (!changed.includes(key)) return op;
+  return null;
 }
 
 /**
@@ -270,38 +282,43 @@ export function seenUnchangedAcross(facts: Facts, key: string, r: number): boole
   return i < s.at.length && s.minModFrom[i]! < r;
 }
 
-/**
- * True when a later answer rules out that `key` changed as the model now has it at revision
- * `r`. A sighting at revision s ≥ r of the key with create c, mod m, version v says: the key
- * did not change in (m, s]; it lived without a break from c to s; and it was put v − 1 times
- * in (c, m]. So: m < r is a contradiction; with c ≤ r the key must now be live with create c
- * and a version that leaves room for the puts the answered writes certainly made in (r, m].
- */
-export function contradicted(facts: Facts, model: EtcdModel, key: string, r: number): boolean {
-  return fit(facts, model, key, r) < 0;
+/** The operation whose answer rules out the change the model now has for `key` at `r` (see fit()), or null. */
+export function contradicted(facts: Facts, model: EtcdModel, key: string, r: number): number | null {
+  return fit(facts, model, key, r).by;
+}
+
+export interface Fit {
+  readonly score: number;
+  /** When the score is −1: the operation whose answer rules the change out. */
+  readonly by: number | null;
 }
 
 /**
  * How well the change the model now has for `key` at revision `r` fits the next answer that
- * shows the key: −1 it cannot be (see contradicted()); 3 that answer shows the key modified
- * exactly at `r`; 2 it leaves exactly the version the answer shows, given the puts the answers
- * prove in between; 1 a delete followed by a later life; 0 possible, no more.
+ * shows the key. A sighting at revision s ≥ r of the key with create c, mod m, version v says:
+ * the key did not change in (m, s]; it lived without a break from c to s; and it was put
+ * v − 1 times in (c, m]. Scores: −1 the change cannot be (m < r; or c ≤ r and the key is not
+ * now alive with create c, or its version leaves too little room for the puts the answers
+ * prove in (r, m]); 3 that answer shows the key modified exactly at `r` as it now is; 2 it
+ * leaves exactly the version that answer shows; 1 a delete followed by a later life; 0
+ * possible, no more.
  */
-export function fit(facts: Facts, model: EtcdModel, key: string, r: number): number {
+export function fit(facts: Facts, model: EtcdModel, key: string, r: number): Fit {
   const s = facts.seen.get(key);
-  if (s === undefined) return 0;
+  if (s === undefined) return { score: 0, by: null };
   const i = lowerBound(s.at, r);
-  if (i === s.at.length) return 0;
-  if (s.minModFrom[i]! < r) return -1;
+  if (i === s.at.length) return { score: 0, by: null };
+  if (s.minModFrom[i]! < r) return { score: -1, by: s.minModOp[i]! };
   const next = s.kvs[i]!;
+  const by = s.ops[i]!;
   const now = model.get(key, r);
-  if (next.mod === r) return now !== null && now.create === next.create && now.version === next.version ? 3 : -1;
-  if (next.create > r) return now === null ? 1 : 0; // a later life of the key: a delete may come between
-  if (now === null || now.create !== next.create) return -1;
+  if (next.mod === r) return now !== null && now.create === next.create && now.version === next.version ? { score: 3, by: null } : { score: -1, by };
+  if (next.create > r) return { score: now === null ? 1 : 0, by: null }; // a later life of the key: a delete may come between
+  if (now === null || now.create !== next.create) return { score: -1, by };
   const puts = facts.certainPuts.get(key) ?? [];
   const certain = lowerBound(puts, next.mod + 1) - lowerBound(puts, r + 1);
   const slack = next.version - now.version - certain;
-  return slack < 0 ? -1 : slack === 0 ? 2 : 0;
+  return slack < 0 ? { score: -1, by } : { score: slack === 0 ? 2 : 0, by: null };
 }
 
 /** The keys of `universe` in `range`. */
@@ -361,7 +378,22 @@ export function keysOf(universe: readonly string[], req: EtcdRequest, now: numbe
   return { writes, reads };
 }
 
-/** A violation of one operation at one revision. */
-export function violationOf(kind: Violation["kind"], ops: number[], revision: number | null, message: string): Violation {
-  return { kind, ops, revision, message };
+/**
+ * Revision `r` has no writer: no answered write claims it and no write of unknown outcome fits
+ * there. Names the values answers show written at `r` and the operations whose answers ruled
+ * the candidates out (one of those answers may be the wrong one).
+ */
+export function noWriter(facts: Facts, r: number, ruledOutBy: ReadonlySet<number>): Violation {
+  const shown = [...facts.seen.values()].flatMap((s) => s.kvs.filter((kv) => kv.mod === r)).map((kv) => `${JSON.stringify(kv.key)}=${JSON.stringify(kv.value)}`);
+  const by = [...ruledOutBy].sort((a, b) => a - b);
+  return {
+    kind: "no-writer",
+    ops: by,
+    revision: r,
+    message:
+      `revision ${r} was created by no operation of the history: no answered write claims it, and no write of unknown outcome ` +
+      `invoked early enough can have made it (a write applied twice, or one the history lacks?)` +
+      (shown.length > 0 ? `; answers show ${[...new Set(shown)].join(", ")} written at ${r}` : "") +
+      (by.length > 0 ? `; the writes that could have were ruled out by the answers of ${by.map((i) => facts.describeOp(i)).join("; ")}` : ""),
+  };
 }

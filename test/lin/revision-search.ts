@@ -11,7 +11,7 @@
 
 import { answerDifference } from "./etcd-answers.ts";
 import { EtcdModel } from "./etcd-model.ts";
-import { changesWhatAnswersShow, type Facts, fit, timelyCandidates } from "./revision-facts.ts";
+import { type Facts, fit, noWriter, timelyCandidates, unchangedShownChange } from "./revision-facts.ts";
 import type { EtcdOperation, Violation } from "./revisions.ts";
 
 interface Frame {
@@ -19,6 +19,8 @@ interface Frame {
   /** The candidates that fit, best first (filled on the frame's first visit). */
   candidates: number[] | null;
   next: number;
+  /** Operations whose answers ruled candidates out. */
+  readonly ruledOutBy: Set<number>;
 }
 
 export class SearchReplay {
@@ -55,7 +57,7 @@ export class SearchReplay {
       const writer = this.facts.writerAt.get(r);
       if (writer !== undefined) failure = this.applyKnown(writer, r);
       else {
-        const frame: Frame = { revision: r, candidates: null, next: 0 };
+        const frame: Frame = { revision: r, candidates: null, next: 0, ruledOutBy: new Set() };
         frames.push(frame);
         failure = this.advance(frame);
       }
@@ -142,23 +144,26 @@ export class SearchReplay {
    * or that a later answer contradicts, are dropped; the others are tried
    * best fit first (fit() summed over the keys they change), then the most recently invoked.
    */
-  private rank(r: number): number[] {
+  private rank(frame: Frame): number[] {
+    const r = frame.revision;
     const scored: Array<{ i: number; score: number }> = [];
     for (const i of this.candidates(r)) {
       this.steps++;
       const outcome = this.model.execute(this.history[i]!.input);
       if (outcome.refused !== undefined || !outcome.wrote) continue;
-      let score = changesWhatAnswersShow(this.facts, outcome.changed, r) ? 0 : -1;
-      for (const key of score < 0 ? [] : outcome.changed) {
+      let score = 0;
+      let by = unchangedShownChange(this.facts, outcome.changed, r);
+      for (const key of by !== null ? [] : outcome.changed) {
         const f = fit(this.facts, this.model, key, r);
-        if (f < 0) {
-          score = -1;
+        if (f.by !== null) {
+          by = f.by;
           break;
         }
-        score += f;
+        score += f.score;
       }
       this.model.undo();
-      if (score >= 0) scored.push({ i, score });
+      if (by === null) scored.push({ i, score });
+      else frame.ruledOutBy.add(by);
     }
     scored.sort((x, y) => y.score - x.score || this.history[y.i]!.call - this.history[x.i]!.call);
     return scored.map((c) => c.i);
@@ -167,7 +172,7 @@ export class SearchReplay {
   /** Applies the frame's next candidate. */
   private advance(frame: Frame): Violation | null {
     const r = frame.revision;
-    frame.candidates ??= this.rank(r);
+    frame.candidates ??= this.rank(frame);
     if (frame.next < frame.candidates.length) {
       const i = frame.candidates[frame.next++]!;
       this.steps++;
@@ -176,14 +181,7 @@ export class SearchReplay {
       this.isPlaced.add(i);
       return null;
     }
-    return {
-      kind: "no-writer",
-      ops: [],
-      revision: r,
-      message:
-        `revision ${r} was created by no operation of the history: no answered write claims it, and no write of unknown outcome ` +
-        `invoked early enough fits there (a write applied twice, or one the history lacks?)`,
-    };
+    return noWriter(this.facts, r, frame.ruledOutBy);
   }
 
   /** Back to the state at revision `r`: later revisions undone, unknown writes placed there taken back. */
