@@ -52,6 +52,7 @@ export type ModelOutcome =
 
 /** Bytes as a binary string. */
 export function bin(b: Uint8Array): string {
+  if (b.length <= 1024) return String.fromCharCode.apply(null, b as unknown as number[]); // one call: keys and values are short
   let s = "";
   for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]!);
   return s;

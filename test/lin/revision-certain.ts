@@ -23,6 +23,12 @@ export interface CertainOutcome {
   readonly violation: Violation | null;
   /** True when no key was ever unknown: then the pass checked everything, and null means linearizable. */
   readonly complete: boolean;
+  /**
+   * The read-only answers this pass judged (everything they depend on known). Every way of
+   * filling the gaps that explains the answers this pass learnt from gives them the same
+   * state, so the search need not judge them again.
+   */
+  readonly judged: ReadonlySet<number>;
   readonly steps: number;
 }
 
@@ -38,6 +44,7 @@ class CertainReplay {
   private readonly unknownPeriods = new Map<string, Array<readonly [number, number]>>();
   private everUnknown = false;
   private steps = 0;
+  private readonly judged = new Set<number>();
 
   constructor(private readonly facts: Facts) {
     this.model = new EtcdModel(facts.base);
@@ -53,7 +60,7 @@ class CertainReplay {
       this.learn(r);
       violation = this.observe(r);
     }
-    return { violation, complete: !this.everUnknown, steps: this.steps };
+    return { violation, complete: !this.everUnknown, steps: this.steps, judged: this.judged };
   }
 
   /** Revision `r`'s write: replayed when it depends only on known keys, else its keys become unknown. */
@@ -62,8 +69,8 @@ class CertainReplay {
     const i = f.writerAt.get(r);
     if (i === undefined) return this.gap(r);
     const req = f.history[i]!.input;
-    const keys = keysOf(f.universe, req, r - 1);
-    if (keys.reads.some((k) => this.isUnknown(k.key, k.at))) {
+    const keys = this.everUnknown ? keysOf(f.universe, req, r - 1) : null;
+    if (keys !== null && keys.reads.some((k) => this.isUnknown(k.key, k.at))) {
       this.model.skip();
       this.forget(keys.writes, r);
       return null;
@@ -123,8 +130,7 @@ class CertainReplay {
     for (const i of f.observersAt.get(r) ?? []) {
       const req = f.history[i]!.input;
       const view = f.answered.get(i)!.view;
-      const keys = keysOf(f.universe, req, r);
-      if (keys.reads.some((k) => this.isUnknown(k.key, k.at))) continue;
+      if (this.everUnknown && keysOf(f.universe, req, r).reads.some((k) => this.isUnknown(k.key, k.at))) continue;
       this.steps++;
       const outcome = this.model.execute(req);
       if (outcome.refused !== undefined) {
@@ -133,6 +139,7 @@ class CertainReplay {
       if (outcome.wrote) this.model.undo();
       const d = answerDifference(req, outcome.answer, view);
       if (d !== null) return { kind: "answer", ops: [i], revision: r, message: `${f.describeOp(i)}, against the state at revision ${r}: ${d}` };
+      this.judged.add(i);
     }
     return null;
   }

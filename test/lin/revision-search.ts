@@ -36,6 +36,8 @@ export class SearchReplay {
     private readonly facts: Facts,
     private readonly maxSteps: number,
     private readonly deadline: number,
+    /** Read-only answers the certain replay already judged: they hold in any filling that passes. */
+    private readonly judged: ReadonlySet<number>,
   ) {
     this.model = new EtcdModel(facts.base);
     this.history = facts.history;
@@ -111,6 +113,7 @@ export class SearchReplay {
   /** Checks every answer that saw the state at `r` without writing, and the deadlines of unknown writes seen applied. */
   private settle(r: number): Violation | null {
     for (const i of this.facts.observersAt.get(r) ?? []) {
+      if (this.judged.has(i)) continue;
       this.steps++;
       const op = this.history[i]!;
       const outcome = this.model.execute(op.input);

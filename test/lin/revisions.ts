@@ -170,7 +170,7 @@ export function checkRevisions(history: readonly EtcdOperation[], options: Revis
       if (!s.hasValue || s.kv.value === "") continue;
       const writer = writerOfValue.get(s.kv.value);
       if (writer === undefined) continue; // a value nobody wrote: the replay reports the answer that shows it
-      const seen = `${describeOp(s.op)} shows ${show(s.kv)}`;
+      const seen = () => `${describeOp(s.op)} shows ${show(s.kv)}`; // built only for a report
       const w = answered.get(writer);
       if (keysWithIgnoreValue.has(s.kv.key)) {
         if (w === undefined) latest.set(writer, Math.min(latest.get(writer) ?? Infinity, s.kv.mod));
@@ -178,20 +178,20 @@ export function checkRevisions(history: readonly EtcdOperation[], options: Revis
       }
       if (w !== undefined) {
         if (w.wrote && w.revision !== s.kv.mod) {
-          throw violation("value-revision", [s.op, writer], s.kv.mod, `${seen}, but ${describeOp(writer)} wrote that value at revision ${w.revision}: written twice, or a wrong mod_revision`);
+          throw violation("value-revision", [s.op, writer], s.kv.mod, `${seen()}, but ${describeOp(writer)} wrote that value at revision ${w.revision}: written twice, or a wrong mod_revision`);
         }
         continue;
       }
       const at = pinned.get(writer);
       if (at !== undefined && at !== s.kv.mod) {
-        throw violation("value-revision", [s.op, writer], s.kv.mod, `${seen}, but another answer shows that value, from ${describeOp(writer)}, at mod_revision ${at}: written twice`);
+        throw violation("value-revision", [s.op, writer], s.kv.mod, `${seen()}, but another answer shows that value, from ${describeOp(writer)}, at mod_revision ${at}: written twice`);
       }
       if (at === undefined) {
         const other = writerAt.get(s.kv.mod);
         if (other !== undefined) {
-          throw violation("duplicate-revision", [writer, other], s.kv.mod, `${seen}, written by ${describeOp(writer)} (outcome unknown), but ${describeOp(other)} claims revision ${s.kv.mod}`);
+          throw violation("duplicate-revision", [writer, other], s.kv.mod, `${seen()}, written by ${describeOp(writer)} (outcome unknown), but ${describeOp(other)} claims revision ${s.kv.mod}`);
         }
-        if (s.kv.mod <= base) throw violation("value-revision", [s.op, writer], s.kv.mod, `${seen}: no write can create revision ${s.kv.mod} (the store starts at ${base})`);
+        if (s.kv.mod <= base) throw violation("value-revision", [s.op, writer], s.kv.mod, `${seen()}: no write can create revision ${s.kv.mod} (the store starts at ${base})`);
         pinned.set(writer, s.kv.mod);
         writerAt.set(s.kv.mod, writer);
       }
@@ -213,7 +213,7 @@ export function checkRevisions(history: readonly EtcdOperation[], options: Revis
     for (const [i, r] of pinned) revisions.set(i, r);
     return finish("ok", null, revisions, lastRevision, certain.steps);
   }
-  const search = new SearchReplay(facts, maxSteps, started + (options.timeoutMs ?? 10_000));
+  const search = new SearchReplay(facts, maxSteps, started + (options.timeoutMs ?? 10_000), certain.judged);
   const outcome = search.run();
   const steps = certain.steps + search.steps;
   if (outcome === "budget") return finish("unknown", search.likeliest, new Map(), lastRevision, steps);
