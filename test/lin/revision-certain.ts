@@ -14,7 +14,7 @@
 // every answer is the truth. With no gaps at all, this pass alone is the whole check.
 
 import { answerDifference } from "./etcd-answers.ts";
-import { bin, EtcdModel, toModelRange } from "./etcd-model.ts";
+import { bin, EtcdModel } from "./etcd-model.ts";
 import { contradicted, type Facts, keysOf, noWriter, seenUnchangedAcross, timelyCandidates, unchangedShownChange } from "./revision-facts.ts";
 import type { Violation } from "./revisions.ts";
 

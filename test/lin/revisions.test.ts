@@ -267,6 +267,11 @@ describe("input checks and reports", () => {
     fails([at(0, 0, 1, range("x"), rangeOk(0, []))], "answer");
   });
 
+  test("a revision beyond what the history's writes can reach (and no huge allocation for it)", () => {
+    const text = fails([x1, at(1, 2, 3, range("x"), rangeOk(1e12, [kv("x", "x1", 2, 2, 1)]))], "no-writer");
+    expect(text).toContain("#1");
+  });
+
   test("values must be unique", () => {
     expect(() => checkRevisions([x1, at(0, 2, 3, put("y", "x1"), putOk(3))])).toThrow(/unique values/);
   });

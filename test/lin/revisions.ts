@@ -134,10 +134,6 @@ export function checkRevisions(history: readonly EtcdOperation[], options: Revis
       relaxed: op.input.kind === "range" && op.input.range.serializable,
     });
   });
-  const writerOfValue = indexValues(history);
-  const keysWithIgnoreValue = new Set<string>();
-  for (const op of history) forEachPut(op.input, (p) => p.ignoreValue && keysWithIgnoreValue.add(bin(p.key)));
-
   const sightings: Sighting[] = [];
   for (const a of answered.values()) collectSightings(history[a.index]!.input, a, sightings);
 
@@ -146,56 +142,16 @@ export function checkRevisions(history: readonly EtcdOperation[], options: Revis
   for (const s of sightings) lastRevision = Math.max(lastRevision, s.kv.mod, s.kv.create, s.at);
 
   // --- 1. one writer per revision; values where their writers put them ------------------
-  const writerAt = new Map<number, number>();
-  const pinned = new Map<number, number>(); // unknown-outcome op -> revision its value was seen at
-  /** Unknown-outcome writes seen applied on a key with ignore_value puts: applied at or before this revision. */
-  const latest = new Map<number, number>();
   const describeOp = (i: number) => describe(history, i, answered.get(i));
+  const writers = { writerAt: new Map<number, number>(), pinned: new Map<number, number>(), latest: new Map<number, number>() };
+  const { writerAt, pinned, latest } = writers;
   try {
-    for (const a of answered.values()) {
-      if (a.revision < base) {
-        throw violation("answer", [a.index], a.revision, `${describeOp(a.index)} answers revision ${a.revision}, but the store starts at ${base}`);
-      }
-      if (!a.wrote) continue;
-      if (a.revision <= base) {
-        throw violation("answer", [a.index], a.revision, `${describeOp(a.index)} claims to have written revision ${a.revision}, but the store starts at ${base}`);
-      }
-      const other = writerAt.get(a.revision);
-      if (other !== undefined) {
-        throw violation("duplicate-revision", [a.index, other], a.revision, `${describeOp(other)} and ${describeOp(a.index)} both claim revision ${a.revision}`);
-      }
-      writerAt.set(a.revision, a.index);
+    const possible = base + answered.size + unknownWrites.length; // each operation writes at most one revision
+    if (lastRevision > possible) {
+      const shows = [...answered.values()].find((a) => a.revision > possible || sightings.some((s) => s.op === a.index && Math.max(s.kv.mod, s.kv.create, s.at) > possible));
+      throw violation("no-writer", shows === undefined ? [] : [shows.index], lastRevision, `${shows === undefined ? "an answer" : describeOp(shows.index)} shows revision ${lastRevision}, but the history has writes enough for revision ${possible} at most`);
     }
-    for (const s of sightings) {
-      if (!s.hasValue || s.kv.value === "") continue;
-      const writer = writerOfValue.get(s.kv.value);
-      if (writer === undefined) continue; // a value nobody wrote: the replay reports the answer that shows it
-      const seen = () => `${describeOp(s.op)} shows ${show(s.kv)}`; // built only for a report
-      const w = answered.get(writer);
-      if (keysWithIgnoreValue.has(s.kv.key)) {
-        if (w === undefined) latest.set(writer, Math.min(latest.get(writer) ?? Infinity, s.kv.mod));
-        continue;
-      }
-      if (w !== undefined) {
-        if (w.wrote && w.revision !== s.kv.mod) {
-          throw violation("value-revision", [s.op, writer], s.kv.mod, `${seen()}, but ${describeOp(writer)} wrote that value at revision ${w.revision}: written twice, or a wrong mod_revision`);
-        }
-        continue;
-      }
-      const at = pinned.get(writer);
-      if (at !== undefined && at !== s.kv.mod) {
-        throw violation("value-revision", [s.op, writer], s.kv.mod, `${seen()}, but another answer shows that value, from ${describeOp(writer)}, at mod_revision ${at}: written twice`);
-      }
-      if (at === undefined) {
-        const other = writerAt.get(s.kv.mod);
-        if (other !== undefined) {
-          throw violation("duplicate-revision", [writer, other], s.kv.mod, `${seen()}, written by ${describeOp(writer)} (outcome unknown), but ${describeOp(other)} claims revision ${s.kv.mod}`);
-        }
-        if (s.kv.mod <= base) throw violation("value-revision", [s.op, writer], s.kv.mod, `${seen()}: no write can create revision ${s.kv.mod} (the store starts at ${base})`);
-        pinned.set(writer, s.kv.mod);
-        writerAt.set(s.kv.mod, writer);
-      }
-    }
+    placeWriters(history, answered, sightings, base, describeOp, writers);
 
     // --- 2. real time --------------------------------------------------------------------
     checkRealTime(history, answered, pinned, describeOp);
@@ -219,6 +175,69 @@ export function checkRevisions(history: readonly EtcdOperation[], options: Revis
   if (outcome === "budget") return finish("unknown", search.likeliest, new Map(), lastRevision, steps);
   if (outcome !== null) return finish("illegal", outcome, new Map(), lastRevision, steps);
   return finish("ok", null, search.witness(), lastRevision, steps);
+}
+
+/**
+ * Check 1: the revision each answered write claims (no two alike, none at or below the
+ * initial one), and the writes of unknown outcome pinned by a value an answer shows. Throws
+ * the first violation as a Failure.
+ */
+function placeWriters(
+  history: readonly EtcdOperation[],
+  answered: ReadonlyMap<number, Answered>,
+  sightings: readonly Sighting[],
+  base: number,
+  describeOp: (i: number) => string,
+  out: { writerAt: Map<number, number>; pinned: Map<number, number>; latest: Map<number, number> },
+): void {
+  const { writerAt, pinned, latest } = out;
+  const writerOfValue = indexValues(history);
+  const keysWithIgnoreValue = new Set<string>();
+  for (const op of history) forEachPut(op.input, (p) => p.ignoreValue && keysWithIgnoreValue.add(bin(p.key)));
+  for (const a of answered.values()) {
+    if (a.revision < base) {
+      throw violation("answer", [a.index], a.revision, `${describeOp(a.index)} answers revision ${a.revision}, but the store starts at ${base}`);
+    }
+    if (!a.wrote) continue;
+    if (a.revision <= base) {
+      throw violation("answer", [a.index], a.revision, `${describeOp(a.index)} claims to have written revision ${a.revision}, but the store starts at ${base}`);
+    }
+    const other = writerAt.get(a.revision);
+    if (other !== undefined) {
+      throw violation("duplicate-revision", [a.index, other], a.revision, `${describeOp(other)} and ${describeOp(a.index)} both claim revision ${a.revision}`);
+    }
+    writerAt.set(a.revision, a.index);
+  }
+  for (const s of sightings) {
+    if (!s.hasValue || s.kv.value === "") continue;
+    const writer = writerOfValue.get(s.kv.value);
+    if (writer === undefined) continue; // a value nobody wrote: the replay reports the answer that shows it
+    const seen = () => `${describeOp(s.op)} shows ${show(s.kv)}`; // built only for a report
+    const w = answered.get(writer);
+    if (keysWithIgnoreValue.has(s.kv.key)) {
+      if (w === undefined) latest.set(writer, Math.min(latest.get(writer) ?? Infinity, s.kv.mod));
+      continue;
+    }
+    if (w !== undefined) {
+      if (w.wrote && w.revision !== s.kv.mod) {
+        throw violation("value-revision", [s.op, writer], s.kv.mod, `${seen()}, but ${describeOp(writer)} wrote that value at revision ${w.revision}: written twice, or a wrong mod_revision`);
+      }
+      continue;
+    }
+    const at = pinned.get(writer);
+    if (at !== undefined && at !== s.kv.mod) {
+      throw violation("value-revision", [s.op, writer], s.kv.mod, `${seen()}, but another answer shows that value, from ${describeOp(writer)}, at mod_revision ${at}: written twice`);
+    }
+    if (at === undefined) {
+      const other = writerAt.get(s.kv.mod);
+      if (other !== undefined) {
+        throw violation("duplicate-revision", [writer, other], s.kv.mod, `${seen()}, written by ${describeOp(writer)} (outcome unknown), but ${describeOp(other)} claims revision ${s.kv.mod}`);
+      }
+      if (s.kv.mod <= base) throw violation("value-revision", [s.op, writer], s.kv.mod, `${seen()}: no write can create revision ${s.kv.mod} (the store starts at ${base})`);
+      pinned.set(writer, s.kv.mod);
+      writerAt.set(s.kv.mod, writer);
+    }
+  }
 }
 
 function violation(kind: ViolationKind, ops: number[], revision: number | null, message: string): Failure {
