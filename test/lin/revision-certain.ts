@@ -24,9 +24,9 @@ export interface CertainOutcome {
   /** True when no key was ever unknown: then the pass checked everything, and null means linearizable. */
   readonly complete: boolean;
   /**
-   * The read-only answers this pass judged (everything they depend on known). Every way of
-   * filling the gaps that explains the answers this pass learnt from gives them the same
-   * state, so the search need not judge them again.
+   * The read-only answers this pass judged (everything they depend on known) and did not learn
+   * from. Every way of filling the gaps that explains the answers this pass learnt from gives
+   * them the same state, so the search, which judges those, need not judge these again.
    */
   readonly judged: ReadonlySet<number>;
   readonly steps: number;
@@ -45,6 +45,8 @@ class CertainReplay {
   private everUnknown = false;
   private steps = 0;
   private readonly judged = new Set<number>();
+  /** The operations whose answers this pass learnt a key from. */
+  private readonly teachers = new Set<number>();
 
   constructor(private readonly facts: Facts) {
     this.model = new EtcdModel(facts.base);
@@ -130,7 +132,8 @@ class CertainReplay {
     for (const i of f.observersAt.get(r) ?? []) {
       const req = f.history[i]!.input;
       const view = f.answered.get(i)!.view;
-      if (this.everUnknown && keysOf(f.universe, req, r).reads.some((k) => this.isUnknown(k.key, k.at))) continue;
+      const reads = this.everUnknown ? keysOf(f.universe, req, r).reads : [];
+      if (reads.some((k) => this.isUnknown(k.key, k.at))) continue;
       this.steps++;
       const outcome = this.model.execute(req);
       if (outcome.refused !== undefined) {
@@ -139,16 +142,19 @@ class CertainReplay {
       if (outcome.wrote) this.model.undo();
       const d = answerDifference(req, outcome.answer, view);
       if (d !== null) return { kind: "answer", ops: [i], revision: r, message: `${f.describeOp(i)}, against the state at revision ${r}: ${d}` };
-      this.judged.add(i);
+      // An answer this pass learnt from is judged against itself here, which proves nothing:
+      // the search must still judge it.
+      if (!this.teachers.has(i)) this.judged.add(i);
     }
     return null;
   }
 
   /** Unknown keys become known again where an answer shows them in the state at `r` (present, or absent). */
   private learn(r: number): void {
-    for (const { key, kv } of this.facts.statesAt.get(r) ?? []) {
+    for (const { key, kv, op } of this.facts.statesAt.get(r) ?? []) {
       const from = this.unknownFrom.get(key);
       if (from === undefined) continue;
+      this.teachers.add(op);
       this.model.force(key, kv);
       this.unknownFrom.delete(key);
       const periods = this.unknownPeriods.get(key) ?? [];

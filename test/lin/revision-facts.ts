@@ -166,7 +166,7 @@ export interface Facts {
   /** The keys answers show created or modified at each revision (with an operation that shows it): its writer must change them. */
   readonly changedAt: ReadonlyMap<number, ReadonlyMap<string, number>>;
   /** What the answers show of single keys in the state at each revision (null: absent), for the certain replay to learn from. */
-  readonly statesAt: ReadonlyMap<number, ReadonlyArray<{ readonly key: string; readonly kv: ModelKv | null }>>;
+  readonly statesAt: ReadonlyMap<number, ReadonlyArray<{ readonly key: string; readonly kv: ModelKv | null; readonly op: number }>>;
   readonly describeOp: (i: number) => string;
 }
 
@@ -210,14 +210,14 @@ export function indexFacts(input: FactsInput): Facts {
   const keys = new Set<string>();
   for (const op of history) forEachPut(op.input, (p) => keys.add(bin(p.key)));
   const universe = [...keys].sort();
-  const statesAt = new Map<number, Array<{ key: string; kv: ModelKv | null }>>();
-  const learn = (at: number, key: string, kv: ModelKv | null) => {
+  const statesAt = new Map<number, Array<{ key: string; kv: ModelKv | null; op: number }>>();
+  const learn = (at: number, key: string, kv: ModelKv | null, op: number) => {
     const list = statesAt.get(at);
-    if (list === undefined) statesAt.set(at, [{ key, kv }]);
-    else list.push({ key, kv });
+    if (list === undefined) statesAt.set(at, [{ key, kv, op }]);
+    else list.push({ key, kv, op });
   };
-  for (const s of input.sightings) if (s.hasValue) learn(s.at, s.kv.key, s.kv);
-  for (const a of answered.values()) collectAbsences(history[a.index]!.input, a, universe, learn);
+  for (const s of input.sightings) if (s.hasValue) learn(s.at, s.kv.key, s.kv, s.op);
+  for (const a of answered.values()) collectAbsences(history[a.index]!.input, a, universe, (at, key) => learn(at, key, null, a.index));
   const changedAt = new Map<number, Map<string, number>>();
   for (const s of input.sightings) {
     for (const r of [s.kv.create, s.kv.mod]) {
@@ -245,21 +245,21 @@ export function unchangedShownChange(facts: Facts, changed: readonly string[], r
  * keys of a read's range missing from a full answer (no limit, filter, count_only or
  * keys_only). Reads inside a txn that writes are left out: they see the txn's own deletes.
  */
-function collectAbsences(req: EtcdRequest, a: Answered, universe: readonly string[], out: (at: number, key: string, kv: null) => void): void {
+function collectAbsences(req: EtcdRequest, a: Answered, universe: readonly string[], out: (at: number, key: string) => void): void {
   const before = a.wrote ? a.revision - 1 : a.revision;
   const walk = (r: EtcdRequest, v: AnswerView) => {
     if (r.kind === "put" && v.kind === "put") {
-      if (r.put.prevKv && v.prevKv === null) out(before, bin(r.put.key), null);
+      if (r.put.prevKv && v.prevKv === null) out(before, bin(r.put.key));
     } else if (r.kind === "deleteRange" && v.kind === "deleteRange") {
       if (!r.deleteRange.prevKv) return;
       const shown = new Set(v.prevKvs.map((kv) => kv.key));
-      for (const key of keysIn(universe, toModelRange(r.deleteRange.key, r.deleteRange.rangeEnd))) if (!shown.has(key)) out(before, key, null);
+      for (const key of keysIn(universe, toModelRange(r.deleteRange.key, r.deleteRange.rangeEnd))) if (!shown.has(key)) out(before, key);
     } else if (r.kind === "range" && v.kind === "range") {
       const q = r.range;
       if (a.wrote || q.limit !== 0 || q.countOnly || q.keysOnly || q.minModRevision || q.maxModRevision || q.minCreateRevision || q.maxCreateRevision) return;
       const shown = new Set(v.kvs.map((kv) => kv.key));
       const at = q.revision > 0 ? q.revision : before;
-      for (const key of keysIn(universe, toModelRange(q.key, q.rangeEnd))) if (!shown.has(key)) out(at, key, null);
+      for (const key of keysIn(universe, toModelRange(q.key, q.rangeEnd))) if (!shown.has(key)) out(at, key);
     } else if (r.kind === "txn" && v.kind === "txn") {
       const ops = (v.succeeded ? r.txn.success : r.txn.failure).filter((op) => op.kind !== "none") as EtcdRequest[];
       v.responses.forEach((sub, i) => ops[i] !== undefined && walk(ops[i]!, sub));

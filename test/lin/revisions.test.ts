@@ -2,10 +2,14 @@
 // fail for one stated reason. Times are abstract units; etcd's store starts at revision 1.
 import { describe, expect, test } from "vitest";
 import { at, cmp, del, delOk, kv, lost, put, putOk, range, rangeOk, txn, txnOk } from "./etcd-fixtures.ts";
+import { witnessProblem } from "./etcd-witness.ts";
 import { checkRevisions, type EtcdOperation, explainRevisionReport, type ViolationKind } from "./revisions.ts";
 
+/** The verdict; for "ok", its witness is checked independently first. */
 function verdict(history: EtcdOperation[]): string {
-  return checkRevisions(history).verdict;
+  const report = checkRevisions(history);
+  if (report.verdict === "ok") expect(witnessProblem(history, report)).toBeNull();
+  return report.verdict;
 }
 
 /** Expects the history to fail with `kind`, and returns the explanation for further checks. */
@@ -104,6 +108,7 @@ describe("histories that pass", () => {
     const h = [lost(0, 0, put("x", "x1")), at(1, 5, 6, range("x"), rangeOk(2, [kv("x", "x1", 2, 2, 1)]))];
     const report = checkRevisions(h);
     expect(report.verdict, explainRevisionReport(report)).toBe("ok");
+    expect(witnessProblem(h, report)).toBeNull();
     expect(report.revisions.get(0)).toBe(2);
   });
 
@@ -120,6 +125,7 @@ describe("histories that pass", () => {
     ];
     const report = checkRevisions(h);
     expect(report.verdict, explainRevisionReport(report)).toBe("ok");
+    expect(witnessProblem(h, report)).toBeNull();
     expect(report.revisions.get(1)).toBe(3);
   });
 
@@ -134,6 +140,7 @@ describe("histories that pass", () => {
     ];
     const report = checkRevisions(h);
     expect(report.verdict, explainRevisionReport(report)).toBe("ok");
+    expect(witnessProblem(h, report)).toBeNull();
     expect(report.revisions.get(1)).toBe(3);
     expect(report.revisions.has(2)).toBe(false);
   });
