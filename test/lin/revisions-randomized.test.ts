@@ -3,6 +3,7 @@
 // run also cross-checks the model against the store; the same with one answer changed; and
 // executions of a store broken in one way, each of which must be caught for its reason.
 import { describe, expect, test } from "vitest";
+import { bruteForceLinearizable } from "./etcd-brute-force.ts";
 import { generateEtcdHistory, type StoreFault } from "./etcd-generate.ts";
 import { witnessProblem } from "./etcd-witness.ts";
 import { invertRealTime, perturbAnswer } from "./etcd-mutate.ts";
@@ -63,6 +64,29 @@ describe("one changed answer is caught", () => {
       expect(report.violation?.ops).toContain(inverted.moved);
     }
     expect(tried).toBeGreaterThan(50);
+  });
+});
+
+describe("tiny histories agree with brute force", () => {
+  test("as executed, and with one answer changed", () => {
+    const verdicts = { ok: 0, illegal: 0 };
+    for (let seed = 1; seed <= 400; seed++) {
+      const rand = mulberry32(9000 + seed);
+      const { history } = generateEtcdHistory({ seed: 3000 + seed, operations: 7, keys: 2, clients: 3, unknownRate: 0.25, maxDuration: 30, ignoreValueRate: 0.2 });
+      const victims = answered(history);
+      let judged = history;
+      if (seed % 2 === 0 && victims.length > 0) {
+        const victim = pick(rand, victims);
+        judged = history.map((op, i) => (i === victim ? { ...op, output: perturbAnswer(rand, op.output!).output } : op));
+      }
+      const report = checkRevisions(judged);
+      const truth = bruteForceLinearizable(judged) ? "ok" : "illegal";
+      expect(report.verdict, `seed ${seed}: ${explainRevisionReport(report)}`).toBe(truth);
+      verdicts[truth]++;
+    }
+    // Both verdicts occur often enough for the agreement to mean something.
+    expect(verdicts.ok).toBeGreaterThan(100);
+    expect(verdicts.illegal).toBeGreaterThan(100);
   });
 });
 
