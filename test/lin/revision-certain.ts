@@ -97,8 +97,8 @@ class CertainReplay {
    * may have written there becomes unknown. A candidate whose keys are all known is run on the
    * model (and taken back) to see exactly what it would change, and dropped when it would
    * change nothing, would leave unchanged a key an answer shows created or modified at `r`, or
-   * a later answer contradicts that change (contradicted()); one that
-   * reads unknown keys may change any key it names.
+   * a later answer contradicts that change (contradicted()); one that reads unknown keys may
+   * change any key it names.
    */
   private gap(r: number): Violation | null {
     const f = this.facts;
@@ -126,7 +126,7 @@ class CertainReplay {
     return null;
   }
 
-  /** Checks the answers that saw the state at `r` without writing; learns unknown keys back from full reads. */
+  /** Checks the answers that saw the state at `r` without writing and depend on known keys only. */
   private observe(r: number): Violation | null {
     const f = this.facts;
     for (const i of f.observersAt.get(r) ?? []) {
