@@ -15,7 +15,7 @@
 
 import { answerDifference } from "./etcd-answers.ts";
 import { bin, EtcdModel } from "./etcd-model.ts";
-import { contradicted, type Facts, keysOf, noWriter, seenUnchangedAcross, timelyCandidates, unchangedShownChange } from "./revision-facts.ts";
+import { contradicted, type Facts, keysOf, judgedState, noWriter, seenUnchangedAcross, timelyCandidates, unchangedShownChange } from "./revision-facts.ts";
 import type { Violation } from "./revisions.ts";
 
 export interface CertainOutcome {
@@ -141,7 +141,7 @@ class CertainReplay {
       }
       if (outcome.wrote) this.model.undo();
       const d = answerDifference(req, outcome.answer, view);
-      if (d !== null) return { kind: "answer", ops: [i], revision: r, message: `${f.describeOp(i)}, against the state at revision ${r}: ${d}` };
+      if (d !== null) return { kind: "answer", ops: [i], revision: r, message: `${f.describeOp(i)}, against ${judgedState(req, r)}: ${d}` };
       // An answer this pass learnt from is judged against itself here, which proves nothing:
       // the search must still judge it.
       if (!this.teachers.has(i)) this.judged.add(i);

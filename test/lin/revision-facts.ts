@@ -268,6 +268,12 @@ function collectAbsences(req: EtcdRequest, a: Answered, universe: readonly strin
   walk(req, a.view);
 }
 
+/** The state a read-only answer at revision `r` is judged against, in words: a read of the past names its own revision. */
+export function judgedState(req: EtcdRequest, r: number): string {
+  if (req.kind === "range" && req.range.revision > 0) return `the state at revision ${req.range.revision} (a read of the past, answered at ${r})`;
+  return `the state at revision ${r}`;
+}
+
 /** The unknown-outcome writes that may have created revision `r` by real time: invoked before anything that saw `r` returned. */
 export function timelyCandidates(facts: Facts, r: number): number[] {
   const deadline = facts.earliestReturnFrom[r]!;

@@ -11,7 +11,7 @@
 
 import { answerDifference } from "./etcd-answers.ts";
 import { EtcdModel } from "./etcd-model.ts";
-import { type Facts, fit, noWriter, timelyCandidates, unchangedShownChange } from "./revision-facts.ts";
+import { type Facts, fit, judgedState, noWriter, timelyCandidates, unchangedShownChange } from "./revision-facts.ts";
 import type { EtcdOperation, Violation } from "./revisions.ts";
 
 interface Frame {
@@ -122,7 +122,7 @@ export class SearchReplay {
       }
       if (outcome.wrote) this.model.undo();
       const d = answerDifference(op.input, outcome.answer, this.facts.answered.get(i)!.view);
-      if (d !== null) return { kind: "answer", ops: [i], revision: r, message: `${this.facts.describeOp(i)}, against the state at revision ${r}: ${d}` };
+      if (d !== null) return { kind: "answer", ops: [i], revision: r, message: `${this.facts.describeOp(i)}, against ${judgedState(op.input, r)}: ${d}` };
     }
     for (const [i, bound] of this.facts.latest) {
       if (bound <= r && !this.isPlaced.has(i) && !this.facts.pinned.has(i)) {

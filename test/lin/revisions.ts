@@ -220,7 +220,7 @@ function placeWriters(
     }
     if (w !== undefined) {
       if (w.wrote && w.revision !== s.kv.mod) {
-        throw violation("value-revision", [s.op, writer], s.kv.mod, `${seen()}, but ${describeOp(writer)} wrote that value at revision ${w.revision}: written twice, or a wrong mod_revision`);
+        throw violation("value-revision", [s.op, writer], s.kv.mod, `${seen()}, but that value was written by ${describeOp(writer)}: written twice, or a wrong mod_revision`);
       }
       continue;
     }
