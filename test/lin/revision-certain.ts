@@ -15,7 +15,8 @@
 
 import { answerDifference } from "./etcd-answers.ts";
 import { bin, EtcdModel } from "./etcd-model.ts";
-import { contradicted, type Facts, keysOf, judgedState, noWriter, seenUnchangedAcross, timelyCandidates, unchangedShownChange } from "./revision-facts.ts";
+import { contradicted, judgedState, noWriter, seenUnchangedAcross, timelyCandidates, unchangedShownChange } from "./revision-evidence.ts";
+import { type Facts, keysOf } from "./revision-facts.ts";
 import type { Violation } from "./revisions.ts";
 
 export interface CertainOutcome {

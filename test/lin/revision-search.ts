@@ -11,7 +11,8 @@
 
 import { answerDifference } from "./etcd-answers.ts";
 import { EtcdModel } from "./etcd-model.ts";
-import { type Facts, fit, judgedState, noWriter, timelyCandidates, unchangedShownChange } from "./revision-facts.ts";
+import { fit, judgedState, noWriter, timelyCandidates, unchangedShownChange } from "./revision-evidence.ts";
+import type { Facts } from "./revision-facts.ts";
 import type { EtcdOperation, Violation } from "./revisions.ts";
 
 interface Frame {
