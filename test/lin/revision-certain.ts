@@ -15,7 +15,7 @@
 
 import { answerDifference } from "./etcd-answers.ts";
 import { bin, EtcdModel } from "./etcd-model.ts";
-import { contradicted, judgedState, noWriter, seenUnchangedAcross, timelyCandidates, unchangedShownChange } from "./revision-evidence.ts";
+import { contradicted, demands, judgedState, noWriter, seenUnchangedAcross, timelyCandidates, unchangedShownChange } from "./revision-evidence.ts";
 import { type Facts, keysOf } from "./revision-facts.ts";
 import type { Violation } from "./revisions.ts";
 
@@ -105,17 +105,20 @@ class CertainReplay {
     const f = this.facts;
     const changes: string[][] = [];
     const ruledOutBy = new Set<number>();
+    const demand = demands(f, this.model, r, (key) => !this.isUnknown(key, r - 1));
+    if (demand.impossibleBy !== null) return noWriter(f, r, new Set([demand.impossibleBy]));
     for (const i of timelyCandidates(f, r)) {
       const req = f.history[i]!.input;
       const keys = keysOf(f.universe, req, r - 1);
       if (keys.reads.some((k) => this.isUnknown(k.key, k.at))) {
-        if (!(req.kind === "put" && seenUnchangedAcross(f, bin(req.put.key), r))) changes.push(keys.writes);
+        const unfit = (req.kind === "put" && seenUnchangedAcross(f, bin(req.put.key), r)) || demand.mustChange.some((m) => !keys.writes.includes(m.key));
+        if (!unfit) changes.push(keys.writes);
         continue;
       }
       this.steps++;
       const outcome = this.model.execute(req);
       if (outcome.refused !== undefined || !outcome.wrote) continue;
-      let by = unchangedShownChange(f, outcome.changed, r);
+      let by = unchangedShownChange(f, outcome.changed, r) ?? demand.mustChange.find((m) => !outcome.changed.includes(m.key))?.by ?? null;
       for (const key of by !== null ? [] : outcome.changed) by ??= contradicted(f, this.model, key, r);
       this.model.undo();
       if (by === null) changes.push([...outcome.changed]);

@@ -52,27 +52,103 @@ export interface Fit {
  * shows the key. A sighting at revision s ≥ r of the key with create c, mod m, version v says:
  * the key did not change in (m, s]; it lived without a break from c to s; and it was put
  * v − 1 times in (c, m]. Scores: −1 the change cannot be (m < r; or c ≤ r and the key is not
- * now alive with create c, or its version leaves too little room for the puts the answers
- * prove in (r, m]); 3 that answer shows the key modified exactly at `r` as it now is; 2 it
+ * now alive with create c, or its version leaves fewer puts to come in (r, m] than answers
+ * prove there, or more than there are open revisions); 3 that answer shows the key modified exactly at `r` as it now is; 2 it
  * leaves exactly the version that answer shows; 1 a delete followed by a later life; 0
  * possible, no more.
  */
 export function fit(facts: Facts, model: EtcdModel, key: string, r: number): Fit {
   const s = facts.seen.get(key);
-  if (s === undefined) return { score: 0, by: null };
-  const i = lowerBound(s.at, r);
-  if (i === s.at.length) return { score: 0, by: null };
+  const i = s === undefined ? 0 : lowerBound(s.at, r);
+  if (s === undefined || i === s.at.length) {
+    const endless = model.get(key, r) !== null ? absentWithoutEnd(facts, key, r) : null;
+    return endless !== null ? { score: -1, by: endless } : { score: 0, by: null };
+  }
   if (s.minModFrom[i]! < r) return { score: -1, by: s.minModOp[i]! };
   const next = s.kvs[i]!;
   const by = s.ops[i]!;
   const now = model.get(key, r);
+  const endless = now !== null ? absentWithoutEnd(facts, key, r) : null;
+  if (endless !== null) return { score: -1, by: endless };
   if (next.mod === r) return now !== null && now.create === next.create && now.version === next.version ? { score: 3, by: null } : { score: -1, by };
   if (next.create > r) return { score: now === null ? 1 : 0, by: null }; // a later life of the key: a delete may come between
   if (now === null || now.create !== next.create) return { score: -1, by };
+  const slack = next.version - now.version - certainPuts(facts, key, r + 1, next.mod);
+  if (slack < 0 || slack > openIn(facts, r + 1, next.mod)) return { score: -1, by };
+  return { score: slack === 0 ? 2 : 0, by: null };
+}
+
+/**
+ * For a key present at revision `r`: the operation of the first answer that shows it absent at
+ * some s ≥ r when no revision in (r, s] can have deleted it (no gap, no known write that deletes
+ * a range holding it), or null.
+ */
+function absentWithoutEnd(facts: Facts, key: string, r: number): number | null {
+  const a = facts.absent.get(key);
+  if (a === undefined) return null;
+  const j = lowerBound(a.at, r);
+  if (j === a.at.length) return null;
+  return mayEndIn(facts, key, r + 1, a.at[j]!) ? null : a.ops[j]!;
+}
+
+/** Whether some revision in [from, to] can have deleted `key`. */
+function mayEndIn(facts: Facts, key: string, from: number, to: number): boolean {
+  if (to < from) return false;
+  const last = facts.gapUpTo.length - 2;
+  if (facts.gapUpTo[Math.min(to, last)]! - facts.gapUpTo[Math.max(from, facts.base + 1) - 1]! > 0) return true;
+  const d = facts.mayDelete.get(key) ?? [];
+  const k = lowerBound(d, from);
+  return k < d.length && d[k]! <= to;
+}
+
+/** How many puts of `key` answers prove at revisions in [from, to]. */
+function certainPuts(facts: Facts, key: string, from: number, to: number): number {
   const puts = facts.certainPuts.get(key) ?? [];
-  const certain = lowerBound(puts, next.mod + 1) - lowerBound(puts, r + 1);
-  const slack = next.version - now.version - certain;
-  return slack < 0 ? { score: -1, by } : { score: slack === 0 ? 2 : 0, by: null };
+  return lowerBound(puts, to + 1) - lowerBound(puts, from);
+}
+
+/** How many revisions in [from, to] may have put a key no answer names (see Facts.openUpTo). */
+function openIn(facts: Facts, from: number, to: number): number {
+  if (to < from) return 0;
+  const last = facts.openUpTo.length - 2;
+  return facts.openUpTo[Math.min(to, last)]! - facts.openUpTo[Math.max(from, facts.base + 1) - 1]!;
+}
+
+/**
+ * What later answers demand of the gap at `r`, in the state before it: the keys it must change,
+ * namely a key whose next sighting (in the same life) needs as many more puts as there are
+ * open revisions left up to it, this one included, and a key present now that an answer shows
+ * absent later with no other revision able to end it; or else the operation whose answer no way
+ * of filling the gaps can satisfy any more (more puts needed than open revisions). `known`
+ * limits it to keys whose state is known (the certain replay).
+ */
+export function demands(
+  facts: Facts,
+  model: EtcdModel,
+  r: number,
+  known: (key: string) => boolean = () => true,
+): { mustChange: Array<{ key: string; by: number }>; impossibleBy: number | null } {
+  const mustChange: Array<{ key: string; by: number }> = [];
+  // A key present before `r` and shown absent later with no other revision able to end it: `r` must.
+  for (const [key, a] of facts.absent) {
+    if (!known(key) || model.get(key, r - 1) === null) continue;
+    const j = lowerBound(a.at, r);
+    if (j < a.at.length && !mayEndIn(facts, key, r + 1, a.at[j]!)) mustChange.push({ key, by: a.ops[j]! });
+  }
+  for (const [key, s] of facts.seen) {
+    if (!known(key)) continue;
+    const i = lowerBound(s.at, r);
+    if (i === s.at.length) continue;
+    const next = s.kvs[i]!;
+    if (next.create >= r || next.mod < r) continue; // a later life, or nothing changes up to it
+    const now = model.get(key, r - 1);
+    if (now === null || now.create !== next.create) continue; // the replay judges that answer itself
+    const required = next.version - now.version - certainPuts(facts, key, r, next.mod);
+    const room = openIn(facts, r, next.mod);
+    if (required > room) return { mustChange, impossibleBy: s.ops[i]! };
+    if (required > 0 && required === room) mustChange.push({ key, by: s.ops[i]! });
+  }
+  return { mustChange, impossibleBy: null };
 }
 
 /**

@@ -162,6 +162,20 @@ export interface Facts {
   readonly certainPuts: ReadonlyMap<string, readonly number[]>;
   /** Every key any put of the history names, ascending: no other key can ever exist. */
   readonly universe: readonly string[];
+  /**
+   * openUpTo[x]: how many revisions in (base, x] may have put any key without an answer saying
+   * so (a gap, or a pinned write that is not a plain put): the room left for puts not proven.
+   */
+  readonly openUpTo: Int32Array;
+  /** Per key, the revisions answers show it absent at (ascending), and the operation that shows each. */
+  readonly absent: ReadonlyMap<string, { readonly at: readonly number[]; readonly ops: readonly number[] }>;
+  /**
+   * Per key, the revisions whose known writer may delete it (its request deletes a range that
+   * holds the key), ascending. With the gaps (gapUpTo), where a key can end.
+   */
+  readonly mayDelete: ReadonlyMap<string, readonly number[]>;
+  /** gapUpTo[x]: how many revisions in (base, x] no answered or pinned write made. */
+  readonly gapUpTo: Int32Array;
   /** The keys answers show created or modified at each revision (with an operation that shows it): its writer must change them. */
   readonly changedAt: ReadonlyMap<number, ReadonlyMap<string, number>>;
   /** What the answers show of single keys in the state at each revision (null: absent), for the certain replay to learn from. */
@@ -169,7 +183,10 @@ export interface Facts {
   readonly describeOp: (i: number) => string;
 }
 
-export type FactsInput = Omit<Facts, "observersAt" | "earliestReturnFrom" | "seen" | "certainPuts" | "universe" | "statesAt" | "changedAt"> & { readonly sightings: readonly Sighting[] };
+export type FactsInput = Omit<
+  Facts,
+  "observersAt" | "earliestReturnFrom" | "seen" | "certainPuts" | "universe" | "statesAt" | "changedAt" | "openUpTo" | "absent" | "mayDelete" | "gapUpTo"
+> & { readonly sightings: readonly Sighting[] };
 
 export function indexFacts(input: FactsInput): Facts {
   const { history, answered, pinned, last } = input;
@@ -226,7 +243,48 @@ export function indexFacts(input: FactsInput): Facts {
     }
   }
   const { sightings: _, ...rest } = input;
-  return { ...rest, observersAt, earliestReturnFrom, seen, certainPuts: collectCertainPuts(history, answered, pinned), universe, statesAt, changedAt };
+  const openUpTo = new Int32Array(last + 2);
+  const gapUpTo = new Int32Array(last + 2);
+  const mayDelete = new Map<string, number[]>();
+  for (let r = input.base + 1; r <= last + 1; r++) {
+    const w = input.writerAt.get(r);
+    const gap = r <= last && w === undefined;
+    const open = gap || (r <= last && pinned.has(w!) && history[w!]!.input.kind !== "put");
+    openUpTo[r] = openUpTo[r - 1]! + (open ? 1 : 0);
+    gapUpTo[r] = gapUpTo[r - 1]! + (gap ? 1 : 0);
+    if (w !== undefined) for (const key of deletedKeys(universe, history[w]!.input)) mayDelete.set(key, [...(mayDelete.get(key) ?? []), r]);
+  }
+  const absent = new Map<string, { at: number[]; ops: number[] }>();
+  for (const [at, list] of [...statesAt].sort((x, y) => x[0] - y[0])) {
+    for (const { key, kv, op } of list) {
+      if (kv !== null) continue;
+      const entry = absent.get(key) ?? { at: [], ops: [] };
+      entry.at.push(at);
+      entry.ops.push(op);
+      absent.set(key, entry);
+    }
+  }
+  return {
+    ...rest,
+    observersAt,
+    earliestReturnFrom,
+    seen,
+    certainPuts: collectCertainPuts(history, answered, pinned),
+    universe,
+    statesAt,
+    changedAt,
+    openUpTo,
+    absent,
+    mayDelete,
+    gapUpTo,
+  };
+}
+
+/** The keys of `universe` a request's deletes (every branch) may remove. */
+function deletedKeys(universe: readonly string[], req: EtcdRequest): string[] {
+  if (req.kind === "deleteRange") return keysIn(universe, toModelRange(req.deleteRange.key, req.deleteRange.rangeEnd));
+  if (req.kind !== "txn") return [];
+  return [...req.txn.success, ...req.txn.failure].flatMap((op) => (op.kind === "none" ? [] : deletedKeys(universe, op)));
 }
 
 /**

@@ -11,7 +11,7 @@
 
 import { answerDifference } from "./etcd-answers.ts";
 import { EtcdModel } from "./etcd-model.ts";
-import { fit, judgedState, noWriter, timelyCandidates, unchangedShownChange } from "./revision-evidence.ts";
+import { demands, fit, judgedState, noWriter, timelyCandidates, unchangedShownChange } from "./revision-evidence.ts";
 import type { Facts } from "./revision-facts.ts";
 import type { EtcdOperation, Violation } from "./revisions.ts";
 
@@ -144,19 +144,24 @@ export class SearchReplay {
 
   /**
    * Ranks the candidates for revision `r` once: each is run on the model and taken back; those
-   * that write nothing, that leave unchanged a key an answer shows created or modified at `r`,
-   * or that a later answer contradicts, are dropped; the others are tried
+   * that write nothing, that leave unchanged a key an answer shows created or modified at `r`
+   * or one that must be put here (demands()), or that a later answer contradicts, are dropped; the others are tried
    * best fit first (fit() summed over the keys they change), then the most recently invoked.
    */
   private rank(frame: Frame): number[] {
     const r = frame.revision;
+    const demand = demands(this.facts, this.model, r);
+    if (demand.impossibleBy !== null) {
+      frame.ruledOutBy.add(demand.impossibleBy);
+      return [];
+    }
     const scored: Array<{ i: number; score: number }> = [];
     for (const i of this.candidates(r)) {
       this.steps++;
       const outcome = this.model.execute(this.history[i]!.input);
       if (outcome.refused !== undefined || !outcome.wrote) continue;
       let score = 0;
-      let by = unchangedShownChange(this.facts, outcome.changed, r);
+      let by = unchangedShownChange(this.facts, outcome.changed, r) ?? demand.mustChange.find((m) => !outcome.changed.includes(m.key))?.by ?? null;
       for (const key of by !== null ? [] : outcome.changed) {
         const f = fit(this.facts, this.model, key, r);
         if (f.by !== null) {
