@@ -206,6 +206,12 @@ class FaultyStore implements MvccStore {
   writeMeta(meta: StoreMeta): void {
     this.inner.writeMeta(meta);
   }
+  allRows(): KeyVersion[] {
+    return this.inner.allRows();
+  }
+  clear(): void {
+    this.inner.clear();
+  }
 }
 
 /** Random valid requests over a few keys; `op` numbers the values so they are unique. */
