@@ -194,6 +194,8 @@ export interface DurableSummary {
   /** The store's revision (etcd's: a new cluster's is 1) and the revision it was compacted at (-1: never). */
   readonly revision?: number;
   readonly compactedRevision?: number;
+  /** Rows of etcd_kv: every version of every key stored, up to the compaction's purge (bounded by compactionRetention). */
+  readonly historyRows?: number;
   /** The stored results of the exactly-once sessions, in JSON characters (bounded: src/kv/sessions.ts). */
   readonly sessionResultChars?: number;
   /** The term this server won an election in (0: none): a reloaded leader resumes it if it is still `term`. */
