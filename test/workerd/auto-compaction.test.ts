@@ -7,6 +7,7 @@ import { expect, test } from "vitest";
 import { encodeBase64, utf8 } from "../../src/kv/etcd/bytes.ts";
 import type { EtcdAnswer } from "../../src/kv/index.ts";
 import type { KvState } from "../../src/server/kv-state.ts";
+import type { SnapshotTransfers } from "../../src/server/snapshot-transfers.ts";
 import { api, Harness } from "./harness.ts";
 import { eventually, kvClient } from "./kv-harness.ts";
 
@@ -105,4 +106,26 @@ test("compactionRetention is a setting: 400 when not a whole number 0..1e9, part
   } finally {
     await api("DELETE", `/clusters/${plain}`);
   }
+});
+
+test("the rows a compaction hides stay while a snapshot transfer is under way, and are purged once it ends", async () => {
+  const h = await Harness.create(1, { compactionRetention: 5 });
+  const { leader } = await h.checkSingleLeader();
+  type Transfers = { transfers: SnapshotTransfers };
+  // A transfer in flight, as sendSnapshot marks one (to a peer that does not exist: nothing is sent).
+  const token = await h.inside(leader, (s) => (s as unknown as Transfers).transfers.start(99, 1));
+  expect(token).not.toBeNull();
+  const c = kvClient(h);
+  for (let n = 0; n < 30; n++) await c.put(`k${n % 3}`, `v${n}`);
+  const during = await durable(h, leader);
+  // Compacted (through the log, as always), but every version is still stored.
+  expect(during.compactedRevision).toBeGreaterThan(20);
+  expect(during.historyRows).toBe(30);
+
+  await h.inside(leader, (s) => (s as unknown as Transfers).transfers.release(99, token!));
+  await c.put("k0", "after");
+  await eventually("the purge ran once the transfer ended", async () => {
+    const d = await durable(h, leader);
+    return d.historyRows <= 3 + 5 + 1 || JSON.stringify(d);
+  });
 });
