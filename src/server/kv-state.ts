@@ -26,8 +26,11 @@ const FRESH: StoreMeta = { revision: 1, compactedRevision: -1 };
 /**
  * Rows of etcd_kv a purge transaction walks (etcd-store.ts purgeStep): a compaction's rows
  * are deleted a chunk per drain, so no transaction holds the object for a scan of the whole
- * table. 1000 rows of the primary key, each with one seek for a newer version, is about a
- * millisecond of SQLite; a table of 200,000 rows is purged in 200 drains.
+ * table. Measured in workerd (test/workerd/etcd-store.test.ts, 20,000 keys of 1 KB written
+ * twice): a chunk of 1000 rows that deletes 500 reads about 4,500 rows and takes 20–30 ms
+ * on average, call included, on a loaded machine; one DELETE of those 40,000 rows would hold
+ * the object about 40 times as long. A
+ * table of 200,000 rows is purged in 200 drains.
  */
 export const PURGE_CHUNK_ROWS = 1000;
 

@@ -327,4 +327,54 @@ describe("SqliteMvccStore: 20,000 keys of 1 KB", () => {
     // Compaction drops the superseded versions of keys 7 and 8 and key 10's whole history.
     expect(figures.rowsAfterCompaction).toBe(KEYS + 1 - 1);
   });
+
+  it("purging in chunks of 1000 rows: 40,000 versions of 20,000 keys of 1 KB, half of them hidden by a compaction, go in 40 chunks, each reading and writing a bounded number of rows", async () => {
+    const name = freshName("etcd-store-purge");
+    for (const round of [0, 1]) {
+      for (let from = 0; from < KEYS; from += BATCH) {
+        await inFreshObject((sql, storage) => {
+          const kv = new EtcdKv(new SqliteMvccStore(sql, null, true));
+          storage.transactionSync(() => {
+            for (let i = from; i < from + BATCH; i++) handleKv(kv, "/v3/kv/put", { key: key(i), value: VALUE }, IDS);
+          });
+        }, name);
+      }
+      if (round === 1) {
+        // Compact at the end: every key's first version is superseded below the compacted revision.
+        await inFreshObject((sql) => {
+          const kv = new EtcdKv(new SqliteMvccStore(sql, null, true));
+          expect(handleKv(kv, "/v3/kv/compaction", { revision: String(kv.revision()) }, IDS).status).toBe(200);
+        }, name);
+      }
+    }
+    const chunks: { read: number; written: number; ms: number }[] = [];
+    let compacted = 0;
+    for (let more = true; more; ) {
+      const started = Date.now();
+      const one = await inFreshObject((sql, storage) => {
+        const store = new SqliteMvccStore(sql, null, true);
+        compacted = store.readMeta().compactedRevision;
+        const before = { ...store.rows };
+        const pending = storage.transactionSync(() => store.purgeStep(compacted, 1000));
+        return { pending, read: store.rows.rowsRead - before.rowsRead, written: store.rows.rowsWritten - before.rowsWritten };
+      }, name);
+      more = one.pending;
+      chunks.push({ read: one.read, written: one.written, ms: Date.now() - started });
+    }
+    const rows = await inFreshObject((sql) => new SqliteMvccStore(sql, null, true).rowCount(), name);
+    const most = (f: "read" | "written" | "ms") => Math.max(...chunks.map((c) => c[f]));
+    const total = (f: "read" | "written" | "ms") => chunks.reduce((n, c) => n + c[f], 0);
+    console.log(
+      `purge of 20,000 hidden versions in chunks of 1000 rows: ${chunks.length} chunks; rows read per chunk at most ${most("read")} (total ${total("read")}), ` +
+        `written at most ${most("written")} (total ${total("written")}); ms per chunk, call included: at most ${most("ms")}, mean ${(total("ms") / chunks.length).toFixed(1)}; rows left ${rows}`,
+    );
+    expect(rows).toBe(KEYS);
+    expect(chunks.length).toBeGreaterThanOrEqual(40);
+    expect(chunks.length).toBeLessThanOrEqual(42);
+    // A chunk walks its 1000 rows to find its end, then deletes within them (a seek or two
+    // each for a newer version, and the delete's own reads): bounded by the chunk, not the table.
+    expect(most("read")).toBeLessThanOrEqual(5 * 1000);
+    // About half the chunk's rows are hidden versions, plus the purge's own row.
+    expect(most("written")).toBeLessThanOrEqual(1000 / 2 + 2);
+  });
 });
