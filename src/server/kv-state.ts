@@ -29,8 +29,7 @@ const FRESH: StoreMeta = { revision: 1, compactedRevision: -1 };
  * table. Measured in workerd (test/workerd/etcd-store.test.ts, 20,000 keys of 1 KB written
  * twice): a chunk of 1000 rows that deletes 500 reads about 4,500 rows and takes 20–30 ms
  * on average, call included, on a loaded machine; one DELETE of those 40,000 rows would hold
- * the object about 40 times as long. A
- * table of 200,000 rows is purged in 200 drains.
+ * the object about 40 times as long. A table of 200,000 rows is purged in 200 drains.
  */
 export const PURGE_CHUNK_ROWS = 1000;
 
