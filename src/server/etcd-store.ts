@@ -19,8 +19,8 @@
 //
 // Compaction in chunks (the server's store: `purgeInChunks`). A compaction only moves the
 // compacted revision (in the meta, with the apply); the rows it makes invisible are deleted
-// afterwards, a chunk of at most a few hundred rows of the primary key per transaction
-// (purgeStep), in key order, across the server's drains. One DELETE of a big table would hold
+// afterwards, a chunk of rows of the primary key per transaction (purgeStep), in key order,
+// across the server's drains. One DELETE of a big table would hold
 // the object (every request and Raft message waits) for as long as it scans every row. Reads
 // do not notice: a read at or above the compacted revision takes each key's newest version at
 // or below it, which the purge never deletes, and a read below it is refused before it reads.
@@ -29,6 +29,12 @@
 // walks the whole key space once, for the compacted revision of when it began; a compaction
 // during a pass is caught by the chunks after it (each deletes up to the compacted revision
 // of its own time) and by the next pass for the keys already behind.
+//
+// Pacing: without an index on mod_revision (a second row written per put), a pass walks every
+// row of the table, hidden or not. So a pass starts only once the compactions since the last
+// one have hidden a tenth as many revisions as that pass walked rows (PASS_ROWS_PER_REVISION):
+// a pass costs at most 10 rows walked per revision it purges, whatever the table's size, and
+// the rows waiting to be purged stay within a tenth of the table.
 //
 // Keys and values are BLOBs: SQLite compares BLOBs with memcmp, then by length, which is Go's
 // bytes.Compare, so `key >= ? AND key < ?` is etcd's [key, range_end) in byte order.
@@ -62,20 +68,31 @@ const PURGE_TABLE = `CREATE TABLE IF NOT EXISTS etcd_purge (
      id INTEGER PRIMARY KEY CHECK (id = 1),
      purged_revision INTEGER NOT NULL,
      pass_revision INTEGER,
-     next_key BLOB
+     next_key BLOB,
+     walked INTEGER NOT NULL,
+     last_pass_rows INTEGER NOT NULL
    )`;
 
 /**
  * How far the purge has gone: every key's rows are deleted up to `purged`; a pass to `pass`
- * (null: none under way) has done the keys before `next` (null: it starts at the first key).
+ * (null: none under way) has done the keys before `next` (null: it starts at the first key),
+ * walking `walked` rows so far; the last whole pass walked `lastPassRows`.
  */
 interface PurgeState {
   purged: number;
   pass: number | null;
   next: Bytes | null;
+  walked: number;
+  lastPassRows: number;
 }
 
-const NO_PURGE: PurgeState = { purged: -1, pass: null, next: null };
+const NO_PURGE: PurgeState = { purged: -1, pass: null, next: null, walked: 0, lastPassRows: 0 };
+
+/**
+ * Rows a pass may walk per revision it purges: the next pass is due once the compacted
+ * revision is (rows the last pass walked) / 10 revisions past what that pass purged.
+ */
+export const PASS_ROWS_PER_REVISION = 10;
 
 /** Where the store's meta lives when not in etcd_meta: the caller reads and writes it with its own rows. */
 export interface MetaCell {
@@ -219,7 +236,7 @@ export class SqliteMvccStore implements MvccStore {
   /** Whether rows invisible at `compacted` (the store's compacted revision) may still be stored. */
   purgePending(compacted: number): boolean {
     const p = this.purgeState();
-    return p.pass !== null || compacted > p.purged;
+    return p.pass !== null || compacted - p.purged >= Math.max(1, Math.floor(p.lastPassRows / PASS_ROWS_PER_REVISION));
   }
 
   /**
@@ -231,13 +248,15 @@ export class SqliteMvccStore implements MvccStore {
   purgeStep(compacted: number, chunkRows: number): boolean {
     let p = this.purgeState();
     if (p.pass === null) {
-      if (compacted <= p.purged) return false;
-      p = { purged: p.purged, pass: compacted, next: null };
+      if (!this.purgePending(compacted)) return false;
+      p = { ...p, pass: compacted, next: null, walked: 0 };
     }
     const first = p.next ?? this.keyAfter(null);
     let next: Bytes | null = null;
+    let walked = 0;
     if (first !== null) {
-      const end = this.chunkEnd(first, chunkRows);
+      const { end, rowsRead } = this.chunkEnd(first, chunkRows);
+      walked = rowsRead;
       let range: KeyRange;
       if (end === null) range = { start: first, end: EMPTY }; // the rest of the table
       else if (compareBytes(end, first) === 0) {
@@ -250,7 +269,10 @@ export class SqliteMvccStore implements MvccStore {
       const bounds = keyBounds(range)!;
       this.count(this.sql.exec(ETCD_SQL.purgeChunk(bounds.where), compacted, ...bounds.args));
     }
-    this.writePurge(next === null ? { purged: p.pass!, pass: null, next: null } : { ...p, next });
+    walked += p.walked;
+    this.writePurge(
+      next === null ? { purged: p.pass!, pass: null, next: null, walked: 0, lastPassRows: walked } : { ...p, next, walked },
+    );
     return this.purgePending(compacted);
   }
 
@@ -301,15 +323,25 @@ export class SqliteMvccStore implements MvccStore {
 
   private purgeState(): PurgeState {
     if (this.purge === null) {
-      const cursor = this.sql.exec<{ purged_revision: number; pass_revision: number | null; next_key: ArrayBuffer | null }>(
-        "SELECT purged_revision, pass_revision, next_key FROM etcd_purge WHERE id = 1",
-      );
+      const cursor = this.sql.exec<{
+        purged_revision: number;
+        pass_revision: number | null;
+        next_key: ArrayBuffer | null;
+        walked: number;
+        last_pass_rows: number;
+      }>("SELECT purged_revision, pass_revision, next_key, walked, last_pass_rows FROM etcd_purge WHERE id = 1");
       const row = cursor.toArray()[0];
       this.count(cursor);
       this.purge =
         row === undefined
           ? NO_PURGE
-          : { purged: row.purged_revision, pass: row.pass_revision, next: row.next_key === null ? null : new Uint8Array(row.next_key) };
+          : {
+              purged: row.purged_revision,
+              pass: row.pass_revision,
+              next: row.next_key === null ? null : new Uint8Array(row.next_key),
+              walked: row.walked,
+              lastPassRows: row.last_pass_rows,
+            };
     }
     return this.purge;
   }
@@ -317,11 +349,13 @@ export class SqliteMvccStore implements MvccStore {
   private writePurge(p: PurgeState): void {
     this.count(
       this.sql.exec(
-        `INSERT INTO etcd_purge (id, purged_revision, pass_revision, next_key) VALUES (1, ?1, ?2, ?3)
-         ON CONFLICT (id) DO UPDATE SET purged_revision = ?1, pass_revision = ?2, next_key = ?3`,
+        `INSERT INTO etcd_purge (id, purged_revision, pass_revision, next_key, walked, last_pass_rows) VALUES (1, ?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (id) DO UPDATE SET purged_revision = ?1, pass_revision = ?2, next_key = ?3, walked = ?4, last_pass_rows = ?5`,
         p.purged,
         p.pass,
         p.next === null ? null : blob(p.next),
+        p.walked,
+        p.lastPassRows,
       ),
     );
     this.purge = p;
@@ -338,12 +372,15 @@ export class SqliteMvccStore implements MvccStore {
     return row === undefined ? null : new Uint8Array(row.key);
   }
 
-  /** The key `rows` rows of the primary key past the first row of `first`, or null when the table ends before. */
-  private chunkEnd(first: Bytes, rows: number): Bytes | null {
+  /**
+   * The key `rows` rows of the primary key past the first row of `first` (null when the table
+   * ends before), and the rows walked to find it: the chunk's size.
+   */
+  private chunkEnd(first: Bytes, rows: number): { end: Bytes | null; rowsRead: number } {
     const cursor = this.sql.exec<{ key: ArrayBuffer }>(ETCD_SQL.chunkEnd, blob(first), rows);
     const row = cursor.toArray()[0];
     this.count(cursor);
-    return row === undefined ? null : new Uint8Array(row.key);
+    return { end: row === undefined ? null : new Uint8Array(row.key), rowsRead: cursor.rowsRead };
   }
 
   /** A cursor's figures are final once it is consumed; every caller consumes it first. */
