@@ -233,7 +233,10 @@ export class SqliteMvccStore implements MvccStore {
     if (!this.purgeInChunks) this.count(this.sql.exec(ETCD_SQL.compact, revision));
   }
 
-  /** Whether rows invisible at `compacted` (the store's compacted revision) may still be stored. */
+  /**
+   * Whether purgeStep has work at `compacted` (the store's compacted revision): a pass under
+   * way, or one due (pacing, at the top of the file).
+   */
   purgePending(compacted: number): boolean {
     const p = this.purgeState();
     return p.pass !== null || compacted - p.purged >= Math.max(1, Math.floor(p.lastPassRows / PASS_ROWS_PER_REVISION));

@@ -116,7 +116,7 @@ export class KvState {
     return { ...this.meta };
   }
 
-  /** Whether rows a compaction made invisible may still be stored (purgeStep has work). */
+  /** Whether purgeStep has work: a purge pass under way or due (etcd-store.ts). */
   get purgePending(): boolean {
     return this.store.purgePending(this.meta.compactedRevision);
   }
