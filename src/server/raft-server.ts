@@ -66,6 +66,7 @@ import {
   type TransferResult,
 } from "../raft/types.ts";
 import { LazyAlarm } from "./alarm.ts";
+import { AutoCompactor } from "./auto-compactor.ts";
 import { headerIdsOf } from "./etcd-ids.ts";
 import { KvState } from "./kv-state.ts";
 import { onlyResults, PendingChanges, PendingProposals } from "./pending.ts";
@@ -134,6 +135,8 @@ export class RaftServer extends DurableObject<ServerEnv> {
   private readonly inbound = new SnapshotAssembly();
   /** Peers a snapshot is on its way to, and up to which index (snapshot-transfers.ts). */
   private readonly transfers = new SnapshotTransfers();
+  /** As leader: when to propose a compaction of the store's history (boot() sets the retention). */
+  private compactor = new AutoCompactor(0);
   /**
    * The last snapshot serialized, by applied index: the core asks again every election
    * timeout for a follower that is behind (and a crashed one refuses every attempt), and
@@ -487,6 +490,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
       sessionResultChars: kv.sessionResultChars,
       revision: kv.revision,
       compactedRevision: kv.compactedRevision,
+      historyRows: kv.historyRows,
     };
   }
 
@@ -573,6 +577,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
     this.changes.failAll();
     this.inbound.clear();
     this.transfers.clear();
+    this.compactor.clear();
     this.retired = false;
     this.addedHint = null;
     await this.store.wipe();
@@ -617,6 +622,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
     this.addedHint = stored.locationHint ?? null;
     this.links.net = this.store.net() ?? fullyConnected(config.size, id);
     this.retired = this.store.isRetired();
+    this.compactor = new AutoCompactor(config.compactionRetention);
     if (this.store.isDown() || this.retired) return;
     const core = new Raft(
       {
@@ -688,7 +694,45 @@ export class RaftServer extends DurableObject<ServerEnv> {
     }
     this.timer.ensure(ready.wakeAt);
     this.maybeCompact(core);
+    this.maybePurge();
+    this.maybeProposeCompaction(core);
     return replies;
+  }
+
+  /**
+   * etcd's automatic compaction, as the leader's chore after an event: once the store's
+   * history holds more than its retention and a step (src/kv/auto-compaction.ts), propose an
+   * etcd compaction to revision − retention through the log, so every replica compacts at the
+   * same revision. Nobody waits for its answer; one is in flight at a time (auto-compactor.ts).
+   * The proposal is drained at once, and may be held for the next drain (group commit).
+   */
+  private maybeProposeCompaction(core: Raft): void {
+    if (this.core !== core) return;
+    const meta = this.kvState.storeMeta;
+    const target = this.compactor.due(core.status(), this.kvState.applied, meta);
+    if (target === null) return;
+    const now = Date.now();
+    const proposed = core.propose(makeEtcdCommand("compaction", { revision: String(target) }, now), now);
+    if (!proposed.accepted) return;
+    this.compactor.proposed(proposed.index, proposed.term);
+    this.narration.add(
+      this.id,
+      `[${this.id}] proposes compacting the store to revision ${target} (revision ${meta.revision}, keeping ${this.config!.compactionRetention}) at index ${proposed.index}`,
+    );
+    this.drain(core, undefined, undefined, true);
+  }
+
+  /**
+   * Delete one chunk of the rows a compaction made invisible (kv-state.ts purgeStep), in a
+   * transaction of its own, after the event's: a compaction of a big table is spread over
+   * many drains instead of holding the object for one long DELETE. Not while a snapshot
+   * transfer is under way: a snapshot streamed in chunks reads the rows at or below its
+   * revision across many turns, and a compaction applied meanwhile must not take away rows
+   * the snapshot's revision still sees.
+   */
+  private maybePurge(): void {
+    if (this.transfers.indexes().length > 0 || !this.kvState.purgePending) return;
+    this.persistOrCrash(null, null, () => this.kvState.purgeStep());
   }
 
   /**
