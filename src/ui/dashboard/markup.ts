@@ -116,7 +116,8 @@ legend { font-size: 13px; font-weight: 600; padding: 0 4px; }
 .keys-table td.key { overflow-wrap: anywhere; font-weight: 600; }
 .keys-table td.value { overflow-wrap: anywhere; color: var(--muted); }
 .keys-table td.value.empty { font-style: italic; }
-.keys-table td.num, .keys-table th.num { text-align: right; white-space: nowrap; }
+.keys-table td.num, .keys-table th.num { width: 6.5em; text-align: right; white-space: nowrap; }
+.keys-table td:last-child { width: 1%; }
 .keys-table button { padding: 1px 8px; font-size: 12px; }
 .tl-controls { display: flex; flex-wrap: wrap; gap: 8px 14px; align-items: flex-end; margin-bottom: 6px; }
 .tl-controls label.inline { flex-direction: row; align-items: center; gap: 5px; font-size: 13px; color: var(--ink); }
