@@ -577,7 +577,7 @@ test("the Keys panel lists keys with their revisions, read only when asked; a ke
   // Opening the panel is asking: one read, of an empty store.
   await page.locator("#keys-details summary").click();
   await expect.poll(() => page.locator("#keys-caption").textContent(), { timeout: 30_000 }).toMatch(/^No keys \(read at revision \d+\)\.$|failed/);
-  expect(await page.locator("#keys-caption").textContent()).not.toMatch(/failed/);
+  expect(await page.locator("#keys-caption").textContent(), "GET /clusters/{c}/kv answers a page of keys").not.toMatch(/failed/);
 
   // Two keys from the console (and one of them twice): each write reads the open list again.
   const put = async (key: string, value: string) => {

@@ -215,7 +215,8 @@ export class Api {
   private key(c: string, key: string): string {
     return `${this.cluster(c)}/kv/${encodeURIComponent(key)}`;
   }
-  kvGet(c: string, key: string): Promise<{ found: boolean; value: string | null }> {
+  /** `modRevision` comes from a store with revisions (API.md, "Key/value service"). */
+  kvGet(c: string, key: string): Promise<{ found: boolean; value: string | null; modRevision?: number }> {
     return this.call("GET", this.key(c, key), undefined, "client");
   }
   kvPut(c: string, key: string, value: string): Promise<{ found: boolean; prev: string | null }> {

@@ -19,8 +19,11 @@ export function describeKvResult(op: KvOp, key: string, result: Record<string, u
   const prev = result["prev"] as string | null | undefined;
   const head = `${op.toUpperCase()} ${quote(key)}`;
   switch (op) {
-    case "get":
-      return result["found"] ? `${head} → ${quote(result["value"] as string | null)}` : `${head} → not found`;
+    case "get": {
+      // A store with revisions answers the key's modRevision too (API.md); an older one does not.
+      const rev = typeof result["modRevision"] === "number" ? ` (modRevision ${result["modRevision"]})` : "";
+      return result["found"] ? `${head} → ${quote(result["value"] as string | null)}${rev}` : `${head} → not found`;
+    }
     case "put":
       return result["found"] ? `${head} → stored (was ${quote(prev ?? null)})` : `${head} → stored (new key)`;
     case "cas":

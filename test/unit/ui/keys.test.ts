@@ -126,7 +126,9 @@ describe("rows and caption", () => {
     expect(keysCaption(page([], false, 4), "zz", 1)).toBe('No keys starting with "zz" (read at revision 4).');
   });
 
-  test("a delete reads as a sentence", () => {
+  test("a delete reads as a sentence; a get names the key's modRevision when the answer has it", () => {
+    expect(describeKvResult("get", "k", { found: true, value: "v", modRevision: 7 })).toBe('GET "k" → "v" (modRevision 7)');
+    expect(describeKvResult("get", "k", { found: true, value: "v" })).toBe('GET "k" → "v"');
     expect(describeKvResult("delete", "k", { found: true, prev: "v" })).toBe('DELETE "k" → deleted (was "v")');
     expect(describeKvResult("delete", "k", { found: false, prev: null })).toBe('DELETE "k" → not found (nothing to delete)');
   });
