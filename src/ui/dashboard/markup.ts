@@ -182,7 +182,7 @@ export const DASHBOARD_BODY = `
           <button type="button" id="keys-next">Next page</button>
         </form>
         <p id="keys-caption" class="hint keys-caption" aria-live="polite"></p>
-        <table class="keys-table">
+        <table class="keys-table" aria-labelledby="keys-title" aria-describedby="keys-caption">
           <thead><tr><th scope="col">key</th><th scope="col">value</th>
             <th scope="col" class="num" title="the revision that created the key">created</th>
             <th scope="col" class="num" title="the revision of its last write">modified</th>
