@@ -18,7 +18,7 @@ function readStat(pid: number): { comm: string; ppid: number; ticks: number } | 
 
 let workerd: number | null | undefined;
 /** The workerd child that Miniflare started for this process, if it can be found. */
-function workerdPid(): number | null {
+export function workerdPid(): number | null {
   const pids = () => (existsSync("/proc") ? readdirSync("/proc").filter((e) => /^\d+$/.test(e)).map(Number) : []);
   if (workerd === undefined) workerd = pids().find((pid) => readStat(pid)?.comm === "workerd" && readStat(pid)?.ppid === process.pid) ?? null;
   return workerd;

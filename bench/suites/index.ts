@@ -6,10 +6,11 @@ import { floor } from "./floor.ts";
 import { history } from "./history.ts";
 import { raft } from "./raft.ts";
 import { reads } from "./reads.ts";
+import { scale } from "./scale.ts";
 import { regions } from "./regions.ts";
 import { single } from "./single.ts";
 import { sleepSuite } from "./sleep.ts";
 
-export const BY_NAME = { floor, single, raft, etcd, reads, history, sleep: sleepSuite, regions, catchup };
+export const BY_NAME = { floor, single, raft, etcd, reads, history, sleep: sleepSuite, regions, catchup, scale };
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each suite's own result type
 export const SUITES: ReadonlyArray<Suite<any>> = Object.values(BY_NAME);

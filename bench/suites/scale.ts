@@ -1,0 +1,138 @@
+// The store at scale (issue 20, item 1): a 3-server cluster filled with --scale-keys keys of 1 KB, one
+// PUT /kv each from many clients, against the same shape empty in the same run: every server reset and
+// loaded again, workerd's resident memory, a learner added and caught up. Figures are ratios within the
+// run (the machine is noisy). Not in the full run (minutes of filling).
+import { Cluster, message, type ClusterView } from "../lib/cluster.ts";
+import { sleep, type Answer } from "../lib/http.ts";
+import { closedLoop } from "../lib/load.ts";
+import { workerdRssBytes } from "../lib/memory.ts";
+import { fmt, ratio, table, verdict, type Value } from "../lib/render.ts";
+import { round, sum, summarize } from "../lib/stats.ts";
+import type { Ctx, Suite } from "../lib/suite.ts";
+
+const VALUE_BYTES = 1024;
+const CLIENTS = 64;
+const TRIES = 5; // a put answered 503/504 (a leader change) is sent again: the key must exist
+const CATCH_UP_DEADLINE_MS = 600_000;
+const mib = (b: Value) => (b === null || b === undefined ? null : b / (1 << 20));
+
+type Status = ClusterView["servers"][number] & { lastApplied: number; stats: { snapshotsInstalled: number } };
+
+async function measure({ http, o, progress }: Ctx) {
+  const tag = Date.now().toString(36);
+  const keys = o.scaleKeys;
+  const r = await Cluster.with(http, `scale-empty-${tag}`, { size: 3 }, false, async (empty) =>
+    Cluster.with(http, `scale-full-${tag}`, { size: 3 }, false, async (full) => {
+      await Promise.all([empty.stable(30_000), full.stable(30_000)]);
+      const rssBefore = workerdRssBytes();
+      progress(`scale: fill ${full.name} with ${keys} keys of ${VALUE_BYTES} bytes, ${CLIENTS} clients (workerd RSS ${fmt(mib(rssBefore), 0)} MiB)`);
+      const fill = await fillKeys(full, keys, progress);
+      const rssFilled = workerdRssBytes();
+      progress(`scale: filled in ${fill.seconds} s (RSS ${fmt(mib(rssFilled), 0)} MiB); ${o.restarts} resets of every server, empty and full`);
+      const reset = { empty: await resets(empty, o.restarts), full: await resets(full, o.restarts) };
+      const rssReloaded = workerdRssBytes();
+      progress(`scale: RSS after the resets ${fmt(mib(rssReloaded), 0)} MiB; a learner joins each cluster`);
+      const join = { empty: await learnerCatchUp(empty), full: await learnerCatchUp(full) };
+      progress(`scale: learner caught up in ${fmt(join.empty.ms, 0)} ms (empty), ${fmt(join.full.ms, 0)} ms (full)`);
+      return { fill, reset, join, rss: { before: rssBefore, filled: rssFilled, reloaded: rssReloaded } };
+    }),
+  );
+  const base = { keys, valueBytes: VALUE_BYTES, dataBytes: 3 * keys * VALUE_BYTES };
+  return typeof r === "string" ? { ...base, unavailable: r, ...NOTHING } : { ...base, unavailable: null, ...r };
+}
+const NOTHING = { fill: null, reset: null, join: null, rss: null };
+
+/** `keys` distinct keys of VALUE_BYTES, one put each, CLIENTS at a time; a refused put is sent again (same key, same value). */
+async function fillKeys(c: Cluster, keys: number, progress: (line: string) => void) {
+  const [value, step] = ["x".repeat(VALUE_BYTES), Math.max(1, Math.round(keys / 10))];
+  let next = 0;
+  const retried: Record<string, number> = {};
+  const put = async (): Promise<Answer> => {
+    const k = next++;
+    if (k > 0 && k % step === 0) progress(`scale: put ${k} of ${keys}`);
+    let a: Answer;
+    for (let t = 1; ; t++) {
+      a = await c.http.call("PUT", `/clusters/${c.name}/kv/s${k}`, { value }, 60_000);
+      if (a.status === 200 || t === TRIES) return a;
+      retried[a.status] = (retried[a.status] ?? 0) + 1;
+    }
+  };
+  const { phase } = await closedLoop(put, CLIENTS, { count: keys });
+  return { seconds: phase.seconds, putsPerSec: phase.throughput, ok: phase.ops, failed: phase.errors, retried, workerdCpuMsPerPut: phase.cpuPerOp.workerdMs };
+}
+
+/** POST /clusters/{c}/evict `trials` times: it answers once every server, reset, has answered its first call (a wake) and its status; loadedAt tells the reset happened. */
+async function resets(c: Cluster, trials: number) {
+  const [samples, failures] = [[] as number[], [] as string[]];
+  for (let t = 0; t < trials; t++) {
+    const before = await c.stable(60_000).catch((e: unknown) => (failures.push(`trial ${t}: ${message(e)}`), null));
+    if (!before) continue;
+    const t0 = performance.now();
+    const a = await c.http.call("POST", `/clusters/${c.name}/evict`, undefined, 300_000);
+    const ms = performance.now() - t0;
+    const after = (a.body?.servers ?? []) as Status[];
+    const fresh = before.servers.every((s) => after.some((x) => x.id === s.id && x.state !== "Dead" && x.stats.loadedAt !== s.stats.loadedAt));
+    if (a.status === 200 && fresh) samples.push(ms);
+    else failures.push(`trial ${t}: ${a.status === 200 ? "not every server was reset and answering" : `evict answered ${a.status}`} ${JSON.stringify(a.body).slice(0, 300)}`);
+  }
+  return { ms: summarize(samples), samplesMs: samples.map(round), failures };
+}
+
+/**
+ * A learner added (POST /members, answered once the configuration holding it commits), then polled until its
+ * lastApplied reaches the leader's; the snapshot chunks sent to it counted from the leader's narration
+ * ("sends N the state machine at index i (term t): X characters in M chunk(s)").
+ */
+async function learnerCatchUp(c: Cluster) {
+  const [since, t0] = [Date.now() - 1, performance.now()];
+  const a = await c.http.call("POST", `/clusters/${c.name}/members?timeoutMs=60000`, { role: "learner" }, 70_000);
+  if (a.status !== 200 || typeof a.body?.added !== "number") return { ms: null, id: null, failure: `POST /members answered ${a.status} ${JSON.stringify(a.body).slice(0, 300)}`, snapshotsInstalled: null, chunks: null, snapshotChars: null };
+  const id = a.body.added as number;
+  let [ms, s]: [number | null, Status | undefined] = [null, undefined];
+  while (ms === null && performance.now() - t0 < CATCH_UP_DEADLINE_MS) {
+    const v = await c.view();
+    s = v.servers.find((x) => x.id === id) as Status | undefined;
+    const leader = v.servers.find((x) => x.id === v.leader) as Status | undefined;
+    if (s && leader && s.lastApplied >= leader.lastApplied) ms = round(performance.now() - t0);
+    else await sleep(50);
+  }
+  const events = await c.http.call("GET", `/clusters/${c.name}/events?since=${since}`, undefined, 60_000);
+  const lines = events.status === 200 ? (events.body.events as Array<{ line: string }>) : [];
+  const re = new RegExp(`sends ${id} the state machine at index \\d+ \\(term \\d+\\): (\\d+) characters in (\\d+) chunk`);
+  const sent = lines.map((e) => re.exec(e.line)).filter((m) => m !== null);
+  const [chars, chunks] = [1, 2].map((k) => (sent.length ? sum(sent.map((m) => Number(m[k]))) : null));
+  return { ms, id, failure: ms === null ? `not caught up within ${CATCH_UP_DEADLINE_MS} ms` : null, snapshotsInstalled: s?.stats.snapshotsInstalled ?? null, chunks: chunks ?? null, snapshotChars: chars ?? null };
+}
+
+export type ScaleResult = Awaited<ReturnType<typeof measure>>;
+
+function scaleTable(r: ScaleResult): string {
+  if (r.unavailable || !r.fill || !r.reset || !r.join || !r.rss) return `Not measured: ${r.unavailable ?? "no results"}.`;
+  const { reset, join, rss, fill } = r;
+  const n = r.keys.toLocaleString("en-US");
+  const growth = rss.reloaded !== null && rss.before !== null ? rss.reloaded - rss.before : null;
+  const share = growth === null ? null : growth / r.dataBytes;
+  const loadRatio = reset.full.ms.n && reset.empty.ms.n ? reset.full.ms.p50 / reset.empty.ms.p50 : null;
+  const rows: string[][] = [];
+  const add = (name: string, e: Value, f: Value, goal = "", digits = 0) => rows.push([name, fmt(e, digits), fmt(f, digits), ratio(f, e), goal]);
+  add("reset every server → each answers its first call, median (ms)", reset.empty.ms.p50, reset.full.ms.p50, `≤ 2× empty: ${verdict(loadRatio === null ? null : loadRatio <= 2)}`);
+  add("… slowest (ms)", reset.empty.ms.max, reset.full.ms.max);
+  add("learner added → its lastApplied = the leader's (ms)", join.empty.ms, join.full.ms);
+  add("… snapshot chunks sent to it", join.empty.chunks, join.full.chunks);
+  add("… snapshot sent (MiB of JSON)", mib(join.empty.snapshotChars), mib(join.full.snapshotChars), "", 2);
+  add("… snapshots it installed", join.empty.snapshotsInstalled, join.full.snapshotsInstalled);
+  rows.push(["workerd RSS (MiB): both clusters empty / after filling / after every server's reset", fmt(mib(rss.before), 0), `${fmt(mib(rss.filled), 0)} / ${fmt(mib(rss.reloaded), 0)}`, ratio(rss.reloaded, rss.before), ""]);
+  rows.push([`growth after the resets ÷ the data (3 × ${n} × 1 KiB = ${fmt(mib(r.dataBytes), 0)} MiB)`, "", `${fmt(mib(growth), 0)} MiB = ${fmt(share)}`, "", `< 0.25: ${verdict(share === null ? null : share < 0.25)}`]);
+  const failed = Object.values(fill.failed).reduce((a, b) => a + b, 0);
+  const notes = [
+    ...(["empty", "full"] as const).flatMap((k) => [...reset[k].failures.map((f) => `- reset, ${k}: ${f}.`), ...(join[k].failure ? [`- learner, ${k}: ${join[k].failure}.`] : [])]),
+    ...(failed ? [`- fill: ${failed} puts failed after ${TRIES} tries ${JSON.stringify(fill.failed)}.`] : []),
+  ];
+  const caption =
+    `Filled with ${n} keys of ${VALUE_BYTES} bytes, one \`PUT /kv\` each, ${CLIENTS} clients: ${fmt(fill.seconds, 0)} s, ${fmt(fill.putsPerSec, 0)} puts/s, workerd CPU ${fmt(fill.workerdCpuMsPerPut)} ms per put` +
+    `${Object.keys(fill.retried).length ? `, sent again ${JSON.stringify(fill.retried)}` : ""}. Reset: \`POST /clusters/{c}/evict\` (every object reset, then woken, then its status), ${reset.full.ms.n} times each. ` +
+    "RSS: the one workerd process holding every object of the run (VmRSS); freed JavaScript memory need not go back to the system, so after the resets it is an upper bound of what the loaded servers hold.";
+  return [table(["3 servers", "empty", `${n} keys`, "×empty", "goal (issue 20)"], rows), caption, ...(notes.length ? [notes.join("\n")] : [])].join("\n\n");
+}
+
+export const scale: Suite<ScaleResult> = { name: "scale", full: false, url: false, about: "a 3-server cluster holding --scale-keys keys of 1 KB against an empty one: reset and load, workerd memory, a learner catching up (minutes; not in the full run)", run: measure, sections: (r) => [["The store at scale", scaleTable(r)]] };
