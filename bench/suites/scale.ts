@@ -7,18 +7,19 @@ import { sleep, type Answer } from "../lib/http.ts";
 import { closedLoop } from "../lib/load.ts";
 import { workerdRssBytes } from "../lib/memory.ts";
 import { fmt, ratio, table, verdict, type Value } from "../lib/render.ts";
-import { round, sum, summarize } from "../lib/stats.ts";
+import { median, round, sum, summarize } from "../lib/stats.ts";
 import type { Ctx, Suite } from "../lib/suite.ts";
 
 const VALUE_BYTES = 1024;
 const CLIENTS = 64;
 const TRIES = 5; // a put answered 503/504 (a leader change) is sent again: the key must exist
 const CATCH_UP_DEADLINE_MS = 600_000;
+const RESTARTS = 3;
 const mib = (b: Value) => (b === null || b === undefined ? null : b / (1 << 20));
 
 type Status = ClusterView["servers"][number] & { lastApplied: number; stats: { snapshotsInstalled: number } };
 
-async function measure({ http, o, progress }: Ctx) {
+async function measure({ http, o, progress, restartWorkerd }: Ctx) {
   const tag = Date.now().toString(36);
   const keys = o.scaleKeys;
   const r = await Cluster.with(http, `scale-empty-${tag}`, { size: 3 }, false, async (empty) =>
@@ -31,16 +32,18 @@ async function measure({ http, o, progress }: Ctx) {
       progress(`scale: filled in ${fill.seconds} s (RSS ${fmt(mib(rssFilled), 0)} MiB); ${o.restarts} resets of every server, empty and full`);
       const reset = { empty: await resets(empty, o.restarts), full: await resets(full, o.restarts) };
       const rssReloaded = workerdRssBytes();
-      progress(`scale: RSS after the resets ${fmt(mib(rssReloaded), 0)} MiB; a learner joins each cluster`);
+      progress(`scale: RSS after the resets ${fmt(mib(rssReloaded), 0)} MiB; ${restartWorkerd ? RESTARTS : 0} restarts of workerd`);
+      const fresh = restartWorkerd ? await freshLoads(empty, full, restartWorkerd) : null;
+      progress(`scale: a learner joins each cluster`);
       const join = { empty: await learnerCatchUp(empty), full: await learnerCatchUp(full) };
       progress(`scale: learner caught up in ${fmt(join.empty.ms, 0)} ms (empty), ${fmt(join.full.ms, 0)} ms (full)`);
-      return { fill, reset, join, rss: { before: rssBefore, filled: rssFilled, reloaded: rssReloaded } };
+      return { fill, reset, join, fresh, rss: { before: rssBefore, filled: rssFilled, reloaded: rssReloaded } };
     }),
   );
   const base = { keys, valueBytes: VALUE_BYTES, dataBytes: 3 * keys * VALUE_BYTES };
   return typeof r === "string" ? { ...base, unavailable: r, ...NOTHING } : { ...base, unavailable: null, ...r };
 }
-const NOTHING = { fill: null, reset: null, join: null, rss: null };
+const NOTHING = { fill: null, reset: null, join: null, fresh: null, rss: null };
 
 /** `keys` distinct keys of VALUE_BYTES, one put each, CLIENTS at a time; a refused put is sent again (same key, same value). */
 async function fillKeys(c: Cluster, keys: number, progress: (line: string) => void) {
@@ -104,34 +107,72 @@ async function learnerCatchUp(c: Cluster) {
   return { ms, id, failure: ms === null ? `not caught up within ${CATCH_UP_DEADLINE_MS} ms` : null, snapshotsInstalled: s?.stats.snapshotsInstalled ?? null, chunks: chunks ?? null, snapshotChars: chars ?? null };
 }
 
+/**
+ * The cleanest reading of what loaded servers hold: a new workerd process (nothing loaded, no garbage of the fill),
+ * then the first status of the empty cluster (each of its servers loads), then of the full one, with workerd's RSS
+ * after each. Both clusters asleep first, so no alarm loads an object before its request does; a request to an
+ * unknown cluster first loads the Worker and the registry outside either figure. RESTARTS times.
+ */
+async function freshLoads(empty: Cluster, full: Cluster, restartWorkerd: () => Promise<void>) {
+  const trials: Array<{ rssFresh: number | null; rssEmpty: number | null; rssFull: number | null; emptyMs: number; fullMs: number }> = [];
+  const failures: string[] = [];
+  for (let t = 0; t < RESTARTS; t++) {
+    const asleep = await Promise.all([empty, full].map((c) => c.untilAsleep(30_000).then(() => null, (e: unknown) => message(e))));
+    failures.push(...asleep.filter((x) => x !== null).map((x) => `restart ${t}: ${x} (an alarm may have loaded its objects first)`));
+    await restartWorkerd();
+    const at = Date.now();
+    await empty.http.call("GET", "/clusters/scale-warm-up-unknown");
+    const rssFresh = workerdRssBytes();
+    const first = async (c: Cluster) => {
+      const t0 = performance.now();
+      const v = await c.view();
+      const ms = performance.now() - t0;
+      if (!v.servers.every((s) => s.state !== "Dead" && s.stats.loadedAt >= at)) failures.push(`restart ${t}, ${c.name}: not every server loaded by its first status ${JSON.stringify(v.servers.map((s) => s.stats.loadedAt - at))}`);
+      return ms;
+    };
+    const emptyMs = await first(empty);
+    const rssEmpty = workerdRssBytes();
+    const fullMs = await first(full);
+    trials.push({ rssFresh, rssEmpty, rssFull: workerdRssBytes(), emptyMs: round(emptyMs), fullMs: round(fullMs) });
+  }
+  const med = (f: (x: (typeof trials)[number]) => number | null) => (trials.some((x) => f(x) === null) ? null : median(trials.map((x) => f(x)!)));
+  return { trials, failures, emptyMs: med((x) => x.emptyMs), fullMs: med((x) => x.fullMs), rssFresh: med((x) => x.rssFresh), heldEmpty: med((x) => x.rssEmpty! - x.rssFresh!), heldFull: med((x) => x.rssFull! - x.rssEmpty!) };
+}
+
 export type ScaleResult = Awaited<ReturnType<typeof measure>>;
 
 function scaleTable(r: ScaleResult): string {
   if (r.unavailable || !r.fill || !r.reset || !r.join || !r.rss) return `Not measured: ${r.unavailable ?? "no results"}.`;
-  const { reset, join, rss, fill } = r;
+  const { reset, join, rss, fill, fresh } = r;
   const n = r.keys.toLocaleString("en-US");
-  const growth = rss.reloaded !== null && rss.before !== null ? rss.reloaded - rss.before : null;
-  const share = growth === null ? null : growth / r.dataBytes;
-  const loadRatio = reset.full.ms.n && reset.empty.ms.n ? reset.full.ms.p50 / reset.empty.ms.p50 : null;
   const rows: string[][] = [];
   const add = (name: string, e: Value, f: Value, goal = "", digits = 0) => rows.push([name, fmt(e, digits), fmt(f, digits), ratio(f, e), goal]);
-  add("reset every server → each answers its first call, median (ms)", reset.empty.ms.p50, reset.full.ms.p50, `≤ 2× empty: ${verdict(loadRatio === null ? null : loadRatio <= 2)}`);
+  const atMost2 = (e: Value, f: Value) => `≤ 2×: ${verdict(e && f ? f / e <= 2 : null)}`;
+  add("reset every server (evict) → each answers its first call, median (ms)", reset.empty.ms.p50, reset.full.ms.p50, atMost2(reset.empty.ms.p50, reset.full.ms.p50));
   add("… slowest (ms)", reset.empty.ms.max, reset.full.ms.max);
+  add("new workerd process → the cluster's first status (its 3 servers load), median (ms)", fresh?.emptyMs, fresh?.fullMs, fresh ? atMost2(fresh.emptyMs, fresh.fullMs) : "");
+  // What the full cluster's servers hold beyond the empty one's, in a process that has done nothing else.
+  const held = fresh && fresh.heldFull !== null && fresh.heldEmpty !== null ? fresh.heldFull - fresh.heldEmpty : null;
+  const share = held === null ? null : held / r.dataBytes;
+  add("new workerd process: RSS its 3 servers add once loaded (MiB)", mib(fresh?.heldEmpty), mib(fresh?.heldFull), "", 1);
+  rows.push([`… the full cluster's beyond the empty one's ÷ the data (3 × ${n} × 1 KiB = ${fmt(mib(r.dataBytes), 0)} MiB)`, "", `${fmt(mib(held), 0)} MiB = ${fmt(share)}`, "", `< 0.25: ${verdict(share === null ? null : share < 0.25)}`]);
+  rows.push(["workerd RSS (MiB) in the run's process: both clusters empty / after filling / after the resets", fmt(mib(rss.before), 0), `${fmt(mib(rss.filled), 0)} / ${fmt(mib(rss.reloaded), 0)}`, ratio(rss.reloaded, rss.before), ""]);
   add("learner added → its lastApplied = the leader's (ms)", join.empty.ms, join.full.ms);
   add("… snapshot chunks sent to it", join.empty.chunks, join.full.chunks);
   add("… snapshot sent (MiB of JSON)", mib(join.empty.snapshotChars), mib(join.full.snapshotChars), "", 2);
   add("… snapshots it installed", join.empty.snapshotsInstalled, join.full.snapshotsInstalled);
-  rows.push(["workerd RSS (MiB): both clusters empty / after filling / after every server's reset", fmt(mib(rss.before), 0), `${fmt(mib(rss.filled), 0)} / ${fmt(mib(rss.reloaded), 0)}`, ratio(rss.reloaded, rss.before), ""]);
-  rows.push([`growth after the resets ÷ the data (3 × ${n} × 1 KiB = ${fmt(mib(r.dataBytes), 0)} MiB)`, "", `${fmt(mib(growth), 0)} MiB = ${fmt(share)}`, "", `< 0.25: ${verdict(share === null ? null : share < 0.25)}`]);
   const failed = Object.values(fill.failed).reduce((a, b) => a + b, 0);
   const notes = [
     ...(["empty", "full"] as const).flatMap((k) => [...reset[k].failures.map((f) => `- reset, ${k}: ${f}.`), ...(join[k].failure ? [`- learner, ${k}: ${join[k].failure}.`] : [])]),
+    ...(fresh?.failures ?? []).map((f) => `- new workerd: ${f}.`),
+    ...(fresh ? [] : ["- new workerd: not measured (the bench does not own the runtime with `--url`)."]),
     ...(failed ? [`- fill: ${failed} puts failed after ${TRIES} tries ${JSON.stringify(fill.failed)}.`] : []),
   ];
   const caption =
     `Filled with ${n} keys of ${VALUE_BYTES} bytes, one \`PUT /kv\` each, ${CLIENTS} clients: ${fmt(fill.seconds, 0)} s, ${fmt(fill.putsPerSec, 0)} puts/s, workerd CPU ${fmt(fill.workerdCpuMsPerPut)} ms per put` +
-    `${Object.keys(fill.retried).length ? `, sent again ${JSON.stringify(fill.retried)}` : ""}. Reset: \`POST /clusters/{c}/evict\` (every object reset, then woken, then its status), ${reset.full.ms.n} times each. ` +
-    "RSS: the one workerd process holding every object of the run (VmRSS); freed JavaScript memory need not go back to the system, so after the resets it is an upper bound of what the loaded servers hold.";
+    `${Object.keys(fill.retried).length ? `, sent again ${JSON.stringify(fill.retried)}` : ""}. Reset: \`POST /clusters/{c}/evict\` (every object reset, woken, then its status), ${reset.full.ms.n} times each. ` +
+    `New workerd: Miniflare restarted on the same storage with both clusters asleep, then the empty cluster's status, then the full one's, RSS (VmRSS) after each; ${fresh?.trials.length ?? 0} restarts. ` +
+    "In the run's process RSS also holds what the fill left for the garbage collector, so that row is an upper bound.";
   return [table(["3 servers", "empty", `${n} keys`, "×empty", "goal (issue 20)"], rows), caption, ...(notes.length ? [notes.join("\n")] : [])].join("\n\n");
 }
 
