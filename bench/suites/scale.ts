@@ -15,7 +15,14 @@ const CLIENTS = 64;
 const TRIES = 5; // a put answered 503/504 (a leader change) is sent again: the key must exist
 const CATCH_UP_DEADLINE_MS = 600_000;
 const RESTARTS = 3;
+const STATUS_TIMEOUT_MS = 300_000; // a first status may wait for a whole data set to load
 const mib = (b: Value) => (b === null || b === undefined ? null : b / (1 << 20));
+
+/** The cluster's status, waiting as long as loading takes; null when it did not answer 200. */
+async function status(c: Cluster): Promise<ClusterView | null> {
+  const a = await c.http.call("GET", `/clusters/${c.name}`, undefined, STATUS_TIMEOUT_MS);
+  return a.status === 200 ? (a.body as ClusterView) : null;
+}
 
 type Status = ClusterView["servers"][number] & { lastApplied: number; stats: { snapshotsInstalled: number } };
 
@@ -93,7 +100,8 @@ async function learnerCatchUp(c: Cluster) {
   const id = a.body.added as number;
   let [ms, s]: [number | null, Status | undefined] = [null, undefined];
   while (ms === null && performance.now() - t0 < CATCH_UP_DEADLINE_MS) {
-    const v = await c.view();
+    const v = await status(c);
+    if (!v) continue; // busy installing: asked again
     s = v.servers.find((x) => x.id === id) as Status | undefined;
     const leader = v.servers.find((x) => x.id === v.leader) as Status | undefined;
     if (s && leader && s.lastApplied >= leader.lastApplied) ms = round(performance.now() - t0);
@@ -125,17 +133,18 @@ async function freshLoads(empty: Cluster, full: Cluster, restartWorkerd: () => P
     const rssFresh = workerdRssBytes();
     const first = async (c: Cluster) => {
       const t0 = performance.now();
-      const v = await c.view();
+      const v = await status(c);
       const ms = performance.now() - t0;
-      if (!v.servers.every((s) => s.state !== "Dead" && s.stats.loadedAt >= at)) failures.push(`restart ${t}, ${c.name}: not every server loaded by its first status ${JSON.stringify(v.servers.map((s) => s.stats.loadedAt - at))}`);
-      return ms;
+      if (!v) failures.push(`restart ${t}, ${c.name}: the first status did not answer within ${STATUS_TIMEOUT_MS} ms`);
+      else if (!v.servers.every((s) => s.state !== "Dead" && s.stats.loadedAt >= at)) failures.push(`restart ${t}, ${c.name}: not every server loaded by its first status ${JSON.stringify(v.servers.map((s) => s.stats.loadedAt - at))}`);
+      return v ? round(ms) : null;
     };
     const emptyMs = await first(empty);
     const rssEmpty = workerdRssBytes();
     const fullMs = await first(full);
-    trials.push({ rssFresh, rssEmpty, rssFull: workerdRssBytes(), emptyMs: round(emptyMs), fullMs: round(fullMs) });
+    if (emptyMs !== null && fullMs !== null) trials.push({ rssFresh, rssEmpty, rssFull: workerdRssBytes(), emptyMs, fullMs });
   }
-  const med = (f: (x: (typeof trials)[number]) => number | null) => (trials.some((x) => f(x) === null) ? null : median(trials.map((x) => f(x)!)));
+  const med = (f: (x: (typeof trials)[number]) => number | null) => (trials.length === 0 || trials.some((x) => f(x) === null) ? null : median(trials.map((x) => f(x)!)));
   return { trials, failures, emptyMs: med((x) => x.emptyMs), fullMs: med((x) => x.fullMs), rssFresh: med((x) => x.rssFresh), heldEmpty: med((x) => x.rssEmpty! - x.rssFresh!), heldFull: med((x) => x.rssFull! - x.rssEmpty!) };
 }
 
