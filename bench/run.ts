@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   try {
     const probe = o.url ? await http.call("GET", "/clusters/bench-probe", undefined, 5_000) : null;
     if (probe?.status === 0) throw new Error(`nothing answers at ${o.url}: start it with \`npm run dev\` (${JSON.stringify(probe.body)})`);
-    const [ctx, results]: [Ctx, Record<string, unknown>] = [{ http, o, profiled: mf !== null, progress, restartWorkerd: mf && options ? () => restart(mf, options) : null }, {}];
+    const [ctx, results]: [Ctx, Record<string, unknown>] = [{ http, o, profiled: mf !== null, progress, restartWorkerd: mf && options ? () => restart(mf, options).then(() => http.reconnect()) : null }, {}];
     // Suites sampled in rounds (the floor) run at the start, in the middle and at the end.
     const samplers = suites.flatMap((s) => (s.sampler ? [[s.name, s.sampler(ctx)] as const] : []));
     const measured = suites.filter((s) => s.run);
