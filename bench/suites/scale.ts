@@ -56,7 +56,7 @@ const NOTHING = { fill: null, reset: null, join: null, fresh: null, rss: null };
 async function fillKeys(c: Cluster, keys: number, progress: (line: string) => void) {
   const [value, step] = ["x".repeat(VALUE_BYTES), Math.max(1, Math.round(keys / 10))];
   let next = 0;
-  const retried: Record<string, number> = {};
+  const [retried, lost]: [Record<string, number>, string[]] = [{}, []]; // lost: why the first unanswered puts were
   const put = async (): Promise<Answer> => {
     const k = next++;
     if (k > 0 && k % step === 0) progress(`scale: put ${k} of ${keys}`);
@@ -65,10 +65,11 @@ async function fillKeys(c: Cluster, keys: number, progress: (line: string) => vo
       a = await c.http.call("PUT", `/clusters/${c.name}/kv/s${k}`, { value }, 60_000);
       if (a.status === 200 || t === TRIES) return a;
       retried[a.status] = (retried[a.status] ?? 0) + 1;
+      if (a.status === 0 && lost.length < 3) lost.push(String(a.body?.message));
     }
   };
   const { phase } = await closedLoop(put, CLIENTS, { count: keys });
-  return { seconds: phase.seconds, putsPerSec: phase.throughput, ok: phase.ops, failed: phase.errors, retried, workerdCpuMsPerPut: phase.cpuPerOp.workerdMs };
+  return { seconds: phase.seconds, putsPerSec: phase.throughput, ok: phase.ops, failed: phase.errors, retried, lost, workerdCpuMsPerPut: phase.cpuPerOp.workerdMs };
 }
 
 /** POST /clusters/{c}/evict `trials` times: it answers once every server, reset, has answered its first call (a wake) and its status; loadedAt tells the reset happened. */
@@ -95,9 +96,8 @@ async function resets(c: Cluster, trials: number) {
  */
 async function learnerCatchUp(c: Cluster) {
   const [since, t0] = [Date.now() - 1, performance.now()];
-  const a = await c.http.call("POST", `/clusters/${c.name}/members?timeoutMs=60000`, { role: "learner" }, 70_000);
-  if (a.status !== 200 || typeof a.body?.added !== "number") return { ms: null, id: null, failure: `POST /members answered ${a.status} ${JSON.stringify(a.body).slice(0, 300)}`, snapshotsInstalled: null, chunks: null, snapshotChars: null };
-  const id = a.body.added as number;
+  const { id, notes } = await addLearner(c);
+  if (typeof id !== "number") return { ms: null, id: null, failure: notes.join("; "), snapshotsInstalled: null, chunks: null, snapshotChars: null };
   let [ms, s]: [number | null, Status | undefined] = [null, undefined];
   while (ms === null && performance.now() - t0 < CATCH_UP_DEADLINE_MS) {
     const v = await status(c);
@@ -112,7 +112,7 @@ async function learnerCatchUp(c: Cluster) {
   const re = new RegExp(`sends ${id} the state machine at index \\d+ \\(term \\d+\\): (\\d+) characters in (\\d+) chunk`);
   const sent = lines.map((e) => re.exec(e.line)).filter((m) => m !== null);
   const [chars, chunks] = [1, 2].map((k) => (sent.length ? sum(sent.map((m) => Number(m[k]))) : null));
-  return { ms, id, failure: ms === null ? `not caught up within ${CATCH_UP_DEADLINE_MS} ms` : null, snapshotsInstalled: s?.stats.snapshotsInstalled ?? null, chunks: chunks ?? null, snapshotChars: chars ?? null };
+  return { ms, id, failure: [...notes, ...(ms === null ? [`not caught up within ${CATCH_UP_DEADLINE_MS} ms`] : [])].join("; ") || null, snapshotsInstalled: s?.stats.snapshotsInstalled ?? null, chunks: chunks ?? null, snapshotChars: chars ?? null };
 }
 
 /**
@@ -148,6 +148,26 @@ async function freshLoads(empty: Cluster, full: Cluster, restartWorkerd: () => P
   return { trials, failures, emptyMs: med((x) => x.emptyMs), fullMs: med((x) => x.fullMs), rssFresh: med((x) => x.rssFresh), heldEmpty: med((x) => x.rssEmpty! - x.rssFresh!), heldFull: med((x) => x.rssFull! - x.rssEmpty!) };
 }
 
+/**
+ * POST /members for a learner, its id. An answer lost (status 0, a 5xx) leaves the outcome unknown (API.md):
+ * the status tells whether the learner is there, and which servers were reset meanwhile (loadedAt); asked once more if not.
+ */
+async function addLearner(c: Cluster): Promise<{ id: number | null; notes: string[] }> {
+  const notes: string[] = [];
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    const before = await status(c);
+    const a = await c.http.call("POST", `/clusters/${c.name}/members?timeoutMs=60000`, { role: "learner" }, 70_000);
+    if (a.status === 200 && typeof a.body?.added === "number") return { id: a.body.added as number, notes };
+    const after = await status(c);
+    const was = (id: number) => before?.servers.find((x) => x.id === id);
+    const added = after?.servers.find((x) => !was(x.id))?.id ?? null;
+    const reset = (after?.servers ?? []).filter((x) => was(x.id) && was(x.id)!.stats.loadedAt !== x.stats.loadedAt).map((x) => x.id);
+    notes.push(`POST /members answered ${a.status} ${JSON.stringify(a.body).slice(0, 200)}; then ${added === null ? "no new member" : `member ${added} there`}, servers reset meanwhile: [${reset.join(", ")}]`);
+    if (added !== null) return { id: added, notes };
+  }
+  return { id: null, notes };
+}
+
 export type ScaleResult = Awaited<ReturnType<typeof measure>>;
 
 function scaleTable(r: ScaleResult): string {
@@ -179,7 +199,7 @@ function scaleTable(r: ScaleResult): string {
   ];
   const caption =
     `Filled with ${n} keys of ${VALUE_BYTES} bytes, one \`PUT /kv\` each, ${CLIENTS} clients: ${fmt(fill.seconds, 0)} s, ${fmt(fill.putsPerSec, 0)} puts/s, workerd CPU ${fmt(fill.workerdCpuMsPerPut)} ms per put` +
-    `${Object.keys(fill.retried).length ? `, sent again ${JSON.stringify(fill.retried)}` : ""}. Reset: \`POST /clusters/{c}/evict\` (every object reset, woken, then its status), ${reset.full.ms.n} times each. ` +
+    `${Object.keys(fill.retried).length ? `, sent again ${JSON.stringify(fill.retried)}${fill.lost.length ? ` (${fill.lost.join("; ")})` : ""}` : ""}. Reset: \`POST /clusters/{c}/evict\` (every object reset, woken, then its status), ${reset.full.ms.n} times each. ` +
     `New workerd: Miniflare restarted on the same storage with both clusters asleep, then the empty cluster's status, then the full one's, RSS (VmRSS) after each; ${fresh?.trials.length ?? 0} restarts. ` +
     "In the run's process RSS also holds what the fill left for the garbage collector, so that row is an upper bound.";
   return [table(["3 servers", "empty", `${n} keys`, "×empty", "goal (issue 20)"], rows), caption, ...(notes.length ? [notes.join("\n")] : [])].join("\n\n");
