@@ -5,6 +5,7 @@
 import { Cluster, message, type ClusterView } from "../lib/cluster.ts";
 import { sleep, type Answer } from "../lib/http.ts";
 import { closedLoop } from "../lib/load.ts";
+import { workerdPid } from "../lib/cpu.ts";
 import { workerdRssBytes } from "../lib/memory.ts";
 import { fmt, ratio, table, verdict, type Value } from "../lib/render.ts";
 import { median, round, sum, summarize } from "../lib/stats.ts";
@@ -34,23 +35,31 @@ async function measure({ http, o, progress, restartWorkerd }: Ctx) {
       await Promise.all([empty.stable(30_000), full.stable(30_000)]);
       const rssBefore = workerdRssBytes();
       progress(`scale: fill ${full.name} with ${keys} keys of ${VALUE_BYTES} bytes, ${CLIENTS} clients (workerd RSS ${fmt(mib(rssBefore), 0)} MiB)`);
-      const fill = await fillKeys(full, keys, progress);
+      // A workerd that died (V8's heap limit: its stderr says "Reached heap limit") is a finding: the phase is named.
+      const died: string[] = [];
+      const watched = async <T>(phase: string, f: () => Promise<T>): Promise<T> => {
+        const pid = workerdPid();
+        const r = await f();
+        if (pid !== null && workerdPid() !== pid) died.push(phase);
+        return r;
+      };
+      const fill = await watched("the fill", () => fillKeys(full, keys, progress));
       const rssFilled = workerdRssBytes();
       progress(`scale: filled in ${fill.seconds} s (RSS ${fmt(mib(rssFilled), 0)} MiB); ${o.restarts} resets of every server, empty and full`);
-      const reset = { empty: await resets(empty, o.restarts), full: await resets(full, o.restarts) };
+      const reset = await watched("the resets", async () => ({ empty: await resets(empty, o.restarts), full: await resets(full, o.restarts) }));
       const rssReloaded = workerdRssBytes();
       progress(`scale: RSS after the resets ${fmt(mib(rssReloaded), 0)} MiB; ${restartWorkerd ? RESTARTS : 0} restarts of workerd`);
       const fresh = restartWorkerd ? await freshLoads(empty, full, restartWorkerd) : null;
       progress(`scale: a learner joins each cluster`);
-      const join = { empty: await learnerCatchUp(empty), full: await learnerCatchUp(full) };
+      const join = await watched("the learners' catch-up", async () => ({ empty: await learnerCatchUp(empty), full: await learnerCatchUp(full) }));
       progress(`scale: learner caught up in ${fmt(join.empty.ms, 0)} ms (empty), ${fmt(join.full.ms, 0)} ms (full)`);
-      return { fill, reset, join, fresh, rss: { before: rssBefore, filled: rssFilled, reloaded: rssReloaded } };
+      return { fill, reset, join, fresh, workerdDiedDuring: died, rss: { before: rssBefore, filled: rssFilled, reloaded: rssReloaded } };
     }),
   );
   const base = { keys, valueBytes: VALUE_BYTES, dataBytes: 3 * keys * VALUE_BYTES };
   return typeof r === "string" ? { ...base, unavailable: r, ...NOTHING } : { ...base, unavailable: null, ...r };
 }
-const NOTHING = { fill: null, reset: null, join: null, fresh: null, rss: null };
+const NOTHING = { fill: null, reset: null, join: null, fresh: null, workerdDiedDuring: [] as string[], rss: null };
 
 /** `keys` distinct keys of VALUE_BYTES, one put each, CLIENTS at a time; a refused put is sent again (same key, same value). */
 async function fillKeys(c: Cluster, keys: number, progress: (line: string) => void) {
@@ -126,7 +135,7 @@ async function freshLoads(empty: Cluster, full: Cluster, restartWorkerd: () => P
   const failures: string[] = [];
   for (let t = 0; t < RESTARTS; t++) {
     const asleep = await Promise.all([empty, full].map((c) => c.untilAsleep(30_000).then(() => null, (e: unknown) => message(e))));
-    failures.push(...asleep.filter((x) => x !== null).map((x) => `restart ${t}: ${x} (an alarm may have loaded its objects first)`));
+    failures.push(...asleep.filter((x) => x !== null).map((x) => `restart ${t}: not seen asleep before it (an alarm may load objects before their first status): ${x}`));
     await restartWorkerd();
     const at = Date.now();
     await empty.http.call("GET", "/clusters/scale-warm-up-unknown");
@@ -192,6 +201,7 @@ function scaleTable(r: ScaleResult): string {
   add("… snapshots it installed", join.empty.snapshotsInstalled, join.full.snapshotsInstalled);
   const failed = Object.values(fill.failed).reduce((a, b) => a + b, 0);
   const notes = [
+    ...r.workerdDiedDuring.map((phase) => `- workerd died during ${phase} (its process was gone; the run's stderr says why, e.g. V8's "Reached heap limit"; the suite's next restart of workerd, if any, brought it back).`),
     ...(["empty", "full"] as const).flatMap((k) => [...reset[k].failures.map((f) => `- reset, ${k}: ${f}.`), ...(join[k].failure ? [`- learner, ${k}: ${join[k].failure}.`] : [])]),
     ...(fresh?.failures ?? []).map((f) => `- new workerd: ${f}.`),
     ...(fresh ? [] : ["- new workerd: not measured (the bench does not own the runtime with `--url`)."]),
