@@ -9,4 +9,5 @@ export * from "./store.ts";
 export * from "./fingerprint.ts";
 export * from "./sessions.ts";
 export * from "./snapshot.ts";
+export * from "./snapshot-stream.ts";
 export * from "./state-machine.ts";

@@ -29,8 +29,9 @@ import {
   type SessionRecord,
   SessionTable,
 } from "./sessions.ts";
-import { type KvSnapshot, parseSessions, parseSnapshot, rowsOf, sessionRecord, sessionTuple, SNAPSHOT_FORMAT, snapshotRow } from "./snapshot.ts";
+import { checkSessionOrder, type KvSnapshot, parseSessions, parseSnapshot, rowsOf, sessionRecord, sessionTuple, SNAPSHOT_FORMAT, snapshotRow } from "./snapshot.ts";
 import { KvStore, type KvListing } from "./store.ts";
+import { snapshotHead, SnapshotReader, type SnapshotHead, type StagedSnapshot } from "./snapshot-stream.ts";
 
 export interface KvStateMachineOptions {
   /** Sessions idle longer than this (leader clock, ms) are dropped. Default 1 hour. */
@@ -277,6 +278,33 @@ export class KvStateMachine {
     return this.sessions.entries().map(([clientId, r]) => sessionTuple(clientId, r));
   }
 
+  /** The snapshot as it streams (snapshot-stream.ts): its head now, its rows read from the store chunk by chunk. */
+  snapshotReader(): SnapshotReader {
+    return new SnapshotReader(this.mvcc, this.snapshotHead());
+  }
+
+  /** The small parts of a snapshot at the current state: the store's point, the clock, the sessions. */
+  snapshotHead(): SnapshotHead {
+    const clock = this.sessions.clock;
+    return snapshotHead(Number.isFinite(clock) ? clock : null, this.mvcc.readMeta(), this.sessionTuples());
+  }
+
+  /**
+   * A machine on a streamed snapshot's staged store (the simulator's install; a Durable Object
+   * swaps its staging table in and calls adoptHead on its own store). Checked as it arrived.
+   */
+  static fromStaged(staged: StagedSnapshot<MvccStore>, options: KvStateMachineOptions = {}): KvStateMachine {
+    const machine = new KvStateMachine({ ...options, store: staged.staging });
+    machine.adoptHead(staged.head);
+    return machine;
+  }
+
+  /** This machine's store already holds a streamed snapshot's rows: take its sessions and point. */
+  adoptHead(head: SnapshotHead): void {
+    this.restoreSessions(head.clock, head.sessions);
+    this.mvcc.writeMeta({ revision: head.revision, compactedRevision: head.compactedRevision });
+  }
+
   /** Replaces the state with `snapshot` (this format or kv/1). Throws on a snapshot that is not one of ours. */
   restore(snapshot: unknown): void {
     const parsed = parseSnapshot(snapshot);
@@ -293,12 +321,7 @@ export class KvStateMachine {
    */
   restoreSessions(clock: number | null, sessions: unknown): void {
     const parsed = parseSessions(sessions);
-    let previous = Number.NEGATIVE_INFINITY;
-    for (const [clientId, , lastSeen] of parsed) {
-      // Expiry walks the table in use order and stops at the first young session.
-      if (lastSeen < previous) throw new Error(`kv snapshot: sessions out of order at ${clientId}`);
-      previous = lastSeen;
-    }
+    checkSessionOrder(parsed);
     this.sessions.load(
       clock ?? Number.NEGATIVE_INFINITY,
       parsed.map(([clientId, requestId, lastSeen, result, fingerprint, index]) => [
