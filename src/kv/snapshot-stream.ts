@@ -9,8 +9,11 @@
 // (key, mod_revision, sub) order, after the last one sent, read from the store for that chunk.
 // Why the rows need no copy: versions at or below R never change while the leader applies
 // later entries (a write adds versions above R), except by compaction, which drops some. So a
-// reader that finds the compacted revision moved aborts (the core asks again later, and the
-// next transfer starts from the new point).
+// reader holds a pin (etcd/compaction-pins.ts): a compaction applied meanwhile moves the
+// compacted revision but deletes its rows only once the transfer ends, and the reader applies
+// the compaction rule at the snapshot's own compacted revision as it reads. If rows were
+// deleted or replaced under it all the same (no pin, or the store was replaced by a snapshot
+// installed over it), the reader aborts; the core asks again and a new transfer starts.
 //
 // Chunk text (JSON): {"head"?: SnapshotHead, "rows": [SnapshotRow...], "end"?: rows in all}.
 // The first chunk has the head (and rows, if the budget leaves room), the last one `end`; the
@@ -21,6 +24,8 @@
 // and a staging interface for the follower's side.
 
 import { z } from "zod";
+import { compareBytes } from "./etcd/bytes.ts";
+import type { CompactionPin } from "./etcd/compaction-pins.ts";
 import type { KeyVersion, MvccStore, VersionPosition } from "./etcd/store.ts";
 import { checkSessionOrder, compareVersions, RowSchema, rowOf, SessionsSchema, snapshotRow, type KvSnapshot } from "./snapshot.ts";
 
@@ -63,7 +68,16 @@ export function snapshotHead(clock: number | null, meta: { revision: number; com
 
 /** The leader's side: the next chunk of one transfer, read from the store when asked. */
 export class SnapshotReader {
+  /** The last version read from the store (the next read starts after it). */
   private after: VersionPosition | null = null;
+  /** Read from the store, not yet looked at. */
+  private batch: KeyVersion[] = [];
+  private batchAt = 0;
+  private storeDone = false;
+  /** Looked at, waiting for the version after it to say whether compaction keeps it. */
+  private held: KeyVersion | null = null;
+  /** Kept, but past the last chunk's budget: the first row of the next. */
+  private carried: KeyVersion | null = null;
   private headSent = false;
   private sent = 0;
   private finished = false;
@@ -71,9 +85,14 @@ export class SnapshotReader {
   private rowsTaken = 0;
   private rowChars = 0;
 
+  /**
+   * `pin` holds the store's rows while the transfer lasts (compaction-pins.ts); without one
+   * (a store nobody compacts under the reader), any move of the compacted revision aborts.
+   */
   constructor(
     private readonly store: MvccStore,
     readonly head: SnapshotHead,
+    private readonly pin: CompactionPin | null = null,
   ) {}
 
   /** Rows sent so far. */
@@ -82,48 +101,104 @@ export class SnapshotReader {
   }
 
   /**
+   * The transfer is over (sent, refused, aborted or cut): the store may delete rows again, and
+   * runs the compactions that waited (a write: a host calls this inside its transaction).
+   * Idempotent; the reader's owner calls it on every ending.
+   */
+  close(): void {
+    this.pin?.release();
+  }
+
+  /**
    * The next chunk: the head first, then versions up to `maxChars` characters of encoded rows
-   * (at least one row, unless the chunk carries the head), the last one marked. Aborted if the
-   * store was compacted (or replaced by an older state) since the transfer started.
+   * (at least one row, unless the chunk carries the head), the last one marked. Aborted if
+   * rows were deleted or replaced under the transfer since it started.
    */
   next(maxChars: number): SnapshotPiece {
     if (this.finished) throw new Error("snapshot stream: read past the last chunk");
     const meta = this.store.readMeta();
-    if (meta.compactedRevision !== this.head.compactedRevision || meta.revision < this.head.revision) {
+    const moved = this.pin === null ? meta.compactedRevision !== this.head.compactedRevision : !this.pin.intact();
+    if (moved || meta.revision < this.head.revision) {
       return {
         aborted:
-          `the store moved under the transfer: compacted at ${meta.compactedRevision} (revision ${meta.revision}), ` +
+          `the store's rows changed under the transfer: now compacted at ${meta.compactedRevision} (revision ${meta.revision}), ` +
           `the snapshot was taken compacted at ${this.head.compactedRevision} (revision ${this.head.revision})`,
       };
     }
     const withHead = !this.headSent;
     const rows: string[] = [];
     let chars = 0;
-    let full = false;
     let exhausted = false;
-    while (!full && !exhausted) {
-      const want = this.batchSize(maxChars - chars);
-      const batch = this.store.versionsAfter(this.after, this.head.revision, want);
-      for (const v of batch) {
-        const text = JSON.stringify(snapshotRow(v));
-        const cost = text.length + (rows.length > 0 ? 1 : 0); // and the comma before it
-        if ((rows.length > 0 || withHead) && chars + cost > maxChars) {
-          full = true;
-          break;
-        }
-        rows.push(text);
-        chars += cost;
-        this.after = { key: v.key, modRevision: v.modRevision, sub: v.sub };
-        this.rowsTaken++;
-        this.rowChars += text.length;
+    for (;;) {
+      const v = this.nextVersion(maxChars - chars);
+      if (v === null) {
+        exhausted = true;
+        break;
       }
-      if (!full && batch.length < want) exhausted = true;
+      const text = JSON.stringify(snapshotRow(v));
+      const cost = text.length + (rows.length > 0 ? 1 : 0); // and the comma before it
+      if ((rows.length > 0 || withHead) && chars + cost > maxChars) {
+        this.carried = v;
+        break;
+      }
+      rows.push(text);
+      chars += cost;
+      this.rowsTaken++;
+      this.rowChars += text.length;
     }
     this.sent += rows.length;
     this.headSent = true;
     this.finished = exhausted;
     const parts = [...(withHead ? [`"head":${JSON.stringify(this.head)}`] : []), `"rows":[${rows.join(",")}]`, ...(exhausted ? [`"end":${this.sent}`] : [])];
     return { text: `{${parts.join(",")}}`, last: exhausted, rows: rows.length };
+  }
+
+  /**
+   * The next version the snapshot holds, null after the last: the stored versions at or below
+   * the snapshot's revision, less those its compacted revision C drops (a compaction deferred
+   * by a pin left them in the table): of each key's versions at or below C only the newest
+   * stays, and not even that one if it is a tombstone (etcd's rule, as MvccStore.compact).
+   * Deciding a version takes the one after it, so one is held back.
+   */
+  private nextVersion(budget: number): KeyVersion | null {
+    if (this.carried !== null) {
+      const v = this.carried;
+      this.carried = null;
+      return v;
+    }
+    for (;;) {
+      const v = this.held;
+      const next = this.readVersion(budget);
+      this.held = next;
+      if (v === null) {
+        if (next === null) return null;
+        continue;
+      }
+      if (!this.compactedAway(v, next)) return v;
+      if (next === null) return null;
+    }
+  }
+
+  private compactedAway(v: KeyVersion, next: KeyVersion | null): boolean {
+    const c = this.head.compactedRevision;
+    if (v.modRevision > c) return false;
+    if (v.tombstone) return true;
+    return next !== null && next.modRevision <= c && compareBytes(next.key, v.key) === 0;
+  }
+
+  /** The next stored version at or below the snapshot's revision, read a batch at a time. */
+  private readVersion(budget: number): KeyVersion | null {
+    if (this.batchAt >= this.batch.length) {
+      if (this.storeDone) return null;
+      const want = this.batchSize(budget);
+      this.batch = this.store.versionsAfter(this.after, this.head.revision, want);
+      this.batchAt = 0;
+      this.storeDone = this.batch.length < want;
+      const last = this.batch[this.batch.length - 1];
+      if (last !== undefined) this.after = { key: last.key, modRevision: last.modRevision, sub: last.sub };
+      if (this.batch.length === 0) return null;
+    }
+    return this.batch[this.batchAt++]!;
   }
 
   /** How many versions to read for `budget` more characters: by the rows seen so far, one extra to find the end. */

@@ -18,6 +18,7 @@ import { type KvCommand, operationOf, parseKvCommand, type Session } from "./com
 import { answerEtcd, isEtcdCommandKind, parseEtcdCommand, type EtcdCommand } from "./etcd-command.ts";
 import { EtcdKv } from "./etcd/kv.ts";
 import { MemoryMvccStore } from "./etcd/memory-store.ts";
+import { PinnedCompactionStore } from "./etcd/compaction-pins.ts";
 import type { MvccStore } from "./etcd/store.ts";
 import { MAX_VALUE_BYTES, fitsUtf8Bytes, utf8ByteLength } from "./limits.ts";
 import { etcdFingerprint, operationFingerprint } from "./fingerprint.ts";
@@ -85,13 +86,14 @@ export interface KvChanges {
 }
 
 export class KvStateMachine {
-  private readonly mvcc: MvccStore;
+  /** The store, whose compactions wait for the snapshots being read (compaction-pins.ts). */
+  private readonly mvcc: PinnedCompactionStore;
   private readonly kv: EtcdKv;
   private readonly store: KvStore;
   private readonly sessions: SessionTable;
 
   constructor(options: KvStateMachineOptions = {}) {
-    this.mvcc = options.store ?? new MemoryMvccStore();
+    this.mvcc = new PinnedCompactionStore(options.store ?? new MemoryMvccStore());
     this.kv = new EtcdKv(this.mvcc);
     this.store = new KvStore(this.kv, this.mvcc);
     this.sessions = new SessionTable(
@@ -280,7 +282,15 @@ export class KvStateMachine {
 
   /** The snapshot as it streams (snapshot-stream.ts): its head now, its rows read from the store chunk by chunk. */
   snapshotReader(): SnapshotReader {
-    return new SnapshotReader(this.mvcc, this.snapshotHead());
+    return new SnapshotReader(this.mvcc, this.snapshotHead(), this.mvcc.pin());
+  }
+
+  /**
+   * The rows under this machine's store were replaced from outside (a host swapped a staged
+   * snapshot in): its readers abort, a compaction it deferred is dropped.
+   */
+  storeReplaced(): void {
+    this.mvcc.replaced();
   }
 
   /** The small parts of a snapshot at the current state: the store's point, the clock, the sessions. */
