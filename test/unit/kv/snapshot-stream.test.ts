@@ -4,8 +4,8 @@
 import { describe, expect, test } from "vitest";
 import { makeEtcdCommand, makeKvCommand, type KvOperation } from "../../../src/kv/index.ts";
 import { MemoryMvccStore } from "../../../src/kv/etcd/memory-store.ts";
-import type { KeyVersion, VersionPosition } from "../../../src/kv/etcd/store.ts";
-import { SnapshotIntake, type SnapshotPiece, type SnapshotReader } from "../../../src/kv/snapshot-stream.ts";
+import type { KeyVersion, MvccStore, VersionPosition } from "../../../src/kv/etcd/store.ts";
+import { SnapshotIntake, SnapshotReader, type SnapshotPiece } from "../../../src/kv/snapshot-stream.ts";
 import { KvStateMachine } from "../../../src/kv/state-machine.ts";
 
 const T0 = 1_700_000_000_000;
@@ -165,6 +165,33 @@ describe("streamed snapshots", () => {
     expect(() => partial.finish()).toThrow(/incomplete/);
     const miscounted = fresh();
     expect(() => miscounted.add(JSON.stringify({ head, rows: [], end: 3 }))).toThrow(/0 rows arrived/);
+  });
+
+  test("the leader reads about one chunk's rows per chunk, never the table (what bounds its memory)", () => {
+    const store = new MemoryMvccStore();
+    const { sm } = busyMachine(2_000, store);
+    const total = store.rowCount();
+    let readNow = 0;
+    const counting: MvccStore = Object.assign(Object.create(store) as MvccStore, {
+      versionsAfter: (after: VersionPosition | null, at: number, limit: number) => {
+        const got = store.versionsAfter(after, at, limit);
+        readNow += got.length;
+        return got;
+      },
+    });
+    const reader = new SnapshotReader(counting, sm.snapshotHead(), null);
+    let most = 0;
+    let chunks = 0;
+    for (;;) {
+      readNow = 0;
+      const p = piece(reader.next(2_000));
+      chunks++;
+      most = Math.max(most, readNow - p.rows);
+      if (p.last) break;
+    }
+    expect(reader.rowsSent).toBe(total);
+    expect(chunks).toBeGreaterThan(20);
+    expect(most, "rows read beyond those sent, in any one chunk").toBeLessThanOrEqual(16);
   });
 
   test("versionsAfter walks the versions at or below a revision after a position, a few at a time", () => {
