@@ -78,9 +78,15 @@ export class PinnedCompactionStore implements MvccStore {
   pin(): CompactionPin {
     this.pins++;
     const generation = this.generation;
+    const compactedAt = this.inner.readMeta().compactedRevision;
     let held = true;
     return {
-      intact: () => this.generation === generation,
+      // No rows deleted or replaced through this store, and the compacted revision moved only
+      // by compactions it deferred (a deletion by anyone else moves it too: then not intact).
+      intact: () => {
+        const now = this.inner.readMeta().compactedRevision;
+        return this.generation === generation && (now === compactedAt || now === this.deferred);
+      },
       release: () => {
         if (!held) return;
         held = false;

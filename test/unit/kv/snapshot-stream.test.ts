@@ -134,6 +134,14 @@ describe("streamed snapshots", () => {
     sm.storeReplaced(); // a snapshot installed over this server's rows
     const got = reader.next(300);
     expect("aborted" in got ? got.aborted : "not aborted").toMatch(/changed under the transfer/);
+    // A compaction that went round the pin (its revision moved, not by a deferred compaction) aborts too.
+    const store = new MemoryMvccStore();
+    const other = busyMachine(100, store).sm;
+    const second = other.snapshotReader();
+    piece(second.next(300));
+    store.writeMeta({ revision: other.revision, compactedRevision: other.revision - 10 });
+    const cut = second.next(300);
+    expect("aborted" in cut ? cut.aborted : "not aborted").toMatch(/changed under the transfer/);
   });
 
   test("the follower refuses what is out of place before anything is installed", () => {
