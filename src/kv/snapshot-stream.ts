@@ -24,8 +24,7 @@
 // and a staging interface for the follower's side.
 
 import { z } from "zod";
-import { compareBytes } from "./etcd/bytes.ts";
-import type { CompactionPin } from "./etcd/compaction-pins.ts";
+import { compactedAway, type CompactionPin } from "./etcd/compaction-pins.ts";
 import type { KeyVersion, MvccStore, VersionPosition } from "./etcd/store.ts";
 import { checkSessionOrder, compareVersions, RowSchema, rowOf, SessionsSchema, snapshotRow, type KvSnapshot } from "./snapshot.ts";
 
@@ -174,16 +173,9 @@ export class SnapshotReader {
         if (next === null) return null;
         continue;
       }
-      if (!this.compactedAway(v, next)) return v;
+      if (!compactedAway(v, next, this.head.compactedRevision)) return v;
       if (next === null) return null;
     }
-  }
-
-  private compactedAway(v: KeyVersion, next: KeyVersion | null): boolean {
-    const c = this.head.compactedRevision;
-    if (v.modRevision > c) return false;
-    if (v.tombstone) return true;
-    return next !== null && next.modRevision <= c && compareBytes(next.key, v.key) === 0;
   }
 
   /** The next stored version at or below the snapshot's revision, read a batch at a time. */

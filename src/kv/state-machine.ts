@@ -18,7 +18,7 @@ import { type KvCommand, operationOf, parseKvCommand, type Session } from "./com
 import { answerEtcd, isEtcdCommandKind, parseEtcdCommand, type EtcdCommand } from "./etcd-command.ts";
 import { EtcdKv } from "./etcd/kv.ts";
 import { MemoryMvccStore } from "./etcd/memory-store.ts";
-import { PinnedCompactionStore } from "./etcd/compaction-pins.ts";
+import { PinnedCompactionStore, withoutCompacted } from "./etcd/compaction-pins.ts";
 import type { MvccStore } from "./etcd/store.ts";
 import { MAX_VALUE_BYTES, fitsUtf8Bytes, utf8ByteLength } from "./limits.ts";
 import { etcdFingerprint, operationFingerprint } from "./fingerprint.ts";
@@ -270,7 +270,8 @@ export class KvStateMachine {
       clock: Number.isFinite(clock) ? clock : null,
       revision: meta.revision,
       compactedRevision: meta.compactedRevision,
-      rows: this.mvcc.allRows().map(snapshotRow),
+      // Rows a compaction left for a transfer in flight (compaction-pins.ts) are not the state's.
+      rows: withoutCompacted(this.mvcc.allRows(), meta.compactedRevision).map(snapshotRow),
       sessions: this.sessionTuples(),
     };
   }

@@ -14,7 +14,25 @@
 // Why not abort the transfer instead: a cluster compacting more often than a transfer takes
 // would never let a follower back in (issue 23.1's story compacts every 8 puts).
 
+import { compareBytes } from "./bytes.ts";
 import type { KeyRange, KeyVersion, MvccStore, StoreMeta, VersionPosition } from "./store.ts";
+
+/**
+ * `rows` (in (key, mod_revision, sub) order) less what a compaction at `compacted` drops: of
+ * each key's versions at or below it only the newest stays, and not even that one if it is a
+ * tombstone (etcd's rule, as MvccStore.compact). The rows a store holds whose compaction a pin
+ * deferred, as they will be: what a snapshot of the state carries.
+ */
+export function withoutCompacted(rows: readonly KeyVersion[], compacted: number): KeyVersion[] {
+  return rows.filter((v, i) => !compactedAway(v, rows[i + 1] ?? null, compacted));
+}
+
+/** Whether compaction at `compacted` drops `v`, given the version stored right after it (null: none). */
+export function compactedAway(v: KeyVersion, next: KeyVersion | null, compacted: number): boolean {
+  if (v.modRevision > compacted) return false;
+  if (v.tombstone) return true;
+  return next !== null && next.modRevision <= compacted && compareBytes(next.key, v.key) === 0;
+}
 
 /** A reader's hold on the rows: `intact` while no deletion ran (or the store was replaced) since it was taken. */
 export interface CompactionPin {

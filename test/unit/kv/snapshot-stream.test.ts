@@ -2,7 +2,7 @@
 // at a time from a fixed point, the follower checks and stages each chunk, and the machine on
 // the staged rows equals the one that sent them.
 import { describe, expect, test } from "vitest";
-import { makeEtcdCommand, makeKvCommand, type KvOperation } from "../../../src/kv/index.ts";
+import { makeEtcdCommand, makeKvCommand, snapshotRow, type KvOperation } from "../../../src/kv/index.ts";
 import { MemoryMvccStore } from "../../../src/kv/etcd/memory-store.ts";
 import type { KeyVersion, MvccStore, VersionPosition } from "../../../src/kv/etcd/store.ts";
 import { SnapshotIntake, SnapshotReader, type SnapshotPiece } from "../../../src/kv/snapshot-stream.ts";
@@ -121,6 +121,7 @@ describe("streamed snapshots", () => {
     compactedForReal.append(store.allRows());
     compactedForReal.compact(sm.compactedRevision);
     expect(staged.staging.allRows()).toEqual(compactedForReal.allRows());
+    expect(sm.snapshot().rows, "the state as one value leaves them out too").toEqual(compactedForReal.allRows().map(snapshotRow));
     first.close();
     expect(store.rowCount()).toBe(rowsHeld); // the second transfer still holds them
     second.close();
