@@ -35,7 +35,7 @@ test("pieces in order make the snapshot; the last one hands it over", () => {
 
 test("a piece out of order, of another transfer, or refused by the sink ends the transfer and discards what was staged", () => {
   for (const [what, bad] of [
-    ["skipped", chunkOf(m, 7, 2, { text: "c", last: false })],
+    ["skipped", chunkOf(m, 7, 3, { text: "d", last: false })],
     ["repeated", chunkOf(m, 7, 1, { text: "b", last: false })],
     ["another transfer", chunkOf(m, 8, 2, { text: "c", last: false })],
     ["another snapshot", chunkOf({ ...m, lastIncludedIndex: 41 }, 7, 2, { text: "c", last: false })],
