@@ -70,7 +70,7 @@ import { onlyResults, PendingChanges, PendingProposals } from "./pending.ts";
 import { PendingReads } from "./pending-reads.ts";
 import { unwrapRawCommand, wrapRawCommand } from "./raw-command.ts";
 import { SnapshotAssembly, chunkOf } from "./snapshot-assembly.ts";
-import { SnapshotTransfers } from "./snapshot-transfers.ts";
+import { SnapshotTransfers, staleTransfer } from "./snapshot-transfers.ts";
 import { Links, withNetwork } from "./links.ts";
 import { narrationEcho, Narration } from "./narration.ts";
 import {
@@ -171,6 +171,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
     if (!core || this.config?.epoch !== epoch || !this.links.linkUp(m.from)) return null;
     this.stats.rpcsReceived++;
     core.step(m, Date.now());
+    if (this.inbound.active) this.inbound.dropOlderThan(core.status().term); // as in installChunk
     return this.drain(core, m.from);
   }
 
@@ -185,7 +186,9 @@ export class RaftServer extends DurableObject<ServerEnv> {
     const core = this.core;
     if (!core || this.config?.epoch !== epoch || !this.links.linkUp(chunk.from)) return null;
     this.stats.rpcsReceived++;
-    if (chunk.term < core.status().term) return null; // a deposed leader's snapshot: not worth assembling
+    const term = core.status().term;
+    this.inbound.dropOlderThan(term); // a transfer of a deposed leader can never end: its staged rows go
+    if (chunk.term < term) return null; // a deposed leader's snapshot: not worth assembling
     const got = this.inbound.add(chunk);
     if (got.kind === "refused") return null;
     if (got.kind === "more") return [];
@@ -727,7 +730,13 @@ export class RaftServer extends DurableObject<ServerEnv> {
     const started = Date.now();
     let characters = 0;
     for (let seq = 0; ; seq++) {
-      if (this.core !== core || !this.links.linkUp(m.to) || !this.links.takeCall()) return;
+      if (this.core !== core || !this.links.linkUp(m.to)) return;
+      const stale = staleTransfer(core, m);
+      if (stale !== null) {
+        this.narration.add(this.id, `[${this.id}] stops streaming ${m.to} the state at index ${m.lastIncludedIndex}: ${stale}`);
+        return;
+      }
+      if (!this.links.takeCall()) return;
       // Read right before it leaves, in the same turn as the check: no apply can slip in between.
       const piece = reader.next(size);
       if ("aborted" in piece) {

@@ -37,15 +37,25 @@ export type ChunkOutcome<T> =
   | { readonly kind: "complete"; readonly value: T };
 
 export class SnapshotAssembly<T> {
-  private current: { key: string; next: number; sink: ChunkSink<T> } | null = null;
+  private current: { key: string; term: number; next: number; sink: ChunkSink<T> } | null = null;
 
   constructor(private readonly open: () => ChunkSink<T>) {}
+
+  /** A transfer is being assembled. */
+  get active(): boolean {
+    return this.current !== null;
+  }
+
+  /** Discard a transfer of a leader older than `term`: its pieces will be refused, it can never end. */
+  dropOlderThan(term: number): void {
+    if (this.current !== null && this.current.term < term) this.clear();
+  }
 
   add(chunk: SnapshotChunk): ChunkOutcome<T> {
     const key = `${chunk.from}/${chunk.term}/${chunk.lastIncludedIndex}/${chunk.lastIncludedTerm}/${chunk.transfer}`;
     if (chunk.seq === 0) {
       this.clear();
-      this.current = { key, next: 0, sink: this.open() };
+      this.current = { key, term: chunk.term, next: 0, sink: this.open() };
     }
     const c = this.current;
     if (!c || c.key !== key || c.next !== chunk.seq) return this.refuse();

@@ -49,7 +49,7 @@ import { Disk, type DiskFailureKind, type DiskFaults, type SnapshotSource } from
 import { compactionPoint, type CompactionInput } from "../../src/raft/compaction.ts";
 import { SnapshotAssembly, chunkOf, type ChunkSink, type ChunkSource } from "../../src/server/snapshot-assembly.ts";
 import { textSink, textSource } from "./text-snapshot.ts";
-import { SnapshotTransfers } from "../../src/server/snapshot-transfers.ts";
+import { SnapshotTransfers, staleTransfer } from "../../src/server/snapshot-transfers.ts";
 import { EventQueue } from "./event-queue.ts";
 import { Checker, InvariantViolation, jsonOf, type InvariantName } from "./invariants.ts";
 import { Narrator } from "./narration.ts";
@@ -1011,6 +1011,8 @@ export class Cluster {
       this.lost(m, `snapshot transfer ended at piece ${seq}: ${why}`);
     };
     if (sender.life !== life || !sender.core || !sender.transfers.current(m.to, token)) return end("the sender was reset");
+    const stale = staleTransfer(sender.core, m); // as the shell asks before each piece
+    if (stale !== null) return end(stale);
     const route = this.net.route(m); // a piece is an RPC: the link, loss, delay and call limits apply
     if (route.lost !== null) return end(route.lost);
     // Read as it leaves (the shell reads in the same turn as its checks).
@@ -1025,6 +1027,7 @@ export class Cluster {
         if (sender.life !== life || !sender.transfers.current(m.to, token)) return end("the sender was reset");
         if (!receiver.core) return end("receiver is down");
         if (!this.net.linkUp(m.from, m.to)) return end("link cut while in flight");
+        receiver.assembly.dropOlderThan(receiver.core.status().term); // as installChunk
         if (chunk.term < receiver.core.status().term) return end("a deposed leader's snapshot"); // as installChunk
         const got = receiver.assembly.add(chunk);
         if (got.kind === "refused") return end("piece refused");
