@@ -721,7 +721,12 @@ export class RaftServer extends DurableObject<ServerEnv> {
       this.transfers.release(m.to, token);
       // Compactions applied meanwhile waited for this transfer (compaction-pins.ts): they delete
       // their rows now, in a transaction of their own (a failure is a crash, as every write).
-      if (this.core === core) this.persistOrCrash(null, null, () => reader.close());
+      if (this.core !== core) return; // reset or stopped: a deferred compaction runs at the next one
+      try {
+        this.persistOrCrash(null, null, () => reader.close());
+      } catch {
+        // The write failed: crashOnFailedWrite has reset the object already.
+      }
     });
   }
 
