@@ -11,3 +11,4 @@ export * from "./sessions.ts";
 export * from "./snapshot.ts";
 export * from "./snapshot-stream.ts";
 export * from "./state-machine.ts";
+export * from "./auto-compaction.ts";

@@ -20,6 +20,8 @@ export interface RunningEtcd {
 /** Starts etcd and waits (against a deadline) until a linearizable read answers: a leader exists. */
 export async function startEtcd(clientPort: number, peerPort: number, extraFlags: readonly string[] = []): Promise<RunningEtcd> {
   const base = `http://127.0.0.1:${clientPort}`;
+  // Someone else's etcd on the port would answer the readiness check below, and take our writes.
+  if (await answers(base)) throw new Error(`something already answers on ${base}: choose other ports (ETCD_CLIENT_PORT, ETCD_PEER_PORT)`);
   const dataDir = mkdtempSync(join(tmpdir(), "etcdrec-"));
   const peer = `http://127.0.0.1:${peerPort}`;
   const child = spawn(
@@ -54,6 +56,15 @@ export async function startEtcd(clientPort: number, peerPort: number, extraFlags
   }
   await stopEtcd(etcd);
   throw new Error(`etcd did not become ready on ${base}:\n${log.join("").slice(-3000)}`);
+}
+
+async function answers(base: string): Promise<boolean> {
+  try {
+    await fetch(`${base}/v3/kv/range`, { method: "POST", body: "{}" });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export async function stopEtcd(etcd: RunningEtcd): Promise<void> {

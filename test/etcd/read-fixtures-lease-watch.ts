@@ -7,6 +7,8 @@ import { parseTimedFixture, parseWatchFixture, type TimedFixture, type WatchFixt
 
 export const LEASE_FIXTURE_DIR = new URL("./fixtures/lease/", import.meta.url).pathname;
 export const WATCH_FIXTURE_DIR = new URL("./fixtures/watch/", import.meta.url).pathname;
+/** Hand-written watch cases recorded from etcd by probe-watch.ts (not generated: no seed). */
+export const WATCH_PROBE_DIR = new URL("./fixtures/watch-probe/", import.meta.url).pathname;
 
 function jsonlFiles(dir: string): string[] {
   return readdirSync(dir).filter((file) => file.endsWith(".jsonl")).sort();

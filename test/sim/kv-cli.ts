@@ -85,7 +85,7 @@ function main(): void {
   const args = parseArgs(process.argv.slice(2));
   const caughtBy = new Map<KvProblemKind, number>();
   const durable = { durable: 0, volatile: 0 };
-  const sum = { calls: 0, ok: 0, unknown: 0, failed: 0, history: 0, events: 0, checkMs: 0, maxCheckMs: 0, fromSession: 0 };
+  const sum = { calls: 0, ok: 0, unknown: 0, failed: 0, history: 0, events: 0, checkMs: 0, maxCheckMs: 0, fromSession: 0, compactions: 0 };
   const { failures, wallSeconds } = runSeeds<KvRunResult>({
     first: args.seed,
     count: args.seeds,
@@ -111,10 +111,12 @@ function main(): void {
       sum.checkMs += r.checkMs;
       sum.maxCheckMs = Math.max(sum.maxCheckMs, r.checkMs);
       sum.fromSession += r.tally.answeredFromSession;
+      sum.compactions += r.compactions;
       if (args.verbose || args.seeds === 1) {
         console.log(
           `seed ${seed}: ${r.ok ? "ok" : "FAIL"}; ${r.servers} servers (${r.stateMachine} state machines), ${r.clients} clients, ${r.keys} keys; calls ${JSON.stringify(r.tally)}; ` +
-            `history ${r.historySize} ops, verdict ${r.verdict} in ${r.checkMs} ms; ${r.rebuilds} replica rebuilds; ${r.events} events`,
+            `history ${r.historySize} ops, verdict ${r.verdict} in ${r.checkMs} ms; ${r.rebuilds} replica rebuilds; ` +
+            `${r.compactions} automatic compactions (retention ${r.compactionRetention}); ${r.events} events`,
         );
       }
       if (!r.ok) for (const kind of new Set(r.problems.map((p) => p.kind))) caughtBy.set(kind, (caughtBy.get(kind) ?? 0) + 1);
@@ -127,7 +129,7 @@ function main(): void {
   console.log(
     `\n${args.coordinator !== "exactly-once" ? `[mutant ${args.coordinator}] ` : ""}${args.seeds - failures.length}/${args.seeds} seeds passed ` +
       `(seeds ${args.seed}..${args.seed + args.seeds - 1}): ${sum.calls} calls, ${sum.ok} ok, ${sum.unknown} unknown, ${sum.failed} failed, ` +
-      `${sum.fromSession} answered from the session table; state machines durable in ${durable.durable} seeds, volatile in ${durable.volatile}; ${sum.history} operations checked in ${(sum.checkMs / 1000).toFixed(1)} s ` +
+      `${sum.fromSession} answered from the session table; ${sum.compactions} automatic compactions; state machines durable in ${durable.durable} seeds, volatile in ${durable.volatile}; ${sum.history} operations checked in ${(sum.checkMs / 1000).toFixed(1)} s ` +
       `(slowest ${sum.maxCheckMs} ms); ${sum.events} events; wall ${wallSeconds.toFixed(1)} s`,
   );
   exitWithFailures(

@@ -176,6 +176,9 @@ export interface KvRunResult {
    * servers: "duplicate" and "stale" are the session table stopping a second application.
    */
   readonly outcomes: { readonly applied: number; readonly duplicate: number; readonly stale: number; readonly ignored: number };
+  /** The store's retention the seed drew (0: no automatic compaction), and the compactions leaders proposed. */
+  readonly compactionRetention: number;
+  readonly compactions: number;
   readonly problems: readonly KvProblem[];
   /** The end of the narration, for a Raft invariant failure; empty otherwise (replay with --verbose). */
   readonly tail: readonly string[];
@@ -189,6 +192,7 @@ interface KvSetup {
   readonly faultMs: number;
   readonly coordinator: CoordinatorKind;
   readonly hop: HopProfile;
+  readonly compactionRetention: number;
 }
 
 function drawSetup(opts: KvRunOptions): KvSetup {
@@ -204,6 +208,9 @@ function drawSetup(opts: KvRunOptions): KvSetup {
     slowMs: [20, 900],
     duplicateRate: rng.pick([0, 0.02, 0.1]),
   };
+  // From a stream of its own, so the draws above (and the seeds' stories) stay as they were.
+  // Small retentions, so a seed's few dozen writes are compacted, some many times over.
+  const compactionRetention = new Rng(opts.seed, "kv-compaction").pick([0, 2, 5, 10, 30]);
   const nKeys = opts.keys ?? keys;
   return {
     servers: opts.servers ?? servers,
@@ -212,6 +219,7 @@ function drawSetup(opts: KvRunOptions): KvSetup {
     faultMs: opts.faultMs ?? DEFAULT_FAULT_MS,
     coordinator: opts.coordinator ?? "exactly-once",
     hop,
+    compactionRetention,
   };
 }
 
@@ -308,6 +316,7 @@ class Workload {
     readonly setup: KvSetup,
   ) {
     this.replicas = new KvReplicas(c);
+    this.replicas.autoCompact(setup.compactionRetention);
     this.recorder = new HistoryRecorder(() => c.now);
     this.stopAt = setup.faultMs + CALM_CALLS_MS;
     this.stateMachine = c.applied(0) === c.disk(0).machine ? "durable" : "volatile";
@@ -631,6 +640,8 @@ export function kvRun(opts: KvRunOptions): KvRunResult {
     rebuilds: w.replicas.rebuilds,
     snapshotRestores: w.replicas.restores,
     outcomes: { ...w.replicas.outcomes },
+    compactionRetention: setup.compactionRetention,
+    compactions: w.replicas.compactionsProposed,
     problems,
     tail,
   });

@@ -4,7 +4,7 @@
 // found by a walk over every key's newest version (tests and the simulator hold few keys).
 
 import { compareBytes, toBinaryString, type Bytes } from "./bytes.ts";
-import type { KeyRange, KeyVersion, LeaseRecord, LeaseStore, MvccStore, StoreMeta, VersionPosition } from "./store.ts";
+import type { KeyRange, KeyVersion, LeaseRecord, LeaseStore, MvccStore, RevisionLog, StoreMeta, VersionPosition } from "./store.ts";
 
 interface KeyHistory {
   /** The key as a binary string: JS string order is byte order. */
@@ -14,7 +14,7 @@ interface KeyHistory {
 
 const newer = (a: KeyVersion, b: KeyVersion) => a.modRevision > b.modRevision || (a.modRevision === b.modRevision && a.sub > b.sub);
 
-export class MemoryMvccStore implements MvccStore, LeaseStore {
+export class MemoryMvccStore implements MvccStore, LeaseStore, RevisionLog {
   private readonly keys: KeyHistory[] = [];
   private readonly leaseTable = new Map<number, LeaseRecord>();
   private meta: StoreMeta = { revision: 1, compactedRevision: -1 };
@@ -60,6 +60,23 @@ export class MemoryMvccStore implements MvccStore, LeaseStore {
     }
     const live = this.keys.filter((h) => h.versions.length > 0);
     this.keys.splice(0, this.keys.length, ...live);
+  }
+
+  /** A walk of the keys in range, each key's versions in the span (found by binary search), then one sort by (mod_revision, sub). */
+  changes(range: KeyRange, from: number, to: number): KeyVersion[] {
+    const out: KeyVersion[] = [];
+    for (const history of this.keysIn(range)) {
+      const v = history.versions;
+      let lo = 0;
+      let hi = v.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (v[mid]!.modRevision < from) lo = mid + 1;
+        else hi = mid;
+      }
+      for (let i = lo; i < v.length && v[i]!.modRevision <= to; i++) out.push({ ...v[i]! });
+    }
+    return out.sort((a, b) => a.modRevision - b.modRevision || a.sub - b.sub);
   }
 
   readMeta(): StoreMeta {

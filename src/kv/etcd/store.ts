@@ -115,3 +115,17 @@ export interface LeaseStore {
   /** The keys whose newest version (at the store's revision, not a tombstone) carries `lease`; ascending. */
   leaseKeys(lease: number): Bytes[];
 }
+
+/**
+ * What a watch needs besides reads at a revision: the rows written in a span of revisions, as
+ * etcd's watchers read its backend by revision to catch up. A separate interface so a store
+ * without watches need not offer it; in SQLite it is one walk of an index on (mod_revision, sub).
+ */
+export interface RevisionLog {
+  /**
+   * Every stored row with `from ≤ mod_revision ≤ to` whose key is in `range`, in (mod_revision,
+   * sub) order: puts and tombstones alike. Compaction has removed what no read at or above the
+   * compacted revision can see, so a span starting below it is incomplete (the caller checks).
+   */
+  changes(range: KeyRange, from: number, to: number): KeyVersion[];
+}

@@ -23,10 +23,10 @@ export function decodeBody(text: string): unknown {
 }
 
 /**
- * A streaming request body (etcd's keepalive) read as the gateway's json.Decoder loop reads it:
- * one JSON value after another until the end. `error` is the first value that could not be read
- * (Go's text, as a 400 the caller turns into the stream's own error); what came before it stands.
- * An empty body is no value at all (not one empty request, as for the unary routes).
+ * Several JSON values one after another in one body (etcd's keepalive stream, a watch stream's
+ * client messages), read as the gateway's json.Decoder loop reads them: the values before the
+ * first syntax error, and that error (Go's text, as a 400; the caller decides what it means for
+ * its stream). An empty body is no value at all (not one empty request, as for the unary routes).
  */
 export function decodeValues(text: string): { values: unknown[]; error: EtcdError | null } {
   const scanner = new Scanner(text);

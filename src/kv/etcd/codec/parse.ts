@@ -32,10 +32,10 @@ export function field<T>(read: (v: unknown) => Read<T>): z.ZodType<T> {
   });
 }
 
-const bytes = field(readBytes);
+export const bytes = field(readBytes);
 export const int64 = field(readInt64);
 export const bool = field(readBool);
-const enumOf = (names: Record<string, number>, protoName: string) => field((v) => readEnum(v, names, protoName));
+export const enumOf = (names: Record<string, number>, protoName: string) => field((v) => readEnum(v, names, protoName));
 
 const camel = (name: string) => name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
@@ -71,7 +71,7 @@ export function message<T>(shape: () => Record<string, z.ZodType>, build: (field
   });
 }
 
-function repeated<T>(element: z.ZodType<T>): z.ZodType<T[]> {
+export function repeated<T>(element: z.ZodType<T>): z.ZodType<T[]> {
   return z.unknown().transform((v, ctx) => {
     if (v === null || v === undefined) return [];
     if (!Array.isArray(v)) {
