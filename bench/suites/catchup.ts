@@ -52,9 +52,9 @@ async function measure({ http, o, profiled, progress }: Ctx) {
         cases.push({ load, targetWritesPerS: round(load * capacity), achievedWritesPerS: achieved, catchUpMs, snapshotsInstalled: installed, errors: done.errors });
         progress(`catch-up, state ${kib(stateBytes)}, load ${load * 100} %: ${catchUpMs === null ? "not caught up" : `${catchUpMs} ms`}, ${installed} snapshot(s)`);
       }
-      // The snapshot's size as sent, from the leader's narration ("... N characters in M chunk(s)").
+      // The snapshot's size as sent, from the leader's narration of a completed transfer ("... R rows, N characters in M chunk(s), T ms").
       const events = await http.call("GET", `/clusters/${name}/events?since=0`);
-      const sent = (events.status === 200 ? (events.body.events as Array<{ line: string }>) : []).map((e) => / the state machine at index \d+ \(term \d+\): (\d+) characters/.exec(e.line)?.[1]).filter((x) => x);
+      const sent = (events.status === 200 ? (events.body.events as Array<{ line: string }>) : []).map((e) => / the state machine at index \d+ \(term \d+\): \d+ rows, (\d+) characters/.exec(e.line)?.[1]).filter((x) => x);
       return { stateBytes, snapshotChars: sent.length ? Number(sent.at(-1)) : null, capacityWritesPerS: capacity, cases };
     });
     if (typeof r === "string") return { unavailable: r, sizes };

@@ -100,8 +100,8 @@ async function resets(c: Cluster, trials: number) {
 
 /**
  * A learner added (POST /members, answered once the configuration holding it commits), then polled until its
- * lastApplied reaches the leader's; the snapshot chunks sent to it counted from the leader's narration
- * ("sends N the state machine at index i (term t): X characters in M chunk(s)").
+ * lastApplied reaches the leader's; the snapshot chunks sent to it counted from the leader's narration of each
+ * transfer it completed ("sent N the state machine at index i (term t): R rows, X characters in M chunk(s), T ms").
  */
 async function learnerCatchUp(c: Cluster) {
   const [since, t0] = [Date.now() - 1, performance.now()];
@@ -118,7 +118,7 @@ async function learnerCatchUp(c: Cluster) {
   }
   const events = await c.http.call("GET", `/clusters/${c.name}/events?since=${since}`, undefined, 60_000);
   const lines = events.status === 200 ? (events.body.events as Array<{ line: string }>) : [];
-  const re = new RegExp(`sends ${id} the state machine at index \\d+ \\(term \\d+\\): (\\d+) characters in (\\d+) chunk`);
+  const re = new RegExp(`sent ${id} the state machine at index \\d+ \\(term \\d+\\): \\d+ rows, (\\d+) characters in (\\d+) chunk`);
   const sent = lines.map((e) => re.exec(e.line)).filter((m) => m !== null);
   const [chars, chunks] = [1, 2].map((k) => (sent.length ? sum(sent.map((m) => Number(m[k]))) : null));
   return { ms, id, failure: [...notes, ...(ms === null ? [`not caught up within ${CATCH_UP_DEADLINE_MS} ms`] : [])].join("; ") || null, snapshotsInstalled: s?.stats.snapshotsInstalled ?? null, chunks: chunks ?? null, snapshotChars: chars ?? null };

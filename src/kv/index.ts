@@ -9,5 +9,6 @@ export * from "./store.ts";
 export * from "./fingerprint.ts";
 export * from "./sessions.ts";
 export * from "./snapshot.ts";
+export * from "./snapshot-stream.ts";
 export * from "./state-machine.ts";
 export * from "./auto-compaction.ts";

@@ -28,10 +28,10 @@ const Revision = z.number().int().min(-1).max(Number.MAX_SAFE_INTEGER);
  * One version of a key, as the snapshot carries it: [key (base64), modRevision, sub,
  * createRevision, version, value (base64), lease, tombstone (0 or 1)].
  */
-const RowSchema = z.tuple([z.string(), Revision, Revision, Revision, Revision, z.string(), z.number().int(), z.union([z.literal(0), z.literal(1)])]);
+export const RowSchema = z.tuple([z.string(), Revision, Revision, Revision, Revision, z.string(), z.number().int(), z.union([z.literal(0), z.literal(1)])]);
 export type SnapshotRow = z.infer<typeof RowSchema>;
 
-const SessionsSchema = z.array(
+export const SessionsSchema = z.array(
   z.tuple([
     ClientIdSchema,
     RequestIdSchema,
@@ -113,7 +113,7 @@ function fromLegacy(old: z.infer<typeof LegacySnapshotSchema>): KvSnapshot {
 }
 
 /** The order allRows gives (by key in bytes, then revision, then sub): a store appends each key's versions oldest first. */
-function compareVersions(a: KeyVersion, b: KeyVersion): number {
+export function compareVersions(a: Pick<KeyVersion, "key" | "modRevision" | "sub">, b: Pick<KeyVersion, "key" | "modRevision" | "sub">): number {
   return compareBytes(a.key, b.key) || a.modRevision - b.modRevision || a.sub - b.sub;
 }
 
@@ -121,7 +121,7 @@ export function snapshotRow(v: KeyVersion): SnapshotRow {
   return [encodeBase64(v.key), v.modRevision, v.sub, v.createRevision, v.version, encodeBase64(v.value), v.lease, v.tombstone ? 1 : 0];
 }
 
-function rowOf([key, modRevision, sub, createRevision, version, value, lease, tombstone]: SnapshotRow): KeyVersion {
+export function rowOf([key, modRevision, sub, createRevision, version, value, lease, tombstone]: SnapshotRow): KeyVersion {
   return { key: bytesOf(key), modRevision, sub, createRevision, version, value: bytesOf(value), lease, tombstone: tombstone === 1 };
 }
 
@@ -132,6 +132,15 @@ function bytesOf(base64: string): Uint8Array {
 }
 
 type SessionTuple = KvSnapshot["sessions"][number];
+
+/** Throws unless the sessions are in use order (expiry walks the table in that order and stops at the first young session). */
+export function checkSessionOrder(sessions: KvSnapshot["sessions"]): void {
+  let previous = Number.NEGATIVE_INFINITY;
+  for (const [clientId, , lastSeen] of sessions) {
+    if (lastSeen < previous) throw new Error(`kv snapshot: sessions out of order at ${clientId}`);
+    previous = lastSeen;
+  }
+}
 
 /**
  * A session as the snapshot's tuple. Optional elements are left out when absent, so a

@@ -18,6 +18,7 @@ import { type KvCommand, operationOf, parseKvCommand, type Session } from "./com
 import { answerEtcd, isEtcdCommandKind, parseEtcdCommand, type EtcdCommand } from "./etcd-command.ts";
 import { EtcdKv } from "./etcd/kv.ts";
 import { MemoryMvccStore } from "./etcd/memory-store.ts";
+import { PinnedCompactionStore, withoutCompacted } from "./etcd/compaction-pins.ts";
 import type { MvccStore } from "./etcd/store.ts";
 import { MAX_VALUE_BYTES, fitsUtf8Bytes, utf8ByteLength } from "./limits.ts";
 import { etcdFingerprint, operationFingerprint } from "./fingerprint.ts";
@@ -29,8 +30,9 @@ import {
   type SessionRecord,
   SessionTable,
 } from "./sessions.ts";
-import { type KvSnapshot, parseSessions, parseSnapshot, rowsOf, sessionRecord, sessionTuple, SNAPSHOT_FORMAT, snapshotRow } from "./snapshot.ts";
+import { checkSessionOrder, type KvSnapshot, parseSessions, parseSnapshot, rowsOf, sessionRecord, sessionTuple, SNAPSHOT_FORMAT, snapshotRow } from "./snapshot.ts";
 import { KvStore, type KvListing } from "./store.ts";
+import { snapshotHead, SnapshotReader, type SnapshotHead, type StagedSnapshot } from "./snapshot-stream.ts";
 
 export interface KvStateMachineOptions {
   /** Sessions idle longer than this (leader clock, ms) are dropped. Default 1 hour. */
@@ -84,13 +86,14 @@ export interface KvChanges {
 }
 
 export class KvStateMachine {
-  private readonly mvcc: MvccStore;
+  /** The store, whose compactions wait for the snapshots being read (compaction-pins.ts). */
+  private readonly mvcc: PinnedCompactionStore;
   private readonly kv: EtcdKv;
   private readonly store: KvStore;
   private readonly sessions: SessionTable;
 
   constructor(options: KvStateMachineOptions = {}) {
-    this.mvcc = options.store ?? new MemoryMvccStore();
+    this.mvcc = new PinnedCompactionStore(options.store ?? new MemoryMvccStore());
     this.kv = new EtcdKv(this.mvcc);
     this.store = new KvStore(this.kv, this.mvcc);
     this.sessions = new SessionTable(
@@ -267,7 +270,8 @@ export class KvStateMachine {
       clock: Number.isFinite(clock) ? clock : null,
       revision: meta.revision,
       compactedRevision: meta.compactedRevision,
-      rows: this.mvcc.allRows().map(snapshotRow),
+      // Rows a compaction left for a transfer in flight (compaction-pins.ts) are not the state's.
+      rows: withoutCompacted(this.mvcc.allRows(), meta.compactedRevision).map(snapshotRow),
       sessions: this.sessionTuples(),
     };
   }
@@ -275,6 +279,41 @@ export class KvStateMachine {
   /** The sessions as the snapshot's tuples, least recently used first. */
   sessionTuples(): KvSnapshot["sessions"] {
     return this.sessions.entries().map(([clientId, r]) => sessionTuple(clientId, r));
+  }
+
+  /** The snapshot as it streams (snapshot-stream.ts): its head now, its rows read from the store chunk by chunk. */
+  snapshotReader(): SnapshotReader {
+    return new SnapshotReader(this.mvcc, this.snapshotHead(), this.mvcc.pin());
+  }
+
+  /**
+   * The rows under this machine's store were replaced from outside (a host swapped a staged
+   * snapshot in): its readers abort, a compaction it deferred is dropped.
+   */
+  storeReplaced(): void {
+    this.mvcc.replaced();
+  }
+
+  /** The small parts of a snapshot at the current state: the store's point, the clock, the sessions. */
+  snapshotHead(): SnapshotHead {
+    const clock = this.sessions.clock;
+    return snapshotHead(Number.isFinite(clock) ? clock : null, this.mvcc.readMeta(), this.sessionTuples());
+  }
+
+  /**
+   * A machine on a streamed snapshot's staged store (the simulator's install; a Durable Object
+   * swaps its staging table in and calls adoptHead on its own store). Checked as it arrived.
+   */
+  static fromStaged(staged: StagedSnapshot<MvccStore>, options: KvStateMachineOptions = {}): KvStateMachine {
+    const machine = new KvStateMachine({ ...options, store: staged.staging });
+    machine.adoptHead(staged.head);
+    return machine;
+  }
+
+  /** This machine's store already holds a streamed snapshot's rows: take its sessions and point. */
+  adoptHead(head: SnapshotHead): void {
+    this.restoreSessions(head.clock, head.sessions);
+    this.mvcc.writeMeta({ revision: head.revision, compactedRevision: head.compactedRevision });
   }
 
   /** Replaces the state with `snapshot` (this format or kv/1). Throws on a snapshot that is not one of ours. */
@@ -293,12 +332,7 @@ export class KvStateMachine {
    */
   restoreSessions(clock: number | null, sessions: unknown): void {
     const parsed = parseSessions(sessions);
-    let previous = Number.NEGATIVE_INFINITY;
-    for (const [clientId, , lastSeen] of parsed) {
-      // Expiry walks the table in use order and stops at the first young session.
-      if (lastSeen < previous) throw new Error(`kv snapshot: sessions out of order at ${clientId}`);
-      previous = lastSeen;
-    }
+    checkSessionOrder(parsed);
     this.sessions.load(
       clock ?? Number.NEGATIVE_INFINITY,
       parsed.map(([clientId, requestId, lastSeen, result, fingerprint, index]) => [

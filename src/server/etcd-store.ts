@@ -45,9 +45,9 @@
 // back transaction cannot leave a stale copy behind, and memory does not grow with the data.
 
 import { compareBytes, EMPTY, type Bytes } from "../kv/etcd/bytes.ts";
-import type { KeyRange, KeyVersion, MvccStore, StoreMeta } from "../kv/etcd/store.ts";
+import type { KeyRange, KeyVersion, MvccStore, StoreMeta, VersionPosition } from "../kv/etcd/store.ts";
 
-const KV_TABLE = `CREATE TABLE IF NOT EXISTS etcd_kv (
+const kvTable = (name: string) => `CREATE TABLE IF NOT EXISTS ${name} (
      key BLOB NOT NULL,
      mod_revision INTEGER NOT NULL,
      sub INTEGER NOT NULL,
@@ -58,6 +58,7 @@ const KV_TABLE = `CREATE TABLE IF NOT EXISTS etcd_kv (
      tombstone INTEGER NOT NULL,
      PRIMARY KEY (key, mod_revision, sub)
    ) WITHOUT ROWID`;
+const KV_TABLE = kvTable("etcd_kv");
 const META_TABLE = `CREATE TABLE IF NOT EXISTS etcd_meta (
      id INTEGER PRIMARY KEY CHECK (id = 1),
      revision INTEGER NOT NULL,
@@ -151,6 +152,9 @@ export const ETCD_SQL = {
   chunkEnd: "SELECT key FROM etcd_kv WHERE key >= ?1 ORDER BY key, mod_revision, sub LIMIT 1 OFFSET ?2",
   // Every row a read at or above ?1 can see, in primary-key order: a snapshot's rows.
   visibleRows: `SELECT ${COLUMNS} FROM etcd_kv AS v WHERE NOT (${COMPACTED_AWAY}) ORDER BY key, mod_revision, sub`,
+  // A snapshot's next rows (versionsAfter): ?1 the snapshot's revision, ?2 the limit, ?3..?5 the position after which to start.
+  versionsFromStart: `SELECT ${COLUMNS} FROM etcd_kv WHERE mod_revision <= ?1 ORDER BY key, mod_revision, sub LIMIT ?2`,
+  versionsAfter: `SELECT ${COLUMNS} FROM etcd_kv WHERE (key, mod_revision, sub) > (?3, ?4, ?5) AND mod_revision <= ?1 ORDER BY key, mod_revision, sub LIMIT ?2`,
 };
 
 /** How many rows SQLite read and wrote for this store, summed over every statement (its cursors' figures). */
@@ -208,21 +212,7 @@ export class SqliteMvccStore implements MvccStore {
     // One statement per row: 8 bindings each stays far below SQLite's bound-parameter limit
     // whatever a deleteRange tombstones. A (key, mod_revision, sub) already stored fails the
     // primary key, which refuses a version written twice.
-    for (const r of rows) {
-      this.count(
-        this.sql.exec(
-          `INSERT INTO etcd_kv (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-          blob(r.key),
-          r.modRevision,
-          r.sub,
-          r.createRevision,
-          r.version,
-          blob(r.value),
-          r.lease,
-          r.tombstone ? 1 : 0,
-        ),
-      );
-    }
+    for (const r of rows) this.count(insertRow(this.sql, "etcd_kv", r));
   }
 
   compact(revision: number): void {
@@ -302,6 +292,19 @@ export class SqliteMvccStore implements MvccStore {
     );
   }
 
+  versionsAfter(after: VersionPosition | null, atRevision: number, limit: number): KeyVersion[] {
+    // The row value comparison is a seek on the primary key to just after `after`, then a walk
+    // in key order that stops after `limit` rows; versions above the revision are skipped.
+    const n = Math.max(1, Math.floor(limit));
+    const cursor =
+      after === null
+        ? this.sql.exec<Row>(ETCD_SQL.versionsFromStart, atRevision, n)
+        : this.sql.exec<Row>(ETCD_SQL.versionsAfter, atRevision, n, blob(after.key), after.modRevision, after.sub);
+    const out = cursor.toArray().map(toKeyVersion);
+    this.count(cursor);
+    return out;
+  }
+
   /** Every row a read at or above the compacted revision can see: not those a purge has yet to delete. */
   allRows(): KeyVersion[] {
     const cursor = this.sql.exec<Row>(ETCD_SQL.visibleRows, this.readMeta().compactedRevision);
@@ -313,6 +316,14 @@ export class SqliteMvccStore implements MvccStore {
   clear(): void {
     this.count(this.sql.exec("DELETE FROM etcd_kv"));
     // The rows that replace these (a snapshot's) may hold what their sender had yet to purge.
+    if (this.purgeInChunks) this.writePurge(NO_PURGE);
+  }
+
+  /**
+   * The rows were replaced from outside (a snapshot's staging table swapped in: they come
+   * compacted already): any purge under way is for the rows that are gone.
+   */
+  rowsReplaced(): void {
     if (this.purgeInChunks) this.writePurge(NO_PURGE);
   }
 
@@ -391,6 +402,56 @@ export class SqliteMvccStore implements MvccStore {
     this.rows.rowsRead += cursor.rowsRead;
     this.rows.rowsWritten += cursor.rowsWritten;
   }
+}
+
+const STAGING_TABLE = "etcd_kv_staging";
+
+/**
+ * A follower's staging table for a snapshot that arrives in chunks (src/kv/snapshot-stream.ts
+ * validates them): each chunk's rows are written here as it arrives, so memory holds one chunk,
+ * never the table. The install swaps the table in for etcd_kv in the drain's transaction, with
+ * the Raft state that accepted it: a DROP and a RENAME, no row copied, and SQLite's DDL rolls
+ * back with the transaction if anything of it fails. Same schema as etcd_kv, so the primary
+ * key refuses a version staged twice.
+ */
+export class SqliteSnapshotStaging {
+  constructor(private readonly sql: SqlStorage) {}
+
+  /** An empty staging table: the rows of an earlier transfer, if any, are dropped. */
+  reset(): void {
+    this.discard();
+    this.sql.exec(kvTable(STAGING_TABLE));
+  }
+
+  append(rows: readonly KeyVersion[]): void {
+    for (const r of rows) insertRow(this.sql, STAGING_TABLE, r);
+  }
+
+  /** Drop the staged rows (a transfer refused, replaced, or cut by a reset). Idempotent. */
+  discard(): void {
+    this.sql.exec(`DROP TABLE IF EXISTS ${STAGING_TABLE}`);
+  }
+
+  /** etcd_kv becomes the staged rows. Inside the caller's transaction; the staging table is gone after. */
+  swapIn(): void {
+    this.sql.exec("DROP TABLE etcd_kv");
+    this.sql.exec(`ALTER TABLE ${STAGING_TABLE} RENAME TO etcd_kv`);
+  }
+}
+
+/** One version as a row of `table` (etcd_kv or the staging table). */
+function insertRow(sql: SqlStorage, table: string, r: KeyVersion): SqlStorageCursor<Record<string, SqlStorageValue>> {
+  return sql.exec(
+    `INSERT INTO ${table} (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    blob(r.key),
+    r.modRevision,
+    r.sub,
+    r.createRevision,
+    r.version,
+    blob(r.value),
+    r.lease,
+    r.tombstone ? 1 : 0,
+  );
 }
 
 /**

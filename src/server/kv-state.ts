@@ -15,10 +15,24 @@
 // JSON string literals, not as raw TEXT: a JS string may hold a lone surrogate, which
 // SQLite's UTF-8 TEXT cannot represent; JSON.stringify escapes it, losslessly, as the log's
 // own rows do (storage.ts). (Keys and values with one are refused at the door: command.ts.)
-import { legacyRows, KvStateMachine, sessionRecord, type ApplyOutcome, type EtcdAnswer, type GetResult, type KvChanges, type KvListing, type KvSnapshot } from "../kv/index.ts";
+import {
+  legacyRows,
+  KvStateMachine,
+  sessionRecord,
+  SnapshotIntake,
+  type ApplyOutcome,
+  type EtcdAnswer,
+  type GetResult,
+  type KvChanges,
+  type KvListing,
+  type KvSnapshot,
+  type SnapshotReader,
+  type StagedSnapshot,
+} from "../kv/index.ts";
 import type { StoreMeta } from "../kv/etcd/store.ts";
 import type { Entry } from "../raft/types.ts";
-import { SqliteMvccStore } from "./etcd-store.ts";
+import { SqliteMvccStore, SqliteSnapshotStaging } from "./etcd-store.ts";
+import type { ChunkSink } from "./snapshot-assembly.ts";
 
 /** A fresh etcd store: revision 1, never compacted. */
 const FRESH: StoreMeta = { revision: 1, compactedRevision: -1 };
@@ -65,6 +79,8 @@ const SCHEMA = [
 export class KvState {
   private machine!: KvStateMachine;
   private readonly store: SqliteMvccStore;
+  /** Where an inbound snapshot's rows wait for the install (one transfer at a time). */
+  private readonly staging: SqliteSnapshotStaging;
   /**
    * The store's revision and compacted revision as the applied rows say: read by the store
    * (its MetaCell), written to disk with kv_applied (write()).
@@ -79,6 +95,9 @@ export class KvState {
     addSessionColumns(sql);
     addStoreColumns(sql);
     this.store = new SqliteMvccStore(sql, { read: () => ({ ...this.meta }), write: (m) => (this.meta = { ...m }) }, true);
+    // A transfer cut by a reset left its rows here; the next one starts over.
+    this.staging = new SqliteSnapshotStaging(sql);
+    this.staging.discard();
     convertKvData(sql, this.store);
     this.load();
   }
@@ -145,32 +164,52 @@ export class KvState {
     return this.machine.list(prefix, after, limit);
   }
 
-  /** The whole state at `applied`, as an InstallSnapshot carries it (every row, for now: see install). */
+  /** The whole state as one value (reads every row into memory): for tests that compare states, never sent. */
   snapshot(): KvSnapshot {
     return this.machine.snapshot();
   }
 
   /**
-   * Become a leader's snapshot, taken at `index` (already built and validated from its text:
-   * raft-server.ts, restoreSnapshot): every row is replaced, and this server's machine holds
-   * the snapshot's state on its own SQL. Must run inside the caller's synchronous transaction,
-   * with the Raft state that accepted it.
-   *
-   * For now the snapshot is one value in memory (`machine`, built from the whole text) whose
-   * rows are copied here: the one place to change when snapshots stream rows in chunks.
+   * The state at `applied` as an InstallSnapshot streams it: the head (store point, sessions)
+   * fixed now, the rows read from etcd_kv a chunk at a time (src/kv/snapshot-stream.ts).
    */
-  install(machine: KvStateMachine, index: number): void {
+  snapshotReader(): SnapshotReader {
+    return this.machine.snapshotReader();
+  }
+
+  /**
+   * A chunk sink for one inbound transfer: each chunk checked and its rows written to the
+   * staging table (an empty one for each transfer), discarded if the transfer is cut.
+   */
+  openStaging(): ChunkSink<StagedSnapshot<SqliteSnapshotStaging>> {
+    const staging = this.staging;
+    staging.reset();
+    const intake = new SnapshotIntake(staging);
+    return { add: (text) => intake.add(text), finish: () => intake.finish(), discard: () => staging.discard() };
+  }
+
+  /**
+   * Become a leader's snapshot, taken at `index`, whose rows every chunk already staged and
+   * checked (openStaging): the staging table becomes etcd_kv (no row copied), the sessions and
+   * the applied row are written, and this server's machine holds the snapshot's state on its
+   * own SQL. Must run inside the caller's synchronous transaction, with the Raft state that
+   * accepted it: if anything throws, the swap rolls back with it.
+   */
+  installStaged(staged: StagedSnapshot<SqliteSnapshotStaging>, index: number): void {
     const before = this.meta;
     try {
-      const s = machine.snapshot();
+      staged.staging.swapIn();
+      this.store.rowsReplaced();
+      this.machine.storeReplaced(); // a transfer still reading the old rows from this server aborts
       this.sql.exec("DELETE FROM kv_session");
       this.sessionSeq = 0;
       const installed = new KvStateMachine({ store: this.store });
-      installed.restore(s); // replaces etcd_kv's rows and the meta
+      installed.adoptHead(staged.head); // the store's meta (this.meta, through the MetaCell) and the sessions
+      const { clock, sessions } = staged.head;
       this.write(
         {
-          clock: s.clock,
-          sessions: s.sessions.map(
+          clock,
+          sessions: sessions.map(
             ([clientId, requestId, lastSeen, result, fingerprint, index]) =>
               [clientId, sessionRecord(requestId, lastSeen, result, fingerprint, index)] as const,
           ),

@@ -205,10 +205,11 @@ export interface DurableSummary {
 }
 
 /**
- * One piece of an InstallSnapshot on the wire. A snapshot's JSON text can be far larger than
- * one RPC may carry, so the leader sends it in order, `text` being characters
- * [offset, offset + text.length) of `total`; the follower hands the whole message to its core
- * once the last piece is in.
+ * One piece of an InstallSnapshot on the wire. A snapshot is as large as the whole store, far
+ * more than one RPC may carry (or one object hold), so the leader streams it: piece `seq` of
+ * transfer `transfer` (the leader's token for it), in order, each read from the leader's store
+ * as it leaves (src/kv/snapshot-stream.ts gives `text`); the follower stages each piece's rows
+ * and hands the message to its core with the `last` one.
  */
 export interface SnapshotChunk {
   readonly from: NodeId;
@@ -216,8 +217,9 @@ export interface SnapshotChunk {
   readonly term: number;
   readonly lastIncludedIndex: number;
   readonly lastIncludedTerm: number;
-  readonly offset: number;
-  readonly total: number;
+  readonly transfer: number;
+  readonly seq: number;
+  readonly last: boolean;
   readonly text: string;
   /** The configuration as of lastIncludedIndex (snapshots carry the configuration). */
   readonly membership?: Membership;

@@ -38,7 +38,6 @@
 import { DurableObject } from "cloudflare:workers";
 import {
   isEtcdAnswer,
-  KvStateMachine,
   withHeaderIds,
   type EtcdAnswer,
   type KvListing,
@@ -50,6 +49,8 @@ import {
   type KvResult,
   type MachineResult,
   type Session,
+  type SnapshotReader,
+  type StagedSnapshot,
 } from "../kv/index.ts";
 import { compactionDue, compactionPoint } from "../raft/compaction.ts";
 import { Raft } from "../raft/raft.ts";
@@ -69,11 +70,12 @@ import { LazyAlarm } from "./alarm.ts";
 import { AutoCompactor } from "./auto-compactor.ts";
 import { headerIdsOf } from "./etcd-ids.ts";
 import { KvState } from "./kv-state.ts";
+import type { SqliteSnapshotStaging } from "./etcd-store.ts";
 import { onlyResults, PendingChanges, PendingProposals } from "./pending.ts";
 import { PendingReads } from "./pending-reads.ts";
 import { unwrapRawCommand, wrapRawCommand } from "./raw-command.ts";
 import { SnapshotAssembly, chunkOf } from "./snapshot-assembly.ts";
-import { SnapshotTransfers } from "./snapshot-transfers.ts";
+import { SnapshotTransfers, staleTransfer } from "./snapshot-transfers.ts";
 import { Links, withNetwork } from "./links.ts";
 import { narrationEcho, Narration } from "./narration.ts";
 import {
@@ -131,18 +133,12 @@ export class RaftServer extends DurableObject<ServerEnv> {
   private readonly changes = new PendingChanges();
   /** ReadIndex reads this server accepted as leader, waiting for their confirmation. */
   private readonly reads = new PendingReads();
-  /** The snapshot a leader is sending this server, piece by piece. */
-  private readonly inbound = new SnapshotAssembly();
+  /** The snapshot a leader is sending this server, piece by piece, its rows staged in SQLite as they arrive. */
+  private readonly inbound = new SnapshotAssembly<StagedSnapshot<SqliteSnapshotStaging>>(() => this.kvState.openStaging());
   /** Peers a snapshot is on its way to, and up to which index (snapshot-transfers.ts). */
   private readonly transfers = new SnapshotTransfers();
   /** As leader: when to propose a compaction of the store's history (boot() sets the retention). */
   private compactor = new AutoCompactor(0);
-  /**
-   * The last snapshot serialized, by applied index: the core asks again every election
-   * timeout for a follower that is behind (and a crashed one refuses every attempt), and
-   * an idle state need not be serialized again each time.
-   */
-  private serializedSnapshot: { applied: number; text: string } | null = null;
   /** Counted since this instance was loaded (`loadedAt`): a reset starts them from zero. */
   private readonly stats = { alarms: 0, rpcsSent: 0, rpcsReceived: 0, snapshotsSent: 0, snapshotsInstalled: 0, loadedAt: Date.now() };
   private readonly stubs = new Map<NodeId, RaftServerStub>();
@@ -182,22 +178,27 @@ export class RaftServer extends DurableObject<ServerEnv> {
     if (!core || this.config?.epoch !== epoch || !this.links.linkUp(m.from)) return null;
     this.stats.rpcsReceived++;
     core.step(m, Date.now());
+    if (this.inbound.active) this.inbound.dropOlderThan(core.status().term); // as in installChunk
     return this.drain(core, m.from);
   }
 
   /**
-   * One piece of a leader's InstallSnapshot (snapshot-assembly.ts). Answers [] while more
-   * is to come, the core's replies once the last piece is in and the snapshot was handed to
-   * the core, and null when the piece is refused (as for `receive`, or out of order).
+   * One piece of a leader's InstallSnapshot (snapshot-assembly.ts): its rows are checked and
+   * written to the staging table at once (kv-state.ts openStaging), so memory holds one piece,
+   * never the snapshot. Answers [] while more is to come, the core's replies once the last
+   * piece is in and the snapshot was handed to the core, and null when the piece is refused
+   * (as for `receive`, out of order, or not a valid piece: what was staged is dropped).
    */
   installChunk(epoch: string, chunk: SnapshotChunk): Message[] | null {
     const core = this.core;
     if (!core || this.config?.epoch !== epoch || !this.links.linkUp(chunk.from)) return null;
     this.stats.rpcsReceived++;
-    if (chunk.term < core.status().term) return null; // a deposed leader's snapshot: not worth assembling
-    const data = this.assemble(chunk);
-    if (data === null) return null;
-    if (data === "more") return [];
+    const term = core.status().term;
+    this.inbound.dropOlderThan(term); // a transfer of a deposed leader can never end: its staged rows go
+    if (chunk.term < term) return null; // a deposed leader's snapshot: not worth assembling
+    const got = this.inbound.add(chunk);
+    if (got.kind === "refused") return null;
+    if (got.kind === "more") return [];
     const m: InstallSnapshot = {
       type: "InstallSnapshot",
       from: chunk.from,
@@ -209,20 +210,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
       ...(chunk.membership ? { membership: chunk.membership } : {}),
     };
     core.step(m, Date.now());
-    return this.drain(core, m.from, data);
-  }
-
-  /**
-   * Add one piece; once the last is in, the snapshot as a state machine, built and checked
-   * before the core sees it (once the core accepts a snapshot, installing it must not fail).
-   * The text and the parsed JSON live only within this call: what the install holds on to is
-   * the machine alone (issue 23.3, the memory an install needs).
-   */
-  private assemble(chunk: SnapshotChunk): KvStateMachine | "more" | null {
-    const got = this.inbound.add(chunk);
-    if (got.kind === "refused") return null;
-    if (got.kind === "more") return "more";
-    return restoreSnapshot(got.text);
+    return this.drain(core, m.from, got.value);
   }
 
   override async alarm(): Promise<void> {
@@ -582,7 +570,6 @@ export class RaftServer extends DurableObject<ServerEnv> {
     this.addedHint = null;
     await this.store.wipe();
     this.kvState = new KvState(this.ctx.storage.sql);
-    this.serializedSnapshot = null;
     this.timer = new LazyAlarm(this.ctx.storage, null, (e) => this.crashOnFailedWrite(e));
     this.narration = new Narration(narrationEcho(this.env));
   }
@@ -647,9 +634,10 @@ export class RaftServer extends DurableObject<ServerEnv> {
   /**
    * Steps 2–6 of the loop for the event the core just handled. Returns the replies addressed
    * to `replyTo` (the caller of `receive`), which travel back on its call. `snapshotData` is
-   * the state machine that came with an InstallSnapshot just handed to the core.
+   * the staged snapshot that came with an InstallSnapshot just handed to the core (checked as
+   * its pieces arrived: once the core accepts it, installing it cannot fail).
    */
-  private drain(core: Raft, replyTo?: NodeId, snapshotData?: KvStateMachine, mayHold = false): Message[] {
+  private drain(core: Raft, replyTo?: NodeId, snapshotData?: StagedSnapshot<SqliteSnapshotStaging>, mayHold = false): Message[] {
     let ready = core.ready();
     if (this.held) {
       if (this.held.core === core) ready = mergeReady(this.held.ready, ready);
@@ -671,13 +659,14 @@ export class RaftServer extends DurableObject<ServerEnv> {
       installed || ready.committed.length > 0
         ? () => {
             if (installed) {
-              this.kvState.install(snapshotData!, installed.index);
+              this.kvState.installStaged(snapshotData!, installed.index);
               this.store.compactTo(installed);
             }
             outcomes = this.kvState.apply(ready.committed);
           }
         : undefined;
     this.persistOrCrash(ready.hardState, ready.logWrite, stateMachineWork);
+    if (snapshotData !== undefined && !installed) snapshotData.staging.discard(); // the core did not want it (stale)
     if (installed) {
       this.stats.snapshotsInstalled++;
       this.pending.forgetUpTo(installed.index);
@@ -792,10 +781,12 @@ export class RaftServer extends DurableObject<ServerEnv> {
   }
 
   /**
-   * A follower needs entries the log no longer holds: send it the state machine as it is
-   * now, at this server's applied index (the core names that point: snapshotMetaAt), in
-   * pieces of at most snapshotChunkBytes, one RPC each. The core resends InstallSnapshot if
-   * no answer comes within an election timeout; while one transfer to a peer is under way
+   * A follower needs entries the log no longer holds: stream it the state machine as it is
+   * now, at this server's applied index (the core names that point: snapshotMetaAt). The
+   * snapshot's point and sessions are fixed here; its rows are read from the store a piece at a
+   * time as the pieces leave (src/kv/snapshot-stream.ts), at most snapshotChunkBytes of them,
+   * one RPC each, so neither end holds the table in memory. The core resends InstallSnapshot
+   * if no answer comes within an election timeout; while one transfer to a peer is under way
    * another is not started.
    */
   private sendSnapshot(core: Raft, m: InstallSnapshot): void {
@@ -803,23 +794,48 @@ export class RaftServer extends DurableObject<ServerEnv> {
     const meta = core.snapshotMetaAt(this.kvState.applied);
     const token = this.transfers.start(m.to, meta.index);
     if (token === null) return; // one is under way
-    if (this.serializedSnapshot?.applied !== meta.index) {
-      this.serializedSnapshot = { applied: meta.index, text: JSON.stringify(this.kvState.snapshot()) };
-    }
-    const text = this.serializedSnapshot.text;
-    const chunks = Math.max(1, Math.ceil(text.length / this.config!.snapshotChunkBytes));
-    this.narration.add(this.id, `[${this.id}] sends ${m.to} the state machine at index ${meta.index} (term ${meta.term}): ${text.length} characters in ${chunks} chunk(s)`);
+    const reader = this.kvState.snapshotReader();
+    this.narration.add(
+      this.id,
+      `[${this.id}] streams ${m.to} its state at index ${meta.index} (term ${meta.term}, revision ${reader.head.revision}) ` +
+        `in pieces of at most ${this.config!.snapshotChunkBytes} characters of rows`,
+    );
     // The configuration as of the snapshot's own index (the state is taken at the applied
     // index, not at the one the core named).
     const sent: InstallSnapshot = { ...m, lastIncludedIndex: meta.index, lastIncludedTerm: meta.term, ...(meta.membership ? { membership: meta.membership } : {}) };
-    void this.transferSnapshot(core, sent, text, token).finally(() => this.transfers.release(m.to, token));
+    void this.transferSnapshot(core, sent, reader, token).finally(() => {
+      this.transfers.release(m.to, token);
+      // Compactions applied meanwhile waited for this transfer (compaction-pins.ts): they delete
+      // their rows now, in a transaction of their own (a failure is a crash, as every write).
+      if (this.core !== core) return; // reset or stopped: a deferred compaction runs at the next one
+      try {
+        this.persistOrCrash(null, null, () => reader.close());
+      } catch {
+        // The write failed: crashOnFailedWrite has reset the object already.
+      }
+    });
   }
 
-  private async transferSnapshot(core: Raft, m: InstallSnapshot, text: string, token: number): Promise<void> {
+  private async transferSnapshot(core: Raft, m: InstallSnapshot, reader: SnapshotReader, token: number): Promise<void> {
     const size = this.config!.snapshotChunkBytes;
-    for (let offset = 0; ; ) {
-      const chunk = chunkOf(m, text, offset, size);
-      if (this.core !== core || !this.links.linkUp(m.to) || !this.links.takeCall()) return;
+    const started = Date.now();
+    let characters = 0;
+    for (let seq = 0; ; seq++) {
+      if (this.core !== core || !this.links.linkUp(m.to)) return;
+      const stale = staleTransfer(core, m);
+      if (stale !== null) {
+        this.narration.add(this.id, `[${this.id}] stops streaming ${m.to} the state at index ${m.lastIncludedIndex}: ${stale}`);
+        return;
+      }
+      if (!this.links.takeCall()) return;
+      // Read right before it leaves, in the same turn as the check: no apply can slip in between.
+      const piece = reader.next(size);
+      if ("aborted" in piece) {
+        this.narration.add(this.id, `[${this.id}] stops streaming ${m.to} the state at index ${m.lastIncludedIndex}: ${piece.aborted}; the core will ask again`);
+        return;
+      }
+      const chunk = chunkOf(m, token, seq, piece);
+      characters += piece.text.length;
       this.stats.rpcsSent++;
       if (this.links.lost()) return;
       const sent = this.travel(core, m.to);
@@ -832,9 +848,13 @@ export class RaftServer extends DurableObject<ServerEnv> {
         return;
       }
       if (replies === null) return; // refused: the core will try again
-      offset += chunk.text.length;
-      if (offset >= text.length) {
+      if (piece.last) {
         this.stats.snapshotsSent++;
+        this.narration.add(
+          this.id,
+          `[${this.id}] sent ${m.to} the state machine at index ${m.lastIncludedIndex} (term ${m.lastIncludedTerm}): ` +
+            `${reader.rowsSent} rows, ${characters} characters in ${seq + 1} chunk(s), ${Date.now() - started} ms`,
+        );
         // The mark goes right before the core sees the reply, in the same turn: the core may
         // ask for the next snapshot at once, and compaction already finds the follower's
         // match at the snapshot (snapshot-transfers.ts).
@@ -948,19 +968,6 @@ function mergeLogWrites(a: LogWrite | null, b: LogWrite | null): LogWrite | null
   if (!b) return a;
   if (b.fromIndex <= a.fromIndex) return b;
   return { fromIndex: a.fromIndex, entries: [...a.entries.filter((e) => e.index < b.fromIndex), ...b.entries] };
-}
-
-/**
- * A snapshot's text as the key/value state machine it must be, or null (not ours, or cut).
- * Parsed and validated once (KvStateMachine.restore); the text and the parsed JSON are
- * garbage once this returns, the machine shares their strings.
- */
-function restoreSnapshot(text: string): KvStateMachine | null {
-  try {
-    return KvStateMachine.fromSnapshot(JSON.parse(text));
-  } catch {
-    return null;
-  }
 }
 
 /** A key/value result, not an etcd answer (what kv() proposed). */

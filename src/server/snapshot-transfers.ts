@@ -14,7 +14,8 @@
 // it reaches the core. The core may answer it with the next InstallSnapshot at once (the
 // follower still lags); a mark still set would drop that request, and the core would wait
 // out its "presumed lost" timer (an election timeout) before asking again.
-import type { NodeId } from "../raft/types.ts";
+import type { Raft } from "../raft/raft.ts";
+import type { InstallSnapshot, NodeId } from "../raft/types.ts";
 
 export class SnapshotTransfers {
   private readonly inFlight = new Map<NodeId, { readonly token: number; readonly index: number }>();
@@ -47,4 +48,17 @@ export class SnapshotTransfers {
   clear(): void {
     this.inFlight.clear();
   }
+}
+
+/**
+ * Why a transfer under way is no longer wanted, or null; asked before each piece. This server
+ * no longer leads in the term `m` was sent in (the follower refuses a deposed leader's pieces
+ * anyway), or the follower already holds the snapshot's entries (an earlier transfer's reply
+ * got there first: streaming the whole state again would only be refused at its end).
+ */
+export function staleTransfer(core: Raft, m: InstallSnapshot): string | null {
+  const { term, state } = core.status();
+  if (state !== "Leader" || term !== m.term) return `no longer the leader of term ${m.term}`;
+  const match = core.followerProgress().find((f) => f.id === m.to)?.match ?? 0;
+  return match >= m.lastIncludedIndex ? `it already holds index ${match}` : null;
 }

@@ -15,7 +15,7 @@
 
 import { EtcdKv } from "../../src/kv/etcd/kv.ts";
 import { MemoryMvccStore } from "../../src/kv/etcd/memory-store.ts";
-import type { KeyRange, KeyVersion, MvccStore, StoreMeta } from "../../src/kv/etcd/store.ts";
+import type { KeyRange, KeyVersion, MvccStore, StoreMeta, VersionPosition } from "../../src/kv/etcd/store.ts";
 import type { Compare, ResponseOp } from "../../src/kv/etcd/types.ts";
 import { cmp, del, put, range, txn } from "./etcd-fixtures.ts";
 import type { EtcdRequest } from "./etcd-model.ts";
@@ -205,6 +205,9 @@ class FaultyStore implements MvccStore {
   }
   writeMeta(meta: StoreMeta): void {
     this.inner.writeMeta(meta);
+  }
+  versionsAfter(after: VersionPosition | null, atRevision: number, limit: number): KeyVersion[] {
+    return this.inner.versionsAfter(after, atRevision, limit);
   }
   allRows(): KeyVersion[] {
     return this.inner.allRows();

@@ -43,7 +43,10 @@ export interface CatchUpResult {
   /** When the victim first got within the kept tail, ms after its restart (null: never, during the load). */
   readonly withinAfterMs: number | null;
   readonly boundMs: number;
-  /** Characters of the leader's state at the restart, and the pieces a transfer of it takes. */
+  /**
+   * Characters of the leader's state at the restart, and the pieces a transfer of it takes at
+   * most: a streamed piece carries at least one row, and every row here is over 64 characters.
+   */
   readonly stateChars: number;
   readonly pieces: number;
   /** Transfers to the victim started after its restart, and their replies that reached the leader. */

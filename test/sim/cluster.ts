@@ -47,8 +47,9 @@ import type {
 } from "../../src/raft/types.ts";
 import { Disk, type DiskFailureKind, type DiskFaults, type SnapshotSource } from "./disk.ts";
 import { compactionPoint, type CompactionInput } from "../../src/raft/compaction.ts";
-import { SnapshotAssembly, chunkOf } from "../../src/server/snapshot-assembly.ts";
-import { SnapshotTransfers } from "../../src/server/snapshot-transfers.ts";
+import { SnapshotAssembly, chunkOf, type ChunkSink, type ChunkSource } from "../../src/server/snapshot-assembly.ts";
+import { textSink, textSource } from "./text-snapshot.ts";
+import { SnapshotTransfers, staleTransfer } from "../../src/server/snapshot-transfers.ts";
 import { EventQueue } from "./event-queue.ts";
 import { Checker, InvariantViolation, jsonOf, type InvariantName } from "./invariants.ts";
 import { Narrator } from "./narration.ts";
@@ -96,14 +97,17 @@ export interface HostFaults {
 
 /**
  * The real state machine's side of a "live" snapshot (kv-replicas.ts puts the KvStateMachine
- * behind it): the text an InstallSnapshot carries, as the Durable Object serialises it, and
- * what the receiver does with it once installed.
+ * behind it): the pieces an InstallSnapshot streams, as the Durable Object reads them from its
+ * store (src/kv/snapshot-stream.ts), where the receiver stages them, and what it does with
+ * them once installed.
  */
 export interface LiveSnapshotCodec {
-  /** Server `id`'s state machine at its applied index `index`, as JSON text (KvStateMachine.snapshot()). */
-  text(id: NodeId, index: number): string;
-  /** Server `id` installed the snapshot up to `index` that came as `text` (chunks reassembled). */
-  installed(id: NodeId, index: number, text: string): void;
+  /** Server `id`'s state machine at its applied index `index`, as a transfer's pieces (its SnapshotReader). */
+  source(id: NodeId, index: number): ChunkSource;
+  /** Where one transfer's pieces arriving at server `id` are checked and staged. */
+  sink(id: NodeId): ChunkSink<unknown>;
+  /** Server `id` installed the snapshot up to `index` whose pieces were staged as `staged`. */
+  installed(id: NodeId, index: number, staged: unknown): void;
 }
 
 export interface ClusterOptions {
@@ -199,8 +203,8 @@ interface SnapshotData {
   readonly index: number;
   readonly term: number;
   readonly machine: readonly Entry[];
-  /** "live": the text the chunks carried, reassembled by the receiver. */
-  readonly text?: string;
+  /** "live": what the receiver's sink made of the pieces (the staged snapshot). */
+  readonly staged?: unknown;
 }
 
 interface Slot {
@@ -219,7 +223,7 @@ interface Slot {
   /** "live", as a leader: the snapshots on their way to followers (one life's; the token count goes on across lives). */
   readonly transfers: SnapshotTransfers;
   /** "live", as a follower: the pieces of the snapshot arriving (memory: cleared by a crash). */
-  readonly assembly: SnapshotAssembly;
+  readonly assembly: SnapshotAssembly<unknown>;
   /** While a complete snapshot is handed to this server's core: whose transfer its reply ends. */
   replyTo: { readonly leader: NodeId; readonly token: number; used: boolean } | null;
   /** The pending tick: its target time (NaN when none) and a token that invalidates older ones. */
@@ -343,7 +347,7 @@ export class Cluster {
       status: null,
       inboundSnapshot: null,
       transfers: new SnapshotTransfers(),
-      assembly: new SnapshotAssembly(),
+      assembly: new SnapshotAssembly<unknown>(() => this.liveSnapshots?.sink(id) ?? textSink()),
       replyTo: null,
       wakeAt: Number.NaN,
       wakeToken: 0,
@@ -945,7 +949,7 @@ export class Cluster {
     slot.applied = data.machine.slice(0, meta.index);
     if (this.opts.stateMachine === "durable") slot.disk.machine = slot.applied;
     slot.lastApplied = meta.index;
-    if (data.text !== undefined) this.liveSnapshots?.installed(slot.id, meta.index, data.text);
+    if (data.staged !== undefined) this.liveSnapshots?.installed(slot.id, meta.index, data.staged);
     this.noteCommitted(data.machine.slice(0, meta.index));
   }
 
@@ -977,9 +981,10 @@ export class Cluster {
 
   // --- "live" snapshot transfers, as the Durable Object shell makes them ---------------------
   //
-  // raft-server.ts sends a snapshot's JSON text in pieces, one RPC each, the next piece once
-  // the previous one was taken; the follower assembles them (SnapshotAssembly) and hands the
-  // whole to its core with the last one; that piece's reply carries the core's answer back.
+  // raft-server.ts streams a snapshot in pieces, one RPC each, each read from the store as it
+  // leaves, the next once the previous one was taken; the follower stages them (SnapshotAssembly
+  // and its sink) and hands the message to its core with the last one; that piece's reply
+  // carries the core's answer back. A leader whose store was compacted under the transfer stops it.
   // One transfer per follower at a time (SnapshotTransfers): a core's InstallSnapshot while one
   // is under way is dropped. A piece that does not arrive, is refused or finds the sender
   // reset ends the transfer; the core asks again after its "presumed lost" timer.
@@ -995,21 +1000,26 @@ export class Cluster {
     }
     this.transfers.started++;
     this.transferLog.push({ at: this.clock, from: m.from, to: m.to, what: "start" });
-    const text = this.liveSnapshots?.text(m.from, data.index) ?? JSON.stringify(data.machine.map((e) => e.command));
-    this.sendChunk(slot, slot.life, m, token, text, 0);
+    const source = this.liveSnapshots?.source(m.from, data.index) ?? textSource(JSON.stringify(data.machine.map((e) => e.command)));
+    this.sendChunk(slot, slot.life, m, token, source, 0);
   }
 
-  private sendChunk(sender: Slot, life: number, m: InstallSnapshot, token: number, text: string, offset: number): void {
+  private sendChunk(sender: Slot, life: number, m: InstallSnapshot, token: number, source: ChunkSource, seq: number): void {
     const end = (why: string) => {
+      source.close();
       sender.transfers.release(m.to, token);
-      this.lost(m, `snapshot transfer ended at character ${offset} of ${text.length}: ${why}`);
+      this.lost(m, `snapshot transfer ended at piece ${seq}: ${why}`);
     };
     if (sender.life !== life || !sender.core || !sender.transfers.current(m.to, token)) return end("the sender was reset");
+    const stale = staleTransfer(sender.core, m); // as the shell asks before each piece
+    if (stale !== null) return end(stale);
     const route = this.net.route(m); // a piece is an RPC: the link, loss, delay and call limits apply
     if (route.lost !== null) return end(route.lost);
+    // Read as it leaves (the shell reads in the same turn as its checks).
+    const piece = source.next(this.opts.snapshotChunkChars ?? Infinity);
+    if ("aborted" in piece) return end(piece.aborted);
     this.transfers.chunks++;
-    const size = this.opts.snapshotChunkChars ?? Math.max(1, text.length);
-    const chunk = chunkOf(m, text, offset, size);
+    const chunk = chunkOf(m, token, seq, piece);
     this.queue.push(this.clock + route.delays[0]!, {
       kind: "run",
       fn: () => {
@@ -1017,15 +1027,19 @@ export class Cluster {
         if (sender.life !== life || !sender.transfers.current(m.to, token)) return end("the sender was reset");
         if (!receiver.core) return end("receiver is down");
         if (!this.net.linkUp(m.from, m.to)) return end("link cut while in flight");
+        receiver.assembly.dropOlderThan(receiver.core.status().term); // as installChunk
         if (chunk.term < receiver.core.status().term) return end("a deposed leader's snapshot"); // as installChunk
         const got = receiver.assembly.add(chunk);
         if (got.kind === "refused") return end("piece refused");
-        if (got.kind === "complete") return this.handOver(sender, receiver, { ...m, data: { ...(m.data as SnapshotData), text: got.text } }, token);
+        if (got.kind === "complete") {
+          source.close(); // the last piece is in: the leader's store may delete rows again
+          return this.handOver(sender, receiver, { ...m, data: { ...(m.data as SnapshotData), staged: got.value } }, token);
+        }
         // The piece's answer travels back; then the next piece leaves.
         const p = this.net.profile;
         if (!this.net.linkUp(m.to, m.from) || this.chunkRng.chance(p.dropRate)) return end("the answer to a piece was lost");
         const back = this.chunkRng.float(p.delayMs[0], p.delayMs[1]);
-        this.queue.push(this.clock + back, { kind: "run", fn: () => this.sendChunk(sender, life, m, token, text, offset + chunk.text.length) });
+        this.queue.push(this.clock + back, { kind: "run", fn: () => this.sendChunk(sender, life, m, token, source, seq + 1) });
       },
     });
   }

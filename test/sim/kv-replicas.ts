@@ -16,10 +16,11 @@
 // simulator's snapshot is the list of entries it covers, so this is restoring the snapshot).
 //
 // With live snapshots (the Durable Object's way) an InstallSnapshot also carries the real
-// thing: the sender's KvStateMachine.snapshot() as JSON text, sent in pieces and reassembled
-// by the shell's SnapshotAssembly (cluster.ts), and the receiver's machine is the one
-// KvStateMachine.fromSnapshot builds from that text, as raft-server.ts's restoreSnapshot
-// does. The replay still runs, as a check: the restored machine must equal the replayed one
+// thing: the sender's state streamed in pieces read from its store as they leave
+// (KvStateMachine.snapshotReader, src/kv/snapshot-stream.ts), checked and staged piece by piece
+// on the receiver (SnapshotIntake on a fresh store, through the shell's SnapshotAssembly in
+// cluster.ts), and the receiver's machine is the one KvStateMachine.fromStaged builds on the
+// staged rows, as raft-server.ts's installStaged does on its staging table. The replay still runs, as a check: the restored machine must equal the replayed one
 // (StateMachineSafety otherwise), and it keeps the double-apply check's record of what this
 // replica's history wrote.
 //
@@ -34,7 +35,8 @@
 // exactly-once violation, whatever the final values or the history show.
 
 import type { Entry, NodeId } from "../../src/raft/types.ts";
-import { type ApplyOutcome, type KvCommand, KV_COMMAND_KIND, KvStateMachine, makeEtcdCommand } from "../../src/kv/index.ts";
+import { type ApplyOutcome, type KvCommand, KV_COMMAND_KIND, KvStateMachine, makeEtcdCommand, SnapshotIntake, type StagedSnapshot } from "../../src/kv/index.ts";
+import { MemoryMvccStore } from "../../src/kv/etcd/memory-store.ts";
 import { AutoCompactor } from "../../src/server/auto-compactor.ts";
 import type { Cluster } from "./cluster.ts";
 import { InvariantViolation } from "./invariants.ts";
@@ -86,14 +88,20 @@ export class KvReplicas {
   constructor(private readonly c: Cluster) {
     this.replicas = c.ids.map(() => ({ machine: new KvStateMachine(), source: null, count: 0, written: new Map() }));
     c.liveSnapshots = {
-      text: (id, index) => {
+      source: (id, index) => {
         const r = this.sync(id);
         if (r.count !== index) throw new Error(`kv replicas: server ${id} snapshots at ${index} but its machine is at ${r.count}`);
-        return JSON.stringify(r.machine.snapshot());
+        // Its rows are read from this machine's store as the pieces leave, while it applies on.
+        return r.machine.snapshotReader();
       },
-      installed: (id, index, text) => {
-        // What raft-server.ts does with the reassembled text (restoreSnapshot), throwing on a bad one.
-        this.restored.set(id, { index, machine: KvStateMachine.fromSnapshot(JSON.parse(text)) });
+      // Each piece checked and its rows staged in a fresh store, as raft-server.ts stages them in SQLite.
+      sink: () => {
+        const intake = new SnapshotIntake(new MemoryMvccStore());
+        return { add: (text) => intake.add(text), finish: () => intake.finish(), discard: () => {} };
+      },
+      installed: (id, index, staged) => {
+        // What raft-server.ts does with the staged rows (installStaged): the machine on them.
+        this.restored.set(id, { index, machine: KvStateMachine.fromStaged(staged as StagedSnapshot<MemoryMvccStore>) });
       },
     };
   }

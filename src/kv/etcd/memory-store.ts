@@ -4,7 +4,7 @@
 // found by a walk over every key's newest version (tests and the simulator hold few keys).
 
 import { compareBytes, toBinaryString, type Bytes } from "./bytes.ts";
-import type { KeyRange, KeyVersion, LeaseRecord, LeaseStore, MvccStore, RevisionLog, StoreMeta } from "./store.ts";
+import type { KeyRange, KeyVersion, LeaseRecord, LeaseStore, MvccStore, RevisionLog, StoreMeta, VersionPosition } from "./store.ts";
 
 interface KeyHistory {
   /** The key as a binary string: JS string order is byte order. */
@@ -85,6 +85,21 @@ export class MemoryMvccStore implements MvccStore, LeaseStore, RevisionLog {
 
   writeMeta(meta: StoreMeta): void {
     this.meta = { ...meta };
+  }
+
+  versionsAfter(after: VersionPosition | null, atRevision: number, limit: number): KeyVersion[] {
+    const out: KeyVersion[] = [];
+    const from = after === null ? null : toBinaryString(after.key);
+    for (let i = from === null ? 0 : this.lowerBound(from); i < this.keys.length && out.length < limit; i++) {
+      const h = this.keys[i]!;
+      for (const v of h.versions) {
+        if (v.modRevision > atRevision) break; // oldest first: the rest are newer still
+        if (after !== null && h.id === from && (v.modRevision < after.modRevision || (v.modRevision === after.modRevision && v.sub <= after.sub))) continue;
+        out.push({ ...v });
+        if (out.length >= limit) break;
+      }
+    }
+    return out;
   }
 
   allRows(): KeyVersion[] {

@@ -29,6 +29,13 @@ export interface KeyVersion {
   tombstone: boolean;
 }
 
+/** Where a stream of versions stands: the last (key, mod_revision, sub) it gave. */
+export interface VersionPosition {
+  key: Bytes;
+  modRevision: number;
+  sub: number;
+}
+
 /**
  * Keys to read. `end === null`: the single key `start`. `end` empty: every key ≥ `start`.
  * Otherwise [start, end) in byte order (empty when end ≤ start).
@@ -64,8 +71,15 @@ export interface MvccStore {
   readMeta(): StoreMeta;
   writeMeta(meta: StoreMeta): void;
   /**
-   * Every stored version, ascending by (key, mod_revision, sub): what a snapshot carries.
-   * Reads the whole store into memory: for snapshots until they stream rows in chunks.
+   * The stored versions with mod_revision at or below `atRevision` that come after `after`
+   * (null: from the first) in (key, mod_revision, sub) order, at most `limit` (≥ 1): a snapshot
+   * streams the store with it a few rows at a time (src/kv/snapshot-stream.ts), a seek on the
+   * primary key each time, never the whole table in memory.
+   */
+  versionsAfter(after: VersionPosition | null, atRevision: number, limit: number): KeyVersion[];
+  /**
+   * Every stored version, ascending by (key, mod_revision, sub). Reads the whole store into
+   * memory: for tests and the simulator's comparisons (InstallSnapshot streams: versionsAfter).
    */
   allRows(): KeyVersion[];
   /** Drops every version (a snapshot is installed over it); the meta is the caller's to write. */

@@ -103,4 +103,26 @@ export function mvccStoreContract(withStore: WithStore): void {
       s.writeMeta({ revision: 13, compactedRevision: 4 });
       expect(s.readMeta()).toEqual({ revision: 13, compactedRevision: 4 });
     }));
+
+  it("walks the versions at or below a revision after a position, in primary-key order, a few at a time", () =>
+    withStore((s) => {
+      fill(s);
+      s.append([row(fromBinaryString("a\xff"), 7), row("ab", 8)]);
+      const label = (rows: KeyVersion[]) => rows.map((r) => `${new TextDecoder().decode(r.key.subarray(0, 1))}${r.key.length}@${r.modRevision}.${r.sub}`);
+      // "ab" before "a\xff": unsigned bytes.
+      expect(label(s.versionsAfter(null, 100, 100))).toEqual(["a1@3.0", "a1@6.0", "a2@8.0", "a2@7.0", "b1@2.0", "b1@5.0", "b1@5.1", "c1@4.0"]);
+      // At or below revision 5, two at a time, each walk starting after the last row it gave.
+      const walked: string[] = [];
+      let after: KeyVersion | null = null;
+      for (;;) {
+        const batch = s.versionsAfter(after, 5, 2);
+        walked.push(...label(batch));
+        if (batch.length < 2) break;
+        after = batch[batch.length - 1]!;
+      }
+      expect(walked).toEqual(["a1@3.0", "b1@2.0", "b1@5.0", "b1@5.1", "c1@4.0"]);
+      // After a position inside one revision's subs, and after a key that is not stored.
+      expect(label(s.versionsAfter({ key: utf8("b"), modRevision: 5, sub: 0 }, 100, 10))).toEqual(["b1@5.1", "c1@4.0"]);
+      expect(label(s.versionsAfter({ key: utf8("bb"), modRevision: 1, sub: 0 }, 100, 10))).toEqual(["c1@4.0"]);
+    }));
 }
