@@ -16,9 +16,10 @@
 // SQLite's UTF-8 TEXT cannot represent; JSON.stringify escapes it, losslessly, as the log's
 // own rows do (storage.ts). (Keys and values with one are refused at the door: command.ts.)
 import { legacyRows, KvStateMachine, sessionRecord, type ApplyOutcome, type EtcdAnswer, type GetResult, type KvChanges, type KvListing, type KvSnapshot } from "../kv/index.ts";
-import type { StoreMeta } from "../kv/etcd/store.ts";
+import type { MvccStore, RevisionLog, StoreMeta } from "../kv/etcd/store.ts";
 import type { Entry } from "../raft/types.ts";
 import { SqliteMvccStore } from "./etcd-store.ts";
+import { RecentChanges } from "./recent-changes.ts";
 
 /** A fresh etcd store: revision 1, never compacted. */
 const FRESH: StoreMeta = { revision: 1, compactedRevision: -1 };
@@ -54,7 +55,8 @@ const SCHEMA = [
 
 export class KvState {
   private machine!: KvStateMachine;
-  private readonly store: SqliteMvccStore;
+  /** The SQLite store, behind the rows the last applies wrote (what live watches read: recent-changes.ts). */
+  private readonly store: RecentChanges;
   /**
    * The store's revision and compacted revision as the applied rows say: read by the store
    * (its MetaCell), written to disk with kv_applied (write()).
@@ -68,9 +70,14 @@ export class KvState {
     for (const statement of SCHEMA) sql.exec(statement);
     addSessionColumns(sql);
     addStoreColumns(sql);
-    this.store = new SqliteMvccStore(sql, { read: () => ({ ...this.meta }), write: (m) => (this.meta = { ...m }) });
+    this.store = new RecentChanges(new SqliteMvccStore(sql, { read: () => ({ ...this.meta }), write: (m) => (this.meta = { ...m }) }));
     convertKvData(sql, this.store);
     this.load();
+  }
+
+  /** The store as a watch hub reads it: reads at a revision, and the rows of a span of revisions (watch-host.ts). */
+  get watchStore(): MvccStore & RevisionLog {
+    return this.store;
   }
 
   /** The last log index applied to (and stored with) the state machine. */
@@ -280,7 +287,7 @@ function addStoreColumns(sql: SqlStorage): void {
  * same rows gets the same store. A lone surrogate, which old rows could hold, becomes U+FFFD
  * (UTF-8 has no form for it). Then kv_data is dropped.
  */
-function convertKvData(sql: SqlStorage, store: SqliteMvccStore): void {
+function convertKvData(sql: SqlStorage, store: MvccStore): void {
   const exists = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'kv_data'").one().n > 0;
   if (!exists) return;
   const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('kv_data')").toArray();
