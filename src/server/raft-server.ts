@@ -168,6 +168,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
     void ctx.blockConcurrencyWhile(async () => {
       this.timer = new LazyAlarm(ctx.storage, await ctx.storage.getAlarm(), (e) => this.crashOnFailedWrite(e));
       this.boot();
+      this.watches.booted();
     });
   }
 

@@ -1,11 +1,12 @@
 // Where a WebSocket watch stream's state (WatchHub.state: its watchers and how far each got)
 // waits while the object hibernates: in the socket's attachment, which costs nothing (it is
-// kept by the runtime with the connection, not written to storage). An attachment holds at
-// most 2,048 bytes serialized (Cloudflare's limit; serializeAttachment throws beyond it), and a
-// watcher takes about 100–200 bytes, so a stream with more than about ten watchers keeps its
-// state in a SQLite row keyed by its stream id instead, and the attachment names the row.
-// That row is rewritten whenever the stream's state is saved: rows written, billed, so only
-// the streams that need it pay.
+// kept by the runtime with the connection, not written to storage). An attachment has a size
+// limit, and serializeAttachment throws beyond it: 16,384 bytes serialized in the pinned
+// workerd (measured: test/workerd/watch-attachment.test.ts; Cloudflare's docs long said
+// 2,048). A watcher takes about 100–200 bytes, so a stream with more than about a hundred
+// watchers keeps its state in a SQLite row keyed by its stream id instead, and the attachment
+// names the row. That row is rewritten whenever the stream's state is saved: rows written,
+// billed, so only the streams that need it pay. Whatever the platform's limit, the throw decides.
 
 import type { StreamState } from "../kv/etcd/watch-hub.ts";
 

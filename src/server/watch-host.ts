@@ -53,6 +53,8 @@ export class WatchHost {
   private readonly http = new Map<string, WritableStreamDefaultWriter<Uint8Array>>();
   private readonly states: WatchStates;
   private syncTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Messages the wake produced before the server booted (see booted()). */
+  private unsent: Outgoing<string>[] = [];
   /** The store's revision the hub last handled (after each apply): a snapshot installed past it is checked against its compaction. */
   private handled: number;
 
@@ -116,6 +118,11 @@ export class WatchHost {
 
   /** The client closed its socket (or it failed): its watchers go. */
   closed(ws: WebSocket): void {
+    try {
+      ws.close(1000, "closed"); // answer the client's close (a runtime that already did ignores it)
+    } catch {
+      // already closed
+    }
     const streamId = streamIdOf(this.ctx, ws);
     if (streamId !== null) this.closeStream(streamId);
   }
@@ -128,6 +135,7 @@ export class WatchHost {
    * event's mod_revision + 1 (on this server or another: compacted, it is told so).
    */
   afterApply(installed: boolean): void {
+    if (this.unsent.length > 0) this.booted(); // (boot's own first apply comes before booted())
     const meta = this.store.readMeta();
     if (installed && meta.compactedRevision > this.handled) {
       this.closeAll(CLOSE_RESTART, "snapshot installed past this stream: re-watch from your last event's revision + 1");
@@ -181,18 +189,27 @@ export class WatchHost {
     return new Response(null, { status: 101, webSocket: client });
   }
 
-  /** On wake: every watch socket back into the hub, as its attachment left it. */
+  /**
+   * On wake: every watch socket back into the hub, as its attachment left it. What a watcher
+   * still catching up gets at once waits for booted(): a message's header names the server and
+   * its term, which the server knows only once it has booted.
+   */
   private restoreSockets(): void {
     const revision = this.store.readMeta().revision;
-    const out: Outgoing<string>[] = [];
     for (const ws of this.ctx.getWebSockets()) {
       const saved = this.states.load(ws);
       if (saved === null || this.hub.isOpen(saved.streamId)) continue;
       this.sockets.set(saved.streamId, ws);
-      out.push(...this.hub.restore(saved.streamId, saved.state, revision));
-      this.save(saved.streamId);
+      this.unsent.push(...this.hub.restore(saved.streamId, saved.state, revision));
     }
+  }
+
+  /** The server has booted (it knows its id and term): send what the wake left to send, and save each socket's state. */
+  booted(): void {
+    const out = this.unsent;
+    this.unsent = [];
     this.send(out);
+    for (const streamId of this.sockets.keys()) this.save(streamId);
     this.scheduleSync();
   }
 

@@ -24,11 +24,12 @@ async function untilAsleep(h: Harness): Promise<void> {
 test(`IdleWatchersSleep: ${WATCHERS} idle WebSocket watchers, 10 s asleep cost 0 alarms and 0 RPCs, and the next write reaches all of them`, async () => {
   const h = await Harness.create(3);
   await h.checkSingleLeader();
-  await put(h, "idle", "0");
+  const written = Number((await put(h, "idle", "0")).header.revision);
   const sockets: WatchSocket[] = [];
   for (let i = 0; i < WATCHERS; i++) {
     const ws = await WatchSocket.open(h, i % 3);
-    await ws.create({ key: b64("idle") });
+    // From the revision after that put: a follower that has not applied it yet would otherwise (rightly) send it.
+    await ws.create({ key: b64("idle"), start_revision: String(written + 1) });
     sockets.push(ws);
   }
   const serving = (await Promise.all([0, 1, 2].map((i) => h.server(i)))).map((s) => s.stats.watchers);
