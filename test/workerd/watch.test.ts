@@ -4,7 +4,7 @@
 // revision canceled with compact_revision) and etcd's HTTP streaming form (history first, then
 // live events as lines).
 import { expect, test } from "vitest";
-import { Harness } from "./harness.ts";
+import { api, Harness } from "./harness.ts";
 import { b64, del, etcdWrite, put, WatchSocket, WatchStream } from "./watch-harness.ts";
 
 test("WebSocket watch: events in order with prev_kv and filters, a txn's events in one message, cancel stops them", async () => {
@@ -93,4 +93,23 @@ test("HTTP stream (etcd's gateway form): history, then live events as lines; a b
   const bad = await WatchStream.open(h, "{not json");
   expect(bad.status).toBe(500);
   expect(bad.errors[0]).toMatchObject({ code: 2 });
+});
+
+test("the watch route's bad input: a GET without Upgrade 426, another method 405, an unknown cluster or server 404, all JSON", async () => {
+  const h = await Harness.create(3);
+  const path = `/clusters/${h.name}/v3/watch`;
+  const get = await api("GET", path);
+  expect(get.status).toBe(426);
+  expect(get.body).toMatchObject({ error: "upgrade_required" });
+  expect((await api("PUT", path, {})).status).toBe(405);
+  expect((await api("POST", `/clusters/no-such-${h.name}/v3/watch`, {})).body).toMatchObject({ error: "not_found" });
+  const pinned = await api("POST", `${path}?server=7`, {});
+  expect(pinned.status).toBe(404);
+  expect(pinned.body).toMatchObject({ error: "not_found" });
+  expect((await api("POST", `${path}?server=x`, {})).status).toBe(400);
+  // A crashed server does not serve: pinned to it, 503; unpinned, another member takes the watch.
+  await h.crash(1);
+  const down = await api("POST", `${path}?server=1`, { create_request: { key: b64("k") } });
+  expect(down.status).toBe(503);
+  expect(down.body).toMatchObject({ error: "unavailable" });
 });
