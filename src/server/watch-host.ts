@@ -99,6 +99,7 @@ export class WatchHost {
     // The client went away (the readable side was canceled): its watchers go with it.
     writer.closed.catch(() => this.closeStream(streamId));
     this.send(out);
+    this.scheduleSync(); // a watch from the past gets the rest of its history in rounds
     return new Response(readable, { status: 200, headers: { "Content-Type": "application/json" } });
   }
 
@@ -114,6 +115,7 @@ export class WatchHost {
     }
     this.send(this.handle(streamId, frame.request));
     this.save(streamId); // its watchers may have changed even if nothing was sent
+    this.scheduleSync(); // a watch from the past gets the rest of its history in rounds
   }
 
   /** The client closed its socket (or it failed): its watchers go. */
