@@ -164,6 +164,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
       ids: () => (this.config ? headerIdsOf(this.config.epoch, this.id, this.core?.status().term ?? 0) : { clusterId: 0, memberId: 0, raftTerm: 0 }),
       narrate: (line) => this.narration.add(this.id, line),
       id: () => this.id,
+      wakeAt: (t) => this.timer.ensure(t),
     });
     void ctx.blockConcurrencyWhile(async () => {
       this.timer = new LazyAlarm(ctx.storage, await ctx.storage.getAlarm(), (e) => this.crashOnFailedWrite(e));
@@ -256,6 +257,9 @@ export class RaftServer extends DurableObject<ServerEnv> {
   override async alarm(): Promise<void> {
     this.timer.fired();
     this.stats.alarms++;
+    // Progress notifications, if a watcher asked for them: the alarm carries their deadline too.
+    this.watches.progress(Date.now());
+    this.timer.ensure(this.watches.wakeAt());
     const core = this.core;
     if (!core) return; // down or deleted: no timer runs
     core.tick(Date.now());

@@ -17,7 +17,9 @@
 // What it costs an idle cluster: nothing. A write's apply calls afterApply(), in the same event
 // (so the sends leave behind the same output gate as the apply's answer); with no writes,
 // nothing here runs, reads or schedules: no alarm, no timer. A watcher catching up from the past
-// is served in rounds from a timer every 100 ms (etcd's syncWatchers) until caught up.
+// is served in rounds from a timer every 100 ms (etcd's syncWatchers) until caught up. Only a
+// progress_notify watcher needs the object to wake on its own: the alarm then also carries the
+// next round of progress notifications (etcd's interval, 10 minutes), and only while one exists.
 
 import type { Bytes } from "../kv/etcd/bytes.ts";
 import type { HeaderIds } from "../kv/etcd/codec/encode.ts";
@@ -33,6 +35,8 @@ import { WatchStates } from "./watch-attachment.ts";
 const TAG = "watch:";
 /** etcd's syncWatchers interval: how often a watcher catching up gets its next batch. */
 export const SYNC_MS = 100;
+/** etcd's default progress notification interval (--experimental-watch-progress-notify-interval): 10 minutes. */
+export const PROGRESS_NOTIFY_MS = 10 * 60_000;
 /** WebSocket close codes: 1012 "service restart" (re-watch elsewhere), 1001 "going away" (the cluster is gone). */
 export const CLOSE_RESTART = 1012;
 export const CLOSE_GONE = 1001;
@@ -45,6 +49,8 @@ export interface WatchServer {
   narrate(line: string): void;
   /** The server's id, for the narration. */
   id(): number;
+  /** Wake the object by then (its alarm): a progress notification is due. */
+  wakeAt(t: number): void;
 }
 
 export class WatchHost {
@@ -53,6 +59,8 @@ export class WatchHost {
   private readonly http = new Map<string, WritableStreamDefaultWriter<Uint8Array>>();
   private readonly states: WatchStates;
   private syncTimer: ReturnType<typeof setTimeout> | null = null;
+  /** When the next progress notifications are due; null while no watcher asked for them (no alarm then). */
+  private progressAt: number | null = null;
   /** Messages the wake produced before the server booted (see booted()). */
   private unsent: Outgoing<string>[] = [];
   /** The store's revision the hub last handled (after each apply): a snapshot installed past it is checked against its compaction. */
@@ -62,6 +70,7 @@ export class WatchHost {
     private readonly ctx: DurableObjectState,
     private store: MvccStore & RevisionLog,
     private readonly server: WatchServer,
+    private readonly progressMs = PROGRESS_NOTIFY_MS,
   ) {
     this.states = new WatchStates(ctx.storage.sql);
     this.hub = new WatchHub(store);
@@ -100,6 +109,7 @@ export class WatchHost {
     writer.closed.catch(() => this.closeStream(streamId));
     this.send(out);
     this.scheduleSync(); // a watch from the past gets the rest of its history in rounds
+    this.armProgress();
     return new Response(readable, { status: 200, headers: { "Content-Type": "application/json" } });
   }
 
@@ -116,6 +126,7 @@ export class WatchHost {
     this.send(this.handle(streamId, frame.request));
     this.save(streamId); // its watchers may have changed even if nothing was sent
     this.scheduleSync(); // a watch from the past gets the rest of its history in rounds
+    this.armProgress();
   }
 
   /** The client closed its socket (or it failed): its watchers go. */
@@ -213,6 +224,35 @@ export class WatchHost {
     this.send(out);
     for (const streamId of this.sockets.keys()) this.save(streamId);
     this.scheduleSync();
+    this.armProgress();
+  }
+
+  /**
+   * The object's alarm fired: if progress notifications are due, each stream's progress_notify
+   * watchers that were sent nothing since the last round get one (WatchHub.progressTick), and
+   * the next round is set while any such watcher remains.
+   */
+  progress(now: number): void {
+    if (this.progressAt === null || now < this.progressAt) return;
+    this.progressAt = null;
+    for (const streamId of [...this.sockets.keys(), ...this.http.keys()]) this.send(this.hub.progressTick(streamId));
+    this.armProgress();
+  }
+
+  /** When the object must wake for progress notifications (Infinity: never; the alarm stays free). */
+  wakeAt(): number {
+    return this.progressAt ?? Infinity;
+  }
+
+  /** A progress_notify watcher exists and no round is set: set one, progressMs from now (etcd's ticker per stream, here one for all). */
+  private armProgress(): void {
+    if (this.progressAt !== null) return;
+    const wanted = [...this.sockets.keys(), ...this.http.keys()].some((id) =>
+      this.hub.isOpen(id) ? this.hub.state(id).watchers.some((w) => w.progressNotify && !w.compacted) : false,
+    );
+    if (!wanted) return;
+    this.progressAt = Date.now() + this.progressMs;
+    this.server.wakeAt(this.progressAt);
   }
 
   private closeStream(streamId: string): void {

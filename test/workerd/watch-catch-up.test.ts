@@ -22,7 +22,7 @@ test("a watch 1,500 revisions back: 1,000 at once, the rest from the sync timer,
     let index = 0;
     const put = (value: string) => kv.apply([{ index: ++index, term: 1, command: makeKvCommand({ op: "put", key: "h", value }, 1_000 + index) }]);
     for (let i = 0; i < 1_500; i++) put(String(i));
-    const host = new WatchHost(state, kv.watchStore, { ids: () => ({ clusterId: 1, memberId: 1, raftTerm: 1 }), narrate: () => undefined, id: () => 0 });
+    const host = new WatchHost(state, kv.watchStore, { ids: () => ({ clusterId: 1, memberId: 1, raftTerm: 1 }), narrate: () => undefined, id: () => 0, wakeAt: () => undefined });
     const body = JSON.stringify({ create_request: { key: encodeBase64(utf8("h")), start_revision: "2" } });
     const response = await host.fetch(new Request("http://server/v3/watch", { method: "POST", body }));
     expect(response.status).toBe(200);
