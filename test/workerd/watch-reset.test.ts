@@ -1,5 +1,5 @@
-// A watcher whose server is reset loses nothing (issue 21 item 1): the server's crash or
-// eviction closes its sockets; the client knows the last event it was given and re-watches from
+// A watcher whose server is reset loses nothing (issue 21 item 1): the server's crash,
+// eviction or removal from the cluster closes its sockets; the client knows the last event it was given and re-watches from
 // that event's mod_revision + 1 on another server. Under a stream of writes, the events of
 // both sockets together are exactly the writes, in order: no gap, no duplicate.
 import { expect, test } from "vitest";
@@ -9,7 +9,7 @@ import { b64, put, WatchSocket } from "./watch-harness.ts";
 const WRITES = 24;
 const RESET_AFTER = 8;
 
-async function survivesReset(fault: "crash" | "evict"): Promise<void> {
+async function survivesReset(fault: "crash" | "evict" | "remove"): Promise<void> {
   const h = await Harness.create(3);
   const { leader } = await h.checkSingleLeader();
   const served = [0, 1, 2].find((i) => i !== leader)!; // a follower: the writes go on without it
@@ -26,7 +26,10 @@ async function survivesReset(fault: "crash" | "evict"): Promise<void> {
     if (i === RESET_AFTER) {
       // Let the server deliver some of what it applied, then reset it mid-stream.
       await first.until("some events before the reset", () => first.events(w).length >= RESET_AFTER - 2);
-      const r = await api("POST", `/clusters/${h.name}/servers/${served}/${fault}`);
+      const r =
+        fault === "remove"
+          ? await api("DELETE", `/clusters/${h.name}/members/${served}`)
+          : await api("POST", `/clusters/${h.name}/servers/${served}/${fault}`);
       expect(r.status, JSON.stringify(r.body)).toBe(200);
       resetDone = true;
     }
@@ -47,3 +50,5 @@ async function survivesReset(fault: "crash" | "evict"): Promise<void> {
 test("a watcher whose server crashes re-watches on another from its last event + 1: every write once, in order", () => survivesReset("crash"));
 
 test("a watcher whose server is evicted re-watches on another from its last event + 1: every write once, in order", () => survivesReset("evict"));
+
+test("a watcher whose server is removed from the cluster re-watches on another from its last event + 1: every write once, in order", () => survivesReset("remove"));
