@@ -21,10 +21,14 @@ import { covers } from "../kv/etcd/watcher.ts";
 
 /** The most rows kept: a burst of writes between two notifies stays in memory, a snapshot's rows do not. */
 export const RECENT_ROWS = 4096;
+/** The most key and value bytes kept (values reach 64 KiB on the kv routes, more through etcd's): memory stays bounded. */
+export const RECENT_BYTES = 4 * 1024 * 1024;
 
 export class RecentChanges implements MvccStore, RevisionLog {
   /** Rows in (mod_revision, sub) order. */
   private tail: KeyVersion[] = [];
+  /** The tail's key and value bytes. */
+  private tailBytes = 0;
   /** The tail holds every stored row at or above this revision; null: not known (see the top). */
   private tailFrom: number | null = null;
   /** Between clear() and the next writeMeta: the store is being refilled (a snapshot), nothing is known. */
@@ -55,6 +59,7 @@ export class RecentChanges implements MvccStore, RevisionLog {
       last = r;
     }
     this.tail.push(...rows);
+    for (const r of rows) this.tailBytes += weight(r);
     this.trim();
   }
 
@@ -62,7 +67,7 @@ export class RecentChanges implements MvccStore, RevisionLog {
     this.inner.writeMeta(meta);
     this.refilling = false;
     if (this.tailFrom === null) {
-      this.tail = [];
+      this.keep([]);
       this.tailFrom = meta.revision + 1;
     }
   }
@@ -70,7 +75,7 @@ export class RecentChanges implements MvccStore, RevisionLog {
   compact(revision: number): void {
     this.inner.compact(revision);
     // Compaction removes only rows at or below `revision`: above it the tail is still exact.
-    this.tail = this.tail.filter((r) => r.modRevision > revision);
+    this.keep(this.tail.filter((r) => r.modRevision > revision));
     if (this.tailFrom !== null && this.tailFrom <= revision) this.tailFrom = revision + 1;
   }
 
@@ -97,17 +102,39 @@ export class RecentChanges implements MvccStore, RevisionLog {
   }
 
   private forget(): void {
-    this.tail = [];
+    this.keep([]);
     this.tailFrom = null;
   }
 
-  /** Keeps at most RECENT_ROWS rows, dropping whole revisions, oldest first (a span is answered whole or not at all). */
-  private trim(): void {
-    if (this.tail.length <= RECENT_ROWS) return;
-    const cut = this.tail[this.tail.length - 1 - RECENT_ROWS]!.modRevision;
-    this.tail = this.tail.filter((r) => r.modRevision > cut);
-    this.tailFrom = cut + 1;
+  private keep(rows: KeyVersion[]): void {
+    this.tail = rows;
+    this.tailBytes = rows.reduce((n, r) => n + weight(r), 0);
   }
+
+  /**
+   * Keeps at most RECENT_ROWS rows and RECENT_BYTES bytes, dropping whole revisions, oldest
+   * first (a span is answered whole or not at all). A revision bigger than that alone leaves
+   * the tail empty: its notify reads it from SQL.
+   */
+  private trim(): void {
+    if (this.tail.length <= RECENT_ROWS && this.tailBytes <= RECENT_BYTES) return;
+    let rows = 0;
+    let bytes = 0;
+    for (let i = this.tail.length - 1; i >= 0; i--) {
+      const r = this.tail[i]!;
+      rows++;
+      bytes += weight(r);
+      if (rows > RECENT_ROWS || bytes > RECENT_BYTES) {
+        this.keep(this.tail.filter((x) => x.modRevision > r.modRevision));
+        this.tailFrom = r.modRevision + 1;
+        return;
+      }
+    }
+  }
+}
+
+function weight(r: KeyVersion): number {
+  return r.key.length + r.value.length;
 }
 
 function after(r: KeyVersion, last: KeyVersion): boolean {

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { EMPTY, utf8 } from "../../../src/kv/etcd/bytes.ts";
 import { MemoryMvccStore } from "../../../src/kv/etcd/memory-store.ts";
 import type { KeyVersion } from "../../../src/kv/etcd/store.ts";
-import { RECENT_ROWS, RecentChanges } from "../../../src/server/recent-changes.ts";
+import { RECENT_BYTES, RECENT_ROWS, RecentChanges } from "../../../src/server/recent-changes.ts";
 import { revisionLogContract } from "../kv/etcd/revision-log-contract.ts";
 import { row } from "../kv/etcd/store-contract.ts";
 
@@ -92,5 +92,25 @@ describe("RecentChanges", () => {
     expect(s.reads).toEqual({ fromMemory: 1, fromSql: 0 });
     expect(s.changes(ALL, 2, 2)).toHaveLength(3);
     expect(s.reads.fromSql).toBe(1);
+  });
+
+  it(`keeps at most ${RECENT_BYTES} bytes of keys and values, whole revisions; a revision bigger than that alone is read from the store`, () => {
+    const { s } = fresh();
+    const big = (key: string, revision: number, size: number) => {
+      s.append([{ ...row(key, revision), value: new Uint8Array(size) }]);
+      s.writeMeta({ revision, compactedRevision: -1 });
+    };
+    const third = Math.floor(RECENT_BYTES / 3) - 10; // three revisions of one fit, four do not
+    for (let rev = 2; rev <= 5; rev++) big("k", rev, third);
+    expect(s.changes(ALL, 3, 5)).toHaveLength(3);
+    expect(s.reads).toEqual({ fromMemory: 1, fromSql: 0 });
+    expect(s.changes(ALL, 2, 5)).toHaveLength(4);
+    expect(s.reads.fromSql).toBe(1);
+    big("huge", 6, RECENT_BYTES + 1);
+    expect(names(s.changes(ALL, 6, 6))).toEqual(["huge@6.0"]);
+    expect(s.reads.fromSql).toBe(2);
+    write(s, 7, "small");
+    expect(names(s.changes(ALL, 7, 7))).toEqual(["small@7.0"]);
+    expect(s.reads).toEqual({ fromMemory: 2, fromSql: 2 });
   });
 });
