@@ -13,6 +13,7 @@ import { kvRoutes } from "./routes/kv.ts";
 import { leaderRoutes } from "./routes/leader.ts";
 import { logRoutes } from "./routes/log.ts";
 import { memberRoutes } from "./routes/members.ts";
+import { watchRoutes } from "./routes/watch.ts";
 import { dashboardHtml } from "../ui/dashboard.ts";
 
 export function createApp(): Hono<AppEnv> {
@@ -26,6 +27,7 @@ export function createApp(): Hono<AppEnv> {
   etcdRoutes(app);
   leaderRoutes(app);
   memberRoutes(app);
+  watchRoutes(app);
   app.get("/", (c) => c.html(dashboardHtml()));
 
   app.notFound((c) => c.json({ error: "not_found", message: `no route for ${c.req.method} ${c.req.path}` }, 404));

@@ -29,10 +29,11 @@ import {
   type SnapshotReader,
   type StagedSnapshot,
 } from "../kv/index.ts";
-import type { StoreMeta } from "../kv/etcd/store.ts";
+import type { MvccStore, RevisionLog, StoreMeta } from "../kv/etcd/store.ts";
 import type { Entry } from "../raft/types.ts";
 import { SqliteMvccStore, SqliteSnapshotStaging } from "./etcd-store.ts";
 import type { ChunkSink } from "./snapshot-assembly.ts";
+import { RecentChanges } from "./recent-changes.ts";
 
 /** A fresh etcd store: revision 1, never compacted. */
 const FRESH: StoreMeta = { revision: 1, compactedRevision: -1 };
@@ -81,6 +82,8 @@ export class KvState {
   private readonly store: SqliteMvccStore;
   /** Where an inbound snapshot's rows wait for the install (one transfer at a time). */
   private readonly staging: SqliteSnapshotStaging;
+  /** The same store behind the rows the last applies wrote (what live watches read: recent-changes.ts); the state machine writes through it. */
+  private readonly recent: RecentChanges;
   /**
    * The store's revision and compacted revision as the applied rows say: read by the store
    * (its MetaCell), written to disk with kv_applied (write()).
@@ -95,11 +98,17 @@ export class KvState {
     addSessionColumns(sql);
     addStoreColumns(sql);
     this.store = new SqliteMvccStore(sql, { read: () => ({ ...this.meta }), write: (m) => (this.meta = { ...m }) }, true);
+    this.recent = new RecentChanges(this.store);
     // A transfer cut by a reset left its rows here; the next one starts over.
     this.staging = new SqliteSnapshotStaging(sql);
     this.staging.discard();
     convertKvData(sql, this.store);
     this.load();
+  }
+
+  /** The store as a watch hub reads it: reads at a revision, and the rows of a span of revisions (watch-host.ts). */
+  get watchStore(): MvccStore & RevisionLog {
+    return this.recent;
   }
 
   /** The last log index applied to (and stored with) the state machine. */
@@ -200,10 +209,11 @@ export class KvState {
     try {
       staged.staging.swapIn();
       this.store.rowsReplaced();
+      this.recent.rowsReplaced(); // its tail is not the new table's
       this.machine.storeReplaced(); // a transfer still reading the old rows from this server aborts
       this.sql.exec("DELETE FROM kv_session");
       this.sessionSeq = 0;
-      const installed = new KvStateMachine({ store: this.store });
+      const installed = new KvStateMachine({ store: this.recent });
       installed.adoptHead(staged.head); // the store's meta (this.meta, through the MetaCell) and the sessions
       const { clock, sessions } = staged.head;
       this.write(
@@ -317,14 +327,14 @@ export class KvState {
         if (r.log_index !== null) return [...session, r.fingerprint, r.log_index] as const;
         return r.fingerprint === null ? session : ([...session, r.fingerprint] as const);
       });
-    const machine = new KvStateMachine({ store: this.store });
+    const machine = new KvStateMachine({ store: this.recent });
     machine.restoreSessions(row?.clock ?? null, sessions);
     this.machine = machine;
   }
 
   /** Drop everything (the cluster was deleted). */
   wipe(): void {
-    this.store.clear();
+    this.recent.clear();
     this.sql.exec("DELETE FROM kv_session");
     this.sql.exec("DELETE FROM kv_applied");
     this.load();
@@ -351,7 +361,7 @@ function addStoreColumns(sql: SqlStorage): void {
  * same rows gets the same store. A lone surrogate, which old rows could hold, becomes U+FFFD
  * (UTF-8 has no form for it). Then kv_data is dropped.
  */
-function convertKvData(sql: SqlStorage, store: SqliteMvccStore): void {
+function convertKvData(sql: SqlStorage, store: MvccStore): void {
   const exists = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'kv_data'").one().n > 0;
   if (!exists) return;
   const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('kv_data')").toArray();

@@ -142,6 +142,9 @@ export interface ServerStats {
   readonly snapshotsSent: number;
   /** Snapshots from a leader this server installed. */
   readonly snapshotsInstalled: number;
+  /** Watchers this server serves now (watch-host.ts), and the streams (WebSockets, HTTP) they came on; absent for a server that did not answer. */
+  readonly watchers?: number;
+  readonly watchStreams?: number;
   /**
    * When this object instance was constructed (ms since the epoch): the counters above count
    * from then. It changes whenever the object is reset and loaded again (a crash, an

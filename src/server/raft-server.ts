@@ -99,6 +99,7 @@ import {
 } from "./protocol.ts";
 import { serverStub, type RaftServerStub } from "./rpc.ts";
 import { ServerStorage } from "./storage.ts";
+import { CLOSE_RESTART, WatchHost } from "./watch-host.ts";
 
 export interface ServerEnv {
   RAFT_SERVER: DurableObjectNamespace<RaftServer>;
@@ -127,6 +128,8 @@ export class RaftServer extends DurableObject<ServerEnv> {
   private core: Raft | null = null;
   /** The key/value state machine, durable row by row (kv-state.ts). */
   private kvState: KvState;
+  /** The watches this server serves from its store, over WebSockets and HTTP streams (watch-host.ts). */
+  private readonly watches: WatchHost;
   /** Client commands this server proposed as leader, waiting to be applied. */
   private readonly pending = new PendingProposals();
   /** Membership changes this server appended as leader, waiting for their commit. */
@@ -158,9 +161,17 @@ export class RaftServer extends DurableObject<ServerEnv> {
     this.store = new ServerStorage(ctx.storage);
     this.kvState = new KvState(ctx.storage.sql);
     this.narration = new Narration(narrationEcho(env));
+    // Before anything can apply (boot below): on a wake from hibernation it takes its sockets back.
+    this.watches = new WatchHost(ctx, this.kvState.watchStore, {
+      ids: () => (this.config ? headerIdsOf(this.config.epoch, this.id, this.core?.status().term ?? 0) : { clusterId: 0, memberId: 0, raftTerm: 0 }),
+      narrate: (line) => this.narration.add(this.id, line),
+      id: () => this.id,
+      wakeAt: (t) => this.timer.ensure(t),
+    });
     void ctx.blockConcurrencyWhile(async () => {
       this.timer = new LazyAlarm(ctx.storage, await ctx.storage.getAlarm(), (e) => this.crashOnFailedWrite(e));
       this.boot();
+      this.watches.booted();
     });
   }
 
@@ -213,9 +224,36 @@ export class RaftServer extends DurableObject<ServerEnv> {
     return this.drain(core, m.from, got.value);
   }
 
+  // ---------------------------------------------------------------------------------------
+  // Watches (the coordinator forwards a client's watch request here: routes/watch.ts).
+
+  /** A watch stream: a WebSocket upgrade or a POST, for the incarnation `Raft-Epoch` names, served while this server runs. */
+  override async fetch(request: Request): Promise<Response> {
+    if (!this.config || request.headers.get("Raft-Epoch") !== this.config.epoch) {
+      return Response.json({ error: "stale_config", message: "this server is not part of that cluster incarnation" }, { status: 503 });
+    }
+    if (!this.core) return Response.json({ error: "unavailable", message: `server ${this.id} is down` }, { status: 503 });
+    return this.watches.fetch(request);
+  }
+
+  override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
+    this.watches.message(ws, message);
+  }
+
+  override webSocketClose(ws: WebSocket): void {
+    this.watches.closed(ws);
+  }
+
+  override webSocketError(ws: WebSocket): void {
+    this.watches.closed(ws);
+  }
+
   override async alarm(): Promise<void> {
     this.timer.fired();
     this.stats.alarms++;
+    // Progress notifications, if a watcher asked for them: the alarm carries their deadline too.
+    this.watches.progress(Date.now());
+    this.timer.ensure(this.watches.wakeAt());
     const core = this.core;
     if (!core) return; // down or deleted: no timer runs
     core.tick(Date.now());
@@ -369,6 +407,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
     this.core = null; // from here on, nothing of the server runs
     this.held = null;
     this.retired = true;
+    this.watches.closeAll(CLOSE_RESTART, "server removed: re-watch from your last event's revision + 1");
     this.store.setRetired();
     await this.ctx.storage.deleteAlarm();
     this.timer = new LazyAlarm(this.ctx.storage, null, (e) => this.crashOnFailedWrite(e));
@@ -412,6 +451,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
    */
   evict(): void {
     this.core = null; // nothing of this instance runs after this point
+    this.watches.closeAll(CLOSE_RESTART, "server evicted: re-watch from your last event's revision + 1");
     this.ctx.abort("evicted (as the platform resets objects)");
   }
 
@@ -458,7 +498,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
       dropCallsAfter: this.links.dropCallsAfter,
       snapshotIndex: s?.snapshotIndex ?? durable!.snapshotIndex,
       transferringTo: s?.transferringTo ?? null,
-      stats: { ...this.stats },
+      stats: { ...this.stats, watchers: this.watches.watcherCount(), watchStreams: this.watches.streamCount() },
     };
   }
 
@@ -523,6 +563,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
   async crash(): Promise<void> {
     if (!this.config || this.store.isDown()) return;
     this.core = null; // from here on, nothing of the old server runs
+    this.watches.closeAll(CLOSE_RESTART, "server crashed: re-watch from your last event's revision + 1");
     this.store.setDown(true);
     await this.ctx.storage.deleteAlarm();
     // The alarm is gone: forget the belief in it too, or a restart on this same instance
@@ -570,6 +611,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
     this.addedHint = null;
     await this.store.wipe();
     this.kvState = new KvState(this.ctx.storage.sql);
+    this.watches.reset(this.kvState.watchStore);
     this.timer = new LazyAlarm(this.ctx.storage, null, (e) => this.crashOnFailedWrite(e));
     this.narration = new Narration(narrationEcho(this.env));
   }
@@ -672,6 +714,8 @@ export class RaftServer extends DurableObject<ServerEnv> {
       this.pending.forgetUpTo(installed.index);
       this.changes.forgetUpTo(installed.index);
     }
+    // Watchers hear of what was just applied, in this same event (nothing applied goes unsent if the object then sleeps).
+    if (stateMachineWork) this.watches.afterApply(installed !== null && installed !== undefined);
     this.pending.settle(ready.committed, outcomes);
     this.changes.settle(ready.committed);
     this.reads.settle(ready.reads, ready.failedReads, this.kvState.applied);

@@ -15,6 +15,7 @@ import { handleKv, handleKvText, isKvPath, type KvPath } from "../../src/kv/etcd
 import { EtcdKv } from "../../src/kv/etcd/kv.ts";
 import { MemoryMvccStore } from "../../src/kv/etcd/memory-store.ts";
 import { ETCD_SQL, keyBounds, SqliteMvccStore } from "../../src/server/etcd-store.ts";
+import { revisionLogContract } from "../unit/kv/etcd/revision-log-contract.ts";
 import { mvccStoreContract } from "../unit/kv/etcd/store-contract.ts";
 import { freshName } from "./harness.ts";
 
@@ -27,6 +28,10 @@ function inFreshObject<T>(body: (sql: SqlStorage, storage: DurableObjectStorage)
 
 describe("SqliteMvccStore: the store contract", () => {
   mvccStoreContract(async (body) => {
+    await inFreshObject((sql) => body(new SqliteMvccStore(sql)));
+  });
+
+  revisionLogContract(async (body) => {
     await inFreshObject((sql) => body(new SqliteMvccStore(sql)));
   });
 
