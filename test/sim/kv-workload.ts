@@ -905,7 +905,17 @@ export function kvRun(opts: KvRunOptions): KvRunResult {
 
   // Every write to the store and every etcd call, by revision; the compaction rule beside it.
   const etcdHistory = w.etcdRecorder.history();
-  const byRevision = checkRevisions(etcdHistory, { initialRevision: 1, timeoutMs: opts.checkTimeoutMs ?? 10_000 });
+  let byRevision: ReturnType<typeof checkRevisions>;
+  try {
+    byRevision = checkRevisions(etcdHistory, { initialRevision: 1, timeoutMs: opts.checkTimeoutMs ?? 10_000 });
+  } catch (e) {
+    // The checker refuses a history where two writes put one value: the workload's values are
+    // unique, so one of its writes was applied twice (a /kv write is recorded once per log entry).
+    if (!(e instanceof RangeError)) throw e;
+    revisions = { revisionHistorySize: etcdHistory.length, revisionVerdict: "illegal", revisionCheckMs: 0 };
+    problems.push({ kind: "revisions", message: `a write applied twice: ${e.message}` });
+    return finish(report.verdict, history.length, report.elapsedMs, []);
+  }
   revisions = { revisionHistorySize: etcdHistory.length, revisionVerdict: byRevision.verdict, revisionCheckMs: byRevision.elapsedMs };
   if (byRevision.verdict === "illegal") problems.push({ kind: "revisions", message: clip(explainRevisionReport(byRevision), 80) });
   else if (byRevision.verdict === "unknown") {
