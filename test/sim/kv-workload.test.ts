@@ -149,6 +149,8 @@ describe("mutant coordinators and stores are caught", () => {
     { coordinator: "stale-ranges", kind: "revisions" },
     // A store whose compaction drops live versions: keys vanish from later reads.
     { coordinator: "compaction-drops-live", kind: "revisions" },
+    // A store that forgets its compacted revision: a read below it answers data instead of etcd's error.
+    { coordinator: "compaction-forgotten", kind: "compaction" },
   ] as const;
   for (const { coordinator, kind } of cases) {
     test(`${coordinator}, by the ${kind} check`, () => {

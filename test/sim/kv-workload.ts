@@ -24,8 +24,19 @@
 //    failure); no appended value twice in any server's final value; no written value applied
 //    twice by any replica; all replicas equal.
 //
-// `coordinator: "new-id-on-unknown"` is the mutant: it retries an unknown outcome with a new
-// request id, which breaks exactly-once; some seed must catch it.
+//  - 2–4 etcd clients beside them (kv-etcd-calls.ts) on keys "e/0".., through the routes'
+//    paths: writes (put, deleterange, txn, compaction) checked as the route checks them and
+//    proposed as makeEtcdCommand, with the same coordinator and sessions; linearizable ranges
+//    read through the log (an entry proposed for the read; the range answered by the machine's
+//    `range(body)` at the instant that entry is applied, as gets are read); serializable ones
+//    from the reached server's own state. The history of every etcd call, plus every /kv
+//    write at the revision it made (kv-replicas.ts `onKvWrite`), must pass test/lin's revision
+//    check; historical reads must obey the compaction rule (kv-compaction-check.ts).
+//
+// The mutants (MUTANT_COORDINATORS): "new-id-on-unknown" retries an unknown outcome with a new
+// request id, which breaks exactly-once; "local-reads" and "stale-ranges" answer reads from a
+// server's own state; "compaction-drops-live" and "compaction-forgotten" break the store's
+// compaction. Some seed must catch each (kv-workload.test.ts).
 
 import { type KvOperation, type KvResult, makeKvCommand, type Session } from "../../src/kv/index.ts";
 import { checkEtcdWrite, type EtcdWritePath, makeEtcdCommand } from "../../src/kv/etcd-command.ts";
@@ -56,15 +67,18 @@ import { randomRun } from "./random-run.ts";
  * server it reaches, from that server's applied state, without going through the log (reads
  * are no longer linearizable).
  */
-export type CoordinatorKind = "exactly-once" | "new-id-on-unknown" | "local-reads" | "stale-ranges" | "compaction-drops-live";
+export type CoordinatorKind = "exactly-once" | "new-id-on-unknown" | "local-reads" | "stale-ranges" | "compaction-drops-live" | "compaction-forgotten";
 /**
  * The mutants: three coordinators and one store. "stale-ranges" answers a linearizable etcd
  * range from the state of whichever server it reaches, as a serializable one (a follower's
  * stale state). "compaction-drops-live" gives every server a store whose compaction also drops
  * each key's newest version at or below the compacted revision (the live one): a key read
  * after a compaction is gone, or shows an older life. Both are for the revision check.
+ * "compaction-forgotten" gives every server a store that compacts its rows but does not keep
+ * the compacted revision: a read below it answers what is left instead of etcd's compacted
+ * error (the compaction check).
  */
-export const MUTANT_COORDINATORS = ["new-id-on-unknown", "local-reads", "stale-ranges", "compaction-drops-live"] as const;
+export const MUTANT_COORDINATORS = ["new-id-on-unknown", "local-reads", "stale-ranges", "compaction-drops-live", "compaction-forgotten"] as const;
 
 /** A client call's overall deadline (the client library's per-call deadline). */
 export const CLIENT_DEADLINE_MS = 3_000;
@@ -397,6 +411,13 @@ function isFutureRevisionError(a: EtcdAnswer): boolean {
   return a.status === 400 && body.code === 11 && body.error === "etcdserver: mvcc: required revision is a future revision";
 }
 
+/** A store that compacts its rows but keeps no compacted revision (a mutant): reads below it are not refused. */
+class CompactionForgotten extends MemoryMvccStore {
+  override writeMeta(meta: Parameters<MemoryMvccStore["writeMeta"]>[0]): void {
+    super.writeMeta({ ...meta, compactedRevision: -1 });
+  }
+}
+
 /** A store whose compaction drops every key's live version at or below the compacted revision too (a mutant). */
 class CompactionDropsLive extends MemoryMvccStore {
   override compact(revision: number): void {
@@ -434,6 +455,7 @@ class Workload {
   ) {
     this.replicas = new KvReplicas(c, {
       ...(setup.coordinator === "compaction-drops-live" ? { store: () => new CompactionDropsLive() } : {}),
+      ...(setup.coordinator === "compaction-forgotten" ? { store: () => new CompactionForgotten() } : {}),
       onKvWrite: (w) => this.recordKvWrite(w),
     });
     this.recorder = new HistoryRecorder(() => c.now);
