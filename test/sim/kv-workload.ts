@@ -859,6 +859,8 @@ export function kvRun(opts: KvRunOptions): KvRunResult {
       current = new Workload(c, setup);
       workloads.push(current);
     },
+    // The sleep checks wait until the clients' last calls (retried up to their deadline) are over.
+    clientsDone: () => current?.clientsDone() ?? true,
     narrate: opts.narrate ?? false,
     ...(opts.echo ? { echo: opts.echo } : {}),
     tailLines: opts.tailLines ?? 60,
