@@ -5,7 +5,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Http } from "./lib/http.ts";
 import { parseOptions, type Options } from "./lib/options.ts";
-import { bundle, REPO, start } from "./lib/runtime.ts";
+import { bundle, REPO, restart, runtimeOptions, start } from "./lib/runtime.ts";
 import type { Ctx, Results, Section } from "./lib/suite.ts";
 import { stopRunningEtcd } from "./suites/etcd.ts";
 import { SUITES } from "./suites/index.ts";
@@ -31,12 +31,13 @@ async function main(): Promise<void> {
   const [began, loadavgBefore] = [performance.now(), loadavg()];
   const dir = o.url ? null : mkdtempSync(join(tmpdir(), "raft-bench-"));
   if (dir) progress(`bundling bench/worker.ts (wrangler deploy --dry-run) into ${dir}`);
-  const mf = dir ? await start(bundle(join(dir, "dist")), join(dir, "storage")) : null;
+  const options = dir ? runtimeOptions(bundle(join(dir, "dist")), join(dir, "storage")) : null;
+  const mf = options ? await start(options) : null;
   const http = new Http(mf ? (await mf.ready).origin : o.url!);
   try {
     const probe = o.url ? await http.call("GET", "/clusters/bench-probe", undefined, 5_000) : null;
     if (probe?.status === 0) throw new Error(`nothing answers at ${o.url}: start it with \`npm run dev\` (${JSON.stringify(probe.body)})`);
-    const [ctx, results]: [Ctx, Record<string, unknown>] = [{ http, o, profiled: mf !== null, progress }, {}];
+    const [ctx, results]: [Ctx, Record<string, unknown>] = [{ http, o, profiled: mf !== null, progress, restartWorkerd: mf && options ? () => restart(mf, options).then(() => http.reconnect()) : null }, {}];
     // Suites sampled in rounds (the floor) run at the start, in the middle and at the end.
     const samplers = suites.flatMap((s) => (s.sampler ? [[s.name, s.sampler(ctx)] as const] : []));
     const measured = suites.filter((s) => s.run);

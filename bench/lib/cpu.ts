@@ -17,10 +17,11 @@ function readStat(pid: number): { comm: string; ppid: number; ticks: number } | 
 }
 
 let workerd: number | null | undefined;
-/** The workerd child that Miniflare started for this process, if it can be found. */
-function workerdPid(): number | null {
+/** The workerd child that Miniflare started for this process, if it can be found; found again once that one is gone (a restart). */
+export function workerdPid(): number | null {
   const pids = () => (existsSync("/proc") ? readdirSync("/proc").filter((e) => /^\d+$/.test(e)).map(Number) : []);
-  if (workerd === undefined) workerd = pids().find((pid) => readStat(pid)?.comm === "workerd" && readStat(pid)?.ppid === process.pid) ?? null;
+  const ours = (pid: number) => readStat(pid)?.comm === "workerd" && readStat(pid)?.ppid === process.pid;
+  if (workerd === undefined || (workerd !== null && !ours(workerd))) workerd = pids().find(ours) ?? null;
   return workerd;
 }
 

@@ -6,6 +6,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Http, sleep } from "./http.ts";
+import { keyOf, valueOf, type PutFn } from "./load.ts";
 
 export const ETCD_HOWTO =
   "etcd is not on PATH: install it (Debian/Ubuntu: `sudo apt-get install etcd-server`; elsewhere a release from https://github.com/etcd-io/etcd/releases) and run the bench again";
@@ -104,3 +105,6 @@ export class EtcdCluster {
 }
 
 export const b64 = (s: string): string => Buffer.from(s, "utf8").toString("base64");
+
+/** The put workload in etcd's JSON gateway encoding, `POST {prefix}/kv/put`: etcd's own gateway, or a cluster's `/clusters/{c}/v3`. */
+export const v3Put = (http: Http, prefix: string): PutFn => (c, i) => http.call("POST", `${prefix}/kv/put`, { key: b64(keyOf(c, i)), value: b64(valueOf(i)) });

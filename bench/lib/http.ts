@@ -27,11 +27,22 @@ export async function until(f: () => Promise<Answer>, ms: number, ok = (_: Answe
 
 export class Http {
   // N closed-loop clients hold N connections, one request at a time each (pipelining would let a slow answer hold up those behind it).
-  private readonly pool: Pool;
+  private pool: Pool;
 
   /** A client of any HTTP server at `origin` (the bench Worker, etcd's gateway, a running `wrangler dev`). */
-  constructor(origin: string) {
-    this.pool = new Pool(new URL(origin).origin, { pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 });
+  constructor(private readonly origin: string) {
+    this.pool = Http.connect(origin);
+  }
+
+  private static connect(origin: string): Pool {
+    return new Pool(new URL(origin).origin, { pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 });
+  }
+
+  /** New connections for whatever comes next: after the server process was replaced, a kept connection is dead, and a POST sent on it fails. */
+  async reconnect(): Promise<void> {
+    const old = this.pool;
+    this.pool = Http.connect(this.origin);
+    await old.destroy();
   }
 
   close(): Promise<void> {

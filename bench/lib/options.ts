@@ -10,10 +10,11 @@ const NUMBERS = {
   "floor-ms": [1500, 600, "per floor measurement, split over 3 rounds"],
   "read-round-ms": [2000, 800, "one round of 64-client reads"],
   "history-ops": [100_000, 20_000, "puts applied to each long-history server"],
-  restarts: [7, 3, "restarts timed per history server"],
+  restarts: [7, 3, "restarts timed per history server; resets of every server per scale cluster"],
   cycles: [8, 3, "sleep suite: sleep/wake cycles"],
   deploys: [20, 5, "sleep suite: deploys (every server evicted) under a writer"],
   "asleep-ms": [10_000, 3000, "sleep suite: idle window once asleep"],
+  "scale-keys": [200_000, 20_000, "scale suite: keys of 1 KB filling a 3-server cluster"],
 } as const;
 
 const USAGE = `npm run bench -- [options]
@@ -71,6 +72,7 @@ export function parseOptions(argv: string[], suites: ReadonlyArray<{ name: strin
     cycles: Math.round(n("cycles")),
     deploys: Math.round(n("deploys")),
     asleepMs: n("asleep-ms"),
+    scaleKeys: Math.round(n("scale-keys")),
     keep: values.keep === true,
     noEtcd: values["no-etcd"] === true,
     quick,

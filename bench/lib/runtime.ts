@@ -5,7 +5,7 @@ import { existsSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { Miniflare } from "miniflare";
+import { Miniflare, type MiniflareOptions } from "miniflare";
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -21,22 +21,35 @@ export function bundle(outdir: string): string {
   return script;
 }
 
-/** Miniflare running `script`, RAFT_SERVER bound to ProfiledRaftServer (storage counters). */
-export async function start(script: string, persistDir: string): Promise<Miniflare> {
+/** Miniflare's options for `script`, RAFT_SERVER bound to ProfiledRaftServer (storage counters), the objects' storage in `persistDir`. */
+export function runtimeOptions(script: string, persistDir: string): MiniflareOptions {
   const sqlite = (className: string) => ({ className, useSQLite: true });
-  const mf = new Miniflare({
+  return {
     modules: true,
     modulesRoot: dirname(script),
     scriptPath: script,
     compatibilityDate: "2026-04-20",
     durableObjects: { RAFT_SERVER: sqlite("ProfiledRaftServer"), CLUSTER_REGISTRY: sqlite("ClusterRegistry"), BENCH_FLOOR: sqlite("BenchFloor"), SINGLE_KV: sqlite("SingleKv") },
     durableObjectsPersist: persistDir,
+    // Port 0 chosen once: a restart (setOptions again) keeps the port, so the bench's client keeps its origin.
+    port: 0,
     // NARRATE=0: narration kept for /events, not printed (printing every event would be the bench's biggest cost).
     bindings: { ADMIN_OPEN: "1", NARRATE: "0" },
     cf: false,
     // workerd's own output goes to stderr, so stdout carries only the tables.
     handleRuntimeStdio: (stdout: Readable, stderr: Readable) => [stdout, stderr].forEach((s) => s.pipe(process.stderr)),
-  });
+  };
+}
+
+/** Miniflare running with `options`. */
+export async function start(options: MiniflareOptions): Promise<Miniflare> {
+  const mf = new Miniflare(options);
   await mf.ready;
   return mf;
+}
+
+/** A new workerd process in place of the running one, same port, same storage: every object unloaded, as after a deploy of the whole machine. */
+export async function restart(mf: Miniflare, options: MiniflareOptions): Promise<void> {
+  await mf.setOptions(options);
+  await mf.ready;
 }

@@ -4,8 +4,8 @@ import type { Options } from "./options.ts";
 import type { runMeta } from "../run.ts";
 import type { BY_NAME } from "../suites/index.ts";
 
-/** profiled: not `--url`, so RAFT_SERVER is ProfiledRaftServer (storage counters, benchFill). */
-export type Ctx = { readonly http: Http; readonly o: Options; readonly profiled: boolean; readonly progress: (line: string) => void };
+/** profiled: not `--url`, so RAFT_SERVER is ProfiledRaftServer (storage counters, benchFill); restartWorkerd: a new workerd on the same port and storage (null with `--url`). */
+export type Ctx = { readonly http: Http; readonly o: Options; readonly profiled: boolean; readonly progress: (line: string) => void; readonly restartWorkerd: (() => Promise<void>) | null };
 
 export type Meta = ReturnType<typeof runMeta>;
 

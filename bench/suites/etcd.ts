@@ -1,9 +1,9 @@
 // What a user would otherwise run: the same put workload to a 3-member loopback etcd (each member fsyncing),
 // to its leader through the JSON gateway; CPU is its processes'. Printed beside Raft's (headline, --url table).
 import { cpuOfPids } from "../lib/cpu.ts";
-import { b64, ETCD_HOWTO, etcdVersion, EtcdCluster } from "../lib/etcd.ts";
+import { b64, ETCD_HOWTO, etcdVersion, EtcdCluster, v3Put } from "../lib/etcd.ts";
 import { Http } from "../lib/http.ts";
-import { concurrent, keyOf, sequential, valueOf, type Phase, type PutFn } from "../lib/load.ts";
+import { concurrent, sequential, type Phase } from "../lib/load.ts";
 import { round } from "../lib/stats.ts";
 import type { Ctx, Suite } from "../lib/suite.ts";
 
@@ -32,7 +32,7 @@ async function measure({ o, progress }: Ctx) {
     progress(`etcd ${cluster.version}: 3 members on ${cluster.clientUrls().join(", ")}, puts to the leader ${leader} (${cluster.prefix}/kv/put)`);
     const http = new Http(leader);
     try {
-      const put: PutFn = (c, i) => http.call("POST", `${cluster.prefix}/kv/put`, { key: b64(keyOf(c, i)), value: b64(valueOf(i)) });
+      const put = v3Put(http, cluster.prefix);
       // Revisions the puts created (= puts applied): a check that every 200 was a write.
       const revision = async () => Number((await http.ok("POST", `${cluster.prefix}/kv/range`, { key: b64("ready") })).header.revision);
       const measured = async (f: () => Promise<Phase>): Promise<EtcdPhase> => {

@@ -8,6 +8,7 @@ import { clientsLabel, errorNote, fmt, ratio, table, type Value } from "../lib/r
 import { round, sum, summarize, tally } from "../lib/stats.ts";
 import type { Ctx, Results, Suite } from "../lib/suite.ts";
 import { putAnatomy, STAGES } from "./anatomy.ts";
+import { v3Phases, v3Table } from "./v3-put.ts";
 
 const FAILOVER_DEADLINE_MS = 10_000;
 
@@ -30,7 +31,7 @@ async function measureRaft({ http, o, profiled, progress }: Ctx, size: number) {
     const unavailable = failing === null ? null : `kv put failing: PUT /clusters/{c}/kv/{key} kept answering ${failing}`;
     const { electionTimeoutMs, heartbeatMs } = await c.view();
     const base = { size, cluster: c.name, electionTimeoutMs, heartbeatMs, idle };
-    if (unavailable) return { ...base, unavailable, sequential: null, anatomy: null, concurrency: [], failover: null };
+    if (unavailable) return { ...base, unavailable, sequential: null, anatomy: null, concurrency: [], v3: null, failover: null };
     const costed = async (clients: number, f: () => Promise<Phase>) => {
       const before = await c.snapshot();
       const phase = await f();
@@ -44,8 +45,10 @@ async function measureRaft({ http, o, profiled, progress }: Ctx, size: number) {
       await c.stable();
       phases.push(await costed(clients, () => concurrent(c.put, clients, o.phaseMs)));
     }
+    const v3 = await v3Phases(http, c.name, o, () => c.stable(), costed);
+    if (v3.unavailable) progress(`raft-${size}: /v3/kv/put ${v3.unavailable}`);
     const failover = !remote && o.trials > 0 ? await failoverTrials(c, o.trials) : null;
-    return { ...base, unavailable: null, sequential: seq, anatomy, concurrency: phases, failover };
+    return { ...base, unavailable: null, sequential: seq, anatomy, concurrency: phases, v3, failover };
   });
   if (typeof r === "string") throw new Error(r);
   if (r.unavailable) progress(`raft-${size}: ${r.unavailable}`);
@@ -221,4 +224,4 @@ function profile(raft: RaftResult[], all: Results): string {
   return [costs, "One sequential put, stage by stage (medians of 1 ms clocks; they need not add up to the whole put's median):", anatomy].join("\n\n");
 }
 
-export const raft: Suite<RaftResult[]> = { name: "raft", full: true, url: true, about: "raft clusters (--sizes): the put workload, idle costs, per-op counts, leader-crash failover", run: measureAll, sections: (r, all) => [["Side by side", sideBySide(all)], ["Profile", all.meta.url ? null : profile(r, all)]] };
+export const raft: Suite<RaftResult[]> = { name: "raft", full: true, url: true, about: "raft clusters (--sizes): the put workload, idle costs, per-op counts, leader-crash failover", run: measureAll, sections: (r, all) => [["Side by side", sideBySide(all)], ["Through etcd's gateway: /v3/kv/put beside /kv", v3Table(r, all)], ["Profile", all.meta.url ? null : profile(r, all)]] };

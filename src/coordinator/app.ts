@@ -5,6 +5,7 @@ import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./env.ts";
 import { HttpError } from "./errors.ts";
 import { clusterRoutes } from "./routes/clusters.ts";
+import { etcdRoutes } from "./routes/etcd.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { faultRoutes } from "./routes/faults.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -22,6 +23,7 @@ export function createApp(): Hono<AppEnv> {
   logRoutes(app);
   eventRoutes(app);
   kvRoutes(app);
+  etcdRoutes(app);
   leaderRoutes(app);
   memberRoutes(app);
   app.get("/", (c) => c.html(dashboardHtml()));

@@ -220,6 +220,7 @@ export function settingsOf(config: Settings): Settings {
     checkQuorum: c.checkQuorum,
     snapshotThreshold: c.snapshotThreshold,
     snapshotChunkBytes: c.snapshotChunkBytes,
+    compactionRetention: c.compactionRetention,
     sleepAfterMs: sleepAfterOf(c),
     ...(c.locationHints ? { locationHints: c.locationHints } : {}),
   };

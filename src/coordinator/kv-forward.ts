@@ -1,5 +1,8 @@
-// Getting one key/value operation applied: find the leader, hand it the operation, follow
-// `not_leader` hints, retry what is safe to retry, and give up at a deadline.
+// Getting one request answered by the leader, within one incarnation of the cluster: a
+// key/value operation or an etcd write applied through the log, or a ReadIndex read (a key,
+// a listing, an etcd range). Find the leader, hand it the request, follow `not_leader`
+// hints, retry what is safe to retry, and give up at a deadline. What the request is, is the
+// caller's `send` (ForwardCall); forward-request.ts carries it across incarnations.
 //
 // What may be retried: an operation known not to have been applied (no leader took it, or
 // another leader's entry took its index) always; one whose outcome is unknown (a wait that
@@ -9,9 +12,9 @@
 // Once any attempt may have applied the operation, the answer is 504 unless an attempt
 // tells otherwise (200, or a refusal that says nothing was applied): later attempts that
 // find no leader, or servers of another incarnation of the cluster, do not undo that.
-import type { Session, KvOperation, KvResult } from "../kv/index.ts";
+import type { KvResult } from "../kv/index.ts";
 import type { NodeId } from "../raft/types.ts";
-import type { KvAnswer } from "../server/index.ts";
+import type { KvAnswer, RaftServerStub } from "../server/index.ts";
 import { remember, type Cluster } from "./cluster.ts";
 import { reach, sleep, wakeAll } from "./reach.ts";
 import { findLeader } from "./status.ts";
@@ -23,14 +26,31 @@ import { findLeader } from "./status.ts";
  */
 const leaderHints = new Map<string, NodeId>();
 
-export interface KvCall {
-  readonly operation: KvOperation;
-  readonly session: Session | undefined;
+/**
+ * The leader this isolate last heard of for `cluster`'s incarnation, or null. Also the server
+ * that answered its last request here, so it has applied at least that far: the first one a
+ * serializable read asks (routes/etcd.ts), so a client reads its own writes while that leader
+ * lasts.
+ */
+export function leaderHintOf(cluster: Cluster): NodeId | null {
+  return leaderHints.get(cluster.config.epoch) ?? null;
+}
+
+/**
+ * One request to be taken by the leader: a key/value operation, an etcd write, a ReadIndex
+ * read (a key, a listing, an etcd range). `R` is what the server answers when it is done.
+ */
+export interface ForwardCall<R> {
   /**
-   * A get answered by ReadIndex (no log write) rather than through the log; `?consistency=log`
-   * turns it off. Both are linearizable.
+   * One attempt at one server: the RPC that proposes (or reads) and waits at most `waitMs`
+   * for its answer, naming the incarnation `epoch`.
    */
-  readonly readIndex: boolean;
+  readonly send: (server: RaftServerStub, epoch: string, waitMs: number) => Promise<KvAnswer<R>>;
+  /**
+   * Whether an attempt whose outcome is unknown may be repeated: a read, or a write with
+   * exactly-once ids (a repeat cannot apply it twice). Otherwise the client hears 504.
+   */
+  readonly retryUnknown: boolean;
   /** `?server=i`: only this server may take it; 421 if it is not the leader. */
   readonly pinned: NodeId | null;
   /**
@@ -46,8 +66,8 @@ export interface KvTrace {
   mayHaveApplied: boolean;
 }
 
-export type KvOutcome =
-  | { readonly status: 200; readonly result: KvResult; readonly server: NodeId; readonly index: number }
+export type KvOutcome<R = KvResult> =
+  | { readonly status: 200; readonly result: R; readonly server: NodeId; readonly index: number }
   | { readonly status: 421; readonly leader: NodeId | null }
   /** Committed and refused by every replica alike (an append past the value limit): nothing applied. */
   | { readonly status: 413; readonly message: string }
@@ -66,12 +86,12 @@ export type KvOutcome =
  * the same request learnt (the route tries again with a fresh configuration when the
  * servers say the cached one is stale), and learns what these attempts did.
  */
-export async function forwardKv(cluster: Cluster, call: KvCall, trace: KvTrace = { mayHaveApplied: false }): Promise<KvOutcome> {
+export async function forwardKv<R>(cluster: Cluster, call: ForwardCall<R>, trace: KvTrace = { mayHaveApplied: false }): Promise<KvOutcome<R>> {
   const deadline = call.deadline;
   // A healthy leader applies within a few heartbeats; a leader that cannot reach a majority
   // never will, so an attempt ends after two election timeouts and the leader is sought anew.
   const attemptMs = 2 * cluster.config.electionTimeoutMs[1];
-  const retryUnknown = call.operation.op === "get" || call.session !== undefined;
+  const retryUnknown = call.retryUnknown;
   let hops = 0;
   let target: NodeId | null = call.pinned ?? leaderHints.get(cluster.config.epoch) ?? null;
   let nextWake = 0;
@@ -158,12 +178,10 @@ export async function forwardKv(cluster: Cluster, call: KvCall, trace: KvTrace =
   return trace.mayHaveApplied ? { status: 504 } : { status: 503 };
 }
 
-async function attempt(cluster: Cluster, id: NodeId, call: KvCall, waitMs: number): Promise<KvAnswer> {
-  const { operation, session } = call;
+async function attempt<R>(cluster: Cluster, id: NodeId, call: ForwardCall<R>, waitMs: number): Promise<KvAnswer<R>> {
   try {
     const epoch = cluster.config.epoch;
-    if (call.readIndex && operation.op === "get") return await reach(cluster, id, (s) => s.read(epoch, operation.key, waitMs), false);
-    return await reach(cluster, id, (s) => s.kv(epoch, operation, session, waitMs), false);
+    return await reach(cluster, id, (s) => call.send(s, epoch, waitMs), false);
   } catch {
     // The server was reset during the call (a crash): the operation may or may not be in its log.
     return { kind: "unknown" };

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { badRequest, HttpError, notFound } from "./errors.ts";
 import { DEFAULT_SNAPSHOT_THRESHOLD, LOCATION_HINTS, type LocationHint, type NetworkSettings, type RegionRttMs } from "../server/protocol.ts";
 import { regionPair } from "../server/links.ts";
+import { DEFAULT_COMPACTION_RETENTION } from "../kv/auto-compaction.ts";
 
 /** Largest request body accepted, bytes. */
 export const MAX_BODY_BYTES = 256 * 1024;
@@ -107,6 +108,8 @@ export const clusterSettings = z
     checkQuorum: z.boolean().default(false),
     snapshotThreshold: int.min(0).max(1_000_000).default(DEFAULT_SNAPSHOT_THRESHOLD),
     snapshotChunkBytes: int.min(64).max(4 * 1024 * 1024).default(256 * 1024),
+    /** etcd's revisions of history kept by automatic compaction (0: never, as etcd's 0). */
+    compactionRetention: int.min(0).max(1_000_000_000).default(DEFAULT_COMPACTION_RETENTION),
     /** Sleep after this long without a client (0: never); by default 5 election timeouts. */
     sleepAfterMs: int.min(0).max(600_000).optional(),
     /** One Cloudflare location hint per initial server. */

@@ -19,11 +19,12 @@ import {
   DeleteRangeRequestSchema,
   parseRequest,
   PutRequestSchema,
+  RangeRequestSchema,
   TxnRequestSchema,
 } from "./etcd/codec/parse.ts";
 import { handleKv, type KvPath } from "./etcd/gateway.ts";
 import type { EtcdKv } from "./etcd/kv.ts";
-import { checkDeleteRequest, checkPutRequest, checkTxnRequest } from "./etcd/request-checks.ts";
+import { checkDeleteRequest, checkPutRequest, checkRangeRequest, checkTxnRequest } from "./etcd/request-checks.ts";
 import { checkIntervals } from "./etcd/txn-intervals.ts";
 import type { EtcdAnswer } from "./results.ts";
 
@@ -110,6 +111,35 @@ export function checkEtcdWrite(path: EtcdWritePath, bodyText: string): CheckedEt
     if (e instanceof EtcdError) return { ok: false, answer: { status: e.httpStatus, body: encodeError(e) } };
     throw e;
   }
+}
+
+export type CheckedEtcdRange =
+  | { readonly ok: true; readonly request: unknown; readonly serializable: boolean }
+  | { readonly ok: false; readonly answer: EtcdAnswer };
+
+/**
+ * What the range route runs before it reads: the body decoded, parsed and checked as for a
+ * write (checkEtcdWrite), so a bad range is answered 400 without a read round; `serializable`
+ * says whether any server may answer it from its own state. Checks that need the store (a
+ * compacted or future revision) are made where it is read.
+ */
+export function checkEtcdRange(bodyText: string): CheckedEtcdRange {
+  try {
+    if (bodyText.length > MAX_ETCD_REQUEST_CHARS) throw errRequestTooLarge();
+    const request = decodeBody(bodyText);
+    const range = parseRequest(RangeRequestSchema, request);
+    checkRangeRequest(range);
+    return { ok: true, request: request ?? null, serializable: range.serializable };
+  } catch (e) {
+    if (e instanceof EtcdError) return { ok: false, answer: { status: e.httpStatus, body: encodeError(e) } };
+    throw e;
+  }
+}
+
+/** etcd's answer to a request body over MAX_ETCD_REQUEST_CHARS, for a route that stops reading it early. */
+export function etcdRequestTooLarge(): EtcdAnswer {
+  const e = errRequestTooLarge();
+  return { status: e.httpStatus, body: encodeError(e) };
 }
 
 /** Parses `request` and makes etcd's checks before Raft; throws etcd's error. */

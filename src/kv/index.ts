@@ -10,3 +10,4 @@ export * from "./fingerprint.ts";
 export * from "./sessions.ts";
 export * from "./snapshot.ts";
 export * from "./state-machine.ts";
+export * from "./auto-compaction.ts";

@@ -5,7 +5,7 @@
 
 import { z } from "zod";
 import { ClientIdSchema, type KvOperation, type KvOpName, NOT_UTF8, type Session } from "./command.ts";
-import { checkKvLimits, isWellFormedText } from "./limits.ts";
+import { checkKvLimits, fitsUtf8Bytes, isWellFormedText, MAX_KEY_BYTES } from "./limits.ts";
 
 const ValueBody = z.object({ value: z.string() });
 const CasBody = z.object({ compare: z.string(), value: z.string() });
@@ -79,4 +79,38 @@ export function parseSessionHeaders(
     return { ok: false, status: 400, error: "bad_request", message: "Request-Id must be an integer >= 0" };
   }
   return { ok: true, session: { clientId, requestId: id } };
+}
+
+/** `GET /kv`'s page size when none is given, and the most one page may hold (API.md). */
+export const DEFAULT_LIST_LIMIT = 100;
+export const MAX_LIST_LIMIT = 1000;
+
+export interface ListQuery {
+  readonly prefix: string;
+  readonly after: string | null;
+  readonly limit: number;
+}
+
+export type ParsedListQuery = { readonly ok: true; readonly query: ListQuery } | RequestError;
+
+/**
+ * Reads `GET /kv?prefix=&after=&limit=` (each parameter as decoded text, undefined when
+ * absent). No prefix lists every key; an empty `after` is none. A limit is digits only,
+ * 1..1000: "0", "-1", "1e3", "1001" are 400s rather than clamped, so a client that asked for
+ * something else is told. A prefix or `after` longer than a key can be is a 400 too: it could
+ * match nothing, and the caller has made a mistake.
+ */
+export function parseListQuery(prefix: string | undefined, after: string | undefined, limit: string | undefined): ParsedListQuery {
+  const bad = (message: string): RequestError => ({ ok: false, status: 400, error: "bad_request", message });
+  for (const [name, text] of [["prefix", prefix], ["after", after]] as const) {
+    if (text === undefined) continue;
+    if (!isWellFormedText(text)) return bad(`${name} ${NOT_UTF8}`);
+    if (!fitsUtf8Bytes(text, MAX_KEY_BYTES)) return bad(`${name} is longer than a key may be (${MAX_KEY_BYTES} bytes)`);
+  }
+  let n = DEFAULT_LIST_LIMIT;
+  if (limit !== undefined) {
+    n = /^[0-9]{1,4}$/.test(limit) ? Number(limit) : NaN;
+    if (!(n >= 1 && n <= MAX_LIST_LIMIT)) return bad(`bad limit ${JSON.stringify(limit)}: an integer 1..${MAX_LIST_LIMIT} (default ${DEFAULT_LIST_LIMIT})`);
+  }
+  return { ok: true, query: { prefix: prefix ?? "", after: after === undefined || after === "" ? null : after, limit: n } };
 }

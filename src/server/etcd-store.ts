@@ -14,6 +14,27 @@
 //   etcd_meta  one row: the store's revision and the revision it was compacted at, unless the
 //              caller keeps them itself (a MetaCell: the server folds them into its kv_applied
 //              row, which every applied batch writes anyway, so a put costs no extra row).
+//   etcd_purge one row, for a store that purges in chunks (below): how far the rows a
+//              compaction made invisible have been deleted.
+//
+// Compaction in chunks (the server's store: `purgeInChunks`). A compaction only moves the
+// compacted revision (in the meta, with the apply); the rows it makes invisible are deleted
+// afterwards, a chunk of rows of the primary key per transaction (purgeStep), in key order,
+// across the server's drains. One DELETE of a big table would hold
+// the object (every request and Raft message waits) for as long as it scans every row. Reads
+// do not notice: a read at or above the compacted revision takes each key's newest version at
+// or below it, which the purge never deletes, and a read below it is refused before it reads.
+// A snapshot does not notice either: allRows leaves out what the purge would delete, so equal
+// logs still give equal snapshots, however far each replica's purge has gone. A purge "pass"
+// walks the whole key space once, for the compacted revision of when it began; a compaction
+// during a pass is caught by the chunks after it (each deletes up to the compacted revision
+// of its own time) and by the next pass for the keys already behind.
+//
+// Pacing: without an index on mod_revision (a second row written per put), a pass walks every
+// row of the table, hidden or not. So a pass starts only once the compactions since the last
+// one have hidden a tenth as many revisions as that pass walked rows (PASS_ROWS_PER_REVISION):
+// a pass costs at most 10 rows walked per revision it purges, whatever the table's size, and
+// the rows waiting to be purged stay within a tenth of the table.
 //
 // Keys and values are BLOBs: SQLite compares BLOBs with memcmp, then by length, which is Go's
 // bytes.Compare, so `key >= ? AND key < ?` is etcd's [key, range_end) in byte order.
@@ -23,7 +44,7 @@
 // no half-written revision. Nothing is cached in memory either, for the same reason: a rolled
 // back transaction cannot leave a stale copy behind, and memory does not grow with the data.
 
-import type { Bytes } from "../kv/etcd/bytes.ts";
+import { compareBytes, EMPTY, type Bytes } from "../kv/etcd/bytes.ts";
 import type { KeyRange, KeyVersion, MvccStore, StoreMeta } from "../kv/etcd/store.ts";
 
 const KV_TABLE = `CREATE TABLE IF NOT EXISTS etcd_kv (
@@ -42,6 +63,36 @@ const META_TABLE = `CREATE TABLE IF NOT EXISTS etcd_meta (
      revision INTEGER NOT NULL,
      compacted_revision INTEGER NOT NULL
    )`;
+
+const PURGE_TABLE = `CREATE TABLE IF NOT EXISTS etcd_purge (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     purged_revision INTEGER NOT NULL,
+     pass_revision INTEGER,
+     next_key BLOB,
+     walked INTEGER NOT NULL,
+     last_pass_rows INTEGER NOT NULL
+   )`;
+
+/**
+ * How far the purge has gone: every key's rows are deleted up to `purged`; a pass to `pass`
+ * (null: none under way) has done the keys before `next` (null: it starts at the first key),
+ * walking `walked` rows so far; the last whole pass walked `lastPassRows`.
+ */
+interface PurgeState {
+  purged: number;
+  pass: number | null;
+  next: Bytes | null;
+  walked: number;
+  lastPassRows: number;
+}
+
+const NO_PURGE: PurgeState = { purged: -1, pass: null, next: null, walked: 0, lastPassRows: 0 };
+
+/**
+ * Rows a pass may walk per revision it purges: the next pass is due once the compacted
+ * revision is (rows the last pass walked) / 10 revisions past what that pass purged.
+ */
+export const PASS_ROWS_PER_REVISION = 10;
 
 /** Where the store's meta lives when not in etcd_meta: the caller reads and writes it with its own rows. */
 export interface MetaCell {
@@ -74,6 +125,14 @@ const NEWEST_AT = `v.mod_revision <= ?1 AND v.tombstone = 0 AND NOT EXISTS (
      SELECT 1 FROM etcd_kv AS w
      WHERE w.key = v.key AND (w.mod_revision, w.sub) > (v.mod_revision, v.sub) AND w.mod_revision <= ?1)`;
 
+// A version no read at or above revision ?1 can see: a tombstone at or below ?1 (a deleted
+// key's history ends there, so nothing at or above it can see it), or a version at or below ?1
+// that a newer version, also at or below ?1, supersedes. What stays of each key is its newest
+// version at or below ?1 if live, and everything above.
+const COMPACTED_AWAY = `v.mod_revision <= ?1 AND (v.tombstone = 1 OR EXISTS (
+     SELECT 1 FROM etcd_kv AS w
+     WHERE w.key = v.key AND (w.mod_revision, w.sub) > (v.mod_revision, v.sub) AND w.mod_revision <= ?1))`;
+
 /** The reading and compacting statements, exported so a test can ask SQLite for their query plans. */
 export const ETCD_SQL = {
   // The limit is written into the text, clamped to 2^53: an etcd limit is an int64, and a
@@ -82,14 +141,16 @@ export const ETCD_SQL = {
     `SELECT ${COLUMNS} FROM etcd_kv AS v WHERE ${keys} AND ${NEWEST_AT} ORDER BY v.key` +
     (limit > 0 ? ` LIMIT ${Math.min(Math.floor(limit), Number.MAX_SAFE_INTEGER)}` : ""),
   countLatest: (keys: string) => `SELECT COUNT(*) AS n FROM etcd_kv AS v WHERE ${keys} AND ${NEWEST_AT}`,
-  // Every tombstone at or below ?1 (a deleted key's history ends there, so nothing at or above
-  // it can see it), and every version at or below ?1 that a newer version, also at or below
-  // ?1, supersedes. What stays of each key is its newest version at or below ?1 if live, and
-  // everything above. SQLite evaluates the WHERE of every row before it deletes any, so the
-  // subquery sees the table as it was.
-  compact: `DELETE FROM etcd_kv AS v WHERE v.mod_revision <= ?1 AND (v.tombstone = 1 OR EXISTS (
-     SELECT 1 FROM etcd_kv AS w
-     WHERE w.key = v.key AND (w.mod_revision, w.sub) > (v.mod_revision, v.sub) AND w.mod_revision <= ?1))`,
+  // Every version compacted away at ?1, in one statement. SQLite evaluates the WHERE of every
+  // row before it deletes any, so the subquery sees the table as it was.
+  compact: `DELETE FROM etcd_kv AS v WHERE ${COMPACTED_AWAY}`,
+  // One chunk of the purge: the same rows, within a range of keys (keyBounds: ?2, ?3).
+  purgeChunk: (keys: string) => `DELETE FROM etcd_kv AS v WHERE ${keys} AND ${COMPACTED_AWAY}`,
+  // The key of the row `?2` rows past the first row of key ?1 or above, in primary-key order:
+  // where a chunk of about ?2 rows that starts at ?1 ends. Walks ?2 rows of the primary key.
+  chunkEnd: "SELECT key FROM etcd_kv WHERE key >= ?1 ORDER BY key, mod_revision, sub LIMIT 1 OFFSET ?2",
+  // Every row a read at or above ?1 can see, in primary-key order: a snapshot's rows.
+  visibleRows: `SELECT ${COLUMNS} FROM etcd_kv AS v WHERE NOT (${COMPACTED_AWAY}) ORDER BY key, mod_revision, sub`,
 };
 
 /** How many rows SQLite read and wrote for this store, summed over every statement (its cursors' figures). */
@@ -102,12 +163,27 @@ export class SqliteMvccStore implements MvccStore {
   /** Rows read and written so far: what each operation costs, for tests and the bench. */
   readonly rows: SqlRowCounts = { rowsRead: 0, rowsWritten: 0 };
 
+  /**
+   * The purge's progress as etcd_purge holds it (read once, then kept in step with every
+   * write of the row). Should a transaction that wrote the row roll back, this copy is ahead
+   * of the disk: the object then resets (a failed write is a crash, raft-server.ts), and at
+   * worst rows stay until the next pass, invisible meanwhile.
+   */
+  private purge: PurgeState | null = null;
+
+  /**
+   * `purgeInChunks`: compact() only moves the compacted revision, and purgeStep deletes the
+   * rows it made invisible, chunk by chunk (the top of the file). Otherwise compact() deletes
+   * them all at once.
+   */
   constructor(
     private readonly sql: SqlStorage,
     private readonly meta: MetaCell | null = null,
+    private readonly purgeInChunks = false,
   ) {
     sql.exec(KV_TABLE);
     if (meta === null) sql.exec(META_TABLE);
+    if (purgeInChunks) sql.exec(PURGE_TABLE);
   }
 
   latest(range: KeyRange, atRevision: number, limit: number): KeyVersion[] {
@@ -150,10 +226,57 @@ export class SqliteMvccStore implements MvccStore {
   }
 
   compact(revision: number): void {
-    // One DELETE (ETCD_SQL.compact). It scans the whole table, as etcd's compaction walks its
-    // whole key index: mod_revision is not an index prefix, and an index on it would cost a
-    // second row written per put.
-    this.count(this.sql.exec(ETCD_SQL.compact, revision));
+    // In chunks: nothing to delete now; purgeStep follows the compacted revision the caller
+    // writes into the meta. At once: one DELETE (ETCD_SQL.compact). Either way the whole
+    // table is scanned, as etcd's compaction walks its whole key index: mod_revision is not
+    // an index prefix, and an index on it would cost a second row written per put.
+    if (!this.purgeInChunks) this.count(this.sql.exec(ETCD_SQL.compact, revision));
+  }
+
+  /**
+   * Whether purgeStep has work at `compacted` (the store's compacted revision): a pass under
+   * way, or one due (pacing, at the top of the file).
+   */
+  purgePending(compacted: number): boolean {
+    const p = this.purgeState();
+    return p.pass !== null || compacted - p.purged >= Math.max(1, Math.floor(p.lastPassRows / PASS_ROWS_PER_REVISION));
+  }
+
+  /**
+   * Delete one chunk of what compaction to `compacted` made invisible: the rows of the next
+   * keys, about `chunkRows` rows of the primary key (more only when one key alone has more
+   * versions), starting a pass if none is under way and one is due. Writes in the caller's
+   * transaction. Answers whether more is pending.
+   */
+  purgeStep(compacted: number, chunkRows: number): boolean {
+    let p = this.purgeState();
+    if (p.pass === null) {
+      if (!this.purgePending(compacted)) return false;
+      p = { ...p, pass: compacted, next: null, walked: 0 };
+    }
+    const first = p.next ?? this.keyAfter(null);
+    let next: Bytes | null = null;
+    let walked = 0;
+    if (first !== null) {
+      const { end, rowsRead } = this.chunkEnd(first, chunkRows);
+      walked = rowsRead;
+      let range: KeyRange;
+      if (end === null) range = { start: first, end: EMPTY }; // the rest of the table
+      else if (compareBytes(end, first) === 0) {
+        range = { start: first, end: null }; // one key with more versions than a chunk
+        next = this.keyAfter(first);
+      } else {
+        range = { start: first, end };
+        next = end;
+      }
+      const bounds = keyBounds(range)!;
+      this.count(this.sql.exec(ETCD_SQL.purgeChunk(bounds.where), compacted, ...bounds.args));
+    }
+    walked += p.walked;
+    this.writePurge(
+      next === null ? { purged: p.pass!, pass: null, next: null, walked: 0, lastPassRows: walked } : { ...p, next, walked },
+    );
+    return this.purgePending(compacted);
   }
 
   readMeta(): StoreMeta {
@@ -179,8 +302,9 @@ export class SqliteMvccStore implements MvccStore {
     );
   }
 
+  /** Every row a read at or above the compacted revision can see: not those a purge has yet to delete. */
   allRows(): KeyVersion[] {
-    const cursor = this.sql.exec<Row>(`SELECT ${COLUMNS} FROM etcd_kv ORDER BY key, mod_revision, sub`);
+    const cursor = this.sql.exec<Row>(ETCD_SQL.visibleRows, this.readMeta().compactedRevision);
     const out = cursor.toArray().map(toKeyVersion);
     this.count(cursor);
     return out;
@@ -188,6 +312,8 @@ export class SqliteMvccStore implements MvccStore {
 
   clear(): void {
     this.count(this.sql.exec("DELETE FROM etcd_kv"));
+    // The rows that replace these (a snapshot's) may hold what their sender had yet to purge.
+    if (this.purgeInChunks) this.writePurge(NO_PURGE);
   }
 
   /** Every stored version (tests check what compaction keeps). Reads every row: not for the apply path. */
@@ -196,6 +322,68 @@ export class SqliteMvccStore implements MvccStore {
     const n = cursor.one().n;
     this.count(cursor);
     return n;
+  }
+
+  private purgeState(): PurgeState {
+    if (this.purge === null) {
+      const cursor = this.sql.exec<{
+        purged_revision: number;
+        pass_revision: number | null;
+        next_key: ArrayBuffer | null;
+        walked: number;
+        last_pass_rows: number;
+      }>("SELECT purged_revision, pass_revision, next_key, walked, last_pass_rows FROM etcd_purge WHERE id = 1");
+      const row = cursor.toArray()[0];
+      this.count(cursor);
+      this.purge =
+        row === undefined
+          ? NO_PURGE
+          : {
+              purged: row.purged_revision,
+              pass: row.pass_revision,
+              next: row.next_key === null ? null : new Uint8Array(row.next_key),
+              walked: row.walked,
+              lastPassRows: row.last_pass_rows,
+            };
+    }
+    return this.purge;
+  }
+
+  private writePurge(p: PurgeState): void {
+    this.count(
+      this.sql.exec(
+        `INSERT INTO etcd_purge (id, purged_revision, pass_revision, next_key, walked, last_pass_rows) VALUES (1, ?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (id) DO UPDATE SET purged_revision = ?1, pass_revision = ?2, next_key = ?3, walked = ?4, last_pass_rows = ?5`,
+        p.purged,
+        p.pass,
+        p.next === null ? null : blob(p.next),
+        p.walked,
+        p.lastPassRows,
+      ),
+    );
+    this.purge = p;
+  }
+
+  /** The first stored key after `key` (null: from the start), or null when there is none. */
+  private keyAfter(key: Bytes | null): Bytes | null {
+    const cursor =
+      key === null
+        ? this.sql.exec<{ key: ArrayBuffer }>("SELECT key FROM etcd_kv ORDER BY key, mod_revision, sub LIMIT 1")
+        : this.sql.exec<{ key: ArrayBuffer }>("SELECT key FROM etcd_kv WHERE key > ?1 ORDER BY key, mod_revision, sub LIMIT 1", blob(key));
+    const row = cursor.toArray()[0];
+    this.count(cursor);
+    return row === undefined ? null : new Uint8Array(row.key);
+  }
+
+  /**
+   * The key `rows` rows of the primary key past the first row of `first` (null when the table
+   * ends before), and the rows walked to find it: the chunk's size.
+   */
+  private chunkEnd(first: Bytes, rows: number): { end: Bytes | null; rowsRead: number } {
+    const cursor = this.sql.exec<{ key: ArrayBuffer }>(ETCD_SQL.chunkEnd, blob(first), rows);
+    const row = cursor.toArray()[0];
+    this.count(cursor);
+    return { end: row === undefined ? null : new Uint8Array(row.key), rowsRead: cursor.rowsRead };
   }
 
   /** A cursor's figures are final once it is consumed; every caller consumes it first. */

@@ -23,6 +23,16 @@ import { SqliteMvccStore } from "./etcd-store.ts";
 /** A fresh etcd store: revision 1, never compacted. */
 const FRESH: StoreMeta = { revision: 1, compactedRevision: -1 };
 
+/**
+ * Rows of etcd_kv a purge transaction walks (etcd-store.ts purgeStep): a compaction's rows
+ * are deleted a chunk per drain, so no transaction holds the object for a scan of the whole
+ * table. Measured in workerd (test/workerd/etcd-store.test.ts, 20,000 keys of 1 KB written
+ * twice): a chunk of 1000 rows that deletes 500 reads about 4,500 rows and takes 20–30 ms
+ * on average, call included, on a loaded machine; one DELETE of those 40,000 rows would hold
+ * the object about 40 times as long. A table of 200,000 rows is purged in 200 drains.
+ */
+export const PURGE_CHUNK_ROWS = 1000;
+
 // kv_session is a WITHOUT ROWID table: its text key is the table's own b-tree, so a new
 // session costs one row written, not two (a rowid table keeps a separate index for a TEXT
 // PRIMARY KEY, and SQLite counts, and Cloudflare bills, both rows). The data itself is
@@ -68,7 +78,7 @@ export class KvState {
     for (const statement of SCHEMA) sql.exec(statement);
     addSessionColumns(sql);
     addStoreColumns(sql);
-    this.store = new SqliteMvccStore(sql, { read: () => ({ ...this.meta }), write: (m) => (this.meta = { ...m }) });
+    this.store = new SqliteMvccStore(sql, { read: () => ({ ...this.meta }), write: (m) => (this.meta = { ...m }) }, true);
     convertKvData(sql, this.store);
     this.load();
   }
@@ -99,6 +109,25 @@ export class KvState {
       this.meta = before;
       throw error;
     }
+  }
+
+  /** The store's revision and compacted revision at the applied index (what automatic compaction looks at). */
+  get storeMeta(): StoreMeta {
+    return { ...this.meta };
+  }
+
+  /** Whether purgeStep has work: a purge pass under way or due (etcd-store.ts). */
+  get purgePending(): boolean {
+    return this.store.purgePending(this.meta.compactedRevision);
+  }
+
+  /**
+   * Delete the next chunk of rows compaction made invisible (etcd-store.ts, "Compaction in
+   * chunks"). In the caller's transaction; never while a snapshot transfer reads the rows
+   * (the caller asks snapshot-transfers.ts).
+   */
+  purgeStep(): void {
+    this.store.purgeStep(this.meta.compactedRevision, PURGE_CHUNK_ROWS);
   }
 
   /** A linearizable read's answer, once the caller knows the state is recent enough. */
@@ -164,6 +193,7 @@ export class KvState {
   stored(): {
     applied: number;
     rows: { kv: number; sessions: number };
+    historyRows: number;
     sessionResultChars: number;
     revision: number;
     compactedRevision: number;
@@ -179,6 +209,8 @@ export class KvState {
     return {
       applied: row?.applied ?? 0,
       rows: { kv, sessions },
+      // Every stored version of every key: what compaction bounds (COUNT reads them all).
+      historyRows: this.store.rowCount(),
       sessionResultChars: chars,
       revision,
       compactedRevision: row?.compacted_revision ?? FRESH.compactedRevision,

@@ -1,19 +1,23 @@
 // ReadIndex reads a leader is answering, from the moment the core accepts one until it
 // can be answered.
 //
-// A read is answered with the state machine's value once two things hold: the core has
-// confirmed it (a majority answered a heartbeat round that started after the read arrived,
-// so no newer leader can have committed anything this leader does not know of), and this
-// server has applied up to the read's index (the commit index when the read arrived). The
-// core reports the first through Ready.reads; the shell applies before it settles reads, so
-// the second normally holds at once, but a read is kept until it does rather than assumed.
-import type { GetResult } from "../kv/index.ts";
+// A read is answered with what it reads from the state machine once two things hold: the
+// core has confirmed it (a majority answered a heartbeat round that started after the read
+// arrived, so no newer leader can have committed anything this leader does not know of),
+// and this server has applied up to the read's index (the commit index when the read
+// arrived). The core reports the first through Ready.reads; the shell applies before it
+// settles reads, so the second normally holds at once, but a read is kept until it does
+// rather than assumed.
+//
+// What a read reads is the caller's: a key (`GET /kv/{key}`), a listing (`GET /kv?prefix=`),
+// an etcd range. It runs only at that moment, against the state as applied then.
 import type { ReadState } from "../raft/types.ts";
 import type { KvAnswer } from "./protocol.ts";
 
 interface Waiting {
-  readonly key: string;
-  readonly resolve: (answer: KvAnswer) => void;
+  /** Reads the state machine; called once, when the read may be answered. */
+  readonly read: () => unknown;
+  readonly resolve: (answer: KvAnswer<unknown>) => void;
   readonly timer: ReturnType<typeof setTimeout>;
   /** Set once the core confirmed the read: answer when applied reaches it. */
   index: number | null;
@@ -28,16 +32,16 @@ export class PendingReads {
     return `r${++this.seq}`;
   }
 
-  /** Wait for read `ctx` of `key`; after `timeoutMs` it ends "unknown" (a read is safe to retry). */
-  wait(ctx: string, key: string, timeoutMs: number): Promise<KvAnswer> {
+  /** Wait for read `ctx`, answered with `read()`; after `timeoutMs` it ends "unknown" (a read is safe to retry). */
+  wait<R>(ctx: string, read: () => R, timeoutMs: number): Promise<KvAnswer<R>> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => this.end(ctx, { kind: "unknown" }), timeoutMs);
-      this.waiting.set(ctx, { key, resolve, timer, index: null });
+      this.waiting.set(ctx, { read, resolve: resolve as (answer: KvAnswer<unknown>) => void, timer, index: null });
     });
   }
 
-  /** One Ready's worth of read outcomes, after its committed entries were applied. */
-  settle(confirmed: readonly ReadState[], failed: readonly string[], applied: number, get: (key: string) => GetResult): void {
+  /** One Ready's worth of read outcomes, after its committed entries were applied up to `applied`. */
+  settle(confirmed: readonly ReadState[], failed: readonly string[], applied: number): void {
     if (this.waiting.size === 0) return;
     for (const ctx of failed) this.end(ctx, { kind: "not_leader", leader: null });
     for (const rs of confirmed) {
@@ -46,7 +50,7 @@ export class PendingReads {
     }
     for (const [ctx, w] of this.waiting) {
       if (w.index !== null && w.index <= applied) {
-        this.end(ctx, { kind: "ok", index: w.index, result: get(w.key), duplicate: false });
+        this.end(ctx, { kind: "ok", index: w.index, result: w.read(), duplicate: false });
       }
     }
   }
@@ -56,7 +60,7 @@ export class PendingReads {
     for (const ctx of [...this.waiting.keys()]) this.end(ctx, { kind: "not_leader", leader: null });
   }
 
-  private end(ctx: string, answer: KvAnswer): void {
+  private end(ctx: string, answer: KvAnswer<unknown>): void {
     const w = this.waiting.get(ctx);
     if (!w) return;
     this.waiting.delete(ctx);

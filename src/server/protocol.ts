@@ -2,6 +2,7 @@
 // Raft messages themselves, which are the core's own types). Plain data only: every value
 // here crosses an RPC boundary by structured clone.
 import type { EtcdAnswer, KvResult } from "../kv/index.ts";
+import { DEFAULT_COMPACTION_RETENTION } from "../kv/auto-compaction.ts";
 import type { Membership, MembershipChange, MembershipRefusal, NodeId, RaftStatus, Role } from "../raft/types.ts";
 
 /** A cluster's configuration, fixed at creation and stored by every one of its servers. */
@@ -28,6 +29,12 @@ export interface ClusterConfig {
   readonly snapshotThreshold: number;
   /** InstallSnapshot travels in chunks of at most this many characters of the snapshot's JSON. */
   readonly snapshotChunkBytes: number;
+  /**
+   * etcd's automatic compaction: the store keeps the last this many revisions of history
+   * (src/kv/auto-compaction.ts; 0: never compacts by itself, as etcd's 0). Configurations
+   * stored before it existed get the default.
+   */
+  readonly compactionRetention: number;
   /**
    * Sleep after this long without client activity (0: never). Absent in configurations
    * stored before it existed: sleepAfterOf() gives the default.
@@ -69,6 +76,7 @@ export const CLUSTER_OPTION_DEFAULTS = {
   checkQuorum: false,
   snapshotThreshold: DEFAULT_SNAPSHOT_THRESHOLD,
   snapshotChunkBytes: 256 * 1024,
+  compactionRetention: DEFAULT_COMPACTION_RETENTION,
 } as const satisfies Partial<ClusterConfig>;
 
 /** A stored configuration, completed with the defaults of options added since it was stored. */
@@ -186,6 +194,8 @@ export interface DurableSummary {
   /** The store's revision (etcd's: a new cluster's is 1) and the revision it was compacted at (-1: never). */
   readonly revision?: number;
   readonly compactedRevision?: number;
+  /** Rows of etcd_kv: every version of every key stored, up to the compaction's purge (bounded by compactionRetention). */
+  readonly historyRows?: number;
   /** The stored results of the exactly-once sessions, in JSON characters (bounded: src/kv/sessions.ts). */
   readonly sessionResultChars?: number;
   /** The term this server won an election in (0: none): a reloaded leader resumes it if it is still `term`. */

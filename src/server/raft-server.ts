@@ -39,6 +39,9 @@ import { DurableObject } from "cloudflare:workers";
 import {
   isEtcdAnswer,
   KvStateMachine,
+  withHeaderIds,
+  type EtcdAnswer,
+  type KvListing,
   makeEtcdCommand,
   makeKvCommand,
   type ApplyOutcome,
@@ -63,6 +66,8 @@ import {
   type TransferResult,
 } from "../raft/types.ts";
 import { LazyAlarm } from "./alarm.ts";
+import { AutoCompactor } from "./auto-compactor.ts";
+import { headerIdsOf } from "./etcd-ids.ts";
 import { KvState } from "./kv-state.ts";
 import { onlyResults, PendingChanges, PendingProposals } from "./pending.ts";
 import { PendingReads } from "./pending-reads.ts";
@@ -130,6 +135,8 @@ export class RaftServer extends DurableObject<ServerEnv> {
   private readonly inbound = new SnapshotAssembly();
   /** Peers a snapshot is on its way to, and up to which index (snapshot-transfers.ts). */
   private readonly transfers = new SnapshotTransfers();
+  /** As leader: when to propose a compaction of the store's history (boot() sets the retention). */
+  private compactor = new AutoCompactor(0);
   /**
    * The last snapshot serialized, by applied index: the core asks again every election
    * timeout for a follower that is behind (and a crashed one refuses every attempt), and
@@ -282,9 +289,42 @@ export class RaftServer extends DurableObject<ServerEnv> {
     const now = Date.now();
     const proposed = core.propose(makeEtcdCommand(op, request, now, session), now);
     if (!proposed.accepted) return { kind: "not_leader", leader: proposed.leader };
-    const answer = this.pending.wait(proposed.index, proposed.term, timeoutMs).then((a) => onlyResults(a, isEtcdAnswer));
+    const answer = this.pending.wait(proposed.index, proposed.term, timeoutMs).then((a) => this.withEtcdHeader(onlyResults(a, isEtcdAnswer)));
     this.drain(core, undefined, undefined, true);
     return answer;
+  }
+
+  /**
+   * etcd's range, linearizable without a log entry: answered from this server's state once
+   * ReadIndex confirmed it leads and it applied up to the read's index (as read() does for a
+   * key). `request` is the decoded body a route's pre-check accepted (checkEtcdRange).
+   */
+  async etcdRange(epoch: string, request: unknown, timeoutMs: number): Promise<KvAnswer<EtcdAnswer>> {
+    const answer = await this.readIndexed(epoch, () => this.kvState.range(request), timeoutMs);
+    return this.withEtcdHeader(answer);
+  }
+
+  /**
+   * etcd's serializable range: this server's own applied state, now, whatever its role (it
+   * may be behind the leader: etcd's serializable reads promise no more). A server that is
+   * down answers not_leader, so the caller asks another.
+   */
+  etcdLocalRange(epoch: string, request: unknown): KvAnswer<EtcdAnswer> {
+    if (this.config?.epoch !== epoch) return { kind: "other_cluster" };
+    if (!this.core) return { kind: "not_leader", leader: null };
+    return this.withEtcdHeader({ kind: "ok", index: this.kvState.applied, result: this.kvState.range(request), duplicate: false });
+  }
+
+  /** `GET /kv?prefix=&after=&limit=`: the listing at one revision, linearizable by ReadIndex. */
+  async list(epoch: string, prefix: string, after: string | null, limit: number, timeoutMs: number): Promise<KvAnswer<KvListing>> {
+    return this.readIndexed(epoch, () => this.kvState.list(prefix, after, limit), timeoutMs);
+  }
+
+  /** An etcd answer's header completed with the ids only this server knows: the cluster's, its own, its term now. */
+  private withEtcdHeader(answer: KvAnswer<EtcdAnswer>): KvAnswer<EtcdAnswer> {
+    if (answer.kind !== "ok" || !this.config) return answer;
+    const ids = headerIdsOf(this.config.epoch, this.id, this.core?.status().term ?? 0);
+    return { ...answer, result: withHeaderIds(answer.result, ids) };
   }
 
   /**
@@ -293,13 +333,18 @@ export class RaftServer extends DurableObject<ServerEnv> {
    * to the commit index the read arrived at.
    */
   async read(epoch: string, key: string, timeoutMs: number): Promise<KvAnswer> {
-    if (this.config?.epoch !== epoch) return { kind: "other_cluster" };
+    return this.readIndexed(epoch, () => this.kvState.get(key), timeoutMs);
+  }
+
+  /** Any ReadIndex read: `read` runs against the state once the read may be answered (pending-reads.ts). */
+  private readIndexed<R>(epoch: string, read: () => R, timeoutMs: number): Promise<KvAnswer<R>> {
+    if (this.config?.epoch !== epoch) return Promise.resolve({ kind: "other_cluster" });
     const core = this.core;
-    if (!core) return { kind: "not_leader", leader: null };
+    if (!core) return Promise.resolve({ kind: "not_leader", leader: null });
     const ctx = this.reads.nextContext();
     const accepted = core.readIndex(ctx, Date.now());
-    if (!accepted.accepted) return { kind: "not_leader", leader: accepted.leader };
-    const answer = this.reads.wait(ctx, key, timeoutMs);
+    if (!accepted.accepted) return Promise.resolve({ kind: "not_leader", leader: accepted.leader });
+    const answer = this.reads.wait(ctx, read, timeoutMs);
     this.drain(core); // a one-server cluster confirms right here
     return answer;
   }
@@ -445,6 +490,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
       sessionResultChars: kv.sessionResultChars,
       revision: kv.revision,
       compactedRevision: kv.compactedRevision,
+      historyRows: kv.historyRows,
     };
   }
 
@@ -531,6 +577,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
     this.changes.failAll();
     this.inbound.clear();
     this.transfers.clear();
+    this.compactor.clear();
     this.retired = false;
     this.addedHint = null;
     await this.store.wipe();
@@ -575,6 +622,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
     this.addedHint = stored.locationHint ?? null;
     this.links.net = this.store.net() ?? fullyConnected(config.size, id);
     this.retired = this.store.isRetired();
+    this.compactor = new AutoCompactor(config.compactionRetention);
     if (this.store.isDown() || this.retired) return;
     const core = new Raft(
       {
@@ -637,7 +685,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
     }
     this.pending.settle(ready.committed, outcomes);
     this.changes.settle(ready.committed);
-    this.reads.settle(ready.reads, ready.failedReads, this.kvState.applied, (key) => this.kvState.get(key));
+    this.reads.settle(ready.reads, ready.failedReads, this.kvState.applied);
     const replies: Message[] = [];
     for (const m of ready.messages) {
       if (m.to === replyTo && !isRequest(m)) replies.push(m);
@@ -646,7 +694,45 @@ export class RaftServer extends DurableObject<ServerEnv> {
     }
     this.timer.ensure(ready.wakeAt);
     this.maybeCompact(core);
+    this.maybePurge();
+    this.maybeProposeCompaction(core);
     return replies;
+  }
+
+  /**
+   * etcd's automatic compaction, as the leader's chore after an event: once the store's
+   * history holds more than its retention and a step (src/kv/auto-compaction.ts), propose an
+   * etcd compaction to revision − retention through the log, so every replica compacts at the
+   * same revision. Nobody waits for its answer; one is in flight at a time (auto-compactor.ts).
+   * The proposal is drained at once, and may be held for the next drain (group commit).
+   */
+  private maybeProposeCompaction(core: Raft): void {
+    if (this.core !== core) return;
+    const meta = this.kvState.storeMeta;
+    const target = this.compactor.due(core.status(), this.kvState.applied, meta);
+    if (target === null) return;
+    const now = Date.now();
+    const proposed = core.propose(makeEtcdCommand("compaction", { revision: String(target) }, now), now);
+    if (!proposed.accepted) return;
+    this.compactor.proposed(proposed.index, proposed.term);
+    this.narration.add(
+      this.id,
+      `[${this.id}] proposes compacting the store to revision ${target} (revision ${meta.revision}, keeping ${this.config!.compactionRetention}) at index ${proposed.index}`,
+    );
+    this.drain(core, undefined, undefined, true);
+  }
+
+  /**
+   * Delete one chunk of the rows a compaction made invisible (kv-state.ts purgeStep), in a
+   * transaction of its own, after the event's: a compaction of a big table is spread over
+   * many drains instead of holding the object for one long DELETE. Not while a snapshot
+   * transfer is under way: a snapshot streamed in chunks reads the rows at or below its
+   * revision across many turns, and a compaction applied meanwhile must not take away rows
+   * the snapshot's revision still sees.
+   */
+  private maybePurge(): void {
+    if (this.transfers.indexes().length > 0 || !this.kvState.purgePending) return;
+    this.persistOrCrash(null, null, () => this.kvState.purgeStep());
   }
 
   /**

@@ -9,6 +9,9 @@
 // Remove another server, and sees the cards, the partition groups and the timeline's columns
 // follow (ids with a gap). Leaves test-results/dashboard-members.png behind. A fourth asks the
 // real Worker to remove a cluster's only voter and sees its refusal (409 last_voter) explained.
+// A fifth opens the Keys panel, puts keys from the console and sees them listed with their
+// revisions, deletes one from its row, and sees that a page left open reads the list no more.
+// Leaves test-results/dashboard-keys.png behind.
 //
 //   npx vitest run --project e2e test/e2e/dashboard.test.ts
 //
@@ -29,6 +32,7 @@ import { findChromium } from "./browser";
 const SCREENSHOT = "test-results/dashboard.png";
 const ASLEEP_SCREENSHOT = "test-results/dashboard-asleep.png";
 const MEMBERS_SCREENSHOT = "test-results/dashboard-members.png";
+const KEYS_SCREENSHOT = "test-results/dashboard-keys.png";
 
 let dev: ChildProcess | null = null;
 let devOutput = "";
@@ -39,6 +43,7 @@ const cluster = `e2e-${Date.now().toString(36)}`;
 const sleepy = `${cluster}-sleep`;
 const changing = `${cluster}-members`;
 const solo = `${cluster}-solo`;
+const keyed = `${cluster}-keys`;
 
 /** A port nobody listens on now, so a developer's own `npm run dev` on 8787 is no obstacle. */
 function freePort(): Promise<number> {
@@ -232,7 +237,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await context?.close().catch(() => undefined);
-  for (const name of [cluster, sleepy, changing, solo]) {
+  for (const name of [cluster, sleepy, changing, solo, keyed]) {
     if (base) await fetch(`${base}/clusters/${name}`, { method: "DELETE" }).catch(() => undefined);
   }
   await stopDev();
@@ -509,5 +514,112 @@ test("a refused change is explained on the page: the only voter cannot be remove
   // Nothing changed, and the buttons work again.
   expect((await readCards(page)).map((c) => [c.id, c.role])).toEqual([[0, "voter"]]);
   expect(await page.getByRole("button", { name: "Remove server 0", exact: true }).isDisabled()).toBe(false);
+  expect(errors).toEqual([]);
+});
+
+interface KeyRow {
+  key: string;
+  value: string;
+  createRevision: number;
+  modRevision: number;
+  version: number;
+}
+
+/** The Keys panel's rows, read from the page the way a user reads them. */
+function readKeyRows(page: Page): Promise<KeyRow[]> {
+  return page.$$eval("#keys-rows tr", (rows) =>
+    rows.map((row) => ({
+      key: row.querySelector("td.key")?.textContent ?? "",
+      value: row.querySelector("td.value")?.textContent ?? "",
+      createRevision: Number(row.querySelector('[data-field="createRevision"]')?.textContent),
+      modRevision: Number(row.querySelector('[data-field="modRevision"]')?.textContent),
+      version: Number(row.querySelector('[data-field="version"]')?.textContent),
+    })),
+  );
+}
+
+/**
+ * The panel's rows once their keys are `keys` (and `ready` holds: a read after an earlier
+ * write may be drawn first); a caption that says the list failed fails at once.
+ */
+async function keyRowsAre(page: Page, keys: string[], what: string, ready: (rows: KeyRow[]) => boolean = () => true): Promise<KeyRow[]> {
+  return waitFor(
+    what,
+    async () => {
+      const caption = (await page.locator("#keys-caption").textContent()) ?? "";
+      if (/failed/.test(caption)) throw new Error(`the Keys panel says: ${caption}`);
+      const rows = await readKeyRows(page);
+      return rows.map((r) => r.key).join() === keys.join() && /read at revision \d+/.test(caption) && ready(rows) ? rows : undefined;
+    },
+    30_000,
+  );
+}
+
+test("the Keys panel lists keys with their revisions, read only when asked; a key is deleted from its row", async () => {
+  const page = await context!.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (err) => errors.push(err.message));
+  // Every list the page reads, to hold it to the cost rule (never on the poll's timer).
+  const lists: string[] = [];
+  page.on("request", (request) => {
+    if (request.method() === "GET" && new URL(request.url()).pathname === `/clusters/${keyed}/kv`) lists.push(request.url());
+  });
+  const created = await fetch(`${base}/clusters/${keyed}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ size: 3 }),
+  });
+  expect(created.status).toBe(201);
+  await page.goto(`${base}/#cluster=${keyed}`);
+  await oneLeader(page, 3);
+  expect(lists, "nothing lists keys before the panel is opened").toEqual([]);
+
+  // Opening the panel is asking: one read, of an empty store.
+  await page.locator("#keys-details summary").click();
+  await expect.poll(() => page.locator("#keys-caption").textContent(), { timeout: 30_000 }).toMatch(/^No keys \(read at revision \d+\)\.$|failed/);
+  expect(await page.locator("#keys-caption").textContent(), "GET /clusters/{c}/kv answers a page of keys").not.toMatch(/failed/);
+
+  // Two keys from the console (and one of them twice): each write reads the open list again.
+  const put = async (key: string, value: string) => {
+    await page.getByLabel("Key", { exact: true }).fill(key);
+    await page.getByLabel("Value", { exact: true }).fill(value);
+    await page.getByRole("button", { name: "Put", exact: true }).click();
+    await kvResult(page, new RegExp(`^PUT "${key}" → stored`), `the put of ${key}`);
+  };
+  await put("e2e-a", "first");
+  await put("e2e-b", "second");
+  await put("e2e-a", "third");
+  const rows = await keyRowsAre(page, ["e2e-a", "e2e-b"], "e2e-a (written twice) and e2e-b listed", (r) => r[0]?.value === "third");
+  const [a, b] = rows;
+  expect(a).toMatchObject({ key: "e2e-a", value: "third", version: 2 });
+  expect(b).toMatchObject({ key: "e2e-b", value: "second", version: 1 });
+  // One revision per write: a created, b created, a written again.
+  expect(b!.createRevision).toBe(a!.createRevision + 1);
+  expect(b!.modRevision).toBe(b!.createRevision);
+  expect(a!.modRevision).toBe(b!.modRevision + 1);
+  expect(await page.locator("#keys-caption").textContent()).toBe(`Page 1: 2 keys, read at revision ${a!.modRevision}.`);
+
+  // The prefix filter.
+  await page.getByLabel("Prefix", { exact: true }).fill("e2e-b");
+  await page.getByRole("button", { name: "Refresh", exact: true }).click();
+  await keyRowsAre(page, ["e2e-b"], "only e2e-b under its prefix");
+  await page.getByLabel("Prefix", { exact: true }).fill("");
+  await page.getByRole("button", { name: "Refresh", exact: true }).click();
+  await keyRowsAre(page, ["e2e-a", "e2e-b"], "both keys again");
+
+  // Delete e2e-b from its row: the console reports it, the list is read again without it.
+  await page.getByRole("button", { name: 'Delete key "e2e-b"', exact: true }).click();
+  await kvResult(page, /^DELETE "e2e-b" → deleted \(was "second"\)/, "the delete's answer");
+  const [left] = await keyRowsAre(page, ["e2e-a"], "e2e-b gone from the list");
+  expect(left).toEqual(a);
+  await expect.poll(() => page.locator("#keys-caption").textContent()).toBe(`Page 1: 1 key, read at revision ${a!.modRevision + 1}.`);
+
+  // Left open, the panel reads nothing more while the page polls the status (about 4 a second).
+  const listed = lists.length;
+  await new Promise((r) => setTimeout(r, 1500));
+  expect(lists.length, "lists read while nobody asked").toBe(listed);
+
+  mkdirSync("test-results", { recursive: true });
+  await page.screenshot({ path: KEYS_SCREENSHOT, fullPage: true });
   expect(errors).toEqual([]);
 });

@@ -96,7 +96,7 @@ function main(): void {
   const args = parseArgs(process.argv.slice(2));
   const caughtBy = new Map<KvProblemKind, number>();
   const durable = { durable: 0, volatile: 0 };
-  const sum = { calls: 0, ok: 0, unknown: 0, failed: 0, history: 0, events: 0, checkMs: 0, maxCheckMs: 0, fromSession: 0, revHistory: 0, revCheckMs: 0, maxRevCheckMs: 0, ranges: 0, txns: 0, txnFailures: 0, compactions: 0, compactedReads: 0, restores: 0 };
+  const sum = { calls: 0, ok: 0, unknown: 0, failed: 0, history: 0, events: 0, checkMs: 0, maxCheckMs: 0, fromSession: 0, revHistory: 0, revCheckMs: 0, maxRevCheckMs: 0, ranges: 0, txns: 0, txnFailures: 0, compactions: 0, autoCompactions: 0, compactedReads: 0, restores: 0 };
   const { failures, wallSeconds } = runSeeds<KvRunResult>({
     first: args.seed,
     count: args.seeds,
@@ -132,11 +132,13 @@ function main(): void {
       sum.compactions += r.tally.etcdCompactions;
       sum.compactedReads += r.tally.compactedReads;
       sum.restores += r.snapshotRestores;
+      sum.autoCompactions += r.compactions;
       if (args.verbose || args.seeds === 1) {
         console.log(
           `seed ${seed}: ${r.ok ? "ok" : "FAIL"}; ${r.servers} servers (${r.stateMachine} state machines), ${r.clients} clients, ${r.keys} keys; calls ${JSON.stringify(r.tally)}; ` +
             `history ${r.historySize} ops, verdict ${r.verdict} in ${r.checkMs} ms; revision history ${r.revisionHistorySize} ops (${r.etcdClients} etcd clients), verdict ${r.revisionVerdict} in ${r.revisionCheckMs} ms; ` +
-            `${r.rebuilds} replica rebuilds, ${r.snapshotRestores} live snapshots restored; ${r.events} events`,
+            `${r.rebuilds} replica rebuilds, ${r.snapshotRestores} live snapshots restored; ` +
+            `${r.compactions} automatic compactions (retention ${r.compactionRetention}); ${r.events} events`,
         );
       }
       if (!r.ok) for (const kind of new Set(r.problems.map((p) => p.kind))) caughtBy.set(kind, (caughtBy.get(kind) ?? 0) + 1);
@@ -149,7 +151,7 @@ function main(): void {
   console.log(
     `\n${args.coordinator !== "exactly-once" ? `[mutant ${args.coordinator}] ` : ""}${args.seeds - failures.length}/${args.seeds} seeds passed ` +
       `(seeds ${args.seed}..${args.seed + args.seeds - 1}): ${sum.calls} calls, ${sum.ok} ok, ${sum.unknown} unknown, ${sum.failed} failed, ` +
-      `${sum.fromSession} answered from the session table; state machines durable in ${durable.durable} seeds, volatile in ${durable.volatile}; ${sum.history} operations checked in ${(sum.checkMs / 1000).toFixed(1)} s ` +
+      `${sum.fromSession} answered from the session table; ${sum.autoCompactions} automatic compactions; state machines durable in ${durable.durable} seeds, volatile in ${durable.volatile}; ${sum.history} operations checked in ${(sum.checkMs / 1000).toFixed(1)} s ` +
       `(slowest ${sum.maxCheckMs} ms); by revision ${sum.revHistory} operations (${sum.ranges} etcd ranges, ${sum.txns} txns of which ${sum.txnFailures} took the failure branch, ` +
       `${sum.compactions} compactions answered, ${sum.compactedReads} reads refused as compacted) checked in ${(sum.revCheckMs / 1000).toFixed(1)} s (slowest ${sum.maxRevCheckMs} ms); ` +
       `${sum.restores} live snapshots restored; ${sum.events} events; wall ${wallSeconds.toFixed(1)} s`,

@@ -23,6 +23,12 @@
 // (StateMachineSafety otherwise), and it keeps the double-apply check's record of what this
 // replica's history wrote.
 //
+// Automatic compaction (`autoCompact`), as the Durable Object's leader does it (raft-server.ts
+// maybeProposeCompaction, with the same AutoCompactor): after a server applies a batch, if it
+// leads and its store's history is past the cluster's retention and a step, it proposes an
+// etcd compaction through the log, one in flight at a time. The in-memory store compacts at
+// once; every replica does so at the same revision, which the replicas' equal snapshots check.
+//
 // One extra check lives here because only the host sees it: each workload operation writes a
 // unique value, so a value applied ("applied", not "duplicate") twice by one replica is an
 // exactly-once violation, whatever the final values or the history show.
@@ -36,8 +42,9 @@
 //    the revision history can hold every write to the store.
 
 import type { Entry, NodeId } from "../../src/raft/types.ts";
-import { type ApplyOutcome, type KvCommand, KvStateMachine } from "../../src/kv/index.ts";
+import { type ApplyOutcome, type KvCommand, KV_COMMAND_KIND, KvStateMachine, makeEtcdCommand } from "../../src/kv/index.ts";
 import type { MvccStore } from "../../src/kv/etcd/store.ts";
+import { AutoCompactor } from "../../src/server/auto-compactor.ts";
 import type { Cluster } from "./cluster.ts";
 import { InvariantViolation } from "./invariants.ts";
 
@@ -71,6 +78,8 @@ export interface KvReplicasOptions {
   readonly store?: () => MvccStore;
   /** Told of every /kv write that made a revision, once per log index. */
   readonly onKvWrite?: (write: KvWriteSeen) => void;
+  /** Told of every automatic compaction a leader proposed (its revision). */
+  readonly onCompactionProposed?: (revision: number) => void;
 }
 
 interface Replica {
@@ -97,6 +106,11 @@ export class KvReplicas {
   private readonly restored = new Map<NodeId, { readonly index: number; readonly machine: KvStateMachine }>();
   /** Outcomes of newly committed kv commands, by status (rebuilds not counted). */
   readonly outcomes = { applied: 0, duplicate: 0, refused: 0, forgotten: 0, stale: 0, ignored: 0 };
+  /** Automatic compaction's retention (0: off) and each server's tracker, for the life it belongs to. */
+  private retention = 0;
+  private readonly compactors = new Map<NodeId, { readonly life: number; readonly compactor: AutoCompactor }>();
+  /** Automatic compactions proposed by leaders (accepted by their core). */
+  compactionsProposed = 0;
 
   /** Log indices some server applied already (the /kv writes are reported once). */
   private readonly appliedSomewhere = new Set<number>();
@@ -119,9 +133,16 @@ export class KvReplicas {
     };
   }
 
+  /** Leaders compact the store's history automatically, keeping `retention` revisions (0: never). */
+  autoCompact(retention: number): void {
+    this.retention = retention;
+  }
+
   /** The host's apply hook: called with each batch of committed entries, before cluster.ts records them. */
   onApply(id: NodeId, entries: readonly Entry[]): void {
     if (entries.length === 0) return;
+    // The shell's chore after the event: once this batch is recorded and the status updated.
+    if (this.retention > 0) this.c.at(this.c.now, () => this.maybeProposeCompaction(id));
     const r = this.sync(id);
     for (const e of entries) {
       const before = r.machine.revision;
@@ -153,6 +174,26 @@ export class KvReplicas {
         );
       }
     }
+  }
+
+  /** raft-server.ts maybeProposeCompaction: a leader past retention + step proposes an etcd compaction. */
+  private maybeProposeCompaction(id: NodeId): void {
+    const status = this.c.status(id);
+    if (status === null || !this.c.alive(id)) return;
+    const life = this.c.life(id);
+    let held = this.compactors.get(id);
+    if (held === undefined || held.life !== life) {
+      held = { life, compactor: new AutoCompactor(this.retention) }; // a reset loses the shell's memory
+      this.compactors.set(id, held);
+    }
+    const { machine, count } = this.sync(id);
+    const target = held.compactor.due(status, count, { revision: machine.revision, compactedRevision: machine.compactedRevision });
+    if (target === null) return;
+    const proposed = this.c.propose(id, makeEtcdCommand("compaction", { revision: String(target) }, this.c.now));
+    if (!proposed.accepted) return;
+    held.compactor.proposed(proposed.index, proposed.term);
+    this.options.onCompactionProposed?.(target);
+    this.compactionsProposed++;
   }
 
   /**
@@ -234,11 +275,12 @@ export class KvReplicas {
   private applyOne(id: NodeId, r: Replica, e: Entry): ApplyOutcome | null {
     const outcome = r.machine.apply(e.command, e.index);
     if (outcome.status === "ignored" && outcome.reason === "not_kv") return null;
-    if (outcome.status === "applied") {
-      // "applied" means the command passed the machine's own validation.
+    if (outcome.status === "applied" && (e.command as { kind?: unknown }).kind === KV_COMMAND_KIND) {
+      // "applied" means the command passed the machine's own validation. (etcd writes, such
+      // as the leaders' compactions, write no workload value.)
       const command = e.command as KvCommand;
       // An etcd write's values are the revision checker's to place (a value at two revisions).
-      if (command.kind === "kv" && command.op !== "get" && command.op !== "delete") {
+      if (command.op !== "get" && command.op !== "delete") {
         const first = r.written.get(command.value);
         if (first === undefined) r.written.set(command.value, e.index);
         else {

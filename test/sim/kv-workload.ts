@@ -233,6 +233,9 @@ export interface KvRunResult {
    * servers: "duplicate" and "stale" are the session table stopping a second application.
    */
   readonly outcomes: { readonly applied: number; readonly duplicate: number; readonly stale: number; readonly ignored: number };
+  /** The store's retention the seed drew (0: no automatic compaction), and the compactions leaders proposed. */
+  readonly compactionRetention: number;
+  readonly compactions: number;
   readonly problems: readonly KvProblem[];
   /** The end of the narration, for a Raft invariant failure; empty otherwise (replay with --verbose). */
   readonly tail: readonly string[];
@@ -248,6 +251,7 @@ interface KvSetup {
   readonly hop: HopProfile;
   readonly etcdClients: number;
   readonly etcdKeys: readonly string[];
+  readonly compactionRetention: number;
 }
 
 function drawSetup(opts: KvRunOptions): KvSetup {
@@ -263,7 +267,10 @@ function drawSetup(opts: KvRunOptions): KvSetup {
     slowMs: [20, 900],
     duplicateRate: rng.pick([0, 0.02, 0.1]),
   };
-  // Drawn after the rest, so the draws above stay what they were.
+  // From a stream of its own, so the draws above (and the seeds' stories) stay as they were.
+  // Small retentions, so a seed's few dozen writes are compacted, some many times over.
+  const compactionRetention = new Rng(opts.seed, "kv-compaction").pick([0, 2, 5, 10, 30]);
+  // Drawn after the rest of this stream, so the draws above stay what they were.
   const etcdClients = rng.int(2, 4);
   const nEtcdKeys = rng.int(3, 5);
   const nKeys = opts.keys ?? keys;
@@ -276,6 +283,7 @@ function drawSetup(opts: KvRunOptions): KvSetup {
     hop,
     etcdClients,
     etcdKeys: etcdKeys(nEtcdKeys),
+    compactionRetention,
   };
 }
 
@@ -457,7 +465,10 @@ class Workload {
       ...(setup.coordinator === "compaction-drops-live" ? { store: () => new CompactionDropsLive() } : {}),
       ...(setup.coordinator === "compaction-forgotten" ? { store: () => new CompactionForgotten() } : {}),
       onKvWrite: (w) => this.recordKvWrite(w),
+      // A leader's automatic compaction may take effect any time after it is proposed: for the compaction rule, a call of unknown outcome.
+      onCompactionProposed: (revision) => this.compactions.push({ revision, call: c.now, ret: Infinity, ok: false }),
     });
+    this.replicas.autoCompact(setup.compactionRetention);
     this.recorder = new HistoryRecorder(() => c.now);
     this.stopAt = setup.faultMs + CALM_CALLS_MS;
     this.stateMachine = c.applied(0) === c.disk(0).machine ? "durable" : "volatile";
@@ -894,6 +905,8 @@ export function kvRun(opts: KvRunOptions): KvRunResult {
     rebuilds: w.replicas.rebuilds,
     snapshotRestores: w.replicas.restores,
     outcomes: { ...w.replicas.outcomes },
+    compactionRetention: setup.compactionRetention,
+    compactions: w.replicas.compactionsProposed,
     problems,
     tail,
   });

@@ -13,6 +13,7 @@ import { parseFixture } from "../etcd/fixture.ts";
 import { EMPTY, encodeBase64, fromBinaryString, utf8 } from "../../src/kv/etcd/bytes.ts";
 import { handleKv, handleKvText, isKvPath, type KvPath } from "../../src/kv/etcd/gateway.ts";
 import { EtcdKv } from "../../src/kv/etcd/kv.ts";
+import { MemoryMvccStore } from "../../src/kv/etcd/memory-store.ts";
 import { ETCD_SQL, keyBounds, SqliteMvccStore } from "../../src/server/etcd-store.ts";
 import { mvccStoreContract } from "../unit/kv/etcd/store-contract.ts";
 import { freshName } from "./harness.ts";
@@ -58,6 +59,108 @@ describe("SqliteMvccStore: the store contract", () => {
       // The next put takes revision 3 again, as it would have on a replica that never tried.
       expect((put("next").body as { header: { revision: string } }).header.revision).toBe("3");
     });
+  });
+});
+
+/** The server's store (compaction purged in chunks), purging in chunks of 2 rows until done right after each compaction. */
+class PurgedInSteps extends SqliteMvccStore {
+  constructor(sql: SqlStorage) {
+    super(sql, null, true);
+  }
+  override compact(revision: number): void {
+    super.compact(revision);
+    while (this.purgeStep(revision, 2));
+  }
+}
+
+describe("SqliteMvccStore purging in chunks: the store contract, every chunk of 2 rows", () => {
+  mvccStoreContract(async (body) => {
+    await inFreshObject((sql) => body(new PurgedInSteps(sql)));
+  });
+});
+
+describe("SqliteMvccStore purging in chunks: what a compaction leaves, chunk by chunk", () => {
+  const put = (kv: EtcdKv, k: string, v: string) => expect(handleKv(kv, "/v3/kv/put", { key: encodeBase64(utf8(k)), value: encodeBase64(utf8(v)) }, IDS).status).toBe(200);
+  const del = (kv: EtcdKv, k: string) => expect(handleKv(kv, "/v3/kv/deleterange", { key: encodeBase64(utf8(k)) }, IDS).status).toBe(200);
+  const compact = (kv: EtcdKv, revision: number) => handleKv(kv, "/v3/kv/compaction", { revision: String(revision) }, IDS);
+  const rangeAt = (kv: EtcdKv, revision: number) => handleKv(kv, "/v3/kv/range", { key: "AA==", range_end: "AA==", revision: String(revision) }, IDS);
+
+  it("reads, snapshots' rows and finally the stored rows equal a store compacted at once, with chunks bounded in rows read", async () => {
+    const figures = await inFreshObject((sql) => {
+      const store = new SqliteMvccStore(sql, null, true);
+      const memory = new MemoryMvccStore(); // compacts at once
+      const both = [new EtcdKv(store), new EtcdKv(memory)] as const;
+      // 30 keys written over and over, every fifth deleted now and then, and one key ("hot")
+      // with far more versions than a chunk holds.
+      for (let round = 0; round < 6; round++) {
+        for (let i = 0; i < 30; i++) for (const kv of both) put(kv, `k${String(i).padStart(2, "0")}`, `${round}`);
+        for (let i = 0; i < 30; i += 5) if (round % 2 === 1) for (const kv of both) del(kv, `k${String(i).padStart(2, "0")}`);
+        for (let n = 0; n < 5; n++) for (const kv of both) put(kv, "hot", `${round}.${n}`);
+      }
+      const revision = both[0].revision();
+      expect(both[1].revision()).toBe(revision);
+      const compactedAt = revision - 40;
+      for (const kv of both) expect(compact(kv, compactedAt).status).toBe(200);
+      store.writeMeta({ revision, compactedRevision: compactedAt });
+      const rowsBefore = store.rowCount();
+      // Before any purge: the rows a read or a snapshot sees are already the compacted ones.
+      expect(store.allRows()).toEqual(memory.allRows());
+      for (const at of [compactedAt, compactedAt + 7, revision]) expect(rangeAt(both[0], at)).toEqual(rangeAt(both[1], at));
+      expect(rangeAt(both[0], compactedAt - 1)).toEqual(rangeAt(both[1], compactedAt - 1)); // etcd's compacted error, both
+
+      const CHUNK = 7;
+      let steps = 0;
+      let mostRead = 0;
+      for (let more = true; more; steps++) {
+        const before = store.rows.rowsRead;
+        more = store.purgeStep(compactedAt, CHUNK);
+        mostRead = Math.max(mostRead, store.rows.rowsRead - before);
+        expect(store.allRows()).toEqual(memory.allRows());
+      }
+      const rowsAfter = store.rowCount();
+      expect(rowsAfter).toBe(memory.rowCount());
+      expect(store.purgePending(compactedAt)).toBe(false);
+
+      // A compaction during a pass: the pass goes on (each chunk deletes up to the newest
+      // compaction), and the keys it had done are taken by the next pass.
+      for (let i = 0; i < 30; i++) for (const kv of both) put(kv, `k${String(i).padStart(2, "0")}`, "again");
+      const second = both[0].revision() - 10;
+      for (const kv of both) compact(kv, second - 15);
+      expect(store.purgeStep(second - 15, CHUNK)).toBe(true);
+      expect(store.purgeStep(second - 15, CHUNK)).toBe(true);
+      for (const kv of both) compact(kv, second);
+      store.writeMeta({ revision: both[0].revision(), compactedRevision: second });
+      while (store.purgeStep(second, CHUNK));
+      expect(store.rowCount()).toBe(memory.rowCount());
+      expect(store.allRows()).toEqual(memory.allRows());
+
+      // A store opened afresh on the same tables resumes where the purge row says.
+      const again = new SqliteMvccStore(sql, null, true);
+      expect(again.purgePending(second)).toBe(false);
+      // The next pass waits for a tenth as many revisions as this one walked rows (pacing).
+      expect(again.purgePending(second + 1)).toBe(false);
+      expect(again.purgePending(second + 1000)).toBe(true);
+      return { rowsBefore, rowsAfter, steps, mostRead };
+    });
+    console.log(`purge in chunks of 7 rows: ${JSON.stringify(figures)}`);
+    expect(figures.rowsAfter).toBeLessThan(figures.rowsBefore);
+    expect(figures.steps).toBeGreaterThan(figures.rowsBefore / 7 / 2);
+    // A chunk walks 7 rows to find its end, deletes within them (a seek each for a newer
+    // version), and "hot" (30 versions) is a chunk of one key: bounded by that key, not the table.
+    expect(figures.mostRead).toBeLessThanOrEqual(4 * 30);
+  });
+
+  it("a chunk's statements walk the primary key and never sort", async () => {
+    const plans = await inFreshObject((sql) => {
+      new SqliteMvccStore(sql, null, true);
+      const plan = (q: string, args: unknown[]) => sql.exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${q}`, ...args).toArray().map((r) => r.detail);
+      const b = keyBounds({ start: utf8("a"), end: utf8("b") })!;
+      return { chunk: plan(ETCD_SQL.purgeChunk(b.where), [5, ...b.args]), end: plan(ETCD_SQL.chunkEnd, [utf8("a").buffer, 7]) };
+    });
+    console.log(`purge plans: ${JSON.stringify(plans)}`);
+    expect(plans.chunk[0]).toBe("SEARCH v USING PRIMARY KEY (key>? AND key<?)");
+    expect(plans.end[0]).toBe("SEARCH etcd_kv USING PRIMARY KEY (key>?)");
+    expect([...plans.chunk, ...plans.end].join(" ")).not.toMatch(/TEMP B-TREE/);
   });
 });
 
@@ -225,5 +328,55 @@ describe("SqliteMvccStore: 20,000 keys of 1 KB", () => {
     expect(figures.rangeAfter.read).toBeLessThanOrEqual(10);
     // Compaction drops the superseded versions of keys 7 and 8 and key 10's whole history.
     expect(figures.rowsAfterCompaction).toBe(KEYS + 1 - 1);
+  });
+
+  it("purging in chunks of 1000 rows: 40,000 versions of 20,000 keys of 1 KB, half of them hidden by a compaction, go in 40 chunks, each reading and writing a bounded number of rows", async () => {
+    const name = freshName("etcd-store-purge");
+    for (const round of [0, 1]) {
+      for (let from = 0; from < KEYS; from += BATCH) {
+        await inFreshObject((sql, storage) => {
+          const kv = new EtcdKv(new SqliteMvccStore(sql, null, true));
+          storage.transactionSync(() => {
+            for (let i = from; i < from + BATCH; i++) handleKv(kv, "/v3/kv/put", { key: key(i), value: VALUE }, IDS);
+          });
+        }, name);
+      }
+      if (round === 1) {
+        // Compact at the end: every key's first version is superseded below the compacted revision.
+        await inFreshObject((sql) => {
+          const kv = new EtcdKv(new SqliteMvccStore(sql, null, true));
+          expect(handleKv(kv, "/v3/kv/compaction", { revision: String(kv.revision()) }, IDS).status).toBe(200);
+        }, name);
+      }
+    }
+    const chunks: { read: number; written: number; ms: number }[] = [];
+    let compacted = 0;
+    for (let more = true; more; ) {
+      const started = Date.now();
+      const one = await inFreshObject((sql, storage) => {
+        const store = new SqliteMvccStore(sql, null, true);
+        compacted = store.readMeta().compactedRevision;
+        const before = { ...store.rows };
+        const pending = storage.transactionSync(() => store.purgeStep(compacted, 1000));
+        return { pending, read: store.rows.rowsRead - before.rowsRead, written: store.rows.rowsWritten - before.rowsWritten };
+      }, name);
+      more = one.pending;
+      chunks.push({ read: one.read, written: one.written, ms: Date.now() - started });
+    }
+    const rows = await inFreshObject((sql) => new SqliteMvccStore(sql, null, true).rowCount(), name);
+    const most = (f: "read" | "written" | "ms") => Math.max(...chunks.map((c) => c[f]));
+    const total = (f: "read" | "written" | "ms") => chunks.reduce((n, c) => n + c[f], 0);
+    console.log(
+      `purge of 20,000 hidden versions in chunks of 1000 rows: ${chunks.length} chunks; rows read per chunk at most ${most("read")} (total ${total("read")}), ` +
+        `written at most ${most("written")} (total ${total("written")}); ms per chunk, call included: at most ${most("ms")}, mean ${(total("ms") / chunks.length).toFixed(1)}; rows left ${rows}`,
+    );
+    expect(rows).toBe(KEYS);
+    expect(chunks.length).toBeGreaterThanOrEqual(40);
+    expect(chunks.length).toBeLessThanOrEqual(42);
+    // A chunk walks its 1000 rows to find its end, then deletes within them (a seek or two
+    // each for a newer version, and the delete's own reads): bounded by the chunk, not the table.
+    expect(most("read")).toBeLessThanOrEqual(5 * 1000);
+    // About half the chunk's rows are hidden versions, plus the purge's own row.
+    expect(most("written")).toBeLessThanOrEqual(1000 / 2 + 2);
   });
 });

@@ -132,10 +132,15 @@ describe("bad input on the kv routes", () => {
   });
 
   test("a wrong method is 405 with Allow", async () => {
-    for (const method of ["DELETE", "PATCH", "POST", "OPTIONS"]) {
+    for (const method of ["PATCH", "POST", "OPTIONS"]) {
       const r = await raw(method, `${base}/k`, method === "POST" || method === "PATCH" ? { value: "v" } : undefined);
       expectError(r, 405, "method_not_allowed", `${method} /kv/k`);
-      expect(r.allow).toBe("GET, PUT, HEAD");
+      expect(r.allow).toBe("GET, PUT, DELETE, HEAD");
+    }
+    for (const method of ["PUT", "POST", "DELETE", "PATCH"]) {
+      const r = await raw(method, `${base}`, method === "PUT" || method === "POST" || method === "PATCH" ? { value: "v" } : undefined);
+      expectError(r, 405, "method_not_allowed", `${method} /kv`);
+      expect(r.allow).toBe("GET, HEAD");
     }
     for (const suffix of ["/cas", "/append"]) {
       for (const method of ["GET", "PUT", "DELETE", "PATCH"]) {
@@ -239,7 +244,7 @@ describe("bad input on the kv routes", () => {
         add(400, () => raw(w.method, `/clusters/b@d/kv/${k}${w.suffix}`, { compare: "BAD", value: "BAD" }));
         add(400, () => raw(w.method, `${base}/${k}%ZZ${w.suffix}`, { compare: "BAD", value: "BAD" }));
       }
-      add(405, () => raw("DELETE", `${base}/${k}`));
+      add(405, () => raw("POST", `${base}/${k}`, { value: "BAD" }));
       add(405, () => raw("PATCH", `${base}/${k}`, { value: "BAD" }));
       add(405, () => raw("PUT", `${base}/${k}/append`, { value: "BAD" }));
       add(405, () => raw("GET", `${base}/${k}/cas`));

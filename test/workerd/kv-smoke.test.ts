@@ -56,7 +56,7 @@ test("bad input is a 4xx JSON error", async () => {
   expect((await api("PUT", `${base}/${"k".repeat(300)}`, { value: "x" })).status).toBe(413);
   expect((await api("PUT", `${base}/k`, { value: "v" }, { "Client-Id": "c" })).status).toBe(400);
   expect((await api("PUT", `${base}/k`, { value: "v" }, { "Client-Id": "c", "Request-Id": "-1" })).status).toBe(400);
-  expect((await api("DELETE", `${base}/k`)).status).toBe(405);
+  expect((await api("POST", `${base}/k`, { value: "v" })).status).toBe(405);
   expect((await api("GET", `/clusters/nope-${h.name}/kv/k`)).status).toBe(404);
   expect((await api("GET", `${base}/k?server=9`)).status).toBe(404);
   expect((await api("GET", `${base}/k`)).body).toEqual({ found: false, value: null });

@@ -76,6 +76,33 @@ export interface EventsPage {
   events: ClusterEvent[];
 }
 
+/** One key of `GET /clusters/{c}/kv?prefix=&after=&limit=` (API.md, "Key/value service"). */
+export interface KeyEntry {
+  key: string;
+  value: string;
+  /** The revision that created the key (since its last delete). */
+  createRevision: number;
+  /** The revision of its last write. */
+  modRevision: number;
+  /** How many writes since it was created (a delete starts it over). */
+  version: number;
+}
+
+/** A page of keys in byte order, all read at the store's revision `revision`. */
+export interface KeysPage {
+  keys: KeyEntry[];
+  /** More keys match after the last one of this page. */
+  more: boolean;
+  revision: number;
+}
+
+/** Which page to list: keys starting with `prefix`, strictly after `after`, at most `limit`. */
+export interface KeysQuery {
+  prefix: string;
+  after: string | null;
+  limit: number;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -188,7 +215,8 @@ export class Api {
   private key(c: string, key: string): string {
     return `${this.cluster(c)}/kv/${encodeURIComponent(key)}`;
   }
-  kvGet(c: string, key: string): Promise<{ found: boolean; value: string | null }> {
+  /** `modRevision` comes from a store with revisions (API.md, "Key/value service"). */
+  kvGet(c: string, key: string): Promise<{ found: boolean; value: string | null; modRevision?: number }> {
     return this.call("GET", this.key(c, key), undefined, "client");
   }
   kvPut(c: string, key: string, value: string): Promise<{ found: boolean; prev: string | null }> {
@@ -199,5 +227,22 @@ export class Api {
   }
   kvAppend(c: string, key: string, value: string): Promise<{ found: boolean; prev: string | null }> {
     return this.call("POST", `${this.key(c, key)}/append`, { value }, "client");
+  }
+  /** Deleting a missing key is not an error: `found` says whether there was one. */
+  kvDelete(c: string, key: string): Promise<{ found: boolean; prev: string | null }> {
+    return this.call("DELETE", this.key(c, key), undefined, "client");
+  }
+  /**
+   * A page of keys. A linearizable read like every kv operation, so it wakes a sleeping
+   * cluster: the page lists keys only when the user asks (keys-panel.ts), never on a timer.
+   */
+  kvList(c: string, query: KeysQuery): Promise<KeysPage> {
+    // encodeURIComponent, not URLSearchParams: a "+" in a query would read as a space.
+    const params = [
+      query.prefix === "" ? "" : `prefix=${encodeURIComponent(query.prefix)}`,
+      query.after === null ? "" : `after=${encodeURIComponent(query.after)}`,
+      `limit=${query.limit}`,
+    ].filter(Boolean);
+    return this.call("GET", `${this.cluster(c)}/kv?${params.join("&")}`, undefined, "client");
   }
 }

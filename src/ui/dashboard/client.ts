@@ -10,6 +10,7 @@ import type { ServerState } from "../timeline/types.ts";
 import { Api, ApiError, type ClusterOptions, type ClusterStatus } from "./api.ts";
 import { ServerCards, type ServerAction } from "./cards.ts";
 import { browser, byId } from "./dom.ts";
+import { KeysPanel } from "./keys-panel.ts";
 import { KvConsole } from "./kv-console.ts";
 import { LiveTimeline } from "./live-timeline.ts";
 import { callFor, ChangeInFlight, changeErrorHint, changeLabel, memberIds, membersText, type MemberChange } from "./membership.ts";
@@ -80,12 +81,24 @@ const timeline = new LiveTimeline({
 
 const cards = new ServerCards(byId("cards"), (id, action) => void serverAction(id, action));
 
-new KvConsole(api, () => cluster, {
-  form: byId("kv-form"),
-  key: byId("kv-key"),
-  value: byId("kv-value"),
-  compare: byId("kv-compare"),
-  log: byId("kv-log"),
+// Every write the page makes (console or a key's Delete) is followed by one read of the
+// open key list; the status poll never reads it (keys-panel.ts: the cost rule).
+const kvConsole = new KvConsole(
+  api,
+  () => cluster,
+  { form: byId("kv-form"), key: byId("kv-key"), value: byId("kv-value"), compare: byId("kv-compare"), log: byId("kv-log") },
+  () => keys.refreshIfOpen(),
+);
+const keys = new KeysPanel(api, () => cluster, (key) => kvConsole.perform("delete", key), {
+  details: byId("keys-details"),
+  form: byId("keys-form"),
+  prefix: byId("keys-prefix"),
+  limit: byId("keys-limit"),
+  first: byId("keys-first"),
+  previous: byId("keys-previous"),
+  next: byId("keys-next"),
+  caption: byId("keys-caption"),
+  rows: byId("keys-rows"),
 });
 
 /** The cluster sleeps when every server that is up does (the status says so; older Workers do not). */
@@ -146,6 +159,8 @@ function show(status: ClusterStatus): void {
   if (status.checkQuorum !== undefined) ui.checkQuorum.checked = status.checkQuorum;
   browser.history.replaceState(null, "", `#cluster=${encodeURIComponent(status.cluster)}`);
   cards.clear();
+  // The list is not read here: opening a cluster is not asking for its keys (keys-panel.ts).
+  keys.reset();
   ui.groups.innerHTML = "";
   timeline.reset(memberIds(status), knownStates(status));
   costMeter.reset();

@@ -3,6 +3,7 @@
 // Every control is a real <button>/<input> with a label, so the page works from the keyboard.
 
 import { renderLegend, TIMELINE_CSS } from "../timeline/render.ts";
+import { DEFAULT_PAGE_SIZE, PAGE_SIZES } from "./keys-list.ts";
 import { regionOptionsHtml } from "./membership.ts";
 
 export const DASHBOARD_CSS = `
@@ -104,11 +105,27 @@ legend { font-size: 13px; font-weight: 600; padding: 0 4px; }
   font: 12px/1.4 ui-monospace, Menlo, Consolas, monospace; }
 .kv-log li { padding: 3px 6px; border-bottom: 1px solid #eef0f4; overflow-wrap: anywhere; }
 .kv-log li.error { background: #fde2e1; color: #8a1c1c; }
+.keys-panel summary { display: flex; flex-wrap: wrap; align-items: baseline; gap: 4px 12px; cursor: pointer; }
+.keys-panel summary h2 { display: inline; margin: 0; }
+.keys-panel details[open] summary { margin-bottom: 8px; }
+.keys-caption { margin: 8px 0 6px; }
+.keys-caption.error { color: #8a1c1c; background: #fde2e1; padding: 3px 6px; border-radius: 4px; }
+.keys-table { width: 100%; border-collapse: collapse; font: 12px/1.4 ui-monospace, Menlo, Consolas, monospace; }
+.keys-table th { text-align: left; font: 600 11px system-ui, sans-serif; color: var(--muted); border-bottom: 1px solid var(--line); padding: 2px 6px; }
+.keys-table td { padding: 3px 6px; border-bottom: 1px solid #eef0f4; vertical-align: top; }
+.keys-table td.key { overflow-wrap: anywhere; font-weight: 600; }
+.keys-table td.value { overflow-wrap: anywhere; color: var(--muted); }
+.keys-table td.value.empty { font-style: italic; }
+.keys-table td.num, .keys-table th.num { width: 6.5em; text-align: right; white-space: nowrap; }
+.keys-table td:last-child { width: 1%; }
+.keys-table button { padding: 1px 8px; font-size: 12px; }
 .tl-controls { display: flex; flex-wrap: wrap; gap: 8px 14px; align-items: flex-end; margin-bottom: 6px; }
 .tl-controls label.inline { flex-direction: row; align-items: center; gap: 5px; font-size: 13px; color: var(--ink); }
 .tl-scroll { max-height: 52vh; overflow: auto; border: 1px solid var(--line); border-radius: 6px; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 `;
+
+const PAGE_SIZE_OPTIONS = PAGE_SIZES.map((n) => `<option value="${n}"${n === DEFAULT_PAGE_SIZE ? " selected" : ""}>${n}</option>`).join("");
 
 const SIZES = [1, 2, 3, 4, 5, 6, 7, 8, 9]
   .map((n) => `<option value="${n}"${n === 3 ? " selected" : ""}>${n}</option>`)
@@ -151,6 +168,29 @@ export const DASHBOARD_BODY = `
       <p class="hint log-legend">Log boxes show each server's newest entries:
         <span class="logtail"><span class="snap">snapshot ≤ k</span><span class="applied">applied</span><span class="committed">committed</span><span>not committed</span></span></p>
       <div id="cards" class="cards"></div>
+    </section>
+    <section class="panel keys-panel" aria-labelledby="keys-title">
+      <details id="keys-details">
+        <summary><h2 id="keys-title">Keys</h2>
+          <span class="hint">listed when you ask: a list is a read through Raft, and wakes a sleeping cluster</span></summary>
+        <form id="keys-form" class="row" aria-label="Which keys">
+          <label>Prefix <input id="keys-prefix" autocomplete="off" spellcheck="false" placeholder="all keys"></label>
+          <label>Per page <select id="keys-limit">${PAGE_SIZE_OPTIONS}</select></label>
+          <button type="submit" id="keys-refresh">Refresh</button>
+          <button type="button" id="keys-first">First page</button>
+          <button type="button" id="keys-previous">Previous page</button>
+          <button type="button" id="keys-next">Next page</button>
+        </form>
+        <p id="keys-caption" class="hint keys-caption" aria-live="polite"></p>
+        <table class="keys-table" aria-labelledby="keys-title" aria-describedby="keys-caption">
+          <thead><tr><th scope="col">key</th><th scope="col">value</th>
+            <th scope="col" class="num" title="the revision that created the key">created</th>
+            <th scope="col" class="num" title="the revision of its last write">modified</th>
+            <th scope="col" class="num" title="writes since it was created">version</th>
+            <th scope="col"><span class="visually-hidden">delete</span></th></tr></thead>
+          <tbody id="keys-rows"></tbody>
+        </table>
+      </details>
     </section>
     <section class="panel" aria-labelledby="timeline-title">
       <h2 id="timeline-title">Event timeline</h2>
@@ -226,6 +266,7 @@ export const DASHBOARD_BODY = `
           <button type="button" data-kv="put">Put</button>
           <button type="button" data-kv="cas">CAS</button>
           <button type="button" data-kv="append">Append</button>
+          <button type="button" data-kv="delete">Delete</button>
         </div>
       </form>
       <ol id="kv-log" class="kv-log" aria-live="polite" aria-label="Key/value results, newest first"></ol>
