@@ -1,16 +1,20 @@
 // The simulated key/value workload from the command line (see kv-workload.ts):
 //
 //   npx tsx test/sim/kv-cli.ts --seeds N [--seed S] [--servers 3|5] [--clients C] [--keys K]
-//                              [--fault-ms MS] [--mutant new-id-on-unknown|local-reads] [--verbose] [--show N]
+//                              [--fault-ms MS] [--snapshot-source stored|live] [--mutant NAME] [--verbose] [--show N]
 //
 // Runs seeds S..S+N-1 (S defaults to 1; N to 1). A failing seed prints what broke (the Raft
 // invariant, the non-linearizable key with its longest linearizable prefix, the duplicated
 // value...) and the one-line command that replays it; the exit code is then 1. --verbose
 // narrates every run as it goes (use it with one seed). --mutant runs a broken coordinator
 // (new-id-on-unknown: retries an unknown outcome with a new request id; local-reads: answers
-// gets from a server's local state): failures are then expected, and the summary counts which
-// check caught how many seeds.
+// gets from a server's local state; stale-ranges: answers linearizable etcd ranges from a
+// server's local state) or a broken store (compaction-drops-live: compaction also drops each
+// key's live version): failures are then expected, and the summary counts which check caught
+// how many seeds. --snapshot-source forces what InstallSnapshot carries ("live": the Durable
+// Object's way, the real KvStateMachine snapshot; drawn per seed otherwise).
 
+import type { SnapshotSource } from "./disk.ts";
 import { type CoordinatorKind, type KvProblemKind, kvRun, type KvRunResult, MUTANT_COORDINATORS } from "./kv-workload.ts";
 import { exitWithFailures, runSeeds } from "./seed-loop.ts";
 
@@ -22,6 +26,7 @@ interface Args {
   keys: number | undefined;
   faultMs: number | undefined;
   coordinator: CoordinatorKind;
+  snapshotSource: SnapshotSource | undefined;
   verbose: boolean;
   show: number;
 }
@@ -29,7 +34,7 @@ interface Args {
 function usage(problem: string): never {
   console.error(
     `${problem}\nusage: npx tsx test/sim/kv-cli.ts --seeds N [--seed S] [--servers 3|5] [--clients C] [--keys K] ` +
-      `[--fault-ms MS] [--mutant ${MUTANT_COORDINATORS.join("|")}] [--verbose] [--show N]`,
+      `[--fault-ms MS] [--snapshot-source stored|live] [--mutant ${MUTANT_COORDINATORS.join("|")}] [--verbose] [--show N]`,
   );
   process.exit(2);
 }
@@ -43,6 +48,7 @@ function parseArgs(argv: readonly string[]): Args {
     keys: undefined,
     faultMs: undefined,
     coordinator: "exactly-once",
+    snapshotSource: undefined,
     verbose: false,
     show: 3,
   };
@@ -63,6 +69,11 @@ function parseArgs(argv: readonly string[]): Args {
     else if (a === "--keys") args.keys = value(1);
     else if (a === "--fault-ms") args.faultMs = value(0);
     else if (a === "--verbose") args.verbose = true;
+    else if (a === "--snapshot-source") {
+      const v = argv[++i];
+      if (v !== "stored" && v !== "live") usage("--snapshot-source must be stored or live");
+      args.snapshotSource = v;
+    }
     else if (a === "--show") args.show = value(0);
     else if (a === "--mutant") {
       const name = argv[++i];
@@ -85,7 +96,7 @@ function main(): void {
   const args = parseArgs(process.argv.slice(2));
   const caughtBy = new Map<KvProblemKind, number>();
   const durable = { durable: 0, volatile: 0 };
-  const sum = { calls: 0, ok: 0, unknown: 0, failed: 0, history: 0, events: 0, checkMs: 0, maxCheckMs: 0, fromSession: 0, compactions: 0 };
+  const sum = { calls: 0, ok: 0, unknown: 0, failed: 0, history: 0, events: 0, checkMs: 0, maxCheckMs: 0, fromSession: 0, revHistory: 0, revCheckMs: 0, maxRevCheckMs: 0, ranges: 0, txns: 0, txnFailures: 0, compactions: 0, autoCompactions: 0, compactedReads: 0, restores: 0 };
   const { failures, wallSeconds } = runSeeds<KvRunResult>({
     first: args.seed,
     count: args.seeds,
@@ -99,6 +110,7 @@ function main(): void {
         ...(args.clients !== undefined ? { clients: args.clients } : {}),
         ...(args.keys !== undefined ? { keys: args.keys } : {}),
         ...(args.faultMs !== undefined ? { faultMs: args.faultMs } : {}),
+        ...(args.snapshotSource !== undefined ? { snapshotSource: args.snapshotSource } : {}),
         ...(args.verbose ? { narrate: true, echo: (line: string) => console.log(line) } : {}),
       });
       durable[r.stateMachine]++;
@@ -111,11 +123,21 @@ function main(): void {
       sum.checkMs += r.checkMs;
       sum.maxCheckMs = Math.max(sum.maxCheckMs, r.checkMs);
       sum.fromSession += r.tally.answeredFromSession;
-      sum.compactions += r.compactions;
+      sum.revHistory += r.revisionHistorySize;
+      sum.revCheckMs += r.revisionCheckMs;
+      sum.maxRevCheckMs = Math.max(sum.maxRevCheckMs, r.revisionCheckMs);
+      sum.ranges += r.tally.etcdRanges;
+      sum.txns += r.tally.etcdTxns;
+      sum.txnFailures += r.tally.txnFailures;
+      sum.compactions += r.tally.etcdCompactions;
+      sum.compactedReads += r.tally.compactedReads;
+      sum.restores += r.snapshotRestores;
+      sum.autoCompactions += r.compactions;
       if (args.verbose || args.seeds === 1) {
         console.log(
           `seed ${seed}: ${r.ok ? "ok" : "FAIL"}; ${r.servers} servers (${r.stateMachine} state machines), ${r.clients} clients, ${r.keys} keys; calls ${JSON.stringify(r.tally)}; ` +
-            `history ${r.historySize} ops, verdict ${r.verdict} in ${r.checkMs} ms; ${r.rebuilds} replica rebuilds; ` +
+            `history ${r.historySize} ops, verdict ${r.verdict} in ${r.checkMs} ms; revision history ${r.revisionHistorySize} ops (${r.etcdClients} etcd clients), verdict ${r.revisionVerdict} in ${r.revisionCheckMs} ms; ` +
+            `${r.rebuilds} replica rebuilds, ${r.snapshotRestores} live snapshots restored; ` +
             `${r.compactions} automatic compactions (retention ${r.compactionRetention}); ${r.events} events`,
         );
       }
@@ -129,8 +151,10 @@ function main(): void {
   console.log(
     `\n${args.coordinator !== "exactly-once" ? `[mutant ${args.coordinator}] ` : ""}${args.seeds - failures.length}/${args.seeds} seeds passed ` +
       `(seeds ${args.seed}..${args.seed + args.seeds - 1}): ${sum.calls} calls, ${sum.ok} ok, ${sum.unknown} unknown, ${sum.failed} failed, ` +
-      `${sum.fromSession} answered from the session table; ${sum.compactions} automatic compactions; state machines durable in ${durable.durable} seeds, volatile in ${durable.volatile}; ${sum.history} operations checked in ${(sum.checkMs / 1000).toFixed(1)} s ` +
-      `(slowest ${sum.maxCheckMs} ms); ${sum.events} events; wall ${wallSeconds.toFixed(1)} s`,
+      `${sum.fromSession} answered from the session table; ${sum.autoCompactions} automatic compactions; state machines durable in ${durable.durable} seeds, volatile in ${durable.volatile}; ${sum.history} operations checked in ${(sum.checkMs / 1000).toFixed(1)} s ` +
+      `(slowest ${sum.maxCheckMs} ms); by revision ${sum.revHistory} operations (${sum.ranges} etcd ranges, ${sum.txns} txns of which ${sum.txnFailures} took the failure branch, ` +
+      `${sum.compactions} compactions answered, ${sum.compactedReads} reads refused as compacted) checked in ${(sum.revCheckMs / 1000).toFixed(1)} s (slowest ${sum.maxRevCheckMs} ms); ` +
+      `${sum.restores} live snapshots restored; ${sum.events} events; wall ${wallSeconds.toFixed(1)} s`,
   );
   exitWithFailures(
     failures.map((f) => f.seed),

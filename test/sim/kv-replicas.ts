@@ -33,10 +33,19 @@
 // One extra check lives here because only the host sees it: each workload operation writes a
 // unique value, so a value applied ("applied", not "duplicate") twice by one replica is an
 // exactly-once violation, whatever the final values or the history show.
+//
+// Two more things for the etcd side of the workload (kv-workload.ts):
+//  - a range through the log: the waiter of a proposal may carry a read, run on the machine
+//    at the instant it applies the proposal's entry (before the next entry), which is where a
+//    read through the log takes effect;
+//  - the /kv writes' revisions: a /kv answer carries no revision, but the host sees which
+//    revision each /kv write made when its entry is first applied anywhere (`onKvWrite`), so
+//    the revision history can hold every write to the store.
 
 import type { Entry, NodeId } from "../../src/raft/types.ts";
 import { type ApplyOutcome, type KvCommand, KV_COMMAND_KIND, KvStateMachine, makeEtcdCommand, SnapshotIntake, type StagedSnapshot } from "../../src/kv/index.ts";
 import { MemoryMvccStore } from "../../src/kv/etcd/memory-store.ts";
+import type { MvccStore } from "../../src/kv/etcd/store.ts";
 import { AutoCompactor } from "../../src/server/auto-compactor.ts";
 import type { Cluster } from "./cluster.ts";
 import { InvariantViolation } from "./invariants.ts";
@@ -44,7 +53,7 @@ import { InvariantViolation } from "./invariants.ts";
 /** How a proposal at (index, term) ended on the server that took it. */
 export type ProposalAnswer =
   /** The entry at the index is ours: what the state machine said. */
-  | { readonly kind: "outcome"; readonly outcome: ApplyOutcome }
+  | { readonly kind: "outcome"; readonly outcome: ApplyOutcome; readonly read?: unknown }
   /** Another leader's entry took the index: ours can never be applied. */
   | { readonly kind: "not_applied" };
 
@@ -53,6 +62,26 @@ interface Waiter {
   /** The server's life when it took the proposal: a crash ends the request (the caller sees that). */
   readonly life: number;
   readonly settle: (answer: ProposalAnswer) => void;
+  /** Run on the machine right after it applied the entry (a read through the log). */
+  readonly read?: (machine: KvStateMachine) => unknown;
+}
+
+/** A /kv write as the host saw it applied: the first time any server applied its entry. */
+export interface KvWriteSeen {
+  readonly index: number;
+  readonly command: KvCommand;
+  readonly result: ApplyOutcome & { status: "applied" };
+  /** The revision the write made. */
+  readonly revision: number;
+}
+
+export interface KvReplicasOptions {
+  /** Each machine's store (default: etcd's memory store); a mutant's store breaks it here. */
+  readonly store?: () => MvccStore;
+  /** Told of every /kv write that made a revision, once per log index. */
+  readonly onKvWrite?: (write: KvWriteSeen) => void;
+  /** Told of every automatic compaction a leader proposed (its revision). */
+  readonly onCompactionProposed?: (revision: number) => void;
 }
 
 interface Replica {
@@ -85,8 +114,14 @@ export class KvReplicas {
   /** Automatic compactions proposed by leaders (accepted by their core). */
   compactionsProposed = 0;
 
-  constructor(private readonly c: Cluster) {
-    this.replicas = c.ids.map(() => ({ machine: new KvStateMachine(), source: null, count: 0, written: new Map() }));
+  /** Log indices some server applied already (the /kv writes are reported once). */
+  private readonly appliedSomewhere = new Set<number>();
+
+  constructor(
+    private readonly c: Cluster,
+    private readonly options: KvReplicasOptions = {},
+  ) {
+    this.replicas = c.ids.map(() => ({ machine: this.newMachine(), source: null, count: 0, written: new Map() }));
     c.liveSnapshots = {
       source: (id, index) => {
         const r = this.sync(id);
@@ -96,12 +131,12 @@ export class KvReplicas {
       },
       // Each piece checked and its rows staged in a fresh store, as raft-server.ts stages them in SQLite.
       sink: () => {
-        const intake = new SnapshotIntake(new MemoryMvccStore());
+        const intake = new SnapshotIntake(this.options.store?.() ?? new MemoryMvccStore());
         return { add: (text) => intake.add(text), finish: () => intake.finish(), discard: () => {} };
       },
       installed: (id, index, staged) => {
         // What raft-server.ts does with the staged rows (installStaged): the machine on them.
-        this.restored.set(id, { index, machine: KvStateMachine.fromStaged(staged as StagedSnapshot<MemoryMvccStore>) });
+        this.restored.set(id, { index, machine: KvStateMachine.fromStaged(staged as StagedSnapshot<MvccStore>) });
       },
     };
   }
@@ -118,8 +153,16 @@ export class KvReplicas {
     if (this.retention > 0) this.c.at(this.c.now, () => this.maybeProposeCompaction(id));
     const r = this.sync(id);
     for (const e of entries) {
+      const before = r.machine.revision;
       const outcome = this.applyOne(id, r, e);
       if (outcome !== null) this.outcomes[outcome.status]++;
+      if (!this.appliedSomewhere.has(e.index)) {
+        this.appliedSomewhere.add(e.index);
+        const command = e.command as KvCommand;
+        if (outcome?.status === "applied" && command.kind === "kv" && r.machine.revision !== before) {
+          this.options.onKvWrite?.({ index: e.index, command, result: outcome, revision: r.machine.revision });
+        }
+      }
       r.count++;
       const key = waiterKey(id, e.index);
       const list = this.waiters.get(key);
@@ -131,7 +174,11 @@ export class KvReplicas {
         w.settle(
           e.term !== w.term
             ? { kind: "not_applied" }
-            : { kind: "outcome", outcome: outcome ?? { status: "ignored", reason: "not_kv", message: "not a kv command" } },
+            : {
+                kind: "outcome",
+                outcome: outcome ?? { status: "ignored", reason: "not_kv", message: "not a kv command" },
+                ...(w.read !== undefined ? { read: w.read(r.machine) } : {}),
+              },
         );
       }
     }
@@ -153,6 +200,7 @@ export class KvReplicas {
     const proposed = this.c.propose(id, makeEtcdCommand("compaction", { revision: String(target) }, this.c.now));
     if (!proposed.accepted) return;
     held.compactor.proposed(proposed.index, proposed.term);
+    this.options.onCompactionProposed?.(target);
     this.compactionsProposed++;
   }
 
@@ -162,9 +210,9 @@ export class KvReplicas {
    * src/server/pending.ts has it: our entry leaving this server's log does not by itself
    * prove that no other server's log will get it committed; a different committed entry does.)
    */
-  wait(id: NodeId, index: number, term: number, settle: (answer: ProposalAnswer) => void): void {
+  wait(id: NodeId, index: number, term: number, settle: (answer: ProposalAnswer) => void, read?: (machine: KvStateMachine) => unknown): void {
     const key = waiterKey(id, index);
-    const waiter: Waiter = { term, life: this.c.life(id), settle };
+    const waiter: Waiter = { term, life: this.c.life(id), settle, ...(read !== undefined ? { read } : {}) };
     const list = this.waiters.get(key);
     if (list === undefined) this.waiters.set(key, [waiter]);
     else list.push(waiter);
@@ -198,7 +246,7 @@ export class KvReplicas {
     const list = this.c.applied(id);
     if (r.source === list && r.count === list.length) return r;
     this.rebuilds++;
-    r.machine = new KvStateMachine();
+    r.machine = this.newMachine();
     r.source = list;
     r.count = 0;
     r.written = new Map();
@@ -223,6 +271,14 @@ export class KvReplicas {
     return r;
   }
 
+  private storeOption(): { store?: MvccStore } {
+    return this.options.store !== undefined ? { store: this.options.store() } : {};
+  }
+
+  private newMachine(): KvStateMachine {
+    return new KvStateMachine(this.storeOption());
+  }
+
   /** Apply one entry; null for entries that are not kv commands at all (markers, no-ops). */
   private applyOne(id: NodeId, r: Replica, e: Entry): ApplyOutcome | null {
     const outcome = r.machine.apply(e.command, e.index);
@@ -231,6 +287,7 @@ export class KvReplicas {
       // "applied" means the command passed the machine's own validation. (etcd writes, such
       // as the leaders' compactions, write no workload value.)
       const command = e.command as KvCommand;
+      // An etcd write's values are the revision checker's to place (a value at two revisions).
       if (command.op !== "get" && command.op !== "delete") {
         const first = r.written.get(command.value);
         if (first === undefined) r.written.set(command.value, e.index);

@@ -1,7 +1,9 @@
 // The key/value service under random faults, in virtual time, over many seeds (kv-workload.ts):
 // Raft cores plus a KvStateMachine per server, 4–6 exactly-once clients through a simulated
-// coordinator, random-run.ts's faults. Every seed must end with a linearizable history, no
-// value applied twice, and equal replicas. KV_SIM_SEEDS (default 150) sets how many seeds;
+// coordinator, random-run.ts's faults, and 2–4 etcd clients (ranges, puts, deletes, txns,
+// compactions: kv-etcd-calls.ts). Every seed must end with a linearizable /kv history, a
+// history that passes the revision check (every write to the store and every etcd call), the
+// compaction rule, no value applied twice, and equal replicas. KV_SIM_SEEDS (default 150) sets how many seeds;
 // `npx tsx test/sim/kv-cli.ts --seeds 2000` runs as many as wanted.
 
 import { describe, expect, test } from "vitest";
@@ -17,7 +19,7 @@ function describeFailure(r: KvRunResult): string {
 /** Everything a run decides, without wall-clock times. */
 function fingerprint(r: KvRunResult): unknown {
   const problems = r.problems.map((p) => `${p.kind}: ${p.message.replace(/^verdict: (\w+) \(\d+ ms, /, "verdict: $1 (")}`);
-  return [r.tally, r.events, r.virtualMs, r.historySize, r.verdict, r.rebuilds, r.outcomes, problems];
+  return [r.tally, r.events, r.virtualMs, r.historySize, r.verdict, r.revisionHistorySize, r.revisionVerdict, r.rebuilds, r.outcomes, problems];
 }
 
 describe("kv workload in the simulator", () => {
@@ -54,6 +56,7 @@ describe("kv workload in the simulator", () => {
         const r = kvRun({ seed });
         if (!r.ok) failures.push(describeFailure(r));
         expect(r.verdict === null || r.checkMs < 5_000, `seed ${seed}: checker took ${r.checkMs} ms`).toBe(true);
+        expect(r.revisionVerdict === null || r.revisionCheckMs < 5_000, `seed ${seed}: revision checker took ${r.revisionCheckMs} ms`).toBe(true);
         total.seeds++;
         total.rebuilds += r.rebuilds;
         total.snapshotRestores += r.snapshotRestores;
@@ -81,7 +84,24 @@ describe("kv workload in the simulator", () => {
     expect(total.fiveServers).toBeGreaterThan(0);
     expect(total.durable).toBeGreaterThan(0);
     expect(total.volatile).toBeGreaterThan(0);
-    for (const path of ["unknown", "failed", "notLeader", "notApplied", "unknownAttempts", "lostAnswers", "duplicatedRequests", "lateRequests", "answeredFromSession"] as const) {
+    for (const path of [
+      "unknown",
+      "failed",
+      "notLeader",
+      "notApplied",
+      "unknownAttempts",
+      "lostAnswers",
+      "duplicatedRequests",
+      "lateRequests",
+      "answeredFromSession",
+      // The etcd side: every kind of call answered, txns down both branches, reads refused as compacted.
+      "etcdRanges",
+      "etcdWrites",
+      "etcdTxns",
+      "txnFailures",
+      "etcdCompactions",
+      "compactedReads",
+    ] as const) {
       expect(total[path], path).toBeGreaterThan(0);
     }
     expect(total.rebuilds).toBeGreaterThan(0);
@@ -98,7 +118,25 @@ describe("kv workload in the simulator", () => {
   });
 });
 
-describe("mutant coordinators are caught", () => {
+describe("live snapshots (the Durable Object's way) under the etcd workload", () => {
+  test("seeds 1..20 with --snapshot-source live pass, and restore the real snapshots", () => {
+    const failures: string[] = [];
+    let restores = 0;
+    let compactions = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const r = kvRun({ seed, snapshotSource: "live" });
+      if (!r.ok) failures.push(describeFailure(r));
+      restores += r.snapshotRestores;
+      compactions += r.tally.etcdCompactions;
+      expect(r.replay).toContain("--snapshot-source live");
+    }
+    expect(failures).toEqual([]);
+    expect(restores).toBeGreaterThan(0);
+    expect(compactions).toBeGreaterThan(0);
+  });
+});
+
+describe("mutant coordinators and stores are caught", () => {
   const firstCaught = (coordinator: CoordinatorKind, kind: KvProblemKind, maxSeeds: number): KvRunResult | null => {
     for (let seed = 1; seed <= maxSeeds; seed++) {
       const r = kvRun({ seed, coordinator });
@@ -114,6 +152,12 @@ describe("mutant coordinators are caught", () => {
     { coordinator: "new-id-on-unknown", kind: "linearizability" },
     // Answering gets from a server's local state: stale reads.
     { coordinator: "local-reads", kind: "linearizability" },
+    // Linearizable etcd ranges answered from whichever server was reached: stale reads by revision.
+    { coordinator: "stale-ranges", kind: "revisions" },
+    // A store whose compaction drops live versions: keys vanish from later reads.
+    { coordinator: "compaction-drops-live", kind: "revisions" },
+    // A store that forgets its compacted revision: a read below it answers data instead of etcd's error.
+    { coordinator: "compaction-forgotten", kind: "compaction" },
   ] as const;
   for (const { coordinator, kind } of cases) {
     test(`${coordinator}, by the ${kind} check`, () => {

@@ -24,10 +24,33 @@
 //    failure); no appended value twice in any server's final value; no written value applied
 //    twice by any replica; all replicas equal.
 //
-// `coordinator: "new-id-on-unknown"` is the mutant: it retries an unknown outcome with a new
-// request id, which breaks exactly-once; some seed must catch it.
+//  - 2–4 etcd clients beside them (kv-etcd-calls.ts) on keys "e/0".., through the routes'
+//    paths: writes (put, deleterange, txn, compaction) checked as the route checks them and
+//    proposed as makeEtcdCommand, with the same coordinator and sessions; linearizable ranges
+//    read through the log (an entry proposed for the read; the range answered by the machine's
+//    `range(body)` at the instant that entry is applied, as gets are read); serializable ones
+//    from the reached server's own state. The history of every etcd call, plus every /kv
+//    write at the revision it made (kv-replicas.ts `onKvWrite`), must pass test/lin's revision
+//    check; historical reads must obey the compaction rule (kv-compaction-check.ts).
+//
+// The mutants (MUTANT_COORDINATORS): "new-id-on-unknown" retries an unknown outcome with a new
+// request id, which breaks exactly-once; "local-reads" and "stale-ranges" answer reads from a
+// server's own state; "compaction-drops-live" and "compaction-forgotten" break the store's
+// compaction. Some seed must catch each (kv-workload.test.ts).
 
 import { type KvOperation, type KvResult, makeKvCommand, type Session } from "../../src/kv/index.ts";
+import { checkEtcdWrite, type EtcdWritePath, makeEtcdCommand } from "../../src/kv/etcd-command.ts";
+import { MemoryMvccStore } from "../../src/kv/etcd/memory-store.ts";
+import type { ResponseOp } from "../../src/kv/etcd/types.ts";
+import type { EtcdAnswer } from "../../src/kv/results.ts";
+import type { KvStateMachine } from "../../src/kv/state-machine.ts";
+import { del, put } from "../lin/etcd-fixtures.ts";
+import type { EtcdRequest } from "../lin/etcd-model.ts";
+import { checkRevisions, explainRevisionReport } from "../lin/revisions.ts";
+import type { SnapshotSource } from "./disk.ts";
+import { checkCompactions, type CompactionCall, type HistoricalRead } from "./kv-compaction-check.ts";
+import { decodeAnswer, decodeCompactionRevision, type EtcdCall, EtcdKnowledge, etcdKeys, nextEtcdCall } from "./kv-etcd-calls.ts";
+import type { KvWriteSeen } from "./kv-replicas.ts";
 import type { NodeId } from "../../src/raft/types.ts";
 import { checkKvHistory, explainReport, type Verdict } from "../lin/checker.ts";
 import { HistoryRecorder } from "../lin/history.ts";
@@ -44,8 +67,18 @@ import { randomRun } from "./random-run.ts";
  * server it reaches, from that server's applied state, without going through the log (reads
  * are no longer linearizable).
  */
-export type CoordinatorKind = "exactly-once" | "new-id-on-unknown" | "local-reads";
-export const MUTANT_COORDINATORS = ["new-id-on-unknown", "local-reads"] as const;
+export type CoordinatorKind = "exactly-once" | "new-id-on-unknown" | "local-reads" | "stale-ranges" | "compaction-drops-live" | "compaction-forgotten";
+/**
+ * The mutants: three coordinators and one store. "stale-ranges" answers a linearizable etcd
+ * range from the state of whichever server it reaches, as a serializable one (a follower's
+ * stale state). "compaction-drops-live" gives every server a store whose compaction also drops
+ * each key's newest version at or below the compacted revision (the live one): a key read
+ * after a compaction is gone, or shows an older life. Both are for the revision check.
+ * "compaction-forgotten" gives every server a store that compacts its rows but does not keep
+ * the compacted revision: a read below it answers what is left instead of etcd's compacted
+ * error (the compaction check).
+ */
+export const MUTANT_COORDINATORS = ["new-id-on-unknown", "local-reads", "stale-ranges", "compaction-drops-live", "compaction-forgotten"] as const;
 
 /** A client call's overall deadline (the client library's per-call deadline). */
 export const CLIENT_DEADLINE_MS = 3_000;
@@ -90,6 +123,8 @@ export interface KvRunOptions {
   readonly keys?: number;
   readonly faultMs?: number;
   readonly coordinator?: CoordinatorKind;
+  /** Forces what InstallSnapshot carries (random-run.ts draws it otherwise; "live" is the Durable Object's way). */
+  readonly snapshotSource?: SnapshotSource;
   /** Narrate the run (slow): the cores' lines, the faults, and one [KV] line per call. */
   readonly narrate?: boolean;
   readonly echo?: (line: string) => void;
@@ -116,6 +151,15 @@ export interface KvTally {
   lateRequests: number;
   /** Answers that came from the session table (a retry of something already applied). */
   answeredFromSession: number;
+  /** etcd calls by kind, answered (any answer, errors included). */
+  etcdRanges: number;
+  etcdWrites: number;
+  etcdTxns: number;
+  etcdCompactions: number;
+  /** Historical ranges answered with etcd's compacted error. */
+  compactedReads: number;
+  /** Txns that took their failure branch. */
+  txnFailures: number;
 }
 
 /** A tally with every count at zero. */
@@ -133,6 +177,12 @@ export function emptyTally(): KvTally {
     duplicatedRequests: 0,
     lateRequests: 0,
     answeredFromSession: 0,
+    etcdRanges: 0,
+    etcdWrites: 0,
+    etcdTxns: 0,
+    etcdCompactions: 0,
+    compactedReads: 0,
+    txnFailures: 0,
   };
 }
 
@@ -142,6 +192,8 @@ export type KvProblemKind =
   | "workload"
   | "divergence"
   | "linearizability"
+  | "revisions"
+  | "compaction"
   | "undecided"
   | "duplicate-append"
   | "double-apply";
@@ -167,6 +219,11 @@ export interface KvRunResult {
   readonly historySize: number;
   readonly verdict: Verdict | null;
   readonly checkMs: number;
+  /** The revision history (etcd calls and the /kv writes), its verdict and time. */
+  readonly revisionHistorySize: number;
+  readonly revisionVerdict: "ok" | "illegal" | "unknown" | null;
+  readonly revisionCheckMs: number;
+  readonly etcdClients: number;
   /** Replicas that rebuilt their state machine by re-applying (crash of a volatile one, restart, snapshot). */
   readonly rebuilds: number;
   /** Live snapshots installed from their reassembled text (KvStateMachine.fromSnapshot), each checked against the replay. */
@@ -192,6 +249,8 @@ interface KvSetup {
   readonly faultMs: number;
   readonly coordinator: CoordinatorKind;
   readonly hop: HopProfile;
+  readonly etcdClients: number;
+  readonly etcdKeys: readonly string[];
   readonly compactionRetention: number;
 }
 
@@ -211,6 +270,9 @@ function drawSetup(opts: KvRunOptions): KvSetup {
   // From a stream of its own, so the draws above (and the seeds' stories) stay as they were.
   // Small retentions, so a seed's few dozen writes are compacted, some many times over.
   const compactionRetention = new Rng(opts.seed, "kv-compaction").pick([0, 2, 5, 10, 30]);
+  // Drawn after the rest of this stream, so the draws above stay what they were.
+  const etcdClients = rng.int(2, 4);
+  const nEtcdKeys = rng.int(3, 5);
   const nKeys = opts.keys ?? keys;
   return {
     servers: opts.servers ?? servers,
@@ -219,6 +281,8 @@ function drawSetup(opts: KvRunOptions): KvSetup {
     faultMs: opts.faultMs ?? DEFAULT_FAULT_MS,
     coordinator: opts.coordinator ?? "exactly-once",
     hop,
+    etcdClients,
+    etcdKeys: etcdKeys(nEtcdKeys),
     compactionRetention,
   };
 }
@@ -229,6 +293,7 @@ export function kvReplayCommand(opts: KvRunOptions, servers: number): string {
     opts.keys !== undefined ? `--keys ${opts.keys}` : "",
     opts.faultMs !== undefined ? `--fault-ms ${opts.faultMs}` : "",
     opts.coordinator !== undefined && opts.coordinator !== "exactly-once" ? `--mutant ${opts.coordinator}` : "",
+    opts.snapshotSource !== undefined ? `--snapshot-source ${opts.snapshotSource}` : "",
   ].filter((s) => s !== "");
   return `npx tsx test/sim/kv-cli.ts --seed ${opts.seed} --servers ${servers}${extra.map((s) => ` ${s}`).join("")} --verbose`;
 }
@@ -280,7 +345,7 @@ class Task {
 }
 
 type Attempt =
-  | { readonly kind: "ok"; readonly result: KvResult }
+  | { readonly kind: "ok"; readonly result: unknown }
   /** The server was down when the request arrived: it proposed nothing. */
   | { readonly kind: "unreachable" }
   | { readonly kind: "not_leader"; readonly leader: NodeId | null }
@@ -296,9 +361,90 @@ interface CallState {
 
 type Recorder = HistoryRecorder<KvOperation, KvResult>;
 
+/**
+ * What one call asks of a server, whichever API: the log command it proposes (with the call's
+ * session), or an answer from the server's own state without the log (`local`); `read` is run
+ * on the machine at the instant the proposal's entry is applied (a read through the log).
+ */
+interface ServerRequest {
+  readonly describe: string;
+  readonly command: (now: number, session: Session) => unknown;
+  readonly local?: (machine: KvStateMachine) => unknown;
+  readonly read?: (machine: KvStateMachine) => unknown;
+}
+
+function kvRequest(op: KvOperation, coordinator: CoordinatorKind): ServerRequest {
+  return {
+    describe: describe(op),
+    command: (now, session) => makeKvCommand(op, now, session),
+    ...(op.op === "get" && coordinator === "local-reads"
+      ? {
+          local: (m: KvStateMachine) => {
+            const value = m.peek(op.key);
+            return value === undefined ? { found: false, value: null } : { found: true, value };
+          },
+        }
+      : {}),
+  };
+}
+
+/**
+ * An etcd call as the routes serve it: a write checked as the route checks it
+ * (checkEtcdWrite) and proposed as makeEtcdCommand; a linearizable range answered by
+ * `range(body)` where an entry proposed for it is applied (a read through the log, as the
+ * simulator reads gets); a serializable range from the server's own state.
+ */
+function etcdRequest(call: EtcdCall, coordinator: CoordinatorKind): ServerRequest | string {
+  if (call.kind === "range") {
+    const answer = (m: KvStateMachine) => m.range(call.body);
+    const what = `range ${JSON.stringify(call.body)}`;
+    if (call.request.range.serializable || coordinator === "stale-ranges") return { describe: what, command: () => null, local: answer };
+    // The read's own entry: a /kv get writes nothing, and carries no session (a read needs none).
+    return { describe: what, command: (now) => makeKvCommand({ op: "get", key: "e/" }, now), read: answer };
+  }
+  const op = call.kind === "compaction" ? "compaction" : call.op;
+  const checked = checkEtcdWrite(`/v3/kv/${op}` as EtcdWritePath, JSON.stringify(call.body));
+  if (!checked.ok) return `the route refused ${op} ${JSON.stringify(call.body)}: ${JSON.stringify(checked.answer.body)}`;
+  return { describe: `${op} ${JSON.stringify(call.body)}`, command: (now, session) => makeEtcdCommand(checked.op, checked.request, now, session) };
+}
+
+/** etcd's compacted error, as the gateway answers it. */
+function isCompactedError(a: EtcdAnswer): boolean {
+  const body = a.body as { code?: unknown; error?: unknown };
+  return a.status === 400 && body.code === 11 && body.error === "etcdserver: mvcc: required revision has been compacted";
+}
+
+function isFutureRevisionError(a: EtcdAnswer): boolean {
+  const body = a.body as { code?: unknown; error?: unknown };
+  return a.status === 400 && body.code === 11 && body.error === "etcdserver: mvcc: required revision is a future revision";
+}
+
+/** A store that compacts its rows but keeps no compacted revision (a mutant): reads below it are not refused. */
+class CompactionForgotten extends MemoryMvccStore {
+  override writeMeta(meta: Parameters<MemoryMvccStore["writeMeta"]>[0]): void {
+    super.writeMeta({ ...meta, compactedRevision: -1 });
+  }
+}
+
+/** A store whose compaction drops every key's live version at or below the compacted revision too (a mutant). */
+class CompactionDropsLive extends MemoryMvccStore {
+  override compact(revision: number): void {
+    super.compact(revision);
+    // What the correct compaction kept below `revision` is each key's live version: drop it.
+    const rows = this.allRows().filter((r) => r.modRevision > revision);
+    this.clear();
+    this.append(rows);
+  }
+}
+
 class Workload {
   readonly replicas: KvReplicas;
   readonly recorder: Recorder;
+  /** Every write to the store and every etcd call, for the revision check. */
+  readonly etcdRecorder = new HistoryRecorder<EtcdRequest, ResponseOp>(() => this.c.now);
+  private readonly known = new EtcdKnowledge();
+  readonly compactions: CompactionCall[] = [];
+  readonly historicalReads: HistoricalRead[] = [];
   readonly tally: KvTally = emptyTally();
   readonly problems: KvProblem[] = [];
   private readonly tasks: Task[] = [];
@@ -315,7 +461,13 @@ class Workload {
     readonly c: Cluster,
     readonly setup: KvSetup,
   ) {
-    this.replicas = new KvReplicas(c);
+    this.replicas = new KvReplicas(c, {
+      ...(setup.coordinator === "compaction-drops-live" ? { store: () => new CompactionDropsLive() } : {}),
+      ...(setup.coordinator === "compaction-forgotten" ? { store: () => new CompactionForgotten() } : {}),
+      onKvWrite: (w) => this.recordKvWrite(w),
+      // A leader's automatic compaction may take effect any time after it is proposed: for the compaction rule, a call of unknown outcome.
+      onCompactionProposed: (revision) => this.compactions.push({ revision, call: c.now, ret: Infinity, ok: false }),
+    });
     this.replicas.autoCompact(setup.compactionRetention);
     this.recorder = new HistoryRecorder(() => c.now);
     this.stopAt = setup.faultMs + CALM_CALLS_MS;
@@ -325,6 +477,106 @@ class Workload {
       this.tasks.push(task);
       task.start(this.client(i, task));
     }
+    for (let i = 0; i < setup.etcdClients; i++) {
+      const task = new Task(c);
+      this.tasks.push(task);
+      task.start(this.etcdClient(i, task));
+    }
+  }
+
+  /**
+   * A /kv write in the revision history: the etcd write it is (a put of the value it left, or
+   * a delete of its key), made at the instant its entry was first applied, at the revision it
+   * made there. Its call and return are that instant: it was committed by then (so a read
+   * invoked later must see it), and nobody could see it before.
+   */
+  private recordKvWrite(w: KvWriteSeen): void {
+    const cmd = w.command;
+    const r = w.result.result as { prev?: string | null };
+    let request: EtcdRequest;
+    let output: ResponseOp;
+    if (cmd.op === "delete") {
+      request = del(cmd.key);
+      output = { kind: "deleteRange", deleteRange: { header: { revision: w.revision }, deleted: 1, prevKvs: [] } };
+    } else if (cmd.op === "put" || cmd.op === "cas" || cmd.op === "append") {
+      const value = cmd.op === "append" ? (r.prev ?? "") + cmd.value : cmd.value;
+      request = put(cmd.key, value);
+      output = { kind: "put", put: { header: { revision: w.revision }, prevKv: null } };
+    } else {
+      this.problems.push({ kind: "workload", message: `a /kv ${cmd.op} at index ${w.index} made revision ${w.revision}` });
+      return;
+    }
+    this.etcdRecorder.ok(this.etcdRecorder.invoke(`kv@${w.index}`, request), output);
+  }
+
+  private *etcdClient(i: number, task: Task): Proc {
+    const c = this.c;
+    const rng = new Rng(c.seed, "etcd-client", i);
+    const clientId = `e${i}`;
+    const ids = { next: 1 };
+    yield rng.float(0, 2 * MEAN_THINK_MS);
+    for (let seq = 0; seq < MAX_CALLS_PER_CLIENT && c.now < this.stopAt; seq++) {
+      yield* this.etcdCall(clientId, ids, nextEtcdCall(rng, i, seq, this.setup.etcdKeys, this.known), task, rng);
+      ids.next++;
+      yield rng.float(0, 2 * MEAN_THINK_MS);
+    }
+  }
+
+  /** One etcd call, recorded for the revision check (writes and ranges) or the compaction check. */
+  private *etcdCall(clientId: string, ids: { next: number }, call: EtcdCall, task: Task, rng: Rng): Generator<number, void, undefined> {
+    const t = this.tally;
+    const req = etcdRequest(call, this.setup.coordinator);
+    if (typeof req === "string") {
+      this.problems.push({ kind: "workload", message: req });
+      return;
+    }
+    const invoked = this.c.now;
+    const handle = call.kind === "compaction" ? null : this.etcdRecorder.invoke(clientId, call.request);
+    const answer = yield* this.request(clientId, ids, req, task, rng);
+    if (typeof answer !== "object") {
+      if (call.kind === "compaction") {
+        if (answer === "unknown") this.compactions.push({ revision: call.revision, call: invoked, ret: Infinity, ok: false });
+      } else if (answer === "unknown") this.etcdRecorder.unknown(handle!);
+      else this.etcdRecorder.fail(handle!);
+      return;
+    }
+    const a = answer.result as EtcdAnswer;
+    const wrong = (why: string) => this.problems.push({ kind: "workload", message: `${clientId}#${ids.next} ${req.describe}: ${why}: ${a.status} ${JSON.stringify(a.body)}` });
+    if (call.kind === "compaction") {
+      t.etcdCompactions++;
+      if (a.status === 200) {
+        decodeCompactionRevision(a.body);
+        this.compactions.push({ revision: call.revision, call: invoked, ret: this.c.now, ok: true });
+      } else if (!isCompactedError(a) && !isFutureRevisionError(a)) wrong("a compaction answered neither OK nor etcd's compacted or future-revision error");
+      return;
+    }
+    const request = call.request;
+    if (request.kind === "range") t.etcdRanges++;
+    else if (request.kind === "txn") t.etcdTxns++;
+    else t.etcdWrites++;
+    const historical = request.kind === "range" && request.range.revision !== 0 && !request.range.serializable;
+    if (a.status !== 200) {
+      this.etcdRecorder.fail(handle!);
+      if (historical && isCompactedError(a)) {
+        t.compactedReads++;
+        this.historicalReads.push({ client: clientId, revision: request.range.revision, call: invoked, ret: this.c.now, compacted: true });
+      } else if (request.kind === "range" && request.range.serializable && (isCompactedError(a) || isFutureRevisionError(a))) {
+        // A serializable read's server may be behind (future) or have compacted.
+      } else wrong("an error answer");
+      return;
+    }
+    let resp: ResponseOp;
+    try {
+      resp = decodeAnswer(request, a.body);
+    } catch (e) {
+      this.etcdRecorder.unknown(handle!);
+      wrong(`the answer does not decode (${(e as Error).message})`);
+      return;
+    }
+    this.etcdRecorder.ok(handle!, resp);
+    this.known.learn(resp);
+    if (resp.kind === "txn" && !resp.txn.succeeded) t.txnFailures++;
+    if (historical) this.historicalReads.push({ client: clientId, revision: request.range.revision, call: invoked, ret: this.c.now, compacted: false });
   }
 
   clientsDone(): boolean {
@@ -362,10 +614,19 @@ class Workload {
 
   /** One client call, as the client library and the coordinator make it: retried until an answer or the deadline. */
   private *call(clientId: string, ids: { next: number }, op: KvOperation, task: Task, rng: Rng): Generator<number, KvResult | null, undefined> {
+    const handle = this.recorder.invoke(clientId, op);
+    const answer = yield* this.request(clientId, ids, kvRequest(op, this.setup.coordinator), task, rng);
+    if (answer === "unknown") this.recorder.unknown(handle);
+    else if (answer === "failed") this.recorder.fail(handle);
+    else this.recorder.ok(handle, answer.result as KvResult); // the /kv commands answer KvResults
+    return typeof answer === "object" ? (answer.result as KvResult) : null;
+  }
+
+  /** One client call to a server, as the client library and the coordinator make it: retried until an answer or the deadline. */
+  private *request(clientId: string, ids: { next: number }, req: ServerRequest, task: Task, rng: Rng): Generator<number, { result: unknown } | "unknown" | "failed", undefined> {
     const c = this.c;
     const t = this.tally;
     t.calls++;
-    const handle = this.recorder.invoke(clientId, op);
     const deadline = c.now + CLIENT_DEADLINE_MS;
     const state: CallState = { mayHaveApplied: false };
     let target: NodeId | null = this.hint;
@@ -384,15 +645,14 @@ class Workload {
       }
       const session = { clientId, requestId: ids.next };
       t.attempts++;
-      const a = yield* this.attempt(target, op, session, Math.min(ATTEMPT_MS, deadline - c.now), state, task, rng);
-      if (a.kind !== "ok") c.narrate(`[KV] ${clientId}#${session.requestId} ${describe(op)} at server ${target}: ${a.kind}${a.kind === "not_leader" ? ` (leader hint ${a.leader})` : ""}`);
+      const a = yield* this.attempt(target, req, session, Math.min(ATTEMPT_MS, deadline - c.now), state, task, rng);
+      if (a.kind !== "ok") c.narrate(`[KV] ${clientId}#${session.requestId} ${req.describe} at server ${target}: ${a.kind}${a.kind === "not_leader" ? ` (leader hint ${a.leader})` : ""}`);
       switch (a.kind) {
         case "ok":
           this.hint = target;
-          this.recorder.ok(handle, a.result);
           t.ok++;
-          c.narrate(`[KV] ${clientId}#${session.requestId} ${describe(op)} -> ${JSON.stringify(a.result)} (server ${target})`);
-          return a.result;
+          c.narrate(`[KV] ${clientId}#${session.requestId} ${req.describe} -> ${JSON.stringify(a.result)} (server ${target})`);
+          return { result: a.result };
         case "not_leader":
           t.notLeader++;
           this.hint = null;
@@ -417,27 +677,24 @@ class Workload {
           if (this.setup.coordinator === "new-id-on-unknown") ids.next++;
           break;
         case "wrong":
-          this.problems.push({ kind: "workload", message: `${clientId}#${session.requestId} ${describe(op)}: ${a.message}` });
-          this.recorder.unknown(handle);
+          this.problems.push({ kind: "workload", message: `${clientId}#${session.requestId} ${req.describe}: ${a.message}` });
           t.unknown++;
-          return null;
+          return "unknown";
       }
     }
+    c.narrate(`[KV] ${clientId}#${ids.next} ${req.describe} -> ${state.mayHaveApplied ? "unknown" : "failed"} (deadline)`);
     if (state.mayHaveApplied) {
-      this.recorder.unknown(handle);
       t.unknown++;
-    } else {
-      this.recorder.fail(handle);
-      t.failed++;
+      return "unknown";
     }
-    c.narrate(`[KV] ${clientId}#${ids.next} ${describe(op)} -> ${state.mayHaveApplied ? "unknown" : "failed"} (deadline)`);
-    return null;
+    t.failed++;
+    return "failed";
   }
 
   /** One coordinator attempt at one server: the request's hop, the proposal, the wait for the apply, the answer's hop. */
   private *attempt(
     target: NodeId,
-    op: KvOperation,
+    req: ServerRequest,
     session: Session,
     waitMs: number,
     state: CallState,
@@ -454,7 +711,7 @@ class Workload {
     const there = this.hopDelay(rng);
     if (there >= waitMs) {
       // The coordinator stops waiting; the request still arrives, later, and may be applied.
-      this.late(target, op, session, there, state);
+      this.late(target, req, session, there, state);
       yield waitMs;
       return { kind: "unknown" };
     }
@@ -463,13 +720,14 @@ class Workload {
       yield this.hopDelay(rng);
       return { kind: "unreachable" };
     }
-    if (op.op === "get" && this.setup.coordinator === "local-reads") {
-      const value = this.replicas.machine(target).peek(op.key);
+    if (req.local !== undefined) {
+      // Answered from the server's own state, at once.
+      const result = req.local(this.replicas.machine(target));
       yield this.hopDelay(rng);
-      return { kind: "ok", result: value === undefined ? { found: false, value: null } : { found: true, value } };
+      return { kind: "ok", result };
     }
     const life = c.life(target);
-    const res = c.propose(target, makeKvCommand(op, c.now, session));
+    const res = c.propose(target, req.command(c.now, session));
     if (!c.alive(target) || c.life(target) !== life) {
       // The host died handling the proposal, maybe after persisting the entry: the call fails.
       state.mayHaveApplied = true;
@@ -481,14 +739,14 @@ class Workload {
       return { kind: "not_leader", leader: res.leader };
     }
     state.mayHaveApplied = true;
-    if (rng.chance(hop.duplicateRate)) this.late(target, op, session, rng.float(1, 300), state, "duplicated");
+    if (rng.chance(hop.duplicateRate)) this.late(target, req, session, rng.float(1, 300), state, "duplicated");
 
     const box: { answer: ProposalAnswer | null } = { answer: null };
     const settle = (a: ProposalAnswer): void => {
       box.answer = a;
       task.wake();
     };
-    this.replicas.wait(target, res.index, res.term, settle);
+    this.replicas.wait(target, res.index, res.term, settle, req.read);
     while (box.answer === null && c.now < until && c.alive(target) && c.life(target) === life) {
       yield Math.min(until - c.now, DEATH_POLL_MS);
     }
@@ -518,19 +776,20 @@ class Workload {
       return { kind: "unknown" };
     }
     yield back;
-    return { kind: "ok", result: o.result as KvResult }; // the workload proposes key/value commands only
+    return { kind: "ok", result: req.read !== undefined ? answer.read : o.result };
   }
 
   /** A copy of a request that reaches the server `delay` ms from now, with nobody waiting for its answer. */
-  private late(target: NodeId, op: KvOperation, session: Session, delay: number, state: CallState, why: "late" | "duplicated" = "late"): void {
+  private late(target: NodeId, req: ServerRequest, session: Session, delay: number, state: CallState, why: "late" | "duplicated" = "late"): void {
     const c = this.c;
+    if (req.local !== undefined) return; // answered from local state: nothing to propose
     state.mayHaveApplied = true; // from now on it may be proposed, and applied, at any time
     if (why === "late") this.tally.lateRequests++;
     else this.tally.duplicatedRequests++;
     c.at(c.now + delay, () => {
       if (!c.alive(target)) return;
-      const res = c.propose(target, makeKvCommand(op, c.now, session));
-      c.narrate(`[KV] ${why} request ${session.clientId}#${session.requestId} ${describe(op)} reaches ${target}: ${res.accepted ? `proposed at ${res.index}` : "refused"}`);
+      const res = c.propose(target, req.command(c.now, session));
+      c.narrate(`[KV] ${why} request ${session.clientId}#${session.requestId} ${req.describe} reaches ${target}: ${res.accepted ? `proposed at ${res.index}` : "refused"}`);
     });
   }
 
@@ -597,6 +856,7 @@ export function kvRun(opts: KvRunOptions): KvRunResult {
     seed: opts.seed,
     servers: setup.servers,
     knobs: { faultMs: setup.faultMs, meanProposalGapMs: NO_RAW_PROPOSALS_MS },
+    ...(opts.snapshotSource !== undefined ? { snapshotSource: opts.snapshotSource } : {}),
     // A fixed set of servers: the kv replicas are one per server, and configuration entries are no kv commands.
     membership: false,
     // The host's apply step: the kv state machines follow what each server applies.
@@ -610,6 +870,8 @@ export function kvRun(opts: KvRunOptions): KvRunResult {
       current = new Workload(c, setup);
       workloads.push(current);
     },
+    // The sleep checks wait until the clients' last calls (retried up to their deadline) are over.
+    clientsDone: () => current?.clientsDone() ?? true,
     narrate: opts.narrate ?? false,
     ...(opts.echo ? { echo: opts.echo } : {}),
     tailLines: opts.tailLines ?? 60,
@@ -625,12 +887,15 @@ export function kvRun(opts: KvRunOptions): KvRunResult {
     clients: setup.clients,
     keys: setup.keys.length,
     coordinator: setup.coordinator,
+    etcdClients: setup.etcdClients,
     stateMachine: w.stateMachine,
     tally: w.tally,
     replay: kvReplayCommand(opts, setup.servers),
   };
+  let revisions: Pick<KvRunResult, "revisionHistorySize" | "revisionVerdict" | "revisionCheckMs"> = { revisionHistorySize: 0, revisionVerdict: null, revisionCheckMs: 0 };
   const finish = (verdict: Verdict | null, historySize: number, checkMs: number, tail: readonly string[]): KvRunResult => ({
     ...base,
+    ...revisions,
     ok: problems.length === 0,
     events: c.events,
     virtualMs: c.now,
@@ -674,6 +939,26 @@ export function kvRun(opts: KvRunOptions): KvRunResult {
   } else if (report.verdict === "unknown") {
     problems.push({ kind: "undecided", message: `the checker gave up after ${report.elapsedMs} ms on ${history.length} operations` });
   }
+
+  // Every write to the store and every etcd call, by revision; the compaction rule beside it.
+  const etcdHistory = w.etcdRecorder.history();
+  let byRevision: ReturnType<typeof checkRevisions>;
+  try {
+    byRevision = checkRevisions(etcdHistory, { initialRevision: 1, timeoutMs: opts.checkTimeoutMs ?? 10_000 });
+  } catch (e) {
+    // The checker refuses a history where two writes put one value: the workload's values are
+    // unique, so one of its writes was applied twice (a /kv write is recorded once per log entry).
+    if (!(e instanceof RangeError)) throw e;
+    revisions = { revisionHistorySize: etcdHistory.length, revisionVerdict: "illegal", revisionCheckMs: 0 };
+    problems.push({ kind: "revisions", message: `a write applied twice: ${e.message}` });
+    return finish(report.verdict, history.length, report.elapsedMs, []);
+  }
+  revisions = { revisionHistorySize: etcdHistory.length, revisionVerdict: byRevision.verdict, revisionCheckMs: byRevision.elapsedMs };
+  if (byRevision.verdict === "illegal") problems.push({ kind: "revisions", message: clip(explainRevisionReport(byRevision), 80) });
+  else if (byRevision.verdict === "unknown") {
+    problems.push({ kind: "undecided", message: `the revision checker gave up after ${byRevision.elapsedMs} ms on ${etcdHistory.length} operations` });
+  }
+  for (const message of checkCompactions(w.compactions, w.historicalReads).slice(0, 5)) problems.push({ kind: "compaction", message });
   return finish(report.verdict, history.length, report.elapsedMs, []);
 }
 

@@ -146,6 +146,12 @@ export interface RandomRunOptions {
   readonly faults?: Omit<HostFaults, "crashPoint">;
   readonly disabled?: readonly InvariantName[];
   readonly tamper?: (c: Cluster) => void;
+  /**
+   * Whether the run's other clients (a workload started by `tamper`) are done. The sleep checks
+   * wait for it first: a cluster whose clients still retry calls is not idle (kv-workload.ts's
+   * calls end within their deadline, so the wait is bounded).
+   */
+  readonly clientsDone?: () => boolean;
   /** Narrate (slow); the CLI turns it on to replay a failure or with --verbose. */
   readonly narrate?: boolean;
   readonly echo?: (line: string) => void;
@@ -753,6 +759,11 @@ class Run {
    */
   *sleepChecks(): Proc {
     const c = this.c;
+    const busyLimit = c.now + 10_000;
+    while (this.opts.clientsDone !== undefined && !this.opts.clientsDone()) {
+      if (c.now >= busyLimit) return c.checker.fail("Liveness", "the workload's clients were still busy 10 s after the liveness phase");
+      yield 10;
+    }
     yield* this.untilAsleep("the healed, idle cluster");
     const term = Math.max(...c.ids.map((i) => c.status(i)?.term ?? 0));
     c.narrate("[TEST] Deploy while the cluster sleeps (no wake)");
