@@ -3,6 +3,7 @@
 // returns them.
 
 import type { GetResult } from "../kv/results.ts";
+import type { ListedKey } from "../kv/store.ts";
 
 /** `GET /kv/{key}`: the API's get answer; a store that keeps revisions adds the key's last one. */
 export interface GetAnswer extends GetResult {
@@ -16,17 +17,8 @@ export interface DeleteResult {
   readonly prev: string | null;
 }
 
-/** One key of a list, with etcd's counters for it (see "etcd's API" in API.md). */
-export interface ListedKey {
-  readonly key: string;
-  readonly value: string;
-  /** The revision that created the key (since its last delete). */
-  readonly createRevision: number;
-  /** The revision of its last change. */
-  readonly modRevision: number;
-  /** How many times it was written since it was created (1 after the first put). */
-  readonly version: number;
-}
+/** One key of a list, with etcd's counters for it (see "etcd's API" in API.md): the service's own type. */
+export type { ListedKey } from "../kv/store.ts";
 
 /** `GET /kv?prefix=&after=&limit=`: one page, read at one revision. */
 export interface ListResult {

@@ -16,12 +16,15 @@ import type { AppendResult, CasResult, DeleteResult, GetResult, KvResult, KvResu
 const decoder = new TextDecoder();
 const text = (b: Bytes): string => decoder.decode(b);
 
-/** One key of a listing (API.md, `GET /kv?prefix=`). */
+/** One key of a listing (API.md, `GET /kv?prefix=`), with etcd's counters for it. */
 export interface ListedKey {
   readonly key: string;
   readonly value: string;
+  /** The revision that created the key (since its last delete). */
   readonly createRevision: number;
+  /** The revision of its last change. */
   readonly modRevision: number;
+  /** How many times it was written since it was created (1 after the first put). */
   readonly version: number;
 }
 
