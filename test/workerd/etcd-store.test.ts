@@ -228,6 +228,7 @@ describe("SqliteMvccStore: query plans", () => {
         out[name] = plan(statement(b.where), [5, ...b.args]);
       }
       out.compact = plan(ETCD_SQL.compact, [5]);
+      out.latestOfKey = plan(ETCD_SQL.latestOfKey, [5, utf8("a").buffer]);
       return out;
     });
     console.log(`query plans:\n${Object.entries(plans).map(([k, v]) => `  ${k}: ${v.join(" | ")}`).join("\n")}`);
@@ -237,6 +238,27 @@ describe("SqliteMvccStore: query plans", () => {
       expect(plans[name]!.join(" "), name).not.toMatch(/TEMP B-TREE/);
     }
     expect(plans.compact).toEqual(["SCAN v", "CORRELATED SCALAR SUBQUERY 1", SEEK]);
+    // One key (every put's lookup): one seek, walked backwards from its newest version, no subquery.
+    expect(plans.latestOfKey).toEqual(["SEARCH etcd_kv USING PRIMARY KEY (key=? AND mod_revision<?)"]);
+  });
+});
+
+describe("SqliteMvccStore: one key with many versions", () => {
+  it("its newest version costs one row read, however many versions it has (every put asks)", async () => {
+    const figures = await inFreshObject((sql) => {
+      const store = new SqliteMvccStore(sql);
+      const kv = new EtcdKv(store);
+      const key = utf8("hot");
+      for (let i = 0; i < 500; i++) kv.put({ key, value: utf8(`v${i}`), lease: 0, prevKv: false, ignoreValue: false, ignoreLease: false });
+      const readBefore = store.rows.rowsRead;
+      const newest = store.latest({ start: key, end: null }, 1_000, 0);
+      const read = store.rows.rowsRead - readBefore;
+      kv.deleteRange({ key, rangeEnd: EMPTY, prevKv: false });
+      const afterDelete = store.latest({ start: key, end: null }, 1_000, 0);
+      const beforeDelete = store.latest({ start: key, end: null }, 501, 0);
+      return { read, newest: newest.map((v) => [v.modRevision, v.version]), afterDelete: afterDelete.length, beforeDelete: beforeDelete.map((v) => v.version) };
+    });
+    expect(figures).toEqual({ read: 1, newest: [[501, 500]], afterDelete: 0, beforeDelete: [500] });
   });
 });
 

@@ -13,7 +13,51 @@ export type Base64Result = { ok: true; bytes: Bytes } | { ok: false; message: st
 const corrupt = (at: number): Base64Result => ({ ok: false, message: `illegal base64 data at input byte ${at}` });
 const isNewline = (c: string | undefined) => c === "\n" || c === "\r";
 
+/** Each ASCII character's 6 bits, -1 for what is not in the alphabet. */
+const SEXTETS = new Int8Array(128).fill(-1);
+for (let i = 0; i < ALPHABET.length; i++) SEXTETS[ALPHABET.charCodeAt(i)] = i;
+const EQUALS = 61;
+
 export function decodeBase64Go(src: string): Base64Result {
+  const bytes = decodeCanonical(src);
+  return bytes === null ? decodeGo(src) : { ok: true, bytes };
+}
+
+/**
+ * The common case (every etcd key and value a client sends: no newline, padded, nothing but
+ * the alphabet) decoded with a table into an array of the right size; null for anything else,
+ * which decodeGo then decodes or refuses with Go's message. Gives what decodeGo gives
+ * (trailing bits ignored included) at a fraction of its cost: decodeGo's Map lookup and
+ * arrays per character were a sixth of an etcd put's apply in Node (issue 20 item 8).
+ */
+function decodeCanonical(src: string): Bytes | null {
+  const n = src.length;
+  if (n % 4 !== 0) return null;
+  const pad = n > 0 && src.charCodeAt(n - 1) === EQUALS ? (src.charCodeAt(n - 2) === EQUALS ? 2 : 1) : 0;
+  const data = n - pad;
+  const out = new Uint8Array((n / 4) * 3 - pad);
+  let o = 0;
+  for (let i = 0; i < n; i += 4) {
+    const a = sextet(src, i);
+    const b = sextet(src, i + 1);
+    const c = i + 2 < data ? sextet(src, i + 2) : 0;
+    const d = i + 3 < data ? sextet(src, i + 3) : 0;
+    if ((a | b | c | d) < 0) return null; // not the alphabet, or "=" before the end
+    const word = (a << 18) | (b << 12) | (c << 6) | d;
+    out[o++] = (word >> 16) & 0xff;
+    if (o < out.length) out[o++] = (word >> 8) & 0xff;
+    if (o < out.length) out[o++] = word & 0xff;
+  }
+  return out;
+}
+
+function sextet(src: string, at: number): number {
+  const code = src.charCodeAt(at);
+  return code < 128 ? SEXTETS[code]! : -1;
+}
+
+/** Go's decoder, step by step: any input, Go's error message for a bad one. */
+function decodeGo(src: string): Base64Result {
   const out: number[] = [];
   let si = 0;
   while (si < src.length) {

@@ -4,7 +4,7 @@
 // changed). Ending it moves the store's revision only if something changed.
 
 import type { Bytes } from "./bytes.ts";
-import { EMPTY } from "./bytes.ts";
+import { compareBytes, EMPTY } from "./bytes.ts";
 import { errCompacted, errFutureRev } from "./errors.ts";
 import type { KeyRange, KeyVersion, MvccStore } from "./store.ts";
 import type { KeyValue } from "./types.ts";
@@ -29,6 +29,13 @@ export class WriteTxn {
   /** etcd's compactMainRev: -1 until the first compaction. */
   readonly compactedRev: number;
   private changes = 0;
+  /**
+   * The newest version of one key as this txn last saw it at `rev` (null: none live), so a
+   * put right after its own prev_kv read (every /kv put, a put in a txn after a compare or a
+   * range of its key) does not ask the store the same question twice. Only numbers are kept:
+   * the caller owns the KeyValue it was handed.
+   */
+  private seen: { key: Bytes; rev: number; prev: { createRevision: number; version: number } | null } | null = null;
 
   constructor(private readonly store: MvccStore) {
     const meta = store.readMeta();
@@ -53,6 +60,7 @@ export class WriteTxn {
     if (rev < this.compactedRev) throw errCompacted();
     if (ro.count) return { kvs: [], count: this.store.countLatest(range, rev), rev: curRev };
     const kvs = this.store.latest(range, rev, ro.limit).map(toKeyValue);
+    if (range.end === null && rev === curRev) this.seen = { key: range.start, rev, prev: kvs[0] ?? null };
     const count = ro.limit > 0 && kvs.length >= ro.limit ? this.store.countLatest(range, rev) : kvs.length;
     return { kvs, count, rev: curRev };
   }
@@ -60,26 +68,19 @@ export class WriteTxn {
   /** Writes a new version; answers the revision it is written at. */
   put(key: Bytes, value: Bytes, lease: number): number {
     const rev = this.beginRev + 1;
-    const prev = this.store.latest({ start: key, end: null }, this.rev, 0)[0];
-    this.store.append([
-      {
-        key,
-        modRevision: rev,
-        sub: this.changes,
-        createRevision: prev === undefined ? rev : prev.createRevision,
-        version: prev === undefined ? 1 : prev.version + 1,
-        value,
-        lease,
-        tombstone: false,
-      },
-    ]);
+    const prev = this.latestOf(key);
+    const createRevision = prev === null ? rev : prev.createRevision;
+    const version = prev === null ? 1 : prev.version + 1;
+    this.store.append([{ key, modRevision: rev, sub: this.changes, createRevision, version, value, lease, tombstone: false }]);
     this.changes++;
+    this.seen = { key, rev, prev: { createRevision, version } };
     return rev;
   }
 
   /** Tombstones every live key in the range; answers how many, and the header revision etcd gives. */
   deleteRange(range: KeyRange): { deleted: number; rev: number } {
     const victims = this.store.latest(range, this.rev, 0);
+    this.seen = null;
     const rev = this.beginRev + 1;
     const rows: KeyVersion[] = victims.map((v, i) => ({
       key: v.key,
@@ -94,6 +95,13 @@ export class WriteTxn {
     this.store.append(rows);
     this.changes += rows.length;
     return { deleted: rows.length, rev: this.changed ? rev : this.beginRev };
+  }
+
+  /** The key's newest live version at the current revision: from what this txn last saw of it, or the store. */
+  private latestOf(key: Bytes): { createRevision: number; version: number } | null {
+    const seen = this.seen;
+    if (seen !== null && seen.rev === this.rev && compareBytes(seen.key, key) === 0) return seen.prev;
+    return this.store.latest({ start: key, end: null }, this.rev, 0)[0] ?? null;
   }
 
   /** Makes the writes count: the store's revision moves by one if anything changed. */

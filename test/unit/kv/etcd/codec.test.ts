@@ -31,6 +31,8 @@ describe("base64 as Go's StdEncoding", () => {
     ["YQ==YQ==", "illegal base64 data at input byte 4"],
     ["a b", "illegal base64 data at input byte 1"],
     ["-_8=", "illegal base64 data at input byte 0"],
+    ["YWJ\u00e9", "illegal base64 data at input byte 3"],
+    ["YWJj=YWJ", "illegal base64 data at input byte 4"],
   ])("%j is refused: %s", (text, message) => {
     expect(decodeBase64Go(text)).toEqual({ ok: false, message });
   });
@@ -40,6 +42,15 @@ describe("base64 as Go's StdEncoding", () => {
     expect(decodeBase64Go("Y\nQ==")).toEqual({ ok: true, bytes: utf8("a") });
     expect(decodeBase64Go("YR==")).toEqual({ ok: true, bytes: utf8("a") });
     expect(decodeBase64Go("")).toEqual({ ok: true, bytes: new Uint8Array(0) });
+    expect(decodeBase64Go("YWI=")).toEqual({ ok: true, bytes: utf8("ab") });
+    expect(decodeBase64Go("YWJ=")).toEqual({ ok: true, bytes: utf8("ab") });
+  });
+
+  it("decodes every length and byte as Node's own decoder does", () => {
+    for (let n = 0; n < 70; n++) {
+      const bytes = Uint8Array.from({ length: n }, (_, i) => (i * 97 + n * 31) & 0xff);
+      expect(decodeBase64Go(Buffer.from(bytes).toString("base64")), `${n} bytes`).toEqual({ ok: true, bytes });
+    }
   });
 });
 
