@@ -49,7 +49,6 @@ import {
   type KvResult,
   type MachineResult,
   type Session,
-  type SnapshotReader,
   type StagedSnapshot,
 } from "../kv/index.ts";
 import { compactionDue, compactionPoint } from "../raft/compaction.ts";
@@ -74,8 +73,8 @@ import type { SqliteSnapshotStaging } from "./etcd-store.ts";
 import { onlyResults, PendingChanges, PendingProposals } from "./pending.ts";
 import { PendingReads } from "./pending-reads.ts";
 import { unwrapRawCommand, wrapRawCommand } from "./raw-command.ts";
-import { SnapshotAssembly, chunkOf } from "./snapshot-assembly.ts";
-import { SnapshotTransfers, staleTransfer } from "./snapshot-transfers.ts";
+import { SnapshotAssembly } from "./snapshot-assembly.ts";
+import { SnapshotTransfers } from "./snapshot-transfers.ts";
 import { Links, withNetwork } from "./links.ts";
 import { narrationEcho, Narration } from "./narration.ts";
 import {
@@ -97,9 +96,9 @@ import {
   sleepAfterOf,
   withOptionDefaults,
 } from "./protocol.ts";
-import { serverStub, type RaftServerStub } from "./rpc.ts";
 import { ServerStorage } from "./storage.ts";
 import { CLOSE_RESTART, WatchHost } from "./watch-host.ts";
+import { Wire } from "./wire.ts";
 
 export interface ServerEnv {
   RAFT_SERVER: DurableObjectNamespace<RaftServer>;
@@ -144,7 +143,20 @@ export class RaftServer extends DurableObject<ServerEnv> {
   private compactor = new AutoCompactor(0);
   /** Counted since this instance was loaded (`loadedAt`): a reset starts them from zero. */
   private readonly stats = { alarms: 0, rpcsSent: 0, rpcsReceived: 0, snapshotsSent: 0, snapshotsInstalled: 0, loadedAt: Date.now() };
-  private readonly stubs = new Map<NodeId, RaftServerStub>();
+  /** Messages out to peers and their replies back; snapshots streamed (wire.ts). */
+  private readonly wire: Wire = new Wire({
+    id: () => this.id,
+    namespace: this.env.RAFT_SERVER,
+    links: this.links,
+    narration: () => this.narration,
+    transfers: this.transfers,
+    stats: this.stats,
+    core: () => this.core,
+    config: () => this.config!,
+    kvState: () => this.kvState,
+    drain: (core) => void this.drain(core),
+    persistOrCrash: (...args) => this.persistOrCrash(...args),
+  });
   /**
    * Group commit: the Ready of a proposal that had nothing to send (every follower already
    * has an append in flight), held in memory and persisted with the next drain of the same
@@ -598,7 +610,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
     this.config = null;
     this.core = null;
     this.held = null;
-    this.stubs.clear();
+    this.wire.clear();
     // Waiters belong to this incarnation: none may be answered by the next one's entries
     // (a re-created cluster fills the same indices, in the same terms).
     this.pending.failAll();
@@ -637,7 +649,7 @@ export class RaftServer extends DurableObject<ServerEnv> {
   private boot({ resume }: { resume: boolean } = { resume: true }): void {
     this.core = null;
     this.held = null;
-    this.stubs.clear();
+    this.wire.clear();
     this.reads.failAll();
     this.inbound.clear();
     this.transfers.clear();
@@ -722,8 +734,8 @@ export class RaftServer extends DurableObject<ServerEnv> {
     const replies: Message[] = [];
     for (const m of ready.messages) {
       if (m.to === replyTo && !isRequest(m)) replies.push(m);
-      else if (m.type === "InstallSnapshot") this.sendSnapshot(core, m);
-      else this.send(core, m);
+      else if (m.type === "InstallSnapshot") this.wire.sendSnapshot(core, m);
+      else this.wire.send(core, m);
     }
     this.timer.ensure(ready.wakeAt);
     this.maybeCompact(core);
@@ -822,152 +834,6 @@ export class RaftServer extends DurableObject<ServerEnv> {
     const why = error instanceof Error ? error.message : String(error);
     this.narration.add(this.id, `[${this.id}] storage write failed (${why}): resets itself and reloads from storage`);
     this.ctx.abort(`storage write failed: ${why}`);
-  }
-
-  /**
-   * A follower needs entries the log no longer holds: stream it the state machine as it is
-   * now, at this server's applied index (the core names that point: snapshotMetaAt). The
-   * snapshot's point and sessions are fixed here; its rows are read from the store a piece at a
-   * time as the pieces leave (src/kv/snapshot-stream.ts), at most snapshotChunkBytes of them,
-   * one RPC each, so neither end holds the table in memory. The core resends InstallSnapshot
-   * if no answer comes within an election timeout; while one transfer to a peer is under way
-   * another is not started.
-   */
-  private sendSnapshot(core: Raft, m: InstallSnapshot): void {
-    if (!this.links.linkUp(m.to)) return;
-    const meta = core.snapshotMetaAt(this.kvState.applied);
-    const token = this.transfers.start(m.to, meta.index);
-    if (token === null) return; // one is under way
-    const reader = this.kvState.snapshotReader();
-    this.narration.add(
-      this.id,
-      `[${this.id}] streams ${m.to} its state at index ${meta.index} (term ${meta.term}, revision ${reader.head.revision}) ` +
-        `in pieces of at most ${this.config!.snapshotChunkBytes} characters of rows`,
-    );
-    // The configuration as of the snapshot's own index (the state is taken at the applied
-    // index, not at the one the core named).
-    const sent: InstallSnapshot = { ...m, lastIncludedIndex: meta.index, lastIncludedTerm: meta.term, ...(meta.membership ? { membership: meta.membership } : {}) };
-    void this.transferSnapshot(core, sent, reader, token).finally(() => {
-      this.transfers.release(m.to, token);
-      // Compactions applied meanwhile waited for this transfer (compaction-pins.ts): they delete
-      // their rows now, in a transaction of their own (a failure is a crash, as every write).
-      if (this.core !== core) return; // reset or stopped: a deferred compaction runs at the next one
-      try {
-        this.persistOrCrash(null, null, () => reader.close());
-      } catch {
-        // The write failed: crashOnFailedWrite has reset the object already.
-      }
-    });
-  }
-
-  private async transferSnapshot(core: Raft, m: InstallSnapshot, reader: SnapshotReader, token: number): Promise<void> {
-    const size = this.config!.snapshotChunkBytes;
-    const started = Date.now();
-    let characters = 0;
-    for (let seq = 0; ; seq++) {
-      if (this.core !== core || !this.links.linkUp(m.to)) return;
-      const stale = staleTransfer(core, m);
-      if (stale !== null) {
-        this.narration.add(this.id, `[${this.id}] stops streaming ${m.to} the state at index ${m.lastIncludedIndex}: ${stale}`);
-        return;
-      }
-      if (!this.links.takeCall()) return;
-      // Read right before it leaves, in the same turn as the check: no apply can slip in between.
-      const piece = reader.next(size);
-      if ("aborted" in piece) {
-        this.narration.add(this.id, `[${this.id}] stops streaming ${m.to} the state at index ${m.lastIncludedIndex}: ${piece.aborted}; the core will ask again`);
-        return;
-      }
-      const chunk = chunkOf(m, token, seq, piece);
-      characters += piece.text.length;
-      this.stats.rpcsSent++;
-      if (this.links.lost()) return;
-      const sent = this.travel(core, m.to);
-      if (sent !== true && !(await sent)) return;
-      let replies: Message[] | null;
-      try {
-        replies = await this.peer(m.to).installChunk(this.config!.epoch, chunk);
-      } catch {
-        this.stubs.delete(m.to);
-        return;
-      }
-      if (replies === null) return; // refused: the core will try again
-      if (piece.last) {
-        this.stats.snapshotsSent++;
-        this.narration.add(
-          this.id,
-          `[${this.id}] sent ${m.to} the state machine at index ${m.lastIncludedIndex} (term ${m.lastIncludedTerm}): ` +
-            `${reader.rowsSent} rows, ${characters} characters in ${seq + 1} chunk(s), ${Date.now() - started} ms`,
-        );
-        // The mark goes right before the core sees the reply, in the same turn: the core may
-        // ask for the next snapshot at once, and compaction already finds the follower's
-        // match at the snapshot (snapshot-transfers.ts).
-        return this.takeReplies(core, replies, () => this.transfers.release(m.to, token));
-      }
-    }
-  }
-
-  /** Put one message on the simulated wire; its replies come back as events of their own. */
-  private send(core: Raft, m: Message): void {
-    if (!this.links.linkUp(m.to)) return;
-    if (isRequest(m)) {
-      if (!this.links.takeCall()) return;
-      this.stats.rpcsSent++;
-    }
-    if (this.links.lost()) return;
-    void this.call(core, m);
-  }
-
-  private async call(core: Raft, m: Message): Promise<void> {
-    const sent = this.travel(core, m.to);
-    if (sent !== true && !(await sent)) return;
-    let replies: Message[] | null;
-    try {
-      replies = await this.peer(m.to).receive(this.config!.epoch, m);
-    } catch {
-      // The peer was reset (crash, eviction) or unreachable: the message is lost. A stub
-      // that threw stays broken, so the next message gets a fresh one.
-      this.stubs.delete(m.to);
-      return;
-    }
-    await this.takeReplies(core, replies);
-  }
-
-  /** Replies that came back on a call: each is an event of its own, if it survives the wire. */
-  private async takeReplies(core: Raft, replies: Message[] | null, beforeStep?: () => void): Promise<void> {
-    for (const r of replies ?? []) {
-      if (this.links.lost()) continue;
-      // This server may have crashed or restarted meanwhile, or the link gone down.
-      if (this.core !== core || !this.links.linkUp(r.from)) return;
-      const back = this.travel(core, r.from);
-      if (back !== true && !(await back)) return;
-      beforeStep?.();
-      core.step(r, Date.now());
-      this.drain(core);
-    }
-  }
-
-  /**
-   * The network's delay for one message between here and `peer`; false if the message is
-   * lost meanwhile (the link went down, or this server crashed or restarted). Without a
-   * delay it resolves at once, so the call goes out in the same turn as the event that
-   * made it (no extra turn in which other events could run).
-   */
-  private travel(core: Raft, peer: NodeId): true | Promise<boolean> {
-    const ms = this.links.delay(this.id, peer);
-    if (ms <= 0) return true;
-    return new Promise((resolve) =>
-      setTimeout(() => resolve(this.core === core && this.links.linkUp(peer)), ms),
-    );
-  }
-
-  private peer(id: NodeId): RaftServerStub {
-    let stub = this.stubs.get(id);
-    if (!stub) {
-      stub = serverStub(this.env.RAFT_SERVER, this.config!.cluster, id);
-      this.stubs.set(id, stub);
-    }
-    return stub;
   }
 
   /** A change of the simulated network is a fault: it also wakes a sleeping server. */
